@@ -1,0 +1,30 @@
+# Two commands on a fresh machine:  `make run` (set up + open the app)  and  `make test`.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint bench setup clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/nndyn-gui $(ARGS)
+
+test: $(STAMP)
+	bash scripts/test.sh
+
+lint: $(STAMP)
+	bash scripts/test.sh --lint-only
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench_train.py
+	bash scripts/with-x.sh $(BIN)/python benchmarks/bench_views.py
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""The engine: data, networks, training, flow, diagnostics, run files. Never imports Qt."""

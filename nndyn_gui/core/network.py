@@ -1,0 +1,26 @@
+"""Initial weights in numpy, so the untrained flow can be drawn before TensorFlow loads.
+
+The trainer starts from exactly these arrays, which is what makes "same config + seed
+=> same weights" hold and lets the app show x(t) of the untrained net at once.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from nndyn_gui.core.config import ModelConfig
+from nndyn_gui.core.types import NetWeights
+
+
+def initial_weights(model: ModelConfig, seed: int) -> NetWeights:
+    """Glorot-uniform A_k (times model.init_scale), zero b_k, Glorot head w, c = 0."""
+    rng = np.random.default_rng(seed)
+    d, t = model.width, model.depth
+    lim = np.sqrt(6.0 / (d + d)) * model.init_scale
+    n_mats = 1 if model.tied else t
+    a = rng.uniform(-lim, lim, size=(n_mats, d, d))
+    if model.tied:
+        a = np.repeat(a, t, axis=0)
+    b = np.zeros((t, d))
+    w = rng.uniform(-np.sqrt(6.0 / (d + 1)), np.sqrt(6.0 / (d + 1)), size=d)
+    return NetWeights(A=a, b=b, w=w, c=0.0)

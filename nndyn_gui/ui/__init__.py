@@ -1,0 +1,1 @@
+"""The desktop app: main window, panels, training worker, dialogs."""

@@ -1,0 +1,1 @@
+"""Data files (presets, icons, style) shipped as the package `nndyn_gui.resources`."""

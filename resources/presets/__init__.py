@@ -1,0 +1,1 @@
+"""Preset experiments as JSON (loaded with importlib.resources)."""
