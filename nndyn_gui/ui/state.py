@@ -1,0 +1,124 @@
+"""The app's single source of truth: config, data, snapshots and what the views show.
+
+Panels never talk to each other; they read and change this object and react to its
+signals. It lives in the GUI thread; the training worker feeds it through queued
+signals received by the main window.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QObject, Signal
+
+from nndyn_gui import __version__
+from nndyn_gui.core.config import RunConfig
+from nndyn_gui.core.datasets import make_dataset
+from nndyn_gui.core.network import initial_weights
+from nndyn_gui.core.types import Dataset, NetWeights, Run, Snapshot
+
+TRAINING_STATES = ("idle", "loading", "training", "paused", "stopping")
+
+
+class AppState(QObject):
+    """Holds the current experiment; emits a signal whenever a part of it changes."""
+
+    configChanged = Signal(object)  # RunConfig
+    datasetChanged = Signal(object)  # Dataset
+    snapshotsChanged = Signal()  # the list was replaced or grew
+    currentChanged = Signal(object)  # Snapshot now shown by the views
+    trainingStateChanged = Signal(str)  # one of TRAINING_STATES
+    dirtyChanged = Signal(bool)  # unsaved work exists
+
+    def __init__(self, config: RunConfig | None = None, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.config: RunConfig = (config or RunConfig()).validate()
+        self.dataset: Dataset = make_dataset(self.config.data)
+        self.snapshots: list[Snapshot] = []
+        self.current: Snapshot | None = None
+        self.training_state = "idle"
+        self.status = "new"
+        self.message = ""
+        self.dirty = False
+        self._reset_to_initial()
+
+    # ------------------------------------------------------------------ config/data
+    def set_config(self, config: RunConfig) -> None:
+        """Replace the config; regenerate data if data settings changed; drop old weights."""
+        config = config.validate()
+        data_changed = config.data != self.config.data
+        self.config = config
+        if data_changed:
+            self.dataset = make_dataset(config.data)
+            self.datasetChanged.emit(self.dataset)
+        self.configChanged.emit(config)
+        self._reset_to_initial()
+
+    def _reset_to_initial(self) -> None:
+        """Show the untrained network (step 0) so views are never empty."""
+        w = initial_weights(self.config.model, self.config.train.seed)
+        self.snapshots = [Snapshot(step=0, loss=float("nan"), train_acc=0.0, test_acc=0.0, weights=w)]
+        self.status = "new"
+        self.message = ""
+        self.snapshotsChanged.emit()
+        self.set_current(self.snapshots[-1])
+
+    # ------------------------------------------------------------------ snapshots
+    def replace_snapshots(self, snapshots: list[Snapshot], status: str = "finished") -> None:
+        self.snapshots = list(snapshots)
+        self.status = status
+        self.snapshotsChanged.emit()
+        if self.snapshots:
+            self.set_current(self.snapshots[-1])
+        self.set_dirty(True)
+
+    def append_snapshot(self, snap: Snapshot) -> None:
+        if self.snapshots and self.snapshots[-1].step >= snap.step:
+            # a new training run restarts the list at its own step 0
+            self.snapshots = [s for s in self.snapshots if s.step < snap.step]
+        self.snapshots.append(snap)
+        self.snapshotsChanged.emit()
+        self.set_current(snap)
+        self.set_dirty(True)
+
+    def set_current(self, snap: Snapshot) -> None:
+        self.current = snap
+        self.currentChanged.emit(snap)
+
+    @property
+    def weights(self) -> NetWeights:
+        assert self.current is not None
+        return self.current.weights
+
+    # ------------------------------------------------------------------ misc
+    def set_training_state(self, state: str) -> None:
+        assert state in TRAINING_STATES, state
+        if state != self.training_state:
+            self.training_state = state
+            self.trainingStateChanged.emit(state)
+
+    def set_dirty(self, dirty: bool) -> None:
+        if dirty != self.dirty:
+            self.dirty = dirty
+            self.dirtyChanged.emit(dirty)
+
+    def run(self) -> Run:
+        """The current experiment as plain data (what gets saved and exported)."""
+        return Run(
+            config=self.config.copy(),
+            dataset=self.dataset,
+            snapshots=list(self.snapshots),
+            status=self.status,
+            message=self.message,
+            versions={"nndyn": __version__},
+        )
+
+    def load_run(self, run: Run) -> None:
+        """Show a run loaded from disk: its config, its data, its snapshots."""
+        self.config = run.config
+        self.dataset = run.dataset
+        self.configChanged.emit(self.config)
+        self.datasetChanged.emit(self.dataset)
+        if run.snapshots:
+            self.replace_snapshots(run.snapshots, run.status)
+        else:
+            self._reset_to_initial()
+        self.set_dirty(False)
