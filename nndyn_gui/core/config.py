@@ -42,7 +42,9 @@ class DataConfig:
 
     name: str = field(default="ring", metadata=_choice(DATASETS, "data set"))
     n: int = field(default=1000, metadata=_num(20, 100_000, "number of points (train + test)"))
-    noise: float = field(default=0.0, metadata=_num(0.0, 1.0, "noise level (meaning depends on the set)"))
+    noise: float = field(
+        default=0.0, metadata=_num(0.0, 1.0, "noise level (meaning depends on the set)")
+    )
     gap: float = field(
         default=0.225,
         metadata=_num(0.0, 0.6, "ring: radial gap between inner disk (r<0.35) and annulus"),
@@ -61,7 +63,9 @@ class ModelConfig:
     depth: int = field(default=10, metadata=_num(1, 200, "number of layers / blocks (T)"))
     h: float = field(default=0.05, metadata=_num(1e-4, 10.0, "ResNet step size", log=True))
     activation: str = field(default="tanh", metadata=_choice(ACTIVATIONS, "activation s"))
-    tied: bool = field(default=False, metadata={"doc": "share (A, b) across blocks (autonomous ODE)"})
+    tied: bool = field(
+        default=False, metadata={"doc": "share (A, b) across blocks (autonomous ODE)"}
+    )
     keep_invertible: bool = field(
         default=False, metadata={"doc": "rescale A_k after each step so h*|A_k|_2*Lip(s) <= bound"}
     )
@@ -78,8 +82,12 @@ class TrainConfig:
     """Optimiser, schedule and regularisation; `seed` fixes initial weights and batches."""
 
     optimizer: str = field(default="adam", metadata=_choice(OPTIMIZERS, "optimiser"))
-    learning_rate: float = field(default=0.01, metadata=_num(1e-6, 100.0, "learning rate", log=True))
-    batch_size: int = field(default=0, metadata=_num(0, 100_000, "mini-batch size (0 = full batch)"))
+    learning_rate: float = field(
+        default=0.01, metadata=_num(1e-6, 100.0, "learning rate", log=True)
+    )
+    batch_size: int = field(
+        default=0, metadata=_num(0, 100_000, "mini-batch size (0 = full batch)")
+    )
     steps: int = field(default=2000, metadata=_num(1, 1_000_000, "optimiser steps"))
     weight_decay: float = field(default=0.0, metadata=_num(0.0, 10.0, "L2 penalty on A_k, b_k"))
     transport: float = field(
@@ -128,9 +136,15 @@ class RunConfig:
             raise ConfigError("config", f"expected a JSON object, got {type(d).__name__}")
         unknown = set(d) - {"data", "model", "train", "title"}
         if unknown:
-            raise ConfigError(sorted(unknown)[0], "unknown field (allowed: data, model, train, title)")
+            raise ConfigError(
+                sorted(unknown)[0], "unknown field (allowed: data, model, train, title)"
+            )
         cfg = cls()
-        for section, klass in (("data", DataConfig), ("model", ModelConfig), ("train", TrainConfig)):
+        for section, klass in (
+            ("data", DataConfig),
+            ("model", ModelConfig),
+            ("train", TrainConfig),
+        ):
             sub_d = d.get(section, {})
             if not isinstance(sub_d, dict):
                 raise ConfigError(section, f"expected an object, got {type(sub_d).__name__}")

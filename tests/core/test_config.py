@@ -1,0 +1,82 @@
+"""The config is the contract between CLI, app and run files: its errors must name the field."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from nndyn_gui.core.config import ConfigError, RunConfig, field_spec
+
+
+def test_defaults_are_valid_and_round_trip_through_json():
+    cfg = RunConfig()
+    cfg.model.width = 2
+    cfg.title = "ring, width 2"
+    again = RunConfig.from_json(cfg.to_json())
+    assert again == cfg
+
+
+@pytest.mark.parametrize(
+    ("assignment", "field", "allowed"),
+    [
+        ("model.width=999", "model.width", "2..64"),
+        ("model.depth=0", "model.depth", "1..200"),
+        ("train.learning_rate=1000", "train.learning_rate", "100.0"),
+        ("data.noise=-1", "data.noise", "0.0..1.0"),
+    ],
+)
+def test_out_of_range_names_field_and_allowed_range(assignment, field, allowed):
+    with pytest.raises(ConfigError) as err:
+        RunConfig().with_set(assignment)
+    assert err.value.field_path == field
+    assert field in str(err.value) and allowed in str(err.value)
+
+
+def test_unknown_fields_and_bad_types_are_named():
+    with pytest.raises(ConfigError, match=r"model\.widht: unknown field"):
+        RunConfig.from_dict({"model": {"widht": 3}})
+    with pytest.raises(ConfigError, match="unknown field"):
+        RunConfig.from_dict({"extra": 1})
+    with pytest.raises(ConfigError, match=r"model\.width: must be an integer"):
+        RunConfig.from_dict({"model": {"width": "three"}})
+    with pytest.raises(ConfigError, match=r"model\.tied: must be true or false"):
+        RunConfig.from_dict({"model": {"tied": 1}})
+    with pytest.raises(ConfigError, match=r"model\.kind: 'cnn' is not one of resnet, mlp"):
+        RunConfig.from_dict({"model": {"kind": "cnn"}})
+    with pytest.raises(ConfigError, match="finite"):
+        RunConfig.from_dict({"model": {"h": float("nan")}})
+
+
+def test_bad_json_and_non_object_are_clear_errors():
+    with pytest.raises(ConfigError, match="not valid JSON"):
+        RunConfig.from_json("{nope")
+    with pytest.raises(ConfigError, match="expected a JSON object"):
+        RunConfig.from_json(json.dumps([1, 2]))
+
+
+def test_set_parses_text_like_a_shell_user_types_it():
+    cfg = RunConfig().with_set("model.kind=mlp").with_set("model.tied=yes")
+    cfg = cfg.with_set("train.steps=1e3").with_set("title=my talk")
+    assert (cfg.model.kind, cfg.model.tied, cfg.train.steps, cfg.title) == (
+        "mlp",
+        True,
+        1000,
+        "my talk",
+    )
+    with pytest.raises(ConfigError, match="expected key=value"):
+        RunConfig().with_set("model.width")
+    with pytest.raises(ConfigError, match=r"train\.steps: cannot read '1\.5k' as int"):
+        RunConfig().with_set("train.steps=1.5k")
+
+
+def test_csv_needs_a_path():
+    with pytest.raises(ConfigError, match=r"data\.csv_path"):
+        RunConfig.from_dict({"data": {"name": "csv"}})
+
+
+def test_field_spec_feeds_the_widgets():
+    spec = field_spec("model.width")
+    assert spec["range"] == (2, 64) and spec["type"] is int and spec["default"] == 3
+    assert field_spec("model.activation")["choices"][0] == "tanh"
+    assert field_spec("train.learning_rate")["log"] is True
