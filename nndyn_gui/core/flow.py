@@ -93,3 +93,82 @@ def make_grid(n: int = 21, lim: float = 1.0) -> Grid:
     horiz = np.column_stack([idx[:, :-1].ravel(), idx[:, 1:].ravel()])
     vert = np.column_stack([idx[:-1, :].ravel(), idx[1:, :].ravel()])
     return Grid(points=points, segments=np.concatenate([horiz, vert]))
+
+
+# ---------------------------------------------------------------------- layer anatomy
+def layer_substeps(
+    model: ModelConfig, weights: NetWeights, k: int, x: np.ndarray
+) -> list[tuple[str, np.ndarray]]:
+    """The intermediate point sets inside layer k, for the "anatomy of a layer" view.
+
+    MLP: x -> A x -> A x + b -> s(A x + b): rotation/stretch, shift, then the squash,
+    each stage a genuine point set of the same space R^d.
+    ResNet: x -> x + h (A x + b) -> x + h s(A x + b). The raw A x + b of a ResNet lives
+    on a different scale than x and is never a position of the points, so instead the
+    middle stage shows the block as if s were the identity (a plain affine Euler step);
+    the last move is then exactly what the nonlinearity changes. Every stage ends on
+    the true layer output, so the animation lands where the next layer starts.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    a, b = weights.A[k], weights.b[k]
+    ax = x @ a.T
+    z = ax + b
+    s = activation(model.activation, z)
+    if model.kind == "resnet":
+        h = model.h
+        return [("x", x), ("x + h (A x + b)", x + h * z), ("x + h s(A x + b)", x + h * s)]
+    return [("x", x), ("A x", ax), ("A x + b", z), ("s(A x + b)", s)]
+
+
+# ---------------------------------------------------------------------- projection
+@dataclass
+class Projection:
+    """An affine map R^d -> R^dims used to draw width-d trajectories in 2-D or 3-D views.
+
+    One projection is fitted once and applied to every layer, so motion between layers is
+    real motion and not an artefact of a per-layer change of axes.
+    """
+
+    mean: np.ndarray  # (d,)
+    components: np.ndarray  # (dims, d); rows orthonormal (zero rows pad d < dims)
+    explained: np.ndarray  # (dims,) share of the reference variance along each axis
+    labels: list[str]
+
+    def apply(self, arr: np.ndarray) -> np.ndarray:
+        """Map points (..., d) to (..., dims)."""
+        arr = np.asarray(arr, dtype=np.float64)
+        return (arr - self.mean) @ self.components.T
+
+
+def project(traj: np.ndarray, dims: int, ref: np.ndarray | None = None) -> Projection:
+    """Identity axes when d <= dims, else PCA of the last layer (or of `ref`).
+
+    The last layer is where the classes are separated, so its principal plane shows the
+    separation best. Each PC's sign is fixed (largest-magnitude entry positive) so the
+    picture does not flip between snapshots or runs. For d < dims the extra output axes
+    are zero (e.g. a width-2 net drawn flat in a 3-D view).
+    """
+    traj = np.asarray(traj, dtype=np.float64)
+    d = traj.shape[-1]
+    if d <= dims:
+        comps = np.zeros((dims, d))
+        comps[:d, :d] = np.eye(d)
+        explained = np.zeros(dims)
+        explained[:d] = 1.0 / d
+        labels = [f"x{i + 1}" for i in range(d)] + [""] * (dims - d)
+        return Projection(np.zeros(d), comps, explained, labels)
+    pts = (traj[-1] if ref is None else np.asarray(ref, dtype=np.float64)).reshape(-1, d)
+    pts = pts[np.isfinite(pts).all(axis=1)]
+    if pts.shape[0] == 0:
+        pts = np.zeros((1, d))
+    mean = pts.mean(axis=0)
+    _, sv, vt = np.linalg.svd(pts - mean, full_matrices=True)
+    comps = vt[:dims].copy()
+    idx = np.argmax(np.abs(comps), axis=1)
+    signs = np.where(comps[np.arange(dims), idx] < 0, -1.0, 1.0)
+    comps *= signs[:, None]
+    var = np.zeros(d)
+    var[: sv.size] = sv**2
+    total = float(var.sum())
+    explained = var[:dims] / total if total > 0 else np.zeros(dims)
+    return Projection(mean, comps, explained, [f"PC{i + 1}" for i in range(dims)])

@@ -27,6 +27,8 @@ class AppState(QObject):
     currentChanged = Signal(object)  # Snapshot now shown by the views
     trainingStateChanged = Signal(str)  # one of TRAINING_STATES
     dirtyChanged = Signal(bool)  # unsaved work exists
+    progressChanged = Signal(int, float, float)  # step, loss, steps/s (coalesced, <= ~30/s)
+    statusChanged = Signal(str, str)  # run status (new|finished|cancelled|diverged), message
 
     def __init__(self, config: RunConfig | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -38,28 +40,53 @@ class AppState(QObject):
         self.status = "new"
         self.message = ""
         self.dirty = False
+        self.progress: tuple[int, float, float] = (0, float("nan"), 0.0)
         self._reset_to_initial()
 
     # ------------------------------------------------------------------ config/data
     def set_config(self, config: RunConfig) -> None:
-        """Replace the config; regenerate data if data settings changed; drop old weights."""
+        """Replace the config; regenerate data if data settings changed; drop old weights.
+
+        The trained snapshots survive changes that do not alter what they show (learning
+        rate, steps, title, ...): only data, model or the weight seed make them stale, so
+        tuning the next run does not wipe the picture of the last one. Invalid configs and
+        unreadable data raise before anything changes.
+        """
         config = config.validate()
         data_changed = config.data != self.config.data
+        stale = (
+            data_changed
+            or config.model != self.config.model
+            or config.train.seed != self.config.train.seed
+        )
+        dataset = make_dataset(config.data) if data_changed else self.dataset
         self.config = config
         if data_changed:
-            self.dataset = make_dataset(config.data)
+            self.dataset = dataset
             self.datasetChanged.emit(self.dataset)
         self.configChanged.emit(config)
-        self._reset_to_initial()
+        if stale:
+            self._reset_to_initial()
 
     def _reset_to_initial(self) -> None:
         """Show the untrained network (step 0) so views are never empty."""
         w = initial_weights(self.config.model, self.config.train.seed)
-        self.snapshots = [Snapshot(step=0, loss=float("nan"), train_acc=0.0, test_acc=0.0, weights=w)]
+        self.snapshots = [
+            Snapshot(step=0, loss=float("nan"), train_acc=0.0, test_acc=0.0, weights=w)
+        ]
         self.status = "new"
         self.message = ""
+        self.progress = (0, float("nan"), 0.0)
         self.snapshotsChanged.emit()
+        self.statusChanged.emit(self.status, self.message)
         self.set_current(self.snapshots[-1])
+
+    def reset(self) -> None:
+        """Back to the untrained network of the current config (the toolbar's Reset)."""
+        had_training = any(s.step > 0 for s in self.snapshots)
+        self._reset_to_initial()
+        if had_training:
+            self.set_dirty(True)
 
     # ------------------------------------------------------------------ snapshots
     def replace_snapshots(self, snapshots: list[Snapshot], status: str = "finished") -> None:
@@ -78,6 +105,28 @@ class AppState(QObject):
         self.snapshotsChanged.emit()
         self.set_current(snap)
         self.set_dirty(True)
+
+    def extend_snapshots(self, snaps: list[Snapshot]) -> None:
+        """Append a batch from the trainer with one signal (batches keep redraws <= ~30/s)."""
+        if not snaps:
+            return
+        first = snaps[0].step
+        if self.snapshots and self.snapshots[-1].step >= first:
+            self.snapshots = [s for s in self.snapshots if s.step < first]
+        self.snapshots.extend(snaps)
+        self.snapshotsChanged.emit()
+        self.set_current(snaps[-1])
+        self.set_dirty(True)
+
+    def set_progress(self, step: int, loss: float, steps_per_s: float) -> None:
+        self.progress = (int(step), float(loss), float(steps_per_s))
+        self.progressChanged.emit(*self.progress)
+
+    def set_status(self, status: str, message: str = "") -> None:
+        """How the last training ended (shown in the status bar and saved in the run)."""
+        self.status = status
+        self.message = message
+        self.statusChanged.emit(status, message)
 
     def set_current(self, snap: Snapshot) -> None:
         self.current = snap
@@ -119,6 +168,7 @@ class AppState(QObject):
         self.datasetChanged.emit(self.dataset)
         if run.snapshots:
             self.replace_snapshots(run.snapshots, run.status)
+            self.set_status(run.status, run.message)
         else:
             self._reset_to_initial()
         self.set_dirty(False)

@@ -1,0 +1,497 @@
+"""The `nndyn` command: train, list presets, inspect run files, render.
+
+Designed for scripts and batch jobs: progress goes to stderr, results (with `--json`) to
+stdout, and every mistake in the input is one line `nndyn: error: ...` with exit status
+2, never a traceback. TensorFlow is imported only by `train`, so `nndyn presets` and
+`nndyn info` answer at once.
+
+Exit status: 0 success; 1 training diverged (the last finite snapshot is still saved
+with --out); 2 bad input (unknown preset, bad config / --set, unreadable file, cannot
+save); 130 interrupted with Ctrl+C (the steps done so far are saved with --out).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import math
+import os
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn
+
+from nndyn_gui import __version__
+from nndyn_gui.core.config import ConfigError, RunConfig
+from nndyn_gui.core.presets import PresetError, list_presets, load_preset
+
+if TYPE_CHECKING:
+    from nndyn_gui.core.types import Dataset, Run, TrainResult
+
+EXIT_OK = 0
+EXIT_DIVERGED = 1
+EXIT_BAD_INPUT = 2
+EXIT_INTERRUPTED = 130
+
+
+class CliError(Exception):
+    """Bad input: printed as one line `nndyn: error: ...`, exit status 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but usage mistakes are one line like every other error."""
+
+    def error(self, message: str) -> NoReturn:
+        raise CliError(f"{message} (see '{self.prog} --help')")
+
+
+TRAIN_EPILOG = """\
+The configuration is the defaults, a preset (--preset NAME) or a file: a RunConfig JSON
+({"data": ..., "model": ..., "train": ...}), a preset JSON ({"config": {...}}) or a
+.nndyn run (its config). --set then changes single fields, e.g.
+  nndyn train --preset resnet-w3-ring --set model.depth=20 --set train.steps=500
+The run is saved only when --out is given (nothing is written otherwise).
+Exit status: 0 finished, 1 diverged, 2 bad input, 130 interrupted (Ctrl+C stops the
+training cleanly; with --out the steps done so far are saved).
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(
+        prog="nndyn",
+        description="Watch a neural network move 2-D data, layer by layer (command line).",
+    )
+    p.add_argument("--version", action="version", version=f"nndyn {__version__}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    t = sub.add_parser(
+        "train",
+        help="train a configuration or preset",
+        description="Train a network and optionally save the run (.nndyn).",
+        epilog=TRAIN_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    t.add_argument("config", nargs="?", metavar="CONFIG", help="config JSON or .nndyn file")
+    t.add_argument("--preset", metavar="NAME", help="start from a preset (see 'nndyn presets')")
+    t.add_argument(
+        "--set",
+        dest="sets",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="change one field, e.g. model.width=3 (repeatable)",
+    )
+    t.add_argument("--out", metavar="RUN.nndyn", help="save the run here (default: not saved)")
+    t.add_argument(
+        "--json",
+        action="store_true",
+        help="print one JSON object with metrics, diagnostics and topology on stdout",
+    )
+    t.add_argument("--quiet", action="store_true", help="no progress bar, no summary")
+
+    sub.add_parser(
+        "presets", help="list the presets", description="List preset names and descriptions."
+    )
+
+    i = sub.add_parser("info", help="summarise a .nndyn run file", description="Summarise a run.")
+    i.add_argument("run", metavar="RUN.nndyn")
+    i.add_argument("--json", action="store_true", help="print the summary as JSON")
+
+    sub.add_parser(
+        "render",
+        help="render a run to images / video (see 'nndyn render --help')",
+        add_help=False,
+    )
+    return p
+
+
+# ---------------------------------------------------------------------- entry point
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command; return the exit status (never raises for bad input)."""
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    try:
+        if args_list and args_list[0] == "render":
+            return _render(args_list[1:])
+        args = build_parser().parse_args(args_list)
+        if args.command == "train":
+            return _train(args)
+        if args.command == "presets":
+            return _presets()
+        if args.command == "info":
+            return _info(args)
+        build_parser().print_help(sys.stderr)
+        return EXIT_BAD_INPUT
+    except CliError as e:
+        return _fail(str(e))
+    except BrokenPipeError:  # `nndyn presets | head`: stop quietly, like other tools
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_OK
+
+
+def _fail(message: str) -> int:
+    first = message.strip().splitlines()[0] if message.strip() else "failed"
+    print(f"nndyn: error: {first}", file=sys.stderr)
+    return EXIT_BAD_INPUT
+
+
+# ---------------------------------------------------------------------- presets / info
+def _presets() -> int:
+    infos = list_presets()
+    width = max((len(p.name) for p in infos), default=0)
+    for p in infos:
+        print(f"{p.name:<{width}}  {p.description}")
+    return EXIT_OK
+
+
+def _info(args: argparse.Namespace) -> int:
+    from nndyn_gui.core.runfile import RunFileError, load_run
+
+    try:
+        run = load_run(args.run)
+    except RunFileError as e:
+        raise CliError(str(e)) from None
+    summary = run_summary(run)
+    if args.json:
+        print(json.dumps(_jsonable(summary), indent=2))
+        return EXIT_OK
+    final = summary["final"]
+    lines = [
+        f"run:       {args.run}",
+        f"title:     {run.config.title or '-'}",
+        f"model:     {summary['model']}",
+        f"data:      {summary['data']}",
+        f"training:  {summary['training']}",
+        f"status:    {run.status}" + (f" ({run.message})" if run.message else ""),
+        f"snapshots: {summary['n_snapshots']}",
+    ]
+    if final is not None:
+        lines.append(
+            f"final:     step {final['step']}, loss {final['loss']:.4g}, "
+            f"train acc {_pct(final['train_acc'])}, test acc {_pct(final['test_acc'])}, "
+            f"{final['elapsed']:.1f} s"
+        )
+    lines.append("versions:  " + ", ".join(f"{k} {v}" for k, v in sorted(run.versions.items())))
+    print("\n".join(lines))
+    return EXIT_OK
+
+
+def describe_config(cfg: RunConfig) -> dict[str, str]:
+    """One-line summaries of model, data and training, for `info` and the UI."""
+    m, d, t = cfg.model, cfg.data, cfg.train
+    model = f"{m.kind}, width {m.width}, depth {m.depth}, {m.activation}"
+    if m.kind == "resnet":
+        model += f", h {m.h:g}"
+    if m.tied:
+        model += ", tied"
+    if m.keep_invertible:
+        model += f", kept invertible (bound {m.invertible_bound:g})"
+    data = f"{d.name}, n {d.n}, noise {d.noise:g}, test share {d.test_fraction:g}, seed {d.seed}"
+    if d.name == "csv":
+        data += f", file {d.csv_path}"
+    batch = "full batch" if t.batch_size == 0 else f"batch {t.batch_size}"
+    training = f"{t.optimizer} lr {t.learning_rate:g}, {batch}, {t.steps} steps, seed {t.seed}"
+    if t.weight_decay:
+        training += f", weight decay {t.weight_decay:g}"
+    if t.transport:
+        training += f", transport {t.transport:g}"
+    return {"model": model, "data": data, "training": training}
+
+
+def run_summary(run: Run) -> dict[str, Any]:
+    """Plain-data summary of a run (what `nndyn info --json` prints)."""
+    final = None
+    if run.snapshots:
+        s = run.snapshots[-1]
+        final = {
+            "step": s.step,
+            "loss": s.loss,
+            "train_acc": s.train_acc,
+            "test_acc": s.test_acc,
+            "elapsed": s.elapsed,
+        }
+    return {
+        "title": run.config.title,
+        **describe_config(run.config),
+        "status": run.status,
+        "message": run.message,
+        "n_snapshots": len(run.snapshots),
+        "final": final,
+        "n_train": int(run.dataset.x_train.shape[0]),
+        "n_test": int(run.dataset.x_test.shape[0]),
+        "versions": run.versions,
+        "config": run.config.to_dict(),
+    }
+
+
+def _pct(v: float) -> str:
+    return "n/a" if not math.isfinite(v) else f"{100 * v:.1f}%"
+
+
+# ---------------------------------------------------------------------- render
+def _render(argv: list[str]) -> int:
+    try:
+        from nndyn_gui.render.cli import render_main
+    except ImportError as e:
+        return _fail(f"rendering is not available in this installation ({e})")
+    return int(render_main(argv))
+
+
+# ---------------------------------------------------------------------- train
+def resolve_config(
+    config_path: str | None, preset: str | None, sets: Sequence[str]
+) -> tuple[RunConfig, str]:
+    """The config the user asked for, and a short name for it (preset or file stem)."""
+    if config_path and preset:
+        raise CliError("give either CONFIG or --preset, not both")
+    if preset:
+        try:
+            cfg = load_preset(preset)
+        except PresetError as e:
+            raise CliError(str(e)) from None
+        label = preset
+    elif config_path:
+        cfg = _read_config_file(Path(config_path))
+        label = Path(config_path).stem
+    else:
+        cfg, label = RunConfig(), "run"
+    for s in sets:
+        try:
+            cfg = cfg.with_set(s)
+        except ConfigError as e:
+            raise CliError(f"--set {s}: {e}") from None
+    return cfg, label
+
+
+def _read_config_file(path: Path) -> RunConfig:
+    if path.suffix == ".nndyn":
+        from nndyn_gui.core.runfile import RunFileError, load_run
+
+        try:
+            return load_run(path).config
+        except RunFileError as e:
+            raise CliError(str(e)) from None
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise CliError(f"{path}: no such file") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise CliError(f"{path}: cannot read ({e})") from None
+    try:
+        obj = json.loads(text)
+    except (json.JSONDecodeError, RecursionError) as e:
+        raise CliError(f"{path}: not valid JSON ({e})") from None
+    if isinstance(obj, dict) and "config" in obj and not {"data", "model", "train"} & set(obj):
+        obj = obj["config"]  # a preset file
+    try:
+        return RunConfig.from_dict(obj)
+    except ConfigError as e:
+        raise CliError(f"{path}: {e}") from None
+
+
+def _make_dataset(cfg: RunConfig) -> Dataset:
+    from nndyn_gui.core.datasets import DataError, make_dataset
+
+    try:
+        return make_dataset(cfg.data)
+    except (DataError, OSError, ValueError) as e:
+        raise CliError(f"data: {e}") from None
+
+
+def _train(args: argparse.Namespace) -> int:
+    cfg, _label = resolve_config(args.config, args.preset, args.sets)
+    out = Path(args.out) if args.out else None
+    if out is not None:
+        folder = out.parent if str(out.parent) else Path(".")
+        if not folder.is_dir():
+            raise CliError(f"--out {out}: the folder {folder} does not exist")
+        if out.is_dir():
+            raise CliError(f"--out {out}: is a folder")
+    dataset = _make_dataset(cfg)
+    result, interrupted = _run_training(cfg, dataset, quiet=args.quiet or args.json)
+
+    from nndyn_gui.core.runfile import RunFileError, make_run, save_run
+
+    run = make_run(cfg, dataset, result)
+    if out is not None:
+        try:
+            save_run(run, out)
+        except RunFileError as e:
+            raise CliError(str(e)) from None
+    if result.status == "finished":
+        code = EXIT_OK
+    elif result.status == "diverged":
+        code = EXIT_DIVERGED
+    else:
+        code = EXIT_INTERRUPTED if interrupted else EXIT_OK
+    if args.json:
+        report = train_report(run, out)
+        print(json.dumps(_jsonable(report), indent=2, allow_nan=False))
+    elif not args.quiet:
+        _print_summary(run, out)
+    if result.status == "diverged" and not args.json:
+        print(f"nndyn: {result.message}", file=sys.stderr)
+    return code
+
+
+def _run_training(cfg: RunConfig, dataset: Dataset, quiet: bool) -> tuple[TrainResult, bool]:
+    """Train with a tqdm bar on stderr; the first Ctrl+C cancels cleanly, a second aborts."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    from tqdm import tqdm
+
+    from nndyn_gui.core.training import Trainer
+
+    cancel = threading.Event()
+    interrupted = False
+
+    def on_sigint(signum: int, frame: object) -> None:
+        nonlocal interrupted
+        if cancel.is_set():
+            raise KeyboardInterrupt
+        interrupted = True
+        cancel.set()
+        print("\nnndyn: stopping (Ctrl+C again to abort)...", file=sys.stderr)
+
+    in_main = threading.current_thread() is threading.main_thread()
+    old = signal.signal(signal.SIGINT, on_sigint) if in_main else None
+    bar = tqdm(
+        total=cfg.train.steps,
+        file=sys.stderr,
+        disable=quiet,
+        unit="step",
+        dynamic_ncols=True,
+        desc="compiling",
+    )
+    acc = [math.nan]
+    try:
+        trainer = Trainer(cfg, dataset)
+        trainer.warmup()
+        bar.set_description("training")
+
+        def on_snapshot(s: Any) -> None:
+            acc[0] = s.train_acc
+            bar.set_postfix(loss=f"{s.loss:.4f}", acc=_pct(s.train_acc), refresh=False)
+
+        def on_progress(step: int, loss: float, rate: float) -> None:
+            bar.set_postfix(loss=f"{loss:.4f}", acc=_pct(acc[0]), refresh=False)
+            bar.update(step - bar.n)  # redraws at most every tqdm.mininterval
+
+        result = trainer.run(on_snapshot=on_snapshot, on_progress=on_progress, cancel=cancel)
+    finally:
+        bar.close()
+        if in_main:
+            signal.signal(signal.SIGINT, old)
+    return result, interrupted
+
+
+def train_report(run: Run, out: Path | None) -> dict[str, Any]:
+    """What `nndyn train --json` prints: metrics, status, diagnostics and topology."""
+    final = run.snapshots[-1] if run.snapshots else None
+    report: dict[str, Any] = {
+        "status": run.status,
+        "message": run.message,
+        "title": run.config.title,
+        "steps": final.step if final else 0,
+        "final": None
+        if final is None
+        else {
+            "step": final.step,
+            "loss": final.loss,
+            "train_acc": final.train_acc,
+            "test_acc": final.test_acc,
+            "elapsed": final.elapsed,
+        },
+        "out": str(out) if out is not None else None,
+        "config": run.config.to_dict(),
+        "versions": run.versions,
+        "diagnostics": None,
+        "topology": None,
+    }
+    if final is not None:
+        report["diagnostics"] = _diagnostics(run)
+        report["topology"] = _topology(run)
+    return report
+
+
+def _diagnostics(run: Run) -> Any:
+    try:
+        from nndyn_gui.core.diagnostics import diagnose
+    except ImportError:
+        return None
+    assert run.weights is not None
+    try:
+        return diagnose(run.config, run.weights, run.dataset).to_dict()
+    except Exception as e:  # a report must not lose the finished training
+        print(f"nndyn: warning: diagnostics failed: {e}", file=sys.stderr)
+        return {"error": f"{type(e).__name__}: {e}"}
+
+
+def _topology(run: Run) -> Any:
+    try:
+        from nndyn_gui.core.topology import topology_report
+    except ImportError:
+        return None
+    assert run.weights is not None
+    try:
+        rep = topology_report(run.config, run.weights)
+    except Exception as e:  # a report must not lose the finished training
+        print(f"nndyn: warning: topology report failed: {e}", file=sys.stderr)
+        return {"error": f"{type(e).__name__}: {e}"}
+    if rep is None:
+        return None
+    if hasattr(rep, "to_dict"):
+        return rep.to_dict()
+    if dataclasses.is_dataclass(rep) and not isinstance(rep, type):
+        # scalars only: the loop's trajectory is thousands of numbers nobody reads in JSON
+        return {
+            f.name: getattr(rep, f.name)
+            for f in dataclasses.fields(rep)
+            if _is_scalar(getattr(rep, f.name))
+        }
+    return None
+
+
+def _is_scalar(v: Any) -> bool:
+    import numpy as np
+
+    return v is None or isinstance(v, bool | int | float | str | np.generic)
+
+
+def _jsonable(obj: Any) -> Any:
+    """Numpy scalars/arrays to lists, non-finite floats to None (strict JSON)."""
+    import numpy as np
+
+    if isinstance(obj, dict):
+        return {str(k): _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_jsonable(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return _jsonable(obj.tolist())
+    if isinstance(obj, np.bool_):
+        return bool(obj)
+    if isinstance(obj, np.integer):
+        return int(obj)
+    if isinstance(obj, float | np.floating):
+        f = float(obj)
+        return f if math.isfinite(f) else None
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return _jsonable(dataclasses.asdict(obj))
+    return obj
+
+
+def _print_summary(run: Run, out: Path | None) -> None:
+    if run.snapshots:
+        s = run.snapshots[-1]
+        print(
+            f"{run.status}: step {s.step}, loss {s.loss:.4g}, train acc {_pct(s.train_acc)}, "
+            f"test acc {_pct(s.test_acc)} ({s.elapsed:.1f} s)"
+        )
+    if out is not None:
+        print(f"saved {out}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,353 @@
+"""The 2-D binary data sets the networks learn, all inside [-1, 1]^2.
+
+Everything is drawn from one `numpy.random.default_rng(cfg.seed)`, so a `DataConfig`
+alone reproduces a data set bit for bit (a run file only needs the config, and two
+users comparing results see the same points). The `ring` set reproduces the article's
+distribution (github.com/sergi-andreu/DL_DS, `generatorringsgap(n, sp=0.15)`): class 0
+uniform in radius on r <= 0.35, class 1 on 0.575 <= r <= 1, i.e. a radial gap of 0.225.
+
+Noise convention: for the sets that jitter points (`ring`, `spiral`, `moons`, `xor`,
+`checkerboard`) the noise slider adds isotropic Gaussian noise of standard deviation
+`NOISE_SCALE * noise` (0.1 at noise = 1, about half the default ring gap; 0.2 for
+`moons`), after which
+points are clipped back into [-1, 1]^2. `gaussians` widens its blobs, `noisy_ring`
+softens its class boundary instead (see the sampler docstrings).
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from nndyn_gui.core.config import DataConfig
+from nndyn_gui.core.types import Dataset
+
+NOISE_SCALE = 0.1  # std of the Gaussian jitter at noise = 1
+MOONS_NOISE_SCALE = 0.2  # moons' arcs are far apart: twice the jitter
+RING_R0 = 0.35  # radius of the inner (class 0) disk, as in the article
+ARTICLE_GAP = 0.225  # the article's gap: outer annulus 0.575 <= r <= 1
+NOISY_RING_CENTRE = 0.575  # radius where P(class 1) = 1/2 for noisy_ring
+SPIRAL_BOX = 0.1  # spiral points with |x| < 0.1 and |y| < 0.1 are rejected (article)
+CHECKER_CELLS = 4  # checkerboard has CHECKER_CELLS x CHECKER_CELLS cells
+XOR_MARGIN = 0.05  # xor points keep this distance from the axes (separable at noise 0)
+MIN_CSV_POINTS = 4
+
+Sampler = Callable[[np.random.Generator, int, DataConfig], tuple[np.ndarray, np.ndarray]]
+
+
+class DataError(ValueError):
+    """Bad data-set input (CSV content, unknown set); the message is one line for the user."""
+
+
+# ---------------------------------------------------------------------- helpers
+def _jitter(
+    rng: np.random.Generator, x: np.ndarray, noise: float, scale: float = NOISE_SCALE
+) -> np.ndarray:
+    """Add the documented Gaussian jitter and clip into [-1, 1]^2."""
+    if noise > 0:
+        x = x + rng.normal(0.0, scale * noise, size=x.shape)
+    return np.clip(x, -1.0, 1.0)
+
+
+def _balanced_labels(rng: np.random.Generator, n: int) -> np.ndarray:
+    """n // 2 zeros and the rest ones, shuffled: exact 50/50 balance users can rely on."""
+    y = np.zeros(n, dtype=np.int64)
+    y[n // 2 :] = 1
+    rng.shuffle(y)
+    return y
+
+
+def _polar(r: np.ndarray, theta: np.ndarray) -> np.ndarray:
+    return np.column_stack([r * np.cos(theta), r * np.sin(theta)])
+
+
+# ---------------------------------------------------------------------- samplers
+def _sample_ring(
+    rng: np.random.Generator, n: int, cfg: DataConfig
+) -> tuple[np.ndarray, np.ndarray]:
+    """Article ring: class 0 at r = 0.35 U, class 1 at r = (0.35+gap) + (0.65-gap) U.
+
+    Radius (not area) is uniform, exactly like the article's code, so the centre is dense.
+    """
+    n0 = n // 2
+    u = rng.random(n)
+    lo = RING_R0 + cfg.gap
+    r = np.where(np.arange(n) < n0, RING_R0 * u, lo + (1.0 - lo) * u)
+    theta = rng.uniform(0.0, 2.0 * np.pi, size=n)
+    y = (np.arange(n) >= n0).astype(np.int64)
+    x = _jitter(rng, _polar(r, theta), cfg.noise)
+    return x, y
+
+
+def _sample_spiral(
+    rng: np.random.Generator, n: int, cfg: DataConfig
+) -> tuple[np.ndarray, np.ndarray]:
+    """Article spiral: theta = 0.1 + U, r = 1 - theta, point s (r cos 6t, r sin 6t), label s>0.
+
+    Points in the box |x| < 0.1 and |y| < 0.1 are redrawn (after the jitter, so the box is
+    always empty). Both arms are symmetric, so keeping each point's label while redrawing
+    keeps the exact 50/50 balance.
+    """
+    y = _balanced_labels(rng, n)
+    s = np.where(y == 1, 1.0, -1.0)
+    x = np.empty((n, 2))
+    todo = np.arange(n)
+    while todo.size:
+        theta = 0.1 + rng.random(todo.size)
+        r = 1.0 - theta
+        pts = s[todo, None] * _polar(r, 6.0 * theta)
+        pts = _jitter(rng, pts, cfg.noise)
+        x[todo] = pts
+        bad = (np.abs(pts[:, 0]) < SPIRAL_BOX) & (np.abs(pts[:, 1]) < SPIRAL_BOX)
+        todo = todo[bad]
+    return x, y
+
+
+def _sample_noisy_ring(
+    rng: np.random.Generator, n: int, cfg: DataConfig
+) -> tuple[np.ndarray, np.ndarray]:
+    """Uniform in the unit disk, P(class 1 | r) = logistic((r - 0.575) / tau).
+
+    tau = 0.01 + 0.15 * noise: noise 0 is an almost sharp circle at r = 0.575 with no gap;
+    noise 1 gives P ~ 0.03 at the centre and ~ 0.92 at r = 1, i.e. many labels that no
+    classifier can get right (the Bayes error grows with noise).
+    """
+    r = np.sqrt(rng.random(n))
+    theta = rng.uniform(0.0, 2.0 * np.pi, size=n)
+    tau = 0.01 + 0.15 * cfg.noise
+    p1 = 0.5 * (1.0 + np.tanh(0.5 * (r - NOISY_RING_CENTRE) / tau))
+    y = (rng.random(n) < p1).astype(np.int64)
+    return np.clip(_polar(r, theta), -1.0, 1.0), y
+
+
+def _sample_moons(
+    rng: np.random.Generator, n: int, cfg: DataConfig
+) -> tuple[np.ndarray, np.ndarray]:
+    """Two interleaved half circles (scikit-learn's layout) rescaled by 1/1.5 into the box.
+
+    The arcs are far apart compared with the other sets, so the jitter is doubled
+    (std 0.2 at noise 1, scikit-learn's noise=0.3) to make the slider's top end hard.
+    """
+    y = _balanced_labels(rng, n)
+    t = rng.uniform(0.0, np.pi, size=n)
+    upper = np.column_stack([np.cos(t), np.sin(t)])
+    lower = np.column_stack([1.0 - np.cos(t), 0.5 - np.sin(t)])
+    x = np.where(y[:, None] == 0, upper, lower)
+    x = (x - np.array([0.5, 0.25])) / 1.5
+    return _jitter(rng, x, cfg.noise, MOONS_NOISE_SCALE), y
+
+
+def _sample_xor(rng: np.random.Generator, n: int, cfg: DataConfig) -> tuple[np.ndarray, np.ndarray]:
+    """Uniform square, class 1 where x*y > 0; a 0.05 margin from the axes keeps noise 0 clean."""
+    mag = rng.uniform(XOR_MARGIN, 1.0, size=(n, 2))
+    sign = np.where(rng.random((n, 2)) < 0.5, -1.0, 1.0)
+    x = mag * sign
+    y = (x[:, 0] * x[:, 1] > 0).astype(np.int64)
+    return _jitter(rng, x, cfg.noise), y
+
+
+def _sample_gaussians(
+    rng: np.random.Generator, n: int, cfg: DataConfig
+) -> tuple[np.ndarray, np.ndarray]:
+    """Blobs at (-0.5, -0.5) (class 0) and (0.5, 0.5) (class 1), std 0.15 + 0.35 * noise."""
+    y = _balanced_labels(rng, n)
+    centre = np.where(y[:, None] == 1, 0.5, -0.5)
+    std = 0.15 + 0.35 * cfg.noise
+    x = centre + rng.normal(0.0, std, size=(n, 2))
+    return np.clip(x, -1.0, 1.0), y
+
+
+def _sample_checkerboard(
+    rng: np.random.Generator, n: int, cfg: DataConfig
+) -> tuple[np.ndarray, np.ndarray]:
+    """4 x 4 checkerboard on the square; the label is the cell parity of the clean point."""
+    x = rng.uniform(-1.0, 1.0, size=(n, 2))
+    cell = np.minimum(((x + 1.0) / 2.0 * CHECKER_CELLS).astype(np.int64), CHECKER_CELLS - 1)
+    y = ((cell[:, 0] + cell[:, 1]) % 2).astype(np.int64)
+    return _jitter(rng, x, cfg.noise), y
+
+
+_SAMPLERS: dict[str, Sampler] = {
+    "ring": _sample_ring,
+    "spiral": _sample_spiral,
+    "noisy_ring": _sample_noisy_ring,
+    "moons": _sample_moons,
+    "xor": _sample_xor,
+    "gaussians": _sample_gaussians,
+    "checkerboard": _sample_checkerboard,
+}
+
+
+# ---------------------------------------------------------------------- CSV
+def _csv_fail(path: Path, msg: str) -> DataError:
+    return DataError(f"{path.name}: {msg}")
+
+
+def _parse_float(path: Path, lineno: int, col: str, raw: str) -> float:
+    text = raw.strip()
+    try:
+        v = float(text)
+    except ValueError:
+        raise _csv_fail(path, f"line {lineno}, column {col}: {text!r} is not a number") from None
+    if not math.isfinite(v):
+        raise _csv_fail(path, f"line {lineno}, column {col}: {text!r} is not a finite number")
+    return v
+
+
+def load_csv(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
+    """Read a user's `x1,x2,label` CSV and rescale it into [-1, 1]^2.
+
+    Format (chosen so spreadsheet exports just work): comma separated, UTF-8 (a BOM is
+    fine); the first non-blank line is a header that must name the columns `x1`, `x2` and
+    `label` (any order, case-insensitive); other columns are ignored; blank lines and lines
+    starting with `#` are skipped; labels are 0 or 1 (`1.0` is accepted). The points are
+    shifted to centre their bounding box and divided by the larger half-range of the two
+    axes, so shapes keep their aspect ratio and the longer axis spans exactly [-1, 1].
+    Every problem raises DataError with a one-line message naming the line.
+    """
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise _csv_fail(p, "file not found") from None
+    except IsADirectoryError:
+        raise _csv_fail(p, "is a folder, not a CSV file") from None
+    except UnicodeDecodeError:
+        raise _csv_fail(p, "not a UTF-8 text file") from None
+    except OSError as e:
+        raise _csv_fail(p, f"cannot read the file ({e.strerror or e})") from None
+    if not text.strip():
+        raise _csv_fail(p, "the file is empty")
+
+    try:
+        rows = list(csv.reader(text.splitlines()))
+    except csv.Error as e:  # e.g. NUL bytes
+        raise _csv_fail(p, f"not a readable CSV file ({e})") from None
+    header: dict[str, int] | None = None
+    xs: list[tuple[float, float]] = []
+    ys: list[int] = []
+    need = ("x1", "x2", "label")
+    for lineno, row in enumerate(rows, start=1):
+        if not row or all(not c.strip() for c in row) or row[0].lstrip().startswith("#"):
+            continue
+        if header is None:
+            names = [c.strip().lower() for c in row]
+            for col in need:
+                if col not in names:
+                    raise _csv_fail(
+                        p,
+                        f"line {lineno}: missing column {col!r} "
+                        "(the header must name x1, x2, label)",
+                    )
+            header = {col: names.index(col) for col in need}
+            continue
+        width = max(header.values()) + 1
+        if len(row) < width:
+            raise _csv_fail(p, f"line {lineno}: expected at least {width} values, found {len(row)}")
+        a = _parse_float(p, lineno, "x1", row[header["x1"]])
+        b = _parse_float(p, lineno, "x2", row[header["x2"]])
+        lab = _parse_float(p, lineno, "label", row[header["label"]])
+        if lab not in (0.0, 1.0):
+            raw = row[header["label"]].strip()
+            raise _csv_fail(p, f"line {lineno}, column label: {raw!r} is not 0 or 1")
+        xs.append((a, b))
+        ys.append(int(lab))
+    if header is None:
+        raise _csv_fail(p, "the file is empty")
+    if len(xs) < MIN_CSV_POINTS:
+        raise _csv_fail(p, f"only {len(xs)} data rows, need at least {MIN_CSV_POINTS}")
+    y = np.asarray(ys, dtype=np.int64)
+    if y.min() == y.max():
+        raise _csv_fail(p, f"all labels are {int(y[0])}; both classes 0 and 1 are needed")
+    x = np.asarray(xs, dtype=np.float64)
+    lo, hi = x.min(axis=0), x.max(axis=0)
+    half = float(np.max(hi - lo)) / 2.0
+    if half == 0.0:
+        raise _csv_fail(p, "all points are identical")
+    x = np.clip((x - (lo + hi) / 2.0) / half, -1.0, 1.0)
+    return x, y
+
+
+# ---------------------------------------------------------------------- public API
+def _sample(cfg: DataConfig, n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    if cfg.name == "csv":
+        x, y = load_csv(cfg.csv_path)
+        idx = rng.permutation(len(y))[: min(n, len(y))]
+        return x[idx], y[idx]
+    try:
+        sampler = _SAMPLERS[cfg.name]
+    except KeyError:
+        raise DataError(f"unknown data set {cfg.name!r}") from None
+    return sampler(rng, n, cfg)
+
+
+def make_dataset(cfg: DataConfig) -> Dataset:
+    """Sample cfg.n points and split off round(n * test_fraction) as a shuffled test set.
+
+    Deterministic in the whole DataConfig; for csv all rows are used when n >= rows,
+    else a seeded random subset of n rows. At least one training point is always kept.
+    """
+    rng = np.random.default_rng(cfg.seed)
+    x, y = _sample(cfg, cfg.n, rng)
+    m = len(y)
+    perm = rng.permutation(m)
+    x, y = x[perm].astype(np.float64), y[perm].astype(np.int64)
+    n_test = min(round(m * cfg.test_fraction), m - 1)
+    n_train = m - n_test
+    return Dataset(
+        x_train=x[:n_train].copy(),
+        y_train=y[:n_train].copy(),
+        x_test=x[n_train:].copy(),
+        y_test=y[n_train:].copy(),
+        name=cfg.name,
+    )
+
+
+def dense_sample(cfg: DataConfig, n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """A fresh sample of n points from cfg's distribution (the csv data itself for csv).
+
+    Accuracy on such a sample measures what the net learned about the *distribution*,
+    not about the finitely many training points.
+    """
+    if cfg.name == "csv":
+        return load_csv(cfg.csv_path)
+    x, y = _sample(cfg, n, np.random.default_rng(seed))
+    return x.astype(np.float64), y.astype(np.int64)
+
+
+def _is_ring(cfg: DataConfig) -> bool:
+    return cfg.name in ("ring", "noisy_ring")
+
+
+def loop_radius(cfg: DataConfig) -> float | None:
+    """Radius of `outer_loop`: 0.8 for noisy_ring and the article ring, else annulus middle."""
+    if cfg.name == "noisy_ring":
+        return 0.8
+    if cfg.name == "ring":
+        if abs(cfg.gap - ARTICLE_GAP) < 1e-9:
+            return 0.8
+        return (RING_R0 + cfg.gap + 1.0) / 2.0
+    return None
+
+
+def outer_loop(cfg: DataConfig, n: int = 2000) -> np.ndarray | None:
+    """n points evenly spaced on a circle inside the outer class, or None without one.
+
+    The loop is closed implicitly (last point connects to the first; the first point is
+    not repeated). A continuous map of the plane cannot pull such a loop off the inner
+    class without tearing it, which is what the topology view demonstrates.
+    """
+    r = loop_radius(cfg)
+    if r is None:
+        return None
+    theta = 2.0 * np.pi * np.arange(n) / n
+    return _polar(np.full(n, r), theta)
+
+
+def inner_point(cfg: DataConfig) -> np.ndarray | None:
+    """The point the outer loop encircles: the centre (0, 0) for ring-like sets."""
+    return np.zeros(2) if _is_ring(cfg) else None

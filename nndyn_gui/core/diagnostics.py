@@ -1,0 +1,320 @@
+"""Numbers that say *why* a trained net does what the views show.
+
+The article's argument is about properties of the blocks: a ResNet block
+x -> x + h s(A x + b) is a homeomorphism when h |A|_2 Lip(s) < 1, so it cannot change
+the topology of the data; an MLP layer with a (near-)singular A collapses the plane onto
+a line ("loses a dimension"). This module computes those properties per block from
+NetWeights alone (numpy, milliseconds), plus the transport/turnpike profile and a
+numerical inverse that checks invertibility in practice, not just on paper.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from nndyn_gui.core.config import ModelConfig, RunConfig
+from nndyn_gui.core.flow import (
+    LEAKY_SLOPE,
+    activation,
+    activation_lipschitz,
+    embed,
+    head_probability,
+    propagate,
+)
+from nndyn_gui.core.types import Dataset, NetWeights
+
+SQUASH_RELATIVE = 1e-2  # sigma_min < 1e-2 sigma_max: the layer flattens the data visibly
+SQUASH_ABSOLUTE = 1e-3  # sigma_min < 1e-3: a 2-unit wide cloud becomes < 0.002 thick
+INVERTIBLE_ACTIVATIONS = ("tanh", "sigmoid", "leaky_relu")  # strictly monotone s
+RECON_POINTS = 256  # points used for the reconstruction check inside diagnose()
+MAX_CONDITION = 1e12  # beyond this an MLP's A is treated as singular (no inverse)
+
+
+@dataclass
+class BlockDiag:
+    """Per-layer facts; `invertible` means *proved* invertible, not merely "probably".
+
+    singular_values/det describe the layer's linear part: A_k for an MLP, and for a
+    ResNet the block's Jacobian where s is steepest, I + h Lip(s) A_k (exact at
+    A x + b = 0 for tanh), which is what decides whether the block folds or flattens.
+    """
+
+    k: int
+    spectral_norm: float  # |A_k|_2
+    lip_product: float  # ResNet: h |A_k|_2 Lip(s); MLP: |A_k|_2 Lip(s)
+    invertible: bool
+    singular_values: np.ndarray
+    det: float
+    squashed: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "k": self.k,
+            "spectral_norm": _f(self.spectral_norm),
+            "lip_product": _f(self.lip_product),
+            "invertible": bool(self.invertible),
+            "singular_values": [_f(v) for v in self.singular_values],
+            "det": _f(self.det),
+            "squashed": bool(self.squashed),
+        }
+
+
+@dataclass
+class Diagnostics:
+    """Everything the diagnostics panel and `nndyn info` show about one set of weights."""
+
+    blocks: list[BlockDiag]
+    all_invertible: bool
+    any_squashed: bool
+    displacement: np.ndarray  # (T,) mean |x_{t+1} - x_t| per layer (turnpike profile)
+    transport: float  # mean over points of sum_t |x_{t+1} - x_t|^2
+    reconstruction_error: float  # max |inverse(forward(x)) - x|; nan if no inverse exists
+    train_acc: float
+    test_acc: float  # nan when there is no test set
+    plane_margin: float  # min signed distance of train points to the final plane (<0: errors)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-safe data: floats and lists, nan/inf -> None."""
+        return {
+            "blocks": [b.to_dict() for b in self.blocks],
+            "all_invertible": bool(self.all_invertible),
+            "any_squashed": bool(self.any_squashed),
+            "displacement": [_f(v) for v in self.displacement],
+            "transport": _f(self.transport),
+            "reconstruction_error": _f(self.reconstruction_error),
+            "train_acc": _f(self.train_acc),
+            "test_acc": _f(self.test_acc),
+            "plane_margin": _f(self.plane_margin),
+        }
+
+
+def _f(v: Any) -> float | None:
+    v = float(v)
+    return v if math.isfinite(v) else None
+
+
+# ---------------------------------------------------------------------- blocks
+def block_diagnostics(model: ModelConfig, weights: NetWeights) -> list[BlockDiag]:
+    """Norms, singular values, determinants and flags of every block (batched SVD)."""
+    a = weights.A
+    t, d = a.shape[0], a.shape[1]
+    lip = activation_lipschitz(model.activation)
+    resnet = model.kind == "resnet"
+    lin = np.eye(d)[None] + model.h * lip * a if resnet else a
+    ok = np.isfinite(a).all(axis=(1, 2))  # a diverged block gets nan numbers, not a crash
+    norms = np.full(t, np.nan)
+    sv = np.full((t, d), np.nan)
+    dets = np.full(t, np.nan)
+    if ok.any():
+        norms[ok] = np.linalg.svd(a[ok], compute_uv=False)[:, 0]
+        sv[ok] = np.linalg.svd(lin[ok], compute_uv=False)
+        dets[ok] = np.linalg.det(lin[ok])
+    out = []
+    for k in range(t):
+        lp = float((model.h if resnet else 1.0) * norms[k] * lip)
+        smax, smin = float(sv[k, 0]), float(sv[k, -1])
+        squashed = smin < SQUASH_RELATIVE * smax or smin < SQUASH_ABSOLUTE
+        if not ok[k]:
+            inv = False
+        elif resnet:
+            inv = lp < 1.0
+        else:
+            s_ok = model.activation in INVERTIBLE_ACTIVATIONS
+            inv = s_ok and smin > 0 and smax / smin < MAX_CONDITION
+        out.append(
+            BlockDiag(
+                k=k,
+                spectral_norm=float(norms[k]),
+                lip_product=lp,
+                invertible=bool(inv),
+                singular_values=sv[k].copy(),
+                det=float(dets[k]),
+                squashed=bool(squashed),
+            )
+        )
+    return out
+
+
+# ---------------------------------------------------------------------- inverse
+def _activation_inverse(name: str, y: np.ndarray) -> np.ndarray:
+    if name == "tanh":
+        return np.arctanh(y)
+    if name == "sigmoid":
+        return np.log(y) - np.log1p(-y)
+    if name == "leaky_relu":
+        return np.where(y >= 0.0, y, y / LEAKY_SLOPE)
+    return np.full_like(y, np.nan)
+
+
+def _activation_derivative(name: str, z: np.ndarray) -> np.ndarray:
+    if name == "tanh":
+        return 1.0 - np.tanh(z) ** 2
+    if name == "sigmoid":
+        sg = activation("sigmoid", z)
+        return sg * (1.0 - sg)
+    if name == "relu":
+        return (z > 0.0).astype(np.float64)
+    return np.where(z >= 0.0, 1.0, LEAKY_SLOPE)
+
+
+FIXED_POINT_FIRST = 20  # plain fixed-point steps before switching to Newton
+NEWTON_STALL = 3  # Newton stops after this many steps without progress
+
+
+def _invert_block(
+    model: ModelConfig, a: np.ndarray, b: np.ndarray, y: np.ndarray, iters: int, tol: float
+) -> np.ndarray:
+    """Solve x + h s(A x + b) = y for every row of y."""
+    h, act = model.h, model.activation
+    x = y.copy()
+    fixed = min(iters, FIXED_POINT_FIRST)
+    for _ in range(fixed):
+        nxt = y - h * activation(act, x @ a.T + b)
+        delta = float(np.max(np.abs(nxt - x)))
+        x = nxt
+        if not delta > tol:  # also stops on nan
+            return x
+    d = a.shape[0]
+    eye = np.eye(d)
+    best, stall = math.inf, 0
+    for _ in range(iters - fixed):
+        z = x @ a.T + b
+        resid = x + h * activation(act, z) - y
+        size = float(np.max(np.abs(resid)))
+        if not size > tol:
+            break
+        if size < 0.5 * best:
+            best, stall = size, 0
+        else:
+            stall += 1
+            if stall >= NEWTON_STALL:
+                break
+        jac = eye + h * _activation_derivative(act, z)[:, :, None] * a[None]
+        try:
+            step = np.linalg.solve(jac, resid[:, :, None])[:, :, 0]
+        except np.linalg.LinAlgError:
+            step = (np.linalg.pinv(jac) @ resid[:, :, None])[:, :, 0]
+        x = x - step
+    return x
+
+
+def _all_nonsingular(mats: np.ndarray) -> bool:
+    """True when every matrix of the stack (T, d, d) has condition number below 1e12."""
+    with np.errstate(all="ignore"):
+        cond = np.linalg.cond(mats) if mats.shape[0] else np.zeros(0)
+    return bool(np.all(np.isfinite(cond) & (cond < MAX_CONDITION)))
+
+
+def inverse(
+    model: ModelConfig,
+    weights: NetWeights,
+    y_last: np.ndarray,
+    iters: int = 200,
+    tol: float = 1e-10,
+) -> np.ndarray:
+    """Recover x(0) (N, d) from x(T) by undoing the layers backwards.
+
+    ResNet: solve x = y - h s(A x + b) by fixed-point iteration, the Banach argument
+    behind the test h |A| Lip(s) < 1. When that converges slowly (contraction close to
+    1, or no contraction at all) the remaining `iters` are Newton steps, which keeps the
+    check fast and also inverts blocks that are invertible without being contractions;
+    for a block that really folds the plane the result is wrong and the reconstruction
+    error says so. MLP: apply s^-1 and solve with A; nan when s (relu) or A is not
+    invertible.
+    """
+    x = np.array(y_last, dtype=np.float64, copy=True)
+    if x.shape[0] == 0:
+        return x
+    with np.errstate(all="ignore"):
+        for k in range(weights.depth - 1, -1, -1):
+            a, b = weights.A[k], weights.b[k]
+            if model.kind == "resnet":
+                x = _invert_block(model, a, b, x, iters, tol)
+                continue
+            z = _activation_inverse(model.activation, x) - b
+            if not _all_nonsingular(a[None]):
+                return np.full_like(x, np.nan)
+            x = np.linalg.solve(a, z.T).T
+    return x
+
+
+def reconstruction_error(model: ModelConfig, weights: NetWeights, x2: np.ndarray) -> float:
+    """max |inverse(forward(x)) - x| over the points: ~1e-12 for invertible nets.
+
+    nan when no inverse exists (relu MLP, singular A); inf when the inverse blew up
+    (e.g. tanh saturated to +-1 in floating point, which loses the information).
+    """
+    x0 = embed(x2, weights.width)
+    if x0.shape[0] == 0:
+        return 0.0
+    if model.kind == "mlp" and (
+        model.activation not in INVERTIBLE_ACTIVATIONS or not _all_nonsingular(weights.A)
+    ):
+        return math.nan
+    y = propagate(model, weights, x2)[-1]
+    back = inverse(model, weights, y)
+    with np.errstate(all="ignore"):
+        err = np.abs(back - x0)
+    if not np.isfinite(err).all():
+        return math.inf
+    return float(err.max())
+
+
+# ---------------------------------------------------------------------- transport
+def displacement_profile(traj: np.ndarray) -> np.ndarray:
+    """Mean step length per layer: the turnpike profile (large only where work is done)."""
+    steps = np.diff(np.asarray(traj, dtype=np.float64), axis=0)
+    if steps.shape[1] == 0:
+        return np.zeros(steps.shape[0])
+    return np.asarray(np.linalg.norm(steps, axis=2).mean(axis=1))
+
+
+def transport_cost(traj: np.ndarray) -> float:
+    """Mean over points of sum_t |x_{t+1} - x_t|^2 (the regulariser's quantity)."""
+    steps = np.diff(np.asarray(traj, dtype=np.float64), axis=0)
+    if steps.shape[1] == 0:
+        return 0.0
+    return float((steps**2).sum(axis=(0, 2)).mean())
+
+
+# ---------------------------------------------------------------------- all together
+def _accuracy(weights: NetWeights, x_last: np.ndarray, y: np.ndarray) -> float:
+    if len(y) == 0:
+        return math.nan
+    pred = (head_probability(weights, x_last) >= 0.5).astype(np.int64)
+    return float((pred == y).mean())
+
+
+def diagnose(config: RunConfig, weights: NetWeights, dataset: Dataset) -> Diagnostics:
+    """All diagnostics of one weight set on its data (a few ms for depth 51, 1000 points).
+
+    The reconstruction check uses the first RECON_POINTS training points: enough to
+    expose a non-invertible net, cheap enough to rerun on every snapshot.
+    """
+    model = config.model
+    blocks = block_diagnostics(model, weights)
+    traj = propagate(model, weights, dataset.x_train)
+    x_last = traj[-1]
+    test_last = propagate(model, weights, dataset.x_test)[-1]
+    wn = float(np.linalg.norm(weights.w))
+    if len(dataset.y_train) and wn > 0:
+        signed = (x_last @ weights.w + weights.c) / wn
+        margin = float(np.min(np.where(dataset.y_train == 1, signed, -signed)))
+    else:
+        margin = math.nan
+    recon = reconstruction_error(model, weights, dataset.x_train[:RECON_POINTS])
+    return Diagnostics(
+        blocks=blocks,
+        all_invertible=all(b.invertible for b in blocks),
+        any_squashed=any(b.squashed for b in blocks),
+        displacement=displacement_profile(traj),
+        transport=transport_cost(traj),
+        reconstruction_error=recon,
+        train_acc=_accuracy(weights, x_last, dataset.y_train),
+        test_acc=_accuracy(weights, test_last, dataset.y_test),
+        plane_margin=margin,
+    )

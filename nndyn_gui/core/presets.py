@@ -1,0 +1,92 @@
+"""Named experiments (mostly the article's figures) shipped as JSON files.
+
+Each preset is `resources/presets/<name>.json` = {"name", "description", "config"}, read
+with importlib.resources so it works from a wheel, a zip or a source checkout. Keeping
+them as data (not code) lets users copy one as a starting point for `nndyn train`.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from importlib import resources
+from importlib.resources.abc import Traversable
+
+from nndyn_gui.core.config import ConfigError, RunConfig
+
+PACKAGE = "nndyn_gui.resources.presets"
+
+
+class PresetError(KeyError):
+    """Unknown or broken preset; str() is the plain message (KeyError would quote it)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+@dataclass(frozen=True)
+class PresetInfo:
+    """What a preset list shows: its name and one-sentence description."""
+
+    name: str
+    description: str
+
+
+def _files() -> dict[str, Traversable]:
+    root = resources.files(PACKAGE)
+    return {
+        f.name[: -len(".json")]: f
+        for f in root.iterdir()
+        if f.is_file() and f.name.endswith(".json")
+    }
+
+
+def _read(name: str, f: Traversable) -> dict[str, object]:
+    try:
+        obj = json.loads(f.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise PresetError(f"preset {name!r} cannot be read: {e}") from None
+    if not isinstance(obj, dict) or not isinstance(obj.get("config"), dict):
+        raise PresetError(f"preset {name!r} has no 'config' object")
+    return obj
+
+
+def preset_names() -> list[str]:
+    """All preset names, sorted."""
+    return sorted(_files())
+
+
+def list_presets() -> list[PresetInfo]:
+    """Name and description of every preset, sorted by name."""
+    out = []
+    for name, f in sorted(_files().items()):
+        obj = _read(name, f)
+        out.append(PresetInfo(name=name, description=str(obj.get("description", ""))))
+    return out
+
+
+def load_preset(name: str) -> RunConfig:
+    """The validated RunConfig of preset `name`; PresetError lists the names if unknown."""
+    files = _files()
+    if name not in files:
+        raise PresetError(f"unknown preset {name!r}; available: {', '.join(sorted(files))}")
+    obj = _read(name, files[name])
+    try:
+        cfg = RunConfig.from_dict(obj["config"])
+    except ConfigError as e:
+        raise PresetError(f"preset {name!r} has a bad config: {e}") from None
+    if not cfg.title:
+        cfg.title = name
+    return cfg
+
+
+def preset_description(name: str) -> str:
+    """The description of one preset (for tooltips and `nndyn info`)."""
+    files = _files()
+    if name not in files:
+        raise PresetError(f"unknown preset {name!r}; available: {', '.join(sorted(files))}")
+    return str(_read(name, files[name]).get("description", ""))

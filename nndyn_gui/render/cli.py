@@ -1,0 +1,274 @@
+"""`nndyn render`: a run file (or a preset, trained first) to PNG / MP4 / GIF / SVG / PDF.
+
+Why it looks like this:
+- It must work on a headless server: 2-D content uses Qt's offscreen platform when there
+  is no display (the env var must be set before the QApplication exists); 3-D content
+  needs OpenGL on an X server, so without one it says how to get one (xvfb-run) and
+  falls back to the 2-D projection instead of failing.
+- Exit codes a script can act on: 0 ok, 2 bad input (one line "nndyn render: error:
+  ..."), 1 the export itself failed, 130 Ctrl+C (the partial file is removed).
+- TensorFlow is imported only on the `--preset` path, which trains first.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+from typing import Any, NoReturn
+
+PROG = "nndyn render"
+EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_INTERRUPT = 0, 1, 2, 130
+KINDS = ("layers", "training", "orbit", "sheet", "side_by_side")
+XVFB_HINT = (
+    "no X display for the 3-D (OpenGL) view; run under an X server, e.g. "
+    "'xvfb-run -a nndyn render ...'. Falling back to the 2-D projection."
+)
+
+
+class _UsageError(Exception):
+    pass
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that raises instead of printing usage and exiting (one-line errors)."""
+
+    def error(self, message: str) -> NoReturn:
+        raise _UsageError(message)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(
+        prog=PROG,
+        description="Render a run (or a preset, trained first) to an image or a video.",
+    )
+    p.add_argument("run", nargs="?", help="a .nndyn run file")
+    p.add_argument("--preset", help="train this preset first instead of reading a run file")
+    p.add_argument(
+        "--set",
+        dest="sets",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="change a preset's config, e.g. --set model.depth=20 (with --preset)",
+    )
+    p.add_argument("--out", "-o", required=True, help="output file: .mp4 .gif .png .svg .pdf")
+    p.add_argument("--kind", choices=KINDS, default="layers", help="what to show")
+    p.add_argument("--size", default="1280x720", help="WIDTHxHEIGHT in pixels")
+    p.add_argument("--fps", type=int, default=30)
+    p.add_argument("--seconds", type=float, default=8.0, help="length of the animation")
+    p.add_argument("--hold", type=float, default=1.5, help="seconds held on the last layer")
+    p.add_argument("--background", choices=("white", "dark", "transparent"), default="white")
+    p.add_argument("--title", default=None, help="title drawn on top (default: the run's)")
+    p.add_argument("--caption", default="", help="caption drawn at the bottom")
+    p.add_argument("--quality", type=int, default=8, help="1..10 (MP4)")
+    p.add_argument(
+        "--layers", default=None, help="comma-separated layers, e.g. 0,10,51 (sheet; stills)"
+    )
+    p.add_argument("--no-3d", action="store_true", help="always use the 2-D view")
+    p.add_argument("--force", action="store_true", help="overwrite an existing file")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    return p
+
+
+def parse_size(text: str) -> tuple[int, int]:
+    """'1920x1080' -> (1920, 1080); anything else is a usage error."""
+    parts = text.lower().replace("×", "x").split("x")
+    try:
+        if len(parts) != 2:
+            raise ValueError
+        w, h = int(parts[0]), int(parts[1])
+    except ValueError:
+        raise _UsageError(f"--size must look like 1920x1080, got {text!r}") from None
+    return w, h
+
+
+def parse_layers(text: str | None) -> list[int] | None:
+    if text is None or not text.strip():
+        return None
+    try:
+        return [int(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise _UsageError(f"--layers must be comma-separated whole numbers, got {text!r}") from None
+
+
+def _err(msg: str) -> None:
+    print(f"{PROG}: error: {msg}", file=sys.stderr)
+
+
+def _warn(msg: str) -> None:
+    print(f"{PROG}: warning: {msg}", file=sys.stderr)
+
+
+def _has_display() -> bool:
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+def _load_run(args: argparse.Namespace) -> Any:
+    """The Run to render: read from the file, or train the preset (TensorFlow, tqdm bar)."""
+    if args.run and args.preset:
+        raise _UsageError("give either RUN or --preset, not both")
+    if not args.run and not args.preset:
+        raise _UsageError("give a run file or --preset NAME")
+    if args.sets and not args.preset:
+        raise _UsageError("--set only works with --preset")
+    if args.run:
+        from nndyn_gui.core.runfile import RunFileError, load_run
+
+        try:
+            return load_run(args.run)
+        except RunFileError as e:
+            raise _UsageError(str(e)) from None
+    return _train_preset(args.preset, args.sets, quiet=args.quiet)
+
+
+def _train_preset(name: str, sets: list[str], quiet: bool) -> Any:
+    from nndyn_gui.core.config import ConfigError
+    from nndyn_gui.core.presets import PresetError, load_preset
+
+    try:
+        cfg = load_preset(name)
+        for s in sets:
+            cfg = cfg.with_set(s)
+    except (PresetError, ConfigError) as e:
+        raise _UsageError(str(e).strip("'\"")) from None
+    try:
+        from nndyn_gui.core.datasets import make_dataset
+        from nndyn_gui.core.runfile import make_run
+        from nndyn_gui.core.training import Trainer
+    except ImportError as e:
+        raise RuntimeError(f"training is not available in this installation ({e})") from None
+    from tqdm import tqdm
+
+    dataset = make_dataset(cfg.data)
+    bar = tqdm(
+        total=cfg.train.steps, desc=f"training {name}", unit="step", disable=quiet, file=sys.stderr
+    )
+
+    def on_progress(step: int, *_: Any) -> None:
+        bar.update(max(0, int(step) - bar.n))
+
+    try:
+        result = Trainer(cfg, dataset).run(on_progress=on_progress)
+    finally:
+        bar.close()
+    if result.status == "diverged":
+        _warn(f"training diverged: {result.message}")
+    return make_run(cfg, dataset, result)
+
+
+def _setup_qt(needs_3d: bool, no_3d: bool) -> Any:
+    """The QApplication, on a platform that can draw what was asked for."""
+    if "QT_QPA_PLATFORM" not in os.environ and not _has_display():
+        if needs_3d and not no_3d:
+            _warn(XVFB_HINT)
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"
+    from PySide6.QtWidgets import QApplication
+
+    import nndyn_gui.render.views  # noqa: F401 - shares GL contexts before the app exists
+
+    app = QApplication.instance()
+    if app is None:
+        app = QApplication([sys.argv[0] if sys.argv else "nndyn"])
+    return app
+
+
+def render_main(argv: list[str]) -> int:
+    """Entry point of `nndyn render`; returns the exit code."""
+    try:
+        args = build_parser().parse_args(argv)
+        width, height = parse_size(args.size)
+        layers = parse_layers(args.layers)
+    except _UsageError as e:
+        _err(str(e))
+        return EXIT_USAGE
+    except SystemExit as e:  # --help
+        return int(e.code or 0)
+
+    from nndyn_gui.render.encode import ExportError
+
+    exporter = None
+    try:
+        # cheap checks first: a bad --out should not cost a training run
+        from nndyn_gui.render.export import ExportOptions
+
+        opts = ExportOptions(
+            path=args.out,
+            content=args.kind,
+            width=width,
+            height=height,
+            fps=args.fps,
+            seconds=args.seconds,
+            hold_seconds=args.hold,
+            background=args.background,
+            title=args.title or "",
+            caption=args.caption,
+            quality=args.quality,
+            layers=layers,
+            overwrite=args.force,
+            prefer_3d=not args.no_3d,
+        )
+        opts.validate()
+        run = _load_run(args)
+        if args.title is None:
+            opts.title = run.config.title
+        opts.validate(run)
+        needs_3d = args.kind == "orbit" or (
+            run.config.model.width >= 3 and not opts.is_vector and args.kind != "sheet"
+        )
+        _setup_qt(needs_3d, args.no_3d)
+        from nndyn_gui.render.export import Exporter
+
+        exporter = Exporter(run, opts)
+        for w in exporter.warnings:
+            _warn(w)
+        path = _run_export(exporter, quiet=args.quiet)
+    except _UsageError as e:
+        _err(str(e))
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        if exporter is not None:
+            exporter.abort()
+        print(f"\n{PROG}: cancelled; nothing written", file=sys.stderr)
+        return EXIT_INTERRUPT
+    except ExportError as e:
+        _err(str(e))
+        return EXIT_USAGE if exporter is None else EXIT_FAIL
+    except (RuntimeError, OSError, MemoryError) as e:
+        if exporter is not None:
+            exporter.abort()
+        _err(f"export failed: {e}")
+        return EXIT_FAIL
+    print(str(path))
+    return EXIT_OK
+
+
+def _run_export(exporter: Any, quiet: bool) -> Path:
+    from tqdm import tqdm
+
+    bar = tqdm(
+        total=exporter.total_frames,
+        desc=f"rendering {Path(exporter.options.path).name}",
+        unit="frame",
+        disable=quiet,
+        file=sys.stderr,
+    )
+    try:
+        while exporter.step():
+            bar.update(1)
+        bar.update(exporter.total_frames - bar.n)
+        return Path(exporter.finish())
+    except BaseException:
+        exporter.abort()
+        raise
+    finally:
+        bar.close()
+
+
+def main() -> None:  # pragma: no cover - `python -m nndyn_gui.render.cli`
+    sys.exit(render_main(sys.argv[1:]))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,427 @@
+"""Frame writers (MP4, GIF, PNG), atomic output files and the background encoder thread.
+
+Why it looks like this:
+- Qt must draw on the GUI thread, but H.264 / GIF encoding is slow; so frames are drawn
+  one by one on the GUI thread and handed through a *bounded* queue to an encoder thread
+  (the queue bounds memory; a full queue makes the producer wait, never drop frames).
+- A crash, a full disk or a cancel must never leave a half-written video or clobber a
+  good one: everything is written to `.NAME.partial-XXXX.EXT` in the target folder (same
+  file system, and the real extension so ffmpeg picks the container) and moved into
+  place with `os.replace` only after the writer closed cleanly.
+- H.264 with yuv420p needs even sizes, and imageio-ffmpeg would otherwise *rescale* odd
+  sizes silently (macro_block_size=16). We pad odd sizes by one pixel of background
+  colour on the right / bottom (see `even_size`, `pad_to`) and pass macro_block_size=1.
+- Errors raised inside the encoder thread (ffmpeg exits, ENOSPC, EFBIG, ...) are kept and
+  re-raised in the caller's thread as `ExportError` with a one-line message.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import queue
+import tempfile
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+QUEUE_FRAMES = 6  # frames buffered between the GUI thread and the encoder thread
+PUT_POLL_S = 0.05  # how often a blocked producer checks whether the encoder died
+MP4_PRESET = "veryfast"  # x264 speed: ~70 fps at 1280x720 on 2 cores; size within 1 % of "medium"
+GIF_MAX_BYTES = 1_500_000_000  # palette frames a GIF may buffer before Pillow writes them
+_STOP = object()
+_UMASK = os.umask(0o022)  # read once at import; mkstemp's 0600 is reset to the usual mode
+os.umask(_UMASK)
+
+
+class ExportError(Exception):
+    """An export cannot start or failed; the message is one line, fit for the user."""
+
+
+# ---------------------------------------------------------------------- sizes & colours
+def even_size(width: int, height: int) -> tuple[int, int]:
+    """The size an MP4 gets: odd sides grow by one pixel (padded with the background)."""
+    return int(width) + int(width) % 2, int(height) + int(height) % 2
+
+
+def pad_to(frame: np.ndarray, width: int, height: int, fill: tuple[int, ...]) -> np.ndarray:
+    """Pad an (H, W, C) frame on the right / bottom to (height, width) with `fill`."""
+    h, w = frame.shape[:2]
+    if (w, h) == (width, height):
+        return frame
+    out = np.empty((height, width, frame.shape[2]), dtype=frame.dtype)
+    out[...] = np.asarray(fill[: frame.shape[2]], dtype=frame.dtype)
+    out[:h, :w] = frame
+    return out
+
+
+def flatten_alpha(rgba: np.ndarray, matte: tuple[int, int, int] = (255, 255, 255)) -> np.ndarray:
+    """RGBA -> RGB composited over `matte`: formats without alpha (MP4) show a white page."""
+    if rgba.shape[2] == 3:
+        return rgba
+    a = rgba[..., 3:4]
+    if bool((a == 255).all()):
+        return np.ascontiguousarray(rgba[..., :3])
+    af = a.astype(np.float32) / 255.0
+    m = np.asarray(matte, dtype=np.float32)
+    rgb = rgba[..., :3].astype(np.float32) * af + m * (1.0 - af)
+    return np.clip(np.rint(rgb), 0, 255).astype(np.uint8)
+
+
+def quality_to_crf(quality: int) -> int:
+    """1..10 (UI scale, 10 best) -> x264 CRF 35..14 (lower CRF = better, bigger)."""
+    q = min(max(int(quality), 1), 10)
+    return round(35 - (q - 1) * 21 / 9)
+
+
+def describe_os_error(e: BaseException) -> str:
+    """A short human reason for an OSError (disk full, file too large, ...)."""
+    code = getattr(e, "errno", None)
+    if code == errno.ENOSPC:
+        return "disk full (no space left on device)"
+    if code == errno.EFBIG:
+        return "file too large for this file system"
+    if code in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return "permission denied"
+    text = str(e)
+    for needle, reason in (
+        ("No space left", "disk full (no space left on device)"),
+        ("File too large", "file too large for this file system"),
+    ):
+        if needle in text:
+            return reason
+    first = text.strip().splitlines()[0] if text.strip() else type(e).__name__
+    return first[:300]
+
+
+# ---------------------------------------------------------------------- atomic output
+class AtomicFile:
+    """A temp path next to `target`; `commit()` moves it into place, `discard()` removes it."""
+
+    def __init__(self, target: str | os.PathLike[str], overwrite: bool = False) -> None:
+        self.target = Path(target)
+        self.overwrite = overwrite
+        if self.target.exists() and not overwrite:
+            raise ExportError(f"{self.target}: file exists; use --force to overwrite")
+        folder = self.target.parent
+        try:
+            fd, tmp = tempfile.mkstemp(
+                prefix=f".{self.target.stem}.partial-",
+                suffix=self.target.suffix,
+                dir=folder if str(folder) else ".",
+            )
+            os.close(fd)
+            os.chmod(tmp, 0o666 & ~_UMASK)
+        except OSError as e:
+            raise ExportError(f"cannot write to {folder}: {describe_os_error(e)}") from None
+        self.path = Path(tmp)
+        self.done = False
+
+    def commit(self) -> Path:
+        """Move the finished temp file to the target (refusing to clobber unless allowed)."""
+        try:
+            if not self.overwrite:
+                try:
+                    os.link(self.path, self.target)  # atomic "create if absent"
+                except FileExistsError:
+                    raise ExportError(
+                        f"{self.target}: file exists; use --force to overwrite"
+                    ) from None
+                except OSError:  # no hard links here (FAT, some network drives)
+                    if self.target.exists():
+                        raise ExportError(
+                            f"{self.target}: file exists; use --force to overwrite"
+                        ) from None
+                    os.replace(self.path, self.target)
+                else:
+                    os.unlink(self.path)
+            else:
+                os.replace(self.path, self.target)
+        except ExportError:
+            self.discard()
+            raise
+        except OSError as e:
+            self.discard()
+            raise ExportError(f"cannot write {self.target}: {describe_os_error(e)}") from None
+        self.done = True
+        return self.target
+
+    def discard(self) -> None:
+        """Remove the temp file (idempotent; errors ignored: nothing useful to tell)."""
+        with contextlib.suppress(OSError):
+            self.path.unlink()
+        self.done = True
+
+
+# ---------------------------------------------------------------------- writers
+class FrameWriter:
+    """Base class: `write(frame)` receives (H, W, 3|4) uint8 frames, `close()` finishes."""
+
+    def __init__(self, path: Path, width: int, height: int, fps: float) -> None:
+        self.path, self.width, self.height, self.fps = path, width, height, fps
+        self.frames = 0
+
+    def write(self, frame: np.ndarray) -> None:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def close(self) -> None:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def abort(self) -> None:
+        """Stop without finishing the file (it is deleted by the caller)."""
+        with contextlib.suppress(Exception):
+            self.close()
+
+
+class Mp4Writer(FrameWriter):
+    """H.264 (yuv420p, plays everywhere, incl. PowerPoint/Keynote) via imageio-ffmpeg."""
+
+    def __init__(self, path: Path, width: int, height: int, fps: float, quality: int = 8) -> None:
+        if width % 2 or height % 2:
+            raise ExportError(f"MP4 needs even sizes, got {width}x{height}")
+        super().__init__(path, width, height, fps)
+        self.crf = quality_to_crf(quality)
+        self._gen: Any = None
+
+    def _open(self) -> None:
+        import imageio_ffmpeg
+
+        self._gen = imageio_ffmpeg.write_frames(
+            str(self.path),
+            (self.width, self.height),
+            fps=self.fps,
+            codec="libx264",
+            pix_fmt_in="rgb24",
+            pix_fmt_out="yuv420p",
+            quality=None,
+            bitrate=None,
+            macro_block_size=1,
+            ffmpeg_log_level="error",
+            output_params=["-crf", str(self.crf), "-preset", MP4_PRESET, "-movflags", "+faststart"],
+        )
+        self._gen.send(None)
+
+    def write(self, frame: np.ndarray) -> None:
+        if self._gen is None:
+            self._open()
+        rgb = np.ascontiguousarray(flatten_alpha(frame))
+        self._gen.send(rgb.tobytes())
+        self.frames += 1
+
+    def close(self) -> None:
+        if self._gen is None:
+            self._open()  # zero frames: still produce a valid (empty) file or a clear error
+        gen, self._gen = self._gen, None
+        gen.close()
+
+    def abort(self) -> None:
+        gen, self._gen = self._gen, None
+        if gen is not None:
+            with contextlib.suppress(Exception):
+                gen.close()
+
+
+class GifWriter(FrameWriter):
+    """Looping GIF: each frame quantised to its own 255-colour palette (+1 transparent).
+
+    GIF alpha is one bit: with a transparent background, pixels under 50 % alpha become
+    transparent and the rest are drawn on white. Pillow writes GIFs in one go, so the
+    palette frames (1 byte per pixel) are buffered until `close()`.
+    """
+
+    def __init__(self, path: Path, width: int, height: int, fps: float) -> None:
+        super().__init__(path, width, height, fps)
+        self._frames: list[Any] = []
+        self._transparent = False
+        self._bytes = 0
+
+    def write(self, frame: np.ndarray) -> None:
+        from PIL import Image
+
+        self._bytes += frame.shape[0] * frame.shape[1]
+        if self._bytes > GIF_MAX_BYTES:
+            raise ExportError("GIF too large to buffer: use MP4, fewer seconds or a smaller size")
+        rgb = flatten_alpha(frame)
+        img = Image.fromarray(rgb, "RGB").quantize(
+            colors=255, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE
+        )
+        if frame.shape[2] == 4 and bool((frame[..., 3] < 128).any()):
+            idx = np.asarray(img).copy()
+            idx[frame[..., 3] < 128] = 255
+            pal = img.getpalette() or []
+            img = Image.fromarray(idx, "P")
+            img.putpalette(pal + [0] * (768 - len(pal)))
+            self._transparent = True
+        self._frames.append(img)
+        self.frames += 1
+
+    def close(self) -> None:
+        if not self._frames:
+            raise ExportError("no frames to write")
+        first, rest = self._frames[0], self._frames[1:]
+        params: dict[str, Any] = {
+            "save_all": True,
+            "append_images": rest,
+            "duration": max(20, round(1000.0 / self.fps)),  # GIF stores 1/100 s; 20 ms min
+            "loop": 0,  # forever
+            "optimize": False,
+        }
+        if self._transparent:
+            params.update(transparency=255, disposal=2)
+        try:
+            first.save(str(self.path), format="GIF", **params)
+        finally:
+            self._frames = []
+
+    def abort(self) -> None:
+        self._frames = []
+
+
+class PngWriter(FrameWriter):
+    """One still; RGBA kept when the frame has real transparency, else RGB."""
+
+    def write(self, frame: np.ndarray) -> None:
+        import imageio.v3 as iio
+
+        if frame.shape[2] == 4 and bool((frame[..., 3] == 255).all()):
+            frame = frame[..., :3]
+        iio.imwrite(self.path, np.ascontiguousarray(frame), extension=".png")
+        self.frames += 1
+
+    def close(self) -> None:
+        if self.frames == 0:
+            raise ExportError("no frame to write")
+
+
+def make_writer(path: Path, width: int, height: int, fps: float, quality: int = 8) -> FrameWriter:
+    """The writer for `path`'s extension (.mp4, .gif, .png)."""
+    ext = path.suffix.lower()
+    if ext == ".mp4":
+        return Mp4Writer(path, width, height, fps, quality)
+    if ext == ".gif":
+        return GifWriter(path, width, height, fps)
+    if ext == ".png":
+        return PngWriter(path, width, height, fps)
+    raise ExportError(f"no frame writer for {ext or 'a file without extension'}")
+
+
+# ---------------------------------------------------------------------- encoder thread
+class Encoder:
+    """Feeds frames to a writer on a background thread; output appears atomically.
+
+    `put(frame)` blocks while the queue is full and raises ExportError as soon as the
+    thread has failed; `finish()` waits, closes the writer and renames the temp file;
+    `abort()` stops and deletes it. Either ends the Encoder.
+    """
+
+    def __init__(
+        self,
+        target: str | os.PathLike[str],
+        width: int,
+        height: int,
+        fps: float,
+        quality: int = 8,
+        overwrite: bool = False,
+        writer_factory: Callable[[Path, int, int, float, int], FrameWriter] | None = None,
+    ) -> None:
+        self.out = AtomicFile(target, overwrite)
+        factory = writer_factory or make_writer
+        try:
+            self.writer = factory(self.out.path, width, height, fps, quality)
+        except BaseException:
+            self.out.discard()
+            raise
+        self._q: queue.Queue[Any] = queue.Queue(maxsize=QUEUE_FRAMES)
+        self._error: BaseException | None = None
+        self._stop = threading.Event()
+        self._closed = False
+        self._thread = threading.Thread(target=self._run, name="nndyn-encoder", daemon=True)
+        self._thread.start()
+
+    @property
+    def temp_path(self) -> Path:
+        return self.out.path
+
+    @property
+    def failed(self) -> bool:
+        return self._error is not None
+
+    def _run(self) -> None:
+        try:
+            while not self._stop.is_set():
+                item = self._q.get()
+                if self._stop.is_set():  # aborted: do not finish the file
+                    return
+                if item is _STOP:
+                    self.writer.close()
+                    return
+                self.writer.write(item)
+        except BaseException as e:  # reported to the caller's thread
+            self._error = e
+            self.writer.abort()
+            self._drain()
+
+    def _drain(self) -> None:
+        """Empty the queue so a producer blocked in put() wakes up and sees the error."""
+        with contextlib.suppress(queue.Empty):
+            while True:
+                self._q.get_nowait()
+
+    def _raise_error(self) -> None:
+        err = self._error
+        assert err is not None
+        self.abort()
+        if isinstance(err, ExportError):
+            raise ExportError(f"{self.out.target}: {err}") from None
+        what = "encoding failed"
+        if isinstance(err, OSError | RuntimeError | BrokenPipeError):
+            raise ExportError(f"{self.out.target}: {what}: {describe_os_error(err)}") from None
+        raise ExportError(f"{self.out.target}: {what}: {type(err).__name__}: {err}") from None
+
+    def put(self, frame: np.ndarray) -> None:
+        """Queue one frame (a copy is not made: do not modify it afterwards)."""
+        if self._closed:
+            raise ExportError("encoder already finished")
+        while True:
+            if self._error is not None:
+                self._raise_error()
+            try:
+                self._q.put(frame, timeout=PUT_POLL_S)
+                return
+            except queue.Full:
+                if not self._thread.is_alive() and self._error is None:
+                    self.abort()
+                    raise ExportError("encoder stopped unexpectedly") from None
+
+    def finish(self) -> Path:
+        """Wait for all frames to be written, then move the file into place."""
+        if self._closed:
+            raise ExportError("encoder already finished")
+        while self._error is None and self._thread.is_alive():
+            try:
+                self._q.put(_STOP, timeout=PUT_POLL_S)
+                break
+            except queue.Full:
+                continue
+        self._thread.join()
+        if self._error is not None:
+            self._raise_error()
+        self._closed = True
+        return self.out.commit()
+
+    def abort(self) -> None:
+        """Stop encoding and delete the temp file (safe to call twice)."""
+        if self._closed:
+            return
+        self._closed = True
+        self._stop.set()
+        self._drain()
+        with contextlib.suppress(queue.Full):
+            self._q.put_nowait(_STOP)
+        self._thread.join(timeout=30)
+        self.writer.abort()
+        self.out.discard()

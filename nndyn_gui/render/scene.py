@@ -1,0 +1,537 @@
+"""Everything a view draws, computed once per (config, weights, data) in numpy.
+
+The 2-D view, the 3-D view, the small multiples and the exporter all read the same
+`FlowScene`, so they can never disagree about where a point is at layer t. Views only
+interpolate (`FlowScene.at`) and push arrays into their items; no flow is computed
+while animating.
+
+Time `t` is measured in *frames*: frame 0 is the input, frame F-1 the last layer. With
+`ViewOptions.substeps` off (the default) frames are layers; with substeps on, each layer
+becomes the stages of `flow.layer_substeps` (MLP: A x, A x + b, s(A x + b), so 3T+1
+frames; ResNet: the affine Euler step, then the true step, so 2T+1 frames) and
+`frame_of_layer(k)` maps layer indices to frames.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+
+from nndyn_gui.core import flow
+from nndyn_gui.core.config import RunConfig
+from nndyn_gui.core.types import Dataset, NetWeights
+
+Background = Literal["white", "dark", "transparent"]
+
+#: options whose change needs a rebuilt scene (the others only change what is drawn)
+REBUILD_FIELDS = ("grid_n", "substeps")
+
+REGION_RES = 128  # pixels per side of the decision-region image
+LOOP_POINTS = 240  # vertices of the outer-class loop
+BOUNDS_MARGIN = 0.08  # share of the data extent added around the points
+BOUNDS_SMOOTH = 1.0  # frames of Gaussian smoothing of the per-frame boxes
+
+
+@dataclass
+class ViewOptions:
+    """What the views show; shared by the 2-D and 3-D views and the exporter."""
+
+    show_points: bool = True
+    show_grid: bool = True
+    show_plane: bool = True
+    show_regions: bool = True
+    show_loop: bool = False
+    show_trajectories: bool = False
+    tail_length: int = 8  # layers of trajectory drawn behind each point
+    point_size: float = 5.0
+    grid_n: int = 21
+    background: Background = "white"
+    substeps: bool = False
+
+    def copy(self, **changes: Any) -> ViewOptions:
+        return dataclasses.replace(self, **changes)
+
+    def needs_rebuild(self, other: ViewOptions) -> bool:
+        """True when switching to `other` changes the scene's arrays, not just the look."""
+        return any(getattr(self, f) != getattr(other, f) for f in REBUILD_FIELDS)
+
+
+@dataclass
+class ViewProjection:
+    """The affine map R^d -> R^dims the views use: identity, a coordinate cut, or PCA.
+
+    Stored as y = x @ matrix.T + offset so the plane, the region image and the loop can
+    be carried into view coordinates by the very same map as the points.
+    """
+
+    matrix: np.ndarray  # (dims, d)
+    offset: np.ndarray  # (dims,)
+    labels: tuple[str, ...]  # axis labels, e.g. ("x1", "x2") or ("PC1 (71%)", ...)
+    note: str = ""  # e.g. "projected from R^5 (PCA, 94% of variance)"
+    kind: str = "identity"  # identity | pca
+    source_dim: int = 2
+    _apply: Any = field(default=None, repr=False, compare=False)
+
+    @property
+    def dims(self) -> int:
+        return int(self.matrix.shape[0])
+
+    def apply(self, x: np.ndarray) -> np.ndarray:
+        """Map (..., d) -> (..., dims); identity is an exact slice (no rounding)."""
+        x = np.asarray(x, dtype=np.float64)
+        if self.kind == "identity":
+            return np.array(x[..., : self.dims], dtype=np.float64)
+        if self._apply is not None:
+            return np.asarray(self._apply(x), dtype=np.float64)
+        return x @ self.matrix.T + self.offset
+
+    def plane(self, w: np.ndarray, c: float, at: np.ndarray) -> tuple[np.ndarray, float]:
+        """The slice of {x: w.x + c = 0} through the view subspace containing `at`."""
+        lift = np.linalg.pinv(self.matrix)  # (d, dims): view coords -> R^d
+        pw = lift.T @ w
+        pc = float(w @ at + c - pw @ self.apply(at[None])[0])
+        return pw, pc
+
+
+@dataclass
+class FrameState:
+    """What a view shows at one (possibly fractional) time t."""
+
+    t: float
+    points: np.ndarray  # (N, dims)
+    grid: np.ndarray  # (M, dims)
+    loop: np.ndarray | None  # (L, dims)
+    label: str
+    bounds: np.ndarray  # (2, dims): lo, hi
+    is_first: bool
+    is_last: bool
+    plane_opacity: float  # 0 until the last layer, fades in over it
+    regions_opacity: float  # 1 at the input, gone after the first layer
+
+
+@dataclass
+class FlowScene:
+    """Trajectories of data, grid and loop through the net, in view coordinates."""
+
+    dims: int
+    projection: ViewProjection
+    points: np.ndarray  # (F, N, dims)
+    labels: np.ndarray  # (N,) 0/1
+    indices: np.ndarray  # (N,) rows of dataset.x_all shown (subsample of max_points)
+    grid: np.ndarray  # (F, M, dims)
+    segments: np.ndarray  # (S, 2) int: mesh edges between grid points
+    loop: np.ndarray | None  # (F, L, dims) the outer-class loop, ring data only
+    loop_wrong: np.ndarray  # (L,) bool: loop points the net puts on the inner side
+    frame_labels: list[str]
+    frame_layer: np.ndarray  # (F,) layer time of each frame (k + j/3 with substeps)
+    plane: tuple[np.ndarray, float]  # (w, c) in view coords of the last frame
+    regions: np.ndarray  # (H, W) P(class 1) over the input square; row i is y, col j is x
+    region_extent: tuple[float, float, float, float]  # x0, x1, y0, y1 of `regions`
+    region_affine: np.ndarray  # (dims, 3): input (u, v, 1) -> view coords at frame 0
+    bounds: np.ndarray  # (F, 2, dims) smoothed per-frame lo/hi
+    options: ViewOptions
+    title: str = ""
+    depth: int = 0
+    width: int = 2
+    source: tuple[RunConfig, NetWeights, Dataset, int] | None = field(default=None, repr=False)
+
+    # ------------------------------------------------------------------ build
+    @classmethod
+    def build(
+        cls,
+        config: RunConfig,
+        weights: NetWeights,
+        dataset: Dataset,
+        options: ViewOptions | None = None,
+        max_points: int = 4000,
+        dims: int | None = None,
+    ) -> FlowScene:
+        """Carry data, grid and loop through the net; `dims` defaults to min(width, 3)."""
+        opts = options or ViewOptions()
+        d = weights.width
+        dims = int(min(d, 3) if dims is None else min(dims, d))
+        x_all = np.asarray(dataset.x_all, dtype=np.float64)
+        y_all = np.asarray(dataset.y_all).astype(np.int64)
+        idx = _subsample(len(x_all), max_points)
+        x2, y = x_all[idx], y_all[idx]
+
+        grid = flow.make_grid(max(2, int(opts.grid_n)), 1.0)
+        loop2 = _outer_loop(config)
+        n_pts, n_grid = len(x2), len(grid.points)
+        stack = [x2, grid.points] + ([loop2] if loop2 is not None else [])
+        both = np.concatenate(stack)
+
+        raw, labels, layer_t = _trajectories(config, weights, both, opts.substeps)
+        proj = _make_projection(raw, d, dims, n_pts)
+        traj = proj.apply(raw)
+        traj_pts = traj[:, :n_pts]
+        traj_grid = traj[:, n_pts : n_pts + n_grid]
+        traj_loop = traj[:, n_pts + n_grid :] if loop2 is not None else None
+
+        last = raw[-1, :n_pts] if n_pts else np.zeros((1, d))
+        at = _finite_mean(last, d)
+        plane = proj.plane(np.asarray(weights.w, dtype=np.float64), float(weights.c), at)
+
+        loop_wrong = np.zeros(0, dtype=bool)
+        if loop2 is not None:
+            p_loop = flow.head_probability(weights, raw[-1, n_pts + n_grid :])
+            outer = _outer_label(loop2, x_all, y_all)
+            loop_wrong = (p_loop >= 0.5).astype(np.int64) != outer
+
+        regions, extent = _regions(config, weights)
+        u = np.array([[0.0, 0.0], [1.0, 0.0], [0.0, 1.0]])
+        img = proj.apply(flow.embed(u, d))
+        affine = np.column_stack([img[1] - img[0], img[2] - img[0], img[0]])
+
+        bounds = _bounds(traj_pts, traj_loop, dims)
+        return cls(
+            dims=dims,
+            projection=proj,
+            points=traj_pts,
+            labels=y,
+            indices=idx,
+            grid=traj_grid,
+            segments=grid.segments,
+            loop=traj_loop,
+            loop_wrong=loop_wrong,
+            frame_labels=labels,
+            frame_layer=layer_t,
+            plane=plane,
+            regions=regions,
+            region_extent=extent,
+            region_affine=affine,
+            bounds=bounds,
+            options=opts,
+            title=config.title,
+            depth=weights.depth,
+            width=d,
+            source=(config, weights, dataset, max_points),
+        )
+
+    def rebuilt(self, options: ViewOptions | None = None, dims: int | None = None) -> FlowScene:
+        """The same experiment with other build options or another number of shown dims."""
+        if self.source is None:
+            raise ValueError("scene has no source to rebuild from")
+        config, weights, dataset, max_points = self.source
+        return FlowScene.build(
+            config, weights, dataset, options or self.options, max_points, dims or self.dims
+        )
+
+    def with_options(self, options: ViewOptions) -> FlowScene:
+        """A shallow copy showing other look-only options (arrays are shared, not copied)."""
+        return dataclasses.replace(self, options=options)
+
+    def projected_2d(self) -> FlowScene:
+        """A 2-D version (PCA of the last layer) for small multiples and no-OpenGL views."""
+        return self if self.dims == 2 else self.rebuilt(dims=2)
+
+    # ------------------------------------------------------------------ queries
+    @property
+    def n_frames(self) -> int:
+        return int(self.points.shape[0])
+
+    @property
+    def t_max(self) -> float:
+        return float(self.n_frames - 1)
+
+    @property
+    def frames_per_layer(self) -> int:
+        return max(1, (self.n_frames - 1) // max(1, self.depth))
+
+    def frame_of_layer(self, k: int) -> int:
+        """Frame index showing the output of layer k (0 = input)."""
+        return int(min(max(k, 0), self.depth) * self.frames_per_layer)
+
+    def plane_segment(self, bounds: np.ndarray) -> np.ndarray | None:
+        """The separating line clipped to a 2-D box: (2, 2) end points, or None if outside."""
+        w, c = self.plane
+        if self.dims != 2 or not np.all(np.isfinite(w)) or float(np.hypot(*w)) < 1e-12:
+            return None
+        return _clip_line(w, c, bounds)
+
+    def plane_polygon(self, bounds: np.ndarray) -> np.ndarray | None:
+        """The separating plane clipped to a 3-D box: (K, 3) convex polygon, K >= 3."""
+        w, c = self.plane
+        if self.dims != 3 or not np.all(np.isfinite(w)) or float(np.linalg.norm(w)) < 1e-12:
+            return None
+        return _clip_plane(w, c, bounds)
+
+    def at(self, t: float) -> FrameState:
+        """Linear interpolation between frames floor(t) and ceil(t) (t clamped to range)."""
+        t = float(min(max(t, 0.0), self.t_max)) if math.isfinite(t) else 0.0
+        i0 = math.floor(t)
+        i1 = min(i0 + 1, self.n_frames - 1)
+        a = t - i0
+
+        def lerp(arr: np.ndarray) -> np.ndarray:
+            if a == 0.0 or i1 == i0:
+                return arr[i0]
+            return arr[i0] + a * (arr[i1] - arr[i0])
+
+        label = self.frame_labels[round(t)]
+        fpl = self.frames_per_layer
+        last = self.t_max
+        return FrameState(
+            t=t,
+            points=lerp(self.points),
+            grid=lerp(self.grid),
+            loop=None if self.loop is None else lerp(self.loop),
+            label=label,
+            bounds=lerp(self.bounds),
+            is_first=t == 0.0,
+            is_last=t == last,
+            plane_opacity=float(np.clip(1.0 - (last - t) / fpl, 0.0, 1.0)),
+            regions_opacity=float(np.clip(1.0 - t / fpl, 0.0, 1.0)),
+        )
+
+    def points_at(self, t: float, rows: np.ndarray) -> np.ndarray:
+        """Positions of some points at time t (what `at(t).points[rows]` gives, cheaper)."""
+        t = float(min(max(t, 0.0), self.t_max))
+        i0 = math.floor(t)
+        i1 = min(i0 + 1, self.n_frames - 1)
+        a = t - i0
+        p0 = self.points[i0, rows]
+        return p0 if a == 0.0 or i1 == i0 else p0 + a * (self.points[i1, rows] - p0)
+
+    def layer_label(self, t: float) -> str:
+        """Label for the on-screen caption: frame name plus where it sits in the net."""
+        t = float(min(max(t, 0.0), self.t_max))
+        name = self.frame_labels[round(t)]
+        return f"{name}  ·  t = {self.frame_layer[round(t)]:.4g} / {self.depth}"
+
+
+# ---------------------------------------------------------------------- helpers
+def _subsample(n: int, max_points: int) -> np.ndarray:
+    """A fixed random subset (seed 0) so every view of the same data shows the same points."""
+    if n <= max_points:
+        return np.arange(n)
+    rng = np.random.default_rng(0)
+    return np.sort(rng.choice(n, size=max_points, replace=False))
+
+
+def _outer_loop(config: RunConfig) -> np.ndarray | None:
+    """The dense closed loop inside the outer class (ring-like data), from core.datasets."""
+    try:
+        from nndyn_gui.core import datasets
+    except ImportError:  # pragma: no cover - core.datasets lands with another change
+        return None
+    fn = getattr(datasets, "outer_loop", None)
+    if fn is None:
+        return None
+    try:
+        loop = fn(config.data, LOOP_POINTS)
+    except Exception:
+        return None
+    if loop is None:
+        return None
+    loop = np.asarray(loop, dtype=np.float64).reshape(-1, 2)
+    return loop if len(loop) >= 3 else None
+
+
+def _outer_label(loop: np.ndarray, x: np.ndarray, y: np.ndarray) -> int:
+    """Label of the class the loop runs through: majority label of its nearest data points."""
+    if len(x) == 0:
+        return 1
+    sub = _subsample(len(x), 2000)
+    xs, ys = x[sub], y[sub]
+    d2 = ((loop[:, None, :] - xs[None, :, :]) ** 2).sum(-1)
+    nearest = ys[np.argmin(d2, axis=1)]
+    return int(np.mean(nearest) >= 0.5)
+
+
+def _trajectories(
+    config: RunConfig, weights: NetWeights, x2: np.ndarray, substeps: bool
+) -> tuple[np.ndarray, list[str], np.ndarray]:
+    """(F, N, d) positions, frame labels, and the layer time of each frame."""
+    model = config.model
+    depth = weights.depth
+    with np.errstate(all="ignore"):
+        if not substeps:
+            traj = flow.propagate(model, weights, x2)
+            labels = ["input"] + [f"layer {k}" for k in range(1, depth + 1)]
+            labels[-1] = "output"
+            return traj, labels, np.arange(depth + 1, dtype=np.float64)
+        x = flow.embed(x2, weights.width)
+        frames = [x]
+        labels = ["input"]
+        layer_t = [0.0]
+        for k in range(depth):
+            steps = flow.layer_substeps(model, weights, k, x)[1:]
+            for j, (name, arr) in enumerate(steps):
+                frames.append(np.asarray(arr, dtype=np.float64))
+                labels.append(f"layer {k + 1}: {name}")
+                layer_t.append(k + (j + 1) / len(steps))
+            x = frames[-1]
+        labels[-1] = f"output: {steps[-1][0]}" if depth else labels[-1]
+    return np.stack(frames), labels, np.asarray(layer_t)
+
+
+def _make_projection(raw: np.ndarray, d: int, dims: int, n_pts: int) -> ViewProjection:
+    """Identity when the net is narrow enough to show, else PCA of the last layer's points."""
+    if d <= dims:
+        return ViewProjection(
+            matrix=np.eye(dims, d),
+            offset=np.zeros(dims),
+            labels=tuple(f"x{i + 1}" for i in range(dims)),
+            source_dim=d,
+        )
+    pts = raw[:, :n_pts] if n_pts else raw
+    pts = np.where(np.isfinite(pts), pts, 0.0)
+    p = flow.project(pts, dims)
+
+    def apply(x: np.ndarray) -> np.ndarray:
+        return np.asarray(p.apply(x), dtype=np.float64)
+
+    origin = apply(np.zeros((1, d)))[0]
+    matrix = np.stack([apply(np.eye(d)[i : i + 1])[0] - origin for i in range(d)], axis=1)
+    explained = np.asarray(getattr(p, "explained", []), dtype=np.float64).ravel()
+    frac = float(explained[:dims].sum()) if explained.size else -1.0
+    share = f", {100 * frac:.0f}% of variance" if 0.0 <= frac <= 1.0 + 1e-9 else ""
+    names = list(getattr(p, "labels", None) or [])[:dims]
+    labels = tuple(names) if len(names) == dims else tuple(f"PC{i + 1}" for i in range(dims))
+    return ViewProjection(
+        matrix=matrix,
+        offset=origin,
+        labels=labels,
+        note=f"projected from R^{d} (PCA{share})",
+        kind="pca",
+        source_dim=d,
+        _apply=apply,
+    )
+
+
+def _finite_mean(x: np.ndarray, d: int) -> np.ndarray:
+    good = np.isfinite(x).all(axis=1)
+    return x[good].mean(axis=0) if good.any() else np.zeros(d)
+
+
+def _regions(
+    config: RunConfig, weights: NetWeights
+) -> tuple[np.ndarray, tuple[float, float, float, float]]:
+    """P(class 1) of the whole net on a REGION_RES^2 lattice of pixel centres in [-1, 1]^2."""
+    n = REGION_RES
+    centres = -1.0 + (np.arange(n) + 0.5) * (2.0 / n)
+    gx, gy = np.meshgrid(centres, centres, indexing="xy")
+    x2 = np.column_stack([gx.ravel(), gy.ravel()])
+    with np.errstate(all="ignore"):
+        x = flow.embed(x2, weights.width)
+        for k in range(weights.depth):
+            x = flow.layer(config.model, weights, k, x)
+        p = flow.head_probability(weights, x)
+    p = np.nan_to_num(p, nan=0.5).reshape(n, n)
+    return p, (-1.0, 1.0, -1.0, 1.0)
+
+
+def _bounds(pts: np.ndarray, loop: np.ndarray | None, dims: int) -> np.ndarray:
+    """Per-frame boxes around the data, smoothed over frames so the camera glides."""
+    f = pts.shape[0]
+    x = pts if loop is None else np.concatenate([pts, loop], axis=1)  # (F, K, dims)
+    if np.abs(x).max(initial=0.0) < 1e6:  # the usual case: all finite and moderate
+        lo, hi = x.min(axis=1), x.max(axis=1)
+        has = np.ones(f, dtype=bool)
+    else:
+        lo, hi, has = _robust_extent(x)
+    for i in range(1, f):  # frames without a finite point keep the previous box
+        if not has[i] and has[i - 1]:
+            lo[i], hi[i], has[i] = lo[i - 1], hi[i - 1], True
+    scale = np.maximum(1.0, np.maximum(np.abs(lo), np.abs(hi)).max(axis=1, keepdims=True))
+    span = np.maximum(hi - lo, 1e-3 * scale)
+    mid = 0.5 * (lo + hi)
+    half = 0.5 * span * (1.0 + 2 * BOUNDS_MARGIN)
+    out = np.stack([mid - half, mid + half], axis=1)
+    if f > 2 and BOUNDS_SMOOTH > 0:
+        # smooth lo/hi over frames, then re-widen so every frame still contains its data
+        k = np.arange(-3, 4)
+        ker = np.exp(-0.5 * (k / BOUNDS_SMOOTH) ** 2)
+        ker /= ker.sum()
+        pad = np.concatenate([np.repeat(out[:1], 3, 0), out, np.repeat(out[-1:], 3, 0)])
+        sm = np.stack([np.tensordot(ker, pad[i : i + 7], axes=(0, 0)) for i in range(f)])
+        sm[:, 0] = np.minimum(sm[:, 0], out[:, 0])
+        sm[:, 1] = np.maximum(sm[:, 1], out[:, 1])
+        out = sm
+    return out
+
+
+def _robust_extent(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per-frame min/max over finite, not absurdly large points (diverging nets)."""
+    with np.errstate(all="ignore"):
+        ok = (np.isfinite(x) & (np.abs(x) < 1e6)).all(axis=2, keepdims=True)
+        has = ok.any(axis=(1, 2))
+        xm = np.where(ok & has[:, None, None], x, np.nan)
+        xm[~has] = 0.0
+        lo = np.where(has[:, None], np.nanmin(xm, axis=1), -1.0)
+        hi = np.where(has[:, None], np.nanmax(xm, axis=1), 1.0)
+    return lo, hi, has
+
+
+def _clip_line(w: np.ndarray, c: float, bounds: np.ndarray) -> np.ndarray | None:
+    """Intersect {w.y + c = 0} with the box bounds (2, 2); None if it misses the box."""
+    (x0, y0), (x1, y1) = bounds
+    hits: list[tuple[float, float]] = []
+    if abs(w[1]) > 1e-12:
+        for x in (x0, x1):
+            y = -(c + w[0] * x) / w[1]
+            if y0 - 1e-9 <= y <= y1 + 1e-9:
+                hits.append((x, y))
+    if abs(w[0]) > 1e-12:
+        for y in (y0, y1):
+            x = -(c + w[1] * y) / w[0]
+            if x0 - 1e-9 <= x <= x1 + 1e-9:
+                hits.append((x, y))
+    if len(hits) < 2:
+        return None
+    pts = np.array(hits)
+    # farthest pair (corners can be hit twice)
+    d2 = ((pts[:, None] - pts[None]) ** 2).sum(-1)
+    i, j = np.unravel_index(int(np.argmax(d2)), d2.shape)
+    return np.array([pts[i], pts[j]])
+
+
+def box_corners(bounds: np.ndarray) -> np.ndarray:
+    """The 8 corners of a 3-D box (2, 3); corners a, b share an edge iff a ^ b is a power of 2."""
+    lo, hi = bounds
+    sel = np.array([[i, j, k] for i in (0, 1) for j in (0, 1) for k in (0, 1)])
+    return np.where(sel == 0, lo, hi)
+
+
+def _clip_plane(w: np.ndarray, c: float, bounds: np.ndarray) -> np.ndarray | None:
+    """Intersect {w.y + c = 0} with a box (2, 3): convex polygon ordered around its centre."""
+    lo, hi = bounds
+    corners = np.array(
+        [
+            [(lo, hi)[i][0], (lo, hi)[j][1], (lo, hi)[k][2]]
+            for i in (0, 1)
+            for j in (0, 1)
+            for k in (0, 1)
+        ]
+    )
+    s = corners @ w + c
+    pts = []
+    for a in range(8):
+        for b in range(a + 1, 8):
+            if bin(a ^ b).count("1") != 1:
+                continue  # not an edge of the box
+            if s[a] == 0:
+                pts.append(corners[a])
+            if (s[a] < 0 < s[b]) or (s[b] < 0 < s[a]):
+                u = s[a] / (s[a] - s[b])
+                pts.append(corners[a] + u * (corners[b] - corners[a]))
+    if len(pts) < 3:
+        return None
+    poly = np.unique(np.round(np.array(pts), 12), axis=0)
+    if len(poly) < 3:
+        return None
+    centre = poly.mean(axis=0)
+    n = w / np.linalg.norm(w)
+    e1 = np.cross(n, [1.0, 0.0, 0.0])
+    if np.linalg.norm(e1) < 1e-6:
+        e1 = np.cross(n, [0.0, 1.0, 0.0])
+    e1 /= np.linalg.norm(e1)
+    e2 = np.cross(n, e1)
+    rel = poly - centre
+    order = np.argsort(np.arctan2(rel @ e2, rel @ e1))
+    return poly[order]

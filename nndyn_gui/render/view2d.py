@@ -1,0 +1,527 @@
+"""The 2-D layer view: data, deformed grid, loop and separating line at layer t.
+
+Items are created once per scene and updated in place with `setData` while the time
+slider moves, which is what keeps the animation above 30 frames/s with thousands of
+points (rebuilding items or per-point brushes is several times slower). Works without
+OpenGL, so it is also the fallback for width-3 nets and for headless exports.
+
+Selection: click picks the nearest point (within 8 px; empty space clears), shift+drag
+selects a rectangle, ctrl+click / ctrl+shift+drag add to the selection. The view follows
+the data (smoothly moving box) until the user pans or zooms; double click follows again.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QColor, QFont, QPen, QTransform
+from PySide6.QtWidgets import QGraphicsRectItem, QGraphicsTextItem, QWidget
+
+from nndyn_gui.render.palette import Palette, palette_for
+from nndyn_gui.render.scene import FlowScene, FrameState, ViewOptions
+
+CLICK_TOLERANCE_PX = 8.0
+TAIL_BUCKETS = 6  # alpha steps of a fading trajectory tail
+MAX_TRAJECTORIES = 400  # tails drawn for "show all trajectories"
+PLANE_REACH = 50.0  # the separating line is clipped to the view box grown by this factor
+
+
+def finite(a: np.ndarray) -> np.ndarray:
+    """Arrays from diverging nets may hold inf/nan; Qt paints garbage or stalls on them."""
+    if np.isfinite(a).all():
+        return a
+    return np.clip(np.nan_to_num(a, nan=0.0, posinf=1e6, neginf=-1e6), -1e6, 1e6)
+
+
+def tail_segments(
+    scene: FlowScene, t: float, rows: np.ndarray, tail_frames: float, buckets: int
+) -> list[np.ndarray]:
+    """Trajectory pieces of `rows` ending at time t, grouped by age (newest bucket first).
+
+    Each entry is a (2K, dims) array of segment end points (pairs), so one line item
+    per bucket can draw them with a single alpha.
+    """
+    out: list[np.ndarray] = [np.zeros((0, scene.dims)) for _ in range(buckets)]
+    if len(rows) == 0 or tail_frames <= 0 or t <= 0:
+        return out
+    t0 = max(0.0, t - tail_frames)
+    knots = [t0, *range(int(np.floor(t0)) + 1, int(np.ceil(t)))]
+    knots = sorted({float(k) for k in knots if t0 <= k < t} | {t0})
+    knots.append(t)
+    pos = [scene.points_at(k, rows) for k in knots]
+    pieces: list[list[np.ndarray]] = [[] for _ in range(buckets)]
+    for a, b, ta, tb in zip(pos[:-1], pos[1:], knots[:-1], knots[1:], strict=True):
+        age = t - 0.5 * (ta + tb)
+        k = min(buckets - 1, int(age / tail_frames * buckets))
+        seg = np.empty((2 * len(rows), scene.dims))
+        seg[0::2], seg[1::2] = a, b
+        pieces[k].append(seg)
+    return [np.concatenate(p) if p else out[i] for i, p in enumerate(pieces)]
+
+
+class _Scatter(pg.ScatterPlotItem):
+    """A scatter that lets clicks through to the ViewBox, which does the picking."""
+
+    def mouseClickEvent(self, ev: Any) -> None:
+        ev.ignore()
+
+
+class _SelectViewBox(pg.ViewBox):
+    """A ViewBox that turns left clicks and shift-drags into selection requests."""
+
+    sigPick = Signal(object, bool)  # view point, add-to-selection
+    sigPickRect = Signal(object, bool)  # QRectF in view coords, add-to-selection
+    sigReset = Signal()  # double click: follow the data again
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.selecting_enabled = True
+        self._rect_drag = False
+        self._rect_add = False
+        self._band = QGraphicsRectItem()
+        self._band.setPen(pg.mkPen((30, 30, 30), width=1, style=Qt.PenStyle.DashLine))
+        self._band.setBrush(pg.mkBrush(60, 120, 220, 40))
+        self._band.setZValue(1e9)
+        self._band.hide()
+        self.addItem(self._band, ignoreBounds=True)
+
+    def mouseClickEvent(self, ev: Any) -> None:
+        if ev.double() and ev.button() == Qt.MouseButton.LeftButton:
+            ev.accept()
+            self.sigReset.emit()
+            return
+        if self.selecting_enabled and ev.button() == Qt.MouseButton.LeftButton:
+            ev.accept()
+            add = bool(ev.modifiers() & Qt.KeyboardModifier.ControlModifier)
+            self.sigPick.emit(self.mapSceneToView(ev.scenePos()), add)
+            return
+        super().mouseClickEvent(ev)
+
+    def mouseDragEvent(self, ev: Any, axis: Any = None) -> None:
+        if ev.isStart():
+            # the mode is fixed when the drag starts: later events may lack the modifier
+            shift = bool(ev.modifiers() & Qt.KeyboardModifier.ShiftModifier)
+            left = ev.button() == Qt.MouseButton.LeftButton
+            self._rect_drag = self.selecting_enabled and left and shift
+            self._rect_add = bool(ev.modifiers() & Qt.KeyboardModifier.ControlModifier)
+        if not self._rect_drag:
+            super().mouseDragEvent(ev, axis)
+            return
+        ev.accept()
+        a = self.mapSceneToView(ev.buttonDownScenePos())
+        b = self.mapSceneToView(ev.scenePos())
+        rect = QRectF(a, b).normalized()
+        if ev.isFinish():
+            self._band.hide()
+            self._rect_drag = False
+            self.sigPickRect.emit(rect, self._rect_add)
+        else:
+            self._band.setRect(rect)
+            self._band.show()
+
+
+class LayerView2D(pg.PlotWidget):
+    """Shows a FlowScene at time t in 2-D (PCA-projected when the net is wider than 2)."""
+
+    #: np.ndarray of rows of scene.points (dataset rows: scene.indices[rows])
+    pointsSelected = Signal(object)
+
+    def __init__(
+        self,
+        parent: QWidget | None = None,
+        options: ViewOptions | None = None,
+        compact: bool = False,
+    ) -> None:
+        self._vb = _SelectViewBox()
+        super().__init__(parent=parent, viewBox=self._vb)
+        self._scene: FlowScene | None = None
+        self._options = options or ViewOptions()
+        self._pal: Palette = palette_for(self._options.background)
+        self._t = 0.0
+        self._selection = np.zeros(0, dtype=np.int64)
+        self._compact = compact
+        self._auto_range = True
+        self._masks: list[np.ndarray] = []
+        self._seg_flat = np.zeros(0, dtype=np.int64)
+        self._notice = ""
+        self._last_label = ""
+        self._regions_palette = ""
+
+        pi = self.getPlotItem()
+        pi.setAspectLocked(True)
+        for name in ("left", "bottom"):
+            pi.getAxis(name).enableAutoSIPrefix(False)  # else "x2 (x0.001)" on some ranges
+        pi.hideButtons()
+        pi.setMenuEnabled(False)
+        self._vb.sigPick.connect(self._on_pick)
+        self._vb.sigPickRect.connect(self._on_pick_rect)
+        self._vb.sigRangeChangedManually.connect(self._on_manual_range)
+        self._vb.sigReset.connect(self.reset_view)
+
+        self.regions_item = pg.ImageItem(axisOrder="row-major")
+        self.regions_item.setZValue(-20)
+        self.grid_item = pg.PlotCurveItem(connect="pairs", antialias=False)
+        self.grid_item.setZValue(-10)
+        self.loop_item = pg.PlotCurveItem(antialias=True)
+        self.loop_item.setZValue(5)
+        self.tail_items = [pg.PlotCurveItem(connect="pairs") for _ in range(TAIL_BUCKETS)]
+        self.trail_items = [pg.PlotCurveItem(connect="pairs") for _ in range(TAIL_BUCKETS)]
+        for it in self.tail_items:
+            it.setZValue(8)
+        for it in self.trail_items:
+            it.setZValue(7)
+        self.class_items = [_Scatter(pen=None) for _ in range(2)]
+        for i, it in enumerate(self.class_items):
+            it.setZValue(10 + i)
+        self.wrong_item = _Scatter(symbol="x")
+        self.wrong_item.setZValue(14)
+        self.selected_item = _Scatter()
+        self.selected_item.setZValue(20)
+        self.plane_item = pg.PlotCurveItem(antialias=True)
+        self.plane_item.setZValue(25)
+        for it in (
+            self.regions_item,
+            self.grid_item,
+            self.loop_item,
+            *self.tail_items,
+            *self.trail_items,
+            *self.class_items,
+            self.wrong_item,
+            self.selected_item,
+        ):
+            pi.addItem(it)
+        pi.addItem(self.plane_item, ignoreBounds=True)
+
+        self.label_item = QGraphicsTextItem()
+        self.label_item.setParentItem(self._vb)
+        self.label_item.setPos(4, 2)
+        self.label_item.setZValue(1e6)
+        self.notice_item = QGraphicsTextItem()
+        self.notice_item.setParentItem(self._vb)
+        self.notice_item.setZValue(1e6)
+        self._vb.sigResized.connect(self._place_notice)
+        if compact:
+            pi.hideAxis("left")
+            pi.hideAxis("bottom")
+            self._vb.setMouseEnabled(False, False)
+            self._vb.selecting_enabled = False
+            font = QFont()
+            font.setPointSizeF(8.0)
+            self.label_item.setFont(font)
+        self._apply_style()
+
+    # ------------------------------------------------------------------ public API
+    def flow_scene(self) -> FlowScene | None:
+        """The FlowScene shown (not `scene()`, which is QGraphicsView's)."""
+        return self._scene
+
+    def options(self) -> ViewOptions:
+        return self._options
+
+    def time(self) -> float:
+        return self._t
+
+    def selection(self) -> np.ndarray:
+        return self._selection.copy()
+
+    def set_scene(self, scene: FlowScene) -> None:
+        """Show a new scene (new weights or data); keeps time and selection when they fit."""
+        if scene.dims != 2:
+            scene = scene.projected_2d()
+        self._scene = scene
+        self._options = scene.options
+        self._pal = palette_for(self._options.background)
+        self._masks = [np.flatnonzero(scene.labels == k) for k in (0, 1)]
+        self._seg_flat = np.ascontiguousarray(scene.segments.ravel())
+        self._selection = self._selection[self._selection < scene.points.shape[1]]
+        pi = self.getPlotItem()
+        if not self._compact:
+            pi.setLabel("bottom", scene.projection.labels[0])
+            pi.setLabel("left", scene.projection.labels[1])
+        self._set_regions_image()
+        self._apply_style()
+        self._t = min(self._t, scene.t_max)
+        self._last_label = ""
+        self.set_time(self._t)
+
+    def set_options(self, options: ViewOptions) -> None:
+        """Change what is drawn; rebuilds the scene only for grid size / substeps."""
+        old = self._options
+        self._options = options
+        self._pal = palette_for(options.background)
+        if self._scene is not None and old.needs_rebuild(options) and self._scene.source:
+            frac = self._t / max(self._scene.t_max, 1.0)
+            scene = self._scene.rebuilt(options, dims=2)
+            self._t = frac * scene.t_max
+            self.set_scene(scene)
+            return
+        if self._scene is not None:  # a copy: the scene may be shared with other views
+            self._scene = self._scene.with_options(options)
+        self._apply_style()
+        self.set_time(self._t)
+
+    def set_selection(self, indices: np.ndarray | list[int]) -> None:
+        """Highlight these points (rows of scene.points) and draw their trajectories."""
+        sel = np.unique(np.asarray(indices, dtype=np.int64).ravel())
+        if self._scene is not None:
+            sel = sel[(sel >= 0) & (sel < self._scene.points.shape[1])]
+        self._selection = sel
+        self.set_time(self._t)
+
+    def set_notice(self, text: str) -> None:
+        """A short message in the bottom-left corner (e.g. why 3-D is not shown)."""
+        self._notice = text
+        self._style_notice()
+
+    def notice(self) -> str:
+        return self._notice
+
+    def reset_view(self) -> None:
+        """Go back to following the data (after the user panned or zoomed)."""
+        self._auto_range = True
+        self.set_time(self._t)
+
+    def set_time(self, t: float) -> None:
+        """Show the scene at time t (frames; fractional t interpolates linearly)."""
+        sc = self._scene
+        if sc is None:
+            self._t = float(t)
+            return
+        st = sc.at(t)
+        self._t = st.t
+        o = self._options
+        for k, it in enumerate(self.class_items):
+            if o.show_points:
+                p = finite(st.points[self._masks[k]])
+                it.setData(x=p[:, 0], y=p[:, 1])
+            it.setVisible(o.show_points)
+        if o.show_grid:
+            v = finite(st.grid[self._seg_flat])
+            self.grid_item.setData(x=v[:, 0], y=v[:, 1], connect="pairs")
+        self.grid_item.setVisible(o.show_grid)
+        self._update_loop(st)
+        self._update_selection(st)
+        self._update_regions(st)
+        if self._auto_range:
+            self._frame(st.bounds)
+        self._update_plane(st)
+        self._update_label(st)
+
+    def resizeEvent(self, ev: Any) -> None:
+        """Re-frame after a resize: a hidden widget's ViewBox forgets the target range."""
+        super().resizeEvent(ev)
+        sc = self.__dict__.get("_scene")  # resizes arrive during PlotWidget.__init__ too
+        if sc is not None and self._auto_range:
+            st = sc.at(self._t)
+            self._frame(st.bounds)
+            self._update_plane(st)
+
+    # ------------------------------------------------------------------ pieces
+    def _frame(self, bounds: np.ndarray) -> None:
+        b = finite(bounds)
+        self._vb.setRange(
+            xRange=(float(b[0, 0]), float(b[1, 0])),
+            yRange=(float(b[0, 1]), float(b[1, 1])),
+            padding=0.0,
+            update=True,
+        )
+
+    def _update_loop(self, st: FrameState) -> None:
+        sc = self._scene
+        show = bool(self._options.show_loop and st.loop is not None and sc is not None)
+        self.loop_item.setVisible(show)
+        self.wrong_item.setVisible(show)
+        if not show or st.loop is None or sc is None:
+            return
+        lp = finite(st.loop)
+        closed = np.concatenate([lp, lp[:1]])
+        self.loop_item.setData(x=closed[:, 0], y=closed[:, 1])
+        bad = lp[sc.loop_wrong]
+        self.wrong_item.setData(x=bad[:, 0], y=bad[:, 1])
+
+    def _update_selection(self, st: FrameState) -> None:
+        sc = self._scene
+        assert sc is not None
+        o = self._options
+        sel = self._selection
+        if len(sel):
+            p = finite(st.points[sel])
+            self.selected_item.setData(x=p[:, 0], y=p[:, 1])
+        self.selected_item.setVisible(bool(len(sel)))
+        tail = float(o.tail_length) * sc.frames_per_layer
+        others = np.zeros(0, dtype=np.int64)
+        if o.show_trajectories:
+            others = np.setdiff1d(_spread(sc.points.shape[1], MAX_TRAJECTORIES), sel)
+        for items, rows in ((self.tail_items, sel), (self.trail_items, others)):
+            parts = tail_segments(sc, st.t, rows, tail, TAIL_BUCKETS)
+            for it, seg in zip(items, parts, strict=True):
+                if len(seg):
+                    seg = finite(seg)
+                    it.setData(x=seg[:, 0], y=seg[:, 1], connect="pairs")
+                it.setVisible(bool(len(seg)))
+
+    def _update_regions(self, st: FrameState) -> None:
+        a = st.regions_opacity if self._options.show_regions else 0.0
+        self.regions_item.setOpacity(a)
+        self.regions_item.setVisible(a > 0.0)
+
+    def _update_plane(self, st: FrameState) -> None:
+        sc = self._scene
+        a = st.plane_opacity if self._options.show_plane else 0.0
+        seg = None
+        if a > 0.0 and sc is not None:
+            vr = self._vb.viewRange()
+            lo = np.array([vr[0][0], vr[1][0]])
+            hi = np.array([vr[0][1], vr[1][1]])
+            mid, half = 0.5 * (lo + hi), 0.5 * (hi - lo) * PLANE_REACH
+            seg = sc.plane_segment(np.stack([mid - half, mid + half]))
+        if seg is not None:
+            self.plane_item.setData(x=seg[:, 0], y=seg[:, 1])
+            self.plane_item.setOpacity(a)
+        self.plane_item.setVisible(seg is not None)
+
+    def _update_label(self, st: FrameState) -> None:
+        sc = self._scene
+        assert sc is not None
+        text = sc.layer_label(st.t)
+        note = sc.projection.note
+        key = f"{text}|{note}"
+        if key == self._last_label:
+            return
+        self._last_label = key
+        fg = QColor(*self._pal.foreground)
+        html = f"<b>{_esc(st.label)}</b>"
+        if not self._compact:
+            html = f"<b>{_esc(text)}</b>"
+            if note:
+                html += f"<br/><span style='font-size:8pt'>{_esc(note)}</span>"
+        self.label_item.setDefaultTextColor(fg)
+        self.label_item.setHtml(html)
+
+    def _set_regions_image(self) -> None:
+        sc = self._scene
+        if sc is None:
+            return
+        img = self._pal.region_rgba(sc.regions)
+        self._regions_palette = self._pal.name
+        self.regions_item.setImage(img, autoLevels=False, levels=None)
+        h, w = sc.regions.shape
+        x0, x1, y0, y1 = sc.region_extent
+        a = sc.region_affine  # (2, 3): input (u, v, 1) -> view
+        su, sv = (x1 - x0) / w, (y1 - y0) / h
+        m = np.array([[a[0, 0] * su, a[0, 1] * sv], [a[1, 0] * su, a[1, 1] * sv]])
+        off = a[:, 2] + a[:, 0] * x0 + a[:, 1] * y0
+        tr = QTransform(m[0, 0], m[1, 0], m[0, 1], m[1, 1], off[0], off[1])
+        self.regions_item.setTransform(tr)
+
+    def _apply_style(self) -> None:
+        pal = self._pal
+        o = self._options
+        bg = pal.background
+        self.setBackground(None if bg[3] == 0 else QColor(*bg))
+        self.viewport().setAutoFillBackground(bg[3] != 0)
+        fg = QColor(*pal.foreground)
+        pi = self.getPlotItem()
+        for name in ("left", "bottom"):
+            ax = pi.getAxis(name)
+            ax.setPen(pg.mkPen(fg))
+            ax.setTextPen(pg.mkPen(fg))
+        for k, it in enumerate(self.class_items):
+            it.setBrush(pg.mkBrush(*pal.class_color(k, 210)))
+            it.setPen(None)
+            it.setSize(o.point_size)
+        self.grid_item.setPen(pg.mkPen(QColor(*pal.grid), width=1))
+        self.loop_item.setPen(pg.mkPen(QColor(*pal.loop), width=2))
+        self.wrong_item.setPen(pg.mkPen(QColor(*pal.wrong), width=2))
+        self.wrong_item.setBrush(pg.mkBrush(*pal.wrong))
+        self.wrong_item.setSize(max(7.0, o.point_size + 3))
+        sel_pen = pg.mkPen(QColor(*pal.selection), width=2)
+        self.selected_item.setPen(sel_pen)
+        self.selected_item.setBrush(pg.mkBrush(0, 0, 0, 0))
+        self.selected_item.setSize(o.point_size + 6)
+        r, g, b, _ = pal.selection
+        tr, tg, tb, ta = pal.trails
+        for i, it in enumerate(self.tail_items):
+            fade = 1.0 - i / TAIL_BUCKETS
+            it.setPen(pg.mkPen(QColor(r, g, b, int(230 * fade + 20)), width=1.5))
+            self.trail_items[i].setPen(pg.mkPen(QColor(tr, tg, tb, int(ta * fade + 10)), width=1))
+        pen = QPen(QColor(*pal.plane))
+        pen.setWidthF(2.5)
+        pen.setCosmetic(True)
+        self.plane_item.setPen(pen)
+        self._last_label = ""
+        self._style_notice()
+        if self._scene is not None and self._regions_palette != pal.name:
+            self._set_regions_image()
+
+    def _style_notice(self) -> None:
+        self.notice_item.setDefaultTextColor(QColor(*self._pal.wrong))
+        self.notice_item.setHtml(f"<b>{_esc(self._notice)}</b>" if self._notice else "")
+        self._place_notice()
+
+    def _place_notice(self, *_: object) -> None:
+        h = self._vb.boundingRect().height()
+        self.notice_item.setPos(4, max(0.0, h - self.notice_item.boundingRect().height() - 2))
+
+    # ------------------------------------------------------------------ interaction
+    def _on_manual_range(self, *_: object) -> None:
+        self._auto_range = False
+
+    def _pixel_coords(self, pts: np.ndarray) -> np.ndarray:
+        px, py = self._vb.viewPixelSize()
+        return pts / np.array([max(px, 1e-12), max(py, 1e-12)])
+
+    def _on_pick(self, pos: QPointF, add: bool) -> None:
+        sc = self._scene
+        if sc is None:
+            return
+        pts = sc.at(self._t).points
+        vis = self._visible_rows()
+        hit = np.zeros(0, dtype=np.int64)
+        if len(vis):
+            d = self._pixel_coords(pts[vis]) - self._pixel_coords(np.array([[pos.x(), pos.y()]]))
+            dist = np.hypot(d[:, 0], d[:, 1])
+            j = int(np.argmin(dist))
+            if dist[j] <= CLICK_TOLERANCE_PX:
+                hit = vis[j : j + 1]
+        sel = np.union1d(self._selection, hit) if add else hit
+        self.set_selection(sel)
+        self.pointsSelected.emit(self.selection())
+
+    def _on_pick_rect(self, rect: QRectF, add: bool) -> None:
+        sc = self._scene
+        if sc is None:
+            return
+        pts = sc.at(self._t).points
+        vis = self._visible_rows()
+        p = pts[vis]
+        inside = (
+            (p[:, 0] >= rect.left())
+            & (p[:, 0] <= rect.right())
+            & (p[:, 1] >= rect.top())
+            & (p[:, 1] <= rect.bottom())
+        )
+        hit = vis[inside]
+        sel = np.union1d(self._selection, hit) if add else hit
+        self.set_selection(sel)
+        self.pointsSelected.emit(self.selection())
+
+    def _visible_rows(self) -> np.ndarray:
+        sc = self._scene
+        if sc is None or not self._options.show_points:
+            return np.zeros(0, dtype=np.int64)
+        return np.arange(sc.points.shape[1])
+
+
+def _spread(n: int, k: int) -> np.ndarray:
+    """k evenly spread row indices out of n (deterministic, so tails do not flicker)."""
+    if n <= k:
+        return np.arange(n)
+    return np.unique(np.linspace(0, n - 1, k).astype(np.int64))
+
+
+def _esc(s: str) -> str:
+    return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

@@ -1,0 +1,389 @@
+"""The rotatable 3-D layer view for width-3 nets (PCA to 3-D for wider ones).
+
+Same contract as LayerView2D, drawn with pyqtgraph.opengl: one scatter item per class,
+the mesh as a single GL_LINES item, the final separating plane as a translucent polygon
+clipped to the data box. The camera follows a smoothly interpolated box around the data
+so nothing leaves the view while the net stretches space; the user's rotation and zoom
+are kept (zoom as a factor on top of the automatic distance).
+
+Picking points in 3-D is not offered (a click would be ambiguous in depth): selections
+made in a 2-D view are shown here with their trajectories.
+
+Needs OpenGL: under Qt's offscreen platform use LayerView2D (see views.make_layer_view).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pyqtgraph.opengl as gl
+from PySide6.QtCore import QPointF, Qt, Signal
+from PySide6.QtGui import QColor, QFont, QMatrix4x4, QPainter, QVector3D, QVector4D
+from PySide6.QtWidgets import QWidget
+
+from nndyn_gui.render.palette import Palette, palette_for, rgba_f
+from nndyn_gui.render.scene import FlowScene, FrameState, ViewOptions, box_corners
+from nndyn_gui.render.view2d import MAX_TRAJECTORIES, TAIL_BUCKETS, _spread, finite, tail_segments
+
+DEFAULT_AZIMUTH = 40.0
+DEFAULT_ELEVATION = 22.0
+FOV = 40.0
+_BOX_EDGES = np.array(
+    [(a, b) for a in range(8) for b in range(a + 1, 8) if bin(a ^ b).count("1") == 1]
+)
+
+
+class LayerView3D(gl.GLViewWidget):
+    """Shows a 3-D FlowScene at time t; rotate by dragging, zoom with the wheel."""
+
+    pointsSelected = Signal(object)  # never emitted: picking is 2-D only (see module doc)
+
+    def __init__(self, parent: QWidget | None = None, options: ViewOptions | None = None) -> None:
+        super().__init__(parent)
+        self._scene: FlowScene | None = None
+        self._options = options or ViewOptions()
+        self._pal: Palette = palette_for(self._options.background)
+        self._t = 0.0
+        self._selection = np.zeros(0, dtype=np.int64)
+        self._masks: list[np.ndarray] = []
+        self._seg_flat = np.zeros(0, dtype=np.int64)
+        self._zoom = 1.0
+        self._follow = True
+        self._bounds = np.array([[-1.0, -1.0, -1.0], [1.0, 1.0, 1.0]])
+        self._label = ""
+        self._notice = ""
+        self._regions_rgba = np.zeros((2, 2, 4), dtype=np.ubyte)
+        self._regions_alpha = -1.0
+        self.opts["fov"] = FOV
+
+        self.regions_item = gl.GLImageItem(np.zeros((2, 2, 4), dtype=np.ubyte))
+        self.grid_item = gl.GLLinePlotItem(mode="lines", antialias=True, glOptions="translucent")
+        self.box_item = gl.GLLinePlotItem(mode="lines", antialias=True, glOptions="translucent")
+        self.loop_item = gl.GLLinePlotItem(mode="line_strip", width=2.0, antialias=True)
+        self.wrong_item = gl.GLScatterPlotItem(pxMode=True, glOptions="translucent")
+        self.tail_item = gl.GLLinePlotItem(mode="lines", width=1.5, antialias=True)
+        self.tail_item.setGLOptions("translucent")
+        self.class_items = [
+            gl.GLScatterPlotItem(pxMode=True, glOptions="translucent") for _ in range(2)
+        ]
+        self.selected_item = gl.GLScatterPlotItem(pxMode=True, glOptions="translucent")
+        self.plane_item = gl.GLMeshItem(
+            vertexes=np.zeros((3, 3)),
+            faces=np.array([[0, 1, 2]]),
+            smooth=False,
+            drawEdges=True,
+            glOptions="translucent",
+        )
+        order = [
+            self.regions_item,
+            self.grid_item,
+            self.box_item,
+            self.loop_item,
+            self.tail_item,
+            *self.class_items,
+            self.wrong_item,
+            self.selected_item,
+            self.plane_item,
+        ]
+        for depth, it in enumerate(order):
+            it.setDepthValue(depth)
+            self.addItem(it)
+        self.reset_camera()
+        self._apply_style()
+
+    # ------------------------------------------------------------------ public API
+    def flow_scene(self) -> FlowScene | None:
+        return self._scene
+
+    def options(self) -> ViewOptions:
+        return self._options
+
+    def time(self) -> float:
+        return self._t
+
+    def selection(self) -> np.ndarray:
+        return self._selection.copy()
+
+    def set_notice(self, text: str) -> None:
+        self._notice = text
+        self.update()
+
+    def notice(self) -> str:
+        return self._notice
+
+    def set_scene(self, scene: FlowScene) -> None:
+        """Show a new 3-D scene (2-D scenes belong in LayerView2D); keeps time and selection."""
+        if scene.dims != 3:
+            raise ValueError("LayerView3D needs a 3-D scene (width >= 3)")
+        self._scene = scene
+        self._options = scene.options
+        self._pal = palette_for(self._options.background)
+        self._masks = [np.flatnonzero(scene.labels == k) for k in (0, 1)]
+        self._seg_flat = np.ascontiguousarray(scene.segments.ravel())
+        self._selection = self._selection[self._selection < scene.points.shape[1]]
+        self._t = min(self._t, scene.t_max)
+        self._set_regions_image()
+        self._apply_style()
+        self.set_time(self._t)
+
+    def set_options(self, options: ViewOptions) -> None:
+        old = self._options
+        self._options = options
+        self._pal = palette_for(options.background)
+        if self._scene is not None and old.needs_rebuild(options) and self._scene.source:
+            frac = self._t / max(self._scene.t_max, 1.0)
+            scene = self._scene.rebuilt(options, dims=3)
+            self._t = frac * scene.t_max
+            self.set_scene(scene)
+            return
+        if self._scene is not None:  # a copy: the scene may be shared with other views
+            self._scene = self._scene.with_options(options)
+        self._apply_style()
+        self.set_time(self._t)
+
+    def set_selection(self, indices: np.ndarray | list[int]) -> None:
+        sel = np.unique(np.asarray(indices, dtype=np.int64).ravel())
+        if self._scene is not None:
+            sel = sel[(sel >= 0) & (sel < self._scene.points.shape[1])]
+        self._selection = sel
+        self.set_time(self._t)
+
+    def reset_camera(self) -> None:
+        """Default angle, distance fitted to the current data box, following the data."""
+        self._zoom = 1.0
+        self._follow = True
+        self.setCameraPosition(azimuth=DEFAULT_AZIMUTH, elevation=DEFAULT_ELEVATION)
+        self._frame(self._bounds)
+
+    def set_camera(self, azimuth: float, elevation: float, distance: float | None = None) -> None:
+        """Put the camera at these angles (degrees); distance in data units (None = fit)."""
+        self.setCameraPosition(azimuth=float(azimuth), elevation=float(elevation))
+        if distance is not None:
+            self._zoom = float(distance) / self._fit_distance(self._bounds)
+        self._frame(self._bounds)
+
+    def camera(self) -> tuple[float, float, float]:
+        """(azimuth, elevation, distance) now in use."""
+        return (
+            float(self.opts["azimuth"]),
+            float(self.opts["elevation"]),
+            float(self.opts["distance"]),
+        )
+
+    def orbit(self, degrees: float, elev: float = 0.0) -> None:
+        """Turn the camera around the data by `degrees` of azimuth (and `elev` of elevation)."""
+        super().orbit(float(degrees), float(elev))
+
+    def set_time(self, t: float) -> None:
+        sc = self._scene
+        if sc is None:
+            self._t = float(t)
+            return
+        st = sc.at(t)
+        self._t = st.t
+        o = self._options
+        for k, it in enumerate(self.class_items):
+            if o.show_points:
+                it.setData(pos=finite(st.points[self._masks[k]]))
+            it.setVisible(o.show_points)
+        if o.show_grid:
+            self.grid_item.setData(pos=finite(st.grid[self._seg_flat]))
+        self.grid_item.setVisible(o.show_grid)
+        self._update_loop(st)
+        self._update_selection(st)
+        self._bounds = finite(st.bounds)
+        self._update_box()
+        self._update_plane(st)
+        self._update_regions(st)
+        self._label = sc.layer_label(st.t)
+        if self._follow:
+            self._frame(self._bounds)
+        self.update()
+
+    # ------------------------------------------------------------------ camera
+    def _fit_distance(self, bounds: np.ndarray) -> float:
+        """Camera distance at which the box's bounding sphere fits the narrower view side."""
+        radius = 0.5 * float(np.linalg.norm(bounds[1] - bounds[0]))
+        half = math.tan(math.radians(0.5 * self.opts["fov"]))  # fov is horizontal
+        aspect = max(1, self.height()) / max(1, self.width())
+        half = min(half, half * aspect)
+        return max(1e-6, radius / half * 0.95)
+
+    def _frame(self, bounds: np.ndarray) -> None:
+        mid = 0.5 * (bounds[0] + bounds[1])
+        self.opts["center"] = QVector3D(float(mid[0]), float(mid[1]), float(mid[2]))
+        self.opts["distance"] = self._fit_distance(bounds) * self._zoom
+        self.update()
+
+    def wheelEvent(self, ev: Any) -> None:
+        super().wheelEvent(ev)
+        self._zoom = self.opts["distance"] / self._fit_distance(self._bounds)
+
+    def mouseDoubleClickEvent(self, ev: Any) -> None:
+        self.reset_camera()
+
+    # ------------------------------------------------------------------ items
+    def _update_loop(self, st: FrameState) -> None:
+        sc = self._scene
+        show = bool(self._options.show_loop and st.loop is not None and sc is not None)
+        self.loop_item.setVisible(show)
+        self.wrong_item.setVisible(show)
+        if not show or st.loop is None or sc is None:
+            return
+        lp = finite(st.loop)
+        self.loop_item.setData(pos=np.concatenate([lp, lp[:1]]))
+        bad = lp[sc.loop_wrong]
+        self.wrong_item.setData(pos=bad if len(bad) else np.zeros((0, 3)))
+
+    def _update_selection(self, st: FrameState) -> None:
+        sc = self._scene
+        assert sc is not None
+        o = self._options
+        sel = self._selection
+        self.selected_item.setVisible(bool(len(sel)))
+        if len(sel):
+            self.selected_item.setData(pos=finite(st.points[sel]))
+        tail = float(o.tail_length) * sc.frames_per_layer
+        others = np.zeros(0, dtype=np.int64)
+        if o.show_trajectories:
+            others = np.setdiff1d(_spread(sc.points.shape[1], MAX_TRAJECTORIES), sel)
+        segs, cols = [], []
+        for rows, rgba, top in ((sel, self._pal.selection, 0.9), (others, self._pal.trails, None)):
+            r, g, b, a = rgba_f(rgba)
+            peak = a if top is None else top
+            for i, seg in enumerate(tail_segments(sc, st.t, rows, tail, TAIL_BUCKETS)):
+                if len(seg):
+                    alpha = peak * (1.0 - i / TAIL_BUCKETS) + 0.05
+                    segs.append(finite(seg))
+                    cols.append(np.tile([r, g, b, alpha], (len(seg), 1)))
+        self.tail_item.setVisible(bool(segs))
+        if segs:
+            self.tail_item.setData(pos=np.concatenate(segs), color=np.concatenate(cols))
+
+    def _update_box(self) -> None:
+        c = box_corners(self._bounds)
+        self.box_item.setData(pos=c[_BOX_EDGES.ravel()])
+
+    def _update_plane(self, st: FrameState) -> None:
+        sc = self._scene
+        a = st.plane_opacity if self._options.show_plane else 0.0
+        poly = sc.plane_polygon(self._bounds) if (a > 0.0 and sc is not None) else None
+        if poly is None:
+            self.plane_item.setVisible(False)
+            return
+        faces = np.array([[0, i, i + 1] for i in range(1, len(poly) - 1)])
+        r, g, b, _ = rgba_f(self._pal.plane)
+        self.plane_item.setMeshData(
+            vertexes=poly,
+            faces=faces,
+            color=(r, g, b, 0.15 * a),
+            edgeColor=(r, g, b, 0.8 * a),
+            drawEdges=True,
+            smooth=False,
+        )
+        self.plane_item.setVisible(True)
+
+    def _update_regions(self, st: FrameState) -> None:
+        a = st.regions_opacity if self._options.show_regions else 0.0
+        self.regions_item.setVisible(a > 0.0)
+        if a > 0.0 and abs(a - self._regions_alpha) > 1e-3:
+            self._regions_alpha = a
+            img = self._regions_rgba.copy()
+            img[..., 3] = (img[..., 3] * a).astype(np.ubyte)
+            self.regions_item.setData(img)
+
+    def _set_regions_image(self) -> None:
+        sc = self._scene
+        if sc is None:
+            return
+        rgba = self._pal.region_rgba(sc.regions)  # (H, W, 4), row = y
+        self._regions_rgba = np.ascontiguousarray(rgba.transpose(1, 0, 2))  # GLImageItem: [x, y]
+        self._regions_alpha = -1.0
+        h, w = sc.regions.shape
+        x0, x1, y0, y1 = sc.region_extent
+        su, sv = (x1 - x0) / w, (y1 - y0) / h
+        a = sc.region_affine  # (3, 3): input (u, v, 1) -> view coords
+        col_u, col_v = a[:, 0] * su, a[:, 1] * sv
+        off = a[:, 2] + a[:, 0] * x0 + a[:, 1] * y0
+        m = QMatrix4x4(
+            col_u[0], col_v[0], 0.0, off[0],
+            col_u[1], col_v[1], 0.0, off[1],
+            col_u[2], col_v[2], 1.0, off[2],
+            0.0, 0.0, 0.0, 1.0,
+        )  # fmt: skip
+        self.regions_item.setTransform(m)
+
+    def _apply_style(self) -> None:
+        pal = self._pal
+        o = self._options
+        self.setBackgroundColor(QColor(*pal.background))
+        for k, it in enumerate(self.class_items):
+            it.setData(color=rgba_f(pal.class_color(k, 230)), size=o.point_size + 1.0)
+        self.grid_item.setData(color=rgba_f(pal.grid), width=1.0)
+        self.box_item.setData(color=rgba_f(pal.box), width=1.0)
+        self.loop_item.setData(color=rgba_f(pal.loop))
+        self.wrong_item.setData(color=rgba_f(pal.wrong), size=o.point_size + 4)
+        sr, sg, sb, _ = rgba_f(pal.selection)
+        self.selected_item.setData(color=(sr, sg, sb, 0.9), size=o.point_size + 7)
+        if self._scene is not None:
+            self._set_regions_image()
+
+    # ------------------------------------------------------------------ text overlay
+    def project_points(self, pts: np.ndarray, width: int, height: int) -> np.ndarray:
+        """Screen pixel positions (N, 2) of 3-D points for a width x height image."""
+        vp = (0, 0, int(width), int(height))
+        mvp = self.projectionMatrix(vp, vp) * self.viewMatrix()
+        out = np.empty((len(pts), 2))
+        for i, p in enumerate(np.asarray(pts, dtype=np.float64)):
+            v = mvp.map(QVector4D(float(p[0]), float(p[1]), float(p[2]), 1.0))
+            wv = v.w() if abs(v.w()) > 1e-12 else 1e-12
+            out[i] = ((v.x() / wv + 1) * 0.5 * width, (1 - v.y() / wv) * 0.5 * height)
+        return out
+
+    def overlay_texts(self, width: int, height: int) -> list[tuple[float, float, str, str]]:
+        """(x, y, text, kind) drawn over the GL image: layer label, axis names, notice."""
+        out: list[tuple[float, float, str, str]] = []
+        sc = self._scene
+        if sc is None:
+            return out
+        out.append((8.0, 20.0, self._label, "title"))
+        if sc.projection.note:
+            out.append((8.0, 38.0, sc.projection.note, "note"))
+        lo, hi = self._bounds
+        ends = np.array([[hi[0], lo[1], lo[2]], [lo[0], hi[1], lo[2]], [lo[0], lo[1], hi[2]]])
+        for (x, y), name in zip(
+            self.project_points(ends, width, height), sc.projection.labels, strict=False
+        ):
+            if np.isfinite(x) and np.isfinite(y):
+                out.append((float(x) + 4, float(y), name, "axis"))
+        if self._notice:
+            out.append((8.0, height - 10.0, self._notice, "notice"))
+        return out
+
+    def paint_overlay(self, painter: QPainter, width: int, height: int) -> None:
+        """Draw the overlay texts; used on screen and by views.capture."""
+        painter.setRenderHint(QPainter.RenderHint.TextAntialiasing)
+        for x, y, text, kind in self.overlay_texts(width, height):
+            font = QFont()
+            font.setPointSizeF(10.0 if kind == "title" else 8.5)
+            font.setBold(kind in ("title", "notice"))
+            painter.setFont(font)
+            color = self._pal.wrong if kind == "notice" else self._pal.foreground
+            painter.setPen(QColor(*color))
+            painter.drawText(QPointF(x, y), text)
+
+    def paintGL(self) -> None:
+        super().paintGL()
+        painter = QPainter(self)
+        try:
+            self.paint_overlay(painter, self.width(), self.height())
+        finally:
+            painter.end()
+
+    def keyPressEvent(self, ev: Any) -> None:
+        if ev.key() == Qt.Key.Key_R:
+            self.reset_camera()
+            return
+        super().keyPressEvent(ev)

@@ -1,0 +1,238 @@
+"""`nndyn-gui` / `python -m nndyn_gui`: open the window, optionally automate it.
+
+Automation (`--preset NAME --set k=v --train --screenshot F.png --quit`) drives the
+same window a person uses, so a screenshot in the docs or a CI smoke test shows exactly
+what users get. Bad arguments are reported on stderr with exit code 2 before any window
+opens; TensorFlow is never imported here (the window imports it lazily).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+
+from PySide6.QtCore import QObject, QTimer, Slot
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from nndyn_gui import __version__
+from nndyn_gui.core.config import ConfigError, RunConfig
+from nndyn_gui.ui import settings as app_settings
+
+DEFAULT_PRESET = "resnet-w3-ring"  # width-3 ResNet on the ring: separates in ~7 s
+SETTLE_MS = 800  # after training: let the docks (diagnostics, topology) catch up
+EXIT_BAD_ARGS = 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="nndyn-gui",
+        description="Watch a neural network move space, layer by layer.",
+    )
+    p.add_argument("--preset", help="start from this preset (see `nndyn presets`)")
+    p.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override one parameter, e.g. --set model.width=3 (repeatable)",
+    )
+    p.add_argument("--open", metavar="RUN.nndyn", help="open a saved run")
+    p.add_argument("--train", action="store_true", help="start training at once")
+    p.add_argument("--screenshot", metavar="FILE.png", help="save the window when done")
+    p.add_argument("--quit", action="store_true", help="quit when done (automation)")
+    p.add_argument("--size", default="", metavar="WxH", help="window size, e.g. 1600x1000")
+    p.add_argument("--version", action="version", version=f"nndyn {__version__}")
+    return p
+
+
+def resolve_config(args: argparse.Namespace, automated: bool) -> RunConfig:
+    """--preset, else the last session's parameters, else the default; then --set."""
+    from nndyn_gui.core.presets import PresetError, load_preset
+
+    if args.preset:
+        try:
+            cfg = load_preset(args.preset)
+        except PresetError as e:
+            raise ConfigError("--preset", str(e)) from None
+    else:
+        last = None if automated else app_settings.load_config()
+        cfg = last if last is not None else load_preset(DEFAULT_PRESET)
+    for assignment in args.set:
+        cfg = cfg.with_set(assignment)
+    return cfg.validate()
+
+
+def _size(text: str) -> tuple[int, int] | None:
+    if not text:
+        return None
+    try:
+        w, h = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise ConfigError("--size", f"expected WxH, e.g. 1600x1000, got {text!r}") from None
+    if not (200 <= w <= 8000 and 200 <= h <= 8000):
+        raise ConfigError("--size", f"{w}x{h} is out of range 200..8000")
+    return w, h
+
+
+class _Automation(QObject):
+    """Runs --open / --train / --screenshot / --quit in order, once the window is shown."""
+
+    def __init__(self, win: object, args: argparse.Namespace, app: QApplication) -> None:
+        super().__init__()
+        from nndyn_gui.ui.main_window import MainWindow
+
+        assert isinstance(win, MainWindow)
+        self.win = win
+        self.args = args
+        self.app = app
+        self.exit_code = 0
+
+    @Slot()
+    def start(self) -> None:
+        win, args = self.win, self.args
+        if args.open and not win.open_run(args.open):
+            print(f"nndyn-gui: {win.errors[-1][1]}", file=sys.stderr)
+            self.exit_code = EXIT_BAD_ARGS
+            if args.quit:
+                self._quit()
+                return
+        if args.train:
+            win.controller.finished.connect(self._trained)
+            win.controller.failed.connect(self._failed)
+            win.train()
+            return
+        QTimer.singleShot(SETTLE_MS, self._finish)
+
+    @Slot(object)
+    def _trained(self, result: object) -> None:
+        QTimer.singleShot(SETTLE_MS, self._finish)
+
+    @Slot(str, str)
+    def _failed(self, message: str, details: str) -> None:
+        print(f"nndyn-gui: training failed: {message}\n{details}", file=sys.stderr)
+        self.exit_code = 1
+        QTimer.singleShot(SETTLE_MS, self._finish)
+
+    @Slot()
+    def _finish(self) -> None:
+        win, args = self.win, self.args
+        win.layer_panel.wait_idle()
+        win.layer_panel.show_last_layer()
+        refresh = getattr(win.multiples, "refresh_now", None)
+        if callable(refresh):
+            refresh()
+        QApplication.processEvents()
+        if args.screenshot:
+            if win.screenshot(args.screenshot):
+                print(f"nndyn-gui: wrote {args.screenshot}", file=sys.stderr)
+            else:
+                print(f"nndyn-gui: cannot write {args.screenshot}", file=sys.stderr)
+                self.exit_code = 1
+        if args.quit:
+            self._quit()
+
+    def _quit(self) -> None:
+        self.win.no_prompt = True
+        self.win.close()
+        self.app.exit(self.exit_code)
+
+
+def _load_style(app: QApplication) -> None:
+    try:
+        from importlib import resources
+
+        qss = resources.files("nndyn_gui.resources").joinpath("style.qss")
+        if qss.is_file():
+            app.setStyleSheet(qss.read_text(encoding="utf-8"))
+    except (ModuleNotFoundError, OSError, UnicodeDecodeError):
+        pass
+
+
+def _offer_restore(win: object) -> None:
+    """After a crash, offer the autosaved run of the ended session (never in automation)."""
+    from nndyn_gui.ui.main_window import MainWindow
+
+    assert isinstance(win, MainWindow)
+    if win.no_prompt:
+        return
+    try:
+        from nndyn_gui.ui.autosave import discard_pending, pending_restore, restore
+
+        path = pending_restore()
+        if path is None:
+            return
+        answer = QMessageBox.question(
+            win,
+            "Restore run?",
+            "nndyn did not exit cleanly last time. Restore the autosaved run?",
+        )
+        if answer == QMessageBox.StandardButton.Yes:
+            win.state.load_run(restore(path))
+            win.state.set_dirty(True)
+            win.layer_panel.show_last_layer()
+        discard_pending(path)
+    except Exception as e:
+        win.show_error("Cannot restore the autosaved run", str(e))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Open the window (and automate it if asked); returns the process exit code."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
+    except SystemExit as e:  # --help / --version exit 0, bad usage 2
+        return int(e.code or 0)
+    automated = bool(args.screenshot or args.quit)
+    try:
+        cfg = resolve_config(args, automated)
+        size = _size(args.size)
+    except ConfigError as e:
+        print(f"nndyn-gui: {e}", file=sys.stderr)
+        return EXIT_BAD_ARGS
+    if args.open and not os.path.exists(args.open):
+        print(f"nndyn-gui: {args.open}: no such file", file=sys.stderr)
+        return EXIT_BAD_ARGS
+
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    from nndyn_gui.render.views import share_gl_contexts
+
+    share_gl_contexts()
+    app = QApplication.instance()
+    if not isinstance(app, QApplication):
+        app = QApplication([sys.argv[0] if sys.argv else "nndyn-gui"])
+    app.setOrganizationName(app_settings.ORG)
+    app.setApplicationName(app_settings.APP)
+    app.setApplicationVersion(__version__)
+    _load_style(app)
+
+    from nndyn_gui.core.datasets import DataError
+    from nndyn_gui.ui.main_window import MainWindow
+    from nndyn_gui.ui.state import AppState
+
+    try:
+        state = AppState(cfg)
+    except (DataError, OSError) as e:
+        print(f"nndyn-gui: {e}", file=sys.stderr)
+        return EXIT_BAD_ARGS
+    win = MainWindow(state, restore_settings=not automated)
+    if automated:
+        win.no_prompt = True
+    first_start = automated or app_settings.settings().value(app_settings.KEY_GEOMETRY) is None
+    if size is not None:
+        win.resize(*size)
+    win.show()
+    if first_start:
+        win.resize_docks_default()
+    auto = _Automation(win, args, app)
+    if args.open or args.train or automated:
+        QTimer.singleShot(0, auto.start)
+    else:
+        QTimer.singleShot(0, lambda: _offer_restore(win))
+    rc = app.exec()
+    return auto.exit_code if auto.exit_code else int(rc)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

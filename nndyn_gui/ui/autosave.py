@@ -1,0 +1,312 @@
+"""Autosave: a crash, a power cut or `kill -9` during training loses seconds, not the run.
+
+How it works:
+- Each app session owns one file `autosave-<pid>.nndyn` in the autosave folder
+  (QStandardPaths.AppDataLocation/autosave, or $NNDYN_AUTOSAVE_DIR) plus a lock file
+  `autosave-<pid>.lock` held with QLockFile for the whole session.
+- While training runs, a QTimer saves the current run every `interval_ms` *if it changed*
+  since the last autosave; training stopping, finishing or diverging saves once more.
+  Saving uses `core.runfile.save_run`, which is atomic (temp file + rename), so the
+  autosave on disk is always a complete run, the previous one or none.
+- The run is built on the GUI thread (cheap: shared numpy arrays) and written on a
+  short-lived background thread, so a big run (200 blocks of width 64) never freezes
+  the window; at most one write is in flight, a change during a write is saved next.
+- A clean exit (`discard()`, e.g. from the main window's closeEvent) removes the file
+  and the lock. A killed session leaves both behind, and its lock becomes stale (Qt
+  sees the process is gone); `pending_restore()` at the next start finds that file and
+  the app offers to restore it; `discard_pending()` removes it afterwards.
+- When the user saves the run themselves (AppState.dirty turns False) the autosave is
+  removed: the user's file holds everything.
+
+Nothing here raises into the event loop: failures (unwritable folder, disk full) are
+reported once through the `failed` signal and retried at the next change.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import threading
+from pathlib import Path
+
+from PySide6.QtCore import QLockFile, QObject, QStandardPaths, QTimer, Signal, Slot
+
+from nndyn_gui.core.runfile import RunFileError, load_run, save_run
+from nndyn_gui.core.types import Run
+from nndyn_gui.ui.state import AppState
+
+ENV_DIR = "NNDYN_AUTOSAVE_DIR"
+PREFIX = "autosave-"
+SUFFIX = ".nndyn"
+LOCK_SUFFIX = ".lock"
+DEFAULT_INTERVAL_MS = 5000
+SETTLE_MS = 300  # after training ends / an idle change, save once things settled
+ACTIVE_STATES = ("loading", "training", "paused", "stopping")
+JOIN_TIMEOUT_S = 60.0  # a clean exit waits at most this long for a write in flight
+
+
+def default_directory() -> Path:
+    """$NNDYN_AUTOSAVE_DIR if set, else <AppDataLocation>/autosave (not created here)."""
+    env = os.environ.get(ENV_DIR)
+    if env:
+        return Path(env)
+    base = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation)
+    if not base:  # no home folder (service accounts, some sandboxes)
+        base = str(Path.home() / ".nndyn")
+    return Path(base) / "autosave"
+
+
+def _lock_path(autosave: Path) -> Path:
+    return autosave.with_suffix(LOCK_SUFFIX)
+
+
+def _owner_alive(autosave: Path) -> bool:
+    """True while the session that writes `autosave` still runs (its lock is held)."""
+    lock_file = _lock_path(autosave)
+    if not lock_file.exists():
+        return False
+    lock = QLockFile(str(lock_file))
+    lock.setStaleLockTime(0)  # age alone never makes a live session's lock stale
+    if lock.tryLock(0):  # the owner is gone: Qt removed its stale lock and gave it to us
+        lock.unlock()  # deletes the lock file again
+        return False
+    return True  # locked by a live session (possibly this one) or unreadable
+
+
+def pending_restore(directory: str | os.PathLike[str] | None = None) -> Path | None:
+    """The newest autosave left by a session that is no longer running, else None.
+
+    Call it at start-up (before creating this session's Autosaver, though it ignores
+    files of live sessions either way) and offer to restore the file it returns.
+    """
+    folder = Path(directory) if directory is not None else default_directory()
+    try:
+        candidates = [p for p in folder.glob(f"{PREFIX}*{SUFFIX}") if p.is_file()]
+    except OSError:
+        return None
+    found: list[tuple[float, Path]] = []
+    for p in candidates:
+        try:
+            if p.stat().st_size == 0 or _owner_alive(p):
+                continue
+            found.append((p.stat().st_mtime, p))
+        except OSError:
+            continue
+    if not found:
+        return None
+    return max(found)[1]
+
+
+def restore(path: str | os.PathLike[str]) -> Run:
+    """Load an autosave (RunFileError if it is damaged; then `discard_pending` it)."""
+    return load_run(path)
+
+
+def discard_pending(path: str | os.PathLike[str]) -> None:
+    """Delete an autosave of an ended session (after restoring it or declining to)."""
+    p = Path(path)
+    for f in (p, _lock_path(p), *p.parent.glob(f".{p.name}.*.tmp")):
+        with contextlib.suppress(OSError):
+            f.unlink()
+
+
+class Autosaver(QObject):
+    """Saves `state`'s run to this session's autosave file while training (see module)."""
+
+    saved = Signal(object)  # Path: an autosave was written
+    failed = Signal(str)  # one-line reason; emitted once per failure streak
+    _writeDone = Signal(object, str)  # (generation, error or "") from the writer thread
+
+    def __init__(
+        self,
+        state: AppState,
+        directory: str | os.PathLike[str] | None = None,
+        interval_ms: int = DEFAULT_INTERVAL_MS,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.state = state
+        self.directory = Path(directory) if directory is not None else default_directory()
+        self.path = self.directory / f"{PREFIX}{os.getpid()}{SUFFIX}"
+        self._lock: QLockFile | None = None
+        self._generation = 0  # bumped on every change of the state's run
+        self._saved_generation = 0  # the generation on disk (0: nothing written)
+        self._writing: threading.Thread | None = None
+        self._failing = False
+        self._closed = False
+        self._timer = QTimer(self)
+        self._timer.setInterval(max(1, int(interval_ms)))
+        self._timer.timeout.connect(self._on_timer)
+        self._settle = QTimer(self)  # one save shortly after training ends or idle edits
+        self._settle.setSingleShot(True)
+        self._settle.setInterval(SETTLE_MS)
+        self._settle.timeout.connect(self._on_timer)
+        self._writeDone.connect(self._on_write_done)  # queued: emitted by the writer thread
+        state.snapshotsChanged.connect(self._on_changed)
+        state.configChanged.connect(self._on_changed)
+        state.datasetChanged.connect(self._on_changed)
+        state.statusChanged.connect(self._on_changed)
+        state.trainingStateChanged.connect(self._on_training_state)
+        state.dirtyChanged.connect(self._on_dirty)
+        if state.training_state in ACTIVE_STATES:
+            self._timer.start()
+
+    # ------------------------------------------------------------------ public
+    @property
+    def interval_ms(self) -> int:
+        return int(self._timer.interval())
+
+    @property
+    def busy(self) -> bool:
+        """True while a write runs on the background thread."""
+        return self._writing is not None and self._writing.is_alive()
+
+    @property
+    def has_unsaved_changes(self) -> bool:
+        """True when the state changed since the last autosave that reached the disk."""
+        return self._generation != self._saved_generation
+
+    def save_now(self, wait: bool = False) -> bool:
+        """Autosave now if the run changed and has unsaved work; True if a write started.
+
+        With `wait=True` the write runs on this thread (used on stop/finish in tests and
+        by the app before quitting); otherwise on a background thread.
+        """
+        if self._closed or not self.state.dirty or not self.has_unsaved_changes:
+            return False
+        if not any(s.step > 0 for s in self.state.snapshots):
+            return False  # an untrained net is not worth restoring: keep the last autosave
+        if self.busy:
+            if not wait:
+                return False  # the next timer tick or state change saves the newer run
+            self.wait()
+        run = self._snapshot_run()
+        generation = self._generation
+        if wait:
+            self._on_write_done(generation, self._write(run))
+            return True
+        self._writing = threading.Thread(
+            target=lambda: self._writeDone.emit(generation, self._write(run)),
+            name="nndyn-autosave",
+            daemon=True,
+        )
+        self._writing.start()
+        return True
+
+    def wait(self, timeout: float = JOIN_TIMEOUT_S) -> None:
+        """Block until a write in flight has finished (its result is then delivered)."""
+        t = self._writing
+        if t is not None:
+            t.join(timeout)
+
+    def discard(self) -> None:
+        """Clean exit: stop saving, wait for a write in flight, remove file and lock."""
+        if self._closed:
+            return
+        self._closed = True
+        self._timer.stop()
+        self._settle.stop()
+        self.wait()
+        discard_pending(self.path)
+        if self._lock is not None:
+            self._lock.unlock()
+            self._lock = None
+        with contextlib.suppress(OSError):
+            _lock_path(self.path).unlink()
+
+    # ------------------------------------------------------------------ internals
+    def _snapshot_run(self) -> Run:
+        """The state's run on the GUI thread; mid-training it is marked as interrupted."""
+        run = self.state.run()
+        if self.state.training_state in ACTIVE_STATES or run.status == "new":
+            last = run.snapshots[-1].step if run.snapshots else 0
+            if run.snapshots and last > 0:
+                run.status = "cancelled"
+                run.message = f"Restored from an autosave: training was interrupted at step {last}."
+        return run
+
+    def _ensure_lock(self) -> str:
+        """Create the folder and take this session's lock; return an error or ""."""
+        if self._lock is not None:
+            return ""
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            return f"cannot create the autosave folder {self.directory}: {e.strerror or e}"
+        lock = QLockFile(str(_lock_path(self.path)))
+        lock.setStaleLockTime(0)
+        if not lock.tryLock(0):
+            return f"cannot lock the autosave file {self.path} (error {lock.error().name})"
+        self._lock = lock
+        return ""
+
+    def _write(self, run: Run) -> str:
+        """Runs on the writer thread (or inline): save atomically, return an error or ""."""
+        try:
+            save_run(run, self.path)
+        except RunFileError as e:
+            return str(e)
+        except Exception as e:  # never let an autosave take the app down
+            return f"autosave failed: {type(e).__name__}: {e}"
+        return ""
+
+    @Slot(object, str)
+    def _on_write_done(self, generation: int, error: str) -> None:
+        if error:
+            if not self._failing:
+                self._failing = True
+                self.failed.emit(error)
+            return
+        self._failing = False
+        self._saved_generation = max(self._saved_generation, generation)
+        if self._closed:  # a write finished after discard(): remove it again
+            discard_pending(self.path)
+            return
+        self.saved.emit(self.path)
+        if self.has_unsaved_changes and self.state.training_state not in ACTIVE_STATES:
+            self._settle.start()  # changed while writing: save the newer run too
+
+    def _save_if_needed(self, wait: bool = False) -> None:
+        if self._closed:
+            return
+        if self.state.dirty and self.has_unsaved_changes:
+            err = self._ensure_lock()
+            if err:
+                if not self._failing:
+                    self._failing = True
+                    self.failed.emit(err)
+                return
+            if not self.save_now(wait=wait) and self.busy:
+                self._settle.start()  # a write is in flight: try again shortly
+
+    @Slot()
+    def _on_timer(self) -> None:
+        self._save_if_needed()
+
+    @Slot()
+    def _on_changed(self, *_args: object) -> None:
+        self._generation += 1
+        if not self._closed and self.state.training_state not in ACTIVE_STATES:
+            self._settle.start()  # e.g. the final snapshots/status arriving after "idle"
+
+    @Slot(str)
+    def _on_training_state(self, training_state: str) -> None:
+        if self._closed:
+            return
+        if training_state in ACTIVE_STATES:
+            if not self._timer.isActive():
+                self._timer.start()
+            return
+        self._timer.stop()
+        self._settle.start()  # stop / finish / divergence: save the final run once
+
+    @Slot(bool)
+    def _on_dirty(self, dirty: bool) -> None:
+        if dirty or self._closed:
+            return
+        # The user saved (or loaded) the run: nothing left to recover from the autosave.
+        self.wait()
+        self._saved_generation = self._generation
+        for f in (self.path, *self.directory.glob(f".{self.path.name}.*.tmp")):
+            with contextlib.suppress(OSError):
+                f.unlink()

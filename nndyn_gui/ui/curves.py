@@ -1,0 +1,341 @@
+"""Loss and accuracy against optimiser step, live while training.
+
+Why it looks like this: the window appends a snapshot up to ~30 times a second, so the
+curves keep growable numpy buffers and only push arrays into the existing pyqtgraph
+items (`setData`), never rebuilding the plot. Hovering shows the numbers of the nearest
+snapshot; a vertical marker shows which snapshot the views are drawing, so the curves
+double as a map of "where in training am I looking".
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Any
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QPointF, Qt, Slot
+from PySide6.QtGui import QColor, QFont
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+
+from nndyn_gui.core.types import Snapshot
+from nndyn_gui.ui.state import AppState
+
+LOSS_COLOR = (200, 60, 60)
+TRAIN_COLOR = (0, 114, 178)
+TEST_COLOR = (230, 159, 0)
+MARKER_COLOR = (90, 90, 90, 200)
+HOVER_COLOR = (120, 120, 120, 160)
+FIELDS = ("step", "loss", "train_acc", "test_acc")
+
+
+def _fmt_pct(v: float) -> str:
+    return "—" if not math.isfinite(v) else f"{100.0 * v:.1f}%"
+
+
+def _fmt_loss(v: float) -> str:
+    return "—" if not math.isfinite(v) else f"{v:.4g}"
+
+
+def _placeholder(s: Snapshot) -> bool:
+    """AppState's untrained step-0 entry (NaN loss, made-up 0% accuracies)."""
+    return not math.isfinite(s.loss) and s.train_acc == 0.0 and s.test_acc == 0.0
+
+
+class _Buffers:
+    """Columns of the snapshots seen so far, grown by doubling (amortised O(1) appends)."""
+
+    def __init__(self) -> None:
+        self.n = 0
+        self.data = np.full((len(FIELDS), 64), np.nan)
+        self.last: Snapshot | None = None  # identity of the last row, to detect replacement
+
+    def clear(self) -> None:
+        self.n = 0
+        self.last = None
+
+    def append(self, snaps: list[Snapshot]) -> None:
+        need = self.n + len(snaps)
+        if need > self.data.shape[1]:
+            grown = np.full((len(FIELDS), max(need, 2 * self.data.shape[1])), np.nan)
+            grown[:, : self.n] = self.data[:, : self.n]
+            self.data = grown
+        for i, s in enumerate(snaps, start=self.n):
+            if _placeholder(s):  # the untrained step-0 entry: nothing measured yet
+                self.data[:, i] = (s.step, np.nan, np.nan, np.nan)
+            else:
+                self.data[:, i] = (s.step, s.loss, s.train_acc, s.test_acc)
+        self.n = need
+        if snaps:
+            self.last = snaps[-1]
+
+    def column(self, name: str) -> np.ndarray:
+        return self.data[FIELDS.index(name), : self.n]
+
+
+class _LogAxis(pg.AxisItem):
+    """Log-scale axis labelling only 1, 2 and 5 per decade, so labels never overlap.
+
+    Less than a decade shown (late training): every tick is labelled, else one label.
+    """
+
+    def tickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:
+        if not self.logMode:
+            return list(super().tickStrings(values, scale, spacing))
+        lo, hi = self.range
+        if abs(hi - lo) < 1.0:
+            return [f"{10.0**v:.2g}" for v in values]
+        out = []
+        for v in values:
+            x = 10.0**v
+            mant = x / 10.0 ** math.floor(math.log10(x)) if x > 0 else 0.0
+            keep = any(abs(mant - m) < 1e-6 for m in (1.0, 2.0, 5.0, 10.0))
+            out.append(f"{x:.3g}" if keep else "")
+        return out
+
+
+class TrainingCurves(QWidget):
+    """Loss (log scale) above train/test accuracy, both against step, with hover readout."""
+
+    def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.state = state
+        self._buf = _Buffers()
+        self._hover_index: int | None = None
+
+        self.readout = QLabel(" ")
+        self.readout.setTextFormat(Qt.TextFormat.RichText)
+        self.readout.setToolTip("Values of the snapshot nearest the mouse (or the one shown)")
+        self.plots = pg.GraphicsLayoutWidget()
+        self.plots.setBackground("w")
+        self.plots.setMinimumHeight(160)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(4, 2, 4, 2)
+        lay.setSpacing(2)
+        lay.addWidget(self.readout)
+        lay.addWidget(self.plots, 1)
+
+        self.loss_plot = self.plots.addPlot(
+            row=0, col=0, axisItems={"left": _LogAxis(orientation="left")}
+        )
+        self.acc_plot = self.plots.addPlot(row=1, col=0)
+        self.acc_plot.setXLink(self.loss_plot)
+        self.loss_plot.setLogMode(x=False, y=True)
+        self.loss_plot.setLabel("left", "loss")
+        self.acc_plot.setLabel("left", "accuracy")
+        self.acc_plot.setLabel("bottom", "step")
+        self.acc_plot.setYRange(0.0, 1.04, padding=0.0)
+        self.acc_plot.getAxis("left").setTicks(
+            [[(v, f"{int(100 * v)}%") for v in (0.0, 0.25, 0.5, 0.75, 1.0)]]
+        )
+        for p in (self.loss_plot, self.acc_plot):
+            p.showGrid(x=True, y=True, alpha=0.15)
+            p.setMenuEnabled(False)
+            p.hideButtons()
+            p.getViewBox().setMouseEnabled(x=True, y=False)
+            for ax in ("left", "bottom"):
+                p.getAxis(ax).setTextPen(pg.mkPen((60, 60, 60)))
+                p.getAxis(ax).setPen(pg.mkPen((150, 150, 150)))
+                p.getAxis(ax).enableAutoSIPrefix(False)
+        self.loss_plot.getAxis("left").setWidth(48)
+        self.acc_plot.getAxis("left").setWidth(48)
+        self.loss_plot.getAxis("bottom").setStyle(showValues=False)
+        self.acc_plot.getViewBox().setMouseEnabled(x=True, y=False)
+        legend = self.acc_plot.addLegend(offset=(-8, -8), labelTextColor=(60, 60, 60))
+        legend.setBrush(pg.mkBrush(255, 255, 255, 200))
+
+        def curve(plot: Any, color: tuple[int, int, int], name: str | None) -> Any:
+            return plot.plot([], [], pen=pg.mkPen(color, width=2), name=name, connect="finite")
+
+        self.loss_curve = curve(self.loss_plot, LOSS_COLOR, None)
+        self.train_curve = curve(self.acc_plot, TRAIN_COLOR, "train")
+        self.test_curve = curve(self.acc_plot, TEST_COLOR, "test")
+
+        marker_pen = pg.mkPen(MARKER_COLOR, width=1.5)
+        self.markers = [pg.InfiniteLine(angle=90, pen=marker_pen, movable=False) for _ in range(2)]
+        hover_pen = pg.mkPen(HOVER_COLOR, width=1, style=Qt.PenStyle.DashLine)
+        self.hover_lines = [pg.InfiniteLine(angle=90, pen=hover_pen) for _ in range(2)]
+        for plot, m, h in zip(
+            (self.loss_plot, self.acc_plot), self.markers, self.hover_lines, strict=True
+        ):
+            plot.addItem(m, ignoreBounds=True)
+            plot.addItem(h, ignoreBounds=True)
+            m.setVisible(False)
+            h.setVisible(False)
+        # PlotDataItems (not bare scatters) so the loss dot follows the log y axis
+        self.loss_dot = self.loss_plot.plot(
+            [], [], pen=None, symbol="o", symbolSize=8, symbolPen=None, symbolBrush=LOSS_COLOR
+        )
+        self.acc_dots = self.acc_plot.plot(
+            [], [], pen=None, symbol="o", symbolSize=8, symbolPen=None
+        )
+        self.empty_text = pg.TextItem("train to see loss and accuracy", color=(140, 140, 140))
+        font = QFont()
+        font.setItalic(True)
+        self.empty_text.setFont(font)
+        self.acc_plot.addItem(self.empty_text, ignoreBounds=True)
+        self.empty_text.setPos(0.0, 0.55)
+
+        self.plots.scene().sigMouseMoved.connect(self._on_mouse_moved)
+        state.snapshotsChanged.connect(self._on_snapshots)
+        state.currentChanged.connect(self._on_current)
+        self._on_snapshots()
+        if state.current is not None:
+            self._on_current(state.current)
+
+    # ------------------------------------------------------------------ public
+    def sample_values(self) -> dict[str, np.ndarray]:
+        """The arrays the curves are drawing (copies): step, loss, train_acc, test_acc."""
+        return {name: self._buf.column(name).copy() for name in FIELDS}
+
+    def readout_text(self) -> str:
+        """The hover/current readout as plain text (what the user reads above the plots)."""
+        doc = self.readout.text()
+        for tag in ("<b>", "</b>", "&nbsp;"):
+            doc = doc.replace(tag, " " if tag == "&nbsp;" else "")
+        return re.sub(r"<[^>]+>", "", doc).strip()
+
+    def hover_step(self, x: float) -> int | None:
+        """Show the values of the snapshot nearest step `x` (what a mouse move does)."""
+        i = self._nearest(x)
+        self._hover_index = i
+        if i is None:
+            self._hide_hover()
+            return None
+        step = float(self._buf.column("step")[i])
+        for line in self.hover_lines:
+            line.setPos(step)
+            line.setVisible(True)
+        self._show_values(i, hovering=True)
+        return int(step)
+
+    def clear_hover(self) -> None:
+        self._hide_hover()
+
+    # ------------------------------------------------------------------ slots
+    @Slot()
+    def _on_snapshots(self) -> None:
+        snaps = self.state.snapshots
+        buf = self._buf
+        grew = (
+            buf.n > 0
+            and len(snaps) >= buf.n
+            and buf.last is not None
+            and snaps[buf.n - 1] is buf.last
+        )
+        if grew:
+            buf.append(snaps[buf.n :])
+        else:
+            buf.clear()
+            buf.append(list(snaps))
+        self._push()
+
+    @Slot(object)
+    def _on_current(self, snap: Snapshot) -> None:
+        if snap is None:
+            return
+        for m in self.markers:
+            m.setPos(float(snap.step))
+            m.setVisible(True)
+        loss = snap.loss if math.isfinite(snap.loss) and snap.loss > 0 else math.nan
+        if math.isfinite(loss):
+            self.loss_dot.setData([float(snap.step)], [loss])
+        else:
+            self.loss_dot.setData([], [])
+        xs, ys, brushes = [], [], []
+        if not _placeholder(snap):
+            for v, color in ((snap.train_acc, TRAIN_COLOR), (snap.test_acc, TEST_COLOR)):
+                if math.isfinite(v):
+                    xs.append(float(snap.step))
+                    ys.append(float(v))
+                    brushes.append(pg.mkBrush(*color))
+        self.acc_dots.setData(xs, ys, symbolBrush=brushes)
+        if not self._shown():
+            self.loss_dot.setData([], [])
+            self.acc_dots.setData([], [])
+            for m in self.markers:
+                m.setVisible(False)
+        if self._hover_index is None:
+            self._show_snapshot(snap)
+
+    def _on_mouse_moved(self, pos: QPointF) -> None:
+        for plot in (self.loss_plot, self.acc_plot):
+            vb = plot.getViewBox()
+            if vb.sceneBoundingRect().contains(pos):
+                self.hover_step(float(vb.mapSceneToView(pos).x()))
+                return
+        self._hide_hover()
+
+    def leaveEvent(self, ev: Any) -> None:
+        self._hide_hover()
+        super().leaveEvent(ev)
+
+    # ------------------------------------------------------------------ internals
+    def _push(self) -> None:
+        b = self._buf
+        steps = b.column("step")
+        loss = b.column("loss")
+        loss = np.where(np.isfinite(loss) & (loss > 0), loss, np.nan)
+        trained = b.n > 1 or bool(np.isfinite(loss).any())
+        # an untrained net has no curve: hide the meaningless 0% accuracy at step 0
+        show = steps if trained else steps[:0]
+        self.loss_curve.setData(show, loss[: len(show)])
+        self.train_curve.setData(show, b.column("train_acc")[: len(show)])
+        self.test_curve.setData(show, b.column("test_acc")[: len(show)])
+        self.empty_text.setVisible(not trained)
+        if b.n and (self._hover_index is not None and self._hover_index >= b.n):
+            self._hide_hover()
+        if not trained:
+            self.loss_dot.setData([], [])
+            self.acc_dots.setData([], [])
+            for m in self.markers:
+                m.setVisible(False)
+            steps_total = float(self.state.config.train.steps)
+            self.loss_plot.setXRange(0.0, steps_total, padding=0.02)
+            self.loss_plot.setYRange(-2.0, 0.0, padding=0.05)  # log10: 0.01 .. 1
+            self.empty_text.setPos(0.03 * steps_total, 0.6)
+        else:
+            self.loss_plot.enableAutoRange()
+
+    def _nearest(self, x: float) -> int | None:
+        steps = self._buf.column("step")
+        if not len(steps) or not math.isfinite(x) or not self._shown():
+            return None
+        j = int(np.searchsorted(steps, x))
+        cands = [k for k in (j - 1, j) if 0 <= k < len(steps)]
+        return min(cands, key=lambda k: abs(steps[k] - x))
+
+    def _shown(self) -> bool:
+        """True once the curves draw something (an untrained net has no curve)."""
+        xd = self.loss_curve.xData
+        return xd is not None and len(xd) > 0
+
+    def _hide_hover(self) -> None:
+        self._hover_index = None
+        for line in self.hover_lines:
+            line.setVisible(False)
+        if self.state.current is not None:
+            self._show_snapshot(self.state.current)
+
+    def _show_values(self, i: int, hovering: bool) -> None:
+        step, loss, tr, te = (float(self._buf.column(f)[i]) for f in FIELDS)
+        self._set_readout(step, loss, tr, te, hovering)
+
+    def _show_snapshot(self, snap: Snapshot) -> None:
+        if not self._shown():
+            self.readout.setText("<span style='color:#888'>no training yet</span>")
+            return
+        self._set_readout(snap.step, snap.loss, snap.train_acc, snap.test_acc, False)
+
+    def _set_readout(self, step: float, loss: float, tr: float, te: float, hover: bool) -> None:
+        def c(rgb: tuple[int, ...]) -> str:
+            return QColor(*rgb[:3]).name()
+
+        where = "" if hover else "<span style='color:#888'>shown: </span>"
+        self.readout.setText(
+            f"{where}<b>step {int(step)}</b> &nbsp; "
+            f"<span style='color:{c(LOSS_COLOR)}'>loss {_fmt_loss(loss)}</span> &nbsp; "
+            f"<span style='color:{c(TRAIN_COLOR)}'>train acc {_fmt_pct(tr)}</span> &nbsp; "
+            f"<span style='color:{c(TEST_COLOR)}'>test acc {_fmt_pct(te)}</span>"
+        )

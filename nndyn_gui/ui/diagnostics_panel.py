@@ -1,0 +1,432 @@
+"""Numbers behind the picture: is each block invertible, how far do points move, topology.
+
+Why it looks like this: the views show *that* a width-2 ResNet fails on the ring; this
+panel says *why*, in the article's terms. Per block it shows h·‖A‖₂·Lip(s) (< 1 means
+the block is a homeomorphism), singular values and det (an MLP layer with a vanishing
+σ squashes the plane), then a one-line verdict, the displacement per layer (the
+turnpike profile) and, for ring-like data, the winding number of the outer loop.
+
+The per-block numbers are numpy and fast, so they are recomputed on the GUI thread,
+debounced while the user scrubs snapshots. The topology report samples ~50k fresh
+points, so it runs on a QThreadPool thread and is polled from a timer (no Qt object
+crosses threads); a result for a snapshot that is no longer shown is dropped.
+"""
+
+from __future__ import annotations
+
+import math
+from concurrent.futures import Future
+from typing import Any
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, QThreadPool, QTimer, Slot
+from PySide6.QtGui import QBrush, QColor, QFont
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QFrame,
+    QHeaderView,
+    QLabel,
+    QScrollArea,
+    QSizePolicy,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from nndyn_gui.core.config import RunConfig
+from nndyn_gui.core.diagnostics import Diagnostics, diagnose
+from nndyn_gui.core.topology import TopologyReport, topology_report
+from nndyn_gui.core.types import Dataset, NetWeights
+from nndyn_gui.ui.state import AppState
+
+DEBOUNCE_MS = 100
+POLL_MS = 40
+OK_COLOR = "#1a7f37"
+BAD_COLOR = "#c62828"
+SQUASH_BG = QColor(255, 224, 178)
+BAR_COLOR = (0, 114, 178, 200)
+COLUMNS = ("k", "h·‖A‖₂·Lip", "invertible", "singular values", "det A", "squashed")
+
+
+# ---------------------------------------------------------------------- computations
+def compute_diagnostics(config: RunConfig, weights: NetWeights, dataset: Dataset) -> Diagnostics:
+    """core.diagnostics.diagnose (numpy, a few ms: fine on the GUI thread)."""
+    return diagnose(config, weights, dataset)
+
+
+def compute_topology(config: RunConfig, weights: NetWeights) -> TopologyReport | None:
+    """core.topology.topology_report (None for data without a loop); ~50k points: slow."""
+    return topology_report(config, weights)
+
+
+# ---------------------------------------------------------------------- wording
+def summary_text(config: RunConfig, diag: Any) -> tuple[str, bool]:
+    """One-line verdict for the whole net, and whether it is good news."""
+    blocks = list(diag.blocks)
+    t = len(blocks)
+    m = config.model
+    if m.kind == "resnet":
+        bad = [(i + 1, b) for i, b in enumerate(blocks) if not b.invertible]
+        if not bad:
+            return (
+                f"All {t} blocks satisfy h·Lip(g) < 1: the ResNet is invertible (a homeomorphism)",
+                True,
+            )
+        k, b = bad[0]
+        more = f" (and {len(bad) - 1} more)" if len(bad) > 1 else ""
+        return (
+            f"Block {k} violates h·‖A‖₂·Lip(s) < 1 (= {b.lip_product:.3g}){more}: "
+            "invertibility is not guaranteed",
+            False,
+        )
+    squashed = [i + 1 for i, b in enumerate(blocks) if b.squashed]
+    if squashed:
+        more = f" (and {len(squashed) - 1} more)" if len(squashed) > 1 else ""
+        return (
+            f"Layer {squashed[0]}{more} squashes the plane (a singular value ≈ 0): "
+            "points it merges can never be separated again",
+            False,
+        )
+    if all(b.invertible for b in blocks):
+        return (f"All {t} layers are one-to-one (full-rank A, injective {m.activation})", True)
+    return (f"Some layers are not one-to-one ({m.activation} clips half-spaces)", False)
+
+
+def topology_text(config: RunConfig, diag: Any, rep: Any) -> str:
+    """Plain words for a TopologyReport: does the outer loop still enclose the centre?"""
+    w = abs(round(float(rep.winding)))
+    share = float(rep.wrong_side_share)
+    m = config.model
+    wrong = f"{100.0 * share:.1f}% of the loop lies on the wrong side of the plane"
+    if w >= 1:
+        text = f"The image of the outer loop still winds {w}× around the centre"
+        if m.kind == "resnet" and m.width == 2:
+            text += ": a width-2 ResNet cannot untie the ring"
+        elif m.kind == "resnet" and getattr(diag, "all_invertible", False):
+            text += ": an invertible flow keeps the loop around the inner class"
+        text += f"; {wrong}."
+    else:
+        text = "The image of the outer loop no longer winds around the centre (winding 0)"
+        if m.width >= 3:
+            text += ": the extra dimension lets the inner class slip out of the ring"
+        elif m.kind == "mlp":
+            text += ": the layers fold the plane instead of deforming it"
+        text += f"; {wrong}."
+    acc = float(rep.dense_accuracy)
+    if math.isfinite(acc):
+        text += f" On dense fresh samples the net is {100.0 * acc:.1f}% accurate."
+    if getattr(rep, "projected", False):
+        text += " (Winding measured in a 2-D projection of the last layer.)"
+    return text
+
+
+def _fmt(v: float, digits: int = 3) -> str:
+    if not math.isfinite(v):
+        return "—"
+    if v != 0 and (abs(v) < 1e-3 or abs(v) >= 1e4):
+        return f"{v:.{digits - 1}e}"
+    return f"{v:.{digits}g}"
+
+
+# ---------------------------------------------------------------------- widget
+class DiagnosticsPanel(QWidget):
+    """Per-block invertibility table, verdict, displacement profile and topology."""
+
+    def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.state = state
+        self.diagnostics: Any = None
+        self.topology: Any = None
+        self._pool = QThreadPool(self)
+        self._pool.setMaxThreadCount(1)
+        self._topo_gen = 0
+        self._topo_job: tuple[int, Future[Any]] | None = None
+        self._topo_pending: tuple[int, RunConfig, NetWeights] | None = None
+        self._topo_key: tuple[int, int] | None = None
+
+        self._debounce = QTimer(self)
+        self._debounce.setSingleShot(True)
+        self._debounce.setInterval(DEBOUNCE_MS)
+        self._debounce.timeout.connect(self.refresh_now)
+        self._poll = QTimer(self)
+        self._poll.setInterval(POLL_MS)
+        self._poll.timeout.connect(self._poll_topology)
+
+        self.summary_label = QLabel()
+        self.summary_label.setWordWrap(True)
+        bold = QFont()
+        bold.setBold(True)
+        self.summary_label.setFont(bold)
+        self.metrics_label = QLabel()
+        self.metrics_label.setWordWrap(True)
+        self.metrics_label.setTextFormat(Qt.TextFormat.RichText)
+
+        self.topology_title = QLabel("Topology of the outer loop")
+        self.topology_title.setFont(bold)
+        self.topology_label = QLabel()
+        self.topology_label.setWordWrap(True)
+        self.topology_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+
+        self.displacement_plot = pg.PlotWidget(background="w")
+        self.displacement_plot.setMinimumHeight(130)
+        self.displacement_plot.setMaximumHeight(170)
+        pi = self.displacement_plot.getPlotItem()
+        pi.setMenuEnabled(False)
+        pi.hideButtons()
+        pi.setMouseEnabled(x=False, y=False)
+        pi.setTitle("Displacement per layer (turnpike profile)", color="#333", size="9pt")
+        pi.setLabel("bottom", "layer")
+        pi.setLabel("left", "mean ‖Δx‖")
+        for ax in ("left", "bottom"):
+            pi.getAxis(ax).setTextPen(pg.mkPen((60, 60, 60)))
+            pi.getAxis(ax).setPen(pg.mkPen((150, 150, 150)))
+            pi.getAxis(ax).enableAutoSIPrefix(False)
+        self.bars = pg.BarGraphItem(x=[], height=[], width=0.8, brush=pg.mkBrush(*BAR_COLOR))
+        pi.addItem(self.bars)
+
+        self.table = QTableWidget(0, len(COLUMNS))
+        self.table.setHorizontalHeaderLabels(list(COLUMNS))
+        self.table.verticalHeader().setVisible(False)
+        self.table.verticalHeader().setDefaultSectionSize(22)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setAlternatingRowColors(True)
+        hdr = self.table.horizontalHeader()
+        hdr.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        hdr.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
+        self.table.setMinimumHeight(160)
+        self.table.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+
+        body = QWidget()
+        lay = QVBoxLayout(body)
+        lay.setContentsMargins(6, 6, 6, 6)
+        lay.setSpacing(6)
+        lay.addWidget(self.summary_label)
+        lay.addWidget(self.metrics_label)
+        self.topology_box = QFrame()
+        self.topology_box.setFrameShape(QFrame.Shape.StyledPanel)
+        tl = QVBoxLayout(self.topology_box)
+        tl.setContentsMargins(6, 4, 6, 4)
+        tl.addWidget(self.topology_title)
+        tl.addWidget(self.topology_label)
+        lay.addWidget(self.topology_box)
+        lay.addWidget(self.displacement_plot)
+        lay.addWidget(self.table, 1)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setWidget(body)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(scroll)
+
+        state.currentChanged.connect(self._schedule)
+        state.configChanged.connect(self._schedule)
+        state.datasetChanged.connect(self._schedule)
+        self.refresh_now()
+
+    # ------------------------------------------------------------------ public
+    def refresh_now(self) -> None:
+        """Recompute for the snapshot shown now (the debounce timer calls this)."""
+        self._debounce.stop()
+        st = self.state
+        if st.current is None:
+            return
+        config, weights, data = st.config, st.current.weights, st.dataset
+        if weights.width != config.model.width or weights.depth != config.model.depth:
+            return  # a config change is on its way; its own signal refreshes us
+        try:
+            diag = compute_diagnostics(config, weights, data)
+        except Exception as e:  # never let a diagnostic crash the window
+            self.diagnostics = None
+            self._set_summary(f"Diagnostics failed: {e}", False)
+            return
+        self.diagnostics = diag
+        self._show(config, diag)
+        self._request_topology(config, weights)
+
+    def topology_busy(self) -> bool:
+        """True while a topology report is being computed (or queued)."""
+        return self._topo_job is not None or self._topo_pending is not None
+
+    # ------------------------------------------------------------------ slots
+    @Slot(object)
+    def _schedule(self, *_: object) -> None:
+        self._debounce.start()
+
+    # ------------------------------------------------------------------ display
+    def _set_summary(self, text: str, ok: bool) -> None:
+        self.summary_label.setText(("✓ " if ok else "✗ ") + text)
+        self.summary_label.setStyleSheet(f"color: {OK_COLOR if ok else BAD_COLOR};")
+
+    def _show(self, config: RunConfig, diag: Any) -> None:
+        text, ok = summary_text(config, diag)
+        self._set_summary(text, ok)
+        resnet = config.model.kind == "resnet"
+        parts = [
+            f"train acc <b>{_pct(diag.train_acc)}</b>",
+            f"test acc <b>{_pct(diag.test_acc)}</b>",
+            f"transport cost <b>{_fmt(float(diag.transport))}</b>",
+        ]
+        recon = float(diag.reconstruction_error)
+        if resnet or math.isfinite(recon):
+            parts.append(f"inverse reconstruction error <b>{_fmt(recon)}</b>")
+        margin = float(getattr(diag, "plane_margin", math.nan))
+        if math.isfinite(margin):
+            parts.append(f"margin to the plane <b>{_fmt(margin)}</b>")
+        self.metrics_label.setText(" · ".join(parts))
+        lin = "I + h·Lip·A" if resnet else "A"
+        headers = {
+            1: (
+                "h·‖A‖₂·Lip" if resnet else "‖A‖₂·Lip",
+                "h·‖A_k‖₂·Lip(s) < 1 makes block k invertible (Banach fixed point)"
+                if resnet
+                else "‖A_k‖₂·Lip(s): how much layer k can stretch distances",
+            ),
+            3: (f"σ({lin})", f"singular values of {lin}: a σ near 0 loses a dimension"),
+            4: (f"det({lin})", f"determinant of {lin}: its sign tells if the block flips"),
+        }
+        for col, (text, tip) in headers.items():
+            header = self.table.horizontalHeaderItem(col)
+            assert header is not None
+            header.setText(text)
+            header.setToolTip(tip)
+        self._fill_table(diag, resnet)
+        disp = np.asarray(diag.displacement, dtype=np.float64).ravel()
+        disp = np.where(np.isfinite(disp), disp, 0.0)
+        self.bars.setOpts(x=np.arange(1, len(disp) + 1), height=disp, width=0.8)
+        self.displacement_plot.getPlotItem().setXRange(0.4, max(1, len(disp)) + 0.6, padding=0)
+        top = float(disp.max()) if disp.size else 1.0
+        self.displacement_plot.getPlotItem().setYRange(0.0, top * 1.08 or 1.0, padding=0)
+
+    def _fill_table(self, diag: Any, resnet: bool) -> None:
+        blocks = list(diag.blocks)
+        tbl = self.table
+        tbl.setUpdatesEnabled(False)
+        tbl.setRowCount(len(blocks))
+        bold = QFont()
+        bold.setBold(True)
+        for i, b in enumerate(blocks):
+            sv = np.asarray(b.singular_values, dtype=np.float64).ravel()
+            shown = ", ".join(_fmt(float(v)) for v in sv[:4]) + (" …" if sv.size > 4 else "")
+            cells = [
+                str(i + 1),
+                _fmt(float(b.lip_product)),
+                "✓ invertible" if b.invertible else "✗ not invertible",
+                shown,
+                _fmt(float(b.det)),
+                "⚠ squashed" if b.squashed else "",
+            ]
+            for j, text in enumerate(cells):
+                item = tbl.item(i, j)
+                if item is None:
+                    item = QTableWidgetItem()
+                    tbl.setItem(i, j, item)
+                item.setText(text)
+                align = Qt.AlignmentFlag.AlignVCenter | (
+                    Qt.AlignmentFlag.AlignRight if j in (0, 1, 4) else Qt.AlignmentFlag.AlignLeft
+                )
+                item.setTextAlignment(align)
+                item.setBackground(QBrush(SQUASH_BG) if b.squashed else QBrush())
+                item.setFont(bold if (j == 5 and b.squashed) else QFont())
+                if j == 2:
+                    item.setForeground(QColor(OK_COLOR if b.invertible else BAD_COLOR))
+                if j == 5 and b.squashed:
+                    item.setToolTip(
+                        "A has a (near-)zero singular value: this layer maps the plane onto "
+                        "a line, so points it merges can never be separated again"
+                    )
+        tbl.setUpdatesEnabled(True)
+
+    # ------------------------------------------------------------------ topology
+    def _request_topology(self, config: RunConfig, weights: NetWeights) -> None:
+        key = (id(config), id(weights))
+        if key == self._topo_key and self.topology is not None:
+            return  # same snapshot: nothing new to compute
+        self._topo_key = key
+        self._topo_gen += 1
+        if config.data.name not in _LOOP_DATA:
+            self.topology = None
+            self.topology_box.setVisible(False)
+            self._topo_pending = None
+            return
+        self.topology_box.setVisible(True)
+        self.topology_label.setText("computing…")
+        self.topology_label.setStyleSheet("color: #777;")
+        self._topo_pending = (self._topo_gen, config.copy(), weights.copy())
+        self._start_pending()
+
+    def _start_pending(self) -> None:
+        if self._topo_job is not None or self._topo_pending is None:
+            return
+        gen, config, weights = self._topo_pending
+        self._topo_pending = None
+        fut: Future[Any] = Future()
+
+        def work() -> None:
+            if not fut.set_running_or_notify_cancel():
+                return
+            try:
+                fut.set_result(compute_topology(config, weights))
+            except BaseException as e:
+                fut.set_exception(e)
+
+        self._topo_job = (gen, fut)
+        self._pool.start(work)
+        self._poll.start()
+
+    def _poll_topology(self) -> None:
+        if self._topo_job is None:
+            self._poll.stop()
+            return
+        gen, fut = self._topo_job
+        if not fut.done():
+            return
+        self._topo_job = None
+        if gen == self._topo_gen:  # stale results (an older snapshot) are dropped
+            try:
+                rep = fut.result()
+            except Exception as e:
+                self.topology = None
+                self.topology_label.setText(f"Topology report failed: {e}")
+                self.topology_label.setStyleSheet(f"color: {BAD_COLOR};")
+            else:
+                self._show_topology(rep)
+        self._start_pending()
+        if self._topo_job is None:
+            self._poll.stop()
+
+    def _show_topology(self, rep: Any) -> None:
+        self.topology = rep
+        if rep is None:
+            self.topology_box.setVisible(False)
+            return
+        self.topology_box.setVisible(True)
+        self.topology_label.setStyleSheet("")
+        diag = self.diagnostics
+        text = topology_text(self.state.config, diag, rep)
+        self.topology_label.setText(text)
+
+    def closeEvent(self, ev: Any) -> None:
+        self.shutdown()
+        super().closeEvent(ev)
+
+    def shutdown(self, timeout_ms: int = 5000) -> None:
+        """Drop queued work and wait for a running topology job (clean exit)."""
+        self._topo_pending = None
+        self._topo_gen += 1
+        self._poll.stop()
+        self._debounce.stop()
+        self._pool.clear()
+        self._pool.waitForDone(timeout_ms)
+        self._topo_job = None
+
+
+_LOOP_DATA = ("ring", "noisy_ring")
+
+
+def _pct(v: float) -> str:
+    v = float(v)
+    return "—" if not math.isfinite(v) else f"{100.0 * v:.1f}%"

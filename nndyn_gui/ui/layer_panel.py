@@ -1,0 +1,482 @@
+"""The central view: x(t) of the shown snapshot, a layer slider, Play and a snapshot scrubber.
+
+Why it looks like this:
+- A FlowScene (data, grid and loop carried through every layer) costs tens of
+  milliseconds for deep nets, so scenes are built on one background thread, newest
+  request wins, and only the finished scene is handed to the view on the GUI thread.
+  While training appends snapshots up to ~30 times a second, at most one build is in
+  flight, so the window never stalls behind a queue of stale pictures.
+- The render view is re-created only when its kind changes (2-D <-> 3-D); otherwise
+  `set_scene` keeps the camera, zoom and selection.
+- The layer slider counts in 1/SLIDER_RES of a frame, so dragging and Play glide
+  between layers (the scene interpolates linearly).
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
+
+from PySide6.QtCore import QElapsedTimer, QObject, Qt, QTimer, Signal, Slot
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QHBoxLayout,
+    QLabel,
+    QSizePolicy,
+    QSlider,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from nndyn_gui.core.config import RunConfig
+from nndyn_gui.core.types import Dataset, NetWeights, Snapshot
+from nndyn_gui.render.scene import FlowScene, ViewOptions
+from nndyn_gui.render.views import make_layer_view, opengl_available
+from nndyn_gui.ui.state import AppState
+from nndyn_gui.ui.worker import tensorflow_ready
+
+GL_WAIT_NOTICE = "3-D view opens once TensorFlow has loaded…"
+
+SLIDER_RES = 20  # slider positions per frame
+PLAY_FPS = 30
+PLAY_SECONDS_PER_LAYER = 0.12  # a 51-block net plays in ~6 s, a 4-layer MLP in ~1.5 s
+PLAY_MIN_SECONDS = 1.5
+PLAY_MAX_SECONDS = 8.0
+MAX_POINTS = 3000
+
+OPTION_BOXES = (
+    ("show_grid", "Grid", "the regular grid carried through the layers"),
+    ("show_points", "Points", "the data points"),
+    ("show_plane", "Plane", "the head's separating line / plane at the last layer"),
+    ("show_regions", "Regions", "the network's decision regions in the input space"),
+    ("show_loop", "Loop", "a closed loop in the outer class (ring data): topology"),
+    ("show_trajectories", "Trajectories", "tails behind the points: where they came from"),
+    ("substeps", "Sub-steps", "MLP: show A x, A x + b and s(A x + b) as separate frames"),
+)
+
+
+class _Bridge(QObject):
+    """Carries a finished scene from the builder thread to the GUI thread (queued)."""
+
+    built = Signal(int, object, str)  # generation, FlowScene | None, error
+
+
+class LayerPanel(QWidget):
+    """Central widget: the layer view plus its sliders, Play button and view toggles."""
+
+    sceneChanged = Signal(object)  # FlowScene now shown
+    optionsChanged = Signal(object)  # ViewOptions
+    timeChanged = Signal(float)  # frames
+    message = Signal(str)  # short status text (e.g. a failed scene build)
+
+    def __init__(
+        self,
+        state: AppState,
+        parent: QWidget | None = None,
+        options: ViewOptions | None = None,
+        background_build: bool = True,
+    ) -> None:
+        super().__init__(parent)
+        self.state = state
+        self._options = options or ViewOptions()
+        self.prefer_3d = True
+        #: OpenGL only after TensorFlow has loaded (see worker.load_training_module)
+        self.allow_gl = tensorflow_ready()
+        self.view: Any = None
+        self.scene: FlowScene | None = None
+        self._view_kind = ""
+        self._t = 0.0
+        self._follow_end = False
+        self._background = background_build
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="nndyn-scene")
+        self._future: Future[Any] | None = None
+        self._generation = 0
+        self._applied = 0
+        self._pending = False
+        self._closed = False
+        self._lock = threading.Lock()
+        self._bridge = _Bridge(self)
+        self._bridge.built.connect(self._on_built, Qt.ConnectionType.QueuedConnection)
+
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.setSpacing(4)
+        self.view_box = QWidget()
+        self.view_box.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self._view_lay = QVBoxLayout(self.view_box)
+        self._view_lay.setContentsMargins(0, 0, 0, 0)
+        lay.addWidget(self.view_box, 1)
+
+        controls = QWidget()
+        controls.setObjectName("layerControls")
+        cl = QVBoxLayout(controls)
+        cl.setContentsMargins(8, 2, 8, 4)
+        cl.setSpacing(2)
+        lay.addWidget(controls)
+
+        row = QHBoxLayout()
+        self.play_button = QToolButton()
+        self.play_button.setText("▶ Play")
+        self.play_button.setCheckable(True)
+        self.play_button.setToolTip("Animate x(t) through the layers (Space)")
+        self.play_button.toggled.connect(self._on_play_toggled)
+        self.play_button.setMinimumWidth(72)
+        row.addWidget(self.play_button)
+        row.addWidget(QLabel("Layer"))
+        self.layer_slider = QSlider(Qt.Orientation.Horizontal)
+        self.layer_slider.setToolTip("Layer t (between layers the points are interpolated)")
+        self.layer_slider.valueChanged.connect(self._on_layer_slider)
+        row.addWidget(self.layer_slider, 1)
+        self.layer_label = QLabel()
+        self.layer_label.setMinimumWidth(150)
+        row.addWidget(self.layer_label)
+        cl.addLayout(row)
+
+        row2 = QHBoxLayout()
+        snap_caption = QLabel("Snapshot")
+        snap_caption.setMinimumWidth(self.play_button.minimumWidth())
+        snap_caption.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        row2.addWidget(snap_caption)
+        self.snapshot_slider = QSlider(Qt.Orientation.Horizontal)
+        self.snapshot_slider.setToolTip("Replay training: show the net as it was at this snapshot")
+        self.snapshot_slider.valueChanged.connect(self._on_snapshot_slider)
+        row2.addWidget(self.snapshot_slider, 1)
+        self.snapshot_label = QLabel()
+        self.snapshot_label.setMinimumWidth(150)
+        row2.addWidget(self.snapshot_label)
+        cl.addLayout(row2)
+
+        row3 = QHBoxLayout()
+        row3.setSpacing(12)
+        self.checks: dict[str, QCheckBox] = {}
+        for key, text, tip in OPTION_BOXES:
+            box = QCheckBox(text)
+            box.setToolTip(tip)
+            box.setChecked(bool(getattr(self._options, key)))
+            box.toggled.connect(self._on_option_toggled)
+            self.checks[key] = box
+            row3.addWidget(box)
+        self.check_3d = QCheckBox("3-D")
+        self.check_3d.setToolTip("Rotatable 3-D view for width >= 3 (needs OpenGL)")
+        self.check_3d.setChecked(True)
+        self.check_3d.toggled.connect(self._on_3d_toggled)
+        row3.addWidget(self.check_3d)
+        row3.addStretch(1)
+        cl.addLayout(row3)
+
+        self._play_timer = QTimer(self)
+        self._play_timer.setInterval(round(1000 / PLAY_FPS))
+        self._play_timer.timeout.connect(self._on_play_tick)
+        self._clock = QElapsedTimer()
+        self._play_from = 0.0
+
+        state.currentChanged.connect(self._on_current)
+        state.datasetChanged.connect(self._schedule)
+        state.snapshotsChanged.connect(self._on_snapshots)
+        state.configChanged.connect(self._on_config)
+        self._on_config(state.config)
+        self._on_snapshots()
+        self.rebuild_now()
+
+    # ------------------------------------------------------------------ public
+    def options(self) -> ViewOptions:
+        return self._options
+
+    def set_options(self, options: ViewOptions) -> None:
+        """Show other view options; rebuilds the scene only if the arrays change."""
+        old = self._options
+        self._options = options
+        for key, box in self.checks.items():
+            box.blockSignals(True)
+            box.setChecked(bool(getattr(options, key)))
+            box.blockSignals(False)
+        if old.needs_rebuild(options):
+            self.rebuild_now()
+        elif self.view is not None:
+            self.view.set_options(options)
+            if self.scene is not None:
+                self.scene = self.scene.with_options(options)
+        self.optionsChanged.emit(options)
+
+    def time(self) -> float:
+        return self._t
+
+    def t_max(self) -> float:
+        return self.scene.t_max if self.scene is not None else 0.0
+
+    def set_time(self, t: float) -> None:
+        """Show layer time t (frames, fractional allowed); moves the slider too."""
+        t_max = self.t_max()
+        t = min(max(float(t), 0.0), t_max) if math.isfinite(t) else 0.0
+        self._t = t
+        self._follow_end = t_max > 0 and t >= t_max
+        self.layer_slider.blockSignals(True)
+        self.layer_slider.setValue(round(t * SLIDER_RES))
+        self.layer_slider.blockSignals(False)
+        if self.view is not None:
+            self.view.set_time(t)
+        self._update_layer_label()
+        self.timeChanged.emit(t)
+
+    def show_last_layer(self) -> None:
+        self.set_time(self.t_max())
+
+    def play(self, on: bool = True) -> None:
+        self.play_button.setChecked(on)
+
+    def toggle_play(self) -> None:
+        self.play_button.toggle()
+
+    def is_playing(self) -> bool:
+        return self._play_timer.isActive()
+
+    def rebuild_now(self) -> None:
+        """Build and show the scene of the current snapshot synchronously (tests, export)."""
+        self._generation += 1
+        gen = self._generation
+        scene, error = self._build(gen, *self._request())
+        self._apply(gen, scene, error)
+
+    def wait_idle(self, timeout_s: float = 30.0) -> None:
+        """Block until no background build is pending, then show the newest scene."""
+        fut = self._future
+        if fut is not None:
+            fut.result(timeout=timeout_s)
+        self.rebuild_now()
+
+    def shutdown(self) -> None:
+        """Stop the builder thread (window close)."""
+        self._closed = True
+        self._play_timer.stop()
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def set_allow_gl(self, ok: bool) -> None:
+        """Allow (or forbid) the OpenGL 3-D view; switches the view kind if needed."""
+        self.allow_gl = ok
+        if self.scene is not None:
+            self._generation += 1
+            self._apply(self._generation, self.scene, "")
+
+    def reset_camera(self) -> None:
+        if self.view is not None and hasattr(self.view, "reset_camera"):
+            self.view.reset_camera()
+        elif self.view is not None and hasattr(self.view, "reset_view"):
+            self.view.reset_view()
+
+    # ------------------------------------------------------------------ building
+    def _request(self) -> tuple[RunConfig, NetWeights, Dataset, ViewOptions]:
+        return self.state.config, self.state.weights, self.state.dataset, self._options
+
+    @Slot()
+    def _schedule(self, *_: object) -> None:
+        """Ask for a new scene; built in the background, newest request wins."""
+        if self._closed:
+            return
+        if not self._background:
+            self.rebuild_now()
+            return
+        self._generation += 1
+        if self._future is not None and not self._future.done():
+            self._pending = True
+            return
+        self._submit()
+
+    def _submit(self) -> None:
+        self._pending = False
+        gen = self._generation
+        req = self._request()
+        try:
+            self._future = self._pool.submit(self._build_and_post, gen, *req)
+        except RuntimeError:  # pool shut down (window closing)
+            self._future = None
+
+    def _build_and_post(self, gen: int, *req: Any) -> None:
+        scene, error = self._build(gen, *req)
+        if not self._closed:
+            self._bridge.built.emit(gen, scene, error)
+
+    @staticmethod
+    def _build(
+        gen: int, config: RunConfig, weights: NetWeights, dataset: Dataset, options: ViewOptions
+    ) -> tuple[FlowScene | None, str]:
+        try:
+            return FlowScene.build(config, weights, dataset, options, MAX_POINTS), ""
+        except Exception as e:
+            return None, f"cannot draw this snapshot: {type(e).__name__}: {e}"
+
+    @Slot(int, object, str)
+    def _on_built(self, gen: int, scene: Any, error: str) -> None:
+        if self._closed:
+            return
+        if self._pending:
+            self._submit()
+        if gen > self._applied:  # a newer synchronous build may already be shown
+            self._apply(gen, scene, error)
+
+    def _apply(self, gen: int, scene: FlowScene | None, error: str) -> None:
+        if scene is None:
+            if error:
+                self.message.emit(error)
+            return
+        self._applied = max(self._applied, gen)
+        old = self.scene
+        was_end = self._follow_end
+        self.scene = scene
+        kind = "2d"
+        if scene.dims == 3 and self.prefer_3d and self.allow_gl and opengl_available():
+            kind = "3d"
+        if self.view is None or kind != self._view_kind:
+            self._make_view(scene, kind)
+        else:
+            self.view.set_scene(scene)
+        steps = max(1, round(scene.t_max * SLIDER_RES))
+        self.layer_slider.blockSignals(True)
+        self.layer_slider.setRange(0, steps)
+        self.layer_slider.setPageStep(SLIDER_RES)
+        self.layer_slider.setSingleStep(max(1, SLIDER_RES // 4))
+        self.layer_slider.blockSignals(False)
+        if old is not None and old.n_frames != scene.n_frames and not was_end:
+            # keep the same place in the net when frames are added / removed
+            layer = self._t / max(1, old.frames_per_layer)
+            t = layer * scene.frames_per_layer
+        else:
+            t = scene.t_max if was_end else self._t
+        self.set_time(t)
+        self.sceneChanged.emit(scene)
+
+    def _make_view(self, scene: FlowScene, kind: str) -> None:
+        old = self.view
+        if old is not None:
+            self._view_lay.removeWidget(old)
+            old.hide()
+            old.setParent(None)
+            old.deleteLater()
+        view = make_layer_view(scene, self.view_box, prefer_3d=self.prefer_3d and self.allow_gl)
+        if scene.dims == 3 and self.prefer_3d and not self.allow_gl and hasattr(view, "set_notice"):
+            view.set_notice(GL_WAIT_NOTICE)
+        view.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        view.setMinimumSize(320, 240)
+        self._view_lay.addWidget(view)
+        self.view = view
+        self._view_kind = kind
+        if hasattr(view, "pointsSelected"):
+            view.pointsSelected.connect(self._on_points_selected)
+
+    @Slot(object)
+    def _on_points_selected(self, rows: Any) -> None:
+        if self.view is not None:
+            self.view.set_selection(rows)
+
+    # ------------------------------------------------------------------ state signals
+    @Slot(object)
+    def _on_current(self, snap: Snapshot) -> None:
+        self._schedule()
+        self._sync_snapshot_slider()
+
+    @Slot(object)
+    def _on_config(self, cfg: RunConfig) -> None:
+        mlp = cfg.model.kind == "mlp"
+        box = self.checks["substeps"]
+        box.setEnabled(mlp)
+        box.setToolTip(
+            OPTION_BOXES[-1][2] if mlp else "MLP only: a ResNet block is a single small step"
+        )
+        if not mlp and self._options.substeps:
+            self.set_options(self._options.copy(substeps=False))
+        self.check_3d.setEnabled(cfg.model.width >= 3)
+
+    @Slot()
+    def _on_snapshots(self) -> None:
+        n = len(self.state.snapshots)
+        self.snapshot_slider.blockSignals(True)
+        self.snapshot_slider.setRange(0, max(0, n - 1))
+        self.snapshot_slider.blockSignals(False)
+        self.snapshot_slider.setEnabled(n > 1)
+        self._sync_snapshot_slider()
+
+    def _sync_snapshot_slider(self) -> None:
+        snaps = self.state.snapshots
+        cur = self.state.current
+        idx = len(snaps) - 1
+        for i in range(len(snaps) - 1, -1, -1):
+            if snaps[i] is cur:
+                idx = i
+                break
+        self.snapshot_slider.blockSignals(True)
+        self.snapshot_slider.setValue(max(0, idx))
+        self.snapshot_slider.blockSignals(False)
+        if cur is not None:
+            self.snapshot_label.setText(_snapshot_text(cur, idx, len(snaps)))
+
+    # ------------------------------------------------------------------ widgets
+    @Slot(int)
+    def _on_layer_slider(self, pos: int) -> None:
+        if self.is_playing():
+            self.play(False)
+        self.set_time(pos / SLIDER_RES)
+
+    @Slot(int)
+    def _on_snapshot_slider(self, i: int) -> None:
+        snaps = self.state.snapshots
+        if 0 <= i < len(snaps) and snaps[i] is not self.state.current:
+            self.state.set_current(snaps[i])
+
+    @Slot(bool)
+    def _on_option_toggled(self, _on: bool) -> None:
+        changes = {key: box.isChecked() for key, box in self.checks.items()}
+        self.set_options(self._options.copy(**changes))
+
+    @Slot(bool)
+    def _on_3d_toggled(self, on: bool) -> None:
+        self.prefer_3d = on
+        if self.scene is not None:
+            self._generation += 1
+            self._apply(self._generation, self.scene, "")
+
+    @Slot(bool)
+    def _on_play_toggled(self, on: bool) -> None:
+        self.play_button.setText("❚❚ Pause" if on else "▶ Play")
+        if not on:
+            self._play_timer.stop()
+            return
+        if self._t >= self.t_max():
+            self.set_time(0.0)
+        self._play_from = self._t
+        self._clock.start()
+        self._play_timer.start()
+
+    def _play_seconds(self) -> float:
+        depth = self.scene.depth if self.scene is not None else 1
+        return min(PLAY_MAX_SECONDS, max(PLAY_MIN_SECONDS, depth * PLAY_SECONDS_PER_LAYER))
+
+    @Slot()
+    def _on_play_tick(self) -> None:
+        t_max = self.t_max()
+        if t_max <= 0:
+            self.play(False)
+            return
+        rate = t_max / self._play_seconds()
+        t = self._play_from + rate * self._clock.elapsed() / 1000.0
+        if t >= t_max:
+            self.set_time(t_max)
+            self.play(False)
+            return
+        self.set_time(t)
+
+    def _update_layer_label(self) -> None:
+        sc = self.scene
+        if sc is None:
+            self.layer_label.setText("")
+            return
+        layer = self._t / sc.frames_per_layer
+        self.layer_label.setText(f"layer {layer:.1f} / {sc.depth}")
+
+
+def _snapshot_text(s: Snapshot, idx: int, n: int) -> str:
+    if s.step == 0 and not math.isfinite(s.loss):
+        return "untrained (step 0)"
+    acc = f"{100 * s.train_acc:.1f}%"
+    return f"{idx + 1}/{n} · step {s.step} · acc {acc}"

@@ -1,0 +1,768 @@
+"""The main window: parameters, the layer view, curves, diagnostics, small multiples.
+
+Why it looks like this:
+- Panels never talk to each other; they all read and change one AppState. The window
+  only wires the toolbar, menus and status bar to AppState and the TrainController.
+- TensorFlow is imported lazily: the window appears first, then a background thread
+  preloads TensorFlow while the status bar says "Loading TensorFlow…", so the first
+  Train does not wait (and the window never waits at all).
+- Errors never block tests or automation: they go through `show_error`, which records
+  them in `errors` and shows a non-modal message box (or calls `error_hook` if set).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import os
+import sys
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PySide6 import __version__ as pyside_version
+from PySide6.QtCore import QCoreApplication, QSize, Qt, QTimer, Signal, Slot, qVersion
+from PySide6.QtGui import QAction, QCloseEvent, QIcon, QKeySequence
+from PySide6.QtWidgets import (
+    QApplication,
+    QDockWidget,
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QToolBar,
+    QWidget,
+)
+
+from nndyn_gui import __version__
+from nndyn_gui.core.config import RunConfig
+from nndyn_gui.core.types import Snapshot
+from nndyn_gui.ui import settings as app_settings
+from nndyn_gui.ui.layer_panel import LayerPanel
+from nndyn_gui.ui.param_panel import ParamPanel
+from nndyn_gui.ui.state import AppState
+from nndyn_gui.ui.worker import TrainController, load_training_module, tensorflow_ready
+
+ENV_NO_PROMPT = "NNDYN_NO_PROMPT"
+ENV_NO_AUTOSAVE = "NNDYN_NO_AUTOSAVE"
+RUN_FILTER = "nndyn runs (*.nndyn);;All files (*)"
+DEFAULT_SIZE = QSize(1600, 1000)
+STATE_TEXT = {
+    "idle": "Ready",
+    "loading": "Starting (loading TensorFlow, compiling)…",
+    "training": "Training",
+    "paused": "Paused",
+    "stopping": "Stopping…",
+}
+
+
+def tensorflow_version() -> str:
+    """The loaded TensorFlow's version, "" if it is not loaded (never imports it)."""
+    tf = sys.modules.get("tensorflow")
+    if tf is None:
+        return ""
+    v = getattr(tf, "__version__", None) or getattr(getattr(tf, "version", None), "VERSION", None)
+    if not v:
+        try:
+            from importlib.metadata import PackageNotFoundError, version
+
+            for dist in ("tensorflow-cpu", "tensorflow"):
+                try:
+                    return version(dist)
+                except PackageNotFoundError:
+                    continue
+        except ImportError:
+            return "loaded"
+    return str(v or "loaded")
+
+
+def _placeholder(text: str) -> QWidget:
+    label = QLabel(text)
+    label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+    label.setStyleSheet("color: #888;")
+    return label
+
+
+def _app_icon() -> QIcon:
+    try:
+        from importlib import resources
+
+        root = resources.files("nndyn_gui.resources.icons")
+        icon = QIcon()
+        for size in (16, 32, 48, 64, 128, 256):
+            f = root.joinpath(f"nndyn-{size}.png")
+            if f.is_file():
+                icon.addFile(str(f), QSize(size, size))
+        return icon
+    except (ModuleNotFoundError, OSError):
+        return QIcon()
+
+
+class MainWindow(QMainWindow):
+    """The nndyn window; `state` is the single source of truth shared by every panel."""
+
+    tensorflowLoaded = Signal(str)  # version ("" if the import failed)
+
+    def __init__(
+        self,
+        state: AppState | None = None,
+        preload_tf: bool = True,
+        restore_settings: bool = True,
+        autosave: bool | None = None,
+    ) -> None:
+        super().__init__()
+        self.state = state or AppState()
+        self.controller = TrainController(self.state, self)
+        self.run_path = ""
+        self.no_prompt = os.environ.get(ENV_NO_PROMPT, "") not in ("", "0")
+        self.errors: list[tuple[str, str]] = []  # (title, message) of every error shown
+        #: tests / automation: called instead of showing a message box
+        self.error_hook: Callable[[str, str, str], None] | None = None
+        self._message_boxes: list[QMessageBox] = []
+        self._windows: list[QWidget] = []
+        self._preload = preload_tf
+        self._tf_thread: threading.Thread | None = None
+        self._tf_version = ""
+        self._closing = False
+        self.autosaver: Any = None
+
+        self.setObjectName("nndynMainWindow")
+        self.setWindowIcon(_app_icon())
+        self.setDockNestingEnabled(True)
+        self.resize(DEFAULT_SIZE)
+
+        self.layer_panel = LayerPanel(self.state, self)
+        self.setCentralWidget(self.layer_panel)
+        self.param_panel = ParamPanel(self.state)
+        self.docks: dict[str, QDockWidget] = {}
+        self._add_dock(
+            "params", "Parameters", self.param_panel, Qt.DockWidgetArea.LeftDockWidgetArea
+        )
+        self.curves = self._optional_panel("nndyn_gui.ui.curves", "TrainingCurves", "Curves")
+        self._add_dock(
+            "curves", "Training curves", self.curves, Qt.DockWidgetArea.RightDockWidgetArea
+        )
+        self.diagnostics = self._optional_panel(
+            "nndyn_gui.ui.diagnostics_panel", "DiagnosticsPanel", "Diagnostics"
+        )
+        self._add_dock(
+            "diagnostics", "Diagnostics", self.diagnostics, Qt.DockWidgetArea.RightDockWidgetArea
+        )
+        self.multiples = self._optional_panel(
+            "nndyn_gui.ui.small_multiples_panel", "SmallMultiplesPanel", "Small multiples"
+        )
+        self._add_dock(
+            "multiples", "All layers", self.multiples, Qt.DockWidgetArea.BottomDockWidgetArea
+        )
+        self.splitDockWidget(
+            self.docks["curves"], self.docks["diagnostics"], Qt.Orientation.Vertical
+        )
+
+        self._make_actions()
+        self._make_menus()
+        self._make_toolbar()
+        self._make_status_bar()
+
+        self.state.trainingStateChanged.connect(self._on_training_state)
+        self.state.progressChanged.connect(self._on_progress)
+        self.state.currentChanged.connect(self._on_current)
+        self.state.statusChanged.connect(self._on_status)
+        self.state.dirtyChanged.connect(self.setWindowModified)
+        self.state.configChanged.connect(self._update_title)
+        self.controller.finished.connect(self._on_train_finished)
+        self.controller.failed.connect(self._on_train_failed)
+        self.layer_panel.message.connect(self._flash)
+        self.layer_panel.optionsChanged.connect(self._on_view_options)
+        self.tensorflowLoaded.connect(self._on_tf_loaded, Qt.ConnectionType.QueuedConnection)
+
+        self._on_training_state(self.state.training_state)
+        if self.state.current is not None:
+            self._on_current(self.state.current)
+        self._update_title()
+        if restore_settings:
+            app_settings.restore_window(self)
+        self._start_autosave(autosave)
+
+    # ------------------------------------------------------------------ construction
+    def _optional_panel(self, module: str, cls: str, name: str) -> QWidget:
+        """Another helper's panel, or a placeholder if it is missing or fails to start."""
+        try:
+            mod = __import__(module, fromlist=[cls])
+            widget: QWidget = getattr(mod, cls)(self.state)
+            return widget
+        except Exception as e:
+            return _placeholder(f"{name} unavailable\n({type(e).__name__}: {e})")
+
+    def _add_dock(self, key: str, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> None:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(f"dock_{key}")
+        dock.setWidget(widget)
+        dock.setFeatures(
+            QDockWidget.DockWidgetFeature.DockWidgetMovable
+            | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+            | QDockWidget.DockWidgetFeature.DockWidgetClosable
+        )
+        self.addDockWidget(area, dock)
+        self.docks[key] = dock
+
+    def _action(
+        self,
+        text: str,
+        slot: Callable[..., Any],
+        shortcut: QKeySequence | QKeySequence.StandardKey | str | None = None,
+        tip: str = "",
+        checkable: bool = False,
+    ) -> QAction:
+        act = QAction(text, self)
+        if shortcut is not None:
+            act.setShortcut(QKeySequence(shortcut))
+            act.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        if tip:
+            act.setToolTip(tip)
+            act.setStatusTip(tip)
+        act.setCheckable(checkable)
+        act.triggered.connect(slot)
+        self.addAction(act)  # shortcuts work even when the menu bar is hidden
+        return act
+
+    def _make_actions(self) -> None:
+        self.act_new = self._action("&New", self.new_run, QKeySequence.StandardKey.New)
+        self.act_open = self._action("&Open run…", self.open_run_dialog, "Ctrl+O")
+        self.act_save = self._action("&Save run", self.save, "Ctrl+S")
+        self.act_save_as = self._action("Save run &as…", self.save_as, "Ctrl+Shift+S")
+        self.act_export = self._action(
+            "&Export…", self.export, "Ctrl+E", "Export a picture or video of the flow"
+        )
+        self.act_quit = self._action("&Quit", self.close, "Ctrl+Q")
+        self.act_train = self._action(
+            "Train", self.train, "Ctrl+T", "Train the network from scratch (Ctrl+T)"
+        )
+        self.act_pause = self._action(
+            "Pause", self.toggle_pause, "Ctrl+P", "Pause / resume training", checkable=True
+        )
+        self.act_step = self._action(
+            "Step", self.step, "Ctrl+N", "Train one snapshot interval, then pause"
+        )
+        self.act_stop = self._action("Stop", self.stop, "Ctrl+.", "Stop training, keep the result")
+        self.act_reset = self._action(
+            "Reset", self.reset, "Ctrl+R", "Back to the untrained network"
+        )
+        self.act_play = self._action(
+            "Play / pause animation", self.layer_panel.toggle_play, "Space", "Animate x(t)"
+        )
+        self.act_last = self._action(
+            "Show last layer", self.layer_panel.show_last_layer, "End", "Jump to the last layer"
+        )
+        self.act_first = self._action(
+            "Show input", lambda: self.layer_panel.set_time(0.0), "Home", "Jump to the input"
+        )
+        self.act_camera = self._action("Reset camera", self.layer_panel.reset_camera, "Ctrl+0")
+        self.act_compare = self._action(
+            "Compare two seeds…", self.open_compare, None, "Train two initialisations side by side"
+        )
+        self.act_about = self._action("&About nndyn", self.about, "F1")
+        self.act_reset_layout = self._action("Reset window layout", self.reset_layout)
+
+    def _make_menus(self) -> None:
+        mb = self.menuBar()
+        m = mb.addMenu("&File")
+        for a in (self.act_new, self.act_open, self.act_save, self.act_save_as):
+            m.addAction(a)
+        m.addSeparator()
+        m.addAction(self.act_export)
+        m.addSeparator()
+        m.addAction(self.act_quit)
+        m = mb.addMenu("&Run")
+        for a in (self.act_train, self.act_pause, self.act_step, self.act_stop, self.act_reset):
+            m.addAction(a)
+        m = mb.addMenu("&View")
+        for a in (self.act_play, self.act_first, self.act_last, self.act_camera):
+            m.addAction(a)
+        m.addSeparator()
+        for dock in self.docks.values():
+            m.addAction(dock.toggleViewAction())
+        m.addSeparator()
+        m.addAction(self.act_reset_layout)
+        self.presets_menu = mb.addMenu("&Presets")
+        self._fill_presets()
+        m = mb.addMenu("&Tools")
+        m.addAction(self.act_compare)
+        m = mb.addMenu("&Help")
+        m.addAction(self.act_about)
+
+    def _fill_presets(self) -> None:
+        self.preset_actions: dict[str, QAction] = {}
+        try:
+            from nndyn_gui.core.presets import list_presets
+
+            infos = list_presets()
+        except Exception as e:
+            self.presets_menu.addAction(f"(presets unavailable: {e})").setEnabled(False)
+            return
+        self.presets_menu.setToolTipsVisible(True)
+        for info in infos:
+            act = QAction(info.name, self)
+            act.setToolTip(info.description)
+            act.setStatusTip(info.description)
+            act.triggered.connect(lambda _=False, n=info.name: self.load_preset(n))
+            self.presets_menu.addAction(act)
+            self.preset_actions[info.name] = act
+
+    def _make_toolbar(self) -> None:
+        tb = QToolBar("Training", self)
+        tb.setObjectName("toolbar_training")
+        tb.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        tb.setMovable(False)
+        for a in (self.act_train, self.act_pause, self.act_step, self.act_stop, self.act_reset):
+            tb.addAction(a)
+        tb.addSeparator()
+        tb.addAction(self.act_export)
+        tb.addSeparator()
+        preset_label = QLabel("  ")
+        tb.addWidget(preset_label)
+        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, tb)
+        self.toolbar = tb
+        btn = tb.widgetForAction(self.act_train)
+        if btn is not None:
+            btn.setObjectName("trainButton")
+            btn.setStyleSheet("QToolButton#trainButton { font-weight: 600; }")
+
+    def _make_status_bar(self) -> None:
+        sb = self.statusBar()
+        self.state_label = QLabel()
+        self.step_label = QLabel()
+        self.loss_label = QLabel()
+        self.acc_label = QLabel()
+        self.rate_label = QLabel()
+        self.tf_label = QLabel()
+        for w in (self.state_label, self.step_label, self.loss_label, self.acc_label):
+            w.setMinimumWidth(110)
+            sb.addPermanentWidget(w)
+        sb.addPermanentWidget(self.rate_label)
+        sb.addPermanentWidget(self.tf_label)
+        self.state_label.setMinimumWidth(150)
+
+    def _start_autosave(self, enabled: bool | None) -> None:
+        if enabled is None:
+            enabled = os.environ.get(ENV_NO_AUTOSAVE, "") in ("", "0")
+        if not enabled:
+            return
+        try:
+            from nndyn_gui.ui.autosave import Autosaver
+
+            self.autosaver = Autosaver(self.state, parent=self)
+            self.autosaver.failed.connect(lambda msg: self._flash(f"Autosave failed: {msg}"))
+        except Exception:
+            self.autosaver = None
+
+    # ------------------------------------------------------------------ showing
+    def showEvent(self, ev: Any) -> None:
+        super().showEvent(ev)
+        if self._preload and self._tf_thread is None:
+            QTimer.singleShot(100, self.preload_tensorflow)
+
+    def preload_tensorflow(self) -> None:
+        """Import TensorFlow on a background thread so the first Train starts quickly."""
+        if self._tf_thread is not None or self._closing:
+            return
+        if tensorflow_ready():
+            self._on_tf_loaded(tensorflow_version() or "?")
+            return
+        self.tf_label.setText("Loading TensorFlow…")
+
+        def load() -> None:
+            try:
+                load_training_module()
+                version = tensorflow_version() or "?"
+            except Exception:
+                version = ""
+            self.tensorflowLoaded.emit(version)
+
+        self._tf_thread = threading.Thread(target=load, name="nndyn-tf-preload", daemon=True)
+        self._tf_thread.start()
+
+    @Slot(str)
+    def _on_tf_loaded(self, version: str) -> None:
+        self._tf_version = version
+        self.tf_label.setText(f"TensorFlow {version}" if version else "TensorFlow unavailable")
+        if version:
+            self.layer_panel.set_allow_gl(True)
+
+    def ensure_tensorflow(self) -> None:
+        """Block until TensorFlow is loaded (before anything that may create OpenGL views)."""
+        if tensorflow_ready():
+            if not self.layer_panel.allow_gl:
+                self.layer_panel.set_allow_gl(True)
+            return
+        self.tf_label.setText("Loading TensorFlow…")
+        QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+        try:
+            if self._tf_thread is not None:
+                self._tf_thread.join()
+            load_training_module()
+        except Exception as e:
+            self.show_error("TensorFlow unavailable", str(e))
+        finally:
+            QApplication.restoreOverrideCursor()
+        QCoreApplication.sendPostedEvents(self)
+        if tensorflow_ready():
+            self._on_tf_loaded(tensorflow_version() or "?")
+
+    def resize_docks_default(self) -> None:
+        """Sensible dock sizes for the first start (the saved layout wins afterwards)."""
+        w = max(self.width(), 1000)
+        h = max(self.height(), 700)
+        self.resizeDocks(
+            [self.docks["params"], self.docks["curves"]],
+            [int(w * 0.21), int(w * 0.24)],
+            Qt.Orientation.Horizontal,
+        )
+        self.resizeDocks(
+            [self.docks["curves"], self.docks["diagnostics"]],
+            [int(h * 0.34), int(h * 0.46)],
+            Qt.Orientation.Vertical,
+        )
+        self.resizeDocks([self.docks["multiples"]], [int(h * 0.2)], Qt.Orientation.Vertical)
+
+    # ------------------------------------------------------------------ training
+    @Slot()
+    def train(self) -> bool:
+        """Train the current config from scratch (False if a run is already going)."""
+        if self.controller.is_running():
+            return False
+        self.layer_panel.show_last_layer()
+        self.state.set_status("new", "")
+        return self.controller.start()
+
+    @Slot()
+    def toggle_pause(self) -> None:
+        if self.controller.is_running():
+            self.controller.toggle_pause()
+        self.act_pause.setChecked(self.controller.is_paused())
+
+    @Slot()
+    def step(self) -> None:
+        if not self.controller.is_running():
+            self.layer_panel.show_last_layer()
+        self.controller.step()
+
+    @Slot()
+    def stop(self) -> None:
+        self.controller.stop()
+
+    @Slot()
+    def reset(self) -> None:
+        if self.controller.is_running():
+            self.controller.stop(wait=True)
+        self.state.reset()
+        self.layer_panel.set_time(0.0)
+
+    @Slot(object)
+    def _on_train_finished(self, result: Any) -> None:
+        if result.status == "diverged":
+            self.show_error("Training diverged", result.message, "")
+        else:
+            self._flash(result.message)
+
+    @Slot(str, str)
+    def _on_train_failed(self, message: str, details: str) -> None:
+        self.show_error("Training failed", message, details)
+
+    @Slot(str)
+    def _on_training_state(self, st: str) -> None:
+        running = st != "idle"
+        self.act_train.setEnabled(not running)
+        self.act_pause.setEnabled(st in ("training", "paused"))
+        self.act_pause.setChecked(st == "paused")
+        self.act_pause.setText("Resume" if st == "paused" else "Pause")
+        self.act_step.setEnabled(st in ("idle", "paused", "training"))
+        self.act_stop.setEnabled(running and st != "stopping")
+        self.act_open.setEnabled(not running)
+        self.act_new.setEnabled(not running)
+        self.presets_menu.setEnabled(not running)
+        self.state_label.setText(STATE_TEXT.get(st, st))
+        if st == "training" and tensorflow_ready() and not self.layer_panel.allow_gl:
+            self.layer_panel.set_allow_gl(True)
+        if st == "idle":
+            self._on_status(self.state.status, self.state.message)
+
+    @Slot(int, float, float)
+    def _on_progress(self, step: int, loss: float, rate: float) -> None:
+        total = self.state.config.train.steps
+        self.step_label.setText(f"step {step:,} / {total:,}")
+        self.loss_label.setText(f"loss {loss:.4g}" if math.isfinite(loss) else "loss —")
+        self.rate_label.setText(f"{rate:,.0f} steps/s" if rate > 0 else "")
+
+    @Slot(object)
+    def _on_current(self, snap: Snapshot) -> None:
+        if snap.step == 0 and not math.isfinite(snap.loss):
+            self.acc_label.setText("untrained")
+            self.step_label.setText("step 0")
+            self.loss_label.setText("")
+            return
+        test = f" · test {100 * snap.test_acc:.1f}%" if math.isfinite(snap.test_acc) else ""
+        self.acc_label.setText(f"acc {100 * snap.train_acc:.1f}%{test}")
+        if self.state.training_state == "idle":
+            self.step_label.setText(f"step {snap.step:,}")
+            self.loss_label.setText(f"loss {snap.loss:.4g}")
+
+    @Slot(str, str)
+    def _on_status(self, status: str, message: str) -> None:
+        if self.state.training_state != "idle":
+            return
+        text = {"new": "Ready", "finished": "Finished", "cancelled": "Stopped"}.get(status, status)
+        self.state_label.setText("Diverged" if status == "diverged" else text)
+
+    @Slot(object)
+    def _on_view_options(self, options: Any) -> None:
+        if hasattr(self.multiples, "set_options"):
+            self.multiples.set_options(options.copy(grid_n=13, point_size=3.0))
+
+    # ------------------------------------------------------------------ messages
+    def _flash(self, text: str, ms: int = 6000) -> None:
+        if text:
+            self.statusBar().showMessage(text, ms)
+
+    def show_error(self, title: str, message: str, details: str = "") -> None:
+        """Tell the user without blocking: status bar + a non-modal box (or `error_hook`)."""
+        self.errors.append((title, message))
+        self._flash(f"{title}: {message}", 15000)
+        if self.error_hook is not None:
+            self.error_hook(title, message, details)
+            return
+        box = QMessageBox(QMessageBox.Icon.Warning, title, message, parent=self)
+        if details:
+            box.setDetailedText(details)
+        box.setWindowModality(Qt.WindowModality.NonModal)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.finished.connect(lambda _r, b=box: self._forget_box(b))
+        self._message_boxes.append(box)
+        box.show()
+
+    def _forget_box(self, box: QMessageBox) -> None:
+        if box in self._message_boxes:
+            self._message_boxes.remove(box)
+
+    # ------------------------------------------------------------------ experiments
+    def load_config(self, cfg: RunConfig) -> bool:
+        """Start a new experiment from `cfg` (a preset, New, or --preset)."""
+        if self.controller.is_running():
+            self.controller.stop(wait=True)
+        try:
+            self.state.set_config(cfg)
+        except Exception as e:
+            self.show_error("Cannot use these parameters", str(e))
+            return False
+        self.state.reset()
+        self.state.set_dirty(False)
+        self.run_path = ""
+        self.layer_panel.set_time(0.0)
+        self._update_title()
+        return True
+
+    def load_preset(self, name: str) -> bool:
+        if not self.maybe_save():
+            return False
+        try:
+            from nndyn_gui.core.presets import load_preset
+
+            cfg = load_preset(name)
+        except Exception as e:
+            self.show_error("Cannot load preset", str(e))
+            return False
+        ok = self.load_config(cfg)
+        if ok:
+            self._flash(f"Preset {name}")
+        return ok
+
+    @Slot()
+    def new_run(self) -> None:
+        if self.maybe_save():
+            cfg = self.state.config.copy()
+            cfg.title = ""
+            self.load_config(cfg)
+
+    # ------------------------------------------------------------------ files
+    def maybe_save(self) -> bool:
+        """True when it is fine to drop the current run (saved, discarded, or no prompt)."""
+        if not self.state.dirty or self.no_prompt:
+            return True
+        if not any(s.step > 0 for s in self.state.snapshots):
+            return True
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
+            "Unsaved run",
+            "The current run has not been saved. Save it first?",
+            QMessageBox.StandardButton.Save
+            | QMessageBox.StandardButton.Discard
+            | QMessageBox.StandardButton.Cancel,
+            self,
+        )
+        answer = box.exec()
+        if answer == QMessageBox.StandardButton.Save:
+            return self.save()
+        return answer == QMessageBox.StandardButton.Discard
+
+    @Slot()
+    def open_run_dialog(self) -> None:
+        if not self.maybe_save():
+            return
+        path, _ = QFileDialog.getOpenFileName(self, "Open run", app_settings.last_dir(), RUN_FILTER)
+        if path:
+            self.open_run(path)
+
+    def open_run(self, path: str) -> bool:
+        """Load a `.nndyn` run; a damaged file is reported and the current run kept."""
+        if self.controller.is_running():
+            self.controller.stop(wait=True)
+        try:
+            from nndyn_gui.core.runfile import load_run
+
+            run = load_run(path)
+        except Exception as e:
+            self.show_error("Cannot open run", str(e))
+            return False
+        self.state.load_run(run)
+        self.run_path = str(path)
+        self.layer_panel.show_last_layer()
+        app_settings.add_recent_file(str(path))
+        self._update_title()
+        self._flash(f"Opened {path}")
+        return True
+
+    @Slot()
+    def save(self) -> bool:
+        if not self.run_path:
+            return self.save_as()
+        return self.save_to(self.run_path)
+
+    @Slot()
+    def save_as(self) -> bool:
+        start = self.run_path or str(
+            Path(app_settings.last_dir()) / f"{self.state.config.title or 'run'}.nndyn"
+        )
+        path, _ = QFileDialog.getSaveFileName(self, "Save run", start, RUN_FILTER)
+        if not path:
+            return False
+        if not path.endswith(".nndyn"):
+            path += ".nndyn"
+        return self.save_to(path)
+
+    def save_to(self, path: str) -> bool:
+        """Save the run atomically; on failure the message says why and nothing is lost."""
+        try:
+            from nndyn_gui.core.runfile import current_versions, save_run
+
+            run = self.state.run()
+            run.versions = current_versions()
+            save_run(run, path)
+        except Exception as e:
+            self.show_error("Cannot save run", str(e))
+            return False
+        self.run_path = str(path)
+        self.state.set_dirty(False)
+        app_settings.add_recent_file(str(path))
+        self._update_title()
+        self._flash(f"Saved {path}")
+        return True
+
+    @Slot()
+    def export(self) -> None:
+        self.ensure_tensorflow()  # the exporter may open OpenGL views
+        try:
+            from nndyn_gui.ui.export_dialog import ExportDialog
+
+            dlg = ExportDialog(self.state, self, view_options=self.layer_panel.options())
+        except Exception as e:
+            self.show_error("Export unavailable", str(e))
+            return
+        dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self._windows.append(dlg)
+        dlg.show()
+
+    @Slot()
+    def open_compare(self) -> None:
+        self.ensure_tensorflow()  # it trains and shows OpenGL views
+        try:
+            from nndyn_gui.ui.compare import CompareWindow
+
+            win = CompareWindow(self.state, self)
+        except Exception as e:
+            self.show_error("Compare unavailable", str(e))
+            return
+        win.setWindowFlag(Qt.WindowType.Window, True)
+        win.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        win.resize(1200, 650)
+        self._windows.append(win)
+        win.show()
+
+    # ------------------------------------------------------------------ misc
+    def versions(self) -> dict[str, str]:
+        tf_version = tensorflow_version()
+        return {
+            "nndyn": __version__,
+            "Qt": qVersion(),
+            "PySide6": pyside_version,
+            "numpy": np.__version__,
+            "TensorFlow": str(tf_version) if tf_version else "not loaded yet",
+        }
+
+    @Slot()
+    def about(self) -> QMessageBox:
+        lines = "".join(
+            f"<tr><td>{k}</td><td>&nbsp;{v}</td></tr>" for k, v in self.versions().items()
+        )
+        box = QMessageBox(self)
+        box.setWindowTitle("About nndyn")
+        box.setIconPixmap(self.windowIcon().pixmap(64, 64))
+        box.setText(
+            "<b>nndyn</b> — watch a neural network move space, layer by layer."
+            f"<br><br><table>{lines}</table>"
+        )
+        box.setWindowModality(Qt.WindowModality.NonModal)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.about_box = box
+        box.show()
+        return box
+
+    @Slot()
+    def reset_layout(self) -> None:
+        for dock in self.docks.values():
+            dock.setFloating(False)
+            dock.show()
+        self.resize_docks_default()
+
+    def _update_title(self, *_: object) -> None:
+        name = Path(self.run_path).name if self.run_path else self.state.config.title or "untitled"
+        self.setWindowTitle(f"{name}[*] — nndyn")
+
+    def screenshot(self, path: str) -> bool:
+        """Render the whole window to a PNG at its current size (automation)."""
+        return bool(self.grab().save(path, "PNG"))
+
+    # ------------------------------------------------------------------ closing
+    def closeEvent(self, ev: QCloseEvent) -> None:
+        """Ask about unsaved work, stop training cleanly, remember the layout."""
+        if not self._closing and not self.maybe_save():
+            ev.ignore()
+            return
+        self._closing = True
+        self.controller.stop(wait=True)
+        self.layer_panel.play(False)
+        try:
+            app_settings.save_window(self)
+            app_settings.save_config(self.state.config)
+        except Exception:
+            pass
+        self.layer_panel.shutdown()
+        if self.autosaver is not None:
+            with contextlib.suppress(Exception):
+                self.autosaver.discard()
+        for w in list(self._windows):
+            with contextlib.suppress(RuntimeError):  # already deleted
+                w.close()
+        if self._tf_thread is not None:
+            self._tf_thread.join(timeout=60)  # never leave an import running at exit
+        super().closeEvent(ev)

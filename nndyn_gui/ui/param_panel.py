@@ -1,0 +1,548 @@
+"""Every engine parameter as a slider + spin box (or combo / check box), grouped.
+
+Why generated: `core.config.field_spec` already knows each field's range, choices, doc,
+log scale, type and default; building the controls from it keeps the panel, the CLI's
+`--set` and the validation messages in agreement. This module only adds presentation
+choices (labels, which wide integer ranges get a log slider, which fields have no slider).
+
+Each change builds a new RunConfig and hands it to AppState; a rejected value or an
+unreadable CSV file is shown in red under its control and the state stays unchanged.
+Fields that have no meaning for the current choice (h for an MLP, the bound without
+keep-invertible, the ring gap for other data) are disabled with a tooltip saying why.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtGui import QValidator
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QScrollArea,
+    QSizePolicy,
+    QSlider,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from nndyn_gui.core.config import ConfigError, RunConfig, field_spec
+from nndyn_gui.ui.state import AppState
+
+SLIDER_STEPS = 1000
+ERROR_STYLE = "color: #C0392B;"
+HINT_STYLE = "color: #6B6F76;"
+
+GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("Data", ("data.name", "data.n", "data.noise", "data.gap", "data.test_fraction", "data.seed")),
+    (
+        "Architecture",
+        (
+            "model.kind",
+            "model.width",
+            "model.depth",
+            "model.h",
+            "model.activation",
+            "model.tied",
+            "model.keep_invertible",
+            "model.invertible_bound",
+            "model.init_scale",
+        ),
+    ),
+    (
+        "Training",
+        (
+            "train.optimizer",
+            "train.learning_rate",
+            "train.batch_size",
+            "train.steps",
+            "train.weight_decay",
+            "train.transport",
+            "train.seed",
+            "train.snapshot_every",
+            "train.steps_per_call",
+        ),
+    ),
+)
+
+LABELS = {
+    "data.name": "Data set",
+    "data.n": "Points",
+    "data.noise": "Noise",
+    "data.gap": "Gap",
+    "data.test_fraction": "Test share",
+    "data.seed": "Data seed",
+    "model.kind": "Network",
+    "model.width": "Width d",
+    "model.depth": "Depth T",
+    "model.h": "Step h",
+    "model.activation": "Activation",
+    "model.tied": "Tied weights",
+    "model.keep_invertible": "Keep invertible",
+    "model.invertible_bound": "Bound c",
+    "model.init_scale": "Init scale",
+    "train.optimizer": "Optimiser",
+    "train.learning_rate": "Learning rate",
+    "train.batch_size": "Batch size",
+    "train.steps": "Steps",
+    "train.weight_decay": "Weight decay",
+    "train.transport": "Transport λ",
+    "train.seed": "Weight seed",
+    "train.snapshot_every": "Snapshot every",
+    "train.steps_per_call": "Steps per call",
+}
+
+CHOICE_LABELS = {
+    "resnet": "ResNet  x + h·s(Ax+b)",
+    "mlp": "MLP  s(Ax+b)",
+    "noisy_ring": "noisy ring",
+    "leaky_relu": "leaky ReLU",
+    "csv": "CSV file…",
+}
+
+#: slider scale per field when the spec's own (linear / log) is a poor fit
+SCALES: dict[str, str] = {
+    "data.n": "log",
+    "train.steps": "log",
+    "train.snapshot_every": "log",
+    "train.steps_per_call": "log",
+    "train.batch_size": "log0",
+    "train.weight_decay": "log0",
+    "train.transport": "log0",
+    "data.seed": "none",
+    "train.seed": "none",
+}
+LOG0_MIN = {"train.batch_size": 1.0, "train.weight_decay": 1e-6, "train.transport": 1e-4}
+
+
+class SliderMap:
+    """Maps a value range to integer slider positions 0..SLIDER_STEPS (linear or log)."""
+
+    def __init__(self, lo: float, hi: float, scale: str, is_int: bool, lo_pos: float) -> None:
+        self.lo, self.hi, self.scale, self.is_int = float(lo), float(hi), scale, is_int
+        self.lo_pos = lo_pos  # smallest positive value of a log0 scale (position 1)
+        if scale == "linear" and is_int and hi - lo <= SLIDER_STEPS:
+            self.steps = int(hi - lo)
+        else:
+            self.steps = SLIDER_STEPS
+
+    def to_pos(self, v: float) -> int:
+        v = min(max(float(v), self.lo), self.hi)
+        if self.scale == "linear":
+            f = (v - self.lo) / (self.hi - self.lo) if self.hi > self.lo else 0.0
+            return round(f * self.steps)
+        lo = self.lo
+        first = 0
+        if self.scale == "log0":
+            if v <= 0.0:
+                return 0
+            lo, first = self.lo_pos, 1
+            v = max(v, lo)
+        f = math.log(v / lo) / math.log(self.hi / lo)
+        return first + round(f * (self.steps - first))
+
+    def from_pos(self, pos: int) -> float:
+        pos = min(max(int(pos), 0), self.steps)
+        if self.scale == "linear":
+            v = self.lo + (self.hi - self.lo) * pos / self.steps
+        else:
+            lo, first = self.lo, 0
+            if self.scale == "log0":
+                if pos == 0:
+                    return 0.0
+                lo, first = self.lo_pos, 1
+            f = (pos - first) / max(1, self.steps - first)
+            v = lo * (self.hi / lo) ** f
+            v = float(f"{v:.3g}")  # round numbers (0.0101 -> 0.0101, 1234.5 -> 1230)
+        return float(round(v)) if self.is_int else v
+
+
+class FloatSpin(QDoubleSpinBox):
+    """A spin box that shows 0.01 / 1e-05 instead of 0.010000 and accepts 1e-3."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setDecimals(9)
+
+    def textFromValue(self, v: float) -> str:
+        return f"{v:.4g}"
+
+    def valueFromText(self, text: str) -> float:
+        try:
+            return float(text.strip())
+        except ValueError:
+            return self.value()
+
+    def validate(self, text: str, pos: int) -> tuple[QValidator.State, str, int]:
+        t = text.strip()
+        try:
+            v = float(t)
+        except ValueError:
+            ok = t == "" or all(ch in "0123456789.eE+-" for ch in t)
+            state = QValidator.State.Intermediate if ok else QValidator.State.Invalid
+            return state, text, pos
+        if self.minimum() <= v <= self.maximum():
+            return QValidator.State.Acceptable, text, pos
+        return QValidator.State.Intermediate, text, pos
+
+
+class ParamControl(QWidget):
+    """One field: slider + spin box kept in sync, or a combo / check box; plus an error line."""
+
+    changed = Signal(str, object)  # field path, new value
+
+    def __init__(self, path: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.path = path
+        spec = field_spec(path)
+        self.spec = spec
+        self.kind: type = spec["type"]
+        self.slider: QSlider | None = None
+        self.spin: QSpinBox | QDoubleSpinBox | None = None
+        self.combo: QComboBox | None = None
+        self.check: QCheckBox | None = None
+        self.map: SliderMap | None = None
+        tip = str(spec.get("doc", ""))
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.setSpacing(1)
+        row = QHBoxLayout()
+        row.setSpacing(6)
+        outer.addLayout(row)
+        if "choices" in spec:
+            self.combo = QComboBox()
+            for c in spec["choices"]:
+                self.combo.addItem(CHOICE_LABELS.get(c, c), c)
+            self.combo.currentIndexChanged.connect(self._on_combo)
+            row.addWidget(self.combo, 1)
+        elif self.kind is bool:
+            self.check = QCheckBox()
+            self.check.toggled.connect(self._on_check)
+            row.addWidget(self.check, 1)
+        else:
+            lo, hi = spec["range"]
+            scale = SCALES.get(path, "log" if spec.get("log") else "linear")
+            if self.kind is int:
+                spin: QSpinBox | QDoubleSpinBox = QSpinBox()
+                spin.setRange(int(lo), int(hi))
+            else:
+                spin = FloatSpin()
+                spin.setRange(float(lo), float(hi))
+                if scale == "linear":
+                    spin.setSingleStep((hi - lo) / 100.0)
+            if scale != "linear":
+                spin.setStepType(QSpinBox.StepType.AdaptiveDecimalStepType)
+            spin.setKeyboardTracking(False)
+            spin.setMinimumWidth(82)
+            spin.valueChanged.connect(self._on_spin)
+            self.spin = spin
+            if scale != "none":
+                self.map = SliderMap(lo, hi, scale, self.kind is int, LOG0_MIN.get(path, lo))
+                self.slider = QSlider(Qt.Orientation.Horizontal)
+                self.slider.setRange(0, self.map.steps)
+                self.slider.valueChanged.connect(self._on_slider)
+                self.slider.setMinimumWidth(90)
+                row.addWidget(self.slider, 1)
+                row.addWidget(spin)
+            else:
+                row.addWidget(spin, 1)
+        self.error = QLabel()
+        self.error.setStyleSheet(ERROR_STYLE)
+        self.error.setWordWrap(True)
+        self.error.hide()
+        outer.addWidget(self.error)
+        self._tip = tip
+        self.setToolTip(tip)
+        for w in (self.slider, self.spin, self.combo, self.check):
+            if w is not None:
+                w.setToolTip(tip)
+
+    # ------------------------------------------------------------------ value
+    def value(self) -> Any:
+        if self.combo is not None:
+            return self.combo.currentData()
+        if self.check is not None:
+            return self.check.isChecked()
+        assert self.spin is not None
+        return int(self.spin.value()) if self.kind is int else float(self.spin.value())
+
+    def set_value(self, v: Any) -> None:
+        """Show `v` without emitting `changed` (the state already has it)."""
+        widgets = [w for w in (self.slider, self.spin, self.combo, self.check) if w is not None]
+        for w in widgets:
+            w.blockSignals(True)
+        try:
+            if self.combo is not None:
+                self.combo.setCurrentIndex(max(0, self.combo.findData(v)))
+            elif self.check is not None:
+                self.check.setChecked(bool(v))
+            else:
+                assert self.spin is not None
+                self.spin.setValue(v)
+                if self.slider is not None and self.map is not None:
+                    self.slider.setValue(self.map.to_pos(v))
+        finally:
+            for w in widgets:
+                w.blockSignals(False)
+
+    def set_error(self, text: str) -> None:
+        self.error.setText(text)
+        self.error.setVisible(bool(text))
+
+    def set_available(self, ok: bool, why: str = "") -> None:
+        """Enable the control, or disable it and say in the tooltip why it does not apply."""
+        self.setEnabled(ok)
+        tip = self._tip if ok or not why else f"{self._tip}\n({why})"
+        for w in (self, self.slider, self.spin, self.combo, self.check):
+            if w is not None:
+                w.setToolTip(tip)
+
+    # ------------------------------------------------------------------ slots
+    @Slot(int)
+    def _on_slider(self, pos: int) -> None:
+        assert self.map is not None and self.spin is not None
+        v = self.map.from_pos(pos)
+        self.spin.blockSignals(True)
+        if isinstance(self.spin, QSpinBox):
+            self.spin.setValue(round(v))
+        else:
+            self.spin.setValue(v)
+        self.spin.blockSignals(False)
+        self.changed.emit(self.path, self.value())
+
+    @Slot()
+    def _on_spin(self, *_: object) -> None:
+        if self.slider is not None and self.map is not None and self.spin is not None:
+            self.slider.blockSignals(True)
+            self.slider.setValue(self.map.to_pos(self.spin.value()))
+            self.slider.blockSignals(False)
+        self.changed.emit(self.path, self.value())
+
+    @Slot(int)
+    def _on_combo(self, _i: int) -> None:
+        self.changed.emit(self.path, self.value())
+
+    @Slot(bool)
+    def _on_check(self, _on: bool) -> None:
+        self.changed.emit(self.path, self.value())
+
+
+class ParamPanel(QScrollArea):
+    """All parameters of the experiment; edits go straight into AppState."""
+
+    def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.state = state
+        self.controls: dict[str, ParamControl] = {}
+        #: replaced in tests: () -> path or "" (cancelled)
+        self.ask_csv_path: Callable[[], str] = self._ask_csv_dialog
+        self.setWidgetResizable(True)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setFrameShape(QScrollArea.Shape.NoFrame)
+        body = QWidget()
+        body.setObjectName("paramBody")
+        lay = QVBoxLayout(body)
+        lay.setContentsMargins(6, 4, 6, 6)
+        lay.setSpacing(6)
+
+        self.title_edit = QLineEdit()
+        self.title_edit.setPlaceholderText("title (optional, shown in exports)")
+        self.title_edit.setToolTip(str(field_spec_title()))
+        self.title_edit.editingFinished.connect(self._on_title)
+        lay.addWidget(self.title_edit)
+
+        for name, paths in GROUPS:
+            box = QGroupBox(name)
+            form = QFormLayout(box)
+            form.setContentsMargins(6, 8, 6, 6)
+            form.setHorizontalSpacing(8)
+            form.setVerticalSpacing(4)
+            form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+            for path in paths:
+                ctl = ParamControl(path)
+                ctl.changed.connect(self._on_changed)
+                self.controls[path] = ctl
+                label = QLabel(LABELS.get(path, path.split(".")[1]))
+                label.setToolTip(ctl.toolTip())
+                form.addRow(label, ctl)
+                if path == "data.name":
+                    form.addRow("", self._csv_row())
+            lay.addWidget(box)
+        self.hint = QLabel()
+        self.hint.setStyleSheet(HINT_STYLE)
+        self.hint.setWordWrap(True)
+        lay.addWidget(self.hint)
+        lay.addStretch(1)
+        self.setWidget(body)
+        body.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
+        self.setMinimumWidth(body.sizeHint().width() + 16)
+
+        state.configChanged.connect(self._on_config)
+        state.trainingStateChanged.connect(self._on_training_state)
+        self._on_config(state.config)
+
+    # ------------------------------------------------------------------ csv
+    def _csv_row(self) -> QWidget:
+        w = QWidget()
+        lay = QVBoxLayout(w)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.setSpacing(1)
+        row = QHBoxLayout()
+        self.csv_button = QPushButton("Import CSV…")
+        self.csv_button.setToolTip("Load points from a CSV file with columns x1, x2, label (0/1)")
+        self.csv_button.clicked.connect(self.choose_csv)
+        self.csv_label = QLabel()
+        self.csv_label.setStyleSheet(HINT_STYLE)
+        row.addWidget(self.csv_button)
+        row.addWidget(self.csv_label, 1)
+        lay.addLayout(row)
+        self.csv_error = QLabel()
+        self.csv_error.setStyleSheet(ERROR_STYLE)
+        self.csv_error.setWordWrap(True)
+        self.csv_error.hide()
+        lay.addWidget(self.csv_error)
+        return w
+
+    def _ask_csv_dialog(self) -> str:
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Import CSV data", "", "CSV files (*.csv *.txt);;All files (*)"
+        )
+        return path
+
+    @Slot()
+    def choose_csv(self) -> bool:
+        """Ask for a file and load it; False (and the old data kept) if cancelled or bad."""
+        path = self.ask_csv_path()
+        if not path:
+            self._on_config(self.state.config)  # e.g. revert the combo from "CSV file…"
+            return False
+        return self.import_csv(path)
+
+    def import_csv(self, path: str) -> bool:
+        """Use the CSV file at `path` as data; errors appear in red under the button."""
+        from nndyn_gui.core.datasets import DataError, load_csv
+
+        try:
+            load_csv(path)
+            cfg = self.state.config.copy()
+            cfg.data.name = "csv"
+            cfg.data.csv_path = str(path)
+            self.state.set_config(cfg)
+        except (DataError, ConfigError, OSError) as e:
+            self.csv_error.setText(str(e))
+            self.csv_error.show()
+            self._on_config(self.state.config)
+            return False
+        self.csv_error.hide()
+        return True
+
+    # ------------------------------------------------------------------ changes
+    @Slot(str, object)
+    def _on_changed(self, path: str, value: Any) -> None:
+        if path == "data.name" and value == "csv" and not self.state.config.data.csv_path:
+            self.choose_csv()
+            return
+        self.apply(path, value)
+
+    def apply(self, path: str, value: Any) -> bool:
+        """Set one field; a rejected value is explained under its control."""
+        from nndyn_gui.core.datasets import DataError
+
+        section, name = path.split(".")
+        cfg = self.state.config.copy()
+        setattr(getattr(cfg, section), name, value)
+        ctl = self.controls.get(path)
+        try:
+            self.state.set_config(cfg)
+        except ConfigError as e:
+            target = self.controls.get(e.field_path, ctl)
+            if target is not None:
+                target.set_error(str(e))
+            self._on_config(self.state.config, keep_errors=True)
+            return False
+        except (DataError, OSError) as e:
+            self.csv_error.setText(str(e))
+            self.csv_error.show()
+            self._on_config(self.state.config, keep_errors=True)
+            return False
+        if ctl is not None:
+            ctl.set_error("")
+        return True
+
+    @Slot()
+    def _on_title(self) -> None:
+        text = self.title_edit.text()
+        if text != self.state.config.title:
+            cfg = self.state.config.copy()
+            cfg.title = text
+            self.state.set_config(cfg)
+
+    # ------------------------------------------------------------------ state -> widgets
+    @Slot(object)
+    def _on_config(self, cfg: RunConfig, keep_errors: bool = False) -> None:
+        for path, ctl in self.controls.items():
+            section, name = path.split(".")
+            ctl.set_value(getattr(getattr(cfg, section), name))
+            if not keep_errors:
+                ctl.set_error("")
+        if self.title_edit.text() != cfg.title:
+            self.title_edit.setText(cfg.title)
+        self.csv_label.setText(_short(cfg.data.csv_path) if cfg.data.name == "csv" else "")
+        self._update_available(cfg)
+
+    def _update_available(self, cfg: RunConfig) -> None:
+        m = cfg.model
+        resnet = m.kind == "resnet"
+        c = self.controls
+        c["model.h"].set_available(resnet, "only for ResNet: an MLP layer has no step size")
+        c["model.keep_invertible"].set_available(resnet, "only for ResNet")
+        c["model.invertible_bound"].set_available(
+            resnet and m.keep_invertible, "only when 'Keep invertible' is on"
+        )
+        ring = cfg.data.name in ("ring", "noisy_ring")
+        c["data.gap"].set_available(ring, "only for the ring data sets")
+        csv = cfg.data.name == "csv"
+        for p in ("data.n", "data.noise", "data.seed"):
+            c[p].set_available(not csv, "the CSV file fixes the points")
+        c["train.batch_size"].set_available(True)
+        notes = []
+        if not resnet:
+            notes.append("MLP: h and keep-invertible apply to ResNets only.")
+        elif m.width == 2:
+            notes.append(
+                "Width 2 ResNet: every block is a homeomorphism of the plane, so a ring "
+                "cannot be untied (try width 3)."
+            )
+        self.hint.setText(" ".join(notes))
+        self.hint.setVisible(bool(notes))
+
+    @Slot(str)
+    def _on_training_state(self, st: str) -> None:
+        """Structural edits during training would not reach the running trainer: lock them."""
+        busy = st != "idle"
+        body = self.widget()
+        if body is None:
+            return
+        for box in body.findChildren(QGroupBox):
+            box.setEnabled(not busy)
+        self.title_edit.setEnabled(not busy)
+
+
+def field_spec_title() -> str:
+    return "Free text shown in views and exports"
+
+
+def _short(path: str, n: int = 36) -> str:
+    return path if len(path) <= n else "…" + path[-(n - 1) :]

@@ -1,0 +1,107 @@
+"""LayerView3D under a real X server (Xvfb + Mesa): run with scripts/with-x.sh."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from nndyn_gui.core import flow
+from nndyn_gui.render import views
+from nndyn_gui.render.palette import WHITE
+from nndyn_gui.render.scene import FlowScene, ViewOptions
+from nndyn_gui.render.view2d import LayerView2D
+from nndyn_gui.render.views import NO_GL_NOTICE, capture, make_layer_view
+
+from . import config, ensure_core, moving_weights, ring_dataset
+
+pytestmark = pytest.mark.gl
+
+
+@pytest.fixture(autouse=True)
+def _core(monkeypatch):
+    ensure_core(monkeypatch)
+
+
+@pytest.fixture
+def setup():
+    cfg = config(width=3, depth=4)
+    w, ds = moving_weights(cfg), ring_dataset()
+    return cfg, w, ds, FlowScene.build(cfg, w, ds, ViewOptions(grid_n=9, show_loop=True))
+
+
+@pytest.fixture
+def view3(qtbot, setup):
+    if not views.opengl_available():
+        pytest.skip("no OpenGL here (run under scripts/with-x.sh)")
+    v = make_layer_view(setup[3])
+    qtbot.addWidget(v)
+    from nndyn_gui.render.view3d import LayerView3D
+
+    assert isinstance(v, LayerView3D)
+    return v
+
+
+def test_scatter_positions_are_the_flow(view3, setup):
+    cfg, w, ds, _ = setup
+    traj = flow.propagate(cfg.model, w, ds.x_all)
+    for k in (0, 2, 4):
+        view3.set_time(k)
+        for c in (0, 1):
+            # GL buffers are float32: exactly the flow, rounded once
+            expect = traj[k][ds.y_all == c].astype(np.float32)
+            np.testing.assert_array_equal(view3.class_items[c].pos, expect)
+    view3.set_time(2.5)
+    mid = 0.5 * (traj[2] + traj[3])[ds.y_all == 0]
+    np.testing.assert_allclose(view3.class_items[0].pos, mid, rtol=1e-6, atol=1e-7)
+
+
+def test_mesh_plane_and_box(view3, setup):
+    sc = setup[3]
+    view3.set_time(1)
+    assert view3.grid_item.pos.shape == (2 * len(sc.segments), 3)
+    assert not view3.plane_item.visible()
+    view3.set_time(sc.t_max)
+    assert view3.plane_item.visible()
+    md = view3.plane_item.opts["meshdata"]
+    assert md.vertexes().shape[0] >= 3 and md.faceCount() >= 1
+
+
+def test_selection_trajectories_are_drawn(view3):
+    view3.set_selection([0, 1, 2])
+    view3.set_time(3)
+    assert view3.selected_item.visible() and view3.tail_item.visible()
+    assert len(view3.tail_item.pos) > 0
+
+
+def test_camera_controls(view3):
+    view3.set_camera(10, 20, 7.5)
+    az, el, dist = view3.camera()
+    assert (az, el) == (10, 20) and dist == pytest.approx(7.5)
+    view3.orbit(30)
+    assert view3.camera()[0] == 40
+    view3.reset_camera()
+    assert view3.camera()[:2] == (40.0, 22.0)
+
+
+def _has_color(img, rgb, tol=60):
+    d = np.abs(img[..., :3].astype(int) - np.array(rgb)).sum(-1)
+    return bool((d < tol).sum() > 5)
+
+
+def test_capture_without_showing_is_exact_size_and_not_blank(view3):
+    view3.set_time(4)
+    img = capture(view3, 320, 240)
+    assert img.shape == (240, 320, 4) and img.dtype == np.uint8
+    assert img[..., :3].std() > 10
+    assert _has_color(img, WHITE.classes[0][:3]) and _has_color(img, WHITE.classes[1][:3])
+    img2 = capture(view3, 200, 300)
+    assert img2.shape == (300, 200, 4)
+
+
+def test_fallback_to_2d_when_opengl_is_missing(qtbot, monkeypatch, setup):
+    monkeypatch.setattr(views, "opengl_available", lambda: False)
+    v = make_layer_view(setup[3])
+    qtbot.addWidget(v)
+    assert isinstance(v, LayerView2D) and v.notice() == NO_GL_NOTICE
+    img = capture(v, 240, 200)
+    assert img.shape == (200, 240, 4) and img[..., :3].std() > 10

@@ -1,0 +1,241 @@
+"""The `nndyn` command as a user meets it: exit codes, one-line errors, parseable output."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from nndyn_gui import __version__, cli
+from nndyn_gui.core.config import RunConfig
+from nndyn_gui.core.network import initial_weights
+from nndyn_gui.core.runfile import load_run, save_run
+from nndyn_gui.core.types import Dataset, Run, Snapshot, TrainResult
+
+ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONUNBUFFERED": "1"}
+TINY = [
+    "--set",
+    "data.n=120",
+    "--set",
+    "model.width=2",
+    "--set",
+    "model.depth=2",
+    "--set",
+    "model.h=0.5",
+    "--set",
+    "train.steps=40",
+    "--set",
+    "train.snapshot_every=20",
+    "--set",
+    "train.steps_per_call=20",
+]
+
+
+def nndyn(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "nndyn_gui.cli", *args],
+        capture_output=True,
+        text=True,
+        env=ENV,
+        cwd=cwd,
+        timeout=120,
+    )
+
+
+def assert_one_line_error(p: subprocess.CompletedProcess[str]) -> str:
+    assert p.returncode == 2, p.stderr
+    lines = p.stderr.strip().splitlines()
+    assert len(lines) == 1, p.stderr
+    assert lines[0].startswith("nndyn: error: ")
+    assert "Traceback" not in p.stderr
+    return lines[0]
+
+
+def _saved_run(path: Path) -> Run:
+    cfg = RunConfig()
+    cfg.model.width, cfg.model.depth = 2, 3
+    cfg.title = "info test"
+    rng = np.random.default_rng(0)
+    x = rng.uniform(-1, 1, (30, 2))
+    y = (x[:, 0] > 0).astype(np.int64)
+    w = initial_weights(cfg.model, 0)
+    snaps = [Snapshot(0, 0.69, 0.5, 0.5, w, 0.0), Snapshot(100, 0.1, 0.97, 0.9, w, 1.5)]
+    run = Run(cfg, Dataset(x[:20], y[:20], x[20:], y[20:], "moons"), snaps, "finished", "ok")
+    save_run(run, path)
+    return run
+
+
+# ---------------------------------------------------------------------- fast commands
+def test_presets_lists_names_quickly_without_tensorflow() -> None:
+    code = (
+        "import sys, time; t = time.perf_counter(); from nndyn_gui.cli import main; "
+        "rc = main(['presets']); "
+        "print('TF' if 'tensorflow' in sys.modules else 'noTF', "
+        "time.perf_counter() - t, file=sys.stderr); sys.exit(rc)"
+    )
+    p = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=ENV, timeout=60
+    )
+    assert p.returncode == 0
+    flag, seconds = p.stderr.split()
+    assert flag == "noTF"
+    assert float(seconds) < 1.0
+    names = [line.split()[0] for line in p.stdout.splitlines()]
+    assert "resnet-w3-ring" in names and "mlp-w2-ring" in names
+    assert names == sorted(names)
+    assert all(len(line.split(None, 1)) == 2 for line in p.stdout.splitlines())  # + description
+
+
+def test_version() -> None:
+    p = nndyn("--version")
+    assert p.returncode == 0 and p.stdout.strip() == f"nndyn {__version__}"
+
+
+def test_unknown_preset_is_one_line_listing_names() -> None:
+    line = assert_one_line_error(nndyn("train", "--preset", "resnet-w9-donut"))
+    assert "resnet-w9-donut" in line and "resnet-w3-ring" in line
+
+
+def test_out_of_range_set_names_field_and_range() -> None:
+    line = assert_one_line_error(nndyn("train", "--set", "model.width=999"))
+    assert "model.width" in line and "2..64" in line
+
+
+@pytest.mark.parametrize(
+    ("args", "expect"),
+    [
+        (["train", "--set", "model.width"], "key=value"),
+        (["train", "--set", "model.colour=red"], "model.colour"),
+        (["train", "--set", "train.steps=lots"], "train.steps"),
+        (["train", "missing.json"], "no such file"),
+        (["train", "cfg.json", "--preset", "resnet-w3-ring"], "not both"),
+        (["train", "--bogus"], "--bogus"),
+        (["info", "missing.nndyn"], "no such file"),
+        (["train", "--preset", "resnet-w3-ring", "--out", "no/such/dir/x.nndyn"], "folder"),
+    ],
+)
+def test_bad_input_exits_2_with_one_line(args: list[str], expect: str, tmp_path: Path) -> None:
+    assert expect in assert_one_line_error(nndyn(*args, cwd=tmp_path))
+
+
+def test_bad_config_files(tmp_path: Path) -> None:
+    (tmp_path / "broken.json").write_text("{ not json")
+    assert "not valid JSON" in assert_one_line_error(nndyn("train", str(tmp_path / "broken.json")))
+    (tmp_path / "wide.json").write_text(json.dumps({"model": {"width": 999}}))
+    line = assert_one_line_error(nndyn("train", str(tmp_path / "wide.json")))
+    assert "model.width" in line and "2..64" in line
+    (tmp_path / "junk.nndyn").write_bytes(b"\x00" * 50)
+    assert "not an nndyn run file" in assert_one_line_error(
+        nndyn("info", str(tmp_path / "junk.nndyn"))
+    )
+
+
+def test_info_summarises_a_run_and_as_json(tmp_path: Path) -> None:
+    _saved_run(tmp_path / "r.nndyn")
+    p = nndyn("info", str(tmp_path / "r.nndyn"))
+    assert p.returncode == 0, p.stderr
+    for text in ("info test", "resnet, width 2, depth 3", "finished", "step 100", "97.0%", "numpy"):
+        assert text in p.stdout
+    p = nndyn("info", "--json", str(tmp_path / "r.nndyn"))
+    assert p.returncode == 0, p.stderr
+    info = json.loads(p.stdout)
+    assert info["final"]["step"] == 100 and info["final"]["train_acc"] == pytest.approx(0.97)
+    assert info["status"] == "finished" and info["n_train"] == 20 and info["n_test"] == 10
+    assert info["config"]["model"]["width"] == 2 and "nndyn" in info["versions"]
+
+
+def test_render_without_renderer_is_a_clear_error(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setitem(sys.modules, "nndyn_gui.render.cli", None)
+    assert cli.main(["render", "run.nndyn"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("nndyn: error: rendering is not available")
+
+
+def test_render_delegates_its_arguments(monkeypatch: pytest.MonkeyPatch) -> None:
+    import types
+
+    seen: list[list[str]] = []
+    fake = types.ModuleType("nndyn_gui.render.cli")
+
+    def render_main(argv: list[str]) -> int:
+        seen.append(argv)
+        return 0
+
+    fake.render_main = render_main  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "nndyn_gui.render.cli", fake)
+    assert cli.main(["render", "r.nndyn", "--out", "x.mp4"]) == 0
+    assert seen == [["r.nndyn", "--out", "x.mp4"]]
+
+
+def test_diverged_training_exits_1_and_still_saves(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Exit-code mapping without TensorFlow: the trainer is replaced by a stub."""
+    cfg = RunConfig()
+    x = np.zeros((10, 2))
+    ds = Dataset(x, np.zeros(10, np.int64), x[:0], np.zeros(0, np.int64), "ring")
+    snap = Snapshot(0, 0.7, 0.5, float("nan"), initial_weights(cfg.model, 0))
+    monkeypatch.setattr(cli, "_make_dataset", lambda c: ds)
+    result = TrainResult("diverged", [snap], "Training diverged at step 7.")
+    monkeypatch.setattr(cli, "_run_training", lambda c, d, quiet: (result, False))
+    out = tmp_path / "d.nndyn"
+    assert cli.main(["train", "--quiet", "--out", str(out)]) == 1
+    assert "diverged at step 7" in capsys.readouterr().err
+    assert load_run(out).status == "diverged"
+
+
+# ---------------------------------------------------------------------- real training
+def test_train_tiny_config_json_and_saved_run(tmp_path: Path) -> None:
+    out = tmp_path / "tiny.nndyn"
+    p = nndyn("train", *TINY, "--json", "--out", str(out))
+    assert p.returncode == 0, p.stderr
+    report = json.loads(p.stdout)
+    assert report["status"] == "finished"
+    assert report["final"]["step"] == 40 and 0.0 <= report["final"]["train_acc"] <= 1.0
+    assert report["out"] == str(out)
+    assert report["config"]["model"]["width"] == 2
+    assert "diagnostics" in report and "topology" in report
+    run = load_run(out)
+    assert [s.step for s in run.snapshots] == [0, 20, 40]
+    assert "tensorflow" in run.versions
+
+
+@pytest.mark.slow
+def test_ctrl_c_stops_cleanly_and_saves_what_exists(tmp_path: Path) -> None:
+    out = tmp_path / "stopped.nndyn"
+    args = [*TINY, "--set", "train.steps=1000000", "--out", str(out)]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "nndyn_gui.cli", "train", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=ENV,
+    )
+    seen = bytearray()
+    started = threading.Event()
+
+    def pump() -> None:
+        assert proc.stderr is not None
+        while chunk := proc.stderr.read1(256):  # type: ignore[attr-defined]
+            seen.extend(chunk)
+            if b"training" in seen and b"step/s" in seen:
+                started.set()
+
+    threading.Thread(target=pump, daemon=True).start()
+    assert started.wait(90), seen.decode(errors="replace")
+    time.sleep(0.5)
+    proc.send_signal(signal.SIGINT)
+    rc = proc.wait(60)
+    assert rc == 130, seen.decode(errors="replace")
+    assert b"Traceback" not in seen
+    run = load_run(out)
+    assert run.status == "cancelled" and run.snapshots[-1].step > 0

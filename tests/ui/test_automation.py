@@ -1,0 +1,67 @@
+"""`nndyn-gui --preset ... --train --screenshot F --quit` and its argument errors."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtGui import QImage
+
+from nndyn_gui.ui.app import main
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _run(args: list[str], tmp_path: Path, timeout: float = 120) -> subprocess.CompletedProcess:
+    env = dict(
+        os.environ,
+        QT_QPA_PLATFORM="offscreen",
+        NNDYN_SETTINGS_DIR=str(tmp_path / "settings"),
+        NNDYN_AUTOSAVE_DIR=str(tmp_path / "autosave"),
+        TF_CPP_MIN_LOG_LEVEL="3",
+    )
+    return subprocess.run(
+        [sys.executable, "-m", "nndyn_gui", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def test_train_and_screenshot_then_quit(tmp_path: Path) -> None:
+    png = tmp_path / "window.png"
+    out = _run(
+        [
+            "--preset", "resnet-w2-ring",
+            "--set", "train.steps=400", "--set", "data.n=300", "--set", "model.depth=8",
+            "--train", "--screenshot", str(png), "--quit", "--size", "1400x900",
+        ],
+        tmp_path,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr[-3000:]
+    img = QImage(str(png))
+    assert img.width() == 1400 and img.height() == 900
+    img = img.convertToFormat(QImage.Format.Format_RGB32)
+    arr = np.frombuffer(img.constBits(), np.uint8).reshape(900, img.bytesPerLine())[:, : 1400 * 4]
+    assert arr.std() > 20  # not blank
+    assert len(np.unique(arr.reshape(-1, 4)[::7], axis=0)) > 50  # many colours: plots drawn
+
+
+def test_bad_arguments_exit_2_with_a_message(capsys: object, tmp_path: Path) -> None:
+    assert main(["--preset", "no-such-preset", "--quit"]) == 2
+    err = capsys.readouterr().err  # type: ignore[attr-defined]
+    assert "no-such-preset" in err and "resnet-w3-ring" in err
+    assert main(["--set", "model.width=1000", "--quit"]) == 2
+    assert "model.width" in capsys.readouterr().err  # type: ignore[attr-defined]
+    assert main(["--set", "nonsense", "--quit"]) == 2
+    assert main(["--open", str(tmp_path / "missing.nndyn"), "--quit"]) == 2
+
+
+def test_bad_set_in_a_subprocess_exits_2(tmp_path: Path) -> None:
+    out = _run(["--preset", "resnet-w2-ring", "--set", "model.depth=0", "--quit"], tmp_path)
+    assert out.returncode == 2 and "model.depth" in out.stderr

@@ -1,0 +1,159 @@
+"""Diagnostics panel: the verdicts a user reads for hand-built weights."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from nndyn_gui.core.config import RunConfig
+from nndyn_gui.core.types import NetWeights, Snapshot
+from nndyn_gui.ui.diagnostics_panel import DEBOUNCE_MS, DiagnosticsPanel
+from nndyn_gui.ui.state import AppState
+
+
+def _weights(a: np.ndarray, depth: int) -> NetWeights:
+    d = a.shape[-1]
+    return NetWeights(
+        A=np.repeat(a[None], depth, axis=0), b=np.zeros((depth, d)), w=np.ones(d), c=0.0
+    )
+
+
+def _panel(qtbot, cfg: RunConfig) -> tuple[AppState, DiagnosticsPanel]:
+    state = AppState(cfg)
+    panel = DiagnosticsPanel(state)
+    qtbot.addWidget(panel)
+    panel.resize(480, 640)
+    panel.show()
+    return state, panel
+
+
+def _show(qtbot, state: AppState, panel: DiagnosticsPanel, w: NetWeights) -> None:
+    state.append_snapshot(Snapshot(10, 0.5, 0.6, 0.6, w))
+    qtbot.waitUntil(lambda: panel.diagnostics is not None and not panel._debounce.isActive())
+
+
+@pytest.fixture
+def resnet_cfg(small_config: RunConfig) -> RunConfig:
+    cfg = small_config.copy()
+    cfg.model.kind, cfg.model.h, cfg.model.depth, cfg.model.activation = "resnet", 0.5, 5, "tanh"
+    return cfg.validate()
+
+
+def test_table_has_one_row_per_block(qtbot, resnet_cfg: RunConfig) -> None:
+    _, panel = _panel(qtbot, resnet_cfg)
+    assert panel.table.rowCount() == resnet_cfg.model.depth
+    assert [panel.table.item(i, 0).text() for i in range(5)] == ["1", "2", "3", "4", "5"]
+
+
+def test_verdict_flips_when_h_norm_crosses_one(qtbot, resnet_cfg: RunConfig) -> None:
+    state, panel = _panel(qtbot, resnet_cfg)
+    _show(qtbot, state, panel, _weights(np.eye(2) * 1.0, 5))  # h*|A|*Lip = 0.5
+    text = panel.summary_label.text()
+    assert "All 5 blocks satisfy h·Lip(g) < 1" in text and "invertible" in text
+    assert panel.table.item(0, 1).text() == "0.5"
+    assert "✓" in panel.table.item(0, 2).text()
+
+    a = np.eye(2) * 1.0
+    w = _weights(a, 5)
+    w.A[2] = np.eye(2) * 4.0  # block 3: h*|A|*Lip = 2
+    _show(qtbot, state, panel, w)
+    text = panel.summary_label.text()
+    assert "Block 3 violates" in text and "= 2" in text
+    assert "✗" in panel.table.item(2, 2).text()
+    assert "✓" in panel.table.item(0, 2).text()
+
+
+def test_recompute_is_debounced(qtbot, resnet_cfg: RunConfig) -> None:
+    state, panel = _panel(qtbot, resnet_cfg)
+    before = panel.diagnostics
+    state.append_snapshot(Snapshot(10, 0.5, 0.6, 0.6, _weights(np.eye(2) * 4.0, 5)))
+    assert panel.diagnostics is before  # not yet: scrubbing must stay smooth
+    qtbot.wait(DEBOUNCE_MS // 2)
+    state.append_snapshot(Snapshot(20, 0.5, 0.6, 0.6, _weights(np.eye(2) * 4.0, 5)))
+    qtbot.waitUntil(lambda: panel.diagnostics is not before, timeout=2000)
+    assert "violates" in panel.summary_label.text()
+
+
+def test_squashed_flag_for_singular_mlp_layer(qtbot, small_config: RunConfig) -> None:
+    cfg = small_config.copy()
+    cfg.model.kind, cfg.model.depth = "mlp", 4
+    state, panel = _panel(qtbot, cfg.validate())
+    w = _weights(np.array([[1.0, 0.2], [-0.3, 0.9]]), 4)
+    w.A[1] = np.array([[1.0, 2.0], [0.5, 1.0]])  # rank 1: the plane collapses to a line
+    _show(qtbot, state, panel, w)
+    flags = [panel.table.item(i, 5).text() for i in range(4)]
+    assert "squashed" in flags[1]
+    assert [f for i, f in enumerate(flags) if i != 1] == ["", "", ""]
+    assert panel.table.item(1, 5).background().color().isValid()
+    assert "Layer 2" in panel.summary_label.text() and "squash" in panel.summary_label.text()
+    assert panel.table.horizontalHeaderItem(1).text() == "‖A‖₂·Lip"  # no h for an MLP
+
+
+def test_displacement_bars_one_per_layer(qtbot, resnet_cfg: RunConfig) -> None:
+    _, panel = _panel(qtbot, resnet_cfg)
+    heights = panel.bars.opts["height"]
+    assert len(heights) == resnet_cfg.model.depth and np.all(np.asarray(heights) >= 0)
+    assert "transport cost" in panel.metrics_label.text()
+
+
+def test_topology_line_for_ring(qtbot, resnet_cfg: RunConfig) -> None:
+    cfg = resnet_cfg.copy()
+    cfg.data.name = "ring"
+    state, panel = _panel(qtbot, cfg.validate())
+    qtbot.waitUntil(lambda: not panel.topology_busy(), timeout=20000)
+    rot = np.array([[0.0, -1.0], [1.0, 0.0]])
+    state.append_snapshot(Snapshot(10, 0.5, 0.6, 0.6, _weights(0.8 * rot, 5)))  # invertible
+    qtbot.waitUntil(lambda: panel.topology_label.text() == "computing…", timeout=2000)
+    assert panel.topology_box.isVisible()
+    qtbot.waitUntil(lambda: not panel.topology_busy(), timeout=20000)
+    text = panel.topology_label.text()
+    assert "outer loop still winds 1× around the centre" in text
+    assert "a width-2 ResNet cannot untie the ring" in text
+    assert "of the loop lies on the wrong side" in text and "fresh samples" in text
+    assert panel.topology is not None and panel.topology.winding in (1, -1)
+
+
+def test_no_topology_for_data_without_a_loop(qtbot, resnet_cfg: RunConfig) -> None:
+    cfg = resnet_cfg.copy()
+    cfg.data.name = "moons"
+    _, panel = _panel(qtbot, cfg.validate())
+    assert not panel.topology_box.isVisible()
+    assert not panel.topology_busy()
+
+
+def test_small_multiples_follow_the_shown_snapshot(qtbot, resnet_cfg: RunConfig) -> None:
+    """(Side panel) one small view per chosen layer, rebuilt when the snapshot changes."""
+    from nndyn_gui.ui.small_multiples_panel import SmallMultiplesPanel
+
+    state = AppState(resnet_cfg)
+    sm = SmallMultiplesPanel(state)
+    qtbot.addWidget(sm)
+    sm.resize(800, 260)
+    sm.show()
+    panels = sm.multiples.panels
+    assert len(panels) == resnet_cfg.model.depth + 1  # 5 blocks: input .. output
+    before = sm.multiples.flow_scene()
+    state.append_snapshot(Snapshot(10, 0.5, 0.6, 0.6, _weights(np.eye(2) * 2.0, 5)))
+    qtbot.waitUntil(lambda: sm.multiples.flow_scene() is not before, timeout=2000)
+    scene = sm.multiples.flow_scene()
+    assert scene is not None and scene.source is not None
+    assert np.array_equal(scene.source[1].A, state.current.weights.A)
+
+
+def test_stale_topology_results_are_dropped(qtbot, resnet_cfg: RunConfig) -> None:
+    from nndyn_gui.core.topology import topology_report
+
+    cfg = resnet_cfg.copy()
+    cfg.data.name = "ring"
+    state, panel = _panel(qtbot, cfg.validate())
+    qtbot.waitUntil(lambda: not panel.topology_busy(), timeout=20000)
+    rot = np.array([[0.0, -1.0], [1.0, 0.0]])
+    first, last = _weights(0.8 * rot, 5), _weights(np.array([[1.5, 0.0], [0.0, -0.2]]), 5)
+    state.append_snapshot(Snapshot(10, 0.5, 0.6, 0.6, first))
+    panel.refresh_now()  # starts computing for `first`
+    state.append_snapshot(Snapshot(20, 0.5, 0.6, 0.6, last))
+    panel.refresh_now()  # `first` is now stale: its result must not be shown
+    qtbot.waitUntil(lambda: not panel.topology_busy(), timeout=20000)
+    expected = topology_report(state.config, last)
+    assert expected is not None and panel.topology is not None
+    np.testing.assert_allclose(panel.topology.loop_traj, expected.loop_traj)

@@ -1,0 +1,137 @@
+"""Export dialog: disabled combinations, a real GIF, Cancel and the overwrite prompt."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QMessageBox
+
+from nndyn_gui.core.config import RunConfig
+from nndyn_gui.ui.export_dialog import ExportDialog
+from nndyn_gui.ui.state import AppState
+
+
+def _dialog(qtbot, cfg: RunConfig) -> ExportDialog:
+    dlg = ExportDialog(AppState(cfg))
+    qtbot.addWidget(dlg)
+    dlg.show()
+    return dlg
+
+
+def _tiny_gif(dlg: ExportDialog, path: Path, seconds: float = 0.6) -> None:
+    dlg.format_combo.setCurrentIndex(dlg.format_combo.findData(".gif"))
+    dlg.size_combo.setCurrentIndex(dlg.size_combo.count() - 1)  # Custom…
+    dlg.width_spin.setValue(96)
+    dlg.height_spin.setValue(64)
+    dlg.fps_spin.setValue(5)
+    dlg.seconds_spin.setValue(seconds)
+    dlg.hold_spin.setValue(0.0)
+    dlg.path_edit.setText(str(path))
+
+
+def _item(dlg: ExportDialog, content: str):
+    return dlg.content_combo.model().item(dlg.content_combo.findData(content))
+
+
+def test_orbit_disabled_and_explained_for_width_2(qtbot, small_config: RunConfig) -> None:
+    dlg = _dialog(qtbot, small_config)  # width 2
+    item = _item(dlg, "orbit")
+    assert not item.isEnabled()
+    assert "width" in item.toolTip()
+    assert "Camera orbit" in dlg.content_note.text()
+    assert not dlg.is_content_enabled("training")  # nothing trained yet
+
+
+def test_orbit_enabled_for_width_3_and_sheet_disabled_for_video(
+    qtbot, small_config: RunConfig
+) -> None:
+    cfg = small_config.copy()
+    cfg.model.width = 3
+    dlg = _dialog(qtbot, cfg.validate())
+    assert _item(dlg, "orbit").isEnabled()
+    dlg.content_combo.setCurrentIndex(dlg.content_combo.findData("sheet"))
+    dlg.format_combo.setCurrentIndex(dlg.format_combo.findData(".mp4"))
+    assert not _item(dlg, "sheet").isEnabled()
+    assert dlg.content() == "layers"  # switched away, and said so
+    assert "switched to Layers flow" in dlg.content_note.text()
+    assert dlg.path_edit.text().endswith(".mp4")
+    assert dlg.fps_spin.isEnabled()
+    dlg.format_combo.setCurrentIndex(dlg.format_combo.findData(".png"))
+    assert not dlg.fps_spin.isEnabled()  # stills have no timing
+
+
+def test_invalid_folder_reported_inline(qtbot, small_config: RunConfig, tmp_path: Path) -> None:
+    dlg = _dialog(qtbot, small_config)
+    dlg.path_edit.setText(str(tmp_path / "missing" / "a.png"))
+    assert dlg.error_label.isVisible() and "folder does not exist" in dlg.error_label.text()
+    assert not dlg.export_button.isEnabled()
+    dlg.path_edit.setText(str(tmp_path / "a.png"))
+    assert not dlg.error_label.isVisible() and dlg.export_button.isEnabled()
+
+
+def test_export_tiny_gif_through_the_dialog(qtbot, small_config: RunConfig, tmp_path) -> None:
+    dlg = _dialog(qtbot, small_config)
+    target = tmp_path / "flow.gif"
+    _tiny_gif(dlg, target)
+    with qtbot.waitSignal(dlg.finished, timeout=30000) as sig:
+        qtbot.mouseClick(dlg.export_button, Qt.MouseButton.LeftButton)
+    assert sig.args == [str(target)]
+    assert target.read_bytes()[:6] in (b"GIF89a", b"GIF87a")
+    assert "Saved" in dlg.status_label.text() and str(target) in dlg.status_label.text()
+    assert dlg.open_folder_button.isVisible()
+    assert not dlg.busy and not dlg.progress.isVisible()
+
+
+def test_cancel_leaves_no_file(qtbot, small_config: RunConfig, tmp_path: Path) -> None:
+    dlg = _dialog(qtbot, small_config)
+    target = tmp_path / "long.gif"
+    _tiny_gif(dlg, target, seconds=20.0)
+    with qtbot.waitSignal(dlg.failed, timeout=10000) as sig:
+        qtbot.mouseClick(dlg.export_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: dlg.progress.value() >= 2, timeout=10000)
+        assert dlg.cancel_button.text() == "Cancel"
+        qtbot.mouseClick(dlg.cancel_button, Qt.MouseButton.LeftButton)
+    assert "cancelled" in sig.args[0]
+    assert list(tmp_path.iterdir()) == []  # neither the file nor a temp file
+    assert "nothing was written" in dlg.status_label.text()
+    assert dlg.isVisible()  # Cancel stops the export, not the dialog
+
+
+@pytest.mark.parametrize("answer", [QMessageBox.StandardButton.No, QMessageBox.StandardButton.Yes])
+def test_existing_file_prompt_is_respected(
+    qtbot, small_config: RunConfig, tmp_path: Path, monkeypatch, answer
+) -> None:
+    target = tmp_path / "old.gif"
+    target.write_bytes(b"old")
+    asked: list[str] = []
+
+    def fake_question(parent, title, text, *args, **kwargs):
+        asked.append(text)
+        return answer
+
+    monkeypatch.setattr(QMessageBox, "question", staticmethod(fake_question))
+    dlg = _dialog(qtbot, small_config)
+    _tiny_gif(dlg, target)
+    if answer == QMessageBox.StandardButton.No:
+        qtbot.mouseClick(dlg.export_button, Qt.MouseButton.LeftButton)
+        qtbot.wait(50)
+        assert target.read_bytes() == b"old"
+        assert not dlg.busy
+        assert "kept" in dlg.status_label.text()
+    else:
+        with qtbot.waitSignal(dlg.finished, timeout=30000):
+            qtbot.mouseClick(dlg.export_button, Qt.MouseButton.LeftButton)
+        assert target.read_bytes()[:3] == b"GIF"
+    assert len(asked) == 1 and "old.gif" in asked[0]
+
+
+def test_start_export_reports_invalid_options(qtbot, small_config, tmp_path: Path) -> None:
+    dlg = _dialog(qtbot, small_config)
+    opts = dlg.options()
+    opts.path = str(tmp_path / "x.bmp")
+    with qtbot.waitSignal(dlg.failed) as sig:
+        assert dlg.start_export(opts) is False
+    assert "unknown file type" in sig.args[0]
+    assert "unknown file type" in dlg.status_label.text()

@@ -1,0 +1,124 @@
+"""The main window: appears without TensorFlow, menus and shortcuts, settings, run files."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QKeySequence
+
+from nndyn_gui.core.types import Snapshot
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_window_appears_before_tensorflow_is_imported(tmp_path: Path) -> None:
+    code = (
+        "import sys\n"
+        "from PySide6.QtWidgets import QApplication\n"
+        "app = QApplication([])\n"
+        "from nndyn_gui.ui.main_window import MainWindow\n"
+        "w = MainWindow(autosave=False)\n"
+        "w.show(); app.processEvents()\n"
+        "assert w.isVisible()\n"
+        "assert 'tensorflow' not in sys.modules, 'tensorflow imported'\n"
+        "print('ok', w.tf_label.text() or '-')\n"
+    )
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", NNDYN_SETTINGS_DIR=str(tmp_path))
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.startswith("ok")
+
+
+def test_menus_shortcuts_and_about(qtbot: Any, window: Any) -> None:
+    shortcuts = {
+        a.shortcut().toString(QKeySequence.SequenceFormat.PortableText)
+        for a in window.actions()
+        if not a.shortcut().isEmpty()
+    }
+    for key in ("Space", "Ctrl+T", "Ctrl+S", "Ctrl+O", "Ctrl+E", "Ctrl+Q", "F1"):
+        assert key in shortcuts
+    titles = [a.text().replace("&", "") for a in window.menuBar().actions()]
+    assert titles == ["File", "Run", "View", "Presets", "Tools", "Help"]
+    assert "resnet-w3-ring" in window.preset_actions
+    box = window.about()
+    assert box.isVisible() and not box.isModal()  # never blocks tests or the window
+    assert np.__version__ in box.text() and "Qt" in box.text() and "TensorFlow" in box.text()
+    box.close()
+
+
+def test_space_plays_the_animation_smoothly(qtbot: Any, window: Any) -> None:
+    layer = window.layer_panel
+    layer.set_time(0.0)
+    window.layer_panel.setFocus()
+    qtbot.keyClick(window, Qt.Key.Key_Space)
+    assert layer.is_playing()
+    qtbot.waitUntil(lambda: layer.time() > 0.0, timeout=2000)
+    t1 = layer.time()
+    assert t1 != int(t1) or t1 < layer.t_max()  # fractional: glides between layers
+    qtbot.waitUntil(lambda: not layer.is_playing(), timeout=5000)
+    assert layer.time() == layer.t_max()
+
+
+def test_presets_menu_loads_a_preset(window: Any) -> None:
+    window.preset_actions["mlp-w2-ring"].trigger()
+    cfg = window.state.config
+    assert cfg.title == "mlp-w2-ring" and cfg.model.kind == "mlp" and cfg.model.width == 2
+    assert window.param_panel.controls["model.kind"].value() == "mlp"
+    assert not window.param_panel.controls["model.h"].isEnabled()
+
+
+def test_parameters_and_layout_are_restored(qtbot: Any, window: Any) -> None:
+    from nndyn_gui.ui import settings
+    from nndyn_gui.ui.main_window import MainWindow
+
+    window.param_panel.controls["model.depth"].spin.setValue(9)
+    window.resize(900, 640)
+    size = window.size()  # the offscreen screen is small: the window may be clamped
+    window.docks["diagnostics"].close()
+    window.close()
+    assert settings.load_config() is not None and settings.load_config().model.depth == 9
+    again = MainWindow(preload_tf=False, autosave=False)
+    qtbot.addWidget(again)
+    assert again.size().height() == size.height()  # width: clamped to the 800 px screen
+    again.show()
+    assert not again.docks["diagnostics"].isVisible() and again.docks["params"].isVisible()
+    again.close()
+
+
+def test_save_and_open_a_run(window: Any, tmp_path: Path) -> None:
+    state = window.state
+    state.append_snapshot(Snapshot(50, 0.3, 0.9, 0.85, state.weights.copy()))
+    state.set_status("finished", "Finished 50 steps.")
+    assert state.dirty and window.isWindowModified()
+    path = tmp_path / "a.nndyn"
+    assert window.save_to(str(path)) and path.exists() and not state.dirty
+    state.reset()
+    assert window.open_run(str(path))
+    assert [s.step for s in state.snapshots] == [0, 50] and state.status == "finished"
+    assert window.windowTitle().startswith("a.nndyn")
+
+
+def test_file_errors_are_reported_and_nothing_is_lost(window: Any, tmp_path: Path) -> None:
+    state = window.state
+    before = state.config.to_json()
+    junk = tmp_path / "junk.nndyn"
+    junk.write_bytes(b"not a zip")
+    assert not window.open_run(str(junk))
+    assert window.hooked[-1][0] == "Cannot open run" and state.config.to_json() == before
+    assert not window.save_to(str(tmp_path / "missing-folder" / "x.nndyn"))
+    assert window.hooked[-1][0] == "Cannot save run"
+
+
+def test_reset_returns_to_the_untrained_network(window: Any) -> None:
+    state = window.state
+    state.append_snapshot(Snapshot(50, 0.3, 0.9, 0.85, state.weights.copy()))
+    window.act_reset.trigger()
+    assert [s.step for s in state.snapshots] == [0] and window.acc_label.text() == "untrained"

@@ -1,0 +1,148 @@
+"""The parameter panel: slider and spin box agree, edits reach AppState, data redraws."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from nndyn_gui.core.datasets import make_dataset
+from nndyn_gui.core.types import Snapshot
+from nndyn_gui.ui.layer_panel import LayerPanel
+from nndyn_gui.ui.param_panel import ParamPanel, SliderMap
+from nndyn_gui.ui.state import AppState
+
+
+@pytest.fixture
+def panel(qtbot: Any, small_config: Any) -> ParamPanel:
+    p = ParamPanel(AppState(small_config))
+    qtbot.addWidget(p)
+    p.show()
+    return p
+
+
+def test_every_engine_parameter_has_a_control(panel: ParamPanel) -> None:
+    import dataclasses
+
+    from nndyn_gui.core.config import DataConfig, ModelConfig, TrainConfig
+
+    for section, klass in (("data", DataConfig), ("model", ModelConfig), ("train", TrainConfig)):
+        for f in dataclasses.fields(klass):
+            if f.name != "csv_path":
+                assert f"{section}.{f.name}" in panel.controls
+    assert panel.controls["model.depth"].toolTip()  # the spec's doc is the tooltip
+
+
+def test_slider_and_spin_box_stay_in_sync_and_update_the_config(panel: ParamPanel) -> None:
+    depth = panel.controls["model.depth"]
+    assert depth.slider is not None and depth.spin is not None and depth.map is not None
+    depth.slider.setValue(depth.map.to_pos(30))
+    assert depth.spin.value() == 30 == panel.state.config.model.depth
+    depth.spin.setValue(7)
+    assert depth.slider.value() == depth.map.to_pos(7) and panel.state.config.model.depth == 7
+
+    lr = panel.controls["train.learning_rate"]
+    assert lr.slider is not None and lr.spin is not None and lr.map is not None
+    lr.spin.setValue(0.001)
+    assert panel.state.config.train.learning_rate == pytest.approx(0.001)
+    assert lr.slider.value() == lr.map.to_pos(0.001)
+    lr.slider.setValue(lr.slider.maximum())
+    assert panel.state.config.train.learning_rate == pytest.approx(100.0)
+    assert lr.spin.value() == pytest.approx(100.0)
+
+
+def test_log_slider_maps_both_ways() -> None:
+    m = SliderMap(1e-6, 100.0, "log", False, 1e-6)
+    for v in (1e-6, 1e-3, 0.05, 100.0):
+        assert m.from_pos(m.to_pos(v)) == pytest.approx(v, rel=0.02)
+    z = SliderMap(0.0, 10.0, "log0", False, 1e-6)
+    assert z.to_pos(0.0) == 0 and z.from_pos(0) == 0.0 and z.from_pos(1) == pytest.approx(1e-6)
+
+
+def test_meaningless_fields_are_disabled(panel: ParamPanel) -> None:
+    c = panel.controls
+    c["model.kind"].combo.setCurrentIndex(c["model.kind"].combo.findData("mlp"))  # type: ignore[union-attr]
+    assert panel.state.config.model.kind == "mlp"
+    assert not c["model.h"].isEnabled() and not c["model.keep_invertible"].isEnabled()
+    assert "ResNet" in c["model.h"].toolTip()
+    c["model.kind"].combo.setCurrentIndex(c["model.kind"].combo.findData("resnet"))  # type: ignore[union-attr]
+    assert c["model.h"].isEnabled() and not c["model.invertible_bound"].isEnabled()
+    c["model.keep_invertible"].check.setChecked(True)  # type: ignore[union-attr]
+    assert c["model.invertible_bound"].isEnabled()
+    c["data.name"].combo.setCurrentIndex(c["data.name"].combo.findData("spiral"))  # type: ignore[union-attr]
+    assert not c["data.gap"].isEnabled()
+
+
+def _view_points(layer: LayerPanel) -> np.ndarray:
+    view = layer.view
+    pts = [np.column_stack(it.getData()) for it in view.class_items]
+    return np.concatenate(pts)
+
+
+def _sorted_rows(a: np.ndarray) -> np.ndarray:
+    return a[np.lexsort(a.T[::-1])]
+
+
+def test_changing_data_redraws_the_input_points_at_once(qtbot: Any, small_config: Any) -> None:
+    state = AppState(small_config)
+    params = ParamPanel(state)
+    layer = LayerPanel(state)
+    for w in (params, layer):
+        qtbot.addWidget(w)
+    layer.show()
+    layer.set_time(0.0)
+    noise = params.controls["data.noise"]
+    assert noise.spin is not None
+    noise.spin.setValue(0.3)
+    expected = make_dataset(state.config.data).x_all
+    qtbot.waitUntil(lambda: layer.scene is not None and layer.scene.source[0].data.noise == 0.3)
+    got = _view_points(layer)
+    want = expected[layer.scene.indices]  # type: ignore[union-attr]
+    np.testing.assert_allclose(_sorted_rows(got), _sorted_rows(want), atol=1e-9)
+
+
+def test_architecture_change_resets_to_the_untrained_net(qtbot: Any, small_config: Any) -> None:
+    state = AppState(small_config)
+    params = ParamPanel(state)
+    qtbot.addWidget(params)
+    state.append_snapshot(Snapshot(50, 0.3, 0.9, 0.9, state.weights.copy()))
+    lr = params.controls["train.learning_rate"]
+    assert lr.spin is not None
+    lr.spin.setValue(0.02)  # tuning the next run keeps the trained picture
+    assert state.snapshots[-1].step == 50
+    width = params.controls["model.width"]
+    assert width.spin is not None
+    width.spin.setValue(3)
+    assert [s.step for s in state.snapshots] == [0] and state.weights.width == 3
+
+
+def test_csv_import_errors_are_shown_inline_and_good_files_load(
+    panel: ParamPanel, tmp_path: Path
+) -> None:
+    bad = tmp_path / "bad.csv"
+    bad.write_text("x1,x2,label\n0.1,zzz,1\n")
+    before = panel.state.config.data.name
+    panel.ask_csv_path = lambda: str(bad)
+    assert not panel.choose_csv()
+    assert panel.csv_error.isVisible() and panel.csv_error.text()
+    assert panel.state.config.data.name == before
+
+    good = tmp_path / "good.csv"
+    rng = np.random.default_rng(0)
+    rows = [f"{x:.4f},{y:.4f},{int(x * x + y * y < 0.2)}" for x, y in rng.uniform(-1, 1, (60, 2))]
+    good.write_text("x1,x2,label\n" + "\n".join(rows) + "\n")
+    panel.ask_csv_path = lambda: str(good)
+    assert panel.choose_csv()
+    assert not panel.csv_error.isVisible()
+    assert panel.state.config.data.name == "csv" and len(panel.state.dataset.x_all) == 60
+    assert not panel.controls["data.n"].isEnabled()
+
+
+def test_choosing_csv_and_cancelling_keeps_the_old_data(panel: ParamPanel) -> None:
+    panel.ask_csv_path = lambda: ""
+    combo = panel.controls["data.name"].combo
+    assert combo is not None
+    combo.setCurrentIndex(combo.findData("csv"))
+    assert panel.state.config.data.name == "ring" and combo.currentData() == "ring"
