@@ -137,7 +137,8 @@ class RunConfig:
         unknown = set(d) - {"data", "model", "train", "title"}
         if unknown:
             raise ConfigError(
-                sorted(unknown)[0], "unknown field (allowed: data, model, train, title)"
+                str(sorted(unknown, key=str)[0]),
+                "unknown field (allowed: data, model, train, title)",
             )
         cfg = cls()
         for section, klass in (
@@ -167,7 +168,7 @@ class RunConfig:
     def from_json(cls, text: str) -> RunConfig:
         try:
             d = json.loads(text)
-        except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as e:
+        except (ValueError, RecursionError) as e:
             raise ConfigError("config", f"not valid JSON ({e})") from None
         return cls.from_dict(d)
 
@@ -229,7 +230,10 @@ def _coerce(path: str, f: dataclasses.Field[Any], value: Any) -> Any:
     if t is float:
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise ConfigError(path, f"must be a number, got {value!r}")
-        return float(value)
+        try:
+            return float(value)
+        except OverflowError:
+            raise ConfigError(path, "number too large") from None
     if not isinstance(value, str):
         raise ConfigError(path, f"must be a string, got {value!r}")
     return value

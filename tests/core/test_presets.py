@@ -99,7 +99,6 @@ def test_loaded_presets_are_independent_copies() -> None:
 def test_mlp_w3_spiral_trains_to_separation() -> None:
     """End to end: the preset, its data set and the trainer reproduce the figure."""
     from nndyn_gui.core.datasets import make_dataset
-
     from nndyn_gui.core.flow import predict
     from nndyn_gui.core.training import Trainer
 

@@ -178,26 +178,14 @@ def test_config_with_set_on_random_assignments(assignment: str) -> None:
     _check_config_outcome(RunConfig().with_set, assignment)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: RunConfig.from_json lets json's ValueError for >4300-digit integers escape",
-)
 def test_config_from_json_with_a_4301_digit_number_is_a_config_error() -> None:
     _check_config_outcome(RunConfig.from_json, '{"data": {"n": ' + "9" * 4301 + "}}")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: config._coerce float(int) raises OverflowError for integers beyond 1e308",
-)
 def test_config_float_field_given_a_huge_integer_is_a_config_error() -> None:
     _check_config_outcome(RunConfig.from_json, '{"model": {"h": 1' + "0" * 400 + "}}")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: RunConfig.from_dict sorts unknown keys of mixed types (TypeError)",
-)
 def test_config_from_dict_with_non_string_keys_is_a_config_error() -> None:
     _check_config_outcome(RunConfig.from_dict, {1: {}, "extra": {}})
 
