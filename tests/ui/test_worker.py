@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import time
 import types
 from typing import Any
@@ -85,17 +84,10 @@ def _stall_gaps(qtbot: Any, window: Any, changed: Any) -> tuple[np.ndarray, int]
     probe = QTimer()
     probe.setInterval(10)
     probe.timeout.connect(tick)
-    # Measure the app, not the suite: hundreds of earlier tests leave a large heap whose
-    # full garbage-collection passes (~170 ms) an app process never has to make.
-    gc.collect()
-    gc.freeze()
     probe.start()
-    try:
-        with qtbot.waitSignal(window.controller.finished, timeout=90_000):
-            window.train()
-    finally:
-        probe.stop()
-        gc.unfreeze()
+    with qtbot.waitSignal(window.controller.finished, timeout=90_000):
+        window.train()
+    probe.stop()
     return np.diff(ticks) * 1000.0, len(window.state.snapshots)
 
 
