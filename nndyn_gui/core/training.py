@@ -14,6 +14,10 @@ Why it looks like this:
   the accuracies agree with the numpy `flow.predict` the views use.
 - A step whose loss or new weights are not finite is *not applied* and ends the call,
   so the variables always hold the last finite weights.
+- TensorFlow runs its ops on ONE thread (`_one_thread`): these nets are tiny, so a
+  thread pool only adds synchronisation (measured: one thread is ~10 % faster), and
+  on a 2-core laptop a pool spinning on both cores starves the window's GUI thread.
+  Set TF_NUM_INTRAOP_THREADS to override.
 
 `keep_invertible` only applies to ResNets (x + h s(Ax+b) is invertible when
 h |A|_2 Lip(s) < 1); an MLP layer s(Ax+b) has no such step-size criterion, so the
@@ -26,6 +30,7 @@ TensorFlow is imported at module top: import this module lazily (the UI does).
 from __future__ import annotations
 
 import math
+import os
 import threading
 import time
 from collections import OrderedDict
@@ -40,6 +45,20 @@ from nndyn_gui.core.config import RunConfig
 from nndyn_gui.core.flow import LEAKY_SLOPE, activation_lipschitz, embed
 from nndyn_gui.core.network import initial_weights
 from nndyn_gui.core.types import Dataset, NetWeights, Snapshot, TrainResult
+
+
+def _one_thread() -> None:
+    """One op thread unless the user chose otherwise (see the module docstring)."""
+    try:
+        if "TF_NUM_INTRAOP_THREADS" not in os.environ:
+            tf.config.threading.set_intra_op_parallelism_threads(1)
+        if "TF_NUM_INTEROP_THREADS" not in os.environ:
+            tf.config.threading.set_inter_op_parallelism_threads(1)
+    except RuntimeError:  # the runtime already started (someone ran an op before us)
+        pass
+
+
+_one_thread()
 
 DTYPE = tf.float64
 UNROLL_MAX_DEPTH = 24  # deeper nets use a scan over chunks (compile time, see module doc)

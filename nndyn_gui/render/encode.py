@@ -21,6 +21,7 @@ import contextlib
 import errno
 import os
 import queue
+import shutil
 import tempfile
 import threading
 from collections.abc import Callable
@@ -34,6 +35,7 @@ PUT_POLL_S = 0.05  # how often a blocked producer checks whether the encoder die
 MP4_PRESET = "veryfast"  # x264 speed: ~70 fps at 1280x720 on 2 cores; size within 1 % of "medium"
 GIF_MAX_BYTES = 1_500_000_000  # palette frames a GIF may buffer before Pillow writes them
 _STOP = object()
+FULL_MARGIN_BYTES = 256 * 1024  # this close to a size limit or a full disk: that was it
 _UMASK = os.umask(0o022)  # read once at import; mkstemp's 0600 is reset to the usual mode
 os.umask(_UMASK)
 
@@ -186,6 +188,7 @@ class Mp4Writer(FrameWriter):
         super().__init__(path, width, height, fps)
         self.crf = quality_to_crf(quality)
         self._gen: Any = None
+        self._proc: Any = None  # the ffmpeg subprocess, once open
 
     def _open(self) -> None:
         import imageio_ffmpeg
@@ -204,25 +207,65 @@ class Mp4Writer(FrameWriter):
             output_params=["-crf", str(self.crf), "-preset", MP4_PRESET, "-movflags", "+faststart"],
         )
         self._gen.send(None)
+        # imageio-ffmpeg never checks how ffmpeg exited, and a disk that fills while
+        # ffmpeg flushes its last frames leaves a truncated file behind an exit status
+        # only the Popen knows; it has no public handle, so take it from the generator
+        frame = getattr(self._gen, "gi_frame", None)
+        self._proc = frame.f_locals.get("p") if frame is not None else None
 
     def write(self, frame: np.ndarray) -> None:
         if self._gen is None:
             self._open()
         rgb = np.ascontiguousarray(flatten_alpha(frame))
-        self._gen.send(rgb.tobytes())
+        try:
+            self._gen.send(rgb.tobytes())
+        except (OSError, RuntimeError, StopIteration) as e:  # ffmpeg died: say why
+            self._gen = None
+            raise ExportError(f"encoding failed: {self._why_ffmpeg_failed(e)}") from None
         self.frames += 1
 
     def close(self) -> None:
         if self._gen is None:
             self._open()  # zero frames: still produce a valid (empty) file or a clear error
         gen, self._gen = self._gen, None
-        gen.close()
+        gen.close()  # closes ffmpeg's stdin and waits for it to finish the file
+        code = self._proc.poll() if self._proc is not None else 0
+        if code:
+            raise ExportError(f"encoding failed: {self._why_ffmpeg_failed(None)}")
 
     def abort(self) -> None:
         gen, self._gen = self._gen, None
         if gen is not None:
             with contextlib.suppress(Exception):
                 gen.close()
+
+    def _why_ffmpeg_failed(self, err: BaseException | None) -> str:
+        """ffmpeg's stderr is not ours to read, so look at what usually kills it."""
+        reason = output_limit_reason(self.path)
+        if reason:
+            return reason
+        code = self._proc.poll() if self._proc is not None else None
+        if err is not None and code is None:
+            return describe_os_error(err)
+        return f"ffmpeg stopped with exit status {code}"
+
+
+def output_limit_reason(path: Path) -> str:
+    """'disk full' / 'file too large' when `path` ran into one of those limits, else ''."""
+    try:
+        size = path.stat().st_size
+    except OSError:
+        size = 0
+    with contextlib.suppress(ImportError, OSError, ValueError):
+        import resource
+
+        limit = resource.getrlimit(resource.RLIMIT_FSIZE)[0]
+        if limit != resource.RLIM_INFINITY and size + FULL_MARGIN_BYTES >= limit:
+            return f"file too large (this session may write at most {limit} bytes per file)"
+    with contextlib.suppress(OSError):
+        if shutil.disk_usage(path.parent).free < FULL_MARGIN_BYTES:
+            return "disk full (no space left on device)"
+    return ""
 
 
 class GifWriter(FrameWriter):

@@ -17,13 +17,16 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
 from nndyn_gui.core import flow
 from nndyn_gui.core.config import RunConfig
 from nndyn_gui.core.types import Dataset, NetWeights
+
+if TYPE_CHECKING:
+    from nndyn_gui.render.palette import Palette
 
 Background = Literal["white", "dark", "transparent"]
 
@@ -138,6 +141,9 @@ class FlowScene:
     depth: int = 0
     width: int = 2
     source: tuple[RunConfig, NetWeights, Dataset, int] | None = field(default=None, repr=False)
+    #: derived pictures (the 2-D projection, region images per palette) made at most once
+    #: per scene; the UI's builder thread fills it so the GUI thread only looks them up
+    cache: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
 
     # ------------------------------------------------------------------ build
     @classmethod
@@ -227,7 +233,20 @@ class FlowScene:
 
     def projected_2d(self) -> FlowScene:
         """A 2-D version (PCA of the last layer) for small multiples and no-OpenGL views."""
-        return self if self.dims == 2 else self.rebuilt(dims=2)
+        if self.dims == 2:
+            return self
+        flat = self.cache.get("2d")
+        if flat is None:
+            flat = self.cache["2d"] = self.rebuilt(dims=2)
+        return flat if flat.options == self.options else flat.with_options(self.options)
+
+    def region_image(self, palette: Palette) -> np.ndarray:
+        """(H, W, 4) uint8 decision-region picture in this palette (cached, shared)."""
+        key = ("regions", palette.name)
+        img = self.cache.get(key)
+        if img is None:
+            img = self.cache[key] = palette.region_rgba(self.regions)
+        return img
 
     # ------------------------------------------------------------------ queries
     @property

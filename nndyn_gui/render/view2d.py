@@ -149,6 +149,7 @@ class LayerView2D(pg.PlotWidget):
         self._notice = ""
         self._last_label = ""
         self._regions_palette = ""
+        self._style_key: tuple[Any, ...] = ()
 
         pi = self.getPlotItem()
         pi.setAspectLocked(True)
@@ -242,7 +243,8 @@ class LayerView2D(pg.PlotWidget):
             pi.setLabel("bottom", scene.projection.labels[0])
             pi.setLabel("left", scene.projection.labels[1])
         self._set_regions_image()
-        self._apply_style()
+        if self._style_key != self._wanted_style():
+            self._apply_style()  # restyling every item costs ~7 ms: only when it changed
         self._t = min(self._t, scene.t_max)
         self._last_label = ""
         self.set_time(self._t)
@@ -405,7 +407,7 @@ class LayerView2D(pg.PlotWidget):
         sc = self._scene
         if sc is None:
             return
-        img = self._pal.region_rgba(sc.regions)
+        img = sc.region_image(self._pal)
         self._regions_palette = self._pal.name
         self.regions_item.setImage(img, autoLevels=False, levels=None)
         h, w = sc.regions.shape
@@ -417,9 +419,13 @@ class LayerView2D(pg.PlotWidget):
         tr = QTransform(m[0, 0], m[1, 0], m[0, 1], m[1, 1], off[0], off[1])
         self.regions_item.setTransform(tr)
 
+    def _wanted_style(self) -> tuple[Any, ...]:
+        return (self._pal.name, self._options.point_size)
+
     def _apply_style(self) -> None:
         pal = self._pal
         o = self._options
+        self._style_key = self._wanted_style()
         bg = pal.background
         self.setBackground(None if bg[3] == 0 else QColor(*bg))
         self.viewport().setAutoFillBackground(bg[3] != 0)

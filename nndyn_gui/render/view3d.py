@@ -298,7 +298,7 @@ class LayerView3D(gl.GLViewWidget):
         sc = self._scene
         if sc is None:
             return
-        rgba = self._pal.region_rgba(sc.regions)  # (H, W, 4), row = y
+        rgba = sc.region_image(self._pal)  # (H, W, 4), row = y
         self._regions_rgba = np.ascontiguousarray(rgba.transpose(1, 0, 2))  # GLImageItem: [x, y]
         self._regions_alpha = -1.0
         h, w = sc.regions.shape

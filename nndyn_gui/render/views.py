@@ -12,7 +12,7 @@ import gc
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QCoreApplication, QPoint, QRectF, QSize, Qt
+from PySide6.QtCore import QCoreApplication, QPoint, QRectF, QSize, Qt, QTimer
 from PySide6.QtGui import QColor, QGuiApplication, QImage, QPainter, QPalette, QRegion
 from PySide6.QtWidgets import (
     QApplication,
@@ -209,6 +209,11 @@ class SmallMultiples(QWidget):
         self._grid = QGridLayout()
         self._grid.setSpacing(2)
         self._outer.addLayout(self._grid, 1)
+        self._plan: list[tuple[int, int]] = []  # (panel index, layer) still to draw
+        self._cols = 1
+        self._step_timer = QTimer(self)
+        self._step_timer.setInterval(0)
+        self._step_timer.timeout.connect(self._step)
 
     def flow_scene(self) -> FlowScene | None:
         return self._scene
@@ -221,18 +226,27 @@ class SmallMultiples(QWidget):
             return []
         return list(self._layers) if self._layers is not None else default_layers(self._scene.depth)
 
-    def set_scene(self, scene: FlowScene) -> None:
-        """Show a scene; 3-D scenes are projected to 2-D (PCA), which the caption says."""
+    def set_scene(self, scene: FlowScene, spread: bool = False) -> None:
+        """Show a scene; 3-D scenes are projected to 2-D (PCA), which the caption says.
+
+        `spread`: update one panel per event-loop turn instead of all at once, so a
+        live window never stalls for the ~8 ms per panel times the number of panels.
+        """
         self._scene = scene.projected_2d()
         note = self._scene.projection.note
         self.caption.setText(f"2-D view: {note}" if note else "")
         self.caption.setVisible(bool(note))
-        self._rebuild()
+        self._rebuild(spread)
 
-    def set_layers(self, layers: list[int] | None) -> None:
+    def set_layers(self, layers: list[int] | None, rebuild: bool = True) -> None:
         """Which layers get a panel (None = input, every k-th hidden, output)."""
         self._layers = None if layers is None else [int(k) for k in layers]
-        self._rebuild()
+        if rebuild:
+            self._rebuild()
+
+    def updating(self) -> bool:
+        """True while a spread update still has panels to draw."""
+        return bool(self._plan)
 
     def set_options(self, options: ViewOptions) -> None:
         if self._scene is None:
@@ -248,7 +262,7 @@ class SmallMultiples(QWidget):
         for p in self.panels:
             p.set_selection(indices)
 
-    def _rebuild(self) -> None:
+    def _rebuild(self, spread: bool = False) -> None:
         sc = self._scene
         if sc is None:
             return
@@ -258,13 +272,16 @@ class SmallMultiples(QWidget):
             self._grid.removeWidget(p)
             p.setParent(None)
             p.deleteLater()
-        while len(self.panels) < len(layers):
-            self.panels.append(LayerView2D(self, compact=True))
-        cols = self._columns or (len(layers) if len(layers) <= 4 else int(np.ceil(len(layers) / 2)))
-        for i, (panel, k) in enumerate(zip(self.panels, layers, strict=True)):
-            self._grid.addWidget(panel, i // cols, i % cols)
-            panel.set_scene(sc)
-            panel.set_time(float(sc.frame_of_layer(k)))
+        self._cols = self._columns or (
+            len(layers) if len(layers) <= 4 else int(np.ceil(len(layers) / 2))
+        )
+        self._plan = list(enumerate(layers))
+        if spread:
+            self._step_timer.start()
+        else:
+            self._step_timer.stop()
+            while self._plan:
+                self._step()
         pal = palette_for(sc.options.background)
         pe = self.palette()
         pe.setColor(QPalette.ColorRole.Window, QColor(*pal.background))
@@ -272,3 +289,20 @@ class SmallMultiples(QWidget):
         self.setPalette(pe)
         self.setAutoFillBackground(pal.background[3] != 0)
         self.caption.setPalette(pe)
+
+    def _step(self) -> None:
+        """Create or update the next panel of the plan (one per timer tick when spread)."""
+        sc = self._scene
+        if sc is None or not self._plan:
+            self._plan = []
+            self._step_timer.stop()
+            return
+        i, k = self._plan.pop(0)
+        if i >= len(self.panels):
+            self.panels.append(LayerView2D(self, compact=True))
+        panel = self.panels[i]
+        self._grid.addWidget(panel, i // self._cols, i % self._cols)
+        panel.set_scene(sc)
+        panel.set_time(float(sc.frame_of_layer(k)))
+        if not self._plan:
+            self._step_timer.stop()

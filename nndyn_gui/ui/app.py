@@ -9,7 +9,9 @@ opens; TensorFlow is never imported here (the window imports it lazily).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import signal
 import sys
 from collections.abc import Sequence
 
@@ -23,6 +25,7 @@ from nndyn_gui.ui import settings as app_settings
 DEFAULT_PRESET = "resnet-w3-ring"  # width-3 ResNet on the ring: separates in ~7 s
 SETTLE_MS = 800  # after training: let the docks (diagnostics, topology) catch up
 EXIT_BAD_ARGS = 2
+SIGNAL_POLL_MS = 200  # how soon Ctrl+C / SIGTERM is noticed
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -177,6 +180,27 @@ def _offer_restore(win: object) -> None:
         win.show_error("Cannot restore the autosaved run", str(e))
 
 
+def _close_on_signals(win: object, app: QApplication) -> None:
+    """Ctrl+C / SIGTERM close the window as the close button does (exit code 0).
+
+    Python runs signal handlers only between bytecodes and Qt's event loop runs none,
+    so a slow no-op timer gives the interpreter a chance to notice the signal.
+    """
+    from nndyn_gui.ui.main_window import MainWindow
+
+    assert isinstance(win, MainWindow)
+
+    def handler(_signum: int, _frame: object) -> None:
+        QTimer.singleShot(0, win.close_from_signal)
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(ValueError, OSError):  # not the main thread / platform
+            signal.signal(sig, handler)
+    wake = QTimer(app)
+    wake.timeout.connect(lambda: None)
+    wake.start(SIGNAL_POLL_MS)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Open the window (and automate it if asked); returns the process exit code."""
     parser = build_parser()
@@ -225,6 +249,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     win.show()
     if first_start:
         win.resize_docks_default()
+    _close_on_signals(win, app)
     auto = _Automation(win, args, app)
     if args.open or args.train or automated:
         QTimer.singleShot(0, auto.start)

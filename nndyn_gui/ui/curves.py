@@ -2,9 +2,13 @@
 
 Why it looks like this: the window appends a snapshot up to ~30 times a second, so the
 curves keep growable numpy buffers and only push arrays into the existing pyqtgraph
-items (`setData`), never rebuilding the plot. Hovering shows the numbers of the nearest
-snapshot; a vertical marker shows which snapshot the views are drawing, so the curves
-double as a map of "where in training am I looking".
+items (`setData`), never rebuilding the plot. Even so a redraw of two plots with grids
+and a log axis costs ~20 ms, so while training the buffers take every snapshot at once
+but the plots are redrawn at most every REDRAW_MS, with the step axis fixed to the
+run's length (the curve grows into a still frame instead of rescaling each time).
+Hovering shows the numbers of the nearest snapshot; a vertical marker shows which
+snapshot the views are drawing, so the curves double as a map of "where in training
+am I looking".
 """
 
 from __future__ import annotations
@@ -15,9 +19,9 @@ from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, Qt, Slot
+from PySide6.QtCore import QPointF, Qt, QTimer, Slot
 from PySide6.QtGui import QColor, QFont
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from nndyn_gui.core.types import Snapshot
 from nndyn_gui.ui.state import AppState
@@ -28,6 +32,7 @@ TEST_COLOR = (230, 159, 0)
 MARKER_COLOR = (90, 90, 90, 200)
 HOVER_COLOR = (120, 120, 120, 160)
 FIELDS = ("step", "loss", "train_acc", "test_acc")
+REDRAW_MS = 200  # while training: at most five redraws a second
 
 
 def _fmt_pct(v: float) -> str:
@@ -107,6 +112,9 @@ class TrainingCurves(QWidget):
         self.readout = QLabel(" ")
         self.readout.setTextFormat(Qt.TextFormat.RichText)
         self.readout.setToolTip("Values of the snapshot nearest the mouse (or the one shown)")
+        # its text changes with every snapshot: a width that followed the text would
+        # re-lay out the dock area, and so repaint every view in the window, each time
+        self.readout.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
         self.plots = pg.GraphicsLayoutWidget()
         self.plots.setBackground("w")
         self.plots.setMinimumHeight(160)
@@ -177,9 +185,17 @@ class TrainingCurves(QWidget):
         self.acc_plot.addItem(self.empty_text, ignoreBounds=True)
         self.empty_text.setPos(0.0, 0.55)
 
+        self._redraw = QTimer(self)
+        self._redraw.setSingleShot(True)
+        self._redraw.setInterval(REDRAW_MS)
+        self._redraw.timeout.connect(self._flush)
+        self._dirty = False
+        self._loss_range: tuple[float, float] | None = None
+
         self.plots.scene().sigMouseMoved.connect(self._on_mouse_moved)
         state.snapshotsChanged.connect(self._on_snapshots)
         state.currentChanged.connect(self._on_current)
+        state.trainingStateChanged.connect(self._on_training_state)
         self._on_snapshots()
         if state.current is not None:
             self._on_current(state.current)
@@ -229,12 +245,63 @@ class TrainingCurves(QWidget):
         else:
             buf.clear()
             buf.append(list(snaps))
-        self._push()
+        if self._training():
+            self._defer()
+        else:
+            self._push()
 
     @Slot(object)
     def _on_current(self, snap: Snapshot) -> None:
         if snap is None:
             return
+        if self._training():
+            self._defer()
+        else:
+            self._draw_current(snap)
+
+    @Slot(str)
+    def _on_training_state(self, _state: str) -> None:
+        if self._training():
+            self._fix_step_axis()
+        else:
+            self._flush()
+
+    def _training(self) -> bool:
+        return self.state.training_state == "training"
+
+    def _defer(self) -> None:
+        self._dirty = True
+        if not self._redraw.isActive():  # not restarted: redraws keep coming
+            self._redraw.start()
+
+    @Slot()
+    def _flush(self) -> None:
+        """Draw what the buffers hold now (the redraw timer, or training stopped)."""
+        self._redraw.stop()
+        if not self._dirty:
+            return
+        self._dirty = False
+        self._push()
+        if self.state.current is not None:
+            self._draw_current(self.state.current)
+
+    def _fix_step_axis(self) -> None:
+        self._loss_range = None
+        last = float(self._buf.column("step")[-1]) if self._buf.n else 0.0
+        total = max(float(self.state.config.train.steps), last, 1.0)
+        self.loss_plot.setXRange(0.0, total, padding=0.02)
+
+    def _fix_loss_axis(self, loss: np.ndarray) -> None:
+        ok = loss[np.isfinite(loss)]
+        if not len(ok):
+            return
+        lo, hi = math.log10(float(ok.min())), math.log10(float(ok.max()))
+        lo, hi = math.floor(lo * 4.0) / 4.0, math.ceil(hi * 4.0) / 4.0  # quarter decades
+        if (lo, hi) != self._loss_range:  # unchanged: no re-layout of the axis
+            self._loss_range = (lo, hi)
+            self.loss_plot.setYRange(lo, max(hi, lo + 0.25), padding=0.02)
+
+    def _draw_current(self, snap: Snapshot) -> None:
         for m in self.markers:
             m.setPos(float(snap.step))
             m.setVisible(True)
@@ -295,6 +362,9 @@ class TrainingCurves(QWidget):
             self.loss_plot.setXRange(0.0, steps_total, padding=0.02)
             self.loss_plot.setYRange(-2.0, 0.0, padding=0.05)  # log10: 0.01 .. 1
             self.empty_text.setPos(0.03 * steps_total, 0.6)
+        elif self._training():
+            # fixed ranges while training: pyqtgraph's auto-range costs an extra repaint
+            self._fix_loss_axis(loss)
         else:
             self.loss_plot.enableAutoRange()
 

@@ -13,6 +13,7 @@ Why it looks like this:
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 from pathlib import Path
 from typing import Any
@@ -91,6 +92,10 @@ class ExportDialog(QDialog):
         self.state = state
         self.view_options = view_options
         self.exporter: Exporter | None = None
+        # when the main window is deleted its dialogs go without closeEvent/reject;
+        # `destroyed` still fires, but `self` is gone by then: abort through a holder
+        guard = self._guard = _RunningExport()
+        self.destroyed.connect(lambda *_: guard.abort())
         self.last_path: str = ""
         self._options: ExportOptions | None = None
         self._switch_note = ""  # why we changed the user's content choice, until they pick
@@ -391,6 +396,7 @@ class ExportDialog(QDialog):
             self._fail(f"export failed: {e}")
             return False
         self._options = options
+        self._guard.exporter = self.exporter
         self.progress.setRange(0, self.exporter.total_frames)
         self.progress.setValue(0)
         self.progress.setVisible(True)
@@ -456,6 +462,7 @@ class ExportDialog(QDialog):
     def _end(self) -> None:
         self._tick.stop()
         self.exporter = None
+        self._guard.exporter = None
         self.progress.setVisible(False)
         self.cancel_button.setText("Close")
         self._set_fields_enabled(True)
@@ -495,3 +502,16 @@ class ExportDialog(QDialog):
     def closeEvent(self, ev: Any) -> None:
         self.cancel_export()
         super().closeEvent(ev)
+
+
+class _RunningExport:
+    """The dialog's running Exporter, reachable after the dialog itself is deleted."""
+
+    def __init__(self) -> None:
+        self.exporter: Exporter | None = None
+
+    def abort(self) -> None:
+        ex, self.exporter = self.exporter, None
+        if ex is not None:
+            with contextlib.suppress(Exception):
+                ex.abort()

@@ -15,11 +15,9 @@ Why it looks like this:
 from __future__ import annotations
 
 import math
-import threading
-from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
-from PySide6.QtCore import QElapsedTimer, QObject, Qt, QTimer, Signal, Slot
+from PySide6.QtCore import QElapsedTimer, Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import (
     QCheckBox,
     QHBoxLayout,
@@ -32,9 +30,11 @@ from PySide6.QtWidgets import (
 )
 
 from nndyn_gui.core.config import RunConfig
-from nndyn_gui.core.types import Dataset, NetWeights, Snapshot
+from nndyn_gui.core.types import Snapshot
+from nndyn_gui.render.palette import palette_for
 from nndyn_gui.render.scene import FlowScene, ViewOptions
 from nndyn_gui.render.views import make_layer_view, opengl_available
+from nndyn_gui.ui.scene_builder import SceneBuilder, SceneJob
 from nndyn_gui.ui.state import AppState
 from nndyn_gui.ui.worker import tensorflow_ready
 
@@ -56,12 +56,6 @@ OPTION_BOXES = (
     ("show_trajectories", "Trajectories", "tails behind the points: where they came from"),
     ("substeps", "Sub-steps", "MLP: show A x, A x + b and s(A x + b) as separate frames"),
 )
-
-
-class _Bridge(QObject):
-    """Carries a finished scene from the builder thread to the GUI thread (queued)."""
-
-    built = Signal(int, object, str)  # generation, FlowScene | None, error
 
 
 class LayerPanel(QWidget):
@@ -91,15 +85,9 @@ class LayerPanel(QWidget):
         self._t = 0.0
         self._follow_end = False
         self._background = background_build
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="nndyn-scene")
-        self._future: Future[Any] | None = None
-        self._generation = 0
-        self._applied = 0
-        self._pending = False
         self._closed = False
-        self._lock = threading.Lock()
-        self._bridge = _Bridge(self)
-        self._bridge.built.connect(self._on_built, Qt.ConnectionType.QueuedConnection)
+        self._builder = SceneBuilder(self)
+        self._builder.built.connect(self._apply)
 
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
@@ -131,7 +119,7 @@ class LayerPanel(QWidget):
         self.layer_slider.valueChanged.connect(self._on_layer_slider)
         row.addWidget(self.layer_slider, 1)
         self.layer_label = QLabel()
-        self.layer_label.setMinimumWidth(150)
+        _fit_width(self.layer_label, "layer 200.0 / 200")
         row.addWidget(self.layer_label)
         cl.addLayout(row)
 
@@ -145,7 +133,7 @@ class LayerPanel(QWidget):
         self.snapshot_slider.valueChanged.connect(self._on_snapshot_slider)
         row2.addWidget(self.snapshot_slider, 1)
         self.snapshot_label = QLabel()
-        self.snapshot_label.setMinimumWidth(150)
+        _fit_width(self.snapshot_label, "9999/9999 · step 9999999 · acc 100.0%")
         row2.addWidget(self.snapshot_label)
         cl.addLayout(row2)
 
@@ -235,30 +223,25 @@ class LayerPanel(QWidget):
 
     def rebuild_now(self) -> None:
         """Build and show the scene of the current snapshot synchronously (tests, export)."""
-        self._generation += 1
-        gen = self._generation
-        scene, error = self._build(gen, *self._request())
-        self._apply(gen, scene, error)
+        scene, error = self._builder.build_now(self._job())
+        self._apply(scene, error)
 
     def wait_idle(self, timeout_s: float = 30.0) -> None:
         """Block until no background build is pending, then show the newest scene."""
-        fut = self._future
-        if fut is not None:
-            fut.result(timeout=timeout_s)
+        self._builder.wait(timeout_s)
         self.rebuild_now()
 
     def shutdown(self) -> None:
         """Stop the builder thread (window close)."""
         self._closed = True
         self._play_timer.stop()
-        self._pool.shutdown(wait=True, cancel_futures=True)
+        self._builder.shutdown()
 
     def set_allow_gl(self, ok: bool) -> None:
         """Allow (or forbid) the OpenGL 3-D view; switches the view kind if needed."""
         self.allow_gl = ok
         if self.scene is not None:
-            self._generation += 1
-            self._apply(self._generation, self.scene, "")
+            self._apply(self.scene, "")
 
     def reset_camera(self) -> None:
         if self.view is not None and hasattr(self.view, "reset_camera"):
@@ -267,8 +250,23 @@ class LayerPanel(QWidget):
             self.view.reset_view()
 
     # ------------------------------------------------------------------ building
-    def _request(self) -> tuple[RunConfig, NetWeights, Dataset, ViewOptions]:
-        return self.state.config, self.state.weights, self.state.dataset, self._options
+    def _job(self) -> SceneJob:
+        """What to build for the current snapshot, captured now, run on any thread."""
+        config, weights, dataset, options = (
+            self.state.config,
+            self.state.weights,
+            self.state.dataset,
+            self._options,
+        )
+        flat = not (self.prefer_3d and self.allow_gl and opengl_available())
+
+        def job() -> FlowScene:
+            scene = FlowScene.build(config, weights, dataset, options, MAX_POINTS)
+            shown = scene.projected_2d() if flat else scene  # projected here, not on the GUI
+            shown.region_image(palette_for(options.background))
+            return scene
+
+        return job
 
     @Slot()
     def _schedule(self, *_: object) -> None:
@@ -278,50 +276,14 @@ class LayerPanel(QWidget):
         if not self._background:
             self.rebuild_now()
             return
-        self._generation += 1
-        if self._future is not None and not self._future.done():
-            self._pending = True
-            return
-        self._submit()
+        self._builder.request(self._job())
 
-    def _submit(self) -> None:
-        self._pending = False
-        gen = self._generation
-        req = self._request()
-        try:
-            self._future = self._pool.submit(self._build_and_post, gen, *req)
-        except RuntimeError:  # pool shut down (window closing)
-            self._future = None
-
-    def _build_and_post(self, gen: int, *req: Any) -> None:
-        scene, error = self._build(gen, *req)
-        if not self._closed:
-            self._bridge.built.emit(gen, scene, error)
-
-    @staticmethod
-    def _build(
-        gen: int, config: RunConfig, weights: NetWeights, dataset: Dataset, options: ViewOptions
-    ) -> tuple[FlowScene | None, str]:
-        try:
-            return FlowScene.build(config, weights, dataset, options, MAX_POINTS), ""
-        except Exception as e:
-            return None, f"cannot draw this snapshot: {type(e).__name__}: {e}"
-
-    @Slot(int, object, str)
-    def _on_built(self, gen: int, scene: Any, error: str) -> None:
-        if self._closed:
-            return
-        if self._pending:
-            self._submit()
-        if gen > self._applied:  # a newer synchronous build may already be shown
-            self._apply(gen, scene, error)
-
-    def _apply(self, gen: int, scene: FlowScene | None, error: str) -> None:
+    @Slot(object, str)
+    def _apply(self, scene: FlowScene | None, error: str) -> None:
         if scene is None:
             if error:
                 self.message.emit(error)
             return
-        self._applied = max(self._applied, gen)
         old = self.scene
         was_end = self._follow_end
         self.scene = scene
@@ -433,8 +395,7 @@ class LayerPanel(QWidget):
     def _on_3d_toggled(self, on: bool) -> None:
         self.prefer_3d = on
         if self.scene is not None:
-            self._generation += 1
-            self._apply(self._generation, self.scene, "")
+            self._apply(self.scene, "")
 
     @Slot(bool)
     def _on_play_toggled(self, on: bool) -> None:
@@ -473,6 +434,12 @@ class LayerPanel(QWidget):
             return
         layer = self._t / sc.frames_per_layer
         self.layer_label.setText(f"layer {layer:.1f} / {sc.depth}")
+
+
+def _fit_width(label: QLabel, widest: str) -> None:
+    """Room for the widest text up front: a label that grows while training re-lays out
+    the window, and so repaints every view in it, with each new snapshot."""
+    label.setMinimumWidth(max(150, label.fontMetrics().horizontalAdvance(widest) + 8))
 
 
 def _snapshot_text(s: Snapshot, idx: int, n: int) -> str:

@@ -126,6 +126,7 @@ class MainWindow(QMainWindow):
         self._tf_thread: threading.Thread | None = None
         self._tf_version = ""
         self._closing = False
+        self._keep_autosave = False  # close_from_signal: the next start offers the run
         self.autosaver: Any = None
 
         self.setObjectName("nndynMainWindow")
@@ -743,6 +744,19 @@ class MainWindow(QMainWindow):
         return bool(self.grab().save(path, "PNG"))
 
     # ------------------------------------------------------------------ closing
+    def close_from_signal(self) -> None:
+        """Ctrl+C in the terminal or SIGTERM (logout): stop and quit without a dialog.
+
+        Unsaved work is written to the autosave and kept, so the next start offers it.
+        """
+        self.no_prompt = True
+        if self.state.dirty and self.autosaver is not None:
+            with contextlib.suppress(Exception):
+                self.controller.stop(wait=True)  # the last snapshot, then save it
+                self.autosaver.save_now(wait=True)
+                self._keep_autosave = True
+        self.close()
+
     def closeEvent(self, ev: QCloseEvent) -> None:
         """Ask about unsaved work, stop training cleanly, remember the layout."""
         if not self._closing and not self.maybe_save():
@@ -757,7 +771,10 @@ class MainWindow(QMainWindow):
         except Exception:
             pass
         self.layer_panel.shutdown()
-        if self.autosaver is not None:
+        stop_multiples = getattr(self.multiples, "shutdown", None)
+        if callable(stop_multiples):
+            stop_multiples()
+        if self.autosaver is not None and not self._keep_autosave:
             with contextlib.suppress(Exception):
                 self.autosaver.discard()
         for w in list(self._windows):

@@ -2,9 +2,11 @@
 
 Why a wrapper: render.SmallMultiples only draws a FlowScene; this panel builds that
 scene from AppState whenever the shown snapshot changes. Building costs a propagation
-of data, grid and region image through every layer, so changes are coalesced with a
-short timer (training appends up to ~30 snapshots a second) and skipped while the
-panel is hidden (a closed dock costs nothing; it catches up when shown again).
+of data, grid and region image through every layer, so it runs on a SceneBuilder
+thread; changes are coalesced with a short timer, and while training (up to ~30
+snapshots a second) the panels refresh a few times a second only: each refresh
+repaints every panel on the GUI thread. A hidden panel costs nothing; it catches up
+when shown again.
 """
 
 from __future__ import annotations
@@ -14,11 +16,16 @@ from typing import Any
 from PySide6.QtCore import QTimer, Slot
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
+from nndyn_gui.render.palette import palette_for
 from nndyn_gui.render.scene import FlowScene, ViewOptions
 from nndyn_gui.render.views import SmallMultiples
+from nndyn_gui.ui.scene_builder import SceneBuilder, SceneJob
 from nndyn_gui.ui.state import AppState
 
+MAX_POINTS = 1500
+
 COALESCE_MS = 80
+TRAINING_REFRESH_MS = 400  # an overview: a few pictures a second while training
 
 
 class SmallMultiplesPanel(QWidget):
@@ -43,7 +50,9 @@ class SmallMultiplesPanel(QWidget):
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(COALESCE_MS)
-        self._timer.timeout.connect(self.refresh_now)
+        self._timer.timeout.connect(self._refresh)
+        self._builder = SceneBuilder(self, name="nndyn-multiples")
+        self._builder.built.connect(self._show)
         state.currentChanged.connect(self._schedule)
         state.configChanged.connect(self._schedule)
         state.datasetChanged.connect(self._schedule)
@@ -61,27 +70,64 @@ class SmallMultiplesPanel(QWidget):
         self.multiples.set_layers(layers)
 
     def refresh_now(self) -> None:
-        """Rebuild the scene of the snapshot shown now (the coalescing timer calls this)."""
+        """Build and show the scene of the snapshot shown now, synchronously."""
         self._timer.stop()
+        job = self._job()
+        if job is not None:
+            self._show(*self._builder.build_now(job), spread=False)
+
+    def wait_idle(self, timeout_s: float = 30.0) -> None:
+        """Block until no background build is pending, then show the newest scene."""
+        self._builder.wait(timeout_s)
+        self.refresh_now()
+
+    def shutdown(self) -> None:
+        """Stop the builder thread (window close)."""
+        self._timer.stop()
+        self._builder.shutdown()
+
+    def _job(self) -> SceneJob | None:
         st = self.state
         if st.current is None:
-            return
+            return None
         weights = st.current.weights
         if weights.width != st.config.model.width or weights.depth != st.config.model.depth:
-            return  # config changed and the new initial snapshot is on its way
-        scene = FlowScene.build(st.config, weights, st.dataset, self._options, max_points=1500)
+            return None  # config changed and the new initial snapshot is on its way
+        config, dataset, options = st.config, st.dataset, self._options
+
+        def job() -> FlowScene:
+            scene = FlowScene.build(config, weights, dataset, options, MAX_POINTS, dims=2)
+            scene.region_image(palette_for(options.background))  # made here, not on the GUI
+            return scene
+
+        return job
+
+    def _refresh(self) -> None:
+        job = self._job()
+        if job is not None:
+            self._builder.request(job)
+
+    @Slot(object, str)
+    def _show(self, scene: FlowScene | None, error: str, spread: bool = True) -> None:
+        if scene is None:
+            return
         if self._layers is not None:
-            self._layers = [k for k in self._layers if 0 <= k <= weights.depth] or None
-        self.multiples.set_layers(self._layers)
-        self.multiples.set_scene(scene)
+            self._layers = [k for k in self._layers if 0 <= k <= scene.depth] or None
+        self.multiples.set_layers(self._layers, rebuild=False)
+        self.multiples.set_scene(scene, spread=spread)
         self._stale = False
 
     # ------------------------------------------------------------------ slots
     @Slot(object)
     def _schedule(self, *_: object) -> None:
         self._stale = True
-        if self.isVisible():
-            self._timer.start()
+        if not self.isVisible():
+            return
+        if self.state.training_state == "training":
+            if not self._timer.isActive():  # not restarted: refreshes keep coming
+                self._timer.start(TRAINING_REFRESH_MS)
+        else:
+            self._timer.start(COALESCE_MS)
 
     def showEvent(self, ev: Any) -> None:
         super().showEvent(ev)

@@ -161,22 +161,12 @@ def test_file_too_large_leaves_no_partial_or_temp_file(fsize_results: dict[str, 
     assert leftovers == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: encode.Mp4Writer.close ignores ffmpeg's exit status; a video that fails "
-    "at the end (EFBIG/ENOSPC while ffmpeg flushes) is committed truncated as a success",
-)
 def test_mp4_failing_while_ffmpeg_finishes_is_an_error(fsize_results: dict[str, Any]) -> None:
     kind, _message = fsize_results["short.mp4"]
     assert kind == "ExportError"
     assert "short.mp4" not in fsize_results["_folder_after"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: a full disk mid-MP4 is reported as 'encoding failed: [Errno 32] Broken "
-    "pipe' (ffmpeg's stderr is not read), not as disk full / file too large",
-)
 def test_mp4_too_large_message_says_why(fsize_results: dict[str, Any]) -> None:
     _kind, message = fsize_results["long.mp4"]
     assert "too large" in message or "disk full" in message
@@ -187,11 +177,6 @@ def test_png_and_gif_too_large_say_why(fsize_results: dict[str, Any]) -> None:
         assert "too large" in fsize_results[name][1], fsize_results[name]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: encode.Mp4Writer.close ignores ffmpeg's exit status (disk full at the "
-    "end of a short video leaves a truncated, unplayable MP4 reported as exported)",
-)
 def test_disk_full_short_mp4_is_an_error_not_a_broken_file(qtbot: QtBot, tmp_path: Path) -> None:
     with _tmpfs(tmp_path / "full", "size=64k") as folder:
         target = folder / "talk.mp4"
@@ -262,11 +247,6 @@ def test_ffmpeg_dying_mid_encode_is_an_export_error_and_leaves_nothing(
     assert list(dying_ffmpeg.iterdir()) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: encode.Mp4Writer.close ignores ffmpeg's exit status (a failure after the "
-    "last frame commits ffmpeg's partial output as the finished video)",
-)
 def test_ffmpeg_failing_after_the_last_frame_is_an_export_error(
     qtbot: QtBot, dying_ffmpeg: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -429,11 +409,6 @@ def test_closing_the_export_dialog_mid_export_leaves_nothing(qtbot: QtBot, tmp_p
     assert list(tmp_path.iterdir()) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: ExportDialog only cancels in closeEvent/reject; when its parent window is "
-    "destroyed mid-export neither runs, leaving the encoder thread and a .partial file",
-)
 def test_window_destroyed_mid_export_leaves_nothing(qtbot: QtBot, tmp_path: Path) -> None:
     from PySide6.QtWidgets import QWidget
     from shiboken6 import delete

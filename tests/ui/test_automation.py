@@ -65,3 +65,48 @@ def test_bad_arguments_exit_2_with_a_message(capsys: object, tmp_path: Path) -> 
 def test_bad_set_in_a_subprocess_exits_2(tmp_path: Path) -> None:
     out = _run(["--preset", "resnet-w2-ring", "--set", "model.depth=0", "--quit"], tmp_path)
     assert out.returncode == 2 and "model.depth" in out.stderr
+
+
+def test_sigterm_while_training_exits_0_and_keeps_the_run(tmp_path: Path) -> None:
+    """Closing during training (here: SIGTERM, as at logout) stops the worker and exits
+    cleanly; the unsaved run stays in the autosave, so the next start offers it."""
+    import signal
+    import time
+
+    from nndyn_gui.ui.autosave import pending_restore
+
+    env = dict(
+        os.environ,
+        QT_QPA_PLATFORM="offscreen",
+        NNDYN_SETTINGS_DIR=str(tmp_path / "settings"),
+        NNDYN_AUTOSAVE_DIR=str(tmp_path / "autosave"),
+        TF_CPP_MIN_LOG_LEVEL="3",
+    )
+    args = ["--preset", "resnet-w2-ring", "--set", "train.steps=1000000", "--train"]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "nndyn_gui", *args],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 90
+        autosaves = tmp_path / "autosave"
+        # the first autosave is written ~5 s into training: training is really running
+        while not list(autosaves.glob("*.nndyn")) and time.monotonic() < deadline:
+            assert proc.poll() is None, proc.communicate()[1][-3000:]
+            time.sleep(0.2)
+        assert list(autosaves.glob("*.nndyn")), "training never autosaved"
+        t0 = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        _out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err[-3000:]
+    assert time.monotonic() - t0 < 20
+    for bad in ("Fatal Python error", "Traceback", "Aborted", "QThread: Destroyed"):
+        assert bad not in err, err[-3000:]
+    assert pending_restore(autosaves) is not None  # the run is offered next time

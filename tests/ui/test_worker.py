@@ -92,13 +92,15 @@ def _stall_gaps(qtbot: Any, window: Any, changed: Any) -> tuple[np.ndarray, int]
 
 
 def test_the_window_never_freezes_while_training(qtbot: Any, window: Any, changed: Any) -> None:
-    """The worst GUI stall while training, from a 10 ms probe timer.
+    """The worst GUI stall while training, from a 10 ms probe timer, every dock shown.
 
     On this 2-core machine shared with other jobs a single 50 ms hiccup can come from the
-    OS scheduler alone, so: max < 150 ms and the 95th percentile < 50 ms. The curves dock
-    is hidden here: its repaint loop starves timers (see the xfail test below).
+    OS scheduler alone, so: max < 150 ms and the 95th percentile < 50 ms. (Before the
+    scene builds moved off the GUI thread and the live curves stopped re-laying out the
+    window, this saw 150-500 ms stalls; alone it now measures 35-55 ms at worst.)
     """
-    window.docks["curves"].close()
+    for name in ("curves", "diagnostics", "multiples"):
+        assert window.docks[name].isVisible(), name
     gaps, n_snaps = _stall_gaps(qtbot, window, changed)
     assert len(gaps) > 20
     assert n_snaps == 101  # batching loses no snapshot
@@ -106,10 +108,15 @@ def test_the_window_never_freezes_while_training(qtbot: Any, window: Any, change
     assert float(np.percentile(gaps, 95)) < 50.0, np.percentile(gaps, 95)
 
 
-@pytest.mark.xfail(reason="ui/curves.py: live curves starve QTimers for seconds", strict=False)
-def test_the_curves_dock_does_not_starve_timers(qtbot: Any, window: Any, changed: Any) -> None:
-    gaps, _ = _stall_gaps(qtbot, window, changed)
-    assert float(np.max(gaps)) < 150.0, np.sort(gaps)[-5:]
+def test_live_curves_keep_every_snapshot_while_redrawing_less(
+    qtbot: Any, window: Any, changed: Any
+) -> None:
+    """The curves redraw a few times a second while training, yet end with every value."""
+    _stall_gaps(qtbot, window, changed)
+    vals = window.curves.sample_values()
+    assert list(vals["step"]) == [s.step for s in window.state.snapshots]
+    np.testing.assert_array_equal(window.curves.train_curve.xData, vals["step"])
+    assert window.curves.markers[0].value() == window.state.snapshots[-1].step
 
 
 def test_step_runs_one_snapshot_interval_then_pauses(qtbot: Any, window: Any, changed: Any) -> None:
