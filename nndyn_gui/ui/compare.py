@@ -14,6 +14,7 @@ imported inside the thread, never when the window opens.
 
 from __future__ import annotations
 
+import math
 import os
 import threading
 from typing import Any
@@ -227,8 +228,9 @@ class CompareWindow(QWidget):
         return [s.view for s in self.sides]
 
     def set_time(self, t: float) -> None:
-        """Show frame t (fractional) in both columns; the slider follows."""
-        self.slider.setValue(round(t * SLIDER_STEPS))
+        """Show frame t (fractional, clamped to the flow) in both columns; the slider follows."""
+        pos = round(t * SLIDER_STEPS) if math.isfinite(t) else 0
+        self.slider.setValue(min(max(pos, self.slider.minimum()), self.slider.maximum()))
 
     def train_both(self) -> None:
         """Train the current config once per seed (one after the other)."""

@@ -41,6 +41,15 @@ def test_shared_slider_moves_both_views(window: CompareWindow) -> None:
     assert "layer 2" in window.layer_label.text()
 
 
+def test_times_beyond_the_flow_show_the_last_layer(window: CompareWindow) -> None:
+    last = window.slider.maximum()
+    for t in (1e9, float("inf")):
+        window.set_time(t)
+        assert window.slider.value() == (last if t == 1e9 else 0)
+    window.set_time(-5.0)
+    assert window.slider.value() == 0
+
+
 def test_trains_two_seeds_to_different_weights(qtbot, window: CompareWindow) -> None:
     with qtbot.waitSignal(window.trainingFinished, timeout=60000):
         window.train_button.click()
