@@ -123,8 +123,57 @@ class _SelectViewBox(pg.ViewBox):
             self._band.show()
 
 
-class LayerView2D(pg.PlotWidget):
+class SceneViewMixin:
+    """What the 2-D and 3-D layer views do alike: options and selection over a FlowScene.
+
+    Each view supplies `_DIMS`, `set_scene`, `set_time` and `_apply_style`.
+    """
+
+    _DIMS: int
+    _options: ViewOptions
+    _pal: Palette
+    _scene: FlowScene | None
+    _selection: np.ndarray
+    _t: float
+
+    def set_scene(self, scene: FlowScene) -> None:
+        raise NotImplementedError
+
+    def set_time(self, t: float) -> None:
+        raise NotImplementedError
+
+    def _apply_style(self) -> None:
+        raise NotImplementedError
+
+    def set_options(self, options: ViewOptions) -> None:
+        """Change what is drawn; rebuilds the scene only for grid size / substeps."""
+        old = self._options
+        self._options = options
+        self._pal = palette_for(options.background)
+        if self._scene is not None and old.needs_rebuild(options) and self._scene.source:
+            frac = self._t / max(self._scene.t_max, 1.0)
+            scene = self._scene.rebuilt(options, dims=self._DIMS)
+            self._t = frac * scene.t_max
+            self.set_scene(scene)
+            return
+        if self._scene is not None:  # a copy: the scene may be shared with other views
+            self._scene = self._scene.with_options(options)
+        self._apply_style()
+        self.set_time(self._t)
+
+    def set_selection(self, indices: np.ndarray | list[int]) -> None:
+        """Highlight these points (rows of scene.points) and draw their trajectories."""
+        sel = np.unique(np.asarray(indices, dtype=np.int64).ravel())
+        if self._scene is not None:
+            sel = sel[(sel >= 0) & (sel < self._scene.points.shape[1])]
+        self._selection = sel
+        self.set_time(self._t)
+
+
+class LayerView2D(SceneViewMixin, pg.PlotWidget):
     """Shows a FlowScene at time t in 2-D (PCA-projected when the net is wider than 2)."""
+
+    _DIMS = 2
 
     #: np.ndarray of rows of scene.points (dataset rows: scene.indices[rows])
     pointsSelected = Signal(object)
@@ -247,30 +296,6 @@ class LayerView2D(pg.PlotWidget):
             self._apply_style()  # restyling every item costs ~7 ms: only when it changed
         self._t = min(self._t, scene.t_max)
         self._last_label = ""
-        self.set_time(self._t)
-
-    def set_options(self, options: ViewOptions) -> None:
-        """Change what is drawn; rebuilds the scene only for grid size / substeps."""
-        old = self._options
-        self._options = options
-        self._pal = palette_for(options.background)
-        if self._scene is not None and old.needs_rebuild(options) and self._scene.source:
-            frac = self._t / max(self._scene.t_max, 1.0)
-            scene = self._scene.rebuilt(options, dims=2)
-            self._t = frac * scene.t_max
-            self.set_scene(scene)
-            return
-        if self._scene is not None:  # a copy: the scene may be shared with other views
-            self._scene = self._scene.with_options(options)
-        self._apply_style()
-        self.set_time(self._t)
-
-    def set_selection(self, indices: np.ndarray | list[int]) -> None:
-        """Highlight these points (rows of scene.points) and draw their trajectories."""
-        sel = np.unique(np.asarray(indices, dtype=np.int64).ravel())
-        if self._scene is not None:
-            sel = sel[(sel >= 0) & (sel < self._scene.points.shape[1])]
-        self._selection = sel
         self.set_time(self._t)
 
     def set_notice(self, text: str) -> None:

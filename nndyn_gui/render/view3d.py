@@ -25,7 +25,14 @@ from PySide6.QtWidgets import QWidget
 
 from nndyn_gui.render.palette import Palette, palette_for, rgba_f
 from nndyn_gui.render.scene import FlowScene, FrameState, ViewOptions, box_corners
-from nndyn_gui.render.view2d import MAX_TRAJECTORIES, TAIL_BUCKETS, _spread, finite, tail_segments
+from nndyn_gui.render.view2d import (
+    MAX_TRAJECTORIES,
+    TAIL_BUCKETS,
+    SceneViewMixin,
+    _spread,
+    finite,
+    tail_segments,
+)
 
 DEFAULT_AZIMUTH = 40.0
 DEFAULT_ELEVATION = 22.0
@@ -35,8 +42,10 @@ _BOX_EDGES = np.array(
 )
 
 
-class LayerView3D(gl.GLViewWidget):
+class LayerView3D(SceneViewMixin, gl.GLViewWidget):
     """Shows a 3-D FlowScene at time t; rotate by dragging, zoom with the wheel."""
+
+    _DIMS = 3
 
     pointsSelected = Signal(object)  # never emitted: picking is 2-D only (see module doc)
 
@@ -126,28 +135,6 @@ class LayerView3D(gl.GLViewWidget):
         self._t = min(self._t, scene.t_max)
         self._set_regions_image()
         self._apply_style()
-        self.set_time(self._t)
-
-    def set_options(self, options: ViewOptions) -> None:
-        old = self._options
-        self._options = options
-        self._pal = palette_for(options.background)
-        if self._scene is not None and old.needs_rebuild(options) and self._scene.source:
-            frac = self._t / max(self._scene.t_max, 1.0)
-            scene = self._scene.rebuilt(options, dims=3)
-            self._t = frac * scene.t_max
-            self.set_scene(scene)
-            return
-        if self._scene is not None:  # a copy: the scene may be shared with other views
-            self._scene = self._scene.with_options(options)
-        self._apply_style()
-        self.set_time(self._t)
-
-    def set_selection(self, indices: np.ndarray | list[int]) -> None:
-        sel = np.unique(np.asarray(indices, dtype=np.int64).ravel())
-        if self._scene is not None:
-            sel = sel[(sel >= 0) & (sel < self._scene.points.shape[1])]
-        self._selection = sel
         self.set_time(self._t)
 
     def reset_camera(self) -> None:

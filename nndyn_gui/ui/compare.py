@@ -15,7 +15,6 @@ imported inside the thread, never when the window opens.
 from __future__ import annotations
 
 import math
-import os
 import threading
 from typing import Any
 
@@ -51,26 +50,10 @@ _ORPHANS: set[QThread] = set()
 
 
 def import_trainer() -> Any:
-    """Import core.training (and TensorFlow) so it can share a process with OpenGL.
+    """The Trainer class, loaded through the app's one TensorFlow loader (see worker.py)."""
+    from nndyn_gui.ui.worker import load_training_module
 
-    TensorFlow bundles its own LLVM; once Mesa's libLLVM is loaded (any 3-D view on a
-    software or Mesa GPU driver) the two collide and the process segfaults inside TF's
-    static initialisers, whichever is loaded first. Loading TF's libraries with
-    RTLD_DEEPBIND makes them bind to their own LLVM symbols and avoids the crash.
-    """
-    import sys
-
-    if "nndyn_gui.core.training" in sys.modules or not hasattr(os, "RTLD_DEEPBIND"):
-        from nndyn_gui.core.training import Trainer
-
-        return Trainer
-    old = sys.getdlopenflags()
-    sys.setdlopenflags(old | os.RTLD_DEEPBIND)
-    try:
-        from nndyn_gui.core.training import Trainer
-    finally:
-        sys.setdlopenflags(old)
-    return Trainer
+    return load_training_module().Trainer
 
 
 class _PairWorker(QThread):
