@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench setup clean docs-images
+.PHONY: run test lint bench setup clean docs-images wheel bundle icons
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -25,6 +25,15 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_train.py
 	bash scripts/with-x.sh $(BIN)/python benchmarks/bench_views.py
+
+wheel:  # -> /tmp/nndyn-build/wheels/ (see packaging/README.md)
+	bash packaging/build.sh --wheel
+
+bundle:  # PyInstaller one-folder app -> /tmp/nndyn-build/dist/nndyn/, then a smoke run
+	bash packaging/build.sh --smoke
+
+icons: $(STAMP)
+	QT_QPA_PLATFORM=offscreen $(BIN)/python packaging/render_icons.py
 
 docs-images: $(STAMP)
 	bash scripts/with-x.sh $(BIN)/python scripts/docs_images.py docs/img

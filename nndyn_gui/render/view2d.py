@@ -130,6 +130,7 @@ class SceneViewMixin:
     """
 
     _DIMS: int
+    _notice: str
     _options: ViewOptions
     _pal: Palette
     _scene: FlowScene | None
@@ -144,6 +145,22 @@ class SceneViewMixin:
 
     def _apply_style(self) -> None:
         raise NotImplementedError
+
+    def flow_scene(self) -> FlowScene | None:
+        """The FlowScene shown (not `scene()`, which is QGraphicsView's)."""
+        return self._scene
+
+    def options(self) -> ViewOptions:
+        return self._options
+
+    def time(self) -> float:
+        return self._t
+
+    def selection(self) -> np.ndarray:
+        return self._selection.copy()
+
+    def notice(self) -> str:
+        return self._notice
 
     def set_options(self, options: ViewOptions) -> None:
         """Change what is drawn; rebuilds the scene only for grid size / substeps."""
@@ -264,19 +281,6 @@ class LayerView2D(SceneViewMixin, pg.PlotWidget):
         self._apply_style()
 
     # ------------------------------------------------------------------ public API
-    def flow_scene(self) -> FlowScene | None:
-        """The FlowScene shown (not `scene()`, which is QGraphicsView's)."""
-        return self._scene
-
-    def options(self) -> ViewOptions:
-        return self._options
-
-    def time(self) -> float:
-        return self._t
-
-    def selection(self) -> np.ndarray:
-        return self._selection.copy()
-
     def set_scene(self, scene: FlowScene) -> None:
         """Show a new scene (new weights or data); keeps time and selection when they fit."""
         if scene.dims != 2:
@@ -302,9 +306,6 @@ class LayerView2D(SceneViewMixin, pg.PlotWidget):
         """A short message in the bottom-left corner (e.g. why 3-D is not shown)."""
         self._notice = text
         self._style_notice()
-
-    def notice(self) -> str:
-        return self._notice
 
     def reset_view(self) -> None:
         """Go back to following the data (after the user panned or zoomed)."""

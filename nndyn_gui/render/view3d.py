@@ -103,24 +103,9 @@ class LayerView3D(SceneViewMixin, gl.GLViewWidget):
         self._apply_style()
 
     # ------------------------------------------------------------------ public API
-    def flow_scene(self) -> FlowScene | None:
-        return self._scene
-
-    def options(self) -> ViewOptions:
-        return self._options
-
-    def time(self) -> float:
-        return self._t
-
-    def selection(self) -> np.ndarray:
-        return self._selection.copy()
-
     def set_notice(self, text: str) -> None:
         self._notice = text
         self.update()
-
-    def notice(self) -> str:
-        return self._notice
 
     def set_scene(self, scene: FlowScene) -> None:
         """Show a new 3-D scene (2-D scenes belong in LayerView2D); keeps time and selection."""

@@ -15,18 +15,22 @@ from nndyn_gui.ui.app import main
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _run(args: list[str], tmp_path: Path, timeout: float = 120) -> subprocess.CompletedProcess:
-    env = dict(
+def _env(tmp_path: Path) -> dict[str, str]:
+    """Offscreen, with private settings and autosave folders (never the user's own)."""
+    return dict(
         os.environ,
         QT_QPA_PLATFORM="offscreen",
         NNDYN_SETTINGS_DIR=str(tmp_path / "settings"),
         NNDYN_AUTOSAVE_DIR=str(tmp_path / "autosave"),
         TF_CPP_MIN_LOG_LEVEL="3",
     )
+
+
+def _run(args: list[str], tmp_path: Path, timeout: float = 120) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "nndyn_gui", *args],
         cwd=ROOT,
-        env=env,
+        env=_env(tmp_path),
         capture_output=True,
         text=True,
         timeout=timeout,
@@ -75,18 +79,11 @@ def test_sigterm_while_training_exits_0_and_keeps_the_run(tmp_path: Path) -> Non
 
     from nndyn_gui.ui.autosave import pending_restore
 
-    env = dict(
-        os.environ,
-        QT_QPA_PLATFORM="offscreen",
-        NNDYN_SETTINGS_DIR=str(tmp_path / "settings"),
-        NNDYN_AUTOSAVE_DIR=str(tmp_path / "autosave"),
-        TF_CPP_MIN_LOG_LEVEL="3",
-    )
     args = ["--preset", "resnet-w2-ring", "--set", "train.steps=1000000", "--train"]
     proc = subprocess.Popen(
         [sys.executable, "-m", "nndyn_gui", *args],
         cwd=ROOT,
-        env=env,
+        env=_env(tmp_path),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
