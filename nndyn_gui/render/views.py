@@ -132,7 +132,7 @@ def _capture_gl(view: Any, width: int, height: int) -> np.ndarray:
     gc.disable()
     try:
         view.makeCurrent()
-        bgra = view.renderToArray((width, height))
+        bgra = render_gl(view, width, height)
     finally:
         if was_enabled:
             gc.enable()
@@ -146,6 +146,42 @@ def _capture_gl(view: Any, width: int, height: int) -> np.ndarray:
             painter.end()
         rgba = qimage_to_rgba(img)
     return rgba
+
+
+def render_gl(view: Any, width: int, height: int) -> np.ndarray:
+    """(height, width, 4) BGRA of a GL view, upright, drawn once into a frame buffer.
+
+    pyqtgraph's `renderToArray` draws in 1024-px tiles with 256 px of overlap, i.e. six
+    full draws and 4 MB read-backs for one 1280x720 frame; on a software renderer
+    (Mesa llvmpipe) that alone kept 3-D video export under 30 frames/s. One buffer of
+    the frame's own size, kept on the view while the size stays, draws the same picture
+    once. Sizes beyond what the GL driver can allocate fall back to the tiles.
+    """
+    from OpenGL import GL
+    from PySide6.QtOpenGL import QOpenGLFramebufferObject
+
+    fbo = getattr(view, "_nndyn_fbo", None)
+    if fbo is None or (fbo.width(), fbo.height()) != (width, height):
+        fbo = QOpenGLFramebufferObject(
+            width,
+            height,
+            QOpenGLFramebufferObject.Attachment.CombinedDepthStencil,
+            GL.GL_TEXTURE_2D,
+        )
+        if not fbo.isValid():  # too large for this driver: pyqtgraph's tiles work
+            view._nndyn_fbo = None
+            return np.asarray(view.renderToArray((width, height)))
+        view._nndyn_fbo = fbo
+    out = np.empty((height, width, 4), dtype=np.uint8)
+    fbo.bind()
+    try:
+        GL.glViewport(0, 0, width, height)
+        view.paint(region=(0, 0, width, height), viewport=(0, 0, width, height))
+        GL.glPixelStorei(GL.GL_PACK_ALIGNMENT, 4)
+        GL.glReadPixels(0, 0, width, height, GL.GL_BGRA, GL.GL_UNSIGNED_BYTE, out)
+    finally:
+        fbo.release()
+    return out[::-1]
 
 
 def qimage_to_rgba(img: QImage) -> np.ndarray:

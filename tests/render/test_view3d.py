@@ -98,6 +98,19 @@ def test_capture_without_showing_is_exact_size_and_not_blank(view3):
     assert img2.shape == (300, 200, 4)
 
 
+def test_one_pass_capture_draws_what_pyqtgraphs_tiles_draw(view3):
+    """views.render_gl draws a frame once instead of in six overlapping tiles: same picture."""
+    view3.set_time(2.5)
+    capture(view3, 640, 360)  # size the hidden widget as an export does
+    view3.makeCurrent()
+    ours = views.render_gl(view3, 640, 360).astype(int)
+    tiles = np.asarray(view3.renderToArray((640, 360))).astype(int)
+    assert ours.shape == tiles.shape == (360, 640, 4)
+    assert ours[..., :3].std() > 10
+    differ = np.abs(ours - tiles).max(axis=-1) > 40
+    assert differ.mean() < 0.002, differ.mean()  # at most a few anti-aliasing pixels
+
+
 def test_fallback_to_2d_when_opengl_is_missing(qtbot, monkeypatch, setup):
     monkeypatch.setattr(views, "opengl_available", lambda: False)
     v = make_layer_view(setup[3])
