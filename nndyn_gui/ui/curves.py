@@ -114,7 +114,10 @@ class TrainingCurves(QWidget):
         self.readout.setToolTip("Values of the snapshot nearest the mouse (or the one shown)")
         # its text changes with every snapshot: a width that followed the text would
         # re-lay out the dock area, and so repaint every view in the window, each time
+        # (so: any width, wrapped onto a fixed two-line height, never a new size hint)
         self.readout.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+        self.readout.setWordWrap(True)
+        self.readout.setFixedHeight(2 * self.readout.fontMetrics().lineSpacing() + 4)
         self.plots = pg.GraphicsLayoutWidget()
         self.plots.setBackground("w")
         self.plots.setMinimumHeight(160)
@@ -404,8 +407,8 @@ class TrainingCurves(QWidget):
 
         where = "" if hover else "<span style='color:#888'>shown: </span>"
         self.readout.setText(
-            f"{where}<b>step {int(step)}</b> &nbsp; "
-            f"<span style='color:{c(LOSS_COLOR)}'>loss {_fmt_loss(loss)}</span> &nbsp; "
-            f"<span style='color:{c(TRAIN_COLOR)}'>train acc {_fmt_pct(tr)}</span> &nbsp; "
-            f"<span style='color:{c(TEST_COLOR)}'>test acc {_fmt_pct(te)}</span>"
+            f"{where}<b>step&nbsp;{int(step)}</b> &nbsp; "  # lines wrap between items only
+            f"<span style='color:{c(LOSS_COLOR)}'>loss&nbsp;{_fmt_loss(loss)}</span> &nbsp; "
+            f"<span style='color:{c(TRAIN_COLOR)}'>train&nbsp;acc&nbsp;{_fmt_pct(tr)}</span> "
+            f"&nbsp; <span style='color:{c(TEST_COLOR)}'>test&nbsp;acc&nbsp;{_fmt_pct(te)}</span>"
         )
