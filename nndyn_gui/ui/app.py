@@ -123,9 +123,10 @@ class _Automation(QObject):
         win, args = self.win, self.args
         win.layer_panel.wait_idle()
         win.layer_panel.show_last_layer()
-        refresh = getattr(win.multiples, "refresh_now", None)
-        if callable(refresh):
-            refresh()
+        for panel in (win.multiples, win.diagnostics):  # the final snapshot, not in flight
+            refresh = getattr(panel, "refresh_now", None)
+            if callable(refresh):
+                refresh()
         QApplication.processEvents()
         if args.screenshot:
             if win.screenshot(args.screenshot):

@@ -34,7 +34,7 @@ from nndyn_gui.core.types import Snapshot
 from nndyn_gui.render.palette import palette_for
 from nndyn_gui.render.scene import FlowScene, ViewOptions
 from nndyn_gui.render.views import make_layer_view, opengl_available
-from nndyn_gui.ui.scene_builder import SceneBuilder, SceneJob
+from nndyn_gui.ui.background import Job, NewestWins
 from nndyn_gui.ui.state import AppState
 from nndyn_gui.ui.worker import tensorflow_ready
 
@@ -86,8 +86,8 @@ class LayerPanel(QWidget):
         self._follow_end = False
         self._background = background_build
         self._closed = False
-        self._builder = SceneBuilder(self)
-        self._builder.built.connect(self._apply)
+        self._builder = NewestWins(self, name="nndyn-scene", what="draw this snapshot")
+        self._builder.done.connect(self._apply)
 
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
@@ -223,7 +223,7 @@ class LayerPanel(QWidget):
 
     def rebuild_now(self) -> None:
         """Build and show the scene of the current snapshot synchronously (tests, export)."""
-        scene, error = self._builder.build_now(self._job())
+        scene, error = self._builder.run_now(self._job())
         self._apply(scene, error)
 
     def wait_idle(self, timeout_s: float = 30.0) -> None:
@@ -250,7 +250,7 @@ class LayerPanel(QWidget):
             self.view.reset_view()
 
     # ------------------------------------------------------------------ building
-    def _job(self) -> SceneJob:
+    def _job(self) -> Job:
         """What to build for the current snapshot, captured now, run on any thread."""
         config, weights, dataset, options = (
             self.state.config,

@@ -2,7 +2,7 @@
 
 Why a wrapper: render.SmallMultiples only draws a FlowScene; this panel builds that
 scene from AppState whenever the shown snapshot changes. Building costs a propagation
-of data, grid and region image through every layer, so it runs on a SceneBuilder
+of data, grid and region image through every layer, so it runs on a NewestWins
 thread; changes are coalesced with a short timer, and while training (up to ~30
 snapshots a second) the panels refresh a few times a second only: each refresh
 repaints every panel on the GUI thread. A hidden panel costs nothing; it catches up
@@ -19,7 +19,7 @@ from PySide6.QtWidgets import QVBoxLayout, QWidget
 from nndyn_gui.render.palette import palette_for
 from nndyn_gui.render.scene import FlowScene, ViewOptions
 from nndyn_gui.render.views import SmallMultiples
-from nndyn_gui.ui.scene_builder import SceneBuilder, SceneJob
+from nndyn_gui.ui.background import Job, NewestWins
 from nndyn_gui.ui.state import AppState
 
 MAX_POINTS = 1500
@@ -51,8 +51,8 @@ class SmallMultiplesPanel(QWidget):
         self._timer.setSingleShot(True)
         self._timer.setInterval(COALESCE_MS)
         self._timer.timeout.connect(self._refresh)
-        self._builder = SceneBuilder(self, name="nndyn-multiples")
-        self._builder.built.connect(self._show)
+        self._builder = NewestWins(self, name="nndyn-multiples", what="draw this snapshot")
+        self._builder.done.connect(self._show)
         state.currentChanged.connect(self._schedule)
         state.configChanged.connect(self._schedule)
         state.datasetChanged.connect(self._schedule)
@@ -74,7 +74,7 @@ class SmallMultiplesPanel(QWidget):
         self._timer.stop()
         job = self._job()
         if job is not None:
-            self._show(*self._builder.build_now(job), spread=False)
+            self._show(*self._builder.run_now(job), spread=False)
 
     def wait_idle(self, timeout_s: float = 30.0) -> None:
         """Block until no background build is pending, then show the newest scene."""
@@ -86,7 +86,7 @@ class SmallMultiplesPanel(QWidget):
         self._timer.stop()
         self._builder.shutdown()
 
-    def _job(self) -> SceneJob | None:
+    def _job(self) -> Job | None:
         st = self.state
         if st.current is None:
             return None

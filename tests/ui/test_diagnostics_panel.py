@@ -29,7 +29,7 @@ def _panel(qtbot, cfg: RunConfig) -> tuple[AppState, DiagnosticsPanel]:
 
 def _show(qtbot, state: AppState, panel: DiagnosticsPanel, w: NetWeights) -> None:
     state.append_snapshot(Snapshot(10, 0.5, 0.6, 0.6, w))
-    qtbot.waitUntil(lambda: panel.diagnostics is not None and not panel._debounce.isActive())
+    qtbot.waitUntil(lambda: panel.diagnostics is not None and not panel.diagnostics_busy())
 
 
 @pytest.fixture
@@ -157,3 +157,47 @@ def test_stale_topology_results_are_dropped(qtbot, resnet_cfg: RunConfig) -> Non
     expected = topology_report(state.config, last)
     assert expected is not None and panel.topology is not None
     np.testing.assert_allclose(panel.topology.loop_traj, expected.loop_traj)
+
+
+def test_diagnostics_are_computed_off_the_gui_thread(qtbot, resnet_cfg, monkeypatch) -> None:
+    """A slow diagnose (a 200x64 net takes ~0.5 s) must not stall the window."""
+    import threading
+    import time
+
+    from nndyn_gui.ui import diagnostics_panel
+
+    state, panel = _panel(qtbot, resnet_cfg)
+    threads: list[str] = []
+    real = diagnostics_panel.compute_diagnostics
+
+    def slow(*args: object) -> object:
+        threads.append(threading.current_thread().name)
+        time.sleep(0.6)
+        return real(*args)
+
+    monkeypatch.setattr(diagnostics_panel, "compute_diagnostics", slow)
+    state.append_snapshot(Snapshot(10, 0.5, 0.6, 0.6, _weights(np.eye(2) * 4.0, 5)))
+    ticks: list[float] = []
+    qtbot.waitUntil(lambda: bool(threads), timeout=3000)
+    t_end = time.perf_counter() + 0.5
+    while time.perf_counter() < t_end:  # the event loop keeps turning meanwhile
+        qtbot.wait(10)
+        ticks.append(time.perf_counter())
+    assert threads[0] != threading.main_thread().name
+    assert float(np.max(np.diff(ticks))) < 0.2
+    qtbot.waitUntil(lambda: not panel.diagnostics_busy(), timeout=5000)
+    assert "violates" in panel.summary_label.text()
+
+
+def test_a_failing_diagnostic_is_shown_not_raised(qtbot, resnet_cfg, monkeypatch) -> None:
+    from nndyn_gui.ui import diagnostics_panel
+
+    state, panel = _panel(qtbot, resnet_cfg)
+
+    def broken(*args: object) -> object:
+        raise ValueError("singular matrix")
+
+    monkeypatch.setattr(diagnostics_panel, "compute_diagnostics", broken)
+    state.append_snapshot(Snapshot(10, 0.5, 0.6, 0.6, _weights(np.eye(2) * 4.0, 5)))
+    qtbot.waitUntil(lambda: "singular matrix" in panel.summary_label.text(), timeout=3000)
+    assert panel.summary_label.text().startswith("✗ Cannot compute diagnostics")

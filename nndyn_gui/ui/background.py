@@ -1,10 +1,11 @@
-"""Builds FlowScenes on one background thread, newest request wins.
+"""Work for the shown snapshot on one background thread, newest request wins.
 
 Why: a scene (data, grid, loop and region image carried through every layer, plus
-its 2-D projection) costs tens of milliseconds for deep nets, and training asks for
-a new one up to ~30 times a second. Built on the GUI thread, that is what froze the
-window. Here at most one build is in flight; requests arriving meanwhile collapse
-into the newest, and only the finished scene reaches the GUI thread (`built`).
+its 2-D projection) costs tens of milliseconds for deep nets, the diagnostics up to
+half a second for wide ones, and training asks for new ones up to ~30 times a second.
+Done on the GUI thread, that is what froze the window. Here at most one job is in
+flight; requests arriving meanwhile collapse into the newest, and only the finished
+result reaches the GUI thread (`done`), and only if no newer result was shown first.
 """
 
 from __future__ import annotations
@@ -15,35 +16,39 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 
-from nndyn_gui.render.scene import FlowScene
-
-SceneJob = Callable[[], FlowScene]
+Job = Callable[[], Any]
 
 
 class _Bridge(QObject):
     """Carries a result from the builder thread to the GUI thread (queued)."""
 
-    done = Signal(int, object, str)  # generation, FlowScene | None, error
+    done = Signal(int, object, str)  # generation, result | None, error
 
 
-class SceneBuilder(QObject):
-    """One builder thread per view; `built(scene, error)` arrives on the GUI thread."""
+class NewestWins(QObject):
+    """One worker thread per view or panel; `done(result, error)` arrives on the GUI thread.
 
-    built = Signal(object, str)  # FlowScene | None, error text ("" when fine)
+    `what` completes the error text: "cannot {what}: ValueError: ...".
+    """
 
-    def __init__(self, parent: QObject | None = None, name: str = "nndyn-scene") -> None:
+    done = Signal(object, str)  # result | None, error text ("" when fine)
+
+    def __init__(
+        self, parent: QObject | None = None, name: str = "nndyn-scene", what: str = "do this"
+    ) -> None:
         super().__init__(parent)
+        self._what = what
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=name)
         self._future: Future[Any] | None = None
-        self._pending: tuple[int, SceneJob] | None = None
+        self._pending: tuple[int, Job] | None = None
         self._generation = 0
-        self._shown = 0  # newest generation handed out (built or build_now)
+        self._shown = 0  # newest generation handed out (done or run_now)
         self._closed = False
         self._bridge = _Bridge(self)
         self._bridge.done.connect(self._on_done, Qt.ConnectionType.QueuedConnection)
 
-    def request(self, job: SceneJob) -> None:
-        """Build `job()` in the background; replaces any request still waiting."""
+    def request(self, job: Job) -> None:
+        """Run `job()` in the background; replaces any request still waiting."""
         if self._closed:
             return
         self._generation += 1
@@ -52,18 +57,18 @@ class SceneBuilder(QObject):
             return
         self._submit(self._generation, job)
 
-    def build_now(self, job: SceneJob) -> tuple[FlowScene | None, str]:
-        """Build synchronously (tests, export); older background results are dropped."""
+    def run_now(self, job: Job) -> tuple[Any, str]:
+        """Run synchronously (tests, export); older background results are dropped."""
         self._generation += 1
         self._pending = None
         self._shown = self._generation
-        return _run(job)
+        return _run(job, self._what)
 
     def busy(self) -> bool:
         return self._pending is not None or (self._future is not None and not self._future.done())
 
     def wait(self, timeout_s: float = 30.0) -> None:
-        """Block until the build in flight (if any) has finished."""
+        """Block until the job in flight (if any) has finished."""
         fut = self._future
         if fut is not None:
             fut.result(timeout=timeout_s)
@@ -75,31 +80,31 @@ class SceneBuilder(QObject):
         self._pool.shutdown(wait=True, cancel_futures=True)
 
     # ------------------------------------------------------------------ internals
-    def _submit(self, gen: int, job: SceneJob) -> None:
+    def _submit(self, gen: int, job: Job) -> None:
         self._pending = None
         try:
             self._future = self._pool.submit(self._work, gen, job)
         except RuntimeError:  # pool shut down (window closing)
             self._future = None
 
-    def _work(self, gen: int, job: SceneJob) -> None:
-        scene, error = _run(job)
+    def _work(self, gen: int, job: Job) -> None:
+        result, error = _run(job, self._what)
         if not self._closed:
-            self._bridge.done.emit(gen, scene, error)
+            self._bridge.done.emit(gen, result, error)
 
     @Slot(int, object, str)
-    def _on_done(self, gen: int, scene: Any, error: str) -> None:
+    def _on_done(self, gen: int, result: Any, error: str) -> None:
         if self._closed:
             return
         if self._pending is not None:
             self._submit(*self._pending)
-        if gen > self._shown:  # a newer synchronous build may already be shown
+        if gen > self._shown:  # a newer synchronous run may already be shown
             self._shown = gen
-            self.built.emit(scene, error)
+            self.done.emit(result, error)
 
 
-def _run(job: SceneJob) -> tuple[FlowScene | None, str]:
+def _run(job: Job, what: str) -> tuple[Any, str]:
     try:
         return job(), ""
-    except Exception as e:
-        return None, f"cannot draw this snapshot: {type(e).__name__}: {e}"
+    except Exception as e:  # shown to the user as one line; the window stays usable
+        return None, f"cannot {what}: {type(e).__name__}: {e}"
