@@ -39,7 +39,9 @@ def settle(app: QApplication, ms: int = 800) -> None:
 
 
 def save(widget: QWidget, path: Path) -> None:
-    if not widget.grab().save(str(path)):
+    from nndyn_gui.render.views import grab_with_overlays
+
+    if not grab_with_overlays(widget).save(str(path)):
         raise OSError(f"cannot write {path}")
     print(f"wrote {path}", file=sys.stderr)
 

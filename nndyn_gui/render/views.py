@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QCoreApplication, QPoint, QRectF, QSize, Qt, QTimer
-from PySide6.QtGui import QColor, QGuiApplication, QImage, QPainter, QPalette, QRegion
+from PySide6.QtGui import QColor, QGuiApplication, QImage, QPainter, QPalette, QPixmap, QRegion
 from PySide6.QtWidgets import (
     QApplication,
     QGraphicsView,
@@ -182,6 +182,33 @@ def render_gl(view: Any, width: int, height: int) -> np.ndarray:
     finally:
         fbo.release()
     return out[::-1]
+
+
+def grab_with_overlays(widget: QWidget) -> QPixmap:
+    """`widget.grab()`, plus the text overlays of the 3-D views inside it.
+
+    A QOpenGLWidget's grab re-renders only its GL frame buffer; the labels its
+    paintGL draws with a QPainter (layer, axis names, notices) are on screen but not
+    in the grab, so they are painted again here at each view's place.
+    """
+    pix = widget.grab()
+    views = [widget, *widget.findChildren(QWidget)]
+    painter: QPainter | None = None
+    try:
+        for view in views:
+            if not hasattr(view, "paint_overlay") or not view.isVisible():
+                continue
+            if painter is None:
+                painter = QPainter(pix)
+            painter.save()
+            painter.translate(view.mapTo(widget, QPoint(0, 0)))
+            painter.setClipRect(0, 0, view.width(), view.height())
+            view.paint_overlay(painter, view.width(), view.height())
+            painter.restore()
+    finally:
+        if painter is not None:
+            painter.end()
+    return pix
 
 
 def qimage_to_rgba(img: QImage) -> np.ndarray:

@@ -121,6 +121,8 @@ class _Automation(QObject):
     @Slot()
     def _finish(self) -> None:
         win, args = self.win, self.args
+        if args.screenshot:  # show the 3-D view a user gets ~2 s in, not the stand-in
+            win.ensure_tensorflow()
         win.layer_panel.wait_idle()
         win.layer_panel.show_last_layer()
         for panel in (win.multiples, win.diagnostics):  # the final snapshot, not in flight

@@ -394,8 +394,8 @@ class MainWindow(QMainWindow):
     def ensure_tensorflow(self) -> None:
         """Block until TensorFlow is loaded (before anything that may create OpenGL views)."""
         if tensorflow_ready():
-            if not self.layer_panel.allow_gl:
-                self.layer_panel.set_allow_gl(True)
+            if not self._tf_version or not self.layer_panel.allow_gl:
+                self._on_tf_loaded(tensorflow_version() or "?")  # its signal may be queued
             return
         self.tf_label.setText("Loading TensorFlow…")
         QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
@@ -741,7 +741,9 @@ class MainWindow(QMainWindow):
 
     def screenshot(self, path: str) -> bool:
         """Render the whole window to a PNG at its current size (automation)."""
-        return bool(self.grab().save(path, "PNG"))
+        from nndyn_gui.render.views import grab_with_overlays
+
+        return bool(grab_with_overlays(self).save(path, "PNG"))
 
     # ------------------------------------------------------------------ closing
     def close_from_signal(self) -> None:
