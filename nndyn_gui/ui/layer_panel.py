@@ -182,7 +182,7 @@ class LayerPanel(QWidget):
             box.setChecked(bool(getattr(options, key)))
             box.blockSignals(False)
         if old.needs_rebuild(options):
-            self.rebuild_now()
+            self._schedule()  # new arrays (grid size, sub-steps): built in the background
         elif self.view is not None:
             self.view.set_options(options)
             if self.scene is not None:

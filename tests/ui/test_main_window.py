@@ -13,6 +13,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence
 
 from nndyn_gui.core.types import Snapshot
+from nndyn_gui.ui.layer_panel import SLIDER_RES
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -122,3 +123,24 @@ def test_reset_returns_to_the_untrained_network(window: Any) -> None:
     state.append_snapshot(Snapshot(50, 0.3, 0.9, 0.85, state.weights.copy()))
     window.act_reset.trigger()
     assert [s.step for s in state.snapshots] == [0] and window.acc_label.text() == "untrained"
+
+
+def test_view_checkboxes_change_what_is_drawn(qtbot: Any, window: Any, changed: Any) -> None:
+    """Grid/Points hide items at once; Sub-steps (MLP) rebuilds the frames off the GUI thread."""
+    layer = window.layer_panel
+    window.state.set_config(changed(window.state.config, model__kind="mlp"))
+    layer.wait_idle()
+    view, depth = layer.view, window.state.config.model.depth
+    assert layer.scene.n_frames == depth + 1
+    layer.checks["show_grid"].click()
+    assert not view.grid_item.isVisible() and layer.options().show_grid is False
+    layer.checks["show_points"].click()
+    assert not any(it.isVisible() for it in view.class_items)
+    layer.checks["substeps"].click()
+    assert layer.options().substeps
+    qtbot.waitUntil(lambda: layer.scene.n_frames == 3 * depth + 1, timeout=10_000)
+    assert layer.layer_slider.maximum() == 3 * depth * SLIDER_RES  # slider spans the stages
+    assert not view.grid_item.isVisible()  # the rebuilt scene keeps the other choices
+    window.state.set_config(changed(window.state.config, model__kind="resnet"))
+    layer.wait_idle()
+    assert not layer.checks["substeps"].isEnabled() and not layer.options().substeps
