@@ -274,6 +274,7 @@ class SmallMultiples(QWidget):
         self._outer.addLayout(self._grid, 1)
         self._plan: list[tuple[int, int]] = []  # (panel index, layer) still to draw
         self._cols = 1
+        self._cells: dict[int, tuple[int, int]] = {}  # id(panel) -> (row, column)
         self._step_timer = QTimer(self)
         self._step_timer.setInterval(0)
         self._step_timer.timeout.connect(self._step)
@@ -332,6 +333,7 @@ class SmallMultiples(QWidget):
         layers = [k for k in self.layers() if 0 <= k <= sc.depth]
         while len(self.panels) > len(layers):
             p = self.panels.pop()
+            self._cells.pop(id(p), None)
             self._grid.removeWidget(p)
             p.setParent(None)
             p.deleteLater()
@@ -364,7 +366,10 @@ class SmallMultiples(QWidget):
         if i >= len(self.panels):
             self.panels.append(LayerView2D(self, compact=True))
         panel = self.panels[i]
-        self._grid.addWidget(panel, i // self._cols, i % self._cols)
+        cell = (i // self._cols, i % self._cols)
+        if self._cells.get(id(panel)) != cell:  # re-adding re-lays out (repaints) them all
+            self._grid.addWidget(panel, *cell)
+            self._cells[id(panel)] = cell
         panel.set_scene(sc)
         panel.set_time(float(sc.frame_of_layer(k)))
         if not self._plan:

@@ -10,6 +10,7 @@ result reaches the GUI thread (`done`), and only if no newer result was shown fi
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
@@ -44,6 +45,7 @@ class NewestWins(QObject):
         self._generation = 0
         self._shown = 0  # newest generation handed out (done or run_now)
         self._closed = False
+        self.last_seconds = 0.0  # how long the last background job took (for throttling)
         self._bridge = _Bridge(self)
         self._bridge.done.connect(self._on_done, Qt.ConnectionType.QueuedConnection)
 
@@ -88,7 +90,9 @@ class NewestWins(QObject):
             self._future = None
 
     def _work(self, gen: int, job: Job) -> None:
+        t0 = time.perf_counter()
         result, error = _run(job, self._what)
+        self.last_seconds = time.perf_counter() - t0
         if not self._closed:
             self._bridge.done.emit(gen, result, error)
 

@@ -17,6 +17,7 @@ result for a snapshot that is no longer shown is dropped.
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any
@@ -46,6 +47,8 @@ from nndyn_gui.ui.background import NewestWins
 from nndyn_gui.ui.state import AppState
 
 DEBOUNCE_MS = 100
+TRAINING_REFRESH_MS = 1000  # while training: the numbers once a second
+TOPOLOGY_TRAINING_S = 3.0  # and a topology report at most every 3 s
 POLL_MS = 40
 OK_COLOR = "#1a7f37"
 BAD_COLOR = "#c62828"
@@ -149,6 +152,7 @@ class DiagnosticsPanel(QWidget):
         self._topo_job: tuple[int, Future[Any]] | None = None
         self._topo_pending: tuple[int, RunConfig, NetWeights] | None = None
         self._topo_key: tuple[int, int] | None = None
+        self._topo_started = -1e9  # time.monotonic() of the last topology job
 
         self._debounce = QTimer(self)
         self._debounce.setSingleShot(True)
@@ -199,9 +203,7 @@ class DiagnosticsPanel(QWidget):
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setAlternatingRowColors(True)
-        hdr = self.table.horizontalHeader()
-        hdr.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        hdr.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
+        _fit_columns(self.table.horizontalHeader())
         self.table.setMinimumHeight(160)
         self.table.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
 
@@ -231,6 +233,7 @@ class DiagnosticsPanel(QWidget):
         state.currentChanged.connect(self._schedule)
         state.configChanged.connect(self._schedule)
         state.datasetChanged.connect(self._schedule)
+        state.trainingStateChanged.connect(self._schedule)  # the end gets full numbers
         self.refresh_now()
 
     # ------------------------------------------------------------------ public
@@ -277,7 +280,11 @@ class DiagnosticsPanel(QWidget):
     # ------------------------------------------------------------------ slots
     @Slot(object)
     def _schedule(self, *_: object) -> None:
-        self._debounce.start()
+        if self.state.training_state == "training":
+            if not self._debounce.isActive():  # not restarted: a fresh verdict each second
+                self._debounce.start(TRAINING_REFRESH_MS)
+        else:
+            self._debounce.start(DEBOUNCE_MS)
 
     # ------------------------------------------------------------------ display
     def _set_summary(self, text: str, ok: bool) -> None:
@@ -328,6 +335,10 @@ class DiagnosticsPanel(QWidget):
         blocks = list(diag.blocks)
         tbl = self.table
         tbl.setUpdatesEnabled(False)
+        # a ResizeToContents header re-measures every column at each setText: hundreds
+        # of ms in Qt's C++ (holding the GIL) for a 100-block net; measure once at the end
+        hdr = tbl.horizontalHeader()
+        hdr.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         tbl.setRowCount(len(blocks))
         bold = QFont()
         bold.setBold(True)
@@ -361,6 +372,7 @@ class DiagnosticsPanel(QWidget):
                         "A has a (near-)zero singular value: this layer maps the plane onto "
                         "a line, so points it merges can never be separated again"
                     )
+        _fit_columns(hdr)
         tbl.setUpdatesEnabled(True)
 
     # ------------------------------------------------------------------ topology
@@ -368,6 +380,10 @@ class DiagnosticsPanel(QWidget):
         key = (id(config), id(weights))
         if key == self._topo_key and self.topology is not None:
             return  # same snapshot: nothing new to compute
+        busy = self._topo_job is not None
+        recent = time.monotonic() - self._topo_started < TOPOLOGY_TRAINING_S
+        if self.state.training_state == "training" and (busy or recent):
+            return  # 50k points through every layer: while training, now and then only
         self._topo_key = key
         self._topo_gen += 1
         if config.data.name not in _LOOP_DATA:
@@ -397,6 +413,7 @@ class DiagnosticsPanel(QWidget):
                 fut.set_exception(e)
 
         self._topo_job = (gen, fut)
+        self._topo_started = time.monotonic()
         self._pool.start(work)
         self._poll.start()
 
@@ -449,6 +466,12 @@ class DiagnosticsPanel(QWidget):
 
 
 _LOOP_DATA = ("ring", "noisy_ring")
+
+
+def _fit_columns(hdr: QHeaderView) -> None:
+    """Columns as wide as their contents; the singular values take the spare width."""
+    hdr.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    hdr.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
 
 
 def _pct(v: float) -> str:

@@ -46,6 +46,7 @@ PLAY_SECONDS_PER_LAYER = 0.12  # a 51-block net plays in ~6 s, a 4-layer MLP in 
 PLAY_MIN_SECONDS = 1.5
 PLAY_MAX_SECONDS = 8.0
 MAX_POINTS = 3000
+TRAINING_FRAME_MS = 100  # while training the view follows at most 10 snapshots a second
 
 OPTION_BOXES = (
     ("show_grid", "Grid", "the regular grid carried through the layers"),
@@ -88,6 +89,9 @@ class LayerPanel(QWidget):
         self._closed = False
         self._builder = NewestWins(self, name="nndyn-scene", what="draw this snapshot")
         self._builder.done.connect(self._apply)
+        self._throttle = QTimer(self)
+        self._throttle.setSingleShot(True)
+        self._throttle.timeout.connect(self._request_throttled)
 
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
@@ -235,6 +239,7 @@ class LayerPanel(QWidget):
         """Stop the builder thread (window close)."""
         self._closed = True
         self._play_timer.stop()
+        self._throttle.stop()
         self._builder.shutdown()
 
     def set_allow_gl(self, ok: bool) -> None:
@@ -276,7 +281,18 @@ class LayerPanel(QWidget):
         if not self._background:
             self.rebuild_now()
             return
-        self._builder.request(self._job())
+        if self.state.training_state != "training":
+            self._builder.request(self._job())
+        elif not self._throttle.isActive():
+            # while training, builds of a deep net back to back would take a whole core
+            # from the window: leave at least twice the build time between two
+            wait = max(TRAINING_FRAME_MS, round(2000 * self._builder.last_seconds))
+            self._throttle.start(wait)
+
+    @Slot()
+    def _request_throttled(self) -> None:
+        if not self._closed:
+            self._builder.request(self._job())
 
     @Slot(object, str)
     def _apply(self, scene: FlowScene | None, error: str) -> None:

@@ -108,6 +108,35 @@ def test_the_window_never_freezes_while_training(qtbot: Any, window: Any, change
     assert float(np.percentile(gaps, 95)) < 50.0, np.percentile(gaps, 95)
 
 
+def test_a_deep_width3_preset_does_not_freeze_the_window(qtbot: Any, window: Any) -> None:
+    """The ODE-limit preset (100 blocks, width 3, 1,000 points): every dock recomputes
+    and redraws far more than for the tiny net above, yet the window keeps turning."""
+    from nndyn_gui.core.presets import load_preset
+
+    cfg = load_preset("resnet-ode-limit")
+    cfg.train.steps, cfg.train.snapshot_every = 3000, 30
+    window.state.set_config(cfg.validate())
+    window.layer_panel.wait_idle()
+    ticks: list[float] = []
+
+    def tick() -> None:
+        if window.state.training_state == "training":
+            ticks.append(time.perf_counter())
+
+    probe = QTimer()
+    probe.setInterval(10)
+    probe.timeout.connect(tick)
+    probe.start()
+    with qtbot.waitSignal(window.controller.finished, timeout=180_000):
+        window.train()
+    probe.stop()
+    gaps = np.diff(ticks) * 1000.0
+    print("deep preset gaps (ms): max", gaps.max(), "p95", np.percentile(gaps, 95))
+    assert len(gaps) > 50
+    assert float(np.max(gaps)) < 250.0, np.sort(gaps)[-5:]
+    assert float(np.percentile(gaps, 95)) < 80.0, np.percentile(gaps, 95)
+
+
 def test_live_curves_keep_every_snapshot_while_redrawing_less(
     qtbot: Any, window: Any, changed: Any
 ) -> None:
