@@ -45,6 +45,7 @@ class NewestWins(QObject):
         self._generation = 0
         self._shown = 0  # newest generation handed out (done or run_now)
         self._closed = False
+        self._outstanding = 0  # submitted jobs whose result has not reached _on_done
         self.last_seconds = 0.0  # how long the last background job took (for throttling)
         self._bridge = _Bridge(self)
         self._bridge.done.connect(self._on_done, Qt.ConnectionType.QueuedConnection)
@@ -67,7 +68,8 @@ class NewestWins(QObject):
         return _run(job, self._what)
 
     def busy(self) -> bool:
-        return self._pending is not None or (self._future is not None and not self._future.done())
+        """True until the newest result has reached the GUI thread (not only computed)."""
+        return self._pending is not None or self._outstanding > 0
 
     def wait(self, timeout_s: float = 30.0) -> None:
         """Block until the job in flight (if any) has finished."""
@@ -86,6 +88,7 @@ class NewestWins(QObject):
         self._pending = None
         try:
             self._future = self._pool.submit(self._work, gen, job)
+            self._outstanding += 1
         except RuntimeError:  # pool shut down (window closing)
             self._future = None
 
@@ -98,6 +101,7 @@ class NewestWins(QObject):
 
     @Slot(int, object, str)
     def _on_done(self, gen: int, result: Any, error: str) -> None:
+        self._outstanding -= 1
         if self._closed:
             return
         if self._pending is not None:

@@ -168,6 +168,7 @@ class LayerPanel(QWidget):
         state.currentChanged.connect(self._on_current)
         state.datasetChanged.connect(self._schedule)
         state.snapshotsChanged.connect(self._on_snapshots)
+        state.trainingStateChanged.connect(self._on_training_state)
         state.configChanged.connect(self._on_config)
         self._on_config(state.config)
         self._on_snapshots()
@@ -293,6 +294,7 @@ class LayerPanel(QWidget):
     def _request_throttled(self) -> None:
         if not self._closed:
             self._builder.request(self._job())
+            self._on_snapshots()
 
     @Slot(object, str)
     def _apply(self, scene: FlowScene | None, error: str) -> None:
@@ -352,7 +354,13 @@ class LayerPanel(QWidget):
     @Slot(object)
     def _on_current(self, snap: Snapshot) -> None:
         self._schedule()
-        self._sync_snapshot_slider()
+        if self.state.training_state != "training":
+            self._sync_snapshot_slider()  # while training: with the throttled build
+
+    @Slot(str)
+    def _on_training_state(self, _st: str) -> None:
+        if self.state.training_state != "training":
+            self._on_snapshots()  # the final count and position, at once
 
     @Slot(object)
     def _on_config(self, cfg: RunConfig) -> None:
@@ -368,6 +376,10 @@ class LayerPanel(QWidget):
 
     @Slot()
     def _on_snapshots(self) -> None:
+        # every repaint of the window costs a full composition (~20 ms) when it holds a
+        # 3-D view on a software OpenGL: while training the slider follows the view
+        if self.state.training_state == "training" and self._throttle.isActive():
+            return
         n = len(self.state.snapshots)
         self.snapshot_slider.blockSignals(True)
         self.snapshot_slider.setRange(0, max(0, n - 1))

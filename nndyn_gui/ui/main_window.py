@@ -49,6 +49,7 @@ ENV_NO_PROMPT = "NNDYN_NO_PROMPT"
 ENV_NO_AUTOSAVE = "NNDYN_NO_AUTOSAVE"
 RUN_FILTER = "nndyn runs (*.nndyn);;All files (*)"
 DEFAULT_SIZE = QSize(1600, 1000)
+PROGRESS_MS = 250  # status-bar numbers while training: four times a second
 STATE_TEXT = {
     "idle": "Ready",
     "loading": "Starting (loading TensorFlow, compiling)…",
@@ -167,6 +168,12 @@ class MainWindow(QMainWindow):
         self._make_status_bar()
 
         self.state.trainingStateChanged.connect(self._on_training_state)
+        self._progress: tuple[int, float, float] | None = None
+        self._acc_text = ""
+        self._progress_timer = QTimer(self)
+        self._progress_timer.setSingleShot(True)
+        self._progress_timer.setInterval(PROGRESS_MS)
+        self._progress_timer.timeout.connect(self._show_progress)
         self.state.progressChanged.connect(self._on_progress)
         self.state.currentChanged.connect(self._on_current)
         self.state.statusChanged.connect(self._on_status)
@@ -338,12 +345,19 @@ class MainWindow(QMainWindow):
         self.acc_label = QLabel()
         self.rate_label = QLabel()
         self.tf_label = QLabel()
-        for w in (self.state_label, self.step_label, self.loss_label, self.acc_label):
-            w.setMinimumWidth(110)
+        # room for the widest text up front: a label that grows with the numbers would
+        # re-lay out (and repaint) the status bar with every update while training
+        widest = (
+            (self.state_label, "Loading TensorFlow…"),
+            (self.step_label, "step 1,000,000 / 1,000,000"),
+            (self.loss_label, "loss 0.0001234"),
+            (self.acc_label, "acc 100.0% · test 100.0%"),
+            (self.rate_label, "99,999 steps/s"),
+        )
+        for w, text in widest:
+            w.setMinimumWidth(max(110, w.fontMetrics().horizontalAdvance(text) + 10))
             sb.addPermanentWidget(w)
-        sb.addPermanentWidget(self.rate_label)
         sb.addPermanentWidget(self.tf_label)
-        self.state_label.setMinimumWidth(150)
 
     def _start_autosave(self, enabled: bool | None) -> None:
         if enabled is None:
@@ -462,6 +476,8 @@ class MainWindow(QMainWindow):
 
     @Slot(object)
     def _on_train_finished(self, result: Any) -> None:
+        self._progress_timer.stop()
+        self._show_progress()
         if result.status == "diverged":
             self.show_error("Training diverged", result.message, "")
         else:
@@ -473,6 +489,9 @@ class MainWindow(QMainWindow):
 
     @Slot(str)
     def _on_training_state(self, st: str) -> None:
+        if st != "training":  # the throttled numbers, now and in full
+            self._progress_timer.stop()
+            self._show_progress()
         running = st != "idle"
         self.act_train.setEnabled(not running)
         self.act_pause.setEnabled(st in ("training", "paused"))
@@ -491,6 +510,22 @@ class MainWindow(QMainWindow):
 
     @Slot(int, float, float)
     def _on_progress(self, step: int, loss: float, rate: float) -> None:
+        """Status-bar numbers: at most every PROGRESS_MS while training (each repaint
+        of the window is a full composition on software OpenGL); the last one always."""
+        self._progress = (step, loss, rate)
+        if self.state.training_state == "training" and self._progress_timer.isActive():
+            return
+        self._progress_timer.start()
+        self._show_progress()
+
+    @Slot()
+    def _show_progress(self) -> None:
+        if self._acc_text:
+            self.acc_label.setText(self._acc_text)
+        if self._progress is None:
+            return
+        step, loss, rate = self._progress
+        self._progress = None
         total = self.state.config.train.steps
         self.step_label.setText(f"step {step:,} / {total:,}")
         self.loss_label.setText(f"loss {loss:.4g}" if math.isfinite(loss) else "loss —")
@@ -504,7 +539,12 @@ class MainWindow(QMainWindow):
             self.loss_label.setText("")
             return
         test = f" · test {100 * snap.test_acc:.1f}%" if math.isfinite(snap.test_acc) else ""
-        self.acc_label.setText(f"acc {100 * snap.train_acc:.1f}%{test}")
+        self._acc_text = f"acc {100 * snap.train_acc:.1f}%{test}"
+        if self.state.training_state == "training":
+            if not self._progress_timer.isActive():
+                self._progress_timer.start()  # shown with the next progress numbers
+            return
+        self.acc_label.setText(self._acc_text)
         if self.state.training_state == "idle":
             self.step_label.setText(f"step {snap.step:,}")
             self.loss_label.setText(f"loss {snap.loss:.4g}")

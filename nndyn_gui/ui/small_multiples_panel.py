@@ -4,7 +4,7 @@ Why a wrapper: render.SmallMultiples only draws a FlowScene; this panel builds t
 scene from AppState whenever the shown snapshot changes. Building costs a propagation
 of data, grid and region image through every layer, so it runs on a NewestWins
 thread; changes are coalesced with a short timer, and while training (up to ~30
-snapshots a second) the panels refresh a few times a second only: each refresh
+snapshots a second) the panels refresh once a second only: each refresh
 repaints every panel on the GUI thread. A hidden panel costs nothing; it catches up
 when shown again.
 """
@@ -25,7 +25,7 @@ from nndyn_gui.ui.state import AppState
 MAX_POINTS = 1500
 
 COALESCE_MS = 80
-TRAINING_REFRESH_MS = 400  # an overview: a few pictures a second while training
+TRAINING_REFRESH_MS = 1000  # an overview: one picture a second while training
 
 
 class SmallMultiplesPanel(QWidget):
