@@ -69,12 +69,10 @@ def test_stop_takes_effect_within_half_a_second(qtbot: Any, window: Any, changed
     assert window.state_label.text() == "Stopped" and window.act_train.isEnabled()
 
 
-def _stall_gaps(qtbot: Any, window: Any, changed: Any) -> tuple[np.ndarray, int]:
-    """Train with a 10 ms probe timer; gaps (ms) between its ticks while training runs."""
-    cfg = changed(
-        window.state.config, train__steps=6000, train__snapshot_every=60, train__steps_per_call=20
-    )
+def _probe_training(qtbot: Any, window: Any, cfg: Any, timeout_ms: int = 90_000) -> np.ndarray:
+    """Train `cfg` with a 10 ms probe timer; gaps (ms) between its ticks while training."""
     window.state.set_config(cfg)
+    window.layer_panel.wait_idle()
     ticks: list[float] = []
 
     def tick() -> None:
@@ -85,10 +83,18 @@ def _stall_gaps(qtbot: Any, window: Any, changed: Any) -> tuple[np.ndarray, int]
     probe.setInterval(10)
     probe.timeout.connect(tick)
     probe.start()
-    with qtbot.waitSignal(window.controller.finished, timeout=90_000):
+    with qtbot.waitSignal(window.controller.finished, timeout=timeout_ms):
         window.train()
     probe.stop()
-    return np.diff(ticks) * 1000.0, len(window.state.snapshots)
+    return np.diff(ticks) * 1000.0
+
+
+def _stall_gaps(qtbot: Any, window: Any, changed: Any) -> tuple[np.ndarray, int]:
+    """The tiny net for 6,000 steps: stall gaps (ms) and how many snapshots arrived."""
+    cfg = changed(
+        window.state.config, train__steps=6000, train__snapshot_every=60, train__steps_per_call=20
+    )
+    return _probe_training(qtbot, window, cfg), len(window.state.snapshots)
 
 
 def test_the_window_never_freezes_while_training(qtbot: Any, window: Any, changed: Any) -> None:
@@ -115,22 +121,7 @@ def test_a_deep_width3_preset_does_not_freeze_the_window(qtbot: Any, window: Any
 
     cfg = load_preset("resnet-ode-limit")
     cfg.train.steps, cfg.train.snapshot_every = 3000, 30
-    window.state.set_config(cfg.validate())
-    window.layer_panel.wait_idle()
-    ticks: list[float] = []
-
-    def tick() -> None:
-        if window.state.training_state == "training":
-            ticks.append(time.perf_counter())
-
-    probe = QTimer()
-    probe.setInterval(10)
-    probe.timeout.connect(tick)
-    probe.start()
-    with qtbot.waitSignal(window.controller.finished, timeout=180_000):
-        window.train()
-    probe.stop()
-    gaps = np.diff(ticks) * 1000.0
+    gaps = _probe_training(qtbot, window, cfg.validate(), timeout_ms=180_000)
     print("deep preset gaps (ms): max", gaps.max(), "p95", np.percentile(gaps, 95))
     assert len(gaps) > 50
     assert float(np.max(gaps)) < 250.0, np.sort(gaps)[-5:]
