@@ -281,6 +281,11 @@ class _Producer:
     def caption(self, i: int) -> str:
         return self.opts.caption
 
+    def fill_background(self, painter: QPainter) -> None:
+        """Opaque backgrounds are painted; a transparent one is left as it is."""
+        if self.pal.background[3]:
+            painter.fillRect(QRectF(0, 0, self.w, self.h), QColor(*self.pal.background))
+
     # helpers
     def anim_times(self, t_max: float) -> tuple[int, Callable[[int], float]]:
         """Frame count and i -> t: constant speed through the layers, then a hold."""
@@ -438,8 +443,7 @@ class _SheetProducer(_Producer):
         return qimage_to_rgba(img)
 
     def paint_still(self, painter: QPainter) -> None:
-        if self.pal.background[3]:
-            painter.fillRect(QRectF(0, 0, self.w, self.h), QColor(*self.pal.background))
+        self.fill_background(painter)
         self._paint(painter, vector=True)
 
 
@@ -489,8 +493,7 @@ class _SideBySideProducer(_Producer):
         return qimage_to_rgba(img)
 
     def paint_still(self, painter: QPainter) -> None:
-        if self.pal.background[3]:
-            painter.fillRect(QRectF(0, 0, self.w, self.h), QColor(*self.pal.background))
+        self.fill_background(painter)
         for j, (v, t) in enumerate(zip(self.views_lr, self._times(0), strict=True)):
             v.set_time(t)
             paint_graphics_view(painter, v, QRectF(j * self.pw, self.top, self.pw, self.ph))

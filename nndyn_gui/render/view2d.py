@@ -126,7 +126,7 @@ class _SelectViewBox(pg.ViewBox):
 class SceneViewMixin:
     """What the 2-D and 3-D layer views do alike: options and selection over a FlowScene.
 
-    Each view supplies `_DIMS`, `set_scene`, `set_time` and `_apply_style`.
+    Each view supplies `_DIMS`, `set_scene`, `_show_frame` and `_apply_style`.
     """
 
     _DIMS: int
@@ -140,11 +140,21 @@ class SceneViewMixin:
     def set_scene(self, scene: FlowScene) -> None:
         raise NotImplementedError
 
-    def set_time(self, t: float) -> None:
+    def _show_frame(self, st: FrameState) -> None:
         raise NotImplementedError
 
     def _apply_style(self) -> None:
         raise NotImplementedError
+
+    def set_time(self, t: float) -> None:
+        """Show the scene at time t (frames; fractional t interpolates linearly)."""
+        sc = self._scene
+        if sc is None:
+            self._t = float(t)
+            return
+        st = sc.at(t)
+        self._t = st.t
+        self._show_frame(st)
 
     def flow_scene(self) -> FlowScene | None:
         """The FlowScene shown (not `scene()`, which is QGraphicsView's)."""
@@ -312,14 +322,7 @@ class LayerView2D(SceneViewMixin, pg.PlotWidget):
         self._auto_range = True
         self.set_time(self._t)
 
-    def set_time(self, t: float) -> None:
-        """Show the scene at time t (frames; fractional t interpolates linearly)."""
-        sc = self._scene
-        if sc is None:
-            self._t = float(t)
-            return
-        st = sc.at(t)
-        self._t = st.t
+    def _show_frame(self, st: FrameState) -> None:
         o = self._options
         for k, it in enumerate(self.class_items):
             if o.show_points:

@@ -148,13 +148,9 @@ class LayerView3D(SceneViewMixin, gl.GLViewWidget):
         """Turn the camera around the data by `degrees` of azimuth (and `elev` of elevation)."""
         super().orbit(float(degrees), float(elev))
 
-    def set_time(self, t: float) -> None:
+    def _show_frame(self, st: FrameState) -> None:
         sc = self._scene
-        if sc is None:
-            self._t = float(t)
-            return
-        st = sc.at(t)
-        self._t = st.t
+        assert sc is not None
         o = self._options
         for k, it in enumerate(self.class_items):
             if o.show_points:

@@ -271,9 +271,8 @@ def test_cancelled_export_leaves_nothing(qtbot: QtBot, tmp_path: Path) -> None:
 
 
 # ---------------------------------------------------------------------- no OpenGL
-def test_no_opengl_falls_back_to_2d_view_and_export(
-    qtbot: QtBot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def _width3_run_without_opengl(qtbot: QtBot, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """A width-3 run with OpenGL reported missing: its layer view must be the 2-D one."""
     from nndyn_gui.render.scene import FlowScene, ViewOptions
     from nndyn_gui.render.view2d import LayerView2D
 
@@ -285,6 +284,13 @@ def test_no_opengl_falls_back_to_2d_view_and_export(
     view = views.make_layer_view(scene)
     qtbot.addWidget(view)
     assert isinstance(view, LayerView2D)
+    return run
+
+
+def test_no_opengl_falls_back_to_2d_view_and_export(
+    qtbot: QtBot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run = _width3_run_without_opengl(qtbot, monkeypatch)
     target = tmp_path / "orbit.png"
     ex = export_mod.Exporter(
         run, ExportOptions(str(target), content="layers", width=200, height=150)
@@ -298,19 +304,9 @@ def test_no_opengl_on_a_real_display_falls_back_to_2d(
     qtbot: QtBot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Under Xvfb OpenGL works; pretending it does not must still give a working 2-D view."""
-    from nndyn_gui.render.scene import FlowScene, ViewOptions
-    from nndyn_gui.render.view2d import LayerView2D
-
     if not views.opengl_available():
         pytest.skip("no OpenGL on this display")
-    monkeypatch.setattr(views, "opengl_available", lambda: False)
-    monkeypatch.setattr(export_mod, "opengl_available", lambda: False)
-    run = tiny_run(model__width=3)
-    assert run.weights is not None
-    scene = FlowScene.build(run.config, run.weights, run.dataset, ViewOptions(), dims=3)
-    view = views.make_layer_view(scene)
-    qtbot.addWidget(view)
-    assert isinstance(view, LayerView2D)
+    run = _width3_run_without_opengl(qtbot, monkeypatch)
     target = tmp_path / "orbit.mp4"
     opts = ExportOptions(str(target), content="orbit", **SHORT_MP4)
     ex = export_mod.Exporter(run, opts)
