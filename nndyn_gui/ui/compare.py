@@ -431,7 +431,8 @@ def _result_text(result: TrainResult, topo: Any) -> str:
     f = result.final
     parts = [f"train {_pct(f.train_acc)}", f"test {_pct(f.test_acc)}"]
     if topo is not None:
-        parts.append(f"winding {round(float(topo.winding))}")
+        wind = "undetermined" if topo.winding is None else str(int(topo.winding))
+        parts.append(f"winding {wind}")
         parts.append(f"{100.0 * float(topo.wrong_side_share):.1f}% of loop on wrong side")
     text = " · ".join(parts)
     if result.status != "finished":

@@ -7,7 +7,7 @@ import pytest
 
 from nndyn_gui.core.config import RunConfig
 from nndyn_gui.core.network import initial_weights
-from nndyn_gui.core.topology import topology_report, winding_number
+from nndyn_gui.core.topology import adaptive_winding, topology_report, winding_number
 from nndyn_gui.core.types import NetWeights
 
 
@@ -86,3 +86,120 @@ def test_no_report_for_sets_without_a_loop() -> None:
     cfg = _config(2, 2)
     cfg.data.name = "spiral"
     assert topology_report(cfg, initial_weights(cfg.model, 0)) is None
+
+
+# ---------------------------------------------------------------------- adaptive winding
+def _mlp_config(width: int, depth: int, activation: str = "tanh") -> RunConfig:
+    cfg = RunConfig()
+    cfg.model.kind, cfg.model.width, cfg.model.depth = "mlp", width, depth
+    cfg.model.activation = activation
+    return cfg.validate()
+
+
+def test_a_curve_grazing_the_point_is_refined_not_miscounted() -> None:
+    """A circle passing 1e-7 to the left of the point: the fixed samples straddle it.
+
+    With 2,000 fixed samples the two nearest ones lie right of the point, so the straight
+    step between them passes on the wrong side and the count says 0; the curve itself
+    goes once round the point.
+    """
+    n, delta = 2000, 1e-7
+
+    def curve(s: np.ndarray) -> np.ndarray:
+        t = 2 * np.pi * s + np.pi / n  # samples symmetric about t = pi, where it grazes
+        return np.column_stack([(1 - delta) + np.cos(t), np.sin(t)])
+
+    fixed = curve(np.arange(n) / n)
+    assert winding_number(fixed, np.zeros(2)) == 0  # today's fixed sampling: wrong
+    got = adaptive_winding(curve, np.zeros(2), n_start=n)
+    assert got.value == 1 and got.reason == ""
+    assert got.n_points > n and got.min_distance == pytest.approx(delta, rel=0.5)
+    reverse = adaptive_winding(lambda s: curve(-s), np.zeros(2), n_start=n)
+    assert reverse.value == -1
+
+
+def test_winding_is_undetermined_when_the_curve_hits_the_point() -> None:
+    def through_origin(s: np.ndarray) -> np.ndarray:
+        t = 2 * np.pi * s
+        return np.column_stack([1 + np.cos(t), np.sin(t)])  # passes through (0, 0)
+
+    got = adaptive_winding(through_origin, np.zeros(2), n_start=2000)
+    assert got.value is None and "centre's image" in got.reason
+    bad = adaptive_winding(lambda s: np.full((len(s), 2), np.nan), np.zeros(2))
+    assert bad.value is None and "not finite" in bad.reason
+
+
+def test_identity_resnet_winds_once_and_reflection_winds_backwards() -> None:
+    rep = topology_report(
+        _config(2, 3),
+        NetWeights(A=np.zeros((3, 2, 2)), b=np.zeros((3, 2)), w=np.ones(2), c=0.0),
+        n_dense=100,
+    )
+    assert rep is not None and rep.winding == 1 and rep.winding_reason == ""
+    mirror = NetWeights(
+        A=np.diag([1.0, -1.0])[None], b=np.zeros((1, 2)), w=np.ones(2), c=0.0
+    )  # x -> tanh(x1, -x2): a reflection
+    rep = topology_report(_mlp_config(2, 1), mirror, n_dense=100)
+    assert rep is not None and rep.winding == -1
+
+
+def test_a_fold_that_moves_the_centre_off_the_loop_has_winding_0() -> None:
+    """ReLU, width 3: (x1, x2) -> (|x1 - 0.3|, x2 + 1), i.e. the plane folded at x1 = 0.3.
+
+    The centre's image (0.3, 1) has two preimages inside the loop, x1 = 0 (mirrored) and
+    x1 = 0.6 (not mirrored): their orientations cancel, so the loop's image does not
+    wind around it.
+    """
+    a = np.zeros((2, 3, 3))
+    b = np.zeros((2, 3))
+    a[0, 0, 0], b[0, 0] = 1.0, -0.3  # relu(x1 - 0.3)
+    a[0, 1, 1], b[0, 1] = 1.0, 1.0  # relu(x2 + 1) = x2 + 1 on the data
+    a[0, 2, 0], b[0, 2] = -1.0, 0.3  # relu(0.3 - x1)
+    a[1, 0, 0] = a[1, 0, 2] = 1.0  # |x1 - 0.3|
+    a[1, 1, 1] = 1.0
+    w = NetWeights(A=a, b=b, w=np.array([1.0, 0.0, 0.0]), c=0.0)
+    rep = topology_report(_mlp_config(3, 2, "relu"), w, n_dense=100)
+    assert rep is not None and rep.projected
+    np.testing.assert_allclose(rep.inner_traj[-1], [0.3, 1.0, 0.0])
+    assert rep.winding == 0 and rep.loop_distance > 0.1
+
+
+# Weights written out by hand: 2 tanh layers whose saturation squeezes the loop's image
+# to within 5e-4 of the centre's image. Both A are invertible and tanh is one-to-one, so
+# the net is an embedding of the plane and the winding is sign(det A1 det A2) = -1.
+SATURATED_A = np.array([[[2.0, 6.2], [-0.4, -2.3]], [[8.0, -1.1], [5.0, 1.4]]])
+SATURATED_B = np.array([[-0.2, 3.6], [1.4, -0.4]])
+
+
+def test_saturated_mlp_gets_the_winding_fixed_sampling_gets_wrong() -> None:
+    from nndyn_gui.core.datasets import outer_loop
+    from nndyn_gui.core.flow import propagate
+
+    cfg = _mlp_config(2, 2)
+    w = NetWeights(A=SATURATED_A, b=SATURATED_B, w=np.array([1.0, 0.0]), c=0.0)
+    assert np.sign(np.prod(np.linalg.det(SATURATED_A))) == -1
+    loop = outer_loop(cfg.data, 2000)
+    assert loop is not None
+    old = winding_number(
+        propagate(cfg.model, w, loop)[-1], propagate(cfg.model, w, np.zeros((1, 2)))[-1, 0]
+    )
+    assert old == 0  # what the fixed 2,000-point count reported
+    for n in (500, 2000, 8000):
+        rep = topology_report(cfg, w, n_loop=n, n_dense=100)
+        assert rep is not None and rep.winding == -1, n
+        assert rep.winding_points > n and rep.loop_distance < 1e-3
+    d = rep.to_dict()
+    assert d["winding"] == -1 and d["winding_determined"] and d["winding_reason"] == ""
+
+
+def test_undetermined_winding_is_reported_with_its_reason() -> None:
+    # relu(x1, x2): the third quadrant of the loop and the centre all land on (0, 0)
+    w = NetWeights(A=np.eye(2)[None], b=np.zeros((1, 2)), w=np.ones(2), c=0.0)
+    rep = topology_report(_mlp_config(2, 1, "relu"), w, n_dense=100)
+    assert rep is not None and rep.winding is None
+    assert "centre's image" in rep.winding_reason
+    d = rep.to_dict()
+    assert d["winding"] is None and not d["winding_determined"] and d["winding_reason"]
+    import json
+
+    json.dumps(d, allow_nan=False)
