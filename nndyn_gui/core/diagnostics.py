@@ -2,10 +2,15 @@
 
 The article's argument is about properties of the blocks: a ResNet block
 x -> x + h s(A x + b) is a homeomorphism when h |A|_2 Lip(s) < 1, so it cannot change
-the topology of the data; an MLP layer with a (near-)singular A collapses the plane onto
-a line ("loses a dimension"). This module computes those properties per block from
-NetWeights alone (numpy, milliseconds), plus the transport/turnpike profile and a
-numerical inverse that checks invertibility in practice, not just on paper.
+the topology of the data; an MLP layer with a singular A collapses the plane onto a
+line ("loses a dimension"). Whether a layer *flattens the data* is a different, local
+question: its Jacobian J = diag(s'(Ax+b)) A (MLP) or I + h diag(s'(Ax+b)) A (ResNet)
+at the data points, restricted to the data sheet (the image of the input plane, all of
+R^2 in width 2). A one-to-one layer can still flatten a direction 1000-fold, through a
+nearly singular A or through saturation of s (s' ~ 0), and a ResNet block whose det J
+changes sign folds the plane. This module computes those numbers per block (numpy,
+milliseconds), plus the transport/turnpike profile and a numerical inverse that checks
+invertibility in practice, not just on paper.
 """
 
 from __future__ import annotations
@@ -27,8 +32,10 @@ from nndyn_gui.core.flow import (
 )
 from nndyn_gui.core.types import Dataset, NetWeights
 
-SQUASH_RELATIVE = 1e-2  # sigma_min < 1e-2 sigma_max: the layer flattens the data visibly
-SQUASH_ABSOLUTE = 1e-3  # sigma_min < 1e-3: a 2-unit wide cloud becomes < 0.002 thick
+SQUASH_RELATIVE = 1e-2  # median sigma_min/sigma_max of J on the data below this: squashed
+SATURATED = 1e-2  # s'(z) < 1e-2 Lip(s): the unit is saturated (|z| > 3 for tanh)
+JACOBIAN_POINTS = 512  # data points the per-layer Jacobian statistics are taken over
+GRID_POINTS = 16  # without data: a 16 x 16 grid over the input square
 INVERTIBLE_ACTIVATIONS = ("tanh", "sigmoid", "leaky_relu")  # strictly monotone s
 RECON_POINTS = 256  # points used for the reconstruction check inside diagnose()
 MAX_CONDITION = 1e12  # beyond this an MLP's A is treated as singular (no inverse)
@@ -36,11 +43,16 @@ MAX_CONDITION = 1e12  # beyond this an MLP's A is treated as singular (no invers
 
 @dataclass
 class BlockDiag:
-    """Per-layer facts; `invertible` means *proved* invertible, not merely "probably".
+    """Per-layer facts; `invertible` means *proved* one-to-one, not merely "probably".
 
     singular_values/det describe the layer's linear part: A_k for an MLP, and for a
-    ResNet the block's Jacobian where s is steepest, I + h Lip(s) A_k (exact at
-    A x + b = 0 for tanh), which is what decides whether the block folds or flattens.
+    ResNet I + h Lip(s) A_k (its Jacobian where s is steepest). The `jac_*` numbers are
+    taken over the data points: sigma_min/sigma_max of the layer's Jacobian on the data
+    sheet (median and 5th percentile over the points). `squashed` is defined by the
+    median: below SQUASH_RELATIVE the layer flattens the data at most points;
+    `squash_cause` says whether the linear part alone already does ("A") or the
+    activation's flat tails do ("saturation"). `neg_det_share`: share of the points
+    where det J < 0 (a ResNet block with 0 < share < 1 folds the plane: not one-to-one).
     """
 
     k: int
@@ -50,6 +62,13 @@ class BlockDiag:
     singular_values: np.ndarray
     det: float
     squashed: bool
+    linear_ratio: float = math.nan  # sigma_min/sigma_max of the linear part (A or I+hLipA)
+    jac_ratio_median: float = math.nan  # median over points of sigma_min/sigma_max of J
+    jac_ratio_p5: float = math.nan  # 5th percentile of the same
+    neg_det_share: float = math.nan  # share of points with det J < 0
+    saturated_share: float = math.nan  # share of points with a saturated unit
+    squash_cause: str = ""  # "" | "A" | "saturation"
+    folds: bool = False  # det J takes both signs on the data: not one-to-one
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -60,6 +79,13 @@ class BlockDiag:
             "singular_values": [_f(v) for v in self.singular_values],
             "det": _f(self.det),
             "squashed": bool(self.squashed),
+            "squash_cause": self.squash_cause,
+            "linear_ratio": _f(self.linear_ratio),
+            "jac_ratio_median": _f(self.jac_ratio_median),
+            "jac_ratio_p5": _f(self.jac_ratio_p5),
+            "neg_det_share": _f(self.neg_det_share),
+            "saturated_share": _f(self.saturated_share),
+            "folds": bool(self.folds),
         }
 
 
@@ -76,6 +102,7 @@ class Diagnostics:
     train_acc: float
     test_acc: float  # nan when there is no test set
     plane_margin: float  # min signed distance of train points to the final plane (<0: errors)
+    any_folds: bool = False  # some ResNet block's det J takes both signs on the data
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-safe data: floats and lists, nan/inf -> None."""
@@ -83,6 +110,11 @@ class Diagnostics:
             "blocks": [b.to_dict() for b in self.blocks],
             "all_invertible": bool(self.all_invertible),
             "any_squashed": bool(self.any_squashed),
+            "any_folds": bool(self.any_folds),
+            "squash_rule": (
+                "median over the data points of sigma_min/sigma_max of the layer's "
+                f"Jacobian on the data sheet < {SQUASH_RELATIVE:g}"
+            ),
             "displacement": [_f(v) for v in self.displacement],
             "transport": _f(self.transport),
             "reconstruction_error": _f(self.reconstruction_error),
@@ -98,8 +130,14 @@ def _f(v: Any) -> float | None:
 
 
 # ---------------------------------------------------------------------- blocks
-def block_diagnostics(model: ModelConfig, weights: NetWeights) -> list[BlockDiag]:
-    """Norms, singular values, determinants and flags of every block (batched SVD)."""
+def block_diagnostics(
+    model: ModelConfig, weights: NetWeights, x2: np.ndarray | None = None
+) -> list[BlockDiag]:
+    """Norms, singular values, determinants and flags of every block (batched SVD).
+
+    The Jacobian statistics are taken over the 2-D points `x2` (the data); without them
+    over a grid of the input square.
+    """
     a = weights.A
     t, d = a.shape[0], a.shape[1]
     lip = activation_lipschitz(model.activation)
@@ -113,11 +151,19 @@ def block_diagnostics(model: ModelConfig, weights: NetWeights) -> list[BlockDiag
         norms[ok] = np.linalg.svd(a[ok], compute_uv=False)[:, 0]
         sv[ok] = np.linalg.svd(lin[ok], compute_uv=False)
         dets[ok] = np.linalg.det(lin[ok])
+    if x2 is None:
+        ticks = np.linspace(-1.0, 1.0, GRID_POINTS)
+        x2 = np.stack(np.meshgrid(ticks, ticks), axis=-1).reshape(-1, 2)
+    stats = jacobian_stats(model, weights, np.asarray(x2, dtype=np.float64)[:JACOBIAN_POINTS])
     out = []
     for k in range(t):
         lp = float((model.h if resnet else 1.0) * norms[k] * lip)
         smax, smin = float(sv[k, 0]), float(sv[k, -1])
-        squashed = smin < SQUASH_RELATIVE * smax or smin < SQUASH_ABSOLUTE
+        med, lin_med = stats["ratio_median"][k], stats["linear_median"][k]
+        squashed = bool(med < SQUASH_RELATIVE)
+        cause = "" if not squashed else ("A" if lin_med < SQUASH_RELATIVE else "saturation")
+        neg = stats["neg_det_share"][k]
+        folds = bool(resnet and 0.0 < neg < 1.0)
         if not ok[k]:
             inv = False
         elif resnet:
@@ -133,9 +179,94 @@ def block_diagnostics(model: ModelConfig, weights: NetWeights) -> list[BlockDiag
                 invertible=bool(inv),
                 singular_values=sv[k].copy(),
                 det=float(dets[k]),
-                squashed=bool(squashed),
+                squashed=squashed,
+                linear_ratio=smin / smax if smax > 0 else math.nan,
+                jac_ratio_median=float(med),
+                jac_ratio_p5=float(stats["ratio_p5"][k]),
+                neg_det_share=float(neg),
+                saturated_share=float(stats["saturated_share"][k]),
+                squash_cause=cause,
+                folds=folds,
             )
         )
+    return out
+
+
+def _sheet_ratio(m: np.ndarray) -> np.ndarray:
+    """sigma_min/sigma_max of each (d, 2) matrix of the stack (N, d, 2), via its Gram matrix."""
+    g00 = (m[:, :, 0] ** 2).sum(axis=1)
+    g11 = (m[:, :, 1] ** 2).sum(axis=1)
+    g01 = (m[:, :, 0] * m[:, :, 1]).sum(axis=1)
+    half = 0.5 * (g00 + g11)
+    root = np.sqrt(np.maximum(half**2 - (g00 * g11 - g01**2), 0.0))
+    big, small = half + root, np.maximum(half - root, 0.0)
+    with np.errstate(all="ignore"):
+        return np.where(big > 0, np.sqrt(small / big), 0.0)
+
+
+def _orthonormal_frame(m: np.ndarray, prev: np.ndarray) -> np.ndarray:
+    """Gram-Schmidt on the two columns of each (d, 2) matrix; keeps `prev` where degenerate."""
+    q = prev.copy()
+    n0 = np.linalg.norm(m[:, :, 0], axis=1)
+    good = n0 > 1e-300
+    q1 = np.where(good[:, None], m[:, :, 0] / np.where(good, n0, 1.0)[:, None], prev[:, :, 0])
+    m2 = m[:, :, 1] - (q1 * m[:, :, 1]).sum(axis=1, keepdims=True) * q1
+    n1 = np.linalg.norm(m2, axis=1)
+    good2 = good & (n1 > 1e-12 * np.maximum(n0, 1e-300))
+    q2 = np.where(good2[:, None], m2 / np.where(good2, n1, 1.0)[:, None], prev[:, :, 1])
+    q[:, :, 0], q[:, :, 1] = q1, q2
+    return q
+
+
+def jacobian_stats(
+    model: ModelConfig, weights: NetWeights, x2: np.ndarray
+) -> dict[str, np.ndarray]:
+    """Per layer, over the points x2: how the layer's Jacobian acts on the data sheet.
+
+    The data start on the plane x3 = ... = 0; a frame Q (d, 2) of that sheet's tangent
+    plane is carried along (Q <- orth(J Q)), so in width d > 2 a direction the data do
+    not occupy is not counted as "flattened". Returns arrays of length T: median and 5th
+    percentile of sigma_min/sigma_max of J Q, the median of the same for the linear part
+    alone (A, or I + h Lip A), the share of points with det J < 0, and the share of
+    points with a saturated unit (s' < SATURATED Lip(s)).
+    """
+    t, d = weights.depth, weights.width
+    keys = ("ratio_median", "ratio_p5", "linear_median", "neg_det_share", "saturated_share")
+    out = {key: np.full(t, np.nan) for key in keys}
+    n = x2.shape[0]
+    if n == 0 or t == 0:
+        return out
+    resnet = model.kind == "resnet"
+    lip = activation_lipschitz(model.activation)
+    eye = np.eye(d)
+    x = embed(x2, d)
+    q = np.zeros((n, d, 2))
+    q[:, 0, 0] = q[:, 1, 1] = 1.0
+    with np.errstate(all="ignore"):
+        for k in range(t):
+            a, b = weights.A[k], weights.b[k]
+            if not (np.isfinite(a).all() and np.isfinite(b).all() and np.isfinite(x).all()):
+                break
+            z = x @ a.T + b
+            sp = _activation_derivative(model.activation, z)
+            jac = sp[:, :, None] * a[None]
+            lin = model.h * lip * a if resnet else a
+            if resnet:
+                jac = eye[None] + model.h * jac
+                lin = eye + lin
+            m = jac @ q
+            ratio = _sheet_ratio(m)
+            out["ratio_median"][k] = float(np.median(ratio))
+            out["ratio_p5"][k] = float(np.percentile(ratio, 5))
+            out["linear_median"][k] = float(np.median(_sheet_ratio(lin[None] @ q)))
+            out["neg_det_share"][k] = float(np.mean(np.linalg.det(jac) < 0.0))
+            out["saturated_share"][k] = float(np.mean((sp < SATURATED * lip).any(axis=1)))
+            q = _orthonormal_frame(m, q)
+            x = (
+                x + model.h * activation(model.activation, z)
+                if resnet
+                else activation(model.activation, z)
+            )
     return out
 
 
@@ -296,7 +427,7 @@ def diagnose(config: RunConfig, weights: NetWeights, dataset: Dataset) -> Diagno
     expose a non-invertible net, cheap enough to rerun on every snapshot.
     """
     model = config.model
-    blocks = block_diagnostics(model, weights)
+    blocks = block_diagnostics(model, weights, dataset.x_train)
     traj = propagate(model, weights, dataset.x_train)
     x_last = traj[-1]
     test_last = propagate(model, weights, dataset.x_test)[-1]
@@ -311,6 +442,7 @@ def diagnose(config: RunConfig, weights: NetWeights, dataset: Dataset) -> Diagno
         blocks=blocks,
         all_invertible=all(b.invertible for b in blocks),
         any_squashed=any(b.squashed for b in blocks),
+        any_folds=any(b.folds for b in blocks),
         displacement=displacement_profile(traj),
         transport=transport_cost(traj),
         reconstruction_error=recon,

@@ -2,9 +2,12 @@
 
 Why it looks like this: the views show *that* a width-2 ResNet fails on the ring; this
 panel says *why*, in the article's terms. Per block it shows h·‖A‖₂·Lip(s) (< 1 means
-the block is a homeomorphism), singular values and det (an MLP layer with a vanishing
-σ squashes the plane), then a one-line verdict, the displacement per layer (the
-turnpike profile) and, for ring-like data, the winding number of the outer loop.
+the block is a homeomorphism), the singular values and det of its linear part, and over
+the data points the σmin/σmax of its Jacobian (median, 5th percentile: "squashed" when
+the median is below 1e-2), the share of points where det J < 0 (a ResNet fold) and the
+share where a unit saturates; then a one-line verdict that follows from those numbers,
+the displacement per layer (the turnpike profile) and, for ring-like data, the winding
+number of the outer loop (or why it is undetermined).
 
 The per-block numbers take ~10 ms for the presets but half a second for a 200x64 net
 or 100k points, so they are computed on a background thread (`NewestWins`), debounced
@@ -40,7 +43,7 @@ from PySide6.QtWidgets import (
 )
 
 from nndyn_gui.core.config import RunConfig
-from nndyn_gui.core.diagnostics import Diagnostics, diagnose
+from nndyn_gui.core.diagnostics import MAX_CONDITION, SQUASH_RELATIVE, Diagnostics, diagnose
 from nndyn_gui.core.topology import TopologyReport, topology_report
 from nndyn_gui.core.types import Dataset, NetWeights
 from nndyn_gui.ui.background import NewestWins
@@ -51,10 +54,22 @@ TRAINING_REFRESH_MS = 1000  # while training: the numbers once a second
 TOPOLOGY_TRAINING_S = 3.0  # and a topology report at most every 3 s
 POLL_MS = 40
 OK_COLOR = "#1a7f37"
+WARN_COLOR = "#9a6700"
 BAD_COLOR = "#c62828"
 SQUASH_BG = QColor(255, 224, 178)
 BAR_COLOR = (0, 114, 178, 200)
-COLUMNS = ("k", "h·‖A‖₂·Lip", "invertible", "singular values", "det A", "squashed")
+COLUMNS = (
+    "k",
+    "h·‖A‖₂·Lip",
+    "invertible",
+    "singular values",
+    "det A",
+    "squashed",
+    "σmin/σmax of J (median)",
+    "(5th pct)",
+    "det J < 0",
+    "saturated",
+)
 
 
 # ---------------------------------------------------------------------- computations
@@ -69,48 +84,97 @@ def compute_topology(config: RunConfig, weights: NetWeights) -> TopologyReport |
 
 
 # ---------------------------------------------------------------------- wording
-def summary_text(config: RunConfig, diag: Any) -> tuple[str, bool]:
-    """One-line verdict for the whole net, and whether it is good news."""
+VerdictLevel = str  # "ok" | "warn" | "bad"
+
+
+def summary_text(config: RunConfig, diag: Any) -> tuple[str, VerdictLevel]:
+    """One-line verdict for the whole net, and how good the news is ("ok", "warn", "bad").
+
+    Every verdict follows from numbers in the table: the invertibility column, the
+    median σ_min/σ_max of each layer's Jacobian on the data ("squashed" below 1e-2) and,
+    for a ResNet, the share of data points where det J < 0 (a fold).
+    """
     blocks = list(diag.blocks)
     t = len(blocks)
     m = config.model
+    squashed = [(i + 1, b) for i, b in enumerate(blocks) if b.squashed]
+    flat = ""
+    if squashed:
+        k, b = squashed[0]
+        more = f" (and {len(squashed) - 1} more)" if len(squashed) > 1 else ""
+        cause = "a nearly singular A" if b.squash_cause == "A" else f"{m.activation} saturation"
+        flat = (
+            f"layer {k}{more} flattens the data: median σ_min/σ_max of its Jacobian "
+            f"over the points = {_fmt(float(b.jac_ratio_median))} < {SQUASH_RELATIVE:g}, "
+            f"from {cause}"
+        )
     if m.kind == "resnet":
+        folds = [(i + 1, b) for i, b in enumerate(blocks) if getattr(b, "folds", False)]
         bad = [(i + 1, b) for i, b in enumerate(blocks) if not b.invertible]
-        if not bad:
+        if folds:
+            k, b = folds[0]
+            more = f" (and {len(folds) - 1} more)" if len(folds) > 1 else ""
             return (
-                f"All {t} blocks satisfy h·Lip(g) < 1: the ResNet is invertible (a homeomorphism)",
-                True,
+                f"Block {k}{more} folds the plane: det of its Jacobian is negative at "
+                f"{100.0 * float(b.neg_det_share):.1f}% of the data points and positive at "
+                "the others, so it is not one-to-one",
+                "bad",
             )
+        if not bad:
+            text = (
+                f"All {t} blocks satisfy h·Lip(g) < 1: the ResNet is invertible (a homeomorphism)"
+            )
+            return (text + (f", but {flat}" if flat else ""), "warn" if flat else "ok")
         k, b = bad[0]
         more = f" (and {len(bad) - 1} more)" if len(bad) > 1 else ""
-        return (
+        text = (
             f"Block {k} violates h·‖A‖₂·Lip(s) < 1 (= {b.lip_product:.3g}){more}: "
-            "invertibility is not guaranteed",
-            False,
+            "invertibility is not proved (no fold at the data points: det J > 0 at all)"
         )
-    squashed = [i + 1 for i, b in enumerate(blocks) if b.squashed]
-    if squashed:
-        more = f" (and {len(squashed) - 1} more)" if len(squashed) > 1 else ""
+        return (text + (f"; {flat}" if flat else ""), "warn")
+    singular = [i + 1 for i, b in enumerate(blocks) if not b.invertible and _singular(b)]
+    if singular:
+        more = f" (and {len(singular) - 1} more)" if len(singular) > 1 else ""
         return (
-            f"Layer {squashed[0]}{more} squashes the plane (a singular value ≈ 0): "
-            "points it merges can never be separated again",
-            False,
+            f"Layer {singular[0]}{more} has a singular A (σ_min ≈ 0): it squashes the plane "
+            "onto a line, so points it merges can never be separated again",
+            "bad",
         )
-    if all(b.invertible for b in blocks):
-        return (f"All {t} layers are one-to-one (full-rank A, injective {m.activation})", True)
-    return (f"Some layers are not one-to-one ({m.activation} clips half-spaces)", False)
+    if not all(b.invertible for b in blocks):
+        return (
+            f"Some layers are not one-to-one ({m.activation} maps whole half-planes onto "
+            "the same values)",
+            "bad",
+        )
+    one_to_one = f"All {t} layers are one-to-one (invertible A, strictly increasing {m.activation})"
+    if flat:
+        return (f"{one_to_one}, but {flat}", "warn")
+    return (f"{one_to_one}; none flattens the data", "ok")
+
+
+def _singular(b: Any) -> bool:
+    sv = np.asarray(b.singular_values, dtype=np.float64)
+    return bool(sv.size and np.isfinite(sv).all() and sv[-1] <= sv[0] / MAX_CONDITION)
 
 
 def topology_text(config: RunConfig, diag: Any, rep: Any) -> str:
     """Plain words for a TopologyReport: does the outer loop still enclose the centre?"""
-    w = abs(round(float(rep.winding)))
     share = float(rep.wrong_side_share)
     m = config.model
     wrong = f"{100.0 * share:.1f}% of the loop lies on the wrong side of the plane"
-    if w >= 1:
+    if rep.winding is None:
+        reason = str(getattr(rep, "winding_reason", "")) or "it could not be resolved"
+        text = (
+            "Whether the image of the outer loop winds around the centre is undetermined: "
+            f"{reason}; {wrong}."
+        )
+    elif abs(int(rep.winding)) >= 1:
+        w = abs(int(rep.winding))
         text = f"The image of the outer loop still winds {w}× around the centre"
         if m.kind == "resnet" and m.width == 2:
             text += ": a width-2 ResNet cannot untie the ring"
+        elif m.width == 2 and getattr(diag, "all_invertible", False):
+            text += ": one-to-one layers of the plane cannot untie the ring"
         elif m.kind == "resnet" and getattr(diag, "all_invertible", False):
             text += ": an invertible flow keeps the loop around the inner class"
         text += f"; {wrong}."
@@ -118,8 +182,8 @@ def topology_text(config: RunConfig, diag: Any, rep: Any) -> str:
         text = "The image of the outer loop no longer winds around the centre (winding 0)"
         if m.width >= 3:
             text += ": the extra dimension lets the inner class slip out of the ring"
-        elif m.kind == "mlp":
-            text += ": the layers fold the plane instead of deforming it"
+        else:
+            text += ": some layer is not one-to-one (it folds the plane)"
         text += f"; {wrong}."
     acc = float(rep.dense_accuracy)
     if math.isfinite(acc):
@@ -266,7 +330,7 @@ class DiagnosticsPanel(QWidget):
     def _on_computed(self, result: Any, error: str) -> None:
         if result is None:  # never let a diagnostic crash the window
             self.diagnostics = None
-            self._set_summary(error[:1].upper() + error[1:], False)  # "Cannot compute …"
+            self._set_summary(error[:1].upper() + error[1:], "bad")  # "Cannot compute …"
             return
         config, weights, diag = result
         self.diagnostics = diag
@@ -287,13 +351,15 @@ class DiagnosticsPanel(QWidget):
             self._debounce.start(DEBOUNCE_MS)
 
     # ------------------------------------------------------------------ display
-    def _set_summary(self, text: str, ok: bool) -> None:
-        self.summary_label.setText(("✓ " if ok else "✗ ") + text)
-        self.summary_label.setStyleSheet(f"color: {OK_COLOR if ok else BAD_COLOR};")
+    def _set_summary(self, text: str, level: VerdictLevel) -> None:
+        mark = {"ok": "✓ ", "warn": "⚠ "}.get(level, "✗ ")
+        color = {"ok": OK_COLOR, "warn": WARN_COLOR}.get(level, BAD_COLOR)
+        self.summary_label.setText(mark + text)
+        self.summary_label.setStyleSheet(f"color: {color};")
 
     def _show(self, config: RunConfig, diag: Any) -> None:
-        text, ok = summary_text(config, diag)
-        self._set_summary(text, ok)
+        text, level = summary_text(config, diag)
+        self._set_summary(text, level)
         resnet = config.model.kind == "resnet"
         parts = [
             f"train acc <b>{_pct(diag.train_acc)}</b>",
@@ -309,6 +375,11 @@ class DiagnosticsPanel(QWidget):
         self.metrics_label.setText(" · ".join(parts))
         lin = "I + h·Lip·A" if resnet else "A"
         headers = {
+            2: (
+                ("invertible", "proved invertible by h·‖A_k‖₂·Lip(s) < 1; a fold disproves it")
+                if resnet
+                else ("one-to-one", "invertible A and a strictly increasing activation")
+            ),
             1: (
                 "h·‖A‖₂·Lip" if resnet else "‖A‖₂·Lip",
                 "h·‖A_k‖₂·Lip(s) < 1 makes block k invertible (Banach fixed point)"
@@ -317,6 +388,34 @@ class DiagnosticsPanel(QWidget):
             ),
             3: (f"σ({lin})", f"singular values of {lin}: a σ near 0 loses a dimension"),
             4: (f"det({lin})", f"determinant of {lin}: its sign tells if the block flips"),
+            5: (
+                "squashed",
+                f"median σmin/σmax of J over the data points < {SQUASH_RELATIVE:g}: the layer "
+                "flattens the data at most points; the cause is a nearly singular "
+                f"{'I + h·Lip·A' if resnet else 'A'} (A) or the activation's flat tails "
+                "(saturation)",
+            ),
+            6: (
+                "σmin/σmax of J (median)",
+                "J = "
+                + ("I + h·diag(s'(Ax+b))·A" if resnet else "diag(s'(Ax+b))·A")
+                + ", the layer's Jacobian at each data point, restricted to the data sheet "
+                "(the image of the input plane); median over the points of its smallest "
+                "over its largest singular value. Near 0: a direction of the data is "
+                "flattened (one-to-one maps can still do this)",
+            ),
+            7: ("(5th pct)", "5th percentile over the data points of the same ratio"),
+            8: (
+                "det J < 0",
+                "share of the data points where det J < 0: for a ResNet block anything "
+                "between 0 and 100% is a fold (not one-to-one); for an MLP layer the sign "
+                "is that of det A everywhere (a mirror, not a fold)",
+            ),
+            9: (
+                "saturated",
+                "share of the data points where some unit is saturated: "
+                "s'(Ax+b) < 1% of its maximum (|Ax+b| > 3 for tanh)",
+            ),
         }
         for col, (text, tip) in headers.items():
             header = self.table.horizontalHeaderItem(col)
@@ -345,13 +444,23 @@ class DiagnosticsPanel(QWidget):
         for i, b in enumerate(blocks):
             sv = np.asarray(b.singular_values, dtype=np.float64).ravel()
             shown = ", ".join(_fmt(float(v)) for v in sv[:4]) + (" …" if sv.size > 4 else "")
+            cause = {"A": " (A)", "saturation": " (saturation)"}.get(b.squash_cause, "")
+            folds = bool(getattr(b, "folds", False))
             cells = [
                 str(i + 1),
                 _fmt(float(b.lip_product)),
-                "✓ invertible" if b.invertible else "✗ not invertible",
+                "✓ invertible"
+                if b.invertible
+                else ("✗ folds" if folds else "✗ not proved")
+                if resnet
+                else ("✓ one-to-one" if b.invertible else "✗ not one-to-one"),
                 shown,
                 _fmt(float(b.det)),
-                "⚠ squashed" if b.squashed else "",
+                f"⚠ squashed{cause}" if b.squashed else "",
+                _fmt(float(b.jac_ratio_median)),
+                _fmt(float(b.jac_ratio_p5)),
+                _pct(float(b.neg_det_share)),
+                _pct(float(b.saturated_share)),
             ]
             for j, text in enumerate(cells):
                 item = tbl.item(i, j)
@@ -360,17 +469,28 @@ class DiagnosticsPanel(QWidget):
                     tbl.setItem(i, j, item)
                 item.setText(text)
                 align = Qt.AlignmentFlag.AlignVCenter | (
-                    Qt.AlignmentFlag.AlignRight if j in (0, 1, 4) else Qt.AlignmentFlag.AlignLeft
+                    Qt.AlignmentFlag.AlignLeft if j in (2, 3, 5) else Qt.AlignmentFlag.AlignRight
                 )
                 item.setTextAlignment(align)
                 item.setBackground(QBrush(SQUASH_BG) if b.squashed else QBrush())
-                item.setFont(bold if (j == 5 and b.squashed) else QFont())
+                item.setFont(bold if (j in (5, 6) and b.squashed) else QFont())
                 if j == 2:
                     item.setForeground(QColor(OK_COLOR if b.invertible else BAD_COLOR))
                 if j == 5 and b.squashed:
                     item.setToolTip(
-                        "A has a (near-)zero singular value: this layer maps the plane onto "
-                        "a line, so points it merges can never be separated again"
+                        f"median σmin/σmax of this layer's Jacobian over the data points is "
+                        f"{_fmt(float(b.jac_ratio_median))} < {SQUASH_RELATIVE:g}: it flattens "
+                        "the data in one direction at most points"
+                        + (
+                            " because its A is nearly singular"
+                            if b.squash_cause == "A"
+                            else " because the activation saturates there"
+                        )
+                        + (
+                            "; the layer is still one-to-one, so nothing is merged"
+                            if b.invertible
+                            else ""
+                        )
                     )
         _fit_columns(hdr)
         tbl.setUpdatesEnabled(True)

@@ -143,3 +143,60 @@ def test_diverged_weights_give_empty_numbers_not_a_crash() -> None:
     assert d["blocks"][2]["spectral_norm"] is None and not d["all_invertible"]
     assert d["reconstruction_error"] is None
     json.dumps(d, allow_nan=False)
+
+
+# ---------------------------------------------------------------------- Jacobian on the data
+def test_saturation_flattens_a_one_to_one_layer_and_says_so() -> None:
+    """tanh(x1, 8 x2 + 20): A is well conditioned, but unit 2 is deep in its flat tail."""
+    m = ModelConfig(kind="mlp", width=2, depth=1, activation="tanh")
+    w = NetWeights(A=np.diag([1.0, 8.0])[None], b=np.array([[0.0, 20.0]]), w=np.ones(2), c=0.0)
+    (blk,) = block_diagnostics(m, w, RNG_X)
+    assert blk.invertible and blk.linear_ratio == pytest.approx(1 / 8)
+    assert blk.squashed and blk.squash_cause == "saturation"
+    assert blk.jac_ratio_median < 1e-6 and blk.jac_ratio_p5 <= blk.jac_ratio_median
+    assert blk.saturated_share == 1.0 and blk.neg_det_share == 0.0
+    out = propagate(m, w, RNG_X)[-1]
+    assert np.ptp(out[:, 1]) < 1e-6 < np.ptp(out[:, 0])  # what the view shows: a line
+
+
+def test_nearly_singular_a_is_the_named_cause() -> None:
+    m = ModelConfig(kind="mlp", width=2, depth=1, activation="tanh")
+    w = _weights(_rot(0.3) @ np.diag([1.0, 1e-3]))
+    (blk,) = block_diagnostics(m, w, RNG_X)
+    assert blk.invertible  # still one-to-one: nothing is merged
+    assert blk.squashed and blk.squash_cause == "A"
+    assert blk.jac_ratio_median == pytest.approx(1e-3, rel=0.3)
+
+
+def test_width3_layer_flat_across_the_data_sheet_is_not_squashed() -> None:
+    """A flattens x3 1e4-fold, but the data lie in the plane x3 = 0: nothing is lost."""
+    m = ModelConfig(kind="mlp", width=3, depth=1, activation="tanh")
+    w = _weights(np.diag([1.0, 0.8, 1e-4]))
+    (blk,) = block_diagnostics(m, w, RNG_X)
+    assert blk.linear_ratio == pytest.approx(1e-4) and blk.invertible
+    assert not blk.squashed and blk.jac_ratio_median > 0.5
+
+
+def test_resnet_block_whose_det_changes_sign_folds() -> None:
+    """x1 + 1.5 tanh(-x1): det J = 1 - 1.5 sech^2(x1) < 0 exactly where |x1| < 0.66."""
+    m = ModelConfig(kind="resnet", width=2, depth=1, h=1.5, activation="tanh")
+    w = _weights(np.array([[-1.0, 0.0], [0.0, 0.0]]))
+    (blk,) = block_diagnostics(m, w, RNG_X)
+    expected = np.mean(1 - 1.5 / np.cosh(RNG_X[:, 0]) ** 2 < 0)
+    assert blk.neg_det_share == pytest.approx(expected) and 0.4 < expected < 0.9
+    assert blk.folds and not blk.invertible
+    diag = diagnose(_ring_config(m), w, make_dataset(_ring_config(m).data))
+    assert diag.any_folds and diag.to_dict()["blocks"][0]["folds"]
+
+
+def test_invertible_but_unproved_resnet_block_does_not_fold() -> None:
+    m = ModelConfig(kind="resnet", width=2, depth=1, h=0.5, activation="tanh")
+    (blk,) = block_diagnostics(m, _weights(np.eye(2) * 4.0), RNG_X)  # h |A| = 2
+    assert not blk.invertible and not blk.folds and blk.neg_det_share == 0.0
+    assert not blk.squashed
+
+
+def _ring_config(m: ModelConfig) -> RunConfig:
+    cfg = RunConfig()
+    cfg.model = m
+    return cfg.validate()

@@ -201,3 +201,113 @@ def test_a_failing_diagnostic_is_shown_not_raised(qtbot, resnet_cfg, monkeypatch
     state.append_snapshot(Snapshot(10, 0.5, 0.6, 0.6, _weights(np.eye(2) * 4.0, 5)))
     qtbot.waitUntil(lambda: "singular matrix" in panel.summary_label.text(), timeout=3000)
     assert panel.summary_label.text().startswith("✗ Cannot compute diagnostics")
+
+
+# ---------------------------------------------------------------------- verdicts from numbers
+def _verdict(kind: str, a: np.ndarray, b: np.ndarray, *, h: float = 0.5, act: str = "tanh"):
+    from nndyn_gui.core.datasets import make_dataset
+    from nndyn_gui.core.diagnostics import diagnose
+    from nndyn_gui.ui.diagnostics_panel import summary_text
+
+    cfg = RunConfig()
+    cfg.model.kind, cfg.model.width, cfg.model.depth = kind, a.shape[-1], a.shape[0]
+    cfg.model.h, cfg.model.activation = h, act
+    cfg.validate()
+    w = NetWeights(A=a, b=b, w=np.ones(a.shape[-1]), c=0.0)
+    return summary_text(cfg, diagnose(cfg, w, make_dataset(cfg.data)))
+
+
+def test_verdict_one_to_one_and_not_flat_is_green() -> None:
+    a = np.array([[[1.0, 0.2], [-0.3, 0.9]]] * 2)
+    text, level = _verdict("mlp", a, np.zeros((2, 2)))
+    assert level == "ok"
+    assert "All 2 layers are one-to-one" in text and "none flattens the data" in text
+
+
+def test_verdict_saturated_layer_is_one_to_one_but_flattens() -> None:
+    """Layer 2's unit 2 sits deep in tanh's tail: a warning with its number, not "merges"."""
+    a = np.array([[[1.0, 0.2], [-0.3, 0.9]], [[1.0, 0.0], [0.0, 8.0]]])
+    b = np.array([[0.0, 0.0], [0.0, 20.0]])
+    text, level = _verdict("mlp", a, b)
+    assert level == "warn"
+    assert "one-to-one" in text and "layer 2 flattens the data" in text
+    assert "median σ_min/σ_max of its Jacobian" in text and "tanh saturation" in text
+    assert "never be separated" not in text  # nothing is merged: the layer is injective
+
+
+def test_verdict_nearly_singular_a_names_a_as_the_cause() -> None:
+    a = np.array([[[1.0, 0.0], [0.0, 1e-3]]])
+    text, level = _verdict("mlp", a, np.zeros((1, 2)))
+    assert level == "warn" and "a nearly singular A" in text and "one-to-one" in text
+
+
+def test_verdict_singular_a_merges_points() -> None:
+    a = np.array([[[1.0, 2.0], [0.5, 1.0]]])  # rank 1
+    text, level = _verdict("mlp", a, np.zeros((1, 2)))
+    assert level == "bad" and "Layer 1 has a singular A" in text and "never be separated" in text
+
+
+def test_verdict_relu_layer_is_not_one_to_one() -> None:
+    a = np.array([[[1.0, 0.2], [-0.3, 0.9]]])
+    text, level = _verdict("mlp", a, np.zeros((1, 2)), act="relu")
+    assert level == "bad" and "not one-to-one" in text
+
+
+def test_verdict_resnet_fold_is_shown_with_its_share() -> None:
+    a = np.array([[[-1.0, 0.0], [0.0, 0.0]]])  # x1 + 1.5 tanh(-x1): folds near x1 = 0
+    text, level = _verdict("resnet", a, np.zeros((1, 2)), h=1.5)
+    assert level == "bad" and "Block 1 folds the plane" in text
+    assert "% of the data points" in text and "not one-to-one" in text
+
+
+def test_verdict_resnet_unproved_without_fold_is_a_warning() -> None:
+    text, level = _verdict("resnet", np.array([np.eye(2) * 4.0]), np.zeros((1, 2)), h=0.5)
+    assert level == "warn" and "not proved" in text and "no fold" in text
+
+
+def test_verdict_resnet_proved_is_green() -> None:
+    text, level = _verdict("resnet", np.array([np.eye(2)] * 3), np.zeros((3, 2)), h=0.5)
+    assert level == "ok" and "homeomorphism" in text
+
+
+def test_table_shows_the_numbers_behind_squashed(qtbot, small_config: RunConfig) -> None:
+    cfg = small_config.copy()
+    cfg.model.kind, cfg.model.depth = "mlp", 2
+    state, panel = _panel(qtbot, cfg.validate())
+    w = _weights(np.array([[1.0, 0.2], [-0.3, 0.9]]), 2)
+    w.A[1], w.b[1] = np.diag([1.0, 8.0]), np.array([0.0, 20.0])
+    _show(qtbot, state, panel, w)
+    headers = [panel.table.horizontalHeaderItem(j).text() for j in range(panel.table.columnCount())]
+    assert headers[2] == "one-to-one" and "σmin/σmax of J (median)" in headers
+    med = headers.index("σmin/σmax of J (median)")
+    assert panel.table.item(1, 5).text() == "⚠ squashed (saturation)"
+    assert float(panel.table.item(1, med).text()) < 1e-2 <= float(panel.table.item(0, med).text())
+    assert panel.table.item(1, headers.index("saturated")).text() == "100.0%"
+    assert "✓" in panel.table.item(1, 2).text()  # one-to-one and squashed: both true
+    assert panel.summary_label.text().startswith("⚠ ")
+
+
+# ---------------------------------------------------------------------- undetermined winding
+def test_undetermined_winding_is_said_in_words_not_as_a_number() -> None:
+    from types import SimpleNamespace
+
+    from nndyn_gui.ui.compare import _result_text
+    from nndyn_gui.ui.diagnostics_panel import topology_text
+
+    cfg = RunConfig()
+    cfg.model.kind, cfg.model.width = "mlp", 2
+    rep = SimpleNamespace(
+        winding=None,
+        winding_reason="the image of the loop passes within 3.0e-12 of the centre's image",
+        wrong_side_share=0.1,
+        dense_accuracy=0.9,
+        projected=False,
+    )
+    text = topology_text(cfg, None, rep)
+    assert "undetermined" in text and "3.0e-12" in text
+    assert "still winds" not in text and "no longer winds" not in text
+    assert "winding 0" not in text
+    from nndyn_gui.core.types import TrainResult
+
+    result = TrainResult("finished", [Snapshot(10, 0.5, 0.9, 0.9, _weights(np.eye(2), 1))])
+    assert "winding undetermined" in _result_text(result, rep)
