@@ -105,6 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="render a run to images / video (see 'nndyn render --help')",
         add_help=False,
     )
+    _add_verify_parser(sub)
     return p
 
 
@@ -122,6 +123,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _presets()
         if args.command == "info":
             return _info(args)
+        if args.command == "verify":
+            return _verify(args)
         build_parser().print_help(sys.stderr)
         return EXIT_BAD_INPUT
     except CliError as e:
@@ -491,6 +494,79 @@ def _print_summary(run: Run, out: Path | None) -> None:
         )
     if out is not None:
         print(f"saved {out}")
+
+
+# ---------------------------------------------------------------------- verify
+VERIFY_EPILOG = """\
+Each preset carries the claims its description makes as predicates ("claims" in its
+JSON, see nndyn_gui/core/claims.py). verify trains the preset (and the twins a claim
+compares with) once per seed offset: train.seed = the preset's seed + offset. It prints
+one row per claim with the value measured for each seed, a ✗ where it fails, and exit
+status 0 only if every claim holds on every seed (1 otherwise, 2 for bad input).
+"""
+
+
+def _add_verify_parser(sub: Any) -> None:
+    v = sub.add_parser(
+        "verify",
+        help="train the presets and check the claims their descriptions make",
+        description="Check every preset's claims over several seeds.",
+        epilog=VERIFY_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    v.add_argument(
+        "--preset",
+        dest="presets",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="only this preset (repeatable; default: all)",
+    )
+    v.add_argument("--seeds", default="0,1,2", metavar="S,S,...", help="seed offsets (0,1,2)")
+    v.add_argument("--jobs", type=int, default=1, metavar="N", help="processes (default 1)")
+    out = v.add_mutually_exclusive_group()
+    out.add_argument("--json", action="store_true", help="print the results as JSON")
+    out.add_argument("--markdown", action="store_true", help="print a Markdown table")
+
+
+def _verify(args: argparse.Namespace) -> int:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    from nndyn_gui.core.claims import ClaimError, format_markdown, format_text, verify
+
+    try:
+        seeds = [int(s) for s in str(args.seeds).split(",") if s.strip()]
+    except ValueError:
+        raise CliError(f"--seeds {args.seeds}: expected integers like 0,1,2") from None
+    if not seeds or min(seeds) < 0:
+        raise CliError(f"--seeds {args.seeds}: expected non-negative integers like 0,1,2")
+    if args.jobs < 1:
+        raise CliError("--jobs must be at least 1")
+    names = [p.name for p in list_presets()]
+    for name in args.presets:
+        if name not in names:
+            raise CliError(f"unknown preset {name!r}; available: {', '.join(names)}")
+    total = len(args.presets or names) * len(seeds)
+    count = [0]
+
+    def progress(name: str, seed: int) -> None:
+        count[0] += 1
+        print(f"nndyn: verified {name} seed {seed} ({count[0]}/{total})", file=sys.stderr)
+
+    try:
+        results = verify(args.presets or None, seeds, jobs=args.jobs, on_done=progress)
+    except ClaimError as e:
+        raise CliError(str(e)) from None
+    ok = all(r.all_hold for r in results)
+    if args.json:
+        doc = {"seeds": seeds, "all_hold": ok, "claims": [r.to_dict() for r in results]}
+        print(json.dumps(doc, indent=2, allow_nan=False))
+    elif args.markdown:
+        print(format_markdown(results))
+    else:
+        print(format_text(results))
+        failed = sum(not r.all_hold for r in results)
+        print(f"\n{len(results) - failed} of {len(results)} claims hold on every seed.")
+    return EXIT_OK if ok else EXIT_DIVERGED
 
 
 if __name__ == "__main__":

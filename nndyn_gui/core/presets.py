@@ -1,6 +1,7 @@
 """Named experiments (mostly the article's figures) shipped as JSON files.
 
-Each preset is `resources/presets/<name>.json` = {"name", "description", "config"}, read
+Each preset is `resources/presets/<name>.json` = {"name", "description", "config",
+"claims"} (the claims: what the description says, as predicates `nndyn verify` checks), read
 with importlib.resources so it works from a wheel, a zip or a source checkout. Keeping
 them as data (not code) lets users copy one as a starting point for `nndyn train`.
 """
@@ -90,3 +91,11 @@ def preset_description(name: str) -> str:
     if name not in files:
         raise PresetError(f"unknown preset {name!r}; available: {', '.join(sorted(files))}")
     return str(_read(name, files[name]).get("description", ""))
+
+
+def preset_claims(name: str) -> object:
+    """The raw "claims" object of one preset (None without one); see core/claims.py."""
+    files = _files()
+    if name not in files:
+        raise PresetError(f"unknown preset {name!r}; available: {', '.join(sorted(files))}")
+    return _read(name, files[name]).get("claims")

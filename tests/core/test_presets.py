@@ -56,13 +56,13 @@ def test_each_preset_is_valid_and_matches_its_name(name: str) -> None:
     assert cfg.train.steps <= 20_000  # each trains in a few seconds here
 
 
-def test_preset_files_have_name_description_and_config_only() -> None:
+def test_preset_files_have_name_description_config_and_claims_only() -> None:
     root = resources.files("nndyn_gui.resources.presets")
     files = [f for f in root.iterdir() if f.name.endswith(".json")]
     assert len(files) == len(list_presets())
     for f in files:
         obj = json.loads(f.read_text(encoding="utf-8"))
-        assert set(obj) == {"name", "description", "config"}
+        assert set(obj) == {"name", "description", "config", "claims"}
         assert obj["name"] + ".json" == f.name
 
 

@@ -1,0 +1,610 @@
+"""Every sentence a preset says about its result is a claim the project reruns.
+
+A preset JSON carries, next to its description, the claims the description makes as
+measurable predicates ("dense accuracy >= 0.99", "winding = 1", "the invertibility bound
+binds", "transport at most half that of the unregularised twin"). `verify` trains the
+preset over several seeds (train.seed = the preset's seed + offset), measures, and says
+for each claim and seed whether it holds. `nndyn verify` prints the table; docs/science.md
+carries it. If a claim fails, the preset (settings or text) is what must change.
+
+Preset JSON:
+
+    "claims": {
+      "twins": {"unregularised": {"set": {"train.transport": 0.0}}},
+      "checks": [
+        {"claim": "dense accuracy at least 99 %", "metric": "dense_accuracy",
+         "op": ">=", "value": 0.99},
+        {"claim": "transport at most half the twin's", "metric": "transport",
+         "op": "<=", "twin": "unregularised", "factor": 0.5},
+        {"claim": "the twin folds", "run": "unregularised", "metric": "folds",
+         "op": ">=", "value": 1}
+      ]
+    }
+
+A twin is the same preset with some fields changed ("set") or another preset
+("preset"), trained with the same seed offset. A check compares a metric of the preset's
+run (or of a twin, "run") with a number ("value") or with `factor * twin + offset`.
+Pairwise metrics (PAIR_METRICS) compare the run with a twin directly.
+
+Pure core: TensorFlow is imported (lazily) only to train.
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from nndyn_gui.core.config import ConfigError, RunConfig
+from nndyn_gui.core.datasets import dense_sample, make_dataset
+from nndyn_gui.core.diagnostics import Diagnostics, diagnose
+from nndyn_gui.core.flow import predict, propagate
+from nndyn_gui.core.presets import PresetError, load_preset, preset_claims, preset_names
+from nndyn_gui.core.topology import DENSE_SEED_OFFSET, TopologyReport, topology_report
+from nndyn_gui.core.types import Dataset, NetWeights
+
+DENSE_POINTS = 50_000
+MAIN = "main"  # the name of the preset's own run in `Check.run`
+
+OPS: dict[str, Callable[[float, float], bool]] = {
+    ">=": operator.ge,
+    "<=": operator.le,
+    ">": operator.gt,
+    "<": operator.lt,
+    "==": operator.eq,
+    "!=": operator.ne,
+}
+
+
+class ClaimError(ValueError):
+    """A preset's claims are malformed (unknown metric, twin or operator)."""
+
+
+# ---------------------------------------------------------------------- measuring one run
+@dataclass
+class Measured:
+    """One trained run and the numbers measured on it (computed once, on demand)."""
+
+    config: RunConfig
+    dataset: Dataset
+    weights: NetWeights
+    train_acc: float
+    test_acc: float
+    status: str
+    _diag: Diagnostics | None = None
+    _topo: TopologyReport | None = None
+    _topo_done: bool = False
+    _dense: float | None = None
+    _traj: np.ndarray | None = None
+
+    @property
+    def diagnostics(self) -> Diagnostics:
+        if self._diag is None:
+            self._diag = diagnose(self.config, self.weights, self.dataset)
+        return self._diag
+
+    @property
+    def topology(self) -> TopologyReport | None:
+        if not self._topo_done:
+            self._topo = topology_report(self.config, self.weights, n_dense=DENSE_POINTS)
+            self._topo_done = True
+        return self._topo
+
+    @property
+    def dense_accuracy(self) -> float:
+        if self._dense is None:
+            topo = self.topology
+            if topo is not None:
+                self._dense = float(topo.dense_accuracy)
+            else:
+                cfg = self.config
+                x, y = dense_sample(cfg.data, DENSE_POINTS, cfg.data.seed + DENSE_SEED_OFFSET)
+                pred = predict(cfg.model, self.weights, x)
+                self._dense = float((pred == y).mean()) if len(y) else math.nan
+        return self._dense
+
+    @property
+    def trajectory(self) -> np.ndarray:
+        """(T+1, N, d) of the test points (the training points when there is no test set)."""
+        if self._traj is None:
+            x = self.dataset.x_test if len(self.dataset.x_test) else self.dataset.x_train
+            self._traj = propagate(self.config.model, self.weights, x)
+        return self._traj
+
+
+def step_turning(traj: np.ndarray) -> float:
+    """Mean angle (radians) between consecutive layer steps, weighted by step length.
+
+    0 for straight trajectories; a polyline that zig-zags turns by ~pi/2 or more per
+    step. As the steps of a smooth flow get finer the angles shrink, so this is how
+    smooth the drawn trajectories look. Steps shorter than 1e-9 have no direction and
+    are skipped. Averaged over the points.
+    """
+    steps = np.diff(np.asarray(traj, dtype=np.float64), axis=0)  # (T, N, d)
+    if steps.shape[0] < 2 or steps.shape[1] == 0:
+        return 0.0
+    length = np.linalg.norm(steps, axis=2)
+    a, b = steps[:-1], steps[1:]
+    na, nb = length[:-1], length[1:]
+    ok = (na > 1e-9) & (nb > 1e-9)
+    with np.errstate(all="ignore"):
+        cos = np.clip((a * b).sum(axis=2) / (na * nb), -1.0, 1.0)
+    ang = np.where(ok, np.arccos(cos), 0.0)
+    weight = 0.5 * (na + nb)
+    total = weight.sum(axis=0)
+    per_point = np.where(total > 0, (ang * weight).sum(axis=0) / np.maximum(total, 1e-300), 0.0)
+    return float(per_point.mean())
+
+
+def path_length(traj: np.ndarray) -> float:
+    """Mean over points of sum_t |x_{t+1} - x_t|: how far the flow carries a point."""
+    steps = np.diff(np.asarray(traj, dtype=np.float64), axis=0)
+    if steps.shape[1] == 0:
+        return 0.0
+    return float(np.linalg.norm(steps, axis=2).sum(axis=0).mean())
+
+
+def mean_step(traj: np.ndarray) -> float:
+    """Mean over points and layers of |x_{t+1} - x_t|: how far one block moves a point."""
+    steps = np.diff(np.asarray(traj, dtype=np.float64), axis=0)
+    if steps.size == 0:
+        return 0.0
+    return float(np.linalg.norm(steps, axis=2).mean())
+
+
+def _winding(m: Measured) -> float:
+    topo = m.topology
+    if topo is None or topo.winding is None:
+        return math.nan
+    return float(topo.winding)
+
+
+def _wrong_side(m: Measured) -> float:
+    topo = m.topology
+    return math.nan if topo is None else float(topo.wrong_side_share)
+
+
+@dataclass(frozen=True)
+class Metric:
+    """A number measured on one trained run; `doc` says what it is (shown with --help)."""
+
+    doc: str
+    fn: Callable[[Measured], float]
+    fmt: str = "{:.3g}"
+
+
+METRICS: dict[str, Metric] = {
+    "train_acc": Metric("accuracy on the training points", lambda m: m.train_acc, "{:.2%}"),
+    "test_acc": Metric("accuracy on the held-out points", lambda m: m.test_acc, "{:.2%}"),
+    "dense_accuracy": Metric(
+        f"accuracy on {DENSE_POINTS:,} fresh points of the distribution",
+        lambda m: m.dense_accuracy,
+        "{:.2%}",
+    ),
+    "winding": Metric(
+        "winding number of the outer loop's image around the centre's (nan: undetermined)",
+        _winding,
+        "{:.0f}",
+    ),
+    "abs_winding": Metric("|winding number|", lambda m: abs(_winding(m)), "{:.0f}"),
+    "wrong_side_share": Metric(
+        "share of the outer loop the head puts in the inner class", _wrong_side, "{:.2%}"
+    ),
+    "max_lip_product": Metric(
+        "max over blocks of h |A_k|_2 Lip(s) (ResNet) or |A_k|_2 Lip(s) (MLP)",
+        lambda m: max((b.lip_product for b in m.diagnostics.blocks), default=math.nan),
+    ),
+    "invertible_layers": Metric(
+        "share of layers proved one-to-one (ResNet: h|A|Lip < 1; MLP: invertible A, tanh)",
+        lambda m: float(np.mean([b.invertible for b in m.diagnostics.blocks])),
+        "{:.0%}",
+    ),
+    "min_linear_ratio": Metric(
+        "min over layers of sigma_min/sigma_max of the linear part (A; I + h Lip A)",
+        lambda m: min((b.linear_ratio for b in m.diagnostics.blocks), default=math.nan),
+    ),
+    "squashed_layers": Metric(
+        "layers whose Jacobian's median sigma_min/sigma_max on the data is < 1e-2",
+        lambda m: float(sum(b.squashed for b in m.diagnostics.blocks)),
+        "{:.0f}",
+    ),
+    "max_saturated_share": Metric(
+        "max over layers of the share of data points with a saturated unit",
+        lambda m: max((b.saturated_share for b in m.diagnostics.blocks), default=math.nan),
+        "{:.0%}",
+    ),
+    "folds": Metric(
+        "ResNet blocks whose det J takes both signs on the data (not one-to-one)",
+        lambda m: float(sum(b.folds for b in m.diagnostics.blocks)),
+        "{:.0f}",
+    ),
+    "transport": Metric(
+        "mean over training points of sum_t |x_{t+1} - x_t|^2", lambda m: m.diagnostics.transport
+    ),
+    "step_turning": Metric(
+        "mean angle between consecutive layer steps, weighted by step length (rad)",
+        lambda m: step_turning(m.trajectory),
+    ),
+    "path_length": Metric(
+        "mean over points of sum_t |x_{t+1} - x_t|", lambda m: path_length(m.trajectory)
+    ),
+    "mean_step": Metric(
+        "mean |x_{t+1} - x_t| over points and layers", lambda m: mean_step(m.trajectory)
+    ),
+}
+
+
+def _last_layer_difference(a: Measured, b: Measured) -> float:
+    """Mean distance between the two runs' last-layer positions of the same test points,
+    relative to the mean spread of those points (0: the same representation)."""
+    xa, xb = a.trajectory[-1], b.trajectory[-1]
+    if xa.shape != xb.shape or xa.shape[0] == 0:
+        return math.nan
+    spread = 0.5 * (
+        np.linalg.norm(xa - xa.mean(axis=0), axis=1).mean()
+        + np.linalg.norm(xb - xb.mean(axis=0), axis=1).mean()
+    )
+    return float(np.linalg.norm(xa - xb, axis=1).mean() / spread) if spread > 0 else math.nan
+
+
+PAIR_METRICS: dict[str, Metric] = {
+    "last_layer_difference": Metric(
+        "mean distance between the last-layer positions of the same points in the run and "
+        "the twin, over their mean spread",
+        lambda m: math.nan,  # needs a twin: see _last_layer_difference
+    ),
+}
+
+
+# ---------------------------------------------------------------------- claims in a preset
+@dataclass(frozen=True)
+class Twin:
+    """A comparison run: the preset with `set` applied, or another preset."""
+
+    name: str
+    preset: str = ""
+    set: tuple[tuple[str, Any], ...] = ()
+
+
+@dataclass(frozen=True)
+class Check:
+    """One claim as a predicate: metric(run) op value, or op factor * metric(twin) + offset."""
+
+    claim: str
+    metric: str
+    op: str
+    value: float | None = None
+    run: str = MAIN
+    twin: str = ""
+    factor: float = 1.0
+    offset: float = 0.0
+
+    def rule(self) -> str:
+        """The predicate in words, e.g. `transport <= 0.5 x twin 'unregularised'`."""
+        who = "" if self.run == MAIN else f"[{self.run}] "
+        if self.metric in PAIR_METRICS:
+            return f"{who}{self.metric} vs '{self.twin}' {self.op} {self.value:g}"
+        if self.twin:
+            rhs = f"'{self.twin}'"
+            if self.factor != 1.0:
+                rhs = f"{self.factor:g} x {rhs}"
+            if self.offset:
+                rhs += f" {'+' if self.offset > 0 else '-'} {abs(self.offset):g}"
+            return f"{who}{self.metric} {self.op} {rhs}"
+        return f"{who}{self.metric} {self.op} {self.value:g}"
+
+
+@dataclass(frozen=True)
+class PresetClaims:
+    """The claims of one preset: its twins and its checks."""
+
+    preset: str
+    twins: dict[str, Twin]
+    checks: tuple[Check, ...]
+
+
+def parse_claims(preset: str, obj: Any) -> PresetClaims:
+    """Validate a preset's "claims" object (ClaimError names what is wrong)."""
+    if obj is None:
+        return PresetClaims(preset, {}, ())
+    if not isinstance(obj, dict) or not isinstance(obj.get("checks", []), list):
+        raise ClaimError(f"{preset}: 'claims' must be an object with a 'checks' list")
+    twins: dict[str, Twin] = {}
+    for name, spec in dict(obj.get("twins", {})).items():
+        if not isinstance(spec, dict) or not set(spec) <= {"preset", "set"}:
+            raise ClaimError(f"{preset}: twin {name!r} needs 'preset' and/or 'set'")
+        sets = spec.get("set", {})
+        if not isinstance(sets, dict):
+            raise ClaimError(f"{preset}: twin {name!r}: 'set' must be an object")
+        twins[name] = Twin(name, str(spec.get("preset", "")), tuple(sorted(sets.items())))
+    checks = []
+    for i, c in enumerate(obj.get("checks", [])):
+        where = f"{preset}: check {i + 1}"
+        if not isinstance(c, dict):
+            raise ClaimError(f"{where}: must be an object")
+        allowed = {"claim", "metric", "op", "value", "run", "twin", "factor", "offset"}
+        if not set(c) <= allowed:
+            raise ClaimError(f"{where}: unknown keys {sorted(set(c) - allowed)}")
+        metric, op = c.get("metric"), c.get("op")
+        if metric not in METRICS and metric not in PAIR_METRICS:
+            raise ClaimError(f"{where}: unknown metric {metric!r}")
+        if op not in OPS:
+            raise ClaimError(f"{where}: unknown op {op!r} (allowed: {', '.join(OPS)})")
+        run, twin = str(c.get("run", MAIN)), str(c.get("twin", ""))
+        for ref in (run, twin):
+            if ref and ref != MAIN and ref not in twins:
+                raise ClaimError(f"{where}: unknown twin {ref!r}")
+        pair = metric in PAIR_METRICS
+        if pair and not twin:
+            raise ClaimError(f"{where}: {metric} needs a 'twin'")
+        if bool(twin and not pair) == ("value" in c):
+            raise ClaimError(f"{where}: give either 'value' or 'twin'")
+        if pair and "value" not in c:
+            raise ClaimError(f"{where}: {metric} needs a 'value'")
+        if not isinstance(c.get("claim"), str) or not c["claim"]:
+            raise ClaimError(f"{where}: needs a 'claim' sentence")
+        checks.append(
+            Check(
+                claim=c["claim"],
+                metric=str(metric),
+                op=str(op),
+                value=None if "value" not in c else float(c["value"]),
+                run=run,
+                twin=twin,
+                factor=float(c.get("factor", 1.0)),
+                offset=float(c.get("offset", 0.0)),
+            )
+        )
+    return PresetClaims(preset, twins, tuple(checks))
+
+
+def load_claims(preset: str) -> PresetClaims:
+    """The parsed claims of a shipped preset."""
+    return parse_claims(preset, preset_claims(preset))
+
+
+# ---------------------------------------------------------------------- running
+@dataclass
+class CheckResult:
+    """One claim over the seeds: the measured value(s) per seed and whether each holds."""
+
+    preset: str
+    claim: str
+    rule: str
+    seeds: list[int]
+    values: list[float]  # the left-hand side per seed (nan: undetermined / not measured)
+    targets: list[float]  # the right-hand side per seed
+    holds: list[bool]
+    fmt: str = "{:.3g}"
+
+    @property
+    def all_hold(self) -> bool:
+        return bool(self.holds) and all(self.holds)
+
+    def shown(self, i: int) -> str:
+        v = self.values[i]
+        if not math.isfinite(v):
+            return "undetermined" if "winding" in self.rule else "n/a"
+        return _format(self.fmt, v)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "preset": self.preset,
+            "claim": self.claim,
+            "rule": self.rule,
+            "seeds": list(self.seeds),
+            "values": [v if math.isfinite(v) else None for v in self.values],
+            "targets": [v if math.isfinite(v) else None for v in self.targets],
+            "holds": list(self.holds),
+            "all_hold": self.all_hold,
+        }
+
+
+def _format(fmt: str, v: float) -> str:
+    try:
+        return fmt.format(v)
+    except (ValueError, TypeError):
+        return f"{v:.3g}"
+
+
+def twin_config(base: RunConfig, twin: Twin, offset: int) -> RunConfig:
+    """The twin's config for seed offset `offset` (ClaimError on a bad field)."""
+    try:
+        cfg = load_preset(twin.preset) if twin.preset else base.copy()
+    except PresetError as e:
+        raise ClaimError(f"twin {twin.name!r}: {e}") from None
+    d = cfg.to_dict()
+    for key, value in twin.set:
+        section, _, name = str(key).partition(".")
+        if section not in ("data", "model", "train") or not name:
+            raise ClaimError(f"twin {twin.name!r}: bad field {key!r}")
+        d[section][name] = value
+    try:
+        cfg = RunConfig.from_dict(d)
+    except ConfigError as e:
+        raise ClaimError(f"twin {twin.name!r}: {e}") from None
+    if twin.preset:
+        cfg.train.seed += offset
+    return cfg
+
+
+def seeded(cfg: RunConfig, offset: int) -> RunConfig:
+    """The preset's config for seed offset `offset`: train.seed = preset seed + offset."""
+    out = cfg.copy()
+    out.train.seed = cfg.train.seed + offset
+    return out.validate()
+
+
+Trainer = Callable[[RunConfig, Dataset], tuple[NetWeights, float, float, str]]
+
+
+def train_with_tensorflow(cfg: RunConfig, dataset: Dataset) -> tuple[NetWeights, float, float, str]:
+    """Train to the end (imports TensorFlow); returns final weights, accuracies, status."""
+    from nndyn_gui.core.training import Trainer as TfTrainer
+
+    result = TfTrainer(cfg, dataset).run()
+    final = result.final
+    return final.weights, float(final.train_acc), float(final.test_acc), result.status
+
+
+def measure_runs(
+    pc: PresetClaims, offset: int, train: Trainer = train_with_tensorflow
+) -> dict[str, Measured]:
+    """Train the preset and every twin a check needs, for one seed offset."""
+    base = seeded(load_preset(pc.preset), offset)
+    needed = {c.run for c in pc.checks} | {c.twin for c in pc.checks if c.twin}
+    configs = {MAIN: base}
+    for name in sorted(needed - {MAIN, ""}):
+        configs[name] = twin_config(base, pc.twins[name], offset)
+    runs: dict[str, Measured] = {}
+    for name, cfg in configs.items():
+        ds = make_dataset(cfg.data)
+        weights, tr, te, status = train(cfg, ds)
+        runs[name] = Measured(cfg, ds, weights, tr, te, status)
+    return runs
+
+
+def evaluate(pc: PresetClaims, runs: dict[str, Measured]) -> list[tuple[float, float, bool]]:
+    """(value, target, holds) of every check on one seed's runs."""
+    out = []
+    for c in pc.checks:
+        left = runs[c.run]
+        if c.metric in PAIR_METRICS:
+            value = _last_layer_difference(left, runs[c.twin])
+            target = float(c.value if c.value is not None else math.nan)
+        else:
+            value = float(METRICS[c.metric].fn(left))
+            if c.twin:
+                target = c.factor * float(METRICS[c.metric].fn(runs[c.twin])) + c.offset
+            else:
+                target = float(c.value if c.value is not None else math.nan)
+        finished = left.status == "finished"
+        holds = bool(finished and math.isfinite(value) and OPS[c.op](value, target))
+        out.append((value, target, holds))
+    return out
+
+
+def verify_preset(
+    preset: str, seeds: Sequence[int], train: Trainer = train_with_tensorflow
+) -> list[CheckResult]:
+    """Train `preset` (and its twins) for every seed offset and check every claim."""
+    pc = load_claims(preset)
+    per_seed = [evaluate(pc, measure_runs(pc, s, train)) for s in seeds]
+    return _collect(pc, list(seeds), per_seed)
+
+
+def _collect(
+    pc: PresetClaims, seeds: list[int], per_seed: list[list[tuple[float, float, bool]]]
+) -> list[CheckResult]:
+    results = []
+    for i, c in enumerate(pc.checks):
+        fmt = PAIR_METRICS[c.metric].fmt if c.metric in PAIR_METRICS else METRICS[c.metric].fmt
+        results.append(
+            CheckResult(
+                preset=pc.preset,
+                claim=c.claim,
+                rule=c.rule(),
+                seeds=seeds,
+                values=[r[i][0] for r in per_seed],
+                targets=[r[i][1] for r in per_seed],
+                holds=[r[i][2] for r in per_seed],
+                fmt=fmt,
+            )
+        )
+    return results
+
+
+def _verify_one(preset: str, seed: int) -> tuple[str, int, list[tuple[float, float, bool]]]:
+    """Worker for the process pool: one preset, one seed offset."""
+    pc = load_claims(preset)
+    return preset, seed, evaluate(pc, measure_runs(pc, seed))
+
+
+def verify(
+    presets: Sequence[str] | None = None,
+    seeds: Sequence[int] = (0, 1, 2),
+    jobs: int = 1,
+    on_done: Callable[[str, int], None] | None = None,
+) -> list[CheckResult]:
+    """Check the claims of `presets` (default: all) over `seeds`, in `jobs` processes.
+
+    With jobs > 1 the (preset, seed) pairs run in a spawned process pool (TensorFlow does
+    not survive fork); each process trains on one thread, so jobs = number of free cores.
+    """
+    names = list(presets) if presets else preset_names()
+    for n in names:
+        load_claims(n)  # fail early on an unknown preset or malformed claims
+    tasks = [(n, s) for n in names for s in seeds]
+    done: dict[tuple[str, int], list[tuple[float, float, bool]]] = {}
+    if jobs <= 1:
+        for n, s in tasks:
+            done[(n, s)] = _verify_one(n, s)[2]
+            if on_done is not None:
+                on_done(n, s)
+    else:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor, as_completed
+
+        ctx = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
+            futs = [pool.submit(_verify_one, n, s) for n, s in tasks]
+            for f in as_completed(futs):
+                n, s, res = f.result()
+                done[(n, s)] = res
+                if on_done is not None:
+                    on_done(n, s)
+    out: list[CheckResult] = []
+    for n in names:
+        pc = load_claims(n)
+        out.extend(_collect(pc, list(seeds), [done[(n, s)] for s in seeds]))
+    return out
+
+
+# ---------------------------------------------------------------------- tables
+@dataclass
+class Table:
+    """The verify table as rows of strings (for the terminal and for Markdown)."""
+
+    header: list[str]
+    rows: list[list[str]] = field(default_factory=list)
+
+
+def table(results: Sequence[CheckResult]) -> Table:
+    seeds = results[0].seeds if results else []
+    t = Table(["preset", "claim", "rule"] + [f"seed {s}" for s in seeds] + ["holds"])
+    for r in results:
+        cells = [r.shown(i) + ("" if r.holds[i] else " ✗") for i in range(len(r.seeds))]
+        t.rows.append([r.preset, r.claim, r.rule, *cells, "yes" if r.all_hold else "NO"])
+    return t
+
+
+def format_text(results: Sequence[CheckResult]) -> str:
+    """A plain-text table, columns padded (claims wrapped at 48 characters)."""
+    t = table(results)
+    rows = [t.header] + [[*r[:1], _clip(r[1], 60), *r[2:]] for r in t.rows]
+    widths = [max(len(r[j]) for r in rows) for j in range(len(t.header))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def _clip(text: str, n: int) -> str:
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+def format_markdown(results: Sequence[CheckResult]) -> str:
+    """A Markdown table (what docs/science.md carries)."""
+    t = table(results)
+
+    def esc(s: str) -> str:
+        return s.replace("|", "\\|")
+
+    lines = ["| " + " | ".join(t.header) + " |", "|" + "---|" * len(t.header)]
+    for r in t.rows:
+        cells = [f"`{r[0]}`", esc(r[1]), f"`{esc(r[2])}`", *map(esc, r[3:])]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
