@@ -239,3 +239,55 @@ def test_ctrl_c_stops_cleanly_and_saves_what_exists(tmp_path: Path) -> None:
     assert b"Traceback" not in seen
     run = load_run(out)
     assert run.status == "cancelled" and run.snapshots[-1].step > 0
+
+
+# ---------------------------------------------------------------------- verify
+@pytest.mark.parametrize(
+    ("args", "expect"),
+    [
+        (["verify", "--preset", "resnet-w9-donut"], "resnet-w9-donut"),
+        (["verify", "--seeds", "0,x"], "--seeds"),
+        (["verify", "--seeds", "-1"], "--seeds"),
+        (["verify", "--jobs", "0"], "--jobs"),
+        (["verify", "--json", "--markdown"], "not allowed with"),
+    ],
+)
+def test_verify_bad_input_is_one_line(args: list[str], expect: str) -> None:
+    assert expect in assert_one_line_error(nndyn(*args))
+
+
+@pytest.mark.slow
+def test_verify_trains_a_preset_and_reports_its_claims_as_json() -> None:
+    p = nndyn("verify", "--preset", "mlp-w3-spiral", "--seeds", "0", "--json")
+    assert p.returncode == 0, p.stderr
+    doc = json.loads(p.stdout)
+    assert doc["all_hold"] and doc["seeds"] == [0]
+    rows = {c["claim"]: c for c in doc["claims"]}
+    dense = rows["At least 99% of fresh points are classified right"]
+    assert dense["preset"] == "mlp-w3-spiral" and dense["values"][0] >= 0.99
+    assert dense["holds"] == [True] and dense["rule"] == "dense_accuracy >= 0.99"
+    assert "verified mlp-w3-spiral seed 0 (1/1)" in p.stderr
+
+
+def test_verify_exits_1_when_a_claim_fails(monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+    from nndyn_gui.core import claims
+
+    def fake_verify(presets, seeds, jobs=1, on_done=None):
+        r = claims.CheckResult(
+            "mlp-w2-ring",
+            "Fewer than 95% right",
+            "dense_accuracy < 0.95",
+            [0, 1],
+            [0.9, 0.97],
+            [0.95, 0.95],
+            [True, False],
+            "{:.2%}",
+        )
+        return [r]
+
+    monkeypatch.setattr(claims, "verify", fake_verify)
+    assert cli.main(["verify", "--preset", "mlp-w2-ring", "--seeds", "0,1"]) == 1
+    out = capsys.readouterr().out
+    assert "97.00% ✗" in out and "NO" in out and "0 of 1 claims hold" in out
+    assert cli.main(["verify", "--seeds", "0,1", "--markdown"]) == 1
+    assert "| `mlp-w2-ring` | Fewer than 95% right |" in capsys.readouterr().out

@@ -452,10 +452,13 @@ def train_with_tensorflow(cfg: RunConfig, dataset: Dataset) -> tuple[NetWeights,
 
 
 def measure_runs(
-    pc: PresetClaims, offset: int, train: Trainer = train_with_tensorflow
+    pc: PresetClaims,
+    offset: int,
+    train: Trainer = train_with_tensorflow,
+    config: RunConfig | None = None,
 ) -> dict[str, Measured]:
-    """Train the preset and every twin a check needs, for one seed offset."""
-    base = seeded(load_preset(pc.preset), offset)
+    """Train the preset (`config`, default: as shipped) and every twin a check needs."""
+    base = seeded(load_preset(pc.preset) if config is None else config, offset)
     needed = {c.run for c in pc.checks} | {c.twin for c in pc.checks if c.twin}
     configs = {MAIN: base}
     for name in sorted(needed - {MAIN, ""}):
@@ -518,10 +521,11 @@ def _collect(
     return results
 
 
-def _verify_one(preset: str, seed: int) -> tuple[str, int, list[tuple[float, float, bool]]]:
+def _verify_one(
+    pc: PresetClaims, config: RunConfig, seed: int
+) -> tuple[str, int, list[tuple[float, float, bool]]]:
     """Worker for the process pool: one preset, one seed offset."""
-    pc = load_claims(preset)
-    return preset, seed, evaluate(pc, measure_runs(pc, seed))
+    return pc.preset, seed, evaluate(pc, measure_runs(pc, seed, config=config))
 
 
 def verify(
@@ -536,13 +540,13 @@ def verify(
     not survive fork); each process trains on one thread, so jobs = number of free cores.
     """
     names = list(presets) if presets else preset_names()
-    for n in names:
-        load_claims(n)  # fail early on an unknown preset or malformed claims
+    # read every preset once: all seeds check the same claims, even if a file changes
+    specs = {n: (load_claims(n), load_preset(n)) for n in names}
     tasks = [(n, s) for n in names for s in seeds]
     done: dict[tuple[str, int], list[tuple[float, float, bool]]] = {}
     if jobs <= 1:
         for n, s in tasks:
-            done[(n, s)] = _verify_one(n, s)[2]
+            done[(n, s)] = _verify_one(*specs[n], s)[2]
             if on_done is not None:
                 on_done(n, s)
     else:
@@ -551,7 +555,7 @@ def verify(
 
         ctx = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
-            futs = [pool.submit(_verify_one, n, s) for n, s in tasks]
+            futs = [pool.submit(_verify_one, *specs[n], s) for n, s in tasks]
             for f in as_completed(futs):
                 n, s, res = f.result()
                 done[(n, s)] = res
@@ -559,8 +563,7 @@ def verify(
                     on_done(n, s)
     out: list[CheckResult] = []
     for n in names:
-        pc = load_claims(n)
-        out.extend(_collect(pc, list(seeds), [done[(n, s)] for s in seeds]))
+        out.extend(_collect(specs[n][0], list(seeds), [done[(n, s)] for s in seeds]))
     return out
 
 

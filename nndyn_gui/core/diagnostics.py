@@ -34,7 +34,7 @@ from nndyn_gui.core.types import Dataset, NetWeights
 
 SQUASH_RELATIVE = 1e-2  # median sigma_min/sigma_max of J on the data below this: squashed
 SATURATED = 1e-2  # s'(z) < 1e-2 Lip(s): the unit is saturated (|z| > 3 for tanh)
-JACOBIAN_POINTS = 512  # data points the per-layer Jacobian statistics are taken over
+JACOBIAN_POINTS = 256  # data points the per-layer Jacobian statistics are taken over
 GRID_POINTS = 16  # without data: a 16 x 16 grid over the input square
 INVERTIBLE_ACTIVATIONS = ("tanh", "sigmoid", "leaky_relu")  # strictly monotone s
 RECON_POINTS = 256  # points used for the reconstruction check inside diagnose()
@@ -69,6 +69,7 @@ class BlockDiag:
     saturated_share: float = math.nan  # share of points with a saturated unit
     squash_cause: str = ""  # "" | "A" | "saturation"
     folds: bool = False  # det J takes both signs on the data: not one-to-one
+    cumulative_ratio: float = math.nan  # median sigma_min/sigma_max, input plane -> layer k
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -86,6 +87,7 @@ class BlockDiag:
             "neg_det_share": _f(self.neg_det_share),
             "saturated_share": _f(self.saturated_share),
             "folds": bool(self.folds),
+            "cumulative_ratio": _f(self.cumulative_ratio),
         }
 
 
@@ -187,6 +189,7 @@ def block_diagnostics(
                 saturated_share=float(stats["saturated_share"][k]),
                 squash_cause=cause,
                 folds=folds,
+                cumulative_ratio=float(stats["cumulative_median"][k]),
             )
         )
     return out
@@ -227,11 +230,20 @@ def jacobian_stats(
     plane is carried along (Q <- orth(J Q)), so in width d > 2 a direction the data do
     not occupy is not counted as "flattened". Returns arrays of length T: median and 5th
     percentile of sigma_min/sigma_max of J Q, the median of the same for the linear part
-    alone (A, or I + h Lip A), the share of points with det J < 0, and the share of
-    points with a saturated unit (s' < SATURATED Lip(s)).
+    alone (A, or I + h Lip A), the share of points with det J < 0, the share of points
+    with a saturated unit (s' < SATURATED Lip(s)), and the median sigma_min/sigma_max of
+    the whole map from the input plane to the output of layer k (what the view shows:
+    layers that each flatten a little can together flatten a lot).
     """
     t, d = weights.depth, weights.width
-    keys = ("ratio_median", "ratio_p5", "linear_median", "neg_det_share", "saturated_share")
+    keys = (
+        "ratio_median",
+        "ratio_p5",
+        "linear_median",
+        "neg_det_share",
+        "saturated_share",
+        "cumulative_median",
+    )
     out = {key: np.full(t, np.nan) for key in keys}
     n = x2.shape[0]
     if n == 0 or t == 0:
@@ -242,6 +254,7 @@ def jacobian_stats(
     x = embed(x2, d)
     q = np.zeros((n, d, 2))
     q[:, 0, 0] = q[:, 1, 1] = 1.0
+    frame = q.copy()  # the input plane's frame carried through all layers so far
     with np.errstate(all="ignore"):
         for k in range(t):
             a, b = weights.A[k], weights.b[k]
@@ -262,6 +275,10 @@ def jacobian_stats(
             out["neg_det_share"][k] = float(np.mean(np.linalg.det(jac) < 0.0))
             out["saturated_share"][k] = float(np.mean((sp < SATURATED * lip).any(axis=1)))
             q = _orthonormal_frame(m, q)
+            frame = jac @ frame
+            scale = np.linalg.norm(frame, axis=(1, 2))  # rescale: the ratio does not care
+            frame /= np.where(scale > 0, scale, 1.0)[:, None, None]
+            out["cumulative_median"][k] = float(np.median(_sheet_ratio(frame)))
             x = (
                 x + model.h * activation(model.activation, z)
                 if resnet

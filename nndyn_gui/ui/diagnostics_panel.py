@@ -67,6 +67,7 @@ COLUMNS = (
     "squashed",
     "σmin/σmax of J (median)",
     "(5th pct)",
+    "input → k",
     "det J < 0",
     "saturated",
 )
@@ -149,7 +150,14 @@ def summary_text(config: RunConfig, diag: Any) -> tuple[str, VerdictLevel]:
     one_to_one = f"All {t} layers are one-to-one (invertible A, strictly increasing {m.activation})"
     if flat:
         return (f"{one_to_one}, but {flat}", "warn")
-    return (f"{one_to_one}; none flattens the data", "ok")
+    text = f"{one_to_one}; none flattens the data by itself"
+    last = float(getattr(blocks[-1], "cumulative_ratio", math.nan)) if blocks else math.nan
+    if math.isfinite(last) and last < SQUASH_RELATIVE:
+        text += (
+            f", though together they flatten it: median σ_min/σ_max from the input to the "
+            f"output = {_fmt(last)}"
+        )
+    return (text, "ok")
 
 
 def _singular(b: Any) -> bool:
@@ -406,12 +414,18 @@ class DiagnosticsPanel(QWidget):
             ),
             7: ("(5th pct)", "5th percentile over the data points of the same ratio"),
             8: (
+                "input → k",
+                "median over the data points of σmin/σmax of the whole map from the input "
+                "plane to the output of layer k: layers that each flatten a little can "
+                "together flatten the data a lot (what the view shows)",
+            ),
+            9: (
                 "det J < 0",
                 "share of the data points where det J < 0: for a ResNet block anything "
                 "between 0 and 100% is a fold (not one-to-one); for an MLP layer the sign "
                 "is that of det A everywhere (a mirror, not a fold)",
             ),
-            9: (
+            10: (
                 "saturated",
                 "share of the data points where some unit is saturated: "
                 "s'(Ax+b) < 1% of its maximum (|Ax+b| > 3 for tanh)",
@@ -446,19 +460,22 @@ class DiagnosticsPanel(QWidget):
             shown = ", ".join(_fmt(float(v)) for v in sv[:4]) + (" …" if sv.size > 4 else "")
             cause = {"A": " (A)", "saturation": " (saturation)"}.get(b.squash_cause, "")
             folds = bool(getattr(b, "folds", False))
+            if resnet:
+                verdict = (
+                    "✓ invertible" if b.invertible else ("✗ folds" if folds else "✗ not proved")
+                )
+            else:
+                verdict = "✓ one-to-one" if b.invertible else "✗ not one-to-one"
             cells = [
                 str(i + 1),
                 _fmt(float(b.lip_product)),
-                "✓ invertible"
-                if b.invertible
-                else ("✗ folds" if folds else "✗ not proved")
-                if resnet
-                else ("✓ one-to-one" if b.invertible else "✗ not one-to-one"),
+                verdict,
                 shown,
                 _fmt(float(b.det)),
                 f"⚠ squashed{cause}" if b.squashed else "",
                 _fmt(float(b.jac_ratio_median)),
                 _fmt(float(b.jac_ratio_p5)),
+                _fmt(float(getattr(b, "cumulative_ratio", math.nan))),
                 _pct(float(b.neg_det_share)),
                 _pct(float(b.saturated_share)),
             ]

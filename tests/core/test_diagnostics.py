@@ -200,3 +200,15 @@ def _ring_config(m: ModelConfig) -> RunConfig:
     cfg = RunConfig()
     cfg.model = m
     return cfg.validate()
+
+
+def test_layers_that_each_flatten_a_little_together_flatten_a_lot() -> None:
+    m = ModelConfig(kind="mlp", width=2, depth=2, activation="tanh")
+    w = _weights(0.5 * np.diag([1.0, 0.05]), depth=2)  # each layer: ratio ~0.05 (> 0.01)
+    b1, b2 = block_diagnostics(m, w, RNG_X)
+    assert not b1.squashed and not b2.squashed
+    assert b1.jac_ratio_median == pytest.approx(0.05, rel=0.3)
+    assert b1.cumulative_ratio == pytest.approx(b1.jac_ratio_median, rel=1e-9)
+    assert b2.cumulative_ratio == pytest.approx(0.05**2, rel=0.5) and b2.cumulative_ratio < 0.01
+    out = propagate(m, w, RNG_X)[-1]
+    assert np.ptp(out[:, 1]) < 0.01 * np.ptp(out[:, 0])  # the view: almost a line

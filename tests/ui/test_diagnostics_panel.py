@@ -283,7 +283,7 @@ def test_table_shows_the_numbers_behind_squashed(qtbot, small_config: RunConfig)
     assert panel.table.item(1, 5).text() == "⚠ squashed (saturation)"
     assert float(panel.table.item(1, med).text()) < 1e-2 <= float(panel.table.item(0, med).text())
     assert panel.table.item(1, headers.index("saturated")).text() == "100.0%"
-    assert "✓" in panel.table.item(1, 2).text()  # one-to-one and squashed: both true
+    assert panel.table.item(1, 2).text() == "✓ one-to-one"  # one-to-one and squashed: both true
     assert panel.summary_label.text().startswith("⚠ ")
 
 
@@ -311,3 +311,10 @@ def test_undetermined_winding_is_said_in_words_not_as_a_number() -> None:
 
     result = TrainResult("finished", [Snapshot(10, 0.5, 0.9, 0.9, _weights(np.eye(2), 1))])
     assert "winding undetermined" in _result_text(result, rep)
+
+
+def test_verdict_says_when_the_layers_together_flatten_the_data() -> None:
+    a = np.array([0.5 * np.diag([1.0, 0.05])] * 2)
+    text, level = _verdict("mlp", a, np.zeros((2, 2)))
+    assert level == "ok" and "none flattens the data by itself" in text
+    assert "together they flatten it" in text and "from the input to the output" in text
