@@ -380,6 +380,7 @@ class CheckResult:
     targets: list[float]  # the right-hand side per seed
     holds: list[bool]
     fmt: str = "{:.3g}"
+    against_twin: bool = False  # the target is computed from a twin: show it next to the value
 
     @property
     def all_hold(self) -> bool:
@@ -389,7 +390,10 @@ class CheckResult:
         v = self.values[i]
         if not math.isfinite(v):
             return "undetermined" if "winding" in self.rule else "n/a"
-        return _format(self.fmt, v)
+        text = _format(self.fmt, v)
+        if self.against_twin:
+            text += f" vs {_format(self.fmt, self.targets[i])}"
+        return text
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -516,6 +520,7 @@ def _collect(
                 targets=[r[i][1] for r in per_seed],
                 holds=[r[i][2] for r in per_seed],
                 fmt=fmt,
+                against_twin=bool(c.twin) and c.metric not in PAIR_METRICS,
             )
         )
     return results

@@ -179,11 +179,14 @@ def topology_text(config: RunConfig, diag: Any, rep: Any) -> str:
     elif abs(int(rep.winding)) >= 1:
         w = abs(int(rep.winding))
         text = f"The image of the outer loop still winds {w}× around the centre"
-        if m.kind == "resnet" and m.width == 2:
-            text += ": a width-2 ResNet cannot untie the ring"
-        elif m.width == 2 and getattr(diag, "all_invertible", False):
+        if int(rep.winding) < 0:
+            text += " (the other way round: the net mirrors the plane)"
+        invertible = bool(getattr(diag, "all_invertible", False))
+        if m.kind == "resnet" and m.width == 2 and invertible:
+            text += ": every block is invertible, so a width-2 ResNet cannot untie the ring"
+        elif m.width == 2 and invertible:
             text += ": one-to-one layers of the plane cannot untie the ring"
-        elif m.kind == "resnet" and getattr(diag, "all_invertible", False):
+        elif m.kind == "resnet" and invertible:
             text += ": an invertible flow keeps the loop around the inner class"
         text += f"; {wrong}."
     else:

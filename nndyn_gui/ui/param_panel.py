@@ -522,8 +522,9 @@ class ParamPanel(QScrollArea):
             notes.append("MLP: h and keep-invertible apply to ResNets only.")
         elif m.width == 2:
             notes.append(
-                "Width 2 ResNet: every block is a homeomorphism of the plane, so a ring "
-                "cannot be untied (try width 3)."
+                "Width 2 ResNet: while every block is invertible (h·‖A_k‖₂·Lip < 1, see "
+                "'Keep invertible') the net is a homeomorphism of the plane and cannot "
+                "untie a ring (try width 3)."
             )
         self.hint.setText(" ".join(notes))
         self.hint.setVisible(bool(notes))

@@ -128,6 +128,7 @@ def test_a_false_claim_is_reported_per_seed(monkeypatch: pytest.MonkeyPatch) -> 
     assert winding.values == [1.0, 1.0] and winding.all_hold
     assert transport.values == [0.0, 0.0] and transport.all_hold  # 0 <= 0.5 x 0
     text = format_text(results)
+    assert "0 vs 0" in text  # a twin comparison shows both sides
     assert "NO" in text and "✗" in text and "seed 1" in text
     md = format_markdown(results)
     assert md.splitlines()[0].startswith("| preset | claim |") and "| `fake` |" in md
