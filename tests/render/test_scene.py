@@ -88,17 +88,28 @@ def test_width_three_is_shown_in_3d_and_projected_for_2d():
     np.testing.assert_array_equal(sc.points, flow.propagate(cfg.model, w, ds.x_all))
     flat = sc.projected_2d()
     assert flat.dims == 2 and flat.points.shape[-1] == 2
-    assert "projected from R^3" in flat.projection.note
+    assert "projection of R^3" in flat.projection.note
 
 
-def test_wide_nets_are_pca_projected_with_a_note():
+def test_wide_nets_are_drawn_on_the_head_axes_with_a_note():
+    """Width 5 in 3-D: axis 1 is w/|w| (so the plane is exactly y_1 = -c/|w|), the input
+    frame is the data itself in (x1, x2, 0)."""
     cfg = config(width=5, depth=3)
-    w, ds = moving_weights(cfg), ring_dataset()
+    w, ds = moving_weights(cfg, seed=5), ring_dataset()
     sc = FlowScene.build(cfg, w, ds)
-    assert sc.dims == 3 and "R^5" in sc.projection.note
+    assert sc.dims == 3 and "projection of R^5" in sc.projection.note
+    assert sc.projection.labels == ("w-axis (head normal)", "⊥1", "⊥2")
     traj = flow.propagate(cfg.model, w, ds.x_all)
-    expect = flow.project(traj, 3).apply(traj)
-    np.testing.assert_allclose(sc.points, expect, atol=1e-9)
+    expect = flow.head_projection(w.w, traj[-1], 3).apply(traj)
+    np.testing.assert_allclose(sc.points[1:], expect[1:], atol=1e-12)
+    np.testing.assert_array_equal(sc.points[0, :, :2], ds.x_all)
+    assert not sc.points[0, :, 2].any()
+    pw, pc = sc.plane
+    side = (sc.points[-1] @ pw + pc >= 0).astype(int)
+    np.testing.assert_array_equal(side, flow.predict(cfg.model, w, ds.x_all))
+    poly = sc.plane_polygon(sc.bounds[-1])
+    assert poly is not None and np.allclose(poly[:, 0], -w.c / np.linalg.norm(w.w))
+    assert sc.axis_labels(0) == ("x1", "x2", "") and sc.axis_labels(sc.t_max)[0].startswith("w-")
 
 
 def test_mlp_substeps_give_three_frames_per_layer():
