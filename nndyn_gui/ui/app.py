@@ -1,6 +1,6 @@
 """`nndyn-gui` / `python -m nndyn_gui`: open the window, optionally automate it.
 
-Automation (`--preset NAME --set k=v --train --screenshot F.png --quit`) drives the
+Automation (`--preset NAME --set k=v --train --no-3d --screenshot F.png --quit`) drives the
 same window a person uses, so a screenshot in the docs or a CI smoke test shows exactly
 what users get. Bad arguments are reported on stderr with exit code 2 before any window
 opens; TensorFlow is never imported here (the window imports it lazily).
@@ -46,6 +46,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--screenshot", metavar="FILE.png", help="save the window when done")
     p.add_argument("--quit", action="store_true", help="quit when done (automation)")
     p.add_argument("--size", default="", metavar="WxH", help="window size, e.g. 1600x1000")
+    p.add_argument(
+        "--no-3d",
+        action="store_true",
+        help="start with 3-D unticked: wide nets in the 2-D projection",
+    )
     p.add_argument("--version", action="version", version=f"nndyn {__version__}")
     return p
 
@@ -249,6 +254,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     first_start = automated or app_settings.settings().value(app_settings.KEY_GEOMETRY) is None
     if size is not None:
         win.resize(*size)
+    if args.no_3d:
+        win.layer_panel.check_3d.setChecked(False)
     win.show()
     if first_start:
         win.resize_docks_default()
