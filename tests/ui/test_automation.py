@@ -110,23 +110,25 @@ def test_sigterm_while_training_exits_0_and_keeps_the_run(tmp_path: Path) -> Non
 
 
 def test_no_3d_starts_a_width3_net_in_the_2d_projection(monkeypatch, tmp_path: Path) -> None:
-    """`--no-3d` unticks 3-D, so a screenshot shows the projection with its exact line."""
+    """`--no-3d` unticks 3-D, so a screenshot shows the projection with its exact line
+    and no notice promising a 3-D view."""
     from nndyn_gui.render.view2d import LayerView2D
     from nndyn_gui.ui import app as app_mod
 
     monkeypatch.setenv("NNDYN_SETTINGS_DIR", str(tmp_path / "settings"))
     monkeypatch.setenv("NNDYN_AUTOSAVE_DIR", str(tmp_path / "autosave"))
-    seen: list[tuple[bool, object, str]] = []
+    seen: list[tuple[bool, object, str, str]] = []
     finish = app_mod._Automation._finish
 
     def spy(self: object) -> None:
         panel = self.win.layer_panel  # type: ignore[attr-defined]
         panel.wait_idle()
         sc = panel.view.flow_scene()
-        seen.append((panel.check_3d.isChecked(), type(panel.view), sc.projection.kind))
+        view = panel.view
+        seen.append((panel.check_3d.isChecked(), type(view), sc.projection.kind, view.notice()))
         finish(self)  # type: ignore[arg-type]
 
     monkeypatch.setattr(app_mod._Automation, "_finish", spy)
     argv = ["--preset", "resnet-w3-ring", "--set", "data.n=200", "--no-3d", "--quit"]
     assert main(argv) == 0
-    assert seen == [(False, LayerView2D, "head")]
+    assert seen == [(False, LayerView2D, "head", "")]  # no "3-D view opens…" notice
