@@ -55,6 +55,13 @@ def test_main_2d_view_line_separates_like_the_net(qtbot, width):
     v.set_scene(FlowScene.build(cfg, w, ds))  # the 3-D scene, as with 3-D unticked
     v.set_time(v.flow_scene().t_max)
     _assert_line_separates(v, cfg, w, ds)
+    # the line is vertical (the w-axis is horizontal): class 1 to its right, as the guide says
+    lx, _ = v.plane_item.getData()
+    assert lx[0] == pytest.approx(lx[-1])
+    for k, item in enumerate(v.class_items):
+        x, _ = item.getData()
+        rows = v.flow_scene().indices[v.flow_scene().labels == k]
+        np.testing.assert_array_equal(x > lx[0], flow.predict(cfg.model, w, ds.x_all[rows]) == 1)
     pi = v.getPlotItem()
     assert pi.getAxis("bottom").labelText == "w-axis (head normal)"
     assert pi.getAxis("left").labelText == "⊥1"
