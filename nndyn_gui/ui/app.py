@@ -150,6 +150,15 @@ class _Automation(QObject):
         self.app.exit(self.exit_code)
 
 
+def apply_view_options(win: object, args: argparse.Namespace) -> None:
+    """View choices given on the command line (`--no-3d`), set as a user would tick them."""
+    from nndyn_gui.ui.main_window import MainWindow
+
+    assert isinstance(win, MainWindow)
+    if args.no_3d:
+        win.layer_panel.check_3d.setChecked(False)
+
+
 def _load_style(app: QApplication) -> None:
     try:
         from importlib import resources
@@ -254,8 +263,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     first_start = automated or app_settings.settings().value(app_settings.KEY_GEOMETRY) is None
     if size is not None:
         win.resize(*size)
-    if args.no_3d:
-        win.layer_panel.check_3d.setChecked(False)
+    apply_view_options(win, args)
     win.show()
     if first_start:
         win.resize_docks_default()

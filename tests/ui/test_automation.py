@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from PySide6.QtGui import QImage
@@ -109,26 +110,27 @@ def test_sigterm_while_training_exits_0_and_keeps_the_run(tmp_path: Path) -> Non
     assert pending_restore(autosaves) is not None  # the run is offered next time
 
 
-def test_no_3d_starts_a_width3_net_in_the_2d_projection(monkeypatch, tmp_path: Path) -> None:
-    """`--no-3d` unticks 3-D, so a screenshot shows the projection with its exact line
-    and no notice promising a 3-D view."""
+def test_no_3d_unticks_3d_so_a_width3_net_shows_the_exact_projection(
+    qtbot: Any, small_config: Any, changed: Any
+) -> None:
+    """`--no-3d` unticks 3-D: a screenshot shows the projection with its exact line and no
+    notice promising a 3-D view."""
     from nndyn_gui.render.view2d import LayerView2D
-    from nndyn_gui.ui import app as app_mod
+    from nndyn_gui.ui.app import apply_view_options, build_parser
+    from nndyn_gui.ui.main_window import MainWindow
+    from nndyn_gui.ui.state import AppState
 
-    monkeypatch.setenv("NNDYN_SETTINGS_DIR", str(tmp_path / "settings"))
-    monkeypatch.setenv("NNDYN_AUTOSAVE_DIR", str(tmp_path / "autosave"))
-    seen: list[tuple[bool, object, str, str]] = []
-    finish = app_mod._Automation._finish
-
-    def spy(self: object) -> None:
-        panel = self.win.layer_panel  # type: ignore[attr-defined]
-        panel.wait_idle()
-        sc = panel.view.flow_scene()
-        view = panel.view
-        seen.append((panel.check_3d.isChecked(), type(view), sc.projection.kind, view.notice()))
-        finish(self)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(app_mod._Automation, "_finish", spy)
-    argv = ["--preset", "resnet-w3-ring", "--set", "data.n=200", "--no-3d", "--quit"]
-    assert main(argv) == 0
-    assert seen == [(False, LayerView2D, "head", "")]  # no "3-D view opens…" notice
+    win = MainWindow(
+        AppState(changed(small_config, model__width=3)), preload_tf=False, autosave=False
+    )
+    win.no_prompt = True
+    qtbot.addWidget(win)
+    panel = win.layer_panel
+    panel.wait_idle()
+    assert panel.view.notice()  # 3-D wanted, not available yet: the view says why
+    apply_view_options(win, build_parser().parse_args(["--no-3d"]))
+    panel.wait_idle()
+    assert not panel.check_3d.isChecked() and isinstance(panel.view, LayerView2D)
+    assert panel.view.flow_scene().projection.kind == "head"
+    assert panel.view.notice() == ""  # not "3-D view opens once TensorFlow has loaded…"
+    win.close()
