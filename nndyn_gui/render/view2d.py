@@ -226,6 +226,7 @@ class LayerView2D(SceneViewMixin, pg.PlotWidget):
         self._seg_flat = np.zeros(0, dtype=np.int64)
         self._notice = ""
         self._last_label = ""
+        self._axes_shown: tuple[str, ...] = ()
         self._regions_palette = ""
         self._style_key: tuple[Any, ...] = ()
 
@@ -422,7 +423,8 @@ class LayerView2D(SceneViewMixin, pg.PlotWidget):
         if key == self._last_label:
             return
         self._last_label = key
-        if not self._compact:
+        if not self._compact and axes != self._axes_shown:  # a new label re-lays out the plot
+            self._axes_shown = axes
             pi = self.getPlotItem()
             pi.setLabel("bottom", axes[0])
             pi.setLabel("left", axes[1])

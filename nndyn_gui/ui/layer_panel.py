@@ -353,7 +353,8 @@ class LayerPanel(QWidget):
         text = ""
         if scene.dims == 3 and self.prefer_3d:
             text = GL_WAIT_NOTICE if not self.allow_gl else NO_GL_NOTICE
-        view.set_notice(text)
+        if view.notice() != text:  # restyling the text on every new scene costs a repaint
+            view.set_notice(text)
 
     @Slot(object)
     def _on_points_selected(self, rows: Any) -> None:
