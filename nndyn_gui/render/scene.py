@@ -77,7 +77,7 @@ class ViewProjection:
     matrix: np.ndarray  # (dims, d)
     offset: np.ndarray  # (dims,)
     labels: tuple[str, ...]  # axis labels, e.g. ("x1", "x2") or ("w-axis (head normal)", "⊥1")
-    note: str = ""  # e.g. "projected from R^5: ..." (empty for identity)
+    note: str = ""  # e.g. "projection of R^5, 93% of the spread: ..." (empty for identity)
     kind: str = "identity"  # identity | head | pca | ortho
     source_dim: int = 2
 
@@ -109,7 +109,7 @@ class ViewProjection:
         if self.kind == "head":
             pw = np.zeros(self.dims)
             pw[0] = float(self.matrix[0] @ w)
-            return pw, float(c) + float(pw[0] * self.offset[0])
+            return pw, float(c) - float(pw[0] * self.offset[0])  # y_1 = u.x + offset_1
         if self.kind == "identity":
             pw = np.zeros(self.dims)
             n = min(self.dims, w.size)

@@ -175,3 +175,19 @@ def test_resnet_substeps_end_every_layer_on_the_true_output():
     assert sc.frames_per_layer >= 2 and sc.n_frames == 1 + 3 * sc.frames_per_layer
     for k in range(4):
         np.testing.assert_allclose(sc.points[sc.frame_of_layer(k)], traj[k], atol=1e-12)
+
+
+def test_head_plane_is_exact_for_any_offset():
+    """The boundary carried into view coordinates: w.x + c and w'.y + c' agree everywhere."""
+    from nndyn_gui.render.scene import ViewProjection
+
+    rng = np.random.default_rng(0)
+    w, c = rng.normal(size=4), 0.3
+    u = w / np.linalg.norm(w)
+    rest = np.linalg.qr(np.column_stack([u, rng.normal(size=(4, 2))]))[0][:, 1:].T
+    proj = ViewProjection(
+        np.vstack([u, rest]), np.array([0.7, -0.2, 1.1]), ("", "", ""), kind="head"
+    )
+    x = rng.normal(size=(50, 4))
+    pw, pc = proj.plane(w, c)
+    np.testing.assert_allclose(proj.apply(x) @ pw + pc, x @ w + c, atol=1e-12)
