@@ -148,9 +148,9 @@ class Projection:
 def svd_safe_rows(points: np.ndarray) -> tuple[np.ndarray, float]:
     """The finite rows of `points` (..., d) divided by their largest magnitude, and that scale.
 
-    An SVD of a matrix holding inf never returns (OpenBLAS), and centring rows near
-    1e308 overflows to inf; directions are the same for any common scale, so every SVD
-    here sees values in [-1, 1] only.
+    An SVD (or eigen-decomposition) of a matrix holding inf never returns (OpenBLAS), and
+    centring rows near 1e308 overflows to inf; directions are the same for any common
+    scale, so every decomposition here sees values in [-1, 1] only.
     """
     pts = np.asarray(points, dtype=np.float64)
     pts = pts.reshape(-1, pts.shape[-1])
@@ -194,13 +194,15 @@ def _main_directions(pts: np.ndarray, basis: np.ndarray, k: int) -> tuple[np.nda
     """
     m = basis.shape[0]
     coords = pts @ basis.T  # (N, m)
-    var = np.zeros(m)
     if coords.shape[0] >= 1 and m > 0:
         coords = coords - coords.mean(axis=0)
-        _, sv, vt = np.linalg.svd(coords, full_matrices=True)
-        var[: sv.size] = sv**2
+        # eigenvectors of the small m x m scatter matrix: a complete orthonormal basis even
+        # for fewer points than dimensions, and no N x N factor as in a full SVD
+        evals, evecs = np.linalg.eigh(coords.T @ coords)
+        order = np.argsort(evals)[::-1]
+        var, vt = np.maximum(evals[order], 0.0), evecs[:, order].T
     else:
-        vt = np.eye(m)
+        var, vt = np.zeros(m), np.eye(m)
     dirs = vt[:k] @ basis
     idx = np.argmax(np.abs(dirs), axis=1)
     signs = np.where(dirs[np.arange(len(dirs)), idx] < 0, -1.0, 1.0)
@@ -221,7 +223,7 @@ def head_projection(w: np.ndarray, points: np.ndarray, dims: int) -> Projection:
     the side of the drawn line a point falls on is the net's prediction for it. No
     centring (mean 0): y_1 is the signed position along w itself. When w is zero or not
     finite there is no boundary to keep: plain PCA of `points`, `head` False.
-    Never runs an SVD on a non-finite matrix (see `svd_safe_rows`).
+    Never decomposes a non-finite matrix (see `svd_safe_rows`).
     """
     pts, _ = svd_safe_rows(points)
     d = pts.shape[1]
