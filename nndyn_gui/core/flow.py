@@ -121,23 +121,126 @@ def layer_substeps(
 
 
 # ---------------------------------------------------------------------- projection
+HEAD_AXIS_LABEL = "w-axis (head normal)"
+
+
 @dataclass
 class Projection:
     """An affine map R^d -> R^dims used to draw width-d trajectories in 2-D or 3-D views.
 
     One projection is fitted once and applied to every layer, so motion between layers is
-    real motion and not an artefact of a per-layer change of axes.
+    real motion and not an artefact of a per-layer change of axes. `head` is True when the
+    first axis is the head's unit normal w/|w| (see `head_projection`).
     """
 
     mean: np.ndarray  # (d,)
     components: np.ndarray  # (dims, d); rows orthonormal (zero rows pad d < dims)
     explained: np.ndarray  # (dims,) share of the reference variance along each axis
     labels: list[str]
+    head: bool = False
 
     def apply(self, arr: np.ndarray) -> np.ndarray:
         """Map points (..., d) to (..., dims)."""
         arr = np.asarray(arr, dtype=np.float64)
         return (arr - self.mean) @ self.components.T
+
+
+def svd_safe_rows(points: np.ndarray) -> tuple[np.ndarray, float]:
+    """The finite rows of `points` (..., d) divided by their largest magnitude, and that scale.
+
+    An SVD (or eigen-decomposition) of a matrix holding inf never returns (OpenBLAS), and
+    centring rows near 1e308 overflows to inf; directions are the same for any common
+    scale, so every decomposition here sees values in [-1, 1] only.
+    """
+    pts = np.asarray(points, dtype=np.float64)
+    pts = pts.reshape(-1, pts.shape[-1])
+    pts = pts[np.isfinite(pts).all(axis=1)]
+    scale = float(np.abs(pts).max(initial=0.0))
+    return (pts / scale if scale > 0.0 else pts), scale
+
+
+def head_normal(w: np.ndarray) -> np.ndarray | None:
+    """The head's unit normal w/|w|, or None when w is zero or not finite (no boundary)."""
+    w = np.asarray(w, dtype=np.float64).ravel()
+    if w.size == 0 or not np.isfinite(w).all():
+        return None
+    big = float(np.abs(w).max())
+    if big == 0.0:
+        return None
+    u = w / big  # |w| itself may overflow
+    return np.asarray(u / np.linalg.norm(u))
+
+
+def _orthogonal_complement(u: np.ndarray) -> np.ndarray:
+    """(d-1, d) orthonormal rows spanning the hyperplane orthogonal to the unit vector u.
+
+    The columns of the Householder reflection H that sends u to +-e_j are orthonormal
+    and column j is +-u, so the others span u's complement (exact, no SVD needed).
+    """
+    d = u.size
+    j = int(np.argmax(np.abs(u)))
+    v = u.copy()
+    v[j] -= 1.0 if u[j] >= 0 else -1.0
+    nv = float(v @ v)
+    h = np.eye(d) if nv == 0.0 else np.eye(d) - 2.0 * np.outer(v, v) / nv
+    return np.delete(h, j, axis=1).T
+
+
+def _main_directions(pts: np.ndarray, basis: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """The k main directions of `pts` inside span(basis rows), and the variance along each.
+
+    `pts` must be finite and bounded (see `svd_safe_rows`). Each direction's sign is
+    fixed (largest-magnitude entry positive) so pictures do not flip between snapshots.
+    """
+    m = basis.shape[0]
+    coords = pts @ basis.T  # (N, m)
+    if coords.shape[0] >= 1 and m > 0:
+        coords = coords - coords.mean(axis=0)
+        # eigenvectors of the small m x m scatter matrix: a complete orthonormal basis even
+        # for fewer points than dimensions, and no N x N factor as in a full SVD
+        evals, evecs = np.linalg.eigh(coords.T @ coords)
+        order = np.argsort(evals)[::-1]
+        var, vt = np.maximum(evals[order], 0.0), evecs[:, order].T
+    else:
+        var, vt = np.zeros(m), np.eye(m)
+    dirs = vt[:k] @ basis
+    idx = np.argmax(np.abs(dirs), axis=1)
+    signs = np.where(dirs[np.arange(len(dirs)), idx] < 0, -1.0, 1.0)
+    return dirs * signs[:, None], var[:k]
+
+
+def _spread(pts: np.ndarray) -> float:
+    """Total squared distance of the rows to their mean (0 for no rows)."""
+    return float(((pts - pts.mean(axis=0)) ** 2).sum()) if len(pts) else 0.0
+
+
+def head_projection(w: np.ndarray, points: np.ndarray, dims: int) -> Projection:
+    """Axes that keep the head's decision boundary exact when R^d is drawn in `dims` < d.
+
+    First axis: the head's unit normal w/|w| (pointing to class 1); then the main
+    directions of `points` (e.g. the last layer) orthogonal to w. The boundary
+    {w.x + c = 0} is then exactly the line (plane) y_1 = -c/|w| in view coordinates, so
+    the side of the drawn line a point falls on is the net's prediction for it. No
+    centring (mean 0): y_1 is the signed position along w itself. When w is zero or not
+    finite there is no boundary to keep: plain PCA of `points`, `head` False.
+    Never decomposes a non-finite matrix (see `svd_safe_rows`).
+    """
+    pts, _ = svd_safe_rows(points)
+    d = pts.shape[1]
+    if not 1 <= dims <= d:
+        raise ValueError(f"cannot draw R^{d} in {dims} dimensions with a projection")
+    u = head_normal(w)
+    total = _spread(pts)
+    if u is None:
+        comps, var = _main_directions(pts, np.eye(d), dims)
+        explained = var / total if total > 0 else np.zeros(dims)
+        return Projection(np.zeros(d), comps, explained, [f"PC{i + 1}" for i in range(dims)])
+    rest, var = _main_directions(pts, _orthogonal_complement(u), dims - 1)
+    comps = np.vstack([u[None], rest])
+    along = _spread(pts @ u[:, None])
+    explained = np.concatenate([[along], var]) / total if total > 0 else np.zeros(dims)
+    labels = [HEAD_AXIS_LABEL] + [f"⊥{i}" for i in range(1, dims)]
+    return Projection(np.zeros(d), comps, explained, labels, head=True)
 
 
 def project(traj: np.ndarray, dims: int, ref: np.ndarray | None = None) -> Projection:
@@ -146,7 +249,8 @@ def project(traj: np.ndarray, dims: int, ref: np.ndarray | None = None) -> Proje
     The last layer is where the classes are separated, so its principal plane shows the
     separation best. Each PC's sign is fixed (largest-magnitude entry positive) so the
     picture does not flip between snapshots or runs. For d < dims the extra output axes
-    are zero (e.g. a width-2 net drawn flat in a 3-D view).
+    are zero (e.g. a width-2 net drawn flat in a 3-D view). Views of a net use
+    `head_projection` instead, which keeps the decision boundary exact.
     """
     traj = np.asarray(traj, dtype=np.float64)
     d = traj.shape[-1]
@@ -157,18 +261,14 @@ def project(traj: np.ndarray, dims: int, ref: np.ndarray | None = None) -> Proje
         explained[:d] = 1.0 / d
         labels = [f"x{i + 1}" for i in range(d)] + [""] * (dims - d)
         return Projection(np.zeros(d), comps, explained, labels)
-    pts = (traj[-1] if ref is None else np.asarray(ref, dtype=np.float64)).reshape(-1, d)
-    pts = pts[np.isfinite(pts).all(axis=1)]
+    pts, scale = svd_safe_rows(traj[-1] if ref is None else ref)
     if pts.shape[0] == 0:
         pts = np.zeros((1, d))
-    mean = pts.mean(axis=0)
-    _, sv, vt = np.linalg.svd(pts - mean, full_matrices=True)
-    comps = vt[:dims].copy()
-    idx = np.argmax(np.abs(comps), axis=1)
-    signs = np.where(comps[np.arange(dims), idx] < 0, -1.0, 1.0)
-    comps *= signs[:, None]
-    var = np.zeros(d)
-    var[: sv.size] = sv**2
-    total = float(var.sum())
-    explained = var[:dims] / total if total > 0 else np.zeros(dims)
+    comps, var = _main_directions(pts, np.eye(d), dims)
+    total = _spread(pts)
+    explained = var / total if total > 0 else np.zeros(dims)
+    with np.errstate(over="ignore"):
+        mean = pts.mean(axis=0) * (scale if scale > 0 else 1.0)
+    if not np.isfinite(mean).all():
+        mean = np.zeros(d)
     return Projection(mean, comps, explained, [f"PC{i + 1}" for i in range(dims)])

@@ -19,7 +19,14 @@ import numpy as np
 
 from nndyn_gui.core.config import ModelConfig, RunConfig
 from nndyn_gui.core.datasets import dense_sample, inner_point, loop_radius, outer_loop
-from nndyn_gui.core.flow import embed, head_probability, layer, predict, propagate
+from nndyn_gui.core.flow import (
+    embed,
+    head_probability,
+    head_projection,
+    layer,
+    predict,
+    propagate,
+)
 from nndyn_gui.core.types import NetWeights
 
 DENSE_SEED_OFFSET = 1_000_003  # dense sample seed = data seed + this: fresh, yet reproducible
@@ -194,21 +201,7 @@ def winding_plane(weights: NetWeights, loop_last: np.ndarray) -> np.ndarray:
     d = loop_last.shape[1]
     if d == 2 or not (np.isfinite(loop_last).all() and np.isfinite(weights.w).all()):
         return np.eye(2, d)
-    wn = float(np.linalg.norm(weights.w))
-    pts = loop_last - loop_last.mean(axis=0)
-    if wn == 0.0 or not np.isfinite(wn):
-        _, _, vt = np.linalg.svd(pts, full_matrices=False)
-        basis = vt[:2].copy()
-    else:
-        e1 = weights.w / wn
-        rest = pts - np.outer(pts @ e1, e1)
-        _, _, vt = np.linalg.svd(rest, full_matrices=True)
-        e2 = vt[0] - (vt[0] @ e1) * e1
-        n2 = float(np.linalg.norm(e2))
-        if n2 < 1e-12:  # loop collapsed onto the w line: any orthogonal direction will do
-            e2 = np.linalg.svd(e1[None], full_matrices=True)[2][1]
-            n2 = 1.0
-        basis = np.stack([e1, e2 / n2])
+    basis = head_projection(weights.w, loop_last, 2).components  # the views' axes too
     for row in basis:  # deterministic orientation
         if row[np.argmax(np.abs(row))] < 0:
             row *= -1.0

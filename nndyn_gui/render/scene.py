@@ -65,39 +65,57 @@ class ViewOptions:
 
 @dataclass
 class ViewProjection:
-    """The affine map R^d -> R^dims the views use: identity, a coordinate cut, or PCA.
+    """The linear map R^d -> R^dims the views use: identity, head axes, or PCA.
 
     Stored as y = x @ matrix.T + offset so the plane, the region image and the loop can
-    be carried into view coordinates by the very same map as the points.
+    be carried into view coordinates by the very same map as the points. `kind`:
+    "identity" (the net is narrow enough to show as it is), "head" (first axis the
+    head's normal, so the drawn boundary is exact: see `flow.head_projection`), "pca"
+    (the head has no usable normal: no boundary is drawn), "ortho" (a camera view).
     """
 
     matrix: np.ndarray  # (dims, d)
     offset: np.ndarray  # (dims,)
-    labels: tuple[str, ...]  # axis labels, e.g. ("x1", "x2") or ("PC1 (71%)", ...)
-    note: str = ""  # e.g. "projected from R^5 (PCA, 94% of variance)"
-    kind: str = "identity"  # identity | pca
+    labels: tuple[str, ...]  # axis labels, e.g. ("x1", "x2") or ("w-axis (head normal)", "⊥1")
+    note: str = ""  # e.g. "projection of R^5, 93% of the spread: ..." (empty for identity)
+    kind: str = "identity"  # identity | head | pca | ortho
     source_dim: int = 2
-    _apply: Any = field(default=None, repr=False, compare=False)
 
     @property
     def dims(self) -> int:
         return int(self.matrix.shape[0])
+
+    @property
+    def projected(self) -> bool:
+        """True when the view shows fewer dimensions than the layer has."""
+        return self.kind != "identity"
 
     def apply(self, x: np.ndarray) -> np.ndarray:
         """Map (..., d) -> (..., dims); identity is an exact slice (no rounding)."""
         x = np.asarray(x, dtype=np.float64)
         if self.kind == "identity":
             return np.array(x[..., : self.dims], dtype=np.float64)
-        if self._apply is not None:
-            return np.asarray(self._apply(x), dtype=np.float64)
-        return x @ self.matrix.T + self.offset
+        with np.errstate(all="ignore"):  # diverged layers may hold inf
+            return x @ self.matrix.T + self.offset
 
-    def plane(self, w: np.ndarray, c: float, at: np.ndarray) -> tuple[np.ndarray, float]:
-        """The slice of {x: w.x + c = 0} through the view subspace containing `at`."""
-        lift = np.linalg.pinv(self.matrix)  # (d, dims): view coords -> R^d
-        pw = lift.T @ w
-        pc = float(w @ at + c - pw @ self.apply(at[None])[0])
-        return pw, pc
+    def plane(self, w: np.ndarray, c: float) -> tuple[np.ndarray, float]:
+        """The head's boundary {x: w.x + c = 0} in view coordinates, as (w', c').
+
+        Head axes: exactly y_1 = -c/|w| (w lies along the first axis). PCA: no boundary
+        (w' = 0, not drawn): a slice of the boundary through the view subspace puts
+        points off that subspace on the wrong side. Identity: w itself.
+        """
+        w = np.asarray(w, dtype=np.float64)
+        if self.kind == "head":
+            pw = np.zeros(self.dims)
+            pw[0] = float(self.matrix[0] @ w)
+            return pw, float(c) - float(pw[0] * self.offset[0])  # y_1 = u.x + offset_1
+        if self.kind == "identity":
+            pw = np.zeros(self.dims)
+            n = min(self.dims, w.size)
+            pw[:n] = w[:n]
+            return pw, float(c)
+        return np.zeros(self.dims), 0.0
 
 
 @dataclass
@@ -118,7 +136,21 @@ class FrameState:
 
 @dataclass
 class FlowScene:
-    """Trajectories of data, grid and loop through the net, in view coordinates."""
+    """Trajectories of data, grid and loop through the net, in view coordinates.
+
+    A layer wider than the view (width d >= 3 in 2-D, d > 3 in 3-D) is drawn on the
+    head axes of `flow.head_projection`, one projection for every layer, so the drawn
+    line (plane) at the output is exactly the net's boundary. The input frame is the
+    exception: the data live in the x1-x2 plane there, and on the head axes that plane
+    is seen at a slant (foreshortened, for a net that lifts the centre along w even to
+    a sliver), so frame 0 is drawn in its own coordinates (x1, x2, 0) with the decision
+    regions as the square they are. The animation interpolates frame 0 to frame 1 like
+    any two frames, so the first layer's motion on screen also carries the turn from
+    the input's axes to the projection's; `axis_labels(t)` and `view_note(t)` say so.
+    The alternative, one slanted projection from t = 0 on, hides the data set the user
+    picked behind a change of view they did not ask for; every layer from 1 on, and the
+    motion between them, is still one fixed linear image of R^d.
+    """
 
     dims: int
     projection: ViewProjection
@@ -172,15 +204,17 @@ class FlowScene:
         both = np.concatenate(stack)
 
         raw, labels, layer_t = _trajectories(config, weights, both, opts.substeps)
-        proj = _make_projection(raw, d, dims, n_pts)
+        last = raw[-1, :n_pts] if n_pts else raw[-1]
+        word = "line" if dims == 2 else "plane"
+        proj = _make_projection(last, weights.w, d, dims, word)
         traj = proj.apply(raw)
+        if proj.projected:
+            traj[0] = _input_coords(raw[0], dims)  # see the class docstring
         traj_pts = traj[:, :n_pts]
         traj_grid = traj[:, n_pts : n_pts + n_grid]
         traj_loop = traj[:, n_pts + n_grid :] if loop2 is not None else None
 
-        last = raw[-1, :n_pts] if n_pts else np.zeros((1, d))
-        at = _finite_mean(last, d)
-        plane = proj.plane(np.asarray(weights.w, dtype=np.float64), float(weights.c), at)
+        plane = proj.plane(weights.w, float(weights.c))
 
         loop_wrong = np.zeros(0, dtype=bool)
         if loop2 is not None:
@@ -190,7 +224,7 @@ class FlowScene:
 
         regions, extent = _regions(config, weights)
         u = np.array([[0.0, 0.0], [1.0, 0.0], [0.0, 1.0]])
-        img = proj.apply(flow.embed(u, d))
+        img = _input_coords(u, dims) if proj.projected else proj.apply(flow.embed(u, d))
         affine = np.column_stack([img[1] - img[0], img[2] - img[0], img[0]])
 
         bounds = _bounds(traj_pts, traj_loop, dims)
@@ -232,7 +266,7 @@ class FlowScene:
         return dataclasses.replace(self, options=options)
 
     def projected_2d(self) -> FlowScene:
-        """A 2-D version (PCA of the last layer) for small multiples and no-OpenGL views."""
+        """A 2-D version (head axes, see the class) for small multiples and no-OpenGL views."""
         if self.dims == 2:
             return self
         flat = self.cache.get("2d")
@@ -316,6 +350,28 @@ class FlowScene:
         p0 = self.points[i0, rows]
         return p0 if a == 0.0 or i1 == i0 else p0 + a * (self.points[i1, rows] - p0)
 
+    def axis_labels(self, t: float) -> tuple[str, ...]:
+        """Names of the view axes at time t (the input frame has its own, see the class)."""
+        if not self.projection.projected or self.projection.kind == "ortho":
+            return self.projection.labels
+        own = ("x1", "x2") + ("",) * (self.dims - 2)
+        if t <= 0.0:
+            return own
+        if t < 1.0:
+            return tuple(
+                f"{a} → {b}" if a else b for a, b in zip(own, self.projection.labels, strict=True)
+            )
+        return self.projection.labels
+
+    def view_note(self, t: float) -> str:
+        """The projection note for time t: what the axes are and whether the line is exact."""
+        note = self.projection.note
+        if not self.projection.projected or self.projection.kind == "ortho" or t >= 1.0:
+            return note
+        if t <= 0.0:
+            return f"input in its own plane x1, x2; the layers are a projection of R^{self.width}"
+        return f"first layer: turning from x1, x2 into the projection of R^{self.width}"
+
     def layer_label(self, t: float) -> str:
         """Label for the on-screen caption: frame name plus where it sits in the net."""
         t = float(min(max(t, 0.0), self.t_max))
@@ -357,7 +413,8 @@ def _outer_label(loop: np.ndarray, x: np.ndarray, y: np.ndarray) -> int:
         return 1
     sub = _subsample(len(x), 2000)
     xs, ys = x[sub], y[sub]
-    d2 = ((loop[:, None, :] - xs[None, :, :]) ** 2).sum(-1)
+    with np.errstate(over="ignore"):  # hostile data far away: inf is "not nearest"
+        d2 = ((loop[:, None, :] - xs[None, :, :]) ** 2).sum(-1)
     nearest = ys[np.argmin(d2, axis=1)]
     return int(np.mean(nearest) >= 0.5)
 
@@ -389,8 +446,14 @@ def _trajectories(
     return np.stack(frames), labels, np.asarray(layer_t)
 
 
-def _make_projection(raw: np.ndarray, d: int, dims: int, n_pts: int) -> ViewProjection:
-    """Identity when the net is narrow enough to show, else PCA of the last layer's points."""
+def _make_projection(
+    last: np.ndarray, w: np.ndarray, d: int, dims: int, plane_word: str
+) -> ViewProjection:
+    """Identity when the net is narrow enough to show, else the head axes of the last layer.
+
+    One projection for every layer, fitted on the last layer's points (see
+    `flow.head_projection`); PCA, with no boundary drawn, when the head has no normal.
+    """
     if d <= dims:
         return ViewProjection(
             matrix=np.eye(dims, d),
@@ -398,34 +461,30 @@ def _make_projection(raw: np.ndarray, d: int, dims: int, n_pts: int) -> ViewProj
             labels=tuple(f"x{i + 1}" for i in range(dims)),
             source_dim=d,
         )
-    pts = raw[:, :n_pts] if n_pts else raw
-    pts = np.where(np.isfinite(pts), pts, 0.0)
-    p = flow.project(pts, dims)
-
-    def apply(x: np.ndarray) -> np.ndarray:
-        return np.asarray(p.apply(x), dtype=np.float64)
-
-    origin = apply(np.zeros((1, d)))[0]
-    matrix = np.stack([apply(np.eye(d)[i : i + 1])[0] - origin for i in range(d)], axis=1)
-    explained = np.asarray(getattr(p, "explained", []), dtype=np.float64).ravel()
-    frac = float(explained[:dims].sum()) if explained.size else -1.0
-    share = f", {100 * frac:.0f}% of variance" if 0.0 <= frac <= 1.0 + 1e-9 else ""
-    names = list(getattr(p, "labels", None) or [])[:dims]
-    labels = tuple(names) if len(names) == dims else tuple(f"PC{i + 1}" for i in range(dims))
+    p = flow.head_projection(w, last, dims)
+    if p.head:
+        share = float(p.explained.sum())
+        kept = f", {100 * share:.0f}% of the spread" if 0.0 < share <= 1 + 1e-9 else ""
+        note = f"projection of R^{d}{kept}: the {plane_word} is the exact boundary"
+        kind = "head"
+    else:
+        note = f"projection of R^{d} (PCA): head w is 0 or not finite, no {plane_word}"
+        kind = "pca"
     return ViewProjection(
-        matrix=matrix,
-        offset=origin,
-        labels=labels,
-        note=f"projected from R^{d} (PCA{share})",
-        kind="pca",
+        matrix=np.asarray(p.components, dtype=np.float64),
+        offset=-(p.components @ p.mean),
+        labels=tuple(p.labels),
+        note=note,
+        kind=kind,
         source_dim=d,
-        _apply=apply,
     )
 
 
-def _finite_mean(x: np.ndarray, d: int) -> np.ndarray:
-    good = np.isfinite(x).all(axis=1)
-    return x[good].mean(axis=0) if good.any() else np.zeros(d)
+def _input_coords(x: np.ndarray, dims: int) -> np.ndarray:
+    """Input points (N, >= 2) in their own coordinates (x1, x2, 0, ...) of a dims-D view."""
+    out = np.zeros((x.shape[0], dims))
+    out[:, :2] = x[:, :2]
+    return out
 
 
 def _regions(

@@ -3,7 +3,9 @@
 Items are created once per scene and updated in place with `setData` while the time
 slider moves, which is what keeps the animation above 30 frames/s with thousands of
 points (rebuilding items or per-point brushes is several times slower). Works without
-OpenGL, so it is also the fallback for width-3 nets and for headless exports.
+OpenGL, so it is also the fallback for width-3 nets and for headless exports. Wider
+nets are drawn on the head axes (scene.FlowScene): the line drawn at the output is
+exactly the net's boundary, so a point's side of it is the net's prediction.
 
 Selection: click picks the nearest point (within 8 px; empty space clears), shift+drag
 selects a rectangle, ctrl+click / ctrl+shift+drag add to the selection. The view follows
@@ -198,7 +200,7 @@ class SceneViewMixin:
 
 
 class LayerView2D(SceneViewMixin, pg.PlotWidget):
-    """Shows a FlowScene at time t in 2-D (PCA-projected when the net is wider than 2)."""
+    """Shows a FlowScene at time t in 2-D (on the head axes when the net is wider than 2)."""
 
     _DIMS = 2
 
@@ -224,6 +226,7 @@ class LayerView2D(SceneViewMixin, pg.PlotWidget):
         self._seg_flat = np.zeros(0, dtype=np.int64)
         self._notice = ""
         self._last_label = ""
+        self._axes_shown: tuple[str, ...] = ()
         self._regions_palette = ""
         self._style_key: tuple[Any, ...] = ()
 
@@ -301,10 +304,6 @@ class LayerView2D(SceneViewMixin, pg.PlotWidget):
         self._masks = [np.flatnonzero(scene.labels == k) for k in (0, 1)]
         self._seg_flat = np.ascontiguousarray(scene.segments.ravel())
         self._selection = self._selection[self._selection < scene.points.shape[1]]
-        pi = self.getPlotItem()
-        if not self._compact:
-            pi.setLabel("bottom", scene.projection.labels[0])
-            pi.setLabel("left", scene.projection.labels[1])
         self._set_regions_image()
         if self._style_key != self._wanted_style():
             self._apply_style()  # restyling every item costs ~7 ms: only when it changed
@@ -418,11 +417,17 @@ class LayerView2D(SceneViewMixin, pg.PlotWidget):
         sc = self._scene
         assert sc is not None
         text = sc.layer_label(st.t)
-        note = sc.projection.note
-        key = f"{text}|{note}"
+        note = sc.view_note(st.t)
+        axes = sc.axis_labels(st.t)
+        key = f"{text}|{note}|{axes}"
         if key == self._last_label:
             return
         self._last_label = key
+        if not self._compact and axes != self._axes_shown:  # a new label re-lays out the plot
+            self._axes_shown = axes
+            pi = self.getPlotItem()
+            pi.setLabel("bottom", axes[0])
+            pi.setLabel("left", axes[1])
         fg = QColor(*self._pal.foreground)
         html = f"<b>{_esc(st.label)}</b>"
         if not self._compact:

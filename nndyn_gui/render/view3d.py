@@ -1,4 +1,4 @@
-"""The rotatable 3-D layer view for width-3 nets (PCA to 3-D for wider ones).
+"""The rotatable 3-D layer view for width-3 nets (head axes in 3-D for wider ones).
 
 Same contract as LayerView2D, drawn with pyqtgraph.opengl: one scatter item per class,
 the mesh as a single GL_LINES item, the final separating plane as a translucent polygon
@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 import pyqtgraph.opengl as gl
+from OpenGL import GL
 from PySide6.QtCore import QPointF, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QMatrix4x4, QPainter, QVector3D, QVector4D
 from PySide6.QtWidgets import QWidget
@@ -34,12 +35,44 @@ from nndyn_gui.render.view2d import (
     tail_segments,
 )
 
+#: GL state of the decision-region image. It lies in the plane of the input points, and
+#: a point sprite is a camera-facing square at its centre's depth: with a depth test,
+#: half of every sprite fell behind the tilted image and was cut off (z-fighting).
+#: Drawn first and without a depth test (which also writes no depth), the image is a
+#: backdrop that never hides a point, a grid line or the box.
+BACKDROP_GL: dict[Any, Any] = {
+    GL.GL_DEPTH_TEST: False,
+    GL.GL_BLEND: True,
+    GL.GL_CULL_FACE: False,
+    "glBlendFuncSeparate": (
+        GL.GL_SRC_ALPHA,
+        GL.GL_ONE_MINUS_SRC_ALPHA,
+        GL.GL_ONE,
+        GL.GL_ONE_MINUS_SRC_ALPHA,
+    ),
+}
 DEFAULT_AZIMUTH = 40.0
 DEFAULT_ELEVATION = 22.0
 FOV = 40.0
 _BOX_EDGES = np.array(
     [(a, b) for a in range(8) for b in range(a + 1, 8) if bin(a ^ b).count("1") == 1]
 )
+
+
+class _LinesUnderPoints(gl.GLLinePlotItem):
+    """Depth-tested lines that write no depth, so they never hide what is drawn later.
+
+    Mesh, box and tail lines pass through the points (at the input layer the mesh lies
+    in the very plane of the data): writing depth, each line cut a notch out of every
+    point sprite it crossed. As in the 2-D view, lines lie under the points.
+    """
+
+    def paint(self) -> None:
+        GL.glDepthMask(GL.GL_FALSE)
+        try:
+            super().paint()
+        finally:
+            GL.glDepthMask(GL.GL_TRUE)  # glClear honours the mask: always restore it
 
 
 class LayerView3D(SceneViewMixin, gl.GLViewWidget):
@@ -67,13 +100,16 @@ class LayerView3D(SceneViewMixin, gl.GLViewWidget):
         self._regions_alpha = -1.0
         self.opts["fov"] = FOV
 
-        self.regions_item = gl.GLImageItem(np.zeros((2, 2, 4), dtype=np.ubyte))
-        self.grid_item = gl.GLLinePlotItem(mode="lines", antialias=True, glOptions="translucent")
-        self.box_item = gl.GLLinePlotItem(mode="lines", antialias=True, glOptions="translucent")
+        self.regions_item = gl.GLImageItem(
+            np.zeros((2, 2, 4), dtype=np.ubyte), glOptions=BACKDROP_GL
+        )
+        self.grid_item = _LinesUnderPoints(mode="lines", antialias=True, glOptions="translucent")
+        self.box_item = _LinesUnderPoints(mode="lines", antialias=True, glOptions="translucent")
         self.loop_item = gl.GLLinePlotItem(mode="line_strip", width=2.0, antialias=True)
         self.wrong_item = gl.GLScatterPlotItem(pxMode=True, glOptions="translucent")
-        self.tail_item = gl.GLLinePlotItem(mode="lines", width=1.5, antialias=True)
-        self.tail_item.setGLOptions("translucent")
+        self.tail_item = _LinesUnderPoints(
+            mode="lines", width=1.5, antialias=True, glOptions="translucent"
+        )
         self.class_items = [
             gl.GLScatterPlotItem(pxMode=True, glOptions="translucent") for _ in range(2)
         ]
@@ -317,12 +353,13 @@ class LayerView3D(SceneViewMixin, gl.GLViewWidget):
         if sc is None:
             return out
         out.append((8.0, 20.0, self._label, "title"))
-        if sc.projection.note:
-            out.append((8.0, 38.0, sc.projection.note, "note"))
+        note = sc.view_note(self._t)
+        if note:
+            out.append((8.0, 38.0, note, "note"))
         lo, hi = self._bounds
         ends = np.array([[hi[0], lo[1], lo[2]], [lo[0], hi[1], lo[2]], [lo[0], lo[1], hi[2]]])
         for (x, y), name in zip(
-            self.project_points(ends, width, height), sc.projection.labels, strict=False
+            self.project_points(ends, width, height), sc.axis_labels(self._t), strict=False
         ):
             if np.isfinite(x) and np.isfinite(y):
                 out.append((float(x) + 4, float(y), name, "axis"))

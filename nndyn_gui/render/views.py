@@ -2,7 +2,7 @@
 
 `make_layer_view` is the one place that decides between 3-D and 2-D, so the window,
 the exporter and the CLI degrade the same way when OpenGL is missing (Qt's offscreen
-platform, remote sessions): a 2-D PCA projection with a visible notice instead of a
+platform, remote sessions): a 2-D projection with a visible notice instead of a
 crash. `capture` renders a view at an exact pixel size without showing it.
 """
 
@@ -291,15 +291,15 @@ class SmallMultiples(QWidget):
         return list(self._layers) if self._layers is not None else default_layers(self._scene.depth)
 
     def set_scene(self, scene: FlowScene, spread: bool = False) -> None:
-        """Show a scene; 3-D scenes are projected to 2-D (PCA), which the caption says.
+        """Show a scene; wider scenes are projected to 2-D (head axes), which the caption says.
+
+        One projection for every panel, so the layers can be compared; the input panel is
+        drawn in its own coordinates x1, x2 (see scene.FlowScene).
 
         `spread`: update one panel per event-loop turn instead of all at once, so a
         live window never stalls for the ~8 ms per panel times the number of panels.
         """
         self._scene = scene.projected_2d()
-        note = self._scene.projection.note
-        self.caption.setText(f"2-D view: {note}" if note else "")
-        self.caption.setVisible(bool(note))
         self._rebuild(spread)
 
     def set_layers(self, layers: list[int] | None, rebuild: bool = True) -> None:
@@ -331,6 +331,11 @@ class SmallMultiples(QWidget):
         if sc is None:
             return
         layers = [k for k in self.layers() if 0 <= k <= sc.depth]
+        note = sc.projection.note
+        if note and 0 in layers:
+            note += "; the input panel is in its own plane (x1, x2)"
+        self.caption.setText(f"2-D view: {note}" if note else "")
+        self.caption.setVisible(bool(note))
         while len(self.panels) > len(layers):
             p = self.panels.pop()
             self._cells.pop(id(p), None)

@@ -1,6 +1,6 @@
 """`nndyn-gui` / `python -m nndyn_gui`: open the window, optionally automate it.
 
-Automation (`--preset NAME --set k=v --train --screenshot F.png --quit`) drives the
+Automation (`--preset NAME --set k=v --train --no-3d --screenshot F.png --quit`) drives the
 same window a person uses, so a screenshot in the docs or a CI smoke test shows exactly
 what users get. Bad arguments are reported on stderr with exit code 2 before any window
 opens; TensorFlow is never imported here (the window imports it lazily).
@@ -46,6 +46,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--screenshot", metavar="FILE.png", help="save the window when done")
     p.add_argument("--quit", action="store_true", help="quit when done (automation)")
     p.add_argument("--size", default="", metavar="WxH", help="window size, e.g. 1600x1000")
+    p.add_argument(
+        "--no-3d",
+        action="store_true",
+        help="start with 3-D unticked: wide nets in the 2-D projection",
+    )
     p.add_argument("--version", action="version", version=f"nndyn {__version__}")
     return p
 
@@ -143,6 +148,15 @@ class _Automation(QObject):
         self.win.no_prompt = True
         self.win.close()
         self.app.exit(self.exit_code)
+
+
+def apply_view_options(win: object, args: argparse.Namespace) -> None:
+    """View choices given on the command line (`--no-3d`), set as a user would tick them."""
+    from nndyn_gui.ui.main_window import MainWindow
+
+    assert isinstance(win, MainWindow)
+    if args.no_3d:
+        win.layer_panel.check_3d.setChecked(False)
 
 
 def _load_style(app: QApplication) -> None:
@@ -249,6 +263,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     first_start = automated or app_settings.settings().value(app_settings.KEY_GEOMETRY) is None
     if size is not None:
         win.resize(*size)
+    apply_view_options(win, args)
     win.show()
     if first_start:
         win.resize_docks_default()

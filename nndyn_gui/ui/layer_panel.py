@@ -33,7 +33,7 @@ from nndyn_gui.core.config import RunConfig
 from nndyn_gui.core.types import Snapshot
 from nndyn_gui.render.palette import palette_for
 from nndyn_gui.render.scene import FlowScene, ViewOptions
-from nndyn_gui.render.views import make_layer_view, opengl_available
+from nndyn_gui.render.views import NO_GL_NOTICE, make_layer_view, opengl_available
 from nndyn_gui.ui.background import Job, NewestWins
 from nndyn_gui.ui.state import AppState
 from nndyn_gui.ui.worker import tensorflow_ready
@@ -312,6 +312,7 @@ class LayerPanel(QWidget):
             self._make_view(scene, kind)
         else:
             self.view.set_scene(scene)
+            self._set_view_notice(scene)  # e.g. 3-D unticked: no "3-D view opens…" any more
         steps = max(1, round(scene.t_max * SLIDER_RES))
         self.layer_slider.blockSignals(True)
         self.layer_slider.setRange(0, steps)
@@ -335,15 +336,25 @@ class LayerPanel(QWidget):
             old.setParent(None)
             old.deleteLater()
         view = make_layer_view(scene, self.view_box, prefer_3d=self.prefer_3d and self.allow_gl)
-        if scene.dims == 3 and self.prefer_3d and not self.allow_gl and hasattr(view, "set_notice"):
-            view.set_notice(GL_WAIT_NOTICE)
         view.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         view.setMinimumSize(320, 240)
         self._view_lay.addWidget(view)
         self.view = view
         self._view_kind = kind
+        self._set_view_notice(scene)
         if hasattr(view, "pointsSelected"):
             view.pointsSelected.connect(self._on_points_selected)
+
+    def _set_view_notice(self, scene: FlowScene) -> None:
+        """Why a 2-D view shows a 3-D scene, if 3-D is wanted; nothing when it is unticked."""
+        view = self.view
+        if not hasattr(view, "set_notice") or self._view_kind == "3d":
+            return
+        text = ""
+        if scene.dims == 3 and self.prefer_3d:
+            text = GL_WAIT_NOTICE if not self.allow_gl else NO_GL_NOTICE
+        if view.notice() != text:  # restyling the text on every new scene costs a repaint
+            view.set_notice(text)
 
     @Slot(object)
     def _on_points_selected(self, rows: Any) -> None:

@@ -5,7 +5,13 @@ from __future__ import annotations
 import numpy as np
 
 from nndyn_gui.core.config import ModelConfig
-from nndyn_gui.core.flow import layer_substeps, project, propagate
+from nndyn_gui.core.flow import (
+    HEAD_AXIS_LABEL,
+    head_projection,
+    layer_substeps,
+    project,
+    propagate,
+)
 from nndyn_gui.core.network import initial_weights
 
 
@@ -72,3 +78,68 @@ def test_projection_can_be_fitted_on_a_reference_cloud() -> None:
     p = project(traj, 2, ref=ref)
     assert np.argmax(np.abs(p.components[0])) == 3
     assert np.allclose(p.mean, ref.mean(axis=0))
+
+
+# ---------------------------------------------------------------------- head axes
+def _cloud(seed: int = 5) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    return rng.normal(size=(400, 5)) * np.array([0.2, 4.0, 0.1, 1.5, 0.05])
+
+
+def test_head_axes_put_the_boundary_on_one_view_axis() -> None:
+    """Axis 1 is w/|w|, so w.x + c = |w| y_1 + c: a point's side is its head decision."""
+    pts = _cloud()
+    w, c = np.array([0.3, 0.5, -2.0, 0.1, 0.7]), 0.4
+    p = head_projection(w, pts, 2)
+    assert p.head and p.labels == [HEAD_AXIS_LABEL, "⊥1"]
+    np.testing.assert_allclose(p.components[0], w / np.linalg.norm(w), atol=1e-15)
+    np.testing.assert_allclose(p.components @ p.components.T, np.eye(2), atol=1e-12)
+    y = p.apply(pts)
+    np.testing.assert_allclose(np.linalg.norm(w) * y[:, 0] + c, pts @ w + c, atol=1e-12)
+    # the second axis is the widest spread left once w is taken out (mostly coordinate 2)
+    assert abs(p.components[1] @ w) < 1e-12 and np.argmax(np.abs(p.components[1])) == 1
+    assert 0 < p.explained.sum() <= 1 + 1e-12
+    p3 = head_projection(w, pts, 3)
+    assert p3.labels == [HEAD_AXIS_LABEL, "⊥1", "⊥2"]
+    np.testing.assert_allclose(p3.components @ p3.components.T, np.eye(3), atol=1e-12)
+    assert np.argmax(np.abs(p3.components[2])) == 3
+
+
+def test_head_axes_fall_back_to_pca_without_a_usable_normal() -> None:
+    pts = _cloud()
+    for w in (np.zeros(5), np.array([np.nan, 1, 0, 0, 0]), np.array([np.inf, 0, 0, 0, 0])):
+        p = head_projection(w, pts, 2)
+        assert not p.head and p.labels == ["PC1", "PC2"]
+        assert np.argmax(np.abs(p.components[0])) == 1  # the widest spread
+        np.testing.assert_allclose(p.components @ p.components.T, np.eye(2), atol=1e-12)
+
+
+def test_head_axes_survive_huge_and_non_finite_points() -> None:
+    """No SVD ever sees inf (OpenBLAS hangs), nor a centring that overflows to inf."""
+    pts = _cloud()
+    pts[:3] = -1e308
+    pts[3] = np.inf
+    pts[4, 2] = np.nan
+    w = np.array([1e300, 2e300, 0.0, 0.0, 0.0])  # |w| itself overflows
+    for dims in (2, 3):
+        p = head_projection(w, pts, dims)
+        assert p.head and np.isfinite(p.components).all()
+        np.testing.assert_allclose(p.components[0], np.array([1, 2, 0, 0, 0]) / np.sqrt(5))
+        np.testing.assert_allclose(p.components @ p.components.T, np.eye(dims), atol=1e-12)
+    q = project(pts[None], 2)  # plain PCA is guarded the same way
+    assert np.isfinite(q.components).all() and np.isfinite(q.mean).all()
+    empty = head_projection(w, np.full((4, 5), np.nan), 3)
+    np.testing.assert_allclose(empty.components @ empty.components.T, np.eye(3), atol=1e-12)
+
+
+def test_winding_plane_uses_the_views_head_axes() -> None:
+    """The loop's winding is measured in the very plane the 2-D views draw."""
+    from nndyn_gui.core.topology import winding_plane
+    from nndyn_gui.core.types import NetWeights
+
+    pts = _cloud()[:, :4]
+    nw = NetWeights(np.zeros((1, 4, 4)), np.zeros((1, 4)), np.array([0.2, -1.0, 0.3, 0.5]), 0.0)
+    plane = winding_plane(nw, pts)
+    view = head_projection(nw.w, pts, 2).components
+    for a, b in zip(plane, view, strict=True):  # the same axes, up to orientation
+        assert abs(abs(a @ b) - 1.0) < 1e-12

@@ -43,6 +43,26 @@ def moving_weights(cfg: RunConfig, seed: int = 1) -> NetWeights:
     return NetWeights(a, b, w, 0.1)
 
 
+def drawn_line_sides(view: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Dataset rows of the points a LayerView2D draws, and their side (0/1) of its line.
+
+    Read from the graphics items: the separating line's end points and the scatter
+    items' positions (class k draws the scene rows whose label is k, in order).
+    """
+    assert view.plane_item.isVisible(), "no separating line is drawn"
+    lx, ly = view.plane_item.getData()
+    p0 = np.array([lx[0], ly[0]])
+    u = np.array([lx[-1], ly[-1]]) - p0
+    sc = view.flow_scene()
+    rows, sides = [], []
+    for k, item in enumerate(view.class_items):
+        x, y = item.getData()
+        cross = u[0] * (np.asarray(y) - p0[1]) - u[1] * (np.asarray(x) - p0[0])
+        rows.append(sc.indices[np.flatnonzero(sc.labels == k)])
+        sides.append((cross > 0).astype(np.int64))
+    return np.concatenate(rows), np.concatenate(sides)
+
+
 @dataclass
 class _Projection:
     mean: np.ndarray

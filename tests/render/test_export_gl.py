@@ -58,3 +58,21 @@ def test_layers_of_a_width3_net_use_the_3d_view(tmp_path):
         np.testing.assert_array_equal(a, ex.render_frame(0))  # deterministic
     finally:
         ex.abort()
+
+
+def test_exported_input_frame_draws_the_points_whole(tmp_path):
+    """The region image under the input points does not cut them in half in an export."""
+    from nndyn_gui.render.palette import WHITE
+    from nndyn_gui.render.scene import ViewOptions
+
+    def point_pixels(view: ViewOptions, name: str) -> int:
+        opts = ExportOptions(str(tmp_path / name), width=480, height=360, layers=[0], view=view)
+        img = iio.imread(export(_run3(), opts))[..., :3].astype(int)
+        hits = np.zeros(img.shape[:2], dtype=bool)
+        for c in WHITE.classes:
+            hits |= np.abs(img - np.array(c[:3])).max(axis=-1) <= 45
+        return int(hits.sum())
+
+    alone = point_pixels(ViewOptions(show_regions=False, show_grid=False, point_size=8), "a.png")
+    over = point_pixels(ViewOptions(point_size=8), "b.png")
+    assert alone > 2000 and over >= 0.9 * alone, (alone, over)

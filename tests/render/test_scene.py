@@ -88,17 +88,28 @@ def test_width_three_is_shown_in_3d_and_projected_for_2d():
     np.testing.assert_array_equal(sc.points, flow.propagate(cfg.model, w, ds.x_all))
     flat = sc.projected_2d()
     assert flat.dims == 2 and flat.points.shape[-1] == 2
-    assert "projected from R^3" in flat.projection.note
+    assert "projection of R^3" in flat.projection.note
 
 
-def test_wide_nets_are_pca_projected_with_a_note():
+def test_wide_nets_are_drawn_on_the_head_axes_with_a_note():
+    """Width 5 in 3-D: axis 1 is w/|w| (so the plane is exactly y_1 = -c/|w|), the input
+    frame is the data itself in (x1, x2, 0)."""
     cfg = config(width=5, depth=3)
-    w, ds = moving_weights(cfg), ring_dataset()
+    w, ds = moving_weights(cfg, seed=5), ring_dataset()
     sc = FlowScene.build(cfg, w, ds)
-    assert sc.dims == 3 and "R^5" in sc.projection.note
+    assert sc.dims == 3 and "projection of R^5" in sc.projection.note
+    assert sc.projection.labels == ("w-axis (head normal)", "⊥1", "⊥2")
     traj = flow.propagate(cfg.model, w, ds.x_all)
-    expect = flow.project(traj, 3).apply(traj)
-    np.testing.assert_allclose(sc.points, expect, atol=1e-9)
+    expect = flow.head_projection(w.w, traj[-1], 3).apply(traj)
+    np.testing.assert_allclose(sc.points[1:], expect[1:], atol=1e-12)
+    np.testing.assert_array_equal(sc.points[0, :, :2], ds.x_all)
+    assert not sc.points[0, :, 2].any()
+    pw, pc = sc.plane
+    side = (sc.points[-1] @ pw + pc >= 0).astype(int)
+    np.testing.assert_array_equal(side, flow.predict(cfg.model, w, ds.x_all))
+    poly = sc.plane_polygon(sc.bounds[-1])
+    assert poly is not None and np.allclose(poly[:, 0], -w.c / np.linalg.norm(w.w))
+    assert sc.axis_labels(0) == ("x1", "x2", "") and sc.axis_labels(sc.t_max)[0].startswith("w-")
 
 
 def test_mlp_substeps_give_three_frames_per_layer():
@@ -164,3 +175,19 @@ def test_resnet_substeps_end_every_layer_on_the_true_output():
     assert sc.frames_per_layer >= 2 and sc.n_frames == 1 + 3 * sc.frames_per_layer
     for k in range(4):
         np.testing.assert_allclose(sc.points[sc.frame_of_layer(k)], traj[k], atol=1e-12)
+
+
+def test_head_plane_is_exact_for_any_offset():
+    """The boundary carried into view coordinates: w.x + c and w'.y + c' agree everywhere."""
+    from nndyn_gui.render.scene import ViewProjection
+
+    rng = np.random.default_rng(0)
+    w, c = rng.normal(size=4), 0.3
+    u = w / np.linalg.norm(w)
+    rest = np.linalg.qr(np.column_stack([u, rng.normal(size=(4, 2))]))[0][:, 1:].T
+    proj = ViewProjection(
+        np.vstack([u, rest]), np.array([0.7, -0.2, 1.1]), ("", "", ""), kind="head"
+    )
+    x = rng.normal(size=(50, 4))
+    pw, pc = proj.plane(w, c)
+    np.testing.assert_allclose(proj.apply(x) @ pw + pc, x @ w + c, atol=1e-12)

@@ -189,7 +189,7 @@ def test_width_three_without_opengl_falls_back_to_2d_with_notice(qtbot):
     qtbot.addWidget(v)
     assert isinstance(v, LayerView2D) and v.notice() == NO_GL_NOTICE
     assert v.flow_scene().dims == 2
-    assert "projected from R^3" in v.flow_scene().projection.note
+    assert "projection of R^3" in v.flow_scene().projection.note
 
 
 def test_small_multiples_default_layers_and_capture(qtbot):
@@ -203,7 +203,7 @@ def test_small_multiples_default_layers_and_capture(qtbot):
     sm.set_scene(sc)
     assert len(sm.panels) == len(default_layers(12)) <= 8
     assert sm.panels[0].time() == 0 and sm.panels[-1].time() == sc.t_max
-    assert sm.caption.text().startswith("2-D view: projected from R^3")
+    assert sm.caption.text().startswith("2-D view: projection of R^3")
     sm.set_layers([0, 6, 12])
     assert [p.time() for p in sm.panels] == [0, 6, 12]
     img = capture(sm, 600, 220)

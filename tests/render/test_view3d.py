@@ -118,3 +118,57 @@ def test_fallback_to_2d_when_opengl_is_missing(qtbot, monkeypatch, setup):
     assert isinstance(v, LayerView2D) and v.notice() == NO_GL_NOTICE
     img = capture(v, 240, 200)
     assert img.shape == (200, 240, 4) and img[..., :3].std() > 10
+
+
+def test_width5_plane_separates_the_drawn_points_like_the_net(qtbot):
+    """Head axes in 3-D: each drawn point's side of the drawn plane is the net's prediction."""
+    if not views.opengl_available():
+        pytest.skip("no OpenGL here (run under scripts/with-x.sh)")
+    cfg = config(width=5, depth=3)
+    w, ds = moving_weights(cfg, seed=5), ring_dataset()  # PCA got 5 points wrong here
+    v = make_layer_view(FlowScene.build(cfg, w, ds))
+    qtbot.addWidget(v)
+    sc = v.flow_scene()
+    v.set_time(sc.t_max)
+    assert v.plane_item.visible()
+    poly = np.asarray(v.plane_item.opts["meshdata"].vertexes(), dtype=np.float64)
+    normal = np.cross(poly[1] - poly[0], poly[2] - poly[0])
+    sides, rows = [], []
+    for k, item in enumerate(v.class_items):
+        pos = np.asarray(item.pos, dtype=np.float64)
+        sides.append(((pos - poly[0]) @ normal > 0).astype(int))
+        rows.append(sc.indices[sc.labels == k])
+    pred = flow.predict(cfg.model, w, ds.x_all[np.concatenate(rows)])
+    agree = (np.concatenate(sides) == pred).mean()
+    assert 0 < pred.mean() < 1 and agree in (0.0, 1.0), agree
+    names = [t for _, _, t, kind in v.overlay_texts(400, 300) if kind == "axis"]
+    assert names == ["w-axis (head normal)", "⊥1", "⊥2"]
+    notes = [t for _, _, t, kind in v.overlay_texts(400, 300) if kind == "note"]
+    assert notes and "projection of R^5" in notes[0] and "exact boundary" in notes[0]
+
+
+def _point_pixels(img: np.ndarray, tol: int = 45) -> int:
+    """Pixels drawn in one of the two class colours (points), whatever lies under them."""
+    rgb = img[..., :3].astype(int)
+    hits = np.zeros(rgb.shape[:2], dtype=bool)
+    for c in WHITE.classes:
+        hits |= np.abs(rgb - np.array(c[:3])).max(axis=-1) <= tol
+    return int(hits.sum())
+
+
+def test_input_layer_points_are_drawn_whole_over_regions_and_grid(qtbot, setup):
+    """The region image and the mesh lie in the plane of the input points: they must not
+    cut the point sprites in half (depth fighting), as they did."""
+    if not views.opengl_available():
+        pytest.skip("no OpenGL here (run under scripts/with-x.sh)")
+    cfg, w, ds, _ = setup
+    counts = []
+    for extras in (False, True):
+        opts = ViewOptions(show_regions=extras, show_grid=extras, point_size=8.0)
+        v = make_layer_view(FlowScene.build(cfg, w, ds, opts))
+        qtbot.addWidget(v)
+        v.set_time(0)
+        counts.append(_point_pixels(capture(v, 480, 360)))
+    alone, over = counts
+    assert alone > 2000
+    assert over >= 0.9 * alone, f"only {over / alone:.0%} of the points' pixels drawn"

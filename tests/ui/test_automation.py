@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from PySide6.QtGui import QImage
@@ -107,3 +108,29 @@ def test_sigterm_while_training_exits_0_and_keeps_the_run(tmp_path: Path) -> Non
     for bad in ("Fatal Python error", "Traceback", "Aborted", "QThread: Destroyed"):
         assert bad not in err, err[-3000:]
     assert pending_restore(autosaves) is not None  # the run is offered next time
+
+
+def test_no_3d_unticks_3d_so_a_width3_net_shows_the_exact_projection(
+    qtbot: Any, small_config: Any, changed: Any
+) -> None:
+    """`--no-3d` unticks 3-D: a screenshot shows the projection with its exact line and no
+    notice promising a 3-D view."""
+    from nndyn_gui.render.view2d import LayerView2D
+    from nndyn_gui.ui.app import apply_view_options, build_parser
+    from nndyn_gui.ui.main_window import MainWindow
+    from nndyn_gui.ui.state import AppState
+
+    win = MainWindow(
+        AppState(changed(small_config, model__width=3)), preload_tf=False, autosave=False
+    )
+    win.no_prompt = True
+    qtbot.addWidget(win)
+    panel = win.layer_panel
+    panel.wait_idle()
+    assert panel.view.notice()  # 3-D wanted, not available yet: the view says why
+    apply_view_options(win, build_parser().parse_args(["--no-3d"]))
+    panel.wait_idle()
+    assert not panel.check_3d.isChecked() and isinstance(panel.view, LayerView2D)
+    assert panel.view.flow_scene().projection.kind == "head"
+    assert panel.view.notice() == ""  # not "3-D view opens once TensorFlow has loaded…"
+    win.close()
