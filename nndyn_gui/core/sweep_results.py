@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -52,11 +52,13 @@ class SweepResults:
     rows: list[dict[str, Any]]
     n_runs: int  # runs in the spec (rows may be fewer while it runs)
     label: str = ""
+    axes: dict[str, list[Any]] = field(default_factory=dict)  # the spec's values per field
 
-    def values(self, field: str) -> list[Any]:
-        """The distinct values of a swept field, sorted."""
-        vals = {r.get(field) for r in self.rows if r.get(field) is not None}
-        return sorted(vals, key=_sort_key)
+    def values(self, name: str) -> list[Any]:
+        """The values of a swept field (the spec's, and any a row has), sorted."""
+        vals = {repr(v): v for v in self.axes.get(name, [])}
+        vals.update({repr(r[name]): r[name] for r in self.rows if r.get(name) is not None})
+        return sorted(vals.values(), key=_sort_key)
 
 
 def _sort_key(v: Any) -> tuple[int, Any]:
@@ -101,6 +103,7 @@ def load_results(folder: str | Path) -> SweepResults:
         rows=rows,
         n_runs=int(spec.get("n_runs", len(rows))),
         label=str(spec.get("base_label", "")),
+        axes={str(k): list(v) for k, v in spec["axes"].items() if isinstance(v, list)},
     )
 
 

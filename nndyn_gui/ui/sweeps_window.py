@@ -283,9 +283,23 @@ class SweepsWindow(QWidget):
             return
         self._stamp = stamp
         try:
-            self.results = load_results(self.results.folder)
+            results = load_results(self.results.folder)
         except SweepResultsError:
             return  # caught mid-write: the next tick reads it
+        metrics_changed = results.metrics != self.results.metrics
+        self.results = results
+        if metrics_changed:  # the first rows of a running sweep bring the metric columns
+            metric = self.metric_combo.currentText()
+            self._filling = True
+            try:
+                self.metric_combo.clear()
+                self.metric_combo.addItems(results.metrics)
+                if metric in results.metrics:
+                    self.metric_combo.setCurrentText(metric)
+                else:
+                    self._pick_default_metric()
+            finally:
+                self._filling = False
         self.refresh()
 
     def _fill_combos(self) -> None:
@@ -308,11 +322,15 @@ class SweepsWindow(QWidget):
                 combo.setCurrentText(value)
             self.metric_combo.clear()
             self.metric_combo.addItems(r.metrics)
-            metric = next((m for m in PREFERRED_METRICS if m in r.metrics), None)
-            if metric:
-                self.metric_combo.setCurrentText(metric)
+            self._pick_default_metric()
         finally:
             self._filling = False
+
+    def _pick_default_metric(self) -> None:
+        metrics = [self.metric_combo.itemText(i) for i in range(self.metric_combo.count())]
+        metric = next((m for m in PREFERRED_METRICS if m in metrics), None)
+        if metric:
+            self.metric_combo.setCurrentText(metric)
 
     # ------------------------------------------------------------------ drawing
     def select(self, x: str, y: str, metric: str, agg: str = "mean") -> None:

@@ -1,4 +1,4 @@
-"""Stand-in sweep jobs for the runner's tests: real Run objects, no TensorFlow.
+"""Sweep tests. Shared here: stand-in sweep jobs (real Run objects, no TensorFlow).
 
 Module-level functions, so a spawned pool worker can import them by name. A job's
 "result" is made up but deterministic, so tests can check which row belongs to which run:
@@ -48,3 +48,13 @@ def fake_job(cfg: RunConfig, metrics: tuple[str, ...] = ()) -> tuple[Any, dict[s
         "seconds": 0.01,
     }
     return run, row
+
+
+def make_folder(folder: Any, spec_obj: dict[str, Any]) -> Any:
+    """A results folder of fake runs (no TensorFlow), as `nndyn sweep` leaves it."""
+    from nndyn_gui.core.sweep_runner import InlineBackend, Sweep
+    from nndyn_gui.core.sweep_spec import parse_spec
+
+    with Sweep(parse_spec(spec_obj), folder) as sweep:
+        sweep.run(InlineBackend(), job=fake_job)
+    return folder

@@ -21,7 +21,7 @@ from nndyn_gui.core.sweep_runner import (
 )
 from nndyn_gui.core.sweep_spec import SweepSpec, parse_spec
 
-from .sweep_jobs import CRASHES_DEPTH, RAISES_DEPTH, fake_job, fake_value
+from . import CRASHES_DEPTH, RAISES_DEPTH, fake_job, fake_value
 
 TINY = [
     "data.n=120",
