@@ -142,6 +142,7 @@ class Heatmap:
     cells: list[list[list[dict[str, Any]]]]  # [iy][ix] -> the rows
     where: dict[str, Any]
     label: str = ""
+    pooled: list[str] = field(default_factory=list)  # swept fields merged inside a cell
 
     def value_text(self, v: float) -> str:
         return format_value(self.metric, v)
@@ -163,7 +164,14 @@ def format_value(metric: str, v: float) -> str:
     if not math.isfinite(v):
         return "n/a"
     if metric in PERCENT_METRICS:
-        return f"{100 * v:.1f}%" if v < 0.9995 or v > 1 else "100%"
+        if v == 1.0:
+            return "100%"
+        text = f"{100 * v:.1f}%"
+        if text == "100.0%" and v < 1.0:  # never round a miss up to a perfect score
+            text = f"{100 * v:.2f}%" if 100 * v < 99.995 else ">99.99%"
+        elif text in ("0.0%", "-0.0%") and v > 0.0:  # ... nor a little down to none
+            text = f"{100 * v:.2f}%" if 100 * v >= 0.005 else "<0.01%"
+        return text
     if metric in INTEGER_METRICS or metric in ("winding", "abs_winding"):
         return f"{v:.0f}" if v == round(v) else f"{v:.2f}"
     return f"{v:.3g}"
@@ -274,4 +282,7 @@ def heatmap(
             counts[iy, ix] = len(vals)
             if vals:
                 values[iy, ix] = float(reduce(np.asarray(vals)))
-    return Heatmap(x, y, metric, agg, xs, ys, values, counts, totals, cells, where, results.label)
+    pooled = [f for f in results.fields if f not in (x, y) and f not in where]
+    return Heatmap(
+        x, y, metric, agg, xs, ys, values, counts, totals, cells, where, results.label, pooled
+    )

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QColor, QFont, QFontMetricsF, QImage, QLinearGradient, QPainter, QPen
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QImage, QPainter, QPen
 
 from nndyn_gui.core.sweep_results import Heatmap
 
@@ -270,9 +270,7 @@ def paint_heatmap(
     painter.restore()
     painter.setFont(f_foot)
     m_foot = QFontMetricsF(f_foot)
-    foot = "n = finished runs counted in the cell (seeds" + (
-        ", and every value of the fields not plotted)" if not hm.where else ")"
-    )
+    foot = footnote(hm)
     painter.drawText(
         QRectF(
             rect.left() + base,
@@ -286,11 +284,13 @@ def paint_heatmap(
 
     # colour bar
     bar = QRectF(plot.right() + base * 1.2, plot.top(), bar_w, plot.height())
-    grad = QLinearGradient(QPointF(0, bar.bottom()), QPointF(0, bar.top()))
-    for i in range(len(_VIRIDIS)):
-        stop = i / (len(_VIRIDIS) - 1)
-        grad.setColorAt(stop, viridis(stop))
-    painter.fillRect(bar, grad)
+    # stacked bands, each reaching down to the bottom: no seams, and SVG viewers that
+    # skip gradients still show the scale
+    steps = 64
+    for i in reversed(range(steps)):
+        top_y = bar.bottom() - (i + 1) / steps * bar.height()
+        band = QRectF(bar.left(), top_y, bar.width(), bar.bottom() - top_y)
+        painter.fillRect(band, viridis((i + 0.5) / steps))
     painter.setPen(QPen(FOREGROUND, 1))
     painter.setBrush(Qt.BrushStyle.NoBrush)
     painter.drawRect(bar)
@@ -310,6 +310,15 @@ def paint_heatmap(
         )
     painter.restore()
     return layout
+
+
+def footnote(hm: Heatmap) -> str:
+    """What n counts: one run per seed, and per value of any other field not plotted."""
+    others = [f for f in hm.pooled if f != "train.seed"]
+    what = "one per seed" if "train.seed" in hm.pooled else "one run"
+    if others:
+        what += ", and per value of " + ", ".join(others)
+    return f"n = finished runs counted in the cell ({what})"
 
 
 def _ink(c: QColor) -> QColor:

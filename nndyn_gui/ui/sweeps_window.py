@@ -215,8 +215,10 @@ class SweepsWindow(QWidget):
         split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(self.view)
         split.addWidget(self.table)
-        split.setStretchFactor(0, 4)
+        split.setStretchFactor(0, 3)
         split.setStretchFactor(1, 1)
+        split.setSizes([540, 170])
+        self.table.setMinimumHeight(110)
         self.status = QLabel("")
         self.status.setWordWrap(True)
 
