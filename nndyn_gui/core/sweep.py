@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 import os
+import socket
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -40,7 +41,8 @@ def run_job(config: RunConfig, metrics: Sequence[str] = ()) -> tuple[Run | None,
     """Train `config` to the end and measure it: (Run or None if it failed, summary row).
 
     The row: status, message, steps, train_acc, test_acc, every ROW_METRICS and
-    `metrics` value (nan when undetermined, e.g. the winding), seconds.
+    `metrics` value (nan when undetermined, e.g. the winding), seconds, worker
+    (host:pid that ran it).
     """
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     t0 = time.perf_counter()
@@ -81,4 +83,5 @@ def run_job(config: RunConfig, metrics: Sequence[str] = ()) -> tuple[Run | None,
         row.update(status=STATUS_FAILED, message=f"{type(e).__name__}: {e}".splitlines()[0])
         run = None
     row["seconds"] = time.perf_counter() - t0
+    row["worker"] = f"{socket.gethostname()}:{os.getpid()}"  # which machine / process
     return run, row

@@ -23,7 +23,7 @@ import numpy as np
 
 AGGREGATES = ("mean", "min", "max", "median")
 SEED_FIELD = "train.seed"
-NOT_METRICS = ("index", "status", "message", "file", "key")
+NOT_METRICS = ("index", "status", "message", "worker", "file", "key")
 
 # How a metric's value reads in a cell (core.claims.METRICS has the same formats; kept
 # here so the window need not import the claims machinery).

@@ -238,6 +238,7 @@ def columns(spec: SweepSpec) -> list[str]:
         *metrics,
         "seconds",
         "message",
+        "worker",
         "file",
         "key",
     ]
