@@ -8,9 +8,11 @@ times through `core.sweep_runner.Sweep`, as `nndyn sweep` runs them:
     `distributed.Client(address)` like `--scheduler` -> its per-run overhead.
 Each backend is warmed first (TensorFlow imported and the network compiled in every
 worker, as after the first runs of a long sweep), so the timed part is the steady
-state. Overhead per run = (wall time x workers - the seconds the runs spent inside
-their job) / runs: the time a worker slot was not training or measuring (scheduling,
-moving the Run back, saving the .nndyn, writing the journal).
+state. Wall time: from the start of the sweep to its last row saved; closing the backend
+(a process pool waits for its processes to exit, ~1 s) is `close_s`, paid once per sweep.
+Overhead per run = (wall time x workers - the seconds the runs spent inside their job) /
+runs: the time a worker slot was not training or measuring (scheduling, moving the Run
+back, saving the .nndyn, writing the journal).
 
 Prints ONE JSON object. The machine may be shared: the load average before and after
 is part of the output; a loaded machine lowers the speed-up, not the code.
@@ -72,11 +74,17 @@ def warm(backend: Any, workers: int) -> float:
 
 def timed_sweep(backend: Any, runs: int, steps: int, folder: Path) -> dict[str, float]:
     workers = backend.workers
+    last = [0.0]
+
+    def on_progress(p: Any) -> None:
+        last[0] = time.perf_counter()
+
     t0 = time.perf_counter()
     with Sweep(spec(runs, steps, "bench"), folder) as sweep:
-        report = sweep.run(backend)
+        report = sweep.run(backend, on_progress=on_progress)
         rows = sweep.ordered_rows()
-    wall = time.perf_counter() - t0
+    end = time.perf_counter()
+    wall = last[0] - t0  # to the last row saved; closing the backend is reported apart
     assert report.counts == {"finished": runs}, report.counts
     inside = sum(float(r["seconds"]) for r in rows)
     return {
@@ -84,6 +92,7 @@ def timed_sweep(backend: Any, runs: int, steps: int, folder: Path) -> dict[str, 
         "wall_s": round(wall, 2),
         "job_s_mean": round(inside / runs, 3),
         "overhead_per_run_s": round((wall * workers - inside) / runs, 3),
+        "close_s": round(end - last[0], 2),
     }
 
 

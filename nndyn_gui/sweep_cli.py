@@ -151,7 +151,10 @@ def sweep_main(args: argparse.Namespace, fail: type[Exception]) -> int:
             raise fail(str(e)) from None
         resumed = f"{done} done already, " if done else ""
         _say(f"sweep: {resumed}{len(sweep.todo)} to run on {backend.describe()}", args.quiet)
-        report, interrupted = _run_with_bar(sweep, backend, args.quiet)
+        try:
+            report, interrupted = _run_with_bar(sweep, backend, args.quiet)
+        except OSError as e:  # the results folder became unwritable (disk full, ...)
+            raise fail(f"{args.out}: cannot write the results ({e.strerror or e})") from None
     rows = sweep.ordered_rows()
     counts: dict[str, int] = {}
     for r in rows:

@@ -52,11 +52,7 @@ class SweepJob:
     index: int
     values: tuple[tuple[str, Any], ...]  # (field, value) of every axis, seeds last
     config: RunConfig
-
-    @property
-    def key(self) -> str:
-        """A stable id of the run: the hash of its config (resume matches on it)."""
-        return config_hash(self.config)
+    key: str  # the hash of the config: resume matches finished runs on it
 
     @property
     def file_name(self) -> str:
@@ -102,7 +98,7 @@ class SweepSpec:
                 config = RunConfig.from_dict(cfg)
             except ConfigError as e:
                 raise SweepSpecError(f"run {i} ({_combo_text(combo)}): {e}") from None
-            out.append(SweepJob(i, tuple(combo), config))
+            out.append(SweepJob(i, tuple(combo), config, config_hash(config)))
         return out
 
     def to_dict(self) -> dict[str, Any]:

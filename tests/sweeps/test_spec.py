@@ -117,3 +117,13 @@ def test_unreadable_or_invalid_files_say_so(tmp_path: Path) -> None:
         load_spec(_write(tmp_path, "sweep = [unclosed"))
     with pytest.raises(SweepSpecError, match="not valid JSON"):
         load_spec(_write(tmp_path, "{", "s.json"))
+
+
+def test_config_file_is_read_relative_to_the_spec(tmp_path: Path) -> None:
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "base.json").write_text(json.dumps({"model": {"kind": "mlp"}}))
+    spec = load_spec(_write(tmp_path / "sub", 'config = "base.json"\nseeds = 2\n'))
+    assert spec.base.model.kind == "mlp" and spec.base_label == "base"
+    assert spec.describe() == "2 seeds = 2 runs"
+    with pytest.raises(SweepSpecError, match="no such file"):
+        load_spec(_write(tmp_path, 'config = "base.json"\n'))
