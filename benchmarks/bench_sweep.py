@@ -14,8 +14,10 @@ Overhead per run = (wall time x workers - the seconds the runs spent inside thei
 runs: the time a worker slot was not training or measuring (scheduling, moving the Run
 back, saving the .nndyn, writing the journal).
 
-Prints ONE JSON object. The machine may be shared: the load average before and after
-is part of the output; a loaded machine lowers the speed-up, not the code.
+Prints ONE JSON object. The machine may be shared: the load average before and after,
+and each mode's `job_cpu_per_wall` (CPU seconds / wall seconds inside the runs: 1.0 when
+every run had a core to itself) are part of the output; a loaded machine lowers the
+speed-up, not the code.
 
 Run: .venv/bin/python benchmarks/bench_sweep.py [--runs 8] [--steps 4000]  (~1.5 min)
 """
@@ -61,6 +63,15 @@ def spec(runs: int, steps: int, tag: str) -> SweepSpec:
     )
 
 
+def cpu_timed_job(cfg: Any, metrics: Any) -> Any:
+    """run_job, plus the CPU seconds its process spent: cpu / wall < 1 means the run
+    waited for a core (other programs on a shared machine)."""
+    c0 = time.process_time()
+    run, row = run_job(cfg, metrics)
+    row["cpu_s"] = time.process_time() - c0
+    return run, row
+
+
 def warm(backend: Any, workers: int) -> float:
     """Import TensorFlow and compile the structure in every worker; seconds taken."""
     t0 = time.perf_counter()
@@ -81,18 +92,20 @@ def timed_sweep(backend: Any, runs: int, steps: int, folder: Path) -> dict[str, 
 
     t0 = time.perf_counter()
     with Sweep(spec(runs, steps, "bench"), folder) as sweep:
-        report = sweep.run(backend, on_progress=on_progress)
+        report = sweep.run(backend, job=cpu_timed_job, on_progress=on_progress)
         rows = sweep.ordered_rows()
     end = time.perf_counter()
     wall = last[0] - t0  # to the last row saved; closing the backend is reported apart
     assert report.counts == {"finished": runs}, report.counts
     inside = sum(float(r["seconds"]) for r in rows)
+    cpu = sum(float(r["cpu_s"]) for r in rows)
     return {
         "workers_used": len({r["worker"] for r in rows}),
         "wall_s": round(wall, 2),
         "job_s_mean": round(inside / runs, 3),
         "overhead_per_run_s": round((wall * workers - inside) / runs, 3),
         "close_s": round(end - last[0], 2),
+        "job_cpu_per_wall": round(cpu / inside, 2),
     }
 
 

@@ -158,7 +158,13 @@ class PoolBackend:
 
 
 def _quiet_worker() -> None:
+    """Pool processes leave Ctrl+C to the driver (a terminal sends it to the whole group):
+    the first one lets the runs in flight finish, the second terminates the processes."""
+    import signal
+
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    with contextlib.suppress(ValueError, AttributeError):
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 class DaskBackend:

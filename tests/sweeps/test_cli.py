@@ -147,6 +147,32 @@ def test_a_killed_sweep_resumes_and_loses_at_most_the_runs_in_flight(tmp_path: P
     assert again.returncode == 0 and "all 6 runs are done already" in again.stderr
 
 
+@pytest.mark.slow
+def test_ctrl_c_lets_the_runs_in_flight_finish_and_exits_130(tmp_path: Path) -> None:
+    spec, out = tmp_path / "spec.toml", tmp_path / "out"
+    spec.write_text(KILL_SPEC)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "nndyn_gui.cli", "sweep", str(spec), "--out", str(out),
+         "--workers", "1"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=ENV,
+        start_new_session=True,
+    )  # fmt: skip
+    journal = out / "runs.jsonl"
+    deadline = time.monotonic() + 240
+    while not (journal.exists() and journal.read_text().count("\n") >= 1):
+        assert proc.poll() is None and time.monotonic() < deadline
+        time.sleep(0.02)
+    k = journal.read_text().count("\n")
+    os.killpg(proc.pid, signal.SIGINT)  # what a terminal sends: to the sweep and its worker
+    err = proc.communicate(timeout=120)[1]
+    assert proc.returncode == 130, err
+    assert "stopping after the runs in flight" in err and "run the same command again" in err
+    assert "abandoned" not in err
+    rows = _rows(out)
+    # the run that was training when Ctrl+C came finished and has its row
+    assert k + 1 <= len(rows) < 6 and {r["status"] for r in rows} == {"finished"}
+
+
 # ---------------------------------------------------------------------- pictures
 FAKE = {"seeds": [0, 1], "sweep": {"model.width": [2, 3], "model.depth": [2, 4, 8]}}
 
