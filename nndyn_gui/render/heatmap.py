@@ -201,7 +201,7 @@ def paint_heatmap(
                 main = hm.value_text(v)
                 note = f"n={n}" if n == total else f"{n}/{total} counted"
             else:
-                main = "no run" if total == 0 else "n/a"
+                main = "–"
                 note = _why_empty(hm.cells[iy][ix], hm.metric)
             fits_two = r.height() >= m_cell.height() + m_small.height() + 2
             if r.width() >= m_cell.horizontalAdvance(main) + 2 and r.height() >= m_cell.height():
@@ -330,14 +330,12 @@ def _ink(c: QColor) -> QColor:
 def _why_empty(rows: list[dict[str, object]], metric: str) -> str:
     if not rows:
         return "not run yet"
-    statuses = {str(r.get("status")) for r in rows}
-    if statuses == {"failed"}:
-        return "failed"
-    if statuses == {"diverged"}:
-        return "diverged"
-    if "finished" in statuses:
-        return f"{metric} undetermined"
-    return ", ".join(sorted(statuses))
+    counts: dict[str, int] = {}
+    for r in rows:
+        s = str(r.get("status"))
+        counts[s] = counts.get(s, 0) + 1
+    parts = [f"{n} {'undetermined' if s == 'finished' else s}" for s, n in sorted(counts.items())]
+    return ", ".join(parts)
 
 
 def write_heatmap(path: str | Path, hm: Heatmap, width: int = 1000, height: int = 700) -> None:
