@@ -106,6 +106,9 @@ def build_parser() -> argparse.ArgumentParser:
         add_help=False,
     )
     _add_verify_parser(sub)
+    from nndyn_gui import sweep_cli
+
+    sweep_cli.add_parsers(sub)
     return p
 
 
@@ -125,6 +128,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _info(args)
         if args.command == "verify":
             return _verify(args)
+        if args.command in ("sweep", "sweep-plot"):
+            from nndyn_gui import sweep_cli
+
+            run = sweep_cli.sweep_main if args.command == "sweep" else sweep_cli.plot_main
+            return run(args, CliError)
         build_parser().print_help(sys.stderr)
         return EXIT_BAD_INPUT
     except CliError as e:

@@ -270,6 +270,9 @@ class MainWindow(QMainWindow):
         self.act_compare = self._action(
             "Compare two seeds…", self.open_compare, None, "Train two initialisations side by side"
         )
+        self.act_sweeps = self._action(
+            "Sweeps…", self.open_sweeps, None, "Heatmaps of a sweep's results ('nndyn sweep')"
+        )
         self.act_about = self._action("&About nndyn", self.about, "F1")
         self.act_reset_layout = self._action("Reset window layout", self.reset_layout)
 
@@ -297,6 +300,7 @@ class MainWindow(QMainWindow):
         self._fill_presets()
         m = mb.addMenu("&Tools")
         m.addAction(self.act_compare)
+        m.addAction(self.act_sweeps)
         m = mb.addMenu("&Help")
         m.addAction(self.act_about)
 
@@ -738,6 +742,28 @@ class MainWindow(QMainWindow):
         win.resize(1200, 650)
         self._windows.append(win)
         win.show()
+
+    @Slot()
+    def open_sweeps(self) -> QWidget:
+        """Tools -> Sweeps: reads results and draws (no TensorFlow); a cell opens its run."""
+        from nndyn_gui.ui.sweeps_window import SweepsWindow
+
+        win = SweepsWindow(open_run=self._open_sweep_run, parent=self)
+        win.setWindowFlag(Qt.WindowType.Window, True)
+        win.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        win.resize(1000, 780)
+        self._windows.append(win)
+        win.show()
+        return win
+
+    def _open_sweep_run(self, path: str) -> bool:
+        if not self.maybe_save():
+            return False
+        ok = self.open_run(path)
+        if ok:
+            self.raise_()
+            self.activateWindow()
+        return ok
 
     # ------------------------------------------------------------------ misc
     def versions(self) -> dict[str, str]:

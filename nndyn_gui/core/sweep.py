@@ -1,0 +1,87 @@
+"""One sweep job: a config in, the trained Run and its summary row out.
+
+A pure function of the config, so it runs unchanged in a process-pool worker, a Dask
+worker on another machine, or this process. It returns the Run instead of writing it:
+a remote worker may not share our disk, so the sweep's driver saves the `.nndyn`.
+Anything that goes wrong becomes the row's status ("failed" plus the reason), never an
+exception: one bad run must not end a sweep of hundreds. The numbers come from
+core.claims (the same metrics `nndyn verify` checks), measured on the last finite
+snapshot (also for a diverged run, whose status says so).
+
+Training goes through `core.training.Trainer` (imported here, in the worker, so the
+driver never loads TensorFlow); this is the one line to point at another engine.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import socket
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from nndyn_gui.core.config import RunConfig
+from nndyn_gui.core.types import Run
+
+# The row's metrics (core.claims.METRICS names); a spec's `metrics` adds to these.
+ROW_METRICS = (
+    "dense_accuracy",
+    "winding",
+    "wrong_side_share",
+    "max_lip_product",
+    "transport",
+    "folds",
+)
+STATUS_FAILED = "failed"  # an exception (bad data file, out of memory, lost worker, ...)
+DONE_STATUSES = ("finished", "diverged")  # a result; resume skips these
+
+
+def run_job(config: RunConfig, metrics: Sequence[str] = ()) -> tuple[Run | None, dict[str, Any]]:
+    """Train `config` to the end and measure it: (Run or None if it failed, summary row).
+
+    The row: status, message, steps, train_acc, test_acc, every ROW_METRICS and
+    `metrics` value (nan when undetermined, e.g. the winding), seconds, worker
+    (host:pid that ran it).
+    """
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    t0 = time.perf_counter()
+    names = list(dict.fromkeys([*ROW_METRICS, *metrics]))
+    row: dict[str, Any] = {"status": STATUS_FAILED, "message": "", "steps": 0}
+    row.update({"train_acc": math.nan, "test_acc": math.nan})
+    row.update(dict.fromkeys(names, math.nan))
+    run = None
+    try:
+        from nndyn_gui.core.claims import METRICS, Measured
+        from nndyn_gui.core.datasets import make_dataset
+        from nndyn_gui.core.runfile import make_run
+        from nndyn_gui.core.training import Trainer
+
+        dataset = make_dataset(config.data)
+        result = Trainer(config, dataset).run()
+        run = make_run(config, dataset, result)
+        final = result.final
+        row.update(
+            status=result.status,
+            message=result.message,
+            steps=int(final.step),
+            train_acc=float(final.train_acc),
+            test_acc=float(final.test_acc),
+        )
+        measured = Measured(
+            config, dataset, final.weights, final.train_acc, final.test_acc, result.status
+        )
+        problems = []
+        for name in names:
+            try:
+                row[name] = float(METRICS[name].fn(measured))
+            except Exception as e:  # one metric failing keeps the run and the others
+                problems.append(f"{name}: {type(e).__name__}: {e}")
+        if problems:
+            row["message"] = "; ".join([row["message"], *problems]).strip("; ")
+    except Exception as e:
+        row.update(status=STATUS_FAILED, message=f"{type(e).__name__}: {e}".splitlines()[0])
+        run = None
+    row["seconds"] = time.perf_counter() - t0
+    row["worker"] = f"{socket.gethostname()}:{os.getpid()}"  # which machine / process
+    return run, row

@@ -1,0 +1,596 @@
+"""Run a sweep's jobs on a process pool or a Dask cluster, into a results folder, resumably.
+
+The folder (`nndyn sweep SPEC --out DIR`):
+
+    DIR/sweep.json     the normalised spec (a re-run must ask for the same sweep)
+    DIR/runs.jsonl     one line per finished job, appended and fsynced as each one ends
+    DIR/results.json   {"spec", "fields", "metrics", "columns", "rows"}: one row per run
+    DIR/results.csv    the same rows
+    DIR/runs/NNNN_<values>.nndyn   each run (written atomically before its row)
+
+Why:
+- The journal (runs.jsonl) is the source of truth: a run's `.nndyn` is saved first and
+  its row appended and fsynced next, so a sweep killed at any moment loses at most the
+  runs in flight, and the next `nndyn sweep` with the same spec skips every run that has
+  a row (finished or diverged) and its file. Failed runs (an exception, a lost worker)
+  are tried again. results.json / results.csv are rewritten from it atomically (at most
+  every WRITE_EVERY_S while running, and at the end).
+- The driver keeps at most `2 x workers` jobs submitted, so Ctrl+C stops quickly and
+  the progress (and its ETA) counts runs really started.
+- Backends: `PoolBackend` (spawned processes: TensorFlow does not survive fork; one
+  worker per core, each trains on one thread), `DaskBackend` (`distributed.Client` on a
+  scheduler address; the workers need nndyn installed), `InlineBackend` (this process).
+  A crashed pool process breaks the whole pool: it is rebuilt and its jobs resubmitted,
+  and a job that breaks it twice becomes a "failed" row.
+
+Pure core: no Qt. TensorFlow is imported only by the job, in the workers.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+import json
+import math
+import os
+import tempfile
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterable
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor
+from concurrent.futures import wait as futures_wait
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from nndyn_gui.core.sweep import DONE_STATUSES, ROW_METRICS, STATUS_FAILED, run_job
+from nndyn_gui.core.sweep_spec import SweepJob, SweepSpec
+
+SPEC_FILE = "sweep.json"
+JOURNAL = "runs.jsonl"
+RESULTS_JSON = "results.json"
+RESULTS_CSV = "results.csv"
+RUNS_DIR = "runs"
+LOCK_FILE = ".lock"
+WRITE_EVERY_S = 2.0
+POLL_S = 0.2
+MAX_POOL_CRASHES = 2  # a job that breaks the process pool this often is a failed row
+
+Job = Callable[..., tuple[Any, dict[str, Any]]]
+
+
+class SweepError(Exception):
+    """The sweep cannot start or go on (folder in use or of another sweep, no scheduler)."""
+
+
+def default_workers() -> int:
+    """One worker per core this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+# ---------------------------------------------------------------------- backends
+class InlineBackend:
+    """Runs each job at once in this process (`--workers 0`; tests, debugging)."""
+
+    workers = 1
+
+    def describe(self) -> str:
+        return "in this process"
+
+    def window(self) -> int:
+        return 1
+
+    def submit(self, job: Job, *args: Any) -> Future[Any]:
+        fut: Future[Any] = Future()
+        try:
+            fut.set_result(job(*args))
+        except BaseException as e:
+            fut.set_exception(e)
+        return fut
+
+    def wait_first(self, futures: list[Any], timeout: float) -> list[Any]:
+        return [f for f in futures if f.done()]
+
+    def result(self, fut: Any) -> Any:
+        return fut.result()
+
+    def cancel(self, futures: Iterable[Any]) -> None:
+        pass
+
+    def close(self, abandon: bool = False) -> None:
+        pass
+
+
+class PoolBackend:
+    """A spawned process pool on this machine (default: one process per core)."""
+
+    def __init__(self, workers: int | None = None) -> None:
+        self.workers = workers or default_workers()
+        self._pool = self._new_pool()
+
+    def _new_pool(self) -> ProcessPoolExecutor:
+        import multiprocessing
+
+        ctx = multiprocessing.get_context("spawn")
+        return ProcessPoolExecutor(
+            max_workers=self.workers, mp_context=ctx, initializer=_quiet_worker
+        )
+
+    def describe(self) -> str:
+        n = self.workers
+        return f"{n} local worker process{'es' if n != 1 else ''}"
+
+    def window(self) -> int:
+        return 2 * self.workers
+
+    def submit(self, job: Job, *args: Any) -> Future[Any]:
+        return self._pool.submit(job, *args)
+
+    def wait_first(self, futures: list[Any], timeout: float) -> list[Any]:
+        done, _ = futures_wait(futures, timeout=timeout, return_when=FIRST_COMPLETED)
+        return list(done)
+
+    def result(self, fut: Any) -> Any:
+        return fut.result()
+
+    def restart(self) -> None:
+        """A worker died and broke the pool: start a fresh one."""
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        self._pool = self._new_pool()
+
+    def cancel(self, futures: Iterable[Any]) -> None:
+        for f in futures:
+            f.cancel()
+
+    def close(self, abandon: bool = False) -> None:
+        if abandon:
+            # stop the runs in flight too (the public API only lets them finish)
+            for p in list(getattr(self._pool, "_processes", {}).values()):
+                with contextlib.suppress(Exception):
+                    p.terminate()
+        self._pool.shutdown(wait=not abandon, cancel_futures=True)
+
+
+def _quiet_worker() -> None:
+    """Pool processes leave Ctrl+C to the driver (a terminal sends it to the whole group):
+    the first one lets the runs in flight finish, the second terminates the processes."""
+    import signal
+
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    with contextlib.suppress(ValueError, AttributeError):
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+class DaskBackend:
+    """Jobs on a Dask distributed cluster: `distributed.Client(address)`, unchanged."""
+
+    def __init__(self, address: str, timeout: float = 15.0) -> None:
+        try:
+            from distributed import Client
+        except ImportError as e:  # pragma: no cover - a dependency of nndyn
+            raise SweepError(f"Dask distributed is not installed ({e})") from None
+        self.address = address
+        try:
+            self.client = Client(address, timeout=f"{timeout}s")
+        except (OSError, TimeoutError, ValueError) as e:
+            reason = str(e).splitlines()[0] if str(e) else type(e).__name__
+            raise SweepError(f"cannot reach the Dask scheduler at {address}: {reason}") from None
+
+    @property
+    def workers(self) -> int:
+        try:
+            return max(1, sum(self.client.nthreads().values()))
+        except Exception:
+            return 1
+
+    def describe(self) -> str:
+        n = self.workers
+        return f"the Dask cluster at {self.address} ({n} worker thread{'s' if n != 1 else ''})"
+
+    def window(self) -> int:
+        return max(2, 2 * self.workers)
+
+    def submit(self, job: Job, *args: Any) -> Any:
+        return self.client.submit(job, *args, pure=False)
+
+    def wait_first(self, futures: list[Any], timeout: float) -> list[Any]:
+        from distributed import wait
+
+        with contextlib.suppress(TimeoutError):
+            wait(futures, timeout=timeout, return_when="FIRST_COMPLETED")
+        return [f for f in futures if f.done()]
+
+    def result(self, fut: Any) -> Any:
+        return fut.result()
+
+    def cancel(self, futures: Iterable[Any]) -> None:
+        with contextlib.suppress(Exception):
+            self.client.cancel(list(futures))
+
+    def close(self, abandon: bool = False) -> None:
+        with contextlib.suppress(Exception):
+            self.client.close()
+
+
+Backend = InlineBackend | PoolBackend | DaskBackend
+
+
+def make_backend(workers: int | None = None, scheduler: str | None = None) -> Backend:
+    """Dask with a scheduler address, else a local pool (workers=0: this process)."""
+    if scheduler:
+        return DaskBackend(scheduler)
+    if workers == 0:
+        return InlineBackend()
+    return PoolBackend(workers)
+
+
+# ---------------------------------------------------------------------- rows and files
+def columns(spec: SweepSpec) -> list[str]:
+    """The results' columns: index, swept fields, status, numbers, bookkeeping."""
+    metrics = list(dict.fromkeys([*ROW_METRICS, *spec.metrics]))
+    return [
+        "index",
+        *spec.fields,
+        "status",
+        "steps",
+        "train_acc",
+        "test_acc",
+        *metrics,
+        "seconds",
+        "message",
+        "worker",
+        "file",
+        "key",
+    ]
+
+
+def _jsonable(v: Any) -> Any:
+    if isinstance(v, float) and not math.isfinite(v):
+        return None
+    if hasattr(v, "item") and not isinstance(v, str):  # numpy scalars
+        return _jsonable(v.item())
+    return v
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def _normalised(obj: Any) -> Any:
+    return json.loads(json.dumps(obj, sort_keys=True, default=str))
+
+
+def read_journal(path: Path) -> list[dict[str, Any]]:
+    """The rows of a journal; a torn last line (killed mid-write) is skipped."""
+    rows = []
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return []
+    for line in text.splitlines():
+        with contextlib.suppress(ValueError):
+            row = json.loads(line)
+            if isinstance(row, dict):
+                rows.append(row)
+    return rows
+
+
+@dataclass
+class Progress:
+    """What the progress bar shows after each finished job."""
+
+    done: int  # jobs ended this session
+    to_run: int  # jobs this session had to run
+    skipped: int  # jobs already done by an earlier session
+    counts: dict[str, int]  # rows per status, this session
+    row: dict[str, Any] | None  # the row that just ended
+    elapsed: float
+
+
+@dataclass
+class SweepReport:
+    """How a `Sweep.run` ended."""
+
+    total: int
+    skipped: int
+    ran: int = 0
+    counts: dict[str, int] = field(default_factory=dict)
+    cancelled: bool = False
+    seconds: float = 0.0
+
+    @property
+    def failed(self) -> int:
+        return self.counts.get(STATUS_FAILED, 0)
+
+    @property
+    def complete(self) -> bool:
+        return not self.cancelled and self.ran + self.skipped == self.total
+
+
+class Sweep:
+    """A spec bound to a results folder: what is done, what is left, and running the rest.
+
+    Opening takes the folder's lock (a second `nndyn sweep` on it is refused) and checks
+    that the folder holds this sweep or nothing. `close()` releases it.
+    """
+
+    def __init__(self, spec: SweepSpec, folder: str | Path) -> None:
+        self.spec = spec
+        self.folder = Path(folder)
+        self.jobs: list[SweepJob] = spec.jobs()
+        self.columns = columns(spec)
+        self._lock_fh: Any = None
+        self._open()
+        self.rows: dict[str, dict[str, Any]] = {}
+        keys = {j.key for j in self.jobs}
+        for row in read_journal(self.folder / JOURNAL):
+            if row.get("key") in keys:
+                self.rows[str(row["key"])] = row
+        self.todo = [j for j in self.jobs if not self._is_done(j)]
+        self._last_write = 0.0
+        self.write_results()
+
+    # ------------------------------------------------------------------ folder
+    def _open(self) -> None:
+        f = self.folder
+        try:
+            if f.exists() and not f.is_dir():
+                raise SweepError(f"{f} is a file, not a folder")
+            spec_path = f / SPEC_FILE
+            if f.is_dir() and any(f.iterdir()) and not spec_path.exists():
+                raise SweepError(f"{f} is not empty and holds no sweep: choose another --out")
+            (f / RUNS_DIR).mkdir(parents=True, exist_ok=True)
+            self._lock()
+            wanted = _normalised(self.spec.to_dict())
+            if spec_path.exists():
+                try:
+                    old = json.loads(spec_path.read_text(encoding="utf-8"))
+                except (OSError, ValueError) as e:
+                    raise SweepError(f"{spec_path}: cannot read ({e})") from None
+                if old != wanted:
+                    what = ", ".join(k for k in wanted if old.get(k) != wanted[k]) or "format"
+                    raise SweepError(
+                        f"{f} holds another sweep (its spec differs in: {what}); "
+                        "use a new --out folder"
+                    )
+            else:
+                _atomic_write(spec_path, json.dumps(wanted, indent=2) + "\n")
+            journal = f / JOURNAL
+            if journal.exists():
+                data = journal.read_bytes()
+                if data and not data.endswith(b"\n"):  # torn by a kill: end that line
+                    with open(journal, "ab") as fh:
+                        fh.write(b"\n")
+        except OSError as e:
+            self.close()
+            raise SweepError(f"{f}: {e.strerror or e}") from None
+        except SweepError:
+            self.close()
+            raise
+
+    def _lock(self) -> None:
+        self._lock_fh = open(self.folder / LOCK_FILE, "a+")  # noqa: SIM115 - held until close
+        try:
+            import fcntl
+        except ImportError:  # pragma: no cover - Windows: no lock
+            return
+        try:
+            fcntl.flock(self._lock_fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            raise SweepError(f"{self.folder} is in use by another running sweep") from None
+
+    def close(self) -> None:
+        if self._lock_fh is not None:
+            self._lock_fh.close()
+            self._lock_fh = None
+
+    def __enter__(self) -> Sweep:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _is_done(self, job: SweepJob) -> bool:
+        row = self.rows.get(job.key)
+        if row is None or row.get("status") not in DONE_STATUSES:
+            return False
+        return bool(row.get("file")) and (self.folder / str(row["file"])).is_file()
+
+    # ------------------------------------------------------------------ results
+    def ordered_rows(self) -> list[dict[str, Any]]:
+        by_key = self.rows
+        return [by_key[j.key] for j in self.jobs if j.key in by_key]
+
+    def write_results(self) -> None:
+        """Rewrite results.json and results.csv from the rows (atomically)."""
+        rows = self.ordered_rows()
+        doc = {
+            "format": "nndyn-sweep",
+            "format_version": 1,
+            "spec": _normalised(self.spec.to_dict()),
+            "fields": self.spec.fields,
+            "metrics": [c for c in self.columns if c in _NUMBER_COLUMNS or c in self._metric_set],
+            "columns": self.columns,
+            "n_runs": len(self.jobs),
+            "rows": [{c: _jsonable(r.get(c)) for c in self.columns} for r in rows],
+        }
+        _atomic_write(self.folder / RESULTS_JSON, json.dumps(doc, indent=1, allow_nan=False) + "\n")
+        buf = io.StringIO()
+        w = csv.writer(buf, lineterminator="\n")
+        w.writerow(self.columns)
+        for r in rows:
+            w.writerow(["" if _jsonable(r.get(c)) is None else r.get(c) for c in self.columns])
+        _atomic_write(self.folder / RESULTS_CSV, buf.getvalue())
+        self._last_write = time.monotonic()
+
+    @property
+    def _metric_set(self) -> set[str]:
+        return {*ROW_METRICS, *self.spec.metrics}
+
+    def _record(self, job: SweepJob, run: Any, row: dict[str, Any]) -> dict[str, Any]:
+        """Save the run's file, then append its row to the journal (fsynced)."""
+        full: dict[str, Any] = {"index": job.index, **dict(job.values), **row, "key": job.key}
+        full["file"] = ""
+        if run is not None:
+            from nndyn_gui.core.runfile import RunFileError, save_run
+
+            rel = f"{RUNS_DIR}/{job.file_name}"
+            try:
+                save_run(run, self.folder / rel)
+                full["file"] = rel
+            except RunFileError as e:
+                full["status"] = STATUS_FAILED
+                full["message"] = f"cannot save the run: {e}"
+        line = json.dumps({k: _jsonable(v) for k, v in full.items()}, allow_nan=False)
+        with open(self.folder / JOURNAL, "a", encoding="utf-8") as fh:
+            fh.write(line + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        self.rows[job.key] = full
+        if time.monotonic() - self._last_write >= WRITE_EVERY_S:
+            self.write_results()
+        return full
+
+    # ------------------------------------------------------------------ running
+    def run(
+        self,
+        backend: Backend,
+        job: Job = run_job,
+        on_progress: Callable[[Progress], None] | None = None,
+        cancel: threading.Event | None = None,
+    ) -> SweepReport:
+        """Run every job not yet done on `backend`; rows are saved as each one ends.
+
+        `cancel` set: no new job starts, the ones in flight finish and are kept.
+        KeyboardInterrupt (a second Ctrl+C): the runs in flight are abandoned.
+        """
+        report = SweepReport(total=len(self.jobs), skipped=len(self.jobs) - len(self.todo))
+        t0 = time.perf_counter()
+        queue: deque[tuple[SweepJob, int]] = deque((j, 0) for j in self.todo)
+        inflight: dict[Any, tuple[SweepJob, int]] = {}
+        metrics = tuple(self.spec.metrics)
+        abandon = False
+        try:
+            while queue or inflight:
+                self._submit_more(backend, job, metrics, queue, inflight, cancel, report)
+                if not inflight:
+                    break
+                for fut in backend.wait_first(list(inflight), POLL_S):
+                    if fut not in inflight:
+                        continue  # lost with a broken pool and already resubmitted
+                    j, crashes = inflight.pop(fut)
+                    for jj, run, row in self._outcome(backend, fut, j, crashes, queue, inflight):
+                        full = self._record(jj, run, row)
+                        report.ran += 1
+                        status = str(full["status"])
+                        report.counts[status] = report.counts.get(status, 0) + 1
+                        if on_progress is not None:
+                            on_progress(
+                                Progress(
+                                    report.ran,
+                                    len(self.todo),
+                                    report.skipped,
+                                    dict(report.counts),
+                                    full,
+                                    time.perf_counter() - t0,
+                                )
+                            )
+        except KeyboardInterrupt:
+            abandon = True
+            report.cancelled = True
+            raise
+        finally:
+            if inflight:
+                backend.cancel(list(inflight))
+            backend.close(abandon=abandon or bool(inflight))
+            report.seconds = time.perf_counter() - t0
+            self.write_results()
+        return report
+
+    @staticmethod
+    def _submit_more(
+        backend: Backend,
+        job: Job,
+        metrics: tuple[str, ...],
+        queue: deque[tuple[SweepJob, int]],
+        inflight: dict[Any, tuple[SweepJob, int]],
+        cancel: threading.Event | None,
+        report: SweepReport,
+    ) -> None:
+        """Keep `backend.window()` jobs submitted. A job that was in a crashed pool runs
+        alone, so the one that crashes it is found and the others are not blamed."""
+        while queue and len(inflight) < backend.window():
+            if cancel is not None and cancel.is_set():
+                report.cancelled = True
+                queue.clear()
+                return
+            suspect_running = any(c > 0 for _, c in inflight.values())
+            if suspect_running or (queue[0][1] > 0 and inflight):
+                return
+            j, crashes = queue.popleft()
+            inflight[backend.submit(job, j.config, metrics)] = (j, crashes)
+
+    @staticmethod
+    def _outcome(
+        backend: Backend,
+        fut: Any,
+        j: SweepJob,
+        crashes: int,
+        queue: deque[tuple[SweepJob, int]],
+        inflight: dict[Any, tuple[SweepJob, int]],
+    ) -> list[tuple[SweepJob, Any, dict[str, Any]]]:
+        """The (job, run, row) to record for a finished future (none if resubmitted)."""
+        try:
+            run, row = backend.result(fut)
+            return [(j, run, dict(row))]
+        except BrokenProcessPool:
+            if not isinstance(backend, PoolBackend):
+                return [(j, None, _failed_row("the worker process died"))]
+            # the pool is gone and every job in it with it: start a new pool and run
+            # those jobs again, one at a time; one that breaks the pool alone is failed
+            alone = not inflight
+            out: list[tuple[SweepJob, Any, dict[str, Any]]] = []
+            lost = [(j, crashes + 1)]
+            for f, (jj, c) in inflight.items():
+                if f.done() and not f.cancelled() and f.exception() is None:
+                    run, row = f.result()  # it ended before the crash: keep it
+                    out.append((jj, run, dict(row)))
+                else:
+                    lost.append((jj, c + 1))
+            inflight.clear()
+            backend.restart()
+            for jj, c in reversed(lost):
+                if alone and c >= MAX_POOL_CRASHES:
+                    msg = "the worker process died running it (a crash or out of memory)"
+                    out.append((jj, None, _failed_row(msg)))
+                else:
+                    queue.appendleft((jj, c))
+            return out
+        except Exception as e:
+            name = type(e).__name__
+            if name == "KilledWorker":
+                return [(j, None, _failed_row(f"the Dask worker died running it ({e})"))]
+            return [(j, None, _failed_row(f"{name}: {e}"))]
+
+
+def _failed_row(message: str) -> dict[str, Any]:
+    return {"status": STATUS_FAILED, "message": message.splitlines()[0] if message else ""}
+
+
+_NUMBER_COLUMNS = ("train_acc", "test_acc", "steps", "seconds")
