@@ -225,13 +225,11 @@ exit 1
 
 @pytest.fixture
 def dying_ffmpeg(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    import imageio_ffmpeg._io as ffio
-
     exe = tmp_path / "bin" / "ffmpeg"
     exe.parent.mkdir()
     exe.write_text(FAKE_FFMPEG)
     exe.chmod(0o755)
-    monkeypatch.setattr(ffio, "get_ffmpeg_exe", lambda: str(exe))
+    monkeypatch.setenv("IMAGEIO_FFMPEG_EXE", str(exe))  # imageio-ffmpeg's public override
     out = tmp_path / "out"
     out.mkdir()
     return out
@@ -251,8 +249,9 @@ def test_ffmpeg_failing_after_the_last_frame_is_an_export_error(
     qtbot: QtBot, dying_ffmpeg: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("NNDYN_FAKE_FFMPEG", "late")
-    with pytest.raises(ExportError):
+    with pytest.raises(ExportError) as info:
         export(tiny_run(), ExportOptions(str(dying_ffmpeg / "talk.mp4"), **SHORT_MP4))
+    assert "Conversion failed!" in str(info.value)  # ffmpeg's own words reach the user
     assert list(dying_ffmpeg.iterdir()) == []
 
 
