@@ -143,6 +143,8 @@ class EngineBridge(QObject):
     def shutdown(self) -> None:
         """Stop the readers and leave the worker warm (if idle) or end it (window close);
         no signal follows."""
+        if self._closed:
+            return
         self._closed = True
         self._hold.stop()
         self._stop_w.send(None)
