@@ -18,7 +18,10 @@ from nndyn_gui.core.types import TrainResult
 from nndyn_gui.ui.engine import EngineBridge
 from nndyn_gui.ui.state import AppState
 
-STOP_WAIT_S = 10.0  # Stop and wait: how long a run may take to end before its worker is killed
+# Stop-and-wait (a new preset or run file while training): a run ends within one compiled
+# call, but a compile in progress cannot be interrupted; after this long the worker is
+# killed (and a new one started in the background) rather than freezing the window.
+STOP_WAIT_S = 2.0
 CLOSE_WAIT_S = 0.3  # closing the window: no longer (then the worker is killed)
 
 
@@ -126,6 +129,8 @@ class TrainController(QObject):
         if wait and not self.engine.wait_for_end(timeout_s):
             self.engine.kill_worker()
             self.engine.wait_for_end(5.0)
+            if timeout_s > CLOSE_WAIT_S:
+                self.warm_up()  # the next Train should not wait for TensorFlow again
 
     def shutdown(self) -> None:
         """Window close: stop the run (briefly waiting for its last snapshots), end the worker."""
