@@ -89,9 +89,9 @@ def test_commands_for_a_run_that_ended_change_nothing() -> None:
 # ---------------------------------------------------------------------- a real worker
 @pytest.fixture
 def session() -> Any:
-    s = TrainingSession()
+    s = TrainingSession()  # takes a warm worker another test left, if there is one
     yield s
-    s.shutdown(keep_warm=False)
+    s.shutdown()  # and leaves it warm for the next
 
 
 def test_a_run_streams_every_snapshot_in_order(session: TrainingSession) -> None:
@@ -121,10 +121,13 @@ def test_step_pauses_after_one_interval_and_resume_finishes(session: TrainingSes
 
 
 def test_the_second_run_reuses_the_compiled_step(session: TrainingSession) -> None:
-    session.start(_config(), _data())
+    cfg = _config()
+    cfg.model.depth = 7  # a structure no other test compiles in this worker
+    session.start(cfg, _data())
     first = _until(session, p.Compiled).seconds
     _until(session, p.Finished)
-    session.start(_config(learning_rate=0.02, seed=3), _data())  # same structure
+    cfg.train.learning_rate, cfg.train.seed = 0.02, 3  # same structure, other numbers
+    session.start(cfg, _data())
     second = _until(session, p.Compiled).seconds
     _until(session, p.Finished)
     assert second < 0.2 * first, (first, second)
