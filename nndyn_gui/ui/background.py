@@ -10,9 +10,11 @@ autosave writer) hands its work to a NewestWins: at most one job is in flight;
 requests arriving meanwhile collapse into the newest, and only the finished result
 reaches the GUI thread (`done`), and only if no newer result was shown first.
 
-A job runs on a short-lived thread of its own, so an idle NewestWins holds no thread at
-all: nothing is left running when a window closes, and `shutdown` only has to wait for
-the job in flight (if any).
+Each NewestWins has one thread, started with its first job and ended after IDLE_S
+without work: while training asks for a job every few hundred milliseconds, handing
+one over is a cheap notify (starting a thread makes the caller wait until it runs,
+tens of milliseconds on a loaded machine); an idle panel holds no thread, so nothing
+is left running after a window closes, and `shutdown` only waits for the job in flight.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from typing import Any
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 
 Job = Callable[[], Any]
+IDLE_S = 1.0  # a thread with no job for this long ends (the next job starts a new one)
 
 
 class _Bridge(QObject):
@@ -49,6 +52,9 @@ class NewestWins(QObject):
         self._what = what
         self._name = name
         self._thread: threading.Thread | None = None
+        self._cond = threading.Condition()  # guards _job and _thread
+        self._job: tuple[int, Job] | None = None  # handed to the thread, not yet taken
+        self._running = False  # the thread is computing a job
         self._pending: tuple[int, Job] | None = None
         self._generation = 0
         self._shown = 0  # newest generation handed out (done or run_now)
@@ -57,6 +63,8 @@ class NewestWins(QObject):
         self.last_seconds = 0.0  # how long the last background job took (for throttling)
         self._bridge = _Bridge(self)
         self._bridge.done.connect(self._on_done, Qt.ConnectionType.QueuedConnection)
+        # deleted with its panel without shutdown(): the thread still ends at once
+        self.destroyed.connect(lambda *_: self._stop())
 
     def request(self, job: Job) -> None:
         """Run `job()` in the background; replaces any request still waiting."""
@@ -81,23 +89,57 @@ class NewestWins(QObject):
 
     def wait(self, timeout_s: float = 30.0) -> None:
         """Block until the job in flight (if any) has finished."""
-        thread = self._thread
+        with self._cond:
+            self._cond.wait_for(lambda: self._job is None and not self._running, timeout_s)
+
+    def shutdown(self, timeout_s: float = 30.0) -> None:
+        """No more jobs; wait for the one in flight (its result is ignored) and the thread."""
+        thread = self._stop()
         if thread is not None:
             thread.join(timeout_s)
 
-    def shutdown(self, timeout_s: float = 30.0) -> None:
-        """No more jobs; wait for the one in flight (its result is ignored)."""
+    def _stop(self) -> threading.Thread | None:
+        """No more jobs; the thread ends after the job in flight. Python state only (it runs
+        from `destroyed` too, when the C++ object is already gone)."""
         self._closed = True
         self._pending = None
-        self.wait(timeout_s)
+        with self._cond:
+            self._cond.notify_all()
+            return self._thread
 
     # ------------------------------------------------------------------ internals
     def _start(self, gen: int, job: Job) -> None:
         self._pending = None
         self._outstanding += 1
-        thread = threading.Thread(target=self._work, args=(gen, job), name=self._name, daemon=True)
-        self._thread = thread
-        thread.start()
+        with self._cond:
+            self._job = (gen, job)
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._loop, name=self._name, daemon=True)
+                self._thread.start()
+            else:
+                self._cond.notify_all()
+
+    def _loop(self) -> None:
+        """The thread: run handed-over jobs; end after IDLE_S without one (or on shutdown)."""
+        while True:
+            with self._cond:
+                if not self._cond.wait_for(lambda: self._job is not None or self._closed, IDLE_S):
+                    self._thread = None  # idle: end; the next job starts a new thread
+                    return
+                if self._closed:
+                    self._thread = None
+                    self._job = None
+                    self._cond.notify_all()
+                    return
+                assert self._job is not None
+                (gen, job), self._job = self._job, None
+                self._running = True
+            try:
+                self._work(gen, job)
+            finally:
+                with self._cond:
+                    self._running = False
+                    self._cond.notify_all()
 
     def _work(self, gen: int, job: Job) -> None:
         t0 = time.perf_counter()

@@ -755,7 +755,7 @@ class MainWindow(QMainWindow):
         except Exception:
             pass
         self.layer_panel.shutdown()
-        for panel in (self.multiples, self.diagnostics):
+        for panel in (self.multiples, self.diagnostics, self.param_panel):
             stop_panel = getattr(panel, "shutdown", None)
             if callable(stop_panel):
                 stop_panel()

@@ -498,6 +498,11 @@ class ParamPanel(QScrollArea):
             ctl.set_error("")
         return True
 
+    def shutdown(self) -> None:
+        """Stop making data sets (window close)."""
+        self._forget_pending_data()
+        self._data_jobs.shutdown()
+
     def data_busy(self) -> bool:
         """True while a new data set is being made (AppState still has the old one)."""
         return self._pending_data is not None
