@@ -22,14 +22,17 @@ Why it looks like this:
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import itertools
 import multiprocessing
 import multiprocessing.connection
 import signal
+import sys
 import threading
 import time
-from collections.abc import Callable
+import types
+from collections.abc import Callable, Iterator
 from multiprocessing.connection import Connection
 from typing import Any
 
@@ -106,6 +109,27 @@ def lost_message(exitcode: int | None, n_snapshots: int) -> str:
     )
 
 
+@contextlib.contextmanager
+def _bare_main() -> Iterator[None]:
+    """Start a spawned worker without re-running the caller's main script in it.
+
+    `spawn` runs the parent's `__main__` file again in the child (as `__mp_main__`); for
+    `nndyn-gui` that imports Qt into the training process (~100 MB, half a second), for a
+    script without a main guard it runs the script. The worker needs nothing from it
+    (its target and `initializer` are importable by module name), so while the process
+    starts `__main__` is a bare module. In a PyInstaller bundle nothing is re-run anyway.
+    """
+    real = sys.modules.get("__main__")
+    if real is None or getattr(sys, "frozen", False):
+        yield
+        return
+    sys.modules["__main__"] = types.ModuleType("__main__")
+    try:
+        yield
+    finally:
+        sys.modules["__main__"] = real
+
+
 class WorkerProcess:
     """One spawned worker and its two one-way pipes (commands in, events out)."""
 
@@ -119,7 +143,8 @@ class WorkerProcess:
             name="nndyn-engine",
             daemon=True,  # never outlives the caller, even if it exits abruptly
         )
-        self.process.start()
+        with _bare_main():
+            self.process.start()
         cmd_r.close()  # the parent keeps only its own ends: EOF then means "worker gone"
         evt_w.close()
         self._commands: Connection = cmd_w
@@ -192,7 +217,8 @@ class TrainingSession:
 
     def __init__(self, initializer: Callable[[], None] | None = None) -> None:
         #: runs in the worker before TensorFlow is imported (tests inject faults with it);
-        #: a session with one never takes nor leaves a spare worker
+        #: it must be importable by module name (not defined in a `__main__` script); a
+        #: session with one never takes nor leaves a spare worker
         self.initializer = initializer
         self.worker: WorkerProcess | None = None
         self.ready: p.Ready | None = None
