@@ -2,12 +2,14 @@
 
 Designed for scripts and batch jobs: progress goes to stderr, results (with `--json`) to
 stdout, and every mistake in the input is one line `nndyn: error: ...` with exit status
-2, never a traceback. TensorFlow is imported only by `train`, so `nndyn presets` and
-`nndyn info` answer at once.
+2, never a traceback. TensorFlow is never imported here: `train` runs it in the
+engine's worker process (core/engine.py), so `nndyn presets` and `nndyn info` answer at
+once.
 
-Exit status: 0 success; 1 training diverged (the last finite snapshot is still saved
-with --out); 2 bad input (unknown preset, bad config / --set, unreadable file, cannot
-save); 130 interrupted with Ctrl+C (the steps done so far are saved with --out).
+Exit status: 0 success; 1 training diverged or failed (the worker raised or died; the
+last finite snapshot is still saved with --out); 2 bad input (unknown preset, bad config
+/ --set, unreadable file, cannot save); 130 interrupted with Ctrl+C (the steps done so
+far are saved with --out).
 """
 
 from __future__ import annotations
@@ -39,6 +41,14 @@ EXIT_INTERRUPTED = 130
 
 class CliError(Exception):
     """Bad input: printed as one line `nndyn: error: ...`, exit status 2."""
+
+
+class TrainingFailed(Exception):
+    """The worker raised or died: exit status 1; `partial` holds what was trained."""
+
+    def __init__(self, message: str, partial: TrainResult) -> None:
+        super().__init__(message)
+        self.partial = partial
 
 
 class _Parser(argparse.ArgumentParser):
@@ -322,7 +332,11 @@ def _train(args: argparse.Namespace) -> int:
         if out.is_dir():
             raise CliError(f"--out {out}: is a folder")
     dataset = _make_dataset(cfg)
-    result, interrupted = _run_training(cfg, dataset, quiet=args.quiet or args.json)
+    failure = ""
+    try:
+        result, interrupted = _run_training(cfg, dataset, quiet=args.quiet or args.json)
+    except TrainingFailed as e:  # keep what was trained, say why, exit 1
+        result, interrupted, failure = e.partial, False, str(e)
 
     from nndyn_gui.core.runfile import RunFileError, make_run, save_run
 
@@ -332,7 +346,9 @@ def _train(args: argparse.Namespace) -> int:
             save_run(run, out)
         except RunFileError as e:
             raise CliError(str(e)) from None
-    if result.status == "finished":
+    if failure:
+        code = EXIT_DIVERGED
+    elif result.status == "finished":
         code = EXIT_OK
     elif result.status == "diverged":
         code = EXIT_DIVERGED
@@ -345,15 +361,19 @@ def _train(args: argparse.Namespace) -> int:
         _print_summary(run, out)
     if result.status == "diverged" and not args.json:
         print(f"nndyn: {result.message}", file=sys.stderr)
+    if failure:
+        print(f"nndyn: error: training failed: {failure}", file=sys.stderr)
     return code
 
 
 def _run_training(cfg: RunConfig, dataset: Dataset, quiet: bool) -> tuple[TrainResult, bool]:
-    """Train with a tqdm bar on stderr; the first Ctrl+C cancels cleanly, a second aborts."""
+    """Train in the engine's worker with a tqdm bar on stderr; the first Ctrl+C cancels
+    cleanly (the worker ignores SIGINT: this process decides), a second aborts."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     from tqdm import tqdm
 
-    from nndyn_gui.core.training import Trainer
+    from nndyn_gui.core.engine import EngineError, train
+    from nndyn_gui.core.types import TrainResult
 
     cancel = threading.Event()
     interrupted = False
@@ -368,6 +388,7 @@ def _run_training(cfg: RunConfig, dataset: Dataset, quiet: bool) -> tuple[TrainR
 
     in_main = threading.current_thread() is threading.main_thread()
     old = signal.signal(signal.SIGINT, on_sigint) if in_main else None
+    tqdm.monitor_interval = 0  # no monitor thread: the bar is updated by hand anyway
     bar = tqdm(
         total=cfg.train.steps,
         file=sys.stderr,
@@ -378,9 +399,6 @@ def _run_training(cfg: RunConfig, dataset: Dataset, quiet: bool) -> tuple[TrainR
     )
     acc = [math.nan]
     try:
-        trainer = Trainer(cfg, dataset)
-        trainer.warmup()
-        bar.set_description("training")
 
         def on_snapshot(s: Any) -> None:
             acc[0] = s.train_acc
@@ -390,7 +408,17 @@ def _run_training(cfg: RunConfig, dataset: Dataset, quiet: bool) -> tuple[TrainR
             bar.set_postfix(loss=f"{loss:.4f}", acc=_pct(acc[0]), refresh=False)
             bar.update(step - bar.n)  # redraws at most every tqdm.mininterval
 
-        result = trainer.run(on_snapshot=on_snapshot, on_progress=on_progress, cancel=cancel)
+        result = train(
+            cfg,
+            dataset,
+            on_snapshot=on_snapshot,
+            on_progress=on_progress,
+            on_compiled=lambda _s: bar.set_description("training"),
+            cancel=cancel,
+        )
+    except EngineError as e:
+        partial = e.partial or TrainResult("cancelled", [], str(e))
+        raise TrainingFailed(str(e), partial) from None
     finally:
         bar.close()
         if in_main:

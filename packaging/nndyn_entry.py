@@ -18,6 +18,8 @@ CLI_COMMANDS = {"train", "presets", "info", "render", "--version"}
 
 
 def main() -> int:
+    # First: when multiprocessing starts this executable as the training worker (core/
+    # engine.py, spawn), this runs the worker and exits; nothing below runs there.
     multiprocessing.freeze_support()
     # TensorFlow's C++ start-up chatter off unless the user asks for it.
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")

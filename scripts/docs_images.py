@@ -23,7 +23,8 @@ COMPARE_PRESET = "resnet-w3-ring-init-a"
 
 
 def wait_until(app: QApplication, done: Any, timeout_s: float = 300.0) -> None:
-    """Run the event loop until done() is true (training and topology run in threads)."""
+    """Run the event loop until done() is true (training runs in the engine's worker
+    process, scenes and topology in background threads)."""
     end = time.monotonic() + timeout_s
     while not done():
         if time.monotonic() > end:
@@ -64,7 +65,6 @@ def main(out: Path) -> int:
     win.resize(1600, 1000)
     win.show()
     win.resize_docks_default()
-    win.ensure_tensorflow()
     finished: list[Any] = []
     win.controller.finished.connect(finished.append)
     win.train()
@@ -98,6 +98,8 @@ def main(out: Path) -> int:
     compare.trainingFinished.connect(lambda: done.append(True))
     compare.train_both()
     wait_until(app, lambda: bool(done))
+    wait_until(app, lambda: not compare.busy())  # final scenes and topology, built off-thread
+    compare.wait_idle()
     compare.set_time(1e9)  # the last layer
     settle(app)
     save(compare, out / "compare.png")

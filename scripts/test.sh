@@ -19,9 +19,10 @@ QT_QPA_PLATFORM=offscreen $BIN/python -m pytest -m "not gl" -p no:cacheprovider 
 rc=$?; [[ $rc != 0 ]] && status=1
 
 step "pytest (OpenGL under X)"
-# One process per file: Mesa's llvmpipe and TensorFlow both bundle LLVM and crash when a
-# process loads both the usual way (the app loads TensorFlow with local symbol binding;
-# see ui/worker.py), so a test file that trains never shares a process with a pure GL one.
+# One process per file, so that one file's OpenGL contexts and windows cannot disturb
+# another's. (Mesa's llvmpipe and TensorFlow both bundle LLVM and crash in one process:
+# the app trains in the engine's worker process, core/engine.py, and no GL test imports
+# TensorFlow itself.)
 GL_FILES=$(grep -rl "pytest.mark.gl" tests --include="test_*.py" | sort)
 bash scripts/with-x.sh bash -c '
     rc=0

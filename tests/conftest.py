@@ -1,14 +1,160 @@
 """Shared fixtures. Qt tests get `qtbot` from pytest-qt; the platform is chosen by
-scripts/test.sh (offscreen, or xcb under Xvfb for tests marked `gl`)."""
+scripts/test.sh (offscreen, or xcb under Xvfb for tests marked `gl`).
+
+Every test must leave nothing running behind it (napari does the same): no thread,
+no active QTimer, no pending single-shot callback, no busy thread pool and no worker
+process that was not there before it. A window that closes cleanly stops all of them;
+a test that leaves one fails here, naming what was left.
+"""
 
 from __future__ import annotations
 
+import multiprocessing
 import os
+import sys
+import threading
+import time
+import weakref
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+GRACE_S = 2.0  # a job in flight when the test ended may take this long to finish
+
+
+# ---------------------------------------------------------------------- Qt timer tracking
+class _TimerLog:
+    """Every QTimer started from Python, and the single-shot callbacks not yet run."""
+
+    def __init__(self) -> None:
+        self.started: weakref.WeakSet[Any] = weakref.WeakSet()
+        self.shots: dict[int, str] = {}
+        self._next = 0
+
+    def install(self) -> None:
+        from PySide6.QtCore import QObject, QTimer
+
+        log = self
+        start = QTimer.start
+        single_shot = QTimer.singleShot
+
+        def tracked_start(timer: Any, *args: Any) -> Any:
+            log.started.add(timer)
+            return start(timer, *args)
+
+        def tracked_single_shot(msec: Any, *args: Any) -> Any:
+            # (ms, callable) runs whatever it holds, even after its window is gone;
+            # (ms, receiver, slot) dies with its receiver and needs no tracking
+            if len(args) == 1 and callable(args[0]) and not isinstance(args[0], QObject):
+                fn = args[0]
+                log._next += 1
+                key = log._next
+                log.shots[key] = getattr(fn, "__qualname__", repr(fn))
+
+                def run() -> None:
+                    log.shots.pop(key, None)
+                    fn()
+
+                return single_shot(msec, run)
+            return single_shot(msec, *args)
+
+        QTimer.start = tracked_start  # type: ignore[method-assign]
+        QTimer.singleShot = staticmethod(tracked_single_shot)  # type: ignore[method-assign]
+
+    def active(self) -> list[str]:
+        from shiboken6 import isValid
+
+        out = []
+        for t in list(self.started):
+            if isValid(t) and t.isActive():
+                parent = t.parent()
+                owner = type(parent).__name__ if parent is not None else "no parent"
+                out.append(f"QTimer({t.objectName() or '?'}, owner {owner}, {t.interval()} ms)")
+        return out
+
+
+_TIMERS = _TimerLog()
+_TIMERS.install()
+
+
+def _spare_pids() -> set[int]:
+    """Idle warm training workers kept on purpose for the next window (core/engine.py)."""
+    if "nndyn_gui.core.engine" not in sys.modules:
+        return set()
+    from nndyn_gui.core.engine import spare_workers
+
+    return {w.pid for w in spare_workers()}
+
+
+def _leftovers(threads_before: set[threading.Thread], procs_before: set[int]) -> list[str]:
+    threads = [
+        t
+        for t in threading.enumerate()
+        if t not in threads_before and t.is_alive() and not isinstance(t, threading._DummyThread)
+    ]
+    keep = procs_before | _spare_pids()
+    procs = [p for p in multiprocessing.active_children() if p.pid not in keep]
+    out = [f"thread {t.name!r}" for t in threads]
+    out += [f"process {p.name!r} (pid {p.pid})" for p in procs]
+    if "PySide6.QtCore" in sys.modules:
+        from PySide6.QtCore import QThreadPool
+
+        busy = QThreadPool.globalInstance().activeThreadCount()
+        if busy:
+            out.append(f"{busy} busy thread(s) in the global QThreadPool")
+        out += _TIMERS.active()
+        out += [f"single-shot callback {name}" for name in _TIMERS.shots.values()]
+    return out
+
+
+def _settle(done: Callable[[], bool], seconds: float) -> None:
+    """Let deferred deletes and queued events run until `done()` or `seconds` passed."""
+    qt = "PySide6.QtCore" in sys.modules
+    deadline = time.monotonic() + seconds
+    while True:
+        if qt:
+            from PySide6.QtCore import QCoreApplication, QEvent
+
+            app = QCoreApplication.instance()
+            if app is not None:
+                QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+                app.processEvents()
+        if done() or time.monotonic() > deadline:
+            return
+        time.sleep(0.02)
+
+
+@pytest.fixture(autouse=True)
+def _nothing_left_running() -> Iterator[None]:
+    """Fail a test that leaves a thread, timer, thread pool or worker process behind."""
+    threads_before = set(threading.enumerate())
+    procs_before = {p.pid for p in multiprocessing.active_children() if p.pid is not None}
+    shots_before = set(_TIMERS.shots)
+    yield
+    for key in shots_before:  # left by an earlier, already reported test
+        _TIMERS.shots.pop(key, None)
+    _settle(lambda: not _leftovers(threads_before, procs_before), GRACE_S)
+    left = _leftovers(threads_before, procs_before)
+    if left:
+        for p in multiprocessing.active_children():  # do not poison the next tests
+            if p.pid not in procs_before | _spare_pids():
+                p.kill()
+        _TIMERS.shots.clear()
+        pytest.fail("left running after the test: " + "; ".join(left), pytrace=False)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _end_spare_workers() -> Iterator[None]:
+    """Windows leave their idle worker warm for the next one; end them after the run."""
+    yield
+    if "nndyn_gui.core.engine" in sys.modules:
+        from nndyn_gui.core.engine import shutdown_spares
+
+        shutdown_spares()
 
 
 @pytest.fixture

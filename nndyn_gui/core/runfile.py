@@ -76,7 +76,7 @@ def make_run(config: RunConfig, dataset: Dataset, result: TrainResult | None = N
         snapshots=list(result.snapshots),
         status=result.status,
         message=result.message,
-        versions=current_versions(),
+        versions={**current_versions(), **result.versions},  # + the worker's TensorFlow
     )
 
 

@@ -89,6 +89,8 @@ class TrainResult:
     status: TrainStatus
     snapshots: list[Snapshot]
     message: str = ""
+    #: versions of the programs that trained it (the worker's TensorFlow, ...)
+    versions: dict[str, str] = field(default_factory=dict)
 
     @property
     def final(self) -> Snapshot:

@@ -7,7 +7,9 @@ Why it looks like this:
   falls back to the 2-D projection instead of failing.
 - Exit codes a script can act on: 0 ok, 2 bad input (one line "nndyn render: error:
   ..."), 1 the export itself failed, 130 Ctrl+C (the partial file is removed).
-- TensorFlow is imported only on the `--preset` path, which trains first.
+- `--preset` trains first, in the engine's worker process (core/engine.py): TensorFlow
+  never loads here, so it cannot meet the OpenGL driver's LLVM (Mesa's llvmpipe) that
+  the 3-D views load into this process.
 """
 
 from __future__ import annotations
@@ -133,15 +135,14 @@ def _train_preset(name: str, sets: list[str], quiet: bool) -> Any:
             cfg = cfg.with_set(s)
     except (PresetError, ConfigError) as e:
         raise _UsageError(str(e).strip("'\"")) from None
-    try:
-        from nndyn_gui.core.datasets import make_dataset
-        from nndyn_gui.core.runfile import make_run
-        from nndyn_gui.core.training import Trainer
-    except ImportError as e:
-        raise RuntimeError(f"training is not available in this installation ({e})") from None
     from tqdm import tqdm
 
+    from nndyn_gui.core.datasets import make_dataset
+    from nndyn_gui.core.engine import EngineError, train
+    from nndyn_gui.core.runfile import make_run
+
     dataset = make_dataset(cfg.data)
+    tqdm.monitor_interval = 0  # no monitor thread: the bar is updated by hand anyway
     bar = tqdm(
         total=cfg.train.steps, desc=f"training {name}", unit="step", disable=quiet, file=sys.stderr
     )
@@ -150,7 +151,9 @@ def _train_preset(name: str, sets: list[str], quiet: bool) -> Any:
         bar.update(max(0, int(step) - bar.n))
 
     try:
-        result = Trainer(cfg, dataset).run(on_progress=on_progress)
+        result = train(cfg, dataset, on_progress=on_progress)
+    except EngineError as e:
+        raise RuntimeError(f"training failed: {e}") from None
     finally:
         bar.close()
     if result.status == "diverged":
@@ -247,6 +250,7 @@ def render_main(argv: list[str]) -> int:
 def _run_export(exporter: Any, quiet: bool) -> Path:
     from tqdm import tqdm
 
+    tqdm.monitor_interval = 0
     bar = tqdm(
         total=exporter.total_frames,
         desc=f"rendering {Path(exporter.options.path).name}",

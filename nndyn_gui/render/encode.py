@@ -8,9 +8,10 @@ Why it looks like this:
   good one: everything is written to `.NAME.partial-XXXX.EXT` in the target folder (same
   file system, and the real extension so ffmpeg picks the container) and moved into
   place with `os.replace` only after the writer closed cleanly.
-- H.264 with yuv420p needs even sizes, and imageio-ffmpeg would otherwise *rescale* odd
-  sizes silently (macro_block_size=16). We pad odd sizes by one pixel of background
-  colour on the right / bottom (see `even_size`, `pad_to`) and pass macro_block_size=1.
+- H.264 with yuv420p needs even sizes; odd sizes are padded by one pixel of background
+  colour on the right / bottom (see `even_size`, `pad_to`). We run ffmpeg ourselves
+  (`imageio_ffmpeg.get_ffmpeg_exe()` + subprocess), so nothing rescales a frame behind
+  our back (imageio-ffmpeg's writer would, to a multiple of 16) and we see how it exited.
 - Errors raised inside the encoder thread (ffmpeg exits, ENOSPC, EFBIG, ...) are kept and
   re-raised in the caller's thread as `ExportError` with a one-line message.
 """
@@ -22,11 +23,12 @@ import errno
 import os
 import queue
 import shutil
+import subprocess
 import tempfile
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import numpy as np
 
@@ -180,71 +182,142 @@ class FrameWriter:
 
 
 class Mp4Writer(FrameWriter):
-    """H.264 (yuv420p, plays everywhere, incl. PowerPoint/Keynote) via imageio-ffmpeg."""
+    """H.264 (yuv420p, plays everywhere, incl. PowerPoint/Keynote) through our own ffmpeg.
+
+    The ffmpeg executable comes from `imageio_ffmpeg.get_ffmpeg_exe()` (the binary the
+    package ships, or IMAGEIO_FFMPEG_EXE); we run it ourselves with `subprocess`, so we
+    own its exit status and its error output: a disk that fills while ffmpeg writes its
+    last frames is an error, never a truncated file reported as a success.
+    """
 
     def __init__(self, path: Path, width: int, height: int, fps: float, quality: int = 8) -> None:
         if width % 2 or height % 2:
             raise ExportError(f"MP4 needs even sizes, got {width}x{height}")
         super().__init__(path, width, height, fps)
         self.crf = quality_to_crf(quality)
-        self._gen: Any = None
-        self._proc: Any = None  # the ffmpeg subprocess, once open
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._log: IO[bytes] | None = None  # ffmpeg's stderr, read when it fails
 
-    def _open(self) -> None:
+    def command(self, exe: str) -> list[str]:
+        """The ffmpeg command line: raw RGB frames on stdin, H.264 MP4 out (no rescaling)."""
+        return [
+            exe,
+            "-hide_banner",
+            "-loglevel",
+            "error",
+            "-y",
+            "-f",
+            "rawvideo",
+            "-pix_fmt",
+            "rgb24",
+            "-s",
+            f"{self.width}x{self.height}",
+            "-r",
+            f"{self.fps:g}",
+            "-i",
+            "-",
+            "-an",
+            "-c:v",
+            "libx264",
+            "-pix_fmt",
+            "yuv420p",
+            "-crf",
+            str(self.crf),
+            "-preset",
+            MP4_PRESET,
+            "-movflags",
+            "+faststart",
+            str(self.path),
+        ]
+
+    def _open(self) -> subprocess.Popen[bytes]:
         import imageio_ffmpeg
 
-        self._gen = imageio_ffmpeg.write_frames(
-            str(self.path),
-            (self.width, self.height),
-            fps=self.fps,
-            codec="libx264",
-            pix_fmt_in="rgb24",
-            pix_fmt_out="yuv420p",
-            quality=None,
-            bitrate=None,
-            macro_block_size=1,
-            ffmpeg_log_level="error",
-            output_params=["-crf", str(self.crf), "-preset", MP4_PRESET, "-movflags", "+faststart"],
-        )
-        self._gen.send(None)
-        # imageio-ffmpeg never checks how ffmpeg exited, and a disk that fills while
-        # ffmpeg flushes its last frames leaves a truncated file behind an exit status
-        # only the Popen knows; it has no public handle, so take it from the generator
-        frame = getattr(self._gen, "gi_frame", None)
-        self._proc = frame.f_locals.get("p") if frame is not None else None
+        try:
+            exe = imageio_ffmpeg.get_ffmpeg_exe()
+        except RuntimeError as e:
+            raise ExportError(f"MP4 export needs ffmpeg: {e}") from None
+        self._log = tempfile.TemporaryFile()  # noqa: SIM115 - open until close or abort
+        try:
+            self._proc = subprocess.Popen(
+                self.command(exe),
+                stdin=subprocess.PIPE,
+                stdout=subprocess.DEVNULL,
+                stderr=self._log,
+            )
+        except OSError as e:
+            raise ExportError(f"cannot start ffmpeg ({exe}): {describe_os_error(e)}") from None
+        return self._proc
 
     def write(self, frame: np.ndarray) -> None:
-        if self._gen is None:
-            self._open()
+        proc = self._proc or self._open()
+        assert proc.stdin is not None
         rgb = np.ascontiguousarray(flatten_alpha(frame))
         try:
-            self._gen.send(rgb.tobytes())
-        except (OSError, RuntimeError, StopIteration) as e:  # ffmpeg died: say why
-            self._gen = None
+            proc.stdin.write(rgb.data)
+        except (OSError, ValueError) as e:  # ffmpeg died (broken pipe): say why
+            proc.wait()
             raise ExportError(f"encoding failed: {self._why_ffmpeg_failed(e)}") from None
         self.frames += 1
 
     def close(self) -> None:
-        if self._gen is None:
-            self._open()  # zero frames: still produce a valid (empty) file or a clear error
-        gen, self._gen = self._gen, None
-        gen.close()  # closes ffmpeg's stdin and waits for it to finish the file
-        code = self._proc.poll() if self._proc is not None else 0
-        if code:
-            raise ExportError(f"encoding failed: {self._why_ffmpeg_failed(None)}")
+        proc = self._proc or self._open()  # zero frames: still a file or a clear error
+        assert proc.stdin is not None
+        err: BaseException | None = None
+        try:
+            proc.stdin.close()  # ffmpeg finishes the file and exits
+        except OSError as e:
+            err = e
+        code = proc.wait()
+        try:
+            if code or err is not None:
+                raise ExportError(f"encoding failed: {self._why_ffmpeg_failed(err)}")
+        finally:
+            self._proc = None
+            self._close_log()
 
     def abort(self) -> None:
-        gen, self._gen = self._gen, None
-        if gen is not None:
-            with contextlib.suppress(Exception):
-                gen.close()
+        proc, self._proc = self._proc, None
+        if proc is not None:
+            with contextlib.suppress(OSError):
+                proc.kill()
+            proc.wait()
+            if proc.stdin is not None:
+                with contextlib.suppress(OSError):
+                    proc.stdin.close()
+        self._close_log()
+
+    def _close_log(self) -> None:
+        log, self._log = self._log, None
+        if log is not None:
+            log.close()
+
+    def _ffmpeg_said(self) -> str:
+        """The last line ffmpeg wrote to stderr ("" if nothing)."""
+        if self._log is None:
+            return ""
+        with contextlib.suppress(OSError):
+            self._log.seek(0)
+            lines = [x.strip() for x in self._log.read().decode(errors="replace").splitlines()]
+            lines = [x for x in lines if x]
+            return lines[-1][:300] if lines else ""
+        return ""
 
     def _why_ffmpeg_failed(self, err: BaseException | None) -> str:
-        """ffmpeg's stderr is not ours to read, so look at what usually kills it."""
+        """Disk full / file too large first (what usually kills ffmpeg), then its words."""
         reason = output_limit_reason(self.path)
         if reason:
             return reason
-        code = self._proc.poll() if self._proc is not None else None
+        said = self._ffmpeg_said()
+        for needle, why in (
+            ("No space left", "disk full (no space left on device)"),
+            ("File too large", "file too large for this file system"),
+        ):
+            if needle in said:
+                return why
+        code = self._proc.returncode if self._proc is not None else None
+        if said:
+            return f"ffmpeg: {said}"
         if err is not None and code is None:
             return describe_os_error(err)
         return f"ffmpeg stopped with exit status {code}"

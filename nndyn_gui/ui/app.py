@@ -3,7 +3,7 @@
 Automation (`--preset NAME --set k=v --train --no-3d --screenshot F.png --quit`) drives the
 same window a person uses, so a screenshot in the docs or a CI smoke test shows exactly
 what users get. Bad arguments are reported on stderr with exit code 2 before any window
-opens; TensorFlow is never imported here (the window imports it lazily).
+opens; TensorFlow is never imported here (training runs in the engine's worker process).
 """
 
 from __future__ import annotations
@@ -126,8 +126,6 @@ class _Automation(QObject):
     @Slot()
     def _finish(self) -> None:
         win, args = self.win, self.args
-        if args.screenshot:  # show the 3-D view a user gets ~2 s in, not the stand-in
-            win.ensure_tensorflow()
         win.layer_panel.wait_idle()
         win.layer_panel.show_last_layer()
         for panel in (win.multiples, win.diagnostics):  # the final snapshot, not in flight
@@ -274,6 +272,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     else:
         QTimer.singleShot(0, lambda: _offer_restore(win))
     rc = app.exec()
+    from nndyn_gui.core.engine import shutdown_spares
+
+    shutdown_spares()  # the idle training processes the windows left warm
     return auto.exit_code if auto.exit_code else int(rc)
 
 

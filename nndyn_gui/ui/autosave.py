@@ -8,9 +8,10 @@ How it works:
   since the last autosave; training stopping, finishing or diverging saves once more.
   Saving uses `core.runfile.save_run`, which is atomic (temp file + rename), so the
   autosave on disk is always a complete run, the previous one or none.
-- The run is built on the GUI thread (cheap: shared numpy arrays) and written on a
-  short-lived background thread, so a big run (200 blocks of width 64) never freezes
-  the window; at most one write is in flight, a change during a write is saved next.
+- The run is built on the GUI thread (cheap: shared numpy arrays) and written in the
+  background (`ui/background.NewestWins`), so a big run (200 blocks of width 64) never
+  freezes the window; at most one write is in flight, a change during a write is saved
+  next.
 - A clean exit (`discard()`, e.g. from the main window's closeEvent) removes the file
   and the lock. A killed session leaves both behind, and its lock becomes stale (Qt
   sees the process is gone); `pending_restore()` at the next start finds that file and
@@ -26,13 +27,14 @@ from __future__ import annotations
 
 import contextlib
 import os
-import threading
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import QLockFile, QObject, QStandardPaths, QTimer, Signal, Slot
 
 from nndyn_gui.core.runfile import RunFileError, load_run, save_run
 from nndyn_gui.core.types import Run
+from nndyn_gui.ui.background import NewestWins
 from nndyn_gui.ui.state import AppState
 
 ENV_DIR = "NNDYN_AUTOSAVE_DIR"
@@ -115,7 +117,6 @@ class Autosaver(QObject):
 
     saved = Signal(object)  # Path: an autosave was written
     failed = Signal(str)  # one-line reason; emitted once per failure streak
-    _writeDone = Signal(object, str)  # (generation, error or "") from the writer thread
 
     def __init__(
         self,
@@ -131,7 +132,7 @@ class Autosaver(QObject):
         self._lock: QLockFile | None = None
         self._generation = 0  # bumped on every change of the state's run
         self._saved_generation = 0  # the generation on disk (0: nothing written)
-        self._writing: threading.Thread | None = None
+        self._writer = NewestWins(self, name="nndyn-autosave", what="autosave")
         self._failing = False
         self._closed = False
         self._timer = QTimer(self)
@@ -141,7 +142,7 @@ class Autosaver(QObject):
         self._settle.setSingleShot(True)
         self._settle.setInterval(SETTLE_MS)
         self._settle.timeout.connect(self._on_timer)
-        self._writeDone.connect(self._on_write_done)  # queued: emitted by the writer thread
+        self._writer.done.connect(self._on_written)
         state.snapshotsChanged.connect(self._on_changed)
         state.configChanged.connect(self._on_changed)
         state.datasetChanged.connect(self._on_changed)
@@ -158,8 +159,8 @@ class Autosaver(QObject):
 
     @property
     def busy(self) -> bool:
-        """True while a write runs on the background thread."""
-        return self._writing is not None and self._writing.is_alive()
+        """True while a write runs in the background (until its result is handled)."""
+        return self._writer.busy()
 
     @property
     def has_unsaved_changes(self) -> bool:
@@ -185,19 +186,12 @@ class Autosaver(QObject):
         if wait:
             self._on_write_done(generation, self._write(run))
             return True
-        self._writing = threading.Thread(
-            target=lambda: self._writeDone.emit(generation, self._write(run)),
-            name="nndyn-autosave",
-            daemon=True,
-        )
-        self._writing.start()
+        self._writer.request(lambda: (generation, self._write(run)))
         return True
 
     def wait(self, timeout: float = JOIN_TIMEOUT_S) -> None:
         """Block until a write in flight has finished (its result is then delivered)."""
-        t = self._writing
-        if t is not None:
-            t.join(timeout)
+        self._writer.wait(timeout)
 
     def discard(self) -> None:
         """Clean exit: stop saving, wait for a write in flight, remove file and lock."""
@@ -206,7 +200,7 @@ class Autosaver(QObject):
         self._closed = True
         self._timer.stop()
         self._settle.stop()
-        self.wait()
+        self._writer.shutdown(JOIN_TIMEOUT_S)  # a write in flight ends before the file goes
         discard_pending(self.path)
         if self._lock is not None:
             self._lock.unlock()
@@ -251,6 +245,12 @@ class Autosaver(QObject):
         return ""
 
     @Slot(object, str)
+    def _on_written(self, result: Any, error: str) -> None:
+        if result is None:  # `_write` reports its errors itself; this is a bug's
+            self._on_write_done(self._generation, error)
+        else:
+            self._on_write_done(*result)
+
     def _on_write_done(self, generation: int, error: str) -> None:
         if error:
             if not self._failing:

@@ -1,33 +1,44 @@
-"""Work for the shown snapshot on one background thread, newest request wins.
+"""The UI's one way to run work in the background: `NewestWins`.
 
 Why: a scene (data, grid, loop and region image carried through every layer, plus
 its 2-D projection) costs tens of milliseconds for deep nets, the diagnostics up to
-half a second for wide ones, and training asks for new ones up to ~30 times a second.
-Done on the GUI thread, that is what froze the window. Here at most one job is in
-flight; requests arriving meanwhile collapse into the newest, and only the finished
-result reaches the GUI thread (`done`), and only if no newer result was shown first.
+half a second for wide ones, a topology report or a 100,000-point data set more, and
+training asks for new ones up to ~30 times a second. Done on the GUI thread, that is
+what froze the window. Every panel that computes from the net (layer view, small
+multiples, diagnostics, topology, Compare, the data set of the parameter panel, the
+autosave writer) hands its work to a NewestWins: at most one job is in flight;
+requests arriving meanwhile collapse into the newest, and only the finished result
+reaches the GUI thread (`done`), and only if no newer result was shown first.
+
+Each NewestWins has one thread, started with its first job and ended after IDLE_S
+without work: while training asks for a job every few hundred milliseconds, handing
+one over is a cheap notify (starting a thread makes the caller wait until it runs,
+tens of milliseconds on a loaded machine); an idle panel holds no thread, so nothing
+is left running after a window closes, and `shutdown` only waits for the job in flight.
 """
 
 from __future__ import annotations
 
+import contextlib
+import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 
 Job = Callable[[], Any]
+IDLE_S = 1.0  # a thread with no job for this long ends (the next job starts a new one)
 
 
 class _Bridge(QObject):
-    """Carries a result from the builder thread to the GUI thread (queued)."""
+    """Carries a result from the job's thread to the GUI thread (queued)."""
 
     done = Signal(int, object, str)  # generation, result | None, error
 
 
 class NewestWins(QObject):
-    """One worker thread per view or panel; `done(result, error)` arrives on the GUI thread.
+    """Background jobs, newest request wins; `done(result, error)` arrives on the GUI thread.
 
     `what` completes the error text: "cannot {what}: ValueError: ...".
     """
@@ -35,30 +46,35 @@ class NewestWins(QObject):
     done = Signal(object, str)  # result | None, error text ("" when fine)
 
     def __init__(
-        self, parent: QObject | None = None, name: str = "nndyn-scene", what: str = "do this"
+        self, parent: QObject | None = None, name: str = "nndyn-background", what: str = "do this"
     ) -> None:
         super().__init__(parent)
         self._what = what
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=name)
-        self._future: Future[Any] | None = None
+        self._name = name
+        self._thread: threading.Thread | None = None
+        self._cond = threading.Condition()  # guards _job and _thread
+        self._job: tuple[int, Job] | None = None  # handed to the thread, not yet taken
+        self._running = False  # the thread is computing a job
         self._pending: tuple[int, Job] | None = None
         self._generation = 0
         self._shown = 0  # newest generation handed out (done or run_now)
         self._closed = False
-        self._outstanding = 0  # submitted jobs whose result has not reached _on_done
+        self._outstanding = 0  # started jobs whose result has not reached _on_done
         self.last_seconds = 0.0  # how long the last background job took (for throttling)
         self._bridge = _Bridge(self)
         self._bridge.done.connect(self._on_done, Qt.ConnectionType.QueuedConnection)
+        # deleted with its panel without shutdown(): the thread still ends at once
+        self.destroyed.connect(lambda *_: self._stop())
 
     def request(self, job: Job) -> None:
         """Run `job()` in the background; replaces any request still waiting."""
         if self._closed:
             return
         self._generation += 1
-        if self._future is not None and not self._future.done():
+        if self._outstanding:
             self._pending = (self._generation, job)
             return
-        self._submit(self._generation, job)
+        self._start(self._generation, job)
 
     def run_now(self, job: Job) -> tuple[Any, str]:
         """Run synchronously (tests, export); older background results are dropped."""
@@ -73,30 +89,65 @@ class NewestWins(QObject):
 
     def wait(self, timeout_s: float = 30.0) -> None:
         """Block until the job in flight (if any) has finished."""
-        fut = self._future
-        if fut is not None:
-            fut.result(timeout=timeout_s)
+        with self._cond:
+            self._cond.wait_for(lambda: self._job is None and not self._running, timeout_s)
 
-    def shutdown(self) -> None:
-        """Stop the thread (window close); results still in flight are ignored."""
+    def shutdown(self, timeout_s: float = 30.0) -> None:
+        """No more jobs; wait for the one in flight (its result is ignored) and the thread."""
+        thread = self._stop()
+        if thread is not None:
+            thread.join(timeout_s)
+
+    def _stop(self) -> threading.Thread | None:
+        """No more jobs; the thread ends after the job in flight. Python state only (it runs
+        from `destroyed` too, when the C++ object is already gone)."""
         self._closed = True
         self._pending = None
-        self._pool.shutdown(wait=True, cancel_futures=True)
+        with self._cond:
+            self._cond.notify_all()
+            return self._thread
 
     # ------------------------------------------------------------------ internals
-    def _submit(self, gen: int, job: Job) -> None:
+    def _start(self, gen: int, job: Job) -> None:
         self._pending = None
-        try:
-            self._future = self._pool.submit(self._work, gen, job)
-            self._outstanding += 1
-        except RuntimeError:  # pool shut down (window closing)
-            self._future = None
+        self._outstanding += 1
+        with self._cond:
+            self._job = (gen, job)
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._loop, name=self._name, daemon=True)
+                self._thread.start()
+            else:
+                self._cond.notify_all()
+
+    def _loop(self) -> None:
+        """The thread: run handed-over jobs; end after IDLE_S without one (or on shutdown)."""
+        while True:
+            with self._cond:
+                if not self._cond.wait_for(lambda: self._job is not None or self._closed, IDLE_S):
+                    self._thread = None  # idle: end; the next job starts a new thread
+                    return
+                if self._closed:
+                    self._thread = None
+                    self._job = None
+                    self._cond.notify_all()
+                    return
+                assert self._job is not None
+                (gen, job), self._job = self._job, None
+                self._running = True
+            try:
+                self._work(gen, job)
+            finally:
+                with self._cond:
+                    self._running = False
+                    self._cond.notify_all()
 
     def _work(self, gen: int, job: Job) -> None:
         t0 = time.perf_counter()
         result, error = _run(job, self._what)
         self.last_seconds = time.perf_counter() - t0
-        if not self._closed:
+        if self._closed:
+            return
+        with contextlib.suppress(RuntimeError):  # deleted without shutdown(): nobody to tell
             self._bridge.done.emit(gen, result, error)
 
     @Slot(int, object, str)
@@ -105,7 +156,7 @@ class NewestWins(QObject):
         if self._closed:
             return
         if self._pending is not None:
-            self._submit(*self._pending)
+            self._start(*self._pending)
         if gen > self._shown:  # a newer synchronous run may already be shown
             self._shown = gen
             self.done.emit(result, error)

@@ -5,20 +5,20 @@ The window trains the current config twice, differing only in `train.seed`, and 
 both flows with one shared layer slider, so the user can see the same layer of both
 nets at once and compare their final accuracies and winding numbers.
 
-Training runs in a private QThread (one run after the other: two TensorFlow runs in
-parallel would only fight over the same cores). The thread object lives in the GUI
-thread, so its signals arrive queued in this window's slots; Stop and closing the
-window set a threading.Event the trainer checks between fused steps. TensorFlow is
-imported inside the thread, never when the window opens.
+Training runs in the window's own engine worker (core/engine.py via ui/engine.py), one
+seed after the other (two runs at once would only fight over the same cores); the
+worker starts when the window opens. Everything that propagates through the nets (the
+two scenes, each side's topology report) is built off the GUI thread in
+`ui/background.NewestWins`; while training, each side asks for a new scene at most every
+LIVE_REFRESH_MS and only the newest request is built.
 """
 
 from __future__ import annotations
 
 import math
-import threading
 from typing import Any
 
-from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal, Slot
+from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -33,81 +33,38 @@ from PySide6.QtWidgets import (
 from nndyn_gui.core.config import RunConfig
 from nndyn_gui.core.network import initial_weights
 from nndyn_gui.core.types import Dataset, NetWeights, Snapshot, TrainResult
+from nndyn_gui.render.palette import palette_for
 from nndyn_gui.render.scene import FlowScene, ViewOptions
-from nndyn_gui.render.views import make_layer_view
+from nndyn_gui.render.views import make_layer_view, opengl_available
+from nndyn_gui.ui.background import Job, NewestWins
 from nndyn_gui.ui.diagnostics_panel import compute_topology
+from nndyn_gui.ui.engine import EngineBridge
 from nndyn_gui.ui.state import AppState
 
 SLIDER_STEPS = 20  # slider positions per frame, so Play glides between layers
 PLAY_SECONDS = 4.0  # one pass through all layers
 PLAY_TICK_MS = 33
-LIVE_REFRESH_MS = 250  # redraw a side at most this often while it trains
+LIVE_REFRESH_MS = 250  # ask for a new scene of a training side at most this often
 MAX_SCENE_POINTS = 1500
 SIDES = ("A", "B")
-
-#: threads still finishing after their window closed (kept alive until they end)
-_ORPHANS: set[QThread] = set()
-
-
-def import_trainer() -> Any:
-    """The Trainer class, loaded through the app's one TensorFlow loader (see worker.py)."""
-    from nndyn_gui.ui.worker import load_training_module
-
-    return load_training_module().Trainer
-
-
-class _PairWorker(QThread):
-    """Trains the configs one after the other; emits snapshots and per-run results."""
-
-    snapshot = Signal(int, object)  # side, Snapshot
-    done = Signal(int, object, object)  # side, TrainResult, TopologyReport | None
-    failed = Signal(str)
-
-    def __init__(
-        self, configs: list[RunConfig], dataset: Dataset, parent: QObject | None = None
-    ) -> None:
-        super().__init__(parent)
-        self.configs = configs
-        self.dataset = dataset
-        self.cancel = threading.Event()
-
-    def run(self) -> None:
-        try:
-            Trainer = import_trainer()  # TensorFlow loads here, off the GUI thread
-
-            for side, cfg in enumerate(self.configs):
-                if self.cancel.is_set():
-                    return
-                trainer = Trainer(cfg, self.dataset)
-
-                def on_snapshot(snap: Snapshot, side: int = side) -> None:
-                    self.snapshot.emit(side, snap)  # runs here; delivered queued to the window
-
-                result = trainer.run(on_snapshot=on_snapshot, cancel=self.cancel)
-                topo = None
-                if not self.cancel.is_set() and result.snapshots:
-                    try:
-                        topo = compute_topology(cfg, result.final.weights)
-                    except Exception:
-                        topo = None
-                self.done.emit(side, result, topo)
-        except Exception as e:
-            self.failed.emit(f"{type(e).__name__}: {e}")
 
 
 class _Side:
     """The widgets and data of one column."""
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, builder: NewestWins, topology: NewestWins) -> None:
         self.name = name
         self.header = QLabel()
         self.result = QLabel("not trained yet")
         self.container = QWidget()
         self.container_layout = QVBoxLayout(self.container)
         self.container_layout.setContentsMargins(0, 0, 0, 0)
+        self.builder = builder  # this column's scenes, built off the GUI thread
+        self.topology_job = topology  # and its final net's topology report
         self.view: Any = None
-        self.weights: NetWeights | None = None
-        self.pending: NetWeights | None = None
+        self.kind = ""  # "2d" | "3d": the kind of `view`
+        self.weights: NetWeights | None = None  # the newest weights asked to be shown
+        self.pending: NetWeights | None = None  # live weights not yet asked for
         self.result_data: TrainResult | None = None
         self.topology: Any = None
         self.last_snapshot: Snapshot | None = None
@@ -125,9 +82,16 @@ class CompareWindow(QWidget):
         self.resize(1100, 620)
         self.state = state
         self.options = ViewOptions(grid_n=17)
-        self.worker: _PairWorker | None = None
+        self.engine = EngineBridge(self)
         self._config = state.config.copy()
+        self._dataset: Dataset = state.dataset
         self._t = 0.0
+        self._queue: list[tuple[int, RunConfig]] = []  # (side, config) still to train
+        self._training: int | None = None  # the side training now
+        self._running = False
+        self._cancelled = False
+        self._failure = ""
+        self._closed = False
 
         seed = state.config.train.seed
         self.seed_spins = [QSpinBox(), QSpinBox()]
@@ -148,7 +112,13 @@ class CompareWindow(QWidget):
         top.addWidget(self.stop_button)
         top.addWidget(self.status_label, 1)
 
-        self.sides = [_Side(n) for n in SIDES]
+        self.sides: list[_Side] = []
+        for name in SIDES:
+            builder = NewestWins(self, name=f"nndyn-compare-{name}", what="draw this snapshot")
+            topology = NewestWins(self, name=f"nndyn-compare-topo-{name}", what="compute topology")
+            builder.done.connect(self._on_built)
+            topology.done.connect(self._on_topology)
+            self.sides.append(_Side(name, builder, topology))
         cols = QHBoxLayout()
         bold = QFont()
         bold.setBold(True)
@@ -185,11 +155,16 @@ class CompareWindow(QWidget):
         self._live_timer.setInterval(LIVE_REFRESH_MS)
         self._live_timer.timeout.connect(self._flush_live)
 
+        self.engine.snapshots.connect(self._on_snapshots)
+        self.engine.finished.connect(self._on_run_finished)
+        self.engine.failed.connect(self._on_run_failed)
+        self.engine.workerLost.connect(self._on_worker_lost)
         self.train_button.clicked.connect(self.train_both)
         self.stop_button.clicked.connect(self.stop)
         self.play_button.toggled.connect(self._on_play)
         self.slider.valueChanged.connect(self._on_slider)
         state.configChanged.connect(self._on_config)
+        state.datasetChanged.connect(self._on_config)
         self._reset_views()
 
     # ------------------------------------------------------------------ public
@@ -197,10 +172,10 @@ class CompareWindow(QWidget):
         return self.seed_spins[0].value(), self.seed_spins[1].value()
 
     def is_running(self) -> bool:
-        return self.worker is not None and self.worker.isRunning()
+        return self._running
 
     def weights(self, side: int) -> NetWeights | None:
-        """The weights a column shows (initial, live, or final)."""
+        """The weights a column shows or is about to show (initial, live, or final)."""
         s = self.sides[side]
         return s.pending or s.weights
 
@@ -210,90 +185,200 @@ class CompareWindow(QWidget):
     def views(self) -> list[Any]:
         return [s.view for s in self.sides]
 
+    def busy(self) -> bool:
+        """True while a scene or topology report is still being computed."""
+        return any(s.builder.busy() or s.topology_job.busy() for s in self.sides)
+
+    def wait_idle(self, timeout_s: float = 30.0) -> None:
+        """Block until the newest scenes are built, then show them (tests, screenshots)."""
+        for i, side in enumerate(self.sides):
+            if side.weights is not None:
+                side.builder.wait(timeout_s)
+                self._on_built(*side.builder.run_now(self._job(i, side.weights)))
+
     def set_time(self, t: float) -> None:
         """Show frame t (fractional, clamped to the flow) in both columns; the slider follows."""
         pos = round(t * SLIDER_STEPS) if math.isfinite(t) else 0
         self.slider.setValue(min(max(pos, self.slider.minimum()), self.slider.maximum()))
 
+    def showEvent(self, ev: Any) -> None:
+        super().showEvent(ev)
+        self.engine.start_worker()  # TensorFlow loads while the user picks the seeds
+
     def train_both(self) -> None:
         """Train the current config once per seed (one after the other)."""
-        if self.is_running():
+        if self._running or self._closed:
             return
         self._config = self.state.config.copy()
-        configs = []
-        for sp in self.seed_spins:
+        self._dataset = self.state.dataset
+        self._queue = []
+        for i, sp in enumerate(self.seed_spins):
             cfg = self._config.copy()
             cfg.train.seed = sp.value()
-            configs.append(cfg)
+            self._queue.append((i, cfg))
         self._reset_views()
         for side in self.sides:
             side.result.setText("waiting…")
-        self.sides[0].result.setText("loading TensorFlow…")
-        worker = _PairWorker(configs, self.state.dataset)
-        worker.snapshot.connect(self._on_snapshot)
-        worker.done.connect(self._on_done)
-        worker.failed.connect(self._on_failed)
-        worker.finished.connect(self._on_thread_finished)
-        self.worker = worker
+        self._running = True
+        self._cancelled = False
+        self._failure = ""
         self.train_button.setEnabled(False)
         self.stop_button.setEnabled(True)
         for sp in self.seed_spins:
             sp.setEnabled(False)
         self.status_label.setText("Training seed A, then seed B…")
         self._live_timer.start()
-        worker.start()
+        self._start_next()
 
     def stop(self) -> None:
-        """Ask the worker to stop after its current fused step (returns at once)."""
-        if self.worker is not None:
-            self.worker.cancel.set()
-            if self.worker.isRunning():
-                self.status_label.setText("Stopping…")
+        """Ask the run to stop after its current compiled call (returns at once)."""
+        if not self._running:
+            return
+        self._cancelled = True
+        self._queue = []
+        self.engine.cancel()
+        self.status_label.setText("Stopping…")
 
-    def shutdown(self, timeout_ms: int = 15000) -> bool:
-        """Stop and wait for the worker; True if it ended (else it is parked, still safe)."""
+    def shutdown(self) -> None:
+        """Stop training and every background job; end the worker (window close)."""
+        self._closed = True
+        self._queue = []
         self._play_timer.stop()
         self._live_timer.stop()
-        w = self.worker
-        if w is None:
-            return True
-        w.cancel.set()
-        ended = w.wait(timeout_ms)
-        if not ended:  # e.g. still importing TensorFlow: keep the thread object alive
-            w.setParent(None)
-            _ORPHANS.add(w)
-            w.finished.connect(lambda w=w: _ORPHANS.discard(w))
-            for sig in (w.snapshot, w.done, w.failed):
-                sig.disconnect()
-        self.worker = None
+        self.engine.shutdown()
+        for side in self.sides:
+            side.builder.shutdown()
+            side.topology_job.shutdown()
+        self._running = False
+        self._training = None
         self.train_button.setEnabled(True)
         self.stop_button.setEnabled(False)
-        return bool(ended)
 
     def closeEvent(self, ev: Any) -> None:
         self.shutdown()
         super().closeEvent(ev)
 
-    # ------------------------------------------------------------------ views
-    def _scene(self, weights: NetWeights) -> FlowScene:
-        return FlowScene.build(
-            self._config, weights, self.state.dataset, self.options, max_points=MAX_SCENE_POINTS
+    # ------------------------------------------------------------------ training
+    def _start_next(self) -> None:
+        if not self._queue or self._cancelled:
+            self._all_done()
+            return
+        i, cfg = self._queue.pop(0)
+        self._training = i
+        self.sides[i].result.setText("starting…")
+        if i > 0:
+            self.status_label.setText(f"Training seed {SIDES[i]}…")
+        self.engine.start(cfg, self._dataset)
+
+    @Slot(object)
+    def _on_snapshots(self, snaps: Any) -> None:
+        i = self._training
+        if i is None or not snaps:
+            return
+        side = self.sides[i]
+        snap: Snapshot = snaps[-1]
+        side.pending = snap.weights
+        side.last_snapshot = snap
+        side.result.setText(
+            f"training… step {snap.step}: train {_pct(snap.train_acc)}, test {_pct(snap.test_acc)}"
         )
+
+    @Slot(object)
+    def _on_run_finished(self, result: Any) -> None:
+        i = self._training
+        if i is None:
+            return
+        side = self.sides[i]
+        side.result_data = result
+        side.pending = None
+        if result.snapshots:
+            self._show(i, result.final.weights)
+            if not self._cancelled and result.status != "cancelled":
+                self._request_topology(i, result.final.weights)
+        side.result.setText(_result_text(result, None))
+        self._training = None
+        self._start_next()
+
+    @Slot(str, str)
+    def _on_run_failed(self, message: str, _details: str = "") -> None:
+        i = self._training
+        self._failure = message
+        if i is not None:
+            self.sides[i].result.setText(f"failed: {message}")
+        self._queue = []
+        self._training = None
+        self._all_done()
+
+    @Slot(str, int)
+    def _on_worker_lost(self, message: str, run_id: int) -> None:
+        if run_id:
+            self._on_run_failed(message)
+
+    def _all_done(self) -> None:
+        self._running = False
+        self._training = None
+        self._live_timer.stop()
+        self._flush_live()
+        self.train_button.setEnabled(True)
+        self.stop_button.setEnabled(False)
+        for sp in self.seed_spins:
+            sp.setEnabled(True)
+        for side in self.sides:
+            if side.result_data is None and not side.result.text().startswith("failed"):
+                side.result.setText("stopped" if self._cancelled else "not trained")
+        if self._failure:
+            self.status_label.setText(f"Training failed: {self._failure}")
+        elif self._cancelled:
+            self.status_label.setText("Stopped.")
+        else:
+            self.status_label.setText(_verdict(self.sides))
+        self.trainingFinished.emit()
+
+    # ------------------------------------------------------------------ views
+    def _job(self, i: int, weights: NetWeights) -> Job:
+        config, dataset, options = self._config, self._dataset, self.options
+        flat = not opengl_available()
+
+        def job() -> tuple[int, FlowScene]:
+            scene = FlowScene.build(config, weights, dataset, options, MAX_SCENE_POINTS)
+            shown = scene.projected_2d() if flat or scene.dims != 3 else scene
+            shown.region_image(palette_for(options.background))  # cached: not on the GUI
+            return i, scene
+
+        return job
 
     def _reset_views(self) -> None:
         """Show the untrained net of each seed: the two starting points being compared."""
         for i, side in enumerate(self.sides):
             w = initial_weights(self._config.model, self.seed_spins[i].value())
-            side.weights, side.pending, side.result_data, side.topology = w, None, None, None
+            side.pending, side.result_data, side.topology = None, None, None
             side.last_snapshot = None
             self._show(i, w)
             side.result.setText("not trained yet")
         self._update_headers()
 
     def _show(self, i: int, weights: NetWeights) -> None:
+        """Ask for column i's scene of `weights` (built in the background)."""
+        if self._closed:
+            return
         side = self.sides[i]
-        scene = self._scene(weights)
-        if side.view is None or _needs_new_view(side.view, scene):
+        side.weights = weights
+        side.builder.request(self._job(i, weights))
+
+    @Slot(object, str)
+    def _on_built(self, result: tuple[int, FlowScene] | None, error: str) -> None:
+        if result is None:
+            if error:
+                self.status_label.setText(error[:1].upper() + error[1:])
+            return
+        self._show_scene(*result)
+
+    def _show_scene(self, i: int, scene: FlowScene) -> None:
+        side = self.sides[i]
+        # the kind of view, not the scene's dims: a 2-D view keeps a projected copy
+        kind = "3d" if scene.dims == 3 and opengl_available() else "2d"
+        if side.view is None or kind != side.kind:
+            side.kind = kind
             if side.view is not None:
                 side.container_layout.removeWidget(side.view)
                 side.view.setParent(None)
@@ -302,13 +387,36 @@ class CompareWindow(QWidget):
             side.container_layout.addWidget(side.view)
         else:
             side.view.set_scene(scene)
-        side.weights = weights
         self.slider.blockSignals(True)
         self.slider.setRange(0, round(scene.t_max * SLIDER_STEPS))
         self.slider.blockSignals(False)
         self._t = min(self._t, scene.t_max)
         side.view.set_time(self._t)
         self._update_layer_label(scene)
+
+    def _flush_live(self) -> None:
+        for i, side in enumerate(self.sides):
+            if side.pending is not None:
+                w, side.pending = side.pending, None
+                self._show(i, w)
+
+    def _request_topology(self, i: int, weights: NetWeights) -> None:
+        config = self._config.copy()
+        config.train.seed = self.seed_spins[i].value()
+        self.sides[i].topology_job.request(lambda: (i, weights, compute_topology(config, weights)))
+
+    @Slot(object, str)
+    def _on_topology(self, result: Any, _error: str) -> None:
+        if result is None:
+            return
+        i, weights, topo = result
+        side = self.sides[i]
+        if side.result_data is None or not side.result_data.snapshots:
+            return
+        if side.result_data.final.weights is not weights:
+            return  # a newer run of this side
+        side.topology = topo
+        side.result.setText(_result_text(side.result_data, topo))
 
     def _update_headers(self) -> None:
         for i, side in enumerate(self.sides):
@@ -349,76 +457,20 @@ class CompareWindow(QWidget):
 
     @Slot(int)
     def _on_seed_changed(self, *_: object) -> None:
-        if not self.is_running():
+        if not self._running:
             self._reset_views()
 
     @Slot(object)
     def _on_config(self, *_: object) -> None:
-        if not self.is_running():
+        if not self._running and not self._closed:
             self._config = self.state.config.copy()
+            self._dataset = self.state.dataset
             seed = self._config.train.seed
             for sp, v in zip(self.seed_spins, (seed, seed + 1), strict=True):
                 sp.blockSignals(True)
                 sp.setValue(v)
                 sp.blockSignals(False)
             self._reset_views()
-
-    @Slot(int, object)
-    def _on_snapshot(self, i: int, snap: Snapshot) -> None:
-        side = self.sides[i]
-        side.pending = snap.weights
-        side.last_snapshot = snap
-        side.result.setText(
-            f"training… step {snap.step}: train {_pct(snap.train_acc)}, test {_pct(snap.test_acc)}"
-        )
-
-    def _flush_live(self) -> None:
-        for i, side in enumerate(self.sides):
-            if side.pending is not None:
-                w, side.pending = side.pending, None
-                self._show(i, w)
-
-    @Slot(int, object, object)
-    def _on_done(self, i: int, result: TrainResult, topo: Any) -> None:
-        side = self.sides[i]
-        side.result_data = result
-        side.topology = topo
-        side.pending = None
-        if result.snapshots:
-            self._show(i, result.final.weights)
-        side.result.setText(_result_text(result, topo))
-        if i == 0 and len(self.sides) > 1 and result.status != "cancelled":
-            self.sides[1].result.setText("training…")
-            self.status_label.setText("Training seed B…")
-
-    @Slot(str)
-    def _on_failed(self, message: str) -> None:
-        self.status_label.setText(f"Training failed: {message}")
-
-    @Slot()
-    def _on_thread_finished(self) -> None:
-        w = self.worker
-        cancelled = w is not None and w.cancel.is_set()
-        self._live_timer.stop()
-        self._flush_live()
-        self.worker = None
-        self.train_button.setEnabled(True)
-        self.stop_button.setEnabled(False)
-        for sp in self.seed_spins:
-            sp.setEnabled(True)
-        for side in self.sides:
-            if side.result_data is None:
-                side.result.setText("stopped" if cancelled else side.result.text())
-        if cancelled:
-            self.status_label.setText("Stopped.")
-        elif not self.status_label.text().startswith("Training failed"):
-            self.status_label.setText(_verdict(self.sides))
-        self.trainingFinished.emit()
-
-
-def _needs_new_view(view: Any, scene: FlowScene) -> bool:
-    current = view.flow_scene()
-    return current is None or current.dims != scene.dims
 
 
 def _pct(v: float) -> str:

@@ -10,11 +10,11 @@ the displacement per layer (the turnpike profile) and, for ring-like data, the w
 number of the outer loop (or why it is undetermined).
 
 The per-block numbers take ~10 ms for the presets but half a second for a 200x64 net
-or 100k points, so they are computed on a background thread (`NewestWins`), debounced
+or 100k points, so they are computed in the background (`NewestWins`), debounced
 while the user scrubs snapshots; `refresh_now` still computes synchronously (tests,
-screenshots). The topology report samples ~50k fresh points, so it runs on a
-QThreadPool thread and is polled from a timer (no Qt object crosses threads). A
-result for a snapshot that is no longer shown is dropped.
+screenshots). The topology report samples ~50k fresh points, so it has a NewestWins
+of its own (and while training runs at most every few seconds). A result for a
+snapshot that is no longer shown is dropped.
 """
 
 from __future__ import annotations
@@ -22,12 +22,11 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
-from concurrent.futures import Future
 from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, QThreadPool, QTimer, Slot
+from PySide6.QtCore import Qt, QTimer, Slot
 from PySide6.QtGui import QBrush, QColor, QFont
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -52,7 +51,6 @@ from nndyn_gui.ui.state import AppState
 DEBOUNCE_MS = 100
 TRAINING_REFRESH_MS = 1000  # while training: the numbers once a second
 TOPOLOGY_TRAINING_S = 3.0  # and a topology report at most every 3 s
-POLL_MS = 40
 OK_COLOR = "#1a7f37"
 WARN_COLOR = "#9a6700"
 BAD_COLOR = "#c62828"
@@ -221,11 +219,7 @@ class DiagnosticsPanel(QWidget):
         self.state = state
         self.diagnostics: Any = None
         self.topology: Any = None
-        self._pool = QThreadPool(self)
-        self._pool.setMaxThreadCount(1)
         self._topo_gen = 0
-        self._topo_job: tuple[int, Future[Any]] | None = None
-        self._topo_pending: tuple[int, RunConfig, NetWeights] | None = None
         self._topo_key: tuple[int, int] | None = None
         self._topo_started = -1e9  # time.monotonic() of the last topology job
 
@@ -235,9 +229,8 @@ class DiagnosticsPanel(QWidget):
         self._debounce.timeout.connect(self._refresh_in_background)
         self._jobs = NewestWins(self, name="nndyn-diagnostics", what="compute diagnostics")
         self._jobs.done.connect(self._on_computed)
-        self._poll = QTimer(self)
-        self._poll.setInterval(POLL_MS)
-        self._poll.timeout.connect(self._poll_topology)
+        self._topo_jobs = NewestWins(self, name="nndyn-topology", what="compute topology")
+        self._topo_jobs.done.connect(self._on_topology)
 
         self.summary_label = QLabel()
         self.summary_label.setWordWrap(True)
@@ -350,7 +343,7 @@ class DiagnosticsPanel(QWidget):
 
     def topology_busy(self) -> bool:
         """True while a topology report is being computed (or queued)."""
-        return self._topo_job is not None or self._topo_pending is not None
+        return self._topo_jobs.busy()
 
     # ------------------------------------------------------------------ slots
     @Slot(object)
@@ -520,7 +513,7 @@ class DiagnosticsPanel(QWidget):
         key = (id(config), id(weights))
         if key == self._topo_key and self.topology is not None:
             return  # same snapshot: nothing new to compute
-        busy = self._topo_job is not None
+        busy = self._topo_jobs.busy()
         recent = time.monotonic() - self._topo_started < TOPOLOGY_TRAINING_S
         if self.state.training_state == "training" and (busy or recent):
             return  # 50k points through every layer: while training, now and then only
@@ -529,54 +522,24 @@ class DiagnosticsPanel(QWidget):
         if config.data.name not in _LOOP_DATA:
             self.topology = None
             self.topology_box.setVisible(False)
-            self._topo_pending = None
             return
         self.topology_box.setVisible(True)
         self.topology_label.setText("computing…")
         self.topology_label.setStyleSheet("color: #777;")
-        self._topo_pending = (self._topo_gen, config.copy(), weights.copy())
-        self._start_pending()
-
-    def _start_pending(self) -> None:
-        if self._topo_job is not None or self._topo_pending is None:
-            return
-        gen, config, weights = self._topo_pending
-        self._topo_pending = None
-        fut: Future[Any] = Future()
-
-        def work() -> None:
-            if not fut.set_running_or_notify_cancel():
-                return
-            try:
-                fut.set_result(compute_topology(config, weights))
-            except BaseException as e:
-                fut.set_exception(e)
-
-        self._topo_job = (gen, fut)
+        gen, config, weights = self._topo_gen, config.copy(), weights.copy()
         self._topo_started = time.monotonic()
-        self._pool.start(work)
-        self._poll.start()
+        self._topo_jobs.request(lambda: (gen, compute_topology(config, weights)))
 
-    def _poll_topology(self) -> None:
-        if self._topo_job is None:
-            self._poll.stop()
+    @Slot(object, str)
+    def _on_topology(self, result: Any, error: str) -> None:
+        if result is None:
+            self.topology = None
+            self.topology_label.setText(f"Topology report failed: {error}")
+            self.topology_label.setStyleSheet(f"color: {BAD_COLOR};")
             return
-        gen, fut = self._topo_job
-        if not fut.done():
-            return
-        self._topo_job = None
+        gen, rep = result
         if gen == self._topo_gen:  # stale results (an older snapshot) are dropped
-            try:
-                rep = fut.result()
-            except Exception as e:
-                self.topology = None
-                self.topology_label.setText(f"Topology report failed: {e}")
-                self.topology_label.setStyleSheet(f"color: {BAD_COLOR};")
-            else:
-                self._show_topology(rep)
-        self._start_pending()
-        if self._topo_job is None:
-            self._poll.stop()
+            self._show_topology(rep)
 
     def _show_topology(self, rep: Any) -> None:
         self.topology = rep
@@ -593,16 +556,12 @@ class DiagnosticsPanel(QWidget):
         self.shutdown()
         super().closeEvent(ev)
 
-    def shutdown(self, timeout_ms: int = 5000) -> None:
-        """Drop queued work and wait for a running topology job (clean exit)."""
-        self._topo_pending = None
+    def shutdown(self, timeout_s: float = 5.0) -> None:
+        """Drop queued work and wait for the jobs in flight (clean exit)."""
         self._topo_gen += 1
-        self._poll.stop()
         self._debounce.stop()
-        self._jobs.shutdown()
-        self._pool.clear()
-        self._pool.waitForDone(timeout_ms)
-        self._topo_job = None
+        self._jobs.shutdown(timeout_s)
+        self._topo_jobs.shutdown(timeout_s)
 
 
 _LOOP_DATA = ("ring", "noisy_ring")

@@ -36,9 +36,6 @@ from nndyn_gui.render.scene import FlowScene, ViewOptions
 from nndyn_gui.render.views import NO_GL_NOTICE, make_layer_view, opengl_available
 from nndyn_gui.ui.background import Job, NewestWins
 from nndyn_gui.ui.state import AppState
-from nndyn_gui.ui.worker import tensorflow_ready
-
-GL_WAIT_NOTICE = "3-D view opens once TensorFlow has loaded…"
 
 SLIDER_RES = 20  # slider positions per frame
 PLAY_FPS = 30
@@ -78,8 +75,6 @@ class LayerPanel(QWidget):
         self.state = state
         self._options = options or ViewOptions()
         self.prefer_3d = True
-        #: OpenGL only after TensorFlow has loaded (see worker.load_training_module)
-        self.allow_gl = tensorflow_ready()
         self.view: Any = None
         self.scene: FlowScene | None = None
         self._view_kind = ""
@@ -243,12 +238,6 @@ class LayerPanel(QWidget):
         self._throttle.stop()
         self._builder.shutdown()
 
-    def set_allow_gl(self, ok: bool) -> None:
-        """Allow (or forbid) the OpenGL 3-D view; switches the view kind if needed."""
-        self.allow_gl = ok
-        if self.scene is not None:
-            self._apply(self.scene, "")
-
     def reset_camera(self) -> None:
         if self.view is not None and hasattr(self.view, "reset_camera"):
             self.view.reset_camera()
@@ -264,7 +253,7 @@ class LayerPanel(QWidget):
             self.state.dataset,
             self._options,
         )
-        flat = not (self.prefer_3d and self.allow_gl and opengl_available())
+        flat = not (self.prefer_3d and opengl_available())
 
         def job() -> FlowScene:
             scene = FlowScene.build(config, weights, dataset, options, MAX_POINTS)
@@ -306,7 +295,7 @@ class LayerPanel(QWidget):
         was_end = self._follow_end
         self.scene = scene
         kind = "2d"
-        if scene.dims == 3 and self.prefer_3d and self.allow_gl and opengl_available():
+        if scene.dims == 3 and self.prefer_3d and opengl_available():
             kind = "3d"
         if self.view is None or kind != self._view_kind:
             self._make_view(scene, kind)
@@ -335,7 +324,7 @@ class LayerPanel(QWidget):
             old.hide()
             old.setParent(None)
             old.deleteLater()
-        view = make_layer_view(scene, self.view_box, prefer_3d=self.prefer_3d and self.allow_gl)
+        view = make_layer_view(scene, self.view_box, prefer_3d=self.prefer_3d)
         view.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         view.setMinimumSize(320, 240)
         self._view_lay.addWidget(view)
@@ -352,7 +341,7 @@ class LayerPanel(QWidget):
             return
         text = ""
         if scene.dims == 3 and self.prefer_3d:
-            text = GL_WAIT_NOTICE if not self.allow_gl else NO_GL_NOTICE
+            text = NO_GL_NOTICE
         if view.notice() != text:  # restyling the text on every new scene costs a repaint
             view.set_notice(text)
 

@@ -3,9 +3,10 @@
 Why it looks like this:
 - Panels never talk to each other; they all read and change one AppState. The window
   only wires the toolbar, menus and status bar to AppState and the TrainController.
-- TensorFlow is imported lazily: the window appears first, then a background thread
-  preloads TensorFlow while the status bar says "Loading TensorFlow…", so the first
-  Train does not wait (and the window never waits at all).
+- TensorFlow never loads in this process: training runs in the engine's worker
+  process (core/engine.py), started when the window is shown so that it has loaded
+  TensorFlow by the time the user presses Train. The 3-D (OpenGL) view can therefore
+  open at once: Mesa's LLVM and TensorFlow's never meet.
 - Errors never block tests or automation: they go through `show_error`, which records
   them in `errors` and shows a non-modal message box (or calls `error_hook` if set).
 """
@@ -15,18 +16,15 @@ from __future__ import annotations
 import contextlib
 import math
 import os
-import sys
-import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from PySide6 import __version__ as pyside_version
-from PySide6.QtCore import QCoreApplication, QSize, Qt, QTimer, Signal, Slot, qVersion
+from PySide6.QtCore import QSize, Qt, QTimer, Slot, qVersion
 from PySide6.QtGui import QAction, QCloseEvent, QIcon, QKeySequence
 from PySide6.QtWidgets import (
-    QApplication,
     QDockWidget,
     QFileDialog,
     QLabel,
@@ -43,7 +41,7 @@ from nndyn_gui.ui import settings as app_settings
 from nndyn_gui.ui.layer_panel import LayerPanel
 from nndyn_gui.ui.param_panel import ParamPanel
 from nndyn_gui.ui.state import AppState
-from nndyn_gui.ui.worker import TrainController, load_training_module, tensorflow_ready
+from nndyn_gui.ui.worker import TrainController
 
 ENV_NO_PROMPT = "NNDYN_NO_PROMPT"
 ENV_NO_AUTOSAVE = "NNDYN_NO_AUTOSAVE"
@@ -52,31 +50,11 @@ DEFAULT_SIZE = QSize(1600, 1000)
 PROGRESS_MS = 250  # status-bar numbers while training: four times a second
 STATE_TEXT = {
     "idle": "Ready",
-    "loading": "Starting (loading TensorFlow, compiling)…",
+    "loading": "Starting (compiling)…",
     "training": "Training",
     "paused": "Paused",
     "stopping": "Stopping…",
 }
-
-
-def tensorflow_version() -> str:
-    """The loaded TensorFlow's version, "" if it is not loaded (never imports it)."""
-    tf = sys.modules.get("tensorflow")
-    if tf is None:
-        return ""
-    v = getattr(tf, "__version__", None) or getattr(getattr(tf, "version", None), "VERSION", None)
-    if not v:
-        try:
-            from importlib.metadata import PackageNotFoundError, version
-
-            for dist in ("tensorflow-cpu", "tensorflow"):
-                try:
-                    return version(dist)
-                except PackageNotFoundError:
-                    continue
-        except ImportError:
-            return "loaded"
-    return str(v or "loaded")
 
 
 def _placeholder(text: str) -> QWidget:
@@ -102,9 +80,11 @@ def _app_icon() -> QIcon:
 
 
 class MainWindow(QMainWindow):
-    """The nndyn window; `state` is the single source of truth shared by every panel."""
+    """The nndyn window; `state` is the single source of truth shared by every panel.
 
-    tensorflowLoaded = Signal(str)  # version ("" if the import failed)
+    `preload_tf`: start the training worker (which loads TensorFlow) when the window is
+    shown; otherwise it starts with the first Train.
+    """
 
     def __init__(
         self,
@@ -124,8 +104,6 @@ class MainWindow(QMainWindow):
         self._message_boxes: list[QMessageBox] = []
         self._windows: list[QWidget] = []
         self._preload = preload_tf
-        self._tf_thread: threading.Thread | None = None
-        self._tf_version = ""
         self._closing = False
         self._keep_autosave = False  # close_from_signal: the next start offers the run
         self.autosaver: Any = None
@@ -181,9 +159,10 @@ class MainWindow(QMainWindow):
         self.state.configChanged.connect(self._update_title)
         self.controller.finished.connect(self._on_train_finished)
         self.controller.failed.connect(self._on_train_failed)
+        self.controller.workerReady.connect(self._on_worker_ready)
+        self.controller.workerLost.connect(self._on_worker_lost)
         self.layer_panel.message.connect(self._flash)
         self.layer_panel.optionsChanged.connect(self._on_view_options)
-        self.tensorflowLoaded.connect(self._on_tf_loaded, Qt.ConnectionType.QueuedConnection)
 
         self._on_training_state(self.state.training_state)
         if self.state.current is not None:
@@ -352,7 +331,7 @@ class MainWindow(QMainWindow):
         # room for the widest text up front: a label that grows with the numbers would
         # re-lay out (and repaint) the status bar with every update while training
         widest = (
-            (self.state_label, "Loading TensorFlow…"),
+            (self.state_label, "Starting (compiling)…"),
             (self.step_label, "step 1,000,000 / 1,000,000"),
             (self.loss_label, "loss 0.0001234"),
             (self.acc_label, "acc 100.0% · test 100.0%"),
@@ -379,55 +358,22 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------------ showing
     def showEvent(self, ev: Any) -> None:
         super().showEvent(ev)
-        if self._preload and self._tf_thread is None:
-            QTimer.singleShot(100, self.preload_tensorflow)
+        if self._preload and not self._closing and not self.controller.worker_pid():
+            self.tf_label.setText("Starting the training process…")
+            self.controller.warm_up()
 
-    def preload_tensorflow(self) -> None:
-        """Import TensorFlow on a background thread so the first Train starts quickly."""
-        if self._tf_thread is not None or self._closing:
-            return
-        if tensorflow_ready():
-            self._on_tf_loaded(tensorflow_version() or "?")
-            return
-        self.tf_label.setText("Loading TensorFlow…")
-
-        def load() -> None:
-            try:
-                load_training_module()
-                version = tensorflow_version() or "?"
-            except Exception:
-                version = ""
-            self.tensorflowLoaded.emit(version)
-
-        self._tf_thread = threading.Thread(target=load, name="nndyn-tf-preload", daemon=True)
-        self._tf_thread.start()
+    @Slot(object)
+    def _on_worker_ready(self, versions: Any) -> None:
+        version = versions.get("tensorflow", "") if versions else ""
+        self.tf_label.setText(f"TensorFlow {version}" if version else "TensorFlow unavailable")
+        self.tf_label.setToolTip(
+            f"Training runs in its own process (pid {self.controller.worker_pid()})"
+        )
 
     @Slot(str)
-    def _on_tf_loaded(self, version: str) -> None:
-        self._tf_version = version
-        self.tf_label.setText(f"TensorFlow {version}" if version else "TensorFlow unavailable")
-        if version:
-            self.layer_panel.set_allow_gl(True)
-
-    def ensure_tensorflow(self) -> None:
-        """Block until TensorFlow is loaded (before anything that may create OpenGL views)."""
-        if tensorflow_ready():
-            if not self._tf_version or not self.layer_panel.allow_gl:
-                self._on_tf_loaded(tensorflow_version() or "?")  # its signal may be queued
-            return
-        self.tf_label.setText("Loading TensorFlow…")
-        QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
-        try:
-            if self._tf_thread is not None:
-                self._tf_thread.join()
-            load_training_module()
-        except Exception as e:
-            self.show_error("TensorFlow unavailable", str(e))
-        finally:
-            QApplication.restoreOverrideCursor()
-        QCoreApplication.sendPostedEvents(self)
-        if tensorflow_ready():
-            self._on_tf_loaded(tensorflow_version() or "?")
+    def _on_worker_lost(self, message: str) -> None:
+        self.tf_label.setText("Training process stopped")
+        self._flash(message)
 
     def resize_docks_default(self) -> None:
         """Sensible dock sizes for the first start (the saved layout wins afterwards)."""
@@ -507,8 +453,6 @@ class MainWindow(QMainWindow):
         self.act_new.setEnabled(not running)
         self.presets_menu.setEnabled(not running)
         self.state_label.setText(STATE_TEXT.get(st, st))
-        if st == "training" and tensorflow_ready() and not self.layer_panel.allow_gl:
-            self.layer_panel.set_allow_gl(True)
         if st == "idle":
             self._on_status(self.state.status, self.state.message)
 
@@ -701,7 +645,7 @@ class MainWindow(QMainWindow):
             from nndyn_gui.core.runfile import current_versions, save_run
 
             run = self.state.run()
-            run.versions = current_versions()
+            run.versions = {**current_versions(), **self.controller.engine.versions()}
             save_run(run, path)
         except Exception as e:
             self.show_error("Cannot save run", str(e))
@@ -715,7 +659,6 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def export(self) -> None:
-        self.ensure_tensorflow()  # the exporter may open OpenGL views
         try:
             from nndyn_gui.ui.export_dialog import ExportDialog
 
@@ -729,7 +672,6 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def open_compare(self) -> None:
-        self.ensure_tensorflow()  # it trains and shows OpenGL views
         try:
             from nndyn_gui.ui.compare import CompareWindow
 
@@ -767,13 +709,13 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------ misc
     def versions(self) -> dict[str, str]:
-        tf_version = tensorflow_version()
+        tf_version = self.controller.engine.versions().get("tensorflow", "")
         return {
             "nndyn": __version__,
             "Qt": qVersion(),
             "PySide6": pyside_version,
             "numpy": np.__version__,
-            "TensorFlow": str(tf_version) if tf_version else "not loaded yet",
+            "TensorFlow": f"{tf_version} (training process)" if tf_version else "not loaded yet",
         }
 
     @Slot()
@@ -831,7 +773,7 @@ class MainWindow(QMainWindow):
             ev.ignore()
             return
         self._closing = True
-        self.controller.stop(wait=True)
+        self.controller.shutdown()
         self.layer_panel.play(False)
         try:
             app_settings.save_window(self)
@@ -839,15 +781,14 @@ class MainWindow(QMainWindow):
         except Exception:
             pass
         self.layer_panel.shutdown()
-        stop_multiples = getattr(self.multiples, "shutdown", None)
-        if callable(stop_multiples):
-            stop_multiples()
+        for panel in (self.multiples, self.diagnostics, self.param_panel):
+            stop_panel = getattr(panel, "shutdown", None)
+            if callable(stop_panel):
+                stop_panel()
         if self.autosaver is not None and not self._keep_autosave:
             with contextlib.suppress(Exception):
                 self.autosaver.discard()
         for w in list(self._windows):
             with contextlib.suppress(RuntimeError):  # already deleted
                 w.close()
-        if self._tf_thread is not None:
-            self._tf_thread.join(timeout=60)  # never leave an import running at exit
         super().closeEvent(ev)

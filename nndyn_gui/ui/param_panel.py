@@ -7,12 +7,15 @@ choices (labels, which wide integer ranges get a log slider, which fields have n
 
 Each change builds a new RunConfig and hands it to AppState; a rejected value or an
 unreadable CSV file is shown in red under its control and the state stays unchanged.
+A change of the data (100,000 points, say) makes the new data set in the background
+(`NewestWins`: dragging the slider makes only the newest) and then hands both over.
 Fields that have no meaning for the current choice (h for an MLP, the bound without
 keep-invertible, the ring gap for other data) are disabled with a tooltip saying why.
 """
 
 from __future__ import annotations
 
+import copy
 import math
 from collections.abc import Callable
 from typing import Any
@@ -38,7 +41,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from nndyn_gui.core.config import ConfigError, RunConfig, field_spec
+from nndyn_gui.core.config import ConfigError, DataConfig, RunConfig, field_spec
+from nndyn_gui.ui.background import NewestWins
 from nndyn_gui.ui.state import AppState
 
 SLIDER_STEPS = 1000
@@ -348,6 +352,10 @@ class ParamPanel(QScrollArea):
         self.controls: dict[str, ParamControl] = {}
         #: replaced in tests: () -> path or "" (cancelled)
         self.ask_csv_path: Callable[[], str] = self._ask_csv_dialog
+        self._pending_data: DataConfig | None = None  # asked for, being made
+        self._data_gen = 0
+        self._data_jobs = NewestWins(self, name="nndyn-data", what="make the data set")
+        self._data_jobs.done.connect(self._on_data_made)
         self.setWidgetResizable(True)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setFrameShape(QScrollArea.Shape.NoFrame)
@@ -457,13 +465,22 @@ class ParamPanel(QScrollArea):
         self.apply(path, value)
 
     def apply(self, path: str, value: Any) -> bool:
-        """Set one field; a rejected value is explained under its control."""
+        """Set one field; a rejected value is explained under its control.
+
+        A new data set is made in the background (see `data_busy`); everything else
+        reaches AppState before this returns."""
         from nndyn_gui.core.datasets import DataError
 
         section, name = path.split(".")
-        cfg = self.state.config.copy()
+        cfg = self._shown_config()
         setattr(getattr(cfg, section), name, value)
         ctl = self.controls.get(path)
+        if section == "data" and cfg.data != self.state.config.data and cfg.data.name != "csv":
+            return self._make_data(cfg, ctl)
+        if section == "data":
+            self._forget_pending_data()
+        else:
+            cfg.data = copy.deepcopy(self.state.config.data)  # one being made follows later
         try:
             self.state.set_config(cfg)
         except ConfigError as e:
@@ -481,6 +498,72 @@ class ParamPanel(QScrollArea):
             ctl.set_error("")
         return True
 
+    def shutdown(self) -> None:
+        """Stop making data sets (window close)."""
+        self._forget_pending_data()
+        self._data_jobs.shutdown()
+
+    def data_busy(self) -> bool:
+        """True while a new data set is being made (AppState still has the old one)."""
+        return self._pending_data is not None
+
+    def _shown_config(self) -> RunConfig:
+        """The state's config with the data the controls show (maybe still being made)."""
+        cfg = self.state.config.copy()
+        if self._pending_data is not None:
+            cfg.data = copy.deepcopy(self._pending_data)
+        return cfg
+
+    def _make_data(self, cfg: RunConfig, ctl: ParamControl | None) -> bool:
+        try:
+            cfg.validate()
+        except ConfigError as e:
+            target = self.controls.get(e.field_path, ctl)
+            if target is not None:
+                target.set_error(str(e))
+            self._on_config(self.state.config, keep_errors=True)
+            return False
+        from nndyn_gui.core.datasets import make_dataset
+
+        data = copy.deepcopy(cfg.data)
+        self._pending_data = data
+        self._data_gen += 1
+        gen = self._data_gen
+        self._data_jobs.request(lambda: (gen, data, make_dataset(data)))
+        if ctl is not None:
+            ctl.set_error("")
+        self._update_available(cfg)
+        return True
+
+    def _forget_pending_data(self) -> None:
+        self._pending_data = None
+        self._data_gen += 1  # a data set still being made is no longer wanted
+
+    @Slot(object, str)
+    def _on_data_made(self, result: Any, error: str) -> None:
+        from nndyn_gui.core.datasets import DataError
+
+        if result is None:
+            self._forget_pending_data()
+            self.csv_error.setText(error[:1].upper() + error[1:])
+            self.csv_error.show()
+            self._on_config(self.state.config, keep_errors=True)
+            return
+        gen, data, dataset = result
+        if gen != self._data_gen:
+            return  # a newer data set was asked for (or the change was undone)
+        self._pending_data = None
+        cfg = self.state.config.copy()
+        cfg.data = data
+        try:
+            self.state.set_config(cfg, dataset=dataset)
+        except (ConfigError, DataError, OSError) as e:
+            self.csv_error.setText(str(e))
+            self.csv_error.show()
+            self._on_config(self.state.config, keep_errors=True)
+            return
+        self.csv_error.hide()
+
     @Slot()
     def _on_title(self) -> None:
         text = self.title_edit.text()
@@ -492,6 +575,9 @@ class ParamPanel(QScrollArea):
     # ------------------------------------------------------------------ state -> widgets
     @Slot(object)
     def _on_config(self, cfg: RunConfig, keep_errors: bool = False) -> None:
+        if self._pending_data is not None:  # show the data the user asked for
+            cfg = cfg.copy()
+            cfg.data = copy.deepcopy(self._pending_data)
         for path, ctl in self.controls.items():
             section, name = path.split(".")
             ctl.set_value(getattr(getattr(cfg, section), name))

@@ -60,9 +60,15 @@ class SmallMultiplesPanel(QWidget):
 
     # ------------------------------------------------------------------ public
     def set_options(self, options: ViewOptions) -> None:
-        """Show other view options (what the main view's toggles change)."""
-        self._options = options
-        self.multiples.set_options(options)
+        """Show other view options (what the main view's toggles change).
+
+        Options that change the arrays (grid size, sub-steps) rebuild the scene in the
+        background like any other change; the others only restyle the panels."""
+        old, self._options = self._options, options
+        if old.needs_rebuild(options):
+            self._schedule()
+        else:
+            self.multiples.set_options(options)
 
     def set_layers(self, layers: list[int] | None) -> None:
         """Which layers get a panel (None: input, every k-th hidden layer, output)."""

@@ -44,8 +44,11 @@ class AppState(QObject):
         self._reset_to_initial()
 
     # ------------------------------------------------------------------ config/data
-    def set_config(self, config: RunConfig) -> None:
+    def set_config(self, config: RunConfig, dataset: Dataset | None = None) -> None:
         """Replace the config; regenerate data if data settings changed; drop old weights.
+
+        `dataset`: the data set of `config.data`, already made (the parameter panel makes
+        big ones in the background); otherwise it is made here when the data changed.
 
         The trained snapshots survive changes that do not alter what they show (learning
         rate, steps, title, ...): only data, model or the weight seed make them stale, so
@@ -59,7 +62,10 @@ class AppState(QObject):
             or config.model != self.config.model
             or config.train.seed != self.config.train.seed
         )
-        dataset = make_dataset(config.data) if data_changed else self.dataset
+        if not data_changed:
+            dataset = self.dataset
+        elif dataset is None:
+            dataset = make_dataset(config.data)
         self.config = config
         if data_changed:
             self.dataset = dataset

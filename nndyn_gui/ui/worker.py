@@ -1,218 +1,104 @@
-"""Training off the GUI thread: a worker QObject on a QThread, and its GUI-side controller.
+"""Training from the window: Train / Pause / Step / Stop, fed into AppState.
 
-Why it looks like this (see the machine notes in docs/architecture.md):
-- `Trainer.run` is one blocking loop, so the worker's own event loop never runs while it
-  trains: Stop / Pause / Step go through `threading.Event`s the trainer checks between
-  fused calls, never through queued slot calls into the worker.
-- The trainer's callbacks run in the worker thread. They only store the newest values
-  and emit a signal at most every `EMIT_INTERVAL_S` (snapshots are batched so none is
-  lost; progress is coalesced to the latest), so a fast trainer cannot flood the GUI.
-- The signals are received by `TrainController`, a QObject created in the GUI thread,
-  through explicit queued connections; only it touches `AppState` and widgets.
-- TensorFlow is imported inside the worker thread, so the window never waits for it.
+Why it looks like this: the training itself runs in the engine's worker process
+(core/engine.py, through the Qt adapter ui/engine.py), so the window's process never
+imports TensorFlow and a worker that dies takes nothing with it. This controller only
+turns the buttons into engine commands and the engine's events into AppState changes;
+it lives on the GUI thread and is the only thing that touches AppState for training.
 """
 
 from __future__ import annotations
 
-import importlib
-import os
-import sys
-import threading
-import time
-import traceback
-from types import ModuleType
+from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QCoreApplication, QObject, Qt, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Signal, Slot
 
-from nndyn_gui.core.config import RunConfig
-from nndyn_gui.core.types import Dataset, Snapshot, TrainResult
+from nndyn_gui.core.types import TrainResult
+from nndyn_gui.ui.engine import EngineBridge
 from nndyn_gui.ui.state import AppState
 
-_IMPORT_LOCK = threading.Lock()
-EMIT_INTERVAL_S = 1.0 / 30.0  # at most ~30 GUI updates per second
-# After each fused call the worker sleeps this long: a fast trainer otherwise re-takes
-# the GIL at once and the GUI thread waits tens of ms for it (a visibly jerky window).
-YIELD_S = 0.001
-MAX_EMIT_INTERVAL_S = 0.5
-STOP_WAIT_MS = 60_000  # a compile in progress cannot be interrupted; wait for it on exit
-
-
-def load_training_module() -> ModuleType:
-    """Import `core.training` (and so TensorFlow) once, safely, from any thread.
-
-    TensorFlow loads its native library with RTLD_GLOBAL. On Mesa's llvmpipe OpenGL
-    (Xvfb, VMs, machines without a GPU driver) its bundled LLVM then collides with
-    Mesa's LLVM and the process segfaults as soon as both are loaded. Importing
-    TensorFlow with local symbol binding avoids the collision when TensorFlow comes
-    first; when an OpenGL context already exists nothing helps, so the window keeps
-    the 3-D view off until this function has run (see `tensorflow_ready`).
-    """
-    with _IMPORT_LOCK:
-        mod = sys.modules.get("nndyn_gui.core.training")
-        if mod is not None:
-            return mod
-        real = sys.setdlopenflags
-        patch = "tensorflow" not in sys.modules and hasattr(os, "RTLD_GLOBAL")
-        if patch:
-            sys.setdlopenflags = lambda flags: real(flags & ~os.RTLD_GLOBAL)
-        try:
-            return importlib.import_module("nndyn_gui.core.training")
-        finally:
-            if patch:
-                sys.setdlopenflags = real
-
-
-def tensorflow_ready() -> bool:
-    """True once `load_training_module` has finished (OpenGL views are safe from then on)."""
-    return "nndyn_gui.core.training" in sys.modules
-
-
-class TrainWorker(QObject):
-    """Runs one `Trainer.run` in the thread it was moved to; talks only through signals."""
-
-    loaded = Signal()  # TensorFlow imported and the step compiled: real training starts
-    snapshots = Signal(object)  # list[Snapshot], in order, batched
-    progress = Signal(int, float, float)  # step, loss, steps/s (latest only)
-    finished = Signal(object)  # TrainResult
-    failed = Signal(str, str)  # one-line message, traceback
-
-    def __init__(self, config: RunConfig, dataset: Dataset) -> None:
-        super().__init__()
-        self.config = config.copy()
-        self.dataset = dataset
-        self.cancel = threading.Event()
-        self.pause = threading.Event()
-        self.step_once = threading.Event()  # pause again after the next snapshot
-        self._lock = threading.Lock()
-        self._pending: list[Snapshot] = []
-        self._pending_progress: tuple[int, float, float] | None = None
-        self._last_emit = 0.0
-        #: seconds between GUI updates; the controller raises it when updates are costly
-        self.emit_interval = EMIT_INTERVAL_S
-
-    @Slot()
-    def run(self) -> None:
-        """Import the trainer, compile, train; always ends with `finished` or `failed`."""
-        try:
-            self._run()
-        finally:
-            thread = QThread.currentThread()
-            if thread is not None:
-                thread.quit()  # the thread ends with the run (exec() returns at once)
-
-    def _run(self) -> None:
-        try:
-            trainer = load_training_module().Trainer(self.config, self.dataset)
-            if not self.cancel.is_set():
-                trainer.warmup()
-            self.loaded.emit()
-            result = trainer.run(
-                on_snapshot=self._on_snapshot,
-                on_progress=self._on_progress,
-                cancel=self.cancel,
-                pause=self.pause,
-            )
-        except Exception as e:
-            self._flush()
-            self.failed.emit(f"{type(e).__name__}: {e}", traceback.format_exc())
-            return
-        self._flush()
-        self.finished.emit(result)
-
-    # ------------------------------------------------------------------ callbacks
-    def _on_snapshot(self, snap: Snapshot) -> None:
-        with self._lock:
-            self._pending.append(snap)
-        if snap.step > 0 and self.step_once.is_set():
-            self.step_once.clear()
-            self.pause.set()
-            self._flush()
-            return
-        self._maybe_emit()
-
-    def _on_progress(self, step: int, loss: float, rate: float) -> None:
-        with self._lock:
-            self._pending_progress = (step, loss, rate)
-        self._maybe_emit()
-        time.sleep(YIELD_S)
-
-    def _maybe_emit(self) -> None:
-        if time.perf_counter() - self._last_emit >= self.emit_interval:
-            self._flush()
-
-    def _flush(self) -> None:
-        with self._lock:
-            snaps, self._pending = self._pending, []
-            prog, self._pending_progress = self._pending_progress, None
-        self._last_emit = time.perf_counter()
-        if prog is not None:
-            self.progress.emit(*prog)
-        if snaps:
-            self.snapshots.emit(snaps)
+# Stop-and-wait (a new preset or run file while training): a run ends within one compiled
+# call, but a compile in progress cannot be interrupted; after this long the worker is
+# killed (and a new one started in the background) rather than freezing the window.
+STOP_WAIT_S = 2.0
+CLOSE_WAIT_S = 0.3  # closing the window: no longer (then the worker is killed)
 
 
 class TrainController(QObject):
     """Starts, pauses, steps and stops training and feeds the results into AppState.
 
-    Lives in the GUI thread. `finished` / `failed` re-emit the worker's outcome after
-    AppState is updated and the thread has ended, so tests can wait on them.
+    `finished(TrainResult)` / `failed(message, details)` are re-emitted after AppState
+    is updated, so tests and automation can wait on them. A worker that dies mid-run
+    ends the run with `failed` (in plain words); the snapshots received are kept.
     """
 
     finished = Signal(object)  # TrainResult
     failed = Signal(str, str)  # message, details
+    workerReady = Signal(object)  # dict of versions, {} if TensorFlow cannot load
+    workerLost = Signal(str)  # the worker died while idle (the next Train starts a new one)
 
-    def __init__(self, state: AppState, parent: QObject | None = None) -> None:
+    def __init__(
+        self,
+        state: AppState,
+        parent: QObject | None = None,
+        initializer: Callable[[], None] | None = None,
+    ) -> None:
         super().__init__(parent)
         self.state = state
-        self.qthread: QThread | None = None
-        self.worker: TrainWorker | None = None
+        self.engine = EngineBridge(self, initializer)
         self.result: TrainResult | None = None
         self.error: tuple[str, str] | None = None
         self._stopping = False
+        self._paused = False
+        e = self.engine
+        e.ready.connect(self._on_ready)
+        e.compiled.connect(self._on_compiled)
+        e.snapshots.connect(self._on_snapshots)
+        e.progress.connect(self._on_progress)
+        e.runState.connect(self._on_run_state)
+        e.finished.connect(self._on_finished)
+        e.failed.connect(self._on_failed)
+        e.workerLost.connect(self._on_lost)
 
     # ------------------------------------------------------------------ queries
     def is_running(self) -> bool:
-        return self.qthread is not None
+        return self.engine.is_running()
 
     def is_paused(self) -> bool:
-        return self.worker is not None and self.worker.pause.is_set()
+        return self.is_running() and self._paused
+
+    def worker_pid(self) -> int:
+        """The training process (0 before it is started)."""
+        return self.engine.worker_pid()
 
     # ------------------------------------------------------------------ commands
+    def warm_up(self) -> None:
+        """Start the worker process now (it loads TensorFlow in the background)."""
+        self.engine.start_worker()
+
     def start(self, step_only: bool = False) -> bool:
         """Train the current config from scratch; False if a run is already going."""
-        if self.qthread is not None:
+        if self.is_running():
             return False
         self.result = None
         self.error = None
         self._stopping = False
-        worker = TrainWorker(self.state.config, self.state.dataset)
-        if step_only:
-            worker.step_once.set()
-        thread = QThread()
-        thread.setObjectName("nndyn-train")
-        worker.moveToThread(thread)
-        q = Qt.ConnectionType.QueuedConnection
-        worker.loaded.connect(self._on_loaded, q)
-        worker.snapshots.connect(self._on_snapshots, q)
-        worker.progress.connect(self._on_progress, q)
-        worker.finished.connect(self._on_finished, q)
-        worker.failed.connect(self._on_failed, q)
-        thread.started.connect(worker.run)
-        self.qthread, self.worker = thread, worker
+        self._paused = False
+        self.engine.start(self.state.config, self.state.dataset, step_only)
         self.state.set_training_state("loading")
-        thread.start()
         return True
 
     def pause(self) -> None:
-        if self.worker is not None and not self._stopping:
-            self.worker.pause.set()
+        if self.is_running() and not self._stopping:
+            self.engine.pause()
+            self._paused = True
             self.state.set_training_state("paused")
 
     def resume(self) -> None:
-        if self.worker is not None and not self._stopping:
-            self.worker.step_once.clear()
-            self.worker.pause.clear()
+        if self.is_running() and not self._stopping:
+            self.engine.resume()
+            self._paused = False
             self.state.set_training_state("training")
 
     def toggle_pause(self) -> None:
@@ -223,59 +109,62 @@ class TrainController(QObject):
 
     def step(self) -> None:
         """Run one snapshot interval, then pause (starts a paused run if none is going)."""
-        if self.worker is None:
+        if not self.is_running():
             self.start(step_only=True)
             return
         if self._stopping:
             return
-        self.worker.step_once.set()
-        self.worker.pause.clear()
+        self.engine.step()
+        self._paused = False
         self.state.set_training_state("training")
 
-    def stop(self, wait: bool = False, timeout_ms: int = STOP_WAIT_MS) -> None:
-        """Ask the trainer to stop at its next check; `wait` blocks until the thread ends."""
-        if self.worker is None:
+    def stop(self, wait: bool = False, timeout_s: float = STOP_WAIT_S) -> None:
+        """Ask the run to stop at its next check; `wait` delivers its end here (a run that
+        does not end within `timeout_s`, e.g. inside a long compile, has its worker killed)."""
+        if not self.is_running():
             return
         self._stopping = True
-        self.worker.cancel.set()
-        self.worker.pause.clear()
+        self.engine.cancel()
         self.state.set_training_state("stopping")
-        if wait and self.qthread is not None:
-            self.qthread.wait(timeout_ms)
-            # deliver the queued finished/failed so AppState gets the last snapshots
-            QCoreApplication.sendPostedEvents(self)
-            if self.qthread is not None and not self.qthread.isRunning():
-                self._end_thread()
+        if wait and not self.engine.wait_for_end(timeout_s):
+            self.engine.kill_worker()
+            self.engine.wait_for_end(5.0)
+            if timeout_s > CLOSE_WAIT_S:
+                self.warm_up()  # the next Train should not wait for TensorFlow again
 
-    # ------------------------------------------------------------------ worker signals
-    @Slot()
-    def _on_loaded(self) -> None:
-        if self.worker is None or self._stopping:
-            return
-        paused = self.worker.pause.is_set()
-        self.state.set_training_state("paused" if paused else "training")
+    def shutdown(self) -> None:
+        """Window close: stop the run (briefly waiting for its last snapshots), end the worker."""
+        self.stop(wait=True, timeout_s=CLOSE_WAIT_S)
+        self.engine.shutdown()
+
+    # ------------------------------------------------------------------ engine events
+    @Slot(object)
+    def _on_ready(self, event: Any) -> None:
+        self.workerReady.emit({} if event.error else dict(event.versions))
+
+    @Slot(object)
+    def _on_compiled(self, _event: Any) -> None:
+        if self.is_running() and not self._stopping:
+            self.state.set_training_state("paused" if self._paused else "training")
 
     @Slot(object)
     def _on_snapshots(self, snaps: Any) -> None:
-        if self.worker is None:
-            return
-        t0 = time.perf_counter()
         self.state.extend_snapshots(list(snaps))
-        # keep the GUI busy at most ~1/3 of the time: slow panels get fewer, bigger batches
-        cost = time.perf_counter() - t0
-        self.worker.emit_interval = min(MAX_EMIT_INTERVAL_S, max(EMIT_INTERVAL_S, 3.0 * cost))
-        if self.worker.pause.is_set() and not self._stopping:
-            self.state.set_training_state("paused")
 
     @Slot(int, float, float)
     def _on_progress(self, step: int, loss: float, rate: float) -> None:
-        if self.worker is not None:
-            self.state.set_progress(step, loss, rate)
+        self.state.set_progress(step, loss, rate)
+
+    @Slot(str)
+    def _on_run_state(self, st: str) -> None:
+        if not self.is_running() or self._stopping:
+            return
+        self._paused = st == "paused"
+        self.state.set_training_state(st)
 
     @Slot(object)
     def _on_finished(self, result: Any) -> None:
         self.result = result
-        self._end_thread()
         self.state.set_status(result.status, result.message)
         self.state.set_training_state("idle")
         self.finished.emit(result)
@@ -283,17 +172,19 @@ class TrainController(QObject):
     @Slot(str, str)
     def _on_failed(self, message: str, details: str) -> None:
         self.error = (message, details)
-        self._end_thread()
         self.state.set_status("cancelled" if len(self.state.snapshots) > 1 else "new", message)
         self.state.set_training_state("idle")
         self.failed.emit(message, details)
 
-    def _end_thread(self) -> None:
-        thread, worker = self.qthread, self.worker
-        self.qthread, self.worker = None, None
-        if thread is not None:
-            thread.quit()
-            thread.wait()
-            thread.deleteLater()
-        if worker is not None:
-            worker.deleteLater()
+    @Slot(str, int)
+    def _on_lost(self, message: str, run_id: int) -> None:
+        result = self.engine.session.result
+        if run_id and self._stopping and result is not None:  # we ended it: a plain stop
+            step = result.final.step if result.snapshots else 0
+            self._on_finished(
+                TrainResult("cancelled", result.snapshots, f"Cancelled at step {step}.")
+            )
+        elif run_id:
+            self._on_failed(message, "")
+        else:
+            self.workerLost.emit(message)

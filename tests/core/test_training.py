@@ -8,14 +8,12 @@ from typing import Any
 
 import numpy as np
 import pytest
+import tensorflow as tf
 
-from nndyn_gui.core import flow
+from nndyn_gui.core import datasets, flow, training
 from nndyn_gui.core.config import RunConfig
 from nndyn_gui.core.network import initial_weights
 from nndyn_gui.core.types import Dataset, NetWeights, Snapshot
-
-training = pytest.importorskip("nndyn_gui.core.training")
-tf = pytest.importorskip("tensorflow")
 
 
 def _split(x: np.ndarray, y: np.ndarray, rng: np.random.Generator) -> Dataset:
@@ -287,8 +285,7 @@ def test_weights_are_float64_copies(cfg: RunConfig) -> None:
 
 
 def test_trains_on_the_app_ring_dataset(cfg: RunConfig) -> None:
-    """End to end with the real data module (skipped until core/datasets.py exists)."""
-    datasets = pytest.importorskip("nndyn_gui.core.datasets")
+    """End to end with the real data module."""
     cfg.model.width = 3
     cfg.train.steps = 300
     res = training.train(cfg, datasets.make_dataset(cfg.data))

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from nndyn_gui.core import datasets
 from nndyn_gui.core.config import ConfigError, RunConfig
 from nndyn_gui.core.flow import propagate
 from nndyn_gui.core.types import Dataset, TrainResult
@@ -24,7 +25,7 @@ from . import tiny_config, tiny_dataset
 
 
 def _datasets() -> ModuleType:
-    return pytest.importorskip("nndyn_gui.core.datasets")
+    return datasets
 
 
 # ---------------------------------------------------------------------- CSV files
@@ -238,7 +239,6 @@ def test_initial_loss_not_finite_is_reported_not_crashed() -> None:
 
 
 def test_rejected_config_leaves_the_app_state_unchanged(qtbot: Any) -> None:
-    pytest.importorskip("nndyn_gui.core.datasets")
     from nndyn_gui.ui.state import AppState
 
     state = AppState(tiny_config())

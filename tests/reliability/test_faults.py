@@ -225,13 +225,11 @@ exit 1
 
 @pytest.fixture
 def dying_ffmpeg(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    import imageio_ffmpeg._io as ffio
-
     exe = tmp_path / "bin" / "ffmpeg"
     exe.parent.mkdir()
     exe.write_text(FAKE_FFMPEG)
     exe.chmod(0o755)
-    monkeypatch.setattr(ffio, "get_ffmpeg_exe", lambda: str(exe))
+    monkeypatch.setenv("IMAGEIO_FFMPEG_EXE", str(exe))  # imageio-ffmpeg's public override
     out = tmp_path / "out"
     out.mkdir()
     return out
@@ -251,8 +249,9 @@ def test_ffmpeg_failing_after_the_last_frame_is_an_export_error(
     qtbot: QtBot, dying_ffmpeg: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("NNDYN_FAKE_FFMPEG", "late")
-    with pytest.raises(ExportError):
+    with pytest.raises(ExportError) as info:
         export(tiny_run(), ExportOptions(str(dying_ffmpeg / "talk.mp4"), **SHORT_MP4))
+    assert "Conversion failed!" in str(info.value)  # ffmpeg's own words reach the user
     assert list(dying_ffmpeg.iterdir()) == []
 
 
@@ -323,7 +322,7 @@ def controller(qtbot: QtBot) -> Iterator[Any]:
     state = AppState(tiny_config(train__steps=100_000))
     ctrl = TrainController(state)
     yield ctrl
-    ctrl.stop(wait=True)
+    ctrl.shutdown()
 
 
 def test_stop_pressed_repeatedly_ends_training_once(qtbot: QtBot, controller: Any) -> None:
@@ -348,6 +347,7 @@ def test_stop_while_loading_then_train_again(qtbot: QtBot, controller: Any) -> N
         controller.start()
         controller.stop()
         controller.stop()
+    assert controller.result.status == "cancelled"
     with qtbot.waitSignal(controller.finished, timeout=60_000):
         assert controller.start()
         qtbot.waitUntil(lambda: len(controller.state.snapshots) > 1, timeout=60_000)
@@ -356,26 +356,52 @@ def test_stop_while_loading_then_train_again(qtbot: QtBot, controller: Any) -> N
 
 
 def test_worker_exception_is_shown_with_details_and_training_works_again(
-    qtbot: QtBot, controller: Any, monkeypatch: pytest.MonkeyPatch
+    qtbot: QtBot, controller: Any
 ) -> None:
-    from nndyn_gui.core import training
+    from engine_faults import trainer_raises_once
 
-    def explode(self: Any, *args: Any, **kwargs: Any) -> Any:
-        raise RuntimeError("simulated crash inside the trainer")
-
-    monkeypatch.setattr(training.Trainer, "run", explode)
+    controller.engine.session.initializer = trainer_raises_once  # runs in the worker
     with qtbot.waitSignal(controller.failed, timeout=60_000) as blocker:
         controller.start()
     message, details = blocker.args
     assert "simulated crash" in message and "\n" not in message
-    assert "Traceback" in details and "explode" in details  # the details show where
+    assert "Traceback" in details and "explode_once" in details  # the details show where
     assert controller.state.training_state == "idle" and not controller.is_running()
-    monkeypatch.undo()
+    pid = controller.worker_pid()
     with qtbot.waitSignal(controller.finished, timeout=60_000):
         assert controller.start()
         qtbot.waitUntil(lambda: len(controller.state.snapshots) > 1, timeout=60_000)
         controller.stop()
     assert controller.result.status == "cancelled"
+    assert controller.worker_pid() == pid  # the same worker: an exception does not kill it
+
+
+def test_tensorflow_missing_is_a_clear_message(qtbot: QtBot, controller: Any) -> None:
+    from engine_faults import tensorflow_missing
+
+    controller.engine.session.initializer = tensorflow_missing
+    versions: list[dict[str, str]] = []
+    controller.workerReady.connect(versions.append)
+    with qtbot.waitSignal(controller.failed, timeout=60_000) as blocker:
+        controller.start()
+    assert blocker.args[0].startswith("TensorFlow cannot be loaded")
+    assert versions == [{}]  # the window says "TensorFlow unavailable"
+    assert controller.state.training_state == "idle"
+
+
+def test_a_tensorflow_abort_in_the_worker_is_reported(qtbot: QtBot, controller: Any) -> None:
+    from engine_faults import trainer_aborts
+
+    controller.engine.session.initializer = trainer_aborts
+    with qtbot.waitSignal(controller.failed, timeout=60_000) as blocker:
+        controller.start()
+    assert "stopped unexpectedly" in blocker.args[0] and "SIGABRT" in blocker.args[0]
+    assert controller.state.training_state == "idle" and not controller.is_running()
+    controller.engine.session.initializer = None
+    with qtbot.waitSignal(controller.finished, timeout=60_000):
+        assert controller.start()  # a new worker
+        qtbot.waitUntil(lambda: len(controller.state.snapshots) > 1, timeout=60_000)
+        controller.stop()
 
 
 # ---------------------------------------------------------------------- closing mid-export

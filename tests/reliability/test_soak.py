@@ -80,10 +80,13 @@ def test_100_train_stop_cycles_leak_nothing(qtbot: QtBot, qt_messages: list[str]
     _cycle(qtbot, controller, state, stop_early=False)  # TensorFlow import + first compile
     qtbot.wait(50)
     threads0, os0, q0, rss0 = threading.active_count(), os_threads(), live_qthreads(), rss_bytes()
+    worker = controller.worker_pid()
     for i in range(100):
         _cycle(qtbot, controller, state, stop_early=i % 4 == 3)  # some stop while loading
     qtbot.wait(100)  # let deleteLater run
     gc.collect()
+    assert controller.worker_pid() == worker  # one warm worker served all 100 runs
+    controller.shutdown()
     assert threading.active_count() <= threads0
     assert os_threads() <= os0 + 2  # TensorFlow may lazily grow its pool by a thread
     assert live_qthreads() <= q0
@@ -120,13 +123,6 @@ def test_50_preset_switches_leak_nothing(qtbot: QtBot, qt_messages: list[str]) -
     assert [m for m in qt_messages if BAD_QT_MESSAGE.search(m)] == []
 
 
-def _app_available() -> bool:
-    import importlib.util
-
-    return importlib.util.find_spec("nndyn_gui.ui.app") is not None
-
-
-@pytest.mark.skipif(not _app_available(), reason="nndyn_gui.ui.app not written yet")
 def test_app_process_that_trains_and_quits_exits_cleanly(tmp_path: Any) -> None:
     cmd = [
         PYTHON,

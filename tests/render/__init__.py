@@ -1,16 +1,11 @@
-"""Helpers for the render tests: tiny data sets, weights that visibly move points, and
-stand-ins for core functions that land in parallel changes (used only when missing)."""
+"""Helpers for the render tests: tiny data sets and weights that visibly move points."""
 
 from __future__ import annotations
 
-import sys
-import types
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from nndyn_gui.core import flow
 from nndyn_gui.core.config import RunConfig
 from nndyn_gui.core.types import Dataset, NetWeights
 
@@ -61,57 +56,3 @@ def drawn_line_sides(view: Any) -> tuple[np.ndarray, np.ndarray]:
         rows.append(sc.indices[np.flatnonzero(sc.labels == k)])
         sides.append((cross > 0).astype(np.int64))
     return np.concatenate(rows), np.concatenate(sides)
-
-
-@dataclass
-class _Projection:
-    mean: np.ndarray
-    components: np.ndarray
-    explained: np.ndarray
-    labels: list[str]
-
-    def apply(self, x: np.ndarray) -> np.ndarray:
-        return (np.asarray(x) - self.mean) @ self.components.T
-
-
-def _project(traj: np.ndarray, dims: int, ref: Any = None) -> _Projection:
-    last = traj[-1] if ref is None else ref
-    mean = last.mean(axis=0)
-    _, s, vt = np.linalg.svd(last - mean, full_matrices=False)
-    ex = s**2 / max(float((s**2).sum()), 1e-300)
-    return _Projection(mean, vt[:dims], ex[:dims], [f"PC{i + 1}" for i in range(dims)])
-
-
-def _layer_substeps(model: Any, weights: NetWeights, k: int, x: np.ndarray) -> list:
-    ax = x @ weights.A[k].T
-    axb = ax + weights.b[k]
-    return [
-        ("x", x),
-        ("A x", ax),
-        ("A x + b", axb),
-        ("s(A x + b)", flow.activation(model.activation, axb)),
-    ]
-
-
-def _outer_loop(data_cfg: Any, n: int) -> np.ndarray | None:
-    if data_cfg.name not in ("ring", "noisy_ring"):
-        return None
-    a = np.linspace(0, 2 * np.pi, n, endpoint=False)
-    return 0.78 * np.column_stack([np.cos(a), np.sin(a)])
-
-
-def ensure_core(monkeypatch: Any) -> None:
-    """Stub flow.project / flow.layer_substeps / datasets.outer_loop if not merged yet."""
-    if not hasattr(flow, "project"):
-        monkeypatch.setattr(flow, "project", _project, raising=False)
-    if not hasattr(flow, "layer_substeps"):
-        monkeypatch.setattr(flow, "layer_substeps", _layer_substeps, raising=False)
-    try:
-        from nndyn_gui.core import datasets
-
-        if not hasattr(datasets, "outer_loop"):
-            monkeypatch.setattr(datasets, "outer_loop", _outer_loop, raising=False)
-    except ImportError:
-        mod = types.ModuleType("nndyn_gui.core.datasets")
-        mod.outer_loop = _outer_loop  # type: ignore[attr-defined]
-        monkeypatch.setitem(sys.modules, "nndyn_gui.core.datasets", mod)

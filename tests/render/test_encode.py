@@ -169,3 +169,29 @@ def test_unwritable_folder_is_an_export_error(tmp_path):
     blocker.write_text("x")
     with pytest.raises(ExportError, match="cannot write"):
         Encoder(blocker / "a.mp4", 64, 48, fps=10)
+
+
+def test_a_missing_ffmpeg_is_named_in_the_error(tmp_path, monkeypatch):
+    monkeypatch.setenv("IMAGEIO_FFMPEG_EXE", str(tmp_path / "no-ffmpeg-here"))
+    target = tmp_path / "clip.mp4"
+    enc = Encoder(target, 64, 48, fps=10)
+    with pytest.raises(ExportError, match=r"cannot start ffmpeg.*no-ffmpeg-here"):
+        for f in _frames(3):
+            enc.put(f)
+        enc.finish()
+    assert _leftovers(tmp_path) == []
+
+
+def test_mp4_frames_are_not_rescaled_at_sizes_off_the_16_grid(tmp_path):
+    """66x50 is not a multiple of 16: a one-pixel line must stay where it was drawn."""
+    target = tmp_path / "line.mp4"
+    frame = np.full((50, 66, 3), 255, np.uint8)
+    frame[:, 33] = 0
+    enc = Encoder(target, 66, 50, fps=10)
+    for _ in range(3):
+        enc.put(frame)
+    enc.finish()
+    got = iio.imread(target, index=0)
+    assert got.shape == (50, 66, 3)
+    column = got[10:40].mean(axis=(0, 2))
+    assert int(np.argmin(column)) == 33 and column[33] < 80 and column[30] > 200

@@ -35,14 +35,14 @@ from nndyn_gui.render.scene import FlowScene, ViewOptions
 from nndyn_gui.render.view2d import LayerView2D
 from nndyn_gui.render.views import capture
 
-from . import config, ensure_core, moving_weights, ring_dataset
+from . import config, moving_weights, ring_dataset
 
 SMALL = {"width": 320, "height": 240, "fps": 10, "seconds": 1.0, "hold_seconds": 0.5}
 
 
 @pytest.fixture(autouse=True)
-def _core(monkeypatch, qapp):
-    ensure_core(monkeypatch)
+def _app(qapp):
+    """The exporters draw with Qt: a QApplication must exist."""
 
 
 def _run(width: int = 2, depth: int = 4, snaps: int = 1) -> Run:

@@ -10,14 +10,13 @@ from nndyn_gui.core.types import Run, Snapshot
 from nndyn_gui.render.export import NO_GL_WARNING, Exporter, ExportOptions, export
 from nndyn_gui.render.views import opengl_available
 
-from . import config, ensure_core, moving_weights, ring_dataset
+from . import config, moving_weights, ring_dataset
 
 pytestmark = pytest.mark.gl
 
 
 @pytest.fixture(autouse=True)
-def _gl(monkeypatch, qapp):
-    ensure_core(monkeypatch)
+def _gl(qapp):
     if not opengl_available():
         pytest.skip("no OpenGL here (run under scripts/with-x.sh)")
 

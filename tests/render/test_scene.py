@@ -3,18 +3,12 @@
 from __future__ import annotations
 
 import numpy as np
-import pytest
 
 from nndyn_gui.core import flow
 from nndyn_gui.core.network import initial_weights
 from nndyn_gui.render.scene import FlowScene, ViewOptions, _clip_plane
 
-from . import config, ensure_core, moving_weights, ring_dataset
-
-
-@pytest.fixture(autouse=True)
-def _core(monkeypatch):
-    ensure_core(monkeypatch)
+from . import config, moving_weights, ring_dataset
 
 
 def test_points_are_the_flow_of_every_layer():

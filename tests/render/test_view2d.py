@@ -22,12 +22,7 @@ from nndyn_gui.render.views import (
     opengl_available,
 )
 
-from . import config, ensure_core, moving_weights, ring_dataset
-
-
-@pytest.fixture(autouse=True)
-def _core(monkeypatch):
-    ensure_core(monkeypatch)
+from . import config, moving_weights, ring_dataset
 
 
 @pytest.fixture

@@ -12,14 +12,9 @@ from nndyn_gui.render.scene import FlowScene, ViewOptions
 from nndyn_gui.render.view2d import LayerView2D
 from nndyn_gui.render.views import NO_GL_NOTICE, capture, make_layer_view
 
-from . import config, ensure_core, moving_weights, ring_dataset
+from . import config, moving_weights, ring_dataset
 
 pytestmark = pytest.mark.gl
-
-
-@pytest.fixture(autouse=True)
-def _core(monkeypatch):
-    ensure_core(monkeypatch)
 
 
 @pytest.fixture
@@ -73,14 +68,27 @@ def test_selection_trajectories_are_drawn(view3):
     assert len(view3.tail_item.pos) > 0
 
 
-def test_camera_controls(view3):
-    view3.set_camera(10, 20, 7.5)
+def test_camera_controls_turn_the_picture_and_reset_brings_it_back(view3):
+    """What the user sees moves with the camera, and Reset camera shows the first view."""
+    from nndyn_gui.render.view3d import DEFAULT_AZIMUTH, DEFAULT_ELEVATION
+
+    def differs(a, b):
+        return float(np.abs(a[..., :3].astype(int) - b[..., :3].astype(int)).mean())
+
+    view3.set_time(4)
+    home = capture(view3, 240, 180)
+    view3.set_camera(DEFAULT_AZIMUTH + 110, DEFAULT_ELEVATION + 30, 7.5)
     az, el, dist = view3.camera()
-    assert (az, el) == (10, 20) and dist == pytest.approx(7.5)
+    assert (az, el) == (DEFAULT_AZIMUTH + 110, DEFAULT_ELEVATION + 30)
+    assert dist == pytest.approx(7.5)
+    turned = capture(view3, 240, 180)
+    assert differs(home, turned) > 3.0  # another side of the data
     view3.orbit(30)
-    assert view3.camera()[0] == 40
+    assert view3.camera()[0] == DEFAULT_AZIMUTH + 140
+    assert differs(turned, capture(view3, 240, 180)) > 1.0
     view3.reset_camera()
-    assert view3.camera()[:2] == (40.0, 22.0)
+    assert view3.camera()[:2] == (DEFAULT_AZIMUTH, DEFAULT_ELEVATION)
+    assert differs(home, capture(view3, 240, 180)) < 0.5  # the very same picture again
 
 
 def _has_color(img, rgb, tol=60):

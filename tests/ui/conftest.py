@@ -1,7 +1,8 @@
 """UI test fixtures: private settings / autosave folders and a ready main window.
 
 Every test gets its own settings and autosave folders (never the user's real ones),
-and windows are built without the TensorFlow preload so tests control when it loads.
+and windows do not start their training worker when shown: it starts with the first
+Train (or is an idle warm one a closed window left behind, see core/engine.py spares).
 """
 
 from __future__ import annotations

@@ -96,6 +96,8 @@ def test_changing_data_redraws_the_input_points_at_once(qtbot: Any, small_config
     noise = params.controls["data.noise"]
     assert noise.spin is not None
     noise.spin.setValue(0.3)
+    qtbot.waitUntil(lambda: not params.data_busy())  # made off the GUI thread
+    assert state.config.data.noise == 0.3
     expected = make_dataset(state.config.data).x_all
     qtbot.waitUntil(lambda: layer.scene is not None and layer.scene.source[0].data.noise == 0.3)
     got = _view_points(layer)

@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -13,7 +19,6 @@ pytestmark = pytest.mark.gl
 def test_width3_training_shows_the_3d_view(qtbot: Any, window: Any, changed: Any) -> None:
     from nndyn_gui.render.views import capture, opengl_available
 
-    window.ensure_tensorflow()  # TensorFlow before any GL context (Mesa + TF crash otherwise)
     if not opengl_available():
         pytest.skip("no OpenGL here")
     layer = window.layer_panel
@@ -51,3 +56,63 @@ def _screenshot_has_the_3d_labels(window: Any, view: Any) -> None:
     dark = np.array(view._pal.foreground[:3]).astype(int)
     darker = (np.abs(shot.astype(int) - dark).sum(-1) < 80).sum()
     assert darker > (np.abs(plain.astype(int) - dark).sum(-1) < 80).sum() + 30  # title text
+
+
+def _children(pid: int) -> list[int]:
+    out = []
+    for task in os.listdir(f"/proc/{pid}/task"):
+        with open(f"/proc/{pid}/task/{task}/children") as f:
+            out += [int(c) for c in f.read().split()]
+    return out
+
+
+def _maps(pid: int) -> str:
+    with open(f"/proc/{pid}/maps") as f:
+        return f.read()
+
+
+def test_the_app_with_its_3d_view_never_loads_tensorflow_its_worker_does(tmp_path: Path) -> None:
+    """The app trains the width-3 preset with the OpenGL view open: Mesa's LLVM may be in
+    the window's process, TensorFlow (its own LLVM) only in the worker's. (Loading both
+    in one process crashed; this is what keeps them apart.)"""
+    env = dict(
+        os.environ,
+        NNDYN_SETTINGS_DIR=str(tmp_path / "settings"),
+        NNDYN_AUTOSAVE_DIR=str(tmp_path / "autosave"),
+        TF_CPP_MIN_LOG_LEVEL="3",
+    )
+    args = ["--preset", "resnet-w3-ring", "--set", "train.steps=1000000", "--train"]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "nndyn_gui", *args, "--size", "1000x700"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        # the first autosave is written ~5 s into training: it is really training
+        while not list((tmp_path / "autosave").glob("*.nndyn")):
+            assert proc.poll() is None, proc.communicate()[1][-3000:]
+            assert time.monotonic() < deadline, "training never autosaved"
+            time.sleep(0.2)
+        gui = _maps(proc.pid)
+        workers = [c for c in _children(proc.pid) if "libtensorflow" in _maps(c)]
+        assert "libtensorflow" not in gui
+        assert "libGL" in gui  # the window drew with OpenGL
+        assert len(workers) == 1  # one training process, and it has TensorFlow
+        proc.send_signal(signal.SIGTERM)
+        _out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err[-3000:]
+    assert not any(os.path.exists(f"/proc/{w}/maps") and _alive(w) for w in workers)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(") ", 1)[1][0] != "Z"
+    except OSError:
+        return False

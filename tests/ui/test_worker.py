@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import time
-import types
 from typing import Any
 
 import numpy as np
@@ -11,14 +12,8 @@ import pytest
 from PySide6.QtCore import QTimer
 
 from nndyn_gui.core import flow
+from nndyn_gui.core.engine import spare_workers
 from nndyn_gui.ui.layer_panel import SLIDER_RES
-from nndyn_gui.ui.worker import load_training_module
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _tensorflow_loaded() -> None:
-    """Import TensorFlow once up front, so timings measure training, not the import."""
-    load_training_module()
 
 
 def test_train_shows_the_engines_flow_and_the_sliders_scrub(
@@ -159,38 +154,38 @@ def test_step_runs_one_snapshot_interval_then_pauses(qtbot: Any, window: Any, ch
 def test_divergence_is_reported_and_the_app_stays_usable(
     qtbot: Any, window: Any, changed: Any
 ) -> None:
+    """SGD with a huge weight decay multiplies A by -19 per step: Inf within a few steps,
+    on every machine. The user is told, keeps the last finite snapshot, and trains on."""
     cfg = changed(
         window.state.config,
         train__optimizer="sgd",
-        train__learning_rate=100.0,
-        model__init_scale=10.0,
-        model__activation="relu",
-        model__h=10.0,
+        train__learning_rate=1.0,
+        train__weight_decay=10.0,
         train__steps=400,
+        train__snapshot_every=2,
+        train__steps_per_call=2,
     )
     window.state.set_config(cfg)
     with qtbot.waitSignal(window.controller.finished, timeout=60_000) as sig:
         window.train()
-    if sig.args[0].status != "diverged":
-        pytest.skip("this config did not diverge here")
+    result = sig.args[0]
+    assert result.status == "diverged" and result.final.step < 400
     assert window.hooked and window.hooked[-1][0] == "Training diverged"
-    assert "diverged" in window.hooked[-1][1] and window.state_label.text() == "Diverged"
-    window.state.set_config(changed(cfg, train__learning_rate=0.01, model__h=0.5))
+    assert f"step {result.final.step}" in window.hooked[-1][1]  # says which snapshot is kept
+    assert window.state_label.text() == "Diverged"
+    assert window.state.snapshots[-1].weights.is_finite()
+    window.state.set_config(changed(cfg, train__weight_decay=0.0, train__learning_rate=0.05))
     with qtbot.waitSignal(window.controller.finished, timeout=60_000) as sig:
         assert window.train()
-    assert sig.args[0].status in ("finished", "diverged")
+    assert sig.args[0].status == "finished" and window.state.snapshots[-1].step == 400
+    assert window.state_label.text() == "Finished"
 
 
-def test_worker_exceptions_become_a_message(
-    qtbot: Any, window: Any, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    class Broken:
-        def __init__(self, *_: Any) -> None:
-            raise RuntimeError("boom in the engine")
+def test_worker_exceptions_become_a_message(qtbot: Any, window: Any) -> None:
+    from engine_faults import trainer_cannot_start
 
-    fake = types.SimpleNamespace(Trainer=Broken)
-    monkeypatch.setattr("nndyn_gui.ui.worker.load_training_module", lambda: fake)
-    with qtbot.waitSignal(window.controller.failed, timeout=10_000):
+    window.controller.engine.session.initializer = trainer_cannot_start  # in the worker
+    with qtbot.waitSignal(window.controller.failed, timeout=60_000):
         window.train()
     title, msg, details = window.hooked[-1]
     assert title == "Training failed" and "boom in the engine" in msg
@@ -198,16 +193,70 @@ def test_worker_exceptions_become_a_message(
     assert window.state.training_state == "idle" and window.act_train.isEnabled()
 
 
-def test_closing_the_window_while_training_stops_the_thread(
+def _alive(pid: int) -> bool:
+    """True while `pid` runs (a zombie waiting to be reaped counts as ended)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(") ", 1)[1][0] != "Z"
+    except OSError:
+        return False
+
+
+def _maps(pid: int) -> str:
+    with open(f"/proc/{pid}/maps") as f:
+        return f.read()
+
+
+def test_training_runs_in_a_worker_process_that_has_tensorflow(
     qtbot: Any, window: Any, changed: Any
 ) -> None:
     window.state.set_config(changed(window.state.config, train__steps=1_000_000))
     window.train()
     qtbot.waitUntil(lambda: window.state.training_state == "training", timeout=60_000)
-    thread = window.controller.qthread
-    assert thread is not None and thread.isRunning()
+    pid = window.controller.worker_pid()
+    assert pid and pid != os.getpid() and _alive(pid)
+    assert "libtensorflow" in _maps(pid)
+    assert window.tf_label.text().startswith("TensorFlow 2.")  # the worker's version
+    window.controller.stop(wait=True)
+
+
+def test_killing_the_worker_mid_training_leaves_a_usable_window(
+    qtbot: Any, window: Any, changed: Any
+) -> None:
+    """Killed (as by the out-of-memory killer): the window says so in plain words, keeps
+    every snapshot it received, and the next Train starts a new worker."""
+    state = window.state
+    state.set_config(changed(state.config, train__steps=1_000_000, train__snapshot_every=20))
+    window.train()
+    qtbot.waitUntil(lambda: len(state.snapshots) >= 5, timeout=60_000)
+    pid = window.controller.worker_pid()
+    os.kill(pid, signal.SIGKILL)
+    with qtbot.waitSignal(window.controller.failed, timeout=10_000) as sig:
+        received = list(state.snapshots)
+    message = sig.args[0]
+    assert "training process stopped unexpectedly" in message and "SIGKILL" in message
+    assert "out of memory" in message and f"{len(state.snapshots)} snapshots" in message
+    assert state.snapshots[: len(received)] == received and len(state.snapshots) >= 5
+    assert window.hooked[-1][0] == "Training failed"
+    assert state.training_state == "idle" and window.act_train.isEnabled()
+    assert state.status == "cancelled" and state.dirty  # the partial run can be saved
+    state.set_config(changed(state.config, train__steps=100))
+    with qtbot.waitSignal(window.controller.finished, timeout=60_000) as sig:
+        assert window.train()
+    assert sig.args[0].status == "finished" and state.snapshots[-1].step == 100
+    assert window.controller.worker_pid() not in (0, pid)
+
+
+def test_closing_the_window_while_training_stops_it_at_once(
+    qtbot: Any, window: Any, changed: Any
+) -> None:
+    window.state.set_config(changed(window.state.config, train__steps=1_000_000))
+    window.train()
+    qtbot.waitUntil(lambda: window.state.training_state == "training", timeout=60_000)
+    pid = window.controller.worker_pid()
+    assert _alive(pid)
     t0 = time.perf_counter()
     assert window.close()
-    assert time.perf_counter() - t0 < 5.0
-    assert not thread.isRunning() and window.controller.qthread is None
-    assert window.state.status == "cancelled"
+    assert time.perf_counter() - t0 < 1.0
+    assert not window.controller.is_running() and window.state.status == "cancelled"
+    assert not _alive(pid) or pid in {w.pid for w in spare_workers()}  # ended, or idle+warm

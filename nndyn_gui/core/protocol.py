@@ -1,0 +1,162 @@
+"""The messages between a `TrainingSession` and its worker process (see core/engine.py).
+
+Why it looks like this:
+- Plain frozen dataclasses, pickled over a pipe: nothing but numpy arrays and the
+  core's own records (`RunConfig`, `Dataset`, `Snapshot`) cross the process boundary,
+  so the window's process never needs TensorFlow to read them.
+- Commands go one way (session -> worker), events the other. Every message about a
+  run carries its `run_id`, so an event that arrives after the session moved on (a
+  cancelled run's last batch, a dead worker's final words) is recognised and dropped.
+- To extend the protocol (live hyper-parameters, stop conditions, ...) add a dataclass
+  here, handle it in `engine_worker._Control.apply` or the worker loop, and add it to
+  the `Command` / `Event` unions; old fields never change meaning. docs/architecture.md
+  lists every message.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from nndyn_gui.core.config import RunConfig
+from nndyn_gui.core.types import Dataset, Snapshot, TrainStatus
+
+# ---------------------------------------------------------------------- commands
+
+
+@dataclass(frozen=True)
+class Start:
+    """Train `config` on `dataset` from its initial weights (one run at a time).
+
+    `step_only`: stop after the first snapshot interval and wait paused, as if `Step`
+    had been sent at once. A Start while another run is going cancels that run first.
+    """
+
+    run_id: int
+    config: RunConfig
+    dataset: Dataset
+    step_only: bool = False
+
+
+@dataclass(frozen=True)
+class Pause:
+    """Stop between two compiled calls and wait (answered by `RunState("paused")`)."""
+
+    run_id: int
+
+
+@dataclass(frozen=True)
+class Resume:
+    """Carry on training (answered by `RunState("training")`)."""
+
+    run_id: int
+
+
+@dataclass(frozen=True)
+class Step:
+    """Train up to the next snapshot, then pause (answered by `RunState` twice)."""
+
+    run_id: int
+
+
+@dataclass(frozen=True)
+class Cancel:
+    """End the run at the next check; it ends with `Finished(status="cancelled")`."""
+
+    run_id: int
+
+
+@dataclass(frozen=True)
+class Shutdown:
+    """Exit the worker process now (whatever it is doing; nothing more is sent)."""
+
+
+Command = Start | Pause | Resume | Step | Cancel | Shutdown
+
+# ---------------------------------------------------------------------- events
+
+
+@dataclass(frozen=True)
+class Ready:
+    """The worker has imported TensorFlow and waits for commands.
+
+    `error` is set (and every Start fails with it) when TensorFlow cannot be loaded.
+    """
+
+    pid: int
+    versions: dict[str, str] = field(default_factory=dict)
+    error: str = ""
+
+
+@dataclass(frozen=True)
+class Compiled:
+    """The run's compiled step is ready (traced now or taken from the worker's cache)."""
+
+    run_id: int
+    seconds: float
+    xla: bool
+
+
+@dataclass(frozen=True)
+class Snapshots:
+    """New snapshots of the run, in order; none is ever dropped (batched for speed)."""
+
+    run_id: int
+    snapshots: list[Snapshot]
+
+
+@dataclass(frozen=True)
+class Progress:
+    """The newest step, (mini-)batch loss and speed (older progress is not resent)."""
+
+    run_id: int
+    step: int
+    loss: float
+    steps_per_s: float
+
+
+RunStateName = Literal["training", "paused"]
+
+
+@dataclass(frozen=True)
+class RunState:
+    """The worker started waiting (`paused`, after Pause or a Step) or carried on."""
+
+    run_id: int
+    state: RunStateName
+    step: int = 0
+
+
+@dataclass(frozen=True)
+class Finished:
+    """The run ended; its snapshots were all sent before this event."""
+
+    run_id: int
+    status: TrainStatus
+    message: str
+
+
+@dataclass(frozen=True)
+class Failed:
+    """The run raised an exception; the worker itself is still usable."""
+
+    run_id: int
+    message: str  # one line, for the user
+    details: str = ""  # the traceback
+
+
+@dataclass(frozen=True)
+class WorkerLost:
+    """The worker process ended without being asked (killed, out of memory, a crash).
+
+    Made by the session, never sent by a worker. `run_id` is the run it was doing (0 if
+    it was idle); `message` says what happened in plain words.
+    """
+
+    run_id: int
+    message: str
+    exitcode: int | None = None
+
+
+Event = Ready | Compiled | Snapshots | Progress | RunState | Finished | Failed | WorkerLost
+RUN_ENDS = (Finished, Failed, WorkerLost)  # the events after which a run is over
