@@ -23,14 +23,14 @@ from nndyn_gui.render.scene import FlowScene
 from nndyn_gui.render.view2d import LayerView2D
 from nndyn_gui.render.views import NO_GL_NOTICE, SmallMultiples, capture, make_layer_view
 
-from . import config, drawn_line_sides, ensure_core, moving_weights, ring_dataset
+from . import config, drawn_line_sides, moving_weights, ring_dataset
 
 W3_SEED, W5_SEED = 2, 5  # nets the old PCA picture got wrong (74 and 14 points)
 
 
 @pytest.fixture(autouse=True)
-def _core(monkeypatch, qapp):
-    ensure_core(monkeypatch)
+def _app(qapp):
+    """Every picture here is a Qt widget or an export: a QApplication must exist."""
 
 
 def _net(width: int) -> tuple:
