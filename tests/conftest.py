@@ -90,11 +90,19 @@ def _spare_pids() -> set[int]:
     return {w.pid for w in spare_workers()}
 
 
+#: Threads a library starts once per process and keeps by design (not ours to stop):
+#: distributed's offload executor lives until the interpreter exits.
+PROCESS_LIFETIME_THREADS = ("Dask-Offload",)
+
+
 def _leftovers(threads_before: set[threading.Thread], procs_before: set[int]) -> list[str]:
     threads = [
         t
         for t in threading.enumerate()
-        if t not in threads_before and t.is_alive() and not isinstance(t, threading._DummyThread)
+        if t not in threads_before
+        and t.is_alive()
+        and not isinstance(t, threading._DummyThread)
+        and not t.name.startswith(PROCESS_LIFETIME_THREADS)
     ]
     keep = procs_before | _spare_pids()
     procs = [p for p in multiprocessing.active_children() if p.pid not in keep]

@@ -28,6 +28,7 @@ Pure core: no Qt. TensorFlow is imported only by the job, in the workers.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import csv
 import io
@@ -177,6 +178,9 @@ class DaskBackend:
             raise SweepError(f"Dask distributed is not installed ({e})") from None
         self.address = address
         try:
+            # Probe first: a Client that cannot connect leaves its event-loop thread
+            # running for good, and an unreachable scheduler is the usual mistake.
+            asyncio.run(_probe_scheduler(address, timeout))
             self.client = Client(address, timeout=f"{timeout}s")
         except (OSError, TimeoutError, ValueError) as e:
             reason = str(e).splitlines()[0] if str(e) else type(e).__name__
@@ -216,6 +220,14 @@ class DaskBackend:
     def close(self, abandon: bool = False) -> None:
         with contextlib.suppress(Exception):
             self.client.close()
+
+
+async def _probe_scheduler(address: str, timeout: float) -> None:
+    """Open and close one connection to the scheduler (raises OSError if unreachable)."""
+    from distributed.comm import connect
+
+    comm = await connect(address, timeout=timeout)
+    await comm.close()
 
 
 Backend = InlineBackend | PoolBackend | DaskBackend
