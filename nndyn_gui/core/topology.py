@@ -17,6 +17,7 @@ import numpy as np
 from nndyn_gui.core.config import RunConfig
 from nndyn_gui.core.datasets import dense_sample, inner_point, outer_loop
 from nndyn_gui.core.flow import head_probability, predict, propagate
+from nndyn_gui.core.safe_linalg import finite_svd
 from nndyn_gui.core.types import NetWeights
 
 DENSE_SEED_OFFSET = 1_000_003  # dense sample seed = data seed + this: fresh, yet reproducible
@@ -69,15 +70,22 @@ def winding_plane(weights: NetWeights, loop_last: np.ndarray) -> np.ndarray:
     d = loop_last.shape[1]
     if d == 2 or not (np.isfinite(loop_last).all() and np.isfinite(weights.w).all()):
         return np.eye(2, d)
-    wn = float(np.linalg.norm(weights.w))
-    pts = loop_last - loop_last.mean(axis=0)
+    with np.errstate(all="ignore"):  # huge finite points may overflow: checked below
+        wn = float(np.linalg.norm(weights.w))
+        pts = loop_last - loop_last.mean(axis=0)
     if wn == 0.0 or not np.isfinite(wn):
-        _, _, vt = np.linalg.svd(pts, full_matrices=False)
-        basis = vt[:2].copy()
+        svd = finite_svd(pts, full_matrices=False)
+        if svd is None:
+            return np.eye(2, d)
+        basis = svd[2][:2].copy()
     else:
         e1 = weights.w / wn
-        rest = pts - np.outer(pts @ e1, e1)
-        _, _, vt = np.linalg.svd(rest, full_matrices=True)
+        with np.errstate(all="ignore"):
+            rest = pts - np.outer(pts @ e1, e1)
+        svd = finite_svd(rest, full_matrices=True)
+        if svd is None:
+            return np.eye(2, d)
+        vt = svd[2]
         e2 = vt[0] - (vt[0] @ e1) * e1
         n2 = float(np.linalg.norm(e2))
         if n2 < 1e-12:  # loop collapsed onto the w line: any orthogonal direction will do
