@@ -10,6 +10,7 @@ from __future__ import annotations
 from PySide6.QtCore import QObject, Signal
 
 from nndyn_gui import __version__
+from nndyn_gui.core import limits
 from nndyn_gui.core.config import RunConfig
 from nndyn_gui.core.datasets import make_dataset
 from nndyn_gui.core.network import initial_weights
@@ -102,6 +103,7 @@ class AppState(QObject):
             # a new training run restarts the list at its own step 0
             self.snapshots = [s for s in self.snapshots if s.step < snap.step]
         self.snapshots.append(snap)
+        self._thin()
         self.snapshotsChanged.emit()
         self.set_current(snap)
         self.set_dirty(True)
@@ -114,9 +116,17 @@ class AppState(QObject):
         if self.snapshots and self.snapshots[-1].step >= first:
             self.snapshots = [s for s in self.snapshots if s.step < first]
         self.snapshots.extend(snaps)
+        self._thin()
         self.snapshotsChanged.emit()
         self.set_current(snaps[-1])
         self.set_dirty(True)
+
+    def _thin(self) -> None:
+        """Keep the snapshots within limits.SNAPSHOT_MEMORY_BYTES (an even grid + the last)."""
+        capacity = limits.snapshot_capacity(self.config)
+        if len(self.snapshots) > capacity:
+            every = self.config.train.snapshot_every
+            self.snapshots = limits.thin_snapshots(self.snapshots, every, capacity)
 
     def set_progress(self, step: int, loss: float, steps_per_s: float) -> None:
         self.progress = (int(step), float(loss), float(steps_per_s))
