@@ -380,10 +380,13 @@ def _train_and_save(args: argparse.Namespace, stop: _Stop) -> int:
     if note and not args.quiet:
         print(f"nndyn: note: {note}", file=sys.stderr)
     dataset = _make_dataset(cfg)
-    if stop.is_set():
+    try:
+        if stop.is_set():
+            raise _StoppedEarly
+        result, interrupted = _run_training(cfg, dataset, quiet=args.quiet or args.json)
+    except _StoppedEarly:
         print("nndyn: interrupted before training started; nothing saved", file=sys.stderr)
         return stop.exit_code
-    result, interrupted = _run_training(cfg, dataset, quiet=args.quiet or args.json)
 
     from nndyn_gui.core.runfile import RunFileError, make_run, save_run
 
@@ -413,6 +416,10 @@ def thinning_note(cfg: RunConfig) -> str:
     from nndyn_gui.core.limits import thinning_note as note
 
     return note(cfg)
+
+
+class _StoppedEarly(Exception):
+    """A stop signal arrived before the first step (while TensorFlow was loading)."""
 
 
 class _Stop(threading.Event):
@@ -477,6 +484,8 @@ def _train_with_bar(
 
     from nndyn_gui.core.training import Trainer
 
+    if cancel.is_set():  # Ctrl+C while TensorFlow loaded: do not compile for nothing
+        raise _StoppedEarly
     bar = tqdm(
         total=cfg.train.steps,
         file=sys.stderr,

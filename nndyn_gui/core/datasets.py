@@ -195,7 +195,7 @@ _SAMPLERS: dict[str, Sampler] = {
 # (path, size, mtime) and cached; it is parsed in chunks by numpy's C parser with a
 # strict per-line Python parser only as the fallback that names the bad line; its size
 # is checked before it is opened (MAX_CSV_BYTES; /dev/zero and pipes are refused).
-CSV_CHUNK_BYTES = 4 * limits.MIB
+CSV_CHUNK_BYTES = limits.MIB  # numpy holds the GIL per chunk: keep the window's pauses short
 _NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?", re.ASCII)
 _NON_FINITE = re.compile(r"[+-]?(?:inf|infinity|nan)", re.ASCII | re.IGNORECASE)
 _CSV_CACHE: OrderedDict[tuple[str, int, int], tuple[np.ndarray, np.ndarray]] = OrderedDict()

@@ -18,7 +18,6 @@ docs/reliability.md lists them:
 
 from __future__ import annotations
 
-import math
 import os
 import stat
 from collections.abc import Sequence
@@ -117,13 +116,16 @@ def estimate_snapshot_memory(cfg: RunConfig) -> int:
     return snapshots_planned(cfg) * snapshot_bytes(cfg.model.depth, cfg.model.width)
 
 
-def snapshot_capacity(cfg: RunConfig, budget: int = SNAPSHOT_MEMORY_BYTES) -> int:
-    """How many snapshots of `cfg`'s net fit in `budget` (at least 3: first, one, last)."""
+def snapshot_capacity(cfg: RunConfig, budget: int | None = None) -> int:
+    """How many snapshots of `cfg`'s net fit in `budget` (default SNAPSHOT_MEMORY_BYTES;
+    at least 3: the first, one in between, the last)."""
+    budget = SNAPSHOT_MEMORY_BYTES if budget is None else budget
     return max(3, budget // snapshot_bytes(cfg.model.depth, cfg.model.width))
 
 
-def thinning_note(cfg: RunConfig, budget: int = SNAPSHOT_MEMORY_BYTES) -> str:
+def thinning_note(cfg: RunConfig, budget: int | None = None) -> str:
     """One line saying how a run of `cfg` will be thinned, or "" when everything fits."""
+    budget = SNAPSHOT_MEMORY_BYTES if budget is None else budget
     planned, cap = snapshots_planned(cfg), snapshot_capacity(cfg, budget)
     if planned <= cap:
         return ""
@@ -131,6 +133,29 @@ def thinning_note(cfg: RunConfig, budget: int = SNAPSHOT_MEMORY_BYTES) -> str:
         f"{planned:,} snapshots would need {human_bytes(estimate_snapshot_memory(cfg))}; "
         f"keeping at most {cap:,} ({human_bytes(budget)}), evenly spread over the run"
     )
+
+
+class SnapshotKeeper:
+    """Collects a run's snapshots within `capacity`: an even grid of steps plus the newest.
+
+    The grid starts as every `every` steps (all snapshots); when the list would exceed
+    `capacity` its spacing doubles and the snapshots off the new grid are dropped. A
+    snapshot off the grid (the end of a run, a stop in between) is kept only while it is
+    the newest. Amortised O(1) per snapshot.
+    """
+
+    def __init__(self, every: int, capacity: int) -> None:
+        self.stride = max(1, int(every))
+        self.capacity = max(3, int(capacity))
+
+    def add(self, snaps: list[Snapshot], snap: Snapshot) -> None:
+        """Append `snap` to `snaps` (in place), thinning when the list is full."""
+        if len(snaps) > 1 and snaps[-1].step % self.stride:
+            snaps.pop()  # the previous newest was off the grid: only the newest may be
+        snaps.append(snap)
+        while len(snaps) > self.capacity:
+            self.stride *= 2
+            snaps[:-1] = [s for s in snaps[:-1] if s.step % self.stride == 0]
 
 
 def thin_snapshots(snaps: Sequence[Snapshot], every: int, capacity: int) -> list[Snapshot]:
@@ -152,8 +177,3 @@ def thin_snapshots(snaps: Sequence[Snapshot], every: int, capacity: int) -> list
         if len(kept) + 1 <= capacity or len(kept) <= 1:
             return [*kept, last]
         stride *= 2
-
-
-def fits_in_int(v: float) -> bool:
-    """True for a finite whole number a snapshot step may be."""
-    return math.isfinite(v) and v == int(v) and 0 <= v <= MAX_STEP

@@ -20,6 +20,7 @@ import json
 import math
 import os
 import platform
+import re
 import struct
 import sys
 import tempfile
@@ -46,11 +47,11 @@ MEMBERS = ("manifest.json", "config.json", "data.npz", "snapshots.npz", "status.
 # so every run nndyn writes stays below these.
 MAX_JSON_BYTES = limits.MAX_JSON_BYTES
 _NPZ_SLACK = 64 * 1024  # .npy headers and zip records around the arrays
-MAX_NPZ_BYTES = limits.SNAPSHOT_MEMORY_BYTES + _NPZ_SLACK
 MAX_MEMBERS = 64
 _MAX_DIRECTORY_BYTES = 2**20  # a central directory of MAX_MEMBERS members is a few KB
 _EOCD_SEARCH = 22 + 65535  # the end record, after a zip comment of at most 64 KB
 _COMPRESSIONS = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)
+_SURROGATE = re.compile("[\ud800-\udfff]")
 # A temporary file next to a run that nobody has written to for this long was left by a
 # killed save (kill -9, power cut); the next save to the same file removes it.
 STALE_TEMP_S = 600.0
@@ -334,7 +335,7 @@ def _read_members(p: Path, zf: zipfile.ZipFile) -> Run:
         raise RunFileError(f"{p}: bad config in run file ({e})") from None
     config.title = _clean_text(config.title)
     data = _read_npz(p, zf, names["data.npz"], DATA_KEYS, _data_budget(config), config)
-    snaps = _read_npz(p, zf, names["snapshots.npz"], SNAPSHOT_KEYS, MAX_NPZ_BYTES, config)
+    snaps = _read_npz(p, zf, names["snapshots.npz"], SNAPSHOT_KEYS, _snapshot_budget(), config)
     status = _read_json(p, zf, names, "status.json")
     dataset = _make_dataset(p, data, manifest, config)
     snapshots = _make_snapshots(p, snaps, config)
@@ -359,16 +360,9 @@ def _read_members(p: Path, zf: zipfile.ZipFile) -> Run:
 
 
 def _clean_text(text: str) -> str:
-    """A string from a file, with lone surrogates (not encodable, e.g. "\\ud800") replaced."""
-    return text.encode("utf-8", "replace").decode("utf-8") if _has_surrogate(text) else text
-
-
-def _has_surrogate(text: str) -> bool:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return True
-    return False
+    """A string from a file with lone surrogates (JSON allows "\\ud800"; no terminal, Qt
+    label or file can encode them) replaced by U+FFFD, the replacement character."""
+    return _SURROGATE.sub("\ufffd", text)
 
 
 def _tail(fh: Any, size: int) -> bytes:
@@ -463,6 +457,11 @@ def _read_json(
     if not isinstance(obj, dict):
         raise RunFileError(f"{p}: damaged run file ({name} is not a JSON object)")
     return obj
+
+
+def _snapshot_budget() -> int:
+    """Most bytes snapshots.npz may decompress to: what training ever keeps, plus headers."""
+    return limits.SNAPSHOT_MEMORY_BYTES + _NPZ_SLACK
 
 
 def _data_budget(config: RunConfig) -> int:

@@ -381,7 +381,7 @@ class Trainer:
         """Train to config.train.steps, snapshotting at 0, every snapshot_every, and the end.
 
         The snapshots kept stay within limits.SNAPSHOT_MEMORY_BYTES: beyond that they are
-        thinned to an even grid (limits.thin_snapshots); on_snapshot still sees each one.
+        thinned to an even grid (limits.SnapshotKeeper); on_snapshot still sees each one.
         on_progress(step, loss, steps_per_s) follows every fused call; its loss is the
         last step's (mini-)batch objective, while Snapshot.loss is the full training-set
         objective. Snapshot.test_acc is NaN when the test set is empty.
@@ -392,7 +392,7 @@ class Trainer:
         tr = self.config.train
         total, every = tr.steps, tr.snapshot_every
         snapshots: list[Snapshot] = []
-        capacity = limits.snapshot_capacity(self.config)
+        keeper = limits.SnapshotKeeper(every, limits.snapshot_capacity(self.config))
         t_start = time.perf_counter()
         last_snap_t, last_snap_step = t_start, self.step
         rate = 0.0
@@ -413,9 +413,7 @@ class Trainer:
                 sps = rate
             s = Snapshot(self.step, loss, acc_tr, acc_te, weights, now - t_start, sps)
             last_snap_t, last_snap_step = now, self.step
-            snapshots.append(s)
-            if len(snapshots) > capacity:
-                snapshots[:] = limits.thin_snapshots(snapshots, every, capacity)
+            keeper.add(snapshots, s)
             if on_snapshot is not None:
                 on_snapshot(s)
             return s

@@ -36,6 +36,7 @@ class AppState(QObject):
         self.config: RunConfig = (config or RunConfig()).validate()
         self.dataset: Dataset = make_dataset(self.config.data)
         self.snapshots: list[Snapshot] = []
+        self._keeper: limits.SnapshotKeeper | None = None  # thins a growing run
         self.current: Snapshot | None = None
         self.training_state = "idle"
         self.status = "new"
@@ -75,6 +76,7 @@ class AppState(QObject):
         self.snapshots = [
             Snapshot(step=0, loss=float("nan"), train_acc=0.0, test_acc=0.0, weights=w)
         ]
+        self._keeper = None
         self.status = "new"
         self.message = ""
         self.progress = (0, float("nan"), 0.0)
@@ -92,6 +94,7 @@ class AppState(QObject):
     # ------------------------------------------------------------------ snapshots
     def replace_snapshots(self, snapshots: list[Snapshot], status: str = "finished") -> None:
         self.snapshots = list(snapshots)
+        self._keeper = None
         self.status = status
         self.snapshotsChanged.emit()
         if self.snapshots:
@@ -102,8 +105,8 @@ class AppState(QObject):
         if self.snapshots and self.snapshots[-1].step >= snap.step:
             # a new training run restarts the list at its own step 0
             self.snapshots = [s for s in self.snapshots if s.step < snap.step]
-        self.snapshots.append(snap)
-        self._thin()
+            self._keeper = None
+        self._keep([snap])
         self.snapshotsChanged.emit()
         self.set_current(snap)
         self.set_dirty(True)
@@ -115,18 +118,20 @@ class AppState(QObject):
         first = snaps[0].step
         if self.snapshots and self.snapshots[-1].step >= first:
             self.snapshots = [s for s in self.snapshots if s.step < first]
-        self.snapshots.extend(snaps)
-        self._thin()
+            self._keeper = None
+        self._keep(snaps)
         self.snapshotsChanged.emit()
         self.set_current(snaps[-1])
         self.set_dirty(True)
 
-    def _thin(self) -> None:
-        """Keep the snapshots within limits.SNAPSHOT_MEMORY_BYTES (an even grid + the last)."""
-        capacity = limits.snapshot_capacity(self.config)
-        if len(self.snapshots) > capacity:
+    def _keep(self, snaps: list[Snapshot]) -> None:
+        """Append, keeping at most limits.SNAPSHOT_MEMORY_BYTES of snapshots of this run
+        (an even grid of steps plus the newest, like the trainer)."""
+        if self._keeper is None:
             every = self.config.train.snapshot_every
-            self.snapshots = limits.thin_snapshots(self.snapshots, every, capacity)
+            self._keeper = limits.SnapshotKeeper(every, limits.snapshot_capacity(self.config))
+        for s in snaps:
+            self._keeper.add(self.snapshots, s)
 
     def set_progress(self, step: int, loss: float, steps_per_s: float) -> None:
         self.progress = (int(step), float(loss), float(steps_per_s))

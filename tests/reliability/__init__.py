@@ -7,7 +7,12 @@ about what a user would notice. See docs/reliability.md for the table of what wa
 from __future__ import annotations
 
 import os
+import resource
+import subprocess
 import sys
+import tempfile
+import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -88,3 +93,71 @@ def subprocess_env(**extra: str) -> dict[str, str]:
     )
     env.update(extra)
     return env
+
+
+@dataclass
+class Measured:
+    """How a child process ended: rc None means it was killed at the timeout."""
+
+    rc: int | None
+    seconds: float
+    peak_mb: float  # the child's own peak resident memory (wait4's ru_maxrss)
+    stdout: str
+    stderr: str
+
+    def one_line_error(self, prefix: str = "nndyn") -> str:
+        """The single stderr line of an exit-2 error (asserts there is nothing else)."""
+        assert self.rc == 2, (self.rc, self.stderr[-2000:])
+        lines = [x for x in self.stderr.splitlines() if x.strip()]
+        assert len(lines) == 1 and lines[0].startswith(prefix), self.stderr[-2000:]
+        assert "Traceback" not in self.stderr and "Warning" not in self.stderr
+        return lines[0]
+
+
+def run_measured(
+    cmd: list[str],
+    timeout: float,
+    env: dict[str, str] | None = None,
+    memory_limit_mb: int | None = None,
+    cwd: Path = REPO,
+) -> Measured:
+    """Run `cmd` with a timeout (then kill it: a hang fails instead of hanging the suite),
+    optionally an address-space limit, and measure its own peak memory."""
+    limit = None if memory_limit_mb is None else memory_limit_mb * 2**20
+
+    def preexec() -> None:
+        if limit is not None:
+            resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        proc = subprocess.Popen(
+            cmd, stdout=out, stderr=err, env=env or subprocess_env(), cwd=cwd, preexec_fn=preexec
+        )
+        t0 = time.monotonic()
+        rc: int | None = None
+        while True:
+            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+            if pid:
+                rc = os.waitstatus_to_exitcode(status)
+                break
+            if time.monotonic() - t0 > timeout:
+                proc.kill()
+                _pid, status, usage = os.wait4(proc.pid, 0)
+                break
+            time.sleep(0.02)
+        proc.returncode = os.waitstatus_to_exitcode(status)  # reaped here, not by Popen
+        seconds = time.monotonic() - t0
+        out.seek(0)
+        err.seek(0)
+        return Measured(
+            rc,
+            seconds,
+            usage.ru_maxrss / 1024,
+            out.read().decode(errors="replace"),
+            err.read().decode(errors="replace"),
+        )
+
+
+def nndyn_cmd(*args: str) -> list[str]:
+    """The `nndyn` command line (through this Python, so the worktree's code runs)."""
+    return [PYTHON, "-m", "nndyn_gui.cli", *args]
