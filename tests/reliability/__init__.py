@@ -6,8 +6,9 @@ about what a user would notice. See docs/reliability.md for the table of what wa
 
 from __future__ import annotations
 
+import json
 import os
-import resource
+import signal
 import subprocess
 import sys
 import tempfile
@@ -114,6 +115,23 @@ class Measured:
         return lines[0]
 
 
+# Runs the command and reports how it ended. A fresh interpreter in between: a child
+# forked straight from the test process would inherit its resident memory (TensorFlow
+# and all, ~1 GB) into its own peak (ru_maxrss survives exec).
+_MEASURE = """
+import json, os, resource, subprocess, sys
+cmd, limit, report = json.loads(sys.argv[1])
+def limit_memory():
+    if limit:
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+p = subprocess.Popen(cmd, preexec_fn=limit_memory)
+_pid, status, usage = os.wait4(p.pid, 0)
+p.returncode = os.waitstatus_to_exitcode(status)
+with open(report, "w") as f:
+    json.dump({"rc": p.returncode, "maxrss_kb": usage.ru_maxrss}, f)
+"""
+
+
 def run_measured(
     cmd: list[str],
     timeout: float,
@@ -124,35 +142,34 @@ def run_measured(
     """Run `cmd` with a timeout (then kill it: a hang fails instead of hanging the suite),
     optionally an address-space limit, and measure its own peak memory."""
     limit = None if memory_limit_mb is None else memory_limit_mb * 2**20
-
-    def preexec() -> None:
-        if limit is not None:
-            resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+    with (
+        tempfile.TemporaryFile() as out,
+        tempfile.TemporaryFile() as err,
+        tempfile.TemporaryDirectory() as tmp,
+    ):
+        report = Path(tmp) / "report.json"
         proc = subprocess.Popen(
-            cmd, stdout=out, stderr=err, env=env or subprocess_env(), cwd=cwd, preexec_fn=preexec
+            [PYTHON, "-c", _MEASURE, json.dumps([cmd, limit, str(report)])],
+            stdout=out,
+            stderr=err,
+            env=env or subprocess_env(),
+            cwd=cwd,
+            start_new_session=True,  # the command is in this group: a timeout kills both
         )
         t0 = time.monotonic()
-        rc: int | None = None
-        while True:
-            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
-            if pid:
-                rc = os.waitstatus_to_exitcode(status)
-                break
-            if time.monotonic() - t0 > timeout:
-                proc.kill()
-                _pid, status, usage = os.wait4(proc.pid, 0)
-                break
-            time.sleep(0.02)
-        proc.returncode = os.waitstatus_to_exitcode(status)  # reaped here, not by Popen
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
         seconds = time.monotonic() - t0
+        result = json.loads(report.read_text()) if report.exists() else None
         out.seek(0)
         err.seek(0)
         return Measured(
-            rc,
+            None if result is None else int(result["rc"]),
             seconds,
-            usage.ru_maxrss / 1024,
+            0.0 if result is None else result["maxrss_kb"] / 1024,
             out.read().decode(errors="replace"),
             err.read().decode(errors="replace"),
         )
