@@ -231,6 +231,39 @@ def test_run_whose_csv_path_is_a_device_or_pipe_is_refused(folder: Path, target:
     assert train.peak_mb < LEAN_MB, train.peak_mb
 
 
+PANEL_APPLY = """
+import sys
+from PySide6.QtWidgets import QApplication
+app = QApplication([])
+from nndyn_gui.core.runfile import load_run
+from nndyn_gui.ui.param_panel import ParamPanel
+from nndyn_gui.ui.state import AppState
+state = AppState()
+state.load_run(load_run(sys.argv[1]))
+panel = ParamPanel(state)
+applied = panel.apply("data.test_fraction", 0.3)
+print("APPLIED" if applied else "REFUSED", panel.csv_error.text())
+"""
+
+
+def test_window_data_change_on_a_run_whose_csv_is_a_device_says_why(folder: Path) -> None:
+    """In the window, changing a data setting of such a run let a MemoryError escape
+    ParamPanel.apply (a child with 1 GB of address space, so a regression cannot eat more)."""
+    run = tiny_run()
+    cfg = run.config.to_dict()
+    cfg["data"].update(name="csv", csv_path="/dev/zero")
+    raw = h.with_member(h.run_bytes(run, folder), "config.json", json.dumps(cfg).encode())
+    path = _write(folder, "window-csv.nndyn", raw)
+    r = run_measured(
+        [PYTHON, "-c", PANEL_APPLY, str(path)],
+        GUI_TIMEOUT_S,
+        env=subprocess_env(NNDYN_SETTINGS_DIR=str(folder / "settings")),
+        memory_limit_mb=3072,
+    )
+    assert r.rc == 0, (r.rc, r.stderr[-2000:])
+    assert r.stdout.startswith("REFUSED") and "not a regular file" in r.stdout, r.stdout
+
+
 # ---------------------------------------------------------------------- items 13, 14, 16, 17
 def test_render_of_a_diverged_run_is_one_line_not_a_traceback(folder: Path) -> None:
     """relu, h 10, init x10, 198 blocks: every number overflows. `nndyn render` printed
