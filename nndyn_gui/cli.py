@@ -20,7 +20,6 @@ import dataclasses
 import json
 import math
 import os
-import re
 import signal
 import sys
 import tempfile
@@ -32,6 +31,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 from nndyn_gui import __version__
 from nndyn_gui.core.config import ConfigError, RunConfig, json_error_reason
 from nndyn_gui.core.presets import PresetError, list_presets, load_preset
+from nndyn_gui.core.terminal import printable
 
 if TYPE_CHECKING:
     from nndyn_gui.core.types import Dataset, Run, TrainResult
@@ -42,8 +42,6 @@ EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
 # Signals that stop `train` like Ctrl+C: a timeout, a batch scheduler, a closed ssh session.
 STOP_SIGNALS = ("SIGINT", "SIGTERM", "SIGHUP")
-# C0/C1 controls, DEL, bidi overrides and lone surrogates: never sent raw to a terminal.
-_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 
 
 class CliError(Exception):
@@ -155,18 +153,6 @@ def _fail(message: str) -> int:
     first = message.strip().splitlines()[0] if message.strip() else "failed"
     print(f"nndyn: error: {printable(first)}", file=sys.stderr)
     return EXIT_BAD_INPUT
-
-
-def printable(text: str) -> str:
-    """`text` safe for a terminal: control characters (ESC, newlines, bidi overrides,
-    lone surrogates) shown as escapes like \\x1b, so a file cannot set the terminal's
-    title or hide text."""
-
-    def esc(m: re.Match[str]) -> str:
-        c = ord(m.group())
-        return f"\\x{c:02x}" if c < 0x100 else f"\\u{c:04x}"
-
-    return _UNPRINTABLE.sub(esc, text)
 
 
 # ---------------------------------------------------------------------- presets / info

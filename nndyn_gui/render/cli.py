@@ -94,11 +94,15 @@ def parse_layers(text: str | None) -> list[int] | None:
 
 
 def _err(msg: str) -> None:
-    print(f"{PROG}: error: {msg}", file=sys.stderr)
+    from nndyn_gui.core.terminal import printable
+
+    print(f"{PROG}: error: {printable(msg)}", file=sys.stderr)
 
 
 def _warn(msg: str) -> None:
-    print(f"{PROG}: warning: {msg}", file=sys.stderr)
+    from nndyn_gui.core.terminal import printable
+
+    print(f"{PROG}: warning: {printable(msg)}", file=sys.stderr)
 
 
 def _has_display() -> bool:

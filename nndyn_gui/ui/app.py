@@ -122,7 +122,9 @@ class _Automation(QObject):
     def start(self) -> None:
         win, args = self.win, self.args
         if args.open and not win.open_run(args.open):
-            print(f"nndyn-gui: {win.errors[-1][1]}", file=sys.stderr)
+            from nndyn_gui.core.terminal import printable
+
+            print(f"nndyn-gui: {printable(win.errors[-1][1])}", file=sys.stderr)
             self.exit_code = EXIT_BAD_ARGS
             if args.quit:
                 self._quit()

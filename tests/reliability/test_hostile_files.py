@@ -323,6 +323,14 @@ def test_control_characters_from_a_file_never_reach_the_terminal(
     for bad in ("\x1b", "\x07", "\u202e"):
         assert bad not in info.stdout
     assert "\\x1b]0;pwned\\x07talk" in info.stdout and "\\x1b[2J\\u202edone" in info.stdout
+    # ... nor through an error message that quotes the file (an unknown config key)
+    cfg["model"]["\x1b]0;pwned\x07"] = 1
+    parts["config.json"] = json.dumps(cfg).encode()
+    keyed = _write(folder, "escapes-key.nndyn", h.zip_of(parts))
+    for cmd in (["info"], ["render", "--out", str(folder / "k.png"), "-q"]):
+        r = run_measured(nndyn_cmd(cmd[0], str(keyed), *cmd[1:]), TIMEOUT_S)
+        assert r.rc == 2 and "\\x1b]0;pwned\\x07" in r.stderr, (cmd, r.stderr[-1000:])
+        assert "\x1b" not in r.stderr and "\x07" not in r.stderr, cmd
 
 
 def test_huge_float_steps_are_refused_without_numpy_warnings(folder: Path, valid: bytes) -> None:
