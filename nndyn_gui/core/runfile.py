@@ -534,6 +534,8 @@ def _read_npy(
                 raise ValueError(f"unsupported .npy version {version}")
             if dtype.hasobject or dtype.kind not in "biuf":
                 raise RunFileError(f"{p}: damaged run file ({where} has non-numeric dtype {dtype})")
+            if any(not isinstance(n, int) or n < 0 for n in shape):
+                raise ValueError(f"bad shape {shape}")
             if max_rows is not None and shape and shape[0] > max_rows:
                 raise RunFileError(
                     f"{p}: damaged run file ({where} has {shape[0]:,} points; its config "
