@@ -15,6 +15,7 @@ module:
 from __future__ import annotations
 
 import contextlib
+import glob
 import io
 import json
 import math
@@ -154,19 +155,12 @@ def remove_stale_temps(target: str | os.PathLike[str], older_than_s: float = STA
     now = time.time()
     removed = 0
     with contextlib.suppress(OSError):
-        for f in folder.glob(f".{glob_escape(t.name)}.*.tmp"):
+        for f in folder.glob(f".{glob.escape(t.name)}.*.tmp"):
             with contextlib.suppress(OSError):
                 if f.is_file() and now - f.stat().st_mtime > older_than_s:
                     f.unlink()
                     removed += 1
     return removed
-
-
-def glob_escape(name: str) -> str:
-    """`name` with glob's special characters ([, ], *, ?) matched literally."""
-    import glob
-
-    return glob.escape(name)
 
 
 def _os_reason(e: OSError) -> str:

@@ -87,8 +87,9 @@ def usable_start_config(
         from nndyn_gui.core.presets import load_preset
 
         return load_preset(DEFAULT_PRESET), (
-            f"the last session's data cannot be read ({e}); started on the "
-            f"{DEFAULT_PRESET} preset instead"
+            f"The last session's data cannot be read ({e}); started on the "
+            f"{DEFAULT_PRESET} preset instead. Use Import CSV… to load the file from its "
+            "new place."
         )
     return cfg, ""
 
