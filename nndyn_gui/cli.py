@@ -8,27 +8,32 @@ once.
 
 Exit status: 0 success; 1 training diverged or failed (the worker raised or died; the
 last finite snapshot is still saved with --out); 2 bad input (unknown preset, bad config
-/ --set, unreadable file, cannot save); 130 interrupted with Ctrl+C (the steps done so
-far are saved with --out).
+/ --set, unreadable file, cannot save, a limit of core.limits exceeded); 130 interrupted
+with Ctrl+C, 143 with SIGTERM, 129 with SIGHUP (all three stop training cleanly and save
+the steps done so far with --out). Text from files (titles, messages) is printed with
+control characters escaped.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import json
 import math
 import os
 import signal
 import sys
+import tempfile
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from nndyn_gui import __version__
-from nndyn_gui.core.config import ConfigError, RunConfig
+from nndyn_gui.core.config import ConfigError, RunConfig, json_error_reason
 from nndyn_gui.core.presets import PresetError, list_presets, load_preset
+from nndyn_gui.core.terminal import printable
 
 if TYPE_CHECKING:
     from nndyn_gui.core.types import Dataset, Run, TrainResult
@@ -37,6 +42,8 @@ EXIT_OK = 0
 EXIT_DIVERGED = 1
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
+# Signals that stop `train` like Ctrl+C: a timeout, a batch scheduler, a closed ssh session.
+STOP_SIGNALS = ("SIGINT", "SIGTERM", "SIGHUP")
 
 
 class CliError(Exception):
@@ -63,9 +70,12 @@ The configuration is the defaults, a preset (--preset NAME) or a file: a RunConf
 ({"data": ..., "model": ..., "train": ...}), a preset JSON ({"config": {...}}) or a
 .nndyn run (its config). --set then changes single fields, e.g.
   nndyn train --preset resnet-w3-ring --set model.depth=20 --set train.steps=500
-The run is saved only when --out is given (nothing is written otherwise).
-Exit status: 0 finished, 1 diverged, 2 bad input, 130 interrupted (Ctrl+C stops the
-training cleanly; with --out the steps done so far are saved).
+The run is saved only when --out is given (nothing is written otherwise); the folder
+must be writable before training starts. A long run keeps at most 256 MB of snapshots,
+thinned evenly over the run (a note says so up front).
+Exit status: 0 finished, 1 diverged, 2 bad input, 130 interrupted (Ctrl+C, SIGTERM
+(143) and SIGHUP (129) stop the training cleanly; with --out the steps done so far are
+saved).
 """
 
 
@@ -126,6 +136,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command; return the exit status (never raises for bad input)."""
     args_list = list(sys.argv[1:] if argv is None else argv)
+    if argv is None:  # a real command line: numpy's RuntimeWarnings are internals
+        import warnings
+
+        warnings.simplefilter("ignore", RuntimeWarning)
     try:
         if args_list and args_list[0] == "render":
             return _render(args_list[1:])
@@ -147,6 +161,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_BAD_INPUT
     except CliError as e:
         return _fail(str(e))
+    except KeyboardInterrupt:  # a second Ctrl+C, or one before anything could be saved
+        print("\nnndyn: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
     except BrokenPipeError:  # `nndyn presets | head`: stop quietly, like other tools
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
@@ -155,7 +172,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _fail(message: str) -> int:
     first = message.strip().splitlines()[0] if message.strip() else "failed"
-    print(f"nndyn: error: {first}", file=sys.stderr)
+    print(f"nndyn: error: {printable(first)}", file=sys.stderr)
     return EXIT_BAD_INPUT
 
 
@@ -189,13 +206,15 @@ def _info(args: argparse.Namespace) -> int:
         f"status:    {run.status}" + (f" ({run.message})" if run.message else ""),
         f"snapshots: {summary['n_snapshots']}",
     ]
+    lines = [printable(line) for line in lines]
     if final is not None:
         lines.append(
             f"final:     step {final['step']}, loss {final['loss']:.4g}, "
             f"train acc {_pct(final['train_acc'])}, test acc {_pct(final['test_acc'])}, "
             f"{final['elapsed']:.1f} s"
         )
-    lines.append("versions:  " + ", ".join(f"{k} {v}" for k, v in sorted(run.versions.items())))
+    versions = ", ".join(f"{k} {v}" for k, v in sorted(run.versions.items()))
+    lines.append(printable("versions:  " + versions))
     print("\n".join(lines))
     return EXIT_OK
 
@@ -295,16 +314,22 @@ def _read_config_file(path: Path) -> RunConfig:
             return load_run(path).config
         except RunFileError as e:
             raise CliError(str(e)) from None
+    from nndyn_gui.core.limits import MAX_JSON_BYTES, LimitError, read_bounded
+
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_bounded(path, MAX_JSON_BYTES, "config file").decode("utf-8")
     except FileNotFoundError:
         raise CliError(f"{path}: no such file") from None
-    except (OSError, UnicodeDecodeError) as e:
-        raise CliError(f"{path}: cannot read ({e})") from None
+    except LimitError as e:
+        raise CliError(f"{path}: {e}") from None
+    except OSError as e:
+        raise CliError(f"{path}: cannot read ({e.strerror or e})") from None
+    except UnicodeDecodeError:
+        raise CliError(f"{path}: cannot read (not a UTF-8 text file)") from None
     try:
         obj = json.loads(text)
-    except (json.JSONDecodeError, RecursionError) as e:
-        raise CliError(f"{path}: not valid JSON ({e})") from None
+    except (ValueError, RecursionError) as e:
+        raise CliError(f"{path}: not valid JSON ({json_error_reason(e)})") from None
     if isinstance(obj, dict) and "config" in obj and not {"data", "model", "train"} & set(obj):
         obj = obj["config"]  # a preset file
     try:
@@ -322,19 +347,54 @@ def _make_dataset(cfg: RunConfig) -> Dataset:
         raise CliError(f"data: {e}") from None
 
 
+def check_out_path(text: str | None) -> Path | None:
+    """The --out path, checked before any training: named, in a writable folder.
+
+    A symbolic link is followed (its target gets the run, the link stays).
+    """
+    if text is None:
+        return None
+    if not text.strip():
+        raise CliError("--out: the file name is empty")
+    out = Path(text)
+    target = Path(os.path.realpath(out)) if out.is_symlink() else out
+    folder = target.parent if str(target.parent) else Path(".")
+    if not folder.is_dir():
+        raise CliError(f"--out {out}: the folder {folder} does not exist")
+    if target.is_dir():
+        raise CliError(f"--out {out}: is a folder")
+    try:  # the only reliable test (read-only mounts, ACLs, root): write a file there
+        fd, probe = tempfile.mkstemp(prefix=".nndyn-write-test-", dir=folder)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as e:
+        raise CliError(
+            f"--out {out}: cannot write in {folder} ({e.strerror or e}); nothing was trained"
+        ) from None
+    return out
+
+
 def _train(args: argparse.Namespace) -> int:
+    # from the first moment to the last byte saved: a stop signal ends training cleanly
+    with stop_on_signals() as stop:
+        return _train_and_save(args, stop)
+
+
+def _train_and_save(args: argparse.Namespace, stop: _Stop) -> int:
     cfg, _label = resolve_config(args.config, args.preset, args.sets)
-    out = Path(args.out) if args.out else None
-    if out is not None:
-        folder = out.parent if str(out.parent) else Path(".")
-        if not folder.is_dir():
-            raise CliError(f"--out {out}: the folder {folder} does not exist")
-        if out.is_dir():
-            raise CliError(f"--out {out}: is a folder")
+    out = check_out_path(args.out)
+    note = thinning_note(cfg)
+    if note and not args.quiet:
+        print(f"nndyn: note: {note}", file=sys.stderr)
     dataset = _make_dataset(cfg)
     failure = ""
     try:
+        if stop.is_set():
+            raise _StoppedEarly
         result, interrupted = _run_training(cfg, dataset, quiet=args.quiet or args.json)
+    except _StoppedEarly:
+        print("nndyn: interrupted before training started; nothing saved", file=sys.stderr)
+        return stop.exit_code
     except TrainingFailed as e:  # keep what was trained, say why, exit 1
         result, interrupted, failure = e.partial, False, str(e)
 
@@ -353,41 +413,95 @@ def _train(args: argparse.Namespace) -> int:
     elif result.status == "diverged":
         code = EXIT_DIVERGED
     else:
-        code = EXIT_INTERRUPTED if interrupted else EXIT_OK
+        code = stop.exit_code if interrupted else EXIT_OK
     if args.json:
         report = train_report(run, out)
         print(json.dumps(_jsonable(report), indent=2, allow_nan=False))
     elif not args.quiet:
         _print_summary(run, out)
     if result.status == "diverged" and not args.json:
-        print(f"nndyn: {result.message}", file=sys.stderr)
+        print(f"nndyn: {printable(result.message)}", file=sys.stderr)
     if failure:
-        print(f"nndyn: error: training failed: {failure}", file=sys.stderr)
+        print(f"nndyn: error: training failed: {printable(failure)}", file=sys.stderr)
     return code
 
 
+def thinning_note(cfg: RunConfig) -> str:
+    from nndyn_gui.core.limits import thinning_note as note
+
+    return note(cfg)
+
+
+class _StoppedEarly(Exception):
+    """A stop signal arrived before the first step (while TensorFlow was loading)."""
+
+
+class _Stop(threading.Event):
+    """Set by the first stop signal; `exit_code` is 128 + that signal's number."""
+
+    exit_code = EXIT_INTERRUPTED
+
+
+_active_stop: _Stop | None = None
+
+
+@contextlib.contextmanager
+def stop_on_signals() -> Iterator[_Stop]:
+    """Ctrl+C, SIGTERM and SIGHUP stop training cleanly (the run so far is kept).
+
+    Installed before anything slow (TensorFlow's import, the data) so an early Ctrl+C
+    never prints a traceback; a second signal aborts at once (KeyboardInterrupt).
+    Re-entrant: inside an active block it yields the same event.
+    """
+    global _active_stop
+    if _active_stop is not None:
+        yield _active_stop
+        return
+    stop = _Stop()
+
+    def handler(signum: int, frame: object) -> None:
+        if stop.is_set():
+            raise KeyboardInterrupt
+        stop.exit_code = 128 + signum
+        stop.set()
+        name = "Ctrl+C" if signum == signal.SIGINT else signal.Signals(signum).name
+        print(f"\nnndyn: {name}: stopping (Ctrl+C again to abort)...", file=sys.stderr)
+
+    old: dict[int, Any] = {}
+    if threading.current_thread() is threading.main_thread():
+        for name in STOP_SIGNALS:
+            sig = getattr(signal, name, None)
+            if sig is not None:
+                with contextlib.suppress(ValueError, OSError):
+                    old[sig] = signal.signal(sig, handler)
+    _active_stop = stop
+    try:
+        yield stop
+    finally:
+        _active_stop = None
+        for sig, prev in old.items():
+            with contextlib.suppress(ValueError, OSError):
+                signal.signal(sig, prev)
+
+
 def _run_training(cfg: RunConfig, dataset: Dataset, quiet: bool) -> tuple[TrainResult, bool]:
-    """Train in the engine's worker with a tqdm bar on stderr; the first Ctrl+C cancels
+    """Train in the engine's worker with a tqdm bar on stderr; a stop signal cancels
     cleanly (the worker ignores SIGINT: this process decides), a second aborts."""
+    with stop_on_signals() as cancel:
+        return _train_with_bar(cfg, dataset, quiet, cancel), cancel.is_set()
+
+
+def _train_with_bar(
+    cfg: RunConfig, dataset: Dataset, quiet: bool, cancel: threading.Event
+) -> TrainResult:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     from tqdm import tqdm
 
     from nndyn_gui.core.engine import EngineError, train
     from nndyn_gui.core.types import TrainResult
 
-    cancel = threading.Event()
-    interrupted = False
-
-    def on_sigint(signum: int, frame: object) -> None:
-        nonlocal interrupted
-        if cancel.is_set():
-            raise KeyboardInterrupt
-        interrupted = True
-        cancel.set()
-        print("\nnndyn: stopping (Ctrl+C again to abort)...", file=sys.stderr)
-
-    in_main = threading.current_thread() is threading.main_thread()
-    old = signal.signal(signal.SIGINT, on_sigint) if in_main else None
+    if cancel.is_set():  # a stop signal while the worker started: do not compile for nothing
+        raise _StoppedEarly
     tqdm.monitor_interval = 0  # no monitor thread: the bar is updated by hand anyway
     bar = tqdm(
         total=cfg.train.steps,
@@ -421,9 +535,7 @@ def _run_training(cfg: RunConfig, dataset: Dataset, quiet: bool) -> tuple[TrainR
         raise TrainingFailed(str(e), partial) from None
     finally:
         bar.close()
-        if in_main:
-            signal.signal(signal.SIGINT, old)
-    return result, interrupted
+    return result
 
 
 def train_report(run: Run, out: Path | None) -> dict[str, Any]:

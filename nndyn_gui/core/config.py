@@ -169,7 +169,7 @@ class RunConfig:
         try:
             d = json.loads(text)
         except (ValueError, RecursionError) as e:
-            raise ConfigError("config", f"not valid JSON ({e})") from None
+            raise ConfigError("config", f"not valid JSON ({json_error_reason(e)})") from None
         return cls.from_dict(d)
 
     def with_set(self, assignment: str) -> RunConfig:
@@ -195,6 +195,16 @@ class RunConfig:
 
     def copy(self) -> RunConfig:
         return RunConfig.from_dict(self.to_dict())
+
+
+def json_error_reason(e: BaseException) -> str:
+    """Why JSON text did not parse, in the user's terms (no hints about Python settings)."""
+    text = str(e).splitlines()[0] if str(e) else type(e).__name__
+    if isinstance(e, RecursionError):
+        return "nested too deeply"
+    if "integer string conversion" in text:  # Python's int-digit limit and its sys.* hint
+        return "a number has more than 4300 digits"
+    return text
 
 
 def field_spec(path: str) -> dict[str, Any]:

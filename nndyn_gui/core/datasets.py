@@ -17,12 +17,18 @@ softens its class boundary instead (see the sampler docstrings).
 from __future__ import annotations
 
 import csv
+import io
 import math
+import re
+import threading
+import warnings
+from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
+from nndyn_gui.core import limits
 from nndyn_gui.core.config import DataConfig
 from nndyn_gui.core.types import Dataset
 
@@ -183,93 +189,253 @@ _SAMPLERS: dict[str, Sampler] = {
 
 
 # ---------------------------------------------------------------------- CSV
+# Why the CSV reader looks like this: a user's file may hold millions of rows (only
+# data.n <= 100 000 of them are used, but the rescaling needs them all), and the window
+# reads it whenever a data parameter changes. So the file is read once per
+# (path, size, mtime) and cached; it is parsed in chunks by numpy's C parser with a
+# strict per-line Python parser only as the fallback that names the bad line; its size
+# is checked before it is opened (MAX_CSV_BYTES; /dev/zero and pipes are refused).
+CSV_CHUNK_BYTES = limits.MIB  # numpy holds the GIL per chunk: keep the window's pauses short
+_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?", re.ASCII)
+_NON_FINITE = re.compile(r"[+-]?(?:inf|infinity|nan)", re.ASCII | re.IGNORECASE)
+_CSV_CACHE: OrderedDict[tuple[str, int, int], tuple[np.ndarray, np.ndarray]] = OrderedDict()
+_CSV_CACHE_SIZE = 2
+_CSV_LOCK = threading.Lock()
+CsvProgress = Callable[[float], None]
+
+
 def _csv_fail(path: Path, msg: str) -> DataError:
     return DataError(f"{path.name}: {msg}")
 
 
 def _parse_float(path: Path, lineno: int, col: str, raw: str) -> float:
+    """One value of the strict parser: ASCII decimal notation only (no 1_000, no ١)."""
     text = raw.strip()
-    try:
-        v = float(text)
-    except ValueError:
-        raise _csv_fail(path, f"line {lineno}, column {col}: {text!r} is not a number") from None
+    if _NON_FINITE.fullmatch(text):
+        raise _csv_fail(path, f"line {lineno}, column {col}: {text!r} is not a finite number")
+    if not _NUMBER.fullmatch(text):
+        raise _csv_fail(path, f"line {lineno}, column {col}: {text!r} is not a number")
+    v = float(text)
     if not math.isfinite(v):
         raise _csv_fail(path, f"line {lineno}, column {col}: {text!r} is not a finite number")
     return v
 
 
-def load_csv(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
+def csv_cache_clear() -> None:
+    """Forget every parsed CSV file (tests; frees the memory of a big file)."""
+    with _CSV_LOCK:
+        _CSV_CACHE.clear()
+
+
+def load_csv(
+    path: str | Path, progress: CsvProgress | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Read a user's `x1,x2,label` CSV and rescale it into [-1, 1]^2.
 
     Format (chosen so spreadsheet exports just work): comma separated, UTF-8 (a BOM is
     fine); the first non-blank line is a header that must name the columns `x1`, `x2` and
     `label` (any order, case-insensitive); other columns are ignored; blank lines and lines
-    starting with `#` are skipped; labels are 0 or 1 (`1.0` is accepted). The points are
-    shifted to centre their bounding box and divided by the larger half-range of the two
-    axes, so shapes keep their aspect ratio and the longer axis spans exactly [-1, 1].
-    Every problem raises DataError with a one-line message naming the line.
+    starting with `#` are skipped; labels are 0 or 1 (`1.0` is accepted); numbers are
+    plain ASCII decimals (`1.5`, `-2e-3`). The points are shifted to centre their bounding
+    box and divided by the larger half-range of the two axes, so shapes keep their aspect
+    ratio and the longer axis spans exactly [-1, 1]. Every problem raises DataError with a
+    one-line message naming the line. The file is parsed once per (path, size, mtime);
+    the arrays returned are shared and read-only. `progress(fraction)` follows the parse.
     """
     p = Path(path)
     try:
-        text = p.read_text(encoding="utf-8-sig")
+        size = limits.check_regular_file(p, limits.MAX_CSV_BYTES, "CSV file")
+        st = p.stat()
     except FileNotFoundError:
         raise _csv_fail(p, "file not found") from None
     except IsADirectoryError:
         raise _csv_fail(p, "is a folder, not a CSV file") from None
-    except UnicodeDecodeError:
-        raise _csv_fail(p, "not a UTF-8 text file") from None
+    except limits.LimitError as e:
+        raise _csv_fail(p, str(e)) from None
     except OSError as e:
         raise _csv_fail(p, f"cannot read the file ({e.strerror or e})") from None
-    if not text.strip():
-        raise _csv_fail(p, "the file is empty")
+    key = (str(p.resolve()), int(st.st_size), int(st.st_mtime_ns))
+    with _CSV_LOCK:  # one parse per file, also when two threads ask at once
+        hit = _CSV_CACHE.get(key)
+        if hit is not None:
+            _CSV_CACHE.move_to_end(key)
+            if progress is not None:
+                progress(1.0)
+            return hit
+        try:
+            x, y = _read_csv(p, size, progress)
+        except MemoryError:
+            raise _csv_fail(p, "too large to load into memory") from None
+        x.setflags(write=False)
+        y.setflags(write=False)
+        _CSV_CACHE[key] = (x, y)
+        while len(_CSV_CACHE) > _CSV_CACHE_SIZE:
+            _CSV_CACHE.popitem(last=False)
+        return x, y
 
+
+class _CsvReader:
+    """Chunked parse: header first, then numpy's loadtxt per chunk, strict fallback."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.header: dict[str, int] | None = None
+        self.xs: list[np.ndarray] = []
+        self.ys: list[np.ndarray] = []
+
+    def feed(self, chunk: bytes, first_line: int) -> None:
+        """Parse whole lines `chunk` starting at line number `first_line`."""
+        try:
+            text = chunk.decode("utf-8")
+        except UnicodeDecodeError:
+            raise _csv_fail(self.path, "not a UTF-8 text file") from None
+        if "\x00" in text:
+            raise _csv_fail(self.path, "not a readable CSV file (it contains NUL bytes)")
+        if self.header is None:
+            lines = text.splitlines(keepends=True)
+            for i, line in enumerate(lines):
+                if self._is_header(line, first_line + i):
+                    text = "".join(lines[i + 1 :])
+                    first_line += i + 1
+                    break
+            else:
+                return
+        assert self.header is not None
+        if text.strip():
+            x, y = self._fast(text)
+            if x is None or y is None:
+                x, y = self._strict(text, first_line)
+            self.xs.append(x)
+            self.ys.append(y)
+
+    def _is_header(self, line: str, lineno: int) -> bool:
+        if not line.strip() or line.lstrip().startswith("#"):
+            return False
+        try:
+            row = next(csv.reader([line.rstrip("\r\n")], strict=True), [])
+        except csv.Error as e:
+            raise _csv_fail(self.path, f"line {lineno}: not a readable CSV line ({e})") from None
+        names = [c.strip().lower() for c in row]
+        for col in ("x1", "x2", "label"):
+            if col not in names:
+                raise _csv_fail(
+                    self.path,
+                    f"line {lineno}: missing column {col!r} (the header must name x1, x2, label)",
+                )
+        self.header = {col: names.index(col) for col in ("x1", "x2", "label")}
+        return True
+
+    def _fast(self, text: str) -> tuple[np.ndarray | None, np.ndarray | None]:
+        """numpy's C parser; None when anything is off (the strict parser then says what)."""
+        assert self.header is not None
+        cols = (self.header["x1"], self.header["x2"], self.header["label"])
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                arr = np.loadtxt(
+                    io.StringIO(text),
+                    delimiter=",",
+                    usecols=cols,
+                    comments="#",
+                    dtype=np.float64,
+                    ndmin=2,
+                )
+        except ValueError:
+            return None, None
+        lab = arr[:, 2]
+        if not (np.isfinite(arr[:, :2]).all() and ((lab == 0.0) | (lab == 1.0)).all()):
+            return None, None
+        return arr[:, :2].copy(), lab.astype(np.int64)
+
+    def _strict(self, text: str, first_line: int) -> tuple[np.ndarray, np.ndarray]:
+        """Line by line, ASCII numbers only; the first problem names its line."""
+        assert self.header is not None
+        p, h = self.path, self.header
+        width = max(h.values()) + 1
+        xs: list[tuple[float, float]] = []
+        ys: list[int] = []
+        for lineno, line in enumerate(text.splitlines(), start=first_line):
+            if not line.strip() or line.lstrip().startswith("#"):
+                continue
+            try:
+                row = next(csv.reader([line], strict=True), [])
+            except csv.Error:
+                raise _csv_fail(
+                    p, f"line {lineno}: a quoted value is not closed on its line"
+                ) from None
+            if len(row) < width:
+                raise _csv_fail(
+                    p, f"line {lineno}: expected at least {width} values, found {len(row)}"
+                )
+            a = _parse_float(p, lineno, "x1", row[h["x1"]])
+            b = _parse_float(p, lineno, "x2", row[h["x2"]])
+            lab = _parse_float(p, lineno, "label", row[h["label"]])
+            if lab not in (0.0, 1.0):
+                raise _csv_fail(
+                    p, f"line {lineno}, column label: {row[h['label']].strip()!r} is not 0 or 1"
+                )
+            xs.append((a, b))
+            ys.append(int(lab))
+        return np.asarray(xs, dtype=np.float64).reshape(-1, 2), np.asarray(ys, dtype=np.int64)
+
+
+def _read_csv(p: Path, size: int, progress: CsvProgress | None) -> tuple[np.ndarray, np.ndarray]:
+    reader = _CsvReader(p)
+    line = 1
+    done = 0
+    carry = b""
     try:
-        rows = list(csv.reader(text.splitlines()))
-    except csv.Error as e:  # e.g. NUL bytes
-        raise _csv_fail(p, f"not a readable CSV file ({e})") from None
-    header: dict[str, int] | None = None
-    xs: list[tuple[float, float]] = []
-    ys: list[int] = []
-    need = ("x1", "x2", "label")
-    for lineno, row in enumerate(rows, start=1):
-        if not row or all(not c.strip() for c in row) or row[0].lstrip().startswith("#"):
-            continue
-        if header is None:
-            names = [c.strip().lower() for c in row]
-            for col in need:
-                if col not in names:
-                    raise _csv_fail(
-                        p,
-                        f"line {lineno}: missing column {col!r} "
-                        "(the header must name x1, x2, label)",
-                    )
-            header = {col: names.index(col) for col in need}
-            continue
-        width = max(header.values()) + 1
-        if len(row) < width:
-            raise _csv_fail(p, f"line {lineno}: expected at least {width} values, found {len(row)}")
-        a = _parse_float(p, lineno, "x1", row[header["x1"]])
-        b = _parse_float(p, lineno, "x2", row[header["x2"]])
-        lab = _parse_float(p, lineno, "label", row[header["label"]])
-        if lab not in (0.0, 1.0):
-            raw = row[header["label"]].strip()
-            raise _csv_fail(p, f"line {lineno}, column label: {raw!r} is not 0 or 1")
-        xs.append((a, b))
-        ys.append(int(lab))
-    if header is None:
+        fh = open(p, "rb")  # noqa: SIM115 - closed below
+    except OSError as e:
+        raise _csv_fail(p, f"cannot read the file ({e.strerror or e})") from None
+    with fh:
+        while True:
+            block = fh.read(CSV_CHUNK_BYTES)
+            done += len(block)
+            if done > limits.MAX_CSV_BYTES:
+                raise _csv_fail(p, "the file grew while it was read")
+            if done == len(block) and block.startswith(b"\xef\xbb\xbf"):
+                block = block[3:]
+            buf = carry + block
+            cut = len(buf) if not block else buf.rfind(b"\n") + 1
+            if cut == 0 and block:  # no line end yet: read on
+                carry = buf
+                continue
+            chunk, carry = buf[:cut], buf[cut:]
+            reader.feed(chunk, line)
+            line += chunk.count(b"\n")
+            if progress is not None and size:
+                progress(min(1.0, done / size))
+            if not block:
+                break
+    if reader.header is None:
         raise _csv_fail(p, "the file is empty")
-    if len(xs) < MIN_CSV_POINTS:
-        raise _csv_fail(p, f"only {len(xs)} data rows, need at least {MIN_CSV_POINTS}")
-    y = np.asarray(ys, dtype=np.int64)
+    x = np.concatenate(reader.xs) if reader.xs else np.zeros((0, 2))
+    y = np.concatenate(reader.ys) if reader.ys else np.zeros(0, dtype=np.int64)
+    reader.xs.clear()
+    reader.ys.clear()
+    if len(y) < MIN_CSV_POINTS:
+        raise _csv_fail(p, f"only {len(y)} data rows, need at least {MIN_CSV_POINTS}")
     if y.min() == y.max():
         raise _csv_fail(p, f"all labels are {int(y[0])}; both classes 0 and 1 are needed")
-    x = np.asarray(xs, dtype=np.float64)
+    return _rescale(p, x), y
+
+
+def _rescale(p: Path, x: np.ndarray) -> np.ndarray:
+    """Centre the bounding box, divide by the larger half-range: the box becomes [-1, 1]."""
     lo, hi = x.min(axis=0), x.max(axis=0)
-    half = float(np.max(hi - lo)) / 2.0
+    with np.errstate(over="ignore"):
+        span = hi - lo
+    if not np.isfinite(span).all():  # e.g. -1e308 .. 1e308: scale first, then centre
+        scale = float(np.max(np.abs(np.concatenate([lo, hi]))))
+        x, lo, hi = x / scale, lo / scale, hi / scale
+        span = hi - lo
+    half = float(np.max(span)) / 2.0
     if half == 0.0:
         raise _csv_fail(p, "all points are identical")
-    x = np.clip((x - (lo + hi) / 2.0) / half, -1.0, 1.0)
-    return x, y
+    x = x - (lo + hi) / 2.0  # the only copy: millions of rows stay cheap
+    x /= half
+    return np.clip(x, -1.0, 1.0, out=x)
 
 
 # ---------------------------------------------------------------------- public API

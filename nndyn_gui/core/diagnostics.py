@@ -30,6 +30,7 @@ from nndyn_gui.core.flow import (
     head_probability,
     propagate,
 )
+from nndyn_gui.core.safe_linalg import finite_mask, finite_svd
 from nndyn_gui.core.types import Dataset, NetWeights
 
 SQUASH_RELATIVE = 1e-2  # median sigma_min/sigma_max of J on the data below this: squashed
@@ -144,22 +145,31 @@ def block_diagnostics(
     t, d = a.shape[0], a.shape[1]
     lip = activation_lipschitz(model.activation)
     resnet = model.kind == "resnet"
-    lin = np.eye(d)[None] + model.h * lip * a if resnet else a
-    ok = np.isfinite(a).all(axis=(1, 2))  # a diverged block gets nan numbers, not a crash
+    with np.errstate(all="ignore"):
+        lin = np.eye(d)[None] + model.h * lip * a if resnet else a
+    # a diverged block (or one whose I + h A overflows) gets nan numbers, not a crash or
+    # an SVD that never returns
+    ok = finite_mask(a)
+    ok_lin = ok & finite_mask(lin)
     norms = np.full(t, np.nan)
     sv = np.full((t, d), np.nan)
     dets = np.full(t, np.nan)
-    if ok.any():
-        norms[ok] = np.linalg.svd(a[ok], compute_uv=False)[:, 0]
-        sv[ok] = np.linalg.svd(lin[ok], compute_uv=False)
-        dets[ok] = np.linalg.det(lin[ok])
+    s_a = finite_svd(a[ok], compute_uv=False) if ok.any() else None
+    if s_a is not None:
+        norms[ok] = s_a[:, 0]
+    s_lin = finite_svd(lin[ok_lin], compute_uv=False) if ok_lin.any() else None
+    if s_lin is not None:
+        sv[ok_lin] = s_lin
+        with np.errstate(all="ignore"):
+            dets[ok_lin] = np.linalg.det(lin[ok_lin])
     if x2 is None:
         ticks = np.linspace(-1.0, 1.0, GRID_POINTS)
         x2 = np.stack(np.meshgrid(ticks, ticks), axis=-1).reshape(-1, 2)
     stats = jacobian_stats(model, weights, np.asarray(x2, dtype=np.float64)[:JACOBIAN_POINTS])
     out = []
     for k in range(t):
-        lp = float((model.h if resnet else 1.0) * norms[k] * lip)
+        with np.errstate(over="ignore"):
+            lp = float((model.h if resnet else 1.0) * norms[k] * lip)
         smax, smin = float(sv[k, 0]), float(sv[k, -1])
         med, lin_med = stats["ratio_median"][k], stats["linear_median"][k]
         squashed = bool(med < SQUASH_RELATIVE)
@@ -342,6 +352,8 @@ def _invert_block(
             if stall >= NEWTON_STALL:
                 break
         jac = eye + h * _activation_derivative(act, z)[:, :, None] * a[None]
+        if not (np.isfinite(jac).all() and np.isfinite(resid).all()):
+            return np.full_like(x, np.nan)  # pinv (an SVD) of Inf may never return
         try:
             step = np.linalg.solve(jac, resid[:, :, None])[:, :, 0]
         except np.linalg.LinAlgError:
@@ -352,6 +364,8 @@ def _invert_block(
 
 def _all_nonsingular(mats: np.ndarray) -> bool:
     """True when every matrix of the stack (T, d, d) has condition number below 1e12."""
+    if not finite_mask(mats).all():  # cond is an SVD: never on NaN / Inf
+        return False
     with np.errstate(all="ignore"):
         cond = np.linalg.cond(mats) if mats.shape[0] else np.zeros(0)
     return bool(np.all(np.isfinite(cond) & (cond < MAX_CONDITION)))

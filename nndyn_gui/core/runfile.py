@@ -6,27 +6,36 @@ module:
 - saving is atomic: the run is written to a temporary file in the target folder and
   moved over the old file only when complete, so a crash or a full disk never leaves a
   half-written or destroyed run behind;
-- loading a damaged, truncated, foreign or future file raises `RunFileError` with a
-  one-line message and nothing else, so the UI and the CLI can show it as is.
+- loading a damaged, truncated, foreign, future or hostile file (zip bomb, /dev/zero,
+  40 M points, coordinates of 1e308) raises `RunFileError` with a one-line message and
+  nothing else, quickly and without allocating what the file claims, so the UI and
+  the CLI can show it as is. The limits are in core.limits (docs/reliability.md).
 """
 
 from __future__ import annotations
 
 import contextlib
+import glob
 import io
 import json
 import math
 import os
 import platform
+import re
+import struct
 import sys
 import tempfile
+import time
 import zipfile
+import zlib
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from nndyn_gui.core import limits
 from nndyn_gui.core.config import ConfigError, RunConfig
+from nndyn_gui.core.limits import LimitError
 from nndyn_gui.core.types import Dataset, NetWeights, Run, Snapshot, TrainResult
 
 FORMAT_NAME = "nndyn-run"
@@ -34,12 +43,19 @@ FORMAT_VERSION = 1
 STATUSES = ("new", "finished", "cancelled", "diverged")
 MEMBERS = ("manifest.json", "config.json", "data.npz", "snapshots.npz", "status.json")
 
-# Declared uncompressed sizes above these are refused before anything is decompressed
-# (zip bombs). The largest legitimate run (200 blocks of width 64, thousands of
-# snapshots) is far below MAX_NPZ_BYTES.
-MAX_JSON_BYTES = 4 * 2**20
-MAX_NPZ_BYTES = 2 * 2**30
+# What a member may decompress to (zip bombs): whatever sizes the zip declares, reading
+# stops here. Training keeps its snapshots within SNAPSHOT_MEMORY_BYTES (core.limits),
+# so every run nndyn writes stays below these.
+MAX_JSON_BYTES = limits.MAX_JSON_BYTES
+_NPZ_SLACK = 64 * 1024  # .npy headers and zip records around the arrays
 MAX_MEMBERS = 64
+_MAX_DIRECTORY_BYTES = 2**20  # a central directory of MAX_MEMBERS members is a few KB
+_EOCD_SEARCH = 22 + 65535  # the end record, after a zip comment of at most 64 KB
+_COMPRESSIONS = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)
+_SURROGATE = re.compile("[\ud800-\udfff]")
+# A temporary file next to a run that nobody has written to for this long was left by a
+# killed save (kill -9, power cut); the next save to the same file removes it.
+STALE_TEMP_S = 600.0
 
 SNAPSHOT_KEYS = ("steps", "loss", "train_acc", "test_acc", "elapsed", "A", "b", "w", "c")
 DATA_KEYS = ("x_train", "y_train", "x_test", "y_test")
@@ -47,6 +63,10 @@ DATA_KEYS = ("x_train", "y_train", "x_test", "y_test")
 
 class RunFileError(Exception):
     """A run file cannot be written or read; the message is one line, fit for the user."""
+
+
+class NewerFormatError(RunFileError):
+    """The file is fine but written by a newer nndyn: keep it, a newer version reads it."""
 
 
 # ---------------------------------------------------------------------- building runs
@@ -84,9 +104,13 @@ def make_run(config: RunConfig, dataset: Dataset, result: TrainResult | None = N
 def save_run(run: Run, path: str | os.PathLike[str]) -> None:
     """Write `run` to `path` atomically; on failure the old file is untouched.
 
-    Raises RunFileError (unwritable folder, full disk, inconsistent run, ...).
+    Raises RunFileError (unwritable folder, full disk, inconsistent run, ...). A
+    symbolic link is followed: its target is replaced, the link stays. Temporary files
+    of earlier saves to the same file that were killed midway are removed.
     """
     target = Path(path)
+    if target.is_symlink():
+        target = Path(os.path.realpath(target))
     folder = target.parent if str(target.parent) else Path(".")
     members = _encode(run)  # inconsistent runs fail here, before touching the disk
     try:
@@ -116,6 +140,27 @@ def save_run(run: Run, path: str | os.PathLike[str]) -> None:
         if isinstance(e, Exception):
             raise RunFileError(f"cannot save to {target}: {type(e).__name__}: {e}") from None
         raise  # KeyboardInterrupt etc.: temp file removed, old file intact
+    remove_stale_temps(target)
+
+
+def remove_stale_temps(target: str | os.PathLike[str], older_than_s: float = STALE_TEMP_S) -> int:
+    """Delete `.NAME.*.tmp` files next to `target` untouched for `older_than_s` seconds.
+
+    save_run writes such a file and renames it over the target; a save killed midway
+    (kill -9, power cut) leaves it behind. A save in progress keeps writing, so its
+    temp file is never that old. Returns how many files were removed.
+    """
+    t = Path(target)
+    folder = t.parent if str(t.parent) else Path(".")
+    now = time.time()
+    removed = 0
+    with contextlib.suppress(OSError):
+        for f in folder.glob(f".{glob.escape(t.name)}.*.tmp"):
+            with contextlib.suppress(OSError):
+                if f.is_file() and now - f.stat().st_mtime > older_than_s:
+                    f.unlink()
+                    removed += 1
+    return removed
 
 
 def _os_reason(e: OSError) -> str:
@@ -133,19 +178,38 @@ def _encode(run: Run) -> list[tuple[str, bytes]]:
         raise RunFileError(f"cannot save: unknown status {run.status!r}")
     t, d = cfg.model.depth, cfg.model.width
     ds = run.dataset
+    n_points = len(ds.x_train) + len(ds.x_test)
+    if n_points > cfg.data.n:
+        raise RunFileError(
+            f"cannot save: the run has {n_points:,} points but its config allows "
+            f"{cfg.data.n:,} (data.n)"
+        )
+    for x in (ds.x_train, ds.x_test):
+        if not limits.coords_in_range(np.asarray(x, dtype=np.float64)):
+            raise RunFileError(
+                f"cannot save: data coordinates beyond ±{limits.MAX_COORD:g} or not finite"
+            )
     data = {
         "x_train": np.asarray(ds.x_train, dtype=np.float64).reshape(-1, 2),
         "y_train": np.asarray(ds.y_train, dtype=np.int64).reshape(-1),
         "x_test": np.asarray(ds.x_test, dtype=np.float64).reshape(-1, 2),
         "y_test": np.asarray(ds.y_test, dtype=np.int64).reshape(-1),
     }
-    snaps = run.snapshots
+    # a run collected without thinning (or by older code) is thinned to what loads again
+    snaps = limits.thin_snapshots(
+        run.snapshots, cfg.train.snapshot_every, limits.snapshot_capacity(cfg)
+    )
     for s in snaps:
         wt = s.weights
         if wt.A.shape != (t, d, d) or wt.b.shape != (t, d) or wt.w.shape != (d,):
             raise RunFileError(
                 f"cannot save: snapshot at step {s.step} has weights of depth/width "
                 f"{wt.A.shape[:2]} but the config says depth {t}, width {d}"
+            )
+        if not limits.weights_in_range(wt):
+            raise RunFileError(
+                f"cannot save: snapshot at step {s.step} has weights beyond "
+                f"±{limits.MAX_WEIGHT:g} or not finite"
             )
     arrays = {
         "steps": np.array([s.step for s in snaps], dtype=np.int64),
@@ -190,7 +254,14 @@ def _npz_bytes(arrays: dict[str, np.ndarray]) -> bytes:
 
 # ---------------------------------------------------------------------- loading
 def load_run(path: str | os.PathLike[str]) -> Run:
-    """Read a `.nndyn` file; any problem with it raises RunFileError (one line)."""
+    """Read a `.nndyn` file; any problem with it raises RunFileError (one line).
+
+    Nothing is trusted before it is checked: the file must be a regular file of at most
+    MAX_RUN_FILE_BYTES, members are decompressed with a byte budget (the sizes a zip
+    declares are not believed), every array's header is checked against the config
+    (point count, depth, width, snapshot memory) before its data are read, and values
+    must be finite and within the documented limits (core.limits).
+    """
     p = Path(path)
     try:
         return _load(p)
@@ -199,53 +270,68 @@ def load_run(path: str | os.PathLike[str]) -> Run:
     except MemoryError:
         raise RunFileError(f"{p}: too large to load into memory") from None
     except Exception as e:  # damaged content can surface as almost any error type
-        detail = str(e).splitlines()[0] if str(e) else ""
+        detail = _first_line(e)
         raise RunFileError(
             f"{p}: damaged or not an nndyn run file ({type(e).__name__}{': ' if detail else ''}"
             f"{detail})"
         ) from None
 
 
+def _first_line(e: BaseException) -> str:
+    text = str(e).strip()
+    return text.splitlines()[0] if text else ""
+
+
 def _load(p: Path) -> Run:
-    if not p.exists():
-        raise RunFileError(f"{p}: no such file")
-    if p.is_dir():
-        raise RunFileError(f"{p}: is a folder, not a run file")
     try:
-        raw = p.read_bytes()
+        size = limits.check_regular_file(p, limits.MAX_RUN_FILE_BYTES, "run file")
+        fh = open(p, "rb")  # noqa: SIM115 - closed below, after the zip
+    except FileNotFoundError:
+        raise RunFileError(f"{p}: no such file") from None
+    except IsADirectoryError:
+        raise RunFileError(f"{p}: is a folder, not a run file") from None
+    except LimitError as e:
+        raise RunFileError(f"{p}: {e}") from None
     except OSError as e:
         raise RunFileError(f"{p}: cannot read ({_os_reason(e)})") from None
-    if not raw:
-        raise RunFileError(f"{p}: the file is empty")
-    try:
-        zf = zipfile.ZipFile(io.BytesIO(raw))
-    except zipfile.BadZipFile:
-        raise RunFileError(
-            f"{p}: not an nndyn run file (not a zip archive, or truncated)"
-        ) from None
-    with zf:
-        infos = zf.infolist()
-        if len(infos) > MAX_MEMBERS:
-            raise RunFileError(f"{p}: not an nndyn run file ({len(infos)} members)")
-        names = {i.filename: i for i in infos}
-        if "manifest.json" not in names:
-            raise RunFileError(f"{p}: not an nndyn run file (no manifest.json)")
-        manifest = _read_json(p, zf, names, "manifest.json")
-        _check_manifest(p, manifest)
-        for m in MEMBERS:
-            if m not in names:
-                raise RunFileError(f"{p}: damaged run file (member {m} is missing)")
-        config_text = _read_member(p, zf, names["config.json"], MAX_JSON_BYTES)
+    with fh:
+        if size == 0:
+            raise RunFileError(f"{p}: the file is empty")
+        _check_zip_directory(p, "", _tail(fh, size))
         try:
-            config = RunConfig.from_json(config_text.decode("utf-8"))
-        except UnicodeDecodeError:
-            raise RunFileError(f"{p}: damaged run file (config.json is not UTF-8)") from None
-        except ConfigError as e:
-            raise RunFileError(f"{p}: bad config in run file ({e})") from None
-        data = _read_npz(p, zf, names["data.npz"], DATA_KEYS)
-        snaps = _read_npz(p, zf, names["snapshots.npz"], SNAPSHOT_KEYS)
-        status = _read_json(p, zf, names, "status.json")
-    dataset = _make_dataset(p, data, manifest)
+            zf = zipfile.ZipFile(fh)
+        except zipfile.BadZipFile:
+            raise RunFileError(
+                f"{p}: not an nndyn run file (not a zip archive, or truncated)"
+            ) from None
+        with zf:
+            return _read_members(p, zf)
+
+
+def _read_members(p: Path, zf: zipfile.ZipFile) -> Run:
+    infos = zf.infolist()
+    if len(infos) > MAX_MEMBERS:
+        raise RunFileError(f"{p}: not an nndyn run file ({len(infos)} members)")
+    names = {i.filename: i for i in infos}
+    if "manifest.json" not in names:
+        raise RunFileError(f"{p}: not an nndyn run file (no manifest.json)")
+    manifest = _read_json(p, zf, names, "manifest.json")
+    _check_manifest(p, manifest)
+    for m in MEMBERS:
+        if m not in names:
+            raise RunFileError(f"{p}: damaged run file (member {m} is missing)")
+    config_text = _read_member(p, zf, names["config.json"], MAX_JSON_BYTES)
+    try:
+        config = RunConfig.from_json(config_text.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise RunFileError(f"{p}: damaged run file (config.json is not UTF-8)") from None
+    except ConfigError as e:
+        raise RunFileError(f"{p}: bad config in run file ({e})") from None
+    config.title = _clean_text(config.title)
+    data = _read_npz(p, zf, names["data.npz"], DATA_KEYS, _data_budget(config), config)
+    snaps = _read_npz(p, zf, names["snapshots.npz"], SNAPSHOT_KEYS, _snapshot_budget(), config)
+    status = _read_json(p, zf, names, "status.json")
+    dataset = _make_dataset(p, data, manifest, config)
     snapshots = _make_snapshots(p, snaps, config)
     st = status.get("status")
     msg = status.get("message", "")
@@ -253,41 +339,102 @@ def _load(p: Path) -> Run:
         raise RunFileError(f"{p}: damaged run file (bad status.json)")
     versions_raw = manifest.get("versions", {})
     versions = (
-        {str(k): str(v) for k, v in versions_raw.items()} if isinstance(versions_raw, dict) else {}
+        {_clean_text(str(k)): _clean_text(str(v)) for k, v in versions_raw.items()}
+        if isinstance(versions_raw, dict)
+        else {}
     )
     return Run(
         config=config,
         dataset=dataset,
         snapshots=snapshots,
         status=st,
-        message=msg,
+        message=_clean_text(msg),
         versions=versions,
     )
 
 
+def _clean_text(text: str) -> str:
+    """A string from a file with lone surrogates (JSON allows "\\ud800"; no terminal, Qt
+    label or file can encode them) replaced by U+FFFD, the replacement character."""
+    return _SURROGATE.sub("\ufffd", text)
+
+
+def _tail(fh: Any, size: int) -> bytes:
+    """The last bytes of a file, where a zip's end-of-central-directory record lives."""
+    n = min(size, _EOCD_SEARCH)
+    fh.seek(size - n)
+    data = fh.read(n)
+    fh.seek(0)
+    return bytes(data)
+
+
+def _check_zip_directory(p: Path, name: str, tail: bytes) -> None:
+    """Refuse a zip whose central directory lists more members than a run ever has.
+
+    zipfile builds one object per listed member before anything can be checked, so a
+    small file listing millions of members would cost gigabytes: read the count from the
+    end record first. A missing record is left to zipfile ("not a zip archive").
+    """
+    sig = b"PK\x05\x06"
+    at = len(tail) - 22 if tail[-22:-18] == sig else tail.rfind(sig)  # no comment: last 22
+    if at < 0 or len(tail) - at < 22:
+        return
+    entries, cd_size = struct.unpack("<HI", tail[at + 10 : at + 16])
+    if entries > MAX_MEMBERS or cd_size > _MAX_DIRECTORY_BYTES:
+        if name:
+            raise RunFileError(f"{p}: damaged run file ({name} lists {entries} members)")
+        raise RunFileError(f"{p}: not an nndyn run file ({entries} members)")
+
+
 def _check_manifest(p: Path, manifest: dict[str, Any]) -> None:
     if manifest.get("format") != FORMAT_NAME:
-        raise RunFileError(f"{p}: not an nndyn run file (format {manifest.get('format')!r})")
+        raise RunFileError(
+            f"{p}: not an nndyn run file (format {_short_repr(manifest.get('format'))})"
+        )
     version = manifest.get("format_version")
     if isinstance(version, bool) or not isinstance(version, int) or version < 1:
-        raise RunFileError(f"{p}: damaged run file (bad format_version {version!r})")
+        raise RunFileError(f"{p}: damaged run file (bad format_version {_short_repr(version)})")
     if version > FORMAT_VERSION:
-        raise RunFileError(
+        raise NewerFormatError(
             f"{p}: this file was written by a newer nndyn (format {version}); "
             f"this version reads format {FORMAT_VERSION}"
         )
 
 
+def _short_repr(v: Any, n: int = 40) -> str:
+    text = repr(v) if not isinstance(v, int) or abs(v) < 10**30 else f"{float(v):.3g}"
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+def _check_zip_entry(p: Path, info: zipfile.ZipInfo, outer: str = "") -> None:
+    """Only what nndyn writes: unencrypted members, stored or deflated.
+
+    bzip2 and LZMA members are decompressed by zipfile without any size limit (a 27 KB
+    member can expand to gigabytes), and nndyn never writes them.
+    """
+    name = f"{outer}:{info.filename}" if outer else info.filename
+    if info.flag_bits & 0x1:
+        raise RunFileError(f"{p}: damaged run file ({name} is encrypted)")
+    if info.compress_type not in _COMPRESSIONS:
+        raise RunFileError(
+            f"{p}: not an nndyn run file ({name} uses compression method "
+            f"{info.compress_type}; nndyn writes only stored or deflated members)"
+        )
+
+
 def _read_member(p: Path, zf: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int) -> bytes:
+    """The member's bytes, decompressing at most `limit` (+1) bytes whatever it declares."""
+    _check_zip_entry(p, info)
     if info.file_size > limit:
         raise RunFileError(
             f"{p}: damaged run file ({info.filename} claims {info.file_size} bytes, "
             f"more than the {limit} allowed)"
         )
     try:
-        data = zf.read(info)
-    except (zipfile.BadZipFile, EOFError, OSError, ValueError) as e:
-        raise RunFileError(f"{p}: damaged run file ({info.filename}: {e})") from None
+        with zf.open(info) as f:
+            data = f.read(limit + 1)
+    except (zipfile.BadZipFile, EOFError, OSError, ValueError, zlib.error) as e:
+        raise RunFileError(f"{p}: damaged run file ({info.filename}: {_first_line(e)})") from None
     if len(data) > limit:
         raise RunFileError(f"{p}: damaged run file ({info.filename} is too large)")
     return data
@@ -299,47 +446,122 @@ def _read_json(
     raw = _read_member(p, zf, names[name], MAX_JSON_BYTES)
     try:
         obj = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+    except (UnicodeDecodeError, ValueError, RecursionError):
         raise RunFileError(f"{p}: damaged run file ({name} is not valid JSON)") from None
     if not isinstance(obj, dict):
         raise RunFileError(f"{p}: damaged run file ({name} is not a JSON object)")
     return obj
 
 
+def _snapshot_budget() -> int:
+    """Most bytes snapshots.npz may decompress to: what training ever keeps, plus headers."""
+    return limits.SNAPSHOT_MEMORY_BYTES + _NPZ_SLACK
+
+
+def _data_budget(config: RunConfig) -> int:
+    """Most bytes data.npz may decompress to: config.data.n points, plus headers."""
+    return config.data.n * (2 * 8 + 8) + _NPZ_SLACK
+
+
+def _max_rows(key: str, config: RunConfig) -> int | None:
+    """Most rows an array may declare: points for data, snapshots for the weights."""
+    if key in DATA_KEYS:
+        return config.data.n
+    return None
+
+
 def _read_npz(
-    p: Path, zf: zipfile.ZipFile, info: zipfile.ZipInfo, required: tuple[str, ...]
+    p: Path,
+    zf: zipfile.ZipFile,
+    info: zipfile.ZipInfo,
+    required: tuple[str, ...],
+    budget: int,
+    config: RunConfig,
 ) -> dict[str, np.ndarray]:
-    """Read the arrays of an inner .npz (no pickles; inner sizes checked before reading)."""
-    raw = _read_member(p, zf, info, MAX_NPZ_BYTES)
+    """Read the arrays of an inner .npz: no pickles, headers checked before any data."""
+    raw = _read_member(p, zf, info, budget)
     name = info.filename
+    _check_zip_directory(p, name, raw[-_EOCD_SEARCH:])
     try:
         inner = zipfile.ZipFile(io.BytesIO(raw))
     except zipfile.BadZipFile:
         raise RunFileError(f"{p}: damaged run file ({name} is not a valid .npz)") from None
+    out: dict[str, np.ndarray] = {}
+    left = budget
     with inner:
         infos = inner.infolist()
-        if len(infos) > MAX_MEMBERS or sum(i.file_size for i in infos) > MAX_NPZ_BYTES:
-            raise RunFileError(f"{p}: damaged run file ({name} is implausibly large)")
-    out: dict[str, np.ndarray] = {}
-    with np.load(io.BytesIO(raw), allow_pickle=False) as npz:
-        for key in required:
-            if key not in npz.files:
-                raise RunFileError(f"{p}: damaged run file ({name} has no array {key!r})")
-        for key in npz.files:
-            arr = npz[key]
-            if arr.dtype.kind not in "biuf":
-                raise RunFileError(
-                    f"{p}: damaged run file ({name}:{key} has non-numeric dtype {arr.dtype})"
-                )
+        if len(infos) > MAX_MEMBERS:
+            raise RunFileError(f"{p}: damaged run file ({name} has {len(infos)} members)")
+        # sizes declared by the zip are not trusted: each .npy header is checked against
+        # the config and the budget left before a byte of its data is read
+        for entry in infos:
+            _check_zip_entry(p, entry, name)
+            key = entry.filename[:-4] if entry.filename.endswith(".npy") else entry.filename
+            arr = _read_npy(p, name, key, inner, entry, left, _max_rows(key, config))
+            left -= arr.nbytes
             out[key] = arr
+    for key in required:
+        if key not in out:
+            raise RunFileError(f"{p}: damaged run file ({name} has no array {key!r})")
     return out
+
+
+def _read_npy(
+    p: Path,
+    name: str,
+    key: str,
+    inner: zipfile.ZipFile,
+    entry: zipfile.ZipInfo,
+    left: int,
+    max_rows: int | None,
+) -> np.ndarray:
+    """One .npy: its header (dtype, shape) is checked before its data are read."""
+    where = f"{name}:{key}"
+    try:
+        with inner.open(entry) as f:
+            version = np.lib.format.read_magic(f)
+            if version == (1, 0):
+                shape, fortran, dtype = np.lib.format.read_array_header_1_0(f)
+            elif version == (2, 0):
+                shape, fortran, dtype = np.lib.format.read_array_header_2_0(f)
+            else:
+                raise ValueError(f"unsupported .npy version {version}")
+            if dtype.hasobject or dtype.kind not in "biuf":
+                raise RunFileError(f"{p}: damaged run file ({where} has non-numeric dtype {dtype})")
+            if any(not isinstance(n, int) or n < 0 for n in shape):
+                raise ValueError(f"bad shape {shape}")
+            if max_rows is not None and shape and shape[0] > max_rows:
+                raise RunFileError(
+                    f"{p}: damaged run file ({where} has {shape[0]:,} points; its config "
+                    f"allows at most {max_rows:,} (data.n))"
+                )
+            count = math.prod(shape)
+            nbytes = count * dtype.itemsize
+            if nbytes > left:
+                raise RunFileError(
+                    f"{p}: damaged run file ({where} declares {limits.human_bytes(nbytes)} "
+                    f"of data, more than the {limits.human_bytes(left)} a run may hold)"
+                )
+            data = f.read(nbytes + 1)
+    except RunFileError:
+        raise
+    except (zipfile.BadZipFile, EOFError, OSError, ValueError, zlib.error, SyntaxError) as e:
+        raise RunFileError(f"{p}: damaged run file ({where}: {_first_line(e)})") from None
+    if len(data) != nbytes:
+        raise RunFileError(
+            f"{p}: damaged run file ({where} holds {len(data)} bytes, its header says {nbytes})"
+        )
+    arr = np.frombuffer(data, dtype=dtype, count=count) if count else np.empty(0, dtype)
+    return arr.reshape(shape, order="F" if fortran else "C")
 
 
 def _shape_error(p: Path, what: str, got: tuple[int, ...], want: str) -> RunFileError:
     return RunFileError(f"{p}: damaged run file ({what} has shape {got}, expected {want})")
 
 
-def _make_dataset(p: Path, data: dict[str, np.ndarray], manifest: dict[str, Any]) -> Dataset:
+def _make_dataset(
+    p: Path, data: dict[str, np.ndarray], manifest: dict[str, Any], config: RunConfig
+) -> Dataset:
     arrays: dict[str, np.ndarray] = {}
     for split in ("train", "test"):
         x, y = data[f"x_{split}"], data[f"y_{split}"]
@@ -350,19 +572,30 @@ def _make_dataset(p: Path, data: dict[str, np.ndarray], manifest: dict[str, Any]
         x = x.astype(np.float64)
         if not np.isfinite(x).all():
             raise RunFileError(f"{p}: damaged run file (x_{split} has NaN or Inf)")
+        if not limits.coords_in_range(x):
+            raise RunFileError(
+                f"{p}: damaged run file (x_{split} has coordinates beyond "
+                f"±{limits.MAX_COORD:g}; nndyn's data lie in [-1, 1]²)"
+            )
         if y.size and not np.isin(y, (0, 1)).all():
             raise RunFileError(f"{p}: damaged run file (y_{split} has labels other than 0/1)")
         arrays[f"x_{split}"] = x
         arrays[f"y_{split}"] = y.astype(np.int64)
     if arrays["x_train"].shape[0] == 0:
         raise RunFileError(f"{p}: damaged run file (no training points)")
+    total = arrays["x_train"].shape[0] + arrays["x_test"].shape[0]
+    if total > config.data.n:
+        raise RunFileError(
+            f"{p}: damaged run file ({total:,} points; its config allows at most "
+            f"{config.data.n:,} (data.n))"
+        )
     name = manifest.get("dataset_name", "")
     return Dataset(
         x_train=arrays["x_train"],
         y_train=arrays["y_train"],
         x_test=arrays["x_test"],
         y_test=arrays["y_test"],
-        name=name if isinstance(name, str) else "",
+        name=_clean_text(name) if isinstance(name, str) else "",
     )
 
 
@@ -387,15 +620,22 @@ def _make_snapshots(p: Path, arr: dict[str, np.ndarray], config: RunConfig) -> l
     for key, shape in want.items():
         if arr[key].shape != shape:
             raise _shape_error(p, key, arr[key].shape, str(shape))
-    if steps.dtype.kind == "f" and not (np.isfinite(steps).all() and (steps % 1 == 0).all()):
+    with np.errstate(all="ignore"):
+        steps_f = steps.astype(np.float64)
+    ok = np.isfinite(steps_f).all() and (steps_f % 1 == 0).all()
+    if steps.dtype.kind == "f" and not ok:
         raise RunFileError(f"{p}: damaged run file (steps are not whole numbers)")
-    steps = steps.astype(np.int64)
-    if n and (steps.min() < 0 or (np.diff(steps) < 0).any()):
-        raise RunFileError(f"{p}: damaged run file (steps are negative or out of order)")
+    if n and (steps_f.min() < 0 or steps_f.max() > limits.MAX_STEP or (np.diff(steps_f) < 0).any()):
+        raise RunFileError(f"{p}: damaged run file (steps are negative, huge or out of order)")
+    steps = steps_f.astype(np.int64)
     f = {k: arr[k].astype(np.float64) for k in want}
     for key in ("A", "b", "w", "c"):
         if not np.isfinite(f[key]).all():
             raise RunFileError(f"{p}: damaged run file ({key} has NaN or Inf)")
+        if not np.all(np.abs(f[key]) <= limits.MAX_WEIGHT):
+            raise RunFileError(
+                f"{p}: damaged run file ({key} has weights beyond ±{limits.MAX_WEIGHT:g})"
+            )
     sps = f.get("steps_per_s", np.zeros(n))
     out = []
     for i in range(n):

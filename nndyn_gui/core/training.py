@@ -41,6 +41,7 @@ from typing import Any
 import numpy as np
 import tensorflow as tf
 
+from nndyn_gui.core import limits
 from nndyn_gui.core.config import RunConfig
 from nndyn_gui.core.flow import LEAKY_SLOPE, activation_lipschitz, embed
 from nndyn_gui.core.network import initial_weights
@@ -379,6 +380,8 @@ class Trainer:
     ) -> TrainResult:
         """Train to config.train.steps, snapshotting at 0, every snapshot_every, and the end.
 
+        The snapshots kept stay within limits.SNAPSHOT_MEMORY_BYTES: beyond that they are
+        thinned to an even grid (limits.SnapshotKeeper); on_snapshot still sees each one.
         on_progress(step, loss, steps_per_s) follows every fused call; its loss is the
         last step's (mini-)batch objective, while Snapshot.loss is the full training-set
         objective. Snapshot.test_acc is NaN when the test set is empty.
@@ -389,6 +392,7 @@ class Trainer:
         tr = self.config.train
         total, every = tr.steps, tr.snapshot_every
         snapshots: list[Snapshot] = []
+        keeper = limits.SnapshotKeeper(every, limits.snapshot_capacity(self.config))
         t_start = time.perf_counter()
         last_snap_t, last_snap_step = t_start, self.step
         rate = 0.0
@@ -401,13 +405,15 @@ class Trainer:
             weights = self.weights()
             if not (math.isfinite(loss) and loss <= DIVERGED_LOSS and weights.is_finite()):
                 return None
+            if not limits.weights_in_range(weights):  # finite, but no run file may hold it
+                return None
             if self.step > last_snap_step and now > last_snap_t:
                 sps = (self.step - last_snap_step) / (now - last_snap_t)
             else:
                 sps = rate
             s = Snapshot(self.step, loss, acc_tr, acc_te, weights, now - t_start, sps)
             last_snap_t, last_snap_step = now, self.step
-            snapshots.append(s)
+            keeper.add(snapshots, s)
             if on_snapshot is not None:
                 on_snapshot(s)
             return s

@@ -96,11 +96,15 @@ def parse_layers(text: str | None) -> list[int] | None:
 
 
 def _err(msg: str) -> None:
-    print(f"{PROG}: error: {msg}", file=sys.stderr)
+    from nndyn_gui.core.terminal import printable
+
+    print(f"{PROG}: error: {printable(msg)}", file=sys.stderr)
 
 
 def _warn(msg: str) -> None:
-    print(f"{PROG}: warning: {msg}", file=sys.stderr)
+    from nndyn_gui.core.terminal import printable
+
+    print(f"{PROG}: warning: {printable(msg)}", file=sys.stderr)
 
 
 def _has_display() -> bool:
@@ -179,6 +183,11 @@ def _setup_qt(needs_3d: bool, no_3d: bool) -> Any:
 
 def render_main(argv: list[str]) -> int:
     """Entry point of `nndyn render`; returns the exit code."""
+    import warnings
+
+    # numpy's "overflow encountered" lines are internals, not messages for the user: a
+    # run whose numbers overflow is reported once, in words (see the handlers below)
+    warnings.simplefilter("ignore", RuntimeWarning)
     try:
         args = build_parser().parse_args(argv)
         width, height = parse_size(args.size)
@@ -242,6 +251,15 @@ def render_main(argv: list[str]) -> int:
         if exporter is not None:
             exporter.abort()
         _err(f"export failed: {e}")
+        return EXIT_FAIL
+    except (ValueError, ArithmeticError) as e:  # e.g. numpy's LinAlgError on a diverged run
+        if exporter is not None:
+            exporter.abort()
+        detail = str(e).strip().splitlines()[0] if str(e).strip() else ""
+        _err(
+            f"export failed: cannot draw this run ({type(e).__name__}"
+            f"{': ' + detail if detail else ''}); did its training diverge?"
+        )
         return EXIT_FAIL
     print(str(path))
     return EXIT_OK

@@ -72,6 +72,33 @@ def resolve_config(args: argparse.Namespace, automated: bool) -> RunConfig:
     return cfg.validate()
 
 
+def usable_start_config(
+    cfg: RunConfig, args: argparse.Namespace, automated: bool
+) -> tuple[RunConfig, str]:
+    """`cfg`, or the default preset with a notice when the last session's data are gone.
+
+    A plain start (from a desktop launcher) must always open a window, also when the
+    CSV file the last session imported was moved: otherwise it would exit at once and
+    a pending autosave could never be restored. Data the user asked for on the command
+    line (--preset, --set) that cannot be read is still an error (exit 2).
+    """
+    if cfg.data.name != "csv" or args.preset or args.set or automated:
+        return cfg, ""
+    from nndyn_gui.core.datasets import DataError, load_csv
+
+    try:
+        load_csv(cfg.data.csv_path)  # parsed once: AppState reads it from the cache
+    except DataError as e:
+        from nndyn_gui.core.presets import load_preset
+
+        return load_preset(DEFAULT_PRESET), (
+            f"The last session's data cannot be read ({e}); started on the "
+            f"{DEFAULT_PRESET} preset instead. Use Import CSV… to load the file from its "
+            "new place."
+        )
+    return cfg, ""
+
+
 def _size(text: str) -> tuple[int, int] | None:
     if not text:
         return None
@@ -101,7 +128,9 @@ class _Automation(QObject):
     def start(self) -> None:
         win, args = self.win, self.args
         if args.open and not win.open_run(args.open):
-            print(f"nndyn-gui: {win.errors[-1][1]}", file=sys.stderr)
+            from nndyn_gui.core.terminal import printable
+
+            print(f"nndyn-gui: {printable(win.errors[-1][1])}", file=sys.stderr)
             self.exit_code = EXIT_BAD_ARGS
             if args.quit:
                 self._quit()
@@ -176,23 +205,39 @@ def _offer_restore(win: object) -> None:
     if win.no_prompt:
         return
     try:
-        from nndyn_gui.ui.autosave import discard_pending, pending_restore, restore
+        from nndyn_gui.ui.autosave import discard_pending, find_restorable
 
-        path = pending_restore()
-        if path is None:
+        found = find_restorable()  # only a file that loads; damaged ones are removed
+        if found is None:
             return
+        path, run = found
         answer = QMessageBox.question(
             win,
             "Restore run?",
             "nndyn did not exit cleanly last time. Restore the autosaved run?",
         )
         if answer == QMessageBox.StandardButton.Yes:
-            win.state.load_run(restore(path))
-            win.state.set_dirty(True)
-            win.layer_panel.show_last_layer()
+            restore_run(win, run)
         discard_pending(path)
     except Exception as e:
         win.show_error("Cannot restore the autosaved run", str(e))
+
+
+def restore_run(win: object, run: object) -> None:
+    """Show a restored run as unsaved work, and autosave it at once for this session.
+
+    The old session's file is deleted right after this, so the run must already be in
+    this session's autosave: a second crash (or a logout) must not lose it.
+    """
+    from nndyn_gui.core.types import Run
+    from nndyn_gui.ui.main_window import MainWindow
+
+    assert isinstance(win, MainWindow) and isinstance(run, Run)
+    win.state.load_run(run)
+    win.state.set_dirty(True)
+    win.layer_panel.show_last_layer()
+    if win.autosaver is not None:
+        win.autosaver.save_now(wait=True)
 
 
 def _close_on_signals(win: object, app: QApplication) -> None:
@@ -227,6 +272,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         cfg = resolve_config(args, automated)
         size = _size(args.size)
+        cfg, notice = usable_start_config(cfg, args, automated)
     except ConfigError as e:
         print(f"nndyn-gui: {e}", file=sys.stderr)
         return EXIT_BAD_ARGS
@@ -252,7 +298,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:
         state = AppState(cfg)
-    except (DataError, OSError) as e:
+    except (DataError, OSError, ValueError) as e:
         print(f"nndyn-gui: {e}", file=sys.stderr)
         return EXIT_BAD_ARGS
     win = MainWindow(state, restore_settings=not automated)
@@ -266,6 +312,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if first_start:
         win.resize_docks_default()
     _close_on_signals(win, app)
+    if notice:
+        print(f"nndyn-gui: {notice}", file=sys.stderr)
+        QTimer.singleShot(0, lambda: win.show_error("Last session's data unavailable", notice))
     auto = _Automation(win, args, app)
     if args.open or args.train or automated:
         QTimer.singleShot(0, auto.start)

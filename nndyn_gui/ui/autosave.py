@@ -1,9 +1,12 @@
 """Autosave: a crash, a power cut or `kill -9` during training loses seconds, not the run.
 
 How it works:
-- Each app session owns one file `autosave-<pid>.nndyn` in the autosave folder
+- Each app session owns one file `autosave-<pid>-<token>.nndyn` in the autosave folder
   (QStandardPaths.AppDataLocation/autosave, or $NNDYN_AUTOSAVE_DIR) plus a lock file
-  `autosave-<pid>.lock` held with QLockFile for the whole session.
+  `autosave-<pid>-<token>.lock` held with QLockFile for the whole session. The random
+  token tells sessions apart when PIDs repeat (containers, Flatpak: the app is PID 2
+  after every start), and a lock whose PID now belongs to another process (this one,
+  or one started after the lock was written) counts as stale.
 - While training runs, a QTimer saves the current run every `interval_ms` *if it changed*
   since the last autosave; training stopping, finishing or diverging saves once more.
   Saving uses `core.runfile.save_run`, which is atomic (temp file + rename), so the
@@ -17,7 +20,11 @@ How it works:
   sees the process is gone); `pending_restore()` at the next start finds that file and
   the app offers to restore it; `discard_pending()` removes it afterwards.
 - When the user saves the run themselves (AppState.dirty turns False) the autosave is
-  removed: the user's file holds everything.
+  removed: the user's file holds everything. When the run becomes unsaved again (e.g.
+  a restored autosave) it is autosaved again.
+- `find_restorable()` offers only a file that loads: a damaged autosave (truncated,
+  half-written) is removed, one from a newer nndyn is left for that version, and an
+  older valid autosave next to them is found.
 
 Nothing here raises into the event loop: failures (unwritable folder, disk full) are
 reported once through the `failed` signal and retried at the next change.
@@ -27,12 +34,13 @@ from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QLockFile, QObject, QStandardPaths, QTimer, Signal, Slot
+from PySide6.QtCore import QLockFile, QObject, QStandardPaths, QSysInfo, QTimer, Signal, Slot
 
-from nndyn_gui.core.runfile import RunFileError, load_run, save_run
+from nndyn_gui.core.runfile import NewerFormatError, RunFileError, load_run, save_run
 from nndyn_gui.core.types import Run
 from nndyn_gui.ui.background import NewestWins
 from nndyn_gui.ui.state import AppState
@@ -45,6 +53,8 @@ DEFAULT_INTERVAL_MS = 5000
 SETTLE_MS = 300  # after training ends / an idle change, save once things settled
 ACTIVE_STATES = ("loading", "training", "paused", "stopping")
 JOIN_TIMEOUT_S = 60.0  # a clean exit waits at most this long for a write in flight
+PID_START_SLACK_S = 2.0  # clock-tick and boot-time rounding when comparing start times
+_OWN_LOCKS: set[str] = set()  # lock files held by the Autosavers of this process
 
 
 def default_directory() -> Path:
@@ -62,30 +72,68 @@ def _lock_path(autosave: Path) -> Path:
     return autosave.with_suffix(LOCK_SUFFIX)
 
 
+def _process_start_time(pid: int) -> float | None:
+    """When process `pid` started (seconds since the epoch), from /proc; None elsewhere."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        ticks = int(stat.rsplit(")", 1)[1].split()[19])  # field 22: starttime
+        btime = next(
+            int(line.split()[1])
+            for line in Path("/proc/stat").read_text().splitlines()
+            if line.startswith("btime ")
+        )
+        return btime + ticks / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError, StopIteration):
+        return None
+
+
+def _pid_reused(pid: int, lock_file: Path) -> bool:
+    """True when `pid` no longer belongs to the session that wrote `lock_file`.
+
+    Qt judges a lock by its PID (and, on Linux, the program name, "python3.11" for
+    every Python app). After kill -9 that PID may be reused: by this very process (in a
+    container the app is PID 2 every time) or by another one started later.
+    """
+    if pid == os.getpid():
+        return str(lock_file) not in _OWN_LOCKS
+    started = _process_start_time(pid)
+    if started is None:
+        return False
+    try:
+        written = lock_file.stat().st_mtime
+    except OSError:
+        return False
+    return started > written + PID_START_SLACK_S
+
+
 def _owner_alive(autosave: Path) -> bool:
     """True while the session that writes `autosave` still runs (its lock is held)."""
     lock_file = _lock_path(autosave)
+    if str(lock_file) in _OWN_LOCKS:
+        return True
     if not lock_file.exists():
         return False
     lock = QLockFile(str(lock_file))
     lock.setStaleLockTime(0)  # age alone never makes a live session's lock stale
+    info = lock.getLockInfo()
+    if isinstance(info, tuple) and len(info) == 3:
+        pid, host, _app = info
+        if pid and host == QSysInfo.machineHostName() and _pid_reused(int(pid), lock_file):
+            with contextlib.suppress(OSError):
+                lock_file.unlink()
+            return False
     if lock.tryLock(0):  # the owner is gone: Qt removed its stale lock and gave it to us
         lock.unlock()  # deletes the lock file again
         return False
-    return True  # locked by a live session (possibly this one) or unreadable
+    return True  # locked by a live session or unreadable
 
 
-def pending_restore(directory: str | os.PathLike[str] | None = None) -> Path | None:
-    """The newest autosave left by a session that is no longer running, else None.
-
-    Call it at start-up (before creating this session's Autosaver, though it ignores
-    files of live sessions either way) and offer to restore the file it returns.
-    """
-    folder = Path(directory) if directory is not None else default_directory()
+def _ended_sessions(folder: Path) -> list[Path]:
+    """Autosaves of sessions that no longer run, newest first (empty files skipped)."""
     try:
         candidates = [p for p in folder.glob(f"{PREFIX}*{SUFFIX}") if p.is_file()]
     except OSError:
-        return None
+        return []
     found: list[tuple[float, Path]] = []
     for p in candidates:
         try:
@@ -94,9 +142,39 @@ def pending_restore(directory: str | os.PathLike[str] | None = None) -> Path | N
             found.append((p.stat().st_mtime, p))
         except OSError:
             continue
-    if not found:
-        return None
-    return max(found)[1]
+    return [p for _, p in sorted(found, reverse=True)]
+
+
+def pending_restore(directory: str | os.PathLike[str] | None = None) -> Path | None:
+    """The newest autosave left by a session that is no longer running, else None.
+
+    Call it at start-up (before creating this session's Autosaver, though it ignores
+    files of live sessions either way). It does not read the file: the app uses
+    `find_restorable`, which offers only files that load.
+    """
+    folder = Path(directory) if directory is not None else default_directory()
+    ended = _ended_sessions(folder)
+    return ended[0] if ended else None
+
+
+def find_restorable(
+    directory: str | os.PathLike[str] | None = None,
+) -> tuple[Path, Run] | None:
+    """The newest autosave of an ended session that loads, with its run; else None.
+
+    A damaged one (truncated, half-written, garbage) can never be restored: it is
+    removed, so it is not offered at every start and does not hide an older valid one.
+    One written by a newer nndyn is skipped but kept (that version can restore it).
+    """
+    folder = Path(directory) if directory is not None else default_directory()
+    for path in _ended_sessions(folder):
+        try:
+            return path, load_run(path)
+        except NewerFormatError:
+            continue
+        except RunFileError:
+            discard_pending(path)
+    return None
 
 
 def restore(path: str | os.PathLike[str]) -> Run:
@@ -128,7 +206,8 @@ class Autosaver(QObject):
         super().__init__(parent)
         self.state = state
         self.directory = Path(directory) if directory is not None else default_directory()
-        self.path = self.directory / f"{PREFIX}{os.getpid()}{SUFFIX}"
+        session = f"{os.getpid()}-{secrets.token_hex(4)}"  # PIDs repeat (containers)
+        self.path = self.directory / f"{PREFIX}{session}{SUFFIX}"
         self._lock: QLockFile | None = None
         self._generation = 0  # bumped on every change of the state's run
         self._saved_generation = 0  # the generation on disk (0: nothing written)
@@ -177,6 +256,12 @@ class Autosaver(QObject):
             return False
         if not any(s.step > 0 for s in self.state.snapshots):
             return False  # an untrained net is not worth restoring: keep the last autosave
+        err = self._ensure_lock()
+        if err:
+            if not self._failing:
+                self._failing = True
+                self.failed.emit(err)
+            return False
         if self.busy:
             if not wait:
                 return False  # the next timer tick or state change saves the newer run
@@ -205,6 +290,7 @@ class Autosaver(QObject):
         if self._lock is not None:
             self._lock.unlock()
             self._lock = None
+        _OWN_LOCKS.discard(str(_lock_path(self.path)))
         with contextlib.suppress(OSError):
             _lock_path(self.path).unlink()
 
@@ -232,6 +318,7 @@ class Autosaver(QObject):
         if not lock.tryLock(0):
             return f"cannot lock the autosave file {self.path} (error {lock.error().name})"
         self._lock = lock
+        _OWN_LOCKS.add(str(_lock_path(self.path)))
         return ""
 
     def _write(self, run: Run) -> str:
@@ -269,15 +356,9 @@ class Autosaver(QObject):
     def _save_if_needed(self, wait: bool = False) -> None:
         if self._closed:
             return
-        if self.state.dirty and self.has_unsaved_changes:
-            err = self._ensure_lock()
-            if err:
-                if not self._failing:
-                    self._failing = True
-                    self.failed.emit(err)
-                return
-            if not self.save_now(wait=wait) and self.busy:
-                self._settle.start()  # a write is in flight: try again shortly
+        wanted = self.state.dirty and self.has_unsaved_changes
+        if wanted and not self.save_now(wait=wait) and self.busy:
+            self._settle.start()  # a write is in flight: try again shortly
 
     @Slot()
     def _on_timer(self) -> None:
@@ -302,7 +383,12 @@ class Autosaver(QObject):
 
     @Slot(bool)
     def _on_dirty(self, dirty: bool) -> None:
-        if dirty or self._closed:
+        if self._closed:
+            return
+        if dirty:  # unsaved again (a restored autosave, Reset after Save): save it again
+            self._generation += 1
+            if self.state.training_state not in ACTIVE_STATES:
+                self._settle.start()
             return
         # The user saved (or loaded) the run: nothing left to recover from the autosave.
         self.wait()

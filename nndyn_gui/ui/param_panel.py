@@ -9,6 +9,9 @@ Each change builds a new RunConfig and hands it to AppState; a rejected value or
 unreadable CSV file is shown in red under its control and the state stays unchanged.
 A change of the data (100,000 points, say) makes the new data set in the background
 (`NewestWins`: dragging the slider makes only the newest) and then hands both over.
+A big CSV file (over INLINE_CSV_BYTES) is read on a background thread with its
+progress under the button, so the window keeps turning; it is parsed once
+(core.datasets caches it), so later data-parameter changes do not read it again.
 Fields that have no meaning for the current choice (h for an MLP, the bound without
 keep-invertible, the ring gap for other data) are disabled with a tooltip saying why.
 """
@@ -17,7 +20,9 @@ from __future__ import annotations
 
 import copy
 import math
+import os
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal, Slot
@@ -42,10 +47,12 @@ from PySide6.QtWidgets import (
 )
 
 from nndyn_gui.core.config import ConfigError, DataConfig, RunConfig, field_spec
+from nndyn_gui.core.limits import human_bytes
 from nndyn_gui.ui.background import NewestWins
 from nndyn_gui.ui.state import AppState
 
 SLIDER_STEPS = 1000
+INLINE_CSV_BYTES = 2 * 2**20  # smaller CSV files are read at once (a few milliseconds)
 ERROR_STYLE = "color: #C0392B;"
 HINT_STYLE = "color: #6B6F76;"
 
@@ -346,9 +353,16 @@ class ParamControl(QWidget):
 class ParamPanel(QScrollArea):
     """All parameters of the experiment; edits go straight into AppState."""
 
+    csvLoaded = Signal(bool)  # a background CSV import ended: True if the data are in use
+    _csvProgress = Signal(float)  # emitted by the reader thread (queued to this panel)
+
     def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.state = state
+        self._csv_job = NewestWins(self, name="nndyn-csv", what="read the CSV file")
+        self._csv_job.done.connect(self._on_csv_read)
+        self._csvProgress.connect(self._on_csv_progress)
+        self._csv_reading = ""
         self.controls: dict[str, ParamControl] = {}
         #: replaced in tests: () -> path or "" (cancelled)
         self.ask_csv_path: Callable[[], str] = self._ask_csv_dialog
@@ -439,22 +453,65 @@ class ParamPanel(QScrollArea):
         return self.import_csv(path)
 
     def import_csv(self, path: str) -> bool:
-        """Use the CSV file at `path` as data; errors appear in red under the button."""
+        """Use the CSV file at `path` as data; errors appear in red under the button.
+
+        A big file is read in the background: this returns True at once, the progress
+        shows under the button and `csvLoaded` tells how it ended.
+        """
+        try:
+            size = os.stat(path).st_size
+        except OSError:
+            size = 0  # let the reader say what is wrong
+        if size <= INLINE_CSV_BYTES:
+            return self._use_csv(path)
+        self._csv_reading = str(path)
+        self.csv_button.setEnabled(False)
+        self.csv_error.hide()
+        self.csv_label.setText(f"Reading {Path(path).name} ({human_bytes(size)})…")
+        progress = self._csvProgress.emit
+        self._csv_job.request(lambda: _read_csv_in_background(str(path), progress))
+        return True
+
+    @property
+    def csv_busy(self) -> bool:
+        """True while a CSV file is read in the background."""
+        return bool(self._csv_reading)
+
+    def _use_csv(self, path: str) -> bool:
         from nndyn_gui.core.datasets import DataError, load_csv
 
         try:
-            load_csv(path)
+            load_csv(path)  # parsed once: set_config below reads it from the cache
             cfg = self.state.config.copy()
             cfg.data.name = "csv"
             cfg.data.csv_path = str(path)
             self.state.set_config(cfg)
-        except (DataError, ConfigError, OSError) as e:
-            self.csv_error.setText(str(e))
+        except (DataError, ConfigError, OSError, MemoryError) as e:
+            self.csv_error.setText(str(e) or "not enough memory to read the file")
             self.csv_error.show()
             self._on_config(self.state.config)
             return False
         self.csv_error.hide()
         return True
+
+    @Slot(float)
+    def _on_csv_progress(self, fraction: float) -> None:
+        if self._csv_reading:
+            name = Path(self._csv_reading).name
+            self.csv_label.setText(f"Reading {name}… {100 * fraction:.0f}%")
+
+    @Slot(object, str)
+    def _on_csv_read(self, result: Any, error: str) -> None:
+        path, self._csv_reading = self._csv_reading, ""
+        self.csv_button.setEnabled(True)
+        message = error or (result if isinstance(result, str) else "")
+        if message:
+            self.csv_error.setText(message)
+            self.csv_error.show()
+            self._on_config(self.state.config)
+            self.csvLoaded.emit(False)
+            return
+        self.csvLoaded.emit(self._use_csv(path))
 
     # ------------------------------------------------------------------ changes
     @Slot(str, object)
@@ -489,8 +546,8 @@ class ParamPanel(QScrollArea):
                 target.set_error(str(e))
             self._on_config(self.state.config, keep_errors=True)
             return False
-        except (DataError, OSError) as e:
-            self.csv_error.setText(str(e))
+        except (DataError, OSError, MemoryError) as e:
+            self.csv_error.setText(str(e) or "not enough memory for these data")
             self.csv_error.show()
             self._on_config(self.state.config, keep_errors=True)
             return False
@@ -625,6 +682,17 @@ class ParamPanel(QScrollArea):
         for box in body.findChildren(QGroupBox):
             box.setEnabled(not busy)
         self.title_edit.setEnabled(not busy)
+
+
+def _read_csv_in_background(path: str, progress: Callable[[float], None]) -> str:
+    """Parse (and cache) a CSV file off the GUI thread; "" or the one-line error."""
+    from nndyn_gui.core.datasets import DataError, load_csv
+
+    try:
+        load_csv(path, progress=progress)
+    except DataError as e:
+        return str(e)
+    return ""
 
 
 def field_spec_title() -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from PySide6.QtCore import QObject, Signal
 
 from nndyn_gui import __version__
+from nndyn_gui.core import limits
 from nndyn_gui.core.config import RunConfig
 from nndyn_gui.core.datasets import make_dataset
 from nndyn_gui.core.network import initial_weights
@@ -35,6 +36,7 @@ class AppState(QObject):
         self.config: RunConfig = (config or RunConfig()).validate()
         self.dataset: Dataset = make_dataset(self.config.data)
         self.snapshots: list[Snapshot] = []
+        self._keeper: limits.SnapshotKeeper | None = None  # thins a growing run
         self.current: Snapshot | None = None
         self.training_state = "idle"
         self.status = "new"
@@ -80,6 +82,7 @@ class AppState(QObject):
         self.snapshots = [
             Snapshot(step=0, loss=float("nan"), train_acc=0.0, test_acc=0.0, weights=w)
         ]
+        self._keeper = None
         self.status = "new"
         self.message = ""
         self.progress = (0, float("nan"), 0.0)
@@ -97,6 +100,7 @@ class AppState(QObject):
     # ------------------------------------------------------------------ snapshots
     def replace_snapshots(self, snapshots: list[Snapshot], status: str = "finished") -> None:
         self.snapshots = list(snapshots)
+        self._keeper = None
         self.status = status
         self.snapshotsChanged.emit()
         if self.snapshots:
@@ -107,7 +111,8 @@ class AppState(QObject):
         if self.snapshots and self.snapshots[-1].step >= snap.step:
             # a new training run restarts the list at its own step 0
             self.snapshots = [s for s in self.snapshots if s.step < snap.step]
-        self.snapshots.append(snap)
+            self._keeper = None
+        self._keep([snap])
         self.snapshotsChanged.emit()
         self.set_current(snap)
         self.set_dirty(True)
@@ -119,10 +124,20 @@ class AppState(QObject):
         first = snaps[0].step
         if self.snapshots and self.snapshots[-1].step >= first:
             self.snapshots = [s for s in self.snapshots if s.step < first]
-        self.snapshots.extend(snaps)
+            self._keeper = None
+        self._keep(snaps)
         self.snapshotsChanged.emit()
         self.set_current(snaps[-1])
         self.set_dirty(True)
+
+    def _keep(self, snaps: list[Snapshot]) -> None:
+        """Append, keeping at most limits.SNAPSHOT_MEMORY_BYTES of snapshots of this run
+        (an even grid of steps plus the newest, like the trainer)."""
+        if self._keeper is None:
+            every = self.config.train.snapshot_every
+            self._keeper = limits.SnapshotKeeper(every, limits.snapshot_capacity(self.config))
+        for s in snaps:
+            self._keeper.add(self.snapshots, s)
 
     def set_progress(self, step: int, loss: float, steps_per_s: float) -> None:
         self.progress = (int(step), float(loss), float(steps_per_s))

@@ -6,8 +6,14 @@ about what a user would notice. See docs/reliability.md for the table of what wa
 
 from __future__ import annotations
 
+import json
 import os
+import signal
+import subprocess
 import sys
+import tempfile
+import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -88,3 +94,87 @@ def subprocess_env(**extra: str) -> dict[str, str]:
     )
     env.update(extra)
     return env
+
+
+@dataclass
+class Measured:
+    """How a child process ended: rc None means it was killed at the timeout."""
+
+    rc: int | None
+    seconds: float
+    peak_mb: float  # the child's own peak resident memory (wait4's ru_maxrss)
+    stdout: str
+    stderr: str
+
+    def one_line_error(self, prefix: str = "nndyn") -> str:
+        """The single stderr line of an exit-2 error (asserts there is nothing else)."""
+        assert self.rc == 2, (self.rc, self.stderr[-2000:])
+        lines = [x for x in self.stderr.splitlines() if x.strip()]
+        assert len(lines) == 1 and lines[0].startswith(prefix), self.stderr[-2000:]
+        assert "Traceback" not in self.stderr and "Warning" not in self.stderr
+        return lines[0]
+
+
+# Runs the command and reports how it ended. A fresh interpreter in between: a child
+# forked straight from the test process would inherit its resident memory (TensorFlow
+# and all, ~1 GB) into its own peak (ru_maxrss survives exec).
+_MEASURE = """
+import json, os, resource, subprocess, sys
+cmd, limit, report = json.loads(sys.argv[1])
+def limit_memory():
+    if limit:
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+p = subprocess.Popen(cmd, preexec_fn=limit_memory)
+_pid, status, usage = os.wait4(p.pid, 0)
+p.returncode = os.waitstatus_to_exitcode(status)
+with open(report, "w") as f:
+    json.dump({"rc": p.returncode, "maxrss_kb": usage.ru_maxrss}, f)
+"""
+
+
+def run_measured(
+    cmd: list[str],
+    timeout: float,
+    env: dict[str, str] | None = None,
+    memory_limit_mb: int | None = None,
+    cwd: Path = REPO,
+) -> Measured:
+    """Run `cmd` with a timeout (then kill it: a hang fails instead of hanging the suite),
+    optionally an address-space limit, and measure its own peak memory."""
+    limit = None if memory_limit_mb is None else memory_limit_mb * 2**20
+    with (
+        tempfile.TemporaryFile() as out,
+        tempfile.TemporaryFile() as err,
+        tempfile.TemporaryDirectory() as tmp,
+    ):
+        report = Path(tmp) / "report.json"
+        proc = subprocess.Popen(
+            [PYTHON, "-c", _MEASURE, json.dumps([cmd, limit, str(report)])],
+            stdout=out,
+            stderr=err,
+            env=env or subprocess_env(),
+            cwd=cwd,
+            start_new_session=True,  # the command is in this group: a timeout kills both
+        )
+        t0 = time.monotonic()
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+        seconds = time.monotonic() - t0
+        result = json.loads(report.read_text()) if report.exists() else None
+        out.seek(0)
+        err.seek(0)
+        return Measured(
+            None if result is None else int(result["rc"]),
+            seconds,
+            0.0 if result is None else result["maxrss_kb"] / 1024,
+            out.read().decode(errors="replace"),
+            err.read().decode(errors="replace"),
+        )
+
+
+def nndyn_cmd(*args: str) -> list[str]:
+    """The `nndyn` command line (through this Python, so the worktree's code runs)."""
+    return [PYTHON, "-m", "nndyn_gui.cli", *args]

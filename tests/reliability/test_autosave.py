@@ -315,7 +315,9 @@ def test_kill_9_during_training_leaves_a_restorable_autosave(tmp_path: Path) -> 
     )
     assert nxt.returncode == 0, nxt.stderr[-3000:]
     out = dict(line.split(" ", 1) for line in nxt.stdout.splitlines())
-    assert out["PENDING"].endswith(f"autosave-{child.pid}.nndyn"), nxt.stdout
+    # the killed session's own file: autosave-<pid>-<session token>.nndyn
+    assert Path(out["PENDING"]).name.startswith(f"autosave-{child.pid}-"), nxt.stdout
+    assert Path(out["PENDING"]).suffix == ".nndyn", nxt.stdout
     step_s, digest, status = out["LOADED"].split()
     assert int(step_s) >= 10 and snaps[int(step_s)] == digest  # identical weights
     assert status == "cancelled"

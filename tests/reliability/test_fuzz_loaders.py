@@ -374,3 +374,130 @@ def test_npy_header_claiming_a_huge_array_is_refused_without_allocating(
                 z.writestr(f"{k}.npy", b.getvalue())
     members["snapshots.npz"] = inner.getvalue()
     assert _load_outcome(watched, _zip(members)) != "ok"
+
+
+# ---------------------------------------------------------------------- hostile sizes and values
+def _peak_while(fn: Any) -> tuple[Any, int]:
+    """fn()'s result (or exception) and the peak of memory Python and numpy allocated."""
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        try:
+            out: Any = fn()
+        except Exception as e:
+            out = e
+        return out, tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+MIB = 2**20
+BUDGETS = {  # what each member may decompress to (core.limits / runfile), tiny config
+    "manifest.json": 4 * MIB,
+    "config.json": 4 * MIB,
+    "status.json": 4 * MIB,
+    "data.npz": 64 * 1024 + 60 * 24,
+    "snapshots.npz": 256 * MIB,
+}
+
+
+@fuzz(40)
+@given(
+    member=st.sampled_from(sorted(BUDGETS)),
+    method=st.sampled_from([zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2]),
+    size=st.builds(lambda k, f: min(16 * MIB, int(2**k * f)), st.integers(0, 24), st.floats(1, 2))
+    | st.sampled_from([0, 1, 4 * MIB + 1, 16 * MIB]),
+    declared=st.none() | st.integers(0, 2**32 - 1),
+)
+def test_run_file_with_hostile_decompressed_sizes(
+    watched: Path, valid_bytes: bytes, member: str, method: int, size: int, declared: int | None
+) -> None:
+    """A member replaced by up to 16 MB of zeros (deflate or bzip2), declaring its real
+    size or any other: one clear error, and never more memory than that member may hold."""
+    from . import hostile
+
+    raw = hostile.bomb_run(
+        valid_bytes, member, size, method, size if declared is None else declared
+    )
+    outcome, peak = _peak_while(lambda: _load_outcome(watched, raw))
+    if isinstance(outcome, BaseException):
+        raise outcome
+    assert outcome != "ok"  # zeros are never a valid member
+    if method == zipfile.ZIP_BZIP2:
+        assert "compression method 12" in outcome, outcome
+    assert peak < 3 * min(size, BUDGETS[member]) + 16 * MIB, (peak, size, outcome)
+
+
+@fuzz(60)
+@given(
+    n=st.integers(20, 2000),
+    n_train=st.integers(0, 6000),
+    n_test=st.integers(0, 3000),
+    y_extra=st.sampled_from([0, 0, 0, 1, -1]),
+)
+def test_run_file_with_hostile_point_counts(
+    watched: Path, valid_bytes: bytes, n: int, n_train: int, n_test: int, y_extra: int
+) -> None:
+    """data.n in the config against point arrays of any length: more points than the
+    config allows (or labels that do not match) are refused; what loads fits data.n."""
+    members = _members(valid_bytes)
+    cfg = json.loads(members["config.json"])
+    cfg["data"]["n"] = n
+    members["config.json"] = json.dumps(cfg).encode()
+    rng = np.random.default_rng(n + n_train + n_test)
+    members["data.npz"] = _npz(
+        {
+            "x_train": rng.uniform(-1, 1, (n_train, 2)),
+            "y_train": rng.integers(0, 2, max(0, n_train + y_extra)),
+            "x_test": rng.uniform(-1, 1, (n_test, 2)),
+            "y_test": rng.integers(0, 2, n_test),
+        }
+    )
+    outcome = _load_outcome(watched, _zip(members))
+    fits = n_train > 0 and n_train + n_test <= n and y_extra == 0
+    assert (outcome == "ok") == fits, (n, n_train, n_test, y_extra, outcome)
+    if not fits and n_train + n_test > n and n_train and y_extra == 0:
+        assert "data.n" in outcome or "claims" in outcome, outcome
+
+
+hostile_floats = st.floats(allow_nan=True, allow_infinity=True) | st.sampled_from(
+    [1e308, -1e308, 1.7976931348623157e308, 5e-324, 1e6, 1e6 + 1, 1e100, -1e101, 0.0]
+)
+
+
+@fuzz(120)
+@given(st.data())
+def test_run_file_with_hostile_values(
+    watched: Path, valid_bytes: bytes, data: st.DataObject
+) -> None:
+    """Coordinates, weights and steps at and beyond the float range: refused in one line,
+    or loaded within the documented bounds; numpy never warns on the way."""
+    import warnings
+
+    from nndyn_gui.core import limits
+
+    members = _members(valid_bytes)
+    target = data.draw(st.sampled_from(["x_train", "x_test", "A", "b", "w", "c", "steps"]))
+    member = "data.npz" if target.startswith("x_") else "snapshots.npz"
+    with np.load(io.BytesIO(members[member])) as f:
+        arrays = {k: f[k] for k in f.files}
+    arr = arrays[target].astype(np.float64)
+    flat = arr.reshape(-1)
+    for _ in range(data.draw(st.integers(1, 3))):
+        if flat.size:
+            flat[data.draw(st.integers(0, flat.size - 1))] = data.draw(hostile_floats)
+    arrays[target] = flat.reshape(arr.shape)
+    members[member] = _npz(arrays)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        outcome = _load_outcome(watched, _zip(members))
+    assert not [w for w in caught if issubclass(w.category, RuntimeWarning)], caught
+    if outcome != "ok":
+        return
+    run = load_run(watched / "fuzzed.nndyn")
+    assert limits.coords_in_range(run.dataset.x_all)
+    steps = [s.step for s in run.snapshots]
+    assert steps == sorted(steps) and all(0 <= s <= limits.MAX_STEP for s in steps)
+    for s in run.snapshots:
+        assert limits.weights_in_range(s.weights)
