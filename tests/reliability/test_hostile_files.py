@@ -288,12 +288,10 @@ def test_render_of_a_diverged_run_is_one_line_not_a_traceback(folder: Path) -> N
     r = run_measured(
         nndyn_cmd("render", str(path), "--out", str(out), "-q", "--no-3d", "--force"), TIMEOUT_S
     )
-    assert r.rc in (0, 1), (r.rc, r.seconds, r.stderr[-2000:])
+    # the picture is drawn (the projection never sees a non-finite matrix), with a warning
+    assert r.rc == 0, (r.rc, r.seconds, r.stderr[-2000:])
     assert "Traceback" not in r.stderr and "Warning" not in r.stderr, r.stderr[-2000:]
-    if r.rc == 1:
-        errors = [x for x in r.stderr.splitlines() if "error" in x]
-        assert len(errors) == 1 and "diverge" in errors[0], r.stderr
-        assert not out.exists()
+    assert out.exists() and out.stat().st_size > 1000
 
 
 def test_lone_surrogate_in_status_is_shown_not_a_traceback(folder: Path, valid: bytes) -> None:
