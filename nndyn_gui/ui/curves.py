@@ -197,11 +197,12 @@ class TrainingCurves(QWidget):
 
         self.plots.scene().sigMouseMoved.connect(self._on_mouse_moved)
         state.snapshotsChanged.connect(self._on_snapshots)
-        state.currentChanged.connect(self._on_current)
+        # the marker and the readout are the shown snapshot's: the one the views have drawn
+        state.shownChanged.connect(self._on_current)
         state.trainingStateChanged.connect(self._on_training_state)
         self._on_snapshots()
-        if state.current is not None:
-            self._on_current(state.current)
+        if state.shown is not None:
+            self._on_current(state.shown)
 
     # ------------------------------------------------------------------ public
     def sample_values(self) -> dict[str, np.ndarray]:
@@ -285,8 +286,8 @@ class TrainingCurves(QWidget):
             return
         self._dirty = False
         self._push()
-        if self.state.current is not None:
-            self._draw_current(self.state.current)
+        if self.state.shown is not None:
+            self._draw_current(self.state.shown)
 
     def _fix_step_axis(self) -> None:
         self._loss_range = None
@@ -388,8 +389,8 @@ class TrainingCurves(QWidget):
         self._hover_index = None
         for line in self.hover_lines:
             line.setVisible(False)
-        if self.state.current is not None:
-            self._show_snapshot(self.state.current)
+        if self.state.shown is not None:
+            self._show_snapshot(self.state.shown)
 
     def _show_values(self, i: int, hovering: bool) -> None:
         step, loss, tr, te = (float(self._buf.column(f)[i]) for f in FIELDS)

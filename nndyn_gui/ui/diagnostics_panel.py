@@ -44,7 +44,7 @@ from PySide6.QtWidgets import (
 from nndyn_gui.core.config import RunConfig
 from nndyn_gui.core.diagnostics import MAX_CONDITION, SQUASH_RELATIVE, Diagnostics, diagnose
 from nndyn_gui.core.topology import TopologyReport, topology_report
-from nndyn_gui.core.types import Dataset, NetWeights
+from nndyn_gui.core.types import Dataset, NetWeights, Snapshot
 from nndyn_gui.ui.background import NewestWins
 from nndyn_gui.ui.state import AppState
 
@@ -218,7 +218,9 @@ class DiagnosticsPanel(QWidget):
         super().__init__(parent)
         self.state = state
         self.diagnostics: Any = None
+        self.snapshot: Snapshot | None = None  # the one `diagnostics` were computed for
         self.topology: Any = None
+        self.topology_snapshot: Snapshot | None = None
         self._topo_gen = 0
         self._topo_key: tuple[int, int] | None = None
         self._topo_started = -1e9  # time.monotonic() of the last topology job
@@ -298,7 +300,7 @@ class DiagnosticsPanel(QWidget):
         outer.setContentsMargins(0, 0, 0, 0)
         outer.addWidget(scroll)
 
-        state.currentChanged.connect(self._schedule)
+        state.shownChanged.connect(self._schedule)  # the numbers of the drawn snapshot
         state.configChanged.connect(self._schedule)
         state.datasetChanged.connect(self._schedule)
         state.trainingStateChanged.connect(self._schedule)  # the end gets full numbers
@@ -321,14 +323,15 @@ class DiagnosticsPanel(QWidget):
         if job is not None:
             self._jobs.request(job)
 
-    def _job(self) -> Callable[[], tuple[RunConfig, NetWeights, Diagnostics]] | None:
+    def _job(self) -> Callable[[], tuple[RunConfig, Snapshot, Diagnostics]] | None:
         st = self.state
-        if st.current is None:
+        snap = st.shown if st.shown is not None else st.current
+        if snap is None:
             return None
-        config, weights, data = st.config, st.current.weights, st.dataset
+        config, weights, data = st.config, snap.weights, st.dataset
         if weights.width != config.model.width or weights.depth != config.model.depth:
             return None  # a config change is on its way; its own signal refreshes us
-        return lambda: (config, weights, compute_diagnostics(config, weights, data))
+        return lambda: (config, snap, compute_diagnostics(config, weights, data))
 
     @Slot(object, str)
     def _on_computed(self, result: Any, error: str) -> None:
@@ -336,10 +339,11 @@ class DiagnosticsPanel(QWidget):
             self.diagnostics = None
             self._set_summary(error[:1].upper() + error[1:], "bad")  # "Cannot compute …"
             return
-        config, weights, diag = result
+        config, snap, diag = result
         self.diagnostics = diag
+        self.snapshot = snap
         self._show(config, diag)
-        self._request_topology(config, weights)
+        self._request_topology(config, snap)
 
     def topology_busy(self) -> bool:
         """True while a topology report is being computed (or queued)."""
@@ -365,7 +369,9 @@ class DiagnosticsPanel(QWidget):
         text, level = summary_text(config, diag)
         self._set_summary(text, level)
         resnet = config.model.kind == "resnet"
+        snap = self.snapshot
         parts = [
+            f"<b>{step_name(snap)}</b>" if snap is not None else "",
             f"train acc <b>{_pct(diag.train_acc)}</b>",
             f"test acc <b>{_pct(diag.test_acc)}</b>",
             f"transport cost <b>{_fmt(float(diag.transport))}</b>",
@@ -376,7 +382,7 @@ class DiagnosticsPanel(QWidget):
         margin = float(getattr(diag, "plane_margin", math.nan))
         if math.isfinite(margin):
             parts.append(f"margin to the plane <b>{_fmt(margin)}</b>")
-        self.metrics_label.setText(" · ".join(parts))
+        self.metrics_label.setText(" · ".join(p for p in parts if p))
         lin = "I + h·Lip·A" if resnet else "A"
         headers = {
             2: (
@@ -509,7 +515,8 @@ class DiagnosticsPanel(QWidget):
         tbl.setUpdatesEnabled(True)
 
     # ------------------------------------------------------------------ topology
-    def _request_topology(self, config: RunConfig, weights: NetWeights) -> None:
+    def _request_topology(self, config: RunConfig, snap: Snapshot) -> None:
+        weights = snap.weights
         key = (id(config), id(weights))
         if key == self._topo_key and self.topology is not None:
             return  # same snapshot: nothing new to compute
@@ -528,7 +535,7 @@ class DiagnosticsPanel(QWidget):
         self.topology_label.setStyleSheet("color: #777;")
         gen, config, weights = self._topo_gen, config.copy(), weights.copy()
         self._topo_started = time.monotonic()
-        self._topo_jobs.request(lambda: (gen, compute_topology(config, weights)))
+        self._topo_jobs.request(lambda: (gen, snap, compute_topology(config, weights)))
 
     @Slot(object, str)
     def _on_topology(self, result: Any, error: str) -> None:
@@ -537,12 +544,14 @@ class DiagnosticsPanel(QWidget):
             self.topology_label.setText(f"Topology report failed: {error}")
             self.topology_label.setStyleSheet(f"color: {BAD_COLOR};")
             return
-        gen, rep = result
+        gen, snap, rep = result
         if gen == self._topo_gen:  # stale results (an older snapshot) are dropped
-            self._show_topology(rep)
+            self._show_topology(rep, snap)
 
-    def _show_topology(self, rep: Any) -> None:
+    def _show_topology(self, rep: Any, snap: Snapshot) -> None:
         self.topology = rep
+        self.topology_snapshot = snap
+        self.topology_title.setText(f"Topology of the outer loop — {step_name(snap)}")
         if rep is None:
             self.topology_box.setVisible(False)
             return
@@ -571,6 +580,13 @@ def _fit_columns(hdr: QHeaderView) -> None:
     """Columns as wide as their contents; the singular values take the spare width."""
     hdr.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
     hdr.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
+
+
+def step_name(snap: Snapshot) -> str:
+    """How a readout names the snapshot its numbers belong to."""
+    if snap.step == 0 and not math.isfinite(snap.loss):
+        return "untrained (step 0)"
+    return f"step {snap.step:,}"
 
 
 def _pct(v: float) -> str:

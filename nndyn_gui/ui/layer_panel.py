@@ -83,7 +83,8 @@ class LayerPanel(QWidget):
         self._background = background_build
         self._closed = False
         self._builder = NewestWins(self, name="nndyn-scene", what="draw this snapshot")
-        self._builder.done.connect(self._apply)
+        self._builder.done.connect(self._on_built)
+        state.view_sets_shown()  # the readouts follow what this view has drawn
         self._throttle = QTimer(self)
         self._throttle.setSingleShot(True)
         self._throttle.timeout.connect(self._request_throttled)
@@ -223,8 +224,7 @@ class LayerPanel(QWidget):
 
     def rebuild_now(self) -> None:
         """Build and show the scene of the current snapshot synchronously (tests, export)."""
-        scene, error = self._builder.run_now(self._job())
-        self._apply(scene, error)
+        self._on_built(*self._builder.run_now(self._job()))
 
     def wait_idle(self, timeout_s: float = 30.0) -> None:
         """Block until no background build is pending, then show the newest scene."""
@@ -247,19 +247,21 @@ class LayerPanel(QWidget):
     # ------------------------------------------------------------------ building
     def _job(self) -> Job:
         """What to build for the current snapshot, captured now, run on any thread."""
+        snap = self.state.current
+        assert snap is not None
         config, weights, dataset, options = (
             self.state.config,
-            self.state.weights,
+            snap.weights,
             self.state.dataset,
             self._options,
         )
         flat = not (self.prefer_3d and opengl_available())
 
-        def job() -> FlowScene:
+        def job() -> tuple[FlowScene, Snapshot]:
             scene = FlowScene.build(config, weights, dataset, options, MAX_POINTS)
             shown = scene.projected_2d() if flat else scene  # projected here, not on the GUI
             shown.region_image(palette_for(options.background))
-            return scene
+            return scene, snap
 
         return job
 
@@ -286,6 +288,16 @@ class LayerPanel(QWidget):
             self._on_snapshots()
 
     @Slot(object, str)
+    def _on_built(self, result: tuple[FlowScene, Snapshot] | None, error: str) -> None:
+        """A scene is ready: draw it, and tell the state which snapshot is now on screen."""
+        if result is None:
+            self._apply(None, error)
+            return
+        scene, snap = result
+        self._apply(scene, error)
+        self.state.set_shown(snap)
+        self._show_snapshot_label()
+
     def _apply(self, scene: FlowScene | None, error: str) -> None:
         if scene is None:
             if error:
@@ -398,8 +410,15 @@ class LayerPanel(QWidget):
         self.snapshot_slider.blockSignals(True)
         self.snapshot_slider.setValue(max(0, idx))
         self.snapshot_slider.blockSignals(False)
-        if cur is not None:
-            self.snapshot_label.setText(_snapshot_text(cur, idx, len(snaps)))
+        self._show_snapshot_label()
+
+    def _show_snapshot_label(self) -> None:
+        """The label names the snapshot drawn (not the newest one still being drawn)."""
+        snaps, shown = self.state.snapshots, self.state.shown
+        if shown is None:
+            return
+        idx = next((i for i in range(len(snaps) - 1, -1, -1) if snaps[i] is shown), -1)
+        self.snapshot_label.setText(_snapshot_text(shown, idx, len(snaps)))
 
     # ------------------------------------------------------------------ widgets
     @Slot(int)
@@ -474,4 +493,5 @@ def _snapshot_text(s: Snapshot, idx: int, n: int) -> str:
     if s.step == 0 and not math.isfinite(s.loss):
         return "untrained (step 0)"
     acc = f"{100 * s.train_acc:.1f}%"
-    return f"{idx + 1}/{n} · step {s.step} · acc {acc}"
+    where = f"{idx + 1}/{n} · " if idx >= 0 else ""  # thinned away while training
+    return f"{where}step {s.step} · acc {acc}"

@@ -14,7 +14,6 @@ Why it looks like this:
 from __future__ import annotations
 
 import contextlib
-import math
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -22,7 +21,7 @@ from typing import Any
 
 import numpy as np
 from PySide6 import __version__ as pyside_version
-from PySide6.QtCore import QSize, Qt, QTimer, Slot, qVersion
+from PySide6.QtCore import QSize, Qt, Slot, qVersion
 from PySide6.QtGui import QAction, QCloseEvent, QIcon, QKeySequence
 from PySide6.QtWidgets import (
     QDockWidget,
@@ -36,25 +35,17 @@ from PySide6.QtWidgets import (
 
 from nndyn_gui import __version__
 from nndyn_gui.core.config import RunConfig
-from nndyn_gui.core.types import Snapshot
 from nndyn_gui.ui import settings as app_settings
 from nndyn_gui.ui.layer_panel import LayerPanel
 from nndyn_gui.ui.param_panel import ParamPanel
 from nndyn_gui.ui.state import AppState
+from nndyn_gui.ui.status_readout import StatusReadout
 from nndyn_gui.ui.worker import TrainController
 
 ENV_NO_PROMPT = "NNDYN_NO_PROMPT"
 ENV_NO_AUTOSAVE = "NNDYN_NO_AUTOSAVE"
 RUN_FILTER = "nndyn runs (*.nndyn);;All files (*)"
 DEFAULT_SIZE = QSize(1600, 1000)
-PROGRESS_MS = 250  # status-bar numbers while training: four times a second
-STATE_TEXT = {
-    "idle": "Ready",
-    "loading": "Starting (compiling)…",
-    "training": "Training",
-    "paused": "Paused",
-    "stopping": "Stopping…",
-}
 
 
 def _placeholder(text: str) -> QWidget:
@@ -146,15 +137,6 @@ class MainWindow(QMainWindow):
         self._make_status_bar()
 
         self.state.trainingStateChanged.connect(self._on_training_state)
-        self._progress: tuple[int, float, float] | None = None
-        self._acc_text = ""
-        self._progress_timer = QTimer(self)
-        self._progress_timer.setSingleShot(True)
-        self._progress_timer.setInterval(PROGRESS_MS)
-        self._progress_timer.timeout.connect(self._show_progress)
-        self.state.progressChanged.connect(self._on_progress)
-        self.state.currentChanged.connect(self._on_current)
-        self.state.statusChanged.connect(self._on_status)
         self.state.dirtyChanged.connect(self.setWindowModified)
         self.state.configChanged.connect(self._update_title)
         self.controller.finished.connect(self._on_train_finished)
@@ -165,8 +147,6 @@ class MainWindow(QMainWindow):
         self.layer_panel.optionsChanged.connect(self._on_view_options)
 
         self._on_training_state(self.state.training_state)
-        if self.state.current is not None:
-            self._on_current(self.state.current)
         self._update_title()
         if restore_settings:
             app_settings.restore_window(self)
@@ -322,24 +302,11 @@ class MainWindow(QMainWindow):
 
     def _make_status_bar(self) -> None:
         sb = self.statusBar()
-        self.state_label = QLabel()
-        self.step_label = QLabel()
-        self.loss_label = QLabel()
-        self.acc_label = QLabel()
-        self.rate_label = QLabel()
+        self.readout = StatusReadout(self.state, sb)
+        r = self.readout  # the names the rest of the window and its tests use
+        self.state_label, self.acc_label = r.state_label, r.snapshot_label
+        self.step_label, self.loss_label, self.rate_label = r.step_label, r.loss_label, r.rate_label
         self.tf_label = QLabel()
-        # room for the widest text up front: a label that grows with the numbers would
-        # re-lay out (and repaint) the status bar with every update while training
-        widest = (
-            (self.state_label, "Starting (compiling)…"),
-            (self.step_label, "step 1,000,000 / 1,000,000"),
-            (self.loss_label, "loss 0.0001234"),
-            (self.acc_label, "acc 100.0% · test 100.0%"),
-            (self.rate_label, "99,999 steps/s"),
-        )
-        for w, text in widest:
-            w.setMinimumWidth(max(110, w.fontMetrics().horizontalAdvance(text) + 10))
-            sb.addPermanentWidget(w)
         sb.addPermanentWidget(self.tf_label)
 
     def _start_autosave(self, enabled: bool | None) -> None:
@@ -426,8 +393,6 @@ class MainWindow(QMainWindow):
 
     @Slot(object)
     def _on_train_finished(self, result: Any) -> None:
-        self._progress_timer.stop()
-        self._show_progress()
         if result.status == "diverged":
             self.show_error("Training diverged", result.message, "")
         else:
@@ -439,9 +404,6 @@ class MainWindow(QMainWindow):
 
     @Slot(str)
     def _on_training_state(self, st: str) -> None:
-        if st != "training":  # the throttled numbers, now and in full
-            self._progress_timer.stop()
-            self._show_progress()
         running = st != "idle"
         self.act_train.setEnabled(not running)
         self.act_pause.setEnabled(st in ("training", "paused"))
@@ -452,57 +414,6 @@ class MainWindow(QMainWindow):
         self.act_open.setEnabled(not running)
         self.act_new.setEnabled(not running)
         self.presets_menu.setEnabled(not running)
-        self.state_label.setText(STATE_TEXT.get(st, st))
-        if st == "idle":
-            self._on_status(self.state.status, self.state.message)
-
-    @Slot(int, float, float)
-    def _on_progress(self, step: int, loss: float, rate: float) -> None:
-        """Status-bar numbers: at most every PROGRESS_MS while training (each repaint
-        of the window is a full composition on software OpenGL); the last one always."""
-        self._progress = (step, loss, rate)
-        if self.state.training_state == "training" and self._progress_timer.isActive():
-            return
-        self._progress_timer.start()
-        self._show_progress()
-
-    @Slot()
-    def _show_progress(self) -> None:
-        if self._acc_text:
-            self.acc_label.setText(self._acc_text)
-        if self._progress is None:
-            return
-        step, loss, rate = self._progress
-        self._progress = None
-        total = self.state.config.train.steps
-        self.step_label.setText(f"step {step:,} / {total:,}")
-        self.loss_label.setText(f"loss {loss:.4g}" if math.isfinite(loss) else "loss —")
-        self.rate_label.setText(f"{rate:,.0f} steps/s" if rate > 0 else "")
-
-    @Slot(object)
-    def _on_current(self, snap: Snapshot) -> None:
-        if snap.step == 0 and not math.isfinite(snap.loss):
-            self.acc_label.setText("untrained")
-            self.step_label.setText("step 0")
-            self.loss_label.setText("")
-            return
-        test = f" · test {100 * snap.test_acc:.1f}%" if math.isfinite(snap.test_acc) else ""
-        self._acc_text = f"acc {100 * snap.train_acc:.1f}%{test}"
-        if self.state.training_state == "training":
-            if not self._progress_timer.isActive():
-                self._progress_timer.start()  # shown with the next progress numbers
-            return
-        self.acc_label.setText(self._acc_text)
-        if self.state.training_state == "idle":
-            self.step_label.setText(f"step {snap.step:,}")
-            self.loss_label.setText(f"loss {snap.loss:.4g}")
-
-    @Slot(str, str)
-    def _on_status(self, status: str, message: str) -> None:
-        if self.state.training_state != "idle":
-            return
-        text = {"new": "Ready", "finished": "Finished", "cancelled": "Stopped"}.get(status, status)
-        self.state_label.setText("Diverged" if status == "diverged" else text)
 
     @Slot(object)
     def _on_view_options(self, options: Any) -> None:
@@ -781,6 +692,7 @@ class MainWindow(QMainWindow):
         except Exception:
             pass
         self.layer_panel.shutdown()
+        self.readout.stop()
         for panel in (self.multiples, self.diagnostics, self.param_panel):
             stop_panel = getattr(panel, "shutdown", None)
             if callable(stop_panel):

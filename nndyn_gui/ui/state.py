@@ -25,7 +25,8 @@ class AppState(QObject):
     configChanged = Signal(object)  # RunConfig
     datasetChanged = Signal(object)  # Dataset
     snapshotsChanged = Signal()  # the list was replaced or grew
-    currentChanged = Signal(object)  # Snapshot now shown by the views
+    currentChanged = Signal(object)  # Snapshot the views should show (newest while training)
+    shownChanged = Signal(object)  # Snapshot the main view has drawn: every number follows it
     trainingStateChanged = Signal(str)  # one of TRAINING_STATES
     dirtyChanged = Signal(bool)  # unsaved work exists
     progressChanged = Signal(int, float, float)  # step, loss, steps/s (coalesced, <= ~30/s)
@@ -38,6 +39,11 @@ class AppState(QObject):
         self.snapshots: list[Snapshot] = []
         self._keeper: limits.SnapshotKeeper | None = None  # thins a growing run
         self.current: Snapshot | None = None
+        #: the snapshot whose picture is on screen. The main view draws in the background
+        #: and lags `current` while training; the readouts (status bar, curves,
+        #: diagnostics) follow `shown`, so every number on screen is the picture's.
+        self.shown: Snapshot | None = None
+        self._view_sets_shown = False
         self.training_state = "idle"
         self.status = "new"
         self.message = ""
@@ -152,6 +158,19 @@ class AppState(QObject):
     def set_current(self, snap: Snapshot) -> None:
         self.current = snap
         self.currentChanged.emit(snap)
+        if not self._view_sets_shown:  # no view draws in the background: shown at once
+            self.set_shown(snap)
+
+    def view_sets_shown(self) -> None:
+        """A view that draws `current` in the background calls this once; from then on
+        it alone says (with `set_shown`) which snapshot is on screen."""
+        self._view_sets_shown = True
+
+    def set_shown(self, snap: Snapshot) -> None:
+        """The snapshot now drawn (the readouts' one source of numbers)."""
+        if snap is not self.shown:
+            self.shown = snap
+            self.shownChanged.emit(snap)
 
     @property
     def weights(self) -> NetWeights:
