@@ -592,7 +592,9 @@ class Exporter:
         self.view_options = base.copy(background=options.background)
         weights = run.weights
         if weights is None:
-            weights = initial_weights(run.config.model, run.config.train.seed)
+            weights = initial_weights(
+                run.config.model, run.config.train.seed, run.config.data.classes
+            )
             if options.content != "training":
                 self.warnings.append("run has no trained weights: showing the initial network")
         self.weights: NetWeights = weights
