@@ -563,6 +563,7 @@ def orbit_scene_2d(scene: FlowScene, azimuth: float, elevation: float) -> FlowSc
         grid=scene.grid @ m.T,
         loop=None if scene.loop is None else scene.loop @ m.T,
         plane=(np.zeros(2), 0.0),  # a plane seen edge-on is not a line: not drawn
+        class_head=None,  # neither are the K regions' borders
         region_affine=m @ scene.region_affine,
         bounds=np.repeat(box[None], scene.n_frames, axis=0),
         source=None,

@@ -22,6 +22,7 @@ from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QPen, QTransform
 from PySide6.QtWidgets import QGraphicsRectItem, QGraphicsTextItem, QWidget
 
+from nndyn_gui.core.config import MAX_CLASSES
 from nndyn_gui.render.palette import Palette, palette_for
 from nndyn_gui.render.scene import FlowScene, FrameState, ViewOptions
 
@@ -253,7 +254,7 @@ class LayerView2D(SceneViewMixin, pg.PlotWidget):
             it.setZValue(8)
         for it in self.trail_items:
             it.setZValue(7)
-        self.class_items = [_Scatter(pen=None) for _ in range(2)]
+        self.class_items = [_Scatter(pen=None) for _ in range(MAX_CLASSES)]
         for i, it in enumerate(self.class_items):
             it.setZValue(10 + i)
         self.wrong_item = _Scatter(symbol="x")
@@ -301,7 +302,7 @@ class LayerView2D(SceneViewMixin, pg.PlotWidget):
         self._scene = scene
         self._options = scene.options
         self._pal = palette_for(self._options.background)
-        self._masks = [np.flatnonzero(scene.labels == k) for k in (0, 1)]
+        self._masks = [np.flatnonzero(scene.labels == k) for k in range(len(self.class_items))]
         self._seg_flat = np.ascontiguousarray(scene.segments.ravel())
         self._selection = self._selection[self._selection < scene.points.shape[1]]
         self._set_regions_image()
@@ -327,7 +328,7 @@ class LayerView2D(SceneViewMixin, pg.PlotWidget):
             if o.show_points:
                 p = finite(st.points[self._masks[k]])
                 it.setData(x=p[:, 0], y=p[:, 1])
-            it.setVisible(o.show_points)
+            it.setVisible(o.show_points and len(self._masks[k]) > 0)
         if o.show_grid:
             v = finite(st.grid[self._seg_flat])
             self.grid_item.setData(x=v[:, 0], y=v[:, 1], connect="pairs")
@@ -407,9 +408,10 @@ class LayerView2D(SceneViewMixin, pg.PlotWidget):
             lo = np.array([vr[0][0], vr[1][0]])
             hi = np.array([vr[0][1], vr[1][1]])
             mid, half = 0.5 * (lo + hi), 0.5 * (hi - lo) * PLANE_REACH
-            seg = sc.plane_segment(np.stack([mid - half, mid + half]))
+            box = np.stack([mid - half, mid + half])
+            seg = sc.plane_segment(box) if sc.classes == 2 else _pairs(sc.class_borders(box))
         if seg is not None:
-            self.plane_item.setData(x=seg[:, 0], y=seg[:, 1])
+            self.plane_item.setData(x=seg[:, 0], y=seg[:, 1], connect="pairs")
             self.plane_item.setOpacity(a)
         self.plane_item.setVisible(seg is not None)
 
@@ -444,7 +446,7 @@ class LayerView2D(SceneViewMixin, pg.PlotWidget):
         img = sc.region_image(self._pal)
         self._regions_palette = self._pal.name
         self.regions_item.setImage(img, autoLevels=False, levels=None)
-        h, w = sc.regions.shape
+        h, w = sc.regions.shape[:2]
         x0, x1, y0, y1 = sc.region_extent
         a = sc.region_affine  # (2, 3): input (u, v, 1) -> view
         su, sv = (x1 - x0) / w, (y1 - y0) / h
@@ -554,6 +556,11 @@ class LayerView2D(SceneViewMixin, pg.PlotWidget):
         if sc is None or not self._options.show_points:
             return np.zeros(0, dtype=np.int64)
         return np.arange(sc.points.shape[1])
+
+
+def _pairs(segments: list[np.ndarray]) -> np.ndarray | None:
+    """Segments (2, 2) as one (2S, 2) array of end-point pairs; None when there are none."""
+    return np.concatenate(segments) if segments else None
 
 
 def _spread(n: int, k: int) -> np.ndarray:
