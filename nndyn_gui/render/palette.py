@@ -31,6 +31,8 @@ class Palette:
     trails: RGBA  # faint trajectories of all points (ViewOptions.show_trajectories)
     box: RGBA  # 3-D bounding box
     more_classes: tuple[RGBA, ...] = ()  # classes 2, 3, ... of K-class data
+    field_slow: RGBA = (185, 180, 205, 170)  # velocity arrows, slowest ...
+    field_fast: RGBA = (55, 30, 120, 255)  # ... to fastest (and fixed-point markers)
 
     @property
     def all_classes(self) -> tuple[RGBA, ...]:
@@ -111,6 +113,8 @@ DARK = Palette(
     selection=(255, 255, 255, 255),
     trails=(200, 200, 200, 100),
     box=(150, 150, 150, 160),
+    field_slow=(95, 90, 120, 170),
+    field_fast=(215, 200, 255, 255),
     more_classes=(
         (40, 190, 140, 255),
         (225, 140, 190, 255),

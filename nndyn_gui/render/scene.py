@@ -49,6 +49,7 @@ class ViewOptions:
     show_regions: bool = True
     show_loop: bool = False
     show_trajectories: bool = False
+    show_field: bool = False  # velocity arrows of the current block (render.field_layer)
     tail_length: int = 8  # layers of trajectory drawn behind each point
     point_size: float = 5.0
     grid_n: int = 21

@@ -23,6 +23,7 @@ from PySide6.QtGui import QColor, QFont, QPen, QTransform
 from PySide6.QtWidgets import QGraphicsRectItem, QGraphicsTextItem, QWidget
 
 from nndyn_gui.core.config import MAX_CLASSES
+from nndyn_gui.render.field_layer import FieldArtist2D
 from nndyn_gui.render.palette import Palette, palette_for
 from nndyn_gui.render.scene import FlowScene, FrameState, ViewOptions
 
@@ -275,6 +276,7 @@ class LayerView2D(SceneViewMixin, pg.PlotWidget):
         ):
             pi.addItem(it)
         pi.addItem(self.plane_item, ignoreBounds=True)
+        self.field = FieldArtist2D(pi)  # velocity arrows and fixed points (show_field)
 
         self.label_item = QGraphicsTextItem()
         self.label_item.setParentItem(self._vb)
@@ -339,6 +341,7 @@ class LayerView2D(SceneViewMixin, pg.PlotWidget):
         if self._auto_range:
             self._frame(st.bounds)
         self._update_plane(st)
+        self._update_field(st)
         self._update_label(st)
 
     def resizeEvent(self, ev: Any) -> None:
@@ -349,6 +352,7 @@ class LayerView2D(SceneViewMixin, pg.PlotWidget):
             st = sc.at(self._t)
             self._frame(st.bounds)
             self._update_plane(st)
+            self._update_field(st)
 
     # ------------------------------------------------------------------ pieces
     def _frame(self, bounds: np.ndarray) -> None:
@@ -415,13 +419,26 @@ class LayerView2D(SceneViewMixin, pg.PlotWidget):
             self.plane_item.setOpacity(a)
         self.plane_item.setVisible(seg is not None)
 
+    def field_bounds(self) -> np.ndarray:
+        """The box the field's arrows cover: the visible range, (2, 2) lo / hi."""
+        vr = self._vb.viewRange()
+        return np.array([[vr[0][0], vr[1][0]], [vr[0][1], vr[1][1]]], dtype=np.float64)
+
+    def _update_field(self, st: FrameState) -> None:
+        sc = self._scene
+        if not self._options.show_field or sc is None:
+            self.field.hide()
+            return
+        self.field.update(sc, st, self.field_bounds())
+
     def _update_label(self, st: FrameState) -> None:
         sc = self._scene
         assert sc is not None
         text = sc.layer_label(st.t)
         note = sc.view_note(st.t)
+        caption = "" if self._compact else self.field.caption
         axes = sc.axis_labels(st.t)
-        key = f"{text}|{note}|{axes}"
+        key = f"{text}|{note}|{axes}|{caption}"
         if key == self._last_label:
             return
         self._last_label = key
@@ -433,9 +450,14 @@ class LayerView2D(SceneViewMixin, pg.PlotWidget):
         fg = QColor(*self._pal.foreground)
         html = f"<b>{_esc(st.label)}</b>"
         if not self._compact:
-            html = f"<b>{_esc(text)}</b>"
-            if note:
-                html += f"<br/><span style='font-size:8pt'>{_esc(note)}</span>"
+            veil = ""
+            if caption:  # over a field of arrows the text lies on a veil of the background
+                r, g, b, _a = self._pal.background
+                veil = f"background-color: #d2{r:02x}{g:02x}{b:02x}"  # Qt's #AARRGGBB
+            html = f"<b style='{veil}'>{_esc(text)}</b>"
+            for line in (note, caption):
+                if line:
+                    html += f"<br/><span style='font-size:8pt; {veil}'>{_esc(line)}</span>"
         self.label_item.setDefaultTextColor(fg)
         self.label_item.setHtml(html)
 
@@ -494,6 +516,7 @@ class LayerView2D(SceneViewMixin, pg.PlotWidget):
         pen.setWidthF(2.5)
         pen.setCosmetic(True)
         self.plane_item.setPen(pen)
+        self.field.set_palette(pal)
         self._last_label = ""
         self._style_notice()
         if self._scene is not None and self._regions_palette != pal.name:
@@ -511,6 +534,8 @@ class LayerView2D(SceneViewMixin, pg.PlotWidget):
     # ------------------------------------------------------------------ interaction
     def _on_manual_range(self, *_: object) -> None:
         self._auto_range = False
+        if self._options.show_field and self._scene is not None:  # arrows cover the new box
+            self._update_field(self._scene.at(self._t))
 
     def _pixel_coords(self, pts: np.ndarray) -> np.ndarray:
         px, py = self._vb.viewPixelSize()

@@ -25,6 +25,7 @@ from PySide6.QtGui import QColor, QFont, QMatrix4x4, QPainter, QVector3D, QVecto
 from PySide6.QtWidgets import QWidget
 
 from nndyn_gui.core.config import MAX_CLASSES
+from nndyn_gui.render.field_layer import FieldArtist3D
 from nndyn_gui.render.palette import Palette, palette_for, rgba_f
 from nndyn_gui.render.scene import FlowScene, FrameState, ViewOptions, box_corners
 from nndyn_gui.render.view2d import (
@@ -122,6 +123,7 @@ class LayerView3D(SceneViewMixin, gl.GLViewWidget):
             drawEdges=True,
             glOptions="translucent",
         )
+        self.field = FieldArtist3D(self)  # velocity arrows and fixed points (show_field)
         order = [
             self.regions_item,
             self.grid_item,
@@ -129,6 +131,7 @@ class LayerView3D(SceneViewMixin, gl.GLViewWidget):
             self.loop_item,
             self.tail_item,
             *self.class_items,
+            *self.field.items,
             self.wrong_item,
             self.selected_item,
             self.plane_item,
@@ -202,6 +205,10 @@ class LayerView3D(SceneViewMixin, gl.GLViewWidget):
         self._update_box()
         self._update_plane(st)
         self._update_regions(st)
+        if o.show_field:
+            self.field.update(sc, st, self._bounds)
+        else:
+            self.field.hide()
         self._label = sc.layer_label(st.t)
         if self._follow:
             self._frame(self._bounds)
@@ -338,6 +345,7 @@ class LayerView3D(SceneViewMixin, gl.GLViewWidget):
         self.wrong_item.setData(color=rgba_f(pal.wrong), size=o.point_size + 4)
         sr, sg, sb, _ = rgba_f(pal.selection)
         self.selected_item.setData(color=(sr, sg, sb, 0.9), size=o.point_size + 7)
+        self.field.set_palette(pal)
         if self._scene is not None:
             self._set_regions_image()
 
@@ -363,6 +371,15 @@ class LayerView3D(SceneViewMixin, gl.GLViewWidget):
         note = sc.view_note(self._t)
         if note:
             out.append((8.0, 38.0, note, "note"))
+        if self.field.caption:
+            out.append((8.0, 56.0 if note else 38.0, self.field.caption, "note"))
+        if self.field.labels:
+            pts = np.array([y for y, _ in self.field.labels])
+            for (x, y), (_, kind) in zip(
+                self.project_points(pts, width, height), self.field.labels, strict=True
+            ):
+                if np.isfinite(x) and np.isfinite(y):
+                    out.append((float(x) + 9, float(y) - 6, f"fixed point: {kind}", "note"))
         lo, hi = self._bounds
         ends = np.array([[hi[0], lo[1], lo[2]], [lo[0], hi[1], lo[2]], [lo[0], lo[1], hi[2]]])
         for (x, y), name in zip(

@@ -52,6 +52,12 @@ OPTION_BOXES = (
     ("show_regions", "Regions", "the network's decision regions in the input space"),
     ("show_loop", "Loop", "a closed loop in the outer class (ring data): topology"),
     ("show_trajectories", "Trajectories", "tails behind the points: where they came from"),
+    (
+        "show_field",
+        "Field",
+        "the velocity field of the current block, h·σ(A_k x + b_k) (MLP: the displacement "
+        "σ(A_k x + b_k) − x), coloured and scaled by speed; fixed points of tied nets",
+    ),
     ("substeps", "Sub-steps", "MLP: show A x, A x + b and s(A x + b) as separate frames"),
 )
 
