@@ -97,13 +97,15 @@ def describe(model: ModelConfig, depth: int, s: float) -> str:
 
 
 def nice_step(span: float, target: int) -> float:
-    """A round spacing (1, 2 or 5 x 10^n) giving about `target` steps over `span`."""
+    """A round spacing (1, 2, 2.5 or 5 x 10^n) giving at most `target` steps over `span`."""
     if not (math.isfinite(span) and span > 0):
         return 1.0
     raw = span / max(1, target)
     exp = math.floor(math.log10(raw))
-    steps = [m * 10.0**exp for m in (1.0, 2.0, 5.0, 10.0)]
-    return min(steps, key=lambda st: abs(math.log(st / raw)))
+    for m in (1.0, 2.0, 2.5, 5.0):  # the smallest round step at least `raw`: <= target
+        if m * 10.0**exp >= raw * (1.0 - 1e-12):
+            return m * 10.0**exp
+    return 10.0 ** (exp + 1)
 
 
 def lattice(bounds: np.ndarray, target: int) -> tuple[np.ndarray, float]:

@@ -236,6 +236,25 @@ def split_by_view(
     return inside, "; ".join(outside)
 
 
+def eigen_words(scene: FlowScene) -> str:
+    """The eigenvalues of a tied net's one fixed point, e.g. 'λ(J) = 0.844 ± 3.43i' (the
+    field's Jacobian; an MLP map's: 'μ = ...'); "" unless there is exactly one."""
+    fp = fixed_points(scene)
+    if len(fp.points) != 1:
+        return ""
+    lam = np.asarray(fp.points[0].eigenvalues)
+    parts: list[str] = []
+    for z in sorted(lam, key=lambda v: (round(float(v.real), 12), -float(v.imag))):
+        if abs(z.imag) > 1e-12 * max(1.0, abs(z)):
+            if z.imag > 0:
+                parts.append(f"{z.real:.3g} ± {abs(z.imag):.3g}i")
+        else:
+            parts.append(f"{z.real:.3g}")
+    src = _source(scene)
+    name = "μ" if src is not None and src[0].model.kind == "mlp" else "λ(J)"
+    return f"{name} = " + ", ".join(parts)
+
+
 def legend(kinds: list[str]) -> str:
     """Words for the marker shapes shown: '● sink', '○ source', '✕ saddle', ..."""
     marks = {
@@ -307,6 +326,8 @@ class FieldArtist2D:
         self.caption = arrows.caption
         if away:
             self.caption += f" · fixed point: {away}"
+            if eigen_words(scene):
+                self.caption += f", {eigen_words(scene)}"
         if marks:
             fast = QColor(*self._pal.field_fast)
             spots = []
@@ -323,6 +344,8 @@ class FieldArtist2D:
                 )
             self.point_item.setData(spots)
             self.caption += " · " + legend([k for _, k in marks])
+            if eigen_words(scene):
+                self.caption += f", {eigen_words(scene)}"
         self.point_item.setVisible(bool(marks))
 
 
@@ -374,5 +397,6 @@ class FieldArtist3D:
             pos = np.array([y for y, _ in marks])
             fast = rgba_f(self._pal.field_fast)
             self.point_item.setData(pos=pos, color=fast, size=14.0)
-            self.caption += " · fixed points marked by kind"
+            words = eigen_words(scene)
+            self.caption += " · fixed point named beside its dot" + (f", {words}" if words else "")
         self.point_item.setVisible(bool(marks))
