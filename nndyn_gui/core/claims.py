@@ -274,6 +274,10 @@ METRICS: dict[str, Metric] = {
 }
 
 
+#: metrics of the two-class loop test: nan ("not applicable") for K > 2 classes
+BINARY_METRICS = ("winding", "abs_winding", "wrong_side_share")
+
+
 def _last_layer_difference(a: Measured, b: Measured) -> float:
     """Mean distance between the two runs' last-layer positions of the same test points,
     relative to the mean spread of those points (0: the same representation)."""

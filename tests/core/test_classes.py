@@ -305,3 +305,14 @@ def test_numpy_snippet_in_the_docs_reads_a_k_class_file(tmp_path: Path) -> None:
     weights = run.snapshots[-1].weights
     pred = flow.predict(run.config.model, weights, run.dataset.x_test)
     assert ns["accuracy"] == pytest.approx(np.mean(pred == run.dataset.y_test))
+
+
+def test_a_k_class_sweep_row_says_the_loop_metrics_do_not_apply() -> None:
+    from nndyn_gui.core.sweep import run_job
+
+    cfg = _k_config(3, steps=20)
+    run, row = run_job(cfg)
+    assert run is not None and row["status"] == "finished"
+    assert np.isnan(row["winding"]) and np.isnan(row["wrong_side_share"])
+    assert "winding, wrong_side_share: not applicable with K classes" in row["message"]
+    assert 0.0 <= row["dense_accuracy"] <= 1.0
