@@ -32,6 +32,7 @@ from nndyn_gui.render.palette import Palette, rgba_f
 from nndyn_gui.render.scene import FlowScene, FrameState, _trajectories
 
 LATTICE_2D = 22  # arrows along the longer side of a 2-D view
+LATTICE_COMPACT = 10  # ... of a small panel (All layers, sheets), over the data only
 LATTICE_3D = 7  # per axis in 3-D
 FIELD_POINTS = 300  # data points carrying arrows in projected views
 SPEED_BUCKETS = 5  # colour steps from slow to fast (2-D: one line item each)
@@ -128,8 +129,11 @@ def _point_field(scene: FlowScene) -> tuple[np.ndarray, np.ndarray, np.ndarray] 
     return out
 
 
-def arrows_at(scene: FlowScene, t: float, bounds: np.ndarray) -> Arrows | None:
-    """The arrows to draw at frame time t inside `bounds` (2, dims); None if unavailable."""
+def arrows_at(
+    scene: FlowScene, t: float, bounds: np.ndarray, target: int | None = None
+) -> Arrows | None:
+    """The arrows to draw at frame time t inside `bounds` (2, dims), about `target` along
+    the longer side (default: LATTICE_2D / LATTICE_3D); None if unavailable."""
     src = _source(scene)
     if src is None:
         return None
@@ -140,8 +144,9 @@ def arrows_at(scene: FlowScene, t: float, bounds: np.ndarray) -> Arrows | None:
     s = _layer_time(scene, t)
     caption = field.describe(config.model, weights.depth, s)
     dims = scene.dims
+    n_side = target or (LATTICE_2D if dims == 2 else LATTICE_3D)
     if not scene.projection.projected:
-        base, step = field.lattice(bounds, LATTICE_2D if dims == 2 else LATTICE_3D)
+        base, step = field.lattice(bounds, n_side)
         d = weights.width
         with np.errstate(all="ignore"):
             v = field.field_at(config.model, weights, s, base[:, :d])
@@ -161,7 +166,7 @@ def arrows_at(scene: FlowScene, t: float, bounds: np.ndarray) -> Arrows | None:
         vec = (1 - a) * vecs[i0] + a * vecs[i1]
         speed = (1 - a) * speeds[i0] + a * speeds[i1]
         b = np.asarray(bounds, dtype=np.float64)
-        step = float((b[1] - b[0]).max()) / (LATTICE_2D if dims == 2 else 2 * LATTICE_3D)
+        step = float((b[1] - b[0]).max()) / (n_side if dims == 2 else 2 * n_side)
         caption += ", at the data points (projected)"
     scale = CELL_FILL * step / ref if ref > 0 else 0.0
     caption = f"arrows: {caption}, drawn ×{scale:.3g}"
@@ -308,8 +313,10 @@ class FieldArtist2D:
         self.point_item.setVisible(False)
         self.caption = ""
 
-    def update(self, scene: FlowScene, st: FrameState, bounds: np.ndarray) -> None:
-        arrows = arrows_at(scene, st.t, bounds)
+    def update(
+        self, scene: FlowScene, st: FrameState, bounds: np.ndarray, target: int | None = None
+    ) -> None:
+        arrows = arrows_at(scene, st.t, bounds, target)
         if arrows is None or self._pal is None:
             self.hide()
             return

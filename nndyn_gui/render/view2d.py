@@ -23,7 +23,7 @@ from PySide6.QtGui import QColor, QFont, QPen, QTransform
 from PySide6.QtWidgets import QGraphicsRectItem, QGraphicsTextItem, QWidget
 
 from nndyn_gui.core.config import MAX_CLASSES
-from nndyn_gui.render.field_layer import FieldArtist2D
+from nndyn_gui.render.field_layer import LATTICE_COMPACT, FieldArtist2D
 from nndyn_gui.render.palette import Palette, palette_for
 from nndyn_gui.render.scene import FlowScene, FrameState, ViewOptions
 
@@ -429,7 +429,10 @@ class LayerView2D(SceneViewMixin, pg.PlotWidget):
         if not self._options.show_field or sc is None:
             self.field.hide()
             return
-        self.field.update(sc, st, self.field_bounds())
+        if self._compact:  # a small panel: fewer arrows, around the data only
+            self.field.update(sc, st, finite(st.bounds), LATTICE_COMPACT)
+        else:
+            self.field.update(sc, st, self.field_bounds())
 
     def _update_label(self, st: FrameState) -> None:
         sc = self._scene
