@@ -257,8 +257,9 @@ def _mlp_fixed_points(
         if d <= 4:
             mesh = np.meshgrid(*([ticks] * d), indexing="ij")
             starts = np.column_stack([m.ravel() for m in mesh])
-        else:
-            starts = np.random.default_rng(0).uniform(lo, hi, size=(400, d))
+        else:  # wide nets: fewer starts (each Newton step is a d x d solve per start)
+            n_starts = 64 if d <= 16 else 16
+            starts = np.random.default_rng(0).uniform(lo, hi, size=(n_starts, d))
     x = np.array(starts, dtype=np.float64, copy=True)
     eye = np.eye(d)
     with np.errstate(all="ignore"):
@@ -271,8 +272,14 @@ def _mlp_fixed_points(
             if not good.any():
                 break
             step = np.zeros_like(x)
-            step[good] = (np.linalg.pinv(jac[good]) @ f[good][:, :, None])[:, :, 0]
-            x = x - np.where(np.isfinite(step), step, 0.0)
+            try:  # LU; a singular Jacobian somewhere falls back to the pseudo-inverse
+                step[good] = np.linalg.solve(jac[good], f[good][:, :, None])[:, :, 0]
+            except np.linalg.LinAlgError:
+                step[good] = (np.linalg.pinv(jac[good]) @ f[good][:, :, None])[:, :, 0]
+            step = np.where(np.isfinite(step), step, 0.0)
+            x = x - step
+            if float(np.abs(step).max(initial=0.0)) < NEWTON_TOL:  # all converged (or stuck)
+                break
         z = x @ a.T + b
         resid = np.abs(activation(act, z) - x).max(axis=1)
     ok = np.isfinite(resid) & (resid < 1e3 * NEWTON_TOL * (1.0 + np.abs(x).max(axis=1)))

@@ -100,8 +100,39 @@ def _point_rows(n: int) -> np.ndarray:
     return np.unique(np.linspace(0, n - 1, FIELD_POINTS).astype(np.int64))
 
 
-def _point_field(scene: FlowScene) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
-    """Projected views: (rows, view vectors (F, M, dims), speeds (F, M)), cached."""
+@dataclass
+class _PointField:
+    """Projected views: the rows carrying arrows, their raw positions in R^d per frame,
+    and each frame's view vectors and speeds, computed when first shown (a deep, wide
+    net has hundreds of frames; only the shown ones cost anything)."""
+
+    rows: np.ndarray
+    raw: np.ndarray  # (F, M, d)
+    layer_t: np.ndarray  # (F,)
+    frames: dict[int, tuple[np.ndarray, np.ndarray]]
+
+    def frame(self, scene: FlowScene, f: int) -> tuple[np.ndarray, np.ndarray]:
+        """(view vectors (M, dims), speeds (M,)) of frame f."""
+        hit = self.frames.get(f)
+        if hit is not None:
+            return hit
+        src = _source(scene)
+        assert src is not None
+        config, weights, _, _ = src
+        with np.errstate(all="ignore"):
+            v = field.field_at(config.model, weights, float(self.layer_t[f]), self.raw[f])
+            speed = np.linalg.norm(v, axis=-1)
+            if f == 0 and scene.projection.projected:
+                vec = np.zeros((len(v), scene.dims))
+                vec[:, :2] = v[:, :2]  # the input frame is drawn in its own plane
+            else:
+                vec = v @ scene.projection.matrix.T
+        self.frames[f] = (vec, speed)
+        return vec, speed
+
+
+def _point_field(scene: FlowScene) -> _PointField | None:
+    """The cached `_PointField` of a projected scene (None without a source)."""
     cached = scene.cache.get("field_points")
     if cached is not None:
         return cached
@@ -112,19 +143,7 @@ def _point_field(scene: FlowScene) -> tuple[np.ndarray, np.ndarray, np.ndarray] 
     rows = _point_rows(scene.points.shape[1])
     x2 = np.asarray(dataset.x_all, dtype=np.float64)[scene.indices[rows]]
     raw, _labels, layer_t = _trajectories(config, weights, x2, scene.options.substeps)
-    dims = scene.dims
-    vec = np.zeros((raw.shape[0], len(rows), dims))
-    speed = np.zeros((raw.shape[0], len(rows)))
-    m = scene.projection.matrix
-    with np.errstate(all="ignore"):
-        for f in range(raw.shape[0]):
-            v = field.field_at(config.model, weights, float(layer_t[f]), raw[f])
-            speed[f] = np.linalg.norm(v, axis=-1)
-            if f == 0 and scene.projection.projected:
-                vec[f, :, :2] = v[:, :2]  # the input frame is drawn in its own plane
-            else:
-                vec[f] = v @ m.T
-    out = (rows, vec, speed)
+    out = _PointField(rows, raw, np.asarray(layer_t), {})
     scene.cache["field_points"] = out
     return out
 
@@ -157,14 +176,14 @@ def arrows_at(
         pf = _point_field(scene)
         if pf is None:
             return None
-        rows, vecs, speeds = pf
-        base = scene.points_at(t, rows)
+        base = scene.points_at(t, pf.rows)
         tt = float(min(max(t, 0.0), scene.t_max))
         i0 = int(np.floor(tt))
         i1 = min(i0 + 1, scene.n_frames - 1)
         a = tt - i0
-        vec = (1 - a) * vecs[i0] + a * vecs[i1]
-        speed = (1 - a) * speeds[i0] + a * speeds[i1]
+        (v0, s0), (v1, s1) = pf.frame(scene, i0), pf.frame(scene, i1)
+        vec = (1 - a) * v0 + a * v1
+        speed = (1 - a) * s0 + a * s1
         b = np.asarray(bounds, dtype=np.float64)
         step = float((b[1] - b[0]).max()) / (n_side if dims == 2 else 2 * n_side)
         caption += ", at the data points (projected)"
@@ -172,6 +191,15 @@ def arrows_at(
     caption = f"arrows: {caption}, drawn ×{scale:.3g}"
     ok = np.isfinite(base).all(axis=1) & np.isfinite(vec).all(axis=1)
     return Arrows(base[ok], vec[ok], np.nan_to_num(speed[ok]), ref, scale, caption)
+
+
+def warm(scene: FlowScene) -> None:
+    """Compute what the field layer caches per scene (reference speed, the arrows' data
+    rows, fixed points) now, e.g. on the thread that builds scenes, not the GUI's."""
+    reference_speed(scene)
+    if scene.projection.projected:
+        _point_field(scene)
+    fixed_points(scene)
 
 
 def arrow_segments(arrows: Arrows, dims: int) -> np.ndarray:

@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 
 from nndyn_gui.core.config import RunConfig
 from nndyn_gui.core.types import Snapshot
+from nndyn_gui.render import field_layer
 from nndyn_gui.render.palette import palette_for
 from nndyn_gui.render.scene import FlowScene, ViewOptions
 from nndyn_gui.render.views import NO_GL_NOTICE, make_layer_view, opengl_available
@@ -265,6 +266,8 @@ class LayerPanel(QWidget):
             scene = FlowScene.build(config, weights, dataset, options, MAX_POINTS)
             shown = scene.projected_2d() if flat else scene  # projected here, not on the GUI
             shown.region_image(palette_for(options.background))
+            if options.show_field:  # the field's per-scene numbers, off the GUI thread too
+                field_layer.warm(shown)
             return scene
 
         return job
