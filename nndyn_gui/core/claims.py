@@ -403,8 +403,25 @@ def parse_claims(preset: str, obj: Any) -> PresetClaims:
 
 
 def load_claims(preset: str) -> PresetClaims:
-    """The parsed claims of a shipped preset."""
-    return parse_claims(preset, preset_claims(preset))
+    """The parsed claims of a shipped preset; a loop-test metric (BINARY_METRICS) on a
+    K-class run is refused: it does not apply there, so no such claim can hold."""
+    pc = parse_claims(preset, preset_claims(preset))
+    classes = {MAIN: load_preset(preset).data.classes}
+    for c in pc.checks:
+        if c.metric not in BINARY_METRICS:
+            continue
+        run = c.run or MAIN
+        if run not in classes:
+            try:
+                classes[run] = twin_config(load_preset(preset), pc.twins[run], 0).data.classes
+            except ClaimError:
+                continue
+        if classes[run] != 2:
+            raise ClaimError(
+                f"{preset}: {c.metric} is not applicable with {classes[run]} classes (the loop "
+                "test is about two classes)"
+            )
+    return pc
 
 
 # ---------------------------------------------------------------------- running
