@@ -19,7 +19,7 @@ from nndyn_gui.core.runfile import RunFileError, load_run, save_run
 from nndyn_gui.core.topology import not_applicable, topology_report
 from nndyn_gui.core.types import Dataset, NetWeights, Run, Snapshot
 
-FIXTURE_V1 = Path(__file__).parent / "data" / "run-format1.nndyn"
+FIXTURE_V1 = Path(__file__).resolve().parents[1] / "data" / "run-format1.nndyn"
 
 
 def _k_config(k: int = 3, width: int = 2, steps: int = 150) -> RunConfig:
