@@ -230,6 +230,8 @@ def describe_config(cfg: RunConfig) -> dict[str, str]:
     if m.keep_invertible:
         model += f", kept invertible (bound {m.invertible_bound:g})"
     data = f"{d.name}, n {d.n}, noise {d.noise:g}, test share {d.test_fraction:g}, seed {d.seed}"
+    if d.classes != 2:
+        data += f", {d.classes} classes"
     if d.name == "csv":
         data += f", file {d.csv_path}"
     batch = "full batch" if t.batch_size == 0 else f"batch {t.batch_size}"
@@ -564,6 +566,10 @@ def train_report(run: Run, out: Path | None) -> dict[str, Any]:
     if final is not None:
         report["diagnostics"] = _diagnostics(run)
         report["topology"] = _topology(run)
+    if report["topology"] is None:
+        from nndyn_gui.core.topology import not_applicable
+
+        report["topology_note"] = not_applicable(run.config) or None
     return report
 
 

@@ -42,6 +42,7 @@ import numpy as np
 from nndyn_gui.core.config import ConfigError, RunConfig
 from nndyn_gui.core.datasets import dense_sample, make_dataset
 from nndyn_gui.core.diagnostics import Diagnostics, diagnose
+from nndyn_gui.core.field import FixedPoints, fixed_points
 from nndyn_gui.core.flow import predict, propagate
 from nndyn_gui.core.presets import PresetError, load_preset, preset_claims, preset_names
 from nndyn_gui.core.topology import DENSE_SEED_OFFSET, TopologyReport, topology_report
@@ -80,6 +81,7 @@ class Measured:
     _topo_done: bool = False
     _dense: float | None = None
     _traj: np.ndarray | None = None
+    _fixed: FixedPoints | None = None
 
     @property
     def diagnostics(self) -> Diagnostics:
@@ -106,6 +108,13 @@ class Measured:
                 pred = predict(cfg.model, self.weights, x)
                 self._dense = float((pred == y).mean()) if len(y) else math.nan
         return self._dense
+
+    @property
+    def fixed_points(self) -> FixedPoints:
+        """core.field.fixed_points of a tied net (empty for untied ones)."""
+        if self._fixed is None:
+            self._fixed = fixed_points(self.config.model, self.weights)
+        return self._fixed
 
     @property
     def trajectory(self) -> np.ndarray:
@@ -168,6 +177,17 @@ def _wrong_side(m: Measured) -> float:
     return math.nan if topo is None else float(topo.wrong_side_share)
 
 
+def _fixed_count(kind: str | None) -> Callable[[Measured], float]:
+    """Isolated fixed points (of one kind) of a tied net's field; nan for untied nets."""
+
+    def count(m: Measured) -> float:
+        if not m.config.model.tied:
+            return math.nan
+        return float(m.fixed_points.count(kind))
+
+    return count
+
+
 @dataclass(frozen=True)
 class Metric:
     """A number measured on one trained run; `doc` says what it is (shown with --help)."""
@@ -217,6 +237,22 @@ METRICS: dict[str, Metric] = {
         lambda m: max((b.saturated_share for b in m.diagnostics.blocks), default=math.nan),
         "{:.0%}",
     ),
+    "fixed_points": Metric(
+        "isolated fixed points of a tied net's field (nan: not tied)", _fixed_count(None), "{:.0f}"
+    ),
+    "fixed_point_sinks": Metric(
+        "fixed points that attract (ResNet: every Re λ(J) < 0; MLP map: every |μ| < 1)",
+        lambda m: _fixed_count("sink")(m) + _fixed_count("attracting")(m),
+        "{:.0f}",
+    ),
+    "fixed_point_sources": Metric(
+        "fixed points that repel (ResNet: every Re λ(J) > 0; MLP map: every |μ| > 1)",
+        lambda m: _fixed_count("source")(m) + _fixed_count("repelling")(m),
+        "{:.0f}",
+    ),
+    "fixed_point_saddles": Metric(
+        "fixed points with directions in and out (a saddle)", _fixed_count("saddle"), "{:.0f}"
+    ),
     "folds": Metric(
         "ResNet blocks whose det J takes both signs on the data (not one-to-one)",
         lambda m: float(sum(b.folds for b in m.diagnostics.blocks)),
@@ -236,6 +272,10 @@ METRICS: dict[str, Metric] = {
         "mean |x_{t+1} - x_t| over points and layers", lambda m: mean_step(m.trajectory)
     ),
 }
+
+
+#: metrics of the two-class loop test: nan ("not applicable") for K > 2 classes
+BINARY_METRICS = ("winding", "abs_winding", "wrong_side_share")
 
 
 def _last_layer_difference(a: Measured, b: Measured) -> float:
@@ -363,8 +403,25 @@ def parse_claims(preset: str, obj: Any) -> PresetClaims:
 
 
 def load_claims(preset: str) -> PresetClaims:
-    """The parsed claims of a shipped preset."""
-    return parse_claims(preset, preset_claims(preset))
+    """The parsed claims of a shipped preset; a loop-test metric (BINARY_METRICS) on a
+    K-class run is refused: it does not apply there, so no such claim can hold."""
+    pc = parse_claims(preset, preset_claims(preset))
+    classes = {MAIN: load_preset(preset).data.classes}
+    for c in pc.checks:
+        if c.metric not in BINARY_METRICS:
+            continue
+        run = c.run or MAIN
+        if run not in classes:
+            try:
+                classes[run] = twin_config(load_preset(preset), pc.twins[run], 0).data.classes
+            except ClaimError:
+                continue
+        if classes[run] != 2:
+            raise ClaimError(
+                f"{preset}: {c.metric} is not applicable with {classes[run]} classes (the loop "
+                "test is about two classes)"
+            )
+    return pc
 
 
 # ---------------------------------------------------------------------- running

@@ -14,7 +14,21 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-DATASETS = ("ring", "spiral", "noisy_ring", "moons", "xor", "gaussians", "checkerboard", "csv")
+DATASETS = (
+    "ring",
+    "spiral",
+    "noisy_ring",
+    "moons",
+    "xor",
+    "gaussians",
+    "checkerboard",
+    "rings",
+    "csv",
+)
+#: data sets that come with any number of classes 2..MAX_CLASSES (data.classes); the
+#: others are two-class sets (the ring's topology, moons, xor, checkerboard)
+MULTICLASS_DATASETS = ("spiral", "gaussians", "rings", "csv")
+MAX_CLASSES = 6
 MODEL_KINDS = ("resnet", "mlp")
 ACTIVATIONS = ("tanh", "relu", "sigmoid", "leaky_relu")
 OPTIMIZERS = ("adam", "sgd")
@@ -51,6 +65,14 @@ class DataConfig:
     )
     test_fraction: float = field(default=0.2, metadata=_num(0.0, 0.9, "share of points held out"))
     seed: int = field(default=0, metadata=_num(0, 2**31 - 1, "seed of the data sampler"))
+    classes: int = field(
+        default=2,
+        metadata=_num(
+            2,
+            MAX_CLASSES,
+            "number of classes K (K > 2: spiral arms, Gaussian blobs, concentric rings, csv)",
+        ),
+    )
     csv_path: str = field(default="", metadata={"doc": "CSV file (x1,x2,label) when name='csv'"})
 
 
@@ -120,6 +142,12 @@ class RunConfig:
                 _check_value(f"{section}.{f.name}", f, getattr(sub, f.name))
         if self.data.name == "csv" and not self.data.csv_path:
             raise ConfigError("data.csv_path", "required when data.name is 'csv'")
+        if self.data.classes != 2 and self.data.name not in MULTICLASS_DATASETS:
+            raise ConfigError(
+                "data.classes",
+                f"{self.data.name!r} has two classes; {self.data.classes} classes need "
+                f"one of {', '.join(MULTICLASS_DATASETS)}",
+            )
         return self
 
     # ------------------------------------------------------------------ (de)serialise

@@ -1,4 +1,4 @@
-"""The 2-D binary data sets the networks learn, all inside [-1, 1]^2.
+"""The 2-D data sets the networks learn, all inside [-1, 1]^2, with K = 2..6 classes.
 
 Everything is drawn from one `numpy.random.default_rng(cfg.seed)`, so a `DataConfig`
 alone reproduces a data set bit for bit (a run file only needs the config, and two
@@ -12,6 +12,12 @@ Noise convention: for the sets that jitter points (`ring`, `spiral`, `moons`, `x
 `moons`), after which
 points are clipped back into [-1, 1]^2. `gaussians` widens its blobs, `noisy_ring`
 softens its class boundary instead (see the sampler docstrings).
+
+Classes: `data.classes` = K. With K = 2 every set is exactly what it always was (the
+same points for the same seed). `spiral` (K arms), `gaussians` (K blobs on a circle),
+`rings` (K concentric bands) and `csv` (labels 0..K-1) also come with K > 2; the others
+are two-class sets (config validation says so). Labels are balanced: n // K per class,
+the first n % K classes one more.
 """
 
 from __future__ import annotations
@@ -29,7 +35,7 @@ from pathlib import Path
 import numpy as np
 
 from nndyn_gui.core import limits
-from nndyn_gui.core.config import DataConfig
+from nndyn_gui.core.config import MAX_CLASSES, DataConfig
 from nndyn_gui.core.types import Dataset
 
 NOISE_SCALE = 0.1  # std of the Gaussian jitter at noise = 1
@@ -40,6 +46,8 @@ NOISY_RING_CENTRE = 0.575  # radius where P(class 1) = 1/2 for noisy_ring
 SPIRAL_BOX = 0.1  # spiral points with |x| < 0.1 and |y| < 0.1 are rejected (article)
 CHECKER_CELLS = 4  # checkerboard has CHECKER_CELLS x CHECKER_CELLS cells
 XOR_MARGIN = 0.05  # xor points keep this distance from the axes (separable at noise 0)
+BLOB_RADIUS = 0.6  # gaussians with K > 2: blob centres on this circle
+RINGS_GAP = 0.25  # rings: gap between neighbouring bands, as a share of a band's width
 MIN_CSV_POINTS = 4
 
 Sampler = Callable[[np.random.Generator, int, DataConfig], tuple[np.ndarray, np.ndarray]]
@@ -63,6 +71,13 @@ def _balanced_labels(rng: np.random.Generator, n: int) -> np.ndarray:
     """n // 2 zeros and the rest ones, shuffled: exact 50/50 balance users can rely on."""
     y = np.zeros(n, dtype=np.int64)
     y[n // 2 :] = 1
+    rng.shuffle(y)
+    return y
+
+
+def _balanced_k(rng: np.random.Generator, n: int, k: int) -> np.ndarray:
+    """n labels 0..k-1, n // k of each (the first n % k classes one more), shuffled."""
+    y = np.arange(n, dtype=np.int64) % k
     rng.shuffle(y)
     return y
 
@@ -98,6 +113,8 @@ def _sample_spiral(
     always empty). Both arms are symmetric, so keeping each point's label while redrawing
     keeps the exact 50/50 balance.
     """
+    if cfg.classes > 2:
+        return _sample_spiral_arms(rng, n, cfg)
     y = _balanced_labels(rng, n)
     s = np.where(y == 1, 1.0, -1.0)
     x = np.empty((n, 2))
@@ -106,6 +123,30 @@ def _sample_spiral(
         theta = 0.1 + rng.random(todo.size)
         r = 1.0 - theta
         pts = s[todo, None] * _polar(r, 6.0 * theta)
+        pts = _jitter(rng, pts, cfg.noise)
+        x[todo] = pts
+        bad = (np.abs(pts[:, 0]) < SPIRAL_BOX) & (np.abs(pts[:, 1]) < SPIRAL_BOX)
+        todo = todo[bad]
+    return x, y
+
+
+def _sample_spiral_arms(
+    rng: np.random.Generator, n: int, cfg: DataConfig
+) -> tuple[np.ndarray, np.ndarray]:
+    """K arms of the article's spiral: arm j is the class-1 arm turned by 2 pi j / K.
+
+    Same radius law and box rule as the two-arm spiral (whose second arm is the first
+    turned by pi); points in the central box are redrawn with their label kept.
+    """
+    k = cfg.classes
+    y = _balanced_k(rng, n, k)
+    turn = 2.0 * np.pi * y / k
+    x = np.empty((n, 2))
+    todo = np.arange(n)
+    while todo.size:
+        theta = 0.1 + rng.random(todo.size)
+        r = 1.0 - theta
+        pts = _polar(r, 6.0 * theta + turn[todo])
         pts = _jitter(rng, pts, cfg.noise)
         x[todo] = pts
         bad = (np.abs(pts[:, 0]) < SPIRAL_BOX) & (np.abs(pts[:, 1]) < SPIRAL_BOX)
@@ -159,7 +200,18 @@ def _sample_xor(rng: np.random.Generator, n: int, cfg: DataConfig) -> tuple[np.n
 def _sample_gaussians(
     rng: np.random.Generator, n: int, cfg: DataConfig
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Blobs at (-0.5, -0.5) (class 0) and (0.5, 0.5) (class 1), std 0.15 + 0.35 * noise."""
+    """Blobs at (-0.5, -0.5) (class 0) and (0.5, 0.5) (class 1), std 0.15 + 0.35 * noise.
+
+    K > 2 blobs: centres on the circle of radius BLOB_RADIUS at angles pi/4 + 2 pi j / K
+    (K = 2 would give the same two centres), std 0.1 + 0.25 * noise.
+    """
+    if cfg.classes > 2:
+        k = cfg.classes
+        y = _balanced_k(rng, n, k)
+        angle = np.pi / 4 + 2.0 * np.pi * y / k
+        centre = BLOB_RADIUS * np.column_stack([np.cos(angle), np.sin(angle)])
+        x = centre + rng.normal(0.0, 0.1 + 0.25 * cfg.noise, size=(n, 2))
+        return np.clip(x, -1.0, 1.0), y
     y = _balanced_labels(rng, n)
     centre = np.where(y[:, None] == 1, 0.5, -0.5)
     std = 0.15 + 0.35 * cfg.noise
@@ -177,6 +229,24 @@ def _sample_checkerboard(
     return _jitter(rng, x, cfg.noise), y
 
 
+def _sample_rings(
+    rng: np.random.Generator, n: int, cfg: DataConfig
+) -> tuple[np.ndarray, np.ndarray]:
+    """K concentric bands of equal width 1/K: class 0 the inner disk, class K-1 the outer
+    band. A gap of RINGS_GAP of a band's width separates neighbours (half on each side);
+    radius uniform within each band (like `ring`); jitter as documented.
+    """
+    k = cfg.classes
+    y = _balanced_k(rng, n, k)
+    width = 1.0 / k
+    half_gap = 0.5 * RINGS_GAP * width
+    lo = np.where(y == 0, 0.0, y * width + half_gap)
+    hi = np.where(y == k - 1, 1.0, (y + 1) * width - half_gap)
+    r = lo + (hi - lo) * rng.random(n)
+    theta = rng.uniform(0.0, 2.0 * np.pi, size=n)
+    return _jitter(rng, _polar(r, theta), cfg.noise), y
+
+
 _SAMPLERS: dict[str, Sampler] = {
     "ring": _sample_ring,
     "spiral": _sample_spiral,
@@ -185,6 +255,7 @@ _SAMPLERS: dict[str, Sampler] = {
     "xor": _sample_xor,
     "gaussians": _sample_gaussians,
     "checkerboard": _sample_checkerboard,
+    "rings": _sample_rings,
 }
 
 
@@ -235,7 +306,8 @@ def load_csv(
     Format (chosen so spreadsheet exports just work): comma separated, UTF-8 (a BOM is
     fine); the first non-blank line is a header that must name the columns `x1`, `x2` and
     `label` (any order, case-insensitive); other columns are ignored; blank lines and lines
-    starting with `#` are skipped; labels are 0 or 1 (`1.0` is accepted); numbers are
+    starting with `#` are skipped; labels are classes 0..5 (`1.0` is accepted; at least
+    two different ones; for data.classes = K the largest label must be K-1); numbers are
     plain ASCII decimals (`1.5`, `-2e-3`). The points are shifted to centre their bounding
     box and divided by the larger half-range of the two axes, so shapes keep their aspect
     ratio and the longer axis spans exactly [-1, 1]. Every problem raises DataError with a
@@ -343,7 +415,8 @@ class _CsvReader:
         except ValueError:
             return None, None
         lab = arr[:, 2]
-        if not (np.isfinite(arr[:, :2]).all() and ((lab == 0.0) | (lab == 1.0)).all()):
+        whole = (lab >= 0.0) & (lab < MAX_CLASSES) & (lab == np.floor(lab))
+        if not (np.isfinite(arr[:, :2]).all() and whole.all()):
             return None, None
         return arr[:, :2].copy(), lab.astype(np.int64)
 
@@ -370,9 +443,11 @@ class _CsvReader:
             a = _parse_float(p, lineno, "x1", row[h["x1"]])
             b = _parse_float(p, lineno, "x2", row[h["x2"]])
             lab = _parse_float(p, lineno, "label", row[h["label"]])
-            if lab not in (0.0, 1.0):
+            if not (0.0 <= lab < MAX_CLASSES and lab == math.floor(lab)):
                 raise _csv_fail(
-                    p, f"line {lineno}, column label: {row[h['label']].strip()!r} is not 0 or 1"
+                    p,
+                    f"line {lineno}, column label: {row[h['label']].strip()!r} is not a class "
+                    f"label 0..{MAX_CLASSES - 1}",
                 )
             xs.append((a, b))
             ys.append(int(lab))
@@ -417,7 +492,7 @@ def _read_csv(p: Path, size: int, progress: CsvProgress | None) -> tuple[np.ndar
     if len(y) < MIN_CSV_POINTS:
         raise _csv_fail(p, f"only {len(y)} data rows, need at least {MIN_CSV_POINTS}")
     if y.min() == y.max():
-        raise _csv_fail(p, f"all labels are {int(y[0])}; both classes 0 and 1 are needed")
+        raise _csv_fail(p, f"all labels are {int(y[0])}; at least two classes are needed")
     return _rescale(p, x), y
 
 
@@ -438,10 +513,28 @@ def _rescale(p: Path, x: np.ndarray) -> np.ndarray:
     return np.clip(x, -1.0, 1.0, out=x)
 
 
+def csv_classes(path: str | Path) -> int:
+    """How many classes a CSV file's labels ask for: its largest label + 1 (K)."""
+    _x, y = load_csv(path)
+    return int(y.max()) + 1
+
+
+def _csv_for(cfg: DataConfig) -> tuple[np.ndarray, np.ndarray]:
+    """The CSV's points, refused unless its largest label is K-1 for data.classes = K."""
+    x, y = load_csv(cfg.csv_path)
+    k = int(y.max()) + 1
+    if k != cfg.classes:
+        raise DataError(
+            f"{Path(cfg.csv_path).name}: the labels are 0..{k - 1} ({k} classes) but "
+            f"data.classes is {cfg.classes}: set data.classes to {k}"
+        )
+    return x, y
+
+
 # ---------------------------------------------------------------------- public API
 def _sample(cfg: DataConfig, n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     if cfg.name == "csv":
-        x, y = load_csv(cfg.csv_path)
+        x, y = _csv_for(cfg)
         idx = rng.permutation(len(y))[: min(n, len(y))]
         return x[idx], y[idx]
     try:
@@ -480,7 +573,7 @@ def dense_sample(cfg: DataConfig, n: int, seed: int) -> tuple[np.ndarray, np.nda
     not about the finitely many training points.
     """
     if cfg.name == "csv":
-        return load_csv(cfg.csv_path)
+        return _csv_for(cfg)
     x, y = _sample(cfg, n, np.random.default_rng(seed))
     return x.astype(np.float64), y.astype(np.int64)
 

@@ -27,9 +27,10 @@ from nndyn_gui.core.flow import (
     activation,
     activation_lipschitz,
     embed,
-    head_probability,
+    head_classes,
     propagate,
 )
+from nndyn_gui.core.multiclass import class_margin
 from nndyn_gui.core.safe_linalg import finite_mask, finite_svd
 from nndyn_gui.core.types import Dataset, NetWeights
 
@@ -104,7 +105,9 @@ class Diagnostics:
     reconstruction_error: float  # max |inverse(forward(x)) - x|; nan if no inverse exists
     train_acc: float
     test_acc: float  # nan when there is no test set
-    plane_margin: float  # min signed distance of train points to the final plane (<0: errors)
+    # min signed distance of train points to the final plane (<0: errors); with K > 2
+    # classes to the border of their class's region (multiclass.class_margin)
+    plane_margin: float
     any_folds: bool = False  # some ResNet block's det J takes both signs on the data
 
     def to_dict(self) -> dict[str, Any]:
@@ -447,7 +450,7 @@ def transport_cost(traj: np.ndarray) -> float:
 def _accuracy(weights: NetWeights, x_last: np.ndarray, y: np.ndarray) -> float:
     if len(y) == 0:
         return math.nan
-    pred = (head_probability(weights, x_last) >= 0.5).astype(np.int64)
+    pred = head_classes(weights, x_last)
     return float((pred == y).mean())
 
 
@@ -463,7 +466,10 @@ def diagnose(config: RunConfig, weights: NetWeights, dataset: Dataset) -> Diagno
     x_last = traj[-1]
     test_last = propagate(model, weights, dataset.x_test)[-1]
     wn = float(np.linalg.norm(weights.w))
-    if len(dataset.y_train) and wn > 0:
+    if weights.classes > 2:
+        with np.errstate(all="ignore"):
+            margin = class_margin(weights.w, np.asarray(weights.c), x_last, dataset.y_train)
+    elif len(dataset.y_train) and wn > 0:
         signed = (x_last @ weights.w + weights.c) / wn
         margin = float(np.min(np.where(dataset.y_train == 1, signed, -signed)))
     else:

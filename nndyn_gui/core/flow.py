@@ -64,16 +64,45 @@ def propagate(model: ModelConfig, weights: NetWeights, x2: np.ndarray) -> np.nda
 
 
 def head_probability(weights: NetWeights, x_last: np.ndarray) -> np.ndarray:
-    """phi(x) = sigmoid(w.x + c) on the last layer's points."""
+    """phi(x) = sigmoid(w.x + c) on the last layer's points (the two-class head only)."""
+    if weights.classes != 2:
+        raise ValueError("head_probability is the two-class head; use class_probabilities")
     return 0.5 * (1.0 + np.tanh(0.5 * (x_last @ weights.w + weights.c)))
 
 
+def head_logits(weights: NetWeights, x_last: np.ndarray) -> np.ndarray:
+    """The head's logits: (N,) w.x + c for two classes, (N, K) X @ W.T + c for K > 2."""
+    if weights.classes == 2:
+        return np.asarray(x_last @ weights.w + weights.c)
+    return np.asarray(x_last @ np.asarray(weights.w).T + weights.c)
+
+
+def class_probabilities(weights: NetWeights, x_last: np.ndarray) -> np.ndarray:
+    """(N, K) class probabilities: [1 - p, p] for two classes, the softmax for K > 2."""
+    if weights.classes == 2:
+        p = head_probability(weights, x_last)
+        return np.stack([1.0 - p, p], axis=-1)
+    z = head_logits(weights, x_last)
+    with np.errstate(invalid="ignore"):
+        z = z - z.max(axis=-1, keepdims=True)
+        e = np.exp(z)
+        return np.asarray(e / e.sum(axis=-1, keepdims=True))
+
+
+def head_classes(weights: NetWeights, x_last: np.ndarray) -> np.ndarray:
+    """Predicted labels on the last layer's points: p >= 0.5 (K = 2), else the argmax
+    of the logits (the first class on a tie), like the trainer's accuracy."""
+    if weights.classes == 2:
+        return (head_probability(weights, x_last) >= 0.5).astype(np.int64)
+    return np.argmax(head_logits(weights, x_last), axis=-1).astype(np.int64)
+
+
 def predict(model: ModelConfig, weights: NetWeights, x2: np.ndarray) -> np.ndarray:
-    """0/1 predictions of the whole network for 2-D inputs."""
+    """Class predictions (0..K-1) of the whole network for 2-D inputs."""
     x = embed(x2, weights.width)
     for k in range(weights.depth):
         x = layer(model, weights, k, x)
-    return (head_probability(weights, x) >= 0.5).astype(np.int64)
+    return head_classes(weights, x)
 
 
 @dataclass

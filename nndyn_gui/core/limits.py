@@ -100,9 +100,13 @@ def weights_in_range(w: NetWeights) -> bool:
 
 
 # ---------------------------------------------------------------------- snapshots
-def snapshot_bytes(depth: int, width: int) -> int:
-    """Memory of one snapshot of a depth x width net: A, b, w, c and its scalars (float64)."""
-    return 8 * (depth * width * width + depth * width + width + 1 + _SNAPSHOT_SCALARS)
+def snapshot_bytes(depth: int, width: int, classes: int = 2) -> int:
+    """Memory of one snapshot of a depth x width net: A, b, w, c and its scalars (float64).
+
+    The head has one row (w, c) for two classes and `classes` rows for K > 2.
+    """
+    rows = 1 if classes <= 2 else classes
+    return 8 * (depth * width * width + depth * width + rows * (width + 1) + _SNAPSHOT_SCALARS)
 
 
 def snapshots_planned(cfg: RunConfig) -> int:
@@ -113,14 +117,16 @@ def snapshots_planned(cfg: RunConfig) -> int:
 
 def estimate_snapshot_memory(cfg: RunConfig) -> int:
     """Bytes all snapshots of a full run of `cfg` would take if none were thinned."""
-    return snapshots_planned(cfg) * snapshot_bytes(cfg.model.depth, cfg.model.width)
+    return snapshots_planned(cfg) * snapshot_bytes(
+        cfg.model.depth, cfg.model.width, cfg.data.classes
+    )
 
 
 def snapshot_capacity(cfg: RunConfig, budget: int | None = None) -> int:
     """How many snapshots of `cfg`'s net fit in `budget` (default SNAPSHOT_MEMORY_BYTES;
     at least 3: the first, one in between, the last)."""
     budget = SNAPSHOT_MEMORY_BYTES if budget is None else budget
-    return max(3, budget // snapshot_bytes(cfg.model.depth, cfg.model.width))
+    return max(3, budget // snapshot_bytes(cfg.model.depth, cfg.model.width, cfg.data.classes))
 
 
 def thinning_note(cfg: RunConfig, budget: int | None = None) -> str:

@@ -39,7 +39,10 @@ from nndyn_gui.core.limits import LimitError
 from nndyn_gui.core.types import Dataset, NetWeights, Run, Snapshot, TrainResult
 
 FORMAT_NAME = "nndyn-run"
-FORMAT_VERSION = 1
+# Format 2 adds K > 2 classes (a softmax head: w (S, K, d), c (S, K)); two-class runs are
+# still written as format 1, byte for byte what older versions wrote, so they open there.
+FORMAT_VERSION = 2  # the newest format this version reads
+BINARY_FORMAT_VERSION = 1  # what a two-class run is written as
 STATUSES = ("new", "finished", "cancelled", "diverged")
 MEMBERS = ("manifest.json", "config.json", "data.npz", "snapshots.npz", "status.json")
 
@@ -176,7 +179,7 @@ def _encode(run: Run) -> list[tuple[str, bytes]]:
         raise RunFileError(f"cannot save an invalid config: {e}") from None
     if run.status not in STATUSES:
         raise RunFileError(f"cannot save: unknown status {run.status!r}")
-    t, d = cfg.model.depth, cfg.model.width
+    t, d, k = cfg.model.depth, cfg.model.width, cfg.data.classes
     ds = run.dataset
     n_points = len(ds.x_train) + len(ds.x_test)
     if n_points > cfg.data.n:
@@ -189,6 +192,14 @@ def _encode(run: Run) -> list[tuple[str, bytes]]:
             raise RunFileError(
                 f"cannot save: data coordinates beyond ±{limits.MAX_COORD:g} or not finite"
             )
+    for y in (ds.y_train, ds.y_test):
+        y = np.asarray(y)
+        if y.size and not (y.min() >= 0 and y.max() < k):
+            raise RunFileError(
+                f"cannot save: labels {int(y.min())}..{int(y.max())} but the config has "
+                f"{k} classes (data.classes: labels 0..{k - 1})"
+            )
+    head_w, head_c = _head_shapes(d, k)
     data = {
         "x_train": np.asarray(ds.x_train, dtype=np.float64).reshape(-1, 2),
         "y_train": np.asarray(ds.y_train, dtype=np.int64).reshape(-1),
@@ -201,10 +212,15 @@ def _encode(run: Run) -> list[tuple[str, bytes]]:
     )
     for s in snaps:
         wt = s.weights
-        if wt.A.shape != (t, d, d) or wt.b.shape != (t, d) or wt.w.shape != (d,):
+        if wt.A.shape != (t, d, d) or wt.b.shape != (t, d):
             raise RunFileError(
                 f"cannot save: snapshot at step {s.step} has weights of depth/width "
                 f"{wt.A.shape[:2]} but the config says depth {t}, width {d}"
+            )
+        if np.shape(wt.w) != head_w or np.shape(wt.c) != head_c:
+            raise RunFileError(
+                f"cannot save: snapshot at step {s.step} has a head for {wt.classes} classes "
+                f"but the config says {k} (data.classes)"
             )
         if not limits.weights_in_range(wt):
             raise RunFileError(
@@ -220,13 +236,13 @@ def _encode(run: Run) -> list[tuple[str, bytes]]:
         "steps_per_s": np.array([s.steps_per_s for s in snaps], dtype=np.float64),
         "A": np.array([s.weights.A for s in snaps], dtype=np.float64).reshape(-1, t, d, d),
         "b": np.array([s.weights.b for s in snaps], dtype=np.float64).reshape(-1, t, d),
-        "w": np.array([s.weights.w for s in snaps], dtype=np.float64).reshape(-1, d),
-        "c": np.array([s.weights.c for s in snaps], dtype=np.float64).reshape(-1),
+        "w": np.array([s.weights.w for s in snaps], dtype=np.float64).reshape(-1, *head_w),
+        "c": np.array([s.weights.c for s in snaps], dtype=np.float64).reshape(-1, *head_c),
     }
     versions = {**{str(k): str(v) for k, v in run.versions.items()}, **current_versions()}
     manifest = {
         "format": FORMAT_NAME,
-        "format_version": FORMAT_VERSION,
+        "format_version": BINARY_FORMAT_VERSION if k == 2 else FORMAT_VERSION,
         "program": "nndyn",
         "versions": versions,
         "dataset_name": ds.name,
@@ -240,6 +256,11 @@ def _encode(run: Run) -> list[tuple[str, bytes]]:
         ("snapshots.npz", _npz_bytes(arrays)),
         ("status.json", _json_bytes(status)),
     ]
+
+
+def _head_shapes(d: int, k: int) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """Shapes of one snapshot's head (w, c): ((d,), ()) for two classes, else ((K, d), (K,))."""
+    return ((d,), ()) if k == 2 else ((k, d), (k,))
 
 
 def _json_bytes(obj: Any) -> bytes:
@@ -316,7 +337,7 @@ def _read_members(p: Path, zf: zipfile.ZipFile) -> Run:
     if "manifest.json" not in names:
         raise RunFileError(f"{p}: not an nndyn run file (no manifest.json)")
     manifest = _read_json(p, zf, names, "manifest.json")
-    _check_manifest(p, manifest)
+    version = _check_manifest(p, manifest)
     for m in MEMBERS:
         if m not in names:
             raise RunFileError(f"{p}: damaged run file (member {m} is missing)")
@@ -328,6 +349,11 @@ def _read_members(p: Path, zf: zipfile.ZipFile) -> Run:
     except ConfigError as e:
         raise RunFileError(f"{p}: bad config in run file ({e})") from None
     config.title = _clean_text(config.title)
+    if version < 2 and config.data.classes != 2:
+        raise RunFileError(
+            f"{p}: damaged run file (format {version} holds two-class runs only, its config "
+            f"says {config.data.classes} classes)"
+        )
     data = _read_npz(p, zf, names["data.npz"], DATA_KEYS, _data_budget(config), config)
     snaps = _read_npz(p, zf, names["snapshots.npz"], SNAPSHOT_KEYS, _snapshot_budget(), config)
     status = _read_json(p, zf, names, "status.json")
@@ -386,7 +412,8 @@ def _check_zip_directory(p: Path, name: str, tail: bytes) -> None:
         raise RunFileError(f"{p}: not an nndyn run file ({entries} members)")
 
 
-def _check_manifest(p: Path, manifest: dict[str, Any]) -> None:
+def _check_manifest(p: Path, manifest: dict[str, Any]) -> int:
+    """The file's format version, after checking it is an nndyn run this version reads."""
     if manifest.get("format") != FORMAT_NAME:
         raise RunFileError(
             f"{p}: not an nndyn run file (format {_short_repr(manifest.get('format'))})"
@@ -399,6 +426,7 @@ def _check_manifest(p: Path, manifest: dict[str, Any]) -> None:
             f"{p}: this file was written by a newer nndyn (format {version}); "
             f"this version reads format {FORMAT_VERSION}"
         )
+    return int(version)
 
 
 def _short_repr(v: Any, n: int = 40) -> str:
@@ -577,8 +605,12 @@ def _make_dataset(
                 f"{p}: damaged run file (x_{split} has coordinates beyond "
                 f"±{limits.MAX_COORD:g}; nndyn's data lie in [-1, 1]²)"
             )
-        if y.size and not np.isin(y, (0, 1)).all():
-            raise RunFileError(f"{p}: damaged run file (y_{split} has labels other than 0/1)")
+        k = config.data.classes
+        if y.size and not np.isin(y, np.arange(k)).all():
+            raise RunFileError(
+                f"{p}: damaged run file (y_{split} has labels other than 0..{k - 1}; its "
+                f"config has {k} classes)"
+            )
         arrays[f"x_{split}"] = x
         arrays[f"y_{split}"] = y.astype(np.int64)
     if arrays["x_train"].shape[0] == 0:
@@ -601,6 +633,7 @@ def _make_dataset(
 
 def _make_snapshots(p: Path, arr: dict[str, np.ndarray], config: RunConfig) -> list[Snapshot]:
     t, d = config.model.depth, config.model.width
+    head_w, head_c = _head_shapes(d, config.data.classes)
     steps = arr["steps"]
     if steps.ndim != 1:
         raise _shape_error(p, "steps", steps.shape, "(S,)")
@@ -612,8 +645,8 @@ def _make_snapshots(p: Path, arr: dict[str, np.ndarray], config: RunConfig) -> l
         "elapsed": (n,),
         "A": (n, t, d, d),
         "b": (n, t, d),
-        "w": (n, d),
-        "c": (n,),
+        "w": (n, *head_w),
+        "c": (n, *head_c),
     }
     if "steps_per_s" in arr:
         want["steps_per_s"] = (n,)
@@ -639,7 +672,8 @@ def _make_snapshots(p: Path, arr: dict[str, np.ndarray], config: RunConfig) -> l
     sps = f.get("steps_per_s", np.zeros(n))
     out = []
     for i in range(n):
-        weights = NetWeights(A=f["A"][i], b=f["b"][i], w=f["w"][i], c=float(f["c"][i]))
+        c = float(f["c"][i]) if not head_c else np.array(f["c"][i])
+        weights = NetWeights(A=f["A"][i], b=f["b"][i], w=f["w"][i], c=c)
         out.append(
             Snapshot(
                 step=int(steps[i]),

@@ -52,7 +52,7 @@ def run_job(config: RunConfig, metrics: Sequence[str] = ()) -> tuple[Run | None,
     row.update(dict.fromkeys(names, math.nan))
     run = None
     try:
-        from nndyn_gui.core.claims import METRICS, Measured
+        from nndyn_gui.core.claims import BINARY_METRICS, METRICS, Measured
         from nndyn_gui.core.datasets import make_dataset
         from nndyn_gui.core.runfile import make_run
         from nndyn_gui.core.training import Trainer
@@ -77,6 +77,9 @@ def run_job(config: RunConfig, metrics: Sequence[str] = ()) -> tuple[Run | None,
                 row[name] = float(METRICS[name].fn(measured))
             except Exception as e:  # one metric failing keeps the run and the others
                 problems.append(f"{name}: {type(e).__name__}: {e}")
+        binary_only = [n for n in names if n in BINARY_METRICS]
+        if config.data.classes != 2 and binary_only:  # nan here means "does not apply"
+            problems.append(f"{', '.join(binary_only)}: not applicable with K classes")
         if problems:
             row["message"] = "; ".join([row["message"], *problems]).strip("; ")
     except Exception as e:

@@ -6,6 +6,10 @@ once around the image of the centre; a straight line (the head) then cannot put 
 whole loop on one side and the centre on the other, so some outer points are lost
 (`wrong_side_share > 0`) or the centre is. With a third dimension the net can lift the
 centre out of the loop, and the winding seen in the head's plane drops to 0.
+
+The argument is about two classes, one enclosing the other, and a line (plane) between
+them: it applies to the ring data sets only, which have two classes. `not_applicable`
+says in words why a config gets no report (K > 2 classes, or data without a loop).
 """
 
 from __future__ import annotations
@@ -220,13 +224,26 @@ def last_layer(model: ModelConfig, weights: NetWeights, x2: np.ndarray) -> np.nd
     return out
 
 
+def not_applicable(config: RunConfig) -> str:
+    """Why the loop test says nothing about this config ("" when it applies)."""
+    if config.data.classes != 2:
+        return (
+            f"not applicable: the loop test is about two classes, one enclosing the other "
+            f"(this data set has {config.data.classes} classes)"
+        )
+    if outer_loop(config.data, 3) is None:
+        return "not applicable: the loop test needs a ring data set (one class around another)"
+    return ""
+
+
 def topology_report(
     config: RunConfig, weights: NetWeights, n_loop: int = 2000, n_dense: int = 50_000
 ) -> TopologyReport | None:
-    """Carry the outer loop and the centre through the net; None for sets without a loop."""
+    """Carry the outer loop and the centre through the net; None for sets without a loop
+    and for K > 2 classes (see `not_applicable`)."""
     loop = outer_loop(config.data, n_loop)
     centre = inner_point(config.data)
-    if loop is None or centre is None:
+    if loop is None or centre is None or weights.classes != 2:
         return None
     model = config.model
     loop_traj = propagate(model, weights, loop)

@@ -92,6 +92,7 @@ class _Structure:
     optimizer: str
     batch_size: int  # 0 = full batch (already clamped to the training-set size)
     use_transport: bool
+    classes: int = 2  # K: 2 = sigmoid head + binary cross-entropy, K > 2 = softmax
 
 
 @dataclass
@@ -164,12 +165,24 @@ def _forward(
 def _objective(
     st: _Structure, params: list[tf.Tensor], hyper: dict[str, tf.Tensor], x: tf.Tensor, y: tf.Tensor
 ) -> tuple[tf.Tensor, tf.Tensor]:
-    """Loss (BCE from logits + weight decay + transport) and the logits."""
+    """Loss (cross-entropy from logits + weight decay + transport) and the logits.
+
+    Two classes: logits (N,) = x_T.w + c and the binary cross-entropy; K > 2: logits
+    (N, K) = x_T W^T + c and the softmax cross-entropy of the labels 0..K-1 in y.
+    """
     a, b, w, c = params
     a_full, b_full = _full_params(st, a, b)
     x_t, acc = _forward(st, a_full, b_full, hyper["h"], x)
-    logits = tf.linalg.matvec(x_t, w) + c
-    bce = tf.reduce_mean(tf.nn.sigmoid_cross_entropy_with_logits(labels=y, logits=logits))
+    if st.classes == 2:
+        logits = tf.linalg.matvec(x_t, w) + c
+        bce = tf.reduce_mean(tf.nn.sigmoid_cross_entropy_with_logits(labels=y, logits=logits))
+    else:
+        logits = tf.matmul(x_t, w, transpose_b=True) + c
+        bce = tf.reduce_mean(
+            tf.nn.sparse_softmax_cross_entropy_with_logits(
+                labels=tf.cast(y, tf.int32), logits=logits
+            )
+        )
     # The penalty is on all T blocks (as stored in NetWeights), also when they are tied.
     reg = tf.reduce_sum(tf.square(a_full)) + tf.reduce_sum(tf.square(b_full))
     loss = bce + hyper["weight_decay"] * reg
@@ -250,12 +263,16 @@ def _build(st: _Structure, xla: bool) -> _Compiled:
         return params, slots, t_opt, i, loss, reason
 
     def evaluate(params, x_tr, y_tr, x_te, y_te, hyper):
-        """Full-training-set objective and train / test accuracy (class 1 iff logit >= 0)."""
+        """Full-training-set objective and train / test accuracy (class 1 iff logit >= 0;
+        K > 2: the argmax of the logits, like flow.predict)."""
         loss, logits_tr = _objective(st, params, hyper, x_tr, y_tr)
         _, logits_te = _objective(st, params, hyper, x_te, y_te)
 
         def acc(logits: tf.Tensor, y: tf.Tensor) -> tf.Tensor:
-            pred = tf.cast(logits >= 0.0, DTYPE)
+            if st.classes == 2:
+                pred = tf.cast(logits >= 0.0, DTYPE)
+            else:
+                pred = tf.cast(tf.argmax(logits, axis=-1), DTYPE)
             return tf.reduce_mean(tf.cast(tf.equal(pred, y), DTYPE))
 
         return loss, acc(logits_tr, y_tr), acc(logits_te, y_te)
@@ -293,6 +310,13 @@ class Trainer:
         n_train = int(dataset.x_train.shape[0])
         if n_train == 0:
             raise ValueError("the training set is empty")
+        k = cfg.data.classes
+        for y in (dataset.y_train, dataset.y_test):
+            if len(y) and not (int(np.min(y)) >= 0 and int(np.max(y)) < k):
+                raise ValueError(
+                    f"the data have labels {int(np.min(y))}..{int(np.max(y))} but "
+                    f"data.classes is {k} (labels 0..{k - 1})"
+                )
         batch = tr.batch_size if 0 < tr.batch_size < n_train else 0
         self._structure = _Structure(
             kind=m.kind,
@@ -304,8 +328,9 @@ class Trainer:
             optimizer=tr.optimizer,
             batch_size=batch,
             use_transport=tr.transport > 0.0,
+            classes=cfg.data.classes,
         )
-        w0 = initial_weights(m, tr.seed)
+        w0 = initial_weights(m, tr.seed, cfg.data.classes)
         a0, b0 = (w0.A[0], w0.b[0]) if m.tied else (w0.A, w0.b)
         self.A = tf.Variable(a0, dtype=DTYPE, name="A")
         self.b = tf.Variable(b0, dtype=DTYPE, name="b")
@@ -347,7 +372,9 @@ class Trainer:
         if self.config.model.tied:
             a = np.repeat(a[None], t, axis=0)
             b = np.repeat(b[None], t, axis=0)
-        return NetWeights(A=a, b=b, w=self.w.numpy().astype(np.float64), c=float(self.c.numpy()))
+        c_val = self.c.numpy().astype(np.float64)
+        c: float | np.ndarray = float(c_val) if self._structure.classes == 2 else c_val
+        return NetWeights(A=a, b=b, w=self.w.numpy().astype(np.float64), c=c)
 
     def warmup(self) -> float:
         """Trace and compile (XLA if it works) without training; return the seconds spent."""

@@ -5,7 +5,10 @@ TensorFlow and the renderer never needs the trainer. Conventions (also in
 docs/file-format.md): points are rows, a layer maps X (N, d) to
     MLP:    X @ A_k.T + b_k  -> act
     ResNet: X + h * act(X @ A_k.T + b_k)
-and the head is p = sigmoid(X_T @ w + c); class 1 when p >= 0.5.
+and the head is p = sigmoid(X_T @ w + c); class 1 when p >= 0.5 (two classes). With
+K > 2 classes the head is a softmax: logits X_T @ W.T + c with W (K, d), c (K,), and the
+class is the argmax (the first one on a tie). Two classes keep the sigmoid head, so a
+binary run is exactly what it always was.
 """
 
 from __future__ import annotations
@@ -20,10 +23,10 @@ from nndyn_gui.core.config import RunConfig
 
 @dataclass
 class Dataset:
-    """Points in [-1, 1]^2 with 0/1 labels, split into train and test."""
+    """Points in [-1, 1]^2 with labels 0..K-1, split into train and test."""
 
     x_train: np.ndarray  # (N_train, 2) float64
-    y_train: np.ndarray  # (N_train,) int64 in {0, 1}
+    y_train: np.ndarray  # (N_train,) int64 in {0, ..., K-1}
     x_test: np.ndarray  # (N_test, 2)
     y_test: np.ndarray  # (N_test,)
     name: str = ""
@@ -39,12 +42,16 @@ class Dataset:
 
 @dataclass
 class NetWeights:
-    """All parameters as numpy arrays; tied nets still store T (identical) copies."""
+    """All parameters as numpy arrays; tied nets still store T (identical) copies.
+
+    The head: two classes, w (d,) and c a float (sigmoid); K > 2 classes, w (K, d) and
+    c (K,) (softmax). `classes` tells which.
+    """
 
     A: np.ndarray  # (T, d, d)
     b: np.ndarray  # (T, d)
-    w: np.ndarray  # (d,)
-    c: float
+    w: np.ndarray  # (d,) or (K, d)
+    c: float | np.ndarray  # float or (K,)
 
     @property
     def depth(self) -> int:
@@ -54,15 +61,21 @@ class NetWeights:
     def width(self) -> int:
         return int(self.A.shape[1])
 
+    @property
+    def classes(self) -> int:
+        """K: 2 for the sigmoid head (w a vector), else the softmax head's rows."""
+        return 2 if np.ndim(self.w) == 1 else int(np.shape(self.w)[0])
+
     def copy(self) -> NetWeights:
-        return NetWeights(self.A.copy(), self.b.copy(), self.w.copy(), float(self.c))
+        c = float(self.c) if np.ndim(self.c) == 0 else np.array(self.c, dtype=np.float64)
+        return NetWeights(self.A.copy(), self.b.copy(), self.w.copy(), c)
 
     def is_finite(self) -> bool:
         return bool(
             np.isfinite(self.A).all()
             and np.isfinite(self.b).all()
             and np.isfinite(self.w).all()
-            and np.isfinite(self.c)
+            and np.isfinite(self.c).all()
         )
 
 

@@ -69,6 +69,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--layers", default=None, help="comma-separated layers, e.g. 0,10,51 (sheet; stills)"
     )
     p.add_argument("--no-3d", action="store_true", help="always use the 2-D view")
+    p.add_argument(
+        "--field",
+        action="store_true",
+        help="draw the velocity field of each block (and a tied net's fixed points)",
+    )
     p.add_argument("--force", action="store_true", help="overwrite an existing file")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
     return p
@@ -204,6 +209,7 @@ def render_main(argv: list[str]) -> int:
     try:
         # cheap checks first: a bad --out should not cost a training run
         from nndyn_gui.render.export import ExportOptions
+        from nndyn_gui.render.scene import ViewOptions
 
         opts = ExportOptions(
             path=args.out,
@@ -220,6 +226,7 @@ def render_main(argv: list[str]) -> int:
             layers=layers,
             overwrite=args.force,
             prefer_3d=not args.no_3d,
+            view=ViewOptions(show_field=True) if args.field else None,
         )
         opts.validate()
         run = _load_run(args)

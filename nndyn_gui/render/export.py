@@ -563,6 +563,7 @@ def orbit_scene_2d(scene: FlowScene, azimuth: float, elevation: float) -> FlowSc
         grid=scene.grid @ m.T,
         loop=None if scene.loop is None else scene.loop @ m.T,
         plane=(np.zeros(2), 0.0),  # a plane seen edge-on is not a line: not drawn
+        class_head=None,  # neither are the K regions' borders
         region_affine=m @ scene.region_affine,
         bounds=np.repeat(box[None], scene.n_frames, axis=0),
         source=None,
@@ -592,7 +593,9 @@ class Exporter:
         self.view_options = base.copy(background=options.background)
         weights = run.weights
         if weights is None:
-            weights = initial_weights(run.config.model, run.config.train.seed)
+            weights = initial_weights(
+                run.config.model, run.config.train.seed, run.config.data.classes
+            )
             if options.content != "training":
                 self.warnings.append("run has no trained weights: showing the initial network")
         self.weights: NetWeights = weights

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
-from nndyn_gui.core import flow
+from nndyn_gui.core import flow, multiclass
 from nndyn_gui.core.config import RunConfig
 from nndyn_gui.core.types import Dataset, NetWeights
 
@@ -49,6 +49,7 @@ class ViewOptions:
     show_regions: bool = True
     show_loop: bool = False
     show_trajectories: bool = False
+    show_field: bool = False  # velocity arrows of the current block (render.field_layer)
     tail_length: int = 8  # layers of trajectory drawn behind each point
     point_size: float = 5.0
     grid_n: int = 21
@@ -117,6 +118,13 @@ class ViewProjection:
             return pw, float(c)
         return np.zeros(self.dims), 0.0
 
+    def class_head(self, w: np.ndarray, c: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+        """A K-class head (W (K, d), c (K,)) in view coordinates, or None when its regions
+        are not exact here (PCA or camera views, or a class span wider than the view)."""
+        if self.kind not in ("identity", "head"):
+            return None
+        return multiclass.view_head(w, c, self.matrix, self.offset)
+
 
 @dataclass
 class FrameState:
@@ -155,7 +163,7 @@ class FlowScene:
     dims: int
     projection: ViewProjection
     points: np.ndarray  # (F, N, dims)
-    labels: np.ndarray  # (N,) 0/1
+    labels: np.ndarray  # (N,) 0..K-1
     indices: np.ndarray  # (N,) rows of dataset.x_all shown (subsample of max_points)
     grid: np.ndarray  # (F, M, dims)
     segments: np.ndarray  # (S, 2) int: mesh edges between grid points
@@ -163,8 +171,9 @@ class FlowScene:
     loop_wrong: np.ndarray  # (L,) bool: loop points the net puts on the inner side
     frame_labels: list[str]
     frame_layer: np.ndarray  # (F,) layer time of each frame (k + j/3 with substeps)
-    plane: tuple[np.ndarray, float]  # (w, c) in view coords of the last frame
-    regions: np.ndarray  # (H, W) P(class 1) over the input square; row i is y, col j is x
+    plane: tuple[np.ndarray, float]  # (w, c) in view coords of the last frame (K = 2 only)
+    # (H, W) P(class 1) over the input square, row i is y, col j is x; K > 2: (H, W, K)
+    regions: np.ndarray
     region_extent: tuple[float, float, float, float]  # x0, x1, y0, y1 of `regions`
     region_affine: np.ndarray  # (dims, 3): input (u, v, 1) -> view coords at frame 0
     bounds: np.ndarray  # (F, 2, dims) smoothed per-frame lo/hi
@@ -172,6 +181,10 @@ class FlowScene:
     title: str = ""
     depth: int = 0
     width: int = 2
+    classes: int = 2
+    #: K > 2: the head in view coordinates (Wv (K, dims), cv (K,)) when its K regions are
+    #: exact in this view (see core.multiclass), else None; K = 2 uses `plane`
+    class_head: tuple[np.ndarray, np.ndarray] | None = None
     source: tuple[RunConfig, NetWeights, Dataset, int] | None = field(default=None, repr=False)
     #: derived pictures (the 2-D projection, region images per palette) made at most once
     #: per scene; the UI's builder thread fills it so the GUI thread only looks them up
@@ -206,7 +219,12 @@ class FlowScene:
         raw, labels, layer_t = _trajectories(config, weights, both, opts.substeps)
         last = raw[-1, :n_pts] if n_pts else raw[-1]
         word = "line" if dims == 2 else "plane"
-        proj = _make_projection(last, weights.w, d, dims, word)
+        k = weights.classes
+        proj = (
+            _make_projection(last, weights.w, d, dims, word)
+            if k == 2
+            else _make_class_projection(last, weights.w, d, dims, k)
+        )
         traj = proj.apply(raw)
         if proj.projected:
             traj[0] = _input_coords(raw[0], dims)  # see the class docstring
@@ -214,10 +232,15 @@ class FlowScene:
         traj_grid = traj[:, n_pts : n_pts + n_grid]
         traj_loop = traj[:, n_pts + n_grid :] if loop2 is not None else None
 
-        plane = proj.plane(weights.w, float(weights.c))
+        if k == 2:
+            plane = proj.plane(weights.w, float(weights.c))
+            class_head = None
+        else:
+            plane = (np.zeros(dims), 0.0)
+            class_head = proj.class_head(weights.w, np.asarray(weights.c))
 
         loop_wrong = np.zeros(0, dtype=bool)
-        if loop2 is not None:
+        if loop2 is not None and k == 2:
             p_loop = flow.head_probability(weights, raw[-1, n_pts + n_grid :])
             outer = _outer_label(loop2, x_all, y_all)
             loop_wrong = (p_loop >= 0.5).astype(np.int64) != outer
@@ -249,6 +272,8 @@ class FlowScene:
             title=config.title,
             depth=weights.depth,
             width=d,
+            classes=k,
+            class_head=class_head,
             source=(config, weights, dataset, max_points),
         )
 
@@ -312,6 +337,25 @@ class FlowScene:
         if self.dims != 3 or not np.all(np.isfinite(w)) or float(np.linalg.norm(w)) < 1e-12:
             return None
         return _clip_plane(w, c, bounds)
+
+    def class_borders(self, bounds: np.ndarray) -> list[np.ndarray]:
+        """K > 2: the borders between the K regions of the last layer in a view box.
+
+        2-D: (2, 2) segments; 3-D: (P, 3) convex polygons; each is the part of a pairwise
+        boundary where its two classes beat all others (exact: core.multiclass). Empty
+        when the regions are not exact in this view (nothing false is drawn).
+        """
+        if self.class_head is None:
+            return []
+        wv, cv = self.class_head
+        box = np.asarray(bounds, dtype=np.float64)
+        if not (np.isfinite(wv).all() and np.isfinite(cv).all() and np.isfinite(box).all()):
+            return []
+        if self.dims == 2:
+            return [seg for _, _, seg in multiclass.boundary_segments(wv, cv, box)]
+        if self.dims == 3:
+            return [poly for _, _, poly in multiclass.boundary_faces(wv, cv, box)]
+        return []
 
     def at(self, t: float) -> FrameState:
         """Linear interpolation between frames floor(t) and ceil(t) (t clamped to range)."""
@@ -480,6 +524,44 @@ def _make_projection(
     )
 
 
+def _make_class_projection(
+    last: np.ndarray, w: np.ndarray, d: int, dims: int, k: int
+) -> ViewProjection:
+    """K > 2 classes: identity when narrow enough, else the class-difference axes.
+
+    The span of the class differences first (core.multiclass.class_projection): when it
+    fits the view the K regions are exact and drawn; when it does not, the note says
+    so and no border is drawn.
+    """
+    word = "lines" if dims == 2 else "planes"
+    if d <= dims:
+        return ViewProjection(
+            matrix=np.eye(dims, d),
+            offset=np.zeros(dims),
+            labels=tuple(f"x{i + 1}" for i in range(dims)),
+            source_dim=d,
+        )
+    p = multiclass.class_projection(w, last, dims)
+    share = float(p.explained.sum())
+    kept = f", {100 * share:.0f}% of the spread" if 0.0 < share <= 1 + 1e-9 else ""
+    if p.head:
+        note = f"projection of R^{d}{kept}: the {word} are the exact borders of the {k} classes"
+        kind = "head"
+    else:
+        span = multiclass.difference_basis(w).shape[0]
+        why = f"the {k} classes differ in {span} directions" if span else "the head is not finite"
+        note = f"projection of R^{d}{kept}: {why}, no border drawn in {dims}-D"
+        kind = "pca"
+    return ViewProjection(
+        matrix=np.asarray(p.components, dtype=np.float64),
+        offset=-(p.components @ p.mean),
+        labels=tuple(p.labels),
+        note=note,
+        kind=kind,
+        source_dim=d,
+    )
+
+
 def _input_coords(x: np.ndarray, dims: int) -> np.ndarray:
     """Input points (N, >= 2) in their own coordinates (x1, x2, 0, ...) of a dims-D view."""
     out = np.zeros((x.shape[0], dims))
@@ -490,7 +572,8 @@ def _input_coords(x: np.ndarray, dims: int) -> np.ndarray:
 def _regions(
     config: RunConfig, weights: NetWeights
 ) -> tuple[np.ndarray, tuple[float, float, float, float]]:
-    """P(class 1) of the whole net on a REGION_RES^2 lattice of pixel centres in [-1, 1]^2."""
+    """P(class 1) of the whole net on a REGION_RES^2 lattice of pixel centres in [-1, 1]^2
+    ((H, W, K) class probabilities for K > 2 classes)."""
     n = REGION_RES
     centres = -1.0 + (np.arange(n) + 0.5) * (2.0 / n)
     gx, gy = np.meshgrid(centres, centres, indexing="xy")
@@ -499,6 +582,10 @@ def _regions(
         x = flow.embed(x2, weights.width)
         for k in range(weights.depth):
             x = flow.layer(config.model, weights, k, x)
+        if weights.classes > 2:
+            k = weights.classes
+            pk = np.nan_to_num(flow.class_probabilities(weights, x), nan=1.0 / k)
+            return pk.reshape(n, n, k), (-1.0, 1.0, -1.0, 1.0)
         p = flow.head_probability(weights, x)
     p = np.nan_to_num(p, nan=0.5).reshape(n, n)
     return p, (-1.0, 1.0, -1.0, 1.0)

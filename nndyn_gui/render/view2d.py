@@ -22,6 +22,8 @@ from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QPen, QTransform
 from PySide6.QtWidgets import QGraphicsRectItem, QGraphicsTextItem, QWidget
 
+from nndyn_gui.core.config import MAX_CLASSES
+from nndyn_gui.render.field_layer import LATTICE_COMPACT, FieldArtist2D
 from nndyn_gui.render.palette import Palette, palette_for
 from nndyn_gui.render.scene import FlowScene, FrameState, ViewOptions
 
@@ -253,7 +255,7 @@ class LayerView2D(SceneViewMixin, pg.PlotWidget):
             it.setZValue(8)
         for it in self.trail_items:
             it.setZValue(7)
-        self.class_items = [_Scatter(pen=None) for _ in range(2)]
+        self.class_items = [_Scatter(pen=None) for _ in range(MAX_CLASSES)]
         for i, it in enumerate(self.class_items):
             it.setZValue(10 + i)
         self.wrong_item = _Scatter(symbol="x")
@@ -274,6 +276,7 @@ class LayerView2D(SceneViewMixin, pg.PlotWidget):
         ):
             pi.addItem(it)
         pi.addItem(self.plane_item, ignoreBounds=True)
+        self.field = FieldArtist2D(pi)  # velocity arrows and fixed points (show_field)
 
         self.label_item = QGraphicsTextItem()
         self.label_item.setParentItem(self._vb)
@@ -301,7 +304,7 @@ class LayerView2D(SceneViewMixin, pg.PlotWidget):
         self._scene = scene
         self._options = scene.options
         self._pal = palette_for(self._options.background)
-        self._masks = [np.flatnonzero(scene.labels == k) for k in (0, 1)]
+        self._masks = [np.flatnonzero(scene.labels == k) for k in range(len(self.class_items))]
         self._seg_flat = np.ascontiguousarray(scene.segments.ravel())
         self._selection = self._selection[self._selection < scene.points.shape[1]]
         self._set_regions_image()
@@ -327,7 +330,7 @@ class LayerView2D(SceneViewMixin, pg.PlotWidget):
             if o.show_points:
                 p = finite(st.points[self._masks[k]])
                 it.setData(x=p[:, 0], y=p[:, 1])
-            it.setVisible(o.show_points)
+            it.setVisible(o.show_points and len(self._masks[k]) > 0)
         if o.show_grid:
             v = finite(st.grid[self._seg_flat])
             self.grid_item.setData(x=v[:, 0], y=v[:, 1], connect="pairs")
@@ -338,6 +341,7 @@ class LayerView2D(SceneViewMixin, pg.PlotWidget):
         if self._auto_range:
             self._frame(st.bounds)
         self._update_plane(st)
+        self._update_field(st)
         self._update_label(st)
 
     def resizeEvent(self, ev: Any) -> None:
@@ -348,6 +352,7 @@ class LayerView2D(SceneViewMixin, pg.PlotWidget):
             st = sc.at(self._t)
             self._frame(st.bounds)
             self._update_plane(st)
+            self._update_field(st)
 
     # ------------------------------------------------------------------ pieces
     def _frame(self, bounds: np.ndarray) -> None:
@@ -407,19 +412,36 @@ class LayerView2D(SceneViewMixin, pg.PlotWidget):
             lo = np.array([vr[0][0], vr[1][0]])
             hi = np.array([vr[0][1], vr[1][1]])
             mid, half = 0.5 * (lo + hi), 0.5 * (hi - lo) * PLANE_REACH
-            seg = sc.plane_segment(np.stack([mid - half, mid + half]))
+            box = np.stack([mid - half, mid + half])
+            seg = sc.plane_segment(box) if sc.classes == 2 else _pairs(sc.class_borders(box))
         if seg is not None:
-            self.plane_item.setData(x=seg[:, 0], y=seg[:, 1])
+            self.plane_item.setData(x=seg[:, 0], y=seg[:, 1], connect="pairs")
             self.plane_item.setOpacity(a)
         self.plane_item.setVisible(seg is not None)
+
+    def field_bounds(self) -> np.ndarray:
+        """The box the field's arrows cover: the visible range, (2, 2) lo / hi."""
+        vr = self._vb.viewRange()
+        return np.array([[vr[0][0], vr[1][0]], [vr[0][1], vr[1][1]]], dtype=np.float64)
+
+    def _update_field(self, st: FrameState) -> None:
+        sc = self._scene
+        if not self._options.show_field or sc is None:
+            self.field.hide()
+            return
+        if self._compact:  # a small panel: fewer arrows, around the data only
+            self.field.update(sc, st, finite(st.bounds), LATTICE_COMPACT)
+        else:
+            self.field.update(sc, st, self.field_bounds())
 
     def _update_label(self, st: FrameState) -> None:
         sc = self._scene
         assert sc is not None
         text = sc.layer_label(st.t)
         note = sc.view_note(st.t)
+        caption = "" if self._compact else self.field.caption
         axes = sc.axis_labels(st.t)
-        key = f"{text}|{note}|{axes}"
+        key = f"{text}|{note}|{axes}|{caption}"
         if key == self._last_label:
             return
         self._last_label = key
@@ -431,9 +453,14 @@ class LayerView2D(SceneViewMixin, pg.PlotWidget):
         fg = QColor(*self._pal.foreground)
         html = f"<b>{_esc(st.label)}</b>"
         if not self._compact:
-            html = f"<b>{_esc(text)}</b>"
-            if note:
-                html += f"<br/><span style='font-size:8pt'>{_esc(note)}</span>"
+            veil = ""
+            if caption:  # over a field of arrows the text lies on a veil of the background
+                r, g, b, _a = self._pal.background
+                veil = f"background-color: #d2{r:02x}{g:02x}{b:02x}"  # Qt's #AARRGGBB
+            html = f"<b style='{veil}'>{_esc(text)}</b>"
+            for line in (note, caption):
+                if line:
+                    html += f"<br/><span style='font-size:8pt; {veil}'>{_esc(line)}</span>"
         self.label_item.setDefaultTextColor(fg)
         self.label_item.setHtml(html)
 
@@ -444,7 +471,7 @@ class LayerView2D(SceneViewMixin, pg.PlotWidget):
         img = sc.region_image(self._pal)
         self._regions_palette = self._pal.name
         self.regions_item.setImage(img, autoLevels=False, levels=None)
-        h, w = sc.regions.shape
+        h, w = sc.regions.shape[:2]
         x0, x1, y0, y1 = sc.region_extent
         a = sc.region_affine  # (2, 3): input (u, v, 1) -> view
         su, sv = (x1 - x0) / w, (y1 - y0) / h
@@ -492,6 +519,7 @@ class LayerView2D(SceneViewMixin, pg.PlotWidget):
         pen.setWidthF(2.5)
         pen.setCosmetic(True)
         self.plane_item.setPen(pen)
+        self.field.set_palette(pal)
         self._last_label = ""
         self._style_notice()
         if self._scene is not None and self._regions_palette != pal.name:
@@ -509,6 +537,8 @@ class LayerView2D(SceneViewMixin, pg.PlotWidget):
     # ------------------------------------------------------------------ interaction
     def _on_manual_range(self, *_: object) -> None:
         self._auto_range = False
+        if self._options.show_field and self._scene is not None:  # arrows cover the new box
+            self._update_field(self._scene.at(self._t))
 
     def _pixel_coords(self, pts: np.ndarray) -> np.ndarray:
         px, py = self._vb.viewPixelSize()
@@ -554,6 +584,11 @@ class LayerView2D(SceneViewMixin, pg.PlotWidget):
         if sc is None or not self._options.show_points:
             return np.zeros(0, dtype=np.int64)
         return np.arange(sc.points.shape[1])
+
+
+def _pairs(segments: list[np.ndarray]) -> np.ndarray | None:
+    """Segments (2, 2) as one (2S, 2) array of end-point pairs; None when there are none."""
+    return np.concatenate(segments) if segments else None
 
 
 def _spread(n: int, k: int) -> np.ndarray:

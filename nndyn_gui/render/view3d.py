@@ -24,6 +24,8 @@ from PySide6.QtCore import QPointF, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QMatrix4x4, QPainter, QVector3D, QVector4D
 from PySide6.QtWidgets import QWidget
 
+from nndyn_gui.core.config import MAX_CLASSES
+from nndyn_gui.render.field_layer import FieldArtist3D
 from nndyn_gui.render.palette import Palette, palette_for, rgba_f
 from nndyn_gui.render.scene import FlowScene, FrameState, ViewOptions, box_corners
 from nndyn_gui.render.view2d import (
@@ -111,7 +113,7 @@ class LayerView3D(SceneViewMixin, gl.GLViewWidget):
             mode="lines", width=1.5, antialias=True, glOptions="translucent"
         )
         self.class_items = [
-            gl.GLScatterPlotItem(pxMode=True, glOptions="translucent") for _ in range(2)
+            gl.GLScatterPlotItem(pxMode=True, glOptions="translucent") for _ in range(MAX_CLASSES)
         ]
         self.selected_item = gl.GLScatterPlotItem(pxMode=True, glOptions="translucent")
         self.plane_item = gl.GLMeshItem(
@@ -121,6 +123,7 @@ class LayerView3D(SceneViewMixin, gl.GLViewWidget):
             drawEdges=True,
             glOptions="translucent",
         )
+        self.field = FieldArtist3D(self)  # velocity arrows and fixed points (show_field)
         order = [
             self.regions_item,
             self.grid_item,
@@ -128,6 +131,7 @@ class LayerView3D(SceneViewMixin, gl.GLViewWidget):
             self.loop_item,
             self.tail_item,
             *self.class_items,
+            *self.field.items,
             self.wrong_item,
             self.selected_item,
             self.plane_item,
@@ -150,7 +154,7 @@ class LayerView3D(SceneViewMixin, gl.GLViewWidget):
         self._scene = scene
         self._options = scene.options
         self._pal = palette_for(self._options.background)
-        self._masks = [np.flatnonzero(scene.labels == k) for k in (0, 1)]
+        self._masks = [np.flatnonzero(scene.labels == k) for k in range(len(self.class_items))]
         self._seg_flat = np.ascontiguousarray(scene.segments.ravel())
         self._selection = self._selection[self._selection < scene.points.shape[1]]
         self._t = min(self._t, scene.t_max)
@@ -191,7 +195,7 @@ class LayerView3D(SceneViewMixin, gl.GLViewWidget):
         for k, it in enumerate(self.class_items):
             if o.show_points:
                 it.setData(pos=finite(st.points[self._masks[k]]))
-            it.setVisible(o.show_points)
+            it.setVisible(o.show_points and len(self._masks[k]) > 0)
         if o.show_grid:
             self.grid_item.setData(pos=finite(st.grid[self._seg_flat]))
         self.grid_item.setVisible(o.show_grid)
@@ -201,6 +205,10 @@ class LayerView3D(SceneViewMixin, gl.GLViewWidget):
         self._update_box()
         self._update_plane(st)
         self._update_regions(st)
+        if o.show_field:
+            self.field.update(sc, st, self._bounds)
+        else:
+            self.field.hide()
         self._label = sc.layer_label(st.t)
         if self._follow:
             self._frame(self._bounds)
@@ -273,11 +281,17 @@ class LayerView3D(SceneViewMixin, gl.GLViewWidget):
     def _update_plane(self, st: FrameState) -> None:
         sc = self._scene
         a = st.plane_opacity if self._options.show_plane else 0.0
-        poly = sc.plane_polygon(self._bounds) if (a > 0.0 and sc is not None) else None
-        if poly is None:
+        polys: list[np.ndarray] = []
+        if a > 0.0 and sc is not None:
+            if sc.classes == 2:
+                poly = sc.plane_polygon(self._bounds)
+                polys = [] if poly is None else [poly]
+            else:
+                polys = sc.class_borders(self._bounds)
+        if not polys:
             self.plane_item.setVisible(False)
             return
-        faces = np.array([[0, i, i + 1] for i in range(1, len(poly) - 1)])
+        poly, faces = _fan_mesh(polys)
         r, g, b, _ = rgba_f(self._pal.plane)
         self.plane_item.setMeshData(
             vertexes=poly,
@@ -305,7 +319,7 @@ class LayerView3D(SceneViewMixin, gl.GLViewWidget):
         rgba = sc.region_image(self._pal)  # (H, W, 4), row = y
         self._regions_rgba = np.ascontiguousarray(rgba.transpose(1, 0, 2))  # GLImageItem: [x, y]
         self._regions_alpha = -1.0
-        h, w = sc.regions.shape
+        h, w = sc.regions.shape[:2]
         x0, x1, y0, y1 = sc.region_extent
         su, sv = (x1 - x0) / w, (y1 - y0) / h
         a = sc.region_affine  # (3, 3): input (u, v, 1) -> view coords
@@ -331,6 +345,7 @@ class LayerView3D(SceneViewMixin, gl.GLViewWidget):
         self.wrong_item.setData(color=rgba_f(pal.wrong), size=o.point_size + 4)
         sr, sg, sb, _ = rgba_f(pal.selection)
         self.selected_item.setData(color=(sr, sg, sb, 0.9), size=o.point_size + 7)
+        self.field.set_palette(pal)
         if self._scene is not None:
             self._set_regions_image()
 
@@ -356,6 +371,15 @@ class LayerView3D(SceneViewMixin, gl.GLViewWidget):
         note = sc.view_note(self._t)
         if note:
             out.append((8.0, 38.0, note, "note"))
+        if self.field.caption:
+            out.append((8.0, 56.0 if note else 38.0, self.field.caption, "note"))
+        if self.field.labels:
+            pts = np.array([y for y, _ in self.field.labels])
+            for (x, y), (_, kind) in zip(
+                self.project_points(pts, width, height), self.field.labels, strict=True
+            ):
+                if np.isfinite(x) and np.isfinite(y):
+                    out.append((float(x) + 9, float(y) - 6, f"fixed point: {kind}", "note"))
         lo, hi = self._bounds
         ends = np.array([[hi[0], lo[1], lo[2]], [lo[0], hi[1], lo[2]], [lo[0], lo[1], hi[2]]])
         for (x, y), name in zip(
@@ -392,3 +416,13 @@ class LayerView3D(SceneViewMixin, gl.GLViewWidget):
             self.reset_camera()
             return
         super().keyPressEvent(ev)
+
+
+def _fan_mesh(polys: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Convex polygons as one mesh: stacked vertices and a triangle fan per polygon."""
+    faces: list[list[int]] = []
+    start = 0
+    for p in polys:
+        faces.extend([start, start + i, start + i + 1] for i in range(1, len(p) - 1))
+        start += len(p)
+    return np.concatenate(polys), np.array(faces, dtype=np.int64)

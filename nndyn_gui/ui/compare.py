@@ -350,7 +350,9 @@ class CompareWindow(QWidget):
     def _reset_views(self) -> None:
         """Show the untrained net of each seed: the two starting points being compared."""
         for i, side in enumerate(self.sides):
-            w = initial_weights(self._config.model, self.seed_spins[i].value())
+            w = initial_weights(
+                self._config.model, self.seed_spins[i].value(), self._config.data.classes
+            )
             side.pending, side.result_data, side.topology = None, None, None
             side.last_snapshot = None
             self._show(i, w)

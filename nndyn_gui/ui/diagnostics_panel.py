@@ -43,7 +43,7 @@ from PySide6.QtWidgets import (
 
 from nndyn_gui.core.config import RunConfig
 from nndyn_gui.core.diagnostics import MAX_CONDITION, SQUASH_RELATIVE, Diagnostics, diagnose
-from nndyn_gui.core.topology import TopologyReport, topology_report
+from nndyn_gui.core.topology import TopologyReport, not_applicable, topology_report
 from nndyn_gui.core.types import Dataset, NetWeights, Snapshot
 from nndyn_gui.ui.background import NewestWins
 from nndyn_gui.ui.state import AppState
@@ -381,7 +381,8 @@ class DiagnosticsPanel(QWidget):
             parts.append(f"inverse reconstruction error <b>{_fmt(recon)}</b>")
         margin = float(getattr(diag, "plane_margin", math.nan))
         if math.isfinite(margin):
-            parts.append(f"margin to the plane <b>{_fmt(margin)}</b>")
+            to = "the plane" if config.data.classes == 2 else "the class borders"
+            parts.append(f"margin to {to} <b>{_fmt(margin)}</b>")
         self.metrics_label.setText(" · ".join(p for p in parts if p))
         lin = "I + h·Lip·A" if resnet else "A"
         headers = {
@@ -526,6 +527,12 @@ class DiagnosticsPanel(QWidget):
             return  # 50k points through every layer: while training, now and then only
         self._topo_key = key
         self._topo_gen += 1
+        if config.data.classes != 2:  # a binary-only notion: say so rather than hide it
+            self.topology = None
+            self.topology_box.setVisible(True)
+            self.topology_label.setStyleSheet("color: #777;")
+            self.topology_label.setText(not_applicable(config).capitalize() + ".")
+            return
         if config.data.name not in _LOOP_DATA:
             self.topology = None
             self.topology_box.setVisible(False)

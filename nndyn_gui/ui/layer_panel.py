@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 
 from nndyn_gui.core.config import RunConfig
 from nndyn_gui.core.types import Snapshot
+from nndyn_gui.render import field_layer
 from nndyn_gui.render.palette import palette_for
 from nndyn_gui.render.scene import FlowScene, ViewOptions
 from nndyn_gui.render.views import NO_GL_NOTICE, make_layer_view, opengl_available
@@ -52,6 +53,12 @@ OPTION_BOXES = (
     ("show_regions", "Regions", "the network's decision regions in the input space"),
     ("show_loop", "Loop", "a closed loop in the outer class (ring data): topology"),
     ("show_trajectories", "Trajectories", "tails behind the points: where they came from"),
+    (
+        "show_field",
+        "Field",
+        "the velocity field of the current block, h·σ(A_k x + b_k) (MLP: the displacement "
+        "σ(A_k x + b_k) − x), coloured and scaled by speed; fixed points of tied nets",
+    ),
     ("substeps", "Sub-steps", "MLP: show A x, A x + b and s(A x + b) as separate frames"),
 )
 
@@ -261,6 +268,8 @@ class LayerPanel(QWidget):
             scene = FlowScene.build(config, weights, dataset, options, MAX_POINTS)
             shown = scene.projected_2d() if flat else scene  # projected here, not on the GUI
             shown.region_image(palette_for(options.background))
+            if options.show_field:  # the field's per-scene numbers, off the GUI thread too
+                field_layer.warm(shown)
             return scene, snap
 
         return job

@@ -18,6 +18,7 @@ keep-invertible, the ring gap for other data) are disabled with a tooltip saying
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import math
 import os
@@ -46,7 +47,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from nndyn_gui.core.config import ConfigError, DataConfig, RunConfig, field_spec
+from nndyn_gui.core.config import (
+    MAX_CLASSES,
+    MULTICLASS_DATASETS,
+    ConfigError,
+    DataConfig,
+    RunConfig,
+    field_spec,
+)
 from nndyn_gui.core.limits import human_bytes
 from nndyn_gui.ui.background import NewestWins
 from nndyn_gui.ui.state import AppState
@@ -57,7 +65,18 @@ ERROR_STYLE = "color: #C0392B;"
 HINT_STYLE = "color: #6B6F76;"
 
 GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("Data", ("data.name", "data.n", "data.noise", "data.gap", "data.test_fraction", "data.seed")),
+    (
+        "Data",
+        (
+            "data.name",
+            "data.classes",
+            "data.n",
+            "data.noise",
+            "data.gap",
+            "data.test_fraction",
+            "data.seed",
+        ),
+    ),
     (
         "Architecture",
         (
@@ -90,6 +109,7 @@ GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
 
 LABELS = {
     "data.name": "Data set",
+    "data.classes": "Classes K",
     "data.n": "Points",
     "data.noise": "Noise",
     "data.gap": "Gap",
@@ -478,13 +498,14 @@ class ParamPanel(QScrollArea):
         return bool(self._csv_reading)
 
     def _use_csv(self, path: str) -> bool:
-        from nndyn_gui.core.datasets import DataError, load_csv
+        from nndyn_gui.core.datasets import DataError, csv_classes
 
         try:
-            load_csv(path)  # parsed once: set_config below reads it from the cache
+            k = csv_classes(path)  # parsed once: set_config below reads it from the cache
             cfg = self.state.config.copy()
             cfg.data.name = "csv"
             cfg.data.csv_path = str(path)
+            cfg.data.classes = k  # the file's labels 0..K-1 decide K
             self.state.set_config(cfg)
         except (DataError, ConfigError, OSError, MemoryError) as e:
             self.csv_error.setText(str(e) or "not enough memory to read the file")
@@ -531,6 +552,7 @@ class ParamPanel(QScrollArea):
         section, name = path.split(".")
         cfg = self._shown_config()
         setattr(getattr(cfg, section), name, value)
+        _keep_classes_valid(cfg, path)
         ctl = self.controls.get(path)
         if section == "data" and cfg.data != self.state.config.data and cfg.data.name != "csv":
             return self._make_data(cfg, ctl)
@@ -656,6 +678,12 @@ class ParamPanel(QScrollArea):
         )
         ring = cfg.data.name in ("ring", "noisy_ring")
         c["data.gap"].set_available(ring, "only for the ring data sets")
+        c["data.classes"].set_available(
+            cfg.data.name in MULTICLASS_DATASETS and cfg.data.name != "csv",
+            "the CSV file's labels fix K"
+            if cfg.data.name == "csv"
+            else f"a two-class data set (K classes: {', '.join(MULTICLASS_DATASETS[:3])})",
+        )
         csv = cfg.data.name == "csv"
         for p in ("data.n", "data.noise", "data.seed"):
             c[p].set_available(not csv, "the CSV file fixes the points")
@@ -682,6 +710,20 @@ class ParamPanel(QScrollArea):
         for box in body.findChildren(QGroupBox):
             box.setEnabled(not busy)
         self.title_edit.setEnabled(not busy)
+
+
+def _keep_classes_valid(cfg: RunConfig, path: str) -> None:
+    """Switching to a two-class data set drops K back to 2 (the count would be refused);
+    back to the CSV file takes the file's K (a new file: `_use_csv`)."""
+    if path != "data.name":
+        return
+    if cfg.data.name not in MULTICLASS_DATASETS:
+        cfg.data.classes = 2
+    elif cfg.data.name == "csv" and cfg.data.csv_path:
+        from nndyn_gui.core.datasets import DataError, csv_classes
+
+        with contextlib.suppress(DataError, OSError, MemoryError):
+            cfg.data.classes = max(2, min(MAX_CLASSES, csv_classes(cfg.data.csv_path)))
 
 
 def _read_csv_in_background(path: str, progress: Callable[[float], None]) -> str:

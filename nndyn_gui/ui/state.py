@@ -84,7 +84,7 @@ class AppState(QObject):
 
     def _reset_to_initial(self) -> None:
         """Show the untrained network (step 0) so views are never empty."""
-        w = initial_weights(self.config.model, self.config.train.seed)
+        w = initial_weights(self.config.model, self.config.train.seed, self.config.data.classes)
         self.snapshots = [
             Snapshot(step=0, loss=float("nan"), train_acc=0.0, test_acc=0.0, weights=w)
         ]

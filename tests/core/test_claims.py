@@ -164,3 +164,16 @@ def test_fast_presets_keep_their_claims_with_real_training() -> None:
     assert {r.preset for r in results} == {"mlp-w2-ring", "mlp-w3-spiral"}
     json.dumps([r.to_dict() for r in results], allow_nan=False)
     assert set(METRICS) >= {"dense_accuracy", "winding", "transport", "step_turning"}
+
+
+def test_a_loop_claim_on_a_k_class_preset_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The loop test does not apply to K classes: a preset cannot claim its numbers."""
+    cfg = RunConfig().with_set("data.name=spiral").with_set("data.classes=3")
+    monkeypatch.setattr(claims, "load_preset", lambda name: cfg.copy())
+    monkeypatch.setattr(
+        claims,
+        "preset_claims",
+        lambda name: {"checks": [{"claim": "w", "metric": "winding", "op": "==", "value": 1}]},
+    )
+    with pytest.raises(ClaimError, match="winding is not applicable with 3 classes"):
+        load_claims("k3")

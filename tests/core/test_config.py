@@ -80,3 +80,13 @@ def test_field_spec_feeds_the_widgets():
     assert spec["range"] == (2, 64) and spec["type"] is int and spec["default"] == 3
     assert field_spec("model.activation")["choices"][0] == "tanh"
     assert field_spec("train.learning_rate")["log"] is True
+
+
+def test_k_classes_only_for_the_sets_that_have_them() -> None:
+    cfg = RunConfig().with_set("data.name=spiral").with_set("data.classes=4")
+    assert cfg.data.classes == 4
+    with pytest.raises(ConfigError) as err:
+        RunConfig().with_set("data.classes=3")  # the ring has two classes
+    assert err.value.field_path == "data.classes" and "'ring' has two classes" in str(err.value)
+    with pytest.raises(ConfigError, match=r"out of range, allowed 2\.\.6"):
+        RunConfig().with_set("data.name=rings").with_set("data.classes=7")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import numpy as np
@@ -10,6 +11,7 @@ import pytest
 from nndyn_gui.core.config import DATASETS, DataConfig
 from nndyn_gui.core.datasets import (
     DataError,
+    csv_classes,
     dense_sample,
     inner_point,
     load_csv,
@@ -185,7 +187,8 @@ BAD_CSV = [
     ("x1,x2,label\n0,0,0\n1,1,1\n0,abc,0\n1,0,1\n", "line 4, column x2: 'abc' is not a number"),
     ("x1,x2,label\n0,0,0\n1,1,1\nnan,0,0\n1,0,1\n", "line 4, column x1: 'nan' is not a finite"),
     ("x1,x2,label\n0,0,0\n1,1,1\n0,inf,0\n1,0,1\n", "line 4, column x2: 'inf'"),
-    ("x1,x2,label\n0,0,0\n1,1,2\n0,1,0\n1,0,1\n", "line 3, column label: '2' is not 0 or 1"),
+    ("x1,x2,label\n0,0,0\n1,1,7\n0,1,0\n1,0,1\n", "line 3, column label: '7' is not a class"),
+    ("x1,x2,label\n0,0,0\n1,1,1.5\n0,1,0\n1,0,1\n", "line 3, column label: '1.5' is not a"),
     ("x1,x2,label\n0,0,0\n1,1,1\n0,1\n1,0,1\n", "line 4: expected at least 3 values"),
     ("x1,x2,label\n0,0,1\n1,1,1\n0,1,1\n1,0,1\n", "all labels are 1"),
     ("x1,x2,label\n0,0,0\n1,1,1\n0,1,0\n", "only 3 data rows, need at least 4"),
@@ -225,3 +228,67 @@ def test_make_dataset_from_csv_keeps_or_subsamples_rows(tmp_path: Path) -> None:
     assert len(sub.y_all) == 20 and np.array_equal(sub.x_all, again.x_all)
     _x, y = dense_sample(_cfg("csv", csv_path=str(p)), 10, seed=0)
     assert len(y) == 50  # the csv data itself, whatever n
+
+
+# ---------------------------------------------------------------------- K classes
+#: sha256 prefixes of (x_all, y_all) as written before K classes existed (n = 500)
+BINARY_FINGERPRINTS = {
+    ("spiral", 0.0): "340656d38227d1c2",
+    ("spiral", 0.3): "793eb882e6a1958e",
+    ("gaussians", 0.0): "e6c26c032d55a727",
+    ("gaussians", 0.3): "b8b4501c7ba2ab3e",
+    ("ring", 0.0): "e49bbeb9870a2a6f",
+    ("ring", 0.3): "0f0ba697d1beba88",
+}
+
+
+@pytest.mark.parametrize(("name", "noise"), sorted(BINARY_FINGERPRINTS))
+def test_two_classes_give_exactly_the_points_they_always_gave(name: str, noise: float) -> None:
+    ds = make_dataset(_cfg(name, noise=noise, n=500))
+    digest = hashlib.sha256(ds.x_all.tobytes() + ds.y_all.tobytes()).hexdigest()[:16]
+    assert digest == BINARY_FINGERPRINTS[(name, noise)]
+
+
+@pytest.mark.parametrize("name", ["spiral", "gaussians", "rings"])
+@pytest.mark.parametrize("k", [3, 4, 6])
+def test_k_class_sets_are_balanced_in_the_box_and_reproducible(name: str, k: int) -> None:
+    ds = make_dataset(_cfg(name, classes=k, n=600, noise=0.2))
+    y = ds.y_all
+    assert np.bincount(y, minlength=k).tolist() == [600 // k] * k
+    assert np.abs(ds.x_all).max() <= 1.0
+    again = make_dataset(_cfg(name, classes=k, n=600, noise=0.2))
+    assert np.array_equal(ds.x_all, again.x_all)
+
+
+def test_k_arm_spiral_arms_are_the_article_arm_turned() -> None:
+    k = 3
+    ds = make_dataset(_cfg("spiral", classes=k, n=1500))
+    x, y = ds.x_all, ds.y_all
+    assert not ((np.abs(x[:, 0]) < 0.1) & (np.abs(x[:, 1]) < 0.1)).any()
+    for label in range(k):
+        a = -2.0 * np.pi * label / k  # turn arm `label` back onto arm 0
+        rot = np.array([[np.cos(a), -np.sin(a)], [np.sin(a), np.cos(a)]])
+        p = x[y == label] @ rot.T
+        theta = 1.0 - np.linalg.norm(p, axis=1)
+        arm = (1.0 - theta)[:, None] * np.column_stack([np.cos(6 * theta), np.sin(6 * theta)])
+        assert np.abs(p - arm).max() < 1e-9
+
+
+def test_rings_put_class_j_in_band_j_with_gaps() -> None:
+    k = 4
+    ds = make_dataset(_cfg("rings", classes=k, n=4000))
+    r = np.linalg.norm(ds.x_all, axis=1)
+    for j in range(k):
+        rj = r[ds.y_all == j]
+        assert rj.min() >= (j / k + 0.5 * 0.25 / k if j else 0.0) - 1e-12
+        assert rj.max() <= ((j + 1) / k - 0.5 * 0.25 / k if j < k - 1 else 1.0) + 1e-12
+
+
+def test_csv_with_k_classes_needs_data_classes_k(tmp_path: Path) -> None:
+    rows = "\n".join(f"{i},{(i * 7) % 5},{i % 3}" for i in range(30))
+    p = _write(tmp_path, "x1,x2,label\n" + rows + "\n")
+    assert csv_classes(p) == 3
+    with pytest.raises(DataError, match=r"labels are 0..2 \(3 classes\).*set data.classes to 3"):
+        make_dataset(_cfg("csv", csv_path=str(p), classes=2))
+    ds = make_dataset(_cfg("csv", csv_path=str(p), classes=3))
+    assert set(ds.y_all.tolist()) == {0, 1, 2}

@@ -45,7 +45,8 @@ BAD_CSV: list[tuple[str, bytes, int]] = [
     ("text in a number", _h("0.1,0.2,0\n0.3,abc,1\n"), 3),
     ("NaN coordinate", _h("0.1,0.2,0\n0.3,0.4,1\nnan,0.5,0\n"), 4),
     ("infinite coordinate", _h("0.1,0.2,0\ninf,0.4,1\n"), 3),
-    ("label 2", _h("0.1,0.2,0\n0.3,0.4,1\n0.5,0.6,2\n"), 4),
+    ("label 6", _h("0.1,0.2,0\n0.3,0.4,1\n0.5,0.6,6\n"), 4),  # classes are 0..5
+    ("label -1", _h("0.1,0.2,0\n0.3,0.4,1\n0.5,0.6,-1\n"), 4),
     ("label 0.5", _h("0.1,0.2,0\n0.3,0.4,0.5\n"), 3),
     ("label word", _h("0.1,0.2,0\n0.3,0.4,yes\n"), 3),
     ("empty field", _h("0.1,0.2,0\n0.3,,1\n"), 3),

@@ -322,3 +322,17 @@ def test_verdict_says_when_the_layers_together_flatten_the_data() -> None:
     text, level = _verdict("mlp", a, np.zeros((2, 2)))
     assert level == "ok" and "none flattens the data by itself" in text
     assert "together they flatten it" in text and "from the input to the output" in text
+
+
+def test_k_classes_get_margins_to_the_borders_and_no_loop_test(
+    qtbot, resnet_cfg: RunConfig
+) -> None:
+    cfg = resnet_cfg.copy()
+    cfg.data.name, cfg.data.classes = "gaussians", 3
+    _, panel = _panel(qtbot, cfg.validate())
+    qtbot.waitUntil(lambda: panel.diagnostics is not None and not panel.diagnostics_busy())
+    assert "margin to the class borders" in panel.metrics_label.text()
+    assert panel.topology_box.isVisible() and not panel.topology_busy()
+    text = panel.topology_label.text()
+    assert text.startswith("Not applicable: the loop test is about two classes")
+    assert "3 classes" in text

@@ -148,3 +148,31 @@ def test_choosing_csv_and_cancelling_keeps_the_old_data(panel: ParamPanel) -> No
     assert combo is not None
     combo.setCurrentIndex(combo.findData("csv"))
     assert panel.state.config.data.name == "ring" and combo.currentData() == "ring"
+
+
+def test_classes_follow_the_data_set_and_the_csv_file(
+    panel: ParamPanel, qtbot: Any, tmp_path: Path
+) -> None:
+    """K is offered for the K-class sets, taken from a CSV file's labels, and back to 2
+    for a two-class set; the untrained net then has a head of K rows."""
+    classes = panel.controls["data.classes"]
+    assert not classes.isEnabled()  # the ring has two classes
+    assert panel.apply("data.name", "spiral")
+    qtbot.waitUntil(lambda: not panel.data_busy(), timeout=5000)
+    assert classes.isEnabled()
+    assert panel.apply("data.classes", 4)
+    qtbot.waitUntil(lambda: panel.state.config.data.classes == 4, timeout=5000)
+    assert set(panel.state.dataset.y_all.tolist()) == {0, 1, 2, 3}
+    assert panel.state.weights.w.shape == (4, panel.state.config.model.width)
+
+    three = tmp_path / "three.csv"
+    rows = [f"{i / 30:.3f},{(i * 7 % 11) / 11:.3f},{i % 3}" for i in range(30)]
+    three.write_text("x1,x2,label\n" + "\n".join(rows) + "\n")
+    panel.ask_csv_path = lambda: str(three)
+    assert panel.choose_csv()
+    assert panel.state.config.data.classes == 3 and not classes.isEnabled()
+    assert panel.state.weights.w.shape[0] == 3
+
+    assert panel.apply("data.name", "moons")
+    qtbot.waitUntil(lambda: panel.state.config.data.name == "moons", timeout=5000)
+    assert panel.state.config.data.classes == 2 and panel.state.weights.w.ndim == 1
