@@ -86,9 +86,12 @@ def _probe_training(qtbot: Any, window: Any, cfg: Any, timeout_ms: int = 90_000)
 
 
 def _stall_gaps(qtbot: Any, window: Any, changed: Any) -> tuple[np.ndarray, int]:
-    """The tiny net for 6,000 steps: stall gaps (ms) and how many snapshots arrived."""
+    """The tiny net for 18,000 steps: stall gaps (ms) and how many snapshots arrived.
+
+    In its own process the trainer can finish 6,000 steps in ~0.1 s (13 probe ticks):
+    too short to say anything about stalls, so it trains three times longer."""
     cfg = changed(
-        window.state.config, train__steps=6000, train__snapshot_every=60, train__steps_per_call=20
+        window.state.config, train__steps=18000, train__snapshot_every=180, train__steps_per_call=20
     )
     return _probe_training(qtbot, window, cfg), len(window.state.snapshots)
 
