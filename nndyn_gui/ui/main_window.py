@@ -47,6 +47,8 @@ ENV_NO_PROMPT = "NNDYN_NO_PROMPT"
 ENV_NO_AUTOSAVE = "NNDYN_NO_AUTOSAVE"
 RUN_FILTER = "nndyn runs (*.nndyn);;All files (*)"
 DEFAULT_SIZE = QSize(1600, 1000)
+#: Step: F10, the debuggers' "step over" (Ctrl+N is File → New: one key, one action)
+STEP_KEY = "F10"
 PROGRESS_MS = 250  # status-bar numbers while training: four times a second
 STATE_TEXT = {
     "idle": "Ready",
@@ -230,7 +232,7 @@ class MainWindow(QMainWindow):
             "Pause", self.toggle_pause, "Ctrl+P", "Pause / resume training", checkable=True
         )
         self.act_step = self._action(
-            "Step", self.step, "Ctrl+N", "Train one snapshot interval, then pause"
+            "Step", self.step, STEP_KEY, f"Train one snapshot interval, then pause ({STEP_KEY})"
         )
         self.act_stop = self._action("Stop", self.stop, "Ctrl+.", "Stop training, keep the result")
         self.act_reset = self._action(
