@@ -80,3 +80,34 @@ def test_field_spec_feeds_the_widgets():
     assert spec["range"] == (2, 64) and spec["type"] is int and spec["default"] == 3
     assert field_spec("model.activation")["choices"][0] == "tanh"
     assert field_spec("train.learning_rate")["log"] is True
+
+
+def test_every_field_has_the_label_the_panel_shows() -> None:
+    import dataclasses
+
+    from nndyn_gui.core.config import LABELS, DataConfig, ModelConfig, TrainConfig, field_label
+
+    for section, klass in (("data", DataConfig), ("model", ModelConfig), ("train", TrainConfig)):
+        for f in dataclasses.fields(klass):
+            path = f"{section}.{f.name}"
+            assert path in LABELS and field_label(path) != path
+            assert field_spec(path)["label"] == LABELS[path]
+
+
+@pytest.mark.parametrize(
+    ("assignment", "panel"),
+    [
+        ("model.depth=0", "Depth T must be at least 1"),
+        ("model.width=999", "Width d must be at most 64"),
+        ("train.steps=0", "Steps must be at least 1"),
+        ("data.noise=-1", "Noise must be at least 0"),
+        ("model.kind=cnn", "Network must be one of resnet, mlp"),
+        ("train.steps=1.5k", "Steps must be a whole number"),
+        ("model.h=nan", "Step h must be a number from 0.0001 to 10"),
+    ],
+)
+def test_errors_have_a_panel_message_in_the_panels_words(assignment: str, panel: str) -> None:
+    with pytest.raises(ConfigError) as err:
+        RunConfig().with_set(assignment)
+    assert err.value.panel_message == panel
+    assert err.value.field_path in str(err.value)  # the command line still names the key
