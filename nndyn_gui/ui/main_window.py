@@ -286,22 +286,11 @@ class MainWindow(QMainWindow):
         m.addAction(self.act_about)
 
     def _fill_presets(self) -> None:
-        self.preset_actions: dict[str, QAction] = {}
-        try:
-            from nndyn_gui.core.presets import list_presets
+        from nndyn_gui.ui.presets_menu import fill_presets_menu
 
-            infos = list_presets()
-        except Exception as e:
-            self.presets_menu.addAction(f"(presets unavailable: {e})").setEnabled(False)
-            return
-        self.presets_menu.setToolTipsVisible(True)
-        for info in infos:
-            act = QAction(info.name, self)
-            act.setToolTip(info.description)
-            act.setStatusTip(info.description)
-            act.triggered.connect(lambda _=False, n=info.name: self.load_preset(n))
-            self.presets_menu.addAction(act)
-            self.preset_actions[info.name] = act
+        self.preset_actions: dict[str, QAction] = fill_presets_menu(
+            self.presets_menu, self.load_preset
+        )
 
     def _make_toolbar(self) -> None:
         tb = QToolBar("Training", self)

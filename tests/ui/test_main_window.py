@@ -157,3 +157,23 @@ def test_view_checkboxes_change_what_is_drawn(qtbot: Any, window: Any, changed: 
     window.state.set_config(changed(window.state.config, model__kind="resnet"))
     layer.wait_idle()
     assert not layer.checks["substeps"].isEnabled() and not layer.options().substeps
+
+
+def test_presets_menu_shows_titles_under_the_articles_sections(window: Any) -> None:
+    from nndyn_gui.core.presets import SECTIONS, list_presets
+
+    menu = window.presets_menu
+    seen: list[tuple[str, str]] = []  # (section, title) in menu order
+    section = ""
+    for act in menu.actions():
+        if act.isSeparator():
+            section = act.text()
+            continue
+        seen.append((section, act.text()))
+    infos = {p.title: p for p in list_presets()}
+    assert {t for _, t in seen} == set(infos)  # titles, not file names
+    assert all(not t.startswith(("mlp-", "resnet-")) for _, t in seen)
+    assert all(infos[t].section == s for s, t in seen)
+    order = [SECTIONS.index(s) for s, _ in seen]
+    assert order == sorted(order)  # the article's order, not the alphabet's
+    assert "preset mlp-w2-ring" in window.preset_actions["mlp-w2-ring"].toolTip()
