@@ -260,7 +260,13 @@ class MainWindow(QMainWindow):
     def _make_menus(self) -> None:
         mb = self.menuBar()
         m = mb.addMenu("&File")
-        for a in (self.act_new, self.act_open, self.act_save, self.act_save_as):
+        m.addAction(self.act_new)
+        m.addAction(self.act_open)
+        from nndyn_gui.ui.recent_menu import RecentMenu
+
+        self.recent_menu = RecentMenu(self.open_recent, m)
+        m.addMenu(self.recent_menu)
+        for a in (self.act_save, self.act_save_as):
             m.addAction(a)
         m.addSeparator()
         m.addAction(self.act_export)
@@ -441,6 +447,7 @@ class MainWindow(QMainWindow):
         self.act_step.setEnabled(st in ("idle", "paused", "training"))
         self.act_stop.setEnabled(running and st != "stopping")
         self.act_open.setEnabled(not running)
+        self.recent_menu.setEnabled(not running)
         self.act_new.setEnabled(not running)
         self.presets_menu.setEnabled(not running)
         self.state_label.setText(STATE_TEXT.get(st, st))
@@ -592,6 +599,12 @@ class MainWindow(QMainWindow):
         path, _ = QFileDialog.getOpenFileName(self, "Open run", app_settings.last_dir(), RUN_FILTER)
         if path:
             self.open_run(path)
+
+    def open_recent(self, path: str) -> bool:
+        """File → Open recent: like Open run…, without the file dialog."""
+        if self.controller.is_running() or not self.maybe_save():
+            return False
+        return self.open_run(path)
 
     def open_run(self, path: str) -> bool:
         """Load a `.nndyn` run; a damaged file is reported and the current run kept."""

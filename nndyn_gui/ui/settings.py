@@ -90,6 +90,12 @@ def add_recent_file(path: str) -> None:
     s.sync()
 
 
+def clear_recent_files() -> None:
+    s = settings()
+    s.remove(KEY_RECENT)
+    s.sync()
+
+
 def last_dir() -> str:
     raw = settings().value(KEY_LAST_DIR)
     return raw if isinstance(raw, str) and raw else str(Path.home())

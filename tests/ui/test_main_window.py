@@ -177,3 +177,24 @@ def test_presets_menu_shows_titles_under_the_articles_sections(window: Any) -> N
     order = [SECTIONS.index(s) for s, _ in seen]
     assert order == sorted(order)  # the article's order, not the alphabet's
     assert "preset mlp-w2-ring" in window.preset_actions["mlp-w2-ring"].toolTip()
+
+
+def test_open_recent_lists_saved_runs_newest_first_and_opens_one(
+    window: Any, tmp_path: Path
+) -> None:
+    state = window.state
+    state.append_snapshot(Snapshot(50, 0.3, 0.9, 0.85, state.weights.copy()))
+    first, second = tmp_path / "first.nndyn", tmp_path / "second.nndyn"
+    assert window.save_to(str(first)) and window.save_to(str(second))
+    file_menu = window.menuBar().actions()[0].menu()
+    assert window.recent_menu.menuAction() in file_menu.actions()
+    window.recent_menu.refresh()
+    assert window.recent_menu.entries()[:2] == [str(second), str(first)]
+    state.reset()
+    act = next(a for a in window.recent_menu.actions() if a.data() == str(first))
+    act.trigger()
+    assert window.run_path == str(first) and [s.step for s in state.snapshots] == [0, 50]
+    first.unlink()
+    window.recent_menu.refresh()
+    gone = next(a for a in window.recent_menu.actions() if a.data() == str(first))
+    assert not gone.isEnabled() and "(missing)" in gone.text()
