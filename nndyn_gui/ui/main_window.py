@@ -143,6 +143,11 @@ class MainWindow(QMainWindow):
         )
 
         self._make_actions()
+        from nndyn_gui.ui.undo_discard import DiscardUndo
+
+        self.undo = DiscardUndo(self.state, self)
+        self.undo.message.connect(lambda text: self._flash(text, 12_000))
+        self.undo.restored.connect(lambda _kept: self.layer_panel.show_last_layer())
         self._make_menus()
         self._make_toolbar()
         self._make_status_bar()
@@ -275,6 +280,8 @@ class MainWindow(QMainWindow):
         m = mb.addMenu("&Run")
         for a in (self.act_train, self.act_pause, self.act_step, self.act_stop, self.act_reset):
             m.addAction(a)
+        m.addSeparator()
+        m.addAction(self.undo.action)
         m = mb.addMenu("&View")
         for a in (self.act_play, self.act_first, self.act_last, self.act_camera):
             m.addAction(a)
@@ -338,6 +345,7 @@ class MainWindow(QMainWindow):
             w.setMinimumWidth(max(110, w.fontMetrics().horizontalAdvance(text) + 10))
             sb.addPermanentWidget(w)
         sb.addPermanentWidget(self.tf_label)
+        sb.insertPermanentWidget(0, self.undo.button)
 
     def _start_autosave(self, enabled: bool | None) -> None:
         if enabled is None:

@@ -198,3 +198,36 @@ def test_open_recent_lists_saved_runs_newest_first_and_opens_one(
     window.recent_menu.refresh()
     gone = next(a for a in window.recent_menu.actions() if a.data() == str(first))
     assert not gone.isEnabled() and "(missing)" in gone.text()
+
+
+def test_a_nudge_that_drops_a_trained_run_can_be_undone(qtbot: Any, window: Any) -> None:
+    """Changing Depth T puts the trained run aside; Ctrl+Z brings run and settings back."""
+    state, panel = window.state, window.param_panel
+    state.append_snapshot(Snapshot(50, 0.3, 0.9, 0.85, state.weights.copy()))
+    assert not window.undo.action.isEnabled()
+    panel.controls["train.learning_rate"].spin.setValue(0.02)  # keeps the pictures
+    assert [s.step for s in state.snapshots] == [0, 50] and window.undo.available() is None
+    panel.controls["model.depth"].spin.setValue(6)
+    assert [s.step for s in state.snapshots] == [0] and state.config.model.depth == 6
+    assert window.undo.action.isEnabled() and window.undo.button.isVisible()
+    assert "Depth T changed" in window.statusBar().currentMessage()
+    assert "step 50" in window.statusBar().currentMessage()
+    window.activateWindow()
+    qtbot.keyClick(window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert [s.step for s in state.snapshots] == [0, 50] and state.config.model.depth == 4
+    assert panel.controls["model.depth"].value() == 4 and state.dirty
+    assert window.undo.available() is None  # the untrained depth-6 net cost nothing
+
+
+def test_reset_and_a_new_training_run_can_be_undone(window: Any) -> None:
+    state = window.state
+    state.append_snapshot(Snapshot(50, 0.3, 0.9, 0.85, state.weights.copy()))
+    window.act_reset.trigger()
+    assert [s.step for s in state.snapshots] == [0]
+    assert window.undo.action.isEnabled()
+    state.append_snapshot(Snapshot(70, 0.2, 0.95, 0.9, state.weights.copy()))  # retrained
+    assert window.undo.undo()  # back to the run of step 50 ...
+    assert [s.step for s in state.snapshots] == [0, 50]
+    assert window.undo.available().step == 70  # ... and the step-70 run is kept instead
+    state.append_snapshot(Snapshot(0, float("nan"), 0.0, 0.0, state.weights.copy()))
+    assert window.undo.available().step == 50  # a new run started over the old one
