@@ -565,6 +565,7 @@ def orbit_scene_2d(scene: FlowScene, azimuth: float, elevation: float) -> FlowSc
         plane=(np.zeros(2), 0.0),  # a plane seen edge-on is not a line: not drawn
         region_affine=m @ scene.region_affine,
         bounds=np.repeat(box[None], scene.n_frames, axis=0),
+        steady_box=box,
         source=None,
     )
 

@@ -17,9 +17,11 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import numpy as np
 from PySide6.QtCore import QElapsedTimer, Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import (
     QCheckBox,
+    QComboBox,
     QHBoxLayout,
     QLabel,
     QSizePolicy,
@@ -44,6 +46,8 @@ PLAY_MIN_SECONDS = 1.5
 PLAY_MAX_SECONDS = 8.0
 MAX_POINTS = 3000
 TRAINING_FRAME_MS = 100  # while training the view follows at most 10 snapshots a second
+PLAY_SPEEDS = (0.25, 0.5, 1.0, 2.0, 4.0)  # the speed menu next to Play
+REPEAT_HOLD_S = 0.6  # Repeat: the last layer (with its plane) stays this long, then again
 
 OPTION_BOXES = (
     ("show_grid", "Grid", "the regular grid carried through the layers"),
@@ -120,6 +124,18 @@ class LayerPanel(QWidget):
         self.layer_label = QLabel()
         _fit_width(self.layer_label, "layer 200.0 / 200")
         row.addWidget(self.layer_label)
+        self.repeat_button = QToolButton()
+        self.repeat_button.setText("⟲ Repeat")
+        self.repeat_button.setCheckable(True)
+        self.repeat_button.setToolTip("Play again from the input after the last layer")
+        row.addWidget(self.repeat_button)
+        self.speed_combo = QComboBox()
+        for v in PLAY_SPEEDS:
+            self.speed_combo.addItem(f"{v:g}×", v)
+        self.speed_combo.setCurrentIndex(PLAY_SPEEDS.index(1.0))
+        self.speed_combo.setToolTip("Play speed")
+        self.speed_combo.currentIndexChanged.connect(self._on_speed)
+        row.addWidget(self.speed_combo)
         cl.addLayout(row)
 
         row2 = QHBoxLayout()
@@ -159,9 +175,11 @@ class LayerPanel(QWidget):
         self._play_timer.timeout.connect(self._on_play_tick)
         self._clock = QElapsedTimer()
         self._play_from = 0.0
+        self._speed = 1.0
+        self._selected = np.zeros(0, dtype=np.int64)  # dataset rows (x_all), kept across views
 
         state.currentChanged.connect(self._on_current)
-        state.datasetChanged.connect(self._schedule)
+        state.datasetChanged.connect(self._on_dataset)
         state.snapshotsChanged.connect(self._on_snapshots)
         state.trainingStateChanged.connect(self._on_training_state)
         state.configChanged.connect(self._on_config)
@@ -220,6 +238,31 @@ class LayerPanel(QWidget):
 
     def is_playing(self) -> bool:
         return self._play_timer.isActive()
+
+    def play_speed(self) -> float:
+        return self._speed
+
+    def set_play_speed(self, speed: float) -> None:
+        """Play at `speed` times the usual pace (one of PLAY_SPEEDS, else the nearest)."""
+        i = int(np.argmin([abs(math.log(v / max(speed, 1e-3))) for v in PLAY_SPEEDS]))
+        self.speed_combo.setCurrentIndex(i)
+
+    def repeat(self) -> bool:
+        return self.repeat_button.isChecked()
+
+    def set_repeat(self, on: bool) -> None:
+        self.repeat_button.setChecked(bool(on))
+
+    def selection(self) -> np.ndarray:
+        """The selected points as rows of the data set (x_all), whatever view shows them."""
+        return self._selected.copy()
+
+    def set_selection(self, dataset_rows: Any) -> None:
+        """Select these data points (rows of dataset.x_all) in the current and later views."""
+        rows = np.unique(np.asarray(dataset_rows, dtype=np.int64).ravel())
+        n = len(self.state.dataset.x_all)
+        self._selected = rows[(rows >= 0) & (rows < n)]
+        self._show_selection()
 
     def rebuild_now(self) -> None:
         """Build and show the scene of the current snapshot synchronously (tests, export)."""
@@ -299,9 +342,12 @@ class LayerPanel(QWidget):
             kind = "3d"
         if self.view is None or kind != self._view_kind:
             self._make_view(scene, kind)
+            self._show_selection()
         else:
             self.view.set_scene(scene)
             self._set_view_notice(scene)  # e.g. 3-D unticked: no "3-D view opens…" any more
+            if old is None or not np.array_equal(old.indices, scene.indices):
+                self._show_selection()
         steps = max(1, round(scene.t_max * SLIDER_RES))
         self.layer_slider.blockSignals(True)
         self.layer_slider.setRange(0, steps)
@@ -347,8 +393,30 @@ class LayerPanel(QWidget):
 
     @Slot(object)
     def _on_points_selected(self, rows: Any) -> None:
-        if self.view is not None:
-            self.view.set_selection(rows)
+        """A pick in the view (rows of its scene): kept as data-set rows."""
+        if self.view is None or self.scene is None:
+            return
+        rows = np.asarray(rows, dtype=np.int64)
+        rows = rows[(rows >= 0) & (rows < len(self.scene.indices))]
+        self._selected = np.unique(self.scene.indices[rows])
+        self.view.set_selection(rows)
+
+    def _show_selection(self) -> None:
+        """Show the kept selection in the view, in the rows of the scene it draws."""
+        if self.view is None or self.scene is None or not hasattr(self.view, "set_selection"):
+            return
+        idx = self.scene.indices
+        pos = np.searchsorted(idx, self._selected)
+        ok = pos < len(idx)
+        pos = pos[ok]
+        rows = pos[idx[pos] == self._selected[ok]]
+        self.view.set_selection(rows)
+
+    @Slot(object)
+    def _on_dataset(self, *_: object) -> None:
+        """Other data: the old selection names other points."""
+        self._selected = np.zeros(0, dtype=np.int64)
+        self._schedule()
 
     # ------------------------------------------------------------------ state signals
     @Slot(object)
@@ -438,8 +506,17 @@ class LayerPanel(QWidget):
         self._play_timer.start()
 
     def _play_seconds(self) -> float:
+        """One pass through all layers at 1×: longer for deeper nets, within bounds."""
         depth = self.scene.depth if self.scene is not None else 1
         return min(PLAY_MAX_SECONDS, max(PLAY_MIN_SECONDS, depth * PLAY_SECONDS_PER_LAYER))
+
+    @Slot(int)
+    def _on_speed(self, _i: int) -> None:
+        speed = float(self.speed_combo.currentData())
+        if self.is_playing():  # keep the place: restart the clock from here
+            self._play_from = self._t
+            self._clock.start()
+        self._speed = speed
 
     @Slot()
     def _on_play_tick(self) -> None:
@@ -447,9 +524,18 @@ class LayerPanel(QWidget):
         if t_max <= 0:
             self.play(False)
             return
-        rate = t_max / self._play_seconds()
+        rate = self._speed * t_max / self._play_seconds()
         t = self._play_from + rate * self._clock.elapsed() / 1000.0
         if t >= t_max:
+            if self.repeat():
+                over = (t - t_max) / rate  # seconds past the last layer
+                if over >= REPEAT_HOLD_S:
+                    self._play_from = 0.0
+                    self._clock.start()
+                    self.set_time(0.0)
+                elif self._t < t_max:
+                    self.set_time(t_max)
+                return
             self.set_time(t_max)
             self.play(False)
             return

@@ -38,6 +38,7 @@ from nndyn_gui import __version__
 from nndyn_gui.core.config import RunConfig
 from nndyn_gui.core.types import Snapshot
 from nndyn_gui.ui import settings as app_settings
+from nndyn_gui.ui import view_settings
 from nndyn_gui.ui.layer_panel import LayerPanel
 from nndyn_gui.ui.param_panel import ParamPanel
 from nndyn_gui.ui.state import AppState
@@ -177,6 +178,7 @@ class MainWindow(QMainWindow):
         self._update_title()
         if restore_settings:
             app_settings.restore_window(self)
+            view_settings.restore(self.layer_panel)
         self._start_autosave(autosave)
 
     # ------------------------------------------------------------------ construction
@@ -253,6 +255,14 @@ class MainWindow(QMainWindow):
             "Show input", lambda: self.layer_panel.set_time(0.0), "Home", "Jump to the input"
         )
         self.act_camera = self._action("Reset camera", self.layer_panel.reset_camera, "Ctrl+0")
+        self.act_steady = self._action(
+            "Steady camera",
+            self._set_steady_camera,
+            None,
+            "One box and camera for every layer (off: the view follows each layer's points)",
+            checkable=True,
+        )
+        self.act_steady.setChecked(self.layer_panel.options().steady_camera)
         self.act_compare = self._action(
             "Compare two seeds…", self.open_compare, None, "Train two initialisations side by side"
         )
@@ -283,7 +293,7 @@ class MainWindow(QMainWindow):
         m.addSeparator()
         m.addAction(self.undo.action)
         m = mb.addMenu("&View")
-        for a in (self.act_play, self.act_first, self.act_last, self.act_camera):
+        for a in (self.act_play, self.act_first, self.act_last, self.act_camera, self.act_steady):
             m.addAction(a)
         m.addSeparator()
         for dock in self.docks.values():
@@ -510,8 +520,13 @@ class MainWindow(QMainWindow):
         text = {"new": "Ready", "finished": "Finished", "cancelled": "Stopped"}.get(status, status)
         self.state_label.setText("Diverged" if status == "diverged" else text)
 
+    @Slot(bool)
+    def _set_steady_camera(self, on: bool) -> None:
+        self.layer_panel.set_options(self.layer_panel.options().copy(steady_camera=bool(on)))
+
     @Slot(object)
     def _on_view_options(self, options: Any) -> None:
+        self.act_steady.setChecked(bool(options.steady_camera))
         if hasattr(self.multiples, "set_options"):
             self.multiples.set_options(options.copy(grid_n=13, point_size=3.0))
 
@@ -790,6 +805,7 @@ class MainWindow(QMainWindow):
         try:
             app_settings.save_window(self)
             app_settings.save_config(self.state.config)
+            view_settings.save(self.layer_panel)
         except Exception:
             pass
         self.layer_panel.shutdown()

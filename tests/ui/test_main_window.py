@@ -231,3 +231,43 @@ def test_reset_and_a_new_training_run_can_be_undone(window: Any) -> None:
     assert window.undo.available().step == 70  # ... and the step-70 run is kept instead
     state.append_snapshot(Snapshot(0, float("nan"), 0.0, 0.0, state.weights.copy()))
     assert window.undo.available().step == 50  # a new run started over the old one
+
+
+def test_view_choices_and_selection_survive_a_restart(qtbot: Any, window: Any) -> None:
+    from nndyn_gui.ui.main_window import MainWindow
+    from nndyn_gui.ui.state import AppState
+
+    layer = window.layer_panel
+    layer.checks["show_loop"].click()
+    layer.checks["show_grid"].click()
+    window.act_steady.trigger()  # the view follows each layer now
+    layer.set_play_speed(2.0)
+    layer.set_repeat(True)
+    picked = window.state.dataset.x_all.shape[0] - np.array([1, 5, 9])
+    layer.set_selection(picked)
+    shown = layer.view.selection()
+    assert len(shown) == 3 and set(layer.scene.indices[shown]) == set(picked)
+    cfg = window.state.config
+    window.close()
+    again = MainWindow(AppState(cfg), preload_tf=False, autosave=False)
+    qtbot.addWidget(again)
+    o = again.layer_panel.options()
+    assert o.show_loop and not o.show_grid and not o.steady_camera
+    assert not again.act_steady.isChecked()
+    assert again.layer_panel.play_speed() == 2.0 and again.layer_panel.repeat()
+    assert set(again.layer_panel.selection()) == set(picked)
+    view = again.layer_panel.view
+    assert set(again.layer_panel.scene.indices[view.selection()]) == set(picked)
+    again.close()
+
+
+def test_repeat_plays_again_and_speed_shortens_a_pass(qtbot: Any, window: Any) -> None:
+    layer = window.layer_panel
+    layer.set_play_speed(4.0)
+    layer.set_repeat(True)
+    layer.set_time(0.0)
+    layer.play(True)
+    qtbot.waitUntil(lambda: layer.time() >= layer.t_max(), timeout=3000)  # 1.5 s / 4
+    qtbot.waitUntil(lambda: 0.0 < layer.time() < layer.t_max(), timeout=3000)  # again
+    assert layer.is_playing()
+    layer.play(False)

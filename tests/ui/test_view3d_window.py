@@ -116,3 +116,30 @@ def _alive(pid: int) -> bool:
             return f.read().rsplit(") ", 1)[1][0] != "Z"
     except OSError:
         return False
+
+
+def test_selection_and_options_survive_2d_3d_toggles(qtbot: Any, window: Any, changed: Any) -> None:
+    from PySide6.QtCore import QRectF
+
+    from nndyn_gui.render.views import opengl_available
+
+    if not opengl_available():
+        pytest.skip("no OpenGL here")
+    layer = window.layer_panel
+    window.state.set_config(changed(window.state.config, model__width=3))
+    layer.check_3d.setChecked(False)
+    layer.wait_idle()
+    assert type(layer.view).__name__ == "LayerView2D"
+    layer.checks["show_trajectories"].click()
+    layer.view._on_pick_rect(QRectF(-2.0, -2.0, 1.5, 4.0), False)  # a user's shift-drag
+    picked = layer.selection()
+    assert 0 < len(picked) < layer.scene.points.shape[1]
+    layer.check_3d.setChecked(True)
+    layer.wait_idle()
+    view3 = layer.view
+    assert type(view3).__name__ == "LayerView3D"
+    assert set(layer.scene.indices[view3.selection()]) == set(picked)
+    assert view3.selected_item.visible() and view3.options().show_trajectories
+    layer.check_3d.setChecked(False)
+    layer.wait_idle()
+    assert set(layer.scene.indices[layer.view.selection()]) == set(picked)
