@@ -6,8 +6,9 @@ must agree on where the camera is at time t, so the rules live in one place.
 - Angles follow pyqtgraph: the camera sits at centre + distance·(cos e cos a, cos e sin a,
   sin e) for azimuth a and elevation e (degrees), z up, and `fov` is the horizontal angle.
 - `default_angles`: a plane seen edge-on is a line, so the default camera looks at the
-  separating plane at about 53° from its normal (|cos| = 0.6): both sides and the plane
-  between them are visible, and the angle is as close to the usual (40°, 22°) as allows.
+  separating plane at 37°-63° from its normal (|cos| in PLANE_COS_BAND): both sides and
+  the plane between them are visible; within that, the elevation as close to the usual
+  22° as it can be (then the azimuth to 40°: the data have no front side).
 - `fit`: the distance (and centre) at which the 8 corners of the box fill the frame to
   `margin`, for these angles and this aspect ratio, in perspective. A sphere around the
   box (the old fit) left a third of the frame empty.
@@ -25,7 +26,9 @@ import numpy as np
 
 DEFAULT_AZIMUTH = 40.0
 DEFAULT_ELEVATION = 22.0
-PLANE_COS = 0.6  # |cos| of the angle between the line of sight and the plane's normal
+#: |cos| of the angle between the line of sight and the plane's normal: below the band the
+#: plane is nearly edge-on (a line), above it nearly face-on (it hides one side)
+PLANE_COS_BAND = (0.45, 0.8)
 FIT_MARGIN = 0.92  # the box's corners reach this share of the half-frame
 
 
@@ -77,7 +80,10 @@ def default_angles(normal: np.ndarray | None) -> tuple[float, float]:
     cos = np.abs(back @ n)
     d_az = np.degrees(np.abs((aa - math.radians(DEFAULT_AZIMUTH) + np.pi) % (2 * np.pi) - np.pi))
     d_el = np.abs(np.degrees(ee) - DEFAULT_ELEVATION)
-    score = -((cos - PLANE_COS) ** 2) * 400.0 - (d_az / 180.0) ** 2 - (d_el / 90.0) ** 2
+    lo, hi = PLANE_COS_BAND
+    outside = np.maximum(lo - cos, 0.0) + np.maximum(cos - hi, 0.0)
+    # a natural elevation matters more than the azimuth (the data have no front side)
+    score = -(outside**2) * 400.0 - 0.1 * (d_az / 180.0) ** 2 - (d_el / 30.0) ** 2
     i, j = np.unravel_index(int(np.argmax(score)), score.shape)
     return float(np.degrees(aa[i, j])), float(np.degrees(ee[i, j]))
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import itertools
 import os
 import queue
 import shutil
@@ -382,7 +383,7 @@ class GifWriter(FrameWriter):
         params: dict[str, Any] = {
             "save_all": True,
             "append_images": rest,
-            "duration": max(20, round(1000.0 / self.fps)),  # GIF stores 1/100 s; 20 ms min
+            "duration": gif_delays_ms(len(self._frames), self.fps),
             "loop": 0,  # forever
             "optimize": False,
         }
@@ -395,6 +396,18 @@ class GifWriter(FrameWriter):
 
     def abort(self) -> None:
         self._frames = []
+
+
+def gif_delays_ms(n: int, fps: float) -> list[int]:
+    """Per-frame delays (ms, whole hundredths of a second) that keep time at `fps`.
+
+    GIF stores delays in hundredths of a second, so 30 fps cannot be one delay (3.33):
+    a single rounded delay plays 10% fast. Rounding each frame's *start time* instead
+    gives 30, 40, 30, ... ms: every frame within 5 ms of its time, the whole exact.
+    Players show delays under 2 hundredths slower, hence at least 20 ms (<= 50 fps).
+    """
+    starts = [round(100.0 * i / fps) for i in range(n + 1)]  # hundredths of a second
+    return [max(2, b - a) * 10 for a, b in itertools.pairwise(starts)]
 
 
 class PngWriter(FrameWriter):

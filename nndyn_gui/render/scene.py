@@ -35,7 +35,7 @@ REBUILD_FIELDS = ("grid_n", "substeps")
 
 REGION_RES = 128  # pixels per side of the decision-region image
 LOOP_POINTS = 240  # vertices of the outer-class loop
-BOUNDS_MARGIN = 0.08  # share of the data extent added around the points
+BOUNDS_MARGIN = 0.05  # share of the data extent added around the points (points have a size)
 BOUNDS_SMOOTH = 1.0  # frames of Gaussian smoothing of the per-frame boxes
 
 

@@ -102,6 +102,7 @@ class LayerView3D(SceneViewMixin, gl.GLViewWidget):
         self._follow = True
         self._fit: tuple[Any, float, np.ndarray] | None = None  # (key, distance, centre)
         self._camera_set = False  # reset_camera ran with a scene (angles fitted to its plane)
+        self._user_moved = False  # the user turned or zoomed since the last reset
         self._bounds = np.array([[-1.0, -1.0, -1.0], [1.0, 1.0, 1.0]])
         self._label = ""
         self._notice = ""
@@ -175,6 +176,7 @@ class LayerView3D(SceneViewMixin, gl.GLViewWidget):
         the frame, following the data."""
         self._zoom = 1.0
         self._follow = True
+        self._user_moved = False
         normal = None
         if self._scene is not None:
             self._camera_set = True
@@ -202,6 +204,16 @@ class LayerView3D(SceneViewMixin, gl.GLViewWidget):
             self._zoom = float(distance) / self._fit_distance(self._bounds)
         self._frame(self._bounds)
         self.cameraChanged.emit()
+
+    def aim_unless_moved(self) -> bool:
+        """Reset the camera to face the scene's plane, unless the user has moved it (a
+        trained net's plane is not the untrained one's). True if it was reset."""
+        if self._user_moved or self._scene is None:
+            return False
+        if camera.default_angles(self._scene.plane[0]) == self.camera()[:2] and self._zoom == 1:
+            return False
+        self.reset_camera()
+        return True
 
     def zoom(self) -> float:
         """The user's zoom on top of the fitted distance (1 = the box fills the frame)."""
@@ -273,11 +285,13 @@ class LayerView3D(SceneViewMixin, gl.GLViewWidget):
     def wheelEvent(self, ev: Any) -> None:
         super().wheelEvent(ev)
         self._zoom = self.opts["distance"] / self._fit_distance(self._bounds)
+        self._user_moved = True
         self.cameraChanged.emit()
 
     def mouseMoveEvent(self, ev: Any) -> None:
         super().mouseMoveEvent(ev)
         if ev.buttons():
+            self._user_moved = True
             self.cameraChanged.emit()
 
     def mouseDoubleClickEvent(self, ev: Any) -> None:

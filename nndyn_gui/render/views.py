@@ -12,7 +12,7 @@ import gc
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QCoreApplication, QPoint, QRectF, QSize, Qt, QTimer
+from PySide6.QtCore import QCoreApplication, QEvent, QPoint, QRectF, QSize, Qt, QTimer
 from PySide6.QtGui import QColor, QGuiApplication, QImage, QPainter, QPalette, QPixmap, QRegion
 from PySide6.QtWidgets import (
     QApplication,
@@ -98,11 +98,24 @@ def capture(view: QWidget, width: int, height: int) -> np.ndarray:
         raise ValueError(f"capture size must be positive, got {width}x{height}")
     if hasattr(view, "renderToArray"):
         return _capture_gl(view, width, height)
+    resized = view.size() != QSize(width, height)
     _resize_hidden(view, width, height)
     if isinstance(view, LayerView2D):
         view.set_time(view.time())  # re-frame for the new aspect ratio
     opts = getattr(view, "options", None)
     bg = palette_for(opts().background if callable(opts) else "white").background
+    if resized and isinstance(view, QGraphicsView):
+        # pyqtgraph's axes measure their tick labels while painting and make room for
+        # them afterwards: the first picture at a new size is drawn once to settle that
+        _render_into(view, width, height, bg)
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
+        _send_pending_resizes(view)
+        if isinstance(view, LayerView2D):
+            view.set_time(view.time())
+    return _render_into(view, width, height, bg)
+
+
+def _render_into(view: QWidget, width: int, height: int, bg: tuple[int, ...]) -> np.ndarray:
     img = QImage(width, height, QImage.Format.Format_ARGB32_Premultiplied)
     img.fill(QColor(*bg))
     painter = QPainter(img)

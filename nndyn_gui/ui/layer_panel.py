@@ -33,6 +33,8 @@ from PySide6.QtWidgets import (
 
 from nndyn_gui.core.config import RunConfig
 from nndyn_gui.core.types import Snapshot
+from nndyn_gui.render import camera as cam
+from nndyn_gui.render.camera import CameraKey
 from nndyn_gui.render.palette import palette_for
 from nndyn_gui.render.scene import FlowScene, ViewOptions
 from nndyn_gui.render.views import NO_GL_NOTICE, make_layer_view, opengl_available
@@ -67,6 +69,7 @@ class LayerPanel(QWidget):
     optionsChanged = Signal(object)  # ViewOptions
     timeChanged = Signal(float)  # frames
     message = Signal(str)  # short status text (e.g. a failed scene build)
+    cameraKeysChanged = Signal(int)  # number of saved camera views
 
     def __init__(
         self,
@@ -176,6 +179,8 @@ class LayerPanel(QWidget):
         self._clock = QElapsedTimer()
         self._play_from = 0.0
         self._speed = 1.0
+        self._camera_keys: list[CameraKey] = []  # saved 3-D views: a path for Play and video
+        self._aim_after_training = False
         self._selected = np.zeros(0, dtype=np.int64)  # dataset rows (x_all), kept across views
 
         state.currentChanged.connect(self._on_current)
@@ -252,6 +257,48 @@ class LayerPanel(QWidget):
 
     def set_repeat(self, on: bool) -> None:
         self.repeat_button.setChecked(bool(on))
+
+    # ------------------------------------------------------------------ camera
+    def camera(self) -> tuple[float, float, float] | None:
+        """(azimuth, elevation, zoom) of the 3-D view, None when the view is 2-D."""
+        if self._view_kind != "3d" or self.view is None:
+            return None
+        az, el, _dist = self.view.camera()
+        return float(az), float(el), float(self.view.zoom())
+
+    def camera_keys(self) -> list[CameraKey]:
+        return list(self._camera_keys)
+
+    def add_camera_key(self) -> CameraKey | None:
+        """Save the 3-D view as it is now, at the layer shown: a stop on the camera path
+        that Play and a layers-flow video move through (camera.camera_at)."""
+        now = self.camera()
+        if now is None:
+            self.message.emit("Camera views are saved from the 3-D view (width 3 or more)")
+            return None
+        key = CameraKey(self._t, *now)
+        self._camera_keys.append(key)
+        n = len(self._camera_keys)
+        layer = self._t / max(1, self.scene.frames_per_layer) if self.scene else 0.0
+        self.message.emit(
+            f"Camera view {n} saved at layer {layer:.1f}: Play and exported flows move "
+            "through the saved views"
+        )
+        self.cameraKeysChanged.emit(n)
+        return key
+
+    def clear_camera_keys(self) -> None:
+        self._camera_keys = []
+        self.message.emit("Camera views cleared: the camera stays where you put it")
+        self.cameraKeysChanged.emit(0)
+
+    def _follow_camera_path(self, t: float) -> None:
+        """While playing, move the 3-D camera along the saved views (as a video will)."""
+        if len(self._camera_keys) < 1 or self._view_kind != "3d" or self.view is None:
+            return
+        keys = cam.retimed(self._camera_keys, self.t_max())
+        az, el, zoom = cam.camera_at(keys, t)
+        self.view.set_camera(az, el, zoom=zoom)
 
     def selection(self) -> np.ndarray:
         """The selected points as rows of the data set (x_all), whatever view shows them."""
@@ -343,11 +390,16 @@ class LayerPanel(QWidget):
         if self.view is None or kind != self._view_kind:
             self._make_view(scene, kind)
             self._show_selection()
+            self._aim_after_training = False
         else:
             self.view.set_scene(scene)
             self._set_view_notice(scene)  # e.g. 3-D unticked: no "3-D view opens…" any more
             if old is None or not np.array_equal(old.indices, scene.indices):
                 self._show_selection()
+            if self._aim_after_training and self.state.training_state == "idle":
+                self._aim_after_training = False
+                if kind == "3d":
+                    self.view.aim_unless_moved()
         steps = max(1, round(scene.t_max * SLIDER_RES))
         self.layer_slider.blockSignals(True)
         self.layer_slider.setRange(0, steps)
@@ -448,6 +500,8 @@ class LayerPanel(QWidget):
         # 3-D view on a software OpenGL: while training the slider follows the view
         if self.state.training_state == "training" and self._throttle.isActive():
             return
+        if self.state.training_state == "idle":  # trained, loaded, reset: a new plane
+            self._aim_after_training = True  # the next scene faces it (unless moved)
         n = len(self.state.snapshots)
         self.snapshot_slider.blockSignals(True)
         self.snapshot_slider.setRange(0, max(0, n - 1))
@@ -526,6 +580,7 @@ class LayerPanel(QWidget):
             return
         rate = self._speed * t_max / self._play_seconds()
         t = self._play_from + rate * self._clock.elapsed() / 1000.0
+        self._follow_camera_path(min(t, t_max))
         if t >= t_max:
             if self.repeat():
                 over = (t - t_max) / rate  # seconds past the last layer

@@ -263,6 +263,17 @@ class MainWindow(QMainWindow):
             checkable=True,
         )
         self.act_steady.setChecked(self.layer_panel.options().steady_camera)
+        self.act_add_key = self._action(
+            "Save camera view",
+            self.layer_panel.add_camera_key,
+            "Ctrl+K",
+            "Keep the 3-D view at this layer: Play and exported flows move between saved views",
+        )
+        self.act_clear_keys = self._action(
+            "Clear camera views", self.layer_panel.clear_camera_keys, None, "Forget saved views"
+        )
+        self.act_clear_keys.setEnabled(False)
+        self.layer_panel.cameraKeysChanged.connect(lambda n: self.act_clear_keys.setEnabled(n > 0))
         self.act_compare = self._action(
             "Compare two seeds…", self.open_compare, None, "Train two initialisations side by side"
         )
@@ -293,8 +304,11 @@ class MainWindow(QMainWindow):
         m.addSeparator()
         m.addAction(self.undo.action)
         m = mb.addMenu("&View")
-        for a in (self.act_play, self.act_first, self.act_last, self.act_camera, self.act_steady):
+        for a in (self.act_play, self.act_first, self.act_last):
             m.addAction(a)
+        cm = m.addMenu("&Camera")
+        for a in (self.act_camera, self.act_steady, self.act_add_key, self.act_clear_keys):
+            cm.addAction(a)
         m.addSeparator()
         for dock in self.docks.values():
             m.addAction(dock.toggleViewAction())
@@ -689,7 +703,14 @@ class MainWindow(QMainWindow):
         try:
             from nndyn_gui.ui.export_dialog import ExportDialog
 
-            dlg = ExportDialog(self.state, self, view_options=self.layer_panel.options())
+            lp = self.layer_panel
+            dlg = ExportDialog(
+                self.state,
+                self,
+                view_options=lp.options(),
+                camera=lp.camera(),
+                camera_keys=lp.camera_keys(),
+            )
         except Exception as e:
             self.show_error("Export unavailable", str(e))
             return
