@@ -191,11 +191,24 @@ class Mp4Writer(FrameWriter):
     last frames is an error, never a truncated file reported as a success.
     """
 
-    def __init__(self, path: Path, width: int, height: int, fps: float, quality: int = 8) -> None:
+    def __init__(
+        self,
+        path: Path,
+        width: int,
+        height: int,
+        fps: float,
+        quality: int = 8,
+        pix_fmt: str = "rgb24",
+    ) -> None:
         if width % 2 or height % 2:
             raise ExportError(f"MP4 needs even sizes, got {width}x{height}")
+        if pix_fmt not in ("rgb24", "bgra"):
+            raise ValueError(f"unknown input pixel format {pix_fmt!r}")
         super().__init__(path, width, height, fps)
         self.crf = quality_to_crf(quality)
+        #: what `write` gets: RGB(A) frames (made RGB here), or opaque BGRA frames passed to
+        #: ffmpeg as they are (the exporter composes frames in BGRA: no conversion pass)
+        self.pix_fmt = pix_fmt
         self._proc: subprocess.Popen[bytes] | None = None
         self._log: IO[bytes] | None = None  # ffmpeg's stderr, read when it fails
 
@@ -210,7 +223,7 @@ class Mp4Writer(FrameWriter):
             "-f",
             "rawvideo",
             "-pix_fmt",
-            "rgb24",
+            self.pix_fmt,
             "-s",
             f"{self.width}x{self.height}",
             "-r",
@@ -253,9 +266,16 @@ class Mp4Writer(FrameWriter):
     def write(self, frame: np.ndarray) -> None:
         proc = self._proc or self._open()
         assert proc.stdin is not None
-        rgb = np.ascontiguousarray(flatten_alpha(frame))
+        if self.pix_fmt == "bgra":
+            if frame.shape != (self.height, self.width, 4):
+                raise ExportError(
+                    f"BGRA frame of shape {frame.shape}, not {self.height}x{self.width}"
+                )
+            data = np.ascontiguousarray(frame)
+        else:
+            data = np.ascontiguousarray(flatten_alpha(frame))
         try:
-            proc.stdin.write(rgb.data)
+            proc.stdin.write(data.data)
         except (OSError, ValueError) as e:  # ffmpeg died (broken pipe): say why
             proc.wait()
             raise ExportError(f"encoding failed: {self._why_ffmpeg_failed(e)}") from None

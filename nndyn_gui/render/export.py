@@ -27,6 +27,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
+import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -46,6 +47,7 @@ from nndyn_gui.render.encode import (
     AtomicFile,
     Encoder,
     ExportError,
+    Mp4Writer,
     describe_os_error,
     even_size,
     pad_to,
@@ -54,7 +56,13 @@ from nndyn_gui.render.palette import Palette, palette_for
 from nndyn_gui.render.scene import FlowScene, ViewOptions, ViewProjection
 from nndyn_gui.render.vector import paint_graphics_view, write_vector
 from nndyn_gui.render.view2d import LayerView2D
-from nndyn_gui.render.views import capture, default_layers, opengl_available, qimage_to_rgba
+from nndyn_gui.render.views import (
+    capture,
+    default_layers,
+    opengl_available,
+    paint_view,
+    qimage_to_rgba,
+)
 
 __all__ = [
     "BACKGROUNDS",
@@ -348,6 +356,16 @@ def _new_image(width: int, height: int, pal: Palette) -> QImage:
     return img
 
 
+def _bgra_fill(rgba: tuple[int, ...]) -> tuple[int, ...]:
+    """A background colour as the BGRA bytes of a composed frame (for padding)."""
+    r, g, b, a = rgba
+    return (b, g, r, a)
+
+
+def _bgra_mp4(path: Path, width: int, height: int, fps: float, quality: int) -> Mp4Writer:
+    return Mp4Writer(path, width, height, fps, quality, pix_fmt="bgra")
+
+
 def _array_to_qimage(rgba: np.ndarray) -> QImage:
     h, w = rgba.shape[:2]
     buf = np.ascontiguousarray(rgba)
@@ -369,6 +387,10 @@ class _Producer:
 
     def frame(self, i: int) -> np.ndarray:  # pragma: no cover - abstract
         raise NotImplementedError
+
+    def paint_frame(self, i: int, painter: QPainter, x: int, y: int) -> None:
+        """Draw frame i at (x, y) of the frame being composed (by default via `frame`)."""
+        painter.drawImage(QPointF(x, y), _array_to_qimage(self.frame(i)))
 
     def paint_still(self, painter: QPainter) -> None:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -417,13 +439,20 @@ class _LayersProducer(_Producer):
             self.total, self.t_of = 1, lambda i: t
         self.keys = cam.retimed(list(self.opts.camera_keys or []), t_max)
 
-    def frame(self, i: int) -> np.ndarray:
+    def _show(self, i: int) -> None:
         t = self.t_of(i)
         if self.keys and hasattr(self.view, "set_camera"):
             az, el, zoom = cam.camera_at(self.keys, t)
             self.view.set_camera(az, el, zoom=zoom)
         self.view.set_time(t)
+
+    def frame(self, i: int) -> np.ndarray:
+        self._show(i)
         return capture(self.view, self.w, self.h)
+
+    def paint_frame(self, i: int, painter: QPainter, x: int, y: int) -> None:
+        self._show(i)
+        paint_view(self.view, painter, x, y, self.w, self.h)
 
     def paint_still(self, painter: QPainter) -> None:
         self.view.set_time(self.t_of(0))
@@ -457,14 +486,21 @@ class _TrainingProducer(_Producer):
             self._cache = (s, self.ex.build_scene(self.snaps[s].weights))
         return self._cache[1]
 
-    def frame(self, i: int) -> np.ndarray:
+    def _show(self, i: int) -> None:
         s = self.snap_index(i)
         reuse = self._cache is not None and self._cache[0] == s and i > 0
         scene = self._scene(s)
         if not reuse:
             self.view.set_scene(scene)
         self.view.set_time(float(scene.frame_of_layer(self.layer)))
+
+    def frame(self, i: int) -> np.ndarray:
+        self._show(i)
         return capture(self.view, self.w, self.h)
+
+    def paint_frame(self, i: int, painter: QPainter, x: int, y: int) -> None:
+        self._show(i)
+        paint_view(self.view, painter, x, y, self.w, self.h)
 
     def caption(self, i: int) -> str:
         snap = self.snaps[self.snap_index(i)]
@@ -499,7 +535,7 @@ class _OrbitProducer(_Producer):
             self.az0, self.el0 = 45.0, ORBIT_ELEVATION
             self.view = self.view_2d()
 
-    def frame(self, i: int) -> np.ndarray:
+    def _show(self, i: int) -> None:
         az = self.az0 + 360.0 * i / self.n
         if self.gl:
             self.view.set_camera(az, self.el0, distance=self.distance * self.zoom)
@@ -507,7 +543,14 @@ class _OrbitProducer(_Producer):
         else:
             self.view.set_scene(orbit_scene_2d(self.scene3, az, self.el0))
             self.view.set_time(self.t)
+
+    def frame(self, i: int) -> np.ndarray:
+        self._show(i)
         return capture(self.view, self.w, self.h)
+
+    def paint_frame(self, i: int, painter: QPainter, x: int, y: int) -> None:
+        self._show(i)
+        paint_view(self.view, painter, x, y, self.w, self.h)
 
 
 class _SheetProducer(_Producer):
@@ -717,6 +760,10 @@ class Exporter:
         self._bands = text_bands(h, options.title, options.caption or _needs_caption(options))
         self.content_height = h - self._bands[0] - self._bands[1]
         self._legend = legend_entries(run.dataset.y_all) if options.legend else []
+        # MP4 on an opaque page: frames go to ffmpeg as the BGRA they are composed in
+        self._bgra = (
+            options.ext == ".mp4" and self._pal.background[3] == 255 and sys.byteorder == "little"
+        )
 
         self.views: list[Any] = []
         try:
@@ -731,8 +778,15 @@ class Exporter:
                 self._atomic = AtomicFile(options.path, options.overwrite)
             else:
                 fw, fh = self.frame_size
+                factory = _bgra_mp4 if self._bgra else None
                 self._encoder = Encoder(
-                    options.path, fw, fh, options.fps, options.quality, options.overwrite
+                    options.path,
+                    fw,
+                    fh,
+                    options.fps,
+                    options.quality,
+                    options.overwrite,
+                    writer_factory=factory,
                 )
         except BaseException:
             self._dispose()
@@ -807,21 +861,47 @@ class Exporter:
 
     def render_frame(self, i: int) -> np.ndarray:
         """Frame i as (H, W, 4) uint8 RGBA at `frame_size` (title/caption/legend drawn, padded)."""
-        rgba = self._producer.frame(i)
-        title, caption = self.options.title, self._producer.caption(i)
-        top, bottom = self._bands
-        if top or bottom or self._legend:
-            w, h = self.options.width, self.options.height
-            img = _new_image(w, h, self._pal)
-            p = QPainter(img)
-            try:
-                p.drawImage(0, top, _array_to_qimage(rgba))
-                self._paint_extras(p, title, caption)
-            finally:
-                p.end()
-            rgba = qimage_to_rgba(img)
+        w, h = self.options.width, self.options.height
+        bgra = self._compose(i)
+        img = QImage(bgra.data, w, h, 4 * w, QImage.Format.Format_ARGB32_Premultiplied)
+        rgba = qimage_to_rgba(img)
+        del img
         fw, fh = self.frame_size
         return pad_to(rgba, fw, fh, self._pal.background)
+
+    def _compose(self, i: int) -> np.ndarray:
+        """Frame i, drawn straight into one (H, W, 4) array: Qt's ARGB32 premultiplied, i.e.
+        BGRA bytes on little-endian machines, which is what the MP4 encoder is fed."""
+        w, h = self.options.width, self.options.height
+        fmt = QImage.Format.Format_ARGB32_Premultiplied
+        out = np.empty((h, w, 4), dtype=np.uint8)
+        img = QImage(out.data, w, h, 4 * w, fmt)
+        img.fill(QColor(*self._pal.background))
+        # the picture is painted into its rows of the frame as into an image of its own:
+        # the same pixels as `capture` gives, without a copy
+        top = self._bands[0]
+        rows = out[top : top + self.content_height]
+        picture = QImage(rows.data, w, self.content_height, 4 * w, fmt)
+        p = QPainter(picture)
+        try:
+            self._producer.paint_frame(i, p, 0, 0)
+        finally:
+            p.end()
+        p = QPainter(img)
+        try:
+            self._paint_extras(p, self.options.title, self._producer.caption(i))
+        finally:
+            p.end()
+        del img, picture  # before `out`, whose memory they point into
+        return out
+
+    def _frame_for_encoder(self, i: int) -> np.ndarray:
+        """What the encoder gets: BGRA straight from the composition for an MP4 on an
+        opaque page (no conversion on this thread), else RGBA."""
+        if self._bgra:
+            fw, fh = self.frame_size
+            return pad_to(self._compose(i), fw, fh, _bgra_fill(self._pal.background))
+        return self.render_frame(i)
 
     def _paint_extras(self, painter: QPainter, title: str, caption: str) -> None:
         """Title and caption bands, and the legend in the picture's top-right corner."""
@@ -840,7 +920,7 @@ class Exporter:
             if self.options.is_vector:
                 self._write_vector()
             else:
-                frame = self.render_frame(self._done)
+                frame = self._frame_for_encoder(self._done)
                 assert self._encoder is not None
                 self._encoder.put(frame)
         except ExportError:

@@ -9,6 +9,7 @@ crash. `capture` renders a view at an exact pixel size without showing it.
 from __future__ import annotations
 
 import gc
+import sys
 from typing import Any
 
 import numpy as np
@@ -96,48 +97,78 @@ def capture(view: QWidget, width: int, height: int) -> np.ndarray:
     width, height = int(width), int(height)
     if width <= 0 or height <= 0:
         raise ValueError(f"capture size must be positive, got {width}x{height}")
-    if hasattr(view, "renderToArray"):
-        return _capture_gl(view, width, height)
-    resized = view.size() != QSize(width, height)
-    _resize_hidden(view, width, height)
-    if isinstance(view, LayerView2D):
-        view.set_time(view.time())  # re-frame for the new aspect ratio
-    opts = getattr(view, "options", None)
-    bg = palette_for(opts().background if callable(opts) else "white").background
-    if resized and isinstance(view, QGraphicsView):
-        # pyqtgraph's axes measure their tick labels while painting and make room for
-        # them afterwards: the first picture at a new size is drawn once to settle that
-        _render_into(view, width, height, bg)
-        QCoreApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
-        _send_pending_resizes(view)
-        if isinstance(view, LayerView2D):
-            view.set_time(view.time())
-    return _render_into(view, width, height, bg)
-
-
-def _render_into(view: QWidget, width: int, height: int, bg: tuple[int, ...]) -> np.ndarray:
+    bg = _background(view)
     img = QImage(width, height, QImage.Format.Format_ARGB32_Premultiplied)
     img.fill(QColor(*bg))
     painter = QPainter(img)
     try:
-        if isinstance(view, QGraphicsView):
-            # the scene alone: QWidget.render would paint the widget palette under it
-            scene = view.scene()
-            if hasattr(scene, "prepareForPaint"):
-                scene.prepareForPaint()  # what pyqtgraph's GraphicsView.render does first
-            painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-            view.render(painter, QRectF(0, 0, width, height), view.viewport().rect())
-        else:
-            flags = QWidget.RenderFlag.DrawChildren
-            if bg[3] != 0:
-                flags |= QWidget.RenderFlag.DrawWindowBackground
-            QWidget.render(view, painter, QPoint(0, 0), QRegion(), flags)
+        paint_view(view, painter, 0, 0, width, height)
     finally:
         painter.end()
     return qimage_to_rgba(img)
 
 
-def _capture_gl(view: Any, width: int, height: int) -> np.ndarray:
+def paint_view(view: QWidget, painter: QPainter, x: int, y: int, width: int, height: int) -> None:
+    """Draw a view, sized to exactly width x height, at (x, y) of the painter's device.
+
+    What `capture` does, without an image of its own: the exporter paints each view
+    straight into the frame it is composing (one copy of the pixels fewer per view).
+    The device is expected to hold the background already.
+    """
+    width, height = int(width), int(height)
+    if hasattr(view, "renderToArray"):
+        _paint_gl(view, painter, x, y, width, height)
+        return
+    resized = view.size() != QSize(width, height)
+    _resize_hidden(view, width, height)
+    if resized and isinstance(view, LayerView2D):
+        view.set_time(view.time())  # re-frame for the new aspect ratio
+    bg = _background(view)
+    if resized and isinstance(view, QGraphicsView):
+        # pyqtgraph's axes measure their tick labels while painting and make room for
+        # them afterwards: the first picture at a new size is drawn once to settle that
+        scratch = QImage(width, height, QImage.Format.Format_ARGB32_Premultiplied)
+        scratch_painter = QPainter(scratch)
+        try:
+            _render_widget(view, scratch_painter, width, height, bg)
+        finally:
+            scratch_painter.end()
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
+        _send_pending_resizes(view)
+        if isinstance(view, LayerView2D):
+            view.set_time(view.time())
+    painter.save()
+    try:
+        painter.translate(x, y)  # QGraphicsView.render clips to its target rect itself
+        _render_widget(view, painter, width, height, bg)
+    finally:
+        painter.restore()
+
+
+def _background(view: QWidget) -> tuple[int, ...]:
+    opts = getattr(view, "options", None)
+    return palette_for(opts().background if callable(opts) else "white").background
+
+
+def _render_widget(
+    view: QWidget, painter: QPainter, width: int, height: int, bg: tuple[int, ...]
+) -> None:
+    if isinstance(view, QGraphicsView):
+        # the scene alone: QWidget.render would paint the widget palette under it
+        scene = view.scene()
+        if hasattr(scene, "prepareForPaint"):
+            scene.prepareForPaint()  # what pyqtgraph's GraphicsView.render does first
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        view.render(painter, QRectF(0, 0, width, height), view.viewport().rect())
+    else:
+        flags = QWidget.RenderFlag.DrawChildren
+        if bg[3] != 0:
+            flags |= QWidget.RenderFlag.DrawWindowBackground
+        QWidget.render(view, painter, QPoint(0, 0), QRegion(), flags)
+
+
+def _paint_gl(view: Any, painter: QPainter, x: int, y: int, width: int, height: int) -> None:
+    """The GL picture (one pass into a frame buffer) and its text overlay, at (x, y)."""
     _resize_hidden(view, width, height)
     view.set_time(view.time())
     # a garbage-collected GL widget releases its context mid-render: no GC while drawing
@@ -145,20 +176,25 @@ def _capture_gl(view: Any, width: int, height: int) -> np.ndarray:
     gc.disable()
     try:
         view.makeCurrent()
-        bgra = render_gl(view, width, height)
+        bgra = np.ascontiguousarray(render_gl(view, width, height))  # rows top-down
     finally:
         if was_enabled:
             gc.enable()
-    rgba = np.ascontiguousarray(bgra[..., [2, 1, 0, 3]])
+    if sys.byteorder == "little":  # BGRA bytes are Qt's ARGB32 here: drawn as they are
+        img = QImage(bgra.data, width, height, 4 * width, QImage.Format.Format_ARGB32)
+    else:
+        bgra = np.ascontiguousarray(bgra[..., [2, 1, 0, 3]])
+        img = QImage(bgra.data, width, height, 4 * width, QImage.Format.Format_RGBA8888)
+    painter.drawImage(QPoint(x, y), img)
+    del img  # before `bgra`, whose memory it points into
     if hasattr(view, "paint_overlay"):
-        img = QImage(rgba.data, width, height, 4 * width, QImage.Format.Format_RGBA8888).copy()
-        painter = QPainter(img)
+        painter.save()
         try:
+            painter.translate(x, y)
+            painter.setClipRect(0, 0, width, height)
             view.paint_overlay(painter, width, height)
         finally:
-            painter.end()
-        rgba = qimage_to_rgba(img)
-    return rgba
+            painter.restore()
 
 
 def render_gl(view: Any, width: int, height: int) -> np.ndarray:
