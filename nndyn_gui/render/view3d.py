@@ -282,6 +282,12 @@ class LayerView3D(SceneViewMixin, gl.GLViewWidget):
         self.opts["distance"] = max(1e-6, dist) * self._zoom
         self.update()
 
+    def resizeEvent(self, ev: Any) -> None:
+        """Fit the box again for the new shape (presentation mode, a resized window)."""
+        super().resizeEvent(ev)
+        if self.__dict__.get("_fit") is not None:  # resizes arrive during __init__ too
+            self._frame(self._bounds)
+
     def wheelEvent(self, ev: Any) -> None:
         super().wheelEvent(ev)
         self._zoom = self.opts["distance"] / self._fit_distance(self._bounds)

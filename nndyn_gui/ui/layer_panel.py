@@ -106,6 +106,7 @@ class LayerPanel(QWidget):
 
         controls = QWidget()
         controls.setObjectName("layerControls")
+        self.controls_box = controls  # hidden in presentation mode
         cl = QVBoxLayout(controls)
         cl.setContentsMargins(8, 2, 8, 4)
         cl.setSpacing(2)
@@ -234,6 +235,26 @@ class LayerPanel(QWidget):
 
     def show_last_layer(self) -> None:
         self.set_time(self.t_max())
+
+    def step_layer(self, step: int) -> None:
+        """Go to the next (+1) or previous (-1) whole layer (stops Play)."""
+        if self.scene is None:
+            return
+        self.play(False)
+        fpl = self.scene.frames_per_layer
+        layer = self._t / fpl
+        target = math.floor(layer + 1e-6) + 1 if step > 0 else math.ceil(layer - 1e-6) - 1
+        self.set_time(min(max(target, 0), self.scene.depth) * fpl)
+
+    def step_snapshot(self, step: int) -> None:
+        """Show the next (+1) or previous (-1) training snapshot."""
+        snaps = self.state.snapshots
+        if len(snaps) < 2:
+            return
+        i = self.snapshot_slider.value() + (1 if step > 0 else -1)
+        i = min(max(i, 0), len(snaps) - 1)
+        if snaps[i] is not self.state.current:
+            self.state.set_current(snaps[i])
 
     def play(self, on: bool = True) -> None:
         self.play_button.setChecked(on)

@@ -144,7 +144,10 @@ class MainWindow(QMainWindow):
         )
 
         self._make_actions()
+        from nndyn_gui.ui.presentation import Presentation
         from nndyn_gui.ui.undo_discard import DiscardUndo
+
+        self.presentation = Presentation(self, self.layer_panel)
 
         self.undo = DiscardUndo(self.state, self)
         self.undo.message.connect(lambda text: self._flash(text, 12_000))
@@ -304,6 +307,8 @@ class MainWindow(QMainWindow):
         m.addSeparator()
         m.addAction(self.undo.action)
         m = mb.addMenu("&View")
+        m.addAction(self.presentation.action)
+        m.addSeparator()
         for a in (self.act_play, self.act_first, self.act_last):
             m.addAction(a)
         cm = m.addMenu("&Camera")
@@ -821,6 +826,8 @@ class MainWindow(QMainWindow):
             ev.ignore()
             return
         self._closing = True
+        self.presentation.leave()  # the saved layout is the window's, not the full screen
+        self.presentation.shutdown()
         self.controller.shutdown()
         self.layer_panel.play(False)
         try:
