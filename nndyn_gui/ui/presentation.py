@@ -104,9 +104,9 @@ class Presentation(QObject):
         for bar in (win.menuBar(), win.statusBar(), *self._toolbars()):
             bar.hide()
         self.layer.controls_box.hide()
-        win.showFullScreen()
         screen = win.screen().geometry() if win.screen() is not None else win.geometry()
         win.setGeometry(screen)  # X without a window manager (Xvfb) ignores "full screen"
+        win.showFullScreen()
         scale = presentation_scale(screen.width(), screen.height())
         self.layer.set_options(self._saved["options"].copy(scale=scale))
         for act in self.nav_actions:
