@@ -62,6 +62,7 @@ from nndyn_gui.render.views import (
     opengl_available,
     paint_view,
     qimage_to_rgba,
+    sheet_grid,
 )
 
 __all__ = [
@@ -647,17 +648,6 @@ class _SideBySideProducer(_Producer):
             v.set_time(t)
             paint_graphics_view(painter, v, QRectF(j * self.pw, self.top, self.pw, self.ph))
         _paint_dividers(painter, self.pal, 3, self.pw, self.top, self.ph)
-
-
-def sheet_grid(n: int, width: float, height: float) -> tuple[int, int]:
-    """Rows and columns for n panels: one row unless wrapping makes the panels bigger."""
-    best = (0.0, 1, n)
-    for rows in range(1, n + 1):
-        cols = math.ceil(n / rows)
-        side = min(width / cols, height / rows)
-        if side > best[0] * 1.05:  # prefer fewer rows unless clearly bigger
-            best = (side, rows, cols)
-    return best[1], best[2]
 
 
 def _paint_dividers(p: QPainter, pal: Palette, n: int, pw: float, top: float, ph: float) -> None:

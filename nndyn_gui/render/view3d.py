@@ -103,6 +103,8 @@ class LayerView3D(SceneViewMixin, gl.GLViewWidget):
         self._fit: tuple[Any, float, np.ndarray] | None = None  # (key, distance, centre)
         self._camera_set = False  # reset_camera ran with a scene (angles fitted to its plane)
         self._user_moved = False  # the user turned or zoomed since the last reset
+        #: a tile of "All layers": only the frame's name, no axis names or notes
+        self.compact_overlay = False
         self._bounds = np.array([[-1.0, -1.0, -1.0], [1.0, 1.0, 1.0]])
         self._label = ""
         self._notice = ""
@@ -437,6 +439,9 @@ class LayerView3D(SceneViewMixin, gl.GLViewWidget):
         if sc is None:
             return out
         k = self._scale()
+        if self.compact_overlay:
+            name = sc.frame_labels[round(min(max(self._t, 0.0), sc.t_max))]
+            return [(4.0 * k, (NOTE_PX + 4.0) * k, name, "title")]
         out.append((8.0 * k, (TITLE_PX + 6.0) * k, self._label, "title"))
         note = sc.view_note(self._t)
         if note:
@@ -458,7 +463,8 @@ class LayerView3D(SceneViewMixin, gl.GLViewWidget):
         k = self._scale()
         for x, y, text, kind in self.overlay_texts(width, height):
             font = QFont()
-            font.setPixelSize(max(6, round((TITLE_PX if kind == "title" else NOTE_PX) * k)))
+            px = TITLE_PX if kind == "title" and not self.compact_overlay else NOTE_PX
+            font.setPixelSize(max(6, round(px * k)))
             font.setBold(kind in ("title", "notice"))
             painter.setFont(font)
             color = self._pal.wrong if kind == "notice" else self._pal.foreground

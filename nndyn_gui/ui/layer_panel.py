@@ -70,6 +70,7 @@ class LayerPanel(QWidget):
     timeChanged = Signal(float)  # frames
     message = Signal(str)  # short status text (e.g. a failed scene build)
     cameraKeysChanged = Signal(int)  # number of saved camera views
+    cameraChanged = Signal()  # the 3-D view's camera moved (the user, a reset, a path)
 
     def __init__(
         self,
@@ -235,6 +236,13 @@ class LayerPanel(QWidget):
 
     def show_last_layer(self) -> None:
         self.set_time(self.t_max())
+
+    def show_layer(self, k: int) -> None:
+        """Show the output of layer k (0 = the input); stops Play."""
+        if self.scene is None:
+            return
+        self.play(False)
+        self.set_time(float(self.scene.frame_of_layer(int(k))))
 
     def step_layer(self, step: int) -> None:
         """Go to the next (+1) or previous (-1) whole layer (stops Play)."""
@@ -452,6 +460,8 @@ class LayerPanel(QWidget):
         self._set_view_notice(scene)
         if hasattr(view, "pointsSelected"):
             view.pointsSelected.connect(self._on_points_selected)
+        if hasattr(view, "cameraChanged"):
+            view.cameraChanged.connect(self.cameraChanged)
 
     def _set_view_notice(self, scene: FlowScene) -> None:
         """Why a 2-D view shows a 3-D scene, if 3-D is wanted; nothing when it is unticked."""

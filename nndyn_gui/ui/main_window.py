@@ -174,6 +174,12 @@ class MainWindow(QMainWindow):
         self.controller.workerLost.connect(self._on_worker_lost)
         self.layer_panel.message.connect(self._flash)
         self.layer_panel.optionsChanged.connect(self._on_view_options)
+        multiples: Any = self.multiples
+        if hasattr(multiples, "layerClicked"):  # All layers: a tile shows its layer
+            multiples.layerClicked.connect(self.layer_panel.show_layer)
+            self.layer_panel.cameraChanged.connect(
+                lambda: multiples.set_camera(self.layer_panel.camera())
+            )
 
         self._on_training_state(self.state.training_state)
         if self.state.current is not None:

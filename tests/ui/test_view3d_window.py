@@ -143,3 +143,69 @@ def test_selection_and_options_survive_2d_3d_toggles(qtbot: Any, window: Any, ch
     layer.check_3d.setChecked(False)
     layer.wait_idle()
     assert set(layer.scene.indices[layer.view.selection()]) == set(picked)
+
+
+def test_all_layers_draws_3d_tiles_that_follow_the_main_camera(
+    qtbot: Any, window: Any, changed: Any
+) -> None:
+    from nndyn_gui.render.palette import WHITE
+    from nndyn_gui.render.views import opengl_available, qimage_to_rgba
+
+    if not opengl_available():
+        pytest.skip("no OpenGL here")
+    layer = window.layer_panel
+    window.state.set_config(changed(window.state.config, model__width=3))
+    layer.wait_idle()
+    from tests.ui.test_all_layers import _shown
+
+    sm = _shown(window, 1200, 260)
+    qtbot.wait(50)  # the dock's layout settles
+    assert sm.is_3d() and sm.caption.text().startswith("3-D view")
+    assert min(t.height() for t in sm.panels) >= 120
+    tile = sm.panels[-1]
+    img = qimage_to_rgba(tile.pixmap().toImage())[..., :3].astype(int)
+    for c in WHITE.classes:  # both classes drawn in the tile
+        assert (np.abs(img - np.array(c[:3])).max(axis=-1) < 45).sum() > 10
+    before = img.copy()
+    layer.view.set_camera(200.0, 10.0)
+    qtbot.waitUntil(lambda: sm._camera is not None and sm._camera[0] == 200.0, timeout=3000)
+    while sm.updating():
+        sm._step()
+    after = qimage_to_rgba(sm.panels[-1].pixmap().toImage())[..., :3].astype(int)
+    assert after.shape != before.shape or np.abs(after - before).mean() > 1.0  # turned too
+    assert sm._renderer.camera()[:2] == (200.0, 10.0)
+
+
+def test_saved_camera_views_drive_play_and_the_export_dialog(
+    qtbot: Any, window: Any, changed: Any
+) -> None:
+    from nndyn_gui.render.views import opengl_available
+
+    if not opengl_available():
+        pytest.skip("no OpenGL here")
+    layer = window.layer_panel
+    window.state.set_config(changed(window.state.config, model__width=3))
+    layer.wait_idle()
+    view = layer.view
+    layer.set_time(0.0)
+    view.set_camera(10.0, 15.0)
+    assert window.act_add_key.shortcut().toString() == "Ctrl+K"
+    window.act_add_key.trigger()
+    layer.show_last_layer()
+    view.set_camera(100.0, 30.0)
+    window.act_add_key.trigger()
+    assert len(layer.camera_keys()) == 2 and window.act_clear_keys.isEnabled()
+    layer.set_time(0.0)
+    layer.play(True)
+    seen: list[float] = []
+    qtbot.waitUntil(lambda: seen.append(view.camera()[0]) or not layer.is_playing(), timeout=10_000)
+    assert seen[-1] == pytest.approx(100.0)
+    inner = [a for a in seen if 10.5 < a < 99.5]
+    assert inner  # it passed through views in between, not a jump
+    window.export()
+    dlg = window._windows[-1]
+    assert dlg.options().camera_keys == layer.camera_keys()
+    assert "2 saved views" in dlg.camera_label.text()
+    dlg.close()
+    window.act_clear_keys.trigger()
+    assert layer.camera_keys() == [] and not window.act_clear_keys.isEnabled()
