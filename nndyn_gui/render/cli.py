@@ -102,6 +102,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--layers", default=None, help="comma-separated layers, e.g. 0,10,51 (sheet; stills)"
     )
+    p.add_argument(
+        "--with",
+        dest="with_run",
+        default=None,
+        metavar="RUN",
+        help="the second run of --kind compare (drawn right of the first)",
+    )
     p.add_argument("--no-3d", action="store_true", help="always use the 2-D view")
     p.add_argument("--force", action="store_true", help="overwrite an existing file")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
@@ -174,6 +181,20 @@ def _load_run(args: argparse.Namespace) -> Any:
         except RunFileError as e:
             raise _UsageError(str(e)) from None
     return _train_preset(args.preset, args.sets, quiet=args.quiet)
+
+
+def _read_run(path: str) -> Any:
+    from nndyn_gui.core.runfile import RunFileError, load_run
+
+    try:
+        return load_run(path)
+    except RunFileError as e:
+        raise _UsageError(str(e)) from None
+
+
+def _run_name(source: str, run: Any) -> str:
+    """'ring3 (seed 1)': how a panel of --kind compare is named."""
+    return f"{Path(source).stem} (seed {run.config.train.seed})"
 
 
 def _train_preset(name: str, sets: list[str], quiet: bool) -> Any:
@@ -269,7 +290,17 @@ def render_main(argv: list[str]) -> int:
             camera=camera,
         )
         opts.validate()
+        if args.kind == "compare" and not args.with_run:
+            raise _UsageError("--kind compare needs a second run: --with B.nndyn")
+        if args.with_run and args.kind != "compare":
+            raise _UsageError("--with only works with --kind compare")
         run = _load_run(args)
+        if args.with_run:
+            opts.compare_with = _read_run(args.with_run)
+            opts.labels = (
+                _run_name(args.run or args.preset, run),
+                _run_name(args.with_run, opts.compare_with),
+            )
         if args.title is None:
             opts.title = spec.default_title(run.config.title)
         if args.out is None:  # a name that says what it is, never an existing file

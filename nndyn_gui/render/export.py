@@ -120,6 +120,9 @@ class ExportOptions:
     camera_keys: list[CameraKey] | None = None
     #: sizes of points, lines and text; None = export_spec.size_scale(width, height)
     scale: float | None = None
+    #: content "compare": the second run, drawn right of the first, and both panels' names
+    compare_with: Run | None = None
+    labels: tuple[str, str] | None = None
 
     @property
     def ext(self) -> str:
@@ -214,13 +217,18 @@ class ExportOptions:
         ext, content = self.ext, self.content
         if content == "sheet" and ext in VIDEO_EXTENSIONS:
             raise ExportError("a keyframe sheet is a still image: use .png, .svg or .pdf")
-        if ext in VECTOR_EXTENSIONS and content in ("orbit", "training"):
+        if ext in VECTOR_EXTENSIONS and content in ("orbit", "training", "compare"):
             raise ExportError(
                 f"{ext[1:].upper()} export is for 2-D stills (layers, sheet, side_by_side); "
                 f"use .mp4, .gif or .png for '{content}'"
             )
         if run is None:
             return
+        if content == "compare" and self.compare_with is None:
+            raise ExportError(
+                "compare needs a second run (Tools → Compare two seeds, or "
+                "'nndyn render A.nndyn --kind compare --with B.nndyn')"
+            )
         width = run.config.model.width
         depth = run.config.model.depth
         if content == "orbit" and width < 3:
@@ -660,12 +668,77 @@ def _paint_dividers(p: QPainter, pal: Palette, n: int, pw: float, top: float, ph
     p.restore()
 
 
+class _CompareProducer(_Producer):
+    """Two runs side by side: the same layer (share of the flow), the same camera, each
+    panel named (its seed and its numbers) above it."""
+
+    LABEL_PX = 13.0  # panel names at scale 1
+
+    def __init__(self, ex: Exporter) -> None:
+        super().__init__(ex)
+        other = ex.options.compare_with
+        assert other is not None  # validate() said so
+        runs = [ex.run, other]
+        self.names = list(self.opts.labels or (ex.run.config.title or "A", "B"))
+        scale = ex.view_options.scale
+        self.header = round(self.LABEL_PX * scale * 1.7)
+        self.pw = self.w // 2
+        self.ph = max(16, self.h - self.header)
+        self.scenes = []
+        for r in runs:
+            weights = r.weights or initial_weights(r.config.model, r.config.train.seed)
+            d = 3 if ex.use_gl else 2
+            self.scenes.append(
+                FlowScene.build(r.config, weights, r.dataset, ex.view_options, dims=d)
+            )
+        self.views = [ex.make_view(sc) for sc in self.scenes]
+        first = self.views[0]
+        if hasattr(first, "camera") and hasattr(self.views[1], "set_camera"):
+            az, el, _ = first.camera()  # one camera for both: the same side of both nets
+            self.views[1].set_camera(az, el, zoom=first.zoom())
+        t_max = self.scenes[0].t_max
+        if self.opts.is_video:
+            self.total, self.t_of = self.anim_times(t_max)
+        else:
+            self.total, self.t_of = 1, lambda i: t_max
+
+    def paint_frame(self, i: int, painter: QPainter, x: int, y: int) -> None:
+        share = self.t_of(i) / max(self.scenes[0].t_max, 1e-9)
+        font = QFont()
+        font.setPixelSize(max(6, round(self.LABEL_PX * self.ex.view_options.scale)))
+        font.setBold(True)
+        for j, (view, sc) in enumerate(zip(self.views, self.scenes, strict=True)):
+            view.set_time(share * sc.t_max)
+            left = x + j * self.pw
+            paint_view(view, painter, left, y + self.header, self.pw, self.ph)
+            painter.save()
+            painter.setFont(font)
+            painter.setPen(QPen(QColor(*self.pal.foreground)))
+            rect = QRectF(left, y, self.pw, self.header)
+            shown = painter.fontMetrics().elidedText(
+                self.names[j], Qt.TextElideMode.ElideRight, max(10, self.pw - 8)
+            )
+            painter.drawText(rect, int(Qt.AlignmentFlag.AlignCenter), shown)
+            painter.restore()
+        _paint_dividers(painter, self.pal, 2, self.pw, y, self.h)
+
+    def frame(self, i: int) -> np.ndarray:
+        img = _new_image(self.w, self.h, self.pal)
+        p = QPainter(img)
+        try:
+            self.paint_frame(i, p, 0, 0)
+        finally:
+            p.end()
+        return qimage_to_rgba(img)
+
+
 _PRODUCERS: dict[str, type[_Producer]] = {
     "layers": _LayersProducer,
     "training": _TrainingProducer,
     "orbit": _OrbitProducer,
     "sheet": _SheetProducer,
     "side_by_side": _SideBySideProducer,
+    "compare": _CompareProducer,
 }
 
 
@@ -785,11 +858,14 @@ class Exporter:
     # ------------------------------------------------------------------ setup helpers
     def _decide_gl(self) -> bool:
         o = self.options
+        widths = [self.run.config.model.width]
+        if o.content == "compare" and o.compare_with is not None:
+            widths.append(o.compare_with.config.model.width)
         wants = (
             o.prefer_3d
             and not o.is_vector
-            and self.run.config.model.width >= 3
-            and o.content in ("layers", "training", "orbit")
+            and min(widths) >= 3
+            and o.content in ("layers", "training", "orbit", "compare")
         ) or o.content == "orbit"
         if not wants:
             return False

@@ -63,6 +63,7 @@ CONTENTS = (
     Choice("orbit", "Camera orbit", "a full turn of the camera around the last 3-D layer"),
     Choice("sheet", "Keyframe sheet", "chosen layers in a row (a still)"),
     Choice("side_by_side", "Side by side", "input | moving hidden layer | output"),
+    Choice("compare", "Two runs side by side", "two runs at the same layer, the same camera"),
 )
 FORMATS = (
     Choice(".png", "PNG image"),
@@ -129,11 +130,22 @@ def label_of(choices: tuple[Choice, ...], key: str) -> str:
     return next((c.label for c in choices if c.key == key), key)
 
 
-def content_problem(ext: str, content: str, width: int | None, n_snapshots: int | None) -> str:
+def content_problem(
+    ext: str,
+    content: str,
+    width: int | None,
+    n_snapshots: int | None,
+    partner: bool | None = None,
+) -> str:
     """Why `content` cannot be exported as `ext` for this net, in a few words ("" if it can).
 
-    `width` / `n_snapshots` None: not known yet (the command line before the run is read).
+    `width` / `n_snapshots` / `partner` (a second run to compare with) None: not known
+    yet (the command line before the runs are read).
     """
+    if content == "compare" and partner is False:
+        return "two runs: use Export… in Tools → Compare two seeds"
+    if content == "compare" and ext in VECTOR_EXTENSIONS:
+        return f"{ext[1:].upper()} is for one 2-D picture: choose PNG, MP4 or GIF"
     if content == "orbit" and width is not None and width < 3:
         return f"needs a 3-D net (width ≥ 3), this one has width {width}"
     if content == "training" and n_snapshots is not None and n_snapshots < 1:

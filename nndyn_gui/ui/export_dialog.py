@@ -66,14 +66,19 @@ PREVIEW_W, PREVIEW_H = 384, 216
 PREVIEW_DELAY_MS = 250  # the preview is drawn this long after the last change
 
 
-def content_problem(ext: str, content: str, width: int, n_snapshots: int) -> str:
+def content_problem(
+    ext: str, content: str, width: int, n_snapshots: int, partner: bool = False
+) -> str:
     """Why `content` cannot be exported as `ext` for this net, in a few words ("" if it can).
 
-    The dialog also wants a replay to have something to replay: two snapshots at least.
+    The dialog also wants a replay to have something to replay: two snapshots at least;
+    with a partner (opened from Compare) it exports the two runs and nothing else.
     """
+    if partner and content != "compare":
+        return "Compare exports its two runs side by side"
     if content == "training" and n_snapshots < 2:
         return "train the network first"
-    return spec.content_problem(ext, content, width, n_snapshots)
+    return spec.content_problem(ext, content, width, n_snapshots, partner)
 
 
 def _number_spin(n: spec.NumberOption) -> QSpinBox | QDoubleSpinBox:
@@ -107,9 +112,11 @@ class ExportDialog(QDialog):
         view_options: ViewOptions | None = None,
         camera: tuple[float, float, float] | None = None,
         camera_keys: list[CameraKey] | None = None,
+        compare: tuple[Run, Run, list[str]] | None = None,
     ) -> None:
         super().__init__(parent)
-        self.setWindowTitle("Export")
+        self.setWindowTitle("Export" if compare is None else "Export two runs side by side")
+        self.compare = compare  # (run A, run B, their names): Compare's export
         self.setModal(False)
         self.state = state
         self.view_options = view_options
@@ -136,6 +143,8 @@ class ExportDialog(QDialog):
         self.content_combo = QComboBox()
         for name, key in CONTENTS:
             self.content_combo.addItem(name, key)
+        if compare is not None:
+            self.content_combo.setCurrentIndex(self.content_combo.findData("compare"))
         self.content_note = QLabel()
         self.content_note.setWordWrap(True)
         self.content_note.setStyleSheet(NOTE_STYLE)
@@ -182,7 +191,10 @@ class ExportDialog(QDialog):
         look_row.addWidget(self.legend_check)
         look_row.addWidget(QLabel("Quality"))
         look_row.addWidget(self.quality_spin)
-        self.title_edit = QLineEdit(spec.default_title(state.config.title))
+        title = spec.default_title(state.config.title)
+        if compare is not None:
+            title = f"{spec.default_title(compare[0].config.title)}: two initialisations"
+        self.title_edit = QLineEdit(title)
         self.title_edit.setPlaceholderText("shown above the picture (optional)")
         self.caption_edit = QLineEdit()
         self.caption_edit.setPlaceholderText("shown below the picture (optional)")
@@ -302,10 +314,16 @@ class ExportDialog(QDialog):
             legend=self.legend_check.isChecked(),
             camera=self.camera,
             camera_keys=list(self.camera_keys) or None,
+            compare_with=self.compare[1] if self.compare is not None else None,
+            labels=(self.compare[2][0], self.compare[2][1]) if self.compare is not None else None,
         )
 
     def run_for_export(self, content: str) -> Run:
-        """The run as plain data; stills and flows show the snapshot the user is looking at."""
+        """The run as plain data; stills and flows show the snapshot the user is looking at.
+
+        From Compare: its first run (the second travels in the options)."""
+        if self.compare is not None:
+            return self.compare[0]
         run = self.state.run()
         cur = self.state.current
         if content != "training" and cur is not None and cur in run.snapshots:
@@ -314,6 +332,11 @@ class ExportDialog(QDialog):
 
     # ------------------------------------------------------------------ field logic
     def _problem(self, content: str) -> str:
+        if self.compare is not None:
+            run = self.compare[0]
+            return content_problem(
+                self.ext(), content, run.config.model.width, len(run.snapshots), partner=True
+            )
         return content_problem(
             self.ext(), content, self.state.config.model.width, len(self.state.snapshots)
         )
@@ -429,11 +452,12 @@ class ExportDialog(QDialog):
             self._preview_timer.start()  # restarted by each change: drawn once it settles
 
     def _update_camera_label(self) -> None:
-        three_d = self.state.config.model.width >= 3 and self.content() in (
-            "layers",
-            "training",
-            "orbit",
+        width = (
+            self.compare[0].config.model.width
+            if self.compare is not None
+            else self.state.config.model.width
         )
+        three_d = width >= 3 and self.content() in ("layers", "training", "orbit", "compare")
         if not three_d:
             text = "2-D: the view frames all layers"
         elif self.camera_keys and self.content() == "layers":

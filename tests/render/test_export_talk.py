@@ -171,3 +171,29 @@ def test_the_cli_names_its_file_and_takes_legend_and_camera(
     assert iio.imread(tmp_path / names[0], index=None).shape[1:3] == (180, 320)
     assert render_main([str(run_file), "--camera", "ten", *common]) == 2
     assert "--camera must look like" in capsys.readouterr().err
+
+
+def test_two_runs_side_by_side_each_named(run2: Run, tmp_path: Path, capsys) -> None:
+    from nndyn_gui.core.runfile import save_run
+
+    cfg = config(width=2, depth=4)
+    other = Run(cfg, ring_dataset(300), [Snapshot(50, 0.3, 0.9, 0.9, moving_weights(cfg, 9))])
+    (frame,) = _frames(
+        run2, 640, 360, content="compare", compare_with=other, labels=("Seed A", "Seed B")
+    )
+    left, right = frame[:, :320].astype(int), frame[:, 320:].astype(int)
+    assert np.abs(left - right).mean() > 2  # two different flows
+    for half in (left, right):
+        assert _ink(half, list(WHITE.classes)).sum() > 100
+        assert (half[:25].max(axis=-1) < 90).sum() > 20  # its name above it
+    with pytest.raises(Exception, match="compare needs a second run"):
+        ExportOptions(str(tmp_path / "c.png"), content="compare").validate(run2)
+    a, b = tmp_path / "a.nndyn", tmp_path / "b.nndyn"
+    save_run(run2, str(a))
+    save_run(other, str(b))
+    out = tmp_path / "ab.png"
+    args = [str(a), "--kind", "compare", "--with", str(b), "--out", str(out), "--size", "320x180"]
+    assert render_main([*args, "-q"]) == 0
+    assert iio.imread(out).shape[:2] == (180, 320)
+    assert render_main([str(a), "--kind", "compare", "--out", str(tmp_path / "x.png")]) == 2
+    assert "--with B.nndyn" in capsys.readouterr().err

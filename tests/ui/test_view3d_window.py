@@ -209,3 +209,28 @@ def test_saved_camera_views_drive_play_and_the_export_dialog(
     dlg.close()
     window.act_clear_keys.trigger()
     assert layer.camera_keys() == [] and not window.act_clear_keys.isEnabled()
+
+
+def test_compare_links_the_two_cameras(qtbot: Any, small_config: Any) -> None:
+    from nndyn_gui.render.views import opengl_available
+    from nndyn_gui.ui.compare import CompareWindow
+    from nndyn_gui.ui.state import AppState
+
+    if not opengl_available():
+        pytest.skip("no OpenGL here")
+    cfg = small_config.copy()
+    cfg.model.width = 3
+    win = CompareWindow(AppState(cfg.validate()))
+    qtbot.addWidget(win)
+    win.resize(900, 500)
+    win.show()
+    win.wait_idle()
+    a, b = win.views()
+    assert type(a).__name__ == type(b).__name__ == "LayerView3D"
+    assert a.camera()[:2] == b.camera()[:2]  # they start from one view
+    a.set_camera(150.0, 35.0, zoom=1.4)
+    assert b.camera()[:2] == (150.0, 35.0) and b.zoom() == pytest.approx(1.4)
+    b.set_camera(20.0, 10.0)
+    assert a.camera()[:2] == (20.0, 10.0)
+    assert win.camera() == (20.0, 10.0, pytest.approx(1.4))
+    win.close()
