@@ -182,3 +182,17 @@ def test_input_layer_points_are_drawn_whole_over_regions_and_grid(qtbot, setup):
     alone, over = counts
     assert alone > 2000
     assert over >= 0.9 * alone, f"only {over / alone:.0%} of the points' pixels drawn"
+
+
+def test_loop_and_trails_read_from_afar(view3):
+    """The loop and the trajectories carry the argument: bold lines, not hairlines."""
+    from nndyn_gui.render.palette import WHITE
+
+    view3.set_options(view3.options().copy(show_loop=True, show_trajectories=True))
+    view3.set_time(3)
+    assert view3.loop_item.width >= 3.0 and view3.tail_item.width >= 2.0
+    alphas = np.asarray(view3.tail_item.color)[:, 3]
+    assert alphas.max() >= 0.6  # the newest part of every tail is clearly inked
+    img = capture(view3, 480, 360)[..., :3].astype(int)
+    loop_px = (np.abs(img - np.array(WHITE.loop[:3])).max(axis=-1) < 40).sum()
+    assert loop_px > 400
