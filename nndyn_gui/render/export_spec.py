@@ -91,7 +91,7 @@ MIN_SIDE = 16
 MAX_WIDTH, MAX_HEIGHT = 7680, 4320
 GIF_MAX_FPS = 50  # GIF delays are hundredths of a second; players slow anything under 2
 
-FPS = NumberOption("fps", "--fps", "Frames per second", 1, 120, 30, True, "video frame rate")
+FPS = NumberOption("fps", "--fps", "Frames per second", 1, 120, 30, True, "video frame rate", "fps")
 SECONDS = NumberOption(
     "seconds", "--seconds", "Length", 0.1, 600.0, 8.0, False, "length of the animation", "s"
 )
