@@ -416,16 +416,21 @@ class LayerPanel(QWidget):
         kind = "2d"
         if scene.dims == 3 and self.prefer_3d and opengl_available():
             kind = "3d"
+        current = self.state.current
+        shows_current = (
+            scene.source is not None and current is not None and scene.source[1] is current.weights
+        )  # not a build of the snapshot shown before, still arriving
         if self.view is None or kind != self._view_kind:
-            self._make_view(scene, kind)
+            self._make_view(scene, kind)  # a new view faces its scene's plane at once
             self._show_selection()
-            self._aim_after_training = False
+            if shows_current:
+                self._aim_after_training = False
         else:
             self.view.set_scene(scene)
             self._set_view_notice(scene)  # e.g. 3-D unticked: no "3-D view opens…" any more
             if old is None or not np.array_equal(old.indices, scene.indices):
                 self._show_selection()
-            if self._aim_after_training and self.state.training_state == "idle":
+            if self._aim_after_training and self.state.training_state == "idle" and shows_current:
                 self._aim_after_training = False
                 if kind == "3d":
                     self.view.aim_unless_moved()

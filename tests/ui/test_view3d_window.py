@@ -234,3 +234,33 @@ def test_compare_links_the_two_cameras(qtbot: Any, small_config: Any) -> None:
     assert a.camera()[:2] == (20.0, 10.0)
     assert win.camera() == (20.0, 10.0, pytest.approx(1.4))
     win.close()
+
+
+def test_an_opened_run_is_seen_facing_its_own_plane(
+    qtbot: Any, window: Any, changed: Any, tmp_path: Path
+) -> None:
+    """Open a trained width-3 run: the camera turns to its plane (not the untrained one's)."""
+    from nndyn_gui.core.runfile import save_run
+    from nndyn_gui.core.types import Run, Snapshot
+    from nndyn_gui.render.camera import default_angles
+    from nndyn_gui.render.views import opengl_available
+
+    if not opengl_available():
+        pytest.skip("no OpenGL here")
+    layer = window.layer_panel
+    cfg = changed(window.state.config, model__width=3)
+    window.state.set_config(cfg)
+    layer.wait_idle()
+    w = window.state.weights.copy()
+    w.w[:] = [1.0, -1.0, 0.1]  # a plane seen edge-on from the usual angle (40°, 22°)
+    path = tmp_path / "r.nndyn"
+    save_run(Run(cfg, window.state.dataset, [Snapshot(100, 0.1, 1.0, 1.0, w)], "finished"), path)
+    from nndyn_gui.render.scene import FlowScene
+
+    stale = FlowScene.build(cfg, window.state.weights, window.state.dataset, layer.options())
+    assert window.open_run(str(path))
+    layer._apply(stale, "")  # a build asked before the run was opened, arriving late
+    layer.wait_idle()
+    want = default_angles(np.asarray(w.w))
+    assert want != default_angles(stale.plane[0])
+    qtbot.waitUntil(lambda: layer.view.camera()[:2] == want, timeout=5000)
