@@ -23,6 +23,19 @@ import pytest
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+
+def _share_gl_contexts_as_the_app_does() -> None:
+    """The app shares GL contexts (render/views.share_gl_contexts) before it makes its
+    QApplication; pytest-qt makes one before a test imports the views, so do it here.
+    Unshared, pyqtgraph's per-process shader caches die with the first 3-D window."""
+    from PySide6.QtCore import QCoreApplication, Qt
+
+    if QCoreApplication.instance() is None:
+        QCoreApplication.setAttribute(Qt.ApplicationAttribute.AA_ShareOpenGLContexts, True)
+
+
+_share_gl_contexts_as_the_app_does()
+
 GRACE_S = 2.0  # a job in flight when the test ended may take this long to finish
 
 

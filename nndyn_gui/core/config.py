@@ -35,11 +35,18 @@ OPTIMIZERS = ("adam", "sgd")
 
 
 class ConfigError(ValueError):
-    """A config value is unknown or out of range; the message names the field."""
+    """A config value is unknown or out of range; the message names the field.
 
-    def __init__(self, field_path: str, message: str) -> None:
+    `str(e)` names the field as a command line does ("model.depth: 0 is out of range,
+    allowed 1..200"); `panel_message` says the same in the words of the parameter panel
+    ("Depth T must be at least 1"), from the field's label in `LABELS`.
+    """
+
+    def __init__(self, field_path: str, message: str, panel_message: str = "") -> None:
         super().__init__(f"{field_path}: {message}")
         self.field_path = field_path
+        label = LABELS.get(field_path, "")
+        self.panel_message = panel_message or (f"{label}: {message}" if label else str(self))
 
 
 def _num(lo: float, hi: float, doc: str, *, log: bool = False) -> dict[str, Any]:
@@ -124,6 +131,48 @@ class TrainConfig:
     )
 
 
+#: What the parameter panel calls each field: its labels and every message about a field
+#: that the window shows come from here (`field_label`, `ConfigError.panel_message`).
+LABELS: dict[str, str] = {
+    "data.name": "Data set",
+    "data.classes": "Classes K",
+    "data.n": "Points",
+    "data.noise": "Noise",
+    "data.gap": "Gap",
+    "data.test_fraction": "Test share",
+    "data.seed": "Data seed",
+    "data.csv_path": "CSV file",
+    "model.kind": "Network",
+    "model.width": "Width d",
+    "model.depth": "Depth T",
+    "model.h": "Step h",
+    "model.activation": "Activation",
+    "model.tied": "Tied weights",
+    "model.keep_invertible": "Keep invertible",
+    "model.invertible_bound": "Bound c",
+    "model.init_scale": "Init scale",
+    "train.optimizer": "Optimiser",
+    "train.learning_rate": "Learning rate",
+    "train.batch_size": "Batch size",
+    "train.steps": "Steps",
+    "train.weight_decay": "Weight decay",
+    "train.transport": "Transport λ",
+    "train.seed": "Weight seed",
+    "train.snapshot_every": "Snapshot every",
+    "train.steps_per_call": "Steps per call",
+    "title": "Title",
+}
+
+#: Engine settings that change speed, never the result (batches depend only on the seed
+#: and the step): not offered in the parameter panel, still settable with --set.
+ENGINE_FIELDS = ("train.steps_per_call",)
+
+
+def field_label(path: str) -> str:
+    """The panel's name of a field ("model.depth" -> "Depth T"); the path if it has none."""
+    return LABELS.get(path, path)
+
+
 @dataclass
 class RunConfig:
     """One experiment: data + model + training, plus a free-text title."""
@@ -141,11 +190,17 @@ class RunConfig:
             for f in dataclasses.fields(sub):
                 _check_value(f"{section}.{f.name}", f, getattr(sub, f.name))
         if self.data.name == "csv" and not self.data.csv_path:
-            raise ConfigError("data.csv_path", "required when data.name is 'csv'")
+            raise ConfigError(
+                "data.csv_path",
+                "required when data.name is 'csv'",
+                "Choose a CSV file (Import CSV…) for the data set 'CSV file'",
+            )
         if self.data.classes != 2 and self.data.name not in MULTICLASS_DATASETS:
             raise ConfigError(
                 "data.classes",
                 f"{self.data.name!r} has two classes; {self.data.classes} classes need "
+                f"one of {', '.join(MULTICLASS_DATASETS)}",
+                f"The data set {self.data.name!r} has two classes; Classes K above 2 needs "
                 f"one of {', '.join(MULTICLASS_DATASETS)}",
             )
         return self
@@ -244,6 +299,7 @@ def field_spec(path: str) -> dict[str, Any]:
             spec = dict(f.metadata)
             spec["type"] = _field_type(f)
             spec["default"] = f.default
+            spec["label"] = field_label(path)
             return spec
     raise KeyError(path)
 
@@ -255,25 +311,29 @@ def _field_type(f: dataclasses.Field[Any]) -> type:
 
 def _coerce(path: str, f: dataclasses.Field[Any], value: Any) -> Any:
     t = _field_type(f)
+    label = field_label(path)
     if t is bool:
         if not isinstance(value, bool):
-            raise ConfigError(path, f"must be true or false, got {value!r}")
+            raise ConfigError(
+                path, f"must be true or false, got {value!r}", f"{label} must be on or off"
+            )
         return value
     if t is int:
+        whole = f"{label} must be a whole number"
         if isinstance(value, bool) or not isinstance(value, int | float):
-            raise ConfigError(path, f"must be an integer, got {value!r}")
+            raise ConfigError(path, f"must be an integer, got {value!r}", whole)
         if isinstance(value, float) and (not math.isfinite(value) or value != int(value)):
-            raise ConfigError(path, f"must be an integer, got {value!r}")
+            raise ConfigError(path, f"must be an integer, got {value!r}", whole)
         return int(value)
     if t is float:
         if isinstance(value, bool) or not isinstance(value, int | float):
-            raise ConfigError(path, f"must be a number, got {value!r}")
+            raise ConfigError(path, f"must be a number, got {value!r}", f"{label} must be a number")
         try:
             return float(value)
         except OverflowError:
-            raise ConfigError(path, "number too large") from None
+            raise ConfigError(path, "number too large", f"{label} is too large") from None
     if not isinstance(value, str):
-        raise ConfigError(path, f"must be a string, got {value!r}")
+        raise ConfigError(path, f"must be a string, got {value!r}", f"{label} must be text")
     return value
 
 
@@ -295,17 +355,39 @@ def _parse_text(path: str, f: dataclasses.Field[Any], raw: str) -> Any:
         if t is float:
             return float(raw)
     except (ValueError, OverflowError):
-        raise ConfigError(path, f"cannot read {raw!r} as {t.__name__}") from None
+        kind = {"bool": "on or off", "int": "a whole number", "float": "a number"}[t.__name__]
+        raise ConfigError(
+            path, f"cannot read {raw!r} as {t.__name__}", f"{field_label(path)} must be {kind}"
+        ) from None
     return raw
 
 
 def _check_value(path: str, f: dataclasses.Field[Any], value: Any) -> None:
     meta = f.metadata
+    label = field_label(path)
     if "choices" in meta and value not in meta["choices"]:
-        raise ConfigError(path, f"{value!r} is not one of {', '.join(meta['choices'])}")
+        raise ConfigError(
+            path,
+            f"{value!r} is not one of {', '.join(meta['choices'])}",
+            f"{label} must be one of {', '.join(meta['choices'])}",
+        )
     if "range" in meta:
         lo, hi = meta["range"]
         if isinstance(value, float) and not math.isfinite(value):
-            raise ConfigError(path, f"must be finite, allowed range {lo}..{hi}")
+            raise ConfigError(
+                path,
+                f"must be finite, allowed range {lo}..{hi}",
+                f"{label} must be a number from {_g(lo)} to {_g(hi)}",
+            )
         if not (lo <= value <= hi):
-            raise ConfigError(path, f"{value} is out of range, allowed {lo}..{hi}")
+            bound = f"at least {_g(lo)}" if value < lo else f"at most {_g(hi)}"
+            raise ConfigError(
+                path, f"{value} is out of range, allowed {lo}..{hi}", f"{label} must be {bound}"
+            )
+
+
+def _g(v: float) -> str:
+    """A bound as the panel shows numbers: 1, 0.0001, 1,000,000 (no 1e+06, no 1.0)."""
+    if float(v) == int(v) and abs(v) < 1e15:
+        return f"{int(v):,}"
+    return f"{v:g}"

@@ -1,7 +1,9 @@
 """Named experiments (mostly the article's figures) shipped as JSON files.
 
-Each preset is `resources/presets/<name>.json` = {"name", "description", "config",
-"claims"} (the claims: what the description says, as predicates `nndyn verify` checks), read
+Each preset is `resources/presets/<name>.json` = {"name", "title", "section",
+"description", "config", "claims"} (the title: what menus show; the section: the part of
+the article it illustrates, one of SECTIONS; the claims: what the description says, as
+predicates `nndyn verify` checks), read
 with importlib.resources so it works from a wheel, a zip or a source checkout. Keeping
 them as data (not code) lets users copy one as a starting point for `nndyn train`.
 """
@@ -17,6 +19,16 @@ from nndyn_gui.core.config import ConfigError, RunConfig
 
 PACKAGE = "nndyn_gui.resources.presets"
 
+#: The article's sections, in its order; menus group the presets under these headings.
+SECTIONS = (
+    "Neural networks as homeomorphisms",
+    "Neural networks and dynamical systems",
+    "Visualizing multilayer perceptrons",
+    "Visualizing ResNets",
+    "Noisy vs noiseless data",
+    "Complexity and control",
+)
+
 
 class PresetError(KeyError):
     """Unknown or broken preset; str() is the plain message (KeyError would quote it)."""
@@ -31,10 +43,16 @@ class PresetError(KeyError):
 
 @dataclass(frozen=True)
 class PresetInfo:
-    """What a preset list shows: its name and one-sentence description."""
+    """What a preset list shows: its name, human title, article section and description."""
 
     name: str
     description: str
+    title: str = ""
+    section: str = ""
+
+    @property
+    def display_title(self) -> str:
+        return self.title or self.name
 
 
 def _files() -> dict[str, Traversable]:
@@ -66,8 +84,31 @@ def list_presets() -> list[PresetInfo]:
     out = []
     for name, f in sorted(_files().items()):
         obj = _read(name, f)
-        out.append(PresetInfo(name=name, description=str(obj.get("description", ""))))
+        out.append(
+            PresetInfo(
+                name=name,
+                description=str(obj.get("description", "")),
+                title=str(obj.get("title", "")),
+                section=str(obj.get("section", "")),
+            )
+        )
     return out
+
+
+def grouped_presets() -> list[tuple[str, list[PresetInfo]]]:
+    """(section, presets) in the article's order; unknown sections last, as "Other"."""
+    groups: dict[str, list[PresetInfo]] = {s: [] for s in SECTIONS}
+    for info in list_presets():
+        groups.setdefault(info.section if info.section in SECTIONS else "Other", []).append(info)
+    return [(s, infos) for s, infos in groups.items() if infos]
+
+
+def preset_title(name: str) -> str:
+    """The human title of a preset ("" for an unknown name): what exports propose."""
+    files = _files()
+    if name not in files:
+        return ""
+    return str(_read(name, files[name]).get("title", ""))
 
 
 def load_preset(name: str) -> RunConfig:

@@ -20,9 +20,10 @@ import sys
 from pathlib import Path
 from typing import Any, NoReturn
 
+from nndyn_gui.render import export_spec as spec
+
 PROG = "nndyn render"
 EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_INTERRUPT = 0, 1, 2, 130
-KINDS = ("layers", "training", "orbit", "sheet", "side_by_side")
 XVFB_HINT = (
     "no X display for the 3-D (OpenGL) view; run under an X server, e.g. "
     "'xvfb-run -a nndyn render ...'. Falling back to the 2-D projection."
@@ -55,18 +56,58 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="KEY=VALUE",
         help="change a preset's config, e.g. --set model.depth=20 (with --preset)",
     )
-    p.add_argument("--out", "-o", required=True, help="output file: .mp4 .gif .png .svg .pdf")
-    p.add_argument("--kind", choices=KINDS, default="layers", help="what to show")
-    p.add_argument("--size", default="1280x720", help="WIDTHxHEIGHT in pixels")
-    p.add_argument("--fps", type=int, default=30)
-    p.add_argument("--seconds", type=float, default=8.0, help="length of the animation")
-    p.add_argument("--hold", type=float, default=1.5, help="seconds held on the last layer")
-    p.add_argument("--background", choices=("white", "dark", "transparent"), default="white")
+    p.add_argument(
+        "--out",
+        "-o",
+        default=None,
+        help="output file: .mp4 .gif .png .svg .pdf (default: TITLE-KIND-N.mp4 here, "
+        "the first N that is free)",
+    )
+    kinds = "; ".join(f"{c.key}: {c.help}" for c in spec.CONTENTS)
+    p.add_argument(
+        "--kind",
+        choices=spec.CONTENT_KEYS,
+        default=spec.DEFAULT_CONTENT,
+        help=f"what to show ({kinds})",
+    )
+    p.add_argument(
+        "--size",
+        default=f"{spec.DEFAULT_WIDTH}x{spec.DEFAULT_HEIGHT}",
+        help="WIDTHxHEIGHT in pixels; points, lines and text grow with it",
+    )
+    for n in spec.NUMBERS:
+        p.add_argument(
+            n.flag,
+            dest=n.field,
+            type=int if n.integer else float,
+            default=n.default,
+            help=f"{n.help} ({spec.fmt_number(n.lo)}..{spec.fmt_number(n.hi)}, "
+            f"default {spec.fmt_number(n.default)})",
+        )
+    p.add_argument("--background", choices=spec.BACKGROUND_KEYS, default=spec.DEFAULT_BACKGROUND)
     p.add_argument("--title", default=None, help="title drawn on top (default: the run's)")
     p.add_argument("--caption", default="", help="caption drawn at the bottom")
-    p.add_argument("--quality", type=int, default=8, help="1..10 (MP4)")
+    p.add_argument(
+        "--legend",
+        action=argparse.BooleanOptionalAction,
+        default=spec.DEFAULT_LEGEND,
+        help="the class colours, named, in the top-right corner",
+    )
+    p.add_argument(
+        "--camera",
+        default=None,
+        metavar="AZ,EL[,ZOOM]",
+        help="3-D camera: azimuth and elevation in degrees, zoom (default: facing the plane)",
+    )
     p.add_argument(
         "--layers", default=None, help="comma-separated layers, e.g. 0,10,51 (sheet; stills)"
+    )
+    p.add_argument(
+        "--with",
+        dest="with_run",
+        default=None,
+        metavar="RUN",
+        help="the second run of --kind compare (drawn right of the first)",
     )
     p.add_argument("--no-3d", action="store_true", help="always use the 2-D view")
     p.add_argument(
@@ -89,6 +130,19 @@ def parse_size(text: str) -> tuple[int, int]:
     except ValueError:
         raise _UsageError(f"--size must look like 1920x1080, got {text!r}") from None
     return w, h
+
+
+def parse_camera(text: str | None) -> tuple[float, float, float] | None:
+    """'30,20' or '30,20,1.2' -> (azimuth, elevation, zoom)."""
+    if text is None:
+        return None
+    try:
+        vals = [float(v) for v in text.split(",")]
+        if len(vals) not in (2, 3):
+            raise ValueError
+    except ValueError:
+        raise _UsageError(f"--camera must look like 30,20 or 30,20,1.2, got {text!r}") from None
+    return (vals[0], vals[1], vals[2] if len(vals) == 3 else 1.0)
 
 
 def parse_layers(text: str | None) -> list[int] | None:
@@ -132,6 +186,20 @@ def _load_run(args: argparse.Namespace) -> Any:
         except RunFileError as e:
             raise _UsageError(str(e)) from None
     return _train_preset(args.preset, args.sets, quiet=args.quiet)
+
+
+def _read_run(path: str) -> Any:
+    from nndyn_gui.core.runfile import RunFileError, load_run
+
+    try:
+        return load_run(path)
+    except RunFileError as e:
+        raise _UsageError(str(e)) from None
+
+
+def _run_name(source: str, run: Any) -> str:
+    """'ring3 (seed 1)': how a panel of --kind compare is named."""
+    return f"{Path(source).stem} (seed {run.config.train.seed})"
 
 
 def _train_preset(name: str, sets: list[str], quiet: bool) -> Any:
@@ -197,6 +265,7 @@ def render_main(argv: list[str]) -> int:
         args = build_parser().parse_args(argv)
         width, height = parse_size(args.size)
         layers = parse_layers(args.layers)
+        camera = parse_camera(args.camera)
     except _UsageError as e:
         _err(str(e))
         return EXIT_USAGE
@@ -212,26 +281,37 @@ def render_main(argv: list[str]) -> int:
         from nndyn_gui.render.scene import ViewOptions
 
         opts = ExportOptions(
-            path=args.out,
+            path=args.out or f"out{_guess_ext(args.kind)}",
             content=args.kind,
             width=width,
             height=height,
-            fps=args.fps,
-            seconds=args.seconds,
-            hold_seconds=args.hold,
+            **{n.field: getattr(args, n.field) for n in spec.NUMBERS},
             background=args.background,
             title=args.title or "",
             caption=args.caption,
-            quality=args.quality,
             layers=layers,
             overwrite=args.force,
             prefer_3d=not args.no_3d,
             view=ViewOptions(show_field=True) if args.field else None,
+            legend=args.legend,
+            camera=camera,
         )
         opts.validate()
+        if args.kind == "compare" and not args.with_run:
+            raise _UsageError("--kind compare needs a second run: --with B.nndyn")
+        if args.with_run and args.kind != "compare":
+            raise _UsageError("--with only works with --kind compare")
         run = _load_run(args)
+        if args.with_run:
+            opts.compare_with = _read_run(args.with_run)
+            opts.labels = (
+                _run_name(args.run or args.preset, run),
+                _run_name(args.with_run, opts.compare_with),
+            )
         if args.title is None:
-            opts.title = run.config.title
+            opts.title = spec.default_title(run.config.title)
+        if args.out is None:  # a name that says what it is, never an existing file
+            opts.path = spec.suggest_path(".", opts.title, args.kind, _guess_ext(args.kind))
         opts.validate(run)
         needs_3d = args.kind == "orbit" or (
             run.config.model.width >= 3 and not opts.is_vector and args.kind != "sheet"
@@ -270,6 +350,11 @@ def render_main(argv: list[str]) -> int:
         return EXIT_FAIL
     print(str(path))
     return EXIT_OK
+
+
+def _guess_ext(kind: str) -> str:
+    """The file type a name is made with when --out is not given: a still or a video."""
+    return ".png" if kind == "sheet" else ".mp4"
 
 
 def _run_export(exporter: Any, quiet: bool) -> Path:

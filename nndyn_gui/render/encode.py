@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import itertools
 import os
 import queue
 import shutil
@@ -190,11 +191,24 @@ class Mp4Writer(FrameWriter):
     last frames is an error, never a truncated file reported as a success.
     """
 
-    def __init__(self, path: Path, width: int, height: int, fps: float, quality: int = 8) -> None:
+    def __init__(
+        self,
+        path: Path,
+        width: int,
+        height: int,
+        fps: float,
+        quality: int = 8,
+        pix_fmt: str = "rgb24",
+    ) -> None:
         if width % 2 or height % 2:
             raise ExportError(f"MP4 needs even sizes, got {width}x{height}")
+        if pix_fmt not in ("rgb24", "bgra"):
+            raise ValueError(f"unknown input pixel format {pix_fmt!r}")
         super().__init__(path, width, height, fps)
         self.crf = quality_to_crf(quality)
+        #: what `write` gets: RGB(A) frames (made RGB here), or opaque BGRA frames passed to
+        #: ffmpeg as they are (the exporter composes frames in BGRA: no conversion pass)
+        self.pix_fmt = pix_fmt
         self._proc: subprocess.Popen[bytes] | None = None
         self._log: IO[bytes] | None = None  # ffmpeg's stderr, read when it fails
 
@@ -209,7 +223,7 @@ class Mp4Writer(FrameWriter):
             "-f",
             "rawvideo",
             "-pix_fmt",
-            "rgb24",
+            self.pix_fmt,
             "-s",
             f"{self.width}x{self.height}",
             "-r",
@@ -252,9 +266,16 @@ class Mp4Writer(FrameWriter):
     def write(self, frame: np.ndarray) -> None:
         proc = self._proc or self._open()
         assert proc.stdin is not None
-        rgb = np.ascontiguousarray(flatten_alpha(frame))
+        if self.pix_fmt == "bgra":
+            if frame.shape != (self.height, self.width, 4):
+                raise ExportError(
+                    f"BGRA frame of shape {frame.shape}, not {self.height}x{self.width}"
+                )
+            data = np.ascontiguousarray(frame)
+        else:
+            data = np.ascontiguousarray(flatten_alpha(frame))
         try:
-            proc.stdin.write(rgb.data)
+            proc.stdin.write(data.data)
         except (OSError, ValueError) as e:  # ffmpeg died (broken pipe): say why
             proc.wait()
             raise ExportError(f"encoding failed: {self._why_ffmpeg_failed(e)}") from None
@@ -382,7 +403,7 @@ class GifWriter(FrameWriter):
         params: dict[str, Any] = {
             "save_all": True,
             "append_images": rest,
-            "duration": max(20, round(1000.0 / self.fps)),  # GIF stores 1/100 s; 20 ms min
+            "duration": gif_delays_ms(len(self._frames), self.fps),
             "loop": 0,  # forever
             "optimize": False,
         }
@@ -395,6 +416,18 @@ class GifWriter(FrameWriter):
 
     def abort(self) -> None:
         self._frames = []
+
+
+def gif_delays_ms(n: int, fps: float) -> list[int]:
+    """Per-frame delays (ms, whole hundredths of a second) that keep time at `fps`.
+
+    GIF stores delays in hundredths of a second, so 30 fps cannot be one delay (3.33):
+    a single rounded delay plays 10% fast. Rounding each frame's *start time* instead
+    gives 30, 40, 30, ... ms: every frame within 5 ms of its time, the whole exact.
+    Players show delays under 2 hundredths slower, hence at least 20 ms (<= 50 fps).
+    """
+    starts = [round(100.0 * i / fps) for i in range(n + 1)]  # hundredths of a second
+    return [max(2, b - a) * 10 for a, b in itertools.pairwise(starts)]
 
 
 class PngWriter(FrameWriter):

@@ -27,6 +27,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
+import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -39,19 +40,30 @@ from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPen
 
 from nndyn_gui.core.network import initial_weights
 from nndyn_gui.core.types import NetWeights, Run
+from nndyn_gui.render import camera as cam
+from nndyn_gui.render import export_spec as spec
+from nndyn_gui.render.camera import CameraKey
 from nndyn_gui.render.encode import (
     AtomicFile,
     Encoder,
     ExportError,
+    Mp4Writer,
     describe_os_error,
     even_size,
     pad_to,
 )
 from nndyn_gui.render.palette import Palette, palette_for
 from nndyn_gui.render.scene import FlowScene, ViewOptions, ViewProjection
-from nndyn_gui.render.vector import VECTOR_EXTENSIONS, paint_graphics_view, write_vector
+from nndyn_gui.render.vector import paint_graphics_view, write_vector
 from nndyn_gui.render.view2d import LayerView2D
-from nndyn_gui.render.views import capture, default_layers, opengl_available, qimage_to_rgba
+from nndyn_gui.render.views import (
+    capture,
+    default_layers,
+    opengl_available,
+    paint_view,
+    qimage_to_rgba,
+    sheet_grid,
+)
 
 __all__ = [
     "BACKGROUNDS",
@@ -64,11 +76,13 @@ __all__ = [
     "export",
 ]
 
-CONTENTS = ("layers", "training", "orbit", "sheet", "side_by_side")
-EXTENSIONS = (".png", ".mp4", ".gif", ".svg", ".pdf")
-VIDEO_EXTENSIONS = (".mp4", ".gif")
-BACKGROUNDS = ("white", "dark", "transparent")
-MAX_WIDTH, MAX_HEIGHT = 7680, 4320
+# the names, ranges and defaults live in export_spec (the dialog and the CLI read them too)
+CONTENTS = spec.CONTENT_KEYS
+EXTENSIONS = spec.EXTENSIONS
+VIDEO_EXTENSIONS = spec.VIDEO_EXTENSIONS
+VECTOR_EXTENSIONS = spec.VECTOR_EXTENSIONS
+BACKGROUNDS = spec.BACKGROUND_KEYS
+MAX_WIDTH, MAX_HEIGHT = spec.MAX_WIDTH, spec.MAX_HEIGHT
 NO_GL_WARNING = "3-D view unavailable (no OpenGL): exported the 2-D projection instead"
 ORBIT_ELEVATION = 20.0  # degrees, for the software (no-OpenGL) orbit
 
@@ -79,23 +93,36 @@ class ExportCancelled(ExportError):
 
 @dataclass
 class ExportOptions:
-    """What to export where. Sizes are pixels (MP4: odd sides padded by 1 px, see module)."""
+    """What to export where. Sizes are pixels (MP4: odd sides padded by 1 px, see module).
+
+    Defaults and ranges: export_spec (shared with the Export dialog and `nndyn render`).
+    """
 
     path: str
-    content: str = "layers"  # layers | training | orbit | sheet | side_by_side
-    width: int = 1280
-    height: int = 720
-    fps: int = 30
-    seconds: float = 8.0  # length of the animation (layers, training, orbit, side_by_side)
-    hold_seconds: float = 1.5  # still frames on the last layer / snapshot, plane shown
-    background: str = "white"  # white | dark | transparent
+    content: str = spec.DEFAULT_CONTENT  # layers | training | orbit | sheet | side_by_side
+    width: int = spec.DEFAULT_WIDTH
+    height: int = spec.DEFAULT_HEIGHT
+    fps: int = int(spec.FPS.default)
+    seconds: float = spec.SECONDS.default  # length of the animation
+    hold_seconds: float = spec.HOLD.default  # still frames on the last layer, plane shown
+    background: str = spec.DEFAULT_BACKGROUND  # white | dark | transparent
     title: str = ""
     caption: str = ""
-    quality: int = 8  # 1..10 (MP4 CRF 35..14)
+    quality: int = int(spec.QUALITY.default)  # 1..10 (MP4 CRF 35..14)
     layers: list[int] | None = None  # sheet panels; first entry = layer for stills/training
     overwrite: bool = False
     view: ViewOptions | None = None
     prefer_3d: bool = True
+    legend: bool = spec.DEFAULT_LEGEND  # the class colours, named, in the top-right corner
+    #: the 3-D camera: (azimuth, elevation, zoom), e.g. the window's; None = the default view
+    camera: tuple[float, float, float] | None = None
+    #: a camera path (3-D layers flow): the video moves smoothly between these saved views
+    camera_keys: list[CameraKey] | None = None
+    #: sizes of points, lines and text; None = export_spec.size_scale(width, height)
+    scale: float | None = None
+    #: content "compare": the second run, drawn right of the first, and both panels' names
+    compare_with: Run | None = None
+    labels: tuple[str, str] | None = None
 
     @property
     def ext(self) -> str:
@@ -115,8 +142,11 @@ class ExportOptions:
     def hold_frames(self) -> int:
         return max(0, round(self.fps * self.hold_seconds))
 
-    def validate(self, run: Run | None = None) -> ExportOptions:
-        """Raise ExportError (one line) for anything that would fail later; return self."""
+    def validate(self, run: Run | None = None, check_path: bool = True) -> ExportOptions:
+        """Raise ExportError (one line) for anything that would fail later; return self.
+
+        `check_path` False: everything but the folder and the file (a preview writes none).
+        """
         ext = self.ext
         if ext not in EXTENSIONS:
             shown = f"'{ext}'" if ext else "no extension"
@@ -133,22 +163,26 @@ class ExportOptions:
             raise ExportError(
                 f"size {self.width}x{self.height} is too large (at most {MAX_WIDTH}x{MAX_HEIGHT})"
             )
-        _check_int("fps", self.fps)
-        if not 1 <= self.fps <= 120:
-            raise ExportError(f"fps must be between 1 and 120, got {self.fps}")
-        if not (math.isfinite(self.seconds) and self.seconds > 0):
-            raise ExportError(f"seconds must be positive, got {self.seconds}")
-        if not (math.isfinite(self.hold_seconds) and self.hold_seconds >= 0):
-            raise ExportError(f"hold seconds must be 0 or more, got {self.hold_seconds}")
+        for number in spec.NUMBERS:
+            problem = number.check(getattr(self, number.field))
+            if problem:
+                raise ExportError(problem)
+        if ext == ".gif" and self.fps > spec.GIF_MAX_FPS:
+            raise ExportError(
+                f"GIF plays at most {spec.GIF_MAX_FPS} frames/s (its delays are hundredths "
+                f"of a second): choose {spec.GIF_MAX_FPS} fps or less, or MP4"
+            )
         if self.is_video and self.anim_frames() + self.hold_frames() > 100_000:
             raise ExportError("too many frames (fps x seconds over 100000)")
         if self.background not in BACKGROUNDS:
             raise ExportError(
                 f"unknown background '{self.background}' (use white, dark or transparent)"
             )
-        _check_int("quality", self.quality)
-        if not 1 <= self.quality <= 10:
-            raise ExportError(f"quality must be between 1 and 10, got {self.quality}")
+        if self.scale is not None and not (
+            math.isfinite(self.scale) and 0.1 <= self.scale <= spec.SCALE_RANGE[1]
+        ):
+            raise ExportError(f"scale must be between 0.1 and {spec.SCALE_RANGE[1]:g}")
+        self._check_camera()
         self._check_content(run)
         if ext == ".gif":
             from nndyn_gui.render.encode import GIF_MAX_BYTES
@@ -158,20 +192,43 @@ class ExportOptions:
                 raise ExportError(
                     "GIF would be too large: use .mp4, fewer seconds or a smaller size"
                 )
-        self._check_folder()
+        if check_path:
+            self._check_folder()
         return self
+
+    def view_scale(self) -> float:
+        """ViewOptions.scale of this export: `scale`, or grown with the frame's size."""
+        return self.scale if self.scale is not None else spec.size_scale(self.width, self.height)
+
+    def _check_camera(self) -> None:
+        if self.camera is not None:
+            vals = list(self.camera)
+            if len(vals) != 3 or not all(
+                isinstance(v, int | float) and math.isfinite(v) for v in vals
+            ):
+                raise ExportError("camera must be three finite numbers: azimuth, elevation, zoom")
+            if vals[2] <= 0:
+                raise ExportError(f"camera zoom must be positive, got {vals[2]}")
+        for k in self.camera_keys or []:
+            if not isinstance(k, CameraKey):
+                raise ExportError(f"camera keys must be CameraKey, got {type(k).__name__}")
 
     def _check_content(self, run: Run | None) -> None:
         ext, content = self.ext, self.content
         if content == "sheet" and ext in VIDEO_EXTENSIONS:
             raise ExportError("a keyframe sheet is a still image: use .png, .svg or .pdf")
-        if ext in VECTOR_EXTENSIONS and content in ("orbit", "training"):
+        if ext in VECTOR_EXTENSIONS and content in ("orbit", "training", "compare"):
             raise ExportError(
                 f"{ext[1:].upper()} export is for 2-D stills (layers, sheet, side_by_side); "
                 f"use .mp4, .gif or .png for '{content}'"
             )
         if run is None:
             return
+        if content == "compare" and self.compare_with is None:
+            raise ExportError(
+                "compare needs a second run (Tools → Compare two seeds, or "
+                "'nndyn render A.nndyn --kind compare --with B.nndyn')"
+            )
         width = run.config.model.width
         depth = run.config.model.depth
         if content == "orbit" and width < 3:
@@ -204,16 +261,19 @@ def _needs_caption(options: ExportOptions) -> str:
     return "step" if options.content == "training" else ""
 
 
-def _check_int(name: str, v: Any) -> None:
+def _check_int(name: str, v: Any) -> None:  # sizes (the numbers: export_spec.NUMBERS)
     if isinstance(v, bool) or not isinstance(v, int | np.integer):
         raise ExportError(f"{name} must be a whole number, got {v!r}")
 
 
 # ---------------------------------------------------------------------- overlays
 def text_bands(height: int, title: str, caption: str) -> tuple[int, int]:
-    """Pixel heights of the title band (top) and caption band (bottom); 0 when unused."""
-    top = max(18, round(height / 12)) if title else 0
-    bottom = max(14, round(height / 17)) if caption else 0
+    """Pixel heights of the title band (top) and caption band (bottom); 0 when unused.
+
+    A share of the height (so 1080p and 4K look like 720p enlarged), small enough that
+    the picture keeps most of the frame: 6.5% and 5% (47 and 36 px at 720p)."""
+    top = max(18, round(height * 0.065)) if title else 0
+    bottom = max(14, round(height * 0.05)) if caption else 0
     if top + bottom > height // 2:  # tiny frames: text never takes more than half
         top, bottom = min(top, height // 4), min(bottom, height // 4)
     return top, bottom
@@ -247,10 +307,72 @@ def paint_text_bands(
         painter.restore()
 
 
+LEGEND_PX = 13.0  # legend text at scale 1 (times ViewOptions.scale)
+
+
+def legend_entries(labels: np.ndarray) -> list[tuple[int, str]]:
+    """(class, name) for each class present in the data."""
+    present = sorted({int(v) for v in np.unique(np.asarray(labels).astype(np.int64))})
+    return [(k, f"class {k}") for k in present]
+
+
+def paint_legend(
+    painter: QPainter,
+    area: QRectF,
+    entries: list[tuple[int, str]],
+    pal: Palette,
+    scale: float,
+) -> QRectF:
+    """The class colours and names in a small box in the top-right corner of `area`.
+
+    Drawn on a translucent backing in the page colour, so it reads over the picture and
+    hides little of it. Returns the box drawn.
+    """
+    if not entries:
+        return QRectF()
+    font = QFont()
+    font.setPixelSize(max(6, round(LEGEND_PX * scale)))
+    painter.save()
+    painter.setFont(font)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    painter.setRenderHint(QPainter.RenderHint.TextAntialiasing)
+    fm = painter.fontMetrics()
+    pad, dot = 6.0 * scale, 0.7 * fm.height()
+    row_h = fm.height() * 1.15
+    text_w = max(fm.horizontalAdvance(name) for _, name in entries)
+    w = pad * 2 + dot + pad * 0.8 + text_w
+    h = pad * 2 + row_h * len(entries)
+    box = QRectF(area.right() - w - pad, area.top() + pad, w, h)
+    bg = QColor(*pal.background[:3], 215 if pal.background[3] else 0)
+    painter.setPen(QPen(QColor(*pal.grid[:3], 200), max(1.0, 0.8 * scale)))
+    painter.setBrush(bg)
+    painter.drawRoundedRect(box, 4 * scale, 4 * scale)
+    for i, (k, name) in enumerate(entries):
+        y = box.top() + pad + row_h * i
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(QColor(*pal.class_color(k)))
+        painter.drawEllipse(QRectF(box.left() + pad, y + (row_h - dot) / 2, dot, dot))
+        painter.setPen(QPen(QColor(*pal.foreground)))
+        text_rect = QRectF(box.left() + pad + dot + pad * 0.8, y, text_w + 2, row_h)
+        painter.drawText(text_rect, int(Qt.AlignmentFlag.AlignVCenter), name)
+    painter.restore()
+    return box
+
+
 def _new_image(width: int, height: int, pal: Palette) -> QImage:
     img = QImage(width, height, QImage.Format.Format_ARGB32_Premultiplied)
     img.fill(QColor(*pal.background))
     return img
+
+
+def _bgra_fill(rgba: tuple[int, ...]) -> tuple[int, ...]:
+    """A background colour as the BGRA bytes of a composed frame (for padding)."""
+    r, g, b, a = rgba
+    return (b, g, r, a)
+
+
+def _bgra_mp4(path: Path, width: int, height: int, fps: float, quality: int) -> Mp4Writer:
+    return Mp4Writer(path, width, height, fps, quality, pix_fmt="bgra")
 
 
 def _array_to_qimage(rgba: np.ndarray) -> QImage:
@@ -274,6 +396,10 @@ class _Producer:
 
     def frame(self, i: int) -> np.ndarray:  # pragma: no cover - abstract
         raise NotImplementedError
+
+    def paint_frame(self, i: int, painter: QPainter, x: int, y: int) -> None:
+        """Draw frame i at (x, y) of the frame being composed (by default via `frame`)."""
+        painter.drawImage(QPointF(x, y), _array_to_qimage(self.frame(i)))
 
     def paint_still(self, painter: QPainter) -> None:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -320,10 +446,22 @@ class _LayersProducer(_Producer):
             k = self.opts.layers[0] if self.opts.layers else self.scene.depth
             t = float(self.scene.frame_of_layer(k))
             self.total, self.t_of = 1, lambda i: t
+        self.keys = cam.retimed(list(self.opts.camera_keys or []), t_max)
+
+    def _show(self, i: int) -> None:
+        t = self.t_of(i)
+        if self.keys and hasattr(self.view, "set_camera"):
+            az, el, zoom = cam.camera_at(self.keys, t)
+            self.view.set_camera(az, el, zoom=zoom)
+        self.view.set_time(t)
 
     def frame(self, i: int) -> np.ndarray:
-        self.view.set_time(self.t_of(i))
+        self._show(i)
         return capture(self.view, self.w, self.h)
+
+    def paint_frame(self, i: int, painter: QPainter, x: int, y: int) -> None:
+        self._show(i)
+        paint_view(self.view, painter, x, y, self.w, self.h)
 
     def paint_still(self, painter: QPainter) -> None:
         self.view.set_time(self.t_of(0))
@@ -357,14 +495,21 @@ class _TrainingProducer(_Producer):
             self._cache = (s, self.ex.build_scene(self.snaps[s].weights))
         return self._cache[1]
 
-    def frame(self, i: int) -> np.ndarray:
+    def _show(self, i: int) -> None:
         s = self.snap_index(i)
         reuse = self._cache is not None and self._cache[0] == s and i > 0
         scene = self._scene(s)
         if not reuse:
             self.view.set_scene(scene)
         self.view.set_time(float(scene.frame_of_layer(self.layer)))
+
+    def frame(self, i: int) -> np.ndarray:
+        self._show(i)
         return capture(self.view, self.w, self.h)
+
+    def paint_frame(self, i: int, painter: QPainter, x: int, y: int) -> None:
+        self._show(i)
+        paint_view(self.view, painter, x, y, self.w, self.h)
 
     def caption(self, i: int) -> str:
         snap = self.snaps[self.snap_index(i)]
@@ -383,25 +528,38 @@ class _OrbitProducer(_Producer):
         scene3 = FlowScene.build(ex.run.config, ex.weights, ex.run.dataset, ex.view_options, dims=3)
         self.t = scene3.t_max
         self.gl = ex.use_gl
+        self.distance = 0.0
         if self.gl:
             self.view = ex.make_view(scene3)
             self.view.set_time(self.t)
-            self.view.reset_camera()
-            self.az0, self.el0, _ = self.view.camera()
+            self.az0, self.el0, self.zoom = self.view.camera()[0], self.view.camera()[1], 1.0
+            if self.opts.camera is not None:
+                self.az0, self.el0, self.zoom = (float(v) for v in self.opts.camera)
+            # one distance for the whole turn, fitted to the box from every side: no pumping
+            box = scene3.box_at(self.t)
+            fov = float(self.view.opts["fov"])
+            self.distance = cam.orbit_distance(box, self.el0, fov, self.h / max(1, self.w))
         else:
             self.scene3 = scene3
             self.az0, self.el0 = 45.0, ORBIT_ELEVATION
             self.view = self.view_2d()
 
-    def frame(self, i: int) -> np.ndarray:
+    def _show(self, i: int) -> None:
         az = self.az0 + 360.0 * i / self.n
         if self.gl:
-            self.view.set_camera(az, self.el0)
+            self.view.set_camera(az, self.el0, distance=self.distance * self.zoom)
             self.view.set_time(self.t)
         else:
             self.view.set_scene(orbit_scene_2d(self.scene3, az, self.el0))
             self.view.set_time(self.t)
+
+    def frame(self, i: int) -> np.ndarray:
+        self._show(i)
         return capture(self.view, self.w, self.h)
+
+    def paint_frame(self, i: int, painter: QPainter, x: int, y: int) -> None:
+        self._show(i)
+        paint_view(self.view, painter, x, y, self.w, self.h)
 
 
 class _SheetProducer(_Producer):
@@ -500,17 +658,6 @@ class _SideBySideProducer(_Producer):
         _paint_dividers(painter, self.pal, 3, self.pw, self.top, self.ph)
 
 
-def sheet_grid(n: int, width: float, height: float) -> tuple[int, int]:
-    """Rows and columns for n panels: one row unless wrapping makes the panels bigger."""
-    best = (0.0, 1, n)
-    for rows in range(1, n + 1):
-        cols = math.ceil(n / rows)
-        side = min(width / cols, height / rows)
-        if side > best[0] * 1.05:  # prefer fewer rows unless clearly bigger
-            best = (side, rows, cols)
-    return best[1], best[2]
-
-
 def _paint_dividers(p: QPainter, pal: Palette, n: int, pw: float, top: float, ph: float) -> None:
     pen = QPen(QColor(*pal.grid))
     pen.setWidthF(1.0)
@@ -521,12 +668,77 @@ def _paint_dividers(p: QPainter, pal: Palette, n: int, pw: float, top: float, ph
     p.restore()
 
 
+class _CompareProducer(_Producer):
+    """Two runs side by side: the same layer (share of the flow), the same camera, each
+    panel named (its seed and its numbers) above it."""
+
+    LABEL_PX = 13.0  # panel names at scale 1
+
+    def __init__(self, ex: Exporter) -> None:
+        super().__init__(ex)
+        other = ex.options.compare_with
+        assert other is not None  # validate() said so
+        runs = [ex.run, other]
+        self.names = list(self.opts.labels or (ex.run.config.title or "A", "B"))
+        scale = ex.view_options.scale
+        self.header = round(self.LABEL_PX * scale * 1.7)
+        self.pw = self.w // 2
+        self.ph = max(16, self.h - self.header)
+        self.scenes = []
+        for r in runs:
+            weights = r.weights or initial_weights(r.config.model, r.config.train.seed)
+            d = 3 if ex.use_gl else 2
+            self.scenes.append(
+                FlowScene.build(r.config, weights, r.dataset, ex.view_options, dims=d)
+            )
+        self.views = [ex.make_view(sc) for sc in self.scenes]
+        first = self.views[0]
+        if hasattr(first, "camera") and hasattr(self.views[1], "set_camera"):
+            az, el, _ = first.camera()  # one camera for both: the same side of both nets
+            self.views[1].set_camera(az, el, zoom=first.zoom())
+        t_max = self.scenes[0].t_max
+        if self.opts.is_video:
+            self.total, self.t_of = self.anim_times(t_max)
+        else:
+            self.total, self.t_of = 1, lambda i: t_max
+
+    def paint_frame(self, i: int, painter: QPainter, x: int, y: int) -> None:
+        share = self.t_of(i) / max(self.scenes[0].t_max, 1e-9)
+        font = QFont()
+        font.setPixelSize(max(6, round(self.LABEL_PX * self.ex.view_options.scale)))
+        font.setBold(True)
+        for j, (view, sc) in enumerate(zip(self.views, self.scenes, strict=True)):
+            view.set_time(share * sc.t_max)
+            left = x + j * self.pw
+            paint_view(view, painter, left, y + self.header, self.pw, self.ph)
+            painter.save()
+            painter.setFont(font)
+            painter.setPen(QPen(QColor(*self.pal.foreground)))
+            rect = QRectF(left, y, self.pw, self.header)
+            shown = painter.fontMetrics().elidedText(
+                self.names[j], Qt.TextElideMode.ElideRight, max(10, self.pw - 8)
+            )
+            painter.drawText(rect, int(Qt.AlignmentFlag.AlignCenter), shown)
+            painter.restore()
+        _paint_dividers(painter, self.pal, 2, self.pw, y, self.h)
+
+    def frame(self, i: int) -> np.ndarray:
+        img = _new_image(self.w, self.h, self.pal)
+        p = QPainter(img)
+        try:
+            self.paint_frame(i, p, 0, 0)
+        finally:
+            p.end()
+        return qimage_to_rgba(img)
+
+
 _PRODUCERS: dict[str, type[_Producer]] = {
     "layers": _LayersProducer,
     "training": _TrainingProducer,
     "orbit": _OrbitProducer,
     "sheet": _SheetProducer,
     "side_by_side": _SideBySideProducer,
+    "compare": _CompareProducer,
 }
 
 
@@ -566,6 +778,7 @@ def orbit_scene_2d(scene: FlowScene, azimuth: float, elevation: float) -> FlowSc
         class_head=None,  # neither are the K regions' borders
         region_affine=m @ scene.region_affine,
         bounds=np.repeat(box[None], scene.n_frames, axis=0),
+        steady_box=box,
         source=None,
     )
 
@@ -579,8 +792,8 @@ class Exporter:
     (no OpenGL, odd size padded, transparency flattened, untrained weights).
     """
 
-    def __init__(self, run: Run, options: ExportOptions) -> None:
-        options.validate(run)
+    def __init__(self, run: Run, options: ExportOptions, write: bool = True) -> None:
+        options.validate(run, check_path=write)
         self.run = run
         self.options = options
         self.warnings: list[str] = []
@@ -590,7 +803,7 @@ class Exporter:
         self._atomic: AtomicFile | None = None
         self._result: Path | None = None
         base = options.view or ViewOptions()
-        self.view_options = base.copy(background=options.background)
+        self.view_options = base.copy(background=options.background, scale=options.view_scale())
         weights = run.weights
         if weights is None:
             weights = initial_weights(
@@ -612,6 +825,11 @@ class Exporter:
         self._title = options.title
         self._bands = text_bands(h, options.title, options.caption or _needs_caption(options))
         self.content_height = h - self._bands[0] - self._bands[1]
+        self._legend = legend_entries(run.dataset.y_all) if options.legend else []
+        # MP4 on an opaque page: frames go to ffmpeg as the BGRA they are composed in
+        self._bgra = (
+            options.ext == ".mp4" and self._pal.background[3] == 255 and sys.byteorder == "little"
+        )
 
         self.views: list[Any] = []
         try:
@@ -620,12 +838,21 @@ class Exporter:
             self._dispose()
             raise
         try:
-            if options.is_vector:
+            if not write:
+                pass  # a preview: frames only (render_frame), no file
+            elif options.is_vector:
                 self._atomic = AtomicFile(options.path, options.overwrite)
             else:
                 fw, fh = self.frame_size
+                factory = _bgra_mp4 if self._bgra else None
                 self._encoder = Encoder(
-                    options.path, fw, fh, options.fps, options.quality, options.overwrite
+                    options.path,
+                    fw,
+                    fh,
+                    options.fps,
+                    options.quality,
+                    options.overwrite,
+                    writer_factory=factory,
                 )
         except BaseException:
             self._dispose()
@@ -634,11 +861,14 @@ class Exporter:
     # ------------------------------------------------------------------ setup helpers
     def _decide_gl(self) -> bool:
         o = self.options
+        widths = [self.run.config.model.width]
+        if o.content == "compare" and o.compare_with is not None:
+            widths.append(o.compare_with.config.model.width)
         wants = (
             o.prefer_3d
             and not o.is_vector
-            and self.run.config.model.width >= 3
-            and o.content in ("layers", "training", "orbit")
+            and min(widths) >= 3
+            and o.content in ("layers", "training", "orbit", "compare")
         ) or o.content == "orbit"
         if not wants:
             return False
@@ -655,12 +885,20 @@ class Exporter:
         )
 
     def make_view(self, scene: FlowScene) -> Any:
-        """LayerView3D for 3-D scenes (OpenGL checked already), else LayerView2D."""
+        """LayerView3D for 3-D scenes (OpenGL checked already), else LayerView2D.
+
+        A 3-D view is sized to the frame before its camera is fitted, and looks from
+        `options.camera` (the window's view) or the default angle on the plane."""
         if scene.dims == 3 and self.use_gl:
             from nndyn_gui.render.view3d import LayerView3D
+            from nndyn_gui.render.views import _resize_hidden
 
             v3 = LayerView3D(None, options=scene.options)
+            _resize_hidden(v3, self.options.width, self.content_height)
             v3.set_scene(scene)
+            if self.options.camera is not None:
+                az, el, zoom = (float(v) for v in self.options.camera)
+                v3.set_camera(az, el, zoom=zoom)
             self.views.append(v3)
             return v3
         v = LayerView2D(options=scene.options)
@@ -691,22 +929,57 @@ class Exporter:
         return self._done >= self.total_frames
 
     def render_frame(self, i: int) -> np.ndarray:
-        """Frame i as (H, W, 4) uint8 RGBA at `frame_size` (title/caption drawn, padded)."""
-        rgba = self._producer.frame(i)
-        title, caption = self.options.title, self._producer.caption(i)
-        top, bottom = self._bands
-        if top or bottom:
-            w, h = self.options.width, self.options.height
-            img = _new_image(w, h, self._pal)
-            p = QPainter(img)
-            try:
-                p.drawImage(0, top, _array_to_qimage(rgba))
-                paint_text_bands(p, w, h, title, caption, self._pal)
-            finally:
-                p.end()
-            rgba = qimage_to_rgba(img)
+        """Frame i as (H, W, 4) uint8 RGBA at `frame_size` (title/caption/legend drawn, padded)."""
+        w, h = self.options.width, self.options.height
+        bgra = self._compose(i)
+        img = QImage(bgra.data, w, h, 4 * w, QImage.Format.Format_ARGB32_Premultiplied)
+        rgba = qimage_to_rgba(img)
+        del img
         fw, fh = self.frame_size
         return pad_to(rgba, fw, fh, self._pal.background)
+
+    def _compose(self, i: int) -> np.ndarray:
+        """Frame i, drawn straight into one (H, W, 4) array: Qt's ARGB32 premultiplied, i.e.
+        BGRA bytes on little-endian machines, which is what the MP4 encoder is fed."""
+        w, h = self.options.width, self.options.height
+        fmt = QImage.Format.Format_ARGB32_Premultiplied
+        out = np.empty((h, w, 4), dtype=np.uint8)
+        img = QImage(out.data, w, h, 4 * w, fmt)
+        img.fill(QColor(*self._pal.background))
+        # the picture is painted into its rows of the frame as into an image of its own:
+        # the same pixels as `capture` gives, without a copy
+        top = self._bands[0]
+        rows = out[top : top + self.content_height]
+        picture = QImage(rows.data, w, self.content_height, 4 * w, fmt)
+        p = QPainter(picture)
+        try:
+            self._producer.paint_frame(i, p, 0, 0)
+        finally:
+            p.end()
+        p = QPainter(img)
+        try:
+            self._paint_extras(p, self.options.title, self._producer.caption(i))
+        finally:
+            p.end()
+        del img, picture  # before `out`, whose memory they point into
+        return out
+
+    def _frame_for_encoder(self, i: int) -> np.ndarray:
+        """What the encoder gets: BGRA straight from the composition for an MP4 on an
+        opaque page (no conversion on this thread), else RGBA."""
+        if self._bgra:
+            fw, fh = self.frame_size
+            return pad_to(self._compose(i), fw, fh, _bgra_fill(self._pal.background))
+        return self.render_frame(i)
+
+    def _paint_extras(self, painter: QPainter, title: str, caption: str) -> None:
+        """Title and caption bands, and the legend in the picture's top-right corner."""
+        w, h = self.options.width, self.options.height
+        paint_text_bands(painter, w, h, title, caption, self._pal)
+        if self._legend:
+            top, bottom = self._bands
+            area = QRectF(0, top, w, h - top - bottom)
+            paint_legend(painter, area, self._legend, self._pal, self.view_options.scale)
 
     def step(self) -> bool:
         """Render the next frame and queue it for encoding; False once all are rendered."""
@@ -716,7 +989,7 @@ class Exporter:
             if self.options.is_vector:
                 self._write_vector()
             else:
-                frame = self.render_frame(self._done)
+                frame = self._frame_for_encoder(self._done)
                 assert self._encoder is not None
                 self._encoder.put(frame)
         except ExportError:
@@ -750,7 +1023,7 @@ class Exporter:
             painter.translate(0, top)
             prod.paint_still(painter)
             painter.restore()
-            paint_text_bands(painter, w, h, title, caption, pal)
+            self._paint_extras(painter, title, caption)
 
         write_vector(self._atomic.path, w, h, paint, title=title or self.run.config.title)
 
@@ -785,6 +1058,36 @@ class Exporter:
         if self._atomic is not None:
             self._atomic.discard()
         self._dispose()
+
+
+def preview_options(options: ExportOptions, max_width: int, max_height: int) -> ExportOptions:
+    """`options` shrunk to fit max_width x max_height: the same picture, in miniature.
+
+    Sizes of points, lines and text follow the frame (export_spec.size_scale), so the
+    scale is carried over, shrunk by the same factor as the frame.
+    """
+    f = min(1.0, max_width / max(1, options.width), max_height / max(1, options.height))
+    w, h = max(16, round(options.width * f)), max(16, round(options.height * f))
+    scale = max(0.1, options.view_scale() * f)
+    ext = ".png" if options.is_vector else options.ext
+    path = str(Path(options.path).with_suffix(ext)) if Path(options.path).name else "p.png"
+    return dataclasses.replace(options, width=w, height=h, scale=scale, path=path)
+
+
+def preview_frame(
+    run: Run, options: ExportOptions, max_width: int = 480, max_height: int = 270
+) -> tuple[np.ndarray, list[str]]:
+    """A miniature of the picture the export will show (the last layer / the still) and the
+    warnings it would give; raises ExportError for options that cannot be exported."""
+    small = preview_options(options, max_width, max_height)
+    ex = Exporter(run, small, write=False)
+    try:
+        i = min(ex.total_frames - 1, small.anim_frames() - 1) if small.is_video else 0
+        if options.content == "orbit":
+            i = 0
+        return ex.render_frame(max(0, i)), list(ex.warnings)
+    finally:
+        ex.abort()
 
 
 def export(

@@ -35,7 +35,7 @@ REBUILD_FIELDS = ("grid_n", "substeps")
 
 REGION_RES = 128  # pixels per side of the decision-region image
 LOOP_POINTS = 240  # vertices of the outer-class loop
-BOUNDS_MARGIN = 0.08  # share of the data extent added around the points
+BOUNDS_MARGIN = 0.05  # share of the data extent added around the points (points have a size)
 BOUNDS_SMOOTH = 1.0  # frames of Gaussian smoothing of the per-frame boxes
 
 
@@ -55,6 +55,10 @@ class ViewOptions:
     grid_n: int = 21
     background: Background = "white"
     substeps: bool = False
+    #: one box and camera for the whole flow (fitted to every layer), not one per layer
+    steady_camera: bool = True
+    #: sizes of points, lines and text: 1 = the window's; exports and presentation scale up
+    scale: float = 1.0
 
     def copy(self, **changes: Any) -> ViewOptions:
         return dataclasses.replace(self, **changes)
@@ -189,6 +193,8 @@ class FlowScene:
     #: derived pictures (the 2-D projection, region images per palette) made at most once
     #: per scene; the UI's builder thread fills it so the GUI thread only looks them up
     cache: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
+    #: (2, dims) one box around every frame: the steady camera's (ViewOptions.steady_camera)
+    steady_box: np.ndarray | None = field(default=None, repr=False)
 
     # ------------------------------------------------------------------ build
     @classmethod
@@ -252,6 +258,7 @@ class FlowScene:
 
         bounds = _bounds(traj_pts, traj_loop, dims)
         return cls(
+            steady_box=steady_box(bounds),
             dims=dims,
             projection=proj,
             points=traj_pts,
@@ -378,12 +385,25 @@ class FlowScene:
             grid=lerp(self.grid),
             loop=None if self.loop is None else lerp(self.loop),
             label=label,
-            bounds=lerp(self.bounds),
+            bounds=self.box_at(t),
             is_first=t == 0.0,
             is_last=t == last,
             plane_opacity=float(np.clip(1.0 - (last - t) / fpl, 0.0, 1.0)),
             regions_opacity=float(np.clip(1.0 - t / fpl, 0.0, 1.0)),
         )
+
+    def box_at(self, t: float) -> np.ndarray:
+        """The box a view frames at time t: the steady box, or the layer's own (following)."""
+        if self.options.steady_camera:
+            if self.steady_box is None:
+                self.steady_box = steady_box(self.bounds)
+            return self.steady_box
+        t = float(min(max(t, 0.0), self.t_max)) if math.isfinite(t) else 0.0
+        i0 = math.floor(t)
+        i1 = min(i0 + 1, self.n_frames - 1)
+        a = t - i0
+        b = self.bounds
+        return b[i0] if a == 0.0 or i1 == i0 else b[i0] + a * (b[i1] - b[i0])
 
     def points_at(self, t: float, rows: np.ndarray) -> np.ndarray:
         """Positions of some points at time t (what `at(t).points[rows]` gives, cheaper)."""
@@ -619,6 +639,12 @@ def _bounds(pts: np.ndarray, loop: np.ndarray | None, dims: int) -> np.ndarray:
         sm[:, 1] = np.maximum(sm[:, 1], out[:, 1])
         out = sm
     return out
+
+
+def steady_box(bounds: np.ndarray) -> np.ndarray:
+    """One box (2, dims) holding the per-frame boxes (F, 2, dims) of every layer."""
+    b = np.asarray(bounds, dtype=np.float64)
+    return np.stack([b[:, 0].min(axis=0), b[:, 1].max(axis=0)])
 
 
 def _robust_extent(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -31,6 +31,7 @@ CLICK_TOLERANCE_PX = 8.0
 TAIL_BUCKETS = 6  # alpha steps of a fading trajectory tail
 MAX_TRAJECTORIES = 400  # tails drawn for "show all trajectories"
 PLANE_REACH = 50.0  # the separating line is clipped to the view box grown by this factor
+LABEL_PX, NOTE_PX, AXIS_PX, COMPACT_PX = 14, 11, 11, 11  # text sizes at ViewOptions.scale 1
 
 
 def finite(a: np.ndarray) -> np.ndarray:
@@ -291,9 +292,6 @@ class LayerView2D(SceneViewMixin, pg.PlotWidget):
             pi.hideAxis("bottom")
             self._vb.setMouseEnabled(False, False)
             self._vb.selecting_enabled = False
-            font = QFont()
-            font.setPointSizeF(8.0)
-            self.label_item.setFont(font)
         self._apply_style()
 
     # ------------------------------------------------------------------ public API
@@ -448,8 +446,9 @@ class LayerView2D(SceneViewMixin, pg.PlotWidget):
         if not self._compact and axes != self._axes_shown:  # a new label re-lays out the plot
             self._axes_shown = axes
             pi = self.getPlotItem()
-            pi.setLabel("bottom", axes[0])
-            pi.setLabel("left", axes[1])
+            size = {"font-size": f"{round(AXIS_PX * self._scale())}px"}
+            pi.setLabel("bottom", axes[0], **size)
+            pi.setLabel("left", axes[1], **size)
         fg = QColor(*self._pal.foreground)
         html = f"<b>{_esc(st.label)}</b>"
         if not self._compact:
@@ -458,9 +457,10 @@ class LayerView2D(SceneViewMixin, pg.PlotWidget):
                 r, g, b, _a = self._pal.background
                 veil = f"background-color: #d2{r:02x}{g:02x}{b:02x}"  # Qt's #AARRGGBB
             html = f"<b style='{veil}'>{_esc(text)}</b>"
+            px = round(NOTE_PX * self._scale())
             for line in (note, caption):
                 if line:
-                    html += f"<br/><span style='font-size:8pt; {veil}'>{_esc(line)}</span>"
+                    html += f"<br/><span style='font-size:{px}px; {veil}'>{_esc(line)}</span>"
         self.label_item.setDefaultTextColor(fg)
         self.label_item.setHtml(html)
 
@@ -481,42 +481,58 @@ class LayerView2D(SceneViewMixin, pg.PlotWidget):
         self.regions_item.setTransform(tr)
 
     def _wanted_style(self) -> tuple[Any, ...]:
-        return (self._pal.name, self._options.point_size)
+        return (self._pal.name, self._options.point_size, self._scale())
+
+    def _scale(self) -> float:
+        """ViewOptions.scale: points, lines and text grow together (exports, presentation)."""
+        s = float(getattr(self._options, "scale", 1.0))
+        return s if np.isfinite(s) and s > 0 else 1.0
 
     def _apply_style(self) -> None:
         pal = self._pal
         o = self._options
+        k_px = self._scale()
         self._style_key = self._wanted_style()
         bg = pal.background
         self.setBackground(None if bg[3] == 0 else QColor(*bg))
         self.viewport().setAutoFillBackground(bg[3] != 0)
         fg = QColor(*pal.foreground)
         pi = self.getPlotItem()
+        tick_font = QFont()
+        tick_font.setPixelSize(max(6, round(AXIS_PX * k_px)))
         for name in ("left", "bottom"):
             ax = pi.getAxis(name)
-            ax.setPen(pg.mkPen(fg))
+            ax.setPen(pg.mkPen(fg, width=k_px))
             ax.setTextPen(pg.mkPen(fg))
+            ax.setTickFont(tick_font)
+            ax.setStyle(tickLength=round(-5 * k_px), tickTextOffset=round(3 * k_px))
+        self._axes_shown = ()  # labels again, at the new size
+        label_font = QFont()
+        label_font.setPixelSize(max(6, round((COMPACT_PX if self._compact else LABEL_PX) * k_px)))
+        self.label_item.setFont(label_font)
+        self.label_item.setPos(4 * k_px, 2 * k_px)
         for k, it in enumerate(self.class_items):
             it.setBrush(pg.mkBrush(*pal.class_color(k, 210)))
             it.setPen(None)
-            it.setSize(o.point_size)
-        self.grid_item.setPen(pg.mkPen(QColor(*pal.grid), width=1))
-        self.loop_item.setPen(pg.mkPen(QColor(*pal.loop), width=2))
-        self.wrong_item.setPen(pg.mkPen(QColor(*pal.wrong), width=2))
+            it.setSize(o.point_size * k_px)
+        self.grid_item.setPen(pg.mkPen(QColor(*pal.grid), width=1 * k_px))
+        self.loop_item.setPen(pg.mkPen(QColor(*pal.loop), width=2.5 * k_px))
+        self.wrong_item.setPen(pg.mkPen(QColor(*pal.wrong), width=2 * k_px))
         self.wrong_item.setBrush(pg.mkBrush(*pal.wrong))
-        self.wrong_item.setSize(max(7.0, o.point_size + 3))
-        sel_pen = pg.mkPen(QColor(*pal.selection), width=2)
+        self.wrong_item.setSize(max(7.0, o.point_size + 3) * k_px)
+        sel_pen = pg.mkPen(QColor(*pal.selection), width=2 * k_px)
         self.selected_item.setPen(sel_pen)
         self.selected_item.setBrush(pg.mkBrush(0, 0, 0, 0))
-        self.selected_item.setSize(o.point_size + 6)
+        self.selected_item.setSize((o.point_size + 6) * k_px)
         r, g, b, _ = pal.selection
         tr, tg, tb, ta = pal.trails
         for i, it in enumerate(self.tail_items):
             fade = 1.0 - i / TAIL_BUCKETS
-            it.setPen(pg.mkPen(QColor(r, g, b, int(230 * fade + 20)), width=1.5))
-            self.trail_items[i].setPen(pg.mkPen(QColor(tr, tg, tb, int(ta * fade + 10)), width=1))
+            it.setPen(pg.mkPen(QColor(r, g, b, int(230 * fade + 20)), width=1.5 * k_px))
+            trail = QColor(tr, tg, tb, int(ta * fade + 10))
+            self.trail_items[i].setPen(pg.mkPen(trail, width=1 * k_px))
         pen = QPen(QColor(*pal.plane))
-        pen.setWidthF(2.5)
+        pen.setWidthF(2.5 * k_px)
         pen.setCosmetic(True)
         self.plane_item.setPen(pen)
         self.field.set_palette(pal)
@@ -526,6 +542,9 @@ class LayerView2D(SceneViewMixin, pg.PlotWidget):
             self._set_regions_image()
 
     def _style_notice(self) -> None:
+        font = QFont()
+        font.setPixelSize(max(6, round(NOTE_PX * self._scale())))
+        self.notice_item.setFont(font)
         self.notice_item.setDefaultTextColor(QColor(*self._pal.wrong))
         self.notice_item.setHtml(f"<b>{_esc(self._notice)}</b>" if self._notice else "")
         self._place_notice()

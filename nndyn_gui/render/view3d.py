@@ -25,6 +25,7 @@ from PySide6.QtGui import QColor, QFont, QMatrix4x4, QPainter, QVector3D, QVecto
 from PySide6.QtWidgets import QWidget
 
 from nndyn_gui.core.config import MAX_CLASSES
+from nndyn_gui.render import camera
 from nndyn_gui.render.field_layer import FieldArtist3D
 from nndyn_gui.render.palette import Palette, palette_for, rgba_f
 from nndyn_gui.render.scene import FlowScene, FrameState, ViewOptions, box_corners
@@ -53,9 +54,14 @@ BACKDROP_GL: dict[Any, Any] = {
         GL.GL_ONE_MINUS_SRC_ALPHA,
     ),
 }
-DEFAULT_AZIMUTH = 40.0
-DEFAULT_ELEVATION = 22.0
+DEFAULT_AZIMUTH = camera.DEFAULT_AZIMUTH
+DEFAULT_ELEVATION = camera.DEFAULT_ELEVATION
 FOV = 40.0
+LOOP_WIDTH = 3.5  # px at scale 1: the loop is the topology argument, it must read from afar
+TAIL_WIDTH = 2.5  # px: selected points' paths
+TRAIL_WIDTH = 2.0  # px: every point's faint tail (Trajectories)
+TRAIL_MIN_ALPHA = 0.6  # the 3-D tails over a busy mesh need more ink than the 2-D ones'
+TITLE_PX, NOTE_PX = 14.0, 11.0  # overlay text at scale 1
 _BOX_EDGES = np.array(
     [(a, b) for a in range(8) for b in range(a + 1, 8) if bin(a ^ b).count("1") == 1]
 )
@@ -83,6 +89,7 @@ class LayerView3D(SceneViewMixin, gl.GLViewWidget):
     _DIMS = 3
 
     pointsSelected = Signal(object)  # never emitted: picking is 2-D only (see module doc)
+    cameraChanged = Signal()  # the user (or code) turned or zoomed the camera
 
     def __init__(self, parent: QWidget | None = None, options: ViewOptions | None = None) -> None:
         super().__init__(parent)
@@ -95,6 +102,11 @@ class LayerView3D(SceneViewMixin, gl.GLViewWidget):
         self._seg_flat = np.zeros(0, dtype=np.int64)
         self._zoom = 1.0
         self._follow = True
+        self._fit: tuple[Any, float, np.ndarray] | None = None  # (key, distance, centre)
+        self._camera_set = False  # reset_camera ran with a scene (angles fitted to its plane)
+        self._user_moved = False  # the user turned or zoomed since the last reset
+        #: a tile of "All layers": only the frame's name, no axis names or notes
+        self.compact_overlay = False
         self._bounds = np.array([[-1.0, -1.0, -1.0], [1.0, 1.0, 1.0]])
         self._label = ""
         self._notice = ""
@@ -107,10 +119,10 @@ class LayerView3D(SceneViewMixin, gl.GLViewWidget):
         )
         self.grid_item = _LinesUnderPoints(mode="lines", antialias=True, glOptions="translucent")
         self.box_item = _LinesUnderPoints(mode="lines", antialias=True, glOptions="translucent")
-        self.loop_item = gl.GLLinePlotItem(mode="line_strip", width=2.0, antialias=True)
+        self.loop_item = gl.GLLinePlotItem(mode="line_strip", width=LOOP_WIDTH, antialias=True)
         self.wrong_item = gl.GLScatterPlotItem(pxMode=True, glOptions="translucent")
         self.tail_item = _LinesUnderPoints(
-            mode="lines", width=1.5, antialias=True, glOptions="translucent"
+            mode="lines", width=TAIL_WIDTH, antialias=True, glOptions="translucent"
         )
         self.class_items = [
             gl.GLScatterPlotItem(pxMode=True, glOptions="translucent") for _ in range(MAX_CLASSES)
@@ -160,21 +172,58 @@ class LayerView3D(SceneViewMixin, gl.GLViewWidget):
         self._t = min(self._t, scene.t_max)
         self._set_regions_image()
         self._apply_style()
+        first = not self._camera_set
         self.set_time(self._t)
+        if first:  # the first scene: look at its plane, not along it
+            self.reset_camera()
 
     def reset_camera(self) -> None:
-        """Default angle, distance fitted to the current data box, following the data."""
+        """The default view: the plane at an angle (camera.default_angles), the box filling
+        the frame, following the data."""
         self._zoom = 1.0
         self._follow = True
-        self.setCameraPosition(azimuth=DEFAULT_AZIMUTH, elevation=DEFAULT_ELEVATION)
+        self._user_moved = False
+        normal = None
+        if self._scene is not None:
+            self._camera_set = True
+            normal = self._scene.plane[0]
+        az, el = camera.default_angles(normal)
+        self.setCameraPosition(azimuth=az, elevation=el)
+        self._fit = None
         self._frame(self._bounds)
+        self.cameraChanged.emit()
 
-    def set_camera(self, azimuth: float, elevation: float, distance: float | None = None) -> None:
-        """Put the camera at these angles (degrees); distance in data units (None = fit)."""
+    def set_camera(
+        self,
+        azimuth: float,
+        elevation: float,
+        distance: float | None = None,
+        zoom: float | None = None,
+    ) -> None:
+        """Put the camera at these angles (degrees); `distance` in data units, or `zoom`
+        times the distance that fits the box (neither: keep the zoom)."""
         self.setCameraPosition(azimuth=float(azimuth), elevation=float(elevation))
+        self._fit = None  # the fit depends on the angles
+        if zoom is not None:
+            self._zoom = max(1e-3, float(zoom))
         if distance is not None:
             self._zoom = float(distance) / self._fit_distance(self._bounds)
         self._frame(self._bounds)
+        self.cameraChanged.emit()
+
+    def aim_unless_moved(self) -> bool:
+        """Reset the camera to face the scene's plane, unless the user has moved it (a
+        trained net's plane is not the untrained one's). True if it was reset."""
+        if self._user_moved or self._scene is None:
+            return False
+        if camera.default_angles(self._scene.plane[0]) == self.camera()[:2] and self._zoom == 1:
+            return False
+        self.reset_camera()
+        return True
+
+    def zoom(self) -> float:
+        """The user's zoom on top of the fitted distance (1 = the box fills the frame)."""
+        return self._zoom
 
     def camera(self) -> tuple[float, float, float]:
         """(azimuth, elevation, distance) now in use."""
@@ -215,23 +264,51 @@ class LayerView3D(SceneViewMixin, gl.GLViewWidget):
         self.update()
 
     # ------------------------------------------------------------------ camera
-    def _fit_distance(self, bounds: np.ndarray) -> float:
-        """Camera distance at which the box's bounding sphere fits the narrower view side."""
-        radius = 0.5 * float(np.linalg.norm(bounds[1] - bounds[0]))
-        half = math.tan(math.radians(0.5 * self.opts["fov"]))  # fov is horizontal
+    def _fitted(self, bounds: np.ndarray) -> tuple[float, np.ndarray]:
+        """(distance, centre) at which the box fills the view (camera.fit).
+
+        Fitted for the angles in use when the box or the view's shape last changed, not
+        at every frame: turning the camera by hand keeps its distance, as in any 3-D app.
+        """
         aspect = max(1, self.height()) / max(1, self.width())
-        half = min(half, half * aspect)
-        return max(1e-6, radius / half * 0.95)
+        key = (np.asarray(bounds, dtype=np.float64).tobytes(), round(aspect, 5))
+        if self._fit is None or self._fit[0] != key:
+            dist, centre = camera.fit(
+                bounds,
+                float(self.opts["azimuth"]),
+                float(self.opts["elevation"]),
+                float(self.opts["fov"]),
+                aspect,
+            )
+            self._fit = (key, dist, centre)
+        return self._fit[1], self._fit[2]
+
+    def _fit_distance(self, bounds: np.ndarray) -> float:
+        return max(1e-6, self._fitted(bounds)[0])
 
     def _frame(self, bounds: np.ndarray) -> None:
-        mid = 0.5 * (bounds[0] + bounds[1])
+        dist, mid = self._fitted(bounds)
         self.opts["center"] = QVector3D(float(mid[0]), float(mid[1]), float(mid[2]))
-        self.opts["distance"] = self._fit_distance(bounds) * self._zoom
+        self.opts["distance"] = max(1e-6, dist) * self._zoom
         self.update()
+
+    def resizeEvent(self, ev: Any) -> None:
+        """Fit the box again for the new shape (presentation mode, a resized window)."""
+        super().resizeEvent(ev)
+        if self.__dict__.get("_fit") is not None:  # resizes arrive during __init__ too
+            self._frame(self._bounds)
 
     def wheelEvent(self, ev: Any) -> None:
         super().wheelEvent(ev)
         self._zoom = self.opts["distance"] / self._fit_distance(self._bounds)
+        self._user_moved = True
+        self.cameraChanged.emit()
+
+    def mouseMoveEvent(self, ev: Any) -> None:
+        super().mouseMoveEvent(ev)
+        if ev.buttons():
+            self._user_moved = True
+            self.cameraChanged.emit()
 
     def mouseDoubleClickEvent(self, ev: Any) -> None:
         self.reset_camera()
@@ -262,17 +339,21 @@ class LayerView3D(SceneViewMixin, gl.GLViewWidget):
         if o.show_trajectories:
             others = np.setdiff1d(_spread(sc.points.shape[1], MAX_TRAJECTORIES), sel)
         segs, cols = [], []
-        for rows, rgba, top in ((sel, self._pal.selection, 0.9), (others, self._pal.trails, None)):
+        trails = (others, self._pal.trails, None)
+        for rows, rgba, top in ((sel, self._pal.selection, 0.95), trails):
             r, g, b, a = rgba_f(rgba)
-            peak = a if top is None else top
+            peak = max(a, TRAIL_MIN_ALPHA) if top is None else top
             for i, seg in enumerate(tail_segments(sc, st.t, rows, tail, TAIL_BUCKETS)):
                 if len(seg):
-                    alpha = peak * (1.0 - i / TAIL_BUCKETS) + 0.05
+                    alpha = peak * (1.0 - i / TAIL_BUCKETS) + 0.08
                     segs.append(finite(seg))
                     cols.append(np.tile([r, g, b, alpha], (len(seg), 1)))
         self.tail_item.setVisible(bool(segs))
         if segs:
-            self.tail_item.setData(pos=np.concatenate(segs), color=np.concatenate(cols))
+            width = (TAIL_WIDTH if len(sel) else TRAIL_WIDTH) * self._scale()
+            self.tail_item.setData(
+                pos=np.concatenate(segs), color=np.concatenate(cols), width=width
+            )
 
     def _update_box(self) -> None:
         c = box_corners(self._bounds)
@@ -333,18 +414,23 @@ class LayerView3D(SceneViewMixin, gl.GLViewWidget):
         )  # fmt: skip
         self.regions_item.setTransform(m)
 
+    def _scale(self) -> float:
+        s = float(getattr(self._options, "scale", 1.0))
+        return s if math.isfinite(s) and s > 0 else 1.0
+
     def _apply_style(self) -> None:
         pal = self._pal
         o = self._options
+        k_px = self._scale()
         self.setBackgroundColor(QColor(*pal.background))
         for k, it in enumerate(self.class_items):
-            it.setData(color=rgba_f(pal.class_color(k, 230)), size=o.point_size + 1.0)
-        self.grid_item.setData(color=rgba_f(pal.grid), width=1.0)
-        self.box_item.setData(color=rgba_f(pal.box), width=1.0)
-        self.loop_item.setData(color=rgba_f(pal.loop))
-        self.wrong_item.setData(color=rgba_f(pal.wrong), size=o.point_size + 4)
+            it.setData(color=rgba_f(pal.class_color(k, 230)), size=(o.point_size + 1.0) * k_px)
+        self.grid_item.setData(color=rgba_f(pal.grid), width=1.0 * k_px)
+        self.box_item.setData(color=rgba_f(pal.box), width=1.0 * k_px)
+        self.loop_item.setData(color=rgba_f(pal.loop), width=LOOP_WIDTH * k_px)
+        self.wrong_item.setData(color=rgba_f(pal.wrong), size=(o.point_size + 4) * k_px)
         sr, sg, sb, _ = rgba_f(pal.selection)
-        self.selected_item.setData(color=(sr, sg, sb, 0.9), size=o.point_size + 7)
+        self.selected_item.setData(color=(sr, sg, sb, 0.9), size=(o.point_size + 7) * k_px)
         self.field.set_palette(pal)
         if self._scene is not None:
             self._set_regions_image()
@@ -367,36 +453,44 @@ class LayerView3D(SceneViewMixin, gl.GLViewWidget):
         sc = self._scene
         if sc is None:
             return out
-        out.append((8.0, 20.0, self._label, "title"))
+        k = self._scale()
+        if self.compact_overlay:
+            name = sc.frame_labels[round(min(max(self._t, 0.0), sc.t_max))]
+            return [(4.0 * k, (NOTE_PX + 4.0) * k, name, "title")]
+        out.append((8.0 * k, (TITLE_PX + 6.0) * k, self._label, "title"))
         note = sc.view_note(self._t)
         if note:
-            out.append((8.0, 38.0, note, "note"))
+            out.append((8.0 * k, (TITLE_PX + NOTE_PX + 13.0) * k, note, "note"))
         if self.field.caption:
-            out.append((8.0, 56.0 if note else 38.0, self.field.caption, "note"))
+            rows = 2 if note else 1
+            y = (TITLE_PX + rows * (NOTE_PX + 7.0) + 6.0) * k
+            out.append((8.0 * k, y, self.field.caption, "note"))
         if self.field.labels:
             pts = np.array([y for y, _ in self.field.labels])
             for (x, y), (_, kind) in zip(
                 self.project_points(pts, width, height), self.field.labels, strict=True
             ):
                 if np.isfinite(x) and np.isfinite(y):
-                    out.append((float(x) + 9, float(y) - 6, f"fixed point: {kind}", "note"))
+                    out.append((float(x) + 9 * k, float(y) - 6 * k, f"fixed point: {kind}", "note"))
         lo, hi = self._bounds
         ends = np.array([[hi[0], lo[1], lo[2]], [lo[0], hi[1], lo[2]], [lo[0], lo[1], hi[2]]])
         for (x, y), name in zip(
             self.project_points(ends, width, height), sc.axis_labels(self._t), strict=False
         ):
             if np.isfinite(x) and np.isfinite(y):
-                out.append((float(x) + 4, float(y), name, "axis"))
+                out.append((float(x) + 4 * k, float(y), name, "axis"))
         if self._notice:
-            out.append((8.0, height - 10.0, self._notice, "notice"))
+            out.append((8.0 * k, height - 10.0 * k, self._notice, "notice"))
         return out
 
     def paint_overlay(self, painter: QPainter, width: int, height: int) -> None:
         """Draw the overlay texts; used on screen and by views.capture."""
         painter.setRenderHint(QPainter.RenderHint.TextAntialiasing)
+        k = self._scale()
         for x, y, text, kind in self.overlay_texts(width, height):
             font = QFont()
-            font.setPointSizeF(10.0 if kind == "title" else 8.5)
+            px = TITLE_PX if kind == "title" and not self.compact_overlay else NOTE_PX
+            font.setPixelSize(max(6, round(px * k)))
             font.setBold(kind in ("title", "notice"))
             painter.setFont(font)
             color = self._pal.wrong if kind == "notice" else self._pal.foreground

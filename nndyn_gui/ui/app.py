@@ -47,6 +47,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quit", action="store_true", help="quit when done (automation)")
     p.add_argument("--size", default="", metavar="WxH", help="window size, e.g. 1600x1000")
     p.add_argument(
+        "--present",
+        action="store_true",
+        help="presentation mode: the layer view alone, full screen (F11 / Esc leave)",
+    )
+    p.add_argument(
         "--no-3d",
         action="store_true",
         help="start with 3-D unticked: wide nets in the 2-D projection",
@@ -161,6 +166,9 @@ class _Automation(QObject):
             refresh = getattr(panel, "refresh_now", None)
             if callable(refresh):
                 refresh()
+        if args.present and not win.presentation.active:
+            win.presentation.enter()
+            win.presentation.wait_until_full_screen()
         QApplication.processEvents()
         if args.screenshot:
             if win.screenshot(args.screenshot):
@@ -304,6 +312,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     win = MainWindow(state, restore_settings=not automated)
     if automated:
         win.no_prompt = True
+    if args.present and not automated:
+        QTimer.singleShot(0, win.presentation.enter)
     first_start = automated or app_settings.settings().value(app_settings.KEY_GEOMETRY) is None
     if size is not None:
         win.resize(*size)

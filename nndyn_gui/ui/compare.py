@@ -2,8 +2,11 @@
 
 Why it exists: whether a net unties the ring can depend on the random start alone.
 The window trains the current config twice, differing only in `train.seed`, and shows
-both flows with one shared layer slider, so the user can see the same layer of both
-nets at once and compare their final accuracies and winding numbers.
+both flows linked: one layer slider, one snapshot slider (the same training step on
+both sides) and, in 3-D, one camera (turn either view, the other turns with it), so the
+user sees the same layer of both nets from the same side at once and compares their
+final accuracies and winding numbers. Export… writes both, side by side, as a picture
+or a video (render/export.py, content "compare").
 
 Training runs in the window's own engine worker (core/engine.py via ui/engine.py), one
 seed after the other (two runs at once would only fight over the same cores); the
@@ -136,17 +139,36 @@ class CompareWindow(QWidget):
         self.play_button = QPushButton("▶ Play")
         self.play_button.setCheckable(True)
         self.slider = QSlider(Qt.Orientation.Horizontal)
+        self.slider.setToolTip("Layer t of both nets")
         self.layer_label = QLabel()
         self.layer_label.setMinimumWidth(150)
         bottom = QHBoxLayout()
         bottom.addWidget(self.play_button)
         bottom.addWidget(self.slider, 1)
         bottom.addWidget(self.layer_label)
+        self.snapshot_slider = QSlider(Qt.Orientation.Horizontal)
+        self.snapshot_slider.setToolTip("Replay training: both nets at the same training step")
+        self.snapshot_slider.setEnabled(False)
+        self.snapshot_label = QLabel("snapshot: after training")
+        self.snapshot_label.setMinimumWidth(150)
+        snap_row = QHBoxLayout()
+        caption = QLabel("Snapshot")
+        caption.setMinimumWidth(self.play_button.sizeHint().width())
+        snap_row.addWidget(caption)
+        snap_row.addWidget(self.snapshot_slider, 1)
+        snap_row.addWidget(self.snapshot_label)
+        self.export_button = QPushButton("Export…")
+        self.export_button.setToolTip("Both runs side by side, as a picture or a video")
+        self.export_button.setEnabled(False)
+        top.addWidget(self.export_button)
 
         lay = QVBoxLayout(self)
         lay.addLayout(top)
         lay.addLayout(cols, 1)
         lay.addLayout(bottom)
+        lay.addLayout(snap_row)
+        self._linking = False  # a camera change being copied to the other side
+        self._steps: list[int] = []  # training steps the snapshot slider walks
 
         self._play_timer = QTimer(self)
         self._play_timer.setInterval(PLAY_TICK_MS)
@@ -163,6 +185,8 @@ class CompareWindow(QWidget):
         self.stop_button.clicked.connect(self.stop)
         self.play_button.toggled.connect(self._on_play)
         self.slider.valueChanged.connect(self._on_slider)
+        self.snapshot_slider.valueChanged.connect(self._on_snapshot_slider)
+        self.export_button.clicked.connect(self.open_export)
         state.configChanged.connect(self._on_config)
         state.datasetChanged.connect(self._on_config)
         self._reset_views()
@@ -196,6 +220,70 @@ class CompareWindow(QWidget):
                 side.builder.wait(timeout_s)
                 self._on_built(*side.builder.run_now(self._job(i, side.weights)))
 
+    def set_step_index(self, i: int) -> None:
+        """Show snapshot i of the snapshot slider (the same training step on both sides)."""
+        self.snapshot_slider.setValue(min(max(int(i), 0), self.snapshot_slider.maximum()))
+
+    def runs(self) -> list[Any]:
+        """The two runs as plain data (config with the side's seed, data, snapshots up to
+        the step the snapshot slider shows), for export; None for a side not trained."""
+        from nndyn_gui.core.types import Run
+
+        out: list[Any] = []
+        step = self._steps[self.snapshot_slider.value()] if self._steps else None
+        for i, side in enumerate(self.sides):
+            res = side.result_data
+            if res is None or not res.snapshots:
+                out.append(None)
+                continue
+            cfg = self._config.copy()
+            cfg.train.seed = self.seed_spins[i].value()
+            snaps = list(res.snapshots)
+            if step is not None:
+                snaps = [s for s in snaps if s.step <= step] or snaps[:1]
+            out.append(Run(cfg, self._dataset, snaps, res.status, res.message))
+        return out
+
+    def labels(self) -> list[str]:
+        """What each side is called in an export: its seed and its final numbers."""
+        out = []
+        for i, side in enumerate(self.sides):
+            text = f"Seed {SIDES[i]} = {self.seed_spins[i].value()}"
+            res = side.result_data
+            if res is not None and res.snapshots:
+                f = res.final
+                text += f" · test {_pct(f.test_acc)} (step {f.step})"
+            out.append(text)
+        return out
+
+    def camera(self) -> tuple[float, float, float] | None:
+        """The linked 3-D camera (azimuth, elevation, zoom), None when the views are 2-D."""
+        for side in self.sides:
+            if side.kind == "3d" and side.view is not None:
+                az, el, _ = side.view.camera()
+                return float(az), float(el), float(side.view.zoom())
+        return None
+
+    def open_export(self) -> Any:
+        """Export… : the Export dialog, set to the two runs side by side."""
+        from nndyn_gui.ui.export_dialog import ExportDialog
+
+        runs = self.runs()
+        if any(r is None for r in runs):
+            self.status_label.setText("Train both seeds first: there is nothing to export yet.")
+            return None
+        dlg = ExportDialog(
+            self.state,
+            self,
+            view_options=self.options,
+            camera=self.camera(),
+            compare=(runs[0], runs[1], self.labels()),
+        )
+        dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self._export_dialog = dlg
+        dlg.show()
+        return dlg
+
     def set_time(self, t: float) -> None:
         """Show frame t (fractional, clamped to the flow) in both columns; the slider follows."""
         pos = round(t * SLIDER_STEPS) if math.isfinite(t) else 0
@@ -220,6 +308,7 @@ class CompareWindow(QWidget):
         for side in self.sides:
             side.result.setText("waiting…")
         self._running = True
+        self._update_snapshot_slider()
         self._cancelled = False
         self._failure = ""
         self.train_button.setEnabled(False)
@@ -321,6 +410,7 @@ class CompareWindow(QWidget):
         self._flush_live()
         self.train_button.setEnabled(True)
         self.stop_button.setEnabled(False)
+        self._update_snapshot_slider()
         for sp in self.seed_spins:
             sp.setEnabled(True)
         for side in self.sides:
@@ -346,6 +436,54 @@ class CompareWindow(QWidget):
             return i, scene
 
         return job
+
+    def _update_snapshot_slider(self) -> None:
+        """The training steps both runs have a snapshot of: the slider walks those."""
+        done = [s.result_data for s in self.sides if s.result_data and s.result_data.snapshots]
+        steps: list[int] = []
+        if len(done) == 2 and not self._running:
+            a, b = ({snap.step for snap in r.snapshots} for r in done)
+            steps = sorted(a & b)
+        self._steps = steps
+        self.snapshot_slider.blockSignals(True)
+        self.snapshot_slider.setRange(0, max(0, len(steps) - 1))
+        self.snapshot_slider.setValue(max(0, len(steps) - 1))
+        self.snapshot_slider.blockSignals(False)
+        self.snapshot_slider.setEnabled(len(steps) > 1)
+        self.export_button.setEnabled(len(done) == 2 and not self._running)
+        self.snapshot_label.setText(
+            f"step {steps[-1]:,} (both)" if steps else "snapshot: after training"
+        )
+
+    @Slot(int)
+    def _on_snapshot_slider(self, i: int) -> None:
+        if not self._steps or self._running:
+            return
+        step = self._steps[min(max(i, 0), len(self._steps) - 1)]
+        for k, side in enumerate(self.sides):
+            res = side.result_data
+            if res is None or not res.snapshots:
+                continue
+            snap = min(res.snapshots, key=lambda s: abs(s.step - step))
+            self._show(k, snap.weights)
+        self.snapshot_label.setText(f"step {step:,} (both)")
+
+    @Slot()
+    def _link_camera(self) -> None:
+        """One side's 3-D camera moved: the other side looks from the same place."""
+        if self._linking:
+            return
+        src: Any = self.sender()
+        self._linking = True
+        try:
+            for side in self.sides:
+                v = side.view
+                if v is src or v is None or side.kind != "3d" or not hasattr(src, "camera"):
+                    continue
+                az, el, _ = src.camera()
+                v.set_camera(az, el, zoom=src.zoom())
+        finally:
+            self._linking = False
 
     def _reset_views(self) -> None:
         """Show the untrained net of each seed: the two starting points being compared."""
@@ -387,6 +525,12 @@ class CompareWindow(QWidget):
                 side.view.deleteLater()
             side.view = make_layer_view(scene, side.container, prefer_3d=True)
             side.container_layout.addWidget(side.view)
+            if hasattr(side.view, "cameraChanged"):
+                side.view.cameraChanged.connect(self._link_camera)
+                other = self.sides[1 - i].view
+                if other is not None and hasattr(other, "cameraChanged"):
+                    az, el, _ = other.camera()
+                    side.view.set_camera(az, el, zoom=other.zoom())  # start linked
         else:
             side.view.set_scene(scene)
         self.slider.blockSignals(True)

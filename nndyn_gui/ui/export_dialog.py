@@ -1,11 +1,17 @@
 """Export the current run as a PNG, MP4, GIF, SVG or PDF for a talk or a paper.
 
 Why it looks like this:
+- Names, ranges, defaults and file names come from `render/export_spec.py`, the table
+  the exporter and `nndyn render` read too: the three cannot disagree.
 - Combinations the exporter cannot make (an orbit of a width-2 net, a keyframe sheet
   as a video, an SVG of a camera orbit) are *disabled in the list with the reason as a
   tooltip*, and the reason is repeated under the list, instead of failing on click.
 - Every field is checked with `ExportOptions.validate()` while typing, so a bad folder
-  or size is reported inline before anything is drawn.
+  or size is reported inline before anything is drawn; a live preview (a miniature of
+  the very frame, drawn a moment after the last change) shows what will be written.
+- The file name says what it holds (`TITLE-KIND-N.ext`, the first free N in the last
+  export folder) and follows the fields until the user types one; an existing file is
+  never replaced without asking.
 - Qt can only draw on the GUI thread, so a QTimer calls `Exporter.step()` once per tick
   (one frame) while the encoder works in its own thread: the window stays responsive
   and Cancel works at any frame; `abort()` leaves no partial file behind.
@@ -18,9 +24,11 @@ import dataclasses
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from PySide6.QtCore import QDir, Qt, QTimer, QUrl, Signal, Slot
-from PySide6.QtGui import QDesktopServices, QStandardItemModel
+from PySide6.QtGui import QDesktopServices, QImage, QPixmap, QStandardItemModel
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDialog,
     QDoubleSpinBox,
@@ -38,40 +46,57 @@ from PySide6.QtWidgets import (
 )
 
 from nndyn_gui.core.types import Run
-from nndyn_gui.render.export import Exporter, ExportError, ExportOptions
+from nndyn_gui.render import export_spec as spec
+from nndyn_gui.render.camera import CameraKey
+from nndyn_gui.render.export import Exporter, ExportError, ExportOptions, preview_frame
 from nndyn_gui.render.scene import ViewOptions
+from nndyn_gui.ui import settings as app_settings
 from nndyn_gui.ui.state import AppState
 
-FORMATS = (("PNG image", ".png"), ("MP4 video", ".mp4"), ("GIF animation", ".gif"),
-           ("SVG (vector)", ".svg"), ("PDF (vector)", ".pdf"))  # fmt: skip
-CONTENTS = (
-    ("Layers flow", "layers"),
-    ("Training replay", "training"),
-    ("Camera orbit", "orbit"),
-    ("Keyframe sheet", "sheet"),
-    ("Side by side", "side_by_side"),
-)
-SIZES = (("1280 × 720 (HD)", 1280, 720), ("1920 × 1080 (Full HD)", 1920, 1080),
-         ("3840 × 2160 (4K)", 3840, 2160), ("Custom…", 0, 0))  # fmt: skip
-BACKGROUNDS = (("White", "white"), ("Dark", "dark"), ("Transparent", "transparent"))
-VIDEO = (".mp4", ".gif")
-VECTOR = (".svg", ".pdf")
+FORMATS = tuple((f.label, f.key) for f in spec.FORMATS)
+CONTENTS = tuple((c.label, c.key) for c in spec.CONTENTS)
+SIZES = (*spec.SIZES, ("Custom…", 0, 0))
+BACKGROUNDS = tuple((b.label, b.key) for b in spec.BACKGROUNDS)
+VIDEO = spec.VIDEO_EXTENSIONS
+VECTOR = spec.VECTOR_EXTENSIONS
 ERROR_STYLE = "color: #c62828;"
 NOTE_STYLE = "color: #8a6d00;"
 OK_STYLE = "color: #1a7f37;"
+PREVIEW_W, PREVIEW_H = 384, 216
+PREVIEW_DELAY_MS = 250  # the preview is drawn this long after the last change
 
 
-def content_problem(ext: str, content: str, width: int, n_snapshots: int) -> str:
-    """Why `content` cannot be exported as `ext` for this net, in a few words ("" if it can)."""
-    if content == "orbit" and width < 3:
-        return f"needs a 3-D net (width ≥ 3), this one has width {width}"
+def content_problem(
+    ext: str, content: str, width: int, n_snapshots: int, partner: bool = False
+) -> str:
+    """Why `content` cannot be exported as `ext` for this net, in a few words ("" if it can).
+
+    The dialog also wants a replay to have something to replay: two snapshots at least;
+    with a partner (opened from Compare) it exports the two runs and nothing else.
+    """
+    if partner and content != "compare":
+        return "Compare exports its two runs side by side"
     if content == "training" and n_snapshots < 2:
         return "train the network first"
-    if content == "sheet" and ext in VIDEO:
-        return "a still image: choose PNG, SVG or PDF"
-    if ext in VECTOR and content in ("orbit", "training"):
-        return f"moving: {ext[1:].upper()} holds one still picture, choose MP4, GIF or PNG"
-    return ""
+    return spec.content_problem(ext, content, width, n_snapshots, partner)
+
+
+def _number_spin(n: spec.NumberOption) -> QSpinBox | QDoubleSpinBox:
+    """A spin box with the option's range, default, unit and tooltip (export_spec)."""
+    box: QSpinBox | QDoubleSpinBox
+    if n.integer:
+        box = QSpinBox()
+        box.setRange(int(n.lo), int(n.hi))
+        box.setValue(int(n.default))
+    else:
+        box = QDoubleSpinBox()
+        box.setDecimals(1)
+        box.setRange(float(n.lo), float(n.hi))
+        box.setValue(float(n.default))
+    if n.unit:
+        box.setSuffix(f" {n.unit}")
+    box.setToolTip(f"{n.label}: {n.help}")
+    return box
 
 
 class ExportDialog(QDialog):
@@ -85,12 +110,21 @@ class ExportDialog(QDialog):
         state: AppState,
         parent: QWidget | None = None,
         view_options: ViewOptions | None = None,
+        camera: tuple[float, float, float] | None = None,
+        camera_keys: list[CameraKey] | None = None,
+        compare: tuple[Run, Run, list[str]] | None = None,
     ) -> None:
         super().__init__(parent)
-        self.setWindowTitle("Export")
+        self.setWindowTitle("Export" if compare is None else "Export two runs side by side")
+        self.compare = compare  # (run A, run B, their names): Compare's export
         self.setModal(False)
         self.state = state
         self.view_options = view_options
+        self.camera = camera  # the window's 3-D camera: exports look from there
+        self.camera_keys = list(camera_keys or [])  # a saved camera path (layers flow)
+        self._auto_path = True  # the file name follows the fields until the user types one
+        self._suggested = ""  # the name proposed last
+        self.preview_error = ""
         self.exporter: Exporter | None = None
         # when the main window is deleted its dialogs go without closeEvent/reject;
         # `destroyed` still fires, but `self` is gone by then: abort through a holder
@@ -109,6 +143,8 @@ class ExportDialog(QDialog):
         self.content_combo = QComboBox()
         for name, key in CONTENTS:
             self.content_combo.addItem(name, key)
+        if compare is not None:
+            self.content_combo.setCurrentIndex(self.content_combo.findData("compare"))
         self.content_note = QLabel()
         self.content_note.setWordWrap(True)
         self.content_note.setStyleSheet(NOTE_STYLE)
@@ -118,8 +154,11 @@ class ExportDialog(QDialog):
             self.size_combo.addItem(name, (w, h))
         self.width_spin = QSpinBox()
         self.height_spin = QSpinBox()
-        for sp, v in ((self.width_spin, 1280), (self.height_spin, 720)):
-            sp.setRange(16, 7680)
+        for sp, v, hi in (
+            (self.width_spin, spec.DEFAULT_WIDTH, spec.MAX_WIDTH),
+            (self.height_spin, spec.DEFAULT_HEIGHT, spec.MAX_HEIGHT),
+        ):
+            sp.setRange(spec.MIN_SIDE, hi)
             sp.setValue(v)
             sp.setSuffix(" px")
         size_row = QHBoxLayout()
@@ -128,21 +167,14 @@ class ExportDialog(QDialog):
         size_row.addWidget(QLabel("×"))
         size_row.addWidget(self.height_spin)
 
-        self.fps_spin = QSpinBox()
-        self.fps_spin.setRange(1, 120)
-        self.fps_spin.setValue(30)
-        self.fps_spin.setSuffix(" fps")
-        self.seconds_spin = QDoubleSpinBox()
-        self.seconds_spin.setRange(0.1, 600.0)
-        self.seconds_spin.setDecimals(1)
-        self.seconds_spin.setValue(8.0)
-        self.seconds_spin.setSuffix(" s")
-        self.hold_spin = QDoubleSpinBox()
-        self.hold_spin.setRange(0.0, 60.0)
-        self.hold_spin.setDecimals(1)
-        self.hold_spin.setValue(1.5)
+        self.spins: dict[str, QSpinBox | QDoubleSpinBox] = {
+            n.field: _number_spin(n) for n in spec.NUMBERS
+        }
+        self.fps_spin = self.spins[spec.FPS.field]
+        self.seconds_spin = self.spins[spec.SECONDS.field]
+        self.hold_spin = self.spins[spec.HOLD.field]
+        self.quality_spin = self.spins[spec.QUALITY.field]
         self.hold_spin.setSuffix(" s hold")
-        self.hold_spin.setToolTip("Still frames on the last layer, with the separating plane")
         time_row = QHBoxLayout()
         time_row.addWidget(self.fps_spin)
         time_row.addWidget(self.seconds_spin)
@@ -151,12 +183,26 @@ class ExportDialog(QDialog):
         self.background_combo = QComboBox()
         for name, key in BACKGROUNDS:
             self.background_combo.addItem(name, key)
-        self.title_edit = QLineEdit(state.config.title)
+        self.legend_check = QCheckBox("Class legend")
+        self.legend_check.setChecked(spec.DEFAULT_LEGEND)
+        self.legend_check.setToolTip("The class colours, named, in the top-right corner")
+        look_row = QHBoxLayout()
+        look_row.addWidget(self.background_combo, 1)
+        look_row.addWidget(self.legend_check)
+        look_row.addWidget(QLabel("Quality"))
+        look_row.addWidget(self.quality_spin)
+        title = spec.default_title(state.config.title)
+        if compare is not None:
+            title = f"{spec.default_title(compare[0].config.title)}: two initialisations"
+        self.title_edit = QLineEdit(title)
         self.title_edit.setPlaceholderText("shown above the picture (optional)")
         self.caption_edit = QLineEdit()
         self.caption_edit.setPlaceholderText("shown below the picture (optional)")
+        self.camera_label = QLabel()
+        self.camera_label.setWordWrap(True)
+        self.camera_label.setStyleSheet("color: #6B6F76;")
 
-        self.path_edit = QLineEdit(str(Path(QDir.homePath()) / "nndyn-export.png"))
+        self.path_edit = QLineEdit()
         self.browse_button = QPushButton("Choose…")
         path_row = QHBoxLayout()
         path_row.addWidget(self.path_edit, 1)
@@ -168,10 +214,22 @@ class ExportDialog(QDialog):
         form.addRow("", self.content_note)
         form.addRow("Size", size_row)
         form.addRow("Timing", time_row)
-        form.addRow("Background", self.background_combo)
+        form.addRow("Look", look_row)
         form.addRow("Title", self.title_edit)
         form.addRow("Caption", self.caption_edit)
+        form.addRow("Camera", self.camera_label)
         form.addRow("File", path_row)
+
+        self.preview = QLabel()
+        self.preview.setObjectName("exportPreview")
+        self.preview.setFixedSize(PREVIEW_W, PREVIEW_H)
+        self.preview.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.preview.setStyleSheet("QLabel#exportPreview { background: #e8e8e8; }")
+        self.preview.setToolTip("What the export will show (the last layer of a video)")
+        self._preview_timer = QTimer(self)
+        self._preview_timer.setSingleShot(True)
+        self._preview_timer.setInterval(PREVIEW_DELAY_MS)
+        self._preview_timer.timeout.connect(self.update_preview)
 
         self.error_label = QLabel()
         self.error_label.setWordWrap(True)
@@ -193,7 +251,10 @@ class ExportDialog(QDialog):
         buttons.addWidget(self.export_button)
 
         lay = QVBoxLayout(self)
-        lay.addLayout(form)
+        top = QHBoxLayout()
+        top.addLayout(form, 1)
+        top.addWidget(self.preview, 0, Qt.AlignmentFlag.AlignTop)
+        lay.addLayout(top)
         lay.addWidget(self.error_label)
         lay.addWidget(self.progress)
         lay.addWidget(self.status_label)
@@ -202,11 +263,12 @@ class ExportDialog(QDialog):
         self.format_combo.currentIndexChanged.connect(self._on_format)
         self.content_combo.currentIndexChanged.connect(self._on_content)
         self.size_combo.currentIndexChanged.connect(self._on_size)
-        for sp in (self.width_spin, self.height_spin, self.fps_spin):
-            sp.valueChanged.connect(self._refresh)
-        for dsp in (self.seconds_spin, self.hold_spin):
-            dsp.valueChanged.connect(self._refresh)
+        for box in (self.width_spin, self.height_spin, *self.spins.values()):
+            box.valueChanged.connect(self._refresh)
         self.background_combo.currentIndexChanged.connect(self._refresh)
+        self.legend_check.toggled.connect(self._refresh)
+        self.title_edit.textChanged.connect(self._refresh)
+        self.caption_edit.textChanged.connect(self._refresh)
         self.path_edit.textChanged.connect(self._refresh)
         self.browse_button.clicked.connect(self._browse)
         self.export_button.clicked.connect(self.export_clicked)
@@ -214,6 +276,7 @@ class ExportDialog(QDialog):
         self.open_folder_button.clicked.connect(self.open_folder)
         state.snapshotsChanged.connect(self._refresh)
         state.configChanged.connect(self._refresh)
+        self._update_camera_label()
         self._on_size()
         self._refresh()
 
@@ -235,22 +298,32 @@ class ExportDialog(QDialog):
     def options(self) -> ExportOptions:
         """The ExportOptions the fields describe (not validated)."""
         still = self.ext() not in VIDEO
+        numbers: dict[str, Any] = {n.field: self.spins[n.field].value() for n in spec.NUMBERS}
+        if still:
+            numbers[spec.HOLD.field] = 0.0
         return ExportOptions(
             path=self.path_edit.text().strip(),
             content=self.content(),
             width=self.width_spin.value(),
             height=self.height_spin.value(),
-            fps=self.fps_spin.value(),
-            seconds=float(self.seconds_spin.value()),
-            hold_seconds=0.0 if still else float(self.hold_spin.value()),
+            **numbers,
             background=str(self.background_combo.currentData()),
             title=self.title_edit.text().strip(),
             caption=self.caption_edit.text().strip(),
             view=self.view_options,
+            legend=self.legend_check.isChecked(),
+            camera=self.camera,
+            camera_keys=list(self.camera_keys) or None,
+            compare_with=self.compare[1] if self.compare is not None else None,
+            labels=(self.compare[2][0], self.compare[2][1]) if self.compare is not None else None,
         )
 
     def run_for_export(self, content: str) -> Run:
-        """The run as plain data; stills and flows show the snapshot the user is looking at."""
+        """The run as plain data; stills and flows show the snapshot the user is looking at.
+
+        From Compare: its first run (the second travels in the options)."""
+        if self.compare is not None:
+            return self.compare[0]
         run = self.state.run()
         cur = self.state.current
         if content != "training" and cur is not None and cur in run.snapshots:
@@ -259,15 +332,40 @@ class ExportDialog(QDialog):
 
     # ------------------------------------------------------------------ field logic
     def _problem(self, content: str) -> str:
+        if self.compare is not None:
+            run = self.compare[0]
+            return content_problem(
+                self.ext(), content, run.config.model.width, len(run.snapshots), partner=True
+            )
         return content_problem(
             self.ext(), content, self.state.config.model.width, len(self.state.snapshots)
         )
+
+    def suggested_path(self) -> str:
+        """TITLE-KIND-N.ext in the folder of the last export (or of the file named now)."""
+        text = self.path_edit.text().strip()
+        folder = Path(text).expanduser().parent if text else Path(last_export_dir())
+        title = self.title_edit.text().strip() or self.state.config.title
+        return spec.suggest_path(folder, title, self.content(), self.ext())
+
+    def _follow_fields(self) -> None:
+        """Keep the proposed file name in step with title, content and format, until a
+        name is typed or chosen (anything but the last proposal)."""
+        if self.path_edit.text() != self._suggested:
+            self._auto_path = False
+        if self._auto_path and not self.busy:
+            path = self.suggested_path()
+            self._suggested = path
+            if path != self.path_edit.text():
+                self.path_edit.blockSignals(True)
+                self.path_edit.setText(path)
+                self.path_edit.blockSignals(False)
 
     @Slot()
     def _on_format(self, *_: object) -> None:
         ext = self.ext()
         text = self.path_edit.text().strip()
-        if text:
+        if text and text != self._suggested:
             p = Path(text)
             self.path_edit.setText(str(p.with_suffix(ext)) if p.name else text)
         self._refresh()
@@ -325,6 +423,12 @@ class ExportDialog(QDialog):
         video = self.ext() in VIDEO
         for w in (self.fps_spin, self.seconds_spin, self.hold_spin):
             w.setEnabled(video and not self.busy)
+        self.quality_spin.setEnabled(self.ext() == ".mp4" and not self.busy)
+        if self.ext() == ".gif":
+            self.fps_spin.setMaximum(spec.GIF_MAX_FPS)  # hundredths of a second per frame
+        else:
+            self.fps_spin.setMaximum(int(spec.FPS.hi))
+        self._follow_fields()
         bg_model = self.background_combo.model()
         assert isinstance(bg_model, QStandardItemModel)
         tr = bg_model.item(2)
@@ -343,6 +447,54 @@ class ExportDialog(QDialog):
         self.error_label.setText(err)
         self.error_label.setVisible(bool(err))
         self.export_button.setEnabled(not err and not self.busy)
+        self._update_camera_label()
+        if not self.busy:
+            self._preview_timer.start()  # restarted by each change: drawn once it settles
+
+    def _update_camera_label(self) -> None:
+        width = (
+            self.compare[0].config.model.width
+            if self.compare is not None
+            else self.state.config.model.width
+        )
+        three_d = width >= 3 and self.content() in ("layers", "training", "orbit", "compare")
+        if not three_d:
+            text = "2-D: the view frames all layers"
+        elif self.camera_keys and self.content() == "layers":
+            text = f"a path through {len(self.camera_keys)} saved views (View → Camera)"
+        elif self.camera is not None:
+            az, el, zoom = self.camera
+            text = f"as in the window (azimuth {az:.0f}°, elevation {el:.0f}°, zoom {zoom:.2g})"
+        else:
+            text = "facing the separating plane"
+        self.camera_label.setText(text)
+
+    @Slot()
+    def update_preview(self) -> bool:
+        """Draw the miniature of the export now; False (and the reason shown) if it fails."""
+        self._preview_timer.stop()
+        opts = self.options()
+        try:
+            rgba, _warnings = preview_frame(
+                self.run_for_export(opts.content), opts, PREVIEW_W, PREVIEW_H
+            )
+        except ExportError as e:
+            self.preview_error = str(e)
+            self.preview.setPixmap(QPixmap())
+            self.preview.setText("no preview:\n" + str(e))
+            return False
+        except Exception as e:  # a bug in drawing must not take the dialog down
+            self.preview_error = f"{type(e).__name__}: {e}"
+            self.preview.setPixmap(QPixmap())
+            self.preview.setText("no preview")
+            return False
+        self.preview_error = ""
+        self.preview_image = rgba
+        h, w = rgba.shape[:2]
+        buf = np.ascontiguousarray(rgba)
+        img = QImage(buf.data, w, h, 4 * w, QImage.Format.Format_RGBA8888).copy()
+        self.preview.setPixmap(QPixmap.fromImage(img))
+        return True
 
     def _browse(self) -> None:
         ext = self.ext()
@@ -432,6 +584,11 @@ class ExportDialog(QDialog):
         warnings = list(ex.warnings)
         self._end()
         self.last_path = str(path)
+        with contextlib.suppress(Exception):
+            remember_export_dir(str(Path(path).parent))
+        self._auto_path = True  # the next export gets the next free number
+        self._suggested = self.path_edit.text()
+        self._follow_fields()
         lines = [f"Saved {path}"] + [f"Note: {w}" for w in warnings]
         self.status_label.setText("\n".join(lines))
         self.status_label.setStyleSheet(OK_STYLE)
@@ -474,6 +631,7 @@ class ExportDialog(QDialog):
             self.content_combo,
             self.size_combo,
             self.background_combo,
+            self.legend_check,
             self.title_edit,
             self.caption_edit,
             self.path_edit,
@@ -483,6 +641,7 @@ class ExportDialog(QDialog):
         video = self.ext() in VIDEO
         for sp in (self.fps_spin, self.seconds_spin, self.hold_spin):
             sp.setEnabled(on and video)
+        self.quality_spin.setEnabled(on and self.ext() == ".mp4")
         custom = self.size_combo.currentData()[0] == 0
         self.width_spin.setEnabled(on and custom)
         self.height_spin.setEnabled(on and custom)
@@ -502,6 +661,23 @@ class ExportDialog(QDialog):
     def closeEvent(self, ev: Any) -> None:
         self.cancel_export()
         super().closeEvent(ev)
+
+
+def last_export_dir() -> str:
+    """Where the last export went (the home folder the first time)."""
+    raw = app_settings.settings(create=False).value(KEY_EXPORT_DIR)
+    if isinstance(raw, str) and raw and Path(raw).is_dir():
+        return raw
+    return QDir.homePath()
+
+
+def remember_export_dir(folder: str) -> None:
+    s = app_settings.settings()
+    s.setValue(KEY_EXPORT_DIR, folder)
+    s.sync()
+
+
+KEY_EXPORT_DIR = "export/last_dir"
 
 
 class _RunningExport:

@@ -17,9 +17,11 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import numpy as np
 from PySide6.QtCore import QElapsedTimer, Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import (
     QCheckBox,
+    QComboBox,
     QHBoxLayout,
     QLabel,
     QSizePolicy,
@@ -31,7 +33,9 @@ from PySide6.QtWidgets import (
 
 from nndyn_gui.core.config import RunConfig
 from nndyn_gui.core.types import Snapshot
+from nndyn_gui.render import camera as cam
 from nndyn_gui.render import field_layer
+from nndyn_gui.render.camera import CameraKey
 from nndyn_gui.render.palette import palette_for
 from nndyn_gui.render.scene import FlowScene, ViewOptions
 from nndyn_gui.render.views import NO_GL_NOTICE, make_layer_view, opengl_available
@@ -45,6 +49,8 @@ PLAY_MIN_SECONDS = 1.5
 PLAY_MAX_SECONDS = 8.0
 MAX_POINTS = 3000
 TRAINING_FRAME_MS = 100  # while training the view follows at most 10 snapshots a second
+PLAY_SPEEDS = (0.25, 0.5, 1.0, 2.0, 4.0)  # the speed menu next to Play
+REPEAT_HOLD_S = 0.6  # Repeat: the last layer (with its plane) stays this long, then again
 
 OPTION_BOXES = (
     ("show_grid", "Grid", "the regular grid carried through the layers"),
@@ -70,6 +76,8 @@ class LayerPanel(QWidget):
     optionsChanged = Signal(object)  # ViewOptions
     timeChanged = Signal(float)  # frames
     message = Signal(str)  # short status text (e.g. a failed scene build)
+    cameraKeysChanged = Signal(int)  # number of saved camera views
+    cameraChanged = Signal()  # the 3-D view's camera moved (the user, a reset, a path)
 
     def __init__(
         self,
@@ -107,6 +115,7 @@ class LayerPanel(QWidget):
 
         controls = QWidget()
         controls.setObjectName("layerControls")
+        self.controls_box = controls  # hidden in presentation mode
         cl = QVBoxLayout(controls)
         cl.setContentsMargins(8, 2, 8, 4)
         cl.setSpacing(2)
@@ -128,6 +137,18 @@ class LayerPanel(QWidget):
         self.layer_label = QLabel()
         _fit_width(self.layer_label, "layer 200.0 / 200")
         row.addWidget(self.layer_label)
+        self.repeat_button = QToolButton()
+        self.repeat_button.setText("⟲ Repeat")
+        self.repeat_button.setCheckable(True)
+        self.repeat_button.setToolTip("Play again from the input after the last layer")
+        row.addWidget(self.repeat_button)
+        self.speed_combo = QComboBox()
+        for v in PLAY_SPEEDS:
+            self.speed_combo.addItem(f"{v:g}×", v)
+        self.speed_combo.setCurrentIndex(PLAY_SPEEDS.index(1.0))
+        self.speed_combo.setToolTip("Play speed")
+        self.speed_combo.currentIndexChanged.connect(self._on_speed)
+        row.addWidget(self.speed_combo)
         cl.addLayout(row)
 
         row2 = QHBoxLayout()
@@ -167,9 +188,13 @@ class LayerPanel(QWidget):
         self._play_timer.timeout.connect(self._on_play_tick)
         self._clock = QElapsedTimer()
         self._play_from = 0.0
+        self._speed = 1.0
+        self._camera_keys: list[CameraKey] = []  # saved 3-D views: a path for Play and video
+        self._aim_after_training = False
+        self._selected = np.zeros(0, dtype=np.int64)  # dataset rows (x_all), kept across views
 
         state.currentChanged.connect(self._on_current)
-        state.datasetChanged.connect(self._schedule)
+        state.datasetChanged.connect(self._on_dataset)
         state.snapshotsChanged.connect(self._on_snapshots)
         state.trainingStateChanged.connect(self._on_training_state)
         state.configChanged.connect(self._on_config)
@@ -220,6 +245,33 @@ class LayerPanel(QWidget):
     def show_last_layer(self) -> None:
         self.set_time(self.t_max())
 
+    def show_layer(self, k: int) -> None:
+        """Show the output of layer k (0 = the input); stops Play."""
+        if self.scene is None:
+            return
+        self.play(False)
+        self.set_time(float(self.scene.frame_of_layer(int(k))))
+
+    def step_layer(self, step: int) -> None:
+        """Go to the next (+1) or previous (-1) whole layer (stops Play)."""
+        if self.scene is None:
+            return
+        self.play(False)
+        fpl = self.scene.frames_per_layer
+        layer = self._t / fpl
+        target = math.floor(layer + 1e-6) + 1 if step > 0 else math.ceil(layer - 1e-6) - 1
+        self.set_time(min(max(target, 0), self.scene.depth) * fpl)
+
+    def step_snapshot(self, step: int) -> None:
+        """Show the next (+1) or previous (-1) training snapshot."""
+        snaps = self.state.snapshots
+        if len(snaps) < 2:
+            return
+        i = self.snapshot_slider.value() + (1 if step > 0 else -1)
+        i = min(max(i, 0), len(snaps) - 1)
+        if snaps[i] is not self.state.current:
+            self.state.set_current(snaps[i])
+
     def play(self, on: bool = True) -> None:
         self.play_button.setChecked(on)
 
@@ -228,6 +280,73 @@ class LayerPanel(QWidget):
 
     def is_playing(self) -> bool:
         return self._play_timer.isActive()
+
+    def play_speed(self) -> float:
+        return self._speed
+
+    def set_play_speed(self, speed: float) -> None:
+        """Play at `speed` times the usual pace (one of PLAY_SPEEDS, else the nearest)."""
+        i = int(np.argmin([abs(math.log(v / max(speed, 1e-3))) for v in PLAY_SPEEDS]))
+        self.speed_combo.setCurrentIndex(i)
+
+    def repeat(self) -> bool:
+        return self.repeat_button.isChecked()
+
+    def set_repeat(self, on: bool) -> None:
+        self.repeat_button.setChecked(bool(on))
+
+    # ------------------------------------------------------------------ camera
+    def camera(self) -> tuple[float, float, float] | None:
+        """(azimuth, elevation, zoom) of the 3-D view, None when the view is 2-D."""
+        if self._view_kind != "3d" or self.view is None:
+            return None
+        az, el, _dist = self.view.camera()
+        return float(az), float(el), float(self.view.zoom())
+
+    def camera_keys(self) -> list[CameraKey]:
+        return list(self._camera_keys)
+
+    def add_camera_key(self) -> CameraKey | None:
+        """Save the 3-D view as it is now, at the layer shown: a stop on the camera path
+        that Play and a layers-flow video move through (camera.camera_at)."""
+        now = self.camera()
+        if now is None:
+            self.message.emit("Camera views are saved from the 3-D view (width 3 or more)")
+            return None
+        key = CameraKey(self._t, *now)
+        self._camera_keys.append(key)
+        n = len(self._camera_keys)
+        layer = self._t / max(1, self.scene.frames_per_layer) if self.scene else 0.0
+        self.message.emit(
+            f"Camera view {n} saved at layer {layer:.1f}: Play and exported flows move "
+            "through the saved views"
+        )
+        self.cameraKeysChanged.emit(n)
+        return key
+
+    def clear_camera_keys(self) -> None:
+        self._camera_keys = []
+        self.message.emit("Camera views cleared: the camera stays where you put it")
+        self.cameraKeysChanged.emit(0)
+
+    def _follow_camera_path(self, t: float) -> None:
+        """While playing, move the 3-D camera along the saved views (as a video will)."""
+        if len(self._camera_keys) < 1 or self._view_kind != "3d" or self.view is None:
+            return
+        keys = cam.retimed(self._camera_keys, self.t_max())
+        az, el, zoom = cam.camera_at(keys, t)
+        self.view.set_camera(az, el, zoom=zoom)
+
+    def selection(self) -> np.ndarray:
+        """The selected points as rows of the data set (x_all), whatever view shows them."""
+        return self._selected.copy()
+
+    def set_selection(self, dataset_rows: Any) -> None:
+        """Select these data points (rows of dataset.x_all) in the current and later views."""
+        rows = np.unique(np.asarray(dataset_rows, dtype=np.int64).ravel())
+        n = len(self.state.dataset.x_all)
+        self._selected = rows[(rows >= 0) & (rows < n)]
+        self._show_selection()
 
     def rebuild_now(self) -> None:
         """Build and show the scene of the current snapshot synchronously (tests, export)."""
@@ -318,11 +437,24 @@ class LayerPanel(QWidget):
         kind = "2d"
         if scene.dims == 3 and self.prefer_3d and opengl_available():
             kind = "3d"
+        current = self.state.current
+        shows_current = (
+            scene.source is not None and current is not None and scene.source[1] is current.weights
+        )  # not a build of the snapshot shown before, still arriving
         if self.view is None or kind != self._view_kind:
-            self._make_view(scene, kind)
+            self._make_view(scene, kind)  # a new view faces its scene's plane at once
+            self._show_selection()
+            if shows_current:
+                self._aim_after_training = False
         else:
             self.view.set_scene(scene)
             self._set_view_notice(scene)  # e.g. 3-D unticked: no "3-D view opens…" any more
+            if old is None or not np.array_equal(old.indices, scene.indices):
+                self._show_selection()
+            if self._aim_after_training and self.state.training_state == "idle" and shows_current:
+                self._aim_after_training = False
+                if kind == "3d":
+                    self.view.aim_unless_moved()
         steps = max(1, round(scene.t_max * SLIDER_RES))
         self.layer_slider.blockSignals(True)
         self.layer_slider.setRange(0, steps)
@@ -354,6 +486,8 @@ class LayerPanel(QWidget):
         self._set_view_notice(scene)
         if hasattr(view, "pointsSelected"):
             view.pointsSelected.connect(self._on_points_selected)
+        if hasattr(view, "cameraChanged"):
+            view.cameraChanged.connect(self.cameraChanged)
 
     def _set_view_notice(self, scene: FlowScene) -> None:
         """Why a 2-D view shows a 3-D scene, if 3-D is wanted; nothing when it is unticked."""
@@ -368,8 +502,30 @@ class LayerPanel(QWidget):
 
     @Slot(object)
     def _on_points_selected(self, rows: Any) -> None:
-        if self.view is not None:
-            self.view.set_selection(rows)
+        """A pick in the view (rows of its scene): kept as data-set rows."""
+        if self.view is None or self.scene is None:
+            return
+        rows = np.asarray(rows, dtype=np.int64)
+        rows = rows[(rows >= 0) & (rows < len(self.scene.indices))]
+        self._selected = np.unique(self.scene.indices[rows])
+        self.view.set_selection(rows)
+
+    def _show_selection(self) -> None:
+        """Show the kept selection in the view, in the rows of the scene it draws."""
+        if self.view is None or self.scene is None or not hasattr(self.view, "set_selection"):
+            return
+        idx = self.scene.indices
+        pos = np.searchsorted(idx, self._selected)
+        ok = pos < len(idx)
+        pos = pos[ok]
+        rows = pos[idx[pos] == self._selected[ok]]
+        self.view.set_selection(rows)
+
+    @Slot(object)
+    def _on_dataset(self, *_: object) -> None:
+        """Other data: the old selection names other points."""
+        self._selected = np.zeros(0, dtype=np.int64)
+        self._schedule()
 
     # ------------------------------------------------------------------ state signals
     @Slot(object)
@@ -401,6 +557,8 @@ class LayerPanel(QWidget):
         # 3-D view on a software OpenGL: while training the slider follows the view
         if self.state.training_state == "training" and self._throttle.isActive():
             return
+        if self.state.training_state == "idle":  # trained, loaded, reset: a new plane
+            self._aim_after_training = True  # the next scene faces it (unless moved)
         n = len(self.state.snapshots)
         self.snapshot_slider.blockSignals(True)
         self.snapshot_slider.setRange(0, max(0, n - 1))
@@ -466,8 +624,17 @@ class LayerPanel(QWidget):
         self._play_timer.start()
 
     def _play_seconds(self) -> float:
+        """One pass through all layers at 1×: longer for deeper nets, within bounds."""
         depth = self.scene.depth if self.scene is not None else 1
         return min(PLAY_MAX_SECONDS, max(PLAY_MIN_SECONDS, depth * PLAY_SECONDS_PER_LAYER))
+
+    @Slot(int)
+    def _on_speed(self, _i: int) -> None:
+        speed = float(self.speed_combo.currentData())
+        if self.is_playing():  # keep the place: restart the clock from here
+            self._play_from = self._t
+            self._clock.start()
+        self._speed = speed
 
     @Slot()
     def _on_play_tick(self) -> None:
@@ -475,9 +642,19 @@ class LayerPanel(QWidget):
         if t_max <= 0:
             self.play(False)
             return
-        rate = t_max / self._play_seconds()
+        rate = self._speed * t_max / self._play_seconds()
         t = self._play_from + rate * self._clock.elapsed() / 1000.0
+        self._follow_camera_path(min(t, t_max))
         if t >= t_max:
+            if self.repeat():
+                over = (t - t_max) / rate  # seconds past the last layer
+                if over >= REPEAT_HOLD_S:
+                    self._play_from = 0.0
+                    self._clock.start()
+                    self.set_time(0.0)
+                elif self._t < t_max:
+                    self.set_time(t_max)
+                return
             self.set_time(t_max)
             self.play(False)
             return

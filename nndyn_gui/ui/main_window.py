@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
 from nndyn_gui import __version__
 from nndyn_gui.core.config import RunConfig
 from nndyn_gui.ui import settings as app_settings
+from nndyn_gui.ui import view_settings
 from nndyn_gui.ui.layer_panel import LayerPanel
 from nndyn_gui.ui.param_panel import ParamPanel
 from nndyn_gui.ui.state import AppState
@@ -46,6 +47,8 @@ ENV_NO_PROMPT = "NNDYN_NO_PROMPT"
 ENV_NO_AUTOSAVE = "NNDYN_NO_AUTOSAVE"
 RUN_FILTER = "nndyn runs (*.nndyn);;All files (*)"
 DEFAULT_SIZE = QSize(1600, 1000)
+#: Step: F10, the debuggers' "step over" (Ctrl+N is File → New: one key, one action)
+STEP_KEY = "F10"
 
 
 def _placeholder(text: str) -> QWidget:
@@ -132,6 +135,14 @@ class MainWindow(QMainWindow):
         )
 
         self._make_actions()
+        from nndyn_gui.ui.presentation import Presentation
+        from nndyn_gui.ui.undo_discard import DiscardUndo
+
+        self.presentation = Presentation(self, self.layer_panel)
+
+        self.undo = DiscardUndo(self.state, self)
+        self.undo.message.connect(lambda text: self._flash(text, 12_000))
+        self.undo.restored.connect(lambda _kept: self.layer_panel.show_last_layer())
         self._make_menus()
         self._make_toolbar()
         self._make_status_bar()
@@ -145,11 +156,18 @@ class MainWindow(QMainWindow):
         self.controller.workerLost.connect(self._on_worker_lost)
         self.layer_panel.message.connect(self._flash)
         self.layer_panel.optionsChanged.connect(self._on_view_options)
+        multiples: Any = self.multiples
+        if hasattr(multiples, "layerClicked"):  # All layers: a tile shows its layer
+            multiples.layerClicked.connect(self.layer_panel.show_layer)
+            self.layer_panel.cameraChanged.connect(
+                lambda: multiples.set_camera(self.layer_panel.camera())
+            )
 
         self._on_training_state(self.state.training_state)
         self._update_title()
         if restore_settings:
             app_settings.restore_window(self)
+            view_settings.restore(self.layer_panel)
         self._start_autosave(autosave)
 
     # ------------------------------------------------------------------ construction
@@ -210,7 +228,7 @@ class MainWindow(QMainWindow):
             "Pause", self.toggle_pause, "Ctrl+P", "Pause / resume training", checkable=True
         )
         self.act_step = self._action(
-            "Step", self.step, "Ctrl+N", "Train one snapshot interval, then pause"
+            "Step", self.step, STEP_KEY, f"Train one snapshot interval, then pause ({STEP_KEY})"
         )
         self.act_stop = self._action("Stop", self.stop, "Ctrl+.", "Stop training, keep the result")
         self.act_reset = self._action(
@@ -226,6 +244,25 @@ class MainWindow(QMainWindow):
             "Show input", lambda: self.layer_panel.set_time(0.0), "Home", "Jump to the input"
         )
         self.act_camera = self._action("Reset camera", self.layer_panel.reset_camera, "Ctrl+0")
+        self.act_steady = self._action(
+            "Steady camera",
+            self._set_steady_camera,
+            None,
+            "One box and camera for every layer (off: the view follows each layer's points)",
+            checkable=True,
+        )
+        self.act_steady.setChecked(self.layer_panel.options().steady_camera)
+        self.act_add_key = self._action(
+            "Save camera view",
+            self.layer_panel.add_camera_key,
+            "Ctrl+K",
+            "Keep the 3-D view at this layer: Play and exported flows move between saved views",
+        )
+        self.act_clear_keys = self._action(
+            "Clear camera views", self.layer_panel.clear_camera_keys, None, "Forget saved views"
+        )
+        self.act_clear_keys.setEnabled(False)
+        self.layer_panel.cameraKeysChanged.connect(lambda n: self.act_clear_keys.setEnabled(n > 0))
         self.act_compare = self._action(
             "Compare two seeds…", self.open_compare, None, "Train two initialisations side by side"
         )
@@ -238,7 +275,13 @@ class MainWindow(QMainWindow):
     def _make_menus(self) -> None:
         mb = self.menuBar()
         m = mb.addMenu("&File")
-        for a in (self.act_new, self.act_open, self.act_save, self.act_save_as):
+        m.addAction(self.act_new)
+        m.addAction(self.act_open)
+        from nndyn_gui.ui.recent_menu import RecentMenu
+
+        self.recent_menu = RecentMenu(self.open_recent, m)
+        m.addMenu(self.recent_menu)
+        for a in (self.act_save, self.act_save_as):
             m.addAction(a)
         m.addSeparator()
         m.addAction(self.act_export)
@@ -247,9 +290,16 @@ class MainWindow(QMainWindow):
         m = mb.addMenu("&Run")
         for a in (self.act_train, self.act_pause, self.act_step, self.act_stop, self.act_reset):
             m.addAction(a)
+        m.addSeparator()
+        m.addAction(self.undo.action)
         m = mb.addMenu("&View")
-        for a in (self.act_play, self.act_first, self.act_last, self.act_camera):
+        m.addAction(self.presentation.action)
+        m.addSeparator()
+        for a in (self.act_play, self.act_first, self.act_last):
             m.addAction(a)
+        cm = m.addMenu("&Camera")
+        for a in (self.act_camera, self.act_steady, self.act_add_key, self.act_clear_keys):
+            cm.addAction(a)
         m.addSeparator()
         for dock in self.docks.values():
             m.addAction(dock.toggleViewAction())
@@ -264,22 +314,11 @@ class MainWindow(QMainWindow):
         m.addAction(self.act_about)
 
     def _fill_presets(self) -> None:
-        self.preset_actions: dict[str, QAction] = {}
-        try:
-            from nndyn_gui.core.presets import list_presets
+        from nndyn_gui.ui.presets_menu import fill_presets_menu
 
-            infos = list_presets()
-        except Exception as e:
-            self.presets_menu.addAction(f"(presets unavailable: {e})").setEnabled(False)
-            return
-        self.presets_menu.setToolTipsVisible(True)
-        for info in infos:
-            act = QAction(info.name, self)
-            act.setToolTip(info.description)
-            act.setStatusTip(info.description)
-            act.triggered.connect(lambda _=False, n=info.name: self.load_preset(n))
-            self.presets_menu.addAction(act)
-            self.preset_actions[info.name] = act
+        self.preset_actions: dict[str, QAction] = fill_presets_menu(
+            self.presets_menu, self.load_preset
+        )
 
     def _make_toolbar(self) -> None:
         tb = QToolBar("Training", self)
@@ -308,6 +347,7 @@ class MainWindow(QMainWindow):
         self.step_label, self.loss_label, self.rate_label = r.step_label, r.loss_label, r.rate_label
         self.tf_label = QLabel()
         sb.addPermanentWidget(self.tf_label)
+        sb.insertPermanentWidget(0, self.undo.button)
 
     def _start_autosave(self, enabled: bool | None) -> None:
         if enabled is None:
@@ -412,11 +452,17 @@ class MainWindow(QMainWindow):
         self.act_step.setEnabled(st in ("idle", "paused", "training"))
         self.act_stop.setEnabled(running and st != "stopping")
         self.act_open.setEnabled(not running)
+        self.recent_menu.setEnabled(not running)
         self.act_new.setEnabled(not running)
         self.presets_menu.setEnabled(not running)
 
+    @Slot(bool)
+    def _set_steady_camera(self, on: bool) -> None:
+        self.layer_panel.set_options(self.layer_panel.options().copy(steady_camera=bool(on)))
+
     @Slot(object)
     def _on_view_options(self, options: Any) -> None:
+        self.act_steady.setChecked(bool(options.steady_camera))
         if hasattr(self.multiples, "set_options"):
             self.multiples.set_options(options.copy(grid_n=13, point_size=3.0))
 
@@ -513,6 +559,12 @@ class MainWindow(QMainWindow):
         if path:
             self.open_run(path)
 
+    def open_recent(self, path: str) -> bool:
+        """File → Open recent: like Open run…, without the file dialog."""
+        if self.controller.is_running() or not self.maybe_save():
+            return False
+        return self.open_run(path)
+
     def open_run(self, path: str) -> bool:
         """Load a `.nndyn` run; a damaged file is reported and the current run kept."""
         if self.controller.is_running():
@@ -573,7 +625,14 @@ class MainWindow(QMainWindow):
         try:
             from nndyn_gui.ui.export_dialog import ExportDialog
 
-            dlg = ExportDialog(self.state, self, view_options=self.layer_panel.options())
+            lp = self.layer_panel
+            dlg = ExportDialog(
+                self.state,
+                self,
+                view_options=lp.options(),
+                camera=lp.camera(),
+                camera_keys=lp.camera_keys(),
+            )
         except Exception as e:
             self.show_error("Export unavailable", str(e))
             return
@@ -684,11 +743,14 @@ class MainWindow(QMainWindow):
             ev.ignore()
             return
         self._closing = True
+        self.presentation.leave()  # the saved layout is the window's, not the full screen
+        self.presentation.shutdown()
         self.controller.shutdown()
         self.layer_panel.play(False)
         try:
             app_settings.save_window(self)
             app_settings.save_config(self.state.config)
+            view_settings.save(self.layer_panel)
         except Exception:
             pass
         self.layer_panel.shutdown()

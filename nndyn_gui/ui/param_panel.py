@@ -53,6 +53,7 @@ from nndyn_gui.core.config import (
     ConfigError,
     DataConfig,
     RunConfig,
+    field_label,
     field_spec,
 )
 from nndyn_gui.core.limits import human_bytes
@@ -102,38 +103,9 @@ GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "train.transport",
             "train.seed",
             "train.snapshot_every",
-            "train.steps_per_call",
         ),
     ),
 )
-
-LABELS = {
-    "data.name": "Data set",
-    "data.classes": "Classes K",
-    "data.n": "Points",
-    "data.noise": "Noise",
-    "data.gap": "Gap",
-    "data.test_fraction": "Test share",
-    "data.seed": "Data seed",
-    "model.kind": "Network",
-    "model.width": "Width d",
-    "model.depth": "Depth T",
-    "model.h": "Step h",
-    "model.activation": "Activation",
-    "model.tied": "Tied weights",
-    "model.keep_invertible": "Keep invertible",
-    "model.invertible_bound": "Bound c",
-    "model.init_scale": "Init scale",
-    "train.optimizer": "Optimiser",
-    "train.learning_rate": "Learning rate",
-    "train.batch_size": "Batch size",
-    "train.steps": "Steps",
-    "train.weight_decay": "Weight decay",
-    "train.transport": "Transport λ",
-    "train.seed": "Weight seed",
-    "train.snapshot_every": "Snapshot every",
-    "train.steps_per_call": "Steps per call",
-}
 
 CHOICE_LABELS = {
     "resnet": "ResNet  x + h·s(Ax+b)",
@@ -148,7 +120,6 @@ SCALES: dict[str, str] = {
     "data.n": "log",
     "train.steps": "log",
     "train.snapshot_every": "log",
-    "train.steps_per_call": "log",
     "train.batch_size": "log0",
     "train.weight_decay": "log0",
     "train.transport": "log0",
@@ -416,7 +387,7 @@ class ParamPanel(QScrollArea):
                 ctl = ParamControl(path)
                 ctl.changed.connect(self._on_changed)
                 self.controls[path] = ctl
-                label = QLabel(LABELS.get(path, path.split(".")[1]))
+                label = QLabel(field_label(path))
                 label.setToolTip(ctl.toolTip())
                 form.addRow(label, ctl)
                 if path == "data.name":
@@ -508,7 +479,8 @@ class ParamPanel(QScrollArea):
             cfg.data.classes = k  # the file's labels 0..K-1 decide K
             self.state.set_config(cfg)
         except (DataError, ConfigError, OSError, MemoryError) as e:
-            self.csv_error.setText(str(e) or "not enough memory to read the file")
+            why = e.panel_message if isinstance(e, ConfigError) else str(e)
+            self.csv_error.setText(why or "not enough memory to read the file")
             self.csv_error.show()
             self._on_config(self.state.config)
             return False
@@ -565,7 +537,7 @@ class ParamPanel(QScrollArea):
         except ConfigError as e:
             target = self.controls.get(e.field_path, ctl)
             if target is not None:
-                target.set_error(str(e))
+                target.set_error(e.panel_message)
             self._on_config(self.state.config, keep_errors=True)
             return False
         except (DataError, OSError, MemoryError) as e:
@@ -599,7 +571,7 @@ class ParamPanel(QScrollArea):
         except ConfigError as e:
             target = self.controls.get(e.field_path, ctl)
             if target is not None:
-                target.set_error(str(e))
+                target.set_error(e.panel_message)
             self._on_config(self.state.config, keep_errors=True)
             return False
         from nndyn_gui.core.datasets import make_dataset

@@ -27,11 +27,14 @@ STATE_VERSION = 1  # bump when docks are renamed so an old layout is not half-ap
 MAX_RECENT = 8
 
 
-def settings() -> QSettings:
-    """The app's settings: $NNDYN_SETTINGS_DIR/nndyn-gui.ini if set, else the user's."""
+def settings(create: bool = True) -> QSettings:
+    """The app's settings: $NNDYN_SETTINGS_DIR/nndyn-gui.ini if set, else the user's.
+
+    `create` False: only to read (a missing folder is not made; its values are None)."""
     folder = os.environ.get(ENV_DIR)
     if folder:
-        Path(folder).mkdir(parents=True, exist_ok=True)
+        if create:
+            Path(folder).mkdir(parents=True, exist_ok=True)
         return QSettings(str(Path(folder) / f"{APP}.ini"), QSettings.Format.IniFormat)
     return QSettings(QSettings.Format.IniFormat, QSettings.Scope.UserScope, ORG, APP)
 
@@ -87,6 +90,12 @@ def add_recent_file(path: str) -> None:
     s = settings()
     s.setValue(KEY_RECENT, [path, *items][:MAX_RECENT])
     s.setValue(KEY_LAST_DIR, str(Path(path).parent))
+    s.sync()
+
+
+def clear_recent_files() -> None:
+    s = settings()
+    s.remove(KEY_RECENT)
     s.sync()
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QTimer, Slot
+from PySide6.QtCore import QTimer, Signal, Slot
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from nndyn_gui.render.palette import palette_for
@@ -25,11 +25,15 @@ from nndyn_gui.ui.state import AppState
 MAX_POINTS = 1500
 
 COALESCE_MS = 80
+CAMERA_SETTLE_MS = 250
 TRAINING_REFRESH_MS = 1000  # an overview: one picture a second while training
 
 
 class SmallMultiplesPanel(QWidget):
-    """render.SmallMultiples kept in step with AppState.current."""
+    """render.SmallMultiples kept in step with AppState.current; a click on a tile emits
+    `layerClicked(k)`."""
+
+    layerClicked = Signal(int)
 
     def __init__(
         self,
@@ -44,6 +48,12 @@ class SmallMultiplesPanel(QWidget):
         self._layers = layers
         self._stale = True
         self.multiples = SmallMultiples(self)
+        self.multiples.layerClicked.connect(self.layerClicked)
+        self._camera: tuple[float, float, float] | None = None
+        self._camera_timer = QTimer(self)  # a camera drag redraws the 3-D tiles once at rest
+        self._camera_timer.setSingleShot(True)
+        self._camera_timer.setInterval(CAMERA_SETTLE_MS)
+        self._camera_timer.timeout.connect(lambda: self.multiples.set_camera(self._camera))
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addWidget(self.multiples)
@@ -70,6 +80,11 @@ class SmallMultiplesPanel(QWidget):
         else:
             self.multiples.set_options(options)
 
+    def set_camera(self, cam: tuple[float, float, float] | None) -> None:
+        """The main view's camera: the 3-D tiles follow it (once it has come to rest)."""
+        self._camera = cam
+        self._camera_timer.start()
+
     def set_layers(self, layers: list[int] | None) -> None:
         """Which layers get a panel (None: input, every k-th hidden layer, output)."""
         self._layers = layers
@@ -90,7 +105,9 @@ class SmallMultiplesPanel(QWidget):
     def shutdown(self) -> None:
         """Stop the builder thread (window close)."""
         self._timer.stop()
+        self._camera_timer.stop()
         self._builder.shutdown()
+        self.multiples.shutdown()
 
     def _job(self) -> Job | None:
         st = self.state
@@ -102,8 +119,10 @@ class SmallMultiplesPanel(QWidget):
         config, dataset, options = st.config, st.dataset, self._options
 
         def job() -> FlowScene:
-            scene = FlowScene.build(config, weights, dataset, options, MAX_POINTS, dims=2)
-            scene.region_image(palette_for(options.background))  # made here, not on the GUI
+            # 3-D for width 3 (3-D tiles), and its 2-D projection, made here, not on the GUI
+            scene = FlowScene.build(config, weights, dataset, options, MAX_POINTS)
+            for shown in (scene, scene.projected_2d()):
+                shown.region_image(palette_for(options.background))
             return scene
 
         return job

@@ -15,6 +15,7 @@ from nndyn_gui.core.config import RunConfig
 from nndyn_gui.core.datasets import make_dataset
 from nndyn_gui.core.network import initial_weights
 from nndyn_gui.core.types import Dataset, NetWeights, Run, Snapshot
+from nndyn_gui.ui import discard_rules
 
 TRAINING_STATES = ("idle", "loading", "training", "paused", "stopping")
 
@@ -31,6 +32,8 @@ class AppState(QObject):
     dirtyChanged = Signal(bool)  # unsaved work exists
     progressChanged = Signal(int, float, float)  # step, loss, steps/s (coalesced, <= ~30/s)
     statusChanged = Signal(str, str)  # run status (new|finished|cancelled|diverged), message
+    #: trained snapshots were just dropped (discard_rules.DiscardedRun): undo can bring them back
+    runDiscarded = Signal(object)
 
     def __init__(self, config: RunConfig | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -65,11 +68,8 @@ class AppState(QObject):
         """
         config = config.validate()
         data_changed = config.data != self.config.data
-        stale = (
-            data_changed
-            or config.model != self.config.model
-            or config.train.seed != self.config.train.seed
-        )
+        stale = discard_rules.makes_stale(self.config, config)
+        lost = self.discardable(discard_rules.change_reason(self.config, config)) if stale else None
         if not data_changed:
             dataset = self.dataset
         elif dataset is None:
@@ -81,6 +81,8 @@ class AppState(QObject):
         self.configChanged.emit(config)
         if stale:
             self._reset_to_initial()
+        if lost is not None:
+            self.runDiscarded.emit(lost)
 
     def _reset_to_initial(self) -> None:
         """Show the untrained network (step 0) so views are never empty."""
@@ -98,10 +100,17 @@ class AppState(QObject):
 
     def reset(self) -> None:
         """Back to the untrained network of the current config (the toolbar's Reset)."""
-        had_training = any(s.step > 0 for s in self.snapshots)
+        lost = self.discardable("Reset")
         self._reset_to_initial()
-        if had_training:
+        if lost is not None:
             self.set_dirty(True)
+            self.runDiscarded.emit(lost)
+
+    def discardable(self, reason: str) -> discard_rules.DiscardedRun | None:
+        """The run as it is now, if it holds trained snapshots about to be dropped."""
+        if not discard_rules.has_trained(self.snapshots):
+            return None
+        return discard_rules.DiscardedRun(self.run(), reason, unsaved=self.dirty)
 
     # ------------------------------------------------------------------ snapshots
     def replace_snapshots(self, snapshots: list[Snapshot], status: str = "finished") -> None:
@@ -114,27 +123,25 @@ class AppState(QObject):
         self.set_dirty(True)
 
     def append_snapshot(self, snap: Snapshot) -> None:
-        if self.snapshots and self.snapshots[-1].step >= snap.step:
-            # a new training run restarts the list at its own step 0
-            self.snapshots = [s for s in self.snapshots if s.step < snap.step]
-            self._keeper = None
-        self._keep([snap])
-        self.snapshotsChanged.emit()
-        self.set_current(snap)
-        self.set_dirty(True)
+        self.extend_snapshots([snap])
 
     def extend_snapshots(self, snaps: list[Snapshot]) -> None:
         """Append a batch from the trainer with one signal (batches keep redraws <= ~30/s)."""
         if not snaps:
             return
         first = snaps[0].step
+        lost = None
         if self.snapshots and self.snapshots[-1].step >= first:
+            # a new training run restarts the list at its own step 0
+            lost = self.discardable("a new training run")
             self.snapshots = [s for s in self.snapshots if s.step < first]
             self._keeper = None
         self._keep(snaps)
         self.snapshotsChanged.emit()
         self.set_current(snaps[-1])
         self.set_dirty(True)
+        if lost is not None:
+            self.runDiscarded.emit(lost)
 
     def _keep(self, snaps: list[Snapshot]) -> None:
         """Append, keeping at most limits.SNAPSHOT_MEMORY_BYTES of snapshots of this run

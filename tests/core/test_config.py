@@ -90,3 +90,34 @@ def test_k_classes_only_for_the_sets_that_have_them() -> None:
     assert err.value.field_path == "data.classes" and "'ring' has two classes" in str(err.value)
     with pytest.raises(ConfigError, match=r"out of range, allowed 2\.\.6"):
         RunConfig().with_set("data.name=rings").with_set("data.classes=7")
+
+
+def test_every_field_has_the_label_the_panel_shows() -> None:
+    import dataclasses
+
+    from nndyn_gui.core.config import LABELS, DataConfig, ModelConfig, TrainConfig, field_label
+
+    for section, klass in (("data", DataConfig), ("model", ModelConfig), ("train", TrainConfig)):
+        for f in dataclasses.fields(klass):
+            path = f"{section}.{f.name}"
+            assert path in LABELS and field_label(path) != path
+            assert field_spec(path)["label"] == LABELS[path]
+
+
+@pytest.mark.parametrize(
+    ("assignment", "panel"),
+    [
+        ("model.depth=0", "Depth T must be at least 1"),
+        ("model.width=999", "Width d must be at most 64"),
+        ("train.steps=0", "Steps must be at least 1"),
+        ("data.noise=-1", "Noise must be at least 0"),
+        ("model.kind=cnn", "Network must be one of resnet, mlp"),
+        ("train.steps=1.5k", "Steps must be a whole number"),
+        ("model.h=nan", "Step h must be a number from 0.0001 to 10"),
+    ],
+)
+def test_errors_have_a_panel_message_in_the_panels_words(assignment: str, panel: str) -> None:
+    with pytest.raises(ConfigError) as err:
+        RunConfig().with_set(assignment)
+    assert err.value.panel_message == panel
+    assert err.value.field_path in str(err.value)  # the command line still names the key

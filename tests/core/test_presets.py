@@ -56,14 +56,37 @@ def test_each_preset_is_valid_and_matches_its_name(name: str) -> None:
     assert cfg.train.steps <= 20_000  # each trains in a few seconds here
 
 
-def test_preset_files_have_name_description_config_and_claims_only() -> None:
+def test_preset_files_have_name_title_section_description_config_and_claims_only() -> None:
     root = resources.files("nndyn_gui.resources.presets")
     files = [f for f in root.iterdir() if f.name.endswith(".json")]
     assert len(files) == len(list_presets())
     for f in files:
         obj = json.loads(f.read_text(encoding="utf-8"))
-        assert set(obj) == {"name", "description", "config", "claims"}
+        assert set(obj) == {"name", "title", "section", "description", "config", "claims"}
         assert obj["name"] + ".json" == f.name
+
+
+def test_presets_have_human_titles_grouped_as_the_articles_sections() -> None:
+    from nndyn_gui.core.presets import SECTIONS, grouped_presets, preset_title
+
+    infos = list_presets()
+    titles = [p.title for p in infos]
+    assert len(set(titles)) == len(titles)  # a menu never shows two alike
+    for p in infos:
+        assert p.section in SECTIONS, p.name
+        assert p.title and p.title != p.name and " " in p.title and len(p.title) <= 60
+        assert preset_title(p.name) == p.title
+    groups = grouped_presets()
+    assert [s for s, _ in groups] == [s for s in SECTIONS if any(p.section == s for p in infos)]
+    by_section = {s: {p.name for p in ps} for s, ps in groups}
+    assert "resnet-w2-ring-invertible" in by_section["Neural networks as homeomorphisms"]
+    assert "resnet-ode-limit" in by_section["Neural networks and dynamical systems"]
+    assert {"mlp-w2-ring", "mlp-w3-ring"} <= by_section["Visualizing multilayer perceptrons"]
+    assert {"resnet-w2-ring", "resnet-w3-ring"} <= by_section["Visualizing ResNets"]
+    assert by_section["Complexity and control"] == {
+        "resnet-w3-ring-init-a",
+        "resnet-w3-ring-init-b",
+    }
 
 
 def test_article_contrasts_are_encoded() -> None:

@@ -30,6 +30,7 @@ from nndyn_gui.render.export import (
     sheet_grid,
     text_bands,
 )
+from nndyn_gui.render.export_spec import size_scale
 from nndyn_gui.render.palette import WHITE
 from nndyn_gui.render.scene import FlowScene, ViewOptions
 from nndyn_gui.render.view2d import LayerView2D
@@ -81,7 +82,7 @@ def _has_colour(img: np.ndarray, rgb: tuple[int, ...], tol: int = 40, min_px: in
 
 # ---------------------------------------------------------------------- videos
 def test_layers_mp4_frames_count_size_motion_and_first_frame(tmp_path, run2):
-    out = export(run2, _opts(tmp_path / "flow.mp4"))
+    out = export(run2, _opts(tmp_path / "flow.mp4", legend=False))
     frames = iio.imread(out, index=None)
     assert abs(frames.shape[0] - 10 * (1.0 + 0.5)) <= 1
     assert frames.shape[1:] == (240, 320, 3)
@@ -90,7 +91,9 @@ def test_layers_mp4_frames_count_size_motion_and_first_frame(tmp_path, run2):
     # the last frames are the hold: all the same picture
     assert np.abs(frames[-1].astype(int) - frames[-3]).mean() < 0.5
 
-    scene = FlowScene.build(run2.config, run2.weights, run2.dataset, ViewOptions())
+    # the window's view at the export's size scale (export_spec.size_scale)
+    opts = ViewOptions(scale=size_scale(320, 240))
+    scene = FlowScene.build(run2.config, run2.weights, run2.dataset, opts)
     view = LayerView2D(options=scene.options)
     view.set_scene(scene)
     view.set_time(0.0)
@@ -121,6 +124,16 @@ def test_gif_plays_for_the_asked_time_and_loops(tmp_path, run2):
     assert iio.imread(out, index=0).shape[:2] == (240, 320)
 
 
+@pytest.mark.parametrize("fps", [10, 30, 50])
+def test_gif_honours_the_fps_field(tmp_path, run2, fps):
+    """GIF delays are hundredths of a second: 30 fps alternates 30/40 ms and keeps time."""
+    out = export(run2, _opts(tmp_path / f"f{fps}.gif", fps=fps, seconds=1.0, hold_seconds=0))
+    n = iio.imread(out, index=None).shape[0]
+    delays = [iio.immeta(out, index=i)["duration"] for i in range(n)]
+    assert n == fps and abs(sum(delays) - 1000) <= 10  # one second, as asked
+    assert all(abs(d - 1000 / fps) < 10 for d in delays)
+
+
 def test_same_run_and_options_give_identical_frames(tmp_path, run2):
     a = Exporter(run2, _opts(tmp_path / "a.mp4", title="Ring", caption="width 2"))
     b = Exporter(run2, _opts(tmp_path / "b.mp4", title="Ring", caption="width 2"))
@@ -140,7 +153,9 @@ def test_same_run_and_options_give_identical_frames(tmp_path, run2):
 
 
 def test_title_and_caption_get_their_own_bands(tmp_path, run2):
-    titled = Exporter(run2, _opts(tmp_path / "t.png", title="A ResNet moves space", caption="c"))
+    titled = Exporter(
+        run2, _opts(tmp_path / "t.png", title="A ResNet moves space", caption="c", legend=False)
+    )
     try:
         img = titled.render_frame(0)
         picture = titled._producer.frame(0)
@@ -270,7 +285,9 @@ def test_existing_file_is_not_overwritten_without_permission(tmp_path, run2):
         ({"width": 8000, "height": 4000}, "too large"),
         ({"fps": 0}, "fps must be between 1 and 120"),
         ({"fps": 121}, "fps must be between 1 and 120"),
-        ({"seconds": 0.0}, "seconds must be positive"),
+        ({"seconds": 0.0}, "seconds must be between 0.1 and 600"),
+        ({"hold_seconds": -1.0}, "hold seconds must be between 0 and 60"),
+        ({"fps": 60, "path": "fast.gif"}, "GIF plays at most 50 frames/s"),
         ({"quality": 11}, "quality must be between 1 and 10"),
         ({"background": "pink"}, "unknown background"),
         ({"content": "sheet", "path": "s.mp4"}, "keyframe sheet is a still"),

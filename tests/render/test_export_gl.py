@@ -75,3 +75,105 @@ def test_exported_input_frame_draws_the_points_whole(tmp_path):
     alone = point_pixels(ViewOptions(show_regions=False, show_grid=False, point_size=8), "a.png")
     over = point_pixels(ViewOptions(point_size=8), "b.png")
     assert alone > 2000 and over >= 0.9 * alone, (alone, over)
+
+
+def _ink_extent(frames: list[np.ndarray], colours: list[tuple[int, ...]]) -> tuple[float, float]:
+    h, w = frames[0].shape[:2]
+    mask = np.zeros((h, w), dtype=bool)
+    for f in frames:
+        rgb = f[..., :3].astype(int)
+        for c in colours:
+            mask |= np.abs(rgb - np.array(c[:3])).max(axis=-1) <= 30
+    ys, xs = np.nonzero(mask)
+    return (xs.max() - xs.min() + 1) / w, (ys.max() - ys.min() + 1) / h
+
+
+def test_3d_flow_fills_the_frame_with_one_steady_box(tmp_path):
+    """The box (fitted to every layer) and its contents span >= 80% of the frame's width or
+    height, and the box does not move while the flow plays."""
+    from nndyn_gui.render.palette import WHITE
+
+    opts = ExportOptions(
+        str(tmp_path / "f.mp4"), width=640, height=360, fps=10, seconds=1.0, hold_seconds=0
+    )
+    ex = Exporter(_run3(), opts, write=False)
+    try:
+        frames = [ex.render_frame(i) for i in range(10)]
+        view = ex.views[0]
+        boxes = {view._bounds.tobytes()}
+        for i in range(10):
+            view.set_time(ex._producer.t_of(i))
+            boxes.add(view._bounds.tobytes())
+        cams = {tuple(np.round(view.camera(), 9))}
+    finally:
+        ex.abort()
+    assert len(boxes) == 1 and len(cams) == 1  # one box, one camera for the whole flow
+    wide, high = _ink_extent(frames, [*WHITE.classes, WHITE.box])
+    assert max(wide, high) >= 0.8, (wide, high)
+
+
+def test_the_default_camera_faces_the_plane_and_the_windows_camera_is_kept(tmp_path):
+    from nndyn_gui.render.camera import PLANE_COS_BAND, camera_axes
+
+    kw = {"width": 320, "height": 240, "fps": 10, "seconds": 0.5, "hold_seconds": 0}
+    ex = Exporter(_run3(), ExportOptions(str(tmp_path / "a.mp4"), **kw), write=False)
+    try:
+        view = ex.views[0]
+        az, el, _ = view.camera()
+        w = view.flow_scene().plane[0]
+        cos = abs(camera_axes(az, el)[2] @ w) / np.linalg.norm(w)
+        assert PLANE_COS_BAND[0] - 0.01 <= cos <= PLANE_COS_BAND[1] + 0.01  # not edge-on
+    finally:
+        ex.abort()
+    opts = ExportOptions(str(tmp_path / "b.mp4"), camera=(123.0, 33.0, 1.5), **kw)
+    ex = Exporter(_run3(), opts, write=False)
+    try:
+        ex.render_frame(0)
+        az, el, _ = ex.views[0].camera()
+        assert (az, el) == (123.0, 33.0) and ex.views[0].zoom() == 1.5
+    finally:
+        ex.abort()
+
+
+def test_a_video_moves_smoothly_between_saved_camera_views(tmp_path):
+    from nndyn_gui.render.camera import CameraKey
+
+    keys = [CameraKey(0.0, 10.0, 15.0), CameraKey(4.0, 100.0, 35.0)]
+    opts = ExportOptions(
+        str(tmp_path / "k.mp4"),
+        width=320,
+        height=240,
+        fps=10,
+        seconds=2.0,
+        hold_seconds=0,
+        camera_keys=keys,
+    )
+    ex = Exporter(_run3(), opts, write=False)
+    try:
+        angles, frames = [], []
+        for i in range(ex.total_frames):
+            frames.append(ex.render_frame(i).astype(int))
+            angles.append(ex.views[0].camera()[:2])
+    finally:
+        ex.abort()
+    az = np.array([a for a, _ in angles])
+    assert az[0] == pytest.approx(10.0) and az[-1] == pytest.approx(100.0)
+    assert np.all(np.diff(az) >= -1e-9) and np.diff(az).max() < 12  # steady, no jumps
+    assert np.diff(az)[0] < np.diff(az)[len(az) // 2]  # eases out of the first view
+    picture_steps = [np.abs(frames[i + 1] - frames[i]).mean() for i in range(len(frames) - 1)]
+    assert min(picture_steps) > 0.1  # the picture moves every frame
+
+
+def test_a_3d_export_at_1080p_is_the_720p_one_enlarged(tmp_path):
+    def frame(w: int, h: int) -> np.ndarray:
+        opts = ExportOptions(str(tmp_path / "x.png"), width=w, height=h, legend=True, title="T")
+        ex = Exporter(_run3(), opts, write=False)
+        try:
+            return ex.render_frame(0)[..., :3].astype(float)
+        finally:
+            ex.abort()
+
+    small, big = frame(640, 360), frame(1280, 720)
+    coarse_s = small.reshape(45, 8, 80, 8, 3).mean(axis=(1, 3))
+    coarse_b = big.reshape(45, 16, 80, 16, 3).mean(axis=(1, 3))
+    assert np.abs(coarse_b - coarse_s).mean() < 3.0

@@ -87,7 +87,9 @@ def test_camera_controls_turn_the_picture_and_reset_brings_it_back(view3):
     assert view3.camera()[0] == DEFAULT_AZIMUTH + 140
     assert differs(turned, capture(view3, 240, 180)) > 1.0
     view3.reset_camera()
-    assert view3.camera()[:2] == (DEFAULT_AZIMUTH, DEFAULT_ELEVATION)
+    from nndyn_gui.render.camera import default_angles
+
+    assert view3.camera()[:2] == default_angles(view3.flow_scene().plane[0])
     assert differs(home, capture(view3, 240, 180)) < 0.5  # the very same picture again
 
 
@@ -180,3 +182,17 @@ def test_input_layer_points_are_drawn_whole_over_regions_and_grid(qtbot, setup):
     alone, over = counts
     assert alone > 2000
     assert over >= 0.9 * alone, f"only {over / alone:.0%} of the points' pixels drawn"
+
+
+def test_loop_and_trails_read_from_afar(view3):
+    """The loop and the trajectories carry the argument: bold lines, not hairlines."""
+    from nndyn_gui.render.palette import WHITE
+
+    view3.set_options(view3.options().copy(show_loop=True, show_trajectories=True))
+    view3.set_time(3)
+    assert view3.loop_item.width >= 3.0 and view3.tail_item.width >= 2.0
+    alphas = np.asarray(view3.tail_item.color)[:, 3]
+    assert alphas.max() >= 0.6  # the newest part of every tail is clearly inked
+    img = capture(view3, 480, 360)[..., :3].astype(int)
+    loop_px = (np.abs(img - np.array(WHITE.loop[:3])).max(axis=-1) < 40).sum()
+    assert loop_px > 400

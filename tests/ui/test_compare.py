@@ -140,3 +140,40 @@ def test_a_deep_net_trains_in_both_columns_without_freezing_the_window(qtbot: An
     gaps = np.diff(ticks) * 1000.0
     assert len(gaps) > 20
     assert float(np.max(gaps)) < 250.0, np.sort(gaps)[-5:]
+
+
+def test_trained_seeds_replay_together_and_export_side_by_side(
+    qtbot, window: CompareWindow, tmp_path
+) -> None:
+    """One snapshot slider (the same step on both sides); Export… writes both runs."""
+    import imageio.v3 as iio
+
+    assert not window.snapshot_slider.isEnabled() and not window.export_button.isEnabled()
+    window.state.config.train.snapshot_every = 25
+    with qtbot.waitSignal(window.trainingFinished, timeout=60000):
+        window.train_button.click()
+    assert window.snapshot_slider.isEnabled() and window.export_button.isEnabled()
+    r0, r1 = window.results()
+    window.set_step_index(1)
+    window.wait_idle()
+    step = window._steps[1]
+    assert step > 0 and f"step {step}" in window.snapshot_label.text()
+    for k, res in enumerate((r0, r1)):  # both sides show their own snapshot of that step
+        want = next(s for s in res.snapshots if s.step == step)
+        assert np.array_equal(window.weights(k).A, want.weights.A)
+    dlg = window.open_export()
+    assert dlg.content() == "compare"
+    assert all(
+        not dlg.is_content_enabled(str(dlg.content_combo.itemData(i)))
+        for i in range(dlg.content_combo.count())
+        if dlg.content_combo.itemData(i) != "compare"
+    )
+    opts = dlg.options()
+    opts.path, opts.width, opts.height, opts.legend = str(tmp_path / "two.png"), 640, 360, False
+    with qtbot.waitSignal(dlg.finished, timeout=30000):
+        dlg.start_export(opts)
+    img = iio.imread(tmp_path / "two.png")[..., :3].astype(int)
+    left, right = img[:, :320], img[:, 320:]
+    assert left.std() > 10 and right.std() > 10 and np.abs(left - right).mean() > 2
+    assert opts.labels is not None and "Seed A = 7" in opts.labels[0]
+    dlg.close()

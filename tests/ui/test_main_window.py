@@ -157,3 +157,117 @@ def test_view_checkboxes_change_what_is_drawn(qtbot: Any, window: Any, changed: 
     window.state.set_config(changed(window.state.config, model__kind="resnet"))
     layer.wait_idle()
     assert not layer.checks["substeps"].isEnabled() and not layer.options().substeps
+
+
+def test_presets_menu_shows_titles_under_the_articles_sections(window: Any) -> None:
+    from nndyn_gui.core.presets import SECTIONS, list_presets
+
+    menu = window.presets_menu
+    seen: list[tuple[str, str]] = []  # (section, title) in menu order
+    section = ""
+    for act in menu.actions():
+        if act.isSeparator():
+            section = act.text()
+            continue
+        seen.append((section, act.text()))
+    infos = {p.title: p for p in list_presets()}
+    assert {t for _, t in seen} == set(infos)  # titles, not file names
+    assert all(not t.startswith(("mlp-", "resnet-")) for _, t in seen)
+    assert all(infos[t].section == s for s, t in seen)
+    order = [SECTIONS.index(s) for s, _ in seen]
+    assert order == sorted(order)  # the article's order, not the alphabet's
+    assert "preset mlp-w2-ring" in window.preset_actions["mlp-w2-ring"].toolTip()
+
+
+def test_open_recent_lists_saved_runs_newest_first_and_opens_one(
+    window: Any, tmp_path: Path
+) -> None:
+    state = window.state
+    state.append_snapshot(Snapshot(50, 0.3, 0.9, 0.85, state.weights.copy()))
+    first, second = tmp_path / "first.nndyn", tmp_path / "second.nndyn"
+    assert window.save_to(str(first)) and window.save_to(str(second))
+    file_menu = window.menuBar().actions()[0].menu()
+    assert window.recent_menu.menuAction() in file_menu.actions()
+    window.recent_menu.refresh()
+    assert window.recent_menu.entries()[:2] == [str(second), str(first)]
+    state.reset()
+    act = next(a for a in window.recent_menu.actions() if a.data() == str(first))
+    act.trigger()
+    assert window.run_path == str(first) and [s.step for s in state.snapshots] == [0, 50]
+    first.unlink()
+    window.recent_menu.refresh()
+    gone = next(a for a in window.recent_menu.actions() if a.data() == str(first))
+    assert not gone.isEnabled() and "(missing)" in gone.text()
+
+
+def test_a_nudge_that_drops_a_trained_run_can_be_undone(qtbot: Any, window: Any) -> None:
+    """Changing Depth T puts the trained run aside; Ctrl+Z brings run and settings back."""
+    state, panel = window.state, window.param_panel
+    state.append_snapshot(Snapshot(50, 0.3, 0.9, 0.85, state.weights.copy()))
+    assert not window.undo.action.isEnabled()
+    panel.controls["train.learning_rate"].spin.setValue(0.02)  # keeps the pictures
+    assert [s.step for s in state.snapshots] == [0, 50] and window.undo.available() is None
+    panel.controls["model.depth"].spin.setValue(6)
+    assert [s.step for s in state.snapshots] == [0] and state.config.model.depth == 6
+    assert window.undo.action.isEnabled() and window.undo.button.isVisible()
+    assert "Depth T changed" in window.statusBar().currentMessage()
+    assert "step 50" in window.statusBar().currentMessage()
+    window.activateWindow()
+    qtbot.keyClick(window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert [s.step for s in state.snapshots] == [0, 50] and state.config.model.depth == 4
+    assert panel.controls["model.depth"].value() == 4 and state.dirty
+    assert window.undo.available() is None  # the untrained depth-6 net cost nothing
+
+
+def test_reset_and_a_new_training_run_can_be_undone(window: Any) -> None:
+    state = window.state
+    state.append_snapshot(Snapshot(50, 0.3, 0.9, 0.85, state.weights.copy()))
+    window.act_reset.trigger()
+    assert [s.step for s in state.snapshots] == [0]
+    assert window.undo.action.isEnabled()
+    state.append_snapshot(Snapshot(70, 0.2, 0.95, 0.9, state.weights.copy()))  # retrained
+    assert window.undo.undo()  # back to the run of step 50 ...
+    assert [s.step for s in state.snapshots] == [0, 50]
+    assert window.undo.available().step == 70  # ... and the step-70 run is kept instead
+    state.append_snapshot(Snapshot(0, float("nan"), 0.0, 0.0, state.weights.copy()))
+    assert window.undo.available().step == 50  # a new run started over the old one
+
+
+def test_view_choices_and_selection_survive_a_restart(qtbot: Any, window: Any) -> None:
+    from nndyn_gui.ui.main_window import MainWindow
+    from nndyn_gui.ui.state import AppState
+
+    layer = window.layer_panel
+    layer.checks["show_loop"].click()
+    layer.checks["show_grid"].click()
+    window.act_steady.trigger()  # the view follows each layer now
+    layer.set_play_speed(2.0)
+    layer.set_repeat(True)
+    picked = window.state.dataset.x_all.shape[0] - np.array([1, 5, 9])
+    layer.set_selection(picked)
+    shown = layer.view.selection()
+    assert len(shown) == 3 and set(layer.scene.indices[shown]) == set(picked)
+    cfg = window.state.config
+    window.close()
+    again = MainWindow(AppState(cfg), preload_tf=False, autosave=False)
+    qtbot.addWidget(again)
+    o = again.layer_panel.options()
+    assert o.show_loop and not o.show_grid and not o.steady_camera
+    assert not again.act_steady.isChecked()
+    assert again.layer_panel.play_speed() == 2.0 and again.layer_panel.repeat()
+    assert set(again.layer_panel.selection()) == set(picked)
+    view = again.layer_panel.view
+    assert set(again.layer_panel.scene.indices[view.selection()]) == set(picked)
+    again.close()
+
+
+def test_repeat_plays_again_and_speed_shortens_a_pass(qtbot: Any, window: Any) -> None:
+    layer = window.layer_panel
+    layer.set_play_speed(4.0)
+    layer.set_repeat(True)
+    layer.set_time(0.0)
+    layer.play(True)
+    qtbot.waitUntil(lambda: layer.time() >= layer.t_max(), timeout=3000)  # 1.5 s / 4
+    qtbot.waitUntil(lambda: 0.0 < layer.time() < layer.t_max(), timeout=3000)  # again
+    assert layer.is_playing()
+    layer.play(False)

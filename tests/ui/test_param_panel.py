@@ -26,13 +26,29 @@ def panel(qtbot: Any, small_config: Any) -> ParamPanel:
 def test_every_engine_parameter_has_a_control(panel: ParamPanel) -> None:
     import dataclasses
 
-    from nndyn_gui.core.config import DataConfig, ModelConfig, TrainConfig
+    from nndyn_gui.core.config import ENGINE_FIELDS, DataConfig, ModelConfig, TrainConfig
 
     for section, klass in (("data", DataConfig), ("model", ModelConfig), ("train", TrainConfig)):
         for f in dataclasses.fields(klass):
-            if f.name != "csv_path":
-                assert f"{section}.{f.name}" in panel.controls
+            path = f"{section}.{f.name}"
+            if f.name != "csv_path" and path not in ENGINE_FIELDS:
+                assert path in panel.controls
     assert panel.controls["model.depth"].toolTip()  # the spec's doc is the tooltip
+
+
+def test_engine_settings_are_not_offered_as_user_settings(panel: ParamPanel) -> None:
+    """Steps per call changes speed, never the result: not a knob of the experiment."""
+    assert "train.steps_per_call" not in panel.controls
+
+
+def test_errors_are_in_the_words_of_the_panel(panel: ParamPanel) -> None:
+    """A rejected value is explained with the control's own label, not an internal name."""
+    depth = panel.controls["model.depth"]
+    assert not panel.apply("model.depth", 0)
+    assert depth.error.text() == "Depth T must be at least 1"
+    assert "model.depth" not in depth.error.text() and panel.state.config.model.depth == 4
+    assert not panel.apply("train.learning_rate", 1000.0)
+    assert panel.controls["train.learning_rate"].error.text() == "Learning rate must be at most 100"
 
 
 def test_slider_and_spin_box_stay_in_sync_and_update_the_config(panel: ParamPanel) -> None:

@@ -116,3 +116,151 @@ def _alive(pid: int) -> bool:
             return f.read().rsplit(") ", 1)[1][0] != "Z"
     except OSError:
         return False
+
+
+def test_selection_and_options_survive_2d_3d_toggles(qtbot: Any, window: Any, changed: Any) -> None:
+    from PySide6.QtCore import QRectF
+
+    from nndyn_gui.render.views import opengl_available
+
+    if not opengl_available():
+        pytest.skip("no OpenGL here")
+    layer = window.layer_panel
+    window.state.set_config(changed(window.state.config, model__width=3))
+    layer.check_3d.setChecked(False)
+    layer.wait_idle()
+    assert type(layer.view).__name__ == "LayerView2D"
+    layer.checks["show_trajectories"].click()
+    layer.view._on_pick_rect(QRectF(-2.0, -2.0, 1.5, 4.0), False)  # a user's shift-drag
+    picked = layer.selection()
+    assert 0 < len(picked) < layer.scene.points.shape[1]
+    layer.check_3d.setChecked(True)
+    layer.wait_idle()
+    view3 = layer.view
+    assert type(view3).__name__ == "LayerView3D"
+    assert set(layer.scene.indices[view3.selection()]) == set(picked)
+    assert view3.selected_item.visible() and view3.options().show_trajectories
+    layer.check_3d.setChecked(False)
+    layer.wait_idle()
+    assert set(layer.scene.indices[layer.view.selection()]) == set(picked)
+
+
+def test_all_layers_draws_3d_tiles_that_follow_the_main_camera(
+    qtbot: Any, window: Any, changed: Any
+) -> None:
+    from nndyn_gui.render.palette import WHITE
+    from nndyn_gui.render.views import opengl_available, qimage_to_rgba
+
+    if not opengl_available():
+        pytest.skip("no OpenGL here")
+    layer = window.layer_panel
+    window.state.set_config(changed(window.state.config, model__width=3))
+    layer.wait_idle()
+    from tests.ui.test_all_layers import _shown
+
+    sm = _shown(window, 1200, 260)
+    qtbot.wait(50)  # the dock's layout settles
+    assert sm.is_3d() and sm.caption.text().startswith("3-D view")
+    assert min(t.height() for t in sm.panels) >= 120
+    tile = sm.panels[-1]
+    img = qimage_to_rgba(tile.pixmap().toImage())[..., :3].astype(int)
+    for c in WHITE.classes:  # both classes drawn in the tile
+        assert (np.abs(img - np.array(c[:3])).max(axis=-1) < 45).sum() > 10
+    before = img.copy()
+    layer.view.set_camera(200.0, 10.0)
+    qtbot.waitUntil(lambda: sm._camera is not None and sm._camera[0] == 200.0, timeout=3000)
+    while sm.updating():
+        sm._step()
+    after = qimage_to_rgba(sm.panels[-1].pixmap().toImage())[..., :3].astype(int)
+    assert after.shape != before.shape or np.abs(after - before).mean() > 1.0  # turned too
+    assert sm._renderer.camera()[:2] == (200.0, 10.0)
+
+
+def test_saved_camera_views_drive_play_and_the_export_dialog(
+    qtbot: Any, window: Any, changed: Any
+) -> None:
+    from nndyn_gui.render.views import opengl_available
+
+    if not opengl_available():
+        pytest.skip("no OpenGL here")
+    layer = window.layer_panel
+    window.state.set_config(changed(window.state.config, model__width=3))
+    layer.wait_idle()
+    view = layer.view
+    layer.set_time(0.0)
+    view.set_camera(10.0, 15.0)
+    assert window.act_add_key.shortcut().toString() == "Ctrl+K"
+    window.act_add_key.trigger()
+    layer.show_last_layer()
+    view.set_camera(100.0, 30.0)
+    window.act_add_key.trigger()
+    assert len(layer.camera_keys()) == 2 and window.act_clear_keys.isEnabled()
+    layer.set_time(0.0)
+    layer.play(True)
+    seen: list[float] = []
+    qtbot.waitUntil(lambda: seen.append(view.camera()[0]) or not layer.is_playing(), timeout=10_000)
+    assert seen[-1] == pytest.approx(100.0)
+    inner = [a for a in seen if 10.5 < a < 99.5]
+    assert inner  # it passed through views in between, not a jump
+    window.export()
+    dlg = window._windows[-1]
+    assert dlg.options().camera_keys == layer.camera_keys()
+    assert "2 saved views" in dlg.camera_label.text()
+    dlg.close()
+    window.act_clear_keys.trigger()
+    assert layer.camera_keys() == [] and not window.act_clear_keys.isEnabled()
+
+
+def test_compare_links_the_two_cameras(qtbot: Any, small_config: Any) -> None:
+    from nndyn_gui.render.views import opengl_available
+    from nndyn_gui.ui.compare import CompareWindow
+    from nndyn_gui.ui.state import AppState
+
+    if not opengl_available():
+        pytest.skip("no OpenGL here")
+    cfg = small_config.copy()
+    cfg.model.width = 3
+    win = CompareWindow(AppState(cfg.validate()))
+    qtbot.addWidget(win)
+    win.resize(900, 500)
+    win.show()
+    win.wait_idle()
+    a, b = win.views()
+    assert type(a).__name__ == type(b).__name__ == "LayerView3D"
+    assert a.camera()[:2] == b.camera()[:2]  # they start from one view
+    a.set_camera(150.0, 35.0, zoom=1.4)
+    assert b.camera()[:2] == (150.0, 35.0) and b.zoom() == pytest.approx(1.4)
+    b.set_camera(20.0, 10.0)
+    assert a.camera()[:2] == (20.0, 10.0)
+    assert win.camera() == (20.0, 10.0, pytest.approx(1.4))
+    win.close()
+
+
+def test_an_opened_run_is_seen_facing_its_own_plane(
+    qtbot: Any, window: Any, changed: Any, tmp_path: Path
+) -> None:
+    """Open a trained width-3 run: the camera turns to its plane (not the untrained one's)."""
+    from nndyn_gui.core.runfile import save_run
+    from nndyn_gui.core.types import Run, Snapshot
+    from nndyn_gui.render.camera import default_angles
+    from nndyn_gui.render.views import opengl_available
+
+    if not opengl_available():
+        pytest.skip("no OpenGL here")
+    layer = window.layer_panel
+    cfg = changed(window.state.config, model__width=3)
+    window.state.set_config(cfg)
+    layer.wait_idle()
+    w = window.state.weights.copy()
+    w.w[:] = [1.0, -1.0, 0.1]  # a plane seen edge-on from the usual angle (40°, 22°)
+    path = tmp_path / "r.nndyn"
+    save_run(Run(cfg, window.state.dataset, [Snapshot(100, 0.1, 1.0, 1.0, w)], "finished"), path)
+    from nndyn_gui.render.scene import FlowScene
+
+    stale = FlowScene.build(cfg, window.state.weights, window.state.dataset, layer.options())
+    assert window.open_run(str(path))
+    layer._apply(stale, "")  # a build asked before the run was opened, arriving late
+    layer.wait_idle()
+    want = default_angles(np.asarray(w.w))
+    assert want != default_angles(stale.plane[0])
+    qtbot.waitUntil(lambda: layer.view.camera()[:2] == want, timeout=5000)

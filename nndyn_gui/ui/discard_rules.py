@@ -1,0 +1,128 @@
+"""When does an action throw away a trained run? The rules, without Qt.
+
+Experimenting means nudging sliders; a nudge must never silently cost the trained run on
+screen. These are the rules the window follows (AppState emits `runDiscarded`, the undo
+in ui/undo_discard.py keeps what was dropped), written as plain functions so they can be
+tested, and read, without a window:
+
+- Trained snapshots (any step > 0) are what can be lost; an untrained net (step 0 only)
+  is made again from the config at no cost.
+- A config change drops them only when the pictures they show would be wrong for the new
+  config: other data, another model, another weight seed (`makes_stale`). Learning rate,
+  steps, title and the other training settings leave the trained run on screen.
+- Reset, Train (a new run replaces the old one's snapshots), New, a preset and Open drop
+  them whatever the config.
+- The loss is "unsaved" when the run has changes not written to a file (AppState.dirty):
+  a saved run can be opened again, an unsaved one exists nowhere else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, fields
+
+from nndyn_gui.core.config import RunConfig, field_label
+from nndyn_gui.core.types import Run, Snapshot
+
+#: actions that replace the shown run whatever the config
+REPLACING_ACTIONS = ("reset", "train", "new", "preset", "open")
+
+
+@dataclass(frozen=True)
+class DiscardedRun:
+    """A trained run that an action has just dropped, and what dropped it."""
+
+    run: Run
+    reason: str  # e.g. "Depth T changed", "Reset", "a new training run"
+    unsaved: bool  # it had changes not written to any file
+
+    @property
+    def step(self) -> int:
+        return max((s.step for s in self.run.snapshots), default=0)
+
+
+def has_trained(snapshots: Iterable[Snapshot]) -> bool:
+    """True when some snapshot holds trained weights (step > 0)."""
+    return any(s.step > 0 for s in snapshots)
+
+
+def makes_stale(old: RunConfig, new: RunConfig) -> bool:
+    """True when `old`'s snapshots cannot show `new`: other data, model or weight seed."""
+    return old.data != new.data or old.model != new.model or old.train.seed != new.train.seed
+
+
+def stale_fields(old: RunConfig, new: RunConfig) -> list[str]:
+    """The fields (section.name) whose change makes the snapshots stale, in panel order."""
+    out = []
+    for section in ("data", "model"):
+        a, b = getattr(old, section), getattr(new, section)
+        changed = [f.name for f in fields(a) if getattr(a, f.name) != getattr(b, f.name)]
+        out += [f"{section}.{name}" for name in changed]
+    if old.train.seed != new.train.seed:
+        out.append("train.seed")
+    return out
+
+
+def change_reason(old: RunConfig, new: RunConfig) -> str:
+    """'Depth T changed' / 'Width d and Depth T changed': what a message names."""
+    names = [field_label(p) for p in stale_fields(old, new)]
+    if not names:
+        return "the settings changed"
+    if len(names) > 2:
+        names = [names[0], f"{len(names) - 1} more settings"]
+    return f"{' and '.join(names)} changed"
+
+
+def would_discard(
+    action: str,
+    snapshots: Sequence[Snapshot],
+    old: RunConfig | None = None,
+    new: RunConfig | None = None,
+) -> bool:
+    """Whether `action` ("config", or one of REPLACING_ACTIONS) drops trained snapshots."""
+    if not has_trained(snapshots):
+        return False
+    if action == "config":
+        if old is None or new is None:
+            raise ValueError("a config change needs the old and the new config")
+        return makes_stale(old, new)
+    if action in REPLACING_ACTIONS:
+        return True
+    raise ValueError(f"unknown action {action!r}")
+
+
+def loses_unsaved_work(
+    action: str,
+    snapshots: Sequence[Snapshot],
+    dirty: bool,
+    old: RunConfig | None = None,
+    new: RunConfig | None = None,
+) -> bool:
+    """Whether `action` drops a trained run that exists in no file (ask first, or offer undo)."""
+    return dirty and would_discard(action, snapshots, old, new)
+
+
+class UndoSlot:
+    """The one run the user can bring back (a newer discard takes its place).
+
+    Bringing back run A while run B (trained) is on screen would drop B in turn, so B
+    takes A's place in the slot: Undo twice is where one started.
+    """
+
+    def __init__(self) -> None:
+        self._kept: DiscardedRun | None = None
+
+    @property
+    def available(self) -> DiscardedRun | None:
+        return self._kept
+
+    def keep(self, discarded: DiscardedRun) -> None:
+        self._kept = discarded
+
+    def clear(self) -> None:
+        self._kept = None
+
+    def swap(self, current: DiscardedRun | None) -> DiscardedRun | None:
+        """Take the kept run out; `current` (the run it replaces, if trained) is kept."""
+        out, self._kept = self._kept, current
+        return out

@@ -1,0 +1,39 @@
+"""The Presets menu: human titles, grouped under the article's sections, in its order.
+
+Why a module: the window only wires menus; what a preset is called and where it sits
+comes from the preset files (core/presets.py: "title", "section"), so the menu, the
+command line and the docs cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QMenu
+
+
+def fill_presets_menu(menu: QMenu, load: Callable[[str], object]) -> dict[str, QAction]:
+    """Fill `menu` with one action per preset (keyed by preset name) under section headers."""
+    from nndyn_gui.core.presets import grouped_presets
+
+    menu.clear()
+    actions: dict[str, QAction] = {}
+    try:
+        groups = grouped_presets()
+    except Exception as e:  # a broken preset file must not take the window down
+        menu.addAction(f"(presets unavailable: {e})").setEnabled(False)
+        return actions
+    menu.setToolTipsVisible(True)
+    for section, infos in groups:
+        menu.addSection(section)
+        for info in infos:
+            act = QAction(info.display_title, menu)
+            tip = f"{info.description}\n(preset {info.name})"
+            act.setToolTip(tip)
+            act.setStatusTip(info.description)
+            act.setData(info.name)
+            act.triggered.connect(lambda _=False, n=info.name: load(n))
+            menu.addAction(act)
+            actions[info.name] = act
+    return actions

@@ -1,0 +1,92 @@
+"""The rules of when an action drops a trained run, tested without a window."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from nndyn_gui.core.config import RunConfig
+from nndyn_gui.core.network import initial_weights
+from nndyn_gui.core.types import Dataset, Run, Snapshot
+from nndyn_gui.ui.discard_rules import (
+    DiscardedRun,
+    UndoSlot,
+    change_reason,
+    loses_unsaved_work,
+    makes_stale,
+    would_discard,
+)
+
+
+def _snaps(cfg: RunConfig, *steps: int) -> list[Snapshot]:
+    w = initial_weights(cfg.model, cfg.train.seed)
+    return [Snapshot(s, 0.5, 0.9, 0.9, w) for s in steps]
+
+
+def _changed(cfg: RunConfig, path: str, value: object) -> RunConfig:
+    out = cfg.copy()
+    section, name = path.split(".")
+    setattr(getattr(out, section), name, value)
+    return out.validate()
+
+
+def test_the_rules_load_without_qt() -> None:
+    code = "import sys, nndyn_gui.ui.discard_rules; assert 'PySide6' not in sys.modules"
+    assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "drops"),
+    [
+        ("model.depth", 7, True),
+        ("model.width", 4, True),
+        ("data.noise", 0.1, True),
+        ("train.seed", 5, True),
+        ("train.learning_rate", 0.5, False),
+        ("train.steps", 10, False),
+        ("train.weight_decay", 0.1, False),
+    ],
+)
+def test_a_config_change_drops_a_trained_run_only_when_its_pictures_go_stale(
+    path: str, value: object, drops: bool
+) -> None:
+    old = RunConfig()
+    new = _changed(old, path, value)
+    assert makes_stale(old, new) is drops
+    assert would_discard("config", _snaps(old, 0, 50), old, new) is drops
+    assert not would_discard("config", _snaps(old, 0), old, new)  # untrained: nothing lost
+    assert loses_unsaved_work("config", _snaps(old, 0, 50), True, old, new) is drops
+    assert not loses_unsaved_work("config", _snaps(old, 0, 50), False, old, new)  # saved
+
+
+def test_replacing_actions_drop_any_trained_run() -> None:
+    snaps = _snaps(RunConfig(), 0, 100)
+    for action in ("reset", "train", "new", "preset", "open"):
+        assert would_discard(action, snaps)
+        assert not would_discard(action, snaps[:1])
+    with pytest.raises(ValueError):
+        would_discard("config", snaps)  # needs both configs
+    with pytest.raises(ValueError):
+        would_discard("explode", snaps)
+
+
+def test_reasons_name_the_fields_as_the_panel_does() -> None:
+    old = RunConfig()
+    assert change_reason(old, _changed(old, "model.depth", 7)) == "Depth T changed"
+    both = _changed(_changed(old, "model.depth", 7), "model.width", 4)
+    assert change_reason(old, both) == "Width d and Depth T changed"
+
+
+def test_undo_slot_swaps_so_nothing_is_ever_lost() -> None:
+    cfg = RunConfig()
+    ds = Dataset(np.zeros((2, 2)), np.zeros(2), np.zeros((0, 2)), np.zeros(0), "ring")
+    a = DiscardedRun(Run(cfg, ds, _snaps(cfg, 0, 100)), "Reset", True)
+    b = DiscardedRun(Run(cfg, ds, _snaps(cfg, 0, 300)), "back", True)
+    slot = UndoSlot()
+    assert slot.available is None
+    slot.keep(a)
+    assert slot.swap(b) is a and slot.available is b and b.step == 300
+    assert slot.swap(None) is b and slot.available is None
