@@ -100,6 +100,23 @@ class TrainConfig:
     steps_per_call: int = field(
         default=50, metadata=_num(1, 10_000, "optimiser steps fused in one compiled call")
     )
+    # stop conditions (core/stopping.py), checked at every snapshot; 0 = off
+    stop_loss: float = field(
+        default=0.0,
+        metadata=_num(0.0, 10.0, "stop when the training loss is at most this (0 = off)"),
+    )
+    stop_accuracy: float = field(
+        default=0.0,
+        metadata=_num(0.0, 1.0, "stop when the training accuracy reaches this (0 = off)"),
+    )
+    stop_plateau: int = field(
+        default=0,
+        metadata=_num(
+            0,
+            1_000_000,
+            "stop when the loss has not improved by 0.1% for this many steps (0 = off)",
+        ),
+    )
 
 
 @dataclass
