@@ -14,7 +14,17 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-DATASETS = ("ring", "spiral", "noisy_ring", "moons", "xor", "gaussians", "checkerboard", "csv")
+DATASETS = (
+    "ring",
+    "spiral",
+    "noisy_ring",
+    "moons",
+    "xor",
+    "gaussians",
+    "checkerboard",
+    "csv",
+    "drawn",  # points drawn in the window: they live in the run file, not in the config
+)
 MODEL_KINDS = ("resnet", "mlp")
 ACTIVATIONS = ("tanh", "relu", "sigmoid", "leaky_relu")
 OPTIMIZERS = ("adam", "sgd")

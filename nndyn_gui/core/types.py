@@ -11,7 +11,7 @@ and the head is p = sigmoid(X_T @ w + c); class 1 when p >= 0.5.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 
@@ -107,6 +107,9 @@ class Run:
     status: str = "new"  # new | finished | cancelled | diverged
     message: str = ""
     versions: dict[str, str] = field(default_factory=dict)
+    #: live changes made while it trained: (step, {train field: (old, new)}), in order;
+    #: `config` holds the values after the last one (core/live.py)
+    tuning: list[tuple[int, dict[str, tuple[Any, Any]]]] = field(default_factory=list)
 
     @property
     def weights(self) -> NetWeights | None:

@@ -77,10 +77,14 @@ class _SelectViewBox(pg.ViewBox):
     sigPick = Signal(object, bool)  # view point, add-to-selection
     sigPickRect = Signal(object, bool)  # QRectF in view coords, add-to-selection
     sigReset = Signal()  # double click: follow the data again
+    #: draw mode: "begin" | "add" | "erase" | "erase_one" | "end", view point or None
+    sigDraw = Signal(str, object)
 
     def __init__(self) -> None:
         super().__init__()
         self.selecting_enabled = True
+        self.drawing = False  # clicks and drags edit the data (LayerView2D.set_drawing)
+        self._draw_mode = ""
         self._rect_drag = False
         self._rect_add = False
         self._band = QGraphicsRectItem()
@@ -90,7 +94,26 @@ class _SelectViewBox(pg.ViewBox):
         self._band.hide()
         self.addItem(self._band, ignoreBounds=True)
 
+    def _draw_kind(self, ev: Any, drag: bool) -> str:
+        """What a press does in draw mode: left adds, shift+left or right removes."""
+        if not self.drawing or ev.button() not in (
+            Qt.MouseButton.LeftButton,
+            Qt.MouseButton.RightButton,
+        ):
+            return ""
+        shift = bool(ev.modifiers() & Qt.KeyboardModifier.ShiftModifier)
+        if ev.button() == Qt.MouseButton.RightButton or shift:
+            return "erase" if drag else "erase_one"
+        return "add"
+
     def mouseClickEvent(self, ev: Any) -> None:
+        kind = self._draw_kind(ev, drag=False)
+        if kind:
+            ev.accept()
+            self.sigDraw.emit("begin", None)
+            self.sigDraw.emit(kind, self.mapSceneToView(ev.scenePos()))
+            self.sigDraw.emit("end", None)
+            return
         if ev.double() and ev.button() == Qt.MouseButton.LeftButton:
             ev.accept()
             self.sigReset.emit()
@@ -103,6 +126,18 @@ class _SelectViewBox(pg.ViewBox):
         super().mouseClickEvent(ev)
 
     def mouseDragEvent(self, ev: Any, axis: Any = None) -> None:
+        if ev.isStart() and self.drawing:
+            self._draw_mode = self._draw_kind(ev, drag=True)
+            if self._draw_mode:
+                self.sigDraw.emit("begin", None)
+                self.sigDraw.emit(self._draw_mode, self.mapSceneToView(ev.buttonDownScenePos()))
+        if self._draw_mode:
+            ev.accept()
+            self.sigDraw.emit(self._draw_mode, self.mapSceneToView(ev.scenePos()))
+            if ev.isFinish():
+                self._draw_mode = ""
+                self.sigDraw.emit("end", None)
+            return
         if ev.isStart():
             # the mode is fixed when the drag starts: later events may lack the modifier
             shift = bool(ev.modifiers() & Qt.KeyboardModifier.ShiftModifier)
@@ -206,6 +241,9 @@ class LayerView2D(SceneViewMixin, pg.PlotWidget):
 
     #: np.ndarray of rows of scene.points (dataset rows: scene.indices[rows])
     pointsSelected = Signal(object)
+    #: draw mode: kind ("begin" | "add" | "erase" | "erase_one" | "end"), x, y (input
+    #: coordinates: drawing happens at the input layer), view units per screen pixel
+    drawEdit = Signal(str, float, float, float)
 
     def __init__(
         self,
@@ -238,6 +276,7 @@ class LayerView2D(SceneViewMixin, pg.PlotWidget):
         pi.setMenuEnabled(False)
         self._vb.sigPick.connect(self._on_pick)
         self._vb.sigPickRect.connect(self._on_pick_rect)
+        self._vb.sigDraw.connect(self._on_draw)
         self._vb.sigRangeChangedManually.connect(self._on_manual_range)
         self._vb.sigReset.connect(self.reset_view)
 
@@ -274,6 +313,13 @@ class LayerView2D(SceneViewMixin, pg.PlotWidget):
         ):
             pi.addItem(it)
         pi.addItem(self.plane_item, ignoreBounds=True)
+        # draw mode: the stroke being drawn (added points per class, points to remove)
+        self.draw_items = [_Scatter(pen=None) for _ in range(2)]
+        self.erase_item = _Scatter(symbol="x")
+        for it in (*self.draw_items, self.erase_item):
+            it.setZValue(30)
+            it.hide()
+            pi.addItem(it, ignoreBounds=True)
 
         self.label_item = QGraphicsTextItem()
         self.label_item.setParentItem(self._vb)
@@ -482,6 +528,12 @@ class LayerView2D(SceneViewMixin, pg.PlotWidget):
         self.selected_item.setPen(sel_pen)
         self.selected_item.setBrush(pg.mkBrush(0, 0, 0, 0))
         self.selected_item.setSize(o.point_size + 6)
+        for k, it in enumerate(self.draw_items):
+            it.setBrush(pg.mkBrush(*pal.class_color(k, 255)))
+            it.setSize(o.point_size + 3)
+        self.erase_item.setPen(pg.mkPen(QColor(*pal.wrong), width=2))
+        self.erase_item.setBrush(pg.mkBrush(*pal.wrong))
+        self.erase_item.setSize(o.point_size + 5)
         r, g, b, _ = pal.selection
         tr, tg, tb, ta = pal.trails
         for i, it in enumerate(self.tail_items):
@@ -548,6 +600,32 @@ class LayerView2D(SceneViewMixin, pg.PlotWidget):
         sel = np.union1d(self._selection, hit) if add else hit
         self.set_selection(sel)
         self.pointsSelected.emit(self.selection())
+
+    # ------------------------------------------------------------------ draw mode
+    def set_drawing(self, on: bool) -> None:
+        """Draw mode: clicks and drags edit the data (`drawEdit`) instead of selecting."""
+        self._vb.drawing = bool(on) and not self._compact
+        self._vb.selecting_enabled = not self._vb.drawing and not self._compact
+        if not on:
+            self.set_draw_preview(np.zeros((0, 2)), np.zeros(0), np.zeros((0, 2)))
+
+    def drawing(self) -> bool:
+        return bool(self._vb.drawing)
+
+    def set_draw_preview(self, xy: np.ndarray, labels: np.ndarray, erase: np.ndarray) -> None:
+        """Show a stroke in progress: points about to be added, points about to go."""
+        for k, it in enumerate(self.draw_items):
+            p = np.asarray(xy).reshape(-1, 2)[np.asarray(labels) == k]
+            it.setData(x=p[:, 0], y=p[:, 1])
+            it.setVisible(len(p) > 0)
+        e = np.asarray(erase).reshape(-1, 2)
+        self.erase_item.setData(x=e[:, 0], y=e[:, 1])
+        self.erase_item.setVisible(len(e) > 0)
+
+    def _on_draw(self, kind: str, pos: QPointF | None) -> None:
+        px, py = self._vb.viewPixelSize()
+        x, y = (pos.x(), pos.y()) if pos is not None else (0.0, 0.0)
+        self.drawEdit.emit(kind, float(x), float(y), float(max(px, py, 1e-12)))
 
     def _visible_rows(self) -> np.ndarray:
         sc = self._scene

@@ -49,7 +49,7 @@ from PySide6.QtWidgets import (
 from nndyn_gui.core.config import ConfigError, DataConfig, RunConfig, field_spec
 from nndyn_gui.core.limits import human_bytes
 from nndyn_gui.ui.background import NewestWins
-from nndyn_gui.ui.state import AppState
+from nndyn_gui.ui.state import AppState, ChangeDeclined
 
 SLIDER_STEPS = 1000
 INLINE_CSV_BYTES = 2 * 2**20  # smaller CSV files are read at once (a few milliseconds)
@@ -86,6 +86,7 @@ GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "train.steps_per_call",
         ),
     ),
+    ("Stop when", ("train.stop_loss", "train.stop_accuracy", "train.stop_plateau")),
 )
 
 LABELS = {
@@ -113,6 +114,9 @@ LABELS = {
     "train.seed": "Weight seed",
     "train.snapshot_every": "Snapshot every",
     "train.steps_per_call": "Steps per call",
+    "train.stop_loss": "Loss at most",
+    "train.stop_accuracy": "Accuracy reaches",
+    "train.stop_plateau": "No progress for",
 }
 
 CHOICE_LABELS = {
@@ -121,6 +125,7 @@ CHOICE_LABELS = {
     "noisy_ring": "noisy ring",
     "leaky_relu": "leaky ReLU",
     "csv": "CSV file…",
+    "drawn": "drawn (edit the points)",
 }
 
 #: slider scale per field when the spec's own (linear / log) is a poor fit
@@ -132,10 +137,26 @@ SCALES: dict[str, str] = {
     "train.batch_size": "log0",
     "train.weight_decay": "log0",
     "train.transport": "log0",
+    "train.stop_loss": "log0",
+    "train.stop_plateau": "log0",
     "data.seed": "none",
     "train.seed": "none",
 }
-LOG0_MIN = {"train.batch_size": 1.0, "train.weight_decay": 1e-6, "train.transport": 1e-4}
+LOG0_MIN = {
+    "train.batch_size": 1.0,
+    "train.weight_decay": 1e-6,
+    "train.transport": 1e-4,
+    "train.stop_loss": 1e-4,
+    "train.stop_plateau": 10.0,
+}
+#: shown instead of the value 0 (the field's "off")
+ZERO_TEXT = {"train.stop_loss": "off", "train.stop_accuracy": "off", "train.stop_plateau": "off"}
+SUFFIX = {"train.stop_plateau": " steps"}
+LIVE_HINT = (
+    "While training: learning rate, batch size, steps, weight decay, transport, steps per "
+    "call and the stop conditions change the run at its next call (marked on the curves); "
+    "any other change restarts it from step 0."
+)
 
 
 class SliderMap:
@@ -257,6 +278,10 @@ class ParamControl(QWidget):
                 spin.setStepType(QSpinBox.StepType.AdaptiveDecimalStepType)
             spin.setKeyboardTracking(False)
             spin.setMinimumWidth(82)
+            if path in ZERO_TEXT:
+                spin.setSpecialValueText(ZERO_TEXT[path])
+            if path in SUFFIX:
+                spin.setSuffix(SUFFIX[path])
             spin.valueChanged.connect(self._on_spin)
             self.spin = spin
             if scale != "none":
@@ -354,6 +379,7 @@ class ParamPanel(QScrollArea):
     """All parameters of the experiment; edits go straight into AppState."""
 
     csvLoaded = Signal(bool)  # a background CSV import ended: True if the data are in use
+    drawRequested = Signal()  # "drawn" chosen: edit the points in the layer view
     _csvProgress = Signal(float)  # emitted by the reader thread (queued to this panel)
 
     def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
@@ -486,6 +512,9 @@ class ParamPanel(QScrollArea):
             cfg.data.name = "csv"
             cfg.data.csv_path = str(path)
             self.state.set_config(cfg)
+        except ChangeDeclined:
+            self._on_config(self.state.config)
+            return False
         except (DataError, ConfigError, OSError, MemoryError) as e:
             self.csv_error.setText(str(e) or "not enough memory to read the file")
             self.csv_error.show()
@@ -519,7 +548,26 @@ class ParamPanel(QScrollArea):
         if path == "data.name" and value == "csv" and not self.state.config.data.csv_path:
             self.choose_csv()
             return
+        if path == "data.name" and value == "drawn":
+            self.use_drawn_points()
+            return
         self.apply(path, value)
+
+    def use_drawn_points(self) -> bool:
+        """ "drawn": the points shown become editable points of a drawn data set."""
+        from nndyn_gui.core.datasets import drawn_dataset
+        from nndyn_gui.ui.state import ChangeDeclined
+
+        if self.state.config.data.name != "drawn":
+            self._forget_pending_data()
+            ds = self.state.dataset
+            try:
+                self.state.replace_data(*drawn_dataset(ds.x_all, ds.y_all))
+            except ChangeDeclined:
+                self._on_config(self.state.config)
+                return False
+        self.drawRequested.emit()
+        return True
 
     def apply(self, path: str, value: Any) -> bool:
         """Set one field; a rejected value is explained under its control.
@@ -540,6 +588,9 @@ class ParamPanel(QScrollArea):
             cfg.data = copy.deepcopy(self.state.config.data)  # one being made follows later
         try:
             self.state.set_config(cfg)
+        except ChangeDeclined:  # the trained run is kept: show its settings again
+            self._on_config(self.state.config)
+            return False
         except ConfigError as e:
             target = self.controls.get(e.field_path, ctl)
             if target is not None:
@@ -614,6 +665,9 @@ class ParamPanel(QScrollArea):
         cfg.data = data
         try:
             self.state.set_config(cfg, dataset=dataset)
+        except ChangeDeclined:
+            self._on_config(self.state.config)
+            return
         except (ConfigError, DataError, OSError) as e:
             self.csv_error.setText(str(e))
             self.csv_error.show()
@@ -657,10 +711,18 @@ class ParamPanel(QScrollArea):
         ring = cfg.data.name in ("ring", "noisy_ring")
         c["data.gap"].set_available(ring, "only for the ring data sets")
         csv = cfg.data.name == "csv"
+        drawn = cfg.data.name == "drawn"
         for p in ("data.n", "data.noise", "data.seed"):
-            c[p].set_available(not csv, "the CSV file fixes the points")
+            c[p].set_available(not csv and not drawn, "the CSV file fixes the points")
+        c["data.test_fraction"].set_available(not drawn)
+        if drawn:
+            why = "the drawn points are the data (edit them with Draw in the layer view)"
+            for p in ("data.n", "data.noise", "data.seed", "data.test_fraction", "data.gap"):
+                c[p].set_available(False, why)
         c["train.batch_size"].set_available(True)
         notes = []
+        if self.state.training_state != "idle":
+            notes.append(LIVE_HINT)
         if not resnet:
             notes.append("MLP: h and keep-invertible apply to ResNets only.")
         elif m.width == 2:
@@ -674,14 +736,8 @@ class ParamPanel(QScrollArea):
 
     @Slot(str)
     def _on_training_state(self, st: str) -> None:
-        """Structural edits during training would not reach the running trainer: lock them."""
-        busy = st != "idle"
-        body = self.widget()
-        if body is None:
-            return
-        for box in body.findChildren(QGroupBox):
-            box.setEnabled(not busy)
-        self.title_edit.setEnabled(not busy)
+        """Nothing is locked while training (see LIVE_HINT); the hint says what happens."""
+        self._update_available(self._shown_config())
 
 
 def _read_csv_in_background(path: str, progress: Callable[[float], None]) -> str:
