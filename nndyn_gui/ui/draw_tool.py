@@ -12,8 +12,9 @@ Why it looks like this:
   train, and the run file is where it lives (`make_dataset` cannot make it again).
   The first edit turns the data shown (a ring, say) into a drawn set with the same
   points, so drawing can start from any data set; undo goes back to it.
-- Painting adds a point every PAINT_SPACING_PX of mouse travel, so a quick stroke and
-  a slow one leave the same density; erasing removes every point within
+- Painting adds a point every PAINT_SPACING_PX along the stroke (filled in between the
+  mouse positions), so a quick stroke and a slow one leave the same density; erasing
+  removes every point within
   ERASE_RADIUS_PX of the stroke, a click the nearest point within PICK_RADIUS_PX.
 """
 
@@ -93,15 +94,32 @@ class DrawTool(QObject):
         x, y = float(np.clip(x, -1.0, 1.0)), float(np.clip(y, -1.0, 1.0))
         self._stroke = self._stroke or kind
         if kind == "add":
-            last = self._last
-            if last is None or np.hypot(x - last[0], y - last[1]) >= PAINT_SPACING_PX * pixel:
-                self._added.append((x, y))
-                self._last = (x, y)
+            for p in self._along(x, y, PAINT_SPACING_PX * pixel):
+                self._added.append(p)
         elif kind == "erase":
-            self._erase_at.append((x, y, ERASE_RADIUS_PX * pixel))
+            r = ERASE_RADIUS_PX * pixel
+            self._erase_at.extend((px, py, r) for px, py in self._along(x, y, 0.5 * r))
         elif kind == "erase_one":
             self._erase_at.append((x, y, PICK_RADIUS_PX * pixel))
         self.changed.emit()
+
+    def _along(self, x: float, y: float, spacing: float) -> list[tuple[float, float]]:
+        """Evenly spaced points from the stroke's last point towards (x, y): the mouse
+        reports a fast stroke in big jumps, the points still come every `spacing`."""
+        last = self._last
+        if last is None:
+            self._last = (x, y)
+            return [(x, y)]
+        d = float(np.hypot(x - last[0], y - last[1]))
+        if spacing <= 0 or d < spacing:
+            return []
+        n = int(d // spacing)
+        out = [
+            (last[0] + (x - last[0]) * i * spacing / d, last[1] + (y - last[1]) * i * spacing / d)
+            for i in range(1, n + 1)
+        ]
+        self._last = out[-1]
+        return out
 
     def _erased_mask(self, x: np.ndarray) -> np.ndarray:
         mask = np.zeros(len(x), dtype=bool)

@@ -444,7 +444,7 @@ class LayerPanel(QWidget):
         self.undo_button.setText("Undo")
         self.redo_button = QToolButton()
         self.redo_button.setText("Redo")
-        clear = QToolButton()
+        clear = self.clear_button = QToolButton()
         clear.setText("Clear")
         clear.setToolTip("Remove every point (draw from nothing; Undo brings them back)")
         export = QToolButton()
