@@ -22,6 +22,7 @@ from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QPen, QTransform
 from PySide6.QtWidgets import QGraphicsRectItem, QGraphicsTextItem, QWidget
 
+from nndyn_gui.render import picking
 from nndyn_gui.render.palette import Palette, palette_for
 from nndyn_gui.render.scene import FlowScene, FrameState, ViewOptions
 
@@ -29,6 +30,7 @@ CLICK_TOLERANCE_PX = 8.0
 TAIL_BUCKETS = 6  # alpha steps of a fading trajectory tail
 MAX_TRAJECTORIES = 400  # tails drawn for "show all trajectories"
 PLANE_REACH = 50.0  # the separating line is clipped to the view box grown by this factor
+DRAW_FRAME = np.array([[-1.08, -1.08], [1.08, 1.08]])  # what draw mode shows: the input box
 
 
 def finite(a: np.ndarray) -> np.ndarray:
@@ -62,6 +64,16 @@ def tail_segments(
         seg[0::2], seg[1::2] = a, b
         pieces[k].append(seg)
     return [np.concatenate(p) if p else out[i] for i, p in enumerate(pieces)]
+
+
+class _Tip(QGraphicsTextItem):
+    """The hover readout: text on a light box, so it reads over points and regions."""
+
+    def paint(self, painter: Any, option: Any, widget: Any = None) -> None:
+        painter.setPen(QPen(QColor(120, 120, 120, 200)))
+        painter.setBrush(QColor(255, 255, 255, 235))
+        painter.drawRoundedRect(self.boundingRect(), 4, 4)
+        super().paint(painter, option, widget)
 
 
 class _Scatter(pg.ScatterPlotItem):
@@ -321,6 +333,23 @@ class LayerView2D(SceneViewMixin, pg.PlotWidget):
             it.hide()
             pi.addItem(it, ignoreBounds=True)
 
+        # hover: the readout, a ring on the item under the mouse and its whole trajectory
+        self._hover: picking.Hover | None = None
+        self.hover_path = pg.PlotCurveItem(antialias=True)
+        self.hover_path.setZValue(26)
+        self.hover_ring = _Scatter()
+        self.hover_ring.setZValue(27)
+        for it in (self.hover_path, self.hover_ring):
+            it.hide()
+            pi.addItem(it, ignoreBounds=True)
+        self.hover_tip = _Tip()
+        self.hover_tip.setParentItem(self._vb)
+        self.hover_tip.setZValue(2e6)
+        self.hover_tip.setDefaultTextColor(QColor(30, 30, 30))
+        self.hover_tip.hide()
+        if not compact:
+            self.scene().sigMouseMoved.connect(self._on_mouse_moved)
+
         self.label_item = QGraphicsTextItem()
         self.label_item.setParentItem(self._vb)
         self.label_item.setPos(4, 2)
@@ -381,18 +410,21 @@ class LayerView2D(SceneViewMixin, pg.PlotWidget):
         self._update_loop(st)
         self._update_selection(st)
         self._update_regions(st)
-        if self._auto_range:
+        if self._vb.drawing:  # the whole input square, however few points there are
+            self._frame(DRAW_FRAME)
+        elif self._auto_range:
             self._frame(st.bounds)
         self._update_plane(st)
         self._update_label(st)
+        self._follow_hover(st.t)
 
     def resizeEvent(self, ev: Any) -> None:
         """Re-frame after a resize: a hidden widget's ViewBox forgets the target range."""
         super().resizeEvent(ev)
         sc = self.__dict__.get("_scene")  # resizes arrive during PlotWidget.__init__ too
-        if sc is not None and self._auto_range:
+        if sc is not None and (self._auto_range or self._vb.drawing):
             st = sc.at(self._t)
-            self._frame(st.bounds)
+            self._frame(DRAW_FRAME if self._vb.drawing else st.bounds)
             self._update_plane(st)
 
     # ------------------------------------------------------------------ pieces
@@ -601,6 +633,104 @@ class LayerView2D(SceneViewMixin, pg.PlotWidget):
         self.set_selection(sel)
         self.pointsSelected.emit(self.selection())
 
+    # ------------------------------------------------------------------ hover
+    def hover(self) -> picking.Hover | None:
+        """What the mouse is over now (None: nothing, or the mouse is outside)."""
+        return self._hover
+
+    def hover_at(self, x: float, y: float) -> picking.Hover | None:
+        """Show what is at view position (x, y): a point, else a grid vertex (both
+        within a few pixels), else the regions' probability where it is exact."""
+        sc = self._scene
+        if sc is None or self._compact:
+            return None
+        st = sc.at(self._t)
+        at = self._pixel_coords(np.array([[x, y]]))[0]
+        hover = None
+        rows = self._visible_rows()
+        if len(rows):
+            j = picking.nearest_on_screen(
+                self._pixel_coords(st.points[rows]), (at[0], at[1]), picking.POINT_TOLERANCE_PX
+            )
+            if j is not None:
+                hover = picking.describe(sc, st.t, "point", int(rows[j]))
+        if hover is None and self._options.show_grid and len(st.grid):
+            j = picking.nearest_on_screen(
+                self._pixel_coords(st.grid), (at[0], at[1]), picking.VERTEX_TOLERANCE_PX
+            )
+            if j is not None:
+                hover = picking.describe(sc, st.t, "vertex", j)
+        if hover is None:
+            hover = picking.describe_region(sc, st.t, np.array([x, y]))
+        self._show_hover(hover, (x, y))
+        return hover
+
+    def clear_hover(self) -> None:
+        self._show_hover(None, None)
+
+    def _on_mouse_moved(self, pos: QPointF) -> None:
+        if self._vb.drawing or not self._vb.sceneBoundingRect().contains(pos):
+            self.clear_hover()
+            return
+        p = self._vb.mapSceneToView(pos)
+        self.hover_at(p.x(), p.y())
+
+    def leaveEvent(self, ev: Any) -> None:
+        self.clear_hover()
+        super().leaveEvent(ev)
+
+    def _follow_hover(self, t: float) -> None:
+        """The time moved (Play, the slider): the hovered item's numbers move with it."""
+        h, sc = self._hover, self._scene
+        if h is None or sc is None:
+            return
+        if h.kind == "region" or (h.kind == "point" and h.row >= sc.points.shape[1]):
+            self.clear_hover()
+            return
+        if h.kind == "vertex" and h.row >= sc.grid.shape[1]:
+            self.clear_hover()
+            return
+        self._show_hover(picking.describe(sc, t, h.kind, h.row), None)
+
+    def _show_hover(self, hover: picking.Hover | None, at: tuple[float, float] | None) -> None:
+        self._hover = hover
+        if hover is None:
+            for it in (self.hover_tip, self.hover_ring, self.hover_path):
+                it.hide()
+            return
+        pal = self._pal
+        pen = pg.mkPen(QColor(*pal.selection), width=2.5)
+        if hover.trajectory is not None:
+            tr = finite(hover.trajectory)
+            self.hover_path.setData(x=tr[:, 0], y=tr[:, 1])
+            self.hover_path.setPen(pen)
+            self.hover_path.show()
+        else:
+            self.hover_path.hide()
+        if hover.kind != "region":
+            c = finite(hover.coords[None, :2])
+            self.hover_ring.setData(x=c[:, 0], y=c[:, 1])
+            self.hover_ring.setPen(pen)
+            self.hover_ring.setBrush(pg.mkBrush(0, 0, 0, 0))
+            self.hover_ring.setSize(self._options.point_size + 10)
+            self.hover_ring.show()
+        else:
+            self.hover_ring.hide()
+        self.hover_tip.setPlainText(hover.text)
+        if at is None:
+            at = (float(hover.coords[0]), float(hover.coords[1]))
+        local = self._vb.mapFromView(QPointF(*at))
+        box = self._vb.boundingRect()
+        tip = self.hover_tip.boundingRect()
+        x = local.x() + 14
+        y = local.y() + 14
+        if x + tip.width() > box.width():
+            x = local.x() - 14 - tip.width()
+        if y + tip.height() > box.height():
+            y = local.y() - 14 - tip.height()
+        self.hover_tip.setPos(max(0.0, x), max(0.0, y))
+        self.hover_tip.show()
+
     # ------------------------------------------------------------------ draw mode
     def set_drawing(self, on: bool) -> None:
         """Draw mode: clicks and drags edit the data (`drawEdit`) instead of selecting."""
@@ -608,6 +738,7 @@ class LayerView2D(SceneViewMixin, pg.PlotWidget):
         self._vb.selecting_enabled = not self._vb.drawing and not self._compact
         if not on:
             self.set_draw_preview(np.zeros((0, 2)), np.zeros(0), np.zeros((0, 2)))
+        self.set_time(self._t)  # frame the input square (drawing) or the data again
 
     def drawing(self) -> bool:
         return bool(self._vb.drawing)

@@ -697,7 +697,19 @@ class ParamPanel(QScrollArea):
         if self.title_edit.text() != cfg.title:
             self.title_edit.setText(cfg.title)
         self.csv_label.setText(_short(cfg.data.csv_path) if cfg.data.name == "csv" else "")
+        self._show_drawn_count(cfg)
         self._update_available(cfg)
+
+    def _show_drawn_count(self, cfg: RunConfig) -> None:
+        """A drawn set has as many points as were drawn (data.n is at least 20)."""
+        spin = self.controls["data.n"].spin
+        if cfg.data.name != "drawn" or spin is None:
+            if spin is not None:
+                spin.setSpecialValueText("")
+            return
+        count = len(self.state.dataset.y_all)
+        spin.setSpecialValueText(str(count) if count < cfg.data.n else "")
+        self.csv_label.setText(f"{count:,} drawn points (✎ Draw data edits them)")
 
     def _update_available(self, cfg: RunConfig) -> None:
         m = cfg.model
