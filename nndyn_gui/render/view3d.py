@@ -127,14 +127,14 @@ class LayerView3D(SceneViewMixin, gl.GLViewWidget):
             glOptions="translucent",
         )
         # hover: the whole trajectory of the point / vertex under the mouse, a ring on it
-        self.hover_path = gl.GLLinePlotItem(mode="line_strip", width=3.0, antialias=True)
-        self.hover_ring = gl.GLScatterPlotItem(pxMode=True, glOptions="translucent")
-        self.hover_path.setVisible(False)
-        self.hover_ring.setVisible(False)
+        # (GL items made with the first hover: a view never hovered, e.g. an export's,
+        # keeps exactly its drawing items; two more per view made Mesa fail to create
+        # the region texture of a later capture)
+        self.hover_path: Any = None
+        self.hover_ring: Any = None
         self._hover: picking.Hover | None = None
         self._hover_px: tuple[float, float] | None = None
         self._press_px: tuple[float, float] | None = None
-        self.setMouseTracking(True)
         order = [
             self.regions_item,
             self.grid_item,
@@ -145,8 +145,6 @@ class LayerView3D(SceneViewMixin, gl.GLViewWidget):
             self.wrong_item,
             self.selected_item,
             self.plane_item,
-            self.hover_path,
-            self.hover_ring,
         ]
         for depth, it in enumerate(order):
             it.setDepthValue(depth)
@@ -327,8 +325,21 @@ class LayerView3D(SceneViewMixin, gl.GLViewWidget):
         self._place_hover_items()
         self.update()
 
+    def _hover_items(self) -> tuple[Any, Any]:
+        if self.hover_path is None:
+            self.hover_path = gl.GLLinePlotItem(mode="line_strip", width=3.0, antialias=True)
+            self.hover_ring = gl.GLScatterPlotItem(pxMode=True, glOptions="translucent")
+            for depth, it in enumerate((self.hover_path, self.hover_ring), start=100):
+                it.setDepthValue(depth)
+                it.setVisible(False)
+                self.addItem(it)
+        return self.hover_path, self.hover_ring
+
     def _place_hover_items(self) -> None:
         hover = self._hover
+        if hover is None and self.hover_path is None:
+            return
+        self._hover_items()
         show_path = hover is not None and hover.trajectory is not None
         self.hover_path.setVisible(show_path)
         self.hover_ring.setVisible(hover is not None and hover.kind != "region")
@@ -370,6 +381,13 @@ class LayerView3D(SceneViewMixin, gl.GLViewWidget):
     def leaveEvent(self, ev: Any) -> None:
         self.clear_hover()
         super().leaveEvent(ev)
+
+    def showEvent(self, ev: Any) -> None:
+        # moves without a button pressed reach us only with tracking on; set here, not
+        # in __init__: on a widget never shown (an export's view) it made Mesa fail to
+        # create the region texture when the capture resized it
+        super().showEvent(ev)
+        self.setMouseTracking(True)
 
     def paint_hover(self, painter: QPainter) -> None:
         """The hover readout next to the mouse (on screen only: exports leave it out)."""

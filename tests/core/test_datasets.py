@@ -17,7 +17,7 @@ from nndyn_gui.core.datasets import (
     outer_loop,
 )
 
-SAMPLED = [n for n in DATASETS if n != "csv"]
+SAMPLED = [n for n in DATASETS if n not in ("csv", "drawn")]  # drawn: only in run files
 
 
 def _cfg(name: str = "ring", **kw: object) -> DataConfig:
@@ -225,3 +225,20 @@ def test_make_dataset_from_csv_keeps_or_subsamples_rows(tmp_path: Path) -> None:
     assert len(sub.y_all) == 20 and np.array_equal(sub.x_all, again.x_all)
     _x, y = dense_sample(_cfg("csv", csv_path=str(p)), 10, seed=0)
     assert len(y) == 50  # the csv data itself, whatever n
+
+
+def test_a_drawn_set_trains_on_every_point_and_is_never_made_again(tmp_path) -> None:
+    from nndyn_gui.core.datasets import DataError, drawn_dataset, save_csv
+
+    x = np.array([[0.2, 0.3], [-0.5, 0.4], [1.5, -2.0]])  # the last was drawn off the box
+    ds, data = drawn_dataset(x, np.array([0, 1, 1]))
+    assert data.name == "drawn" and data.n == 20 and data.test_fraction == 0.0
+    assert len(ds.y_train) == 3 and len(ds.y_test) == 0
+    assert np.allclose(ds.x_train[2], [1.0, -1.0])  # kept inside [-1, 1]^2
+    with pytest.raises(DataError, match="run file"):
+        make_dataset(data)
+    path = tmp_path / "drawn.csv"
+    save_csv(path, ds.x_all, ds.y_all)
+    assert path.read_text().splitlines() == ["x1,x2,label", "0.2,0.3,0", "-0.5,0.4,1", "1.0,-1.0,1"]
+    xs, ys = load_csv(path)
+    assert list(ys) == [0, 1, 1] and xs.shape == (3, 2)
