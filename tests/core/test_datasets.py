@@ -240,5 +240,6 @@ def test_a_drawn_set_trains_on_every_point_and_is_never_made_again(tmp_path) -> 
     path = tmp_path / "drawn.csv"
     save_csv(path, ds.x_all, ds.y_all)
     assert path.read_text().splitlines() == ["x1,x2,label", "0.2,0.3,0", "-0.5,0.4,1", "1.0,-1.0,1"]
-    xs, ys = load_csv(path)
-    assert list(ys) == [0, 1, 1] and xs.shape == (3, 2)
+    save_csv(path, np.concatenate([ds.x_all, [[0.0, 0.0]]]), [0, 1, 1, 0])
+    xs, ys = load_csv(path)  # what Import CSV… reads back
+    assert list(ys) == [0, 1, 1, 0] and xs.shape == (4, 2)
