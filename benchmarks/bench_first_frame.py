@@ -8,10 +8,15 @@ this measures, with the training worker warm and the previous architecture compi
 - window: seconds from pressing Train (the change made with training stopped, as the
   parameter panel allowed before live changes) to the first snapshot in the window and
   to the first trained frame the layer view shows.
-Each change is a structure the worker has not compiled yet (fresh depths per repeat).
+Each change is a structure the worker has not compiled yet (fresh depths per repeat);
+between two runs SETTLE_S pass, as when a user looks at the picture before the next
+change (a compile the previous run began may finish meanwhile).
 The base is the default preset `resnet-w3-ring` (51 blocks of width 3, batch 50).
 
-Run: .venv/bin/python benchmarks/bench_first_frame.py [--repeats N] [--no-window]
+With --live: what a live change (learning rate, steps per call, batch size) costs a run
+in progress (see `live_changes`).
+
+Run: .venv/bin/python benchmarks/bench_first_frame.py [--repeats N] [--no-window] [--live]
 (under `bash scripts/with-x.sh` for the window part with the 3-D view, as users get it).
 With PYTHONPATH=<another source tree> it measures that code (the "before" numbers).
 Prints one JSON object.
@@ -30,9 +35,12 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
+
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 TARGET_S = 0.5  # issue 12: the first frame within half a second, whatever was changed
+SETTLE_S = 4.0  # between two runs: what a previous run left compiling may finish
 
 
 def changes(rep: int) -> dict[str, Callable[[Any], None]]:
@@ -96,6 +104,7 @@ def engine_times(repeats: int) -> dict[str, Any]:
         session.cancel()
         while not isinstance(session.next_event(30.0), p.Finished | p.Failed):
             pass
+        time.sleep(SETTLE_S)  # a user looks at the picture before the next change
         return first, trained
 
     with TrainingSession() as session:
@@ -110,6 +119,74 @@ def engine_times(repeats: int) -> dict[str, Any]:
                 change(cfg)
                 out.setdefault(name, []).append(run(cfg.validate()))
     return _summary(out)
+
+
+def live_changes() -> dict[str, Any]:
+    """What a live change costs the run going (the default preset, compiled): seconds from
+    Tune to Tuned, the longest gap between two progress updates around it, steps/s before
+    and after, and for a batch size (a new compiled function) when XLA took over again."""
+    from nndyn_gui.core import protocol as p
+    from nndyn_gui.core.datasets import make_dataset
+    from nndyn_gui.core.engine import TrainingSession
+
+    base = base_config()
+    base.train.steps = 1_000_000
+    ds = make_dataset(base.data)
+    out: dict[str, Any] = {}
+    with TrainingSession() as session:
+        session.start_worker()
+        session.start(base, ds, quick_start=True)
+        while not isinstance(session.next_event(60.0), p.Compiled):
+            pass  # compiled (numpy bridged the compile)
+
+        def window(seconds: float) -> tuple[list[tuple[float, int]], list[Any]]:
+            ticks, other = [], []
+            t_end = time.perf_counter() + seconds
+            while time.perf_counter() < t_end:
+                ev = session.next_event(0.05)
+                if isinstance(ev, p.Progress):
+                    ticks.append((time.perf_counter(), ev.step))
+                elif ev is not None and not isinstance(ev, p.Snapshots):
+                    other.append((time.perf_counter(), ev))
+            return ticks, other
+
+        def rate(ticks: list[tuple[float, int]]) -> float:
+            if len(ticks) < 2:
+                return 0.0
+            return (ticks[-1][1] - ticks[0][1]) / (ticks[-1][0] - ticks[0][0])
+
+        changes = {
+            "learning_rate 0.05 -> 0.02": ("learning_rate", 0.02),
+            "steps_per_call 200 -> 50": ("steps_per_call", 50),
+            "steps_per_call 50 -> 400": ("steps_per_call", 400),
+            "batch_size 50 -> 64": ("batch_size", 64),
+            "batch_size 64 -> full": ("batch_size", 0),
+        }
+        train = base.train
+        for name, (field, value) in changes.items():
+            before, _ = window(1.0)
+            train = train.__class__(**vars(train))
+            setattr(train, field, value)
+            t0 = time.perf_counter()
+            session.tune(train)
+            after, events = window(14.0 if field == "batch_size" else 3.0)
+            tuned = [t for t, e in events if isinstance(e, p.Tuned)]
+            compiled = [t for t, e in events if isinstance(e, p.Compiled)]
+            times = [before[-1][0]] if before else []
+            times += [t for t, _ in after]
+            gaps = np.diff(times) if len(times) > 1 else np.zeros(1)
+            bridge = [x for x in after if compiled and x[0] <= compiled[0]]
+            settled = [x for x in after if not compiled or x[0] > compiled[0]]
+            out[name] = {
+                "tuned_after_s": round(tuned[0] - t0, 3) if tuned else None,
+                "compiled_after_s": round(compiled[0] - t0, 3) if compiled else None,
+                "longest_progress_gap_s": round(float(gaps.max()), 3),
+                "steps_per_s_before": round(rate(before)),
+                "steps_per_s_while_compiling": round(rate(bridge)) if compiled else None,
+                "steps_per_s_after": round(rate(settled[len(settled) // 2 :])),
+            }
+        session.cancel()
+    return out
 
 
 def window_times(repeats: int, first_rep: int) -> dict[str, Any]:
@@ -164,6 +241,8 @@ def window_times(repeats: int, first_rep: int) -> dict[str, Any]:
         wait_until(lambda: "frame" in marks)
         win.controller.stop(wait=True)
         wait_until(lambda: win.state.training_state == "idle")
+        t_end = time.perf_counter() + SETTLE_S  # looking at the picture, window alive
+        wait_until(lambda: time.perf_counter() > t_end)
         win.state.snapshotsChanged.disconnect(on_snaps)
         win.layer_panel.sceneChanged.disconnect(on_scene)
         return marks.get("snapshot", math.nan), marks["frame"]
@@ -201,7 +280,11 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeats", type=int, default=2)
     ap.add_argument("--no-window", action="store_true")
+    ap.add_argument("--live", action="store_true", help="only the cost of live changes")
     args = ap.parse_args()
+    if args.live:
+        print(json.dumps({"live": live_changes()}))
+        return
     import nndyn_gui
 
     result: dict[str, Any] = {"code": os.path.dirname(os.path.dirname(nndyn_gui.__file__))}

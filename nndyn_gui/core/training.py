@@ -68,6 +68,7 @@ CHUNK = 10  # blocks unrolled inside one scan iteration
 USE_XLA = True  # try jit_compile=True first; falls back to plain graphs if XLA fails
 PAUSE_POLL_S = 0.02
 QUICK_CALL_S = 0.08  # quick start: a numpy call returns after this long (switch, pause)
+QUICK_FIRST_S = 0.04  # ... and the first one sooner: its snapshot is the first picture
 # A loss above this is treated like Inf: float64 rarely overflows, but a user would call
 # a cross-entropy of 1e12 diverged (float32 training would have hit Inf by then).
 DIVERGED_LOSS = 1e12
@@ -443,6 +444,7 @@ class Trainer:
         self._np: quickstep.State | None = None  # the parameters while numpy trains them
         self._stepper: quickstep.Stepper | None = None
         self._job: _CompileJob | None = None
+        self._np_calls = 0  # numpy calls since the compile began
         self.stop_rule = StopRule.of(tr)
         self.step = 0
         self.compile_seconds = 0.0
@@ -685,8 +687,9 @@ class Trainer:
             self.warmup()
             return
         self._np = state if state is not None else self._read_state()
+        self._np_calls = 0
         self._stepper = quickstep.Stepper(self._structure, *self._xy)
-        self._submit_compile()
+        self._job = None  # submitted after the first numpy call (see _advance)
 
     def _submit_compile(self) -> None:
         assert self._np is not None
@@ -730,8 +733,18 @@ class Trainer:
         if self._np is not None:
             assert self._stepper is not None
             rows = self._batch_rows(self.step, k) if self._structure.batch_size else None
-            deadline = time.perf_counter() + QUICK_CALL_S
-            return self._stepper.fused(self._np, rows, k, self._hyper_np, deadline)
+            t0 = time.perf_counter()
+            budget = QUICK_CALL_S if self._np_calls else QUICK_FIRST_S
+            out = self._stepper.fused(self._np, rows, k, self._hyper_np, t0 + budget)
+            self._np_calls += 1
+            if self._job is None:  # after the first call: tracing would slow it ~10x (GIL)
+                self._submit_compile()
+            job = self._job
+            if self._np_calls > 1 and job is not None and not job.done.is_set():
+                # half the time to the compile (the GIL and a core): numpy alongside made
+                # it 1.3-1.5x slower; the first call (the first picture) never waits
+                time.sleep(min(QUICK_CALL_S, time.perf_counter() - t0))
+            return out
         comp = self._compiled
         assert comp is not None
         done_all, loss, reason = 0, math.nan, 0

@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import numpy as np
 from PySide6.QtCore import QElapsedTimer, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
@@ -92,6 +93,7 @@ class LayerPanel(QWidget):
         self._throttle = QTimer(self)
         self._throttle.setSingleShot(True)
         self._throttle.timeout.connect(self._request_throttled)
+        self._trailing = False  # a snapshot came during the hold: draw it when it ends
 
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
@@ -290,19 +292,52 @@ class LayerPanel(QWidget):
         if not self._background:
             self.rebuild_now()
             return
-        if self.state.training_state != "training":
+        if self._shows_current():
+            self._sync_snapshot_slider()  # e.g. a run's step 0: the very picture shown
+        elif self.state.training_state != "training":
             self._builder.request(self._job())
-        elif not self._throttle.isActive():
-            # while training, builds of a deep net back to back would take a whole core
-            # from the window: leave at least twice the build time between two
-            wait = max(TRAINING_FRAME_MS, round(2000 * self._builder.last_seconds))
-            self._throttle.start(wait)
+        elif self._throttle.isActive():
+            self._trailing = True  # drawn when the hold ends
+        else:
+            self._draw_throttled()  # the first snapshot of a run is drawn at once
+
+    def _shows_current(self) -> bool:
+        """True when the scene shown is of the state's config, data and weights already
+        (a new run's step-0 snapshot is the untrained net on screen: building it again
+        would only hold back the first trained picture) and no other build is pending."""
+        sc = self.scene
+        if sc is None or sc.source is None or self._builder.busy():
+            return False
+        config, weights, dataset, _ = sc.source
+        cur = self.state.weights
+        return (
+            config is self.state.config
+            and dataset is self.state.dataset
+            and sc.options == self._options
+            and (
+                weights is cur
+                or (
+                    np.array_equal(weights.A, cur.A)
+                    and np.array_equal(weights.b, cur.b)
+                    and np.array_equal(weights.w, cur.w)
+                    and weights.c == cur.c
+                )
+            )
+        )
+
+    def _draw_throttled(self) -> None:
+        """Draw the newest snapshot now, then hold the next drawing back: while training,
+        builds of a deep net back to back would take a whole core from the window, so
+        at least twice the build time (and TRAINING_FRAME_MS) lies between two."""
+        self._trailing = False
+        self._builder.request(self._job())
+        self._on_snapshots()
+        self._throttle.start(max(TRAINING_FRAME_MS, round(2000 * self._builder.last_seconds)))
 
     @Slot()
     def _request_throttled(self) -> None:
-        if not self._closed:
-            self._builder.request(self._job())
-            self._on_snapshots()
+        if not self._closed and self._trailing:
+            self._draw_throttled()
 
     @Slot(object, str)
     def _apply(self, scene: FlowScene | None, error: str) -> None:
