@@ -453,6 +453,8 @@ class ParamPanel(QScrollArea):
         self.csv_button.clicked.connect(self.choose_csv)
         self.csv_label = QLabel()
         self.csv_label.setStyleSheet(HINT_STYLE)
+        # never wider than the panel: a long path or note must not push the controls out
+        self.csv_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         row.addWidget(self.csv_button)
         row.addWidget(self.csv_label, 1)
         lay.addLayout(row)
@@ -709,7 +711,8 @@ class ParamPanel(QScrollArea):
             return
         count = len(self.state.dataset.y_all)
         spin.setSpecialValueText(str(count) if count < cfg.data.n else "")
-        self.csv_label.setText(f"{count:,} drawn points (✎ Draw data edits them)")
+        self.csv_label.setText(f"{count:,} drawn points")
+        self.csv_label.setToolTip("✎ Draw data (under the layer view) edits them")
 
     def _update_available(self, cfg: RunConfig) -> None:
         m = cfg.model
