@@ -69,6 +69,7 @@ USE_XLA = True  # try jit_compile=True first; falls back to plain graphs if XLA 
 PAUSE_POLL_S = 0.02
 QUICK_CALL_S = 0.08  # quick start: a numpy call returns after this long (switch, pause)
 QUICK_FIRST_S = 0.04  # ... and the first one sooner: its snapshot is the first picture
+QUICK_YIELD = 3.0  # while compiling, numpy sleeps 3x as long as it ran (25 % of the time)
 # A loss above this is treated like Inf: float64 rarely overflows, but a user would call
 # a cross-entropy of 1e12 diverged (float32 training would have hit Inf by then).
 DIVERGED_LOSS = 1e12
@@ -741,9 +742,13 @@ class Trainer:
                 self._submit_compile()
             job = self._job
             if self._np_calls > 1 and job is not None and not job.done.is_set():
-                # half the time to the compile (the GIL and a core): numpy alongside made
-                # it 1.3-1.5x slower; the first call (the first picture) never waits
-                time.sleep(min(QUICK_CALL_S, time.perf_counter() - t0))
+                # the compile comes first: numpy takes a quarter of the time, enough for a
+                # picture a second or so, so that the worker (compile + numpy) keeps to
+                # about one core, as a compiled run does: on 2 cores, numpy at full speed
+                # next to the compile made the window's median pause 10 -> 41 ms and the
+                # compile 1.3-1.5x slower. The first call (the first picture) never waits.
+                dt = time.perf_counter() - t0
+                time.sleep(min(QUICK_YIELD * QUICK_CALL_S, QUICK_YIELD * dt))
             return out
         comp = self._compiled
         assert comp is not None
