@@ -70,6 +70,10 @@ The configuration is the defaults, a preset (--preset NAME) or a file: a RunConf
 ({"data": ..., "model": ..., "train": ...}), a preset JSON ({"config": {...}}) or a
 .nndyn run (its config). --set then changes single fields, e.g.
   nndyn train --preset resnet-w3-ring --set model.depth=20 --set train.steps=500
+Stop conditions end a run early (0 = off): --set train.stop_loss=0.05 (the training
+loss at most this), --set train.stop_accuracy=0.99 (training accuracy at least this),
+--set train.stop_plateau=2000 (no 0.1% improvement of the loss in that many steps);
+checked at every snapshot, the summary says which one stopped the run.
 The run is saved only when --out is given (nothing is written otherwise); the folder
 must be writable before training starts. A long run keeps at most 256 MB of snapshots,
 thinned evenly over the run (a note says so up front).
@@ -240,6 +244,15 @@ def describe_config(cfg: RunConfig) -> dict[str, str]:
         training += f", weight decay {t.weight_decay:g}"
     if t.transport:
         training += f", transport {t.transport:g}"
+    stops = []
+    if t.stop_loss:
+        stops.append(f"loss <= {t.stop_loss:g}")
+    if t.stop_accuracy:
+        stops.append(f"accuracy >= {100 * t.stop_accuracy:g}%")
+    if t.stop_plateau:
+        stops.append(f"no progress for {t.stop_plateau} steps")
+    if stops:
+        training += ", stop at " + " or ".join(stops)
     return {"model": model, "data": data, "training": training}
 
 
@@ -646,6 +659,8 @@ def _print_summary(run: Run, out: Path | None) -> None:
             f"{run.status}: step {s.step}, loss {s.loss:.4g}, train acc {_pct(s.train_acc)}, "
             f"test acc {_pct(s.test_acc)} ({s.elapsed:.1f} s)"
         )
+        if run.status == "finished" and run.message.startswith("Stopped"):
+            print(printable(run.message))  # which stop condition ended it
     if out is not None:
         print(f"saved {out}")
 

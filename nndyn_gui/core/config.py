@@ -24,6 +24,7 @@ DATASETS = (
     "checkerboard",
     "rings",
     "csv",
+    "drawn",  # points drawn in the window: they live in the run file, not in the config
 )
 #: data sets that come with any number of classes 2..MAX_CLASSES (data.classes); the
 #: others are two-class sets (the ring's topology, moons, xor, checkerboard)
@@ -129,6 +130,23 @@ class TrainConfig:
     steps_per_call: int = field(
         default=50, metadata=_num(1, 10_000, "optimiser steps fused in one compiled call")
     )
+    # stop conditions (core/stopping.py), checked at every snapshot; 0 = off
+    stop_loss: float = field(
+        default=0.0,
+        metadata=_num(0.0, 10.0, "stop when the training loss is at most this (0 = off)"),
+    )
+    stop_accuracy: float = field(
+        default=0.0,
+        metadata=_num(0.0, 1.0, "stop when the training accuracy reaches this (0 = off)"),
+    )
+    stop_plateau: int = field(
+        default=0,
+        metadata=_num(
+            0,
+            1_000_000,
+            "stop when the loss has not improved by 0.1% for this many steps (0 = off)",
+        ),
+    )
 
 
 #: What the parameter panel calls each field: its labels and every message about a field
@@ -160,6 +178,9 @@ LABELS: dict[str, str] = {
     "train.seed": "Weight seed",
     "train.snapshot_every": "Snapshot every",
     "train.steps_per_call": "Steps per call",
+    "train.stop_loss": "Loss at most",
+    "train.stop_accuracy": "Accuracy reaches",
+    "train.stop_plateau": "No progress for",
     "title": "Title",
 }
 

@@ -532,7 +532,12 @@ def _csv_for(cfg: DataConfig) -> tuple[np.ndarray, np.ndarray]:
 
 
 # ---------------------------------------------------------------------- public API
+DRAWN_NOTE = "drawn points are kept in the run file they were saved in (open it)"
+
+
 def _sample(cfg: DataConfig, n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    if cfg.name == "drawn":
+        raise DataError(f"data set 'drawn' cannot be made again: {DRAWN_NOTE}")
     if cfg.name == "csv":
         x, y = _csv_for(cfg)
         idx = rng.permutation(len(y))[: min(n, len(y))]
@@ -576,6 +581,25 @@ def dense_sample(cfg: DataConfig, n: int, seed: int) -> tuple[np.ndarray, np.nda
         return _csv_for(cfg)
     x, y = _sample(cfg, n, np.random.default_rng(seed))
     return x.astype(np.float64), y.astype(np.int64)
+
+
+def drawn_dataset(x: np.ndarray, y: np.ndarray) -> tuple[Dataset, DataConfig]:
+    """Points drawn by hand as a data set: all of them train (a handful of points split
+    into train and test would leave either side arbitrary), and its DataConfig, named
+    "drawn", which `make_dataset` never regenerates (the run file holds the points)."""
+    x = np.clip(np.asarray(x, dtype=np.float64).reshape(-1, 2), -1.0, 1.0)
+    y = np.asarray(y, dtype=np.int64).reshape(-1)
+    data = DataConfig(name="drawn", n=max(20, len(y)), test_fraction=0.0)
+    ds = Dataset(x.copy(), y.copy(), np.zeros((0, 2)), np.zeros(0, dtype=np.int64), "drawn")
+    return ds, data
+
+
+def save_csv(path: str | Path, x: np.ndarray, y: np.ndarray) -> None:
+    """Write points as CSV with the header x1,x2,label (what `load_csv` reads; note that
+    the reader centres and scales the points to fill [-1, 1]^2)."""
+    xs = np.asarray(x, dtype=np.float64).reshape(-1, 2).tolist()
+    rows = [f"{a!r},{b!r},{int(c)}" for (a, b), c in zip(xs, np.asarray(y).tolist(), strict=True)]
+    Path(path).write_text("x1,x2,label\n" + "".join(r + "\n" for r in rows), encoding="utf-8")
 
 
 def _is_ring(cfg: DataConfig) -> bool:

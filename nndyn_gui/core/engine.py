@@ -23,6 +23,7 @@ Why it looks like this:
 from __future__ import annotations
 
 import contextlib
+import copy
 import dataclasses
 import itertools
 import multiprocessing
@@ -38,7 +39,7 @@ from typing import Any
 
 from nndyn_gui.core import engine_worker
 from nndyn_gui.core import protocol as p
-from nndyn_gui.core.config import RunConfig
+from nndyn_gui.core.config import RunConfig, TrainConfig
 from nndyn_gui.core.types import Dataset, Snapshot, TrainResult
 
 SHUTDOWN_WAIT_S = 0.5  # a worker asked to exit gets this long before it is killed
@@ -256,14 +257,26 @@ class TrainingSession:
         return dict(self.ready.versions) if self.ready is not None else {}
 
     # ------------------------------------------------------------------ commands
-    def start(self, config: RunConfig, dataset: Dataset, step_only: bool = False) -> int:
-        """Begin a run (cancelling one still going); returns its id."""
+    def start(
+        self,
+        config: RunConfig,
+        dataset: Dataset,
+        step_only: bool = False,
+        quick_start: bool = False,
+        paused: bool = False,
+    ) -> int:
+        """Begin a run (cancelling one still going); returns its id. See `protocol.Start`."""
         worker = self.start_worker()
         self.run_id = self.active = next(_RUN_IDS)
         self.snapshots = []
         self.result = None
-        worker.send(p.Start(self.run_id, config.copy(), dataset, step_only))
+        worker.send(p.Start(self.run_id, config.copy(), dataset, step_only, quick_start, paused))
         return self.run_id
+
+    def tune(self, train: TrainConfig) -> None:
+        """Change the running run's live fields (core/live.py) from its next call on."""
+        if self.active and self.worker is not None:
+            self.worker.send(p.Tune(self.active, copy.deepcopy(train)))
 
     def pause(self) -> None:
         self._send_run(p.Pause)

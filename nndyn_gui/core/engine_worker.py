@@ -33,6 +33,7 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 from nndyn_gui.core import protocol as p
+from nndyn_gui.core.config import TrainConfig
 from nndyn_gui.core.types import Snapshot
 
 EMIT_INTERVAL_S = 1.0 / 30.0  # at most ~30 batches of snapshots / progress a second
@@ -45,6 +46,7 @@ class _RunFlags:
     pause: threading.Event = field(default_factory=threading.Event)
     cancel: threading.Event = field(default_factory=threading.Event)
     step_once: bool = False
+    tune: TrainConfig | None = None  # live changes the trainer takes at its next call
 
 
 class _Outbox:
@@ -120,7 +122,10 @@ class _Control:
             for flags in self._runs.values():
                 flags.cancel.set()
                 flags.pause.clear()
-            self._runs[start.run_id] = _RunFlags(step_once=start.step_only)
+            flags = _RunFlags(step_once=start.step_only)
+            if start.paused:
+                flags.pause.set()
+            self._runs[start.run_id] = flags
 
     def flags(self, run_id: int) -> _RunFlags:
         with self.lock:
@@ -130,12 +135,24 @@ class _Control:
         with self.lock:
             self._runs.pop(run_id, None)
 
-    def apply(self, cmd: p.Pause | p.Resume | p.Step | p.Cancel) -> None:
+    def take_tune(self, run_id: int) -> TrainConfig | None:
+        """The newest live changes sent for the run (once), or None."""
+        with self.lock:
+            flags = self._runs.get(run_id)
+            if flags is None or flags.tune is None:
+                return None
+            tune, flags.tune = flags.tune, None
+            return tune
+
+    def apply(self, cmd: p.Pause | p.Resume | p.Step | p.Cancel | p.Tune) -> None:
         """A command from the session; the resulting state is announced under the lock."""
         with self.lock:
             flags = self._runs.get(cmd.run_id)
             if flags is None:
                 return  # the run has ended: nothing to do
+            if isinstance(cmd, p.Tune):
+                flags.tune = cmd.train  # the newest wins: it holds every live field
+                return
             if isinstance(cmd, p.Cancel):
                 flags.cancel.set()
                 flags.pause.clear()
@@ -172,7 +189,7 @@ def _read_commands(conn: Connection, control: _Control, starts: queue.Queue[p.St
         if isinstance(cmd, p.Start):
             control.begin(cmd)
             starts.put(cmd)
-        elif isinstance(cmd, p.Pause | p.Resume | p.Step | p.Cancel):
+        elif isinstance(cmd, p.Pause | p.Resume | p.Step | p.Cancel | p.Tune):
             control.apply(cmd)
 
 
@@ -187,12 +204,20 @@ def _train(training: Any, cmd: p.Start, control: _Control, outbox: _Outbox) -> N
     rid = cmd.run_id
     flags = control.flags(rid)
     try:
-        trainer = training.Trainer(cmd.config, cmd.dataset)
+        trainer = training.Trainer(cmd.config, cmd.dataset, quick_start=cmd.quick_start)
         if flags.cancel.is_set():  # stopped while waiting: do not pay for a compile
             outbox.send(p.Finished(rid, "cancelled", "Cancelled before training started."))
             return
-        trainer.warmup()
-        outbox.send(p.Compiled(rid, float(trainer.compile_seconds), bool(trainer.xla)))
+        if trainer.prepare():  # numpy trains while the compiled step is built
+            outbox.send(p.QuickStarted(rid))
+        else:
+            outbox.send(p.Compiled(rid, float(trainer.compile_seconds), bool(trainer.xla)))
+
+        def on_compiled(seconds: float, xla: bool, step: int) -> None:
+            outbox.send(p.Compiled(rid, float(seconds), bool(xla), int(step)))
+
+        def on_tuned(step: int, changes: dict[str, Any]) -> None:
+            outbox.send(p.Tuned(rid, int(step), dict(changes)))
 
         def on_snapshot(snap: Snapshot) -> None:
             outbox.snapshot(rid, snap)
@@ -206,6 +231,9 @@ def _train(training: Any, cmd: p.Start, control: _Control, outbox: _Outbox) -> N
             on_progress=on_progress,
             cancel=flags.cancel,
             pause=flags.pause,
+            on_compiled=on_compiled,
+            poll_tune=lambda: control.take_tune(rid),
+            on_tuned=on_tuned,
         )
         outbox.send(p.Finished(rid, result.status, result.message))
     except Exception as e:

@@ -16,9 +16,9 @@ Why it looks like this:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
-from nndyn_gui.core.config import RunConfig
+from nndyn_gui.core.config import RunConfig, TrainConfig
 from nndyn_gui.core.types import Dataset, Snapshot, TrainStatus
 
 # ---------------------------------------------------------------------- commands
@@ -30,12 +30,17 @@ class Start:
 
     `step_only`: stop after the first snapshot interval and wait paused, as if `Step`
     had been sent at once. A Start while another run is going cancels that run first.
+    `quick_start`: train the first steps with numpy while the compiled function is
+    built (`QuickStarted`, then `Compiled` with the step it took over at; see
+    core/quickstep.py). `paused`: wait after the step-0 snapshot, as after `Pause`.
     """
 
     run_id: int
     config: RunConfig
     dataset: Dataset
     step_only: bool = False
+    quick_start: bool = False
+    paused: bool = False
 
 
 @dataclass(frozen=True)
@@ -67,11 +72,21 @@ class Cancel:
 
 
 @dataclass(frozen=True)
+class Tune:
+    """Take the live fields of `train` (core/live.py: learning rate, regularisation,
+    batch size, step counts, stop conditions) from the next compiled call on; answered
+    by `Tuned`. Its other fields are ignored: a change of them needs a new run."""
+
+    run_id: int
+    train: TrainConfig
+
+
+@dataclass(frozen=True)
 class Shutdown:
     """Exit the worker process now (whatever it is doing; nothing more is sent)."""
 
 
-Command = Start | Pause | Resume | Step | Cancel | Shutdown
+Command = Start | Pause | Resume | Step | Cancel | Tune | Shutdown
 
 # ---------------------------------------------------------------------- events
 
@@ -90,11 +105,32 @@ class Ready:
 
 @dataclass(frozen=True)
 class Compiled:
-    """The run's compiled step is ready (traced now or taken from the worker's cache)."""
+    """The run's compiled step is ready (traced now or taken from the worker's cache).
+
+    `step`: the step from which it trains (0 unless numpy steps bridged the compile)."""
 
     run_id: int
     seconds: float
     xla: bool
+    step: int = 0
+
+
+@dataclass(frozen=True)
+class QuickStarted:
+    """Training began with numpy steps while the compiled step is built (quick start)."""
+
+    run_id: int
+
+
+@dataclass(frozen=True)
+class Tuned:
+    """Live changes took effect before the call that trains from `step`.
+
+    `changes`: {field of TrainConfig: (old, new)} (core/live.py)."""
+
+    run_id: int
+    step: int
+    changes: dict[str, tuple[Any, Any]]
 
 
 @dataclass(frozen=True)
@@ -158,5 +194,16 @@ class WorkerLost:
     exitcode: int | None = None
 
 
-Event = Ready | Compiled | Snapshots | Progress | RunState | Finished | Failed | WorkerLost
+Event = (
+    Ready
+    | Compiled
+    | QuickStarted
+    | Tuned
+    | Snapshots
+    | Progress
+    | RunState
+    | Finished
+    | Failed
+    | WorkerLost
+)
 RUN_ENDS = (Finished, Failed, WorkerLost)  # the events after which a run is over

@@ -248,7 +248,9 @@ def _encode(run: Run) -> list[tuple[str, bytes]]:
         "dataset_name": ds.name,
         "n_snapshots": len(snaps),
     }
-    status = {"status": run.status, "message": run.message}
+    status: dict[str, Any] = {"status": run.status, "message": run.message}
+    if run.tuning:
+        status["tuning"] = _tuning_json(run.tuning)
     return [
         ("manifest.json", _json_bytes(manifest)),
         ("config.json", cfg.to_json().encode("utf-8")),
@@ -376,7 +378,42 @@ def _read_members(p: Path, zf: zipfile.ZipFile) -> Run:
         status=st,
         message=_clean_text(msg),
         versions=versions,
+        tuning=_read_tuning(p, status.get("tuning", [])),
     )
+
+
+MAX_TUNING = 10_000  # live changes a run file may list
+
+
+def _tuning_json(tuning: list[tuple[int, dict[str, tuple[Any, Any]]]]) -> list[dict[str, Any]]:
+    return [
+        {"step": int(step), "changes": {str(f): [a, b] for f, (a, b) in changes.items()}}
+        for step, changes in tuning
+    ]
+
+
+def _read_tuning(p: Path, raw: Any) -> list[tuple[int, dict[str, tuple[Any, Any]]]]:
+    """status.json's "tuning": [{"step": 1200, "changes": {"learning_rate": [0.01, 0.05]}}]."""
+    bad = RunFileError(f"{p}: damaged run file (bad tuning list in status.json)")
+    if not isinstance(raw, list) or len(raw) > MAX_TUNING:
+        raise bad
+    out: list[tuple[int, dict[str, tuple[Any, Any]]]] = []
+    for item in raw:
+        if not isinstance(item, dict) or not isinstance(item.get("changes"), dict):
+            raise bad
+        step = item.get("step")
+        if isinstance(step, bool) or not isinstance(step, int) or not 0 <= step <= 2**53:
+            raise bad
+        changes: dict[str, tuple[Any, Any]] = {}
+        for f, pair in item["changes"].items():
+            ok = isinstance(pair, list) and len(pair) == 2
+            if not ok or not all(
+                isinstance(v, int | float) and not isinstance(v, bool) for v in pair
+            ):
+                raise bad
+            changes[_clean_text(str(f))] = (pair[0], pair[1])
+        out.append((step, changes))
+    return out
 
 
 def _clean_text(text: str) -> str:

@@ -35,16 +35,17 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import tensorflow as tf
 
-from nndyn_gui.core import limits
+from nndyn_gui.core import limits, live, quickstep
 from nndyn_gui.core.config import RunConfig
 from nndyn_gui.core.flow import LEAKY_SLOPE, activation_lipschitz, embed
 from nndyn_gui.core.network import initial_weights
+from nndyn_gui.core.stopping import StopRule
 from nndyn_gui.core.types import Dataset, NetWeights, Snapshot, TrainResult
 
 
@@ -66,6 +67,9 @@ UNROLL_MAX_DEPTH = 24  # deeper nets use a scan over chunks (compile time, see m
 CHUNK = 10  # blocks unrolled inside one scan iteration
 USE_XLA = True  # try jit_compile=True first; falls back to plain graphs if XLA fails
 PAUSE_POLL_S = 0.02
+QUICK_CALL_S = 0.08  # quick start: a numpy call returns after this long (switch, pause)
+QUICK_FIRST_S = 0.04  # ... and the first one sooner: its snapshot is the first picture
+QUICK_YIELD = 3.0  # while compiling, numpy sleeps 3x as long as it ran (25 % of the time)
 # A loss above this is treated like Inf: float64 rarely overflows, but a user would call
 # a cross-entropy of 1e12 diverged (float32 training would have hit Inf by then).
 DIVERGED_LOSS = 1e12
@@ -79,20 +83,7 @@ _CACHE_LOCK = threading.Lock()
 _XLA_BROKEN: set[_Structure] = set()  # structures whose XLA compile failed: plain graphs
 
 
-@dataclass(frozen=True)
-class _Structure:
-    """The config fields that change the traced graph (everything else is a tensor input)."""
-
-    kind: str
-    activation: str
-    width: int
-    depth: int
-    tied: bool
-    keep_invertible: bool
-    optimizer: str
-    batch_size: int  # 0 = full batch (already clamped to the training-set size)
-    use_transport: bool
-    classes: int = 2  # K: 2 = sigmoid head + binary cross-entropy, K > 2 = softmax
+_Structure = quickstep.Structure  # the fields that change the traced graph
 
 
 @dataclass
@@ -102,6 +93,7 @@ class _Compiled:
     fused: Any  # tf.function
     evaluate: Any  # tf.function
     xla: bool
+    traced: set[tuple[int, ...]] = field(default_factory=set)  # batch-index shapes compiled
 
 
 def _act(name: str, z: tf.Tensor) -> tf.Tensor:
@@ -298,10 +290,126 @@ def _compiled(st: _Structure, xla: bool) -> _Compiled:
         return comp
 
 
-class Trainer:
-    """Owns the TF variables of one run and trains them in fused, compiled chunks."""
+class _CompileJob:
+    """One structure's functions, traced and compiled on the compile thread (`_Compiler`).
 
-    def __init__(self, config: RunConfig, dataset: Dataset) -> None:
+    `args` () -> (fused arguments, evaluate arguments): tensors of the right shapes (a
+    call with 0 steps compiles without training). After `done`: `result` (None when it
+    failed: the trainer keeps its numpy steps), `seconds`, and `dropped` when a newer
+    job replaced it before it began.
+    """
+
+    def __init__(self, st: _Structure, args: Callable[[], tuple[tuple[Any, ...], tuple[Any, ...]]]):
+        self.st = st
+        self.args = args
+        self.done = threading.Event()
+        self.result: _Compiled | None = None
+        self.error = ""
+        self.seconds = 0.0
+        self.dropped = False
+
+    def run(self) -> None:
+        t0 = time.perf_counter()
+        try:
+            fused_args, eval_args = self.args()
+            comp = None
+            if USE_XLA and self.st not in _XLA_BROKEN:
+                comp = _compiled(self.st, True)
+                try:
+                    comp.fused(*fused_args)
+                except (tf.errors.OpError, ValueError, TypeError, NotImplementedError):
+                    _XLA_BROKEN.add(self.st)
+                    comp = None
+            if comp is None:
+                comp = _compiled(self.st, False)
+                comp.fused(*fused_args)
+            comp.evaluate(*eval_args)
+            comp.traced.add(_shape_key(fused_args))
+            self.result = comp
+        except Exception as e:  # the run goes on with numpy steps
+            self.error = f"{type(e).__name__}: {e}"
+        finally:
+            self.seconds = time.perf_counter() - t0
+            self.done.set()
+
+
+class _Compiler:
+    """One thread that compiles, newest job first (a job not yet begun is dropped when a
+    newer one comes: a user dragging the depth slider compiles only what they stop at).
+
+    The thread starts with a job and ends when none is left, so an idle worker (or a
+    test) holds no thread. TensorFlow releases the GIL while XLA compiles, so the
+    trainer's numpy steps go on meanwhile.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._queue: list[_CompileJob] = []
+        self._thread: threading.Thread | None = None
+        self._busy = threading.Event()
+
+    def submit(self, job: _CompileJob) -> None:
+        with self._lock:
+            for old in self._queue:
+                old.dropped = True
+                old.done.set()
+            self._queue = [job]
+            self._busy.set()
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._loop, name="nndyn-compile", daemon=True
+                )
+                self._thread.start()
+
+    def _loop(self) -> None:
+        while True:
+            with self._lock:
+                if not self._queue:
+                    self._thread = None
+                    self._busy.clear()
+                    return
+                job = self._queue.pop(0)
+            job.run()
+
+    def wait_idle(self, timeout: float = 60.0) -> bool:
+        """Block until no compile is queued or running (tests, benchmarks)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            with self._lock:
+                thread = self._thread
+            if thread is None:
+                return True
+            thread.join(max(0.0, deadline - time.monotonic()))
+            if time.monotonic() >= deadline:
+                return False
+
+
+_COMPILER = _Compiler()
+
+
+def wait_for_compiles(timeout: float = 60.0) -> bool:
+    """Wait for background compiles of quick-start runs to finish (tests, benchmarks)."""
+    return _COMPILER.wait_idle(timeout)
+
+
+def _shape_key(fused_args: tuple[Any, ...]) -> tuple[int, ...]:
+    """What a traced fused function is specialised to besides its structure: the batch
+    index tensor's shape (steps per call x batch)."""
+    return tuple(int(n) for n in fused_args[5].shape)
+
+
+class Trainer:
+    """Owns the TF variables of one run and trains them in fused, compiled chunks.
+
+    `quick_start`: train the first steps with numpy (core/quickstep.py) while the
+    compiled function is built on the compile thread, and switch to it at the next call
+    once it is ready (`on_compiled(seconds, xla, step)` says when). A structure already
+    compiled in this process starts compiled at once, exactly as without quick start.
+    The numbers agree with the compiled steps to rounding, not bit for bit, so the
+    command line (reproducible to the last digit) does not use it; the window does.
+    """
+
+    def __init__(self, config: RunConfig, dataset: Dataset, quick_start: bool = False) -> None:
         self.config = config.copy()
         cfg = self.config
         m, tr = cfg.model, cfg.train
@@ -317,19 +425,8 @@ class Trainer:
                     f"the data have labels {int(np.min(y))}..{int(np.max(y))} but "
                     f"data.classes is {k} (labels 0..{k - 1})"
                 )
-        batch = tr.batch_size if 0 < tr.batch_size < n_train else 0
-        self._structure = _Structure(
-            kind=m.kind,
-            activation=m.activation,
-            width=d,
-            depth=m.depth,
-            tied=m.tied,
-            keep_invertible=m.keep_invertible,
-            optimizer=tr.optimizer,
-            batch_size=batch,
-            use_transport=tr.transport > 0.0,
-            classes=cfg.data.classes,
-        )
+        self._n_train = n_train
+        self._structure = self._structure_for(tr)
         w0 = initial_weights(m, tr.seed, cfg.data.classes)
         a0, b0 = (w0.A[0], w0.b[0]) if m.tied else (w0.A, w0.b)
         self.A = tf.Variable(a0, dtype=DTYPE, name="A")
@@ -344,37 +441,82 @@ class Trainer:
         else:
             self._slots = []
         self._t_opt = tf.Variable(0.0, dtype=DTYPE)
-        self._hyper = {
-            "learning_rate": tf.constant(tr.learning_rate, DTYPE),
-            "h": tf.constant(m.h, DTYPE),
-            "weight_decay": tf.constant(tr.weight_decay, DTYPE),
-            "transport": tf.constant(tr.transport, DTYPE),
-            "bound": tf.constant(m.invertible_bound, DTYPE),
+        self._hyper_np = {
+            "learning_rate": float(tr.learning_rate),
+            "h": float(m.h),
+            "weight_decay": float(tr.weight_decay),
+            "transport": float(tr.transport),
+            "bound": float(m.invertible_bound),
         }
-        self._x_tr = tf.constant(embed(dataset.x_train, d), DTYPE)
-        self._y_tr = tf.constant(np.asarray(dataset.y_train, dtype=np.float64), DTYPE)
-        self._x_te = tf.constant(embed(dataset.x_test, d).reshape(-1, d), DTYPE)
-        self._y_te = tf.constant(np.asarray(dataset.y_test, dtype=np.float64), DTYPE)
-        self._n_train = n_train
+        self._hyper = {k: tf.constant(v, DTYPE) for k, v in self._hyper_np.items()}
+        self._xy = (
+            embed(dataset.x_train, d),
+            np.asarray(dataset.y_train, dtype=np.float64),
+            embed(dataset.x_test, d).reshape(-1, d),
+            np.asarray(dataset.y_test, dtype=np.float64),
+        )
+        self._x_tr = tf.constant(self._xy[0], DTYPE)
+        self._y_tr = tf.constant(self._xy[1], DTYPE)
+        self._x_te = tf.constant(self._xy[2], DTYPE)
+        self._y_te = tf.constant(self._xy[3], DTYPE)
         self._k = max(1, tr.steps_per_call)
+        self._k_alloc = self._k  # rows of the batch-index tensor the function is traced for
+        self._origin = (0, 0)  # (step, sample position) where the batch stream continues
         self._perm_cache: tuple[int, np.ndarray] | None = None
         self._compiled: _Compiled | None = None
+        self._quick = bool(quick_start) and quickstep.supports(self._structure)
+        self._np: quickstep.State | None = None  # the parameters while numpy trains them
+        self._stepper: quickstep.Stepper | None = None
+        self._job: _CompileJob | None = None
+        self._np_calls = 0  # numpy calls since the compile began
+        self.stop_rule = StopRule.of(tr)
         self.step = 0
         self.compile_seconds = 0.0
         self.xla = False
 
+    def _structure_for(self, tr: Any) -> _Structure:
+        m = self.config.model
+        return _Structure(
+            kind=m.kind,
+            activation=m.activation,
+            width=m.width,
+            depth=m.depth,
+            tied=m.tied,
+            keep_invertible=m.keep_invertible,
+            optimizer=tr.optimizer,
+            batch_size=tr.batch_size if 0 < tr.batch_size < self._n_train else 0,
+            use_transport=tr.transport > 0.0,
+            classes=self.config.data.classes,
+        )
+
     # ------------------------------------------------------------------ public
+    @property
+    def quick(self) -> bool:
+        """True while numpy trains (the compiled function is still being built)."""
+        return self._np is not None
+
     def weights(self) -> NetWeights:
         """A float64 numpy copy of the current parameters (tied blocks repeated T times)."""
         t = self.config.model.depth
-        a = self.A.numpy().astype(np.float64)
-        b = self.b.numpy().astype(np.float64)
+        if self._np is not None:
+            a, b, w, c = (np.array(p, dtype=np.float64) for p in self._np.params)
+        else:
+            a, b, w, c = (np.asarray(v.numpy(), dtype=np.float64) for v in self._params)
         if self.config.model.tied:
             a = np.repeat(a[None], t, axis=0)
             b = np.repeat(b[None], t, axis=0)
-        c_val = self.c.numpy().astype(np.float64)
-        c: float | np.ndarray = float(c_val) if self._structure.classes == 2 else c_val
-        return NetWeights(A=a, b=b, w=self.w.numpy().astype(np.float64), c=c)
+        c_out: float | np.ndarray = float(c) if self._structure.classes == 2 else c
+        return NetWeights(A=a, b=b, w=w, c=c_out)
+
+    def prepare(self) -> bool:
+        """Get ready to train: compile now (or take the compiled function from the cache),
+        or with quick start begin with numpy while it compiles. True while numpy trains."""
+        if self._compiled is None and self._np is None:
+            if self._quick:
+                self._start_numpy()
+            else:
+                self.warmup()
+        return self._np is not None
 
     def warmup(self) -> float:
         """Trace and compile (XLA if it works) without training; return the seconds spent."""
@@ -392,11 +534,43 @@ class Trainer:
         if comp is None:
             comp = _compiled(self._structure, False)
             self._call(comp, 0)
+        comp.traced.add(self._index_shape())
         self._compiled = comp
         self.xla = comp.xla
         self._evaluate()
         self.compile_seconds = time.perf_counter() - t0
         return self.compile_seconds
+
+    def retune(self, train: Any) -> dict[str, tuple[Any, Any]]:
+        """Take the live fields of `train` (core/live.py) from the next call on; return
+        {field: (old, new)} of what changed. Batch size and transport on/off change the
+        compiled function: numpy steps bridge its compile (quick start), else it is
+        compiled here."""
+        old = self.config.train
+        changes = live.live_changes(old, train)
+        if not changes:
+            return changes
+        new = live.with_live(old, train)
+        for key in ("learning_rate", "weight_decay", "transport"):
+            self._hyper_np[key] = float(getattr(new, key))
+            self._hyper[key] = tf.constant(self._hyper_np[key], DTYPE)
+        self._k = max(1, new.steps_per_call)
+        self.stop_rule.retarget(new)
+        st = self._structure_for(new)
+        if st.batch_size != self._structure.batch_size:
+            self._origin = (self.step, self._position(self.step))
+        self.config.train = new
+        if st != self._structure:
+            if self._np is None and self._quick:
+                self._np = self._read_state()
+            self._structure = st
+            self._compiled = None
+            self._k_alloc = self._k
+            if self._quick:
+                self._start_numpy(self._np)
+            else:
+                self.warmup()
+        return changes
 
     def run(
         self,
@@ -404,6 +578,9 @@ class Trainer:
         on_progress: Callable[[int, float, float], None] | None = None,
         cancel: threading.Event | None = None,
         pause: threading.Event | None = None,
+        on_compiled: Callable[[float, bool, int], None] | None = None,
+        poll_tune: Callable[[], Any] | None = None,
+        on_tuned: Callable[[int, dict[str, tuple[Any, Any]]], None] | None = None,
     ) -> TrainResult:
         """Train to config.train.steps, snapshotting at 0, every snapshot_every, and the end.
 
@@ -412,17 +589,23 @@ class Trainer:
         on_progress(step, loss, steps_per_s) follows every fused call; its loss is the
         last step's (mini-)batch objective, while Snapshot.loss is the full training-set
         objective. Snapshot.test_acc is NaN when the test set is empty.
+
+        Live changes: before each call `poll_tune()` may return a TrainConfig whose live
+        fields (core/live.py) apply from then on (`on_tuned(step, changes)`). The stop
+        conditions (core/stopping.py) are checked at every snapshot; a run they end is
+        "finished" with a message that says which one. With quick start, a first
+        snapshot comes after the first numpy call (off the snapshot grid; a kept run
+        drops it at the next snapshot, see limits.SnapshotKeeper).
         """
-        self.warmup()
-        comp = self._compiled
-        assert comp is not None
-        tr = self.config.train
-        total, every = tr.steps, tr.snapshot_every
+        self.prepare()
         snapshots: list[Snapshot] = []
-        keeper = limits.SnapshotKeeper(every, limits.snapshot_capacity(self.config))
+        keeper = limits.SnapshotKeeper(
+            self.config.train.snapshot_every, limits.snapshot_capacity(self.config)
+        )
         t_start = time.perf_counter()
         last_snap_t, last_snap_step = t_start, self.step
         rate = 0.0
+        preview = self._np is not None  # one early snapshot while numpy trains
 
         def snap() -> Snapshot | None:
             """Append a snapshot of the current weights; None if its loss is not finite."""
@@ -445,18 +628,30 @@ class Trainer:
                 on_snapshot(s)
             return s
 
-        if snap() is None:
+        first = snap()
+        if first is None:
             return TrainResult("diverged", snapshots, "The initial loss is not finite.")
+        self.stop_rule.check(0, first.loss, first.train_acc)
         status = "finished"
         message = ""
-        while self.step < total:
+        while self.step < self.config.train.steps:
             if _wait_while_paused(pause, cancel):
                 status = "cancelled"
                 break
+            if poll_tune is not None:
+                tune = poll_tune()
+                if tune is not None:
+                    changes = self.retune(tune)
+                    if changes and on_tuned is not None:
+                        on_tuned(self.step, changes)
+                    if self.step >= self.config.train.steps:
+                        break
+            self._maybe_switch(on_compiled)
+            every, total = self.config.train.snapshot_every, self.config.train.steps
             next_snap = min((self.step // every + 1) * every, total)
             k = min(self._k, next_snap - self.step)
             t0 = time.perf_counter()
-            done, loss, reason = self._call(comp, k)
+            done, loss, reason = self._advance(k)
             dt = time.perf_counter() - t0
             self.step += done
             rate = done / dt if dt > 0 else 0.0
@@ -466,15 +661,26 @@ class Trainer:
                 break
             if on_progress is not None:
                 on_progress(self.step, loss, rate)
-            if self.step == next_snap and snap() is None:
+            due = self.step == next_snap or (preview and 0 < self.step < next_snap)
+            if not due:
+                continue
+            preview = False
+            s = snap()
+            if s is None:
                 status = "diverged"
                 message = self._diverged_message(self.step, math.nan, 1, snapshots)
+                break
+            why = self.stop_rule.check(s.step, s.loss, s.train_acc)
+            if why:
+                message = why
                 break
         if status == "cancelled":
             if snapshots[-1].step != self.step:
                 snap()
             message = f"Cancelled at step {self.step}."
-        elif status == "finished":
+        elif status == "finished" and not message:
+            if snapshots[-1].step != self.step:  # the step count was lowered below it
+                snap()
             message = f"Finished {self.step} steps."
         return TrainResult(status, snapshots, message)  # type: ignore[arg-type]
 
@@ -494,9 +700,113 @@ class Trainer:
             f"Kept the last finite snapshot (step {snapshots[-1].step})."
         )
 
-    def _call(self, comp: _Compiled, k: int) -> tuple[int, float, int]:
-        """Run k fused steps from self.step; return (steps applied, last loss, reason)."""
-        idx = self._batch_indices(self.step, k)
+    def _start_numpy(self, state: quickstep.State | None = None) -> None:
+        """Train with numpy from `state` (default: the variables) and compile meanwhile;
+        a structure compiled before (for these shapes) is used at once instead."""
+        comp = _FUNCTION_CACHE.get(
+            (self._structure, USE_XLA and self._structure not in _XLA_BROKEN)
+        )
+        if comp is not None and self._index_shape() in comp.traced:
+            if state is not None:
+                self._load_state(state)
+            self._np = None
+            self.warmup()
+            return
+        self._np = state if state is not None else self._read_state()
+        self._np_calls = 0
+        self._stepper = quickstep.Stepper(self._structure, *self._xy)
+        self._job = None  # submitted after the first numpy call (see _advance)
+
+    def _submit_compile(self) -> None:
+        assert self._np is not None
+        params = [np.array(p) for p in self._np.params]
+        slots = [[np.array(s) for s in g] for g in self._np.slots]
+        idx = np.zeros(self._index_shape(), dtype=np.int32)
+        hyper = dict(self._hyper)
+        x_tr, y_tr, x_te, y_te = self._x_tr, self._y_tr, self._x_te, self._y_te
+
+        def args() -> tuple[tuple[Any, ...], tuple[Any, ...]]:
+            p = [tf.constant(v, DTYPE) for v in params]
+            s = [[tf.constant(v, DTYPE) for v in g] for g in slots]
+            fused = (p, s, tf.constant(0.0, DTYPE), x_tr, y_tr, tf.constant(idx),
+                     tf.constant(0, tf.int32), hyper)  # fmt: skip
+            return fused, (p, x_tr, y_tr, x_te, y_te, hyper)
+
+        self._job = _CompileJob(self._structure, args)
+        _COMPILER.submit(self._job)
+
+    def _maybe_switch(self, on_compiled: Callable[[float, bool, int], None] | None) -> None:
+        """Numpy is training and the compile is done: continue compiled from here."""
+        job = self._job
+        if self._np is None or job is None or not job.done.is_set():
+            return
+        if job.dropped:  # another trainer's job replaced ours before it began
+            self._submit_compile()
+            return
+        self._job = None
+        if job.result is None:
+            return  # it could not be compiled: numpy trains to the end
+        self._load_state(self._np)
+        self._np = None
+        self._compiled = job.result
+        self.xla = job.result.xla
+        self.compile_seconds = job.seconds
+        if on_compiled is not None:
+            on_compiled(job.seconds, self.xla, self.step)
+
+    def _advance(self, k: int) -> tuple[int, float, int]:
+        """k steps (numpy: fewer if QUICK_CALL_S passes); (done, last loss, reason)."""
+        if self._np is not None:
+            assert self._stepper is not None
+            rows = self._batch_rows(self.step, k) if self._structure.batch_size else None
+            t0 = time.perf_counter()
+            budget = QUICK_CALL_S if self._np_calls else QUICK_FIRST_S
+            out = self._stepper.fused(self._np, rows, k, self._hyper_np, t0 + budget)
+            self._np_calls += 1
+            if self._job is None:  # after the first call: tracing would slow it ~10x (GIL)
+                self._submit_compile()
+            job = self._job
+            if self._np_calls > 1 and job is not None and not job.done.is_set():
+                # the compile comes first: numpy takes a quarter of the time, enough for a
+                # picture a second or so, so that the worker (compile + numpy) keeps to
+                # about one core, as a compiled run does: on 2 cores, numpy at full speed
+                # next to the compile made the window's median pause 10 -> 41 ms and the
+                # compile 1.3-1.5x slower. The first call (the first picture) never waits.
+                dt = time.perf_counter() - t0
+                time.sleep(min(QUICK_YIELD * QUICK_CALL_S, QUICK_YIELD * dt))
+            return out
+        comp = self._compiled
+        assert comp is not None
+        done_all, loss, reason = 0, math.nan, 0
+        while done_all < k and not reason:  # a call holds at most _k_alloc steps
+            kk = min(k - done_all, self._k_alloc)
+            done, loss, reason = self._call(comp, kk, self.step + done_all)
+            done_all += done
+            if done < kk:
+                break
+        return done_all, loss, reason
+
+    def _read_state(self) -> quickstep.State:
+        return quickstep.State(
+            [np.array(v.numpy(), dtype=np.float64) for v in self._params],
+            [[np.array(s.numpy(), dtype=np.float64) for s in g] for g in self._slots],
+            float(self._t_opt.numpy()),
+        )
+
+    def _load_state(self, state: quickstep.State) -> None:
+        for var, val in zip(self._params, state.params, strict=True):
+            var.assign(val)
+        for group, vals in zip(self._slots, state.slots, strict=True):
+            for var, val in zip(group, vals, strict=True):
+                var.assign(val)
+        self._t_opt.assign(state.t_opt)
+
+    def _call(self, comp: _Compiled, k: int, start: int | None = None) -> tuple[int, float, int]:
+        """Run k fused steps from `start` (default self.step); (steps applied, loss, reason)."""
+        rows = self._batch_rows(self.step if start is None else start, k)
+        idx = np.zeros(self._index_shape(), dtype=np.int32)
+        if self._structure.batch_size:
+            idx[:k] = rows
         params = [p.read_value() for p in self._params]
         slots = [[s.read_value() for s in group] for group in self._slots]
         out = comp.fused(
@@ -505,7 +815,7 @@ class Trainer:
             self._t_opt.read_value(),
             self._x_tr,
             self._y_tr,
-            idx,
+            tf.constant(idx),
             tf.constant(k, tf.int32),
             self._hyper,
         )
@@ -519,6 +829,9 @@ class Trainer:
         return int(done), float(loss), int(reason)
 
     def _evaluate(self) -> tuple[float, float, float]:
+        if self._np is not None:
+            assert self._stepper is not None
+            return self._stepper.evaluate(self._np.params, self._hyper_np)
         assert self._compiled is not None
         loss, acc_tr, acc_te = self._compiled.evaluate(
             [p.read_value() for p in self._params],
@@ -530,25 +843,36 @@ class Trainer:
         )
         return float(loss), float(acc_tr), float(acc_te)
 
-    def _batch_indices(self, start: int, k: int) -> tf.Tensor:
-        """(K, B) int32 rows of a seeded stream of per-epoch permutations; rows >= k unused.
+    def _index_shape(self) -> tuple[int, int]:
+        """(rows, batch) of the batch-index input: (0, 0) for full batch."""
+        b = self._structure.batch_size
+        return (self._k_alloc, b) if b else (0, 0)
+
+    def _position(self, step: int) -> int:
+        """Index of the first sample of `step` in the stream of epochs (see _batch_rows)."""
+        step0, pos0 = self._origin
+        b = self._structure.batch_size or self._n_train
+        return pos0 + (step - step0) * b
+
+    def _batch_rows(self, start: int, k: int) -> np.ndarray:
+        """(k, B) int32 rows of a seeded stream of per-epoch permutations.
 
         Batches depend only on (seed, step), never on steps_per_call, so the weights do
-        not change when the UI changes how often it wants progress.
+        not change when the UI changes how often it wants progress. A live change of the
+        batch size continues the stream where it was (`_origin`).
         """
         b = self._structure.batch_size
         if not b:
-            return tf.zeros((0, 0), tf.int32)
+            return np.zeros((k, 0), dtype=np.int32)
         n = self._n_train
-        out = np.zeros((self._k, b), dtype=np.int32)
-        pos = np.arange(start * b, (start + k) * b, dtype=np.int64)
+        first = self._position(start)
+        pos = np.arange(first, first + k * b, dtype=np.int64)
         flat = np.empty(pos.shape, dtype=np.int32)
         epochs = pos // n
         for e in np.unique(epochs):
             sel = epochs == e
             flat[sel] = self._permutation(int(e))[pos[sel] % n]
-        out[:k] = flat.reshape(k, b)
-        return tf.constant(out)
+        return flat.reshape(k, b)
 
     def _permutation(self, epoch: int) -> np.ndarray:
         if self._perm_cache is None or self._perm_cache[0] != epoch:

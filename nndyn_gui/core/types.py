@@ -14,7 +14,7 @@ binary run is exactly what it always was.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 
@@ -120,6 +120,9 @@ class Run:
     status: str = "new"  # new | finished | cancelled | diverged
     message: str = ""
     versions: dict[str, str] = field(default_factory=dict)
+    #: live changes made while it trained: (step, {train field: (old, new)}), in order;
+    #: `config` holds the values after the last one (core/live.py)
+    tuning: list[tuple[int, dict[str, tuple[Any, Any]]]] = field(default_factory=list)
 
     @property
     def weights(self) -> NetWeights | None:

@@ -615,6 +615,8 @@ def _bounds(pts: np.ndarray, loop: np.ndarray | None, dims: int) -> np.ndarray:
     """Per-frame boxes around the data, smoothed over frames so the camera glides."""
     f = pts.shape[0]
     x = pts if loop is None else np.concatenate([pts, loop], axis=1)  # (F, K, dims)
+    if x.shape[1] == 0:  # no points (a drawing cleared to start afresh): the input box
+        x = np.broadcast_to(_input_coords(np.array([[-1.0, -1.0], [1.0, 1.0]]), dims), (f, 2, dims))
     if np.abs(x).max(initial=0.0) < 1e6:  # the usual case: all finite and moderate
         lo, hi = x.min(axis=1), x.max(axis=1)
         has = np.ones(f, dtype=bool)

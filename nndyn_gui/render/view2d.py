@@ -23,6 +23,7 @@ from PySide6.QtGui import QColor, QFont, QPen, QTransform
 from PySide6.QtWidgets import QGraphicsRectItem, QGraphicsTextItem, QWidget
 
 from nndyn_gui.core.config import MAX_CLASSES
+from nndyn_gui.render import picking
 from nndyn_gui.render.field_layer import LATTICE_COMPACT, FieldArtist2D
 from nndyn_gui.render.palette import Palette, palette_for
 from nndyn_gui.render.scene import FlowScene, FrameState, ViewOptions
@@ -32,6 +33,7 @@ TAIL_BUCKETS = 6  # alpha steps of a fading trajectory tail
 MAX_TRAJECTORIES = 400  # tails drawn for "show all trajectories"
 PLANE_REACH = 50.0  # the separating line is clipped to the view box grown by this factor
 LABEL_PX, NOTE_PX, AXIS_PX, COMPACT_PX = 14, 11, 11, 11  # text sizes at ViewOptions.scale 1
+DRAW_FRAME = np.array([[-1.08, -1.08], [1.08, 1.08]])  # what draw mode shows: the input box
 
 
 def finite(a: np.ndarray) -> np.ndarray:
@@ -67,6 +69,16 @@ def tail_segments(
     return [np.concatenate(p) if p else out[i] for i, p in enumerate(pieces)]
 
 
+class _Tip(QGraphicsTextItem):
+    """The hover readout: text on a light box, so it reads over points and regions."""
+
+    def paint(self, painter: Any, option: Any, widget: Any = None) -> None:
+        painter.setPen(QPen(QColor(120, 120, 120, 200)))
+        painter.setBrush(QColor(255, 255, 255, 235))
+        painter.drawRoundedRect(self.boundingRect(), 4, 4)
+        super().paint(painter, option, widget)
+
+
 class _Scatter(pg.ScatterPlotItem):
     """A scatter that lets clicks through to the ViewBox, which does the picking."""
 
@@ -80,10 +92,14 @@ class _SelectViewBox(pg.ViewBox):
     sigPick = Signal(object, bool)  # view point, add-to-selection
     sigPickRect = Signal(object, bool)  # QRectF in view coords, add-to-selection
     sigReset = Signal()  # double click: follow the data again
+    #: draw mode: "begin" | "add" | "erase" | "erase_one" | "end", view point or None
+    sigDraw = Signal(str, object)
 
     def __init__(self) -> None:
         super().__init__()
         self.selecting_enabled = True
+        self.drawing = False  # clicks and drags edit the data (LayerView2D.set_drawing)
+        self._draw_mode = ""
         self._rect_drag = False
         self._rect_add = False
         self._band = QGraphicsRectItem()
@@ -93,7 +109,26 @@ class _SelectViewBox(pg.ViewBox):
         self._band.hide()
         self.addItem(self._band, ignoreBounds=True)
 
+    def _draw_kind(self, ev: Any, drag: bool) -> str:
+        """What a press does in draw mode: left adds, shift+left or right removes."""
+        if not self.drawing or ev.button() not in (
+            Qt.MouseButton.LeftButton,
+            Qt.MouseButton.RightButton,
+        ):
+            return ""
+        shift = bool(ev.modifiers() & Qt.KeyboardModifier.ShiftModifier)
+        if ev.button() == Qt.MouseButton.RightButton or shift:
+            return "erase" if drag else "erase_one"
+        return "add"
+
     def mouseClickEvent(self, ev: Any) -> None:
+        kind = self._draw_kind(ev, drag=False)
+        if kind:
+            ev.accept()
+            self.sigDraw.emit("begin", None)
+            self.sigDraw.emit(kind, self.mapSceneToView(ev.scenePos()))
+            self.sigDraw.emit("end", None)
+            return
         if ev.double() and ev.button() == Qt.MouseButton.LeftButton:
             ev.accept()
             self.sigReset.emit()
@@ -106,6 +141,18 @@ class _SelectViewBox(pg.ViewBox):
         super().mouseClickEvent(ev)
 
     def mouseDragEvent(self, ev: Any, axis: Any = None) -> None:
+        if ev.isStart() and self.drawing:
+            self._draw_mode = self._draw_kind(ev, drag=True)
+            if self._draw_mode:
+                self.sigDraw.emit("begin", None)
+                self.sigDraw.emit(self._draw_mode, self.mapSceneToView(ev.buttonDownScenePos()))
+        if self._draw_mode:
+            ev.accept()
+            self.sigDraw.emit(self._draw_mode, self.mapSceneToView(ev.scenePos()))
+            if ev.isFinish():
+                self._draw_mode = ""
+                self.sigDraw.emit("end", None)
+            return
         if ev.isStart():
             # the mode is fixed when the drag starts: later events may lack the modifier
             shift = bool(ev.modifiers() & Qt.KeyboardModifier.ShiftModifier)
@@ -209,6 +256,9 @@ class LayerView2D(SceneViewMixin, pg.PlotWidget):
 
     #: np.ndarray of rows of scene.points (dataset rows: scene.indices[rows])
     pointsSelected = Signal(object)
+    #: draw mode: kind ("begin" | "add" | "erase" | "erase_one" | "end"), x, y (input
+    #: coordinates: drawing happens at the input layer), view units per screen pixel
+    drawEdit = Signal(str, float, float, float)
 
     def __init__(
         self,
@@ -241,6 +291,7 @@ class LayerView2D(SceneViewMixin, pg.PlotWidget):
         pi.setMenuEnabled(False)
         self._vb.sigPick.connect(self._on_pick)
         self._vb.sigPickRect.connect(self._on_pick_rect)
+        self._vb.sigDraw.connect(self._on_draw)
         self._vb.sigRangeChangedManually.connect(self._on_manual_range)
         self._vb.sigReset.connect(self.reset_view)
 
@@ -278,6 +329,30 @@ class LayerView2D(SceneViewMixin, pg.PlotWidget):
             pi.addItem(it)
         pi.addItem(self.plane_item, ignoreBounds=True)
         self.field = FieldArtist2D(pi)  # velocity arrows and fixed points (show_field)
+        # draw mode: the stroke being drawn (added points per class, points to remove)
+        self.draw_items = [_Scatter(pen=None) for _ in range(2)]
+        self.erase_item = _Scatter(symbol="x")
+        for it in (*self.draw_items, self.erase_item):
+            it.setZValue(30)
+            it.hide()
+            pi.addItem(it, ignoreBounds=True)
+
+        # hover: the readout, a ring on the item under the mouse and its whole trajectory
+        self._hover: picking.Hover | None = None
+        self.hover_path = pg.PlotCurveItem(antialias=True)
+        self.hover_path.setZValue(26)
+        self.hover_ring = _Scatter()
+        self.hover_ring.setZValue(27)
+        for it in (self.hover_path, self.hover_ring):
+            it.hide()
+            pi.addItem(it, ignoreBounds=True)
+        self.hover_tip = _Tip()
+        self.hover_tip.setParentItem(self._vb)
+        self.hover_tip.setZValue(2e6)
+        self.hover_tip.setDefaultTextColor(QColor(30, 30, 30))
+        self.hover_tip.hide()
+        if not compact:
+            self.scene().sigMouseMoved.connect(self._on_mouse_moved)
 
         self.label_item = QGraphicsTextItem()
         self.label_item.setParentItem(self._vb)
@@ -336,19 +411,22 @@ class LayerView2D(SceneViewMixin, pg.PlotWidget):
         self._update_loop(st)
         self._update_selection(st)
         self._update_regions(st)
-        if self._auto_range:
+        if self._vb.drawing:  # the whole input square, however few points there are
+            self._frame(DRAW_FRAME)
+        elif self._auto_range:
             self._frame(st.bounds)
         self._update_plane(st)
         self._update_field(st)
         self._update_label(st)
+        self._follow_hover(st.t)
 
     def resizeEvent(self, ev: Any) -> None:
         """Re-frame after a resize: a hidden widget's ViewBox forgets the target range."""
         super().resizeEvent(ev)
         sc = self.__dict__.get("_scene")  # resizes arrive during PlotWidget.__init__ too
-        if sc is not None and self._auto_range:
+        if sc is not None and (self._auto_range or self._vb.drawing):
             st = sc.at(self._t)
-            self._frame(st.bounds)
+            self._frame(DRAW_FRAME if self._vb.drawing else st.bounds)
             self._update_plane(st)
             self._update_field(st)
 
@@ -524,6 +602,12 @@ class LayerView2D(SceneViewMixin, pg.PlotWidget):
         self.selected_item.setPen(sel_pen)
         self.selected_item.setBrush(pg.mkBrush(0, 0, 0, 0))
         self.selected_item.setSize((o.point_size + 6) * k_px)
+        for k, it in enumerate(self.draw_items):
+            it.setBrush(pg.mkBrush(*pal.class_color(k, 255)))
+            it.setSize((o.point_size + 3) * k_px)
+        self.erase_item.setPen(pg.mkPen(QColor(*pal.wrong), width=2 * k_px))
+        self.erase_item.setBrush(pg.mkBrush(*pal.wrong))
+        self.erase_item.setSize((o.point_size + 5) * k_px)
         r, g, b, _ = pal.selection
         tr, tg, tb, ta = pal.trails
         for i, it in enumerate(self.tail_items):
@@ -597,6 +681,131 @@ class LayerView2D(SceneViewMixin, pg.PlotWidget):
         sel = np.union1d(self._selection, hit) if add else hit
         self.set_selection(sel)
         self.pointsSelected.emit(self.selection())
+
+    # ------------------------------------------------------------------ hover
+    def hover(self) -> picking.Hover | None:
+        """What the mouse is over now (None: nothing, or the mouse is outside)."""
+        return self._hover
+
+    def hover_at(self, x: float, y: float) -> picking.Hover | None:
+        """Show what is at view position (x, y): a point, else a grid vertex (both
+        within a few pixels), else the regions' probability where it is exact."""
+        sc = self._scene
+        if sc is None or self._compact:
+            return None
+        st = sc.at(self._t)
+        at = self._pixel_coords(np.array([[x, y]]))[0]
+        hover = None
+        rows = self._visible_rows()
+        if len(rows):
+            j = picking.nearest_on_screen(
+                self._pixel_coords(st.points[rows]), (at[0], at[1]), picking.POINT_TOLERANCE_PX
+            )
+            if j is not None:
+                hover = picking.describe(sc, st.t, "point", int(rows[j]))
+        if hover is None and self._options.show_grid and len(st.grid):
+            j = picking.nearest_on_screen(
+                self._pixel_coords(st.grid), (at[0], at[1]), picking.VERTEX_TOLERANCE_PX
+            )
+            if j is not None:
+                hover = picking.describe(sc, st.t, "vertex", j)
+        if hover is None:
+            hover = picking.describe_region(sc, st.t, np.array([x, y]))
+        self._show_hover(hover, (x, y))
+        return hover
+
+    def clear_hover(self) -> None:
+        self._show_hover(None, None)
+
+    def _on_mouse_moved(self, pos: QPointF) -> None:
+        if self._vb.drawing or not self._vb.sceneBoundingRect().contains(pos):
+            self.clear_hover()
+            return
+        p = self._vb.mapSceneToView(pos)
+        self.hover_at(p.x(), p.y())
+
+    def leaveEvent(self, ev: Any) -> None:
+        self.clear_hover()
+        super().leaveEvent(ev)
+
+    def _follow_hover(self, t: float) -> None:
+        """The time moved (Play, the slider): the hovered item's numbers move with it."""
+        h, sc = self._hover, self._scene
+        if h is None or sc is None:
+            return
+        if h.kind == "region" or (h.kind == "point" and h.row >= sc.points.shape[1]):
+            self.clear_hover()
+            return
+        if h.kind == "vertex" and h.row >= sc.grid.shape[1]:
+            self.clear_hover()
+            return
+        self._show_hover(picking.describe(sc, t, h.kind, h.row), None)
+
+    def _show_hover(self, hover: picking.Hover | None, at: tuple[float, float] | None) -> None:
+        self._hover = hover
+        if hover is None:
+            for it in (self.hover_tip, self.hover_ring, self.hover_path):
+                it.hide()
+            return
+        pal = self._pal
+        pen = pg.mkPen(QColor(*pal.selection), width=2.5)
+        if hover.trajectory is not None:
+            tr = finite(hover.trajectory)
+            self.hover_path.setData(x=tr[:, 0], y=tr[:, 1])
+            self.hover_path.setPen(pen)
+            self.hover_path.show()
+        else:
+            self.hover_path.hide()
+        if hover.kind != "region":
+            c = finite(hover.coords[None, :2])
+            self.hover_ring.setData(x=c[:, 0], y=c[:, 1])
+            self.hover_ring.setPen(pen)
+            self.hover_ring.setBrush(pg.mkBrush(0, 0, 0, 0))
+            self.hover_ring.setSize(self._options.point_size + 10)
+            self.hover_ring.show()
+        else:
+            self.hover_ring.hide()
+        self.hover_tip.setPlainText(hover.text)
+        if at is None:
+            at = (float(hover.coords[0]), float(hover.coords[1]))
+        local = self._vb.mapFromView(QPointF(*at))
+        box = self._vb.boundingRect()
+        tip = self.hover_tip.boundingRect()
+        x = local.x() + 14
+        y = local.y() + 14
+        if x + tip.width() > box.width():
+            x = local.x() - 14 - tip.width()
+        if y + tip.height() > box.height():
+            y = local.y() - 14 - tip.height()
+        self.hover_tip.setPos(max(0.0, x), max(0.0, y))
+        self.hover_tip.show()
+
+    # ------------------------------------------------------------------ draw mode
+    def set_drawing(self, on: bool) -> None:
+        """Draw mode: clicks and drags edit the data (`drawEdit`) instead of selecting."""
+        self._vb.drawing = bool(on) and not self._compact
+        self._vb.selecting_enabled = not self._vb.drawing and not self._compact
+        if not on:
+            self.set_draw_preview(np.zeros((0, 2)), np.zeros(0), np.zeros((0, 2)))
+        self.set_time(self._t)  # frame the input square (drawing) or the data again
+
+    def drawing(self) -> bool:
+        return bool(self._vb.drawing)
+
+    def set_draw_preview(self, xy: np.ndarray, labels: np.ndarray, erase: np.ndarray) -> None:
+        """Show a stroke in progress: points about to be added, points about to go."""
+        for k, it in enumerate(self.draw_items):
+            p = np.asarray(xy).reshape(-1, 2)[np.asarray(labels) == k]
+            it.setData(x=p[:, 0], y=p[:, 1])
+            it.setVisible(len(p) > 0)
+        e = np.asarray(erase).reshape(-1, 2)
+        self.erase_item.setData(x=e[:, 0], y=e[:, 1])
+        self.erase_item.setVisible(len(e) > 0)
+
+    def _on_draw(self, kind: str, pos: QPointF | None) -> None:
+        px, py = self._vb.viewPixelSize()
+        x, y = (pos.x(), pos.y()) if pos is not None else (0.0, 0.0)
+        self.drawEdit.emit(kind, float(x), float(y), float(max(px, py, 1e-12)))
 
     def _visible_rows(self) -> np.ndarray:
         sc = self._scene

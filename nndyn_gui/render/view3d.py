@@ -6,8 +6,12 @@ clipped to the data box. The camera follows a smoothly interpolated box around t
 so nothing leaves the view while the net stretches space; the user's rotation and zoom
 are kept (zoom as a factor on top of the automatic distance).
 
-Picking points in 3-D is not offered (a click would be ambiguous in depth): selections
-made in a 2-D view are shown here with their trajectories.
+Hover and click work as in 2-D (render/picking.py): pyqtgraph.opengl has no picking,
+so the view projects the points with its own matrices and takes the nearest on screen
+(the front one wins a tie in depth only by chance: points that overlap on screen are
+ambiguous, and the readout names the one it shows); the decision regions at the input
+are found by casting the mouse ray onto their plane. A click (press and release
+without moving) selects the point under it; a drag still turns the camera.
 
 Needs OpenGL: under Qt's offscreen platform use LayerView2D (see views.make_layer_view).
 """
@@ -20,12 +24,12 @@ from typing import Any
 import numpy as np
 import pyqtgraph.opengl as gl
 from OpenGL import GL
-from PySide6.QtCore import QPointF, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QMatrix4x4, QPainter, QVector3D, QVector4D
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QColor, QFont, QMatrix4x4, QPainter, QVector3D
 from PySide6.QtWidgets import QWidget
 
 from nndyn_gui.core.config import MAX_CLASSES
-from nndyn_gui.render import camera
+from nndyn_gui.render import camera, picking
 from nndyn_gui.render.field_layer import FieldArtist3D
 from nndyn_gui.render.palette import Palette, palette_for, rgba_f
 from nndyn_gui.render.scene import FlowScene, FrameState, ViewOptions, box_corners
@@ -88,7 +92,7 @@ class LayerView3D(SceneViewMixin, gl.GLViewWidget):
 
     _DIMS = 3
 
-    pointsSelected = Signal(object)  # never emitted: picking is 2-D only (see module doc)
+    pointsSelected = Signal(object)  # rows of scene.points picked with a click
     cameraChanged = Signal()  # the user (or code) turned or zoomed the camera
 
     def __init__(self, parent: QWidget | None = None, options: ViewOptions | None = None) -> None:
@@ -136,6 +140,15 @@ class LayerView3D(SceneViewMixin, gl.GLViewWidget):
             glOptions="translucent",
         )
         self.field = FieldArtist3D(self)  # velocity arrows and fixed points (show_field)
+        # hover: the whole trajectory of the point / vertex under the mouse, a ring on it
+        # (GL items made with the first hover: a view never hovered, e.g. an export's,
+        # keeps exactly its drawing items; two more per view made Mesa fail to create
+        # the region texture of a later capture)
+        self.hover_path: Any = None
+        self.hover_ring: Any = None
+        self._hover: picking.Hover | None = None
+        self._hover_px: tuple[float, float] | None = None
+        self._press_px: tuple[float, float] | None = None
         order = [
             self.regions_item,
             self.grid_item,
@@ -261,6 +274,7 @@ class LayerView3D(SceneViewMixin, gl.GLViewWidget):
         self._label = sc.layer_label(st.t)
         if self._follow:
             self._frame(self._bounds)
+        self._follow_hover(st.t)
         self.update()
 
     # ------------------------------------------------------------------ camera
@@ -304,14 +318,188 @@ class LayerView3D(SceneViewMixin, gl.GLViewWidget):
         self._user_moved = True
         self.cameraChanged.emit()
 
-    def mouseMoveEvent(self, ev: Any) -> None:
-        super().mouseMoveEvent(ev)
-        if ev.buttons():
-            self._user_moved = True
-            self.cameraChanged.emit()
-
     def mouseDoubleClickEvent(self, ev: Any) -> None:
         self.reset_camera()
+
+    # ------------------------------------------------------------------ hover, click
+    def mvp(self) -> np.ndarray:
+        """The (4, 4) model-view-projection matrix of the widget as shown (row-major)."""
+        vp = (0, 0, max(1, self.width()), max(1, self.height()))
+        m = self.projectionMatrix(vp, vp) * self.viewMatrix()
+        return np.array(m.copyDataTo(), dtype=np.float64).reshape(4, 4)
+
+    def hover(self) -> picking.Hover | None:
+        return self._hover
+
+    def _under(self, x: float, y: float) -> picking.Hover | None:
+        sc = self._scene
+        if sc is None:
+            return None
+        st = sc.at(self._t)
+        mvp, w, h = self.mvp(), self.width(), self.height()
+        if self._options.show_points:
+            j = picking.nearest_on_screen(
+                picking.project(st.points, mvp, w, h), (x, y), picking.POINT_TOLERANCE_PX
+            )
+            if j is not None:
+                return picking.describe(sc, st.t, "point", j)
+        if self._options.show_grid and len(st.grid):
+            j = picking.nearest_on_screen(
+                picking.project(st.grid, mvp, w, h), (x, y), picking.VERTEX_TOLERANCE_PX
+            )
+            if j is not None:
+                return picking.describe(sc, st.t, "vertex", j)
+        if st.t == 0.0:  # the input plane, where the decision regions are drawn
+            uv = picking.ray_plane(mvp, w, h, (x, y), sc.region_affine)
+            if uv is not None and np.all(np.abs(uv) <= 1.0):
+                y3 = sc.region_affine @ np.array([uv[0], uv[1], 1.0])
+                return picking.describe_region(sc, 0.0, y3)
+        return None
+
+    def hover_at_pixel(self, x: float, y: float) -> picking.Hover | None:
+        """Show what is under widget pixel (x, y) (what moving the mouse there does)."""
+        hover = self._under(x, y)
+        self._show_hover(hover, (x, y))
+        return hover
+
+    def pick_at_pixel(self, x: float, y: float, add: bool = False) -> np.ndarray:
+        """Select the point under widget pixel (x, y) (a click; empty space clears)."""
+        sc = self._scene
+        hit = np.zeros(0, dtype=np.int64)
+        if sc is not None and self._options.show_points:
+            st = sc.at(self._t)
+            j = picking.nearest_on_screen(
+                picking.project(st.points, self.mvp(), self.width(), self.height()),
+                (x, y),
+                picking.POINT_TOLERANCE_PX,
+            )
+            if j is not None:
+                hit = np.array([j], dtype=np.int64)
+        sel = np.union1d(self._selection, hit) if add else hit
+        self.set_selection(sel)
+        self.pointsSelected.emit(self.selection())
+        return self.selection()
+
+    def clear_hover(self) -> None:
+        self._show_hover(None, None)
+
+    def _follow_hover(self, t: float) -> None:
+        h, sc = self._hover, self._scene
+        if h is None or sc is None:
+            return
+        if h.kind == "region":
+            self.clear_hover()
+            return
+        n = sc.points.shape[1] if h.kind == "point" else sc.grid.shape[1]
+        if h.row >= n:
+            self.clear_hover()
+            return
+        self._hover = picking.describe(sc, t, h.kind, h.row)
+        self._place_hover_items()
+
+    def _show_hover(self, hover: picking.Hover | None, px: tuple[float, float] | None) -> None:
+        self._hover = hover
+        self._hover_px = px
+        self._place_hover_items()
+        self.update()
+
+    def _hover_items(self) -> tuple[Any, Any]:
+        if self.hover_path is None:
+            self.hover_path = gl.GLLinePlotItem(mode="line_strip", width=3.0, antialias=True)
+            self.hover_ring = gl.GLScatterPlotItem(pxMode=True, glOptions="translucent")
+            for depth, it in enumerate((self.hover_path, self.hover_ring), start=100):
+                it.setDepthValue(depth)
+                it.setVisible(False)
+                self.addItem(it)
+        return self.hover_path, self.hover_ring
+
+    def _place_hover_items(self) -> None:
+        hover = self._hover
+        if hover is None and self.hover_path is None:
+            return
+        self._hover_items()
+        show_path = hover is not None and hover.trajectory is not None
+        self.hover_path.setVisible(show_path)
+        self.hover_ring.setVisible(hover is not None and hover.kind != "region")
+        if hover is None:
+            return
+        r, g, b, _ = rgba_f(self._pal.selection)
+        if show_path and hover.trajectory is not None:
+            self.hover_path.setData(pos=finite(hover.trajectory), color=(r, g, b, 0.95))
+        if hover.kind != "region":
+            self.hover_ring.setData(
+                pos=finite(hover.coords[None, :3]),
+                color=(r, g, b, 0.6),
+                size=self._options.point_size + 10,
+            )
+
+    def mousePressEvent(self, ev: Any) -> None:
+        p = ev.position()
+        self._press_px = (p.x(), p.y())
+        super().mousePressEvent(ev)
+
+    def mouseMoveEvent(self, ev: Any) -> None:
+        p = ev.position()
+        if ev.buttons() == Qt.MouseButton.NoButton:
+            self.hover_at_pixel(p.x(), p.y())
+            return
+        if self._hover is not None:
+            self.clear_hover()
+        super().mouseMoveEvent(ev)  # a drag turns the camera
+        self._user_moved = True
+        self.cameraChanged.emit()
+
+    def mouseReleaseEvent(self, ev: Any) -> None:
+        super().mouseReleaseEvent(ev)
+        p, press = ev.position(), self._press_px
+        self._press_px = None
+        click = press is not None and abs(p.x() - press[0]) + abs(p.y() - press[1]) < 4
+        if ev.button() == Qt.MouseButton.LeftButton and click:  # a click, not a turn
+            add = bool(ev.modifiers() & Qt.KeyboardModifier.ControlModifier)
+            self.pick_at_pixel(p.x(), p.y(), add)
+
+    def leaveEvent(self, ev: Any) -> None:
+        self.clear_hover()
+        super().leaveEvent(ev)
+
+    def showEvent(self, ev: Any) -> None:
+        # moves without a button pressed reach us only with tracking on; set here, not
+        # in __init__: on a widget never shown (an export's view) it made Mesa fail to
+        # create the region texture when the capture resized it
+        super().showEvent(ev)
+        self.setMouseTracking(True)
+
+    def paint_hover(self, painter: QPainter) -> None:
+        """The hover readout next to the mouse (on screen only: exports leave it out)."""
+        hover, px = self._hover, self._hover_px
+        if hover is None:
+            return
+        if px is None:
+            pts = picking.project(hover.coords[None, :3], self.mvp(), self.width(), self.height())
+            px = (float(pts[0, 0]), float(pts[0, 1]))
+        if not (np.isfinite(px[0]) and np.isfinite(px[1])):
+            return
+        font = QFont()
+        font.setPointSizeF(9.0)
+        painter.setFont(font)
+        metrics = painter.fontMetrics()
+        lines = hover.text.split("\n")
+        tw = max(metrics.horizontalAdvance(line) for line in lines) + 12
+        th = metrics.lineSpacing() * len(lines) + 8
+        x, y = px[0] + 14, px[1] + 14
+        if x + tw > self.width():
+            x = px[0] - 14 - tw
+        if y + th > self.height():
+            y = px[1] - 14 - th
+        x, y = max(0.0, x), max(0.0, y)
+        painter.setPen(QColor(120, 120, 120, 200))
+        painter.setBrush(QColor(255, 255, 255, 235))
+        painter.drawRoundedRect(QRectF(x, y, tw, th), 4, 4)
+        painter.setPen(QColor(30, 30, 30))
+        for i, line in enumerate(lines):
+            painter.drawText(
+                QPointF(x + 6, y + 4 + metrics.ascent() + i * metrics.lineSpacing()), line
+            )
 
     # ------------------------------------------------------------------ items
     def _update_loop(self, st: FrameState) -> None:
@@ -439,13 +627,9 @@ class LayerView3D(SceneViewMixin, gl.GLViewWidget):
     def project_points(self, pts: np.ndarray, width: int, height: int) -> np.ndarray:
         """Screen pixel positions (N, 2) of 3-D points for a width x height image."""
         vp = (0, 0, int(width), int(height))
-        mvp = self.projectionMatrix(vp, vp) * self.viewMatrix()
-        out = np.empty((len(pts), 2))
-        for i, p in enumerate(np.asarray(pts, dtype=np.float64)):
-            v = mvp.map(QVector4D(float(p[0]), float(p[1]), float(p[2]), 1.0))
-            wv = v.w() if abs(v.w()) > 1e-12 else 1e-12
-            out[i] = ((v.x() / wv + 1) * 0.5 * width, (1 - v.y() / wv) * 0.5 * height)
-        return out
+        m = self.projectionMatrix(vp, vp) * self.viewMatrix()
+        mvp = np.array(m.copyDataTo(), dtype=np.float64).reshape(4, 4)
+        return picking.project(pts, mvp, int(width), int(height))
 
     def overlay_texts(self, width: int, height: int) -> list[tuple[float, float, str, str]]:
         """(x, y, text, kind) drawn over the GL image: layer label, axis names, notice."""
@@ -502,6 +686,7 @@ class LayerView3D(SceneViewMixin, gl.GLViewWidget):
         painter = QPainter(self)
         try:
             self.paint_overlay(painter, self.width(), self.height())
+            self.paint_hover(painter)
         finally:
             painter.end()
 

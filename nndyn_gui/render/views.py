@@ -255,6 +255,8 @@ def grab_with_overlays(widget: QWidget) -> QPixmap:
             painter.translate(view.mapTo(widget, QPoint(0, 0)))
             painter.setClipRect(0, 0, view.width(), view.height())
             view.paint_overlay(painter, view.width(), view.height())
+            if hasattr(view, "paint_hover"):  # a window screenshot shows the hover too
+                view.paint_hover(painter)
             painter.restore()
     finally:
         if painter is not None:

@@ -87,6 +87,13 @@ def usable_start_config(
     a pending autosave could never be restored. Data the user asked for on the command
     line (--preset, --set) that cannot be read is still an error (exit 2).
     """
+    if cfg.data.name == "drawn" and not automated:  # the points are in a run file only
+        cfg = cfg.copy()
+        cfg.data = type(cfg.data)()
+        return cfg, (
+            "The last session drew its own points: they are in the run file it was saved "
+            "to (open it to go on drawing); started on the default data."
+        )
     if cfg.data.name != "csv" or args.preset or args.set or automated:
         return cfg, ""
     from nndyn_gui.core.datasets import DataError, load_csv

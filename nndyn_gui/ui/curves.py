@@ -8,7 +8,9 @@ but the plots are redrawn at most every REDRAW_MS, with the step axis fixed to t
 run's length (the curve grows into a still frame instead of rescaling each time).
 Hovering shows the numbers of the nearest snapshot; a vertical marker shows which
 snapshot the views are drawing, so the curves double as a map of "where in training
-am I looking".
+am I looking", and clicking them shows that snapshot. A change of the learning rate
+(or another live setting) while training is a dotted purple line at its step, labelled
+with what changed.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ TRAIN_COLOR = (0, 114, 178)
 TEST_COLOR = (230, 159, 0)
 MARKER_COLOR = (90, 90, 90, 200)
 HOVER_COLOR = (120, 120, 120, 160)
+TUNE_COLOR = (142, 68, 173, 220)  # a live change of the settings (core/live.py)
 FIELDS = ("step", "loss", "train_acc", "test_acc")
 REDRAW_MS = 200  # while training: at most five redraws a second
 
@@ -196,6 +199,9 @@ class TrainingCurves(QWidget):
         self._loss_range: tuple[float, float] | None = None
 
         self.plots.scene().sigMouseMoved.connect(self._on_mouse_moved)
+        self.plots.scene().sigMouseClicked.connect(self._on_mouse_clicked)
+        self.tune_lines: list[Any] = []
+        state.tuningChanged.connect(self._draw_tuning)
         state.snapshotsChanged.connect(self._on_snapshots)
         # the marker and the readout are the shown snapshot's: the one the views have drawn
         state.shownChanged.connect(self._on_current)
@@ -232,6 +238,62 @@ class TrainingCurves(QWidget):
 
     def clear_hover(self) -> None:
         self._hide_hover()
+
+    def show_step(self, x: float) -> int | None:
+        """Show the snapshot nearest step `x` in every view (what a click does)."""
+        i = self._nearest(x)
+        snaps = self.state.snapshots
+        if i is None or i >= len(snaps):
+            return None
+        snap = snaps[i]
+        if snap.step != int(self._buf.column("step")[i]):
+            return None  # the buffers lag behind the list: not the snapshot under the mouse
+        self.state.set_current(snap)
+        return snap.step
+
+    def _on_mouse_clicked(self, ev: Any) -> None:
+        if ev.button() != Qt.MouseButton.LeftButton:
+            return
+        for plot in (self.loss_plot, self.acc_plot):
+            vb = plot.getViewBox()
+            if vb.sceneBoundingRect().contains(ev.scenePos()):
+                self.show_step(float(vb.mapSceneToView(ev.scenePos()).x()))
+                return
+
+    @Slot()
+    def _draw_tuning(self) -> None:
+        """One dotted line per live change, at its step, in both plots (labelled above)."""
+        from nndyn_gui.core.live import describe
+
+        for plot, line in self.tune_lines:
+            plot.removeItem(line)
+        self.tune_lines = []
+        pen = pg.mkPen(TUNE_COLOR, width=1.5, style=Qt.PenStyle.DotLine)
+        for step, changes in self.state.tuning:
+            for plot, label in ((self.loss_plot, describe(changes)), (self.acc_plot, None)):
+                line = pg.InfiniteLine(
+                    pos=float(step),
+                    angle=90,
+                    pen=pen,
+                    movable=False,
+                    label=label,
+                    labelOpts={
+                        "position": 0.92,
+                        "color": TUNE_COLOR[:3],
+                        "anchors": [(0, 0), (0, 0)],
+                    },
+                )
+                line.setToolTip(f"step {step:,}: {describe(changes)}")
+                plot.addItem(line, ignoreBounds=True)
+                self.tune_lines.append((plot, line))
+
+    def tuning_marks(self) -> list[tuple[float, str]]:
+        """(step, label) of the live-change lines drawn (tests)."""
+        out = []
+        for plot, line in self.tune_lines:
+            if plot is self.loss_plot:
+                out.append((float(line.value()), line.label.toPlainText() if line.label else ""))
+        return out
 
     # ------------------------------------------------------------------ slots
     @Slot()

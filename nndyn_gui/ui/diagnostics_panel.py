@@ -521,6 +521,13 @@ class DiagnosticsPanel(QWidget):
         key = (id(config), id(weights))
         if key == self._topo_key and self.topology is not None:
             return  # same snapshot: nothing new to compute
+        if config.data.name not in _LOOP_DATA and config.data.classes == 2:
+            # e.g. drawn while training: hide it now (K classes: "not applicable" below)
+            self._topo_key = key
+            self._topo_gen += 1
+            self.topology = None
+            self.topology_box.setVisible(False)
+            return
         busy = self._topo_jobs.busy()
         recent = time.monotonic() - self._topo_started < TOPOLOGY_TRAINING_S
         if self.state.training_state == "training" and (busy or recent):

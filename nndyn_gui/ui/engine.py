@@ -27,7 +27,7 @@ from collections.abc import Callable
 from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
 
 from nndyn_gui.core import protocol as p
-from nndyn_gui.core.config import RunConfig
+from nndyn_gui.core.config import RunConfig, TrainConfig
 from nndyn_gui.core.engine import TrainingSession, WorkerProcess
 from nndyn_gui.core.types import Dataset, Snapshot
 
@@ -39,13 +39,16 @@ class EngineBridge(QObject):
     """Start / pause / step / resume / cancel runs in a worker; events as Qt signals.
 
     Signals (all on the GUI thread, in the order the worker sent them):
-    ready(Ready), compiled(Compiled), snapshots(list[Snapshot]), progress(step, loss,
-    steps/s), runState("training" | "paused"), finished(TrainResult),
+    ready(Ready), compiled(Compiled), quickStarted(QuickStarted), tuned(Tuned),
+    snapshots(list[Snapshot]), progress(step, loss, steps/s), runState("training" |
+    "paused"), finished(TrainResult),
     failed(message, details) and workerLost(message, run_id) (run_id 0: it was idle).
     """
 
     ready = Signal(object)
     compiled = Signal(object)
+    quickStarted = Signal(object)  # QuickStarted: numpy trains while the step compiles
+    tuned = Signal(object)  # Tuned: live changes took effect at a step
     snapshots = Signal(object)
     progress = Signal(int, float, float)
     runState = Signal(str)
@@ -107,9 +110,19 @@ class EngineBridge(QObject):
             self._readers.append(t)
             t.start()
 
-    def start(self, config: RunConfig, dataset: Dataset, step_only: bool = False) -> int:
+    def start(
+        self,
+        config: RunConfig,
+        dataset: Dataset,
+        step_only: bool = False,
+        quick_start: bool = False,
+        paused: bool = False,
+    ) -> int:
         self.start_worker()
-        return self.session.start(config, dataset, step_only)
+        return self.session.start(config, dataset, step_only, quick_start, paused)
+
+    def tune(self, train: TrainConfig) -> None:
+        self.session.tune(train)
 
     def pause(self) -> None:
         self.session.pause()
@@ -239,6 +252,10 @@ class EngineBridge(QObject):
             self.ready.emit(event)
         elif isinstance(event, p.Compiled):
             self.compiled.emit(event)
+        elif isinstance(event, p.QuickStarted):
+            self.quickStarted.emit(event)
+        elif isinstance(event, p.Tuned):
+            self.tuned.emit(event)
         elif isinstance(event, p.RunState):
             self.runState.emit(event.state)
         elif isinstance(event, p.Finished):

@@ -19,11 +19,15 @@ from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QElapsedTimer, Qt, QTimer, Signal, Slot
+from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
+    QButtonGroup,
     QCheckBox,
     QComboBox,
+    QFileDialog,
     QHBoxLayout,
     QLabel,
+    QRadioButton,
     QSizePolicy,
     QSlider,
     QToolButton,
@@ -40,6 +44,7 @@ from nndyn_gui.render.palette import palette_for
 from nndyn_gui.render.scene import FlowScene, ViewOptions
 from nndyn_gui.render.views import NO_GL_NOTICE, make_layer_view, opengl_available
 from nndyn_gui.ui.background import Job, NewestWins
+from nndyn_gui.ui.draw_tool import DrawTool
 from nndyn_gui.ui.state import AppState
 
 SLIDER_RES = 20  # slider positions per frame
@@ -78,6 +83,7 @@ class LayerPanel(QWidget):
     message = Signal(str)  # short status text (e.g. a failed scene build)
     cameraKeysChanged = Signal(int)  # number of saved camera views
     cameraChanged = Signal()  # the 3-D view's camera moved (the user, a reset, a path)
+    drawingChanged = Signal(bool)  # Draw mode on / off
 
     def __init__(
         self,
@@ -103,6 +109,7 @@ class LayerPanel(QWidget):
         self._throttle = QTimer(self)
         self._throttle.setSingleShot(True)
         self._throttle.timeout.connect(self._request_throttled)
+        self._trailing = False  # a snapshot came during the hold: draw it when it ends
 
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
@@ -181,7 +188,17 @@ class LayerPanel(QWidget):
         self.check_3d.toggled.connect(self._on_3d_toggled)
         row3.addWidget(self.check_3d)
         row3.addStretch(1)
+        self.draw_button = QToolButton()
+        self.draw_button.setText("✎ Draw data")
+        self.draw_button.setCheckable(True)
+        self.draw_button.setToolTip(
+            "Draw your own data at the input layer: click adds a point of the chosen class, "
+            "shift-click or right-click removes one, dragging paints (shift / right: erases)"
+        )
+        self.draw_button.toggled.connect(self.set_drawing)
+        row3.addWidget(self.draw_button)
         cl.addLayout(row3)
+        cl.addWidget(self._make_draw_row())
 
         self._play_timer = QTimer(self)
         self._play_timer.setInterval(round(1000 / PLAY_FPS))
@@ -195,6 +212,8 @@ class LayerPanel(QWidget):
 
         state.currentChanged.connect(self._on_current)
         state.datasetChanged.connect(self._on_dataset)
+        self.draw_tool.changed.connect(self._on_draw_changed)
+        self.draw_tool.message.connect(self.message)
         state.snapshotsChanged.connect(self._on_snapshots)
         state.trainingStateChanged.connect(self._on_training_state)
         state.configChanged.connect(self._on_config)
@@ -232,6 +251,8 @@ class LayerPanel(QWidget):
         """Show layer time t (frames, fractional allowed); moves the slider too."""
         t_max = self.t_max()
         t = min(max(float(t), 0.0), t_max) if math.isfinite(t) else 0.0
+        if self.drawing():
+            t = 0.0  # drawing happens at the input layer
         self._t = t
         self._follow_end = t_max > 0 and t >= t_max
         self.layer_slider.blockSignals(True)
@@ -401,19 +422,52 @@ class LayerPanel(QWidget):
         if not self._background:
             self.rebuild_now()
             return
-        if self.state.training_state != "training":
+        if self._shows_current():
+            self._sync_snapshot_slider()  # e.g. a run's step 0: the very picture shown
+        elif self.state.training_state != "training":
             self._builder.request(self._job())
-        elif not self._throttle.isActive():
-            # while training, builds of a deep net back to back would take a whole core
-            # from the window: leave at least twice the build time between two
-            wait = max(TRAINING_FRAME_MS, round(2000 * self._builder.last_seconds))
-            self._throttle.start(wait)
+        elif self._throttle.isActive():
+            self._trailing = True  # drawn when the hold ends
+        else:
+            self._draw_throttled()  # the first snapshot of a run is drawn at once
+
+    def _shows_current(self) -> bool:
+        """True when the scene shown is of the state's config, data and weights already
+        (a new run's step-0 snapshot is the untrained net on screen: building it again
+        would only hold back the first trained picture) and no other build is pending."""
+        sc = self.scene
+        if sc is None or sc.source is None or self._builder.busy():
+            return False
+        config, weights, dataset, _ = sc.source
+        cur = self.state.weights
+        return (
+            config is self.state.config
+            and dataset is self.state.dataset
+            and sc.options == self._options
+            and (
+                weights is cur
+                or (
+                    np.array_equal(weights.A, cur.A)
+                    and np.array_equal(weights.b, cur.b)
+                    and np.array_equal(weights.w, cur.w)
+                    and weights.c == cur.c
+                )
+            )
+        )
+
+    def _draw_throttled(self) -> None:
+        """Draw the newest snapshot now, then hold the next drawing back: while training,
+        builds of a deep net back to back would take a whole core from the window, so
+        at least twice the build time (and TRAINING_FRAME_MS) lies between two."""
+        self._trailing = False
+        self._builder.request(self._job())
+        self._on_snapshots()
+        self._throttle.start(max(TRAINING_FRAME_MS, round(2000 * self._builder.last_seconds)))
 
     @Slot()
     def _request_throttled(self) -> None:
-        if not self._closed:
-            self._builder.request(self._job())
-            self._on_snapshots()
+        if not self._closed and self._trailing:
+            self._draw_throttled()
 
     @Slot(object, str)
     def _on_built(self, result: tuple[FlowScene, Snapshot] | None, error: str) -> None:
@@ -488,6 +542,9 @@ class LayerPanel(QWidget):
             view.pointsSelected.connect(self._on_points_selected)
         if hasattr(view, "cameraChanged"):
             view.cameraChanged.connect(self.cameraChanged)
+        if hasattr(view, "drawEdit"):
+            view.drawEdit.connect(self.draw_tool.edit)
+            view.set_drawing(self.drawing())
 
     def _set_view_notice(self, scene: FlowScene) -> None:
         """Why a 2-D view shows a 3-D scene, if 3-D is wanted; nothing when it is unticked."""
@@ -549,7 +606,7 @@ class LayerPanel(QWidget):
         )
         if not mlp and self._options.substeps:
             self.set_options(self._options.copy(substeps=False))
-        self.check_3d.setEnabled(cfg.model.width >= 3)
+        self.check_3d.setEnabled(cfg.model.width >= 3 and not self.drawing())
 
     @Slot()
     def _on_snapshots(self) -> None:
@@ -588,6 +645,116 @@ class LayerPanel(QWidget):
         self.snapshot_label.setText(_snapshot_text(shown, idx, len(snaps)))
 
     # ------------------------------------------------------------------ widgets
+    # ------------------------------------------------------------------ draw mode
+    def _make_draw_row(self) -> QWidget:
+        """Class to draw, Undo / Redo, Clear, Export CSV: shown while drawing."""
+        self.draw_tool = DrawTool(self.state, self)
+        row = QWidget()
+        lay = QHBoxLayout(row)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.addWidget(QLabel("Draw class"))
+        self.draw_class = QButtonGroup(row)
+        for k in (0, 1):
+            btn = QRadioButton(str(k))
+            btn.setToolTip(f"new points get class {k}")
+            self.draw_class.addButton(btn, k)
+            lay.addWidget(btn)
+        self.draw_class.button(self.draw_tool.label).setChecked(True)
+        self.draw_class.idToggled.connect(self._on_draw_class)
+        self.undo_button = QToolButton()
+        self.undo_button.setText("Undo")
+        self.redo_button = QToolButton()
+        self.redo_button.setText("Redo")
+        clear = self.clear_button = QToolButton()
+        clear.setText("Clear")
+        clear.setToolTip("Remove every point (draw from nothing; Undo brings them back)")
+        export = QToolButton()
+        export.setText("Export CSV…")
+        export.setToolTip("Save the points as CSV (x1, x2, label)")
+        self.undo_button.clicked.connect(self.draw_tool.undo)
+        self.redo_button.clicked.connect(self.draw_tool.redo)
+        clear.clicked.connect(self.draw_tool.clear)
+        export.clicked.connect(self._export_drawn_csv)
+        for w in (self.undo_button, self.redo_button, clear, export):
+            lay.addWidget(w)
+        hint = QLabel("click: add · shift/right-click: remove · drag: paint (shift/right: erase)")
+        hint.setStyleSheet("color: #6B6F76;")
+        lay.addWidget(hint, 1)
+        # Ctrl+Z / Ctrl+Shift+Z: only in draw mode (set_drawing), when Run → Bring back
+        # lends its key (drawingChanged): no two actions ever share one
+        self.act_undo_draw = QAction("Undo drawing", self)
+        self.act_redo_draw = QAction("Redo drawing", self)
+        for act, fn in ((self.act_undo_draw, self.draw_tool.undo),
+                        (self.act_redo_draw, self.draw_tool.redo)):  # fmt: skip
+            act.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            act.triggered.connect(fn)
+            act.setEnabled(False)
+            self.addAction(act)
+        #: tests: () -> path or "" (cancelled)
+        self.ask_csv_path = lambda: QFileDialog.getSaveFileName(
+            self, "Export drawn points", "drawn.csv", "CSV files (*.csv)"
+        )[0]
+        self.draw_row = row
+        row.hide()
+        self._draw_was_3d = True
+        return row
+
+    def drawing(self) -> bool:
+        return self.draw_button.isChecked()
+
+    @Slot(bool)
+    def set_drawing(self, on: bool) -> None:
+        """Draw mode: the input layer in 2-D, where clicks and drags edit the data."""
+        if self.draw_button.isChecked() != on:
+            self.draw_button.setChecked(on)  # comes back here through `toggled`
+            return
+        self.draw_row.setVisible(on)
+        for act, key in ((self.act_undo_draw, QKeySequence.StandardKey.Undo),
+                         (self.act_redo_draw, QKeySequence.StandardKey.Redo)):  # fmt: skip
+            act.setShortcuts(QKeySequence.keyBindings(key) if on else [])
+        self.drawingChanged.emit(on)
+        if on:
+            self.play(False)
+            self._draw_was_3d = self.check_3d.isChecked()
+            self.check_3d.setChecked(False)  # drawing happens in the plane of the data
+            self.set_time(0.0)
+        else:
+            self.check_3d.setChecked(self._draw_was_3d)
+        self.check_3d.setEnabled(not on and self.state.config.model.width >= 3)
+        self.layer_slider.setEnabled(not on)
+        self.play_button.setEnabled(not on)
+        if self.view is not None and hasattr(self.view, "set_drawing"):
+            self.view.set_drawing(on)
+        self._on_draw_changed()
+
+    @Slot(int, bool)
+    def _on_draw_class(self, k: int, checked: bool) -> None:
+        if checked:
+            self.draw_tool.label = k
+
+    @Slot()
+    def _on_draw_changed(self) -> None:
+        on = self.drawing()
+        self.undo_button.setEnabled(on and self.draw_tool.can_undo())
+        self.redo_button.setEnabled(on and self.draw_tool.can_redo())
+        self.act_undo_draw.setEnabled(on and self.draw_tool.can_undo())
+        self.act_redo_draw.setEnabled(on and self.draw_tool.can_redo())
+        if self.view is not None and hasattr(self.view, "set_draw_preview"):
+            self.view.set_draw_preview(*self.draw_tool.preview())
+
+    @Slot()
+    def _export_drawn_csv(self) -> bool:
+        path = self.ask_csv_path()
+        if not path:
+            return False
+        try:
+            self.draw_tool.export_csv(path)
+        except OSError as e:
+            self.message.emit(f"Cannot export the points: {e.strerror or e}")
+            return False
+        self.message.emit(f"Exported {len(self.state.dataset.y_all):,} points to {path}")
+        return True
+
     @Slot(int)
     def _on_layer_slider(self, pos: int) -> None:
         if self.is_playing():

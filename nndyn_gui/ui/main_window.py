@@ -143,6 +143,7 @@ class MainWindow(QMainWindow):
         self.undo = DiscardUndo(self.state, self)
         self.undo.message.connect(lambda text: self._flash(text, 12_000))
         self.undo.restored.connect(lambda _kept: self.layer_panel.show_last_layer())
+        self.layer_panel.drawingChanged.connect(self.undo.lend_key)
         self._make_menus()
         self._make_toolbar()
         self._make_status_bar()
@@ -152,6 +153,7 @@ class MainWindow(QMainWindow):
         self.state.configChanged.connect(self._update_title)
         self.controller.finished.connect(self._on_train_finished)
         self.controller.failed.connect(self._on_train_failed)
+        self._wire_live_changes()
         self.controller.workerReady.connect(self._on_worker_ready)
         self.controller.workerLost.connect(self._on_worker_lost)
         self.layer_panel.message.connect(self._flash)
@@ -398,11 +400,54 @@ class MainWindow(QMainWindow):
         )
         self.resizeDocks([self.docks["multiples"]], [int(h * 0.2)], Qt.Orientation.Vertical)
 
+    # ------------------------------------------------------------------ live changes
+    def _wire_live_changes(self) -> None:
+        """Like TensorFlow Playground: while a run trains, a change of the learning rate,
+        regularisation, batch size, step counts or stop conditions reaches the trainer at
+        its next call (marked on the curves); any other change (data, drawn points,
+        network, seed, ...) restarts it from step 0 at once, without a dialog, unless it
+        would discard a trained, unsaved run and `confirm_discard` says no."""
+        self.state.discard_guard = self.confirm_discard
+        self.state.configChanged.connect(self._follow_change)
+        self.state.datasetChanged.connect(self._follow_change)
+        self.controller.tuned.connect(self._on_tuned)
+        self.controller.restarted.connect(lambda: self._flash("Restarted from step 0"))
+        self.controller.compilingChanged.connect(self._on_compiling)
+        self.param_panel.drawRequested.connect(lambda: self.layer_panel.set_drawing(True))
+
+    def confirm_discard(self) -> bool:
+        """May the change being made discard the trained, unsaved run? (The one hook for
+        that question: AppState asks it before any change that would drop trained
+        snapshots, including a restart while training. The "discard unsaved run?"
+        dialog / undo of the talk-ready work plugs in here; until then: yes.)"""
+        return True
+
+    @Slot()
+    def _follow_change(self, *_: object) -> None:
+        self.controller.follow_state()
+
+    @Slot(int, object)
+    def _on_tuned(self, step: int, changes: Any) -> None:
+        from nndyn_gui.core.live import describe
+
+        self._flash(f"From step {step:,}: {describe(changes)}")
+
+    @Slot(bool)
+    def _on_compiling(self, on: bool) -> None:
+        """Numpy trains while the compiled step is built: say so next to the state."""
+        if self.state.training_state in ("training", "paused", "loading"):
+            self.state_label.setToolTip(
+                "Training with numpy while the compiled (XLA) step is built" if on else ""
+            )
+
     # ------------------------------------------------------------------ training
     @Slot()
     def train(self) -> bool:
         """Train the current config from scratch (False if a run is already going)."""
         if self.controller.is_running():
+            return False
+        if not len(self.state.dataset.y_train):
+            self._flash("Nothing to train on: draw some points first (✎ Draw data)")
             return False
         self.layer_panel.show_last_layer()
         self.state.set_status("new", "")

@@ -58,7 +58,7 @@ from nndyn_gui.core.config import (
 )
 from nndyn_gui.core.limits import human_bytes
 from nndyn_gui.ui.background import NewestWins
-from nndyn_gui.ui.state import AppState
+from nndyn_gui.ui.state import AppState, ChangeDeclined
 
 SLIDER_STEPS = 1000
 INLINE_CSV_BYTES = 2 * 2**20  # smaller CSV files are read at once (a few milliseconds)
@@ -105,6 +105,7 @@ GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "train.snapshot_every",
         ),
     ),
+    ("Stop when", ("train.stop_loss", "train.stop_accuracy", "train.stop_plateau")),
 )
 
 CHOICE_LABELS = {
@@ -113,6 +114,7 @@ CHOICE_LABELS = {
     "noisy_ring": "noisy ring",
     "leaky_relu": "leaky ReLU",
     "csv": "CSV file…",
+    "drawn": "drawn (edit the points)",
 }
 
 #: slider scale per field when the spec's own (linear / log) is a poor fit
@@ -123,10 +125,26 @@ SCALES: dict[str, str] = {
     "train.batch_size": "log0",
     "train.weight_decay": "log0",
     "train.transport": "log0",
+    "train.stop_loss": "log0",
+    "train.stop_plateau": "log0",
     "data.seed": "none",
     "train.seed": "none",
 }
-LOG0_MIN = {"train.batch_size": 1.0, "train.weight_decay": 1e-6, "train.transport": 1e-4}
+LOG0_MIN = {
+    "train.batch_size": 1.0,
+    "train.weight_decay": 1e-6,
+    "train.transport": 1e-4,
+    "train.stop_loss": 1e-4,
+    "train.stop_plateau": 10.0,
+}
+#: shown instead of the value 0 (the field's "off")
+ZERO_TEXT = {"train.stop_loss": "off", "train.stop_accuracy": "off", "train.stop_plateau": "off"}
+SUFFIX = {"train.stop_plateau": " steps"}
+LIVE_HINT = (
+    "While training: learning rate, batch size, steps, weight decay, transport, steps per "
+    "call and the stop conditions change the run at its next call (marked on the curves); "
+    "any other change restarts it from step 0."
+)
 
 
 class SliderMap:
@@ -248,6 +266,10 @@ class ParamControl(QWidget):
                 spin.setStepType(QSpinBox.StepType.AdaptiveDecimalStepType)
             spin.setKeyboardTracking(False)
             spin.setMinimumWidth(82)
+            if path in ZERO_TEXT:
+                spin.setSpecialValueText(ZERO_TEXT[path])
+            if path in SUFFIX:
+                spin.setSuffix(SUFFIX[path])
             spin.valueChanged.connect(self._on_spin)
             self.spin = spin
             if scale != "none":
@@ -345,6 +367,7 @@ class ParamPanel(QScrollArea):
     """All parameters of the experiment; edits go straight into AppState."""
 
     csvLoaded = Signal(bool)  # a background CSV import ended: True if the data are in use
+    drawRequested = Signal()  # "drawn" chosen: edit the points in the layer view
     _csvProgress = Signal(float)  # emitted by the reader thread (queued to this panel)
 
     def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
@@ -418,6 +441,8 @@ class ParamPanel(QScrollArea):
         self.csv_button.clicked.connect(self.choose_csv)
         self.csv_label = QLabel()
         self.csv_label.setStyleSheet(HINT_STYLE)
+        # never wider than the panel: a long path or note must not push the controls out
+        self.csv_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         row.addWidget(self.csv_button)
         row.addWidget(self.csv_label, 1)
         lay.addLayout(row)
@@ -478,6 +503,9 @@ class ParamPanel(QScrollArea):
             cfg.data.csv_path = str(path)
             cfg.data.classes = k  # the file's labels 0..K-1 decide K
             self.state.set_config(cfg)
+        except ChangeDeclined:
+            self._on_config(self.state.config)
+            return False
         except (DataError, ConfigError, OSError, MemoryError) as e:
             why = e.panel_message if isinstance(e, ConfigError) else str(e)
             self.csv_error.setText(why or "not enough memory to read the file")
@@ -512,7 +540,26 @@ class ParamPanel(QScrollArea):
         if path == "data.name" and value == "csv" and not self.state.config.data.csv_path:
             self.choose_csv()
             return
+        if path == "data.name" and value == "drawn":
+            self.use_drawn_points()
+            return
         self.apply(path, value)
+
+    def use_drawn_points(self) -> bool:
+        """ "drawn": the points shown become editable points of a drawn data set."""
+        from nndyn_gui.core.datasets import drawn_dataset
+        from nndyn_gui.ui.state import ChangeDeclined
+
+        if self.state.config.data.name != "drawn":
+            self._forget_pending_data()
+            ds = self.state.dataset
+            try:
+                self.state.replace_data(*drawn_dataset(ds.x_all, ds.y_all))
+            except ChangeDeclined:
+                self._on_config(self.state.config)
+                return False
+        self.drawRequested.emit()
+        return True
 
     def apply(self, path: str, value: Any) -> bool:
         """Set one field; a rejected value is explained under its control.
@@ -534,6 +581,9 @@ class ParamPanel(QScrollArea):
             cfg.data = copy.deepcopy(self.state.config.data)  # one being made follows later
         try:
             self.state.set_config(cfg)
+        except ChangeDeclined:  # the trained run is kept: show its settings again
+            self._on_config(self.state.config)
+            return False
         except ConfigError as e:
             target = self.controls.get(e.field_path, ctl)
             if target is not None:
@@ -608,6 +658,9 @@ class ParamPanel(QScrollArea):
         cfg.data = data
         try:
             self.state.set_config(cfg, dataset=dataset)
+        except ChangeDeclined:
+            self._on_config(self.state.config)
+            return
         except (ConfigError, DataError, OSError) as e:
             self.csv_error.setText(str(e))
             self.csv_error.show()
@@ -637,7 +690,20 @@ class ParamPanel(QScrollArea):
         if self.title_edit.text() != cfg.title:
             self.title_edit.setText(cfg.title)
         self.csv_label.setText(_short(cfg.data.csv_path) if cfg.data.name == "csv" else "")
+        self._show_drawn_count(cfg)
         self._update_available(cfg)
+
+    def _show_drawn_count(self, cfg: RunConfig) -> None:
+        """A drawn set has as many points as were drawn (data.n is at least 20)."""
+        spin = self.controls["data.n"].spin
+        if cfg.data.name != "drawn" or spin is None:
+            if spin is not None:
+                spin.setSpecialValueText("")
+            return
+        count = len(self.state.dataset.y_all)
+        spin.setSpecialValueText(str(count) if count < cfg.data.n else "")
+        self.csv_label.setText(f"{count:,} drawn points")
+        self.csv_label.setToolTip("✎ Draw data (under the layer view) edits them")
 
     def _update_available(self, cfg: RunConfig) -> None:
         m = cfg.model
@@ -657,10 +723,18 @@ class ParamPanel(QScrollArea):
             else f"a two-class data set (K classes: {', '.join(MULTICLASS_DATASETS[:3])})",
         )
         csv = cfg.data.name == "csv"
+        drawn = cfg.data.name == "drawn"
         for p in ("data.n", "data.noise", "data.seed"):
-            c[p].set_available(not csv, "the CSV file fixes the points")
+            c[p].set_available(not csv and not drawn, "the CSV file fixes the points")
+        c["data.test_fraction"].set_available(not drawn)
+        if drawn:
+            why = "the drawn points are the data (edit them with Draw in the layer view)"
+            for p in ("data.n", "data.noise", "data.seed", "data.test_fraction", "data.gap"):
+                c[p].set_available(False, why)
         c["train.batch_size"].set_available(True)
         notes = []
+        if self.state.training_state != "idle":
+            notes.append(LIVE_HINT)
         if not resnet:
             notes.append("MLP: h and keep-invertible apply to ResNets only.")
         elif m.width == 2:
@@ -674,14 +748,8 @@ class ParamPanel(QScrollArea):
 
     @Slot(str)
     def _on_training_state(self, st: str) -> None:
-        """Structural edits during training would not reach the running trainer: lock them."""
-        busy = st != "idle"
-        body = self.widget()
-        if body is None:
-            return
-        for box in body.findChildren(QGroupBox):
-            box.setEnabled(not busy)
-        self.title_edit.setEnabled(not busy)
+        """Nothing is locked while training (see LIVE_HINT); the hint says what happens."""
+        self._update_available(self._shown_config())
 
 
 def _keep_classes_valid(cfg: RunConfig, path: str) -> None:

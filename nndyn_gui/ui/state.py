@@ -7,17 +7,25 @@ signals received by the main window.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from PySide6.QtCore import QObject, Signal
 
 from nndyn_gui import __version__
-from nndyn_gui.core import limits
-from nndyn_gui.core.config import RunConfig
+from nndyn_gui.core import limits, live
+from nndyn_gui.core.config import DataConfig, RunConfig
 from nndyn_gui.core.datasets import make_dataset
 from nndyn_gui.core.network import initial_weights
 from nndyn_gui.core.types import Dataset, NetWeights, Run, Snapshot
 from nndyn_gui.ui import discard_rules
 
 TRAINING_STATES = ("idle", "loading", "training", "paused", "stopping")
+Tuning = tuple[int, dict[str, tuple[Any, Any]]]  # (step, {train field: (old, new)})
+
+
+class ChangeDeclined(Exception):
+    """The user chose to keep the trained run a change would discard (nothing changed)."""
 
 
 class AppState(QObject):
@@ -34,11 +42,19 @@ class AppState(QObject):
     statusChanged = Signal(str, str)  # run status (new|finished|cancelled|diverged), message
     #: trained snapshots were just dropped (discard_rules.DiscardedRun): undo can bring them back
     runDiscarded = Signal(object)
+    tuningChanged = Signal()  # the live changes made while the shown run trained
 
     def __init__(self, config: RunConfig | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.config: RunConfig = (config or RunConfig()).validate()
+        if self.config.data.name == "drawn":  # drawn points live in a run file, not a config
+            self.config.data = DataConfig()
         self.dataset: Dataset = make_dataset(self.config.data)
+        #: live changes of the shown run, in order (saved in its run file)
+        self.tuning: list[Tuning] = []
+        #: asked before a change discards a trained, unsaved run; False keeps the run
+        #: (MainWindow.confirm_discard; None: always go ahead)
+        self.discard_guard: Callable[[], bool] | None = None
         self.snapshots: list[Snapshot] = []
         self._keeper: limits.SnapshotKeeper | None = None  # thins a growing run
         self.current: Snapshot | None = None
@@ -69,6 +85,7 @@ class AppState(QObject):
         config = config.validate()
         data_changed = config.data != self.config.data
         stale = discard_rules.makes_stale(self.config, config)
+        self._check_discard(stale or live.classify(self.config, config) == "restart")
         lost = self.discardable(discard_rules.change_reason(self.config, config)) if stale else None
         if not data_changed:
             dataset = self.dataset
@@ -84,6 +101,35 @@ class AppState(QObject):
         if lost is not None:
             self.runDiscarded.emit(lost)
 
+    def replace_data(self, dataset: Dataset, data: DataConfig) -> None:
+        """Use these points (a drawn data set: every edit is a new one) with `data` as
+        their config; the trained snapshots no longer apply (after the discard guard)."""
+        config = self.config.copy()
+        config.data = data
+        config.validate()
+        self._check_discard(True)
+        self.config = config
+        self.dataset = dataset
+        self.datasetChanged.emit(dataset)
+        self.configChanged.emit(config)
+        self._reset_to_initial()
+
+    def _check_discard(self, restarts: bool) -> None:
+        """Raise ChangeDeclined when a change would discard a trained, unsaved run (one
+        that makes its snapshots stale, or any restart while a run trains) and the
+        discard guard says to keep it."""
+        if not restarts or self.discard_guard is None or not self.dirty:
+            return
+        stale = any(s.step > 0 for s in self.snapshots)
+        if stale and not self.discard_guard():
+            raise ChangeDeclined("kept the trained run")
+
+    def add_tuning(self, step: int, changes: dict[str, tuple[Any, Any]]) -> None:
+        """A live change took effect at `step` of the run in progress (curves mark it)."""
+        self.tuning.append((int(step), dict(changes)))
+        self.tuningChanged.emit()
+        self.set_dirty(True)
+
     def _reset_to_initial(self) -> None:
         """Show the untrained network (step 0) so views are never empty."""
         w = initial_weights(self.config.model, self.config.train.seed, self.config.data.classes)
@@ -91,6 +137,7 @@ class AppState(QObject):
             Snapshot(step=0, loss=float("nan"), train_acc=0.0, test_acc=0.0, weights=w)
         ]
         self._keeper = None
+        self._clear_tuning()
         self.status = "new"
         self.message = ""
         self.progress = (0, float("nan"), 0.0)
@@ -122,6 +169,11 @@ class AppState(QObject):
             self.set_current(self.snapshots[-1])
         self.set_dirty(True)
 
+    def _clear_tuning(self) -> None:
+        if self.tuning:
+            self.tuning = []
+            self.tuningChanged.emit()
+
     def append_snapshot(self, snap: Snapshot) -> None:
         self.extend_snapshots([snap])
 
@@ -136,6 +188,10 @@ class AppState(QObject):
             lost = self.discardable("a new training run")
             self.snapshots = [s for s in self.snapshots if s.step < first]
             self._keeper = None
+            if first == 0:  # a new run: its own live changes only
+                self._clear_tuning()
+            if first == 0:  # a new run: its own live changes only
+                self._clear_tuning()
         self._keep(snaps)
         self.snapshotsChanged.emit()
         self.set_current(snaps[-1])
@@ -205,6 +261,7 @@ class AppState(QObject):
             status=self.status,
             message=self.message,
             versions={"nndyn": __version__},
+            tuning=[(step, dict(ch)) for step, ch in self.tuning],
         )
 
     def load_run(self, run: Run) -> None:
@@ -218,4 +275,6 @@ class AppState(QObject):
             self.set_status(run.status, run.message)
         else:
             self._reset_to_initial()
+        self.tuning = [(step, dict(ch)) for step, ch in run.tuning]
+        self.tuningChanged.emit()
         self.set_dirty(False)

@@ -125,11 +125,14 @@ class StatusReadout(QObject):
         self.flush()
 
     @Slot(str, str)
-    def _on_status(self, status: str, _message: str) -> None:
+    def _on_status(self, status: str, message: str) -> None:
         if self.state.training_state != "idle":
             return
         text = RUN_STATUS_TEXT.get(status, status)
+        if status == "finished" and message.startswith("Stopped at step"):
+            text = "Stopped: target reached"  # a stop condition (core/stopping.py)
         self.state_label.setText("Diverged" if status == "diverged" else text)
+        self.state_label.setToolTip(message)
 
     @Slot()
     def _on_config(self, *_: object) -> None:

@@ -43,6 +43,11 @@ class DiscardUndo(QObject):
         self._update()
 
     # ------------------------------------------------------------------ public
+    def lend_key(self, lent: bool) -> None:
+        """Draw mode takes Ctrl+Z for its strokes (one key, one action at a time: Qt fires
+        neither of two enabled actions that share a key); the menu item stays."""
+        self.action.setShortcut(QKeySequence() if lent else QKeySequence(UNDO_KEY))
+
     def available(self) -> DiscardedRun | None:
         return self.slot.available
 

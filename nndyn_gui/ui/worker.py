@@ -14,7 +14,9 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal, Slot
 
-from nndyn_gui.core.types import TrainResult
+from nndyn_gui.core import live
+from nndyn_gui.core.config import RunConfig
+from nndyn_gui.core.types import Dataset, TrainResult
 from nndyn_gui.ui.engine import EngineBridge
 from nndyn_gui.ui.state import AppState
 
@@ -37,6 +39,9 @@ class TrainController(QObject):
     failed = Signal(str, str)  # message, details
     workerReady = Signal(object)  # dict of versions, {} if TensorFlow cannot load
     workerLost = Signal(str)  # the worker died while idle (the next Train starts a new one)
+    tuned = Signal(int, object)  # step, {field: (old, new)}: live changes took effect
+    restarted = Signal()  # a change of the settings started the run again from step 0
+    compilingChanged = Signal(bool)  # numpy trains while the compiled step is built
 
     def __init__(
         self,
@@ -49,11 +54,18 @@ class TrainController(QObject):
         self.engine = EngineBridge(self, initializer)
         self.result: TrainResult | None = None
         self.error: tuple[str, str] | None = None
+        #: train the first steps with numpy while the compiled step is built (instant
+        #: start after any change; core/quickstep.py)
+        self.quick_start = True
+        self.compiling = False
         self._stopping = False
         self._paused = False
+        self._running: tuple[RunConfig, Dataset] | None = None  # what the run trains
         e = self.engine
         e.ready.connect(self._on_ready)
         e.compiled.connect(self._on_compiled)
+        e.quickStarted.connect(self._on_quick_started)
+        e.tuned.connect(self._on_tuned)
         e.snapshots.connect(self._on_snapshots)
         e.progress.connect(self._on_progress)
         e.runState.connect(self._on_run_state)
@@ -85,9 +97,38 @@ class TrainController(QObject):
         self.error = None
         self._stopping = False
         self._paused = False
-        self.engine.start(self.state.config, self.state.dataset, step_only)
-        self.state.set_training_state("loading")
+        self._start_engine(step_only=step_only, paused=False)
         return True
+
+    def _start_engine(self, step_only: bool, paused: bool) -> None:
+        cfg, ds = self.state.config, self.state.dataset
+        self._running = (cfg.copy(), ds)
+        self.engine.start(cfg, ds, step_only, quick_start=self.quick_start, paused=paused)
+        self._set_compiling(False)
+        self.state.set_training_state("loading")
+
+    def follow_state(self) -> str:
+        """The window's settings or data changed while a run goes: a live change is sent
+        to the trainer (it takes it at its next call), any other change starts the run
+        again from step 0 at once (paused if it was paused). Returns what was done:
+        "live", "restart", "stop" (no data left) or "same" (nothing a trainer uses)."""
+        if self._running is None or not self.is_running() or self._stopping:
+            return "same"
+        old_cfg, old_ds = self._running
+        cfg = self.state.config
+        kind = "restart" if self.state.dataset is not old_ds else live.classify(old_cfg, cfg)
+        if kind == "live":
+            self.engine.tune(cfg.train)
+            old_cfg.train = live.with_live(old_cfg.train, cfg.train)
+        elif kind == "restart" and not len(self.state.dataset.y_train):
+            self.stop()  # every point was removed: nothing to train on
+            return "stop"
+        elif kind == "restart":
+            self.result = None
+            self.error = None
+            self._start_engine(step_only=False, paused=self._paused)
+            self.restarted.emit()
+        return kind
 
     def pause(self) -> None:
         if self.is_running() and not self._stopping:
@@ -143,9 +184,26 @@ class TrainController(QObject):
         self.workerReady.emit({} if event.error else dict(event.versions))
 
     @Slot(object)
-    def _on_compiled(self, _event: Any) -> None:
+    def _on_compiled(self, event: Any) -> None:
+        self._set_compiling(False)
         if self.is_running() and not self._stopping:
             self.state.set_training_state("paused" if self._paused else "training")
+
+    @Slot(object)
+    def _on_quick_started(self, _event: Any) -> None:
+        self._set_compiling(True)
+        if self.is_running() and not self._stopping:
+            self.state.set_training_state("paused" if self._paused else "training")
+
+    @Slot(object)
+    def _on_tuned(self, event: Any) -> None:
+        self.state.add_tuning(event.step, event.changes)
+        self.tuned.emit(event.step, event.changes)
+
+    def _set_compiling(self, on: bool) -> None:
+        if on != self.compiling:
+            self.compiling = on
+            self.compilingChanged.emit(on)
 
     @Slot(object)
     def _on_snapshots(self, snaps: Any) -> None:
@@ -164,6 +222,7 @@ class TrainController(QObject):
 
     @Slot(object)
     def _on_finished(self, result: Any) -> None:
+        self._set_compiling(False)
         self.result = result
         self.state.set_status(result.status, result.message)
         self.state.set_training_state("idle")
@@ -171,6 +230,7 @@ class TrainController(QObject):
 
     @Slot(str, str)
     def _on_failed(self, message: str, details: str) -> None:
+        self._set_compiling(False)
         self.error = (message, details)
         self.state.set_status("cancelled" if len(self.state.snapshots) > 1 else "new", message)
         self.state.set_training_state("idle")

@@ -19,7 +19,7 @@ from nndyn_gui.core.datasets import (
     outer_loop,
 )
 
-SAMPLED = [n for n in DATASETS if n != "csv"]
+SAMPLED = [n for n in DATASETS if n not in ("csv", "drawn")]  # drawn: only in run files
 
 
 def _cfg(name: str = "ring", **kw: object) -> DataConfig:
@@ -292,3 +292,21 @@ def test_csv_with_k_classes_needs_data_classes_k(tmp_path: Path) -> None:
         make_dataset(_cfg("csv", csv_path=str(p), classes=2))
     ds = make_dataset(_cfg("csv", csv_path=str(p), classes=3))
     assert set(ds.y_all.tolist()) == {0, 1, 2}
+
+
+def test_a_drawn_set_trains_on_every_point_and_is_never_made_again(tmp_path) -> None:
+    from nndyn_gui.core.datasets import DataError, drawn_dataset, save_csv
+
+    x = np.array([[0.2, 0.3], [-0.5, 0.4], [1.5, -2.0]])  # the last was drawn off the box
+    ds, data = drawn_dataset(x, np.array([0, 1, 1]))
+    assert data.name == "drawn" and data.n == 20 and data.test_fraction == 0.0
+    assert len(ds.y_train) == 3 and len(ds.y_test) == 0
+    assert np.allclose(ds.x_train[2], [1.0, -1.0])  # kept inside [-1, 1]^2
+    with pytest.raises(DataError, match="run file"):
+        make_dataset(data)
+    path = tmp_path / "drawn.csv"
+    save_csv(path, ds.x_all, ds.y_all)
+    assert path.read_text().splitlines() == ["x1,x2,label", "0.2,0.3,0", "-0.5,0.4,1", "1.0,-1.0,1"]
+    save_csv(path, np.concatenate([ds.x_all, [[0.0, 0.0]]]), [0, 1, 1, 0])
+    xs, ys = load_csv(path)  # what Import CSV… reads back
+    assert list(ys) == [0, 1, 1, 0] and xs.shape == (4, 2)

@@ -87,3 +87,21 @@ def test_a_three_class_view_shows_three_colours_and_draws_the_borders(qtbot) -> 
     for colour in WHITE.all_classes[:3]:
         washed = np.round(255 + 0.35 * (np.array(colour[:3]) - 255)).astype(int)
         assert _has_color(img0, tuple(washed), tol=60)
+
+
+def test_hovering_k_classes_names_the_likeliest_class_and_claims_no_plane() -> None:
+    """A point's readout gives the softmax probability of its likeliest class; the output
+    on class axes is no point of R^d, so the regions there claim nothing."""
+    from nndyn_gui.render import picking
+
+    cfg, w, ds = _k_setup(3, 2)
+    sc = FlowScene.build(cfg, w, ds, dims=2)  # type: ignore[arg-type]
+    row = 5
+    x = ds.x_all[sc.indices[row]][None]  # type: ignore[attr-defined]
+    probs = flow.class_probabilities(w, flow.propagate(cfg.model, w, x)[-1])[0]
+    h = picking.describe(sc, 0.0, "point", row)
+    assert h.probability is not None and abs(h.probability - probs.max()) < 1e-12
+    assert "likeliest class" in h.text and "P(class 1)" not in h.text
+    region = picking.describe_region(sc, 0.0, sc.points[0, row])
+    assert region is not None and f"(class {int(np.argmax(probs))})" in region.text
+    assert picking.region_probability(sc, sc.t_max, sc.points[-1, row]) is None

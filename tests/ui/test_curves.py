@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QPointF
+from PySide6.QtCore import QPointF, Qt
 from PySide6.QtTest import QTest
 
 from nndyn_gui.core.config import RunConfig
@@ -98,3 +98,33 @@ def test_hover_shows_values_of_nearest_step(curves, qtbot) -> None:
     assert all(line.isVisible() and line.value() == 350 for line in w.hover_lines)
     w.clear_hover()
     assert "step 1000" in w.readout_text()  # back to the shown (last) snapshot
+
+
+def test_clicking_the_curves_shows_that_snapshot(curves, qtbot) -> None:
+    state, w = curves
+    snaps = [_snap(state, s) for s in range(0, 1050, 50)]
+    for s in snaps:
+        state.append_snapshot(s)
+    w.acc_plot.getViewBox().autoRange()
+    qtbot.wait(20)
+    assert state.current is snaps[-1]
+    vb = w.loss_plot.getViewBox()
+    pos = w.plots.mapFromScene(vb.mapViewToScene(QPointF(310, -1.0)))  # near step 300
+    QTest.mouseClick(w.plots.viewport(), Qt.MouseButton.LeftButton, pos=pos)
+    assert state.current is snaps[6]  # step 300: every view now draws it
+    assert all(m.value() == 300 for m in w.markers)
+    assert "step 300" in w.readout_text()
+
+
+def test_live_changes_are_marked_where_they_happened(curves) -> None:
+    state, w = curves
+    for s in range(0, 500, 50):
+        state.append_snapshot(_snap(state, s))
+    state.add_tuning(200, {"learning_rate": (0.01, 0.05)})
+    state.add_tuning(350, {"batch_size": (0, 32), "weight_decay": (0.0, 0.001)})
+    assert w.tuning_marks() == [
+        (200.0, "learning rate 0.01 → 0.05"),
+        (350.0, "batch size full → 32, weight decay 0 → 0.001"),
+    ]
+    state.append_snapshot(_snap(state, 0))  # a new run: its own changes only
+    assert w.tuning_marks() == []

@@ -55,3 +55,28 @@ def test_the_step_key_steps(qtbot: Any, window: Any) -> None:
     window.act_new.triggered.connect(lambda *_: new_hits.append(True))
     qtbot.keyClick(window, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
     assert new_hits == [True] and hits == [True]
+
+
+def _shared_keys(window: Any) -> dict[str, list[str]]:
+    keys: dict[str, list[str]] = defaultdict(list)
+    for act in _all_actions(window):
+        for seq in act.shortcuts():
+            if not seq.isEmpty():
+                keys[seq.toString(QKeySequence.SequenceFormat.PortableText)].append(act.text())
+    return {k: names for k, names in keys.items() if len(names) > 1}
+
+
+def test_in_draw_mode_ctrl_z_undoes_the_stroke_and_bring_back_lends_its_key(
+    window: Any,
+) -> None:
+    """Draw mode and Run → Bring back both want Ctrl+Z: one of them holds it at a time."""
+    undo = QKeySequence(QKeySequence.StandardKey.Undo)
+    assert window.undo.action.shortcut() == undo
+    window.layer_panel.set_drawing(True)
+    assert not _shared_keys(window)
+    assert undo in window.layer_panel.act_undo_draw.shortcuts()
+    assert window.undo.action.shortcut().isEmpty()
+    window.layer_panel.set_drawing(False)
+    assert not _shared_keys(window)
+    assert window.undo.action.shortcut() == undo
+    assert not window.layer_panel.act_undo_draw.shortcuts()

@@ -1,0 +1,83 @@
+"""The engine's quick start and live changes, as the window uses them (through the worker)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from nndyn_gui.core import engine_worker
+from nndyn_gui.core import protocol as p
+from nndyn_gui.core.config import RunConfig
+from nndyn_gui.core.engine import TrainingSession
+from nndyn_gui.core.types import Dataset
+
+
+def _config(**train: Any) -> RunConfig:
+    cfg = RunConfig()
+    cfg.data.n = 120
+    cfg.model.width, cfg.model.depth, cfg.model.h = 2, 3, 0.5
+    cfg.train.steps, cfg.train.snapshot_every, cfg.train.steps_per_call = 60, 20, 10
+    for k, v in train.items():
+        setattr(cfg.train, k, v)
+    return cfg.validate()
+
+
+def _data(n: int = 120) -> Dataset:
+    rng = np.random.default_rng(0)
+    x = rng.uniform(-1, 1, (n, 2))
+    y = (np.hypot(x[:, 0], x[:, 1]) > 0.6).astype(np.int64)
+    return Dataset(x[:100], y[:100], x[100:], y[100:], "ring")
+
+
+def _events_until(session: TrainingSession, kind: type, timeout: float = 90.0) -> list[Any]:
+    out = []
+    while True:
+        event = session.next_event(timeout)
+        assert event is not None, f"no {kind.__name__} within {timeout} s"
+        out.append(event)
+        if isinstance(event, kind):
+            return out
+
+
+def test_live_changes_are_kept_newest_first_and_taken_once() -> None:
+    class Sent:
+        def send(self, event: Any) -> None:
+            pass
+
+    control = engine_worker._Control(Sent())  # type: ignore[arg-type]
+    control.begin(p.Start(1, _config(), _data()))
+    a, b = _config(learning_rate=0.1).train, _config(learning_rate=0.2).train
+    control.apply(p.Tune(1, a))
+    control.apply(p.Tune(1, b))
+    assert control.take_tune(1) is b and control.take_tune(1) is None
+    control.apply(p.Tune(2, a))  # a run the worker does not know: ignored
+    assert control.take_tune(2) is None
+
+
+def test_quick_start_tune_and_a_start_that_waits_paused() -> None:
+    with TrainingSession() as session:
+        cfg = _config(steps=200000, snapshot_every=50, steps_per_call=50)
+        cfg.model.depth = 6  # not compiled in this worker yet
+        session.start(cfg, _data(), quick_start=True)
+        events = _events_until(session, p.Snapshots)
+        assert any(isinstance(e, p.QuickStarted) for e in events)
+        faster = cfg.train.__class__(**vars(cfg.train))
+        faster.learning_rate = 0.3
+        faster.stop_accuracy = 0.2  # any trained snapshot reaches it: the run ends
+        session.tune(faster)
+        events = _events_until(session, p.Finished)
+        tuned = [e for e in events if isinstance(e, p.Tuned)]
+        assert len(tuned) == 1 and tuned[0].step > 0
+        assert tuned[0].changes["learning_rate"] == (0.01, 0.3)
+        assert session.result is not None and session.result.status == "finished"
+        assert "reached the target 20%" in session.result.message
+        assert session.result.final.step >= tuned[0].step
+
+        session.start(_config(), _data(), quick_start=True, paused=True)
+        events = _events_until(session, p.Snapshots)
+        assert [s.step for e in events if isinstance(e, p.Snapshots) for s in e.snapshots] == [0]
+        assert session.next_event(0.5) is None or session.snapshots[-1].step == 0
+        session.resume()
+        _events_until(session, p.Finished)
+        assert session.result is not None and session.result.final.step == 60

@@ -1,0 +1,143 @@
+"""Drawing the data with the mouse (pytest-qt drives it): add, remove, paint, undo, save."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
+from PySide6.QtGui import QMouseEvent
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication
+
+from nndyn_gui.core.runfile import load_run
+
+TIMEOUT_MS = 60_000
+
+
+def _pos(view: Any, xy: tuple[float, float]) -> QPoint:
+    scene_pt = view.getPlotItem().vb.mapViewToScene(QPointF(float(xy[0]), float(xy[1])))
+    return view.mapFromScene(scene_pt)
+
+
+def _drawing(window: Any, qtbot: Any) -> Any:
+    lp = window.layer_panel
+    qtbot.mouseClick(lp.draw_button, Qt.MouseButton.LeftButton)
+    assert lp.drawing() and lp.draw_row.isVisible()
+    lp.wait_idle()
+    assert lp.time() == 0.0 and lp.view.drawing()
+    return lp.view
+
+
+def _click(view: Any, xy: tuple[float, float], button: Any = Qt.MouseButton.LeftButton,
+           mods: Any = Qt.KeyboardModifier.NoModifier) -> None:  # fmt: skip
+    QTest.mouseClick(view.viewport(), button, mods, _pos(view, xy))
+
+
+def _drag(view: Any, a: tuple[float, float], b: tuple[float, float], steps: int = 12) -> None:
+    vp = view.viewport()
+    pa, pb = _pos(view, a), _pos(view, b)
+    QTest.mousePress(vp, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, pa)
+    for s in np.linspace(0.1, 1.0, steps):
+        p = QPointF(pa.x() + s * (pb.x() - pa.x()), pa.y() + s * (pb.y() - pa.y()))
+        move = QMouseEvent(
+            QEvent.Type.MouseMove, p, vp.mapToGlobal(p), Qt.MouseButton.NoButton,
+            Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
+        )  # fmt: skip
+        QApplication.sendEvent(vp, move)
+    QTest.mouseRelease(vp, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, pb)
+
+
+def _nearest(window: Any, xy: tuple[float, float]) -> tuple[float, int]:
+    x, y = window.state.dataset.x_all, window.state.dataset.y_all
+    d = np.hypot(x[:, 0] - xy[0], x[:, 1] - xy[1])
+    j = int(np.argmin(d))
+    return float(d[j]), int(y[j])
+
+
+def test_click_adds_shift_click_and_right_click_remove(window: Any, qtbot: Any) -> None:
+    view = _drawing(window, qtbot)
+    n0 = len(window.state.dataset.y_all)
+    window.layer_panel.draw_class.button(0).click()
+    spot = (0.93, -0.93)  # a corner the small ring leaves empty
+    _click(view, spot)
+    ds = window.state.dataset
+    assert window.state.config.data.name == "drawn" and len(ds.y_all) == n0 + 1
+    dist, label = _nearest(window, spot)
+    assert dist < 0.03 and label == 0
+    assert len(ds.y_test) == 0  # every drawn point trains
+    window.layer_panel.wait_idle()
+    view = window.layer_panel.view
+    _click(view, spot, mods=Qt.KeyboardModifier.ShiftModifier)
+    assert len(window.state.dataset.y_all) == n0
+    assert _nearest(window, spot)[0] > 0.05
+    other = tuple(window.state.dataset.x_all[5])
+    window.layer_panel.wait_idle()
+    _click(window.layer_panel.view, other, button=Qt.MouseButton.RightButton)
+    assert len(window.state.dataset.y_all) == n0 - 1
+    assert _nearest(window, other)[0] > 1e-9
+
+
+def test_drag_paints_one_stroke_and_undo_redo_take_it_back(window: Any, qtbot: Any) -> None:
+    view = _drawing(window, qtbot)
+    before = window.state.dataset
+    n0 = len(before.y_all)
+    _drag(view, (-0.9, 0.9), (0.9, 0.9))
+    n1 = len(window.state.dataset.y_all)
+    assert n1 - n0 >= 5  # a point every few pixels along the stroke
+    added = window.state.dataset.x_all[n0:]
+    assert np.allclose(added[:, 1], 0.9, atol=0.03) and (window.state.dataset.y_all[n0:] == 1).all()
+    assert window.layer_panel.undo_button.isEnabled()
+    window.layer_panel.act_undo_draw.trigger()  # Ctrl+Z while drawing
+    assert window.state.dataset is before and window.state.config.data.name == "ring"
+    qtbot.mouseClick(window.layer_panel.redo_button, Qt.MouseButton.LeftButton)
+    assert len(window.state.dataset.y_all) == n1
+
+
+def test_training_uses_a_new_point_at_once(window: Any, qtbot: Any) -> None:
+    cfg = window.state.config.copy()
+    cfg.train.steps, cfg.train.snapshot_every = 200_000, 50
+    window.load_config(cfg.validate())
+    view = _drawing(window, qtbot)
+    assert window.train()
+    qtbot.waitUntil(lambda: any(s.step > 0 for s in window.state.snapshots), timeout=TIMEOUT_MS)
+    assert window.layer_panel.time() == 0.0  # Train keeps the input layer while drawing
+    _click(view, (0.0, 0.0))
+    drawn = window.state.dataset
+    assert window.controller._running[1] is drawn  # the run in progress trains on it
+    qtbot.waitUntil(lambda: any(s.step > 0 for s in window.state.snapshots), timeout=TIMEOUT_MS)
+    assert window.controller.is_running()
+
+
+def test_a_drawn_set_is_saved_in_the_run_file_and_as_csv(
+    window: Any, qtbot: Any, tmp_path: Path
+) -> None:
+    _drawing(window, qtbot)
+    qtbot.mouseClick(window.layer_panel.clear_button, Qt.MouseButton.LeftButton)
+    assert len(window.state.dataset.y_all) == 0
+    assert not window.train()  # nothing to train on: said in the status bar
+    assert "draw some points" in window.statusBar().currentMessage()
+    window.layer_panel.wait_idle()
+    view = window.layer_panel.view
+    pts = [(-0.5, -0.5, 0), (0.5, 0.5, 1), (-0.5, 0.5, 0), (0.5, -0.5, 1)]
+    for x, y, k in pts:
+        window.layer_panel.draw_class.button(k).click()
+        _click(view, (x, y))
+    ds = window.state.dataset
+    assert len(ds.y_all) == 4 and sorted(ds.y_all.tolist()) == [0, 0, 1, 1]
+    run_path = tmp_path / "drawn.nndyn"
+    assert window.save_to(str(run_path))
+    run = load_run(run_path)
+    assert run.config.data.name == "drawn"
+    assert (
+        np.allclose(run.dataset.x_train, ds.x_train) and (run.dataset.y_train == ds.y_train).all()
+    )
+    csv = tmp_path / "drawn.csv"
+    window.layer_panel.ask_csv_path = lambda: str(csv)
+    assert window.layer_panel._export_drawn_csv()
+    lines = csv.read_text().splitlines()
+    assert lines[0] == "x1,x2,label" and len(lines) == 5
+    window.load_preset("resnet-w3-ring")
+    assert window.open_run(str(run_path))  # reopened: the drawn points, still editable
+    assert window.state.config.data.name == "drawn" and len(window.state.dataset.y_all) == 4
