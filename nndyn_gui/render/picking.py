@@ -185,10 +185,7 @@ def describe_region(scene: FlowScene, t: float, y: np.ndarray) -> Hover | None:
     words, cls = _probability_text(weights, p)
     if cls < 0:  # K classes: which one is the likeliest there
         cls = _region_class(scene, t, y)
-    text = (
-        f"{words} here (class {cls})\n"
-        f"{_where(scene, t)}: {_coords_text(axes, np.asarray(y))}"
-    )
+    text = f"{words} here (class {cls})\n{_where(scene, t)}: {_coords_text(axes, np.asarray(y))}"
     return Hover("region", -1, np.asarray(y, dtype=np.float64), axes, p, text)
 
 
