@@ -118,24 +118,30 @@ class Stepper:
             return [(a, b)] * t
         return [(a[k], b[k]) for k in range(t)]
 
+    def _forward(
+        self, a: np.ndarray, b: np.ndarray, h: float, x: np.ndarray, tape: list[tuple] | None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(x_T, per-point transport sum); `tape` collects (x, z, s, dx) of each block for
+        the backward pass."""
+        kind, act = self.st.kind, self.st.activation
+        acc = np.zeros(len(x))
+        for ak, bk in self._blocks(a, b):
+            z = x @ ak.T + bk
+            s = _act(act, z)
+            dx = h * s if kind == "resnet" else s - x
+            if self.st.use_transport:
+                acc += np.einsum("ij,ij->i", dx, dx)
+            if tape is not None:
+                tape.append((x, z, s, dx))
+            x = x + dx if kind == "resnet" else s
+        return x, acc
+
     def objective(
         self, params: list[np.ndarray], hyper: dict[str, float], x: np.ndarray, y: np.ndarray
     ) -> tuple[float, np.ndarray]:
-        """(loss, logits): the BCE of the head plus weight decay and transport."""
-        st = self.st
+        """(loss, logits): the cross-entropy of the head plus weight decay and transport."""
         a, b, w, c = params
-        h, kind, act = hyper["h"], st.kind, st.activation
-        acc = np.zeros(len(x))
-        for ak, bk in self._blocks(a, b):
-            s = _act(act, x @ ak.T + bk)
-            if kind == "resnet":
-                dx = h * s
-                x = x + dx
-            else:
-                dx = s - x
-                x = s
-            if st.use_transport:
-                acc += np.einsum("ij,ij->i", dx, dx)
+        x, acc = self._forward(a, b, hyper["h"], x, None)
         logits = self._logits(x, w, c)
         return self._loss(params, hyper, logits, y, acc), logits
 
@@ -196,25 +202,10 @@ class Stepper:
         h, kind, act = hyper["h"], st.kind, st.activation
         n = len(x)
         blocks = self._blocks(a, b)
-        xs, zs, ss, dxs = [], [], [], []
-        acc = np.zeros(n)
+        tape: list[tuple] = []
         with np.errstate(all="ignore"):
-            for ak, bk in blocks:
-                z = x @ ak.T + bk
-                s = _act(act, z)
-                if kind == "resnet":
-                    dx = h * s
-                    x_new = x + dx
-                else:
-                    dx = s - x
-                    x_new = s
-                if st.use_transport:
-                    acc += np.einsum("ij,ij->i", dx, dx)
-                xs.append(x)
-                zs.append(z)
-                ss.append(s)
-                dxs.append(dx)
-                x = x_new
+            x, acc = self._forward(a, b, h, x, tape)
+            xs, zs, ss, dxs = (list(col) for col in zip(*tape, strict=True))
             logits = self._logits(x, w, c)
             loss = self._loss(params, hyper, logits, y, acc)
             dl = self._dlogits(logits, y)  # d loss / d logits

@@ -4,30 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
 from nndyn_gui.core import engine_worker
 from nndyn_gui.core import protocol as p
-from nndyn_gui.core.config import RunConfig
 from nndyn_gui.core.engine import TrainingSession
-from nndyn_gui.core.types import Dataset
 
+from .engine_helpers import disk_data, engine_config
 
-def _config(**train: Any) -> RunConfig:
-    cfg = RunConfig()
-    cfg.data.n = 120
-    cfg.model.width, cfg.model.depth, cfg.model.h = 2, 3, 0.5
-    cfg.train.steps, cfg.train.snapshot_every, cfg.train.steps_per_call = 60, 20, 10
-    for k, v in train.items():
-        setattr(cfg.train, k, v)
-    return cfg.validate()
-
-
-def _data(n: int = 120) -> Dataset:
-    rng = np.random.default_rng(0)
-    x = rng.uniform(-1, 1, (n, 2))
-    y = (np.hypot(x[:, 0], x[:, 1]) > 0.6).astype(np.int64)
-    return Dataset(x[:100], y[:100], x[100:], y[100:], "ring")
+_config, _data = engine_config, disk_data
 
 
 def _events_until(session: TrainingSession, kind: type, timeout: float = 90.0) -> list[Any]:
