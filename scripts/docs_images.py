@@ -10,13 +10,20 @@ window-wide screenshot comes from `nndyn-gui --screenshot` instead.
 
 from __future__ import annotations
 
+import os
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QEventLoop, QTimer
 from PySide6.QtWidgets import QApplication, QWidget
+
+# the pictures are made in windows of their own: never the user's settings or autosaves
+# (a drawn data set left there made the next `nndyn-gui` start with a notice)
+for _var in ("NNDYN_SETTINGS_DIR", "NNDYN_AUTOSAVE_DIR"):
+    os.environ.setdefault(_var, tempfile.mkdtemp(prefix="nndyn-docs-"))
 
 TOPOLOGY_PRESET = "resnet-w2-ring-invertible"  # 100 % on the samples, still a tongue
 COMPARE_PRESET = "resnet-w3-ring-init-a"

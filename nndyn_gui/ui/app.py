@@ -61,7 +61,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def resolve_config(args: argparse.Namespace, automated: bool) -> RunConfig:
-    """--preset, else the last session's parameters, else the default; then --set."""
+    """--preset, else the last session's parameters, else the default; then --set.
+
+    With --open the run file brings its own parameters: the last session's are not read
+    (its data may be gone, or drawn, and would be reported for nothing)."""
     from nndyn_gui.core.presets import PresetError, load_preset
 
     if args.preset:
@@ -70,7 +73,7 @@ def resolve_config(args: argparse.Namespace, automated: bool) -> RunConfig:
         except PresetError as e:
             raise ConfigError("--preset", str(e)) from None
     else:
-        last = None if automated else app_settings.load_config()
+        last = None if automated or args.open else app_settings.load_config()
         cfg = last if last is not None else load_preset(DEFAULT_PRESET)
     for assignment in args.set:
         cfg = cfg.with_set(assignment)

@@ -309,3 +309,23 @@ def test_bad_big_csv_import_is_shown_under_the_button(qtbot: Any, tmp_path: Path
 
 if sys.platform != "linux":  # pragma: no cover
     pytestmark = pytest.mark.skip("PID start times come from /proc")
+
+
+def test_opening_a_run_never_reports_the_last_sessions_data(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`nndyn-gui --open RUN` after a session that drew its points said "started on the
+    default data" in a modal dialog over the opened run: the run brings its own data."""
+    from nndyn_gui.ui import settings as app_settings
+    from nndyn_gui.ui.app import build_parser, resolve_config, usable_start_config
+
+    monkeypatch.setenv("NNDYN_SETTINGS_DIR", str(tmp_path / "settings"))
+    last = tiny_config()
+    last.data.name = "drawn"
+    app_settings.save_config(last)
+    plain = build_parser().parse_args([])
+    cfg, notice = usable_start_config(resolve_config(plain, False), plain, False)
+    assert "drew its own points" in notice and cfg.data.name != "drawn"
+    opened = build_parser().parse_args(["--open", str(tmp_path / "run.nndyn")])
+    cfg, notice = usable_start_config(resolve_config(opened, False), opened, False)
+    assert notice == "" and cfg.data.name != "drawn"
