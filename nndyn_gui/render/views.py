@@ -297,11 +297,12 @@ def _send_pending_resizes(widget: QWidget) -> None:
 
 
 def default_layers(depth: int, max_panels: int = MAX_PANELS) -> list[int]:
-    """Input, every k-th hidden layer, output: at most `max_panels` layer indices."""
+    """Input, every k-th hidden layer, output: at most `max_panels` layer indices, no gap
+    wider than k (three panels of 51 blocks were 0, 50, 51: now 0, 26, 51)."""
     max_panels = max(2, int(max_panels))
     if depth + 1 <= max_panels:
         return list(range(depth + 1))
-    k = int(np.ceil((depth - 1) / max(1, max_panels - 2)))
+    k = int(np.ceil(depth / (max_panels - 1)))
     hidden = list(range(k, depth, k))
     while len(hidden) + 2 > max_panels:
         hidden = hidden[:-1]

@@ -15,8 +15,8 @@ import signal
 import sys
 from collections.abc import Sequence
 
-from PySide6.QtCore import QObject, QTimer, Slot
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtCore import QObject, QRect, QTimer, Slot
+from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from nndyn_gui import __version__
 from nndyn_gui.core.config import ConfigError, RunConfig
@@ -124,6 +124,25 @@ def _size(text: str) -> tuple[int, int] | None:
     if not (200 <= w <= 8000 and 200 <= h <= 8000):
         raise ConfigError("--size", f"{w}x{h} is out of range 200..8000")
     return w, h
+
+
+def fit_to_screen(win: QWidget, avail: QRect | None = None) -> bool:
+    """On a screen smaller than the window's first size (a 1280x720 projector) start
+    as big as the screen allows, never cut off at the right or the bottom. True if it
+    had to shrink. `avail`: the screen's free area (default: the window's screen)."""
+    if avail is None:
+        screen = win.screen() or QApplication.primaryScreen()
+        if screen is None:
+            return False
+        avail = screen.availableGeometry()
+    frame = win.frameGeometry().size() - win.geometry().size()  # title bar, borders
+    w = min(win.width(), avail.width() - frame.width())
+    h = min(win.height(), avail.height() - frame.height())
+    if (w, h) == (win.width(), win.height()):
+        return False
+    win.resize(max(w, 200), max(h, 200))
+    win.move(avail.topLeft())
+    return True
 
 
 class _Automation(QObject):
@@ -328,6 +347,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if size is not None:
         win.resize(*size)
     apply_view_options(win, args)
+    if size is None and first_start and not automated:
+        fit_to_screen(win)
     win.show()
     if first_start:
         win.resize_docks_default()

@@ -47,6 +47,7 @@ ENV_NO_PROMPT = "NNDYN_NO_PROMPT"
 ENV_NO_AUTOSAVE = "NNDYN_NO_AUTOSAVE"
 RUN_FILTER = "nndyn runs (*.nndyn);;All files (*)"
 DEFAULT_SIZE = QSize(1600, 1000)
+NARROW_WIDTH = 1500  # a first window narrower than this tabs the side docks (see below)
 #: Step: F10, the debuggers' "step over" (Ctrl+N is File → New: one key, one action)
 STEP_KEY = "F10"
 
@@ -385,9 +386,20 @@ class MainWindow(QMainWindow):
         self._flash(message)
 
     def resize_docks_default(self) -> None:
-        """Sensible dock sizes for the first start (the saved layout wins afterwards)."""
+        """Sensible dock sizes for the first start (the saved layout wins afterwards).
+
+        Below NARROW_WIDTH (a 1280x720 projector, a small laptop) three columns leave the
+        curves and diagnostics ~80 px wide, unreadable: they become tabs beside the
+        parameters, and the layer view keeps its width."""
         w = max(self.width(), 1000)
         h = max(self.height(), 700)
+        if self.width() < NARROW_WIDTH:
+            for name in ("curves", "diagnostics"):
+                self.tabifyDockWidget(self.docks["params"], self.docks[name])
+            self.docks["params"].raise_()
+            self.resizeDocks([self.docks["params"]], [int(w * 0.3)], Qt.Orientation.Horizontal)
+            self.resizeDocks([self.docks["multiples"]], [int(h * 0.2)], Qt.Orientation.Vertical)
+            return
         self.resizeDocks(
             [self.docks["params"], self.docks["curves"]],
             [int(w * 0.21), int(w * 0.24)],

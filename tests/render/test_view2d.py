@@ -191,6 +191,13 @@ def test_small_multiples_default_layers_and_capture(qtbot):
     assert default_layers(4) == [0, 1, 2, 3, 4]
     many = default_layers(50)
     assert many[0] == 0 and many[-1] == 50 and len(many) <= 8
+    for depth in (7, 12, 50, 51, 100):
+        for panels in (2, 3, 4, 8):
+            got = default_layers(depth, panels)
+            gaps = np.diff(got)
+            assert len(got) <= panels and got[0] == 0 and got[-1] == depth
+            assert gaps.min() >= 1 and gaps.max() <= -(-depth // (panels - 1)), (got, panels)
+    assert default_layers(51, 3) == [0, 26, 51]  # was 0, 50, 51: the middle in the middle
     cfg = config(width=3, depth=12)
     sc = FlowScene.build(cfg, moving_weights(cfg), ring_dataset())
     sm = SmallMultiples()

@@ -271,3 +271,19 @@ def test_repeat_plays_again_and_speed_shortens_a_pass(qtbot: Any, window: Any) -
     qtbot.waitUntil(lambda: 0.0 < layer.time() < layer.t_max(), timeout=3000)  # again
     assert layer.is_playing()
     layer.play(False)
+
+
+def test_a_first_start_on_a_small_screen_fits_the_screen(window: Any) -> None:
+    """At 1280x720 (a projector) the first window was 1600x1000: the docks on the right
+    and the status bar were cut off."""
+    from PySide6.QtCore import QRect
+
+    from nndyn_gui.ui.app import fit_to_screen
+    from nndyn_gui.ui.main_window import DEFAULT_SIZE
+
+    avail = QRect(0, 0, 1280, 720)
+    window.resize(DEFAULT_SIZE)
+    assert fit_to_screen(window, avail)
+    assert window.width() <= avail.width() and window.height() <= avail.height()
+    assert avail.contains(window.geometry())
+    assert not fit_to_screen(window, avail)  # already fits: left alone
