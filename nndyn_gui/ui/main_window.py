@@ -430,8 +430,9 @@ class MainWindow(QMainWindow):
     def confirm_discard(self) -> bool:
         """May the change being made discard the trained, unsaved run? (The one hook for
         that question: AppState asks it before any change that would drop trained
-        snapshots, including a restart while training. The "discard unsaved run?"
-        dialog / undo of the talk-ready work plugs in here; until then: yes.)"""
+        snapshots, including a restart while training.) Yes, without a dialog, as in
+        TensorFlow Playground: the dropped run is put aside and Run → Bring back
+        (Ctrl+Z) restores it (ui/undo_discard.py)."""
         return True
 
     @Slot()

@@ -114,3 +114,21 @@ def test_a_stop_condition_ends_the_run_and_says_why(
     assert "reached the target 60%" in window.state.message
     assert window.state_label.text() == "Stopped: target reached"
     assert window.state.snapshots[-1].step < 200_000
+
+
+def test_the_run_a_restart_throws_away_can_be_brought_back(window: Any, qtbot: Any) -> None:
+    """No dialog on a restart while training, yet nothing is lost: the trained run of the
+    old depth is put aside, and once training stops Run → Bring back restores it."""
+    _long(window)
+    _start(window, qtbot)
+    old_depth = window.state.config.model.depth
+    assert window.param_panel.apply("model.depth", old_depth + 2)
+    qtbot.waitUntil(lambda: _trained(window, old_depth + 2), timeout=TIMEOUT_MS)
+    kept = window.undo.available()
+    assert kept is not None and kept.run.config.model.depth == old_depth and kept.step > 0
+    window.stop()
+    qtbot.waitUntil(lambda: window.state.training_state == "idle", timeout=TIMEOUT_MS)
+    assert window.undo.action.isEnabled()
+    window.undo.action.trigger()
+    assert window.state.config.model.depth == old_depth
+    assert window.state.snapshots[-1].step == kept.step
