@@ -3,8 +3,9 @@
     bash scripts/with-x.sh .venv/bin/python scripts/docs_images_play.py [OUT_DIR]
 
 Writes drawn-data.png (a data set drawn with the Draw tool, being separated while it
-trains: its regions at the input) and hover-3d.png (the trained net at the output in
-3-D, the mouse over a point: its readout and its whole trajectory lit). The strokes are
+trains: its regions at the input), hover-3d.png (the trained net at the output in
+3-D, the mouse over a point: its readout and its whole trajectory lit) and
+drawn-three-classes.png (three drawn blobs, K = 3, trained: the three regions). The strokes are
 fed to the Draw tool as the layer view reports a mouse stroke, the hover as a mouse
 move reports it; everything else is the window a user sees.
 """
@@ -88,6 +89,18 @@ def main(out: Path) -> int:
     view.hover_at_pixel(float(px[j, 0]), float(px[j, 1]))
     settle(app)
     save(panel, out / "hover-3d.png")
+    # three classes drawn: three blobs in a row, class 2 between 0 and 1 (K = 3)
+    panel.set_drawing(True)
+    panel.draw_tool.clear()
+    rng = np.random.default_rng(0)
+    for k, cx in ((0, -0.6), (2, 0.0), (1, 0.6)):
+        blob = np.column_stack([cx + 0.15 * rng.normal(size=40), 0.3 * rng.normal(size=40)])
+        draw(panel.draw_tool, [tuple(p) for p in blob.clip(-0.95, 0.95)], k, pixel)
+    win.train()
+    wait_until(app, lambda: not win.controller.is_running())
+    panel.wait_idle()
+    settle(app)
+    save(panel, out / "drawn-three-classes.png")
     win.close()
     return 0
 

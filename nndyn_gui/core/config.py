@@ -28,7 +28,7 @@ DATASETS = (
 )
 #: data sets that come with any number of classes 2..MAX_CLASSES (data.classes); the
 #: others are two-class sets (the ring's topology, moons, xor, checkerboard)
-MULTICLASS_DATASETS = ("spiral", "gaussians", "rings", "csv")
+MULTICLASS_DATASETS = ("spiral", "gaussians", "rings", "csv", "drawn")
 MAX_CLASSES = 6
 MODEL_KINDS = ("resnet", "mlp")
 ACTIVATIONS = ("tanh", "relu", "sigmoid", "leaky_relu")

@@ -586,10 +586,14 @@ def dense_sample(cfg: DataConfig, n: int, seed: int) -> tuple[np.ndarray, np.nda
 def drawn_dataset(x: np.ndarray, y: np.ndarray) -> tuple[Dataset, DataConfig]:
     """Points drawn by hand as a data set: all of them train (a handful of points split
     into train and test would leave either side arbitrary), and its DataConfig, named
-    "drawn", which `make_dataset` never regenerates (the run file holds the points)."""
+    "drawn", which `make_dataset` never regenerates (the run file holds the points).
+    K is the highest drawn label + 1 (at least 2): drawing a class 2 makes three classes."""
     x = np.clip(np.asarray(x, dtype=np.float64).reshape(-1, 2), -1.0, 1.0)
     y = np.asarray(y, dtype=np.int64).reshape(-1)
-    data = DataConfig(name="drawn", n=max(20, len(y)), test_fraction=0.0)
+    if len(y) and not (int(y.min()) >= 0 and int(y.max()) < MAX_CLASSES):
+        raise DataError(f"drawn labels must be 0..{MAX_CLASSES - 1}")
+    k = max(2, int(y.max()) + 1) if len(y) else 2  # the drawn classes decide K
+    data = DataConfig(name="drawn", n=max(20, len(y)), test_fraction=0.0, classes=k)
     ds = Dataset(x.copy(), y.copy(), np.zeros((0, 2)), np.zeros(0, dtype=np.int64), "drawn")
     return ds, data
 

@@ -330,7 +330,7 @@ class LayerView2D(SceneViewMixin, pg.PlotWidget):
         pi.addItem(self.plane_item, ignoreBounds=True)
         self.field = FieldArtist2D(pi)  # velocity arrows and fixed points (show_field)
         # draw mode: the stroke being drawn (added points per class, points to remove)
-        self.draw_items = [_Scatter(pen=None) for _ in range(2)]
+        self.draw_items = [_Scatter(pen=None) for _ in range(MAX_CLASSES)]
         self.erase_item = _Scatter(symbol="x")
         for it in (*self.draw_items, self.erase_item):
             it.setZValue(30)

@@ -35,7 +35,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from nndyn_gui.core.config import RunConfig
+from nndyn_gui.core.config import MAX_CLASSES, RunConfig
 from nndyn_gui.core.types import Snapshot
 from nndyn_gui.render import camera as cam
 from nndyn_gui.render import field_layer
@@ -654,9 +654,13 @@ class LayerPanel(QWidget):
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addWidget(QLabel("Draw class"))
         self.draw_class = QButtonGroup(row)
-        for k in (0, 1):
+        pal = palette_for("white")
+        for k in range(MAX_CLASSES):  # a third class drawn makes K = 3 (softmax head)
             btn = QRadioButton(str(k))
-            btn.setToolTip(f"new points get class {k}")
+            more = " (K becomes the highest class drawn + 1)" if k > 1 else ""
+            btn.setToolTip(f"new points get class {k}{more}")
+            r, g, b, _a = pal.class_color(k)
+            btn.setStyleSheet(f"QRadioButton {{ color: rgb({r}, {g}, {b}); font-weight: bold; }}")
             self.draw_class.addButton(btn, k)
             lay.addWidget(btn)
         self.draw_class.button(self.draw_tool.label).setChecked(True)

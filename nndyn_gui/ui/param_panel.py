@@ -716,11 +716,13 @@ class ParamPanel(QScrollArea):
         )
         ring = cfg.data.name in ("ring", "noisy_ring")
         c["data.gap"].set_available(ring, "only for the ring data sets")
+        labelled = {"csv": "the CSV file's labels fix K", "drawn": "the drawn classes fix K"}
         c["data.classes"].set_available(
-            cfg.data.name in MULTICLASS_DATASETS and cfg.data.name != "csv",
-            "the CSV file's labels fix K"
-            if cfg.data.name == "csv"
-            else f"a two-class data set (K classes: {', '.join(MULTICLASS_DATASETS[:3])})",
+            cfg.data.name in MULTICLASS_DATASETS and cfg.data.name not in labelled,
+            labelled.get(
+                cfg.data.name,
+                f"a two-class data set (K classes: {', '.join(MULTICLASS_DATASETS[:3])})",
+            ),
         )
         csv = cfg.data.name == "csv"
         drawn = cfg.data.name == "drawn"

@@ -141,3 +141,34 @@ def test_a_drawn_set_is_saved_in_the_run_file_and_as_csv(
     window.load_preset("resnet-w3-ring")
     assert window.open_run(str(run_path))  # reopened: the drawn points, still editable
     assert window.state.config.data.name == "drawn" and len(window.state.dataset.y_all) == 4
+
+
+def test_drawing_a_third_class_makes_three_and_trains_a_softmax_head(
+    window: Any, qtbot: Any, tmp_path: Path
+) -> None:
+    """A point of class 2 makes K = 3 (the K classes of the rest of the app); the run
+    trains on it, the run file keeps it, and Undo goes back to two classes."""
+    from nndyn_gui.core import flow
+
+    view = _drawing(window, qtbot)
+    assert window.layer_panel.draw_class.button(5).isVisible()  # up to six classes
+    window.layer_panel.draw_class.button(2).click()
+    _drag(view, (-0.95, -0.95), (-0.6, -0.95))
+    ds, cfg = window.state.dataset, window.state.config
+    assert cfg.data.name == "drawn" and cfg.data.classes == 3 and ds.y_all.max() == 2
+    assert not window.param_panel.controls["data.classes"].isEnabled()  # the drawing decides
+    assert window.state.snapshots[0].weights.classes == 3
+    cfg = cfg.copy()
+    cfg.train.steps, cfg.train.snapshot_every = 300, 100
+    assert window.load_config(cfg.validate())
+    with qtbot.waitSignal(window.controller.finished, timeout=TIMEOUT_MS):
+        assert window.train()
+    final = window.state.snapshots[-1]
+    assert final.step == 300 and final.weights.classes == 3
+    pred = flow.predict(cfg.model, final.weights, ds.x_all)
+    assert abs(float(np.mean(pred == ds.y_all)) - final.train_acc) < 1e-9  # numpy agrees
+    path = tmp_path / "three.nndyn"
+    assert window.save_to(str(path))
+    assert load_run(path).config.data.classes == 3
+    window.layer_panel.act_undo_draw.trigger()
+    assert window.state.config.data.classes == 2 and window.state.dataset.y_all.max() == 1
