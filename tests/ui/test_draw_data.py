@@ -172,3 +172,17 @@ def test_drawing_a_third_class_makes_three_and_trains_a_softmax_head(
     assert load_run(path).config.data.classes == 3
     window.layer_panel.act_undo_draw.trigger()
     assert window.state.config.data.classes == 2 and window.state.dataset.y_all.max() == 1
+
+
+def test_drawing_on_a_k_class_set_keeps_its_k(window: Any, qtbot: Any) -> None:
+    """Four Gaussian blobs, one point added: still four classes (it said K = 2, and the
+    trainer then refused labels 0..3)."""
+    cfg = window.state.config.copy()
+    cfg.data.name, cfg.data.classes = "gaussians", 4
+    assert window.load_config(cfg.validate())
+    qtbot.waitUntil(lambda: window.state.config.data.name == "gaussians", timeout=TIMEOUT_MS)
+    view = _drawing(window, qtbot)
+    window.layer_panel.draw_class.button(0).click()
+    _click(view, (0.93, -0.93))
+    assert window.state.config.data.name == "drawn"
+    assert window.state.config.data.classes == 4 and window.state.dataset.y_all.max() == 3
