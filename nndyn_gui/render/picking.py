@@ -68,9 +68,12 @@ def _coords_text(axes: tuple[str, ...], coords: np.ndarray) -> str:
 
 
 def _where(scene: FlowScene, t: float) -> str:
+    """ "layer 3 at step 2,000": the layer, and the snapshot whose numbers these are."""
     where = scene.layer_label(t).split("  ·  ")[0]
     if t != round(t):
         where += f" (t = {scene.frame_layer[int(t)]:.3g}…, between frames)"
+    if scene.step is not None:
+        where += f" at step {scene.step:,}"
     return where
 
 

@@ -195,6 +195,8 @@ class FlowScene:
     cache: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
     #: (2, dims) one box around every frame: the steady camera's (ViewOptions.steady_camera)
     steady_box: np.ndarray | None = field(default=None, repr=False)
+    #: the training step of the weights drawn, when the caller knows it (hover names it)
+    step: int | None = None
 
     # ------------------------------------------------------------------ build
     @classmethod
@@ -206,8 +208,10 @@ class FlowScene:
         options: ViewOptions | None = None,
         max_points: int = 4000,
         dims: int | None = None,
+        step: int | None = None,
     ) -> FlowScene:
-        """Carry data, grid and loop through the net; `dims` defaults to min(width, 3)."""
+        """Carry data, grid and loop through the net; `dims` defaults to min(width, 3);
+        `step`: the training step of `weights` (kept, for readouts that name it)."""
         opts = options or ViewOptions()
         d = weights.width
         dims = int(min(d, 3) if dims is None else min(dims, d))
@@ -282,6 +286,7 @@ class FlowScene:
             classes=k,
             class_head=class_head,
             source=(config, weights, dataset, max_points),
+            step=step,
         )
 
     def rebuilt(self, options: ViewOptions | None = None, dims: int | None = None) -> FlowScene:
@@ -290,7 +295,13 @@ class FlowScene:
             raise ValueError("scene has no source to rebuild from")
         config, weights, dataset, max_points = self.source
         return FlowScene.build(
-            config, weights, dataset, options or self.options, max_points, dims or self.dims
+            config,
+            weights,
+            dataset,
+            options or self.options,
+            max_points,
+            dims or self.dims,
+            step=self.step,
         )
 
     def with_options(self, options: ViewOptions) -> FlowScene:

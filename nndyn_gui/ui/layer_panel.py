@@ -405,7 +405,7 @@ class LayerPanel(QWidget):
         flat = not (self.prefer_3d and opengl_available())
 
         def job() -> tuple[FlowScene, Snapshot]:
-            scene = FlowScene.build(config, weights, dataset, options, MAX_POINTS)
+            scene = FlowScene.build(config, weights, dataset, options, MAX_POINTS, step=snap.step)
             shown = scene.projected_2d() if flat else scene  # projected here, not on the GUI
             shown.region_image(palette_for(options.background))
             if options.show_field:  # the field's per-scene numbers, off the GUI thread too

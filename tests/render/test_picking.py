@@ -135,3 +135,15 @@ def test_hovering_a_grid_vertex(qtbot, view) -> None:
     assert view.hover().kind == "vertex"
     assert np.allclose(view.hover().coords, sc.grid[4][view.hover().row], atol=1e-6)
     assert view.hover_tip.toPlainText().startswith("grid vertex from (")
+
+
+def test_a_readout_names_the_snapshot_its_numbers_belong_to() -> None:
+    """Every number on screen names its snapshot: the layer view builds its scene with
+    the snapshot's step, the hover readout says it (also after a 2-D projection)."""
+    cfg = config(width=3, depth=4)
+    sc = FlowScene.build(cfg, moving_weights(cfg), ring_dataset(), ViewOptions(grid_n=9), step=2000)
+    for scene in (sc, sc.projected_2d()):
+        assert "layer 2 at step 2,000: " in picking.describe(scene, 2.0, "point", 3).text
+    region = picking.describe_region(sc.projected_2d(), 0.0, sc.points[0, 3, :2])
+    assert region is not None and "input at step 2,000: " in region.text
+    assert "at step" not in picking.describe(_scene(2), 2.0, "point", 3).text  # unknown

@@ -117,3 +117,7 @@ def test_scrubbing_to_an_older_snapshot_moves_every_readout(window, qtbot) -> No
     assert window.acc_label.text().startswith("step 50 ·")
     assert "step 50" in window.curves.readout_text()
     assert "step 50" in window.layer_panel.snapshot_label.text()
+    from nndyn_gui.render import picking
+
+    hover = picking.describe(window.layer_panel.scene, 0.0, "point", 0)
+    assert "input at step 50: " in hover.text  # hovering names the same snapshot
