@@ -16,13 +16,20 @@ import pytest
 pytestmark = pytest.mark.gl
 
 
-def test_width3_training_shows_the_3d_view(qtbot: Any, window: Any, changed: Any) -> None:
-    from nndyn_gui.render.views import capture, opengl_available
+def _width3(window: Any, changed: Any) -> Any:
+    """Skip without OpenGL; else the window switched to width 3 (3-D), its layer panel."""
+    from nndyn_gui.render.views import opengl_available
 
     if not opengl_available():
         pytest.skip("no OpenGL here")
-    layer = window.layer_panel
     window.state.set_config(changed(window.state.config, model__width=3))
+    return window.layer_panel
+
+
+def test_width3_training_shows_the_3d_view(qtbot: Any, window: Any, changed: Any) -> None:
+    from nndyn_gui.render.views import capture
+
+    layer = _width3(window, changed)
     layer.wait_idle()
     assert type(layer.view).__name__ == "LayerView3D"
     view = layer.view
@@ -121,12 +128,7 @@ def _alive(pid: int) -> bool:
 def test_selection_and_options_survive_2d_3d_toggles(qtbot: Any, window: Any, changed: Any) -> None:
     from PySide6.QtCore import QRectF
 
-    from nndyn_gui.render.views import opengl_available
-
-    if not opengl_available():
-        pytest.skip("no OpenGL here")
-    layer = window.layer_panel
-    window.state.set_config(changed(window.state.config, model__width=3))
+    layer = _width3(window, changed)
     layer.check_3d.setChecked(False)
     layer.wait_idle()
     assert type(layer.view).__name__ == "LayerView2D"
@@ -149,12 +151,9 @@ def test_all_layers_draws_3d_tiles_that_follow_the_main_camera(
     qtbot: Any, window: Any, changed: Any
 ) -> None:
     from nndyn_gui.render.palette import WHITE
-    from nndyn_gui.render.views import opengl_available, qimage_to_rgba
+    from nndyn_gui.render.views import qimage_to_rgba
 
-    if not opengl_available():
-        pytest.skip("no OpenGL here")
-    layer = window.layer_panel
-    window.state.set_config(changed(window.state.config, model__width=3))
+    layer = _width3(window, changed)
     layer.wait_idle()
     from tests.ui.test_all_layers import _shown
 
@@ -179,12 +178,8 @@ def test_all_layers_draws_3d_tiles_that_follow_the_main_camera(
 def test_saved_camera_views_drive_play_and_the_export_dialog(
     qtbot: Any, window: Any, changed: Any
 ) -> None:
-    from nndyn_gui.render.views import opengl_available
 
-    if not opengl_available():
-        pytest.skip("no OpenGL here")
-    layer = window.layer_panel
-    window.state.set_config(changed(window.state.config, model__width=3))
+    layer = _width3(window, changed)
     layer.wait_idle()
     view = layer.view
     layer.set_time(0.0)
