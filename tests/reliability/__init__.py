@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import json
 import os
+import queue
 import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -94,6 +96,30 @@ def subprocess_env(**extra: str) -> dict[str, str]:
     )
     env.update(extra)
     return env
+
+
+def spawn_reading(
+    args: list[str], env: dict[str, str], stream: str = "stdout"
+) -> tuple[subprocess.Popen[str], queue.Queue[str]]:
+    """Start a child Python in the repository and a thread that queues the lines of its
+    `stream` ("stdout" or "stderr"): the test reads them with a timeout, never blocks."""
+    proc = subprocess.Popen(
+        [PYTHON, *args],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    lines: queue.Queue[str] = queue.Queue()
+    pipe = proc.stdout if stream == "stdout" else proc.stderr
+
+    def pump() -> None:
+        for line in pipe or []:
+            lines.put(line)
+
+    threading.Thread(target=pump, daemon=True).start()
+    return proc, lines
 
 
 @dataclass

@@ -8,7 +8,6 @@ import signal
 import subprocess
 import sys
 import textwrap
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,7 +22,7 @@ from nndyn_gui.ui import autosave
 from nndyn_gui.ui.autosave import Autosaver, discard_pending, pending_restore
 from nndyn_gui.ui.state import AppState
 
-from . import PYTHON, REPO, subprocess_env, tiny_config
+from . import PYTHON, REPO, spawn_reading, subprocess_env, tiny_config
 
 
 def _snap(state: AppState, step: int, seed: int = 0) -> Snapshot:
@@ -269,21 +268,7 @@ def test_kill_9_during_training_leaves_a_restorable_autosave(tmp_path: Path) -> 
     folder = tmp_path / "autosave"
     env = subprocess_env(NNDYN_AUTOSAVE_DIR=str(folder))
     cfg = tiny_config(train__steps=1_000_000, train__snapshot_every=10)
-    child = subprocess.Popen(
-        [PYTHON, "-c", CHILD, cfg.to_json()],
-        cwd=REPO,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    lines: queue.Queue[str] = queue.Queue()
-
-    def pump() -> None:
-        for x in child.stdout or []:
-            lines.put(x)
-
-    threading.Thread(target=pump, daemon=True).start()
+    child, lines = spawn_reading(["-c", CHILD, cfg.to_json()], env)
     snaps: dict[int, str] = {}
     saves = 0
     deadline = time.monotonic() + 90

@@ -183,12 +183,15 @@ def _train_until_running(out: Path) -> tuple[subprocess.Popen[bytes], bytearray]
 
 
 @pytest.mark.slow
-def test_sigterm_and_sighup_stop_training_and_save_the_steps_so_far(tmp_path: Path) -> None:
+def test_ctrl_c_sigterm_and_sighup_stop_training_and_save_the_steps_so_far(
+    tmp_path: Path,
+) -> None:
     """A timeout (SIGTERM) or a closed ssh session (SIGHUP) after a while of training gave
-    rc -15 / -1 and no file; now they stop like Ctrl+C: the run is saved, rc 128 + N."""
+    rc -15 / -1 and no file; now they stop like Ctrl+C (SIGINT): the run is saved, with
+    the steps trained so far, rc 128 + N (130 for Ctrl+C), no traceback."""
     runs = {
         sig: _train_until_running(tmp_path / f"{sig.name}.nndyn")
-        for sig in (signal.SIGTERM, signal.SIGHUP)
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
     }
     time.sleep(0.5)
     for sig, (proc, _seen) in runs.items():

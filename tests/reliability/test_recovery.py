@@ -12,7 +12,6 @@ import re
 import signal
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -30,7 +29,7 @@ from nndyn_gui.ui import autosave
 from nndyn_gui.ui.autosave import Autosaver, pending_restore
 from nndyn_gui.ui.state import AppState
 
-from . import PYTHON, REPO, subprocess_env, tiny_config, tiny_run
+from . import PYTHON, REPO, spawn_reading, subprocess_env, tiny_config, tiny_run
 from . import hostile as h
 
 
@@ -200,21 +199,7 @@ def test_window_opens_when_the_last_sessions_csv_has_moved(tmp_path: Path) -> No
     seed = "from nndyn_gui.ui import settings as s; import sys; from nndyn_gui.core.config "
     seed += "import RunConfig; s.save_config(RunConfig.from_json(sys.argv[1]))"
     subprocess.run([PYTHON, "-c", seed, cfg.to_json()], env=env, check=True, timeout=60)
-    proc = subprocess.Popen(
-        [PYTHON, "-m", "nndyn_gui"],
-        cwd=REPO,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    lines: queue.Queue[str] = queue.Queue()
-
-    def pump() -> None:
-        for line in proc.stderr or []:
-            lines.put(line)
-
-    threading.Thread(target=pump, daemon=True).start()
+    proc, lines = spawn_reading(["-m", "nndyn_gui"], env, "stderr")
     seen: list[str] = []
     try:
         deadline = time.monotonic() + 60
