@@ -13,6 +13,8 @@ from typing import Any
 import numpy as np
 import pytest
 
+from . import procs
+
 pytestmark = pytest.mark.gl
 
 
@@ -65,19 +67,6 @@ def _screenshot_has_the_3d_labels(window: Any, view: Any) -> None:
     assert darker > (np.abs(plain.astype(int) - dark).sum(-1) < 80).sum() + 30  # title text
 
 
-def _children(pid: int) -> list[int]:
-    out = []
-    for task in os.listdir(f"/proc/{pid}/task"):
-        with open(f"/proc/{pid}/task/{task}/children") as f:
-            out += [int(c) for c in f.read().split()]
-    return out
-
-
-def _maps(pid: int) -> str:
-    with open(f"/proc/{pid}/maps") as f:
-        return f.read()
-
-
 def test_the_app_with_its_3d_view_never_loads_tensorflow_its_worker_does(tmp_path: Path) -> None:
     """The app trains the width-3 preset with the OpenGL view open: Mesa's LLVM may be in
     the window's process, TensorFlow (its own LLVM) only in the worker's. (Loading both
@@ -103,8 +92,8 @@ def test_the_app_with_its_3d_view_never_loads_tensorflow_its_worker_does(tmp_pat
             assert proc.poll() is None, proc.communicate()[1][-3000:]
             assert time.monotonic() < deadline, "training never autosaved"
             time.sleep(0.2)
-        gui = _maps(proc.pid)
-        workers = [c for c in _children(proc.pid) if "libtensorflow" in _maps(c)]
+        gui = procs.maps(proc.pid)
+        workers = [c for c in procs.children(proc.pid) if "libtensorflow" in procs.maps(c)]
         assert "libtensorflow" not in gui
         assert "libGL" in gui  # the window drew with OpenGL
         assert len(workers) == 1  # one training process, and it has TensorFlow
@@ -114,15 +103,7 @@ def test_the_app_with_its_3d_view_never_loads_tensorflow_its_worker_does(tmp_pat
         if proc.poll() is None:
             proc.kill()
     assert proc.returncode == 0, err[-3000:]
-    assert not any(os.path.exists(f"/proc/{w}/maps") and _alive(w) for w in workers)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(") ", 1)[1][0] != "Z"
-    except OSError:
-        return False
+    assert not any(os.path.exists(f"/proc/{w}/maps") and procs.alive(w) for w in workers)
 
 
 def test_selection_and_options_survive_2d_3d_toggles(qtbot: Any, window: Any, changed: Any) -> None:

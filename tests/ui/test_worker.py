@@ -15,6 +15,8 @@ from nndyn_gui.core import flow
 from nndyn_gui.core.engine import spare_workers
 from nndyn_gui.ui.layer_panel import SLIDER_RES
 
+from . import procs
+
 
 def test_train_shows_the_engines_flow_and_the_sliders_scrub(
     qtbot: Any, window: Any, changed: Any
@@ -198,20 +200,6 @@ def test_worker_exceptions_become_a_message(qtbot: Any, window: Any) -> None:
     assert window.state.training_state == "idle" and window.act_train.isEnabled()
 
 
-def _alive(pid: int) -> bool:
-    """True while `pid` runs (a zombie waiting to be reaped counts as ended)."""
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(") ", 1)[1][0] != "Z"
-    except OSError:
-        return False
-
-
-def _maps(pid: int) -> str:
-    with open(f"/proc/{pid}/maps") as f:
-        return f.read()
-
-
 def test_training_runs_in_a_worker_process_that_has_tensorflow(
     qtbot: Any, window: Any, changed: Any
 ) -> None:
@@ -219,8 +207,8 @@ def test_training_runs_in_a_worker_process_that_has_tensorflow(
     window.train()
     qtbot.waitUntil(lambda: window.state.training_state == "training", timeout=60_000)
     pid = window.controller.worker_pid()
-    assert pid and pid != os.getpid() and _alive(pid)
-    assert "libtensorflow" in _maps(pid)
+    assert pid and pid != os.getpid() and procs.alive(pid)
+    assert "libtensorflow" in procs.maps(pid)
     assert window.tf_label.text().startswith("TensorFlow 2.")  # the worker's version
     window.controller.stop(wait=True)
 
@@ -259,9 +247,9 @@ def test_closing_the_window_while_training_stops_it_at_once(
     window.train()
     qtbot.waitUntil(lambda: window.state.training_state == "training", timeout=60_000)
     pid = window.controller.worker_pid()
-    assert _alive(pid)
+    assert procs.alive(pid)
     t0 = time.perf_counter()
     assert window.close()
     assert time.perf_counter() - t0 < 1.0
     assert not window.controller.is_running() and window.state.status == "cancelled"
-    assert not _alive(pid) or pid in {w.pid for w in spare_workers()}  # ended, or idle+warm
+    assert not procs.alive(pid) or pid in {w.pid for w in spare_workers()}  # ended, or idle+warm
