@@ -25,7 +25,8 @@ from typing import Any
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-import numpy as np
+
+from bench_train import ring_dataset  # the same 1,000 ring points as bench_train
 
 from nndyn_gui.core.config import RunConfig
 from nndyn_gui.core.network import initial_weights
@@ -34,16 +35,6 @@ from nndyn_gui.core.types import Dataset, Snapshot
 MAX_OVERHEAD_MS = 5.0  # per snapshot, for the nets the presets use
 MIN_SPEED_RATIO = 0.8  # engine steps/s over in-process steps/s
 REPEATS = 3
-
-
-def ring_dataset(n: int = 1000, seed: int = 0) -> Dataset:
-    rng = np.random.default_rng(seed)
-    h = n // 2
-    r = np.concatenate([0.35 * rng.uniform(size=h), 0.575 + 0.425 * rng.uniform(size=n - h)])
-    th = rng.uniform(0.0, 2.0 * np.pi, n)
-    x = np.column_stack([r * np.cos(th), r * np.sin(th)])
-    y = np.concatenate([np.zeros(h, np.int64), np.ones(n - h, np.int64)])
-    return Dataset(x, y, x[:0], y[:0], "ring")
 
 
 def nets() -> dict[str, RunConfig]:
