@@ -685,8 +685,15 @@ class _CompareProducer(_Producer):
         self.pw = self.w // 2
         self.ph = max(16, self.h - self.header)
         self.scenes = []
-        for r in runs:
-            weights = r.weights or initial_weights(r.config.model, r.config.train.seed)
+        for i, r in enumerate(runs):
+            weights = ex.weights if i == 0 else r.weights  # the first: the Exporter's own
+            if weights is None:  # as the Exporter does for the first run (K classes too)
+                weights = initial_weights(
+                    r.config.model, r.config.train.seed, r.config.data.classes
+                )
+                ex.warnings.append(
+                    f"{self.names[1]} has no trained weights: showing the initial network"
+                )
             d = 3 if ex.use_gl else 2
             self.scenes.append(
                 FlowScene.build(r.config, weights, r.dataset, ex.view_options, dims=d)

@@ -197,3 +197,33 @@ def test_two_runs_side_by_side_each_named(run2: Run, tmp_path: Path, capsys) -> 
     assert iio.imread(out).shape[:2] == (180, 320)
     assert render_main([str(a), "--kind", "compare", "--out", str(tmp_path / "x.png")]) == 2
     assert "--with B.nndyn" in capsys.readouterr().err
+
+
+def test_an_untrained_k_class_run_beside_is_drawn_with_its_k_classes() -> None:
+    """The second run of a comparison without snapshots is shown untrained with its own
+    K (it was drawn with a two-class head), and the export says so."""
+    from nndyn_gui.core.config import RunConfig
+    from nndyn_gui.core.datasets import make_dataset
+
+    cfg = RunConfig.from_dict(
+        {
+            "data": {"name": "gaussians", "classes": 3, "n": 300},
+            "model": {"width": 2, "depth": 3, "h": 0.5},
+            "title": "three blobs",
+        }
+    )
+    other = Run(cfg, make_dataset(cfg.data), [])
+    base = config(width=2, depth=4)
+    first = Run(base, ring_dataset(300), [Snapshot(50, 0.3, 0.9, 0.9, moving_weights(base))])
+    opts = ExportOptions(
+        "unused.png", width=640, height=360, content="compare", compare_with=other,
+        labels=("ring", "three blobs"),
+    )  # fmt: skip
+    ex = Exporter(first, opts, write=False)
+    try:
+        frame = ex.render_frame(0)[..., :3]
+        assert ex._producer.scenes[1].classes == 3
+        assert any("three blobs has no trained weights" in w for w in ex.warnings)
+        assert _ink(frame[:, 320:], list(WHITE.all_classes[:3])).sum() > 100
+    finally:
+        ex.abort()
