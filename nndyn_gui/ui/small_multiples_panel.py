@@ -53,7 +53,7 @@ class SmallMultiplesPanel(QWidget):
         self._camera_timer = QTimer(self)  # a camera drag redraws the 3-D tiles once at rest
         self._camera_timer.setSingleShot(True)
         self._camera_timer.setInterval(CAMERA_SETTLE_MS)
-        self._camera_timer.timeout.connect(lambda: self.multiples.set_camera(self._camera))
+        self._camera_timer.timeout.connect(self._apply_camera)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addWidget(self.multiples)
@@ -84,6 +84,11 @@ class SmallMultiplesPanel(QWidget):
         """The main view's camera: the 3-D tiles follow it (once it has come to rest)."""
         self._camera = cam
         self._camera_timer.start()
+
+    def _apply_camera(self) -> None:
+        """Redraw the 3-D tiles for the camera; a hidden panel does it when shown."""
+        if self.isVisible():
+            self.multiples.set_camera(self._camera)
 
     def set_layers(self, layers: list[int] | None) -> None:
         """Which layers get a panel (None: input, every k-th hidden layer, output)."""
@@ -156,5 +161,6 @@ class SmallMultiplesPanel(QWidget):
 
     def showEvent(self, ev: Any) -> None:
         super().showEvent(ev)
+        self._apply_camera()  # a camera moved while hidden (no-op when unchanged)
         if self._stale:
             self._timer.start()
