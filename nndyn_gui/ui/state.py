@@ -103,16 +103,20 @@ class AppState(QObject):
 
     def replace_data(self, dataset: Dataset, data: DataConfig) -> None:
         """Use these points (a drawn data set: every edit is a new one) with `data` as
-        their config; the trained snapshots no longer apply (after the discard guard)."""
+        their config; the trained snapshots no longer apply: a trained run is put aside
+        (runDiscarded), as by any other change of the data."""
         config = self.config.copy()
         config.data = data
         config.validate()
         self._check_discard(True)
+        lost = self.discardable("New points drawn")
         self.config = config
         self.dataset = dataset
         self.datasetChanged.emit(dataset)
         self.configChanged.emit(config)
         self._reset_to_initial()
+        if lost is not None:
+            self.runDiscarded.emit(lost)
 
     def _check_discard(self, restarts: bool) -> None:
         """Raise ChangeDeclined when a change would discard a trained, unsaved run (one
@@ -188,8 +192,6 @@ class AppState(QObject):
             lost = self.discardable("a new training run")
             self.snapshots = [s for s in self.snapshots if s.step < first]
             self._keeper = None
-            if first == 0:  # a new run: its own live changes only
-                self._clear_tuning()
             if first == 0:  # a new run: its own live changes only
                 self._clear_tuning()
         self._keep(snaps)

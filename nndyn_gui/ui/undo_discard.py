@@ -82,9 +82,10 @@ class DiscardUndo(QObject):
         self._update()
         saved = "unsaved " if discarded.unsaved else ""
         key = self.action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
+        how = key or "Run → Bring back"  # Draw mode holds Ctrl+Z for its strokes
         self.message.emit(
             f"{discarded.reason}: the {saved}trained run (step {discarded.step:,}) was "
-            f"put aside — {key} brings it back."
+            f"put aside — {how} brings it back."
         )
 
     @Slot()

@@ -186,3 +186,23 @@ def test_drawing_on_a_k_class_set_keeps_its_k(window: Any, qtbot: Any) -> None:
     _click(view, (0.93, -0.93))
     assert window.state.config.data.name == "drawn"
     assert window.state.config.data.classes == 4 and window.state.dataset.y_all.max() == 3
+
+
+def test_drawing_over_a_trained_run_puts_it_aside(window: Any, qtbot: Any) -> None:
+    """A stroke drops the trained run's snapshots, like any other change of the data: it
+    is put aside and Run → Bring back restores it (it was lost for good)."""
+    cfg = window.state.config.copy()
+    cfg.train.steps, cfg.train.snapshot_every = 200, 100
+    assert window.load_config(cfg.validate())
+    with qtbot.waitSignal(window.controller.finished, timeout=TIMEOUT_MS):
+        assert window.train()
+    trained = window.state.snapshots[-1]
+    view = _drawing(window, qtbot)
+    _click(view, (0.93, -0.93))
+    assert window.state.config.data.name == "drawn" and window.state.snapshots[-1].step == 0
+    kept = window.undo.available()
+    assert kept is not None and kept.step == trained.step
+    assert "Run → Bring back brings it back" in window.statusBar().currentMessage()
+    window.layer_panel.set_drawing(False)
+    window.undo.action.trigger()
+    assert window.state.config.data.name == "ring" and window.state.snapshots[-1].step == 200
