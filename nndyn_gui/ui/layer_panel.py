@@ -423,6 +423,8 @@ class LayerPanel(QWidget):
             self.rebuild_now()
             return
         if self._shows_current():
+            assert self.state.current is not None
+            self.state.set_shown(self.state.current)  # its numbers are the ones to read
             self._sync_snapshot_slider()  # e.g. a run's step 0: the very picture shown
         elif self.state.training_state != "training":
             self._builder.request(self._job())
@@ -440,6 +442,9 @@ class LayerPanel(QWidget):
             return False
         config, weights, dataset, _ = sc.source
         cur = self.state.weights
+        current = self.state.current
+        if sc.step is not None and current is not None and sc.step != current.step:
+            return False  # while training: no comparison of arrays per snapshot
         return (
             config is self.state.config
             and dataset is self.state.dataset
@@ -450,7 +455,7 @@ class LayerPanel(QWidget):
                     np.array_equal(weights.A, cur.A)
                     and np.array_equal(weights.b, cur.b)
                     and np.array_equal(weights.w, cur.w)
-                    and weights.c == cur.c
+                    and np.array_equal(weights.c, cur.c)  # K classes: an array
                 )
             )
         )

@@ -121,3 +121,23 @@ def test_scrubbing_to_an_older_snapshot_moves_every_readout(window, qtbot) -> No
 
     hover = picking.describe(window.layer_panel.scene, 0.0, "point", 0)
     assert "input at step 50: " in hover.text  # hovering names the same snapshot
+
+
+def test_a_new_runs_step_0_is_the_snapshot_shown_also_for_k_classes(window, qtbot) -> None:
+    """A new run's step 0 has the very weights on screen: no new picture, but its numbers
+    become the shown ones (they stayed on the replaced snapshot); with K classes the bias
+    is an array and comparing it raised in the GUI thread."""
+    from nndyn_gui.core.types import Snapshot
+
+    state = window.state
+    cfg = state.config.copy()
+    cfg.data.name, cfg.data.classes = "gaussians", 3
+    assert window.load_config(cfg.validate())
+    _settle(qtbot, window)
+    old = state.current
+    assert state.shown is old and old.weights.classes == 3
+    w = old.weights.copy()  # equal weights, another object: as the worker sends them
+    fresh = Snapshot(step=0, loss=1.1, train_acc=0.3, test_acc=0.3, weights=w)
+    state.extend_snapshots([fresh])
+    _settle(qtbot, window)
+    assert state.shown is fresh
