@@ -42,6 +42,7 @@ from PySide6.QtCore import QLockFile, QObject, QStandardPaths, QSysInfo, QTimer,
 
 from nndyn_gui.core.runfile import NewerFormatError, RunFileError, load_run, save_run
 from nndyn_gui.core.types import Run
+from nndyn_gui.ui import discard_rules
 from nndyn_gui.ui.background import NewestWins
 from nndyn_gui.ui.state import AppState
 
@@ -254,7 +255,7 @@ class Autosaver(QObject):
         """
         if self._closed or not self.state.dirty or not self.has_unsaved_changes:
             return False
-        if not any(s.step > 0 for s in self.state.snapshots):
+        if not discard_rules.has_trained(self.state.snapshots):
             return False  # an untrained net is not worth restoring: keep the last autosave
         err = self._ensure_lock()
         if err:

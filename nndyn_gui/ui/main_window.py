@@ -35,8 +35,8 @@ from PySide6.QtWidgets import (
 
 from nndyn_gui import __version__
 from nndyn_gui.core.config import RunConfig
+from nndyn_gui.ui import discard_rules, view_settings
 from nndyn_gui.ui import settings as app_settings
-from nndyn_gui.ui import view_settings
 from nndyn_gui.ui.layer_panel import LayerPanel
 from nndyn_gui.ui.param_panel import ParamPanel
 from nndyn_gui.ui.state import AppState
@@ -417,23 +417,14 @@ class MainWindow(QMainWindow):
         """Like TensorFlow Playground: while a run trains, a change of the learning rate,
         regularisation, batch size, step counts or stop conditions reaches the trainer at
         its next call (marked on the curves); any other change (data, drawn points,
-        network, seed, ...) restarts it from step 0 at once, without a dialog, unless it
-        would discard a trained, unsaved run and `confirm_discard` says no."""
-        self.state.discard_guard = self.confirm_discard
+        network, seed, ...) restarts it from step 0 at once, without a dialog: a trained
+        run it drops is put aside, and Run → Bring back restores it (ui/undo_discard.py)."""
         self.state.configChanged.connect(self._follow_change)
         self.state.datasetChanged.connect(self._follow_change)
         self.controller.tuned.connect(self._on_tuned)
         self.controller.restarted.connect(lambda: self._flash("Restarted from step 0"))
         self.controller.compilingChanged.connect(self._on_compiling)
         self.param_panel.drawRequested.connect(lambda: self.layer_panel.set_drawing(True))
-
-    def confirm_discard(self) -> bool:
-        """May the change being made discard the trained, unsaved run? (The one hook for
-        that question: AppState asks it before any change that would drop trained
-        snapshots, including a restart while training.) Yes, without a dialog, as in
-        TensorFlow Playground: the dropped run is put aside and Run → Bring back
-        (Ctrl+Z) restores it (ui/undo_discard.py)."""
-        return True
 
     @Slot()
     def _follow_change(self, *_: object) -> None:
@@ -593,7 +584,7 @@ class MainWindow(QMainWindow):
         """True when it is fine to drop the current run (saved, discarded, or no prompt)."""
         if not self.state.dirty or self.no_prompt:
             return True
-        if not any(s.step > 0 for s in self.state.snapshots):
+        if not discard_rules.has_trained(self.state.snapshots):
             return True
         box = QMessageBox(
             QMessageBox.Icon.Question,

@@ -52,8 +52,8 @@ class AppState(QObject):
         self.dataset: Dataset = make_dataset(self.config.data)
         #: live changes of the shown run, in order (saved in its run file)
         self.tuning: list[Tuning] = []
-        #: asked before a change discards a trained, unsaved run; False keeps the run
-        #: (MainWindow.confirm_discard; None: always go ahead)
+        #: asked before a change discards a trained, unsaved run; False keeps the run.
+        #: None (the window): always go ahead, the run is put aside (runDiscarded)
         self.discard_guard: Callable[[], bool] | None = None
         self.snapshots: list[Snapshot] = []
         self._keeper: limits.SnapshotKeeper | None = None  # thins a growing run
@@ -124,7 +124,7 @@ class AppState(QObject):
         discard guard says to keep it."""
         if not restarts or self.discard_guard is None or not self.dirty:
             return
-        stale = any(s.step > 0 for s in self.snapshots)
+        stale = discard_rules.has_trained(self.snapshots)
         if stale and not self.discard_guard():
             raise ChangeDeclined("kept the trained run")
 
