@@ -548,8 +548,6 @@ class ParamPanel(QScrollArea):
     def use_drawn_points(self) -> bool:
         """ "drawn": the points shown become editable points of a drawn data set."""
         from nndyn_gui.core.datasets import drawn_dataset
-        from nndyn_gui.ui.state import ChangeDeclined
-
         if self.state.config.data.name != "drawn":
             self._forget_pending_data()
             ds = self.state.dataset
@@ -585,11 +583,7 @@ class ParamPanel(QScrollArea):
             self._on_config(self.state.config)
             return False
         except ConfigError as e:
-            target = self.controls.get(e.field_path, ctl)
-            if target is not None:
-                target.set_error(e.panel_message)
-            self._on_config(self.state.config, keep_errors=True)
-            return False
+            return self._refuse(e, ctl)
         except (DataError, OSError, MemoryError) as e:
             self.csv_error.setText(str(e) or "not enough memory for these data")
             self.csv_error.show()
@@ -615,15 +609,20 @@ class ParamPanel(QScrollArea):
             cfg.data = copy.deepcopy(self._pending_data)
         return cfg
 
+    def _refuse(self, e: ConfigError, ctl: ParamControl | None) -> bool:
+        """Show a rejected value's reason under the control it names (else `ctl`), put
+        the settings shown back to the state's, keep the message; False."""
+        target = self.controls.get(e.field_path, ctl)
+        if target is not None:
+            target.set_error(e.panel_message)
+        self._on_config(self.state.config, keep_errors=True)
+        return False
+
     def _make_data(self, cfg: RunConfig, ctl: ParamControl | None) -> bool:
         try:
             cfg.validate()
         except ConfigError as e:
-            target = self.controls.get(e.field_path, ctl)
-            if target is not None:
-                target.set_error(e.panel_message)
-            self._on_config(self.state.config, keep_errors=True)
-            return False
+            return self._refuse(e, ctl)
         from nndyn_gui.core.datasets import make_dataset
 
         data = copy.deepcopy(cfg.data)
