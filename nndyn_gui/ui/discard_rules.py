@@ -119,9 +119,6 @@ class UndoSlot:
     def keep(self, discarded: DiscardedRun) -> None:
         self._kept = discarded
 
-    def clear(self) -> None:
-        self._kept = None
-
     def swap(self, current: DiscardedRun | None) -> DiscardedRun | None:
         """Take the kept run out; `current` (the run it replaces, if trained) is kept."""
         out, self._kept = self._kept, current

@@ -124,7 +124,6 @@ class ExportDialog(QDialog):
         self.camera_keys = list(camera_keys or [])  # a saved camera path (layers flow)
         self._auto_path = True  # the file name follows the fields until the user types one
         self._suggested = ""  # the name proposed last
-        self.preview_error = ""
         self.exporter: Exporter | None = None
         # when the main window is deleted its dialogs go without closeEvent/reject;
         # `destroyed` still fires, but `self` is gone by then: abort through a holder
@@ -479,17 +478,13 @@ class ExportDialog(QDialog):
                 self.run_for_export(opts.content), opts, PREVIEW_W, PREVIEW_H
             )
         except ExportError as e:
-            self.preview_error = str(e)
             self.preview.setPixmap(QPixmap())
             self.preview.setText("no preview:\n" + str(e))
             return False
-        except Exception as e:  # a bug in drawing must not take the dialog down
-            self.preview_error = f"{type(e).__name__}: {e}"
+        except Exception:  # a bug in drawing must not take the dialog down
             self.preview.setPixmap(QPixmap())
             self.preview.setText("no preview")
             return False
-        self.preview_error = ""
-        self.preview_image = rgba
         h, w = rgba.shape[:2]
         buf = np.ascontiguousarray(rgba)
         img = QImage(buf.data, w, h, 4 * w, QImage.Format.Format_RGBA8888).copy()

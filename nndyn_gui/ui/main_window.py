@@ -137,12 +137,12 @@ class MainWindow(QMainWindow):
 
         self._make_actions()
         from nndyn_gui.ui.presentation import Presentation
-        from nndyn_gui.ui.undo_discard import DiscardUndo
+        from nndyn_gui.ui.undo_discard import MESSAGE_MS, DiscardUndo
 
         self.presentation = Presentation(self, self.layer_panel)
 
         self.undo = DiscardUndo(self.state, self)
-        self.undo.message.connect(lambda text: self._flash(text, 12_000))
+        self.undo.message.connect(lambda text: self._flash(text, MESSAGE_MS))
         self.undo.restored.connect(lambda _kept: self.layer_panel.show_last_layer())
         self.layer_panel.drawingChanged.connect(self.undo.lend_key)
         self._make_menus()
