@@ -57,6 +57,7 @@ from nndyn_gui.core.config import (
     field_spec,
 )
 from nndyn_gui.core.limits import human_bytes
+from nndyn_gui.core.types import Dataset
 from nndyn_gui.ui.background import NewestWins
 from nndyn_gui.ui.state import AppState, ChangeDeclined
 
@@ -381,6 +382,7 @@ class ParamPanel(QScrollArea):
         #: replaced in tests: () -> path or "" (cancelled)
         self.ask_csv_path: Callable[[], str] = self._ask_csv_dialog
         self._pending_data: DataConfig | None = None  # asked for, being made
+        self._pending_over: Dataset | None = None  # the state's data when it was asked for
         self._data_gen = 0
         self._data_jobs = NewestWins(self, name="nndyn-data", what="make the data set")
         self._data_jobs.done.connect(self._on_data_made)
@@ -627,6 +629,7 @@ class ParamPanel(QScrollArea):
 
         data = copy.deepcopy(cfg.data)
         self._pending_data = data
+        self._pending_over = self.state.dataset  # the data it replaces (see _on_data_made)
         self._data_gen += 1
         gen = self._data_gen
         self._data_jobs.request(lambda: (gen, data, make_dataset(data)))
@@ -652,6 +655,11 @@ class ParamPanel(QScrollArea):
         gen, data, dataset = result
         if gen != self._data_gen:
             return  # a newer data set was asked for (or the change was undone)
+        if self.state.dataset is not self._pending_over:
+            # a run was opened or brought back meanwhile: its data win, not a late change
+            self._forget_pending_data()
+            self._on_config(self.state.config)
+            return
         self._pending_data = None
         cfg = self.state.config.copy()
         cfg.data = data

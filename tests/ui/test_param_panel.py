@@ -192,3 +192,33 @@ def test_classes_follow_the_data_set_and_the_csv_file(
     assert panel.apply("data.name", "moons")
     qtbot.waitUntil(lambda: panel.state.config.data.name == "moons", timeout=5000)
     assert panel.state.config.data.classes == 2 and panel.state.weights.w.ndim == 1
+
+
+def test_a_run_opened_while_data_are_made_keeps_its_data(
+    qtbot: Any, small_config: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A data change still being made in the background when a run is opened (or
+    brought back) no longer lands on top of that run."""
+    import time
+
+    from nndyn_gui.core import datasets
+
+    def slow(data: Any) -> Any:
+        time.sleep(0.4)
+        return make_dataset(data)
+
+    monkeypatch.setattr(datasets, "make_dataset", slow)
+    state = AppState(small_config)
+    params = ParamPanel(state)
+    qtbot.addWidget(params)
+    assert params.apply("data.noise", 0.3) and params.data_busy()
+    opened = state.run()
+    cfg = small_config.copy()
+    cfg.data.seed = 7
+    opened.config, opened.dataset = cfg, make_dataset(cfg.data)
+    state.load_run(opened)  # File → Open, while the noisy set is still being made
+    qtbot.waitUntil(lambda: not params.data_busy(), timeout=5000)
+    qtbot.wait(600)  # the late data set has arrived by now
+    assert state.dataset is opened.dataset and state.config.data.seed == 7
+    assert state.config.data.noise == small_config.data.noise
+    assert params.controls["data.noise"].value() == small_config.data.noise
