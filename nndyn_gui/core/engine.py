@@ -37,7 +37,7 @@ from collections.abc import Callable, Iterator
 from multiprocessing.connection import Connection
 from typing import Any
 
-from nndyn_gui.core import engine_worker
+from nndyn_gui.core import engine_worker, limits
 from nndyn_gui.core import protocol as p
 from nndyn_gui.core.config import RunConfig, TrainConfig
 from nndyn_gui.core.types import Dataset, Snapshot, TrainResult
@@ -226,6 +226,8 @@ class TrainingSession:
         self.run_id = 0  # the newest run started
         self.active = 0  # the run in progress (0: none)
         self.snapshots: list[Snapshot] = []  # of the newest run, in order
+        #: thins `snapshots` as the trainer thins its own (limits.SNAPSHOT_MEMORY_BYTES)
+        self._keeper = limits.SnapshotKeeper(1, 3)
         self.result: TrainResult | None = None  # how the newest run ended
         self._closed = False
 
@@ -269,6 +271,9 @@ class TrainingSession:
         worker = self.start_worker()
         self.run_id = self.active = next(_RUN_IDS)
         self.snapshots = []
+        self._keeper = limits.SnapshotKeeper(
+            config.train.snapshot_every, limits.snapshot_capacity(config)
+        )
         self.result = None
         worker.send(p.Start(self.run_id, config.copy(), dataset, step_only, quick_start, paused))
         return self.run_id
@@ -324,7 +329,8 @@ class TrainingSession:
         if event.run_id != self.run_id:
             return None  # a cancelled run ending after a newer one started
         if isinstance(event, p.Snapshots):
-            self.snapshots.extend(event.snapshots)
+            for s in event.snapshots:  # the same list as the trainer keeps
+                self._keeper.add(self.snapshots, s)
         elif isinstance(event, p.Finished):
             self._end(TrainResult(event.status, list(self.snapshots), event.message))
         elif isinstance(event, p.Failed):

@@ -64,3 +64,18 @@ def test_quick_start_tune_and_a_start_that_waits_paused() -> None:
         session.resume()
         _events_until(session, p.Finished)
         assert session.result is not None and session.result.final.step == 60
+
+
+def test_the_session_keeps_the_snapshots_the_trainer_keeps() -> None:
+    """Quick start sends one early preview snapshot off the snapshot grid; the trainer
+    drops it at the next one, and so does the session (its list grew without bound and
+    kept the preview)."""
+    with TrainingSession() as session:
+        cfg = _config(steps=2000, snapshot_every=1000, steps_per_call=50)
+        cfg.model.depth = 40  # numpy's first call ends before step 1,000: a preview
+        session.start(cfg, _data(), quick_start=True)
+        events = _events_until(session, p.Finished)
+        sent = [s.step for e in events if isinstance(e, p.Snapshots) for s in e.snapshots]
+        assert any(0 < step < 1000 for step in sent)  # the preview came
+        assert session.result is not None and session.result.status == "finished"
+        assert [s.step for s in session.result.snapshots] == [0, 1000, 2000]
