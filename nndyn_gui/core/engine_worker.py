@@ -204,10 +204,10 @@ def _train(training: Any, cmd: p.Start, control: _Control, outbox: _Outbox) -> N
     rid = cmd.run_id
     flags = control.flags(rid)
     try:
-        trainer = training.Trainer(cmd.config, cmd.dataset, quick_start=cmd.quick_start)
-        if flags.cancel.is_set():  # stopped while waiting: do not pay for a compile
+        if flags.cancel.is_set():  # superseded while queued (a slider being dragged)
             outbox.send(p.Finished(rid, "cancelled", "Cancelled before training started."))
             return
+        trainer = training.Trainer(cmd.config, cmd.dataset, quick_start=cmd.quick_start)
         if trainer.prepare():  # numpy trains while the compiled step is built
             outbox.send(p.QuickStarted(rid))
         else:
@@ -219,9 +219,12 @@ def _train(training: Any, cmd: p.Start, control: _Control, outbox: _Outbox) -> N
         def on_tuned(step: int, changes: dict[str, Any]) -> None:
             outbox.send(p.Tuned(rid, int(step), dict(changes)))
 
+        every = cmd.config.train.snapshot_every
+
         def on_snapshot(snap: Snapshot) -> None:
             outbox.snapshot(rid, snap)
-            control.after_snapshot(rid, snap.step)
+            if snap.step % every == 0:  # Step pauses after an interval, not at a preview
+                control.after_snapshot(rid, snap.step)
 
         def on_progress(step: int, loss: float, rate: float) -> None:
             outbox.progress(p.Progress(rid, int(step), float(loss), float(rate)))

@@ -79,3 +79,16 @@ def test_the_session_keeps_the_snapshots_the_trainer_keeps() -> None:
         assert any(0 < step < 1000 for step in sent)  # the preview came
         assert session.result is not None and session.result.status == "finished"
         assert [s.step for s in session.result.snapshots] == [0, 1000, 2000]
+
+
+def test_a_step_with_quick_start_pauses_after_the_interval_not_at_the_preview() -> None:
+    """Step trains one snapshot interval; quick start's early preview snapshot (a few
+    dozen steps in) paused it there."""
+    with TrainingSession() as session:
+        cfg = _config(steps=4000, snapshot_every=1000, steps_per_call=50)
+        cfg.model.depth = 41  # not compiled yet: numpy's first call gives a preview
+        session.start(cfg, _data(), step_only=True, quick_start=True)
+        paused = _events_until(session, p.RunState)[-1]
+        assert paused.state == "paused" and paused.step == 1000
+        session.cancel()
+        _events_until(session, p.Finished)
