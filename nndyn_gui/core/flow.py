@@ -17,8 +17,9 @@ from nndyn_gui.core.types import NetWeights
 LEAKY_SLOPE = 0.2
 
 
-def activation(name: str, z: np.ndarray) -> np.ndarray:
-    """The elementwise nonlinearity s used by both MLP and ResNet layers."""
+def activation(name: str, z: np.ndarray, leaky_slope: float = LEAKY_SLOPE) -> np.ndarray:
+    """The elementwise nonlinearity s used by both MLP and ResNet layers (`leaky_slope`:
+    the numpy steps pass TensorFlow's float32 slope, to train exactly as it does)."""
     if name == "tanh":
         return np.tanh(z)
     if name == "relu":
@@ -26,7 +27,7 @@ def activation(name: str, z: np.ndarray) -> np.ndarray:
     if name == "sigmoid":
         return 0.5 * (1.0 + np.tanh(0.5 * z))  # overflow-free logistic
     if name == "leaky_relu":
-        return np.where(z >= 0.0, z, LEAKY_SLOPE * z)
+        return np.where(z >= 0.0, z, leaky_slope * z)
     raise ValueError(f"unknown activation {name!r}")
 
 

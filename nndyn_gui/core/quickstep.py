@@ -23,10 +23,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from nndyn_gui.core.flow import LEAKY_SLOPE, activation_lipschitz
+from nndyn_gui.core.flow import LEAKY_SLOPE, activation, activation_lipschitz
 
-BETA1, BETA2, EPS = 0.9, 0.999, 1e-7  # Keras' Adam defaults (as core.training)
-DIVERGED_LOSS = 1e12  # as core.training: a larger loss counts as diverged
+BETA1, BETA2, EPS = 0.9, 0.999, 1e-7  # Keras' Adam defaults (core.training uses these)
+# A loss above this counts as diverged: float64 rarely overflows, but a user would call
+# a cross-entropy of 1e12 diverged (float32 training would have hit Inf by then).
+DIVERGED_LOSS = 1e12
 ACTIVATIONS = ("tanh", "relu", "sigmoid", "leaky_relu")
 # tf.nn.leaky_relu takes its slope as a float32 attribute: 0.2 becomes 0.2000000030
 TF_LEAKY_SLOPE = float(np.float32(LEAKY_SLOPE))
@@ -73,16 +75,6 @@ class State:
         )
 
 
-def _act(name: str, z: np.ndarray) -> np.ndarray:
-    if name == "tanh":
-        return np.tanh(z)
-    if name == "relu":
-        return np.maximum(z, 0.0)
-    if name == "sigmoid":
-        return 0.5 * (1.0 + np.tanh(0.5 * z))
-    return np.where(z > 0.0, z, TF_LEAKY_SLOPE * z)
-
-
 def _act_grad(name: str, z: np.ndarray, s: np.ndarray) -> np.ndarray:
     """s'(z), as TensorFlow's gradients define it (relu: 0 at z = 0, leaky: slope)."""
     if name == "tanh":
@@ -127,7 +119,7 @@ class Stepper:
         acc = np.zeros(len(x))
         for ak, bk in self._blocks(a, b):
             z = x @ ak.T + bk
-            s = _act(act, z)
+            s = activation(act, z, TF_LEAKY_SLOPE)
             dx = h * s if kind == "resnet" else s - x
             if self.st.use_transport:
                 acc += np.einsum("ij,ij->i", dx, dx)

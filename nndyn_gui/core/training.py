@@ -70,13 +70,12 @@ PAUSE_POLL_S = 0.02
 QUICK_CALL_S = 0.08  # quick start: a numpy call returns after this long (switch, pause)
 QUICK_FIRST_S = 0.04  # ... and the first one sooner: its snapshot is the first picture
 QUICK_YIELD = 3.0  # while compiling, numpy sleeps 3x as long as it ran (25 % of the time)
-# A loss above this is treated like Inf: float64 rarely overflows, but a user would call
-# a cross-entropy of 1e12 diverged (float32 training would have hit Inf by then).
-DIVERGED_LOSS = 1e12
+# A loss above this is treated like Inf (one constant for the numpy steps and this file)
+DIVERGED_LOSS = quickstep.DIVERGED_LOSS
 _CACHE_SIZE = 8
 
-# Keras' Adam defaults, so results compare with a keras baseline.
-_BETA1, _BETA2, _EPS = 0.9, 0.999, 1e-7
+# Keras' Adam defaults, so results compare with a keras baseline (shared with quickstep)
+_BETA1, _BETA2, _EPS = quickstep.BETA1, quickstep.BETA2, quickstep.EPS
 
 _FUNCTION_CACHE: OrderedDict[tuple[Any, ...], _Compiled] = OrderedDict()
 _CACHE_LOCK = threading.Lock()

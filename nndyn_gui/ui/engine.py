@@ -95,11 +95,10 @@ class EngineBridge(QObject):
         """Start the worker now (it loads TensorFlow), so the first Train is quick."""
         if self._closed:
             return
-        was_ready = self.session.ready is not None
         worker = self.session.start_worker()
         if not any(t.name == f"nndyn-engine-events-{worker.pid}" for t in self._readers):
             self._prune_readers()
-            if worker.ready is not None and not was_ready:  # a warm spare: ready already
+            if worker.ready is not None:  # a warm spare: its Ready came before this reader
                 self._post(worker, worker.ready)
             t = threading.Thread(
                 target=self._read,
