@@ -289,6 +289,21 @@ def _compiled(st: _Structure, xla: bool) -> _Compiled:
         return comp
 
 
+def _compile(st: _Structure, first_call: Callable[[_Compiled], Any]) -> _Compiled:
+    """The compiled functions of `st`, traced by `first_call`: XLA when it works here,
+    else a plain graph (a structure XLA refused is never tried with XLA again)."""
+    if USE_XLA and st not in _XLA_BROKEN:
+        comp = _compiled(st, True)
+        try:
+            first_call(comp)
+            return comp
+        except (tf.errors.OpError, ValueError, TypeError, NotImplementedError):
+            _XLA_BROKEN.add(st)  # don't pay the failed compile again
+    comp = _compiled(st, False)
+    first_call(comp)
+    return comp
+
+
 class _CompileJob:
     """One structure's functions, traced and compiled on the compile thread (`_Compiler`).
 
@@ -303,7 +318,6 @@ class _CompileJob:
         self.args = args
         self.done = threading.Event()
         self.result: _Compiled | None = None
-        self.error = ""
         self.seconds = 0.0
         self.dropped = False
 
@@ -311,22 +325,12 @@ class _CompileJob:
         t0 = time.perf_counter()
         try:
             fused_args, eval_args = self.args()
-            comp = None
-            if USE_XLA and self.st not in _XLA_BROKEN:
-                comp = _compiled(self.st, True)
-                try:
-                    comp.fused(*fused_args)
-                except (tf.errors.OpError, ValueError, TypeError, NotImplementedError):
-                    _XLA_BROKEN.add(self.st)
-                    comp = None
-            if comp is None:
-                comp = _compiled(self.st, False)
-                comp.fused(*fused_args)
+            comp = _compile(self.st, lambda c: c.fused(*fused_args))
             comp.evaluate(*eval_args)
             comp.traced.add(_shape_key(fused_args))
             self.result = comp
-        except Exception as e:  # the run goes on with numpy steps
-            self.error = f"{type(e).__name__}: {e}"
+        except Exception:  # result None: the run goes on with numpy steps
+            pass
         finally:
             self.seconds = time.perf_counter() - t0
             self.done.set()
@@ -345,7 +349,6 @@ class _Compiler:
         self._lock = threading.Lock()
         self._queue: list[_CompileJob] = []
         self._thread: threading.Thread | None = None
-        self._busy = threading.Event()
 
     def submit(self, job: _CompileJob) -> None:
         with self._lock:
@@ -353,7 +356,6 @@ class _Compiler:
                 old.dropped = True
                 old.done.set()
             self._queue = [job]
-            self._busy.set()
             if self._thread is None:
                 self._thread = threading.Thread(
                     target=self._loop, name="nndyn-compile", daemon=True
@@ -365,7 +367,6 @@ class _Compiler:
             with self._lock:
                 if not self._queue:
                     self._thread = None
-                    self._busy.clear()
                     return
                 job = self._queue.pop(0)
             job.run()
@@ -522,17 +523,7 @@ class Trainer:
         if self._compiled is not None:
             return 0.0
         t0 = time.perf_counter()
-        comp = None
-        if USE_XLA and self._structure not in _XLA_BROKEN:
-            comp = _compiled(self._structure, True)
-            try:
-                self._call(comp, 0)
-            except (tf.errors.OpError, ValueError, TypeError, NotImplementedError):
-                _XLA_BROKEN.add(self._structure)  # don't pay the failed compile again
-                comp = None
-        if comp is None:
-            comp = _compiled(self._structure, False)
-            self._call(comp, 0)
+        comp = _compile(self._structure, lambda c: self._call(c, 0))
         comp.traced.add(self._index_shape())
         self._compiled = comp
         self.xla = comp.xla
