@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from nndyn_gui import __version__
-from nndyn_gui.core.config import ConfigError, RunConfig, json_error_reason
+from nndyn_gui.core.config import ConfigError, RunConfig
 from nndyn_gui.core.presets import PresetError, list_presets, load_preset
 from nndyn_gui.core.terminal import printable
 
@@ -322,35 +322,12 @@ def resolve_config(
 
 
 def _read_config_file(path: Path) -> RunConfig:
-    if path.suffix == ".nndyn":
-        from nndyn_gui.core.runfile import RunFileError, load_run
-
-        try:
-            return load_run(path).config
-        except RunFileError as e:
-            raise CliError(str(e)) from None
-    from nndyn_gui.core.limits import MAX_JSON_BYTES, LimitError, read_bounded
+    from nndyn_gui.core.runfile import RunFileError, load_config_file
 
     try:
-        text = read_bounded(path, MAX_JSON_BYTES, "config file").decode("utf-8")
-    except FileNotFoundError:
-        raise CliError(f"{path}: no such file") from None
-    except LimitError as e:
-        raise CliError(f"{path}: {e}") from None
-    except OSError as e:
-        raise CliError(f"{path}: cannot read ({e.strerror or e})") from None
-    except UnicodeDecodeError:
-        raise CliError(f"{path}: cannot read (not a UTF-8 text file)") from None
-    try:
-        obj = json.loads(text)
-    except (ValueError, RecursionError) as e:
-        raise CliError(f"{path}: not valid JSON ({json_error_reason(e)})") from None
-    if isinstance(obj, dict) and "config" in obj and not {"data", "model", "train"} & set(obj):
-        obj = obj["config"]  # a preset file
-    try:
-        return RunConfig.from_dict(obj)
-    except ConfigError as e:
-        raise CliError(f"{path}: {e}") from None
+        return load_config_file(path)
+    except RunFileError as e:
+        raise CliError(str(e)) from None
 
 
 def _make_dataset(cfg: RunConfig) -> Dataset:

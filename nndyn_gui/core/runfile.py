@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 
 from nndyn_gui.core import limits
-from nndyn_gui.core.config import ConfigError, RunConfig
+from nndyn_gui.core.config import ConfigError, RunConfig, json_error_reason
 from nndyn_gui.core.limits import LimitError
 from nndyn_gui.core.types import Dataset, NetWeights, Run, Snapshot, TrainResult
 
@@ -70,6 +70,34 @@ class RunFileError(Exception):
 
 class NewerFormatError(RunFileError):
     """The file is fine but written by a newer nndyn: keep it, a newer version reads it."""
+
+
+def load_config_file(path: str | os.PathLike[str]) -> RunConfig:
+    """The config in a `.nndyn` run, a JSON config or a preset file (bounded read: never
+    /dev/zero or a FIFO); RunFileError "PATH: why" in one line."""
+    p = Path(path)
+    if p.suffix == ".nndyn":
+        return load_run(p).config
+    try:
+        text = limits.read_bounded(p, limits.MAX_JSON_BYTES, "config file").decode("utf-8")
+    except FileNotFoundError:
+        raise RunFileError(f"{p}: no such file") from None
+    except LimitError as e:
+        raise RunFileError(f"{p}: {e}") from None
+    except OSError as e:
+        raise RunFileError(f"{p}: cannot read ({e.strerror or e})") from None
+    except UnicodeDecodeError:
+        raise RunFileError(f"{p}: cannot read (not a UTF-8 text file)") from None
+    try:
+        obj = json.loads(text)
+    except (ValueError, RecursionError) as e:
+        raise RunFileError(f"{p}: not valid JSON ({json_error_reason(e)})") from None
+    if isinstance(obj, dict) and "config" in obj and not {"data", "model", "train"} & set(obj):
+        obj = obj["config"]  # a preset file
+    try:
+        return RunConfig.from_dict(obj)
+    except ConfigError as e:
+        raise RunFileError(f"{p}: {e}") from None
 
 
 # ---------------------------------------------------------------------- building runs

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from nndyn_gui.core import limits
 from nndyn_gui.core.claims import METRICS
 from nndyn_gui.core.config import ConfigError, RunConfig
 from nndyn_gui.core.presets import PresetError, load_preset
@@ -143,10 +144,12 @@ def _combo_text(combo: Sequence[tuple[str, Any]]) -> str:
 def load_spec(path: str | Path, max_runs: int = MAX_RUNS) -> SweepSpec:
     """Read a TOML (.toml) or JSON spec file; SweepSpecError says what is wrong."""
     p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
+    try:  # bounded, regular files only: never /dev/zero or a FIFO
+        text = limits.read_bounded(p, limits.MAX_JSON_BYTES, "sweep spec").decode("utf-8")
     except FileNotFoundError:
         raise SweepSpecError(f"{p}: no such file") from None
+    except limits.LimitError as e:
+        raise SweepSpecError(f"{p}: {e}") from None
     except (OSError, UnicodeDecodeError) as e:
         raise SweepSpecError(f"{p}: cannot read ({e})") from None
     try:
@@ -233,25 +236,12 @@ def _base(obj: dict[str, Any], base_dir: Path) -> tuple[RunConfig, str]:
 
 
 def _read_config(path: Path) -> RunConfig:
-    if path.suffix == ".nndyn":
-        from nndyn_gui.core.runfile import RunFileError, load_run
+    from nndyn_gui.core.runfile import RunFileError, load_config_file
 
-        try:
-            return load_run(path).config
-        except RunFileError as e:
-            raise SweepSpecError(str(e)) from None
     try:
-        obj = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise SweepSpecError(f"config {path}: no such file") from None
-    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as e:
-        raise SweepSpecError(f"config {path}: cannot read ({e})") from None
-    if isinstance(obj, dict) and "config" in obj and not {"data", "model", "train"} & set(obj):
-        obj = obj["config"]  # a preset file
-    try:
-        return RunConfig.from_dict(obj)
-    except ConfigError as e:
-        raise SweepSpecError(f"config {path}: {e}") from None
+        return load_config_file(path)
+    except RunFileError as e:
+        raise SweepSpecError(f"config {e}") from None
 
 
 def _string_list(v: Any, key: str) -> list[str]:

@@ -550,6 +550,7 @@ class ParamPanel(QScrollArea):
     def use_drawn_points(self) -> bool:
         """ "drawn": the points shown become editable points of a drawn data set."""
         from nndyn_gui.core.datasets import drawn_dataset
+
         if self.state.config.data.name != "drawn":
             self._forget_pending_data()
             ds = self.state.dataset

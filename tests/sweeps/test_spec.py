@@ -127,3 +127,19 @@ def test_config_file_is_read_relative_to_the_spec(tmp_path: Path) -> None:
     assert spec.describe() == "2 seeds = 2 runs"
     with pytest.raises(SweepSpecError, match="no such file"):
         load_spec(_write(tmp_path, 'config = "base.json"\n'))
+
+
+def test_endless_or_special_files_are_refused_at_once(tmp_path: Path) -> None:
+    """`nndyn train` refused /dev/zero and FIFOs; the sweep read them without end."""
+    import os
+
+    fifo = tmp_path / "spec.toml"
+    os.mkfifo(fifo)
+    for spec in (Path("/dev/zero"), fifo):
+        t0 = time.perf_counter()
+        with pytest.raises(SweepSpecError, match=r"regular file|allowed"):
+            load_spec(spec)
+        assert time.perf_counter() - t0 < 2.0
+    spec = _write(tmp_path, 'config = "/dev/zero"\nseeds = 1\n', "zero.toml")
+    with pytest.raises(SweepSpecError, match=r"config /dev/zero: .*(regular file|allowed)"):
+        load_spec(spec)
