@@ -25,13 +25,14 @@ from nndyn_gui.core.config import ModelConfig, RunConfig
 from nndyn_gui.core.flow import (
     LEAKY_SLOPE,
     activation,
+    activation_derivative,
     activation_lipschitz,
     embed,
     head_classes,
     propagate,
 )
 from nndyn_gui.core.multiclass import class_margin
-from nndyn_gui.core.safe_linalg import finite_mask, finite_svd
+from nndyn_gui.core.safe_linalg import MAX_CONDITION, finite_mask, finite_svd
 from nndyn_gui.core.types import Dataset, NetWeights
 
 SQUASH_RELATIVE = 1e-2  # median sigma_min/sigma_max of J on the data below this: squashed
@@ -40,7 +41,6 @@ JACOBIAN_POINTS = 256  # data points the per-layer Jacobian statistics are taken
 GRID_POINTS = 16  # without data: a 16 x 16 grid over the input square
 INVERTIBLE_ACTIVATIONS = ("tanh", "sigmoid", "leaky_relu")  # strictly monotone s
 RECON_POINTS = 256  # points used for the reconstruction check inside diagnose()
-MAX_CONDITION = 1e12  # beyond this an MLP's A is treated as singular (no inverse)
 
 
 @dataclass
@@ -274,7 +274,7 @@ def jacobian_stats(
             if not (np.isfinite(a).all() and np.isfinite(b).all() and np.isfinite(x).all()):
                 break
             z = x @ a.T + b
-            sp = _activation_derivative(model.activation, z)
+            sp = activation_derivative(model.activation, z)
             jac = sp[:, :, None] * a[None]
             lin = model.h * lip * a if resnet else a
             if resnet:
@@ -311,17 +311,6 @@ def _activation_inverse(name: str, y: np.ndarray) -> np.ndarray:
     return np.full_like(y, np.nan)
 
 
-def _activation_derivative(name: str, z: np.ndarray) -> np.ndarray:
-    if name == "tanh":
-        return 1.0 - np.tanh(z) ** 2
-    if name == "sigmoid":
-        sg = activation("sigmoid", z)
-        return sg * (1.0 - sg)
-    if name == "relu":
-        return (z > 0.0).astype(np.float64)
-    return np.where(z >= 0.0, 1.0, LEAKY_SLOPE)
-
-
 FIXED_POINT_FIRST = 20  # plain fixed-point steps before switching to Newton
 NEWTON_STALL = 3  # Newton stops after this many steps without progress
 
@@ -354,7 +343,7 @@ def _invert_block(
             stall += 1
             if stall >= NEWTON_STALL:
                 break
-        jac = eye + h * _activation_derivative(act, z)[:, :, None] * a[None]
+        jac = eye + h * activation_derivative(act, z)[:, :, None] * a[None]
         if not (np.isfinite(jac).all() and np.isfinite(resid).all()):
             return np.full_like(x, np.nan)  # pinv (an SVD) of Inf may never return
         try:

@@ -28,11 +28,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from nndyn_gui.core.config import ModelConfig
-from nndyn_gui.core.flow import activation
-from nndyn_gui.core.safe_linalg import finite_svd
+from nndyn_gui.core.flow import activation, activation_derivative
+from nndyn_gui.core.safe_linalg import MAX_CONDITION, finite_svd
 from nndyn_gui.core.types import NetWeights
 
-MAX_CONDITION = 1e12  # beyond this A is treated as singular: no isolated fixed point
 NEWTON_ITERS = 60
 NEWTON_TOL = 1e-12
 SAME_POINT = 1e-6  # Newton roots closer than this (relative to their size) are one point
@@ -40,20 +39,6 @@ NEUTRAL_TOL = 1e-9  # |Re lambda| below this share of max |lambda|: neither in n
 
 
 # ---------------------------------------------------------------------- the field
-def activation_derivative(name: str, z: np.ndarray) -> np.ndarray:
-    """s'(z) (the right-hand slope at the kinks of ReLU and leaky ReLU)."""
-    if name == "tanh":
-        return 1.0 - np.tanh(z) ** 2
-    if name == "sigmoid":
-        sg = activation("sigmoid", z)
-        return sg * (1.0 - sg)
-    if name == "relu":
-        return (z >= 0.0).astype(np.float64)
-    if name == "leaky_relu":
-        return np.where(z >= 0.0, 1.0, 0.2)
-    raise ValueError(f"unknown activation {name!r}")
-
-
 def block_vectors(model: ModelConfig, weights: NetWeights, k: int, x: np.ndarray) -> np.ndarray:
     """The arrow of block k at the points x (N, d): h s(A_k x + b_k) for a ResNet (the
     step the block adds), s(A_k x + b_k) - x for an MLP layer (its whole jump)."""

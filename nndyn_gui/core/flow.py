@@ -31,6 +31,21 @@ def activation(name: str, z: np.ndarray, leaky_slope: float = LEAKY_SLOPE) -> np
     raise ValueError(f"unknown activation {name!r}")
 
 
+def activation_derivative(name: str, z: np.ndarray) -> np.ndarray:
+    """s'(z), for Jacobians (diagnostics, fixed points); at the kink z = 0 ReLU takes 0
+    and leaky ReLU 1: a measure-zero choice, made once here."""
+    if name == "tanh":
+        return 1.0 - np.tanh(z) ** 2
+    if name == "sigmoid":
+        sg = activation("sigmoid", z)
+        return sg * (1.0 - sg)
+    if name == "relu":
+        return (z > 0.0).astype(np.float64)
+    if name == "leaky_relu":
+        return np.where(z >= 0.0, 1.0, LEAKY_SLOPE)
+    raise ValueError(f"unknown activation {name!r}")
+
+
 def activation_lipschitz(name: str) -> float:
     """Lipschitz constant of s, used in the invertibility test h*|A|*Lip(s) < 1."""
     return {"tanh": 1.0, "relu": 1.0, "sigmoid": 0.25, "leaky_relu": 1.0}[name]

@@ -269,8 +269,8 @@ def class_margin(w: np.ndarray, c: np.ndarray, x: np.ndarray, y: np.ndarray) -> 
     logits = x @ w.T + c  # (N, K)
     yi = np.asarray(y, dtype=np.int64)
     own = logits[np.arange(len(yi)), yi]
-    diff_w = w[yi][:, None, :] - w[None, :, :]  # (N, K, d)
-    norm = np.linalg.norm(diff_w, axis=2)
+    pair = np.linalg.norm(w[:, None, :] - w[None, :, :], axis=2)  # (K, K): |W_i - W_j|
+    norm = pair[yi]  # (N, K), not an (N, K, d) array per call
     with np.errstate(all="ignore"):
         dist = (own[:, None] - logits) / norm
     dist[np.arange(len(yi)), yi] = np.inf

@@ -13,6 +13,10 @@ from typing import Any
 
 import numpy as np
 
+#: a matrix with condition number beyond this is treated as singular (no inverse, no
+#: isolated fixed point): diagnostics and the field read the same line
+MAX_CONDITION = 1e12
+
 
 def finite_mask(stack: np.ndarray) -> np.ndarray:
     """Per matrix of a (..., m, n) stack: True when all its entries are finite."""
