@@ -128,11 +128,6 @@ def view_head(
     return coef, cv
 
 
-def regions_exact(w: np.ndarray, dims: int) -> bool:
-    """True when some `dims`-D view can show the K regions exactly (r <= dims)."""
-    return difference_basis(w).shape[0] <= dims
-
-
 # ---------------------------------------------------------------------- clipping
 def clip_polygon(poly: np.ndarray, g: np.ndarray, e: float) -> np.ndarray:
     """The part of the convex polygon `poly` (P, 2) where g . y + e >= 0 (Sutherland-Hodgman)."""

@@ -283,11 +283,11 @@ class SweepsWindow(QWidget):
         stamp = self._folder_stamp()
         if stamp == self._stamp:
             return
-        self._stamp = stamp
         try:
             results = load_results(self.results.folder)
         except SweepResultsError:
-            return  # caught mid-write: the next tick reads it
+            return  # caught mid-write: the next tick reads it (the stamp stays old)
+        self._stamp = stamp
         metrics_changed = results.metrics != self.results.metrics
         self.results = results
         if metrics_changed:  # the first rows of a running sweep bring the metric columns
