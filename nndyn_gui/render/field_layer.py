@@ -329,11 +329,12 @@ class FieldArtist2D:
         plot_item.addItem(self.point_item, ignoreBounds=True)
         self.caption = ""
         self._pal: Palette | None = None
+        self._k = 1.0  # ViewOptions.scale: lines and marks grow with the frame, as all do
 
-    def set_palette(self, pal: Palette) -> None:
-        self._pal = pal
+    def set_palette(self, pal: Palette, scale: float = 1.0) -> None:
+        self._pal, self._k = pal, float(scale)
         for it, col in zip(self.arrow_items, speed_colours(pal), strict=True):
-            it.setPen(pg.mkPen(QColor(*col), width=1.4))
+            it.setPen(pg.mkPen(QColor(*col), width=1.4 * self._k))
 
     def hide(self) -> None:
         for it in self.arrow_items:
@@ -372,8 +373,8 @@ class FieldArtist2D:
                     {
                         "pos": (float(y[0]), float(y[1])),
                         "symbol": KIND_SYMBOLS.get(kind, "s"),
-                        "size": 15,
-                        "pen": pg.mkPen(fast, width=2.5),
+                        "size": 15 * self._k,
+                        "pen": pg.mkPen(fast, width=2.5 * self._k),
                         "brush": pg.mkBrush(fast if filled else QColor(255, 255, 255, 0)),
                     }
                 )
@@ -397,9 +398,11 @@ class FieldArtist3D:
         self.caption = ""
         self.labels: list[tuple[np.ndarray, str]] = []  # fixed points, for the overlay
         self._pal: Palette | None = None
+        self._k = 1.0  # ViewOptions.scale
 
-    def set_palette(self, pal: Palette) -> None:
-        self._pal = pal
+    def set_palette(self, pal: Palette, scale: float = 1.0) -> None:
+        self._pal, self._k = pal, float(scale)
+        self.line_item.setData(width=1.5 * self._k)
 
     def hide(self) -> None:
         for it in self.items:
@@ -415,7 +418,7 @@ class FieldArtist3D:
         cols = np.array([rgba_f(c) for c in speed_colours(self._pal)])[arrows.buckets()]
         seg = arrow_segments(arrows, 3)
         self.line_item.setData(pos=seg, color=np.repeat(cols, 2, axis=0))
-        self.tip_item.setData(pos=seg[1::2], color=cols, size=4.0)
+        self.tip_item.setData(pos=seg[1::2], color=cols, size=4.0 * self._k)
         self.line_item.setVisible(True)
         self.tip_item.setVisible(True)
         self.caption = arrows.caption
@@ -431,7 +434,7 @@ class FieldArtist3D:
         if marks:
             pos = np.array([y for y, _ in marks])
             fast = rgba_f(self._pal.field_fast)
-            self.point_item.setData(pos=pos, color=fast, size=14.0)
+            self.point_item.setData(pos=pos, color=fast, size=14.0 * self._k)
             words = eigen_words(scene)
             self.caption += " · fixed point named beside its dot" + (f", {words}" if words else "")
         self.point_item.setVisible(bool(marks))

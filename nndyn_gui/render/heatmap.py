@@ -20,6 +20,7 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QImage, QPainter, QPen
 
 from nndyn_gui.core.sweep_results import Heatmap
+from nndyn_gui.render.export_spec import VECTOR_EXTENSIONS
 
 # viridis at 9 stops (matplotlib's table), interpolated linearly in between
 _VIRIDIS = np.array(
@@ -41,7 +42,6 @@ BACKGROUND = QColor(255, 255, 255)
 FOREGROUND = QColor(40, 40, 40)
 SELECTED = QColor(220, 20, 60)
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg")
-VECTOR_EXTENSIONS = (".svg", ".pdf")
 
 
 def viridis(t: float) -> QColor:

@@ -22,8 +22,6 @@ from PySide6.QtWidgets import QGraphicsView
 
 Painter = Callable[[QPainter], None]
 
-VECTOR_EXTENSIONS = (".svg", ".pdf")
-
 
 @contextlib.contextmanager
 def vector_mode(view: QGraphicsView, background: Any = None) -> Iterator[None]:

@@ -619,7 +619,7 @@ class LayerView2D(SceneViewMixin, pg.PlotWidget):
         pen.setWidthF(2.5 * k_px)
         pen.setCosmetic(True)
         self.plane_item.setPen(pen)
-        self.field.set_palette(pal)
+        self.field.set_palette(pal, k_px)
         self._last_label = ""
         self._style_notice()
         if self._scene is not None and self._regions_palette != pal.name:

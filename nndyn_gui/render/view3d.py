@@ -183,8 +183,7 @@ class LayerView3D(SceneViewMixin, gl.GLViewWidget):
         self._seg_flat = np.ascontiguousarray(scene.segments.ravel())
         self._selection = self._selection[self._selection < scene.points.shape[1]]
         self._t = min(self._t, scene.t_max)
-        self._set_regions_image()
-        self._apply_style()
+        self._apply_style()  # with the scene's region image
         first = not self._camera_set
         self.set_time(self._t)
         if first:  # the first scene: look at its plane, not along it
@@ -619,7 +618,7 @@ class LayerView3D(SceneViewMixin, gl.GLViewWidget):
         self.wrong_item.setData(color=rgba_f(pal.wrong), size=(o.point_size + 4) * k_px)
         sr, sg, sb, _ = rgba_f(pal.selection)
         self.selected_item.setData(color=(sr, sg, sb, 0.9), size=(o.point_size + 7) * k_px)
-        self.field.set_palette(pal)
+        self.field.set_palette(pal, k_px)
         if self._scene is not None:
             self._set_regions_image()
 

@@ -133,3 +133,16 @@ def test_the_field_toggle_shows_and_hides_it_and_exports_it(qtbot, tmp_path: Pat
     assert field_pixels(with_field) > 20 * max(1, field_pixels(without))
     img = capture(v, 300, 300)
     assert field_pixels(img) > 50
+
+
+def test_arrows_grow_with_the_frame_like_every_other_line(qtbot) -> None:
+    """A 4K export draws everything at ViewOptions.scale: the arrows were hair-thin."""
+    cfg = config(width=2, depth=5, h=0.3)
+    widths = []
+    for scale in (1.0, 3.0):
+        v = LayerView2D()
+        qtbot.addWidget(v)
+        opts = ViewOptions(show_field=True, scale=scale)
+        v.set_scene(FlowScene.build(cfg, moving_weights(cfg), ring_dataset(), opts))
+        widths.append(v.field.arrow_items[0].opts["pen"].widthF())
+    assert widths[1] == pytest.approx(3.0 * widths[0]) and widths[0] > 1.0
