@@ -53,6 +53,10 @@ class DrawTool(QObject):
         self._added: list[tuple[float, float]] = []
         self._erase_at: list[tuple[float, float, float]] = []  # x, y, radius
         self._last: tuple[float, float] | None = None
+        # the erase mask so far: each mouse move tests only its new positions
+        self._mask: np.ndarray | None = None
+        self._mask_of: np.ndarray | None = None  # the points it is for
+        self._mask_done = 0  # erase positions already in it
         self._applying = False
         state.datasetChanged.connect(self._on_dataset)
 
@@ -85,6 +89,7 @@ class DrawTool(QObject):
         """One event of the view's `drawEdit` (see LayerView2D): pixel = view units/px."""
         if kind == "begin":
             self._stroke, self._added, self._erase_at, self._last = "", [], [], None
+            self._mask = None
             return
         if kind == "end":
             self._finish()
@@ -122,10 +127,14 @@ class DrawTool(QObject):
         return out
 
     def _erased_mask(self, x: np.ndarray) -> np.ndarray:
-        mask = np.zeros(len(x), dtype=bool)
+        """The points under the stroke's erase positions (kept up to date, not redone:
+        a long stroke over 100,000 points re-tested every position at every move)."""
+        if self._mask is None or self._mask_of is not x or self._mask_done > len(self._erase_at):
+            self._mask, self._mask_of, self._mask_done = np.zeros(len(x), dtype=bool), x, 0
+        mask = self._mask
         if not len(x):
             return mask
-        for ex, ey, r in self._erase_at:
+        for ex, ey, r in self._erase_at[self._mask_done :]:
             d = np.hypot(x[:, 0] - ex, x[:, 1] - ey)
             if self._stroke == "erase_one":
                 j = int(np.argmin(d))
@@ -133,6 +142,7 @@ class DrawTool(QObject):
                     mask[j] = True
             else:
                 mask |= d <= r
+        self._mask_done = len(self._erase_at)
         return mask
 
     def _finish(self) -> None:
@@ -158,6 +168,7 @@ class DrawTool(QObject):
 
     def _reset_stroke(self) -> None:
         self._stroke, self._added, self._erase_at, self._last = "", [], [], None
+        self._mask = None
         self.changed.emit()
 
     def clear(self) -> bool:

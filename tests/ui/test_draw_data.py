@@ -206,3 +206,24 @@ def test_drawing_over_a_trained_run_puts_it_aside(window: Any, qtbot: Any) -> No
     window.layer_panel.set_drawing(False)
     window.undo.action.trigger()
     assert window.state.config.data.name == "ring" and window.state.snapshots[-1].step == 200
+
+
+def test_an_erase_stroke_takes_exactly_the_points_under_it(window: Any) -> None:
+    """The erase mask grows with the stroke (each move tests only its new positions) and
+    still equals the points within reach of any position of the stroke."""
+    tool = window.layer_panel.draw_tool
+    x, _ = tool.points()
+    pixel = 0.01
+    tool.edit("begin", 0.0, 0.0, pixel)
+    path = [(-0.8 + 0.1 * i, 0.3 * np.sin(i)) for i in range(17)]
+    for px, py in path:
+        tool.edit("erase", px, py, pixel)
+        _added, _labels, gone = tool.preview()
+        spots = np.array([(ex, ey) for ex, ey, _r in tool._erase_at])
+        reach = tool._erase_at[0][2]
+        d = np.hypot(x[:, None, 0] - spots[None, :, 0], x[:, None, 1] - spots[None, :, 1])
+        expect = x[(d <= reach).any(axis=1)]
+        assert np.array_equal(gone, expect)
+    n0 = len(x)
+    tool.edit("end", 0.0, 0.0, pixel)
+    assert len(window.state.dataset.y_all) == n0 - len(expect) and len(expect) > 0
