@@ -124,6 +124,7 @@ class ExportDialog(QDialog):
         self.camera_keys = list(camera_keys or [])  # a saved camera path (layers flow)
         self._auto_path = True  # the file name follows the fields until the user types one
         self._suggested = ""  # the name proposed last
+        self._had_series = False  # two snapshots or more at the last _refresh
         self.exporter: Exporter | None = None
         # when the main window is deleted its dialogs go without closeEvent/reject;
         # `destroyed` still fires, but `self` is gone by then: abort through a holder
@@ -273,7 +274,8 @@ class ExportDialog(QDialog):
         self.export_button.clicked.connect(self.export_clicked)
         self.cancel_button.clicked.connect(self._cancel_or_close)
         self.open_folder_button.clicked.connect(self.open_folder)
-        state.snapshotsChanged.connect(self._refresh)
+        state.snapshotsChanged.connect(self._on_snapshots)
+        state.trainingStateChanged.connect(self._on_snapshots)
         state.configChanged.connect(self._refresh)
         self._update_camera_label()
         self._on_size()
@@ -386,8 +388,17 @@ class ExportDialog(QDialog):
         self._refresh()
 
     @Slot()
+    def _on_snapshots(self, *_: object) -> None:
+        """While training: only when a training video becomes possible (two snapshots);
+        every batch re-checked every choice, probed the disk for a free file name and
+        put the preview off. Idle (a run loaded, training ended): all of it, once."""
+        series = len(self.state.snapshots) >= 2
+        if self.state.training_state == "idle" or series != self._had_series:
+            self._refresh()
+
     def _refresh(self, *_: object) -> None:
         """Enable what is possible, explain what is not, validate the rest inline."""
+        self._had_series = len(self.state.snapshots) >= 2
         model = self.content_combo.model()
         assert isinstance(model, QStandardItemModel)
         for i in range(self.content_combo.count()):

@@ -135,3 +135,25 @@ def test_start_export_reports_invalid_options(qtbot, small_config, tmp_path: Pat
         assert dlg.start_export(opts) is False
     assert "unknown file type" in sig.args[0]
     assert "unknown file type" in dlg.status_label.text()
+
+
+def test_while_training_the_dialog_follows_only_what_changes_its_choices(
+    qtbot, small_config: RunConfig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each batch of snapshots re-checked every choice and looked for a free file name on
+    disk; now only a second snapshot (a training video becomes possible) and the end of
+    training do."""
+    from nndyn_gui.core.types import Snapshot
+
+    dlg = _dialog(qtbot, small_config)
+    state = dlg.state
+    calls: list[int] = []
+    real = dlg._refresh
+    monkeypatch.setattr(dlg, "_refresh", lambda *a: (calls.append(1), real())[1])
+    w = state.snapshots[0].weights
+    state.set_training_state("training")
+    for step in (10, 20, 30, 40):
+        state.extend_snapshots([Snapshot(step, 0.5, 0.7, 0.7, w)])
+    assert len(calls) == 1 and dlg.is_content_enabled("training")
+    state.set_training_state("idle")
+    assert len(calls) == 2
