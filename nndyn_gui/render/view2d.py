@@ -178,7 +178,8 @@ class _SelectViewBox(pg.ViewBox):
 class SceneViewMixin:
     """What the 2-D and 3-D layer views do alike: options and selection over a FlowScene.
 
-    Each view supplies `_DIMS`, `set_scene`, `_show_frame` and `_apply_style`.
+    Each view supplies `_DIMS`, `set_scene`, `_show_frame`, `_apply_style` and
+    `_show_hover`.
     """
 
     _DIMS: int
@@ -188,6 +189,26 @@ class SceneViewMixin:
     _scene: FlowScene | None
     _selection: np.ndarray
     _t: float
+    _hover: picking.Hover | None
+
+    def _show_hover(self, hover: picking.Hover | None, at: Any) -> None:
+        raise NotImplementedError
+
+    def _scale(self) -> float:
+        """ViewOptions.scale: points, lines and text grow together (exports, presentation)."""
+        s = float(getattr(self._options, "scale", 1.0))
+        return s if np.isfinite(s) and s > 0 else 1.0
+
+    def hover(self) -> picking.Hover | None:
+        """What the mouse is over now (None: nothing, or the mouse is outside)."""
+        return self._hover
+
+    def clear_hover(self) -> None:
+        self._show_hover(None, None)
+
+    def leaveEvent(self, ev: Any) -> None:
+        self.clear_hover()
+        super().leaveEvent(ev)  # type: ignore[misc]
 
     def set_scene(self, scene: FlowScene) -> None:
         raise NotImplementedError
@@ -561,11 +582,6 @@ class LayerView2D(SceneViewMixin, pg.PlotWidget):
     def _wanted_style(self) -> tuple[Any, ...]:
         return (self._pal.name, self._options.point_size, self._scale())
 
-    def _scale(self) -> float:
-        """ViewOptions.scale: points, lines and text grow together (exports, presentation)."""
-        s = float(getattr(self._options, "scale", 1.0))
-        return s if np.isfinite(s) and s > 0 else 1.0
-
     def _apply_style(self) -> None:
         pal = self._pal
         o = self._options
@@ -683,10 +699,6 @@ class LayerView2D(SceneViewMixin, pg.PlotWidget):
         self.pointsSelected.emit(self.selection())
 
     # ------------------------------------------------------------------ hover
-    def hover(self) -> picking.Hover | None:
-        """What the mouse is over now (None: nothing, or the mouse is outside)."""
-        return self._hover
-
     def hover_at(self, x: float, y: float) -> picking.Hover | None:
         """Show what is at view position (x, y): a point, else a grid vertex (both
         within a few pixels), else the regions' probability where it is exact."""
@@ -714,19 +726,12 @@ class LayerView2D(SceneViewMixin, pg.PlotWidget):
         self._show_hover(hover, (x, y))
         return hover
 
-    def clear_hover(self) -> None:
-        self._show_hover(None, None)
-
     def _on_mouse_moved(self, pos: QPointF) -> None:
         if self._vb.drawing or not self._vb.sceneBoundingRect().contains(pos):
             self.clear_hover()
             return
         p = self._vb.mapSceneToView(pos)
         self.hover_at(p.x(), p.y())
-
-    def leaveEvent(self, ev: Any) -> None:
-        self.clear_hover()
-        super().leaveEvent(ev)
 
     def _follow_hover(self, t: float) -> None:
         """The time moved (Play, the slider): the hovered item's numbers move with it."""

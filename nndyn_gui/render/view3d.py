@@ -18,7 +18,6 @@ Needs OpenGL: under Qt's offscreen platform use LayerView2D (see views.make_laye
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
@@ -327,9 +326,6 @@ class LayerView3D(SceneViewMixin, gl.GLViewWidget):
         m = self.projectionMatrix(vp, vp) * self.viewMatrix()
         return np.array(m.copyDataTo(), dtype=np.float64).reshape(4, 4)
 
-    def hover(self) -> picking.Hover | None:
-        return self._hover
-
     def _under(self, x: float, y: float) -> picking.Hover | None:
         sc = self._scene
         if sc is None:
@@ -378,9 +374,6 @@ class LayerView3D(SceneViewMixin, gl.GLViewWidget):
         self.set_selection(sel)
         self.pointsSelected.emit(self.selection())
         return self.selection()
-
-    def clear_hover(self) -> None:
-        self._show_hover(None, None)
 
     def _follow_hover(self, t: float) -> None:
         h, sc = self._hover, self._scene
@@ -456,10 +449,6 @@ class LayerView3D(SceneViewMixin, gl.GLViewWidget):
         if ev.button() == Qt.MouseButton.LeftButton and click:  # a click, not a turn
             add = bool(ev.modifiers() & Qt.KeyboardModifier.ControlModifier)
             self.pick_at_pixel(p.x(), p.y(), add)
-
-    def leaveEvent(self, ev: Any) -> None:
-        self.clear_hover()
-        super().leaveEvent(ev)
 
     def showEvent(self, ev: Any) -> None:
         # moves without a button pressed reach us only with tracking on; set here, not
@@ -600,10 +589,6 @@ class LayerView3D(SceneViewMixin, gl.GLViewWidget):
             0.0, 0.0, 0.0, 1.0,
         )  # fmt: skip
         self.regions_item.setTransform(m)
-
-    def _scale(self) -> float:
-        s = float(getattr(self._options, "scale", 1.0))
-        return s if math.isfinite(s) and s > 0 else 1.0
 
     def _apply_style(self) -> None:
         pal = self._pal
