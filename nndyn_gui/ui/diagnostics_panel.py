@@ -41,8 +41,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from nndyn_gui.core import narrator
 from nndyn_gui.core.config import RunConfig
-from nndyn_gui.core.diagnostics import MAX_CONDITION, SQUASH_RELATIVE, Diagnostics, diagnose
+from nndyn_gui.core.diagnostics import SQUASH_RELATIVE, Diagnostics, diagnose
 from nndyn_gui.core.topology import TopologyReport, not_applicable, topology_report
 from nndyn_gui.core.types import Dataset, NetWeights, Snapshot
 from nndyn_gui.ui.background import NewestWins
@@ -87,119 +88,14 @@ VerdictLevel = str  # "ok" | "warn" | "bad"
 
 
 def summary_text(config: RunConfig, diag: Any) -> tuple[str, VerdictLevel]:
-    """One-line verdict for the whole net, and how good the news is ("ok", "warn", "bad").
-
-    Every verdict follows from numbers in the table: the invertibility column, the
-    median σ_min/σ_max of each layer's Jacobian on the data ("squashed" below 1e-2) and,
-    for a ResNet, the share of data points where det J < 0 (a fold).
-    """
-    blocks = list(diag.blocks)
-    t = len(blocks)
-    m = config.model
-    squashed = [(i + 1, b) for i, b in enumerate(blocks) if b.squashed]
-    flat = ""
-    if squashed:
-        k, b = squashed[0]
-        more = f" (and {len(squashed) - 1} more)" if len(squashed) > 1 else ""
-        cause = "a nearly singular A" if b.squash_cause == "A" else f"{m.activation} saturation"
-        flat = (
-            f"layer {k}{more} flattens the data: median σ_min/σ_max of its Jacobian "
-            f"over the points = {_fmt(float(b.jac_ratio_median))} < {SQUASH_RELATIVE:g}, "
-            f"from {cause}"
-        )
-    if m.kind == "resnet":
-        folds = [(i + 1, b) for i, b in enumerate(blocks) if getattr(b, "folds", False)]
-        bad = [(i + 1, b) for i, b in enumerate(blocks) if not b.invertible]
-        if folds:
-            k, b = folds[0]
-            more = f" (and {len(folds) - 1} more)" if len(folds) > 1 else ""
-            return (
-                f"Block {k}{more} folds the plane: det of its Jacobian is negative at "
-                f"{100.0 * float(b.neg_det_share):.1f}% of the data points and positive at "
-                "the others, so it is not one-to-one",
-                "bad",
-            )
-        if not bad:
-            text = (
-                f"All {t} blocks satisfy h·Lip(g) < 1: the ResNet is invertible (a homeomorphism)"
-            )
-            return (text + (f", but {flat}" if flat else ""), "warn" if flat else "ok")
-        k, b = bad[0]
-        more = f" (and {len(bad) - 1} more)" if len(bad) > 1 else ""
-        text = (
-            f"Block {k} violates h·‖A‖₂·Lip(s) < 1 (= {b.lip_product:.3g}){more}: "
-            "invertibility is not proved (no fold at the data points: det J > 0 at all)"
-        )
-        return (text + (f"; {flat}" if flat else ""), "warn")
-    singular = [i + 1 for i, b in enumerate(blocks) if not b.invertible and _singular(b)]
-    if singular:
-        more = f" (and {len(singular) - 1} more)" if len(singular) > 1 else ""
-        return (
-            f"Layer {singular[0]}{more} has a singular A (σ_min ≈ 0): it squashes the plane "
-            "onto a line, so points it merges can never be separated again",
-            "bad",
-        )
-    if not all(b.invertible for b in blocks):
-        return (
-            f"Some layers are not one-to-one ({m.activation} maps whole half-planes onto "
-            "the same values)",
-            "bad",
-        )
-    one_to_one = f"All {t} layers are one-to-one (invertible A, strictly increasing {m.activation})"
-    if flat:
-        return (f"{one_to_one}, but {flat}", "warn")
-    text = f"{one_to_one}; none flattens the data by itself"
-    last = float(getattr(blocks[-1], "cumulative_ratio", math.nan)) if blocks else math.nan
-    if math.isfinite(last) and last < SQUASH_RELATIVE:
-        text += (
-            f", though together they flatten it: median σ_min/σ_max from the input to the "
-            f"output = {_fmt(last)}"
-        )
-    return (text, "ok")
+    """One-line verdict for the whole net and how good the news is: the narrator's."""
+    sentence = narrator.verdict(config, diag)
+    return sentence.text, sentence.level
 
 
-def _singular(b: Any) -> bool:
-    sv = np.asarray(b.singular_values, dtype=np.float64)
-    return bool(sv.size and np.isfinite(sv).all() and sv[-1] <= sv[0] / MAX_CONDITION)
-
-
-def topology_text(config: RunConfig, diag: Any, rep: Any) -> str:
-    """Plain words for a TopologyReport: does the outer loop still enclose the centre?"""
-    share = float(rep.wrong_side_share)
-    m = config.model
-    wrong = f"{100.0 * share:.1f}% of the loop lies on the wrong side of the plane"
-    if rep.winding is None:
-        reason = str(getattr(rep, "winding_reason", "")) or "it could not be resolved"
-        text = (
-            "Whether the image of the outer loop winds around the centre is undetermined: "
-            f"{reason}; {wrong}."
-        )
-    elif abs(int(rep.winding)) >= 1:
-        w = abs(int(rep.winding))
-        text = f"The image of the outer loop still winds {w}× around the centre"
-        if int(rep.winding) < 0:
-            text += " (the other way round: the net mirrors the plane)"
-        invertible = bool(getattr(diag, "all_invertible", False))
-        if m.kind == "resnet" and m.width == 2 and invertible:
-            text += ": every block is invertible, so a width-2 ResNet cannot untie the ring"
-        elif m.width == 2 and invertible:
-            text += ": one-to-one layers of the plane cannot untie the ring"
-        elif m.kind == "resnet" and invertible:
-            text += ": an invertible flow keeps the loop around the inner class"
-        text += f"; {wrong}."
-    else:
-        text = "The image of the outer loop no longer winds around the centre (winding 0)"
-        if m.width >= 3:
-            text += ": the extra dimension lets the inner class slip out of the ring"
-        else:
-            text += ": some layer is not one-to-one (it folds the plane)"
-        text += f"; {wrong}."
-    acc = float(rep.dense_accuracy)
-    if math.isfinite(acc):
-        text += f" On dense fresh samples the net is {100.0 * acc:.1f}% accurate."
-    if getattr(rep, "projected", False):
-        text += " (Winding measured in a 2-D projection of the last layer.)"
-    return text
+def topology_text(config: RunConfig, diag: Any, rep: Any, trained: bool | None = None) -> str:
+    """Plain words for a TopologyReport (the narrator's); `diag` of the same weights."""
+    return narrator.topology(config, diag, rep, trained).text
 
 
 def _fmt(v: float, digits: int = 3) -> str:
@@ -571,8 +467,8 @@ class DiagnosticsPanel(QWidget):
             return
         self.topology_box.setVisible(True)
         self.topology_label.setStyleSheet("")
-        diag = self.diagnostics
-        text = topology_text(self.state.config, diag, rep)
+        diag = self.diagnostics if self.snapshot is snap else None  # same weights only
+        text = topology_text(self.state.config, diag, rep, narrator.is_trained(snap))
         self.topology_label.setText(text)
 
     def closeEvent(self, ev: Any) -> None:
