@@ -765,7 +765,8 @@ def orbit_scene_2d(scene: FlowScene, azimuth: float, elevation: float) -> FlowSc
         matrix=m @ pj.matrix,
         offset=m @ pj.offset,
         labels=("", ""),
-        note=pj.note,
+        note=pj.inner_note or pj.note,  # no plane is drawn here (see below)
+        inner_note=pj.inner_note,
         kind="ortho",
         source_dim=pj.source_dim,
     )

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
-from nndyn_gui.core import flow, multiclass
+from nndyn_gui.core import flow, multiclass, narrator
 from nndyn_gui.core.config import RunConfig
 from nndyn_gui.core.types import Dataset, NetWeights
 
@@ -83,6 +83,8 @@ class ViewProjection:
     offset: np.ndarray  # (dims,)
     labels: tuple[str, ...]  # axis labels, e.g. ("x1", "x2") or ("w-axis (head normal)", "⊥1")
     note: str = ""  # e.g. "projection of R^5, 93% of the spread: ..." (empty for identity)
+    #: the note where no boundary is drawn (the layers before the output): it names none
+    inner_note: str = ""
     kind: str = "identity"  # identity | head | pca | ortho
     source_dim: int = 2
 
@@ -228,10 +230,9 @@ class FlowScene:
 
         raw, labels, layer_t = _trajectories(config, weights, both, opts.substeps)
         last = raw[-1, :n_pts] if n_pts else raw[-1]
-        word = "line" if dims == 2 else "plane"
         k = weights.classes
         proj = (
-            _make_projection(last, weights.w, d, dims, word)
+            _make_projection(last, weights.w, d, dims)
             if k == 2
             else _make_class_projection(last, weights.w, d, dims, k)
         )
@@ -438,10 +439,20 @@ class FlowScene:
             )
         return self.projection.labels
 
+    def boundary_drawn(self, t: float) -> bool:
+        """Whether the views draw the separating line / plane (the class borders) at t."""
+        if not self.options.show_plane or self.at(t).plane_opacity <= 0.0:
+            return False
+        if self.classes > 2:
+            return self.class_head is not None
+        return bool(np.all(np.isfinite(self.plane[0])) and np.any(self.plane[0] != 0))
+
     def view_note(self, t: float) -> str:
-        """The projection note for time t: what the axes are and whether the line is exact."""
-        note = self.projection.note
-        if not self.projection.projected or self.projection.kind == "ortho" or t >= 1.0:
+        """The projection note for time t: what the axes are, and the boundary named as
+        exact only where it is drawn (core.narrator.projection_note)."""
+        pj = self.projection
+        note = pj.note if self.boundary_drawn(t) or not pj.inner_note else pj.inner_note
+        if not pj.projected or pj.kind == "ortho" or t >= 1.0:
             return note
         if t <= 0.0:
             return f"input in its own plane x1, x2; the layers are a projection of R^{self.width}"
@@ -521,9 +532,7 @@ def _trajectories(
     return np.stack(frames), labels, np.asarray(layer_t)
 
 
-def _make_projection(
-    last: np.ndarray, w: np.ndarray, d: int, dims: int, plane_word: str
-) -> ViewProjection:
+def _make_projection(last: np.ndarray, w: np.ndarray, d: int, dims: int) -> ViewProjection:
     """Identity when the net is narrow enough to show, else the head axes of the last layer.
 
     One projection for every layer, fitted on the last layer's points (see
@@ -537,20 +546,15 @@ def _make_projection(
             source_dim=d,
         )
     p = flow.head_projection(w, last, dims)
-    if p.head:
-        share = float(p.explained.sum())
-        kept = f", {100 * share:.0f}% of the spread" if 0.0 < share <= 1 + 1e-9 else ""
-        note = f"projection of R^{d}{kept}: the {plane_word} is the exact boundary"
-        kind = "head"
-    else:
-        note = f"projection of R^{d} (PCA): head w is 0 or not finite, no {plane_word}"
-        kind = "pca"
+    share = float(p.explained.sum())
+    note = narrator.projection_note(d, share, dims, p.head, drawn=True).text
     return ViewProjection(
         matrix=np.asarray(p.components, dtype=np.float64),
         offset=-(p.components @ p.mean),
         labels=tuple(p.labels),
         note=note,
-        kind=kind,
+        inner_note=narrator.projection_note(d, share, dims, p.head, drawn=False).text,
+        kind="head" if p.head else "pca",
         source_dim=d,
     )
 
@@ -564,7 +568,6 @@ def _make_class_projection(
     fits the view the K regions are exact and drawn; when it does not, the note says
     so and no border is drawn.
     """
-    word = "lines" if dims == 2 else "planes"
     if d <= dims:
         return ViewProjection(
             matrix=np.eye(dims, d),
@@ -574,21 +577,21 @@ def _make_class_projection(
         )
     p = multiclass.class_projection(w, last, dims)
     share = float(p.explained.sum())
-    kept = f", {100 * share:.0f}% of the spread" if 0.0 < share <= 1 + 1e-9 else ""
-    if p.head:
-        note = f"projection of R^{d}{kept}: the {word} are the exact borders of the {k} classes"
-        kind = "head"
-    else:
+    why = ""
+    if not p.head:
         span = multiclass.difference_basis(w).shape[0]
         why = f"the {k} classes differ in {span} directions" if span else "the head is not finite"
-        note = f"projection of R^{d}{kept}: {why}, no border drawn in {dims}-D"
-        kind = "pca"
+
+    def note(drawn: bool) -> str:
+        return narrator.projection_note(d, share, dims, p.head, drawn, k, why).text
+
     return ViewProjection(
         matrix=np.asarray(p.components, dtype=np.float64),
         offset=-(p.components @ p.mean),
         labels=tuple(p.labels),
-        note=note,
-        kind=kind,
+        note=note(True),
+        inner_note=note(False),
+        kind="head" if p.head else "pca",
         source_dim=d,
     )
 

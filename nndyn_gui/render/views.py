@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from nndyn_gui.core import narrator
 from nndyn_gui.render.palette import palette_for
 from nndyn_gui.render.scene import FlowScene, ViewOptions
 from nndyn_gui.render.view2d import LayerView2D
@@ -514,13 +515,16 @@ class SmallMultiples(QWidget):
         if sc is None:
             return
         layers = [k for k in self.layers() if 0 <= k <= sc.depth]
-        if self.is_3d():
-            self.caption.setText("3-D view, as the main view's camera sees it")
-        else:
-            note = sc.projection.note
-            if note and 0 in layers:
-                note += "; the input panel is in its own plane (x1, x2)"
-            self.caption.setText(f"2-D view: {note}" if note else "")
+        pj = sc.projection
+        caption = narrator.sheet_caption(
+            self.is_3d(),
+            self._camera is not None,
+            pj.note,
+            pj.inner_note,
+            has_input=0 in layers,
+            boundary_in_output=sc.depth in layers and sc.boundary_drawn(sc.t_max),
+        )
+        self.caption.setText(caption.text)
         self.caption.setVisible(bool(self.caption.text()))
         while len(self.panels) > len(layers):
             p = self.panels.pop()
