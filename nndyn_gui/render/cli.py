@@ -197,11 +197,6 @@ def _read_run(path: str) -> Any:
         raise _UsageError(str(e)) from None
 
 
-def _run_name(source: str, run: Any) -> str:
-    """'ring3 (seed 1)': how a panel of --kind compare is named."""
-    return f"{Path(source).stem} (seed {run.config.train.seed})"
-
-
 def _train_preset(name: str, sets: list[str], quiet: bool) -> Any:
     from nndyn_gui.core.config import ConfigError
     from nndyn_gui.core.presets import PresetError, load_preset
@@ -302,14 +297,15 @@ def render_main(argv: list[str]) -> int:
         if args.with_run and args.kind != "compare":
             raise _UsageError("--with only works with --kind compare")
         run = _load_run(args)
-        if args.with_run:
+        title = spec.title_for(run.config)
+        if args.with_run:  # each half its own title, the top one says what differs
+            from nndyn_gui.core.narrator import compare_titles
+
             opts.compare_with = _read_run(args.with_run)
-            opts.labels = (
-                _run_name(args.run or args.preset, run),
-                _run_name(args.with_run, opts.compare_with),
-            )
+            title, *halves = compare_titles(run.config, opts.compare_with.config)
+            opts.labels = (halves[0], halves[1])
         if args.title is None:
-            opts.title = spec.default_title(run.config.title)
+            opts.title = title
         if args.out is None:  # a name that says what it is, never an existing file
             opts.path = spec.suggest_path(".", opts.title, args.kind, _guess_ext(args.kind))
         opts.validate(run)

@@ -38,6 +38,7 @@ import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPen
 
+from nndyn_gui.core import narrator
 from nndyn_gui.core.network import initial_weights
 from nndyn_gui.core.types import NetWeights, Run
 from nndyn_gui.render import camera as cam
@@ -679,7 +680,10 @@ class _CompareProducer(_Producer):
         other = ex.options.compare_with
         assert other is not None  # validate() said so
         runs = [ex.run, other]
-        self.names = list(self.opts.labels or (ex.run.config.title or "A", "B"))
+        # each half its own title when the caller names none (core.narrator)
+        self.names = list(
+            self.opts.labels or narrator.compare_titles(ex.run.config, other.config)[1:]
+        )
         scale = ex.view_options.scale
         self.header = round(self.LABEL_PX * scale * 1.7)
         self.pw = self.w // 2
@@ -1033,7 +1037,9 @@ class Exporter:
             painter.restore()
             self._paint_extras(painter, title, caption)
 
-        write_vector(self._atomic.path, w, h, paint, title=title or self.run.config.title)
+        write_vector(
+            self._atomic.path, w, h, paint, title=title or narrator.run_title(self.run.config)
+        )
 
     def finish(self) -> Path:
         """Render what is left, wait for the encoder, move the file into place."""

@@ -15,6 +15,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from nndyn_gui.core import narrator
+from nndyn_gui.core.config import RunConfig
+
 
 @dataclass(frozen=True)
 class Choice:
@@ -185,9 +188,15 @@ def suggest_path(
     return str(base / f"{stem}-{n}{ext}")
 
 
+def title_for(config: RunConfig) -> str:
+    """The title an export proposes for a run, and its file name's stem: the preset's
+    human title only while the config is the preset's (core.narrator.run_title)."""
+    return narrator.run_title(config)
+
+
 def default_title(config_title: str) -> str:
-    """The title an export proposes: a preset's human title for a preset's run, else the
-    run's own title."""
+    """A preset's human title for a preset's *name*, else the text itself. It does not
+    see the config: a run's title is `title_for(config)`."""
     try:
         from nndyn_gui.core.presets import preset_title
 

@@ -45,6 +45,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from nndyn_gui.core import narrator
 from nndyn_gui.core.types import Run
 from nndyn_gui.render import export_spec as spec
 from nndyn_gui.render.camera import CameraKey
@@ -191,10 +192,8 @@ class ExportDialog(QDialog):
         look_row.addWidget(self.legend_check)
         look_row.addWidget(QLabel("Quality"))
         look_row.addWidget(self.quality_spin)
-        title = spec.default_title(state.config.title)
-        if compare is not None:
-            title = f"{spec.default_title(compare[0].config.title)}: two initialisations"
-        self.title_edit = QLineEdit(title)
+        self._proposed_title = self._title_for_runs()
+        self.title_edit = QLineEdit(self._proposed_title)
         self.title_edit.setPlaceholderText("shown above the picture (optional)")
         self.caption_edit = QLineEdit()
         self.caption_edit.setPlaceholderText("shown below the picture (optional)")
@@ -276,6 +275,7 @@ class ExportDialog(QDialog):
         self.open_folder_button.clicked.connect(self.open_folder)
         state.snapshotsChanged.connect(self._on_snapshots)
         state.trainingStateChanged.connect(self._on_snapshots)
+        state.configChanged.connect(self._follow_config)
         state.configChanged.connect(self._refresh)
         self._update_camera_label()
         self._on_size()
@@ -346,8 +346,20 @@ class ExportDialog(QDialog):
         """TITLE-KIND-N.ext in the folder of the last export (or of the file named now)."""
         text = self.path_edit.text().strip()
         folder = Path(text).expanduser().parent if text else Path(last_export_dir())
-        title = self.title_edit.text().strip() or self.state.config.title
+        title = self.title_edit.text().strip() or self._title_for_runs()
         return spec.suggest_path(folder, title, self.content(), self.ext())
+
+    def _title_for_runs(self) -> str:
+        """The title of the run(s) exported, from their configs (core.narrator)."""
+        if self.compare is not None:
+            return narrator.compare_titles(self.compare[0].config, self.compare[1].config)[0]
+        return spec.title_for(self.state.config)
+
+    def _follow_config(self, *_: object) -> None:
+        """An edited config retitles the export, unless the user typed a title."""
+        if self.title_edit.text() == self._proposed_title:
+            self._proposed_title = self._title_for_runs()
+            self.title_edit.setText(self._proposed_title)
 
     def _follow_fields(self) -> None:
         """Keep the proposed file name in step with title, content and format, until a

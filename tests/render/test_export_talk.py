@@ -227,3 +227,45 @@ def test_an_untrained_k_class_run_beside_is_drawn_with_its_k_classes() -> None:
         assert _ink(frame[:, 320:], list(WHITE.all_classes[:3])).sum() > 100
     finally:
         ex.abort()
+
+
+def test_an_edited_preset_is_titled_and_named_from_its_config(
+    tmp_path: Path, monkeypatch, capsys
+) -> None:
+    """resnet-w3-ring trained at width 2: the sheet's title and file name say width 2, and
+    each half of a comparison with the unedited preset carries its own title."""
+    from nndyn_gui.core.presets import load_preset, preset_title
+    from nndyn_gui.core.runfile import save_run
+    from nndyn_gui.render import export
+
+    preset = load_preset("resnet-w3-ring")
+    runs = {}
+    for name, cfg in (("a", preset), ("b", preset.with_set("model.width=2"))):
+        cfg.model.depth = 4  # small and quick; still edited for b, and a's title changes too
+        snap = Snapshot(50, 0.3, 0.9, 0.9, moving_weights(cfg, seed=1))
+        runs[name] = tmp_path / f"{name}.nndyn"
+        save_run(Run(cfg, ring_dataset(200), [snap], "finished"), str(runs[name]))
+    seen: list[ExportOptions] = []
+    real_init = export.Exporter.__init__
+
+    def spy(self, run, options, *args, **kw):  # type: ignore[no-untyped-def]
+        seen.append(options)
+        real_init(self, run, options, *args, **kw)
+
+    monkeypatch.setattr(export.Exporter, "__init__", spy)
+    monkeypatch.chdir(tmp_path)
+    small = ["--size", "320x180", "-q", "--no-3d"]
+    assert render_main([str(runs["b"]), "--kind", "sheet", *small]) == 0
+    made = Path(capsys.readouterr().out.strip()).name
+    assert made == "resnet-width-2-depth-4-ring-edited-from-resnet-w3-ring-sheet-1.png"
+    assert seen[-1].title == "ResNet, width 2, depth 4, ring (edited from resnet-w3-ring)"
+    out = str(tmp_path / "ab.png")
+    args = [str(runs["a"]), "--with", str(runs["b"]), "--kind", "compare", "--out", out]
+    assert render_main([*args, *small]) == 0
+    opts = seen[-1]
+    assert opts.title == "Two runs: Width d 3 vs 2"
+    assert opts.labels is not None
+    left, right = opts.labels
+    assert left.startswith("ResNet, width 3, depth 4, ring (edited from resnet-w3-ring)")
+    assert right.startswith("ResNet, width 2, depth 4") and "lifted" not in right
+    assert preset_title("resnet-w3-ring") not in left + right  # both were edited

@@ -157,3 +157,23 @@ def test_while_training_the_dialog_follows_only_what_changes_its_choices(
     assert len(calls) == 1 and dlg.is_content_enabled("training")
     state.set_training_state("idle")
     assert len(calls) == 2
+
+
+def test_the_proposed_title_and_file_name_follow_an_edited_preset(qtbot) -> None:
+    """Width d set to 2 on resnet-w3-ring: the dialog no longer proposes "width 3 … the
+    disk lifted out", in the title field nor in the file name; a typed title is kept."""
+    from nndyn_gui.core.presets import load_preset, preset_title
+
+    cfg = load_preset("resnet-w3-ring")
+    cfg.model.depth = 3  # quick; an edit of its own, made before the dialog opens
+    dlg = _dialog(qtbot, cfg)
+    assert dlg.title_edit.text() == "ResNet, width 3, depth 3, ring (edited from resnet-w3-ring)"
+    dlg.state.set_config(load_preset("resnet-w3-ring"))  # back to the preset itself
+    assert dlg.title_edit.text() == preset_title("resnet-w3-ring")
+    dlg.state.set_config(load_preset("resnet-w3-ring").with_set("model.width=2"))
+    title = dlg.title_edit.text()
+    assert title == "ResNet, width 2, depth 51, ring (edited from resnet-w3-ring)"
+    assert Path(dlg.path_edit.text()).name.startswith("resnet-width-2-depth-51-ring-edited")
+    dlg.title_edit.setText("My own title")
+    dlg.state.set_config(load_preset("resnet-w3-ring").with_set("model.depth=20"))
+    assert dlg.title_edit.text() == "My own title"
