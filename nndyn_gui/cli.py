@@ -203,7 +203,11 @@ def _info(args: argparse.Namespace) -> int:
     final = summary["final"]
     lines = [
         f"run:       {args.run}",
-        f"title:     {run.config.title or '-'}",
+        f"title:     {summary['title']}",
+    ]
+    if summary["edited"]:
+        lines.append(f"edited:    from preset {summary['preset']}: {summary['edited']}")
+    lines += [
         f"model:     {summary['model']}",
         f"data:      {summary['data']}",
         f"training:  {summary['training']}",
@@ -223,8 +227,12 @@ def _info(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def describe_config(cfg: RunConfig) -> dict[str, str]:
-    """One-line summaries of model, data and training, for `info` and the UI."""
+def describe_config(cfg: RunConfig, n_points: int | None = None) -> dict[str, str]:
+    """One-line summaries of model, data and training, for `info` and the UI.
+
+    `n_points`: how many points the data really has (a CSV of 900 rows with data.n =
+    1000 has 900); without it, data.n.
+    """
     m, d, t = cfg.model, cfg.data, cfg.train
     model = f"{m.kind}, width {m.width}, depth {m.depth}, {m.activation}"
     if m.kind == "resnet":
@@ -233,7 +241,8 @@ def describe_config(cfg: RunConfig) -> dict[str, str]:
         model += ", tied"
     if m.keep_invertible:
         model += f", kept invertible (bound {m.invertible_bound:g})"
-    data = f"{d.name}, n {d.n}, noise {d.noise:g}, test share {d.test_fraction:g}, seed {d.seed}"
+    n = d.n if n_points is None else n_points
+    data = f"{d.name}, n {n}, noise {d.noise:g}, test share {d.test_fraction:g}, seed {d.seed}"
     if d.classes != 2:
         data += f", {d.classes} classes"
     if d.name == "csv":
@@ -268,9 +277,14 @@ def run_summary(run: Run) -> dict[str, Any]:
             "test_acc": s.test_acc,
             "elapsed": s.elapsed,
         }
+    from nndyn_gui.core import narrator
+
+    n_points = int(run.dataset.x_train.shape[0] + run.dataset.x_test.shape[0])
     return {
-        "title": run.config.title,
-        **describe_config(run.config),
+        "title": narrator.run_title(run.config),
+        "preset": narrator.preset_name(run.config) or None,
+        "edited": narrator.edit_summary(run.config) or None,
+        **describe_config(run.config, n_points),
         "status": run.status,
         "message": run.message,
         "n_snapshots": len(run.snapshots),
@@ -318,7 +332,24 @@ def resolve_config(
             cfg = cfg.with_set(s)
         except ConfigError as e:
             raise CliError(f"--set {s}: {e}") from None
-    return cfg, label
+    return _classes_from_csv(cfg), label
+
+
+def _classes_from_csv(cfg: RunConfig) -> RunConfig:
+    """A CSV file's labels fix K, as in the window (data.classes follows the file)."""
+    if cfg.data.name != "csv" or not cfg.data.csv_path:
+        return cfg
+    from nndyn_gui.core.config import MAX_CLASSES
+    from nndyn_gui.core.datasets import DataError, csv_classes
+
+    try:
+        k = csv_classes(cfg.data.csv_path)
+    except (DataError, OSError, ValueError) as e:
+        raise CliError(f"data: {e}") from None
+    if k != cfg.data.classes:
+        cfg = cfg.copy()
+        cfg.data.classes = max(2, min(MAX_CLASSES, k))
+    return cfg
 
 
 def _read_config_file(path: Path) -> RunConfig:
@@ -532,11 +563,13 @@ def _train_with_bar(
 
 def train_report(run: Run, out: Path | None) -> dict[str, Any]:
     """What `nndyn train --json` prints: metrics, status, diagnostics and topology."""
+    from nndyn_gui.core import narrator
+
     final = run.snapshots[-1] if run.snapshots else None
     report: dict[str, Any] = {
         "status": run.status,
         "message": run.message,
-        "title": run.config.title,
+        "title": narrator.run_title(run.config),
         "steps": final.step if final else 0,
         "final": None
         if final is None

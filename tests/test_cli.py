@@ -16,6 +16,7 @@ import pytest
 from nndyn_gui import __version__, cli
 from nndyn_gui.core.config import RunConfig
 from nndyn_gui.core.network import initial_weights
+from nndyn_gui.core.presets import load_preset
 from nndyn_gui.core.runfile import load_run, save_run
 from nndyn_gui.core.types import Dataset, Run, Snapshot, TrainResult
 
@@ -260,3 +261,47 @@ def test_verify_exits_1_when_a_claim_fails(monkeypatch: pytest.MonkeyPatch, caps
     assert "97.00% ✗" in out and "NO" in out and "0 of 1 claims hold" in out
     assert cli.main(["verify", "--seeds", "0,1", "--markdown"]) == 1
     assert "| `mlp-w2-ring` | Fewer than 95% right |" in capsys.readouterr().out
+
+
+# ---------------------------------------------------------------------- words from the config
+def test_info_titles_an_edited_preset_from_its_config_and_counts_the_real_points(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """resnet-w3-ring trained at width 2 is not "the disk lifted out"; 30 points are 30."""
+    cfg = load_preset("resnet-w3-ring").with_set("model.width=2")
+    rng = np.random.default_rng(0)
+    x = rng.uniform(-1, 1, (30, 2))
+    y = (np.hypot(x[:, 0], x[:, 1]) > 0.5).astype(np.int64)
+    w = initial_weights(cfg.model, 0)
+    snaps = [Snapshot(0, 0.69, 0.5, 0.5, w, 0.0), Snapshot(100, 0.1, 0.97, 0.9, w, 1.5)]
+    save_run(Run(cfg, Dataset(x[:20], y[:20], x[20:], y[20:], "ring"), snaps, "finished"),
+             tmp_path / "w2.nndyn")  # fmt: skip
+    assert cli.main(["info", str(tmp_path / "w2.nndyn")]) == 0
+    out = capsys.readouterr().out
+    assert "title:     ResNet, width 2, depth 51, ring (edited from resnet-w3-ring)" in out
+    assert "edited:    from preset resnet-w3-ring: Width d 3 → 2" in out
+    assert "lifted" not in out and "n 30," in out and "n 1000" not in out
+    assert cli.main(["info", "--json", str(tmp_path / "w2.nndyn")]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert info["title"].startswith("ResNet, width 2") and info["preset"] == "resnet-w3-ring"
+    assert info["config"]["title"] == "resnet-w3-ring"  # the file's own field is kept
+
+
+def test_train_takes_k_from_a_csv_files_labels(tmp_path: Path) -> None:
+    """As the window does ("the CSV file's labels fix K"): no --set data.classes needed."""
+    rng = np.random.default_rng(1)
+    x = rng.uniform(-1, 1, (90, 2))
+    y = np.digitize(x[:, 0], [-1 / 3, 1 / 3])  # labels 0, 1, 2
+    csv = tmp_path / "three.csv"
+    csv.write_text(
+        "x1,x2,label\n" + "".join(f"{a:.4f},{b:.4f},{k}\n" for (a, b), k in zip(x, y, strict=True))
+    )
+    out = tmp_path / "k3.nndyn"
+    p = nndyn("train", *TINY, "--set", f"data.csv_path={csv}", "--set", "data.name=csv",
+              "--quiet", "--out", str(out))  # fmt: skip
+    assert p.returncode == 0, p.stderr
+    run = load_run(out)
+    assert run.config.data.classes == 3 and run.weights is not None
+    assert run.weights.classes == 3
+    info = nndyn("info", str(out))
+    assert "3 classes" in info.stdout and "n 90," in info.stdout
