@@ -363,7 +363,7 @@ def sheet_caption(
                 needs=("tiles_3d", "camera_followed"),
             )
         return Sentence(
-            "3-D view of each layer from the default camera (the main view shows no 3-D camera)",
+            "3-D view of each layer, from the default camera",
             needs=("tiles_3d", "camera_default"),
         )
     text = note if boundary_in_output else (inner_note or note)
