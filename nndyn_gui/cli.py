@@ -587,8 +587,14 @@ def train_report(run: Run, out: Path | None) -> dict[str, Any]:
         "topology": None,
     }
     if final is not None:
-        report["diagnostics"] = _diagnostics(run)
-        report["topology"] = _topology(run)
+        diag, report["diagnostics"] = _diagnostics(run)
+        rep, report["topology"] = _topology(run)
+        # the window's words for the same numbers, from the one narrator
+        if diag is not None:
+            report["verdict"] = narrator.verdict(run.config, diag).text
+        if rep is not None:
+            trained = narrator.is_trained(final)
+            report["topology_text"] = narrator.topology(run.config, diag, rep, trained).text
     if report["topology"] is None:
         from nndyn_gui.core.topology import not_applicable
 
@@ -596,42 +602,45 @@ def train_report(run: Run, out: Path | None) -> dict[str, Any]:
     return report
 
 
-def _diagnostics(run: Run) -> Any:
+def _diagnostics(run: Run) -> tuple[Any, Any]:
+    """(Diagnostics or None, what the JSON report shows: its dict or the error)."""
     try:
         from nndyn_gui.core.diagnostics import diagnose
     except ImportError:
-        return None
+        return None, None
     assert run.weights is not None
     try:
-        return diagnose(run.config, run.weights, run.dataset).to_dict()
+        diag = diagnose(run.config, run.weights, run.dataset)
     except Exception as e:  # a report must not lose the finished training
         print(f"nndyn: warning: diagnostics failed: {e}", file=sys.stderr)
-        return {"error": f"{type(e).__name__}: {e}"}
+        return None, {"error": f"{type(e).__name__}: {e}"}
+    return diag, diag.to_dict()
 
 
-def _topology(run: Run) -> Any:
+def _topology(run: Run) -> tuple[Any, Any]:
+    """(TopologyReport or None, what the JSON report shows: its scalars or the error)."""
     try:
         from nndyn_gui.core.topology import topology_report
     except ImportError:
-        return None
+        return None, None
     assert run.weights is not None
     try:
         rep = topology_report(run.config, run.weights)
     except Exception as e:  # a report must not lose the finished training
         print(f"nndyn: warning: topology report failed: {e}", file=sys.stderr)
-        return {"error": f"{type(e).__name__}: {e}"}
+        return None, {"error": f"{type(e).__name__}: {e}"}
     if rep is None:
-        return None
+        return None, None
     if hasattr(rep, "to_dict"):
-        return rep.to_dict()
+        return rep, rep.to_dict()
     if dataclasses.is_dataclass(rep) and not isinstance(rep, type):
         # scalars only: the loop's trajectory is thousands of numbers nobody reads in JSON
-        return {
+        return rep, {
             f.name: getattr(rep, f.name)
             for f in dataclasses.fields(rep)
             if _is_scalar(getattr(rep, f.name))
         }
-    return None
+    return None, None
 
 
 def _is_scalar(v: Any) -> bool:

@@ -206,6 +206,13 @@ def test_train_tiny_config_json_and_saved_run(tmp_path: Path) -> None:
     assert report["out"] == str(out)
     assert report["config"]["model"]["width"] == 2
     assert "diagnostics" in report and "topology" in report
+    # the window's words for those numbers, and they agree with them
+    invertible = report["diagnostics"]["all_invertible"]
+    assert ("the ResNet is invertible" in report["verdict"]) == invertible
+    winding = report["topology"]["winding"]
+    words = report["topology_text"]
+    assert ("still winds" in words) == (winding not in (0, None))
+    assert ("cannot untie" in words) == (winding not in (0, None) and invertible)
     run = load_run(out)
     assert [s.step for s in run.snapshots] == [0, 20, 40]
     assert "tensorflow" in run.versions
