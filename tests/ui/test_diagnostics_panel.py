@@ -336,3 +336,17 @@ def test_k_classes_get_margins_to_the_borders_and_no_loop_test(
     text = panel.topology_label.text()
     assert text.startswith("Not applicable: the loop test is about two classes")
     assert "3 classes" in text
+
+
+def test_default_screen_topology_says_nothing_false_in_width_3(qtbot) -> None:
+    """resnet-w3-ring untrained, as the window opens: an invertible flow CAN untie the ring
+    in width 3, so the box must not say it keeps the loop (issue 19, item 1)."""
+    from nndyn_gui.core.presets import load_preset
+
+    _, panel = _panel(qtbot, load_preset("resnet-w3-ring"))
+    qtbot.waitUntil(lambda: panel.topology is not None and not panel.topology_busy(), timeout=60000)
+    text = panel.topology_label.text()
+    assert panel.diagnostics.all_invertible and panel.topology.winding in (1, -1)
+    assert "keeps the loop" not in text and "cannot untie" not in text
+    assert "initial weights" in text and "in width 3 training can untie the ring" in text
+    assert "in the head's plane" in text
