@@ -160,6 +160,13 @@ def verdict(config: RunConfig, diag: Any) -> Sentence:
             f"from {cause}"
         )
     if m.kind == "resnet":
+        nonfinite = [i + 1 for i, b in enumerate(blocks) if not math.isfinite(b.lip_product)]
+        if nonfinite:
+            return Sentence(
+                f"Block {nonfinite[0]}'s numbers are not finite: the net has diverged",
+                "bad",
+                ("resnet", "not_all_invertible"),
+            )
         folds = [(i + 1, b) for i, b in enumerate(blocks) if getattr(b, "folds", False)]
         bad = [(i + 1, b) for i, b in enumerate(blocks) if not b.invertible]
         if folds:

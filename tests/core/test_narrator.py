@@ -249,3 +249,15 @@ def test_is_trained_reads_the_snapshot() -> None:
     assert not narrator.is_trained(SimpleNamespace(step=0, loss=math.nan))
     assert narrator.is_trained(SimpleNamespace(step=0, loss=0.7))
     assert narrator.is_trained(SimpleNamespace(step=200, loss=0.1))
+
+
+def test_diverged_weights_are_called_diverged_not_a_violated_bound() -> None:
+    for kind in ("resnet", "mlp"):
+        cfg = _config(kind, 2, 2, False, False)
+        w = initial_weights(cfg.model, 0)
+        w.A[2, 0, 0] = np.inf
+        diag = diagnose(cfg, w, make_dataset(cfg.data))
+        s = narrator.verdict(cfg, diag)
+        assert "not finite" in s.text and "diverged" in s.text and s.level == "bad", s
+        assert "violates" not in s.text and "nan" not in s.text
+        assert narrator.check(s, narrator.facts(cfg, diag)) == []
