@@ -32,9 +32,10 @@ log = logging.getLogger(__name__)
 
 #: "untied": winding 0 and at most this share of the outer loop on the inner side
 UNTIED_WRONG_SHARE = 0.01
-#: config fields that never change what a run computes, only how often it is sampled or
-#: how fast it runs: a preset with other values here is still that preset (and its title)
-IGNORED_FOR_TITLE = (*ENGINE_FIELDS, "train.snapshot_every", "title")
+#: config fields that never change what a run computes, only how fast it runs: a preset
+#: with other values here is still that preset (and keeps its title). Snapshot spacing
+#: joins them while no stop rule is on (the rules are checked at snapshots).
+IGNORED_FOR_TITLE = (*ENGINE_FIELDS, "title")
 
 
 @dataclass(frozen=True)
@@ -427,7 +428,9 @@ def _comparable(config: RunConfig, ignore: Sequence[str] = ()) -> dict[str, Any]
                 flat[f"{section}.{key}"] = v
         else:
             flat[section] = values
-    for key in (*IGNORED_FOR_TITLE, *ignore):
+    t = config.train
+    stops = bool(t.stop_loss or t.stop_accuracy or t.stop_plateau)
+    for key in (*IGNORED_FOR_TITLE, *(() if stops else ("train.snapshot_every",)), *ignore):
         flat.pop(key, None)
     return flat
 

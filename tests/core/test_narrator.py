@@ -199,6 +199,11 @@ def test_a_preset_keeps_its_title_only_while_unedited() -> None:
     assert "width 3" not in title and "lifted" not in title
     assert narrator.edit_summary(edited) == "Width d 3 → 2"
     assert narrator.run_title(cfg.with_set("train.seed=4")) != preset_title("resnet-w3-ring")
+    # with a stop rule on, snapshots decide when training stops: their spacing matters
+    stop = cfg.with_set("train.stop_loss=0.1")
+    assert narrator.edits(stop.with_set("train.snapshot_every=10"), stop) == [
+        "train.snapshot_every"
+    ]
 
 
 def test_own_titles_and_untitled_runs() -> None:
