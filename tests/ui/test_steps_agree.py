@@ -1,0 +1,182 @@
+"""Nothing stale beside something fresh (issue 19, items 3 and 4).
+
+Every panel names the training step its numbers belong to: the status bar, the curves'
+readout, the snapshot label, the Diagnostics line, the Topology box's title and the
+All-layers line. Read as a user reads them, they must name the same step, the one the
+main view shows, or say "computing step N…" for exactly that step; and once training
+ends, or another run is opened, every one of them reaches its final step promptly.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from nndyn_gui.core.types import Snapshot
+
+STEP = re.compile(r"untrained(?: \(step 0\))?|step ([\d,]+)")
+PENDING = re.compile(r"computing step ([\d,]+)…")
+
+
+def _plain(html: str) -> str:
+    return re.sub(r"<[^>]+>", "", html).replace("&nbsp;", " ")
+
+
+def _read(text: str) -> tuple[int | None, int | None]:
+    """(step named as shown, step named as being computed) in a label's visible text."""
+    text = _plain(text)
+    m = PENDING.search(text)
+    todo = int(m.group(1).replace(",", "")) if m else None
+    m = STEP.search(PENDING.sub("", text))
+    if m is None:
+        return None, todo
+    return (int(m.group(1).replace(",", "")) if m.group(1) else 0), todo
+
+
+def visible_steps(win: Any) -> dict[str, tuple[int | None, int | None]]:
+    """Every step the window names, panel by panel: (shown, being computed)."""
+    diag = win.diagnostics
+    out = {
+        "status bar": _read(win.acc_label.text()),
+        "curves": _read(win.curves.readout_text().replace("no training yet", "untrained")),
+        "snapshot label": _read(win.layer_panel.snapshot_label.text()),
+        "Diagnostics": _read(diag.metrics_label.text()),
+        "All layers": _read(win.multiples.step_label.text()),
+    }
+    if diag.topology_box.isVisible():
+        title = diag.topology_title.text()
+        out["Topology"] = _read(title.split("—", 1)[1] if "—" in title else "")
+    return out
+
+
+def assert_agree(win: Any, when: str) -> dict[str, tuple[int | None, int | None]]:
+    """Each panel names the step on screen, or says it is computing exactly that step."""
+    seen = visible_steps(win)
+    shown = win.state.shown
+    assert shown is not None
+    want = shown.step
+    for panel, (step, todo) in seen.items():
+        assert step == want or todo == want, f"{when}: {panel} {seen[panel]}, shown {want}: {seen}"
+        if todo is not None:  # pending: only ever for the step on screen
+            assert todo == want, f"{when}: {panel} computes {todo}, shown {want}: {seen}"
+    return seen
+
+
+def settled(win: Any, step: int) -> bool:
+    """Every panel names `step` and none is still computing."""
+    return all(v == (step, None) for v in visible_steps(win).values())
+
+
+def _train(window: Any, qtbot: Any, cfg: Any, seed: int) -> tuple[int, int]:
+    """Train `cfg`, checking at random moments (and right after the end) that every
+    visible step agrees or is marked pending; returns how many checks were made while
+    training, and how many of them saw a panel computing."""
+    state = window.state
+    assert window.load_config(cfg)
+    window.layer_panel.wait_idle()
+    rng = random.Random(seed)
+    checks = pendings = 0
+    finished: list[Any] = []
+    window.controller.finished.connect(finished.append)
+    assert window.train()
+    qtbot.waitUntil(lambda: state.training_state == "training" or bool(finished), timeout=60_000)
+    total = cfg.train.steps
+    for frac in sorted(rng.uniform(0.1, 0.9) for _ in range(5)):
+        qtbot.waitUntil(
+            lambda f=frac: state.progress[0] >= f * total or bool(finished), timeout=30_000
+        )
+        if finished:
+            break
+        seen = assert_agree(window, f"at training step {state.progress[0]}")
+        checks += 1
+        pendings += any(todo is not None for _, todo in seen.values())
+    qtbot.waitUntil(lambda: bool(finished), timeout=60_000)
+    assert finished[0].status == "finished"
+    assert_agree(window, "right after the end")
+    last = state.snapshots[-1]
+    t0 = time.perf_counter()
+    # the end: every panel reaches the final snapshot promptly, no old step left over
+    qtbot.waitUntil(lambda: state.shown is last and settled(window, last.step), timeout=8_000)
+    assert time.perf_counter() - t0 < 8.0
+    assert window.curves.sample_values()["step"][-1] == last.step  # the curves' latest
+    return checks, pendings
+
+
+@pytest.mark.parametrize("classes", [2, 3])
+def test_every_visible_step_agrees_while_training_and_after(
+    qtbot: Any, window: Any, changed: Any, classes: int
+) -> None:
+    """resnet-w2-ring trained by the real engine (3 classes: on three rings); with 3
+    classes the Topology box says
+    "not applicable" and its title, which stayed "untrained (step 0)", names the step."""
+    from nndyn_gui.core.presets import load_preset
+
+    cfg = changed(
+        load_preset("resnet-w2-ring"),
+        data__n=400,
+        data__name="ring" if classes == 2 else "rings",
+        data__classes=classes,
+        model__depth=10,
+        model__h=0.2,
+        train__steps=3000,
+        train__snapshot_every=100,
+        train__steps_per_call=100,
+    )
+    checks, _ = _train(window, qtbot, cfg, seed=classes)
+    assert checks >= 3  # most random moments fell within the run
+    topology = window.diagnostics.topology_title.text()
+    final = window.state.snapshots[-1].step
+    assert topology == f"Topology of the outer loop — step {final:,}"
+    if classes == 3:
+        assert window.diagnostics.topology_label.text().startswith("Not applicable")
+
+
+def _fake_run(window: Any, classes: int, steps: list[int], seed: int) -> Any:
+    """A run as if trained (weights moved away from the initial ones), for the file."""
+    from nndyn_gui.core.presets import load_preset
+    from nndyn_gui.ui.state import AppState
+
+    cfg = load_preset("resnet-w2-ring")
+    cfg.data.n, cfg.data.classes, cfg.model.depth = 300, classes, 6
+    cfg.data.name = "ring" if classes == 2 else "rings"
+    state = AppState(cfg.validate())
+    w0 = state.snapshots[0].weights
+    rng = np.random.default_rng(seed)
+    snaps = [state.snapshots[0]]
+    for i, step in enumerate(steps):
+        w = w0.copy()
+        w.A = w0.A + 0.2 * (i + 1) * rng.normal(size=w0.A.shape)
+        snaps.append(Snapshot(step, 0.3 / (i + 1), 0.8 + 0.01 * i, 0.79, w))
+    state.replace_snapshots(snaps)
+    return state.run()
+
+
+def test_opening_another_run_moves_every_step_to_it(qtbot: Any, window: Any, tmp_path: Path):
+    """K = 3: the Topology title said "step 20,000" after switching to a 4,000-step run."""
+    from nndyn_gui.core.runfile import save_run
+
+    a, b = tmp_path / "a.nndyn", tmp_path / "b.nndyn"
+    save_run(_fake_run(window, 3, [10_000, 20_000], 1), a)
+    save_run(_fake_run(window, 3, [2_000, 4_000], 2), b)
+    problems: list[str] = []
+
+    def caught_up(final: int) -> bool:
+        try:  # at every look while the panels catch up: agree, or say they compute
+            assert_agree(window, "while the panels catch up")
+        except AssertionError as e:
+            problems.append(str(e))
+        return settled(window, final)
+
+    for path, final in ((a, 20_000), (b, 4_000)):
+        assert window.open_run(str(path))
+        assert_agree(window, f"just after opening {path.name}")
+        qtbot.waitUntil(lambda f=final: caught_up(f), timeout=8_000)
+        assert not problems, problems[0]
+        title = window.diagnostics.topology_title.text()
+        assert title == f"Topology of the outer loop — step {final:,}"
