@@ -180,3 +180,39 @@ def test_opening_another_run_moves_every_step_to_it(qtbot: Any, window: Any, tmp
         assert not problems, problems[0]
         title = window.diagnostics.topology_title.text()
         assert title == f"Topology of the outer loop — step {final:,}"
+
+
+def test_open_run_screenshot_waits_for_every_panel(
+    qtbot: Any, window: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`nndyn-gui --open RUN --screenshot F`: the picture showed "untrained (step 0) …
+    computing…" in the Topology box beside "step 20,000" in the status bar."""
+    from nndyn_gui.core.runfile import save_run
+    from nndyn_gui.ui import app, diagnostics_panel
+    from nndyn_gui.ui.main_window import MainWindow
+    from nndyn_gui.ui.worker import TrainController
+
+    run = tmp_path / "ring.nndyn"
+    save_run(_fake_run(window, 2, [10_000, 20_000], 3), run)
+    seen: list[dict[str, tuple[int | None, int | None]]] = []
+    real = MainWindow.screenshot
+
+    def screenshot(self: Any, path: str) -> bool:
+        seen.append(visible_steps(self))  # what the picture shows
+        return bool(real(self, path))
+
+    monkeypatch.setattr(MainWindow, "screenshot", screenshot)
+    compute = diagnostics_panel.compute_topology
+
+    def slow_topology(*args: Any) -> Any:  # as for the preset's 51 blocks on a busy machine
+        time.sleep(1.0)
+        return compute(*args)
+
+    monkeypatch.setattr(diagnostics_panel, "compute_topology", slow_topology)
+    monkeypatch.setattr(TrainController, "warm_up", lambda self: None)  # no trainer needed
+    monkeypatch.setattr(app, "_close_on_signals", lambda win, qapp: None)  # pytest's own
+    png = tmp_path / "shot.png"
+    assert app.main(["--open", str(run), "--screenshot", str(png), "--quit"]) == 0
+    assert png.is_file() and len(seen) == 1
+    assert set(seen[0]) >= {"status bar", "Diagnostics", "Topology", "All layers"}
+    assert all(v == (20_000, None) for v in seen[0].values()), str(seen[0])
