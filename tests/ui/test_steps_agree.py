@@ -73,10 +73,11 @@ def settled(win: Any, step: int) -> bool:
     return all(v == (step, None) for v in visible_steps(win).values())
 
 
-def _train(window: Any, qtbot: Any, cfg: Any, seed: int) -> tuple[int, int]:
+def _train(window: Any, qtbot: Any, cfg: Any, seed: int, restart: Any = None) -> tuple[int, int]:
     """Train `cfg`, checking at random moments (and right after the end) that every
-    visible step agrees or is marked pending; returns how many checks were made while
-    training, and how many of them saw a panel computing."""
+    visible step agrees or is marked pending; after the first check the config becomes
+    `restart` (a change that restarts the run from step 0) if given. Returns how many
+    checks were made while training, and how many of them saw a panel computing."""
     state = window.state
     assert window.load_config(cfg)
     window.layer_panel.wait_idle()
@@ -96,6 +97,9 @@ def _train(window: Any, qtbot: Any, cfg: Any, seed: int) -> tuple[int, int]:
         seen = assert_agree(window, f"at training step {state.progress[0]}")
         checks += 1
         pendings += any(todo is not None for _, todo in seen.values())
+        if restart is not None and checks == 1:
+            state.set_config(restart)  # live: the run restarts at step 0 with it
+            assert_agree(window, "right after the restart")
     qtbot.waitUntil(lambda: bool(finished), timeout=60_000)
     assert finished[0].status == "finished"
     assert_agree(window, "right after the end")
@@ -113,8 +117,9 @@ def test_every_visible_step_agrees_while_training_and_after(
     qtbot: Any, window: Any, changed: Any, classes: int
 ) -> None:
     """resnet-w2-ring trained by the real engine (3 classes: on three rings); with 3
-    classes the Topology box says
-    "not applicable" and its title, which stayed "untrained (step 0)", names the step."""
+    classes the Topology box says "not applicable" and its title, which stayed
+    "untrained (step 0)", names the step. With 2, the depth changes mid-run (Diagnostics
+    said "step 0 · 64.7 %" when the restarted run had finished)."""
     from nndyn_gui.core.presets import load_preset
 
     cfg = changed(
@@ -128,7 +133,8 @@ def test_every_visible_step_agrees_while_training_and_after(
         train__snapshot_every=100,
         train__steps_per_call=100,
     )
-    checks, _ = _train(window, qtbot, cfg, seed=classes)
+    restart = changed(cfg, model__depth=6) if classes == 2 else None
+    checks, _ = _train(window, qtbot, cfg, seed=classes, restart=restart)
     assert checks >= 3  # most random moments fell within the run
     topology = window.diagnostics.topology_title.text()
     final = window.state.snapshots[-1].step
