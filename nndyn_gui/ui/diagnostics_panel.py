@@ -264,6 +264,7 @@ class DiagnosticsPanel(QWidget):
 
         self.topology_title = QLabel(TOPOLOGY_TITLE)
         self.topology_title.setFont(bold)
+        self.topology_title.setWordWrap(True)  # "— step 1,000 · computing step 1,200…"
         self.topology_label = QLabel()
         self.topology_label.setWordWrap(True)
         self.topology_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)

@@ -17,8 +17,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QTimer, Signal, Slot
-from PySide6.QtWidgets import QGraphicsOpacityEffect, QLabel, QVBoxLayout, QWidget
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal, Slot
+from PySide6.QtGui import QColor, QPainter
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from nndyn_gui.core.types import Snapshot
 from nndyn_gui.render.palette import palette_for
@@ -33,7 +34,20 @@ MAX_POINTS = 1500
 COALESCE_MS = 80
 CAMERA_SETTLE_MS = 250
 TRAINING_REFRESH_MS = 1000  # an overview: one picture a second while training
-PENDING_OPACITY = 0.45  # the tiles of an older snapshot while a newer one is built
+VEIL = QColor(255, 255, 255, 150)  # washes out the tiles of an older snapshot while a
+# newer one is built
+
+
+class _Veil(QWidget):
+    """A translucent white sheet over the tiles (mouse clicks pass through it)."""
+
+    def __init__(self, parent: QWidget) -> None:
+        super().__init__(parent)
+        self.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+        self.hide()
+
+    def paintEvent(self, _ev: object) -> None:
+        QPainter(self).fillRect(self.rect(), VEIL)
 
 
 class SmallMultiplesPanel(QWidget):
@@ -57,11 +71,10 @@ class SmallMultiplesPanel(QWidget):
         self.snapshot: Snapshot | None = None  # the one the tiles show
         self.step_label = QLabel()
         self.step_label.setObjectName("allLayersStep")
+        self.step_label.setContentsMargins(6, 0, 6, 2)
         self.multiples = SmallMultiples(self)
-        self._dim = QGraphicsOpacityEffect(self.multiples)
-        self._dim.setOpacity(PENDING_OPACITY)
-        self._dim.setEnabled(False)
-        self.multiples.setGraphicsEffect(self._dim)
+        self._veil = _Veil(self.multiples)
+        self.multiples.installEventFilter(self)  # the veil follows its size
         self.multiples.layerClicked.connect(self.layerClicked)
         self._camera: tuple[float, float, float] | None = None
         self._camera_timer = QTimer(self)  # a camera drag redraws the 3-D tiles once at rest
@@ -184,9 +197,15 @@ class SmallMultiplesPanel(QWidget):
         """ "step 1,200", or "step 1,000 · computing step 1,200…" over dimmed tiles."""
         target = self._target()
         self.step_label.setText(steps.caption(self.snapshot, target))
-        self._dim.setEnabled(
-            self.snapshot is not None and steps.pending(self.snapshot, target) is not None
-        )
+        dim = self.snapshot is not None and steps.pending(self.snapshot, target) is not None
+        if dim:
+            self._veil.setGeometry(self.multiples.rect())
+            self._veil.raise_()  # above tiles made since
+        self._veil.setVisible(dim)
+
+    def dimmed(self) -> bool:
+        """True while the tiles shown are drawn washed out (an older snapshot's)."""
+        return self._veil.isVisibleTo(self.multiples)
 
     # ------------------------------------------------------------------ slots
     @Slot(object)
@@ -199,6 +218,12 @@ class SmallMultiplesPanel(QWidget):
                 self._timer.start(TRAINING_REFRESH_MS)
         else:
             self._timer.start(COALESCE_MS)
+
+    def eventFilter(self, obj: QObject, ev: QEvent) -> bool:
+        if obj is self.multiples and ev.type() == QEvent.Type.Resize:
+            self._veil.setGeometry(self.multiples.rect())
+            self._veil.raise_()
+        return super().eventFilter(obj, ev)
 
     def showEvent(self, ev: Any) -> None:
         super().showEvent(ev)

@@ -129,9 +129,9 @@ def test_every_visible_step_agrees_while_training_and_after(
         data__classes=classes,
         model__depth=10,
         model__h=0.2,
-        train__steps=3000,
-        train__snapshot_every=100,
-        train__steps_per_call=100,
+        train__steps=20_000,  # about a second of training: the checks spread over it
+        train__snapshot_every=200,
+        train__steps_per_call=200,
     )
     restart = changed(cfg, model__depth=6) if classes == 2 else None
     checks, _ = _train(window, qtbot, cfg, seed=classes, restart=restart)
@@ -222,3 +222,36 @@ def test_open_run_screenshot_waits_for_every_panel(
     assert png.is_file() and len(seen) == 1
     assert set(seen[0]) >= {"status bar", "Diagnostics", "Topology", "All layers"}
     assert all(v == (20_000, None) for v in seen[0].values()), str(seen[0])
+
+
+def test_a_panel_computing_a_newer_step_says_so_and_dims_its_old_values(
+    qtbot: Any, window: Any
+) -> None:
+    """The moment the picture moves on, Diagnostics and All layers keep their old values
+    washed out under "step 100 · computing step 200…"; then both show step 200 plainly."""
+    from nndyn_gui.ui.steps import PENDING_COLOR
+
+    from .test_readouts import _settle, _snapshot
+
+    state, diag, tiles = window.state, window.diagnostics, window.multiples
+    a, b = _snapshot(state, 100, 1), _snapshot(state, 200, 2)
+    state.extend_snapshots([a])
+    _settle(qtbot, window)
+    qtbot.waitUntil(lambda: settled(window, 100), timeout=8_000)
+    assert not tiles.dimmed() and PENDING_COLOR not in diag.summary_label.styleSheet()
+    diag._debounce.stop()  # hold both computations back: the moment before they start
+    tiles._timer.stop()
+    diag._jobs.request = tiles._builder.request = lambda job: None  # type: ignore[method-assign]
+    state.extend_snapshots([b])
+    _settle(qtbot, window)
+    assert state.shown is b
+    assert_agree(window, "while Diagnostics and All layers compute step 200")
+    assert _plain(diag.metrics_label.text()).startswith("step 100 · computing step 200… · ")
+    assert f"color:{PENDING_COLOR}" in diag.metrics_label.text()  # old numbers, greyed
+    assert PENDING_COLOR in diag.summary_label.styleSheet()
+    assert tiles.step_label.text() == "step 100 · computing step 200…" and tiles.dimmed()
+    del diag._jobs.request, tiles._builder.request  # the computations go ahead
+    diag.wait_idle()
+    tiles.wait_idle()
+    assert settled(window, 200), visible_steps(window)
+    assert not tiles.dimmed() and PENDING_COLOR not in diag.summary_label.styleSheet()
