@@ -394,9 +394,11 @@ class DiagnosticsPanel(QWidget):
         config, snap, diag, error = result
         self.snapshot = snap
         self.diagnostics = diag
-        if diag is None:
+        if diag is None:  # no numbers of another snapshot under this one's step
             self._metrics_values = ""
             self._set_summary(error[:1].upper() + error[1:], "bad")
+            self.table.setRowCount(0)
+            self.bars.setOpts(x=[], height=[], width=0.8)
         else:
             self._show(config, diag)
             self._request_topology(config, snap)

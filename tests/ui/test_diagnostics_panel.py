@@ -208,6 +208,9 @@ def test_a_failing_diagnostic_is_shown_not_raised(qtbot, resnet_cfg, monkeypatch
     state.append_snapshot(Snapshot(10, 0.5, 0.6, 0.6, _weights(np.eye(2) * 4.0, 5)))
     qtbot.waitUntil(lambda: "singular matrix" in panel.summary_label.text(), timeout=3000)
     assert panel.summary_label.text().startswith("✗ Cannot compute diagnostics")
+    # the failure names its step, and no older snapshot's numbers stay beneath it
+    assert panel.metrics_label.text() == "<b>step 10</b>"
+    assert panel.table.rowCount() == 0
 
 
 # ---------------------------------------------------------------------- verdicts from numbers
