@@ -191,10 +191,7 @@ class _Automation(QObject):
         win, args = self.win, self.args
         win.layer_panel.wait_idle()
         win.layer_panel.show_last_layer()
-        for panel in (win.multiples, win.diagnostics):  # the final snapshot, not in flight
-            refresh = getattr(panel, "refresh_now", None)
-            if callable(refresh):
-                refresh()
+        win.settle_panels()  # every panel at the shown snapshot: none still computing
         if args.present and not win.presentation.active:
             win.presentation.enter()
             win.presentation.wait_until_full_screen()

@@ -321,7 +321,9 @@ class TrainingCurves(QWidget):
         if snap is None:
             return
         if self._training():
-            self._defer()
+            self._defer()  # the plots at most every REDRAW_MS ...
+            if self._hover_index is None:  # ... but the readout names the shown step at once
+                self._show_snapshot(snap)
         else:
             self._draw_current(snap)
 
@@ -459,7 +461,7 @@ class TrainingCurves(QWidget):
         self._set_readout(step, loss, tr, te, hovering)
 
     def _show_snapshot(self, snap: Snapshot) -> None:
-        if not self._shown():
+        if _placeholder(snap):  # untrained: nothing measured (a trained one is named at once)
             self.readout.setText("<span style='color:#888'>no training yet</span>")
             return
         self._set_readout(snap.step, snap.loss, snap.train_acc, snap.test_acc, False)
@@ -470,7 +472,7 @@ class TrainingCurves(QWidget):
 
         where = "" if hover else "<span style='color:#888'>shown: </span>"
         self.readout.setText(
-            f"{where}<b>step&nbsp;{int(step)}</b> &nbsp; "  # lines wrap between items only
+            f"{where}<b>step&nbsp;{int(step):,}</b> &nbsp; "  # lines wrap between items only
             f"<span style='color:{c(LOSS_COLOR)}'>loss&nbsp;{_fmt_loss(loss)}</span> &nbsp; "
             f"<span style='color:{c(TRAIN_COLOR)}'>train&nbsp;acc&nbsp;{_fmt_pct(tr)}</span> "
             f"&nbsp; <span style='color:{c(TEST_COLOR)}'>test&nbsp;acc&nbsp;{_fmt_pct(te)}</span>"

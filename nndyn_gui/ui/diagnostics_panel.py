@@ -15,10 +15,16 @@ while the user scrubs snapshots; `refresh_now` still computes synchronously (tes
 screenshots). The topology report samples ~50k fresh points, so it has a NewestWins
 of its own (and while training runs at most every few seconds). A result for a
 snapshot that is no longer shown is dropped.
+
+Every number here names its snapshot: the metrics line starts with its step, the
+topology box's title with the step of its report. While either computes for the
+snapshot now on screen (`AppState.shown`), it says "computing step N…" and its old
+values are drawn dimmed (ui/steps.py: one wording for every panel).
 """
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 from collections.abc import Callable
@@ -27,7 +33,7 @@ from typing import Any
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer, Slot
-from PySide6.QtGui import QBrush, QColor, QFont
+from PySide6.QtGui import QBrush, QColor, QFont, QPalette
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFrame,
@@ -46,8 +52,12 @@ from nndyn_gui.core.config import RunConfig
 from nndyn_gui.core.diagnostics import SQUASH_RELATIVE, Diagnostics, diagnose
 from nndyn_gui.core.topology import TopologyReport, not_applicable, topology_report
 from nndyn_gui.core.types import Dataset, NetWeights, Snapshot
+from nndyn_gui.ui import steps
 from nndyn_gui.ui.background import NewestWins
 from nndyn_gui.ui.state import AppState
+from nndyn_gui.ui.steps import step_name
+
+log = logging.getLogger(__name__)
 
 DEBOUNCE_MS = 100
 TRAINING_REFRESH_MS = 1000  # while training: the numbers once a second
@@ -57,6 +67,8 @@ WARN_COLOR = "#9a6700"
 BAD_COLOR = "#c62828"
 SQUASH_BG = QColor(255, 224, 178)
 BAR_COLOR = (0, 114, 178, 200)
+PENDING_BAR_COLOR = (150, 150, 150, 160)
+TOPOLOGY_TITLE = "Topology of the outer loop"
 COLUMNS = (
     "k",
     "h·‖A‖₂·Lip",
@@ -116,7 +128,14 @@ class DiagnosticsPanel(QWidget):
         self.diagnostics: Any = None
         self.snapshot: Snapshot | None = None  # the one `diagnostics` were computed for
         self.topology: Any = None
+        #: the snapshot the topology box's text is about (its report, "not applicable", or
+        #: its failure); None before the first
         self.topology_snapshot: Snapshot | None = None
+        self._metrics_values = ""  # the metrics line after its step (rich text)
+        self._summary: tuple[str, VerdictLevel] = ("", "ok")
+        self._topo_color = ""  # the topology text's own colour ("" = normal)
+        self._topo_for: tuple[RunConfig, Any] = (state.config, None)  # the last request's
+        self._dimmed: tuple[bool, bool] | None = None  # (diagnostics, topology) drawn dimmed
         self._topo_gen = 0
         self._topo_key: tuple[int, int] | None = None
         self._topo_started = -1e9  # time.monotonic() of the last topology job
@@ -139,8 +158,9 @@ class DiagnosticsPanel(QWidget):
         self.metrics_label.setWordWrap(True)
         self.metrics_label.setTextFormat(Qt.TextFormat.RichText)
 
-        self.topology_title = QLabel("Topology of the outer loop")
+        self.topology_title = QLabel(TOPOLOGY_TITLE)
         self.topology_title.setFont(bold)
+        self.topology_title.setWordWrap(True)  # "— step 1,000 · computing step 1,200…"
         self.topology_label = QLabel()
         self.topology_label.setWordWrap(True)
         self.topology_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -197,6 +217,7 @@ class DiagnosticsPanel(QWidget):
         outer.addWidget(scroll)
 
         state.shownChanged.connect(self._schedule)  # the numbers of the drawn snapshot
+        state.shownChanged.connect(self._show_steps)  # "computing step N…" at once
         state.configChanged.connect(self._schedule)
         state.datasetChanged.connect(self._schedule)
         state.trainingStateChanged.connect(self._schedule)  # the end gets full numbers
@@ -210,6 +231,23 @@ class DiagnosticsPanel(QWidget):
         if job is not None:
             self._on_computed(*self._jobs.run_now(job))
 
+    def wait_idle(self) -> None:
+        """Numbers and topology report of the snapshot shown now, computed on this thread
+        (automation: a screenshot must not show one panel still computing)."""
+        self.refresh_now()
+        if self.snapshot is not None and self.snapshot is self._target():
+            self._request_topology(self.state.config, self.snapshot, now=True)
+
+    def pending_snapshot(self) -> Snapshot | None:
+        """The snapshot on screen whose numbers are still being computed (None: shown)."""
+        return steps.pending(self.snapshot, self._target())
+
+    def topology_pending_snapshot(self) -> Snapshot | None:
+        """The same for the topology box (None also while it is hidden)."""
+        if not self.topology_box.isVisibleTo(self):
+            return None
+        return steps.pending(self.topology_snapshot, self._target())
+
     def diagnostics_busy(self) -> bool:
         """True while new numbers are waiting for the debounce or being computed."""
         return self._debounce.isActive() or self._jobs.busy()
@@ -219,27 +257,48 @@ class DiagnosticsPanel(QWidget):
         if job is not None:
             self._jobs.request(job)
 
-    def _job(self) -> Callable[[], tuple[RunConfig, Snapshot, Diagnostics]] | None:
+    def _target(self) -> Snapshot | None:
+        """The snapshot whose numbers belong on screen: the one the main view shows."""
         st = self.state
-        snap = st.shown if st.shown is not None else st.current
+        return st.shown if st.shown is not None else st.current
+
+    def _job(self) -> Callable[[], tuple[RunConfig, Snapshot, Diagnostics | None, str]] | None:
+        st = self.state
+        snap = self._target()
         if snap is None:
             return None
         config, weights, data = st.config, snap.weights, st.dataset
         if weights.width != config.model.width or weights.depth != config.model.depth:
             return None  # a config change is on its way; its own signal refreshes us
-        return lambda: (config, snap, compute_diagnostics(config, weights, data))
+
+        def job() -> tuple[RunConfig, Snapshot, Diagnostics | None, str]:
+            try:
+                return config, snap, compute_diagnostics(config, weights, data), ""
+            except Exception as e:  # never let a diagnostic crash the window
+                log.exception("diagnostics of step %d failed", snap.step)
+                return config, snap, None, f"cannot compute diagnostics: {type(e).__name__}: {e}"
+
+        return job
 
     @Slot(object, str)
     def _on_computed(self, result: Any, error: str) -> None:
-        if result is None:  # never let a diagnostic crash the window
+        if result is None:  # the job itself failed (it catches what it computes)
             self.diagnostics = None
             self._set_summary(error[:1].upper() + error[1:], "bad")  # "Cannot compute …"
+            self._show_steps()
             return
-        config, snap, diag = result
-        self.diagnostics = diag
+        config, snap, diag, error = result
         self.snapshot = snap
-        self._show(config, diag)
-        self._request_topology(config, snap)
+        self.diagnostics = diag
+        if diag is None:  # no numbers of another snapshot under this one's step
+            self._metrics_values = ""
+            self._set_summary(error[:1].upper() + error[1:], "bad")
+            self.table.setRowCount(0)
+            self.bars.setOpts(x=[], height=[], width=0.8)
+        else:
+            self._show(config, diag)
+            self._request_topology(config, snap)
+        self._show_steps()
 
     def topology_busy(self) -> bool:
         """True while a topology report is being computed (or queued)."""
@@ -257,17 +316,51 @@ class DiagnosticsPanel(QWidget):
     # ------------------------------------------------------------------ display
     def _set_summary(self, text: str, level: VerdictLevel) -> None:
         mark = {"ok": "✓ ", "warn": "⚠ "}.get(level, "✗ ")
-        color = {"ok": OK_COLOR, "warn": WARN_COLOR}.get(level, BAD_COLOR)
+        self._summary = (text, level)
         self.summary_label.setText(mark + text)
-        self.summary_label.setStyleSheet(f"color: {color};")
+        self._dimmed = None  # its colour is set by _show_steps
+
+    @Slot()
+    def _show_steps(self, *_: object) -> None:
+        """Name the step of every number here; dim those of an older snapshot than the one
+        on screen and say which step is being computed (ui/steps.py)."""
+        target = self._target()
+        snap = self.snapshot
+        todo = steps.pending(snap, target)
+        head = f"<b>{step_name(snap)}</b>" if snap is not None else ""
+        if todo is not None:
+            head = " · ".join(p for p in (head, f"<i>{steps.pending_name(todo)}</i>") if p)
+        values = self._metrics_values
+        dim = todo is not None and snap is not None
+        if values and dim:
+            values = f"<span style='color:{steps.PENDING_COLOR}'>{values}</span>"
+        self.metrics_label.setText(" · ".join(p for p in (head, values) if p))
+        topo_todo = steps.pending(self.topology_snapshot, target)
+        title = TOPOLOGY_TITLE
+        topo_caption = steps.caption(self.topology_snapshot, target)
+        if topo_caption:
+            title += f" — {topo_caption}"
+        self.topology_title.setText(title)
+        topo_dim = topo_todo is not None and self.topology_snapshot is not None
+        if self._dimmed == (dim, topo_dim):
+            return
+        self._dimmed = (dim, topo_dim)  # colours only when they change (a restyle costs)
+        level = self._summary[1]
+        color = {"ok": OK_COLOR, "warn": WARN_COLOR}.get(level, BAD_COLOR)
+        self.summary_label.setStyleSheet(f"color: {steps.PENDING_COLOR if dim else color};")
+        pal = self.table.palette()
+        normal = self.palette().color(QPalette.ColorRole.Text)
+        pal.setColor(QPalette.ColorRole.Text, QColor(steps.PENDING_COLOR) if dim else normal)
+        self.table.setPalette(pal)
+        self.bars.setOpts(brush=pg.mkBrush(*(PENDING_BAR_COLOR if dim else BAR_COLOR)))
+        topo_color = steps.PENDING_COLOR if topo_dim else self._topo_color
+        self.topology_label.setStyleSheet(f"color: {topo_color};" if topo_color else "")
 
     def _show(self, config: RunConfig, diag: Any) -> None:
         text, level = summary_text(config, diag)
         self._set_summary(text, level)
         resnet = config.model.kind == "resnet"
-        snap = self.snapshot
         parts = [
-            f"<b>{step_name(snap)}</b>" if snap is not None else "",
             f"train acc <b>{_pct(diag.train_acc)}</b>",
             f"test acc <b>{_pct(diag.test_acc)}</b>",
             f"transport cost <b>{_fmt(float(diag.transport))}</b>",
@@ -279,7 +372,7 @@ class DiagnosticsPanel(QWidget):
         if math.isfinite(margin):
             to = "the plane" if config.data.classes == 2 else "the class borders"
             parts.append(f"margin to {to} <b>{_fmt(margin)}</b>")
-        self.metrics_label.setText(" · ".join(p for p in parts if p))
+        self._metrics_values = " · ".join(p for p in parts if p)
         lin = "I + h·Lip·A" if resnet else "A"
         headers = {
             2: (
@@ -412,64 +505,84 @@ class DiagnosticsPanel(QWidget):
         tbl.setUpdatesEnabled(True)
 
     # ------------------------------------------------------------------ topology
-    def _request_topology(self, config: RunConfig, snap: Snapshot) -> None:
+    def _request_topology(self, config: RunConfig, snap: Snapshot, now: bool = False) -> None:
+        """A topology report of `snap` (the diagnostics' snapshot): at once when it is
+        only words ("not applicable", no loop), else in the background (while training
+        at most every TOPOLOGY_TRAINING_S), or on this thread when `now`."""
         weights = snap.weights
         key = (id(config), id(weights))
-        if key == self._topo_key and self.topology is not None:
-            return  # same snapshot: nothing new to compute
-        if config.data.name not in _LOOP_DATA and config.data.classes == 2:
-            # e.g. drawn while training: hide it now (K classes: "not applicable" below)
+        on_its_way = not now and self._topo_jobs.busy()
+        if key == self._topo_key and (self.topology_snapshot is snap or on_its_way):
+            return  # same snapshot: shown already, or on its way
+        loop = config.data.name in _LOOP_DATA
+        if config.data.classes != 2 or not loop:
             self._topo_key = key
-            self._topo_gen += 1
+            self._topo_gen += 1  # a report still computing is for another config
             self.topology = None
-            self.topology_box.setVisible(False)
+            self.topology_snapshot = snap
+            if config.data.classes != 2:  # a binary-only notion: say so rather than hide it
+                self.topology_box.setVisible(True)
+                self._set_topology_text(not_applicable(config).capitalize() + ".", "#777")
+            else:  # e.g. drawn while training: hide it now
+                self.topology_box.setVisible(False)
+            self._show_steps()
             return
         busy = self._topo_jobs.busy()
         recent = time.monotonic() - self._topo_started < TOPOLOGY_TRAINING_S
-        if self.state.training_state == "training" and (busy or recent):
+        if not now and self.state.training_state == "training" and (busy or recent):
             return  # 50k points through every layer: while training, now and then only
         self._topo_key = key
-        self._topo_gen += 1
-        if config.data.classes != 2:  # a binary-only notion: say so rather than hide it
-            self.topology = None
-            self.topology_box.setVisible(True)
-            self.topology_label.setStyleSheet("color: #777;")
-            self.topology_label.setText(not_applicable(config).capitalize() + ".")
-            return
-        if config.data.name not in _LOOP_DATA:
-            self.topology = None
-            self.topology_box.setVisible(False)
-            return
+        self._topo_gen += 1  # a report still computing for an older snapshot is dropped
         self.topology_box.setVisible(True)
-        self.topology_label.setText("computing…")
-        self.topology_label.setStyleSheet("color: #777;")
         gen, config, weights = self._topo_gen, config.copy(), weights.copy()
+        same = self.snapshot is snap  # its words: this snapshot's numbers, never another's
+        self._topo_for = (config, self.diagnostics if same else None)
+
+        def job() -> tuple[int, Snapshot, TopologyReport | None, str]:
+            try:
+                return gen, snap, compute_topology(config, weights), ""
+            except Exception as e:  # shown in the box; the window stays usable
+                log.exception("topology report of step %d failed", snap.step)
+                return gen, snap, None, f"cannot compute topology: {type(e).__name__}: {e}"
+
+        if now:
+            self._on_topology(*self._topo_jobs.run_now(job))
+            return
         self._topo_started = time.monotonic()
-        self._topo_jobs.request(lambda: (gen, snap, compute_topology(config, weights)))
+        self._topo_jobs.request(job)
+        self._show_steps()  # "computing step N…" over the old text, dimmed
 
     @Slot(object, str)
     def _on_topology(self, result: Any, error: str) -> None:
-        if result is None:
-            self.topology = None
-            self.topology_label.setText(f"Topology report failed: {error}")
-            self.topology_label.setStyleSheet(f"color: {BAD_COLOR};")
+        if result is None:  # the job itself failed (it catches what it computes)
+            log.error("topology report failed: %s", error)
             return
-        gen, snap, rep = result
-        if gen == self._topo_gen:  # stale results (an older snapshot) are dropped
+        gen, snap, rep, error = result
+        if gen != self._topo_gen:  # stale results (an older snapshot, another run): dropped
+            return
+        if error:
+            self.topology = None
+            self.topology_snapshot = snap
+            self._set_topology_text(f"Topology report failed: {error}", BAD_COLOR)
+        else:
             self._show_topology(rep, snap)
+        self._show_steps()
+
+    def _set_topology_text(self, text: str, color: str = "") -> None:
+        self._topo_color = color
+        self.topology_label.setText(text)
+        self._dimmed = None  # its colour is set by _show_steps
 
     def _show_topology(self, rep: Any, snap: Snapshot) -> None:
         self.topology = rep
         self.topology_snapshot = snap
-        self.topology_title.setText(f"Topology of the outer loop — {step_name(snap)}")
         if rep is None:
             self.topology_box.setVisible(False)
             return
         self.topology_box.setVisible(True)
-        self.topology_label.setStyleSheet("")
-        diag = self.diagnostics if self.snapshot is snap else None  # same weights only
-        text = topology_text(self.state.config, diag, rep, narrator.is_trained(snap))
-        self.topology_label.setText(text)
+        config, diag = self._topo_for
+        text = topology_text(config, diag, rep, narrator.is_trained(snap))
+        self._set_topology_text(text)
 
     def closeEvent(self, ev: Any) -> None:
         self.shutdown()
@@ -490,13 +603,6 @@ def _fit_columns(hdr: QHeaderView) -> None:
     """Columns as wide as their contents; the singular values take the spare width."""
     hdr.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
     hdr.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
-
-
-def step_name(snap: Snapshot) -> str:
-    """How a readout names the snapshot its numbers belong to."""
-    if snap.step == 0 and not math.isfinite(snap.loss):
-        return "untrained (step 0)"
-    return f"step {snap.step:,}"
 
 
 def _pct(v: float) -> str:

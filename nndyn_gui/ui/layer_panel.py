@@ -168,7 +168,7 @@ class LayerPanel(QWidget):
         self.snapshot_slider.valueChanged.connect(self._on_snapshot_slider)
         row2.addWidget(self.snapshot_slider, 1)
         self.snapshot_label = QLabel()
-        _fit_width(self.snapshot_label, "9999/9999 · step 9999999 · acc 100.0%")
+        _fit_width(self.snapshot_label, "9999/9999 · step 9,999,999 · acc 100.0%")
         row2.addWidget(self.snapshot_label)
         cl.addLayout(row2)
 
@@ -217,6 +217,7 @@ class LayerPanel(QWidget):
         state.snapshotsChanged.connect(self._on_snapshots)
         state.trainingStateChanged.connect(self._on_training_state)
         state.configChanged.connect(self._on_config)
+        state.shownChanged.connect(self._show_snapshot_label)  # whoever set it: named at once
         self._on_config(state.config)
         self._on_snapshots()
         self.rebuild_now()
@@ -599,6 +600,10 @@ class LayerPanel(QWidget):
     @Slot(str)
     def _on_training_state(self, _st: str) -> None:
         if self.state.training_state != "training":
+            if self._trailing and not self._closed:  # the final snapshot: drawn now, not
+                self._trailing = False  # after the hold (every panel waits for it)
+                self._throttle.stop()
+                self._schedule()
             self._on_snapshots()  # the final count and position, at once
 
     @Slot(object)
@@ -641,7 +646,8 @@ class LayerPanel(QWidget):
         self.snapshot_slider.blockSignals(False)
         self._show_snapshot_label()
 
-    def _show_snapshot_label(self) -> None:
+    @Slot()
+    def _show_snapshot_label(self, *_: object) -> None:
         """The label names the snapshot drawn (not the newest one still being drawn)."""
         snaps, shown = self.state.snapshots, self.state.shown
         if shown is None:
@@ -856,4 +862,4 @@ def _snapshot_text(s: Snapshot, idx: int, n: int) -> str:
         return "untrained (step 0)"
     acc = f"{100 * s.train_acc:.1f}%"
     where = f"{idx + 1}/{n} · " if idx >= 0 else ""  # thinned away while training
-    return f"{where}step {s.step} · acc {acc}"
+    return f"{where}step {s.step:,} · acc {acc}"

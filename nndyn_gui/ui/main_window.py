@@ -766,6 +766,14 @@ class MainWindow(QMainWindow):
         name = Path(self.run_path).name if self.run_path else self.state.config.title or "untitled"
         self.setWindowTitle(f"{name}[*] — nndyn")
 
+    def settle_panels(self) -> None:
+        """Compute, on this thread, what the side panels still owe the snapshot the main
+        view shows (automation: a screenshot never has a panel still computing)."""
+        for panel in (self.multiples, self.diagnostics):
+            settle = getattr(panel, "wait_idle", None)
+            if callable(settle):
+                settle()
+
     def screenshot(self, path: str) -> bool:
         """Render the whole window to a PNG at its current size (automation)."""
         from nndyn_gui.render.views import grab_with_overlays

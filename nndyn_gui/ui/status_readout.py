@@ -9,8 +9,10 @@ disagreed (0.106 vs 0.206). So the snapshot group always names its step and foll
 trainer group says "training step" and "batch loss" and is only there while training.
 
 While training each repaint of a window holding a 3-D view is a full composition on
-software OpenGL, so the labels change at most every PROGRESS_MS (the last numbers are
-always shown), and every label has its widest text's width up front (no re-layout).
+software OpenGL, so the trainer's labels change at most every PROGRESS_MS (the last
+numbers are always shown), and every label has its widest text's width up front (no
+re-layout). The snapshot's label changes at once with the picture (whose own repaint
+is the costly one), so it never names another step than the other panels.
 """
 
 from __future__ import annotations
@@ -104,7 +106,7 @@ class StatusReadout(QObject):
 
     @Slot(object)
     def _on_shown(self, _snap: Snapshot) -> None:
-        self._soon()
+        self.snapshot_label.setText(snapshot_text(self.state.shown))
 
     def _soon(self) -> None:
         """At once when idle; while training at most every PROGRESS_MS."""

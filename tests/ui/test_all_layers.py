@@ -16,6 +16,7 @@ def _shown(window: Any, w: int, h: int) -> Any:
     panel = window.multiples
     window.docks["multiples"].setFloating(True)
     window.docks["multiples"].resize(w, h)
+    window.layer_panel.wait_idle()  # the tiles show the snapshot the main view has drawn
     panel.refresh_now()
     sm: SmallMultiples = panel.multiples
     sm._on_resized()

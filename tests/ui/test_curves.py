@@ -97,7 +97,7 @@ def test_hover_shows_values_of_nearest_step(curves, qtbot) -> None:
     assert f"test acc {100 * target.test_acc:.1f}%" in text
     assert all(line.isVisible() and line.value() == 350 for line in w.hover_lines)
     w.clear_hover()
-    assert "step 1000" in w.readout_text()  # back to the shown (last) snapshot
+    assert "step 1,000" in w.readout_text()  # back to the shown (last) snapshot
 
 
 def test_clicking_the_curves_shows_that_snapshot(curves, qtbot) -> None:

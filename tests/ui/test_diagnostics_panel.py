@@ -101,16 +101,19 @@ def test_topology_line_for_ring(qtbot, resnet_cfg: RunConfig) -> None:
     cfg.data.name = "ring"
     state, panel = _panel(qtbot, cfg.validate())
     qtbot.waitUntil(lambda: not panel.topology_busy(), timeout=20000)
-    shown: list[str] = []  # every text the label gets (the report may take only ms)
-    set_text = panel.topology_label.setText
-    panel.topology_label.setText = lambda t: (shown.append(t), set_text(t))  # type: ignore[method-assign]
+    shown: list[str] = []  # every title the box gets (the report may take only ms)
+    set_text = panel.topology_title.setText
+    panel.topology_title.setText = lambda t: (shown.append(t), set_text(t))  # type: ignore[method-assign]
     rot = np.array([[0.0, -1.0], [1.0, 0.0]])
     state.append_snapshot(Snapshot(10, 0.5, 0.6, 0.6, _weights(0.8 * rot, 5)))  # invertible
-    qtbot.waitUntil(lambda: "computing…" in shown, timeout=10000)
+    computing = "Topology of the outer loop — untrained (step 0) · computing step 10…"
+    qtbot.waitUntil(lambda: computing in shown, timeout=10000)
     assert panel.topology_box.isVisible()
-    qtbot.waitUntil(lambda: not panel.topology_busy(), timeout=20000)
+    qtbot.waitUntil(lambda: panel.topology_pending_snapshot() is None, timeout=20000)
     text = panel.topology_label.text()
-    assert shown[-1] == text and shown.index("computing…") < len(shown) - 1
+    # the old report stays (dimmed) while the new one computes, then the title names it
+    assert shown[-1] == "Topology of the outer loop — step 10"
+    assert shown.index(computing) < len(shown) - 1
     assert "outer loop still winds 1× around the centre" in text
     assert "a width-2 ResNet cannot untie the ring" in text
     assert "of the loop lies on the wrong side" in text and "fresh samples" in text
@@ -205,6 +208,9 @@ def test_a_failing_diagnostic_is_shown_not_raised(qtbot, resnet_cfg, monkeypatch
     state.append_snapshot(Snapshot(10, 0.5, 0.6, 0.6, _weights(np.eye(2) * 4.0, 5)))
     qtbot.waitUntil(lambda: "singular matrix" in panel.summary_label.text(), timeout=3000)
     assert panel.summary_label.text().startswith("✗ Cannot compute diagnostics")
+    # the failure names its step, and no older snapshot's numbers stay beneath it
+    assert panel.metrics_label.text() == "<b>step 10</b>"
+    assert panel.table.rowCount() == 0
 
 
 # ---------------------------------------------------------------------- verdicts from numbers
