@@ -373,7 +373,7 @@ def write_heatmap(path: str | Path, hm: Heatmap, width: int = 1000, height: int 
             finally:
                 painter.end()
             out.close()
-            if not img.save(str(out.path), ext.lstrip(".").upper().encode()):
+            if not img.save(str(out.path)):  # the temp file keeps the extension
                 why = why_incomplete(out.folder, "the image could not be saved")
                 raise OSError(f"cannot write {p}: {why}; the old file is kept")
         try:
