@@ -474,6 +474,13 @@ def _read_csv(p: Path, size: int, progress: CsvProgress | None) -> tuple[np.ndar
             buf = carry + block
             cut = len(buf) if not block else buf.rfind(b"\n") + 1
             if cut == 0 and block:  # no line end yet: read on
+                if len(buf) > limits.MAX_CSV_LINE_BYTES:  # a one-line 200 MB file: 3.5 GB
+                    raise _csv_fail(
+                        p,
+                        f"line {line} is longer than "
+                        f"{limits.human_bytes(limits.MAX_CSV_LINE_BYTES)}; "
+                        "a CSV file has one point per line",
+                    )
                 carry = buf
                 continue
             chunk, carry = buf[:cut], buf[cut:]

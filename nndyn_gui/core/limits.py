@@ -10,7 +10,7 @@ docs/reliability.md lists them:
   SNAPSHOT_MEMORY_BYTES once decompressed, its JSON members MAX_JSON_BYTES each;
 - a run has at most MAX_POINTS data points (the range of `data.n`), with coordinates
   within +-MAX_COORD and weights within +-MAX_WEIGHT (the app's data live in [-1, 1]^2);
-- a CSV file is at most MAX_CSV_BYTES;
+- a CSV file is at most MAX_CSV_BYTES, each of its lines at most MAX_CSV_LINE_BYTES;
 - the snapshots kept in memory by a training run are at most SNAPSHOT_MEMORY_BYTES: when
   more would be needed, older snapshots are thinned to an even grid (`thin_snapshots`),
   so a long run keeps its first, its last, and evenly spread ones in between.
@@ -35,6 +35,7 @@ MIB = 2**20
 MAX_RUN_FILE_BYTES = 512 * MIB
 MAX_JSON_BYTES = 4 * MIB
 MAX_CSV_BYTES = 256 * MIB
+MAX_CSV_LINE_BYTES = 1 * MIB  # one point per line; refused before a long line is parsed
 SNAPSHOT_MEMORY_BYTES = 256 * MIB
 MAX_POINTS = int(DataConfig.__dataclass_fields__["n"].metadata["range"][1])
 MAX_COORD = 1e6
