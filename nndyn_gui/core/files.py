@@ -49,7 +49,7 @@ from nndyn_gui.core.limits import LimitError, human_bytes
 log = logging.getLogger(__name__)
 
 FULL_MARGIN_BYTES = 256 * 1024  # this close to a full disk after a failed write: that was it
-KERNEL_FOLDERS = ("/proc/", "/sys/", "/dev/")  # "regular" files there block or have effects
+KERNEL_FOLDERS = ("/proc/", "/sys/")  # their "regular" files block (/proc/kmsg) or have effects
 MAX_JSON_DEPTH = 64  # nndyn's own JSON nests 4 deep; a deeper file is not one of ours
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _PNG_IEND = b"\x00\x00\x00\x00IEND\xaeB`\x82"

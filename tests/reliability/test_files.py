@@ -235,3 +235,34 @@ def test_json_nesting_is_capped_before_parsing(tmp_path: Path) -> None:
         "a": "[[[[[[[[",
         "b": [[1]],
     }
+
+
+def test_exported_csv_on_a_full_disk_keeps_the_old_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Draw mode's Export CSV… wrote in place: a full disk left half a file."""
+    from nndyn_gui.core.datasets import save_csv
+
+    target = tmp_path / "points.csv"
+    save_csv(target, np.zeros((4, 2)), np.array([0, 1, 0, 1]))
+    before = target.read_bytes()
+
+    def fsync(_fd: int) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(files.os, "fsync", fsync)
+    with pytest.raises(OSError, match="No space"):
+        save_csv(target, np.ones((400, 2)), np.arange(400) % 2)
+    assert target.read_bytes() == before
+    assert os.listdir(tmp_path) == ["points.csv"]
+
+
+def test_bounded_reader_refuses_kernel_files_that_stat_calls_regular(tmp_path: Path) -> None:
+    """`/proc/kmsg` says "regular file" and blocks forever when read (issue 25, item 7)."""
+    from nndyn_gui.core.limits import check_regular_file, read_bounded
+
+    link = tmp_path / "spec.toml"
+    link.symlink_to("/proc/self/status")
+    for fn in (check_regular_file, read_bounded):
+        with pytest.raises(LimitError, match="kernel file"):
+            fn(link, 2**20, "sweep spec")
