@@ -34,7 +34,7 @@ from pathlib import Path
 
 import numpy as np
 
-from nndyn_gui.core import limits
+from nndyn_gui.core import files, limits
 from nndyn_gui.core.config import MAX_CLASSES, DataConfig
 from nndyn_gui.core.types import Dataset
 
@@ -474,6 +474,13 @@ def _read_csv(p: Path, size: int, progress: CsvProgress | None) -> tuple[np.ndar
             buf = carry + block
             cut = len(buf) if not block else buf.rfind(b"\n") + 1
             if cut == 0 and block:  # no line end yet: read on
+                if len(buf) > limits.MAX_CSV_LINE_BYTES:  # a one-line 200 MB file: 3.5 GB
+                    raise _csv_fail(
+                        p,
+                        f"line {line} is longer than "
+                        f"{limits.human_bytes(limits.MAX_CSV_LINE_BYTES)}; "
+                        "a CSV file has one point per line",
+                    )
                 carry = buf
                 continue
             chunk, carry = buf[:cut], buf[cut:]
@@ -600,10 +607,15 @@ def drawn_dataset(x: np.ndarray, y: np.ndarray) -> tuple[Dataset, DataConfig]:
 
 def save_csv(path: str | Path, x: np.ndarray, y: np.ndarray) -> None:
     """Write points as CSV with the header x1,x2,label (what `load_csv` reads; note that
-    the reader centres and scales the points to fill [-1, 1]^2)."""
+    the reader centres and scales the points to fill [-1, 1]^2). Atomic: a full disk
+    raises OSError and leaves an old file as it was (`core.files.write_bytes`)."""
     xs = np.asarray(x, dtype=np.float64).reshape(-1, 2).tolist()
     rows = [f"{a!r},{b!r},{int(c)}" for (a, b), c in zip(xs, np.asarray(y).tolist(), strict=True)]
-    Path(path).write_text("x1,x2,label\n" + "".join(r + "\n" for r in rows), encoding="utf-8")
+    text = "x1,x2,label\n" + "".join(r + "\n" for r in rows)
+    try:
+        files.write_bytes(path, text.encode("utf-8"))
+    except limits.LimitError as e:  # a device or FIFO there: never replaced
+        raise OSError(f"cannot write {path}: {e}") from None
 
 
 def _is_ring(cfg: DataConfig) -> bool:

@@ -18,6 +18,12 @@ Why it looks like this:
   that ends with its worker idle and healthy leaves it as a warm *spare* (at most
   MAX_SPARES per process) for the next session, so reopening Compare costs no second
   TensorFlow import; `shutdown_spares` ends them (the app does at exit).
+- TensorFlow keeps ~20 MB per new structure compiled (XLA executables and graphs
+  outlive the compiled-function cache; issue 25: 671 MB -> 1.3 GB over 30 depths). So
+  a worker whose resident memory grew WORKER_RSS_GROWTH_BYTES beyond its size after
+  its first run is replaced, invisibly: a successor starts (loads TensorFlow) as soon
+  as a run ends over the limit, and takes over at the first start once it is ready;
+  until then the old worker keeps serving, so no run ever waits for the swap.
 """
 
 from __future__ import annotations
@@ -26,8 +32,10 @@ import contextlib
 import copy
 import dataclasses
 import itertools
+import logging
 import multiprocessing
 import multiprocessing.connection
+import os
 import signal
 import sys
 import threading
@@ -45,9 +53,21 @@ from nndyn_gui.core.types import Dataset, Snapshot, TrainResult
 SHUTDOWN_WAIT_S = 0.5  # a worker asked to exit gets this long before it is killed
 LOST_JOIN_S = 2.0  # after the pipe closed: wait this long for the exit status
 MAX_SPARES = 1  # idle warm workers kept for the next session
+WORKER_RSS_GROWTH_BYTES = 384 * 2**20  # beyond its first run's size: replace the worker
+
+log = logging.getLogger(__name__)
 
 _RUN_IDS = itertools.count(1)  # process-wide: a reused worker never sees an old id again
 _SPARES: list[WorkerProcess] = []
+
+
+def resident_bytes(pid: int) -> int | None:
+    """Resident memory of process `pid` (Linux /proc), None where that cannot be read."""
+    try:
+        with open(f"/proc/{pid}/statm", "rb") as fh:
+            return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 def spare_workers() -> list[WorkerProcess]:
@@ -153,6 +173,7 @@ class WorkerProcess:
         self.pid = int(self.process.pid or 0)
         self.retired = False  # set when the owner asked it to go (its end is no news)
         self.ready: p.Ready | None = None  # its Ready event, once received
+        self.baseline_rss: int | None = None  # resident memory after its first run
 
     def send(self, cmd: p.Command) -> bool:
         """Send a command; False if the worker is gone (its death is reported by recv)."""
@@ -176,6 +197,18 @@ class WorkerProcess:
         except (OSError, ValueError) as e:
             raise EOFError(str(e)) from None
         return event
+
+    def poll_ready(self) -> bool:
+        """True once TensorFlow loaded (reads its Ready if waiting; never blocks). Only
+        for a worker nobody else reads yet: a successor before it takes over."""
+        try:
+            while self.ready is None and self._events.poll(0):
+                event = self._events.recv()
+                if isinstance(event, p.Ready):
+                    self.ready = event
+        except (OSError, EOFError, ValueError):
+            return False
+        return self.healthy()
 
     def lost(self) -> p.WorkerLost:
         """The event describing this worker's end (call after recv raised EOFError)."""
@@ -229,6 +262,8 @@ class TrainingSession:
         #: thins `snapshots` as the trainer thins its own (limits.SNAPSHOT_MEMORY_BYTES)
         self._keeper = limits.SnapshotKeeper(1, 3)
         self.result: TrainResult | None = None  # how the newest run ended
+        self._successor: WorkerProcess | None = None  # loading to replace a grown worker
+        self.recycled = 0  # workers replaced because they grew (tests, benchmarks)
         self._closed = False
 
     # ------------------------------------------------------------------ the worker
@@ -236,10 +271,12 @@ class TrainingSession:
         """The worker, started now if there is none (or it died): TensorFlow loads in it."""
         if self._closed:
             raise EngineError("the training session is shut down")
+        self._take_successor()
         if self.worker is not None and not self.worker.retired and self.worker.alive():
             return self.worker
         self._retire()
-        worker = None
+        worker = self._successor
+        self._successor = None
         while self.initializer is None and _SPARES and worker is None:
             spare = _SPARES.pop()
             if spare.healthy():
@@ -363,6 +400,45 @@ class TrainingSession:
         self.active = 0
         result.versions.update(self.versions())
         self.result = result
+        self._check_growth()
+
+    # ------------------------------------------------------------------ memory
+    def _check_growth(self) -> None:
+        """After a run: start a successor if the worker grew past its allowance."""
+        worker = self.worker
+        if worker is None or self._successor is not None or self._closed:
+            return
+        rss = resident_bytes(worker.pid)
+        if rss is None:
+            return
+        if worker.baseline_rss is None:
+            worker.baseline_rss = rss
+            return
+        if rss > worker.baseline_rss + WORKER_RSS_GROWTH_BYTES:
+            log.info(
+                "training worker %d grew from %s to %s: starting a fresh one",
+                worker.pid,
+                limits.human_bytes(worker.baseline_rss),
+                limits.human_bytes(rss),
+            )
+            self._successor = WorkerProcess(self.initializer)
+
+    def _take_successor(self) -> None:
+        """Between runs, switch to a successor that has loaded TensorFlow (else later)."""
+        succ = self._successor
+        if succ is None or self.active:
+            return
+        if not succ.poll_ready():
+            if not succ.alive() or succ.ready is not None:  # it failed: keep the old one
+                self._successor = None
+                succ.stop()
+            return
+        self._successor = None
+        old, self.worker = self.worker, succ
+        self.ready = succ.ready
+        self.recycled += 1
+        if old is not None:
+            old.stop()
 
     # ------------------------------------------------------------------ closing
     def _retire(self) -> None:
@@ -374,7 +450,11 @@ class TrainingSession:
     def shutdown(self, keep_warm: bool = True) -> None:
         """Leave the worker as a spare if it is idle and healthy (and `keep_warm`), else end
         it (killing it after SHUTDOWN_WAIT_S). The session cannot be used afterwards."""
+        self._take_successor()
         self._closed = True
+        succ, self._successor = self._successor, None
+        if succ is not None:  # still loading: nobody will use it
+            succ.stop()
         worker = self.worker
         spare = (
             keep_warm

@@ -10,7 +10,7 @@ docs/reliability.md lists them:
   SNAPSHOT_MEMORY_BYTES once decompressed, its JSON members MAX_JSON_BYTES each;
 - a run has at most MAX_POINTS data points (the range of `data.n`), with coordinates
   within +-MAX_COORD and weights within +-MAX_WEIGHT (the app's data live in [-1, 1]^2);
-- a CSV file is at most MAX_CSV_BYTES;
+- a CSV file is at most MAX_CSV_BYTES, each of its lines at most MAX_CSV_LINE_BYTES;
 - the snapshots kept in memory by a training run are at most SNAPSHOT_MEMORY_BYTES: when
   more would be needed, older snapshots are thinned to an even grid (`thin_snapshots`),
   so a long run keeps its first, its last, and evenly spread ones in between.
@@ -21,7 +21,6 @@ from __future__ import annotations
 import os
 import stat
 from collections.abc import Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -35,6 +34,7 @@ MIB = 2**20
 MAX_RUN_FILE_BYTES = 512 * MIB
 MAX_JSON_BYTES = 4 * MIB
 MAX_CSV_BYTES = 256 * MIB
+MAX_CSV_LINE_BYTES = 1 * MIB  # one point per line; refused before a long line is parsed
 SNAPSHOT_MEMORY_BYTES = 256 * MIB
 MAX_POINTS = int(DataConfig.__dataclass_fields__["n"].metadata["range"][1])
 MAX_COORD = 1e6
@@ -70,6 +70,10 @@ def check_regular_file(path: str | os.PathLike[str], max_bytes: int, what: str) 
         raise IsADirectoryError(21, "is a folder", str(path))
     if not stat.S_ISREG(st.st_mode):
         raise LimitError(f"not a regular file (a device, pipe or socket cannot be a {what})")
+    if os.path.realpath(path).startswith(("/proc/", "/sys/")):  # /proc/kmsg: "regular", blocks
+        raise LimitError(
+            f"not a regular file (a kernel file under /proc or /sys cannot be a {what})"
+        )
     if st.st_size > max_bytes:
         raise LimitError(
             f"the file is {human_bytes(st.st_size)}; a {what} may be at most "
@@ -79,13 +83,14 @@ def check_regular_file(path: str | os.PathLike[str], max_bytes: int, what: str) 
 
 
 def read_bounded(path: str | os.PathLike[str], max_bytes: int, what: str) -> bytes:
-    """All bytes of a regular file of at most `max_bytes` (also if it grows meanwhile)."""
+    """All bytes of a regular file of at most `max_bytes` (also if it grows meanwhile).
+
+    Opened non-blocking and checked again once open (`core.files.read_regular`): a path
+    swapped for a FIFO between the check and the open never blocks."""
+    from nndyn_gui.core.files import read_regular  # files imports this module
+
     check_regular_file(path, max_bytes, what)
-    with open(Path(path), "rb") as fh:
-        data = fh.read(max_bytes + 1)
-    if len(data) > max_bytes:
-        raise LimitError(f"the file grew beyond the {human_bytes(max_bytes)} allowed for a {what}")
-    return data
+    return read_regular(path, max_bytes, what)
 
 
 # ---------------------------------------------------------------------- values

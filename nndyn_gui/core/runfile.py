@@ -24,7 +24,6 @@ import platform
 import re
 import struct
 import sys
-import tempfile
 import time
 import zipfile
 import zlib
@@ -35,6 +34,7 @@ import numpy as np
 
 from nndyn_gui.core import limits
 from nndyn_gui.core.config import ConfigError, RunConfig, json_error_reason
+from nndyn_gui.core.files import AtomicWriter, NotRegularError, resolve_target
 from nndyn_gui.core.limits import LimitError
 from nndyn_gui.core.types import Dataset, NetWeights, Run, Snapshot, TrainResult
 
@@ -135,42 +135,43 @@ def make_run(config: RunConfig, dataset: Dataset, result: TrainResult | None = N
 def save_run(run: Run, path: str | os.PathLike[str]) -> None:
     """Write `run` to `path` atomically; on failure the old file is untouched.
 
-    Raises RunFileError (unwritable folder, full disk, inconsistent run, ...). A
-    symbolic link is followed: its target is replaced, the link stays. Temporary files
-    of earlier saves to the same file that were killed midway are removed.
+    Raises RunFileError (unwritable folder, full disk, inconsistent run, a device or
+    FIFO at `path`, ...). A symbolic link is followed: its target is replaced, the link
+    stays. The file is checked whole on disk before it replaces the old one
+    (`core.files.AtomicWriter`). Temporary files of earlier saves to the same file that
+    were killed midway are removed.
     """
     target = Path(path)
-    if target.is_symlink():
-        target = Path(os.path.realpath(target))
-    folder = target.parent if str(target.parent) else Path(".")
     members = _encode(run)  # inconsistent runs fail here, before touching the disk
     try:
+        target = resolve_target(target)
+        folder = target.parent if str(target.parent) else Path(".")
         if target.is_dir():
             raise RunFileError(f"cannot save to {target}: it is a folder")
         if not folder.is_dir():
             raise RunFileError(f"cannot save to {target}: the folder {folder} does not exist")
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
+        out = AtomicWriter(target, kind=".zip")
+    except NotRegularError as e:
+        raise RunFileError(f"cannot save to {path}: {e}") from None
+    except IsADirectoryError:
+        raise RunFileError(f"cannot save to {target}: it is a folder") from None
     except OSError as e:
         raise RunFileError(f"cannot save to {target}: {_os_reason(e)}") from None
-    tmp = Path(tmp_name)
     try:
-        with os.fdopen(fd, "wb") as fh:
-            with zipfile.ZipFile(fh, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-                for name, payload in members:
-                    zf.writestr(name, payload)
-            fh.flush()
-            os.fsync(fh.fileno())
-        mode = target.stat().st_mode & 0o777 if target.exists() else 0o644
-        os.chmod(tmp, mode)
-        os.replace(tmp, target)
-    except BaseException as e:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        if isinstance(e, OSError):
-            raise RunFileError(f"cannot save to {target}: {_os_reason(e)}") from None
-        if isinstance(e, Exception):
-            raise RunFileError(f"cannot save to {target}: {type(e).__name__}: {e}") from None
-        raise  # KeyboardInterrupt etc.: temp file removed, old file intact
+        with out:
+            with out.open() as fh:
+                with zipfile.ZipFile(fh, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+                    for name, payload in members:
+                        zf.writestr(name, payload)
+                fh.flush()
+                size = fh.tell()
+            out.commit(expected_size=size)
+    except NotRegularError as e:
+        raise RunFileError(f"cannot save to {path}: {e}") from None
+    except OSError as e:
+        raise RunFileError(f"cannot save to {target}: {_os_reason(e)}") from None
+    except Exception as e:
+        raise RunFileError(f"cannot save to {target}: {type(e).__name__}: {e}") from None
     remove_stale_temps(target)
 
 

@@ -33,14 +33,15 @@ from typing import IO, Any
 
 import numpy as np
 
+from nndyn_gui.core.files import AtomicWriter, WriteError
+from nndyn_gui.core.limits import LimitError
+
 QUEUE_FRAMES = 6  # frames buffered between the GUI thread and the encoder thread
 PUT_POLL_S = 0.05  # how often a blocked producer checks whether the encoder died
 MP4_PRESET = "veryfast"  # x264 speed: ~70 fps at 1280x720 on 2 cores; size within 1 % of "medium"
 GIF_MAX_BYTES = 1_500_000_000  # palette frames a GIF may buffer before Pillow writes them
 _STOP = object()
 FULL_MARGIN_BYTES = 256 * 1024  # this close to a size limit or a full disk: that was it
-_UMASK = os.umask(0o022)  # read once at import; mkstemp's 0600 is reset to the usual mode
-os.umask(_UMASK)
 
 
 class ExportError(Exception):
@@ -85,6 +86,8 @@ def quality_to_crf(quality: int) -> int:
 
 def describe_os_error(e: BaseException) -> str:
     """A short human reason for an OSError (disk full, file too large, ...)."""
+    if isinstance(e, WriteError) and e.strerror:
+        return str(e.strerror)  # core.files already said why (disk full, incomplete file)
     code = getattr(e, "errno", None)
     if code == errno.ENOSPC:
         return "disk full (no space left on device)"
@@ -105,7 +108,9 @@ def describe_os_error(e: BaseException) -> str:
 
 # ---------------------------------------------------------------------- atomic output
 class AtomicFile:
-    """A temp path next to `target`; `commit()` moves it into place, `discard()` removes it."""
+    """A temp path next to `target`; `commit()` checks the whole file is on disk and moves
+    it into place, `discard()` removes it. `core.files.AtomicWriter` does the work (the
+    temp file keeps the real extension, so ffmpeg picks the container)."""
 
     def __init__(self, target: str | os.PathLike[str], overwrite: bool = False) -> None:
         self.target = Path(target)
@@ -114,51 +119,43 @@ class AtomicFile:
             raise ExportError(f"{self.target}: file exists; use --force to overwrite")
         folder = self.target.parent
         try:
-            fd, tmp = tempfile.mkstemp(
+            self._writer = AtomicWriter(
+                self.target,
+                overwrite=overwrite,
                 prefix=f".{self.target.stem}.partial-",
                 suffix=self.target.suffix,
-                dir=folder if str(folder) else ".",
             )
-            os.close(fd)
-            os.chmod(tmp, 0o666 & ~_UMASK)
+        except LimitError as e:
+            raise ExportError(f"cannot write {self.target}: {e}") from None
         except OSError as e:
             raise ExportError(f"cannot write to {folder}: {describe_os_error(e)}") from None
-        self.path = Path(tmp)
+        self._writer.close()  # writers open the temp file by name
+        self.path = self._writer.path
         self.done = False
 
     def commit(self) -> Path:
-        """Move the finished temp file to the target (refusing to clobber unless allowed)."""
+        """Check the finished temp file and move it to the target (refusing to clobber
+        unless allowed). On failure the old target is untouched and the temp file gone."""
+        if not self.overwrite and self.target.exists():
+            self.discard()
+            raise ExportError(f"{self.target}: file exists; use --force to overwrite")
         try:
-            if not self.overwrite:
-                try:
-                    os.link(self.path, self.target)  # atomic "create if absent"
-                except FileExistsError:
-                    raise ExportError(
-                        f"{self.target}: file exists; use --force to overwrite"
-                    ) from None
-                except OSError:  # no hard links here (FAT, some network drives)
-                    if self.target.exists():
-                        raise ExportError(
-                            f"{self.target}: file exists; use --force to overwrite"
-                        ) from None
-                    os.replace(self.path, self.target)
-                else:
-                    os.unlink(self.path)
-            else:
-                os.replace(self.path, self.target)
-        except ExportError:
-            self.discard()
-            raise
+            self._writer.commit()
+        except FileExistsError:
+            raise ExportError(f"{self.target}: file exists; use --force to overwrite") from None
+        except LimitError as e:
+            raise ExportError(f"cannot write {self.target}: {e}") from None
         except OSError as e:
-            self.discard()
-            raise ExportError(f"cannot write {self.target}: {describe_os_error(e)}") from None
-        self.done = True
+            raise ExportError(
+                f"cannot write {self.target}: {describe_os_error(e)}; nothing was replaced"
+            ) from None
+        finally:
+            self.done = True
         return self.target
 
     def discard(self) -> None:
-        """Remove the temp file (idempotent; errors ignored: nothing useful to tell)."""
-        with contextlib.suppress(OSError):
-            self.path.unlink()
+        """Remove the temp file (idempotent)."""
+        self._writer.discard()
         self.done = True
 
 

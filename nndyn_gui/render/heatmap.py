@@ -339,26 +339,44 @@ def _why_empty(rows: list[dict[str, object]], metric: str) -> str:
 
 
 def write_heatmap(path: str | Path, hm: Heatmap, width: int = 1000, height: int = 700) -> None:
-    """PNG / JPEG (raster) or SVG / PDF (vector) by extension; needs a QGuiApplication."""
+    """PNG / JPEG (raster) or SVG / PDF (vector) by extension; needs a QGuiApplication.
+
+    Written beside `path` and checked whole (an SVG parses, a PDF has its trailer) before
+    it replaces the old file (`core.files.AtomicWriter`): a full disk raises OSError and
+    leaves the old picture as it was."""
+    from nndyn_gui.core.files import AtomicWriter, WriteError, why_incomplete
+
     p = Path(path)
     ext = p.suffix.lower()
-    rect = QRectF(0, 0, width, height)
-    if ext in VECTOR_EXTENSIONS:
-        from nndyn_gui.render.vector import write_vector
-
-        def paint(painter: QPainter) -> None:
-            paint_heatmap(painter, rect, hm)
-
-        write_vector(p, width, height, paint, title_lines(hm)[0])
-        return
-    if ext not in IMAGE_EXTENSIONS:
+    if ext not in VECTOR_EXTENSIONS and ext not in IMAGE_EXTENSIONS:
         raise ValueError(f"unknown picture type {ext or '(none)'}: use .png, .svg or .pdf")
-    img = QImage(width, height, QImage.Format.Format_ARGB32)
-    img.fill(BACKGROUND)
-    painter = QPainter(img)
+    rect = QRectF(0, 0, width, height)
     try:
-        paint_heatmap(painter, rect, hm)
-    finally:
-        painter.end()
-    if not img.save(str(p)):
-        raise OSError(f"cannot write {p}")
+        out = AtomicWriter(p, suffix=ext)
+    except ValueError as e:  # a device or FIFO at `path`: LimitError
+        raise OSError(f"cannot write {p}: {e}") from None
+    with out:
+        if ext in VECTOR_EXTENSIONS:
+            from nndyn_gui.render.vector import write_vector
+
+            def paint(painter: QPainter) -> None:
+                paint_heatmap(painter, rect, hm)
+
+            out.close()
+            write_vector(out.path, width, height, paint, title_lines(hm)[0])
+        else:
+            img = QImage(width, height, QImage.Format.Format_ARGB32)
+            img.fill(BACKGROUND)
+            painter = QPainter(img)
+            try:
+                paint_heatmap(painter, rect, hm)
+            finally:
+                painter.end()
+            out.close()
+            if not img.save(str(out.path)):  # the temp file keeps the extension
+                why = why_incomplete(out.folder, "the image could not be saved")
+                raise OSError(f"cannot write {p}: {why}; the old file is kept")
+        try:
+            out.commit()
+        except WriteError as e:
+            raise OSError(f"cannot write {p}: {e}; the old file is kept") from None

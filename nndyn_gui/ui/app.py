@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import logging
 import os
 import signal
 import sys
@@ -26,6 +27,7 @@ DEFAULT_PRESET = "resnet-w3-ring"  # width-3 ResNet on the ring: separates in ~7
 SETTLE_MS = 800  # after training: let the docks (diagnostics, topology) catch up
 EXIT_BAD_ARGS = 2
 SIGNAL_POLL_MS = 200  # how soon Ctrl+C / SIGTERM is noticed
+log = logging.getLogger(__name__)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -231,37 +233,91 @@ def _load_style(app: QApplication) -> None:
         pass
 
 
-def _offer_restore(win: object) -> None:
-    """After a crash, offer the autosaved run of the ended session (never in automation)."""
+_SCAN = object()  # _offer_restore: look for the autosave now (on this thread)
+
+
+def _leaving(win: object) -> bool:
+    """The window is closing (Ctrl+C, SIGTERM, the close button): ask nothing more."""
+    return bool(getattr(win, "no_prompt", False) or getattr(win, "_closing", False))
+
+
+def _offer_restore(win: object, found: object = _SCAN) -> None:
+    """After a crash, offer the autosaved run of the ended session (never in automation).
+
+    `found`: what `find_restorable()` returned (found in the background at start-up),
+    or looked for now. Only an explicit "No" deletes the autosave; "Yes" deletes it
+    once the run is in this session's autosave; Cancel, Escape and a window closed
+    while asking (Ctrl+C, SIGTERM at logout) keep it for the next start.
+    """
     from nndyn_gui.ui.main_window import MainWindow
 
     assert isinstance(win, MainWindow)
-    if win.no_prompt:
+    if _leaving(win):
         return
     try:
         from nndyn_gui.ui.autosave import discard_pending, find_restorable
 
-        found = find_restorable()  # only a file that loads; damaged ones are removed
+        if found is _SCAN:
+            found = find_restorable()  # only a file that loads; damaged ones are removed
         if found is None:
             return
+        assert isinstance(found, tuple)
         path, run = found
+        print(f"nndyn-gui: the last session did not exit cleanly; offering {path}", file=sys.stderr)
         answer = QMessageBox.question(
             win,
             "Restore run?",
-            "nndyn did not exit cleanly last time. Restore the autosaved run?",
+            "nndyn did not exit cleanly last time. Restore the autosaved run?\n\n"
+            "No deletes it; Cancel keeps it for the next start.",
+            QMessageBox.StandardButton.Yes
+            | QMessageBox.StandardButton.No
+            | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Yes,
         )
+        if _leaving(win):
+            log.info("closed while asking to restore %s: kept for the next start", path)
+            return
         if answer == QMessageBox.StandardButton.Yes:
-            restore_run(win, run)
-        discard_pending(path)
+            if restore_run(win, run):
+                discard_pending(path)
+        elif answer == QMessageBox.StandardButton.No:
+            discard_pending(path)
     except Exception as e:
+        log.exception("cannot restore the autosaved run")
         win.show_error("Cannot restore the autosaved run", str(e))
 
 
-def restore_run(win: object, run: object) -> None:
+def offer_restore_soon(win: object) -> None:
+    """Look for an autosave on a background thread, then offer it (`_offer_restore`).
+
+    A folder of thousands of files (or a slow network home) must not keep the window
+    from appearing: the look-up never runs on the GUI thread."""
+    from nndyn_gui.ui.autosave import find_restorable
+    from nndyn_gui.ui.background import NewestWins
+    from nndyn_gui.ui.main_window import MainWindow
+
+    assert isinstance(win, MainWindow)
+    if _leaving(win):
+        return
+    scan = NewestWins(win, name="nndyn-restore-scan", what="look for an autosaved run")
+
+    def done(result: object, error: str) -> None:
+        if error:
+            log.warning("%s", error)
+        elif result is not None:
+            _offer_restore(win, result)
+
+    scan.done.connect(done)
+    scan.request(lambda: find_restorable())
+    setattr(win, "_restore_scan", scan)  # noqa: B010 - kept alive with the window
+
+
+def restore_run(win: object, run: object) -> bool:
     """Show a restored run as unsaved work, and autosave it at once for this session.
 
     The old session's file is deleted right after this, so the run must already be in
-    this session's autosave: a second crash (or a logout) must not lose it.
+    this session's autosave: a second crash (or a logout) must not lose it. False
+    when that autosave failed (then the old file must stay).
     """
     from nndyn_gui.core.types import Run
     from nndyn_gui.ui.main_window import MainWindow
@@ -272,6 +328,10 @@ def restore_run(win: object, run: object) -> None:
     win.layer_panel.show_last_layer()
     if win.autosaver is not None:
         win.autosaver.save_now(wait=True)
+        if win.autosaver.has_unsaved_changes:
+            log.warning("the restored run could not be autosaved; its old autosave is kept")
+            return False
+    return True
 
 
 def _close_on_signals(win: object, app: QApplication) -> None:
@@ -357,7 +417,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.open or args.train or automated:
         QTimer.singleShot(0, auto.start)
     else:
-        QTimer.singleShot(0, lambda: _offer_restore(win))
+        QTimer.singleShot(0, lambda: offer_restore_soon(win))
     rc = app.exec()
     from nndyn_gui.core.engine import shutdown_spares
 

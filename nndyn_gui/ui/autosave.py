@@ -33,13 +33,17 @@ reported once through the `failed` signal and retried at the next change.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
+import re
 import secrets
+import stat
 from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QLockFile, QObject, QStandardPaths, QSysInfo, QTimer, Signal, Slot
 
+from nndyn_gui.core.limits import MAX_RUN_FILE_BYTES
 from nndyn_gui.core.runfile import NewerFormatError, RunFileError, load_run, save_run
 from nndyn_gui.core.types import Run
 from nndyn_gui.ui import discard_rules
@@ -55,6 +59,9 @@ SETTLE_MS = 300  # after training ends / an idle change, save once things settle
 ACTIVE_STATES = ("loading", "training", "paused", "stopping")
 JOIN_TIMEOUT_S = 60.0  # a clean exit waits at most this long for a write in flight
 PID_START_SLACK_S = 2.0  # clock-tick and boot-time rounding when comparing start times
+MAX_EXAMINED = 10_000  # autosaves looked at per start, newest first (the rest next time)
+_NAME = re.compile(r"autosave-\d+(-[0-9a-f]+)?\.nndyn")  # older nndyn: no token
+log = logging.getLogger(__name__)
 _OWN_LOCKS: set[str] = set()  # lock files held by the Autosavers of this process
 
 
@@ -129,21 +136,38 @@ def _owner_alive(autosave: Path) -> bool:
     return True  # locked by a live session or unreadable
 
 
-def _ended_sessions(folder: Path) -> list[Path]:
-    """Autosaves of sessions that no longer run, newest first (empty files skipped)."""
+def _candidates(folder: Path) -> list[Path]:
+    """This folder's autosave files, newest first: one listing, one stat per file.
+
+    Only names nndyn gives (`autosave-<pid>-<hex>.nndyn`) count; anything else in the
+    folder (3,000 junk files in issue 25) is never opened, stat'ed or locked.
+    """
+    found: list[tuple[float, str]] = []
     try:
-        candidates = [p for p in folder.glob(f"{PREFIX}*{SUFFIX}") if p.is_file()]
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                if not _NAME.fullmatch(entry.name):
+                    continue
+                with contextlib.suppress(OSError):
+                    st = entry.stat()
+                    if stat.S_ISREG(st.st_mode) and 0 < st.st_size <= MAX_RUN_FILE_BYTES:
+                        found.append((st.st_mtime, entry.name))
     except OSError:
         return []
-    found: list[tuple[float, Path]] = []
-    for p in candidates:
-        try:
-            if p.stat().st_size == 0 or _owner_alive(p):
-                continue
-            found.append((p.stat().st_mtime, p))
-        except OSError:
-            continue
-    return [p for _, p in sorted(found, reverse=True)]
+    return [folder / name for _, name in sorted(found, reverse=True)]
+
+
+def _ended_sessions(folder: Path, limit: int = MAX_EXAMINED) -> list[Path]:
+    """Autosaves of sessions that no longer run, newest first (empty files skipped).
+
+    At most `limit` files are examined (their locks checked), newest first: a folder
+    full of old files costs one listing, not a lock check and a load each."""
+    ended: list[Path] = []
+    for p in _candidates(folder)[:limit]:
+        with contextlib.suppress(OSError):
+            if not _owner_alive(p):
+                ended.append(p)
+    return ended
 
 
 def pending_restore(directory: str | os.PathLike[str] | None = None) -> Path | None:
@@ -168,13 +192,17 @@ def find_restorable(
     One written by a newer nndyn is skipped but kept (that version can restore it).
     """
     folder = Path(directory) if directory is not None else default_directory()
+    temps: list[str] | None = None  # the folder's temp files, listed once if needed
     for path in _ended_sessions(folder):
         try:
             return path, load_run(path)
         except NewerFormatError:
             continue
-        except RunFileError:
-            discard_pending(path)
+        except RunFileError as e:
+            log.info("removing a damaged autosave %s: %s", path, e)
+            if temps is None:
+                temps = _temp_names(folder)
+            discard_pending(path, [n for n in temps if n.startswith(f".{path.name}.")])
     return None
 
 
@@ -183,12 +211,41 @@ def restore(path: str | os.PathLike[str]) -> Run:
     return load_run(path)
 
 
-def discard_pending(path: str | os.PathLike[str]) -> None:
-    """Delete an autosave of an ended session (after restoring it or declining to)."""
+def discard_pending(path: str | os.PathLike[str], temps: list[str] | None = None) -> None:
+    """Delete an autosave of an ended session (after restoring it or declining to).
+
+    `temps`: the names of its temporary files if known (else the folder is listed)."""
     p = Path(path)
-    for f in (p, _lock_path(p), *p.parent.glob(f".{p.name}.*.tmp")):
-        with contextlib.suppress(OSError):
+    names = (
+        temps
+        if temps is not None
+        else [n for n in _temp_names(p.parent) if n.startswith(f".{p.name}.")]
+    )
+    for f in (p, _lock_path(p), *(p.parent / n for n in names)):
+        try:
             f.unlink()
+        except FileNotFoundError:
+            continue
+        except OSError as e:
+            log.warning("cannot remove %s: %s", f, e)
+
+
+def _temp_names(folder: Path) -> list[str]:
+    """Names of the autosave temporary files (`.autosave-….nndyn.XXXX.tmp`) in `folder`."""
+    try:
+        with os.scandir(folder) as entries:
+            return [
+                e.name
+                for e in entries
+                if e.name.startswith(f".{PREFIX}") and e.name.endswith(".tmp")
+            ]
+    except OSError:
+        return []
+
+
+def _temps_of(p: Path) -> list[Path]:
+    """Temporary files of saves to `p` (`.NAME.XXXX.tmp`), in one listing of its folder."""
+    return [p.parent / n for n in _temp_names(p.parent) if n.startswith(f".{p.name}.")]
 
 
 class Autosaver(QObject):
@@ -394,6 +451,6 @@ class Autosaver(QObject):
         # The user saved (or loaded) the run: nothing left to recover from the autosave.
         self.wait()
         self._saved_generation = self._generation
-        for f in (self.path, *self.directory.glob(f".{self.path.name}.*.tmp")):
+        for f in (self.path, *_temps_of(self.path)):
             with contextlib.suppress(OSError):
                 f.unlink()

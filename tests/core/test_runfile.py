@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from nndyn_gui.core import runfile
+from nndyn_gui.core import files, runfile
 from nndyn_gui.core.config import RunConfig
 from nndyn_gui.core.flow import predict, propagate
 from nndyn_gui.core.network import initial_weights
@@ -176,7 +176,7 @@ def test_permission_denied_is_a_clear_error(
     def denied(*a: object, **k: object) -> None:
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(runfile.tempfile, "mkstemp", denied)
+    monkeypatch.setattr(files.tempfile, "mkstemp", denied)  # the one atomic writer
     with pytest.raises(RunFileError, match=r"cannot save to .*: Permission denied"):
         save_run(_run(), tmp_path / "run.nndyn")
     assert os.listdir(tmp_path) == []

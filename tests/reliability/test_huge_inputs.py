@@ -123,6 +123,33 @@ def test_csv_that_is_a_device_or_pipe_is_refused(tmp_path: Path, target: str) ->
     assert r.seconds < 10 and r.peak_mb < 200, (r.seconds, r.peak_mb)
 
 
+def test_a_one_line_200_mb_csv_is_refused_early(tmp_path: Path) -> None:
+    """Issue 25: 3.5 GB and 25 s to refuse (the whole line was gathered, then parsed);
+    as the last session's CSV the window started at 3.4 GB."""
+    path = tmp_path / "oneline.csv"
+    with open(path, "wb") as f:
+        f.write(b"x1,x2,label\n")
+        piece = b"0.5,0.25,1," * 100_000
+        for _ in range(200 * 2**20 // len(piece)):
+            f.write(piece)
+    r = _load_csv_in_a_child(path)
+    assert r.rc == 1 and "line 2 is longer than 1.0 MB" in r.stderr, (r.rc, r.stderr[-1000:])
+    assert r.seconds < 5 and r.peak_mb < 200, (r.seconds, r.peak_mb)
+
+
+def test_lines_up_to_the_limit_still_load(tmp_path: Path) -> None:
+    """A spreadsheet export with many extra columns: long lines below the cap are fine."""
+    path = tmp_path / "wide.csv"
+    extra = ",".join(f"c{i}" for i in range(20_000))
+    with open(path, "w") as f:
+        f.write(f"x1,x2,label,{extra}\n")
+        for i in range(30):
+            f.write(f"{i / 30},{(i * 7 % 30) / 30},{i % 2},{extra}\n")
+    x, y = load_csv(path)
+    assert len(path.read_text().splitlines()[0]) > 100_000
+    assert x.shape == (30, 2) and sorted(set(y.tolist())) == [0, 1]
+
+
 # ---------------------------------------------------------------------- items 15, 17: values
 def test_csv_with_coordinates_near_the_float_limit_keeps_its_shape(tmp_path: Path) -> None:
     """±1e308: the range overflowed to inf and every point collapsed onto one spot."""

@@ -314,3 +314,89 @@ def test_opening_a_run_never_reports_the_last_sessions_data(
     opened = build_parser().parse_args(["--open", str(tmp_path / "run.nndyn")])
     cfg, notice = usable_start_config(resolve_config(opened, False), opened, False)
     assert notice == "" and cfg.data.name != "drawn"
+
+
+# ---------------------------------------------------------------------- round 3 (issue 25)
+def test_closing_while_asking_to_restore_keeps_the_autosave(
+    window: Any, folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SIGTERM (or Ctrl+C) while "Restore the autosaved run?" showed deleted the autosave."""
+    old = _crashed_session_file(folder, "autosave-4343-dead.nndyn")
+
+    def question(*args: Any, **kw: Any) -> QMessageBox.StandardButton:
+        window.close_from_signal()  # what the SIGTERM handler does, while the box is up
+        return QMessageBox.StandardButton.Cancel  # what an aborted question returns
+
+    monkeypatch.setattr(QMessageBox, "question", question)
+    _offer_restore(window)
+    assert old.exists(), "the autosave was deleted without anyone saying so"
+
+
+@pytest.mark.parametrize("answer", ["Cancel", "No"])
+def test_only_an_explicit_no_deletes_the_autosave(
+    window: Any, folder: Path, monkeypatch: pytest.MonkeyPatch, answer: str
+) -> None:
+    old = _crashed_session_file(folder, "autosave-4444-dead.nndyn")
+    button = getattr(QMessageBox.StandardButton, answer)
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: button)
+    _offer_restore(window)
+    assert old.exists() == (answer == "Cancel")
+    assert window.state.dirty is False  # nothing restored either way
+
+
+def test_sigterm_while_asking_to_restore_exits_0_and_keeps_the_autosave(tmp_path: Path) -> None:
+    """The real thing: the app is asked to quit (logout) while the question is up."""
+    autosaves = tmp_path / "autosave"
+    autosaves.mkdir()
+    old = _crashed_session_file(autosaves, "autosave-4545-dead.nndyn")
+    env = subprocess_env(
+        NNDYN_AUTOSAVE_DIR=str(autosaves), NNDYN_SETTINGS_DIR=str(tmp_path / "settings")
+    )
+    proc, lines = spawn_reading(["-m", "nndyn_gui"], env, stream="stderr")
+    try:
+        deadline = time.monotonic() + 60
+        said = ""
+        while "offering" not in said and time.monotonic() < deadline:
+            with contextlib.suppress(queue.Empty):
+                said = lines.get(timeout=0.5)
+        assert "offering" in said, "the restore question never came"
+        time.sleep(0.5)  # the box is up (modal, waiting for an answer)
+        proc.send_signal(signal.SIGTERM)
+        rc = proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert rc == 0
+    assert old.exists(), "SIGTERM while asking deleted the autosave"
+
+
+def test_thousands_of_junk_files_in_the_autosave_folder_cost_no_start_up_time(
+    window: Any, folder: Path, qtbot: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """3,000 junk files: 40 s of black window before it appeared (each junk autosave was
+    loaded, failed, and removed with a listing of the whole folder, on the GUI thread)."""
+    from nndyn_gui.ui.app import offer_restore_soon
+
+    rng = np.random.default_rng(5)
+    for i in range(3000):
+        (folder / f"autosave-{100000 + i}-{i:08x}.nndyn").write_bytes(rng.bytes(2000))
+        (folder / f"notes-{i}.txt").write_bytes(b"not ours")
+    good = _crashed_session_file(folder, "autosave-99-aaaaaaaa.nndyn")
+    os.utime(good, (1_000_000, 1_000_000))  # the oldest of all
+    asked = _answer_yes(monkeypatch)
+    window.no_prompt = False
+    try:
+        t0 = time.perf_counter()
+        offer_restore_soon(window)
+        returned = time.perf_counter() - t0
+        assert returned < 0.2, f"the start-up look-up held the GUI thread {returned:.2f} s"
+        qtbot.waitUntil(lambda: bool(asked), timeout=20_000)
+        found = time.perf_counter() - t0
+    finally:
+        window.no_prompt = True
+    assert [s.step for s in window.state.snapshots] == [0, 10, 20]  # the valid one, restored
+    assert found < 10, f"{found:.1f} s to find it"
+    left = sorted(p.name for p in folder.iterdir() if p.stem != window.autosaver.path.stem)
+    assert not any(n.startswith("autosave-") for n in left)  # the junk autosaves are gone
+    assert sum(n.startswith("notes-") for n in left) == 3000  # files not ours untouched
