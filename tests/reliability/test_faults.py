@@ -276,7 +276,6 @@ def _width3_run_without_opengl(qtbot: QtBot, monkeypatch: pytest.MonkeyPatch) ->
     from nndyn_gui.render.view2d import LayerView2D
 
     monkeypatch.setattr(views, "opengl_available", lambda: False)
-    monkeypatch.setattr(export_mod, "opengl_available", lambda: False)
     run = tiny_run(model__width=3)
     assert run.weights is not None
     scene = FlowScene.build(run.config, run.weights, run.dataset, ViewOptions(), dims=3)

@@ -17,7 +17,6 @@ import pytest
 
 from nndyn_gui.core.types import Run, Snapshot
 from nndyn_gui.render import encode
-from nndyn_gui.render import export as export_mod
 from nndyn_gui.render.cli import render_main
 from nndyn_gui.render.encode import ExportError, Mp4Writer
 from nndyn_gui.render.export import (
@@ -27,14 +26,13 @@ from nndyn_gui.render.export import (
     ExportOptions,
     export,
     orbit_scene_2d,
-    sheet_grid,
     text_bands,
 )
 from nndyn_gui.render.export_spec import size_scale
 from nndyn_gui.render.palette import WHITE
 from nndyn_gui.render.scene import FlowScene, ViewOptions
 from nndyn_gui.render.view2d import LayerView2D
-from nndyn_gui.render.views import capture
+from nndyn_gui.render.views import capture, sheet_grid
 
 from . import config, moving_weights, ring_dataset
 
@@ -156,12 +154,12 @@ def test_title_and_caption_get_their_own_bands(tmp_path, run2):
     titled = Exporter(
         run2, _opts(tmp_path / "t.png", title="A ResNet moves space", caption="c", legend=False)
     )
+    top, bottom = text_bands(240, "A ResNet moves space", "c")
     try:
         img = titled.render_frame(0)
-        picture = titled._producer.frame(0)
+        picture = capture(titled.views[0], 320, 240 - top - bottom)  # the view alone
     finally:
         titled.abort()
-    top, bottom = text_bands(240, "A ResNet moves space", "c")
     assert top > 0 and bottom > 0 and img.shape[:2] == (240, 320)
     band = img[:top, :, :3].astype(int)
     assert (band.max(axis=-1) < 100).sum() > 30  # dark title text on the white band
@@ -314,7 +312,7 @@ def test_unwritable_places_are_refused_before_rendering(tmp_path, run2, monkeypa
     with pytest.raises(ExportError, match="folder does not exist"):
         _opts(tmp_path / "missing" / "out.mp4").validate(run2)
     # chmod does not stop root (tests may run as root): simulate a read-only folder
-    monkeypatch.setattr(export_mod.os, "access", lambda *a, **k: False)
+    monkeypatch.setattr(os, "access", lambda *a, **k: False)
     with pytest.raises(ExportError, match="cannot write to folder"):
         _opts(tmp_path / "out.mp4").validate(run2)
 

@@ -1,0 +1,152 @@
+"""Everything painted around and between the views of a frame: title and caption bands,
+the class legend, panel names and the lines between panels.
+
+Bands, not overlays: the title sits above the picture and the caption below it, so text
+never hides a view's own layer label or axes. Sizes are shares of the frame (or times
+ViewOptions.scale), so 1080p and 4K look like 720p enlarged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from PySide6.QtCore import QLineF, QRectF, Qt
+from PySide6.QtGui import QColor, QFont, QPainter, QPen
+
+from nndyn_gui.render.export.options import ExportOptions
+from nndyn_gui.render.palette import Palette
+
+LABEL_PX = 13.0  # legend text and panel names at scale 1 (times ViewOptions.scale)
+
+
+def text_bands(height: int, title: str, caption: str) -> tuple[int, int]:
+    """Pixel heights of the title band (top) and caption band (bottom); 0 when unused.
+
+    A share of the height (so 1080p and 4K look like 720p enlarged), small enough that
+    the picture keeps most of the frame: 6.5% and 5% (47 and 36 px at 720p)."""
+    top = max(18, round(height * 0.065)) if title else 0
+    bottom = max(14, round(height * 0.05)) if caption else 0
+    if top + bottom > height // 2:  # tiny frames: text never takes more than half
+        top, bottom = min(top, height // 4), min(bottom, height // 4)
+    return top, bottom
+
+
+def frame_bands(options: ExportOptions) -> tuple[int, int]:
+    """The title and caption bands of this export (training videos always caption the
+    step and loss, so they always have a caption band)."""
+    caption = options.caption or ("step" if options.content == "training" else "")
+    return text_bands(options.height, options.title, caption)
+
+
+def paint_text_bands(
+    painter: QPainter, width: int, height: int, title: str, caption: str, pal: Palette
+) -> None:
+    """Title centred in a band above the picture, caption in a band below it."""
+    top, bottom = text_bands(height, title, caption)
+    for text, rect, bold in (
+        (title, QRectF(0, 0, width, top), True),
+        (caption, QRectF(0, height - bottom, width, bottom), False),
+    ):
+        if not text or rect.height() <= 0:
+            continue
+        font = QFont()
+        font.setPixelSize(max(6, round(rect.height() * (0.6 if bold else 0.55))))
+        font.setBold(bold)
+        painter.save()
+        painter.setFont(font)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setRenderHint(QPainter.RenderHint.TextAntialiasing)
+        painter.setPen(QPen(QColor(*pal.foreground)))
+        fm = painter.fontMetrics()
+        shown = fm.elidedText(text, Qt.TextElideMode.ElideRight, max(10, width - 16))
+        painter.drawText(rect, int(Qt.AlignmentFlag.AlignCenter), shown)
+        painter.restore()
+
+
+def legend_entries(labels: np.ndarray) -> list[tuple[int, str]]:
+    """(class, name) for each class present in the data."""
+    present = sorted({int(v) for v in np.unique(np.asarray(labels).astype(np.int64))})
+    return [(k, f"class {k}") for k in present]
+
+
+def paint_legend(
+    painter: QPainter,
+    area: QRectF,
+    entries: list[tuple[int, str]],
+    pal: Palette,
+    scale: float,
+) -> QRectF:
+    """The class colours and names in a small box in the top-right corner of `area`.
+
+    Drawn on a translucent backing in the page colour, so it reads over the picture and
+    hides little of it. Returns the box drawn.
+    """
+    if not entries:
+        return QRectF()
+    font = QFont()
+    font.setPixelSize(max(6, round(LABEL_PX * scale)))
+    painter.save()
+    painter.setFont(font)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    painter.setRenderHint(QPainter.RenderHint.TextAntialiasing)
+    fm = painter.fontMetrics()
+    pad, dot = 6.0 * scale, 0.7 * fm.height()
+    row_h = fm.height() * 1.15
+    text_w = max(fm.horizontalAdvance(name) for _, name in entries)
+    w = pad * 2 + dot + pad * 0.8 + text_w
+    h = pad * 2 + row_h * len(entries)
+    box = QRectF(area.right() - w - pad, area.top() + pad, w, h)
+    bg = QColor(*pal.background[:3], 215 if pal.background[3] else 0)
+    painter.setPen(QPen(QColor(*pal.grid[:3], 200), max(1.0, 0.8 * scale)))
+    painter.setBrush(bg)
+    painter.drawRoundedRect(box, 4 * scale, 4 * scale)
+    for i, (k, name) in enumerate(entries):
+        y = box.top() + pad + row_h * i
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(QColor(*pal.class_color(k)))
+        painter.drawEllipse(QRectF(box.left() + pad, y + (row_h - dot) / 2, dot, dot))
+        painter.setPen(QPen(QColor(*pal.foreground)))
+        text_rect = QRectF(box.left() + pad + dot + pad * 0.8, y, text_w + 2, row_h)
+        painter.drawText(text_rect, int(Qt.AlignmentFlag.AlignVCenter), name)
+    painter.restore()
+    return box
+
+
+def panel_name_band(scale: float) -> int:
+    """Height of the band that names a panel above it (two runs compared)."""
+    return round(LABEL_PX * scale * 1.7)
+
+
+def paint_panel_name(
+    painter: QPainter, rect: QRectF, name: str, pal: Palette, scale: float
+) -> None:
+    """A panel's name, bold and centred in `rect` (its band above the panel), elided."""
+    font = QFont()
+    font.setPixelSize(max(6, round(LABEL_PX * scale)))
+    font.setBold(True)
+    painter.save()
+    painter.setFont(font)
+    painter.setPen(QPen(QColor(*pal.foreground)))
+    shown = painter.fontMetrics().elidedText(
+        name, Qt.TextElideMode.ElideRight, max(10, round(rect.width()) - 8)
+    )
+    painter.drawText(rect, int(Qt.AlignmentFlag.AlignCenter), shown)
+    painter.restore()
+
+
+def divider_lines(n: int, pw: float, top: float, ph: float) -> list[QLineF]:
+    """The thin lines between `n` panels of width `pw` in a row from `top`, `ph` tall."""
+    return [QLineF(j * pw, top + 4, j * pw, top + ph - 4) for j in range(1, n)]
+
+
+def paint_dividers(painter: QPainter, pal: Palette, lines: Sequence[QLineF]) -> None:
+    if not lines:
+        return  # (an SVG would keep an empty group)
+    pen = QPen(QColor(*pal.grid))
+    pen.setWidthF(1.0)
+    painter.save()
+    painter.setPen(pen)
+    for line in lines:
+        painter.drawLine(line)
+    painter.restore()
