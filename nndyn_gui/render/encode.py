@@ -489,10 +489,6 @@ class Encoder:
         self._thread.start()
 
     @property
-    def temp_path(self) -> Path:
-        return self.out.path
-
-    @property
     def failed(self) -> bool:
         return self._error is not None
 

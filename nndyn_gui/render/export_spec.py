@@ -129,10 +129,6 @@ def size_scale(width: int, height: int) -> float:
     return float(min(max(s, SCALE_RANGE[0]), SCALE_RANGE[1]))
 
 
-def label_of(choices: tuple[Choice, ...], key: str) -> str:
-    return next((c.label for c in choices if c.key == key), key)
-
-
 def content_problem(
     ext: str,
     content: str,
@@ -192,17 +188,6 @@ def title_for(config: RunConfig) -> str:
     """The title an export proposes for a run, and its file name's stem: the preset's
     human title only while the config is the preset's (core.narrator.run_title)."""
     return narrator.run_title(config)
-
-
-def default_title(config_title: str) -> str:
-    """A preset's human title for a preset's *name*, else the text itself. It does not
-    see the config: a run's title is `title_for(config)`."""
-    try:
-        from nndyn_gui.core.presets import preset_title
-
-        return preset_title(config_title) or config_title
-    except Exception:
-        return config_title
 
 
 def fmt_number(v: float) -> str:

@@ -126,8 +126,6 @@ def test_file_names_say_what_they_hold_and_never_take_an_existing_one(tmp_path: 
     assert Path(
         spec.suggest_path(tmp_path, "ResNet, width 3: ring!", "side_by_side", ".mp4")
     ).name == ("resnet-width-3-ring-side-by-side-2.mp4")
-    assert spec.default_title("resnet-w3-ring") == "ResNet, width 3, ring: the disk lifted out"
-    assert spec.default_title("my own run") == "my own run"
 
 
 def test_the_cli_the_dialog_and_the_options_share_one_table(qtbot) -> None:
