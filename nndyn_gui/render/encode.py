@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import itertools
+import logging
 import os
 import queue
 import shutil
@@ -35,6 +36,8 @@ import numpy as np
 
 from nndyn_gui.core.files import AtomicWriter, WriteError
 from nndyn_gui.core.limits import LimitError
+
+log = logging.getLogger(__name__)
 
 QUEUE_FRAMES = 6  # frames buffered between the GUI thread and the encoder thread
 PUT_POLL_S = 0.05  # how often a blocked producer checks whether the encoder died
@@ -174,9 +177,8 @@ class FrameWriter:
         raise NotImplementedError
 
     def abort(self) -> None:
-        """Stop without finishing the file (it is deleted by the caller)."""
-        with contextlib.suppress(Exception):
-            self.close()
+        """Stop without finishing the file (the caller deletes it). Writers holding a
+        process or buffered frames release them here; a PNG holds nothing."""
 
 
 class Mp4Writer(FrameWriter):
@@ -522,6 +524,8 @@ class Encoder:
         what = "encoding failed"
         if isinstance(err, OSError | RuntimeError | BrokenPipeError):
             raise ExportError(f"{self.out.target}: {what}: {describe_os_error(err)}") from None
+        # not a failure the user can fix (a bug): its traceback goes to the log
+        log.error("encoding %s failed", self.out.target, exc_info=err)
         raise ExportError(f"{self.out.target}: {what}: {type(err).__name__}: {err}") from None
 
     def put(self, frame: np.ndarray) -> None:

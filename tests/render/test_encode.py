@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import errno
+import logging
 import os
+import stat
+import subprocess
+import sys
 from pathlib import Path
 
 import imageio.v3 as iio
@@ -16,6 +20,7 @@ from nndyn_gui.render.encode import (
     Encoder,
     ExportError,
     Mp4Writer,
+    PngWriter,
     even_size,
     pad_to,
     quality_to_crf,
@@ -153,6 +158,50 @@ def test_ffmpeg_refusing_to_start_is_an_export_error(tmp_path, monkeypatch):
         enc.finish()
     assert not target.exists()
     assert _leftovers(tmp_path) == []
+
+
+def test_a_bug_in_a_writer_is_an_export_error_with_its_traceback_in_the_log(
+    tmp_path, monkeypatch, caplog
+):
+    def broken(self, frame):
+        raise TypeError("a bug")
+
+    monkeypatch.setattr(PngWriter, "write", broken)
+    enc = Encoder(tmp_path / "a.png", 64, 48, fps=1)
+    with (
+        caplog.at_level(logging.ERROR, logger="nndyn_gui.render.encode"),
+        pytest.raises(ExportError, match="encoding failed: TypeError: a bug"),
+    ):
+        enc.put(_frames(1)[0])
+        enc.finish()
+    assert any(r.exc_info and r.exc_info[0] is TypeError for r in caplog.records)
+    assert os.listdir(tmp_path) == []
+
+
+def test_a_private_umask_stays_private(tmp_path):
+    """Importing the exporter leaves the umask alone (no set-and-restore race with other
+    threads' files), and an exported file under umask 077 is the user's alone."""
+    probe = (
+        "import os\n"
+        "os.umask(0o077)\n"
+        "calls = []\n"
+        "real = os.umask\n"
+        "os.umask = lambda m: calls.append(m) or real(m)\n"
+        "import nndyn_gui.render.export, nndyn_gui.render.encode\n"
+        "print(calls)\n"
+    )
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"
+    old = os.umask(0o077)
+    try:
+        enc = Encoder(tmp_path / "a.png", 64, 48, fps=1)
+        enc.put(_frames(1)[0])
+        path = enc.finish()
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
 
 
 def test_abort_removes_the_temp_file(tmp_path):
