@@ -266,6 +266,8 @@ def plot_main(args: argparse.Namespace, fail: type[Exception]) -> int:
         write_heatmap(out, hm, width, height)
     except (OSError, ValueError) as e:
         raise fail(str(e)) from None
+    if results.n_skipped:
+        print(f"nndyn: note: {results.skipped_note()}", file=sys.stderr)
     counted = int(hm.counts.sum())
     print(
         f"wrote {out} ({len(hm.x_values)} x {len(hm.y_values)} cells, {counted} runs counted "

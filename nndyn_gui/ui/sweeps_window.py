@@ -253,7 +253,9 @@ class SweepsWindow(QWidget):
         """Read a results folder and show its default heatmap; False (and why) if not one."""
         try:
             results = load_results(folder)
-        except SweepResultsError as e:
+        except SweepResultsError as e:  # every reason is one (a bad row is only skipped)
+            if self.results is None:
+                self.folder_label.setText(f"{folder} — not opened")
             self._error(str(e))
             return False
         self.results = results
@@ -372,10 +374,11 @@ class SweepsWindow(QWidget):
         failed = sum(1 for row in r.rows if row.get("status") == "failed")
         diverged = sum(1 for row in r.rows if row.get("status") == "diverged")
         extra = "".join(f", {k} {v}" for k, v in (("failed", failed), ("diverged", diverged)) if v)
+        skipped = f" {r.skipped_note()}." if r.n_skipped else ""
         self.status.setStyleSheet("")
         self.status.setText(
             f"{done}{extra}. Click a cell to open its run in the main window; "
-            "hover for every seed's value."
+            f"hover for every seed's value.{skipped}"
         )
 
     def _error(self, message: str) -> None:
