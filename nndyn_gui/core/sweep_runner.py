@@ -322,6 +322,7 @@ class DaskBackend:
         self.timeout = timeout
         self.no_workers_s = no_workers_s
         self._no_workers_since: float | None = None
+        self._threads: int | None = None
         self._last_check = time.monotonic()
         # Probe first: a Client that cannot connect leaves its event-loop thread running
         # for good, trusts whatever length a server sends, and waits on a silent one.
@@ -369,11 +370,15 @@ class DaskBackend:
 
     @property
     def workers(self) -> int:
-        try:
-            return max(1, self._worker_threads())
-        except SweepError as e:
-            log.warning("%s", e)
-            return 1
+        """Worker threads, as last counted (every DASK_CHECK_S while waiting): the run
+        loop asks for the window at every turn, and each count is a call to the scheduler."""
+        if self._threads is None:
+            try:
+                self._threads = self._worker_threads()
+            except SweepError as e:
+                log.warning("%s", e)
+                return 1
+        return max(1, self._threads)
 
     def describe(self) -> str:
         n = self.workers
@@ -395,14 +400,15 @@ class DaskBackend:
         except Exception as e:
             raise SweepError(f"lost the Dask scheduler at {self.address}: {_reason(e)}") from None
         done = [f for f in futures if f.done()]
-        if not done and time.monotonic() - self._last_check >= DASK_CHECK_S:
+        if time.monotonic() - self._last_check >= DASK_CHECK_S:
             self._check_workers(len(futures))
         return done
 
     def _check_workers(self, waiting: int) -> None:
         """SweepError once the cluster has had no worker for `no_workers_s`."""
         now = self._last_check = time.monotonic()
-        if self._worker_threads() > 0:
+        self._threads = self._worker_threads()
+        if self._threads > 0:
             self._no_workers_since = None
             return
         if self._no_workers_since is None:
