@@ -534,7 +534,9 @@ def read_journal(path: Path, keys: set[str] | None = None) -> list[dict[str, Any
                 row = json.loads(raw.decode("utf-8"))
             except (ValueError, RecursionError):
                 continue
-            if isinstance(row, dict) and (keys is None or row.get("key") in keys):
+            if not isinstance(row, dict) or not isinstance(row.get("key"), str):
+                continue  # an edited row ("key": [1] is not even hashable)
+            if keys is None or row["key"] in keys:
                 rows.append(row)
     return rows
 

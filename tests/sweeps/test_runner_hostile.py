@@ -140,6 +140,24 @@ def test_a_journal_that_is_a_fifo_or_a_device_is_refused(tmp_path: Path) -> None
         assert len(sweep.todo) == 1
 
 
+def test_edited_journal_rows_are_run_again_not_a_traceback(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    spec = parse_spec({"seeds": 4})
+    with Sweep(spec, out) as sweep:
+        sweep.run(InlineBackend(), job=fake_job)
+    lines = (out / JOURNAL).read_text().splitlines()
+    rows = [json.loads(line) for line in lines]
+    rows[0]["key"] = [rows[0]["key"]]  # not even hashable
+    rows[1]["file"] = {"a": 1}
+    rows[2]["status"] = ["finished"]
+    (out / JOURNAL).write_text("".join(json.dumps(r) + "\n" for r in rows) + "[" * 50_000 + "\n")
+    with Sweep(spec, out) as sweep:
+        assert [j.index for j in sweep.todo] == [0, 1, 2]
+        report = sweep.run(InlineBackend(), job=fake_job)
+    assert report.counts == {"finished": 3}
+    assert [r["status"] for r in _csv_rows(out)] == ["finished"] * 4
+
+
 # ---------------------------------------------------------------------- Dask addresses
 @pytest.mark.parametrize(
     ("address", "needle"),
