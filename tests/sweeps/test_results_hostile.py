@@ -220,3 +220,33 @@ def test_the_sweeps_window_names_the_rows_it_skipped(qtbot: Any, folder: Path) -
     assert win.current is not None
     assert "11 of 12 runs" in win.status.text()
     assert "1 bad row skipped (runs.jsonl line 3: index 'two'" in win.status.text()
+
+
+def test_the_sweeps_window_opens_only_run_files_inside_the_folder(qtbot: Any, folder: Path) -> None:
+    """An edited row's file - a name too long, /proc/kmsg, a path out of the folder - was
+    an OSError in the click handler or handed to the main window to open."""
+    from nndyn_gui.ui.sweeps_window import SweepsWindow
+
+    opened: list[str] = []
+    lines = [json.loads(x) for x in (folder / "runs.jsonl").read_text().splitlines()]
+    (folder / "runs" / "kmsg.nndyn").symlink_to("/proc/kmsg")
+    files = ["x" * 5000, "../../../../etc/passwd", "runs/kmsg.nndyn", "/dev/zero"]
+    for row, name in zip(lines, files, strict=False):
+        row["file"] = name
+    (folder / "runs.jsonl").write_text("".join(json.dumps(r) + "\n" for r in lines))
+    win = SweepsWindow(folder=folder, open_run=lambda p: bool(opened.append(p)) or True)
+    qtbot.addWidget(win)
+    wanted = {
+        0: "(File name too long)",
+        1: "is outside the results folder",
+        2: "not a regular file (/proc/kmsg is a kernel file",
+        3: "is outside the results folder",
+    }
+    for i, needle in wanted.items():
+        t0 = time.monotonic()
+        assert win._open_row(lines[i]) is False
+        assert needle in win.status.text(), win.status.text()
+        assert time.monotonic() - t0 < 1
+    assert opened == []
+    assert win._open_row(win.results.rows[5]) is True  # an untouched row still opens
+    assert opened and opened[0].endswith(".nndyn")
