@@ -681,8 +681,12 @@ class Sweep:
             return True
         if not isinstance(row.get("file"), str) or not row["file"]:
             return False
-        path = self.folder / row["file"]
+        rel = Path(row["file"])
+        if rel.is_absolute() or ".." in rel.parts:  # an edited row: not this sweep's file
+            return False
+        path = self.folder / rel
         try:
+            limits.refuse_pseudo_file(path, "run file")  # a link to /proc/kmsg would block
             size = limits.check_regular_file(path, limits.MAX_RUN_FILE_BYTES, "run file")
             if isinstance(row.get("file_bytes"), int) and size != row["file_bytes"]:
                 return False

@@ -150,11 +150,15 @@ def test_edited_journal_rows_are_run_again_not_a_traceback(tmp_path: Path) -> No
     rows[0]["key"] = [rows[0]["key"]]  # not even hashable
     rows[1]["file"] = {"a": 1}
     rows[2]["status"] = ["finished"]
+    rows[3]["file"] = "../" + rows[3]["file"]  # a valid run file, but not in this folder
+    (out.parent / "runs").mkdir()
+    (out / rows[3]["file"]).write_bytes((out / "runs" / Path(rows[3]["file"]).name).read_bytes())
+    rows[3]["file_bytes"] = (out / rows[3]["file"]).stat().st_size
     (out / JOURNAL).write_text("".join(json.dumps(r) + "\n" for r in rows) + "[" * 50_000 + "\n")
     with Sweep(spec, out) as sweep:
-        assert [j.index for j in sweep.todo] == [0, 1, 2]
+        assert [j.index for j in sweep.todo] == [0, 1, 2, 3]
         report = sweep.run(InlineBackend(), job=fake_job)
-    assert report.counts == {"finished": 3}
+    assert report.counts == {"finished": 4}
     assert [r["status"] for r in _csv_rows(out)] == ["finished"] * 4
 
 
