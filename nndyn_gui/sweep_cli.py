@@ -109,8 +109,48 @@ def add_parsers(sub: Any) -> None:
 
 
 # ---------------------------------------------------------------------- sweep
+_SIGNAL_NAMES: dict[int, str] = {signal.SIGINT: "Ctrl+C"}
+if hasattr(signal, "SIGHUP"):
+    _SIGNAL_NAMES[signal.SIGTERM] = "SIGTERM"
+    _SIGNAL_NAMES[signal.SIGHUP] = "SIGHUP"
+
+
+class _Stopped(BaseException):  # like KeyboardInterrupt: no `except Exception` stops it
+    """SIGTERM / SIGHUP outside the run loop (while the spec, folder or cluster is read)."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _stop_early(signum: int, frame: object) -> None:
+    raise _Stopped(signum)
+
+
 def sweep_main(args: argparse.Namespace, fail: type[Exception]) -> int:
-    """`nndyn sweep`; bad input raises `fail` (cli.CliError: one line, exit 2)."""
+    """`nndyn sweep`; bad input raises `fail` (cli.CliError: one line, exit 2).
+
+    SIGTERM and SIGHUP stop it as Ctrl+C does, at any moment: before the runs start with
+    a message and 128 + the signal; while they run, see _run_with_bar."""
+    in_main = threading.current_thread() is threading.main_thread()
+    early = [s for s in _SIGNAL_NAMES if s != signal.SIGINT] if in_main else []
+    old = {s: signal.signal(s, _stop_early) for s in early}
+    try:
+        return _sweep_main(args, fail)
+    except _Stopped as e:
+        with contextlib.suppress(OSError):
+            print(
+                f"nndyn: {_SIGNAL_NAMES.get(e.signum, e.signum)}: stopped; run the same "
+                "command again to resume",
+                file=sys.stderr,
+            )
+        return 128 + e.signum
+    finally:
+        for s, h in old.items():
+            signal.signal(s, h)
+
+
+def _sweep_main(args: argparse.Namespace, fail: type[Exception]) -> int:
     from nndyn_gui.core.sweep_runner import Sweep, SweepError, make_backend
     from nndyn_gui.core.sweep_spec import MAX_RUNS, SweepSpecError, load_spec
 
@@ -197,12 +237,6 @@ def sweep_main(args: argparse.Namespace, fail: type[Exception]) -> int:
 def _say(text: str, quiet: bool) -> None:
     if not quiet:
         print(text, file=sys.stderr, flush=True)
-
-
-_SIGNAL_NAMES: dict[int, str] = {signal.SIGINT: "Ctrl+C"}
-if hasattr(signal, "SIGHUP"):
-    _SIGNAL_NAMES[signal.SIGTERM] = "SIGTERM"
-    _SIGNAL_NAMES[signal.SIGHUP] = "SIGHUP"
 
 
 def _run_with_bar(sweep: Any, backend: Any, quiet: bool) -> tuple[Any, int]:

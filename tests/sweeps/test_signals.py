@@ -133,3 +133,33 @@ def test_workers_end_with_a_sweep_killed_by_sigkill(tmp_path: Path) -> None:
             proc.kill()
     # the workers notice within a second or two; the resource tracker follows them
     assert _all_gone(children, within=15), [p for p in children if _alive(p)]
+
+
+def test_sigterm_before_the_runs_start_is_a_message_too(tmp_path: Path) -> None:
+    """While nndyn waits for a silent scheduler (up to 15 s), SIGTERM killed it bare."""
+    import socket
+
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(1)  # accepts (the kernel does) and never says a word
+    spec = tmp_path / "spec.toml"
+    spec.write_text(SPEC)
+    try:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "nndyn_gui.cli", "sweep", str(spec), "--out",
+             str(tmp_path / "out"), "--scheduler", f"tcp://127.0.0.1:{silent.getsockname()[1]}"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=_env(),
+        )  # fmt: skip
+        try:
+            assert proc.stderr is not None
+            assert proc.stderr.readline().startswith("sweep: 1 model.width x 10 seeds")
+            time.sleep(1.0)  # the sweep is now waiting for the scheduler's greeting
+            proc.send_signal(signal.SIGTERM)
+            err = proc.communicate(timeout=10)[1]
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+    finally:
+        silent.close()
+    assert proc.returncode == 143, err
+    assert err.strip() == "nndyn: SIGTERM: stopped; run the same command again to resume"
