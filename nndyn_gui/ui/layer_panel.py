@@ -548,6 +548,9 @@ class LayerPanel(QWidget):
             view.pointsSelected.connect(self._on_points_selected)
         if hasattr(view, "cameraChanged"):
             view.cameraChanged.connect(self.cameraChanged)
+        # a new view has a camera of its own (3-D: facing the scene's plane) or none (2-D),
+        # set before it could signal: whoever follows the camera hears of it now
+        self.cameraChanged.emit()
         if hasattr(view, "drawEdit"):
             view.drawEdit.connect(self.draw_tool.edit)
             view.set_drawing(self.drawing())

@@ -165,6 +165,9 @@ class MainWindow(QMainWindow):
             self.layer_panel.cameraChanged.connect(
                 lambda: multiples.set_camera(self.layer_panel.camera())
             )
+            # the camera the main view has from the start, not only once it first moves:
+            # "as the main 3-D view's camera sees it" is true from the first picture
+            multiples.set_camera(self.layer_panel.camera())
 
         self._on_training_state(self.state.training_state)
         self._update_title()
