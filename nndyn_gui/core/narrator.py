@@ -578,7 +578,8 @@ def check_compare(sentence: Sentence, a: Measured, b: Measured) -> list[str]:
     return [c for c in sentence.needs if not COMPARE_CONDITIONS[c](a, b)]
 
 
-def _pct(v: float) -> str:
+def fmt_pct(v: float) -> str:
+    """A share as the panels print it: "96.5%", "—" when not finite."""
     return f"{100.0 * v:.1f}%" if math.isfinite(v) else "—"
 
 
@@ -598,8 +599,8 @@ def compare_verdict(a: Measured, b: Measured, names: tuple[str, str] = ("A", "B"
     sa, sb = f"seed {names[0]}", f"seed {names[1]}"
     if a.step != b.step:
         return Sentence(
-            f"S{sa[1:]} is at step {a.step:,} (test {_pct(a.test_acc)}), {sb} at step "
-            f"{b.step:,} (test {_pct(b.test_acc)}): not the same step, so not compared",
+            f"S{sa[1:]} is at step {a.step:,} (test {fmt_pct(a.test_acc)}), {sb} at step "
+            f"{b.step:,} (test {fmt_pct(b.test_acc)}): not the same step, so not compared",
             "info",
             ("different_step",),
         )
@@ -618,7 +619,7 @@ def compare_verdict(a: Measured, b: Measured, names: tuple[str, str] = ("A", "B"
         best = a if worse is b else b
         text = (
             f"{at}, {better} is {gap:.1f} points more accurate on the {n} test points "
-            f"({_pct(best.test_acc)} vs {_pct(worse.test_acc)}), more than "
+            f"({fmt_pct(best.test_acc)} vs {fmt_pct(worse.test_acc)}), more than "
             f"{GAP_SIGMAS:g}× the sampling error (±{se:.1f} points)"
         )
         needs += ("gap_beyond_noise", "A_better" if best is a else "B_better")
@@ -633,7 +634,7 @@ def compare_verdict(a: Measured, b: Measured, names: tuple[str, str] = ("A", "B"
             needs += ("more_than_seed_differs",)
     else:
         text = (
-            f"{at}, test accuracies {_pct(a.test_acc)} ({sa}) and {_pct(b.test_acc)} ({sb}) "
+            f"{at}, test accuracies {fmt_pct(a.test_acc)} ({sa}) and {fmt_pct(b.test_acc)} ({sb}) "
             f"differ by {gap:.1f} points, within {GAP_SIGMAS:g}× the sampling error of {n} "
             f"test points (±{se:.1f}): no difference measured"
         )
