@@ -541,11 +541,18 @@ class Measured:
 
 def sampling_error(a: Measured, b: Measured) -> float:
     """The standard error of the difference of two test accuracies (as fractions), each
-    a share of its own test points: sqrt(pa(1-pa)/na + pb(1-pb)/nb). For two nets scored
-    on the same points it is an upper bound as long as their errors are not negatively
-    correlated (they overlap, so it is conservative)."""
-    pa, pb = float(a.test_acc), float(b.test_acc)
-    return math.sqrt(pa * (1 - pa) / max(a.n_test, 1) + pb * (1 - pb) / max(b.n_test, 1))
+    a share of its own n test points, with one success and one failure added to each
+    (Agresti–Caffo: 100 % of 200 points is not "exactly 100 %, ± 0"):
+    sqrt(p̃a(1-p̃a)/(na+2) + p̃b(1-p̃b)/(nb+2)), p̃ = (p·n + 1)/(n + 2). For two nets
+    scored on the same points it is conservative as long as their errors are not
+    negatively correlated."""
+
+    def var(m: Measured) -> float:
+        n = max(int(m.n_test), 0)
+        p = (float(m.test_acc) * n + 1.0) / (n + 2.0)
+        return p * (1.0 - p) / (n + 2.0)
+
+    return math.sqrt(var(a) + var(b))
 
 
 def _gap(a: Measured, b: Measured) -> float:
@@ -562,6 +569,8 @@ COMPARE_CONDITIONS = {
     "accuracies_finite": lambda a, b: math.isfinite(a.test_acc) and math.isfinite(b.test_acc),
     "gap_beyond_noise": lambda a, b: _gap(a, b) > GAP_SIGMAS * sampling_error(a, b),
     "gap_within_noise": lambda a, b: _gap(a, b) <= GAP_SIGMAS * sampling_error(a, b),
+    "equal_accuracy": lambda a, b: a.test_acc == b.test_acc,
+    "unequal_accuracy": lambda a, b: a.test_acc != b.test_acc,
     "A_better": lambda a, b: a.test_acc > b.test_acc,
     "B_better": lambda a, b: b.test_acc > a.test_acc,
     "K==2": lambda a, b: a.config.data.classes == b.config.data.classes == 2,
@@ -632,13 +641,19 @@ def compare_verdict(a: Measured, b: Measured, names: tuple[str, str] = ("A", "B"
         elif not only_seed:
             text += "; the runs differ in more than the seed"
             needs += ("more_than_seed_differs",)
+    elif a.test_acc == b.test_acc:
+        text = (
+            f"{at}, both seeds are {fmt_pct(a.test_acc)} accurate on the {n} test points: "
+            "no difference measured"
+        )
+        needs += ("gap_within_noise", "equal_accuracy")
     else:
         text = (
             f"{at}, test accuracies {fmt_pct(a.test_acc)} ({sa}) and {fmt_pct(b.test_acc)} ({sb}) "
             f"differ by {gap:.1f} points, within {GAP_SIGMAS:g}× the sampling error of {n} "
             f"test points (±{se:.1f}): no difference measured"
         )
-        needs += ("gap_within_noise",)
+        needs += ("gap_within_noise", "unequal_accuracy")
     ring = ""
     two_classes = a.config.data.classes == 2 == b.config.data.classes
     if two_classes and a.winding_measured and b.winding_measured:

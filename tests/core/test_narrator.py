@@ -314,9 +314,12 @@ def test_the_comparison_of_two_runs_is_worded_from_their_numbers() -> None:
             assert f"step {sa:,}" in text and f"step {sb:,}" in text
             continue
         assert f"step {sa:,}" in text and f"{100 * pa:.1f}%" in text and f"{100 * pb:.1f}%" in text
-        se = math.sqrt(pa * (1 - pa) / n + pb * (1 - pb) / n)
+        ta, tb = (pa * n + 1) / (n + 2), (pb * n + 1) / (n + 2)  # Agresti-Caffo
+        se = math.sqrt(ta * (1 - ta) / (n + 2) + tb * (1 - tb) / (n + 2))
+        assert se > 0
         beyond = abs(pa - pb) > 2 * se
-        assert f"±{100 * se:.1f}" in text
+        assert (f"±{100 * se:.1f}" in text) == (pa != pb)
+        assert ("both seeds are" in text) == (pa == pb)
         assert ("more accurate" in text) == beyond
         assert ("no difference measured" in text) == (not beyond)
         start = other is base and status == "finished"
@@ -342,9 +345,17 @@ def test_compare_verdict_examples() -> None:
     a, b = _measured(cfg, 1, 0.90, 200), _measured(cfg, 2, 0.80, 200)
     assert narrator.compare_verdict(a, b).text == (
         "At step 1,000, seed A is 10.0 points more accurate on the 200 test points (90.0% vs "
-        "80.0%), more than 2× the sampling error (±3.5 points): only the weight seed differs, "
+        "80.0%), more than 2× the sampling error (±3.6 points): only the weight seed differs, "
         "so the start (initial weights and batch order) changed the result."
     )
     text = narrator.compare_verdict(_measured(cfg, 1, 0.97, 200), _measured(cfg, 2, 0.96, 200)).text
     assert "1.0 points, within 2× the sampling error of 200 test points" in text
     assert "changed" not in text and "better" not in text
+    text = narrator.compare_verdict(_measured(cfg, 1, 1.0, 200), _measured(cfg, 2, 1.0, 200)).text
+    assert text == (
+        "At step 1,000, both seeds are 100.0% accurate on the 200 test points: no difference "
+        "measured."
+    )
+    # one error in 1,000 points against none is no difference (a zero error bar would say so)
+    text = narrator.compare_verdict(_measured(cfg, 1, 1.0, 1000), _measured(cfg, 2, 0.999, 1000))
+    assert "no difference measured" in text.text and "changed" not in text.text
