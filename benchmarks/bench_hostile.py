@@ -18,10 +18,14 @@ import argparse
 import contextlib
 import json
 import os
+import shutil
+import socket
 import stat
+import struct
 import subprocess
 import sys
 import tempfile
+import threading
 import zipfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -265,17 +269,196 @@ def _unmounting() -> Iterator[None]:
         _MOUNTS.clear()
 
 
+SWEEP = {"seeds": [0, 1], "sweep": {"model.width": [2, 3], "model.depth": [2, 4, 8]}}
+
+
+@contextlib.contextmanager
+def _servers() -> Iterator[dict[str, str]]:
+    """Hostile --scheduler addresses on 127.0.0.1: a port that accepts and stays silent
+    (a listening socket nobody accepts on), one that sends a frame length of 3 * 2**60,
+    and one where nothing listens."""
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(8)
+    crafted = socket.socket()
+    crafted.bind(("127.0.0.1", 0))
+    crafted.listen(8)
+    crafted.settimeout(0.5)
+    stop = threading.Event()
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = crafted.accept()
+            except OSError:
+                continue
+            with contextlib.suppress(OSError):
+                conn.sendall(struct.pack("<Q", 3 * 2**60))
+            stop.wait(2)
+            conn.close()
+
+    t = threading.Thread(target=serve, daemon=True)
+    t.start()
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))
+    refused = closed.getsockname()[1]
+    closed.close()
+    try:
+        yield {
+            "silent": f"tcp://127.0.0.1:{silent.getsockname()[1]}",
+            "crafted": f"tcp://127.0.0.1:{crafted.getsockname()[1]}",
+            "refused": f"tcp://127.0.0.1:{refused}",
+        }
+    finally:
+        stop.set()
+        t.join(3)
+        silent.close()
+        crafted.close()
+
+
+def _journal_of(folder: Path, n: int, distinct_x: bool = False) -> None:
+    """Replace folder's journal by `n` rows like its first one (distinct keys)."""
+    first = json.loads((folder / "runs.jsonl").read_text().splitlines()[0])
+    with open(folder / "runs.jsonl", "w") as fh:
+        for i in range(n):
+            row = {**first, "index": i, "key": f"{i:016x}", "train.seed": i % 50}
+            if distinct_x:
+                row["model.depth"] = 1000 + i
+            fh.write(json.dumps(row) + "\n")
+
+
+def _sweep_cases(folder: Path, servers: dict[str, str]) -> dict[str, tuple[list[str], str]]:
+    """Issue 25's sweep inputs: damaged results folders, hostile specs and schedulers."""
+    from tests.sweeps import make_folder
+
+    good = make_folder(folder / "sweep-good", SWEEP)
+    cli = ["-m", "nndyn_gui.cli"]
+
+    def variant(name: str, edit: Any) -> Path:
+        f = Path(shutil.copytree(good, folder / f"sweep-{name}"))
+        edit(f)
+        return f
+
+    def plot(f: Path, *extra: str) -> list[str]:
+        return [*cli, "sweep-plot", str(f), "--x", "model.depth", "--y", "model.width", *extra]
+
+    def fifo(f: Path) -> None:
+        (f / "runs.jsonl").unlink()
+        os.mkfifo(f / "runs.jsonl")
+
+    def dev_zero(f: Path) -> None:
+        (f / "runs.jsonl").unlink()
+        (f / "runs.jsonl").symlink_to("/dev/zero")
+
+    def sparse(f: Path) -> None:
+        with open(f / "runs.jsonl", "r+b") as fh:
+            fh.truncate(2 * GB)
+
+    def results_edit(text: str) -> Any:
+        def edit(f: Path) -> None:
+            (f / "runs.jsonl").unlink()
+            (f / "results.json").write_text(text)
+
+        return edit
+
+    def bad_rows(f: Path) -> None:
+        lines = (f / "runs.jsonl").read_bytes().splitlines(keepends=True)
+        lines[0] = lines[0].replace(b'"index": 0', b'"index": NaN')
+        lines[1] = lines[1].replace(b'"fake"', b'"\xff"')
+        row = json.loads(lines[2])
+        row["dense_accuracy"] = "1e400"  # a number beyond float, written as JSON does
+        lines[2] = json.dumps(row).replace('"1e400"', "1e400").encode() + b"\n"
+        (f / "runs.jsonl").write_bytes(b"".join(lines))
+
+    doc = json.loads((good / "results.json").read_text())
+    specs = {
+        "bom": ("\ufeffseeds = 2\n", "spec with a UTF-8 BOM"),
+        "overflow": (
+            '[sweep]\n"model.h" = {start = 0, stop = 1e308, step = 1e-308}\n',
+            "range 0..1e308 by 1e-308",
+        ),
+        "log": (
+            '[sweep]\n"model.h" = {start = 1e-300, stop = 1e300, num = 5, log = true}\n',
+            "log range 1e-300..1e300",
+        ),
+        "kmsg": ('config = "/proc/kmsg"\n', "config = /proc/kmsg"),
+        "million": ("seeds = 1000000\n", "10**6 seeds"),
+    }
+    paths = {}
+    for name, (text, _) in specs.items():
+        paths[name] = folder / f"spec-{name}.toml"
+        paths[name].write_text(text, encoding="utf-8")
+    out = str(folder / "sweep-out")
+
+    def sweep(spec: str, *extra: str) -> list[str]:
+        return [*cli, "sweep", str(paths[spec]), "--out", out, *extra]
+
+    big = variant("1e5-rows", lambda f: _journal_of(f, 100_000))
+    huge = variant("1e6-rows", lambda f: _journal_of(f, 1_000_000))
+    wide = variant("distinct-x", lambda f: _journal_of(f, 5_000, distinct_x=True))
+    return {
+        "sweep-plot, journal a FIFO": (plot(variant("fifo", fifo)), "named pipe"),
+        "sweep-plot, journal -> /dev/zero": (plot(variant("zero", dev_zero)), "symlink"),
+        "sweep-plot, 2 GB sparse journal": (plot(variant("sparse", sparse)), "2 GB"),
+        "sweep-plot, 10**6-row journal": (
+            plot(huge),
+            f"{(huge / 'runs.jsonl').stat().st_size >> 20} MB",
+        ),
+        "sweep-plot, 10**5-row journal (read, --x unknown)": (
+            [*cli, "sweep-plot", str(big), "--x", "nope", "--y", "model.width"],
+            f"{(big / 'runs.jsonl').stat().st_size >> 20} MB, the most a picture reads",
+        ),
+        "sweep-plot, 5,000 distinct x values": (plot(wide), "5,000 rows"),
+        "sweep-plot, results.json a list": (
+            plot(variant("list", results_edit(json.dumps([doc])))),
+            "edited",
+        ),
+        "sweep-plot, results.json 10**5 deep": (
+            plot(variant("deep", results_edit("[" * 100_000 + "]" * 100_000))),
+            "edited",
+        ),
+        "sweep-plot, n_runs 'abc', fields an int": (
+            plot(variant("fields", results_edit(json.dumps({**doc, "fields": 3})))),
+            "edited",
+        ),
+        "sweep-plot, rows: index NaN, not UTF-8, 1e400": (
+            plot(variant("rows", bad_rows), "--out", str(folder / "rows.svg")),
+            "2 bad rows of 12, a metric of 1e400",
+        ),
+        "sweep, spec with a BOM (--dry-run)": (sweep("bom", "--dry-run"), specs["bom"][1]),
+        "sweep, range 0..1e308 by 1e-308": (sweep("overflow", "--dry-run"), "overflow"),
+        "sweep, log range 1e-300..1e300": (sweep("log", "--dry-run"), "overflow"),
+        "sweep, config = /proc/kmsg": (sweep("kmsg", "--dry-run"), "blocks on read"),
+        "sweep --dry-run, 10**6 seeds": (
+            sweep("million", "--dry-run", "--max-runs", "1000000"),
+            "10**6 runs listed",
+        ),
+        "sweep --out ''": ([*cli, "sweep", str(paths["bom"]), "--out", ""], "empty"),
+        "sweep --scheduler tls://": (sweep("bom", "--scheduler", "tls://127.0.0.1:1"), "TLS"),
+        "sweep --scheduler ucx://": (sweep("bom", "--scheduler", "ucx://127.0.0.1:1"), "UCX"),
+        "sweep --scheduler, silent port": (sweep("bom", "--scheduler", servers["silent"]), "15 s"),
+        "sweep --scheduler, frame length 3*2**60": (
+            sweep("bom", "--scheduler", servers["crafted"]),
+            "crafted",
+        ),
+        "sweep --scheduler, connection refused": (
+            sweep("bom", "--scheduler", servers["refused"]),
+            "nothing listens",
+        ),
+    }
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--code", default=str(REPO), help="source tree the children run")
     ap.add_argument("--csv-rows", type=int, default=2_000_000)
     ap.add_argument("--limit-mb", type=int, default=LIMIT_MB, help="address space per child")
-    ap.add_argument("--only", default="", help="run only the cases whose name starts so")
+    ap.add_argument("--only", default="", help="run only the cases whose name starts so (e.g. files:, sweep)")
     args = ap.parse_args()
-    env = subprocess_env(PYTHONPATH=args.code, NNDYN_NO_AUTOSAVE="1")
+    env = subprocess_env(PYTHONPATH=args.code, NNDYN_NO_AUTOSAVE="1", QT_QPA_PLATFORM="offscreen")
     env.pop("DISPLAY", None)
     results: dict[str, Any] = {}
-    with tempfile.TemporaryDirectory() as tmp, _unmounting():
+    with tempfile.TemporaryDirectory() as tmp, _unmounting(), _servers() as servers:
         folder = Path(tmp)
         cases: dict[str, Case] = {
             name: (argv, what, {}, None)
@@ -286,6 +469,13 @@ def main() -> None:
             cases.update(
                 {k: v for k, v in _files_cases(folder, env).items() if k.startswith(args.only)}
             )
+        cases.update(
+            {
+                name: (argv, what, {}, None)
+                for name, (argv, what) in _sweep_cases(folder, servers).items()
+                if name.startswith(args.only)
+            }
+        )
         for name, (argv, what, extra, check) in cases.items():
             r = run_measured(
                 [PYTHON, *argv],

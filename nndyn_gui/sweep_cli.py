@@ -11,6 +11,7 @@ done are kept; the same command resumes).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import signal
 import sys
@@ -108,15 +109,64 @@ def add_parsers(sub: Any) -> None:
 
 
 # ---------------------------------------------------------------------- sweep
+_SIGNAL_NAMES: dict[int, str] = {signal.SIGINT: "Ctrl+C"}
+if hasattr(signal, "SIGHUP"):
+    _SIGNAL_NAMES[signal.SIGTERM] = "SIGTERM"
+    _SIGNAL_NAMES[signal.SIGHUP] = "SIGHUP"
+
+
+class _Stopped(BaseException):  # like KeyboardInterrupt: no `except Exception` stops it
+    """SIGTERM / SIGHUP outside the run loop (while the spec, folder or cluster is read)."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _stop_early(signum: int, frame: object) -> None:
+    raise _Stopped(signum)
+
+
 def sweep_main(args: argparse.Namespace, fail: type[Exception]) -> int:
-    """`nndyn sweep`; bad input raises `fail` (cli.CliError: one line, exit 2)."""
+    """`nndyn sweep`; bad input raises `fail` (cli.CliError: one line, exit 2).
+
+    SIGTERM and SIGHUP stop it as Ctrl+C does, at any moment: before the runs start with
+    a message and 128 + the signal; while they run, see _run_with_bar."""
+    in_main = threading.current_thread() is threading.main_thread()
+    early = [s for s in _SIGNAL_NAMES if s != signal.SIGINT] if in_main else []
+    old = {s: signal.signal(s, _stop_early) for s in early}
+    try:
+        return _sweep_main(args, fail)
+    except _Stopped as e:
+        with contextlib.suppress(OSError):
+            print(
+                f"nndyn: {_SIGNAL_NAMES.get(e.signum, e.signum)}: stopped; run the same "
+                "command again to resume",
+                file=sys.stderr,
+            )
+        return 128 + e.signum
+    finally:
+        for s, h in old.items():
+            signal.signal(s, h)
+
+
+def _sweep_main(args: argparse.Namespace, fail: type[Exception]) -> int:
     from nndyn_gui.core.sweep_runner import Sweep, SweepError, make_backend
     from nndyn_gui.core.sweep_spec import MAX_RUNS, SweepSpecError, load_spec
 
+    if not str(args.out).strip():
+        raise fail("--out: the folder name is empty")
     if args.workers is not None and args.workers < 0:
         raise fail("--workers must be 0 or more")
     if args.scheduler and args.workers is not None:
         raise fail("give either --workers (local) or --scheduler (Dask), not both")
+    if args.scheduler:
+        from nndyn_gui.core.sweep_runner import check_scheduler_address
+
+        try:  # before anything starts: tls://, ucx://, a URL with a path
+            check_scheduler_address(args.scheduler)
+        except SweepError as e:
+            raise fail(str(e)) from None
     max_runs = MAX_RUNS if args.max_runs is None else args.max_runs
     if max_runs < 1:
         raise fail("--max-runs must be at least 1")
@@ -126,12 +176,12 @@ def sweep_main(args: argparse.Namespace, fail: type[Exception]) -> int:
         raise fail(str(e)) from None
     _say(f"sweep: {spec.describe()}", args.quiet and not args.dry_run)
     if args.dry_run:
-        try:
-            jobs = spec.jobs()
-        except SweepSpecError as e:
-            raise fail(str(e)) from None
-        for j in jobs:
-            print(f"{j.index:>5}  " + "  ".join(f"{f}={v}" for f, v in j.values))
+        # one line at a time, no config built: every value passed --set's checks already,
+        # and a million runs list in seconds and constant memory
+        out = sys.stdout
+        for i, combo in enumerate(spec.combos()):
+            out.write(f"{i:>5}  " + "  ".join(f"{f}={v}" for f, v in combo) + "\n")
+        out.flush()
         return EXIT_OK
     try:
         sweep = Sweep(spec, args.out)
@@ -152,9 +202,14 @@ def sweep_main(args: argparse.Namespace, fail: type[Exception]) -> int:
         resumed = f"{done} done already, " if done else ""
         _say(f"sweep: {resumed}{len(sweep.todo)} to run on {backend.describe()}", args.quiet)
         try:
-            report, interrupted = _run_with_bar(sweep, backend, args.quiet)
+            report, stopped_by = _run_with_bar(sweep, backend, args.quiet)
         except OSError as e:  # the results folder became unwritable (disk full, ...)
             raise fail(f"{args.out}: cannot write the results ({e.strerror or e})") from None
+        except SweepError as e:  # the cluster went away: the finished runs are kept
+            kept = len(sweep.ordered_rows())
+            _say(f"nndyn: error: {e}", False)
+            _say(f"sweep: {kept} of {len(sweep.jobs)} runs have a row, kept in {args.out}", False)
+            return EXIT_FAILED_RUNS
     rows = sweep.ordered_rows()
     counts: dict[str, int] = {}
     for r in rows:
@@ -165,9 +220,10 @@ def sweep_main(args: argparse.Namespace, fail: type[Exception]) -> int:
         f"{report.seconds:.0f} s; results in {Path(args.out) / 'results.csv'}",
         args.quiet,
     )
-    if interrupted or report.cancelled:
+    if stopped_by or report.cancelled:
         _say("sweep: interrupted; run the same command again to resume", False)
-        return EXIT_INTERRUPTED
+        # like `nndyn train`: 128 + the signal (130 Ctrl+C, 143 SIGTERM, 129 SIGHUP)
+        return 128 + stopped_by if stopped_by else EXIT_INTERRUPTED
     if report.failed or counts.get("failed"):
         _say(
             f"sweep: {counts.get('failed', 0)} runs failed (see the message column); "
@@ -183,25 +239,33 @@ def _say(text: str, quiet: bool) -> None:
         print(text, file=sys.stderr, flush=True)
 
 
-def _run_with_bar(sweep: Any, backend: Any, quiet: bool) -> tuple[Any, bool]:
-    """Run with a tqdm bar (runs, rate, ETA); first Ctrl+C drains, the second abandons."""
+def _run_with_bar(sweep: Any, backend: Any, quiet: bool) -> tuple[Any, int]:
+    """Run with a tqdm bar (runs, rate, ETA): (report, the signal that stopped it or 0).
+
+    Ctrl+C, SIGTERM and SIGHUP all stop the same way: the first lets the runs in flight
+    finish (their rows are journaled), the second abandons them."""
     from tqdm import tqdm
 
     cancel = threading.Event()
-    interrupted = [False]
+    stopped_by = [0]
 
-    def on_sigint(signum: int, frame: object) -> None:
+    def on_signal(signum: int, frame: object) -> None:
+        name = _SIGNAL_NAMES.get(signum, f"signal {signum}")
         if cancel.is_set():
             raise KeyboardInterrupt
-        interrupted[0] = True
+        stopped_by[0] = signum
         cancel.set()
-        print(
-            "\nnndyn: stopping after the runs in flight (Ctrl+C again to abandon them)...",
-            file=sys.stderr,
-        )
+        again = "Ctrl+C again" if signum == signal.SIGINT else "send it again"
+        with contextlib.suppress(OSError):  # SIGHUP: the terminal may be gone
+            print(
+                f"\nnndyn: {'' if signum == signal.SIGINT else name + ': '}stopping after the "
+                f"runs in flight ({again} to abandon them)...",
+                file=sys.stderr,
+                flush=True,
+            )
 
     in_main = threading.current_thread() is threading.main_thread()
-    old = signal.signal(signal.SIGINT, on_sigint) if in_main else None
+    old = {s: signal.signal(s, on_signal) for s in _SIGNAL_NAMES} if in_main else {}
     bar = tqdm(
         total=len(sweep.todo),
         file=sys.stderr,
@@ -213,22 +277,27 @@ def _run_with_bar(sweep: Any, backend: Any, quiet: bool) -> tuple[Any, bool]:
     )
 
     def on_progress(p: Any) -> None:
-        bar.set_postfix({k: v for k, v in sorted(p.counts.items())}, refresh=False)
-        bar.update(p.done - bar.n)
+        with contextlib.suppress(OSError):  # a closed terminal must not stop the sweep
+            bar.set_postfix({k: v for k, v in sorted(p.counts.items())}, refresh=False)
+            bar.update(p.done - bar.n)
 
     try:
         report = sweep.run(backend, on_progress=on_progress, cancel=cancel)
     except KeyboardInterrupt:
         bar.close()
-        print("nndyn: abandoned the runs in flight; the finished ones are kept", file=sys.stderr)
+        with contextlib.suppress(OSError):
+            print(
+                "nndyn: abandoned the runs in flight; the finished ones are kept", file=sys.stderr
+            )
         from nndyn_gui.core.sweep_runner import SweepReport
 
-        return SweepReport(total=len(sweep.jobs), skipped=0, cancelled=True), True
+        report = SweepReport(total=len(sweep.jobs), skipped=0, cancelled=True)
+        return report, stopped_by[0] or int(signal.SIGINT)
     finally:
         bar.close()
-        if in_main:
-            signal.signal(signal.SIGINT, old)
-    return report, interrupted[0]
+        for s, h in old.items():
+            signal.signal(s, h)
+    return report, stopped_by[0]
 
 
 # ---------------------------------------------------------------------- sweep-plot
@@ -266,6 +335,8 @@ def plot_main(args: argparse.Namespace, fail: type[Exception]) -> int:
         write_heatmap(out, hm, width, height)
     except (OSError, ValueError) as e:
         raise fail(str(e)) from None
+    if results.n_skipped:
+        print(f"nndyn: note: {results.skipped_note()}", file=sys.stderr)
     counted = int(hm.counts.sum())
     print(
         f"wrote {out} ({len(hm.x_values)} x {len(hm.y_values)} cells, {counted} runs counted "

@@ -188,3 +188,23 @@ def thin_snapshots(snaps: Sequence[Snapshot], every: int, capacity: int) -> list
         if len(kept) + 1 <= capacity or len(kept) <= 1:
             return [*kept, last]
         stride *= 2
+
+
+# ---------------------------------------------------------------------- pseudo files
+PSEUDO_FILE_ROOTS = ("/proc", "/sys", "/dev")
+
+
+def refuse_pseudo_file(path: str | os.PathLike[str], what: str) -> None:
+    """LimitError when `path` (after its links) lies under /proc, /sys or /dev.
+
+    The kernel's files there pass check_regular_file and still never end: /proc/kmsg
+    stat()s as a regular file of 0 bytes and its read blocks until the kernel logs
+    something; others report 4096 bytes and hold more. Nothing nndyn reads lives there.
+    """
+    try:
+        real = os.path.realpath(path)
+    except (OSError, ValueError):  # a loop of links: the read that follows says so
+        return
+    for root in PSEUDO_FILE_ROOTS:
+        if real == root or real.startswith(root + os.sep):
+            raise LimitError(f"not a regular file ({real} is a kernel file; it cannot be a {what})")

@@ -513,3 +513,165 @@ def fmt(v: float, digits: int = 3) -> str:
     if v != 0 and (abs(v) < 1e-3 or abs(v) >= 1e4):
         return f"{v:.{digits - 1}e}"
     return f"{v:.{digits}g}"
+
+
+# ---------------------------------------------------------------------- two runs
+#: a gap in test accuracy is called a difference only beyond this many sampling errors
+GAP_SIGMAS = 2.0
+
+
+@dataclass(frozen=True)
+class Measured:
+    """What one run of a comparison measured at one snapshot: its test accuracy on
+    `n_test` points and, when a topology report exists for that snapshot, its winding."""
+
+    config: RunConfig
+    step: int
+    test_acc: float
+    n_test: int
+    status: str = "finished"
+    winding: int | None = None
+    winding_measured: bool = False
+    wrong_side_share: float = math.nan
+
+    @property
+    def untied(self) -> bool:
+        return self.winding == 0 and self.wrong_side_share <= UNTIED_WRONG_SHARE
+
+
+def sampling_error(a: Measured, b: Measured) -> float:
+    """The standard error of the difference of two test accuracies (as fractions), each
+    a share of its own n test points, with one success and one failure added to each
+    (Agresti–Caffo: 100 % of 200 points is not "exactly 100 %, ± 0"):
+    sqrt(p̃a(1-p̃a)/(na+2) + p̃b(1-p̃b)/(nb+2)), p̃ = (p·n + 1)/(n + 2). For two nets
+    scored on the same points it is conservative as long as their errors are not
+    negatively correlated."""
+
+    def var(m: Measured) -> float:
+        n = max(int(m.n_test), 0)
+        p = (float(m.test_acc) * n + 1.0) / (n + 2.0)
+        return p * (1.0 - p) / (n + 2.0)
+
+    return math.sqrt(var(a) + var(b))
+
+
+def _gap(a: Measured, b: Measured) -> float:
+    return abs(float(a.test_acc) - float(b.test_acc))
+
+
+#: every condition a comparison's sentence may need, as a test on (A, B)
+COMPARE_CONDITIONS = {
+    "only_seed_differs": lambda a, b: not edits(a.config, b.config, ignore=("train.seed",)),
+    "more_than_seed_differs": lambda a, b: bool(edits(a.config, b.config, ("train.seed",))),
+    "same_step": lambda a, b: a.step == b.step,
+    "different_step": lambda a, b: a.step != b.step,
+    "both_finished": lambda a, b: a.status == b.status == "finished",
+    "accuracies_finite": lambda a, b: math.isfinite(a.test_acc) and math.isfinite(b.test_acc),
+    "gap_beyond_noise": lambda a, b: _gap(a, b) > GAP_SIGMAS * sampling_error(a, b),
+    "gap_within_noise": lambda a, b: _gap(a, b) <= GAP_SIGMAS * sampling_error(a, b),
+    "equal_accuracy": lambda a, b: a.test_acc == b.test_acc,
+    "unequal_accuracy": lambda a, b: a.test_acc != b.test_acc,
+    "A_better": lambda a, b: a.test_acc > b.test_acc,
+    "B_better": lambda a, b: b.test_acc > a.test_acc,
+    "K==2": lambda a, b: a.config.data.classes == b.config.data.classes == 2,
+    "both_winding_measured": lambda a, b: a.winding_measured and b.winding_measured,
+    "A_untied": lambda a, b: a.untied,
+    "B_untied": lambda a, b: b.untied,
+    "A_not_untied": lambda a, b: a.winding_measured and not a.untied,
+    "B_not_untied": lambda a, b: b.winding_measured and not b.untied,
+}
+
+
+def check_compare(sentence: Sentence, a: Measured, b: Measured) -> list[str]:
+    """The conditions of a comparison's sentence that (A, B) do not satisfy."""
+    return [c for c in sentence.needs if not COMPARE_CONDITIONS[c](a, b)]
+
+
+def fmt_pct(v: float) -> str:
+    """A share as the panels print it: "96.5%", "—" when not finite."""
+    return f"{100.0 * v:.1f}%" if math.isfinite(v) else "—"
+
+
+def _loop(m: Measured) -> str:
+    w = "undetermined" if m.winding is None else str(int(m.winding))
+    return f"winding {w}, {100.0 * m.wrong_side_share:.1f}% of the loop on the wrong side"
+
+
+def compare_verdict(a: Measured, b: Measured, names: tuple[str, str] = ("A", "B")) -> Sentence:
+    """What two runs' measurements say about each other, at the step they were measured.
+
+    A gap in test accuracy is called a difference only beyond GAP_SIGMAS sampling errors
+    of the test set, and put down to the start (weight seed: initial weights and batch
+    order) only when the seed is all that differs and both ran to the same step; the
+    ring is compared only when both snapshots' windings were measured.
+    """
+    sa, sb = f"seed {names[0]}", f"seed {names[1]}"
+    if a.step != b.step:
+        return Sentence(
+            f"S{sa[1:]} is at step {a.step:,} (test {fmt_pct(a.test_acc)}), {sb} at step "
+            f"{b.step:,} (test {fmt_pct(b.test_acc)}): not the same step, so not compared",
+            "info",
+            ("different_step",),
+        )
+    at = f"At step {a.step:,}"
+    needs: tuple[str, ...] = ("same_step", "accuracies_finite")
+    if not (math.isfinite(a.test_acc) and math.isfinite(b.test_acc)):
+        text = f"{at} a test accuracy is not finite: nothing to compare"
+        return Sentence(text, "info", ("same_step",))
+    se = 100.0 * sampling_error(a, b)
+    gap = 100.0 * _gap(a, b)
+    n = f"{a.n_test:,}" if a.n_test == b.n_test else f"{a.n_test:,} and {b.n_test:,}"
+    only_seed = not edits(a.config, b.config, ignore=("train.seed",))
+    same_start = only_seed and a.status == b.status == "finished"
+    if gap > GAP_SIGMAS * se:
+        better, worse = (sa, b) if a.test_acc > b.test_acc else (sb, a)
+        best = a if worse is b else b
+        text = (
+            f"{at}, {better} is {gap:.1f} points more accurate on the {n} test points "
+            f"({fmt_pct(best.test_acc)} vs {fmt_pct(worse.test_acc)}), more than "
+            f"{GAP_SIGMAS:g}× the sampling error (±{se:.1f} points)"
+        )
+        needs += ("gap_beyond_noise", "A_better" if best is a else "B_better")
+        if same_start:
+            text += (
+                ": only the weight seed differs, so the start (initial weights and batch "
+                "order) changed the result"
+            )
+            needs += ("only_seed_differs", "both_finished")
+        elif not only_seed:
+            text += "; the runs differ in more than the seed"
+            needs += ("more_than_seed_differs",)
+    elif a.test_acc == b.test_acc:
+        text = (
+            f"{at}, both seeds are {fmt_pct(a.test_acc)} accurate on the {n} test points: "
+            "no difference measured"
+        )
+        needs += ("gap_within_noise", "equal_accuracy")
+    else:
+        text = (
+            f"{at}, test accuracies {fmt_pct(a.test_acc)} ({sa}) and {fmt_pct(b.test_acc)} ({sb}) "
+            f"differ by {gap:.1f} points, within {GAP_SIGMAS:g}× the sampling error of {n} "
+            f"test points (±{se:.1f}): no difference measured"
+        )
+        needs += ("gap_within_noise", "unequal_accuracy")
+    ring = ""
+    two_classes = a.config.data.classes == 2 == b.config.data.classes
+    if two_classes and a.winding_measured and b.winding_measured:
+        needs += ("K==2", "both_winding_measured")
+        if a.untied != b.untied:
+            tied, loose = (b, a) if a.untied else (a, b)
+            n_loose, n_tied = (sa, sb) if loose is a else (sb, sa)
+            ring = f"{n_loose} unties the ring ({_loop(loose)}), {n_tied} does not ({_loop(tied)})"
+            needs += ("A_untied", "B_not_untied") if loose is a else ("B_untied", "A_not_untied")
+            if same_start:
+                ring += ": the seed decided it"
+                needs += ("only_seed_differs", "both_finished")
+        elif a.untied:
+            ring = f"both untie the ring ({sa}: {_loop(a)}; {sb}: {_loop(b)})"
+            needs += ("A_untied", "B_untied")
+        else:
+            ring = f"neither unties the ring ({sa}: {_loop(a)}; {sb}: {_loop(b)})"
+            needs += ("A_not_untied", "B_not_untied")
+    if ring:
+        text += f". {ring[:1].upper()}{ring[1:]}"
+    return Sentence(text + ".", "info", needs)

@@ -59,6 +59,11 @@ def run_job(config: RunConfig, metrics: Sequence[str] = ()) -> tuple[Run | None,
 
         dataset = make_dataset(config.data)
         result = Trainer(config, dataset).run()
+        if not result.snapshots:  # e.g. "The initial loss is not finite.": a result, as in
+            row.update(status=result.status, message=result.message)  # `nndyn train`
+            row["seconds"] = time.perf_counter() - t0
+            row["worker"] = f"{socket.gethostname()}:{os.getpid()}"
+            return None, row
         run = make_run(config, dataset, result)
         final = result.final
         row.update(

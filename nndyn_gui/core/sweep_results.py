@@ -21,9 +21,11 @@ from typing import Any
 
 import numpy as np
 
+from nndyn_gui.core import limits
+
 AGGREGATES = ("mean", "min", "max", "median")
 SEED_FIELD = "train.seed"
-NOT_METRICS = ("index", "status", "message", "worker", "file", "key")
+NOT_METRICS = ("index", "status", "message", "worker", "file", "key", "file_bytes")
 
 # How a metric's value reads in a cell (core.claims.METRICS has the same formats; kept
 # here so the window need not import the claims machinery).
@@ -42,6 +44,16 @@ class SweepResultsError(ValueError):
     """The folder holds no readable sweep, or the heatmap asks for unknown columns."""
 
 
+# Bounds on what a results folder may cost to read (the window reads it on its thread):
+# a sweep of the default 10,000 runs writes a journal of ~6 MB; --max-runs may raise that.
+MAX_JOURNAL_BYTES = 128 * limits.MIB
+MAX_RESULTS_JSON_BYTES = 64 * limits.MIB
+MAX_LINE_BYTES = 256 * 1024  # one journal row
+MAX_ROWS = 100_000  # distinct runs read for a picture
+MAX_AXIS_VALUES = 1_000  # distinct values of --x or --y: a heatmap of more is unreadable
+MAX_REPORTED = 5  # bad rows named in the note (the count covers them all)
+
+
 @dataclass
 class SweepResults:
     """The rows of one sweep and what can be plotted."""
@@ -53,6 +65,8 @@ class SweepResults:
     n_runs: int  # runs in the spec (rows may be fewer while it runs)
     label: str = ""
     axes: dict[str, list[Any]] = field(default_factory=dict)  # the spec's values per field
+    skipped: list[str] = field(default_factory=list)  # "runs.jsonl line 7: why", the first few
+    n_skipped: int = 0  # bad rows left out
 
     def values(self, name: str) -> list[Any]:
         """The values of a swept field (the spec's, and any a row has), sorted."""
@@ -60,35 +74,107 @@ class SweepResults:
         vals.update({repr(r[name]): r[name] for r in self.rows if r.get(name) is not None})
         return sorted(vals.values(), key=_sort_key)
 
+    def skipped_note(self) -> str:
+        """'2 bad rows skipped (runs.jsonl line 3: index is not a whole number; ...)' or ''."""
+        if not self.n_skipped:
+            return ""
+        n = self.n_skipped
+        more = "; ..." if n > len(self.skipped) else ""
+        return f"{n} bad row{'s' if n != 1 else ''} skipped ({'; '.join(self.skipped)}{more})"
+
 
 def _sort_key(v: Any) -> tuple[int, Any]:
     return (0, v) if isinstance(v, int | float) and not isinstance(v, bool) else (1, str(v))
 
 
+def _read_json(path: Path, max_bytes: int) -> Any:
+    """A bounded JSON file: regular, at most `max_bytes`, not too deep; SweepResultsError."""
+    try:
+        limits.refuse_pseudo_file(path, "sweep results file")
+        data = limits.read_bounded(path, max_bytes, "sweep results file")
+        return json.loads(data.decode("utf-8"))
+    except limits.LimitError as e:
+        raise SweepResultsError(f"{path}: {e}") from None
+    except OSError as e:
+        raise SweepResultsError(f"{path}: cannot read ({e.strerror or e})") from None
+    except UnicodeDecodeError:
+        raise SweepResultsError(f"{path}: cannot read (not UTF-8 text)") from None
+    except (ValueError, RecursionError) as e:
+        reason = "nested too deeply" if isinstance(e, RecursionError) else str(e)[:120]
+        raise SweepResultsError(f"{path}: not valid JSON ({reason})") from None
+
+
+def _str_list(v: Any, what: str, where: Path) -> list[str] | None:
+    if v is None:
+        return None
+    if not isinstance(v, list) or not all(isinstance(s, str) for s in v):
+        raise SweepResultsError(f"{where}: '{what}' is not a list of names")
+    return list(v)
+
+
 def load_results(folder: str | Path) -> SweepResults:
-    """Read `folder` (a `nndyn sweep --out` folder); SweepResultsError when it is not one."""
+    """Read `folder` (a `nndyn sweep --out` folder); SweepResultsError when it is not one.
+
+    Every file is read bounded (a regular file under a size cap: never a FIFO or
+    /dev/zero), and every row is checked: a bad row is left out and counted in
+    `skipped`, never a traceback.
+    """
     f = Path(folder)
-    spec: dict[str, Any] = {}
-    doc: dict[str, Any] = {}
+    doc: Any = {}
     results = f / "results.json"
     try:
-        if results.is_file():
-            doc = json.loads(results.read_text(encoding="utf-8"))
-            spec = doc.get("spec", {})
-        elif (f / "sweep.json").is_file():
-            spec = json.loads((f / "sweep.json").read_text(encoding="utf-8"))
-        else:
-            raise SweepResultsError(f"{f}: no results.json here (not a 'nndyn sweep' folder)")
-    except (OSError, ValueError) as e:
-        raise SweepResultsError(f"{f}: cannot read the results ({e})") from None
+        has_results = results.exists() or results.is_symlink()
+        has_spec = (f / "sweep.json").exists()
+    except OSError as e:
+        raise SweepResultsError(f"{f}: cannot read ({e.strerror or e})") from None
+    if has_results:
+        doc = _read_json(results, MAX_RESULTS_JSON_BYTES)
+        if not isinstance(doc, dict):
+            raise SweepResultsError(f"{results}: not a sweep's results (not a JSON object)")
+        spec = doc.get("spec", {})
+    elif has_spec:
+        spec = _read_json(f / "sweep.json", limits.MAX_JSON_BYTES)
+    else:
+        raise SweepResultsError(f"{f}: no results.json here (not a 'nndyn sweep' folder)")
+    where = results if has_results else f / "sweep.json"
     if not isinstance(spec, dict) or not isinstance(spec.get("axes"), dict):
-        raise SweepResultsError(f"{f}: results.json has no sweep spec")
-    order = doc.get("fields") or spec.get("fields") or list(spec["axes"])
-    fields = [str(k) for k in order]
-    rows = _journal_rows(f / "runs.jsonl")
+        raise SweepResultsError(f"{where}: no sweep spec in it")
+    order = (
+        _str_list(doc.get("fields"), "fields", where)
+        or _str_list(spec.get("fields"), "fields", where)
+        or [str(k) for k in spec["axes"]]
+    )
+    fields = list(dict.fromkeys(order))
+    axes: dict[str, list[Any]] = {}
+    for k, v in spec["axes"].items():
+        if isinstance(v, list):
+            vals = [x for x in (_clean(x) for x in v[: MAX_ROWS + 1]) if _is_axis_value(x)]
+            axes[str(k)] = vals
+    skipped: list[str] = []
+    counter = [0]
+
+    def bad(where_: str, why: str) -> None:
+        counter[0] += 1
+        if len(skipped) < MAX_REPORTED:
+            skipped.append(f"{where_}: {why}")
+
+    rows = _journal_rows(f / "runs.jsonl", fields, bad)
     if rows is None:
-        rows = [r for r in doc.get("rows", []) if isinstance(r, dict)]
-    columns = doc.get("columns") or sorted({k for r in rows for k in r})
+        raw_rows = doc.get("rows", [])
+        if not isinstance(raw_rows, list):
+            raise SweepResultsError(f"{where}: 'rows' is not a list")
+        rows = []
+        for i, r in enumerate(raw_rows):
+            row, why = _check_row(r, fields)
+            if row is None:
+                bad(f"results.json row {i + 1}", why)
+            else:
+                rows.append(row)
+                if len(rows) > MAX_ROWS:
+                    raise SweepResultsError(_too_many_rows(where))
+    columns = _str_list(doc.get("columns"), "columns", where) or sorted(
+        {k for r in rows for k in r}
+    )
     metrics = [
         c
         for c in columns
@@ -96,34 +182,123 @@ def load_results(folder: str | Path) -> SweepResults:
         and c not in fields
         and any(isinstance(r.get(c), int | float) and not isinstance(r.get(c), bool) for r in rows)
     ]
+    n_runs = spec.get("n_runs")
+    if isinstance(n_runs, bool) or not isinstance(n_runs, int) or n_runs < 0:
+        n_runs = len(rows)  # an edited count ("abc", 1e400): the rows say how many there are
+    label = spec.get("base_label", "")
     return SweepResults(
         folder=f,
         fields=fields,
         metrics=metrics,
         rows=rows,
-        n_runs=int(spec.get("n_runs", len(rows))),
-        label=str(spec.get("base_label", "")),
-        axes={str(k): list(v) for k, v in spec["axes"].items() if isinstance(v, list)},
+        n_runs=n_runs,
+        label=label if isinstance(label, str) else "",
+        axes=axes,
+        skipped=skipped,
+        n_skipped=counter[0],
     )
 
 
-def _journal_rows(path: Path) -> list[dict[str, Any]] | None:
-    """Rows of runs.jsonl, the last one per run (None without a journal)."""
+def _too_many_rows(path: Path) -> str:
+    return (
+        f"{path}: more than {MAX_ROWS:,} runs; a picture reads at most {MAX_ROWS:,} "
+        "(plot a part of the sweep from a copy of its folder with fewer rows)"
+    )
+
+
+def _clean(v: Any) -> Any:
+    """A JSON value as a row may hold it: non-finite or huge numbers, lists and objects
+    (no column holds one; printing a deep one would recurse) become None."""
+    if isinstance(v, list | dict):
+        return None
+    if isinstance(v, float) and not math.isfinite(v):
+        return None
+    if isinstance(v, int) and not isinstance(v, bool) and abs(v) > 2**63:
+        return None  # 10**400 is a valid JSON number and overflows every float
+    return v
+
+
+def _is_axis_value(v: Any) -> bool:
+    return v is None or isinstance(v, str | int | float | bool)
+
+
+def _check_row(obj: Any, fields: Sequence[str]) -> tuple[dict[str, Any] | None, str]:
+    """(the row with its numbers made safe, "") or (None, why it is left out)."""
+    if not isinstance(obj, dict):
+        return None, "not a JSON object"
+    index = obj.get("index")
+    if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < 2**53:
+        return None, f"index {str(index)[:40]!r} is not a run number"
+    status = obj.get("status")
+    if not isinstance(status, str):
+        return None, "no status"
+    for name in fields:
+        if not _is_axis_value(obj.get(name)):
+            return None, f"{name} is not a single value"
+    row = {str(k): _clean(v) for k, v in obj.items()}
+    for name in ("key", "file"):
+        if row.get(name) is not None and not isinstance(row[name], str):
+            return None, f"{name} is not a text"
+    return row, ""
+
+
+def _journal_rows(
+    path: Path, fields: Sequence[str], bad: Callable[[str, str], None]
+) -> list[dict[str, Any]] | None:
+    """Rows of runs.jsonl, the last one per run (None without a journal), read line by
+    line under MAX_JOURNAL_BYTES; a line torn by a kill is skipped silently, any other
+    bad line is reported through `bad`."""
     try:
-        text = path.read_text(encoding="utf-8")
+        limits.refuse_pseudo_file(path, "sweep journal")
+        limits.check_regular_file(path, MAX_JOURNAL_BYTES, "sweep journal")
+        fh = open(path, "rb")  # noqa: SIM115 - closed below
     except FileNotFoundError:
         return None
+    except limits.LimitError as e:
+        raise SweepResultsError(f"{path}: {e}") from None
     except OSError as e:
-        raise SweepResultsError(f"{path}: cannot read ({e})") from None
+        raise SweepResultsError(f"{path}: cannot read ({e.strerror or e})") from None
     by_key: dict[str, dict[str, Any]] = {}
-    for line in text.splitlines():
-        try:
-            row = json.loads(line)
-        except ValueError:
-            continue  # a line torn by a killed sweep
-        if isinstance(row, dict):
-            by_key[str(row.get("key", len(by_key)))] = row
-    return sorted(by_key.values(), key=lambda r: int(r.get("index", 0) or 0))
+    read = 0
+    with fh:
+        lineno = 0
+        while True:
+            try:
+                raw = fh.readline(MAX_LINE_BYTES + 1)
+            except OSError as e:
+                raise SweepResultsError(f"{path}: cannot read ({e.strerror or e})") from None
+            if not raw:
+                break
+            lineno += 1
+            read += len(raw)
+            if read > MAX_JOURNAL_BYTES:
+                raise SweepResultsError(f"{path}: it grew beyond {limits.human_bytes(read)}")
+            if len(raw) > MAX_LINE_BYTES:
+                bad(f"runs.jsonl line {lineno}", "longer than a row can be")
+                while raw and not raw.endswith(b"\n"):  # skip the rest of that line
+                    raw = fh.readline(MAX_LINE_BYTES + 1)
+                    read += len(raw)
+                continue
+            if not raw.strip():
+                continue
+            torn = not raw.endswith(b"\n")
+            try:
+                obj = json.loads(raw.decode("utf-8"))
+            except UnicodeDecodeError:
+                bad(f"runs.jsonl line {lineno}", "not UTF-8 text")
+                continue
+            except (ValueError, RecursionError):
+                if not torn:  # a torn last line (killed mid-write) is expected
+                    bad(f"runs.jsonl line {lineno}", "not a JSON row")
+                continue
+            row, why = _check_row(obj, fields)
+            if row is None:
+                bad(f"runs.jsonl line {lineno}", why)
+                continue
+            by_key[str(row.get("key", f"line{lineno}"))] = row
+            if len(by_key) > MAX_ROWS:
+                raise SweepResultsError(_too_many_rows(path))
+    return sorted(by_key.values(), key=lambda r: int(r["index"]))
 
 
 @dataclass
@@ -261,6 +436,12 @@ def heatmap(
     where = dict(where or {})
     rows = [r for r in results.rows if _matches(r, where)]
     xs, ys = results.values(x), results.values(y)
+    for name, f, vals in (("x", x, xs), ("y", y, ys)):
+        if len(vals) > MAX_AXIS_VALUES:
+            raise SweepResultsError(
+                f"--{name} {f}: {len(vals):,} different values; a heatmap shows at most "
+                f"{MAX_AXIS_VALUES:,} (choose a field with fewer values)"
+            )
     nx, ny = len(xs), len(ys)
     xi = {repr(v): i for i, v in enumerate(xs)}
     yi = {repr(v): i for i, v in enumerate(ys)}

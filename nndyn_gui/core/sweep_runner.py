@@ -28,16 +28,20 @@ Pure core: no Qt. TensorFlow is imported only by the job, in the workers.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import csv
 import io
 import json
+import logging
 import math
 import os
+import re
+import socket
+import struct
 import tempfile
 import threading
 import time
+import zipfile
 from collections import deque
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor
@@ -47,8 +51,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from nndyn_gui.core import limits
 from nndyn_gui.core.sweep import DONE_STATUSES, ROW_METRICS, STATUS_FAILED, run_job
 from nndyn_gui.core.sweep_spec import SweepJob, SweepSpec
+
+log = logging.getLogger(__name__)
 
 SPEC_FILE = "sweep.json"
 JOURNAL = "runs.jsonl"
@@ -59,6 +66,12 @@ LOCK_FILE = ".lock"
 WRITE_EVERY_S = 2.0
 POLL_S = 0.2
 MAX_POOL_CRASHES = 2  # a job that breaks the process pool this often is a failed row
+PARENT_CHECK_S = 1.0  # a pool worker whose driver died (kill -9) exits within this
+DASK_TIMEOUT_S = 15.0  # connecting, and every call to the scheduler
+DASK_NO_WORKERS_S = 60.0  # a cluster without workers this long stops the sweep
+DASK_CHECK_S = 5.0  # how often the number of workers is asked for
+MAX_HANDSHAKE_BYTES = 1 * limits.MIB  # a scheduler's greeting is ~200 bytes
+MAX_JOURNAL_LINE = 1 * limits.MIB
 
 Job = Callable[..., tuple[Any, dict[str, Any]]]
 
@@ -159,39 +172,213 @@ class PoolBackend:
 
 
 def _quiet_worker() -> None:
-    """Pool processes leave Ctrl+C to the driver (a terminal sends it to the whole group):
-    the first one lets the runs in flight finish, the second terminates the processes."""
+    """Pool processes leave Ctrl+C and SIGHUP to the driver (a terminal sends them to the
+    whole group): the first one lets the runs in flight finish, the second terminates
+    the processes. A worker whose driver is gone (kill -9) exits by itself."""
     import signal
 
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     with contextlib.suppress(ValueError, AttributeError):
         signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGHUP, signal.SIG_IGN)  # a closed terminal: the driver drains
+    parent = os.getppid()
+    threading.Thread(
+        target=_exit_with_parent, args=(parent,), name="parent-watch", daemon=True
+    ).start()
+
+
+def _exit_with_parent(parent: int) -> None:
+    """A pool worker outlives a `kill -9`ed driver (and holds ~700 MB of TensorFlow) unless
+    it notices: once its parent is gone it is re-parented, and it exits."""
+    while True:
+        time.sleep(PARENT_CHECK_S)
+        if os.getppid() != parent:
+            os._exit(1)
+
+
+_ADDRESS = re.compile(
+    r"^(?:(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*)://)?(?P<host>\[[0-9A-Fa-f:.]+\]|[^\s:/\[\]]+):(?P<port>\d{1,5})$"
+)
+
+
+def check_scheduler_address(address: str) -> tuple[str, str, int]:
+    """`tcp://HOST:PORT` (or `HOST:PORT`) -> (address, host, port); SweepError otherwise.
+
+    Only plain TCP: a `tls://` scheduler needs certificates nndyn has no options for, and
+    `ucx://`, `inproc://`, `ws://` failed inside Dask with a TypeError or hung.
+    """
+    text = address.strip()
+    m = _ADDRESS.match(text)
+    scheme = (m.group("scheme") if m else text.split("://")[0] if "://" in text else "") or ""
+    if scheme and scheme.lower() != "tcp":
+        raise SweepError(
+            f"--scheduler {address}: only tcp://HOST:PORT addresses are supported (not {scheme}://)"
+        )
+    if m is None or not 1 <= int(m.group("port")) <= 65535:
+        raise SweepError(
+            f"--scheduler {address}: expected tcp://HOST:PORT, e.g. tcp://10.0.0.5:8786"
+        )
+    host = m.group("host").strip("[]")
+    return f"tcp://{m.group('host')}:{int(m.group('port'))}", host, int(m.group("port"))
+
+
+def probe_scheduler(address: str, timeout: float = DASK_TIMEOUT_S) -> None:
+    """Connect and read the scheduler's greeting ourselves, bounded in time and size,
+    before Dask does: SweepError in words for a refused, silent or foreign server.
+
+    A Dask scheduler speaks first (its handshake: 8 bytes of length, then a few small
+    frames). Dask's own reader trusts that length (a crafted 2**61 made it allocate
+    exabytes) and waits without end on a server that never speaks (an HTTP server,
+    the dashboard port).
+    """
+    addr, host, port = check_scheduler_address(address)
+    deadline = time.monotonic() + timeout
+    try:
+        sock = socket.create_connection((host, port), timeout=timeout)
+    except ConnectionRefusedError:
+        raise SweepError(
+            f"cannot reach the Dask scheduler at {addr}: connection refused "
+            "(is 'dask scheduler' running there, on that port?)"
+        ) from None
+    except TimeoutError:
+        raise SweepError(
+            f"cannot reach the Dask scheduler at {addr}: no answer within {timeout:g} s "
+            "(a firewall, or a wrong address?)"
+        ) from None
+    except socket.gaierror as e:
+        raise SweepError(
+            f"cannot reach the Dask scheduler at {addr}: unknown host ({e.strerror})"
+        ) from None
+    except OSError as e:
+        raise SweepError(f"cannot reach the Dask scheduler at {addr}: {e.strerror or e}") from None
+    foreign = (
+        f"the server at {addr} is not a Dask scheduler (it answered in another protocol; "
+        "the scheduler's port is usually 8786, 8787 is its dashboard)"
+    )
+    with sock:
+        head = _recv_exact(sock, 8, deadline, addr, timeout)
+        (total,) = struct.unpack("<Q", head)
+        if not 16 <= total <= MAX_HANDSHAKE_BYTES:
+            raise SweepError(foreign)
+        body = _recv_exact(sock, min(total, 8 * 65), deadline, addr, timeout)
+        (n_frames,) = struct.unpack_from("<Q", body)
+        if not 1 <= n_frames <= 64 or 8 * (1 + n_frames) > len(body):
+            raise SweepError(foreign)
+        lengths = struct.unpack_from(f"<{n_frames}Q", body, 8)
+        if sum(lengths) > MAX_HANDSHAKE_BYTES:
+            raise SweepError(foreign)
+
+
+def _recv_exact(sock: socket.socket, n: int, deadline: float, addr: str, timeout: float) -> bytes:
+    buf = b""
+    while len(buf) < n:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise SweepError(_silent(addr, timeout, buf))
+        sock.settimeout(left)
+        try:
+            chunk = sock.recv(n - len(buf))
+        except TimeoutError:
+            raise SweepError(_silent(addr, timeout, buf)) from None
+        except OSError as e:
+            raise SweepError(
+                f"the Dask scheduler at {addr} dropped the connection ({e.strerror or e})"
+            ) from None
+        if not chunk:
+            raise SweepError(
+                f"the server at {addr} closed the connection before greeting as a Dask "
+                "scheduler does (is it one?)"
+            )
+        buf += chunk
+    return buf
+
+
+def _silent(addr: str, timeout: float, got: bytes) -> str:
+    said = "stopped halfway through its greeting" if got else "said nothing"
+    return (
+        f"the server at {addr} accepted the connection but {said} in {timeout:g} s: not a "
+        "Dask scheduler (the scheduler's port is usually 8786; 8787 is its dashboard)"
+    )
 
 
 class DaskBackend:
-    """Jobs on a Dask distributed cluster: `distributed.Client(address)`, unchanged."""
+    """Jobs on a Dask distributed cluster: `distributed.Client(address)`, unchanged.
 
-    def __init__(self, address: str, timeout: float = 15.0) -> None:
+    Every call to the scheduler runs under a timeout and ends in a SweepError that says
+    why in words; a cluster left without workers for `no_workers_s` stops the sweep
+    (the finished runs are kept, the same command resumes)."""
+
+    def __init__(
+        self,
+        address: str,
+        timeout: float = DASK_TIMEOUT_S,
+        no_workers_s: float = DASK_NO_WORKERS_S,
+    ) -> None:
+        self.address, _, _ = check_scheduler_address(address)  # before a slow import
         try:
             from distributed import Client
         except ImportError as e:  # pragma: no cover - a dependency of nndyn
             raise SweepError(f"Dask distributed is not installed ({e})") from None
-        self.address = address
+        self.timeout = timeout
+        self.no_workers_s = no_workers_s
+        self._no_workers_since: float | None = None
+        self._threads: int | None = None
+        self._last_check = time.monotonic()
+        # Probe first: a Client that cannot connect leaves its event-loop thread running
+        # for good, trusts whatever length a server sends, and waits on a silent one.
+        probe_scheduler(self.address, timeout)
         try:
-            # Probe first: a Client that cannot connect leaves its event-loop thread
-            # running for good, and an unreachable scheduler is the usual mistake.
-            asyncio.run(_probe_scheduler(address, timeout))
-            self.client = Client(address, timeout=f"{timeout}s")
-        except (OSError, TimeoutError, ValueError) as e:
-            reason = str(e).splitlines()[0] if str(e) else type(e).__name__
-            raise SweepError(f"cannot reach the Dask scheduler at {address}: {reason}") from None
+            self.client = self._call(
+                lambda: Client(self.address, timeout=f"{timeout}s"), "while connecting"
+            )
+        except SweepError:
+            raise
+        except Exception as e:
+            raise SweepError(
+                f"cannot reach the Dask scheduler at {self.address}: {_reason(e)}"
+            ) from None
+
+    def _call(self, fn: Callable[[], Any], what: str, seconds: float | None = None) -> Any:
+        """fn() in a thread, given `seconds` (default: the timeout) to return."""
+        seconds = self.timeout + 5 if seconds is None else seconds
+        box: dict[str, Any] = {}
+
+        def target() -> None:
+            try:
+                box["value"] = fn()
+            except BaseException as e:  # handed to the caller below
+                box["error"] = e
+
+        t = threading.Thread(target=target, name="dask-call", daemon=True)
+        t.start()
+        t.join(seconds)
+        if t.is_alive():
+            raise SweepError(
+                f"the Dask scheduler at {self.address} did not answer {what} within {seconds:g} s"
+            )
+        if "error" in box:
+            raise box["error"]
+        return box.get("value")
+
+    def _worker_threads(self) -> int:
+        try:
+            return int(sum(self._call(self.client.nthreads, "for its workers").values()))
+        except SweepError:
+            raise
+        except Exception as e:
+            raise SweepError(f"lost the Dask scheduler at {self.address}: {_reason(e)}") from None
 
     @property
     def workers(self) -> int:
-        try:
-            return max(1, sum(self.client.nthreads().values()))
-        except Exception:
-            return 1
+        """Worker threads, as last counted (every DASK_CHECK_S while waiting): the run
+        loop asks for the window at every turn, and each count is a call to the scheduler."""
+        if self._threads is None:
+            try:
+                self._threads = self._worker_threads()
+            except SweepError as e:
+                log.warning("%s", e)
+                return 1
+        return max(1, self._threads)
 
     def describe(self) -> str:
         n = self.workers
@@ -206,28 +393,55 @@ class DaskBackend:
     def wait_first(self, futures: list[Any], timeout: float) -> list[Any]:
         from distributed import wait
 
-        with contextlib.suppress(TimeoutError):
+        try:
             wait(futures, timeout=timeout, return_when="FIRST_COMPLETED")
-        return [f for f in futures if f.done()]
+        except TimeoutError:
+            pass
+        except Exception as e:
+            raise SweepError(f"lost the Dask scheduler at {self.address}: {_reason(e)}") from None
+        done = [f for f in futures if f.done()]
+        if time.monotonic() - self._last_check >= DASK_CHECK_S:
+            self._check_workers(len(futures))
+        return done
+
+    def _check_workers(self, waiting: int) -> None:
+        """SweepError once the cluster has had no worker for `no_workers_s`."""
+        now = self._last_check = time.monotonic()
+        self._threads = self._worker_threads()
+        if self._threads > 0:
+            self._no_workers_since = None
+            return
+        if self._no_workers_since is None:
+            self._no_workers_since = now
+            log.warning("the Dask cluster at %s has no workers", self.address)
+        if now - self._no_workers_since >= self.no_workers_s:
+            raise SweepError(
+                f"the Dask cluster at {self.address} has had no workers for "
+                f"{self.no_workers_s:g} s ({waiting} runs waiting); start workers "
+                "('dask worker ADDRESS') and run the same command again"
+            )
 
     def result(self, fut: Any) -> Any:
-        return fut.result()
+        return fut.result(timeout=self.timeout * 8)  # a finished run's bytes, from a worker
 
     def cancel(self, futures: Iterable[Any]) -> None:
-        with contextlib.suppress(Exception):
-            self.client.cancel(list(futures))
+        futs = list(futures)
+        try:
+            self._call(lambda: self.client.cancel(futs), "to cancel the runs in flight")
+        except Exception as e:
+            log.warning("could not cancel the Dask runs in flight: %s", _reason(e))
 
     def close(self, abandon: bool = False) -> None:
-        with contextlib.suppress(Exception):
-            self.client.close()
+        try:
+            self._call(lambda: self.client.close(timeout=self.timeout), "to close")
+        except Exception as e:
+            log.warning("could not close the Dask client: %s", _reason(e))
 
 
-async def _probe_scheduler(address: str, timeout: float) -> None:
-    """Open and close one connection to the scheduler (raises OSError if unreachable)."""
-    from distributed.comm import connect
-
-    comm = await connect(address, timeout=timeout)
-    await comm.close()
+def _reason(e: BaseException) -> str:
+    text = str(e).strip()
+    first = text.splitlines()[0][:200] if text else ""
+    return f"{type(e).__name__}: {first}" if first else type(e).__name__
 
 
 Backend = InlineBackend | PoolBackend | DaskBackend
@@ -270,9 +484,18 @@ def _jsonable(v: Any) -> Any:
     return v
 
 
+def _file_mode() -> int:
+    """0o666 less the umask: the mode open() gives a new file (mkstemp's is 0600)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
 def _atomic_write(path: Path, text: str) -> None:
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        with contextlib.suppress(OSError):  # results are as readable as the run files
+            os.fchmod(fd, _file_mode())
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
             fh.write(text)
             fh.flush()
@@ -288,17 +511,32 @@ def _normalised(obj: Any) -> Any:
     return json.loads(json.dumps(obj, sort_keys=True, default=str))
 
 
-def read_journal(path: Path) -> list[dict[str, Any]]:
-    """The rows of a journal; a torn last line (killed mid-write) is skipped."""
+def read_journal(path: Path, keys: set[str] | None = None) -> list[dict[str, Any]]:
+    """The rows of a journal (only those of `keys` if given), read line by line: a torn
+    line (killed mid-write), a line that is no JSON object or too long is skipped.
+    SweepError when the journal is not a regular file (a FIFO, a link to /dev/zero)."""
     rows = []
     try:
-        text = path.read_text(encoding="utf-8")
+        limits.refuse_pseudo_file(path, "sweep journal")
+        limits.check_regular_file(path, 2**62, "sweep journal")
+        fh = open(path, "rb")  # noqa: SIM115 - closed below
     except FileNotFoundError:
         return []
-    for line in text.splitlines():
-        with contextlib.suppress(ValueError):
-            row = json.loads(line)
-            if isinstance(row, dict):
+    except (OSError, limits.LimitError) as e:
+        raise SweepError(f"{path}: {getattr(e, 'strerror', None) or e}") from None
+    with fh:
+        while raw := fh.readline(MAX_JOURNAL_LINE + 1):
+            if len(raw) > MAX_JOURNAL_LINE:
+                while raw and not raw.endswith(b"\n"):
+                    raw = fh.readline(MAX_JOURNAL_LINE + 1)
+                continue
+            try:
+                row = json.loads(raw.decode("utf-8"))
+            except (ValueError, RecursionError):
+                continue
+            if not isinstance(row, dict) or not isinstance(row.get("key"), str):
+                continue  # an edited row ("key": [1] is not even hashable)
+            if keys is None or row["key"] in keys:
                 rows.append(row)
     return rows
 
@@ -351,9 +589,12 @@ class Sweep:
         self._open()
         self.rows: dict[str, dict[str, Any]] = {}
         keys = {j.key for j in self.jobs}
-        for row in read_journal(self.folder / JOURNAL):
-            if row.get("key") in keys:
+        try:
+            for row in read_journal(self.folder / JOURNAL, keys):
                 self.rows[str(row["key"])] = row
+        except SweepError:
+            self.close()
+            raise
         self.todo = [j for j in self.jobs if not self._is_done(j)]
         self._last_write = 0.0
         self.write_results()
@@ -372,9 +613,13 @@ class Sweep:
             wanted = _normalised(self.spec.to_dict())
             if spec_path.exists():
                 try:
-                    old = json.loads(spec_path.read_text(encoding="utf-8"))
-                except (OSError, ValueError) as e:
+                    limits.refuse_pseudo_file(spec_path, "sweep spec")
+                    data = limits.read_bounded(spec_path, limits.MAX_JSON_BYTES, "sweep spec")
+                    old = json.loads(data.decode("utf-8"))
+                except (OSError, ValueError, RecursionError) as e:
                     raise SweepError(f"{spec_path}: cannot read ({e})") from None
+                if not isinstance(old, dict):
+                    raise SweepError(f"{spec_path}: not a sweep's spec; use a new --out folder")
                 if old != wanted:
                     what = ", ".join(k for k in wanted if old.get(k) != wanted[k]) or "format"
                     raise SweepError(
@@ -384,11 +629,17 @@ class Sweep:
             else:
                 _atomic_write(spec_path, json.dumps(wanted, indent=2) + "\n")
             journal = f / JOURNAL
-            if journal.exists():
-                data = journal.read_bytes()
-                if data and not data.endswith(b"\n"):  # torn by a kill: end that line
-                    with open(journal, "ab") as fh:
-                        fh.write(b"\n")
+            if journal.exists() or journal.is_symlink():
+                try:
+                    limits.refuse_pseudo_file(journal, "sweep journal")
+                    size = limits.check_regular_file(journal, 2**62, "sweep journal")
+                except limits.LimitError as e:
+                    raise SweepError(f"{journal}: {e}") from None
+                if size:
+                    with open(journal, "rb+") as fh:  # torn by a kill: end that line
+                        fh.seek(-1, os.SEEK_END)
+                        if fh.read(1) != b"\n":
+                            fh.write(b"\n")
         except OSError as e:
             self.close()
             raise SweepError(f"{f}: {e.strerror or e}") from None
@@ -419,10 +670,30 @@ class Sweep:
         self.close()
 
     def _is_done(self, job: SweepJob) -> bool:
+        """A row that is a result (finished, diverged) and a run file that is whole: the
+        size the journal noted and a readable zip directory (a file truncated by a full
+        disk or an edit is run again). A run that ended before its first snapshot (the
+        initial loss not finite) has no file to check: its row is its result."""
         row = self.rows.get(job.key)
         if row is None or row.get("status") not in DONE_STATUSES:
             return False
-        return bool(row.get("file")) and (self.folder / str(row["file"])).is_file()
+        if row.get("nothing_to_save") is True and not row.get("file"):
+            return True
+        if not isinstance(row.get("file"), str) or not row["file"]:
+            return False
+        rel = Path(row["file"])
+        if rel.is_absolute() or ".." in rel.parts:  # an edited row: not this sweep's file
+            return False
+        path = self.folder / rel
+        try:
+            limits.refuse_pseudo_file(path, "run file")  # a link to /proc/kmsg would block
+            size = limits.check_regular_file(path, limits.MAX_RUN_FILE_BYTES, "run file")
+            if isinstance(row.get("file_bytes"), int) and size != row["file_bytes"]:
+                return False
+            with zipfile.ZipFile(path) as zf:
+                return bool(zf.namelist())
+        except (OSError, ValueError, zipfile.BadZipFile):
+            return False
 
     # ------------------------------------------------------------------ results
     def ordered_rows(self) -> list[dict[str, Any]]:
@@ -447,7 +718,9 @@ class Sweep:
         w = csv.writer(buf, lineterminator="\n")
         w.writerow(self.columns)
         for r in rows:
-            w.writerow(["" if _jsonable(r.get(c)) is None else r.get(c) for c in self.columns])
+            w.writerow(
+                ["" if _jsonable(r.get(c)) is None else _cell(r.get(c)) for c in self.columns]
+            )
         _atomic_write(self.folder / RESULTS_CSV, buf.getvalue())
         self._last_write = time.monotonic()
 
@@ -466,9 +739,12 @@ class Sweep:
             try:
                 save_run(run, self.folder / rel)
                 full["file"] = rel
+                full["file_bytes"] = (self.folder / rel).stat().st_size
             except RunFileError as e:
                 full["status"] = STATUS_FAILED
                 full["message"] = f"cannot save the run: {e}"
+        elif full.get("status") in DONE_STATUSES:
+            full["nothing_to_save"] = True  # a result without snapshots: never run again
         line = json.dumps({k: _jsonable(v) for k, v in full.items()}, allow_nan=False)
         with open(self.folder / JOURNAL, "a", encoding="utf-8") as fh:
             fh.write(line + "\n")
@@ -483,7 +759,7 @@ class Sweep:
     def run(
         self,
         backend: Backend,
-        job: Job = run_job,
+        job: Job | None = None,
         on_progress: Callable[[Progress], None] | None = None,
         cancel: threading.Event | None = None,
     ) -> SweepReport:
@@ -492,6 +768,7 @@ class Sweep:
         `cancel` set: no new job starts, the ones in flight finish and are kept.
         KeyboardInterrupt (a second Ctrl+C): the runs in flight are abandoned.
         """
+        job = job or run_job  # looked up now: a test's stand-in reaches the CLI's sweeps
         report = SweepReport(total=len(self.jobs), skipped=len(self.jobs) - len(self.todo))
         t0 = time.perf_counter()
         queue: deque[tuple[SweepJob, int]] = deque((j, 0) for j in self.todo)
@@ -599,6 +876,16 @@ class Sweep:
             if name == "KilledWorker":
                 return [(j, None, _failed_row(f"the Dask worker died running it ({e})"))]
             return [(j, None, _failed_row(f"{name}: {e}"))]
+
+
+_NUMBER_TEXT = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
+
+
+def _cell(v: Any) -> Any:
+    """A CSV cell a spreadsheet shows as text: a string that starts like a formula
+    (= + - @, a tab or CR) gets a leading ' unless it is a plain number."""
+    formula = isinstance(v, str) and v[:1] in ("=", "+", "-", "@", "\t", "\r")
+    return "'" + v if formula and not _NUMBER_TEXT.match(v) else v
 
 
 def _failed_row(message: str) -> dict[str, Any]:

@@ -23,10 +23,11 @@ Pure core: no TensorFlow, no Qt.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import math
 import tomllib
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -83,13 +84,17 @@ class SweepSpec:
         """'2 model.width x 5 model.depth x 3 seeds = 30 runs'."""
         return describe_counts([(f, len(v)) for f, v in self.axes])
 
+    def combos(self) -> Iterator[tuple[tuple[str, Any], ...]]:
+        """Every combination of values, in order, one at a time (no config built):
+        `--dry-run` lists a million runs in constant memory."""
+        fields = self.fields
+        for values in itertools.product(*(v for _, v in self.axes)):
+            yield tuple(zip(fields, values, strict=True))
+
     def jobs(self) -> list[SweepJob]:
         """Every combination, the first axis varying slowest (seeds fastest)."""
         out: list[SweepJob] = []
-        combos: list[list[tuple[str, Any]]] = [[]]
-        for field, values in self.axes:
-            combos = [[*c, (field, v)] for c in combos for v in values]
-        for i, combo in enumerate(combos):
+        for i, combo in enumerate(self.combos()):
             cfg = self.base.to_dict()
             for field, value in combo:
                 section, name = field.split(".")
@@ -144,7 +149,8 @@ def _combo_text(combo: Sequence[tuple[str, Any]]) -> str:
 def load_spec(path: str | Path, max_runs: int = MAX_RUNS) -> SweepSpec:
     """Read a TOML (.toml) or JSON spec file; SweepSpecError says what is wrong."""
     p = Path(path)
-    try:  # bounded, regular files only: never /dev/zero or a FIFO
+    try:  # bounded, regular files only: never /dev/zero, a FIFO or /proc/kmsg
+        limits.refuse_pseudo_file(p, "sweep spec")
         text = limits.read_bounded(p, limits.MAX_JSON_BYTES, "sweep spec").decode("utf-8")
     except FileNotFoundError:
         raise SweepSpecError(f"{p}: no such file") from None
@@ -152,6 +158,7 @@ def load_spec(path: str | Path, max_runs: int = MAX_RUNS) -> SweepSpec:
         raise SweepSpecError(f"{p}: {e}") from None
     except (OSError, UnicodeDecodeError) as e:
         raise SweepSpecError(f"{p}: cannot read ({e})") from None
+    text = text.removeprefix("\ufeff")  # a UTF-8 BOM, as Windows editors write it
     try:
         obj = json.loads(text) if p.suffix.lower() == ".json" else tomllib.loads(text)
     except (ValueError, RecursionError) as e:
@@ -232,6 +239,10 @@ def _base(obj: dict[str, Any], base_dir: Path) -> tuple[RunConfig, str]:
     if not isinstance(config, str):
         raise SweepSpecError("'config' must be a file name or an inline config table")
     path = Path(config) if Path(config).is_absolute() else base_dir / config
+    try:  # /proc/kmsg says "regular file, 0 bytes" and then blocks the read for good
+        limits.refuse_pseudo_file(path, "config file")
+    except limits.LimitError as e:
+        raise SweepSpecError(f"config {path}: {e}") from None
     return _read_config(path), path.stem
 
 
@@ -370,17 +381,30 @@ def _range_table(field: str, raw: dict[str, Any]) -> list[str]:
     if log:
         if start <= 0 or stop <= 0:
             raise SweepSpecError(f"sweep {field}: a log range needs start and stop > 0")
-        ratio = (stop / start) ** (1.0 / (num - 1))
-        values = [start * ratio**i for i in range(num)]
-    else:
-        values = [start + (stop - start) * i / (num - 1) for i in range(num)]
+        # in log space: (1e300 / 1e-300) ** (1 / n) overflows before it is rooted
+        a, b = math.log(start), math.log(stop)
+        values = [math.exp(a + (b - a) * i / (num - 1)) for i in range(num)]
+        values[-1] = stop
+    else:  # weighted, so -1e308 .. 1e308 never forms stop - start = inf
+        values = [start * (1 - i / (num - 1)) + stop * (i / (num - 1)) for i in range(num)]
     return _dedupe([_fmt(v) for v in values])
 
 
 def _arange(field: str, start: float, stop: float, step: float) -> list[str]:
     if step == 0:
         raise SweepSpecError(f"sweep {field}: step must not be 0")
-    n = math.floor((stop - start) / step + 1e-9) + 1
+    diff = stop - start  # -1e308 .. 1e308 overflows to inf: count it another way
+    span = diff / step if math.isfinite(diff) else stop / step - start / step
+    if span > MAX_VALUES:  # 0 .. 1e308 by 1e-308 is inf: too many, not an OverflowError
+        raise SweepSpecError(
+            f"sweep {field}: the range {_fmt(start)}:{_fmt(stop)}:{_fmt(step)} has more than "
+            f"{MAX_VALUES:,} values"
+        )
+    if not span >= 0:  # negative, -inf or nan
+        raise SweepSpecError(
+            f"sweep {field}: the range {_fmt(start)}:{_fmt(stop)}:{_fmt(step)} is empty"
+        )
+    n = math.floor(span + 1e-9) + 1
     if n < 1:
         raise SweepSpecError(
             f"sweep {field}: the range {_fmt(start)}:{_fmt(stop)}:{_fmt(step)} is empty"
@@ -393,7 +417,9 @@ def _arange(field: str, start: float, stop: float, step: float) -> list[str]:
 def _fmt(v: float) -> str:
     """Shortest text that reads back as (almost) v: 0.1 + 0.2 -> '0.3', 5.0 -> '5'."""
     r = float(f"{v:.12g}")
-    return str(int(r)) if r == int(r) and abs(r) < 1e15 else repr(r)
+    if not math.isfinite(r):
+        return repr(r)  # with_set refuses it, naming the field
+    return str(int(r)) if abs(r) < 1e15 and r == int(r) else repr(r)
 
 
 def _dedupe(texts: list[str]) -> list[str]:

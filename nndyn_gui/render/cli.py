@@ -198,15 +198,14 @@ def _read_run(path: str) -> Any:
 
 
 def _train_preset(name: str, sets: list[str], quiet: bool) -> Any:
-    from nndyn_gui.core.config import ConfigError
-    from nndyn_gui.core.presets import PresetError, load_preset
+    """Train preset `name` with the `--set` changes, as `nndyn train --preset` reads it
+    (one reader: a CSV file's labels fix K, data.classes follows the file)."""
+    from nndyn_gui.cli import CliError, resolve_config
 
     try:
-        cfg = load_preset(name)
-        for s in sets:
-            cfg = cfg.with_set(s)
-    except (PresetError, ConfigError) as e:
-        raise _UsageError(str(e).strip("'\"")) from None
+        cfg, _ = resolve_config(None, name, sets)
+    except CliError as e:  # its messages are plain (PresetError's str() unquoted)
+        raise _UsageError(str(e)) from None
     from tqdm import tqdm
 
     from nndyn_gui.core.datasets import make_dataset

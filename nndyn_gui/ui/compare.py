@@ -5,7 +5,12 @@ The window trains the current config twice, differing only in `train.seed`, and 
 both flows linked: one layer slider, one snapshot slider (the same training step on
 both sides) and, in 3-D, one camera (turn either view, the other turns with it), so the
 user sees the same layer of both nets from the same side at once and compares their
-final accuracies and winding numbers. Export… writes both, side by side, as a picture
+accuracies and winding numbers. Every number names the step it belongs to (ui/steps:
+a column's line names the snapshot its picture shows, and the one it is computing),
+each column has its own title and the sentence comparing them is the narrator's
+(`narrator.compare_titles`, `narrator.compare_verdict`: a gap is called a difference
+only beyond the test set's sampling error, the start blamed only when the seed is all
+that differs). Export… writes both, side by side, as a picture
 or a video (render/export.py, content "compare").
 
 Training runs in the window's own engine worker (core/engine.py via ui/engine.py), one
@@ -33,12 +38,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from nndyn_gui.core import narrator
 from nndyn_gui.core.config import RunConfig
 from nndyn_gui.core.network import initial_weights
 from nndyn_gui.core.types import Dataset, NetWeights, Snapshot, TrainResult
 from nndyn_gui.render.palette import palette_for
 from nndyn_gui.render.scene import FlowScene, ViewOptions
 from nndyn_gui.render.views import make_layer_view, opengl_available
+from nndyn_gui.ui import steps
 from nndyn_gui.ui.background import Job, NewestWins
 from nndyn_gui.ui.diagnostics_panel import compute_topology
 from nndyn_gui.ui.engine import EngineBridge
@@ -50,6 +57,7 @@ PLAY_TICK_MS = 33
 LIVE_REFRESH_MS = 250  # ask for a new scene of a training side at most this often
 MAX_SCENE_POINTS = 1500
 SIDES = ("A", "B")
+SAME_BUT_SEED = "Same data and settings; only the weight seed differs (initial weights, batches)."
 
 
 class _Side:
@@ -66,11 +74,38 @@ class _Side:
         self.topology_job = topology  # and its final net's topology report
         self.view: Any = None
         self.kind = ""  # "2d" | "3d": the kind of `view`
-        self.weights: NetWeights | None = None  # the newest weights asked to be shown
-        self.pending: NetWeights | None = None  # live weights not yet asked for
+        self.target: Snapshot | None = None  # the newest snapshot asked to be shown
+        self.shown: Snapshot | None = None  # the snapshot whose picture is on screen
+        self.pending: Snapshot | None = None  # a live snapshot not yet asked for
         self.result_data: TrainResult | None = None
-        self.topology: Any = None
+        self.topology: Any = None  # the report of `topology_snap`
+        self.topology_snap: Snapshot | None = None
+        self.topology_wanted: Snapshot | None = None  # being computed
+        self.note = ""  # "waiting…", "training…", "stopped", "failed: …"
         self.last_snapshot: Snapshot | None = None
+
+    @property
+    def weights(self) -> NetWeights | None:
+        """The newest weights asked to be shown."""
+        return None if self.target is None else self.target.weights
+
+    def text(self) -> str:
+        """The line under the column: the newest snapshot's accuracies, named by its step
+        (and its winding once measured); the picture's step when it still shows another
+        one ("picture: step 200 · computing step 400…")."""
+        snap = self.pending or self.target
+        if snap is None or (self.note and not narrator.is_trained(snap)):
+            return self.note or "not trained yet"
+        parts = [self.note] if self.note else []
+        parts.append(_result_text(self.result_data, self._topology_of(snap), snap))
+        if self.shown is not snap and narrator.is_trained(snap):
+            parts.append(f"picture: {steps.caption(self.shown, snap)}")
+        elif self.topology_wanted is snap and self.topology_snap is not snap:
+            parts.append("computing its winding…")
+        return " · ".join(parts)
+
+    def _topology_of(self, snap: Snapshot) -> Any:
+        return self.topology if self.topology_snap is snap else None
 
 
 class CompareWindow(QWidget):
@@ -81,7 +116,7 @@ class CompareWindow(QWidget):
     def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowFlag(Qt.WindowType.Window, True)
-        self.setWindowTitle("Compare two initialisations")
+        self.setWindowTitle("Compare two initialisations")  # _update_headers: the config's
         self.resize(1100, 620)
         self.state = state
         self.options = ViewOptions(grid_n=17)
@@ -106,7 +141,8 @@ class CompareWindow(QWidget):
         self.train_button.setToolTip("Train the current settings once from each seed")
         self.stop_button = QPushButton("Stop")
         self.stop_button.setEnabled(False)
-        self.status_label = QLabel("Same data and settings; only the initial weights differ.")
+        self.status_label = QLabel(SAME_BUT_SEED)
+        self.status_label.setWordWrap(True)
         top = QHBoxLayout()
         for i, sp in enumerate(self.seed_spins):
             top.addWidget(QLabel(f"Seed {SIDES[i]}"))
@@ -201,7 +237,7 @@ class CompareWindow(QWidget):
     def weights(self, side: int) -> NetWeights | None:
         """The weights a column shows or is about to show (initial, live, or final)."""
         s = self.sides[side]
-        return s.pending or s.weights
+        return s.pending.weights if s.pending is not None else s.weights
 
     def results(self) -> list[TrainResult | None]:
         return [s.result_data for s in self.sides]
@@ -216,9 +252,11 @@ class CompareWindow(QWidget):
     def wait_idle(self, timeout_s: float = 30.0) -> None:
         """Block until the newest scenes are built, then show them (tests, screenshots)."""
         for i, side in enumerate(self.sides):
-            if side.weights is not None:
+            if side.target is not None:
                 side.builder.wait(timeout_s)
-                self._on_built(*side.builder.run_now(self._job(i, side.weights)))
+                self._on_built(*side.builder.run_now(self._job(i, side.target)))
+            if side.topology_job.busy():
+                side.topology_job.wait(timeout_s)
 
     def set_step_index(self, i: int) -> None:
         """Show snapshot i of the snapshot slider (the same training step on both sides)."""
@@ -245,16 +283,32 @@ class CompareWindow(QWidget):
         return out
 
     def labels(self) -> list[str]:
-        """What each side is called in an export: its seed and its final numbers."""
+        """What each side is called in an export: its seed, and the test accuracy of the
+        snapshot exported (the one the snapshot slider shows) with its step."""
         out = []
         for i, side in enumerate(self.sides):
             text = f"Seed {SIDES[i]} = {self.seed_spins[i].value()}"
-            res = side.result_data
-            if res is not None and res.snapshots:
-                f = res.final
-                text += f" · test {_pct(f.test_acc)} (step {f.step})"
+            snap = self._snapshot_at_slider(side)
+            if snap is not None:
+                text += f" · test {_pct(snap.test_acc)} ({steps.step_name(snap)})"
             out.append(text)
         return out
+
+    def titles(self) -> tuple[str, str, str]:
+        """(over both, column A, column B): the narrator's, from each side's config."""
+        a, b = self._config.copy(), self._config.copy()
+        a.train.seed, b.train.seed = self.seeds()
+        return narrator.compare_titles(a, b)
+
+    def _snapshot_at_slider(self, side: _Side) -> Snapshot | None:
+        """The side's snapshot at the snapshot slider's step (its last when it has none)."""
+        res = side.result_data
+        if res is None or not res.snapshots:
+            return None
+        if not self._steps:
+            return res.final
+        step = self._steps[min(max(self.snapshot_slider.value(), 0), len(self._steps) - 1)]
+        return min(res.snapshots, key=lambda s: abs(s.step - step))
 
     def camera(self) -> tuple[float, float, float] | None:
         """The linked 3-D camera (azimuth, elevation, zoom), None when the views are 2-D."""
@@ -306,7 +360,8 @@ class CompareWindow(QWidget):
             self._queue.append((i, cfg))
         self._reset_views()
         for side in self.sides:
-            side.result.setText("waiting…")
+            side.note = "waiting…"
+            side.result.setText(side.text())
         self._running = True
         self._update_snapshot_slider()
         self._cancelled = False
@@ -354,7 +409,8 @@ class CompareWindow(QWidget):
             return
         i, cfg = self._queue.pop(0)
         self._training = i
-        self.sides[i].result.setText("starting…")
+        self.sides[i].note = "starting…"
+        self.sides[i].result.setText(self.sides[i].text())
         if i > 0:
             self.status_label.setText(f"Training seed {SIDES[i]}…")
         self.engine.start(cfg, self._dataset)
@@ -366,11 +422,10 @@ class CompareWindow(QWidget):
             return
         side = self.sides[i]
         snap: Snapshot = snaps[-1]
-        side.pending = snap.weights
+        side.pending = snap
         side.last_snapshot = snap
-        side.result.setText(
-            f"training… step {snap.step}: train {_pct(snap.train_acc)}, test {_pct(snap.test_acc)}"
-        )
+        side.note = "training…"
+        side.result.setText(side.text())
 
     @Slot(object)
     def _on_run_finished(self, result: Any) -> None:
@@ -380,11 +435,14 @@ class CompareWindow(QWidget):
         side = self.sides[i]
         side.result_data = result
         side.pending = None
+        side.note = ""
         if result.snapshots:
-            self._show(i, result.final.weights)
+            self._show(i, result.final)
             if not self._cancelled and result.status != "cancelled":
-                self._request_topology(i, result.final.weights)
-        side.result.setText(_result_text(result, None))
+                self._request_topology(i, result.final)
+        else:
+            side.note = f"{result.status}: {result.message}"
+        side.result.setText(side.text())
         self._training = None
         self._start_next()
 
@@ -393,7 +451,8 @@ class CompareWindow(QWidget):
         i = self._training
         self._failure = message
         if i is not None:
-            self.sides[i].result.setText(f"failed: {message}")
+            self.sides[i].note = f"failed: {message}"
+            self.sides[i].result.setText(self.sides[i].text())
         self._queue = []
         self._training = None
         self._all_done()
@@ -414,26 +473,66 @@ class CompareWindow(QWidget):
         for sp in self.seed_spins:
             sp.setEnabled(True)
         for side in self.sides:
-            if side.result_data is None and not side.result.text().startswith("failed"):
-                side.result.setText("stopped" if self._cancelled else "not trained")
+            if side.result_data is None and not side.note.startswith("failed"):
+                side.note = "stopped" if self._cancelled else "not trained"
+            side.result.setText(side.text())
         if self._failure:
             self.status_label.setText(f"Training failed: {self._failure}")
         elif self._cancelled:
             self.status_label.setText("Stopped.")
         else:
-            self.status_label.setText(_verdict(self.sides))
+            self._update_verdict(done=True)
         self.trainingFinished.emit()
 
+    def _update_verdict(self, done: bool = False) -> None:
+        """ "Done. " and the narrator's comparison of the two columns' snapshots (once
+        both are trained; `done`: training just ended, say so even without one)."""
+        if self._running or self._failure or self._cancelled:
+            return
+        sentence = self.verdict()
+        if sentence is not None:
+            self.status_label.setText(f"Done. {sentence.text}")
+        elif done:
+            self.status_label.setText("Done.")
+
+    def verdict(self) -> narrator.Sentence | None:
+        """The narrator's comparison of the snapshots whose numbers the columns give (the
+        snapshot slider's step; None: a side has no trained snapshot)."""
+        measured = []
+        for i, side in enumerate(self.sides):
+            snap, res = side.target, side.result_data  # the snapshot its line gives numbers of
+            if snap is None or res is None or not narrator.is_trained(snap):
+                return None
+            cfg = self._config.copy()
+            cfg.train.seed = self.seed_spins[i].value()
+            topo = side._topology_of(snap)
+            measured.append(
+                narrator.Measured(
+                    cfg,
+                    int(snap.step),
+                    float(snap.test_acc),
+                    len(self._dataset.y_test),
+                    res.status if snap is res.final else "finished",
+                    None if topo is None or topo.winding is None else int(topo.winding),
+                    topo is not None,
+                    math.nan if topo is None else float(topo.wrong_side_share),
+                )
+            )
+        return narrator.compare_verdict(measured[0], measured[1], SIDES)
+
     # ------------------------------------------------------------------ views
-    def _job(self, i: int, weights: NetWeights) -> Job:
+    def _job(self, i: int, snap: Snapshot) -> Job:
         config, dataset, options = self._config, self._dataset, self.options
         flat = not opengl_available()
+        weights = snap.weights
 
-        def job() -> tuple[int, FlowScene]:
-            scene = FlowScene.build(config, weights, dataset, options, MAX_SCENE_POINTS)
+        def job() -> tuple[int, FlowScene, Snapshot]:
+            scene = FlowScene.build(
+                config, weights, dataset, options, MAX_SCENE_POINTS, step=snap.step
+            )
             shown = scene.projected_2d() if flat or scene.dims != 3 else scene
             shown.region_image(palette_for(options.background))  # cached: not on the GUI
-            return i, scene
+            return i, scene, snap
 
         return job
 
@@ -454,6 +553,8 @@ class CompareWindow(QWidget):
         self.snapshot_label.setText(
             f"step {steps[-1]:,} (both)" if steps else "snapshot: after training"
         )
+        for side in self.sides:
+            side.result.setText(side.text())
 
     @Slot(int)
     def _on_snapshot_slider(self, i: int) -> None:
@@ -461,12 +562,15 @@ class CompareWindow(QWidget):
             return
         step = self._steps[min(max(i, 0), len(self._steps) - 1)]
         for k, side in enumerate(self.sides):
-            res = side.result_data
-            if res is None or not res.snapshots:
+            snap = self._snapshot_at_slider(side)
+            if snap is None:
                 continue
-            snap = min(res.snapshots, key=lambda s: abs(s.step - step))
-            self._show(k, snap.weights)
+            self._show(k, snap)
+            if side.topology_snap is not snap:
+                self._request_topology(k, snap)
+            side.result.setText(side.text())
         self.snapshot_label.setText(f"step {step:,} (both)")
+        self._update_verdict()
 
     @Slot()
     def _link_camera(self) -> None:
@@ -492,26 +596,33 @@ class CompareWindow(QWidget):
                 self._config.model, self.seed_spins[i].value(), self._config.data.classes
             )
             side.pending, side.result_data, side.topology = None, None, None
+            side.topology_snap = side.topology_wanted = None
             side.last_snapshot = None
-            self._show(i, w)
-            side.result.setText("not trained yet")
+            side.note = ""
+            self._show(i, Snapshot(0, math.nan, math.nan, math.nan, w))  # untrained (step 0)
+            side.result.setText(side.text())
         self._update_headers()
 
-    def _show(self, i: int, weights: NetWeights) -> None:
-        """Ask for column i's scene of `weights` (built in the background)."""
+    def _show(self, i: int, snap: Snapshot) -> None:
+        """Ask for column i's scene of `snap` (built in the background)."""
         if self._closed:
             return
         side = self.sides[i]
-        side.weights = weights
-        side.builder.request(self._job(i, weights))
+        side.target = snap
+        side.builder.request(self._job(i, snap))
 
     @Slot(object, str)
-    def _on_built(self, result: tuple[int, FlowScene] | None, error: str) -> None:
+    def _on_built(self, result: tuple[int, FlowScene, Snapshot] | None, error: str) -> None:
         if result is None:
             if error:
                 self.status_label.setText(error[:1].upper() + error[1:])
             return
-        self._show_scene(*result)
+        i, scene, snap = result
+        self._show_scene(i, scene)
+        side = self.sides[i]
+        side.shown = snap
+        side.result.setText(side.text())
+        self._update_verdict()
 
     def _show_scene(self, i: int, scene: FlowScene) -> None:
         side = self.sides[i]
@@ -543,30 +654,40 @@ class CompareWindow(QWidget):
     def _flush_live(self) -> None:
         for i, side in enumerate(self.sides):
             if side.pending is not None:
-                w, side.pending = side.pending, None
-                self._show(i, w)
+                snap, side.pending = side.pending, None
+                self._show(i, snap)
 
-    def _request_topology(self, i: int, weights: NetWeights) -> None:
+    def _request_topology(self, i: int, snap: Snapshot) -> None:
+        """Measure the winding of column i's snapshot `snap` (in the background)."""
         config = self._config.copy()
         config.train.seed = self.seed_spins[i].value()
-        self.sides[i].topology_job.request(lambda: (i, weights, compute_topology(config, weights)))
+        side = self.sides[i]
+        side.topology_wanted = snap
+        weights = snap.weights
+        side.topology_job.request(lambda: (i, snap, compute_topology(config, weights)))
 
     @Slot(object, str)
-    def _on_topology(self, result: Any, _error: str) -> None:
+    def _on_topology(self, result: Any, error: str) -> None:
         if result is None:
+            if error:
+                self.status_label.setText(error[:1].upper() + error[1:])
             return
-        i, weights, topo = result
+        i, snap, topo = result
         side = self.sides[i]
-        if side.result_data is None or not side.result_data.snapshots:
-            return
-        if side.result_data.final.weights is not weights:
+        if side.result_data is None or all(s is not snap for s in side.result_data.snapshots):
             return  # a newer run of this side
-        side.topology = topo
-        side.result.setText(_result_text(side.result_data, topo))
+        side.topology, side.topology_snap = topo, snap
+        side.result.setText(side.text())
+        self._update_verdict()
 
     def _update_headers(self) -> None:
+        """Each column's own title (the narrator's, from its config and seed), and the
+        window's: what the two runs have in common."""
+        top, *halves = self.titles()
+        self.setWindowTitle(f"Compare — {top}")
         for i, side in enumerate(self.sides):
-            side.header.setText(f"Seed {SIDES[i]} = {self.seed_spins[i].value()}")
+            side.header.setText(f"{SIDES[i]}: {halves[i]}")
+            side.header.setToolTip(f"Seed {SIDES[i]} = {self.seed_spins[i].value()}")
 
     def _update_layer_label(self, scene: FlowScene | None = None) -> None:
         if scene is None:
@@ -623,31 +744,21 @@ def _pct(v: float) -> str:
     return "—" if v != v else f"{100.0 * v:.1f}%"
 
 
-def _result_text(result: TrainResult, topo: Any) -> str:
-    if not result.snapshots:
-        return f"{result.status}: {result.message}"
-    f = result.final
-    parts = [f"train {_pct(f.train_acc)}", f"test {_pct(f.test_acc)}"]
+def _result_text(result: TrainResult | None, topo: Any, snap: Snapshot | None = None) -> str:
+    """ "step 1,200: train 97.0% · test 96.5% · winding 1 · …" for `snap` (default: the
+    run's last), `topo` being that snapshot's topology report (or None)."""
+    if snap is None:
+        if result is None or not result.snapshots:
+            return "" if result is None else f"{result.status}: {result.message}"
+        snap = result.final
+    if not narrator.is_trained(snap):
+        return steps.step_name(snap)
+    parts = [f"train {_pct(snap.train_acc)}", f"test {_pct(snap.test_acc)}"]
     if topo is not None:
         wind = "undetermined" if topo.winding is None else str(int(topo.winding))
         parts.append(f"winding {wind}")
         parts.append(f"{100.0 * float(topo.wrong_side_share):.1f}% of loop on wrong side")
-    text = " · ".join(parts)
-    if result.status != "finished":
-        text = f"{result.status} at step {f.step}: " + text
+    text = f"{steps.step_name(snap)}: " + " · ".join(parts)
+    if result is not None and result.status != "finished" and snap is result.final:
+        text = f"{result.status} at {text}"
     return text
-
-
-def _verdict(sides: list[_Side]) -> str:
-    accs = [
-        s.result_data.final.test_acc for s in sides if s.result_data and s.result_data.snapshots
-    ]
-    if len(accs) < 2:
-        return "Done."
-    gap = abs(accs[0] - accs[1])
-    if gap != gap:
-        return "Done."
-    if gap < 0.02:
-        return f"Done: both seeds reach similar test accuracy ({_pct(accs[0])}, {_pct(accs[1])})."
-    better = "A" if accs[0] > accs[1] else "B"
-    return f"Done: seed {better} ends {100 * gap:.1f} points better — the start matters."

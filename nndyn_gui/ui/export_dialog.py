@@ -52,6 +52,7 @@ from nndyn_gui.render.camera import CameraKey
 from nndyn_gui.render.export import Exporter, ExportError, ExportOptions, preview_frame
 from nndyn_gui.render.scene import ViewOptions
 from nndyn_gui.ui import settings as app_settings
+from nndyn_gui.ui import steps
 from nndyn_gui.ui.state import AppState
 
 FORMATS = tuple((f.label, f.key) for f in spec.FORMATS)
@@ -200,6 +201,9 @@ class ExportDialog(QDialog):
         self.camera_label = QLabel()
         self.camera_label.setWordWrap(True)
         self.camera_label.setStyleSheet("color: #6B6F76;")
+        self.snapshot_label = QLabel()  # the step(s) the picture will show (ui/steps)
+        self.snapshot_label.setObjectName("exportSnapshot")
+        self.snapshot_label.setWordWrap(True)
 
         self.path_edit = QLineEdit()
         self.browse_button = QPushButton("Choose…")
@@ -216,6 +220,7 @@ class ExportDialog(QDialog):
         form.addRow("Look", look_row)
         form.addRow("Title", self.title_edit)
         form.addRow("Caption", self.caption_edit)
+        form.addRow("Snapshot", self.snapshot_label)
         form.addRow("Camera", self.camera_label)
         form.addRow("File", path_row)
 
@@ -277,6 +282,7 @@ class ExportDialog(QDialog):
         state.trainingStateChanged.connect(self._on_snapshots)
         state.configChanged.connect(self._follow_config)
         state.configChanged.connect(self._refresh)
+        state.currentChanged.connect(self._update_snapshot_label)  # cheap: every snapshot
         self._update_camera_label()
         self._on_size()
         self._refresh()
@@ -470,8 +476,29 @@ class ExportDialog(QDialog):
         self.error_label.setVisible(bool(err))
         self.export_button.setEnabled(not err and not self.busy)
         self._update_camera_label()
+        self._update_snapshot_label()
         if not self.busy:
             self._preview_timer.start()  # restarted by each change: drawn once it settles
+
+    @Slot()
+    def _update_snapshot_label(self, *_: object) -> None:
+        """Which step the export shows: the snapshot on screen for a still or a flow
+        (both runs' for Compare), every snapshot up to it for a training replay."""
+        if self.busy:
+            return  # the export already took its run
+        content = self.content()
+        snaps = self.run_for_export(content).snapshots
+        if not snaps:
+            self.snapshot_label.setText("no snapshot")
+            return
+        last = steps.step_name(snaps[-1])
+        if self.compare is not None:
+            text = f"{last} of both runs"
+        elif content == "training":
+            text = f"{len(snaps):,} snapshots, {steps.step_name(snaps[0])} to {last}"
+        else:
+            text = last
+        self.snapshot_label.setText(text)
 
     def _update_camera_label(self) -> None:
         width = (

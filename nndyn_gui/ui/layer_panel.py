@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
 )
 
 from nndyn_gui.core.config import MAX_CLASSES, RunConfig
+from nndyn_gui.core.narrator import is_trained
 from nndyn_gui.core.types import Snapshot
 from nndyn_gui.render import camera as cam
 from nndyn_gui.render import field_layer
@@ -43,6 +44,7 @@ from nndyn_gui.render.camera import CameraKey
 from nndyn_gui.render.palette import palette_for
 from nndyn_gui.render.scene import FlowScene, ViewOptions
 from nndyn_gui.render.views import NO_GL_NOTICE, make_layer_view, opengl_available
+from nndyn_gui.ui import steps
 from nndyn_gui.ui.background import Job, NewestWins
 from nndyn_gui.ui.draw_tool import DrawTool
 from nndyn_gui.ui.state import AppState
@@ -515,9 +517,9 @@ class LayerPanel(QWidget):
                 self._aim_after_training = False
                 if kind == "3d":
                     self.view.aim_unless_moved()
-        steps = max(1, round(scene.t_max * SLIDER_RES))
+        positions = max(1, round(scene.t_max * SLIDER_RES))
         self.layer_slider.blockSignals(True)
-        self.layer_slider.setRange(0, steps)
+        self.layer_slider.setRange(0, positions)
         self.layer_slider.setPageStep(SLIDER_RES)
         self.layer_slider.setSingleStep(max(1, SLIDER_RES // 4))
         self.layer_slider.blockSignals(False)
@@ -548,6 +550,9 @@ class LayerPanel(QWidget):
             view.pointsSelected.connect(self._on_points_selected)
         if hasattr(view, "cameraChanged"):
             view.cameraChanged.connect(self.cameraChanged)
+        # a new view has a camera of its own (3-D: facing the scene's plane) or none (2-D),
+        # set before it could signal: whoever follows the camera hears of it now
+        self.cameraChanged.emit()
         if hasattr(view, "drawEdit"):
             view.drawEdit.connect(self.draw_tool.edit)
             view.set_drawing(self.drawing())
@@ -858,8 +863,9 @@ def _fit_width(label: QLabel, widest: str) -> None:
 
 
 def _snapshot_text(s: Snapshot, idx: int, n: int) -> str:
-    if s.step == 0 and not math.isfinite(s.loss):
-        return "untrained (step 0)"
+    """ "3/41 · step 1,200 · acc 97.0%" (training accuracy), "untrained (step 0)"."""
+    if not is_trained(s):
+        return steps.step_name(s)
     acc = f"{100 * s.train_acc:.1f}%"
     where = f"{idx + 1}/{n} · " if idx >= 0 else ""  # thinned away while training
-    return f"{where}step {s.step:,} · acc {acc}"
+    return f"{where}{steps.step_name(s)} · acc {acc}"

@@ -165,6 +165,9 @@ class MainWindow(QMainWindow):
             self.layer_panel.cameraChanged.connect(
                 lambda: multiples.set_camera(self.layer_panel.camera())
             )
+            # the camera the main view has from the start, not only once it first moves:
+            # "as the main 3-D view's camera sees it" is true from the first picture
+            multiples.set_camera(self.layer_panel.camera())
 
         self._on_training_state(self.state.training_state)
         self._update_title()
@@ -641,9 +644,7 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def save_as(self) -> bool:
-        start = self.run_path or str(
-            Path(app_settings.last_dir()) / f"{self.state.config.title or 'run'}.nndyn"
-        )
+        start = self.run_path or str(Path(app_settings.last_dir()) / self.suggested_file_name())
         path, _ = QFileDialog.getSaveFileName(self, "Save run", start, RUN_FILTER)
         if not path:
             return False
@@ -762,9 +763,26 @@ class MainWindow(QMainWindow):
             dock.show()
         self.resize_docks_default()
 
+    def run_title(self) -> str:
+        """The run's title as the narrator makes it from the config now: the preset's
+        own title only while the config is the preset's, else one made from the config."""
+        from nndyn_gui.core.narrator import run_title
+
+        return run_title(self.state.config)
+
+    def suggested_file_name(self) -> str:
+        """Save As's proposal for a run not saved yet: its title as a file name."""
+        from nndyn_gui.render.export_spec import slug
+
+        return f"{slug(self.run_title(), fallback='run')}.nndyn"
+
     def _update_title(self, *_: object) -> None:
-        name = Path(self.run_path).name if self.run_path else self.state.config.title or "untitled"
-        self.setWindowTitle(f"{name}[*] — nndyn")
+        """The title bar: the file the run was opened from or saved to, if any, then
+        the run's title (made from its config now, so an edit retitles it)."""
+        title = self.run_title()
+        if self.run_path:
+            title = f"{Path(self.run_path).name} — {title}"
+        self.setWindowTitle(f"{title}[*] — nndyn")
 
     def settle_panels(self) -> None:
         """Compute, on this thread, what the side panels still owe the snapshot the main

@@ -9,6 +9,11 @@ height, as an export of that size would be). The keys a presenter needs:
 
 The navigation keys are actions of the window, enabled only while presenting: in the
 window the arrow keys stay with the sliders and number boxes.
+
+With the window's bars gone, a caption in the top right corner says what the audience
+sees: the run's title (core.narrator.run_title, made from the config, so an edited
+preset is not called by the preset's name) and the step of the snapshot drawn, with its
+test accuracy (ui/steps; "computing step N…" while a newer one is being drawn).
 """
 
 from __future__ import annotations
@@ -19,7 +24,9 @@ from PySide6.QtCore import QByteArray, QObject, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QToolBar
 
+from nndyn_gui.core import narrator
 from nndyn_gui.render.export_spec import SCALE_AT_720P, size_scale
+from nndyn_gui.ui import steps
 
 HINT = "Space play · ← → layer · PgUp PgDn snapshot · Esc leave"
 HINT_MS = 4000
@@ -67,6 +74,22 @@ class Presentation(QObject):
         self._hint_timer.setSingleShot(True)
         self._hint_timer.setInterval(HINT_MS)
         self._hint_timer.timeout.connect(self.hint.hide)
+        self.caption = QLabel("", layer_panel)
+        self.caption.setObjectName("presentationCaption")
+        self.caption.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop)
+        self.caption.setStyleSheet(
+            "QLabel#presentationCaption { background: rgba(30, 30, 30, 150); color: white;"
+            " border-radius: 6px; padding: 4px 10px; }"
+        )
+        self.caption.hide()
+        self.state: Any = getattr(window, "state", None)
+        if self.state is not None:
+            for signal in (
+                self.state.shownChanged,
+                self.state.currentChanged,
+                self.state.configChanged,
+            ):
+                signal.connect(self._update_caption)
         layer_panel.installEventFilter(self)  # keeps the hint centred when the view resizes
 
     def _add(self, text: str, slot: Any, key: str, checkable: bool = False) -> QAction:
@@ -113,6 +136,7 @@ class Presentation(QObject):
             act.setEnabled(True)
         self.action.setChecked(True)
         self._show_hint()
+        self._update_caption()
         self.changed.emit(True)
 
     @Slot()
@@ -124,6 +148,7 @@ class Presentation(QObject):
         self.active = False
         self._hint_timer.stop()
         self.hint.hide()
+        self.caption.hide()
         for act in self.nav_actions:
             act.setEnabled(False)
         for bar in (win.menuBar(), win.statusBar(), *self._toolbars()):
@@ -162,7 +187,27 @@ class Presentation(QObject):
 
         if ev.type() == QEvent.Type.Resize and self.hint.isVisible():
             self._place_hint()
+        if ev.type() == QEvent.Type.Resize and self.caption.isVisible():
+            self._place_caption()
         return False
+
+    def caption_text(self) -> str:
+        """The run's title, then the step drawn and its test accuracy (and the step being
+        drawn, if newer): the narrator's and ui/steps' words."""
+        st = self.state
+        if st is None:
+            return ""
+        lines = [narrator.run_title(st.config)]
+        shown = st.shown
+        if shown is not None:
+            line = steps.step_name(shown)
+            if narrator.is_trained(shown):
+                line += f" · test {narrator.fmt_pct(shown.test_acc)}"
+            todo = steps.pending(shown, st.current)
+            if todo is not None:
+                line += f" · {steps.pending_name(todo)}"
+            lines.append(line)
+        return "\n".join(lines)
 
     # ------------------------------------------------------------------ internals
     def _toolbars(self) -> list[Any]:
@@ -178,6 +223,22 @@ class Presentation(QObject):
         self.hint.raise_()
         self.hint.show()
         self._hint_timer.start()
+
+    @Slot()
+    def _update_caption(self, *_: object) -> None:
+        if not self.active:
+            return
+        font = self.caption.font()
+        font.setPixelSize(max(12, round(13 * self.layer.options().scale / 1.5)))
+        self.caption.setFont(font)
+        self.caption.setText(self.caption_text())
+        self.caption.adjustSize()
+        self._place_caption()
+        self.caption.raise_()
+        self.caption.show()
+
+    def _place_caption(self) -> None:
+        self.caption.move(max(0, self.layer.rect().width() - self.caption.width() - 12), 12)
 
     def _place_hint(self) -> None:
         p = self.layer.rect()

@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from nndyn_gui.core import limits
 from nndyn_gui.core.sweep_results import (
     AGGREGATES,
     SEED_FIELD,
@@ -150,6 +151,26 @@ def cell_tooltip(hm: Heatmap, iy: int, ix: int) -> str:
     return "\n".join(lines)
 
 
+def _not_a_run_file_here(name: str, folder: Path) -> str:
+    """Why an (edited) row's file cannot be opened, or "": it must be a relative name
+    inside the results folder (`runs/...`, no `..`) of a regular file, not a device, a FIFO,
+    a kernel file or a name too long. (A link, e.g. runs/ on another disk, is followed.)"""
+    rel = Path(name)
+    path = folder / rel
+    shown = str(path)[:200]
+    if rel.is_absolute() or ".." in rel.parts:
+        return f"its file {name[:200]} is outside the results folder"
+    try:
+        limits.refuse_pseudo_file(path, "run file")
+        if not path.is_file():
+            return f"{shown} is missing"
+    except limits.LimitError as e:
+        return f"{shown}: {e}"
+    except (OSError, ValueError) as e:  # a name too long, a loop of links, a NUL
+        return f"cannot open {shown} ({getattr(e, 'strerror', None) or e})"
+    return ""
+
+
 class SweepsWindow(QWidget):
     """Pick a results folder, the axes, the metric and the aggregate; see the heatmap."""
 
@@ -253,7 +274,9 @@ class SweepsWindow(QWidget):
         """Read a results folder and show its default heatmap; False (and why) if not one."""
         try:
             results = load_results(folder)
-        except SweepResultsError as e:
+        except SweepResultsError as e:  # every reason is one (a bad row is only skipped)
+            if self.results is None:
+                self.folder_label.setText(f"{folder} — not opened")
             self._error(str(e))
             return False
         self.results = results
@@ -372,10 +395,11 @@ class SweepsWindow(QWidget):
         failed = sum(1 for row in r.rows if row.get("status") == "failed")
         diverged = sum(1 for row in r.rows if row.get("status") == "diverged")
         extra = "".join(f", {k} {v}" for k, v in (("failed", failed), ("diverged", diverged)) if v)
+        skipped = f" {r.skipped_note()}." if r.n_skipped else ""
         self.status.setStyleSheet("")
         self.status.setText(
             f"{done}{extra}. Click a cell to open its run in the main window; "
-            "hover for every seed's value."
+            f"hover for every seed's value.{skipped}"
         )
 
     def _error(self, message: str) -> None:
@@ -429,8 +453,9 @@ class SweepsWindow(QWidget):
             self._error(f"Run {row.get('index')} has no run file ({why}).")
             return False
         path = str(self.results.folder / str(row["file"]))
-        if not Path(path).is_file():
-            self._error(f"{path} is missing.")
+        why = _not_a_run_file_here(str(row["file"]), self.results.folder)
+        if why:
+            self._error(f"Run {row.get('index')}: {why}.")
             return False
         ok = True if self.open_run is None else bool(self.open_run(path))
         if ok:

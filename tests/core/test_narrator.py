@@ -266,3 +266,96 @@ def test_diverged_weights_are_called_diverged_not_a_violated_bound() -> None:
         assert "not finite" in s.text and "diverged" in s.text and s.level == "bad", s
         assert "violates" not in s.text and "nan" not in s.text
         assert narrator.check(s, narrator.facts(cfg, diag)) == []
+
+
+# ---------------------------------------------------------------------- two runs
+def _measured(cfg: RunConfig, seed: int, acc: float, n: int, step: int = 1000, **kw):
+    c = cfg.copy()
+    c.train.seed = seed
+    return narrator.Measured(c.validate(), step, acc, n, **kw)
+
+
+LOOPS = {  # (winding, wrong-side share, measured)
+    "not measured": (None, math.nan, False),
+    "undetermined": (None, 0.02, True),
+    "untied": (0, 0.004, True),
+    "winding 0, 4% wrong": (0, 0.04, True),
+    "winds": (1, 0.0, True),
+}
+
+
+def test_the_comparison_of_two_runs_is_worded_from_their_numbers() -> None:
+    """Every sentence of Compare's verdict holds for the numbers it was made from: a gap
+    in test accuracy is a difference only beyond 2 sampling errors (computed here from
+    the accuracies and the test-set size), put down to the start only when the seed is
+    all that differs and both finished at the same step; the ring only when measured."""
+    base = load_preset("resnet-w2-ring")
+    wider = base.copy()
+    wider.model.width = 3
+    seen = set()
+    for (pa, pb), n, (sa, sb), other, (la, lb), status in itertools.product(
+        ((0.97, 0.96), (0.90, 0.80), (0.80, 0.90), (1.0, 1.0), (0.995, 1.0)),
+        (50, 200, 5000),
+        ((1000, 1000), (1000, 800)),
+        (base, wider),
+        itertools.product(LOOPS, LOOPS),
+        ("finished", "cancelled"),
+    ):
+        (wa, ca, ma), (wb, cb, mb) = LOOPS[la], LOOPS[lb]
+        a = _measured(base, 1, pa, n, sa, winding=wa, wrong_side_share=ca, winding_measured=ma)
+        b = _measured(other, 2, pb, n, sb, status=status, winding=wb, wrong_side_share=cb,
+                      winding_measured=mb)  # fmt: skip
+        s = narrator.compare_verdict(a, b)
+        assert narrator.check_compare(s, a, b) == [], (s.text, pa, pb, n)
+        text = s.text.lower()
+        assert "the start matters" not in text
+        if sa != sb:
+            assert "not compared" in text and "changed the result" not in text
+            assert f"step {sa:,}" in text and f"step {sb:,}" in text
+            continue
+        assert f"step {sa:,}" in text and f"{100 * pa:.1f}%" in text and f"{100 * pb:.1f}%" in text
+        ta, tb = (pa * n + 1) / (n + 2), (pb * n + 1) / (n + 2)  # Agresti-Caffo
+        se = math.sqrt(ta * (1 - ta) / (n + 2) + tb * (1 - tb) / (n + 2))
+        assert se > 0
+        beyond = abs(pa - pb) > 2 * se
+        assert (f"±{100 * se:.1f}" in text) == (pa != pb)
+        assert ("both seeds are" in text) == (pa == pb)
+        assert ("more accurate" in text) == beyond
+        assert ("no difference measured" in text) == (not beyond)
+        start = other is base and status == "finished"
+        assert ("changed the result" in text) == (beyond and start)
+        assert ("differ in more than the seed" in text) == (beyond and other is not base)
+        untied = {"untied"}
+        if ma and mb:
+            if (la in untied) != (lb in untied):
+                assert "unties the ring" in text and "does not" in text
+                assert ("the seed decided it" in text) == start
+            elif la in untied:
+                assert "both untie" in text
+            else:
+                assert "neither unties" in text
+        else:
+            assert "ring" not in text
+        seen.add((beyond, start, "unties the ring" in text))
+    assert len(seen) >= 6  # each kind of sentence was made
+
+
+def test_compare_verdict_examples() -> None:
+    cfg = load_preset("resnet-w2-ring")
+    a, b = _measured(cfg, 1, 0.90, 200), _measured(cfg, 2, 0.80, 200)
+    assert narrator.compare_verdict(a, b).text == (
+        "At step 1,000, seed A is 10.0 points more accurate on the 200 test points (90.0% vs "
+        "80.0%), more than 2× the sampling error (±3.6 points): only the weight seed differs, "
+        "so the start (initial weights and batch order) changed the result."
+    )
+    text = narrator.compare_verdict(_measured(cfg, 1, 0.97, 200), _measured(cfg, 2, 0.96, 200)).text
+    assert "1.0 points, within 2× the sampling error of 200 test points" in text
+    assert "changed" not in text and "better" not in text
+    text = narrator.compare_verdict(_measured(cfg, 1, 1.0, 200), _measured(cfg, 2, 1.0, 200)).text
+    assert text == (
+        "At step 1,000, both seeds are 100.0% accurate on the 200 test points: no difference "
+        "measured."
+    )
+    # one error in 1,000 points against none is no difference (a zero error bar would say so)
+    text = narrator.compare_verdict(_measured(cfg, 1, 1.0, 1000), _measured(cfg, 2, 0.999, 1000))
+    assert "no difference measured" in text.text and "changed" not in text.text

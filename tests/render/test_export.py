@@ -413,3 +413,34 @@ def test_cli_export_failure_exits_1(tmp_path, run_file, monkeypatch, capsys):
     assert render_main(_cli(str(run_file), "--out", str(tmp_path / "f.mp4"))) == 1
     assert "encoding failed" in capsys.readouterr().err
     assert sorted(os.listdir(tmp_path)) == ["ring.nndyn"]
+
+
+def test_cli_render_preset_takes_k_from_a_csv_files_labels(tmp_path, monkeypatch, capsys):
+    """`nndyn render --preset … --set data.name=csv` reads the config as `nndyn train`
+    does: the CSV file's labels (0, 1, 2) fix K = 3, no --set data.classes needed."""
+    from nndyn_gui.core import engine
+    from nndyn_gui.core.network import initial_weights
+    from nndyn_gui.core.types import TrainResult
+
+    rng = np.random.default_rng(1)
+    x = rng.uniform(-1, 1, (90, 2))
+    y = np.digitize(x[:, 0], [-1 / 3, 1 / 3])
+    csv = tmp_path / "three.csv"
+    csv.write_text(
+        "x1,x2,label\n" + "".join(f"{a:.4f},{b:.4f},{k}\n" for (a, b), k in zip(x, y, strict=True))
+    )
+    trained = []
+
+    def fake_train(cfg, dataset, on_progress=None, **_kw):  # the config it was given
+        trained.append((cfg, dataset))
+        w = initial_weights(cfg.model, cfg.train.seed, cfg.data.classes)
+        return TrainResult("finished", [Snapshot(10, 0.5, 0.6, 0.6, w)])
+
+    monkeypatch.setattr(engine, "train", fake_train)
+    out = tmp_path / "k3.png"
+    args = ["--preset", "mlp-w2-ring", "--set", f"data.csv_path={csv}", "--set", "data.name=csv"]
+    code = render_main([*args, "--kind", "sheet", "--size", "480x270", "--out", str(out), "-q"])
+    assert code == 0, capsys.readouterr().err
+    cfg, dataset = trained[0]
+    assert cfg.data.classes == 3 and set(np.unique(dataset.y_all)) == {0, 1, 2}
+    assert out.exists()

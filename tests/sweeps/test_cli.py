@@ -235,3 +235,34 @@ def test_sweep_plot_bad_input(tmp_path: Path, args: list[str], needle: str) -> N
 def test_sweep_plot_on_a_folder_that_is_no_sweep(tmp_path: Path) -> None:
     line = one_line_error(nndyn("sweep-plot", str(tmp_path), "--x", "a", "--y", "b"))
     assert "not a 'nndyn sweep' folder" in line
+
+
+# ---------------------------------------------------------------------- issue 25
+def test_dry_run_of_a_million_runs_is_quick_and_small(tmp_path: Path) -> None:
+    """--dry-run of 10**6 seeds built every config first: 168 s and 1.2 GB."""
+    from tests.reliability import PYTHON, run_measured, subprocess_env
+
+    path = tmp_path / "spec.toml"
+    path.write_text("seeds = 1000000\n")
+    r = run_measured(
+        [PYTHON, "-m", "nndyn_gui.cli", "sweep", str(path), "--out", str(tmp_path / "o"),
+         "--max-runs", "1000000", "--dry-run"],
+        120, env=subprocess_env(), memory_limit_mb=2048, cwd=tmp_path,
+    )  # fmt: skip
+    assert r.rc == 0, r.stderr
+    assert r.seconds < 60 and r.peak_mb < 400, (r.seconds, r.peak_mb)
+    assert "1000000 seeds = 1,000,000 runs" in r.stderr
+    assert not (tmp_path / "o").exists()
+
+
+def test_sweep_refuses_an_empty_out_before_anything_starts(tmp_path: Path) -> None:
+    """`--out ""` wrote the sweep into the current folder; `train` refuses it."""
+    path = tmp_path / "spec.toml"
+    path.write_text("seeds = 1\n")
+    for out in ("", "  "):
+        p = subprocess.run(
+            [sys.executable, "-m", "nndyn_gui.cli", "sweep", str(path), "--out", out],
+            capture_output=True, text=True, env=ENV, timeout=60, cwd=tmp_path,
+        )  # fmt: skip
+        assert "--out: the folder name is empty" in one_line_error(p)
+    assert sorted(x.name for x in tmp_path.iterdir()) == ["spec.toml"]

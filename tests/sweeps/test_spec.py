@@ -143,3 +143,62 @@ def test_endless_or_special_files_are_refused_at_once(tmp_path: Path) -> None:
     spec = _write(tmp_path, 'config = "/dev/zero"\nseeds = 1\n', "zero.toml")
     with pytest.raises(SweepSpecError, match=r"config /dev/zero: .*(regular file|allowed)"):
         load_spec(spec)
+
+
+# ---------------------------------------------------------------------- issue 25
+def test_a_spec_saved_with_a_utf8_bom_loads(tmp_path: Path) -> None:
+    """Windows editors start a UTF-8 file with a BOM: it was 'Invalid statement (line 1)'."""
+    for name in ("spec.toml", "spec.json"):
+        p = tmp_path / name
+        text = GOOD if name.endswith(".toml") else json.dumps({"seeds": 3})
+        p.write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8"))
+        spec = load_spec(p)
+        assert spec.n_runs == (54 if name.endswith(".toml") else 3)
+
+
+@pytest.mark.parametrize(
+    ("axis", "needle"),
+    [
+        ({"start": 0, "stop": 1e308, "step": 1e-308}, "has more than 1,000,000 values"),
+        ("0:1e308:1e-308", "has more than 1,000,000 values"),
+        ({"start": -1e308, "stop": 1e308, "step": 1e300}, "has more than 1,000,000 values"),
+        ({"start": 1e308, "stop": -1e308, "step": 1e-300}, "is empty"),
+        (
+            {"start": 1e-300, "stop": 1e300, "num": 5, "log": True},
+            "model.h: 1e-300 is out of range",
+        ),
+        ({"start": -1e308, "stop": 1e308, "num": 3}, "model.h: -1e+308 is out of range"),
+    ],
+)
+def test_ranges_that_overflow_a_float_are_one_line_errors(axis: object, needle: str) -> None:
+    """They raised OverflowError (a traceback) while counting or spacing the values."""
+    t0 = time.perf_counter()
+    with pytest.raises(SweepSpecError) as e:
+        parse_spec({"sweep": {"model.h": axis}})
+    assert needle in str(e.value) and "\n" not in str(e.value)
+    assert time.perf_counter() - t0 < 1.0
+
+
+def test_a_wide_log_range_is_spaced_evenly_without_overflow() -> None:
+    spec = parse_spec(
+        {"sweep": {"train.learning_rate": {"start": 1e-6, "stop": 100, "num": 9, "log": True}}}
+    )
+    lrs = spec.axes[0][1]
+    assert lrs[0] == 1e-6 and lrs[-1] == 100 and len(lrs) == 9
+    assert lrs[3] == pytest.approx(1e-6 * 10 ** (8 * 3 / 8))
+
+
+def test_a_config_under_proc_is_refused_at_once(tmp_path: Path) -> None:
+    """/proc/kmsg stat()s as a regular file of 0 bytes and then blocks the read for good."""
+    for target in ("/proc/kmsg", "/proc/self/status", "/sys/kernel/notes"):
+        spec = _write(tmp_path, f'config = "{target}"\nseeds = 1\n')
+        t0 = time.perf_counter()
+        with pytest.raises(SweepSpecError, match=r"not a regular file .*kernel file"):
+            load_spec(spec)
+        assert time.perf_counter() - t0 < 1.0
+    link = tmp_path / "base.json"
+    link.symlink_to("/proc/kmsg")  # a harmless-looking name behind a link
+    with pytest.raises(SweepSpecError, match=r"config .*base.json: not a regular file"):
+        load_spec(_write(tmp_path, 'config = "base.json"\n'))
+    with pytest.raises(SweepSpecError, match="not a regular file"):
+        load_spec(Path("/proc/kmsg"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import time
 from typing import Any
@@ -177,3 +178,75 @@ def test_trained_seeds_replay_together_and_export_side_by_side(
     assert left.std() > 10 and right.std() > 10 and np.abs(left - right).mean() > 2
     assert opts.labels is not None and "Seed A = 7" in opts.labels[0]
     dlg.close()
+
+
+def test_each_column_has_its_title_and_step_and_the_verdict_is_measured(
+    qtbot, window: CompareWindow
+) -> None:
+    """Each column is titled from its own config and seed (narrator.compare_titles); its
+    line names the step of the numbers it gives, and of the picture; the sentence under
+    the buttons is the narrator's comparison of those numbers, never "the start matters"
+    unless measured (a gap beyond the test set's sampling error, only the seed differing)."""
+    from nndyn_gui.core import narrator
+
+    top, half_a, half_b = window.titles()
+    assert window.windowTitle() == f"Compare — {top}" and top.endswith("two initialisations")
+    assert window.sides[0].header.text() == f"A: {half_a}" and half_a.endswith("seed 7")
+    assert window.sides[1].header.text() == f"B: {half_b}" and half_b.endswith("seed 8")
+    assert "initial weights, batches" in window.status_label.text()  # seed: both
+    window.state.config.train.snapshot_every = 25
+    with qtbot.waitSignal(window.trainingFinished, timeout=60000):
+        window.train_button.click()
+    window.wait_idle()
+    qtbot.waitUntil(lambda: all(s.topology_snap is s.target for s in window.sides), timeout=30000)
+    results = window.results()
+    for side, res in zip(window.sides, results, strict=True):
+        assert side.result.text().startswith(f"step {res.final.step:,}: train ")
+        assert f"test {100 * res.final.test_acc:.1f}%" in side.result.text()
+        assert "picture" not in side.result.text()  # the picture is of that step too
+        assert side.shown is res.final
+    measured = []
+    for run, s in zip(window.runs(), window.sides, strict=True):
+        topo, final = s.topology, run.snapshots[-1]
+        measured.append(
+            narrator.Measured(
+                run.config,
+                final.step,
+                final.test_acc,
+                len(window.state.dataset.y_test),
+                winding=None if topo is None else topo.winding,
+                winding_measured=topo is not None,
+                wrong_side_share=math.nan if topo is None else topo.wrong_side_share,
+            )
+        )
+    sentence = narrator.compare_verdict(*measured)
+    assert narrator.check_compare(sentence, *measured) == []
+    assert window.status_label.text() == f"Done. {sentence.text}"
+    assert "winding" in window.status_label.text()  # both loops measured: compared too
+    assert "the start matters" not in window.status_label.text()
+
+    window.set_step_index(1)  # an earlier step on both sides: every number follows it
+    window.wait_idle()
+    step = window._steps[1]
+    for i, (side, res) in enumerate(zip(window.sides, results, strict=True)):
+        snap = next(s for s in res.snapshots if s.step == step)
+        assert side.result.text().startswith(f"step {step:,}: train {100 * snap.train_acc:.1f}%")
+        assert f"(step {step:,})" in window.labels()[i]
+        assert f"{100 * snap.test_acc:.1f}%" in window.labels()[i]
+    assert f"At step {step:,}" in window.status_label.text()
+
+
+def test_column_titles_follow_an_edited_preset(qtbot) -> None:
+    """Compare on an edited preset: no column is titled with the preset's words."""
+    from nndyn_gui.core.presets import load_preset, preset_title
+
+    cfg = load_preset("resnet-w3-ring")
+    cfg.model.width, cfg.data.n = 2, 200
+    w = CompareWindow(AppState(cfg.validate()))
+    qtbot.addWidget(w)
+    w.show()
+    w.wait_idle()
+    texts = [w.windowTitle(), *(s.header.text() for s in w.sides)]
+    assert all(preset_title("resnet-w3-ring") not in t and "width 3" not in t for t in texts)
+    assert all("width 2" in t for t in texts)
+    w.close()

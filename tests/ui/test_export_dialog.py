@@ -177,3 +177,26 @@ def test_the_proposed_title_and_file_name_follow_an_edited_preset(qtbot) -> None
     dlg.title_edit.setText("My own title")
     dlg.state.set_config(load_preset("resnet-w3-ring").with_set("model.depth=20"))
     assert dlg.title_edit.text() == "My own title"
+
+
+def test_the_dialog_names_the_step_it_exports(qtbot, small_config: RunConfig) -> None:
+    """A still shows the snapshot on screen, a training replay every one up to it: the
+    dialog says which step(s), and follows the snapshot the user picks."""
+    from nndyn_gui.core.types import Snapshot
+
+    state = AppState(small_config)
+    for step in (50, 100):
+        state.append_snapshot(Snapshot(step, 0.3, 0.9, 0.85, state.weights.copy()))
+    dlg = ExportDialog(state)
+    qtbot.addWidget(dlg)
+    dlg.show()
+    dlg.format_combo.setCurrentIndex(dlg.format_combo.findData(".png"))
+    dlg.content_combo.setCurrentIndex(dlg.content_combo.findData("layers"))
+    assert dlg.snapshot_label.text() == "step 100"
+    state.set_current(state.snapshots[1])  # the user steps back to step 50
+    assert dlg.snapshot_label.text() == "step 50"
+    assert dlg.run_for_export("layers").snapshots[-1].step == 50  # what it exports
+    dlg.format_combo.setCurrentIndex(dlg.format_combo.findData(".mp4"))
+    dlg.content_combo.setCurrentIndex(dlg.content_combo.findData("training"))
+    assert dlg.snapshot_label.text() == "3 snapshots, untrained (step 0) to step 100"
+    dlg.close()

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence
 
@@ -287,3 +288,36 @@ def test_a_first_start_on_a_small_screen_fits_the_screen(window: Any) -> None:
     assert window.width() <= avail.width() and window.height() <= avail.height()
     assert avail.contains(window.geometry())
     assert not fit_to_screen(window, avail)  # already fits: left alone
+
+
+def test_title_bar_and_save_as_name_follow_an_edited_preset(
+    window: Any, changed: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An edited preset's run is no longer the preset: the title bar and Save As's file
+    name say what it is now (from core.narrator.run_title), and follow each edit."""
+    from PySide6.QtWidgets import QFileDialog
+
+    from nndyn_gui.core.presets import preset_title
+
+    proposed: list[str] = []
+    monkeypatch.setattr(
+        QFileDialog,
+        "getSaveFileName",
+        lambda _parent, _caption, start, _filter: (proposed.append(start), ("", ""))[1],
+    )
+    assert window.load_preset("resnet-w3-ring")
+    assert window.windowTitle().startswith(preset_title("resnet-w3-ring"))
+    window.save_as()
+    assert Path(proposed[-1]).name == "resnet-width-3-ring-the-disk-lifted-out.nndyn"
+
+    window.param_panel.controls["model.width"].spin.setValue(2)
+    assert window.state.config.model.width == 2
+    title = window.windowTitle()
+    assert "width 3" not in title and preset_title("resnet-w3-ring") not in title
+    assert title.startswith("ResNet, width 2, depth ") and "edited from resnet-w3-ring" in title
+    window.save_as()
+    name = Path(proposed[-1]).name
+    assert name.startswith("resnet-width-2-depth-") and "width-3" not in name
+
+    window.state.set_config(changed(window.state.config, model__width=3))  # edited back
+    assert window.windowTitle().startswith(preset_title("resnet-w3-ring"))

@@ -73,3 +73,31 @@ def test_arrow_keys_stay_with_the_sliders_outside_presentation(qtbot: Any, windo
     before = spin.value()
     qtbot.keyClick(spin, Qt.Key.Key_Up)
     assert spin.value() == before + 1 and layer.time() == 0.0
+
+
+def test_presentation_names_the_run_and_the_step_it_shows(
+    qtbot: Any, window: Any, changed: Any
+) -> None:
+    """Without the window's bars the audience still reads what it sees: the run's title
+    (the narrator's, from the config) and the step drawn with its test accuracy, which
+    follow PgUp / PgDn and an edit; gone when the presentation ends."""
+    from nndyn_gui.core.narrator import run_title
+
+    _trained(window)
+    state, pres = window.state, window.presentation
+    assert not pres.caption.isVisible()
+    pres.enter()
+    window.activateWindow()
+    caption = pres.caption
+    assert caption.isVisible()
+    assert caption.text().splitlines() == [run_title(state.config), "step 100 · test 85.0%"]
+    qtbot.keyClick(window, Qt.Key.Key_PageUp)
+    qtbot.waitUntil(lambda: state.shown is state.snapshots[-2], timeout=5000)
+    assert caption.text().splitlines()[1] == "step 50 · test 85.0%"
+    state.set_config(changed(state.config, model__depth=3))  # a new run: untrained
+    window.layer_panel.wait_idle()
+    qtbot.waitUntil(lambda: "untrained (step 0)" in caption.text(), timeout=5000)
+    assert caption.text().splitlines()[0] == run_title(state.config)
+    assert "depth 3" in caption.text()
+    pres.leave()
+    assert not caption.isVisible()

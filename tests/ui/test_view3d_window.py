@@ -240,3 +240,22 @@ def test_an_opened_run_is_seen_facing_its_own_plane(
     want = default_angles(np.asarray(w.w))
     assert want != default_angles(stale.plane[0])
     qtbot.waitUntil(lambda: layer.view.camera()[:2] == want, timeout=5000)
+
+
+def test_all_layers_follows_the_main_views_camera_before_it_ever_moves(
+    qtbot: Any, window: Any, changed: Any
+) -> None:
+    """All layers' 3-D tiles say "as the main 3-D view's camera sees it": true from the
+    first picture, not only after the user first turns the main view."""
+    layer = _width3(window, changed)
+    layer.wait_idle()
+    assert type(layer.view).__name__ == "LayerView3D"
+    tiles = window.multiples.multiples
+    cam = layer.camera()
+    assert cam is not None
+    qtbot.waitUntil(lambda: tiles.is_3d() and tiles._camera == cam, timeout=5000)
+    assert tiles.caption.text() == "3-D view, as the main 3-D view's camera sees it"
+    window.state.set_config(changed(window.state.config, model__width=2))  # main view 2-D
+    layer.wait_idle()
+    qtbot.waitUntil(lambda: tiles._camera is None, timeout=5000)
+    assert "main 3-D view's camera" not in tiles.caption.text()
