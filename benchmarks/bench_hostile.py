@@ -453,7 +453,9 @@ def main() -> None:
     ap.add_argument("--code", default=str(REPO), help="source tree the children run")
     ap.add_argument("--csv-rows", type=int, default=2_000_000)
     ap.add_argument("--limit-mb", type=int, default=LIMIT_MB, help="address space per child")
-    ap.add_argument("--only", default="", help="run only the cases whose name starts so (e.g. files:, sweep)")
+    ap.add_argument(
+        "--only", default="", help="run only the cases whose name starts so (e.g. files:, sweep)"
+    )
     args = ap.parse_args()
     env = subprocess_env(PYTHONPATH=args.code, NNDYN_NO_AUTOSAVE="1", QT_QPA_PLATFORM="offscreen")
     env.pop("DISPLAY", None)
