@@ -181,7 +181,7 @@ def test_presets_menu_shows_titles_under_the_articles_sections(window: Any) -> N
 
 
 def test_open_recent_lists_saved_runs_newest_first_and_opens_one(
-    window: Any, tmp_path: Path
+    qtbot: Any, window: Any, tmp_path: Path
 ) -> None:
     state = window.state
     state.append_snapshot(Snapshot(50, 0.3, 0.9, 0.85, state.weights.copy()))
@@ -193,7 +193,8 @@ def test_open_recent_lists_saved_runs_newest_first_and_opens_one(
     assert window.recent_menu.entries()[:2] == [str(second), str(first)]
     state.reset()
     act = next(a for a in window.recent_menu.actions() if a.data() == str(first))
-    act.trigger()
+    act.trigger()  # read in the background: the window goes on meanwhile
+    qtbot.waitUntil(lambda: not window.document.busy())
     assert window.run_path == str(first) and [s.step for s in state.snapshots] == [0, 50]
     first.unlink()
     window.recent_menu.refresh()
