@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from nndyn_gui import __version__
+from nndyn_gui.core import logs
 from nndyn_gui.core.config import ConfigError, RunConfig
 from nndyn_gui.core.presets import PresetError, list_presets, load_preset
 from nndyn_gui.core.terminal import printable
@@ -139,6 +140,7 @@ def build_parser() -> argparse.ArgumentParser:
 # ---------------------------------------------------------------------- entry point
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command; return the exit status (never raises for bad input)."""
+    logs.setup("nndyn")
     args_list = list(sys.argv[1:] if argv is None else argv)
     if argv is None:  # a real command line: numpy's RuntimeWarnings are internals
         import warnings

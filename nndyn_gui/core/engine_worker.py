@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from typing import Any
 
+from nndyn_gui.core import logs
 from nndyn_gui.core import protocol as p
 from nndyn_gui.core.config import TrainConfig
 from nndyn_gui.core.types import Snapshot
@@ -252,6 +253,7 @@ def main(
 ) -> None:
     """The worker process (multiprocessing target): load TensorFlow, then serve runs."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    logs.setup("nndyn-engine")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     outbox = _Outbox(events)
     control = _Control(outbox)
