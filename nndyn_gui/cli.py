@@ -20,6 +20,7 @@ import argparse
 import contextlib
 import dataclasses
 import json
+import logging
 import math
 import os
 import signal
@@ -38,6 +39,8 @@ from nndyn_gui.core.terminal import printable
 
 if TYPE_CHECKING:
     from nndyn_gui.core.types import Dataset, Run, TrainResult
+
+log = logging.getLogger(__name__)
 
 EXIT_OK = 0
 EXIT_DIVERGED = 1
@@ -614,7 +617,7 @@ def _diagnostics(run: Run) -> tuple[Any, Any]:
     try:
         diag = diagnose(run.config, run.weights, run.dataset)
     except Exception as e:  # a report must not lose the finished training
-        print(f"nndyn: warning: diagnostics failed: {e}", file=sys.stderr)
+        log.warning("diagnostics failed: %s", e, exc_info=True)
         return None, {"error": f"{type(e).__name__}: {e}"}
     return diag, diag.to_dict()
 
@@ -629,7 +632,7 @@ def _topology(run: Run) -> tuple[Any, Any]:
     try:
         rep = topology_report(run.config, run.weights)
     except Exception as e:  # a report must not lose the finished training
-        print(f"nndyn: warning: topology report failed: {e}", file=sys.stderr)
+        log.warning("topology report failed: %s", e, exc_info=True)
         return None, {"error": f"{type(e).__name__}: {e}"}
     if rep is None:
         return None, None

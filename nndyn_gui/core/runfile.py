@@ -18,6 +18,7 @@ import contextlib
 import glob
 import io
 import json
+import logging
 import math
 import os
 import platform
@@ -37,6 +38,8 @@ from nndyn_gui.core.config import ConfigError, RunConfig, json_error_reason
 from nndyn_gui.core.files import AtomicWriter, NotRegularError, resolve_target
 from nndyn_gui.core.limits import LimitError
 from nndyn_gui.core.types import Dataset, NetWeights, Run, Snapshot, TrainResult
+
+log = logging.getLogger(__name__)
 
 FORMAT_NAME = "nndyn-run"
 # Format 2 adds K > 2 classes (a softmax head: w (S, K, d), c (S, K)); two-class runs are
@@ -170,7 +173,7 @@ def save_run(run: Run, path: str | os.PathLike[str]) -> None:
         raise RunFileError(f"cannot save to {path}: {e}") from None
     except OSError as e:
         raise RunFileError(f"cannot save to {target}: {_os_reason(e)}") from None
-    except Exception as e:
+    except (zipfile.LargeZipFile, ValueError, OverflowError, MemoryError) as e:
         raise RunFileError(f"cannot save to {target}: {type(e).__name__}: {e}") from None
     remove_stale_temps(target)
 
@@ -322,6 +325,7 @@ def load_run(path: str | os.PathLike[str]) -> Run:
     except MemoryError:
         raise RunFileError(f"{p}: too large to load into memory") from None
     except Exception as e:  # damaged content can surface as almost any error type
+        log.info("cannot load %s", p, exc_info=True)  # the user reads the line below
         detail = _first_line(e)
         raise RunFileError(
             f"{p}: damaged or not an nndyn run file ({type(e).__name__}{': ' if detail else ''}"

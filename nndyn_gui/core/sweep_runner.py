@@ -871,7 +871,8 @@ class Sweep:
                 else:
                     queue.appendleft((jj, c))
             return out
-        except Exception as e:
+        except Exception as e:  # one run's boundary (any backend's error): its row says so
+            log.info("sweep run %d failed", j, exc_info=True)
             name = type(e).__name__
             if name == "KilledWorker":
                 return [(j, None, _failed_row(f"the Dask worker died running it ({e})"))]

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
-from nndyn_gui.core import flow, multiclass, narrator
+from nndyn_gui.core import datasets, flow, multiclass, narrator
 from nndyn_gui.core.config import RunConfig
 from nndyn_gui.core.types import Dataset, NetWeights
 
@@ -476,17 +476,7 @@ def _subsample(n: int, max_points: int) -> np.ndarray:
 
 def _outer_loop(config: RunConfig) -> np.ndarray | None:
     """The dense closed loop inside the outer class (ring-like data), from core.datasets."""
-    try:
-        from nndyn_gui.core import datasets
-    except ImportError:  # pragma: no cover - core.datasets lands with another change
-        return None
-    fn = getattr(datasets, "outer_loop", None)
-    if fn is None:
-        return None
-    try:
-        loop = fn(config.data, LOOP_POINTS)
-    except Exception:
-        return None
+    loop = datasets.outer_loop(config.data, LOOP_POINTS)
     if loop is None:
         return None
     loop = np.asarray(loop, dtype=np.float64).reshape(-1, 2)
