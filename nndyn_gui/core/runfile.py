@@ -83,12 +83,8 @@ def load_config_file(path: str | os.PathLike[str]) -> RunConfig:
         return load_run(p).config
     try:
         text = limits.read_bounded(p, limits.MAX_JSON_BYTES, "config file").decode("utf-8")
-    except FileNotFoundError:
-        raise RunFileError(f"{p}: no such file") from None
-    except LimitError as e:
-        raise RunFileError(f"{p}: {e}") from None
-    except OSError as e:
-        raise RunFileError(f"{p}: cannot read ({e.strerror or e})") from None
+    except (OSError, LimitError) as e:
+        raise _unreadable(p, e, "config file") from None
     except UnicodeDecodeError:
         raise RunFileError(f"{p}: cannot read (not a UTF-8 text file)") from None
     try:
@@ -200,6 +196,17 @@ def remove_stale_temps(target: str | os.PathLike[str], older_than_s: float = STA
 
 def _os_reason(e: OSError) -> str:
     return e.strerror or str(e) or type(e).__name__
+
+
+def _unreadable(p: Path, e: OSError | LimitError, what: str) -> RunFileError:
+    """One line for a file that cannot be read at all: missing, a folder, a device, too big."""
+    if isinstance(e, FileNotFoundError):
+        return RunFileError(f"{p}: no such file")
+    if isinstance(e, IsADirectoryError):
+        return RunFileError(f"{p}: is a folder, not a {what}")
+    if isinstance(e, LimitError):
+        return RunFileError(f"{p}: {e}")
+    return RunFileError(f"{p}: cannot read ({_os_reason(e)})")
 
 
 def _encode(run: Run) -> list[tuple[str, bytes]]:
@@ -342,14 +349,8 @@ def _load(p: Path) -> Run:
     try:
         size = limits.check_regular_file(p, limits.MAX_RUN_FILE_BYTES, "run file")
         fh = open(p, "rb")  # noqa: SIM115 - closed below, after the zip
-    except FileNotFoundError:
-        raise RunFileError(f"{p}: no such file") from None
-    except IsADirectoryError:
-        raise RunFileError(f"{p}: is a folder, not a run file") from None
-    except LimitError as e:
-        raise RunFileError(f"{p}: {e}") from None
-    except OSError as e:
-        raise RunFileError(f"{p}: cannot read ({_os_reason(e)})") from None
+    except (OSError, LimitError) as e:
+        raise _unreadable(p, e, "run file") from None
     with fh:
         if size == 0:
             raise RunFileError(f"{p}: the file is empty")
