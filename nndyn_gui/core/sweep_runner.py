@@ -50,7 +50,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from nndyn_gui.core import files, limits
+from nndyn_gui.core import files, limits, logs
 from nndyn_gui.core.sweep import DONE_STATUSES, ROW_METRICS, STATUS_FAILED, run_job
 from nndyn_gui.core.sweep_spec import SweepJob, SweepSpec
 
@@ -171,11 +171,13 @@ class PoolBackend:
 
 
 def _quiet_worker() -> None:
-    """Pool processes leave Ctrl+C and SIGHUP to the driver (a terminal sends them to the
-    whole group): the first one lets the runs in flight finish, the second terminates
-    the processes. A worker whose driver is gone (kill -9) exits by itself."""
+    """Pool processes log to the user's log file (core/logs.py) and leave Ctrl+C and
+    SIGHUP to the driver (a terminal sends them to the whole group): the first one lets
+    the runs in flight finish, the second terminates the processes. A worker whose
+    driver is gone (kill -9) exits by itself."""
     import signal
 
+    logs.setup("nndyn-sweep")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     with contextlib.suppress(ValueError, AttributeError):
         signal.signal(signal.SIGINT, signal.SIG_IGN)
