@@ -20,23 +20,27 @@ import argparse
 import contextlib
 import dataclasses
 import json
+import logging
 import math
 import os
 import signal
 import sys
 import tempfile
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from nndyn_gui import __version__
+from nndyn_gui.core import logs
 from nndyn_gui.core.config import ConfigError, RunConfig
 from nndyn_gui.core.presets import PresetError, list_presets, load_preset
 from nndyn_gui.core.terminal import printable
 
 if TYPE_CHECKING:
     from nndyn_gui.core.types import Dataset, Run, TrainResult
+
+log = logging.getLogger(__name__)
 
 EXIT_OK = 0
 EXIT_DIVERGED = 1
@@ -139,6 +143,7 @@ def build_parser() -> argparse.ArgumentParser:
 # ---------------------------------------------------------------------- entry point
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command; return the exit status (never raises for bad input)."""
+    logs.setup("nndyn")
     args_list = list(sys.argv[1:] if argv is None else argv)
     if argv is None:  # a real command line: numpy's RuntimeWarnings are internals
         import warnings
@@ -604,49 +609,30 @@ def train_report(run: Run, out: Path | None) -> dict[str, Any]:
 
 def _diagnostics(run: Run) -> tuple[Any, Any]:
     """(Diagnostics or None, what the JSON report shows: its dict or the error)."""
-    try:
-        from nndyn_gui.core.diagnostics import diagnose
-    except ImportError:
-        return None, None
-    assert run.weights is not None
-    try:
-        diag = diagnose(run.config, run.weights, run.dataset)
-    except Exception as e:  # a report must not lose the finished training
-        print(f"nndyn: warning: diagnostics failed: {e}", file=sys.stderr)
-        return None, {"error": f"{type(e).__name__}: {e}"}
-    return diag, diag.to_dict()
+    from nndyn_gui.core.diagnostics import diagnose
+
+    weights = run.weights
+    assert weights is not None
+    return _report_part("diagnostics", lambda: diagnose(run.config, weights, run.dataset))
 
 
 def _topology(run: Run) -> tuple[Any, Any]:
     """(TopologyReport or None, what the JSON report shows: its scalars or the error)."""
+    from nndyn_gui.core.topology import topology_report
+
+    weights = run.weights
+    assert weights is not None
+    return _report_part("topology report", lambda: topology_report(run.config, weights))
+
+
+def _report_part(what: str, make: Callable[[], Any]) -> tuple[Any, Any]:
+    """(the part or None, its `to_dict()`, or the error the JSON report shows instead)."""
     try:
-        from nndyn_gui.core.topology import topology_report
-    except ImportError:
-        return None, None
-    assert run.weights is not None
-    try:
-        rep = topology_report(run.config, run.weights)
+        part = make()
     except Exception as e:  # a report must not lose the finished training
-        print(f"nndyn: warning: topology report failed: {e}", file=sys.stderr)
+        log.warning("%s failed: %s", what, e, exc_info=True)
         return None, {"error": f"{type(e).__name__}: {e}"}
-    if rep is None:
-        return None, None
-    if hasattr(rep, "to_dict"):
-        return rep, rep.to_dict()
-    if dataclasses.is_dataclass(rep) and not isinstance(rep, type):
-        # scalars only: the loop's trajectory is thousands of numbers nobody reads in JSON
-        return rep, {
-            f.name: getattr(rep, f.name)
-            for f in dataclasses.fields(rep)
-            if _is_scalar(getattr(rep, f.name))
-        }
-    return None, None
-
-
-def _is_scalar(v: Any) -> bool:
-    import numpy as np
-
-    return v is None or isinstance(v, bool | int | float | str | np.generic)
+    return part, None if part is None else part.to_dict()
 
 
 def _jsonable(obj: Any) -> Any:

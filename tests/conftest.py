@@ -23,6 +23,10 @@ import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# The log file of every entry point (core/logs.py), the test's own and its subprocesses'.
+os.environ["NNDYN_LOG_DIR"] = os.path.join(
+    os.environ.get("TMPDIR", "/tmp"), f"nndyn-test-logs-{os.getpid()}"
+)
 
 
 def _share_gl_contexts_as_the_app_does() -> None:
@@ -167,6 +171,26 @@ def _nothing_left_running() -> Iterator[None]:
                 p.kill()
         _TIMERS.shots.clear()
         pytest.fail("left running after the test: " + "; ".join(left), pytrace=False)
+
+
+@pytest.fixture(autouse=True)
+def _logging_as_it_was() -> Iterator[None]:
+    """An entry point called in-process (`cli.main`) sets up logging for the process;
+    undo it after the test so the next one starts as a fresh process would."""
+    import logging
+
+    from nndyn_gui.core import logs
+
+    root = logging.getLogger()
+    handlers, level, state = root.handlers[:], root.level, dict(logs._state)
+    yield
+    for h in root.handlers[:]:
+        if h not in handlers:
+            root.removeHandler(h)
+            h.close()
+    root.setLevel(level)
+    logs._state.clear()
+    logs._state.update(state)
 
 
 @pytest.fixture(scope="module", autouse=True)

@@ -312,3 +312,24 @@ def test_train_takes_k_from_a_csv_files_labels(tmp_path: Path) -> None:
     assert run.weights.classes == 3
     info = nndyn("info", str(out))
     assert "3 classes" in info.stdout and "n 90," in info.stdout
+
+
+def test_failed_diagnostics_are_one_warning_and_the_traceback_is_in_the_log(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The report keeps the finished training; stderr says what failed; the log says where."""
+    from nndyn_gui import cli
+    from nndyn_gui.core import diagnostics, logs
+    from tests.reliability import tiny_run
+
+    def broken(*_args: object) -> None:
+        raise FloatingPointError("singular Jacobian")
+
+    monkeypatch.setattr(diagnostics, "diagnose", broken)
+    monkeypatch.setenv(logs.ENV_DIR, str(tmp_path))
+    logs._state.clear()
+    log_file = logs.setup("nndyn")
+    diag, shown = cli._diagnostics(tiny_run())
+    assert diag is None and shown == {"error": "FloatingPointError: singular Jacobian"}
+    assert capsys.readouterr().err == "nndyn: warning: diagnostics failed: singular Jacobian\n"
+    assert log_file is not None and "in broken" in log_file.read_text()

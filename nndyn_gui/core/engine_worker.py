@@ -21,6 +21,7 @@ Why it looks like this:
 from __future__ import annotations
 
 import importlib
+import logging
 import os
 import queue
 import signal
@@ -32,9 +33,12 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from typing import Any
 
+from nndyn_gui.core import logs
 from nndyn_gui.core import protocol as p
 from nndyn_gui.core.config import TrainConfig
 from nndyn_gui.core.types import Snapshot
+
+log = logging.getLogger(__name__)
 
 EMIT_INTERVAL_S = 1.0 / 30.0  # at most ~30 batches of snapshots / progress a second
 
@@ -239,7 +243,8 @@ def _train(training: Any, cmd: p.Start, control: _Control, outbox: _Outbox) -> N
             on_tuned=on_tuned,
         )
         outbox.send(p.Finished(rid, result.status, result.message))
-    except Exception as e:
+    except Exception as e:  # a run's top level: logged here, shown by the window (Failed)
+        log.exception("run %d failed", rid)
         first = str(e).strip().splitlines()[0] if str(e).strip() else ""
         message = f"{type(e).__name__}: {first}" if first else type(e).__name__
         outbox.send(p.Failed(rid, message, traceback.format_exc()))
@@ -252,6 +257,7 @@ def main(
 ) -> None:
     """The worker process (multiprocessing target): load TensorFlow, then serve runs."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    logs.setup("nndyn-engine")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     outbox = _Outbox(events)
     control = _Control(outbox)
@@ -270,7 +276,8 @@ def main(
             initializer()
         training = importlib.import_module("nndyn_gui.core.training")
         versions = _versions()
-    except Exception as e:
+    except Exception as e:  # any import failure: every run then fails with this line
+        log.exception("TensorFlow cannot be loaded")
         error = f"TensorFlow cannot be loaded ({type(e).__name__}: {e})"
     outbox.send(p.Ready(os.getpid(), versions, error))
     while True:

@@ -1,4 +1,4 @@
-"""Every file nndyn writes goes through `AtomicWriter`; files it reads, through `read_regular`.
+"""Every file nndyn writes goes through `AtomicWriter` (files it reads: `limits.read_bounded`).
 
 Why one module (issue 25): a full disk left truncated SVG/PDF files reported as written
 (and, with --force, put them in place of the good file), a settings file that was a
@@ -17,11 +17,6 @@ atomic writes copied in three places gave files three different permissions. Her
 - A symlink is never written *through*: the file it points at is replaced by the
   rename, the link stays. A target that exists but is not a regular file (a device, a
   FIFO, a socket; directly or behind a symlink) is never replaced: `NotRegularError`.
-- `read_regular(path, max_bytes, what)`: bytes of a regular file only, refused by
-  `stat()` *before* opening (opening a FIFO blocks, opening some devices has effects),
-  opened non-blocking and checked again on the open descriptor (the path may have been
-  swapped meanwhile), and read at most `max_bytes + 1` bytes. `load_json` adds a
-  nesting-depth cap checked before parsing.
 
 Core module: no Qt. OSErrors other than the ones translated pass through to callers,
 which keep their own wording ("cannot save to …", "cannot write …").
@@ -41,16 +36,14 @@ import tempfile
 import zipfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import IO, Any
+from typing import IO
 from xml.etree import ElementTree
 
-from nndyn_gui.core.limits import LimitError, human_bytes
+from nndyn_gui.core.limits import LimitError
 
 log = logging.getLogger(__name__)
 
 FULL_MARGIN_BYTES = 256 * 1024  # this close to a full disk after a failed write: that was it
-KERNEL_FOLDERS = ("/proc/", "/sys/")  # their "regular" files block (/proc/kmsg) or have effects
-MAX_JSON_DEPTH = 64  # nndyn's own JSON nests 4 deep; a deeper file is not one of ours
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _PNG_IEND = b"\x00\x00\x00\x00IEND\xaeB`\x82"
 _STARTXREF = re.compile(rb"startxref\s+(\d+)\s+%%EOF\s*$")
@@ -70,23 +63,24 @@ class NotRegularError(LimitError):
 
 # ---------------------------------------------------------------------- modes
 def _read_umask() -> int:
-    """The process umask without changing it (Linux /proc), else set-and-restore once."""
+    """The process umask without changing it (Linux /proc), else set-and-restore once
+    (other systems have no way to read it; the first file written asks, not the import)."""
     with contextlib.suppress(OSError, ValueError, StopIteration):
         with open("/proc/self/status", encoding="ascii", errors="replace") as fh:
             line = next(x for x in fh if x.startswith("Umask:"))
         return int(line.split()[1], 8)
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
+    if "umask" not in _UMASK:
+        _UMASK["umask"] = os.umask(0o022)
+        os.umask(_UMASK["umask"])
+    return _UMASK["umask"]
 
 
-_UMASK_AT_IMPORT = _read_umask()
+_UMASK: dict[str, int] = {}  # where /proc cannot tell: asked once, by the first write
 
 
 def new_file_mode() -> int:
     """The mode a new file gets from an ordinary `open()`: 0666 minus the umask."""
-    mask = _read_umask() if os.path.exists("/proc/self/status") else _UMASK_AT_IMPORT
-    return 0o666 & ~mask
+    return 0o666 & ~_read_umask()
 
 
 # ---------------------------------------------------------------------- targets
@@ -422,70 +416,3 @@ def write_bytes(
     with atomic_open(target, overwrite=overwrite, kind=kind) as fh:
         fh.write(data)
     return resolve_target(target)
-
-
-# ---------------------------------------------------------------------- reading
-def read_regular(path: str | os.PathLike[str], max_bytes: int, what: str) -> bytes:
-    """All bytes of a regular file of at most `max_bytes`, without ever blocking.
-
-    LimitError for a device, FIFO, socket or kernel file (also behind a symlink), a
-    file over `max_bytes` (by stat, before reading) or one that grew beyond it;
-    FileNotFoundError / IsADirectoryError / PermissionError pass through.
-    """
-    st = os.stat(path)
-    if stat.S_ISDIR(st.st_mode):
-        raise IsADirectoryError(errno.EISDIR, "is a folder", str(path))
-    if not stat.S_ISREG(st.st_mode):
-        raise LimitError(f"not a regular file (a device, pipe or socket cannot be a {what})")
-    real = os.path.realpath(path)
-    if real.startswith(KERNEL_FOLDERS):
-        raise LimitError(f"{real} is a kernel file, not a regular file; it cannot be a {what}")
-    if st.st_size > max_bytes:
-        raise LimitError(
-            f"the file is {human_bytes(st.st_size)}; a {what} may be at most "
-            f"{human_bytes(max_bytes)}"
-        )
-    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
-    try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):  # swapped for a FIFO since the stat
-            raise LimitError(f"not a regular file (a device, pipe or socket cannot be a {what})")
-        chunks: list[bytes] = []
-        total = 0
-        while total <= max_bytes:
-            try:
-                chunk = os.read(fd, min(1 << 20, max_bytes + 1 - total))
-            except BlockingIOError:
-                raise LimitError(f"{path} cannot be read without waiting; not a {what}") from None
-            if not chunk:
-                break
-            chunks.append(chunk)
-            total += len(chunk)
-    finally:
-        os.close(fd)
-    if total > max_bytes:
-        raise LimitError(f"the file grew beyond the {human_bytes(max_bytes)} allowed for a {what}")
-    return b"".join(chunks)
-
-
-def json_depth(text: str) -> int:
-    """How deep `text`'s arrays and objects nest (brackets inside strings ignored)."""
-    import numpy as np
-
-    bare = re.sub(r'"(?:[^"\\]|\\.)*"', "", text)
-    marks = np.frombuffer(bare.encode("utf-8", "replace"), dtype=np.uint8)
-    step = np.zeros(marks.shape, dtype=np.int64)
-    step[(marks == ord("[")) | (marks == ord("{"))] = 1
-    step[(marks == ord("]")) | (marks == ord("}"))] = -1
-    return int(np.cumsum(step).max(initial=0))
-
-
-def load_json(
-    path: str | os.PathLike[str], max_bytes: int, what: str, max_depth: int = MAX_JSON_DEPTH
-) -> Any:
-    """A JSON file read by `read_regular`, refused (LimitError) if it nests deeper than
-    `max_depth`; ValueError for text that is not JSON, as `json.loads` raises it."""
-    text = read_regular(path, max_bytes, what).decode("utf-8")
-    depth = json_depth(text)
-    if depth > max_depth:
-        raise LimitError(f"it nests {depth} levels deep; a {what} may nest at most {max_depth}")
-    return json.loads(text)

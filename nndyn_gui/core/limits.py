@@ -36,6 +36,7 @@ MAX_JSON_BYTES = 4 * MIB
 MAX_CSV_BYTES = 256 * MIB
 MAX_CSV_LINE_BYTES = 1 * MIB  # one point per line; refused before a long line is parsed
 SNAPSHOT_MEMORY_BYTES = 256 * MIB
+PSEUDO_FILE_ROOTS = ("/proc", "/sys", "/dev")  # the kernel's files: never data (is_pseudo_file)
 MAX_POINTS = int(DataConfig.__dataclass_fields__["n"].metadata["range"][1])
 MAX_COORD = 1e6
 MAX_WEIGHT = 1e100
@@ -58,39 +59,80 @@ def human_bytes(n: float) -> str:
     return f"{n:.1f} TB"  # pragma: no cover - loop always returns
 
 
-def check_regular_file(path: str | os.PathLike[str], max_bytes: int, what: str) -> int:
-    """The size of `path` if it is a regular file of at most `max_bytes`; else LimitError.
+def is_pseudo_file(path: str | os.PathLike[str]) -> bool:
+    """True when `path`, after its links, lies under /proc, /sys or /dev.
 
-    Checked with stat() *before* opening: opening a FIFO blocks until a writer appears,
-    and reading /dev/zero or a 3 GB file never ends or eats the memory. FileNotFoundError
-    and other OSErrors pass through, so callers keep their own "no such file" wording.
-    """
-    st = os.stat(path)
+    The kernel's files there are no data: /proc/kmsg stat()s as a regular file of 0
+    bytes and its read blocks until the kernel logs something; others report 4096 bytes
+    and hold more. Nothing nndyn reads or writes lives there."""
+    try:
+        real = os.path.realpath(path)
+    except (OSError, ValueError):  # a loop of links: the stat that follows says so
+        return False
+    return any(real == root or real.startswith(root + os.sep) for root in PSEUDO_FILE_ROOTS)
+
+
+def refuse_pseudo_file(path: str | os.PathLike[str], what: str) -> None:
+    """LimitError when `path` is a kernel file (`is_pseudo_file`)."""
+    if is_pseudo_file(path):
+        real = os.path.realpath(path)
+        raise LimitError(f"not a regular file ({real} is a kernel file; it cannot be a {what})")
+
+
+def _check_mode(
+    st: os.stat_result, path: str | os.PathLike[str], max_bytes: int, what: str
+) -> None:
     if stat.S_ISDIR(st.st_mode):
         raise IsADirectoryError(21, "is a folder", str(path))
     if not stat.S_ISREG(st.st_mode):
         raise LimitError(f"not a regular file (a device, pipe or socket cannot be a {what})")
-    if os.path.realpath(path).startswith(("/proc/", "/sys/")):  # /proc/kmsg: "regular", blocks
-        raise LimitError(
-            f"not a regular file (a kernel file under /proc or /sys cannot be a {what})"
-        )
     if st.st_size > max_bytes:
         raise LimitError(
             f"the file is {human_bytes(st.st_size)}; a {what} may be at most "
             f"{human_bytes(max_bytes)}"
         )
+
+
+def check_regular_file(path: str | os.PathLike[str], max_bytes: int, what: str) -> int:
+    """The size of `path` if it is a regular file of at most `max_bytes`; else LimitError.
+
+    Checked *before* opening: opening a FIFO blocks until a writer appears, reading
+    /dev/zero, /proc/kmsg or a 3 GB file never ends or eats the memory. FileNotFoundError
+    and other OSErrors pass through, so callers keep their own "no such file" wording.
+    """
+    refuse_pseudo_file(path, what)
+    st = os.stat(path)
+    _check_mode(st, path, max_bytes, what)
     return int(st.st_size)
 
 
 def read_bounded(path: str | os.PathLike[str], max_bytes: int, what: str) -> bytes:
     """All bytes of a regular file of at most `max_bytes` (also if it grows meanwhile).
 
-    Opened non-blocking and checked again once open (`core.files.read_regular`): a path
-    swapped for a FIFO between the check and the open never blocks."""
-    from nndyn_gui.core.files import read_regular  # files imports this module
-
+    The one reader of files nndyn did not write itself: `check_regular_file`, then a
+    non-blocking open checked again on the descriptor (a path swapped for a FIFO since
+    the check never blocks), then at most `max_bytes + 1` bytes read."""
     check_regular_file(path, max_bytes, what)
-    return read_regular(path, max_bytes, what)
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+    fd = os.open(path, flags)
+    try:
+        _check_mode(os.fstat(fd), path, max_bytes, what)
+        chunks: list[bytes] = []
+        total = 0
+        while total <= max_bytes:
+            try:
+                chunk = os.read(fd, min(MIB, max_bytes + 1 - total))
+            except BlockingIOError:
+                raise LimitError(f"{path} cannot be read without waiting; not a {what}") from None
+            if not chunk:
+                break
+            chunks.append(chunk)
+            total += len(chunk)
+    finally:
+        os.close(fd)
+    if total > max_bytes:
+        raise LimitError(f"the file grew beyond the {human_bytes(max_bytes)} allowed for a {what}")
+    return b"".join(chunks)
 
 
 # ---------------------------------------------------------------------- values
@@ -188,23 +230,3 @@ def thin_snapshots(snaps: Sequence[Snapshot], every: int, capacity: int) -> list
         if len(kept) + 1 <= capacity or len(kept) <= 1:
             return [*kept, last]
         stride *= 2
-
-
-# ---------------------------------------------------------------------- pseudo files
-PSEUDO_FILE_ROOTS = ("/proc", "/sys", "/dev")
-
-
-def refuse_pseudo_file(path: str | os.PathLike[str], what: str) -> None:
-    """LimitError when `path` (after its links) lies under /proc, /sys or /dev.
-
-    The kernel's files there pass check_regular_file and still never end: /proc/kmsg
-    stat()s as a regular file of 0 bytes and its read blocks until the kernel logs
-    something; others report 4096 bytes and hold more. Nothing nndyn reads lives there.
-    """
-    try:
-        real = os.path.realpath(path)
-    except (OSError, ValueError):  # a loop of links: the read that follows says so
-        return
-    for root in PSEUDO_FILE_ROOTS:
-        if real == root or real.startswith(root + os.sep):
-            raise LimitError(f"not a regular file ({real} is a kernel file; it cannot be a {what})")

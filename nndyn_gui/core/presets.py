@@ -126,14 +126,6 @@ def load_preset(name: str) -> RunConfig:
     return cfg
 
 
-def preset_description(name: str) -> str:
-    """The description of one preset (for tooltips and `nndyn info`)."""
-    files = _files()
-    if name not in files:
-        raise PresetError(f"unknown preset {name!r}; available: {', '.join(sorted(files))}")
-    return str(_read(name, files[name]).get("description", ""))
-
-
 def preset_claims(name: str) -> object:
     """The raw "claims" object of one preset (None without one); see core/claims.py."""
     files = _files()

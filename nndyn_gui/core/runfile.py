@@ -18,6 +18,7 @@ import contextlib
 import glob
 import io
 import json
+import logging
 import math
 import os
 import platform
@@ -37,6 +38,8 @@ from nndyn_gui.core.config import ConfigError, RunConfig, json_error_reason
 from nndyn_gui.core.files import AtomicWriter, NotRegularError, resolve_target
 from nndyn_gui.core.limits import LimitError
 from nndyn_gui.core.types import Dataset, NetWeights, Run, Snapshot, TrainResult
+
+log = logging.getLogger(__name__)
 
 FORMAT_NAME = "nndyn-run"
 # Format 2 adds K > 2 classes (a softmax head: w (S, K, d), c (S, K)); two-class runs are
@@ -80,12 +83,8 @@ def load_config_file(path: str | os.PathLike[str]) -> RunConfig:
         return load_run(p).config
     try:
         text = limits.read_bounded(p, limits.MAX_JSON_BYTES, "config file").decode("utf-8")
-    except FileNotFoundError:
-        raise RunFileError(f"{p}: no such file") from None
-    except LimitError as e:
-        raise RunFileError(f"{p}: {e}") from None
-    except OSError as e:
-        raise RunFileError(f"{p}: cannot read ({e.strerror or e})") from None
+    except (OSError, LimitError) as e:
+        raise _unreadable(p, e, "config file") from None
     except UnicodeDecodeError:
         raise RunFileError(f"{p}: cannot read (not a UTF-8 text file)") from None
     try:
@@ -170,7 +169,7 @@ def save_run(run: Run, path: str | os.PathLike[str]) -> None:
         raise RunFileError(f"cannot save to {path}: {e}") from None
     except OSError as e:
         raise RunFileError(f"cannot save to {target}: {_os_reason(e)}") from None
-    except Exception as e:
+    except (zipfile.LargeZipFile, ValueError, OverflowError, MemoryError) as e:
         raise RunFileError(f"cannot save to {target}: {type(e).__name__}: {e}") from None
     remove_stale_temps(target)
 
@@ -197,6 +196,17 @@ def remove_stale_temps(target: str | os.PathLike[str], older_than_s: float = STA
 
 def _os_reason(e: OSError) -> str:
     return e.strerror or str(e) or type(e).__name__
+
+
+def _unreadable(p: Path, e: OSError | LimitError, what: str) -> RunFileError:
+    """One line for a file that cannot be read at all: missing, a folder, a device, too big."""
+    if isinstance(e, FileNotFoundError):
+        return RunFileError(f"{p}: no such file")
+    if isinstance(e, IsADirectoryError):
+        return RunFileError(f"{p}: is a folder, not a {what}")
+    if isinstance(e, LimitError):
+        return RunFileError(f"{p}: {e}")
+    return RunFileError(f"{p}: cannot read ({_os_reason(e)})")
 
 
 def _encode(run: Run) -> list[tuple[str, bytes]]:
@@ -322,6 +332,7 @@ def load_run(path: str | os.PathLike[str]) -> Run:
     except MemoryError:
         raise RunFileError(f"{p}: too large to load into memory") from None
     except Exception as e:  # damaged content can surface as almost any error type
+        log.info("cannot load %s", p, exc_info=True)  # the user reads the line below
         detail = _first_line(e)
         raise RunFileError(
             f"{p}: damaged or not an nndyn run file ({type(e).__name__}{': ' if detail else ''}"
@@ -338,14 +349,8 @@ def _load(p: Path) -> Run:
     try:
         size = limits.check_regular_file(p, limits.MAX_RUN_FILE_BYTES, "run file")
         fh = open(p, "rb")  # noqa: SIM115 - closed below, after the zip
-    except FileNotFoundError:
-        raise RunFileError(f"{p}: no such file") from None
-    except IsADirectoryError:
-        raise RunFileError(f"{p}: is a folder, not a run file") from None
-    except LimitError as e:
-        raise RunFileError(f"{p}: {e}") from None
-    except OSError as e:
-        raise RunFileError(f"{p}: cannot read ({_os_reason(e)})") from None
+    except (OSError, LimitError) as e:
+        raise _unreadable(p, e, "run file") from None
     with fh:
         if size == 0:
             raise RunFileError(f"{p}: the file is empty")

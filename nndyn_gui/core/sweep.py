@@ -14,6 +14,7 @@ driver never loads TensorFlow); this is the one line to point at another engine.
 
 from __future__ import annotations
 
+import logging
 import math
 import os
 import socket
@@ -23,6 +24,8 @@ from typing import Any
 
 from nndyn_gui.core.config import RunConfig
 from nndyn_gui.core.types import Run
+
+log = logging.getLogger(__name__)
 
 # The row's metrics (core.claims.METRICS names); a spec's `metrics` adds to these.
 ROW_METRICS = (
@@ -81,13 +84,15 @@ def run_job(config: RunConfig, metrics: Sequence[str] = ()) -> tuple[Run | None,
             try:
                 row[name] = float(METRICS[name].fn(measured))
             except Exception as e:  # one metric failing keeps the run and the others
+                log.info("metric %s failed", name, exc_info=True)  # the row says so too
                 problems.append(f"{name}: {type(e).__name__}: {e}")
         binary_only = [n for n in names if n in BINARY_METRICS]
         if config.data.classes != 2 and binary_only:  # nan here means "does not apply"
             problems.append(f"{', '.join(binary_only)}: not applicable with K classes")
         if problems:
             row["message"] = "; ".join([row["message"], *problems]).strip("; ")
-    except Exception as e:
+    except Exception as e:  # one run's boundary: its row says it failed, the sweep goes on
+        log.info("sweep run failed", exc_info=True)
         row.update(status=STATUS_FAILED, message=f"{type(e).__name__}: {e}".splitlines()[0])
         run = None
     row["seconds"] = time.perf_counter() - t0

@@ -90,7 +90,6 @@ def _sort_key(v: Any) -> tuple[int, Any]:
 def _read_json(path: Path, max_bytes: int) -> Any:
     """A bounded JSON file: regular, at most `max_bytes`, not too deep; SweepResultsError."""
     try:
-        limits.refuse_pseudo_file(path, "sweep results file")
         data = limits.read_bounded(path, max_bytes, "sweep results file")
         return json.loads(data.decode("utf-8"))
     except limits.LimitError as e:
@@ -249,7 +248,6 @@ def _journal_rows(
     line under MAX_JOURNAL_BYTES; a line torn by a kill is skipped silently, any other
     bad line is reported through `bad`."""
     try:
-        limits.refuse_pseudo_file(path, "sweep journal")
         limits.check_regular_file(path, MAX_JOURNAL_BYTES, "sweep journal")
         fh = open(path, "rb")  # noqa: SIM115 - closed below
     except FileNotFoundError:

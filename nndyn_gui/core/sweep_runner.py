@@ -38,7 +38,6 @@ import os
 import re
 import socket
 import struct
-import tempfile
 import threading
 import time
 import zipfile
@@ -51,7 +50,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from nndyn_gui.core import limits
+from nndyn_gui.core import files, limits, logs
 from nndyn_gui.core.sweep import DONE_STATUSES, ROW_METRICS, STATUS_FAILED, run_job
 from nndyn_gui.core.sweep_spec import SweepJob, SweepSpec
 
@@ -166,17 +165,19 @@ class PoolBackend:
         if abandon:
             # stop the runs in flight too (the public API only lets them finish)
             for p in list(getattr(self._pool, "_processes", {}).values()):
-                with contextlib.suppress(Exception):
+                with contextlib.suppress(OSError, ValueError):  # gone, or already closed
                     p.terminate()
         self._pool.shutdown(wait=not abandon, cancel_futures=True)
 
 
 def _quiet_worker() -> None:
-    """Pool processes leave Ctrl+C and SIGHUP to the driver (a terminal sends them to the
-    whole group): the first one lets the runs in flight finish, the second terminates
-    the processes. A worker whose driver is gone (kill -9) exits by itself."""
+    """Pool processes log to the user's log file (core/logs.py) and leave Ctrl+C and
+    SIGHUP to the driver (a terminal sends them to the whole group): the first one lets
+    the runs in flight finish, the second terminates the processes. A worker whose
+    driver is gone (kill -9) exits by itself."""
     import signal
 
+    logs.setup("nndyn-sweep")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     with contextlib.suppress(ValueError, AttributeError):
         signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -484,27 +485,12 @@ def _jsonable(v: Any) -> Any:
     return v
 
 
-def _file_mode() -> int:
-    """0o666 less the umask: the mode open() gives a new file (mkstemp's is 0600)."""
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return 0o666 & ~mask
-
-
 def _atomic_write(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    """`files.write_bytes` (checked whole, the usual mode); SweepError for a device or FIFO."""
     try:
-        with contextlib.suppress(OSError):  # results are as readable as the run files
-            os.fchmod(fd, _file_mode())
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+        files.write_bytes(path, text.encode("utf-8"))
+    except files.NotRegularError as e:
+        raise SweepError(f"{path}: {e}") from None
 
 
 def _normalised(obj: Any) -> Any:
@@ -517,7 +503,6 @@ def read_journal(path: Path, keys: set[str] | None = None) -> list[dict[str, Any
     SweepError when the journal is not a regular file (a FIFO, a link to /dev/zero)."""
     rows = []
     try:
-        limits.refuse_pseudo_file(path, "sweep journal")
         limits.check_regular_file(path, 2**62, "sweep journal")
         fh = open(path, "rb")  # noqa: SIM115 - closed below
     except FileNotFoundError:
@@ -613,7 +598,6 @@ class Sweep:
             wanted = _normalised(self.spec.to_dict())
             if spec_path.exists():
                 try:
-                    limits.refuse_pseudo_file(spec_path, "sweep spec")
                     data = limits.read_bounded(spec_path, limits.MAX_JSON_BYTES, "sweep spec")
                     old = json.loads(data.decode("utf-8"))
                 except (OSError, ValueError, RecursionError) as e:
@@ -631,7 +615,6 @@ class Sweep:
             journal = f / JOURNAL
             if journal.exists() or journal.is_symlink():
                 try:
-                    limits.refuse_pseudo_file(journal, "sweep journal")
                     size = limits.check_regular_file(journal, 2**62, "sweep journal")
                 except limits.LimitError as e:
                     raise SweepError(f"{journal}: {e}") from None
@@ -686,7 +669,6 @@ class Sweep:
             return False
         path = self.folder / rel
         try:
-            limits.refuse_pseudo_file(path, "run file")  # a link to /proc/kmsg would block
             size = limits.check_regular_file(path, limits.MAX_RUN_FILE_BYTES, "run file")
             if isinstance(row.get("file_bytes"), int) and size != row["file_bytes"]:
                 return False
@@ -871,7 +853,8 @@ class Sweep:
                 else:
                     queue.appendleft((jj, c))
             return out
-        except Exception as e:
+        except Exception as e:  # one run's boundary (any backend's error): its row says so
+            log.info("sweep run %d failed", j, exc_info=True)
             name = type(e).__name__
             if name == "KilledWorker":
                 return [(j, None, _failed_row(f"the Dask worker died running it ({e})"))]

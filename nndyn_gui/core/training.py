@@ -29,6 +29,7 @@ TensorFlow is imported at module top: import this module lazily (the UI does).
 
 from __future__ import annotations
 
+import logging
 import math
 import os
 import threading
@@ -47,6 +48,9 @@ from nndyn_gui.core.flow import LEAKY_SLOPE, activation_lipschitz, embed
 from nndyn_gui.core.network import initial_weights
 from nndyn_gui.core.stopping import StopRule
 from nndyn_gui.core.types import Dataset, NetWeights, Snapshot, TrainResult
+
+log = logging.getLogger(__name__)
+_COMPILE_FAILED: set[Any] = set()  # structures whose compile failed (logged once each)
 
 
 def _one_thread() -> None:
@@ -329,8 +333,10 @@ class _CompileJob:
             comp.evaluate(*eval_args)
             comp.traced.add(_shape_key(fused_args))
             self.result = comp
-        except Exception:  # result None: the run goes on with numpy steps
-            pass
+        except Exception:  # a compile-thread boundary: result None, numpy trains on
+            level = logging.DEBUG if self.st in _COMPILE_FAILED else logging.WARNING
+            _COMPILE_FAILED.add(self.st)  # retried after every numpy call: logged once
+            log.log(level, "cannot compile the training step; numpy trains on", exc_info=True)
         finally:
             self.seconds = time.perf_counter() - t0
             self.done.set()

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
-from nndyn_gui.core import flow, multiclass, narrator
+from nndyn_gui.core import datasets, flow, multiclass, narrator
 from nndyn_gui.core.config import RunConfig
 from nndyn_gui.core.types import Dataset, NetWeights
 
@@ -231,11 +231,7 @@ class FlowScene:
         raw, labels, layer_t = _trajectories(config, weights, both, opts.substeps)
         last = raw[-1, :n_pts] if n_pts else raw[-1]
         k = weights.classes
-        proj = (
-            _make_projection(last, weights.w, d, dims)
-            if k == 2
-            else _make_class_projection(last, weights.w, d, dims, k)
-        )
+        proj = _make_projection(last, weights.w, d, dims, k)
         traj = proj.apply(raw)
         if proj.projected:
             traj[0] = _input_coords(raw[0], dims)  # see the class docstring
@@ -476,17 +472,7 @@ def _subsample(n: int, max_points: int) -> np.ndarray:
 
 def _outer_loop(config: RunConfig) -> np.ndarray | None:
     """The dense closed loop inside the outer class (ring-like data), from core.datasets."""
-    try:
-        from nndyn_gui.core import datasets
-    except ImportError:  # pragma: no cover - core.datasets lands with another change
-        return None
-    fn = getattr(datasets, "outer_loop", None)
-    if fn is None:
-        return None
-    try:
-        loop = fn(config.data, LOOP_POINTS)
-    except Exception:
-        return None
+    loop = datasets.outer_loop(config.data, LOOP_POINTS)
     if loop is None:
         return None
     loop = np.asarray(loop, dtype=np.float64).reshape(-1, 2)
@@ -532,11 +518,13 @@ def _trajectories(
     return np.stack(frames), labels, np.asarray(layer_t)
 
 
-def _make_projection(last: np.ndarray, w: np.ndarray, d: int, dims: int) -> ViewProjection:
-    """Identity when the net is narrow enough to show, else the head axes of the last layer.
+def _make_projection(last: np.ndarray, w: np.ndarray, d: int, dims: int, k: int) -> ViewProjection:
+    """Identity when the net is narrow enough to show, else the head's axes of the last layer.
 
-    One projection for every layer, fitted on the last layer's points (see
-    `flow.head_projection`); PCA, with no boundary drawn, when the head has no normal.
+    One projection for every layer, fitted on the last layer's points. Two classes: the
+    head's normal (`flow.head_projection`), PCA with no boundary drawn when it has none.
+    K > 2: the span of the class differences first (`multiclass.class_projection`): when
+    it fits the view the K regions are exact and drawn; when not, the note says so.
     """
     if d <= dims:
         return ViewProjection(
@@ -545,40 +533,14 @@ def _make_projection(last: np.ndarray, w: np.ndarray, d: int, dims: int) -> View
             labels=tuple(f"x{i + 1}" for i in range(dims)),
             source_dim=d,
         )
-    p = flow.head_projection(w, last, dims)
-    share = float(p.explained.sum())
-    note = narrator.projection_note(d, share, dims, p.head, drawn=True).text
-    return ViewProjection(
-        matrix=np.asarray(p.components, dtype=np.float64),
-        offset=-(p.components @ p.mean),
-        labels=tuple(p.labels),
-        note=note,
-        inner_note=narrator.projection_note(d, share, dims, p.head, drawn=False).text,
-        kind="head" if p.head else "pca",
-        source_dim=d,
+    p = (
+        flow.head_projection(w, last, dims)
+        if k == 2
+        else multiclass.class_projection(w, last, dims)
     )
-
-
-def _make_class_projection(
-    last: np.ndarray, w: np.ndarray, d: int, dims: int, k: int
-) -> ViewProjection:
-    """K > 2 classes: identity when narrow enough, else the class-difference axes.
-
-    The span of the class differences first (core.multiclass.class_projection): when it
-    fits the view the K regions are exact and drawn; when it does not, the note says
-    so and no border is drawn.
-    """
-    if d <= dims:
-        return ViewProjection(
-            matrix=np.eye(dims, d),
-            offset=np.zeros(dims),
-            labels=tuple(f"x{i + 1}" for i in range(dims)),
-            source_dim=d,
-        )
-    p = multiclass.class_projection(w, last, dims)
     share = float(p.explained.sum())
     why = ""
-    if not p.head:
+    if k > 2 and not p.head:
         span = multiclass.difference_basis(w).shape[0]
         why = f"the {k} classes differ in {span} directions" if span else "the head is not finite"
 

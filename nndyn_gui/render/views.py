@@ -9,6 +9,7 @@ crash. `capture` renders a view at an exact pixel size without showing it.
 from __future__ import annotations
 
 import gc
+import logging
 import math
 import sys
 from typing import Any
@@ -30,6 +31,8 @@ from nndyn_gui.core import narrator
 from nndyn_gui.render.palette import palette_for
 from nndyn_gui.render.scene import FlowScene, ViewOptions
 from nndyn_gui.render.view2d import LayerView2D
+
+log = logging.getLogger(__name__)
 
 NO_GL_NOTICE = "3-D view unavailable (no OpenGL): showing a 2-D projection"
 MAX_PANELS = 8
@@ -75,7 +78,8 @@ def _probe_gl() -> bool:
         if not ok:
             return False
         import pyqtgraph.opengl  # noqa: F401 - needs PyOpenGL
-    except Exception:
+    except Exception:  # a driver probe: any failure means "draw in 2-D" (said once)
+        log.warning("OpenGL is not usable here; 3-D views are drawn in 2-D", exc_info=True)
         return False
     return True
 

@@ -20,6 +20,7 @@ from PySide6.QtCore import QObject, QRect, QTimer, Slot
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from nndyn_gui import __version__
+from nndyn_gui.core import logs
 from nndyn_gui.core.config import ConfigError, RunConfig
 from nndyn_gui.ui import settings as app_settings
 
@@ -362,6 +363,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
     except SystemExit as e:  # --help / --version exit 0, bad usage 2
         return int(e.code or 0)
+    logs.setup("nndyn-gui")
     automated = bool(args.screenshot or args.quit)
     try:
         cfg = resolve_config(args, automated)

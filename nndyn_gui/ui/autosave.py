@@ -316,9 +316,7 @@ class Autosaver(QObject):
             return False  # an untrained net is not worth restoring: keep the last autosave
         err = self._ensure_lock()
         if err:
-            if not self._failing:
-                self._failing = True
-                self.failed.emit(err)
+            self._fail(err)
             return False
         if self.busy:
             if not wait:
@@ -383,10 +381,8 @@ class Autosaver(QObject):
         """Runs on the writer thread (or inline): save atomically, return an error or ""."""
         try:
             save_run(run, self.path)
-        except RunFileError as e:
+        except RunFileError as e:  # save_run says every failure so; a bug reaches NewestWins
             return str(e)
-        except Exception as e:  # never let an autosave take the app down
-            return f"autosave failed: {type(e).__name__}: {e}"
         return ""
 
     @Slot(object, str)
@@ -396,12 +392,19 @@ class Autosaver(QObject):
         else:
             self._on_write_done(*result)
 
+    def _fail(self, error: str) -> None:
+        """Log and tell the window (it shows `failed`) once per streak of failures."""
+        if not self._failing:
+            self._failing = True
+            log.warning("autosave to %s failed, retried while training: %s", self.path, error)
+            self.failed.emit(error)
+
     def _on_write_done(self, generation: int, error: str) -> None:
         if error:
-            if not self._failing:
-                self._failing = True
-                self.failed.emit(error)
+            self._fail(error)
             return
+        if self._failing:
+            log.info("autosave to %s works again", self.path)
         self._failing = False
         self._saved_generation = max(self._saved_generation, generation)
         if self._closed:  # a write finished after discard(): remove it again

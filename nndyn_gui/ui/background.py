@@ -20,12 +20,15 @@ is left running after a window closes, and `shutdown` only waits for the job in 
 from __future__ import annotations
 
 import contextlib
+import logging
 import threading
 import time
 from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QObject, Qt, Signal, Slot
+
+log = logging.getLogger(__name__)
 
 Job = Callable[[], Any]
 IDLE_S = 1.0  # a thread with no job for this long ends (the next job starts a new one)
@@ -165,5 +168,6 @@ class NewestWins(QObject):
 def _run(job: Job, what: str) -> tuple[Any, str]:
     try:
         return job(), ""
-    except Exception as e:  # shown to the user as one line; the window stays usable
+    except Exception as e:  # a job's boundary: logged, shown as one line, the window stays
+        log.exception("cannot %s", what)
         return None, f"cannot {what}: {type(e).__name__}: {e}"

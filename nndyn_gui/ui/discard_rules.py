@@ -11,21 +11,18 @@ tested, and read, without a window:
   config: other data, another model, another weight seed (`makes_stale`). Learning rate,
   steps, title and the other training settings leave the trained run on screen.
 - Reset, Train (a new run replaces the old one's snapshots), New, a preset and Open drop
-  them whatever the config.
+  them whatever the config (AppState asks `has_trained` first).
 - The loss is "unsaved" when the run has changes not written to a file (AppState.dirty):
   a saved run can be opened again, an unsaved one exists nowhere else.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, fields
 
 from nndyn_gui.core.config import RunConfig, field_label
 from nndyn_gui.core.types import Run, Snapshot
-
-#: actions that replace the shown run whatever the config
-REPLACING_ACTIONS = ("reset", "train", "new", "preset", "open")
 
 
 @dataclass(frozen=True)
@@ -71,35 +68,6 @@ def change_reason(old: RunConfig, new: RunConfig) -> str:
     if len(names) > 2:
         names = [names[0], f"{len(names) - 1} more settings"]
     return f"{' and '.join(names)} changed"
-
-
-def would_discard(
-    action: str,
-    snapshots: Sequence[Snapshot],
-    old: RunConfig | None = None,
-    new: RunConfig | None = None,
-) -> bool:
-    """Whether `action` ("config", or one of REPLACING_ACTIONS) drops trained snapshots."""
-    if not has_trained(snapshots):
-        return False
-    if action == "config":
-        if old is None or new is None:
-            raise ValueError("a config change needs the old and the new config")
-        return makes_stale(old, new)
-    if action in REPLACING_ACTIONS:
-        return True
-    raise ValueError(f"unknown action {action!r}")
-
-
-def loses_unsaved_work(
-    action: str,
-    snapshots: Sequence[Snapshot],
-    dirty: bool,
-    old: RunConfig | None = None,
-    new: RunConfig | None = None,
-) -> bool:
-    """Whether `action` drops a trained run that exists in no file (ask first, or offer undo)."""
-    return dirty and would_discard(action, snapshots, old, new)
 
 
 class UndoSlot:

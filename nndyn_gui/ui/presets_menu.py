@@ -7,21 +7,25 @@ command line and the docs cannot drift apart.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QMenu
 
+from nndyn_gui.core.presets import PresetError, grouped_presets
+
+log = logging.getLogger(__name__)
+
 
 def fill_presets_menu(menu: QMenu, load: Callable[[str], object]) -> dict[str, QAction]:
     """Fill `menu` with one action per preset (keyed by preset name) under section headers."""
-    from nndyn_gui.core.presets import grouped_presets
-
     menu.clear()
     actions: dict[str, QAction] = {}
     try:
         groups = grouped_presets()
-    except Exception as e:  # a broken preset file must not take the window down
+    except (PresetError, OSError) as e:  # a broken preset file must not take the window down
+        log.warning("presets unavailable: %s", e)
         menu.addAction(f"(presets unavailable: {e})").setEnabled(False)
         return actions
     menu.setToolTipsVisible(True)

@@ -29,8 +29,7 @@ from PySide6.QtCore import QByteArray, QSettings, QStandardPaths
 from PySide6.QtWidgets import QMainWindow
 
 from nndyn_gui.core.config import ConfigError, RunConfig
-from nndyn_gui.core.files import KERNEL_FOLDERS
-from nndyn_gui.core.limits import human_bytes
+from nndyn_gui.core.limits import human_bytes, is_pseudo_file
 
 ORG = "nndyn"
 APP = "nndyn-gui"
@@ -73,7 +72,7 @@ def problem_with(path: Path) -> str:
         return "is a folder"
     if not stat.S_ISREG(st.st_mode):
         return "is a device, pipe or socket, not a file"
-    if os.path.realpath(path).startswith(KERNEL_FOLDERS):
+    if is_pseudo_file(path):
         return "is a kernel file, not a settings file"
     if st.st_size > MAX_SETTINGS_BYTES:
         limit = human_bytes(MAX_SETTINGS_BYTES)

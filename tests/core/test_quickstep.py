@@ -110,3 +110,22 @@ def test_every_structure_the_config_allows_is_supported() -> None:
     for kind, act, opt in itertools.product(MODEL_KINDS, ACTIVATIONS, OPTIMIZERS):
         st = quickstep.Structure(kind, act, 3, 4, False, False, opt, 0, False)
         assert quickstep.supports(st)
+
+
+def test_a_compile_that_fails_is_logged_and_numpy_trains_to_the_end(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """It used to fail silently: the run was only slower, nobody could tell why."""
+
+    def broken(*_args: object) -> None:
+        raise RuntimeError("XLA ran out of registers")
+
+    monkeypatch.setattr(training, "_compile", broken)
+    cfg = _cfg(model__depth=13, model__activation="sigmoid", train__steps=200)
+    result = training.Trainer(cfg, _data(), quick_start=True).run()
+    training.wait_for_compiles()
+    assert result.final.step == 200
+    warned = [r for r in caplog.records if r.levelname == "WARNING"]
+    [record] = [r for r in warned if r.name == "nndyn_gui.core.training"]  # once, not per retry
+    assert "cannot compile the training step" in record.getMessage()
+    assert "XLA ran out of registers" in str(record.exc_info[1] if record.exc_info else "")

@@ -139,7 +139,7 @@ def test_config_change_after_training_keeps_the_trained_autosave(
 
 
 def test_unwritable_folder_is_reported_once_and_nothing_raises(
-    qtbot: QtBot, state: AppState, tmp_path: Path
+    qtbot: QtBot, state: AppState, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")
@@ -154,6 +154,8 @@ def test_unwritable_folder_is_reported_once_and_nothing_raises(
     saver.discard()
     assert len(errors) == 1 and "autosave folder" in errors[0], errors
     assert blocker.read_text() == "not a folder"
+    logged = [r.getMessage() for r in caplog.records if "failed" in r.getMessage()]
+    assert len(logged) == 1 and "autosave folder" in logged[0], logged  # in the log file
 
 
 def test_pending_restore_finds_newest_file_of_an_ended_session(tmp_path: Path) -> None:

@@ -13,7 +13,7 @@ import pytest
 
 from nndyn_gui.core import files
 from nndyn_gui.core.files import AtomicWriter, NotRegularError, WriteError
-from nndyn_gui.core.limits import LimitError
+from nndyn_gui.core.limits import LimitError, check_regular_file, read_bounded
 from nndyn_gui.core.runfile import RunFileError, save_run
 
 from . import nndyn_cmd, run_measured, subprocess_env, tiny_run
@@ -217,24 +217,11 @@ def test_reader_refuses_a_fifo_and_kernel_files_without_blocking(tmp_path: Path)
     fifo = tmp_path / "f.csv"
     os.mkfifo(fifo)
     with pytest.raises(LimitError, match="not a regular file"):
-        files.read_regular(fifo, 1024, "CSV file")
+        read_bounded(fifo, 1024, "CSV file")
     link = tmp_path / "k.json"
     link.symlink_to("/proc/self/status")
     with pytest.raises(LimitError, match="kernel file"):
-        files.read_regular(link, 1024, "config file")
-
-
-def test_json_nesting_is_capped_before_parsing(tmp_path: Path) -> None:
-    deep = tmp_path / "deep.json"
-    deep.write_text("[" * 100_000 + "]" * 100_000)
-    with pytest.raises(LimitError, match="nests 100000 levels"):
-        files.load_json(deep, 1 << 20, "results file")
-    fine = tmp_path / "fine.json"
-    fine.write_text('{"a": "[[[[[[[[", "b": [[1]]}')
-    assert files.load_json(fine, 1 << 20, "results file", max_depth=3) == {
-        "a": "[[[[[[[[",
-        "b": [[1]],
-    }
+        read_bounded(link, 1024, "config file")
 
 
 def test_exported_csv_on_a_full_disk_keeps_the_old_file(
@@ -259,8 +246,6 @@ def test_exported_csv_on_a_full_disk_keeps_the_old_file(
 
 def test_bounded_reader_refuses_kernel_files_that_stat_calls_regular(tmp_path: Path) -> None:
     """`/proc/kmsg` says "regular file" and blocks forever when read (issue 25, item 7)."""
-    from nndyn_gui.core.limits import check_regular_file, read_bounded
-
     link = tmp_path / "spec.toml"
     link.symlink_to("/proc/self/status")
     for fn in (check_regular_file, read_bounded):

@@ -15,9 +15,7 @@ from nndyn_gui.ui.discard_rules import (
     DiscardedRun,
     UndoSlot,
     change_reason,
-    loses_unsaved_work,
     makes_stale,
-    would_discard,
 )
 
 
@@ -56,21 +54,6 @@ def test_a_config_change_drops_a_trained_run_only_when_its_pictures_go_stale(
     old = RunConfig()
     new = _changed(old, path, value)
     assert makes_stale(old, new) is drops
-    assert would_discard("config", _snaps(old, 0, 50), old, new) is drops
-    assert not would_discard("config", _snaps(old, 0), old, new)  # untrained: nothing lost
-    assert loses_unsaved_work("config", _snaps(old, 0, 50), True, old, new) is drops
-    assert not loses_unsaved_work("config", _snaps(old, 0, 50), False, old, new)  # saved
-
-
-def test_replacing_actions_drop_any_trained_run() -> None:
-    snaps = _snaps(RunConfig(), 0, 100)
-    for action in ("reset", "train", "new", "preset", "open"):
-        assert would_discard(action, snaps)
-        assert not would_discard(action, snaps[:1])
-    with pytest.raises(ValueError):
-        would_discard("config", snaps)  # needs both configs
-    with pytest.raises(ValueError):
-        would_discard("explode", snaps)
 
 
 def test_reasons_name_the_fields_as_the_panel_does() -> None:
