@@ -9,7 +9,8 @@ Why it looks like this:
 - The render view is re-created only when its kind changes (2-D <-> 3-D); otherwise
   `set_scene` keeps the camera, zoom and selection.
 - Scenes are built by ui/scene_builder.py, layer time and Play are ui/playback.py's
-  (both shared with Compare), the Draw row is ui/draw_controls.py.
+  (both shared with Compare), the Draw row is ui/draw_controls.py, the snapshot slider
+  ui/snapshot_scrubber.py and the saved camera views ui/camera_path.py.
 """
 
 from __future__ import annotations
@@ -24,24 +25,22 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QSizePolicy,
-    QSlider,
     QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
 from nndyn_gui.core.config import RunConfig
-from nndyn_gui.core.narrator import is_trained
 from nndyn_gui.core.types import Snapshot
-from nndyn_gui.render import camera as cam
 from nndyn_gui.render.camera import CameraKey
 from nndyn_gui.render.scene import FlowScene, ViewOptions
 from nndyn_gui.render.views import NO_GL_NOTICE, make_layer_view, opengl_available
-from nndyn_gui.ui import steps
 from nndyn_gui.ui.background import Job
+from nndyn_gui.ui.camera_path import CameraPath
 from nndyn_gui.ui.draw_controls import DrawControls
 from nndyn_gui.ui.playback import PLAY_SPEEDS, SLIDER_RES, Playback
 from nndyn_gui.ui.scene_builder import SceneBuilder, scene_job
+from nndyn_gui.ui.snapshot_scrubber import SnapshotScrubber
 from nndyn_gui.ui.state import AppState
 
 __all__ = ["PLAY_SPEEDS", "SLIDER_RES", "LayerPanel"]
@@ -75,7 +74,6 @@ class LayerPanel(QWidget):
     optionsChanged = Signal(object)  # ViewOptions
     timeChanged = Signal(float)  # frames
     message = Signal(str)  # short status text (e.g. a failed scene build)
-    cameraKeysChanged = Signal(int)  # number of saved camera views
     cameraChanged = Signal()  # the 3-D view's camera moved (the user, a reset, a path)
     drawingChanged = Signal(bool)  # Draw mode on / off
 
@@ -136,11 +134,9 @@ class LayerPanel(QWidget):
         snap_caption.setMinimumWidth(self.play_button.minimumWidth())
         snap_caption.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         row2.addWidget(snap_caption)
-        self.snapshot_slider = QSlider(Qt.Orientation.Horizontal)
-        self.snapshot_slider.setToolTip("Replay training: show the net as it was at this snapshot")
-        self.snapshot_slider.valueChanged.connect(self._on_snapshot_slider)
+        self.scrubber = SnapshotScrubber(state, self)
+        self.snapshot_slider, self.snapshot_label = self.scrubber.slider, self.scrubber.label
         row2.addWidget(self.snapshot_slider, 1)
-        self.snapshot_label = QLabel()
         _fit_width(self.snapshot_label, "9999/9999 · step 9,999,999 · acc 100.0%")
         row2.addWidget(self.snapshot_label)
         cl.addLayout(row2)
@@ -184,7 +180,8 @@ class LayerPanel(QWidget):
         self._draw_was_3d = True
         cl.addWidget(dc)
 
-        self._camera_keys: list[CameraKey] = []  # saved 3-D views: a path for Play and video
+        self.camera_path = CameraPath(self.camera, self._layer_at, self)  # for Play and video
+        self.camera_path.message.connect(self.message)
         self._aim_after_training = False
         self._selected = np.zeros(0, dtype=np.int64)  # dataset rows (x_all), kept across views
 
@@ -195,7 +192,6 @@ class LayerPanel(QWidget):
         state.snapshotsChanged.connect(self._on_snapshots)
         state.trainingStateChanged.connect(self._on_training_state)
         state.configChanged.connect(self._on_config)
-        state.shownChanged.connect(self._show_snapshot_label)  # whoever set it: named at once
         self._on_config(state.config)
         self._on_snapshots()
         self.rebuild_now()
@@ -258,16 +254,6 @@ class LayerPanel(QWidget):
         target = math.floor(layer + 1e-6) + 1 if step > 0 else math.ceil(layer - 1e-6) - 1
         self.set_time(min(max(target, 0), self.scene.depth) * fpl)
 
-    def step_snapshot(self, step: int) -> None:
-        """Show the next (+1) or previous (-1) training snapshot."""
-        snaps = self.state.snapshots
-        if len(snaps) < 2:
-            return
-        i = self.snapshot_slider.value() + (1 if step > 0 else -1)
-        i = min(max(i, 0), len(snaps) - 1)
-        if snaps[i] is not self.state.current:
-            self.state.set_current(snaps[i])
-
     def play(self, on: bool = True) -> None:
         self.playback.play(on)
 
@@ -298,39 +284,18 @@ class LayerPanel(QWidget):
         return float(az), float(el), float(self.view.zoom())
 
     def camera_keys(self) -> list[CameraKey]:
-        return list(self._camera_keys)
+        return self.camera_path.keys()
 
-    def add_camera_key(self) -> CameraKey | None:
-        """Save the 3-D view as it is now, at the layer shown: a stop on the camera path
-        that Play and a layers-flow video move through (camera.camera_at)."""
-        now = self.camera()
-        if now is None:
-            self.message.emit("Camera views are saved from the 3-D view (width 3 or more)")
-            return None
-        t = self.time()
-        key = CameraKey(t, *now)
-        self._camera_keys.append(key)
-        n = len(self._camera_keys)
-        layer = t / max(1, self.scene.frames_per_layer) if self.scene else 0.0
-        self.message.emit(
-            f"Camera view {n} saved at layer {layer:.1f}: Play and exported flows move "
-            "through the saved views"
-        )
-        self.cameraKeysChanged.emit(n)
-        return key
-
-    def clear_camera_keys(self) -> None:
-        self._camera_keys = []
-        self.message.emit("Camera views cleared: the camera stays where you put it")
-        self.cameraKeysChanged.emit(0)
+    def _layer_at(self, t: float) -> float:
+        return t / max(1, self.scene.frames_per_layer) if self.scene else 0.0
 
     @Slot(float)
     def _follow_camera_path(self, t: float) -> None:
         """While playing, move the 3-D camera along the saved views (as a video will)."""
-        if len(self._camera_keys) < 1 or self._view_kind != "3d" or self.view is None:
+        on_path = self.camera_path.at(t, self.t_max())
+        if on_path is None or self._view_kind != "3d" or self.view is None:
             return
-        keys = cam.retimed(self._camera_keys, self.t_max())
-        az, el, zoom = cam.camera_at(keys, t)
+        az, el, zoom = on_path
         self.view.set_camera(az, el, zoom=zoom)
 
     def selection(self) -> np.ndarray:
@@ -391,7 +356,7 @@ class LayerPanel(QWidget):
         if self._shows_current():
             assert self.state.current is not None
             self.state.set_shown(self.state.current)  # its numbers are the ones to read
-            self._sync_snapshot_slider()  # e.g. a run's step 0: the very picture shown
+            self.scrubber.sync()  # e.g. a run's step 0: the very picture shown
         elif self.state.training_state != "training":
             self.builder.request(self._job())
         else:  # the first snapshot of a run at once, then at most one per hold
@@ -433,7 +398,7 @@ class LayerPanel(QWidget):
         scene, snap = result
         self._apply(scene, error)
         self.state.set_shown(snap)
-        self._show_snapshot_label()
+        self.scrubber.show_label()
 
     def _apply(self, scene: FlowScene | None, error: str) -> None:
         if scene is None:
@@ -542,7 +507,7 @@ class LayerPanel(QWidget):
     def _on_current(self, snap: Snapshot) -> None:
         self._schedule()
         if self.state.training_state != "training":
-            self._sync_snapshot_slider()  # while training: with the throttled build
+            self.scrubber.sync()  # while training: with the throttled build
 
     @Slot(str)
     def _on_training_state(self, _st: str) -> None:
@@ -571,34 +536,7 @@ class LayerPanel(QWidget):
             return
         if self.state.training_state == "idle":  # trained, loaded, reset: a new plane
             self._aim_after_training = True  # the next scene faces it (unless moved)
-        n = len(self.state.snapshots)
-        self.snapshot_slider.blockSignals(True)
-        self.snapshot_slider.setRange(0, max(0, n - 1))
-        self.snapshot_slider.blockSignals(False)
-        self.snapshot_slider.setEnabled(n > 1)
-        self._sync_snapshot_slider()
-
-    def _sync_snapshot_slider(self) -> None:
-        snaps = self.state.snapshots
-        cur = self.state.current
-        idx = len(snaps) - 1
-        for i in range(len(snaps) - 1, -1, -1):
-            if snaps[i] is cur:
-                idx = i
-                break
-        self.snapshot_slider.blockSignals(True)
-        self.snapshot_slider.setValue(max(0, idx))
-        self.snapshot_slider.blockSignals(False)
-        self._show_snapshot_label()
-
-    @Slot()
-    def _show_snapshot_label(self, *_: object) -> None:
-        """The label names the snapshot drawn (not the newest one still being drawn)."""
-        snaps, shown = self.state.snapshots, self.state.shown
-        if shown is None:
-            return
-        idx = next((i for i in range(len(snaps) - 1, -1, -1) if snaps[i] is shown), -1)
-        self.snapshot_label.setText(_snapshot_text(shown, idx, len(snaps)))
+        self.scrubber.refresh()
 
     def drawing(self) -> bool:
         return self.draw_button.isChecked()
@@ -631,12 +569,6 @@ class LayerPanel(QWidget):
         if self.view is not None and hasattr(self.view, "set_draw_preview"):
             self.view.set_draw_preview(*self.draw_tool.preview())
 
-    @Slot(int)
-    def _on_snapshot_slider(self, i: int) -> None:
-        snaps = self.state.snapshots
-        if 0 <= i < len(snaps) and snaps[i] is not self.state.current:
-            self.state.set_current(snaps[i])
-
     @Slot(bool)
     def _on_option_toggled(self, _on: bool) -> None:
         changes = {key: box.isChecked() for key, box in self.checks.items()}
@@ -658,12 +590,3 @@ def _fit_width(label: QLabel, widest: str) -> None:
     """Room for the widest text up front: a label that grows while training re-lays out
     the window, and so repaints every view in it, with each new snapshot."""
     label.setMinimumWidth(max(150, label.fontMetrics().horizontalAdvance(widest) + 8))
-
-
-def _snapshot_text(s: Snapshot, idx: int, n: int) -> str:
-    """ "3/41 · step 1,200 · acc 97.0%" (training accuracy), "untrained (step 0)"."""
-    if not is_trained(s):
-        return steps.step_name(s)
-    acc = f"{100 * s.train_acc:.1f}%"
-    where = f"{idx + 1}/{n} · " if idx >= 0 else ""  # thinned away while training
-    return f"{where}{steps.step_name(s)} · acc {acc}"

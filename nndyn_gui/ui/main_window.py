@@ -254,15 +254,16 @@ class MainWindow(QMainWindow):
         self.act_steady.setChecked(self.layer_panel.options().steady_camera)
         self.act_add_key = self._action(
             "Save camera view",
-            self.layer_panel.add_camera_key,
+            lambda: self.layer_panel.camera_path.add(self.layer_panel.time()),
             "Ctrl+K",
             "Keep the 3-D view at this layer: Play and exported flows move between saved views",
         )
         self.act_clear_keys = self._action(
-            "Clear camera views", self.layer_panel.clear_camera_keys, None, "Forget saved views"
+            "Clear camera views", self.layer_panel.camera_path.clear, None, "Forget saved views"
         )
         self.act_clear_keys.setEnabled(False)
-        self.layer_panel.cameraKeysChanged.connect(lambda n: self.act_clear_keys.setEnabled(n > 0))
+        path = self.layer_panel.camera_path
+        path.changed.connect(lambda n: self.act_clear_keys.setEnabled(n > 0))
         self.act_compare = self._action(
             "Compare two seeds…", self.open_compare, None, "Train two initialisations side by side"
         )
