@@ -312,3 +312,16 @@ def test_train_takes_k_from_a_csv_files_labels(tmp_path: Path) -> None:
     assert run.weights.classes == 3
     info = nndyn("info", str(out))
     assert "3 classes" in info.stdout and "n 90," in info.stdout
+
+
+def test_train_help_lists_every_field_from_the_registry(capsys: Any) -> None:
+    """`nndyn train --help` names each --set field with its range and says which are live."""
+    from nndyn_gui.core.config import FIELDS
+
+    with pytest.raises(SystemExit):
+        cli.build_parser().parse_args(["train", "--help"])
+    out = capsys.readouterr().out
+    for path, info in FIELDS.items():
+        line = next(ln for ln in out.splitlines() if ln.split()[:1] == [path])
+        assert info.doc in line and ("live" in line.split(":")[0]) == info.live
+    assert "  model.depth            1..200: number of layers / blocks (T)" in out

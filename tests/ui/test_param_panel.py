@@ -222,3 +222,27 @@ def test_a_run_opened_while_data_are_made_keeps_its_data(
     assert state.dataset is opened.dataset and state.config.data.seed == 7
     assert state.config.data.noise == small_config.data.noise
     assert params.controls["data.noise"].value() == small_config.data.noise
+
+
+def test_every_control_is_built_from_the_field_registry(panel: ParamPanel) -> None:
+    """Label, group, slider scale, "off" text and unit of every control come from the
+    config field's own metadata: one table, so a new field needs no panel edit."""
+    from PySide6.QtWidgets import QFormLayout, QGroupBox
+
+    from nndyn_gui.core.config import FIELDS
+
+    offered = [p for p, i in FIELDS.items() if i.group]
+    assert list(panel.controls) == offered
+    for path, ctl in panel.controls.items():
+        info = FIELDS[path]
+        box = ctl.parentWidget()
+        assert isinstance(box, QGroupBox) and box.title() == info.group
+        form = box.layout()
+        assert isinstance(form, QFormLayout)
+        assert form.labelForField(ctl).text() == info.label  # type: ignore[attr-defined]
+        if ctl.spin is not None:
+            assert ctl.spin.specialValueText() == info.off
+            assert ctl.spin.suffix() == (f" {info.unit}" if info.unit else "")
+            assert (ctl.map.scale if ctl.map else "none") == info.scale
+    assert panel.controls["train.stop_plateau"].spin.suffix() == " steps"  # type: ignore[union-attr]
+    assert panel.controls["train.stop_loss"].spin.specialValueText() == "off"  # type: ignore[union-attr]
