@@ -246,3 +246,21 @@ def test_every_control_is_built_from_the_field_registry(panel: ParamPanel) -> No
             assert (ctl.map.scale if ctl.map else "none") == info.scale
     assert panel.controls["train.stop_plateau"].spin.suffix() == " steps"  # type: ignore[union-attr]
     assert panel.controls["train.stop_loss"].spin.specialValueText() == "off"  # type: ignore[union-attr]
+
+
+def test_a_slider_change_is_classified_once_for_the_trainer(panel: ParamPanel) -> None:
+    """One road: a moved control changes the config once and AppState says once what it
+    means for a run in progress (the controller acts on that, nothing classifies again)."""
+    seen: list[str] = []
+    panel.state.runChange.connect(seen.append)
+    lr = panel.controls["train.learning_rate"]
+    assert lr.slider is not None and lr.map is not None
+    lr.slider.setValue(lr.map.to_pos(0.2))
+    assert seen == ["live"] and panel.state.config.train.learning_rate == lr.map.from_pos(
+        lr.slider.value()
+    )
+    panel.controls["model.depth"].spin.setValue(9)  # type: ignore[union-attr]
+    assert seen == ["live", "restart"]
+    panel.title_edit.setText("renamed")
+    panel.title_edit.editingFinished.emit()
+    assert seen == ["live", "restart", "same"]
