@@ -264,3 +264,21 @@ def test_a_slider_change_is_classified_once_for_the_trainer(panel: ParamPanel) -
     panel.title_edit.setText("renamed")
     panel.title_edit.editingFinished.emit()
     assert seen == ["live", "restart", "same"]
+
+
+def test_views_draw_each_snapshot_with_the_config_of_its_run(panel: ParamPanel) -> None:
+    """A new depth or h reaches the views together with the untrained net it belongs to:
+    at no signal do they see old weights with new settings (a picture no run made)."""
+    st = panel.state
+    pairs: list[tuple[int, int]] = []  # (depth the views draw with, depth of the weights)
+
+    def record(*_: object) -> None:
+        assert st.current is not None
+        pairs.append((st.run_config.model.depth, st.current.weights.depth))
+
+    st.configChanged.connect(record)
+    st.currentChanged.connect(record)
+    assert panel.apply("model.depth", 7)
+    assert panel.apply("model.h", 0.2)
+    assert pairs and all(run_depth == weights_depth for run_depth, weights_depth in pairs)
+    assert pairs[-1] == (7, 7) and st.run_config is st.config and st.run_config.model.h == 0.2
