@@ -10,6 +10,7 @@ classification (core/live.py) and the error messages all read one registry.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import json
 import math
@@ -466,7 +467,8 @@ class RunConfig:
         return RunConfig.from_dict(d)
 
     def copy(self) -> RunConfig:
-        return RunConfig.from_dict(self.to_dict())
+        """An independent copy (not validated again: configs are validated when made)."""
+        return copy.deepcopy(self)
 
 
 SECTIONS: dict[str, type] = {"data": DataConfig, "model": ModelConfig, "train": TrainConfig}
