@@ -46,7 +46,7 @@ from nndyn_gui.ui.run_document import RunDocument
 from nndyn_gui.ui.small_multiples_panel import SmallMultiplesPanel
 from nndyn_gui.ui.state import AppState
 from nndyn_gui.ui.status_readout import StatusReadout
-from nndyn_gui.ui.worker import TrainController
+from nndyn_gui.ui.train_controller import TrainController
 
 log = logging.getLogger(__name__)
 
@@ -417,16 +417,10 @@ class MainWindow(QMainWindow):
         its next call (marked on the curves); any other change (data, drawn points,
         network, seed, ...) restarts it from step 0 at once, without a dialog: a trained
         run it drops is put aside, and Run → Bring back restores it (ui/undo_discard.py)."""
-        self.state.configChanged.connect(self._follow_change)
-        self.state.datasetChanged.connect(self._follow_change)
         self.controller.tuned.connect(self._on_tuned)
         self.controller.restarted.connect(lambda: self._flash("Restarted from step 0"))
         self.controller.compilingChanged.connect(self._on_compiling)
         self.param_panel.drawRequested.connect(lambda: self.layer_panel.set_drawing(True))
-
-    @Slot()
-    def _follow_change(self, *_: object) -> None:
-        self.controller.follow_state()
 
     @Slot(int, object)
     def _on_tuned(self, step: int, changes: Any) -> None:
@@ -717,7 +711,7 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------ misc
     def versions(self) -> dict[str, str]:
-        tf_version = self.controller.engine.versions().get("tensorflow", "")
+        tf_version = self.controller.versions().get("tensorflow", "")
         return {
             "nndyn": __version__,
             "Qt": qVersion(),

@@ -72,7 +72,7 @@ class RunDocument(QObject):
         from nndyn_gui.core.runfile import current_versions
 
         run = self.state.run()  # captured now: later snapshots are the next save's
-        run.versions = {**current_versions(), **self.controller.engine.versions()}
+        run.versions = {**current_versions(), **self.controller.versions()}
         self.status.emit(f"Saving {path}…")
         return self._submit(lambda: _save(run, path), self._on_saved, path, wait)
 
@@ -122,6 +122,7 @@ class RunDocument(QObject):
             if time.monotonic() - self._stop_asked > STOP_GRACE_S:
                 log.warning("training did not stop within %.1f s: ending its worker", STOP_GRACE_S)
                 self.controller.stop(wait=True, timeout_s=0.0)
+                self.controller.warm_up()  # the next Train should not wait for TensorFlow
             else:
                 self._stop_timer.start()
                 return
