@@ -26,7 +26,6 @@ from PySide6.QtCore import QSize, Qt, QTimer, Slot, qVersion
 from PySide6.QtGui import QAction, QCloseEvent, QIcon, QKeySequence
 from PySide6.QtWidgets import (
     QDockWidget,
-    QFileDialog,
     QLabel,
     QMainWindow,
     QMessageBox,
@@ -36,8 +35,8 @@ from PySide6.QtWidgets import (
 
 from nndyn_gui import __version__
 from nndyn_gui.core.config import RunConfig
-from nndyn_gui.ui import discard_rules, view_settings
 from nndyn_gui.ui import settings as app_settings
+from nndyn_gui.ui import view_settings
 from nndyn_gui.ui.curves import TrainingCurves
 from nndyn_gui.ui.diagnostics_panel import DiagnosticsPanel
 from nndyn_gui.ui.layer_panel import LayerPanel
@@ -52,7 +51,6 @@ log = logging.getLogger(__name__)
 
 ENV_NO_PROMPT = "NNDYN_NO_PROMPT"
 ENV_NO_AUTOSAVE = "NNDYN_NO_AUTOSAVE"
-RUN_FILTER = "nndyn runs (*.nndyn);;All files (*)"
 DEFAULT_SIZE = QSize(1600, 1000)
 NARROW_WIDTH = 1500  # a first window narrower than this tabs the side docks (see below)
 #: Step: F10, the debuggers' "step over" (Ctrl+N is File → New: one key, one action)
@@ -214,9 +212,9 @@ class MainWindow(QMainWindow):
 
     def _make_actions(self) -> None:
         self.act_new = self._action("&New", self.new_run, QKeySequence.StandardKey.New)
-        self.act_open = self._action("&Open run…", self.open_run_dialog, "Ctrl+O")
-        self.act_save = self._action("&Save run", self.save, "Ctrl+S")
-        self.act_save_as = self._action("Save run &as…", self.save_as, "Ctrl+Shift+S")
+        self.act_open = self._action("&Open run…", self.document.open_dialog, "Ctrl+O")
+        self.act_save = self._action("&Save run", self.document.save_current, "Ctrl+S")
+        self.act_save_as = self._action("Save run &as…", self.document.save_as, "Ctrl+Shift+S")
         self.act_export = self._action(
             "&Export…", self.export, "Ctrl+E", "Export a picture or video of the flow"
         )
@@ -280,7 +278,7 @@ class MainWindow(QMainWindow):
         m.addAction(self.act_open)
         from nndyn_gui.ui.recent_menu import RecentMenu
 
-        self.recent_menu = RecentMenu(self.open_recent, m)
+        self.recent_menu = RecentMenu(self.document.open_recent, m)
         m.addMenu(self.recent_menu)
         for a in (self.act_save, self.act_save_as):
             m.addAction(a)
@@ -550,7 +548,7 @@ class MainWindow(QMainWindow):
         return True
 
     def load_preset(self, name: str) -> bool:
-        if not self.maybe_save():
+        if not self.document.maybe_save():
             return False
         try:
             from nndyn_gui.core.presets import load_preset
@@ -566,46 +564,12 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def new_run(self) -> None:
-        if self.maybe_save():
+        if self.document.maybe_save():
             cfg = self.state.config.copy()
             cfg.title = ""
             self.load_config(cfg)
 
     # ------------------------------------------------------------------ files
-    def maybe_save(self) -> bool:
-        """True when it is fine to drop the current run (saved, discarded, or no prompt)."""
-        if not self.state.dirty or self.no_prompt:
-            return True
-        if not discard_rules.has_trained(self.state.snapshots):
-            return True
-        box = QMessageBox(
-            QMessageBox.Icon.Question,
-            "Unsaved run",
-            "The current run has not been saved. Save it first?",
-            QMessageBox.StandardButton.Save
-            | QMessageBox.StandardButton.Discard
-            | QMessageBox.StandardButton.Cancel,
-            self,
-        )
-        answer = box.exec()
-        if answer == QMessageBox.StandardButton.Save:
-            return self.save()
-        return answer == QMessageBox.StandardButton.Discard
-
-    @Slot()
-    def open_run_dialog(self) -> None:
-        if not self.maybe_save():
-            return
-        path, _ = QFileDialog.getOpenFileName(self, "Open run", app_settings.last_dir(), RUN_FILTER)
-        if path:
-            self.open_run(path, wait=False)
-
-    def open_recent(self, path: str) -> bool:
-        """File → Open recent: like Open run…, without the file dialog."""
-        if self.controller.is_running() or not self.maybe_save():
-            return False
-        return self.open_run(path, wait=False)
-
     def open_run(self, path: str, wait: bool = True) -> bool:
         """Load a `.nndyn` run (`wait=False`: read in the background, see RunDocument);
         a damaged file is reported and the current run kept."""
@@ -616,22 +580,6 @@ class MainWindow(QMainWindow):
         self.layer_panel.show_last_layer()
         self._update_title()
         self._flash(f"Opened {path}")
-
-    @Slot()
-    def save(self) -> bool:
-        if not self.run_path:
-            return self.save_as()
-        return self.save_to(self.run_path, wait=False)
-
-    @Slot()
-    def save_as(self) -> bool:
-        start = self.run_path or str(Path(app_settings.last_dir()) / self.suggested_file_name())
-        path, _ = QFileDialog.getSaveFileName(self, "Save run", start, RUN_FILTER)
-        if not path:
-            return False
-        if not path.endswith(".nndyn"):
-            path += ".nndyn"
-        return self.save_to(path, wait=False)
 
     def save_to(self, path: str, wait: bool = True) -> bool:
         """Save the run atomically (`wait=False`: written in the background); on failure
@@ -701,7 +649,7 @@ class MainWindow(QMainWindow):
         return win
 
     def _open_sweep_run(self, path: str) -> bool:
-        if not self.maybe_save():
+        if not self.document.maybe_save():
             return False
         ok = self.open_run(path, wait=False)
         if ok:
@@ -752,12 +700,6 @@ class MainWindow(QMainWindow):
 
         return run_title(self.state.config)
 
-    def suggested_file_name(self) -> str:
-        """Save As's proposal for a run not saved yet: its title as a file name."""
-        from nndyn_gui.render.export_spec import slug
-
-        return f"{slug(self.run_title(), fallback='run')}.nndyn"
-
     def _update_title(self, *_: object) -> None:
         """The title bar: the file the run was opened from or saved to, if any, then
         the run's title (made from its config now, so an edit retitles it)."""
@@ -796,7 +738,7 @@ class MainWindow(QMainWindow):
         """Ask about unsaved work, stop training cleanly, remember the layout. A save or
         autosave still being written is awaited by the event loop, not here: the window
         stays (saying so) and closes itself when the file is on disk."""
-        if not self._closing and not self.maybe_save():
+        if not self._closing and not self.document.maybe_save():
             ev.ignore()
             return
         self._closing = True

@@ -17,13 +17,16 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QObject, QThreadPool, QTimer, Signal, Slot
+from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from nndyn_gui.core.types import Run
+from nndyn_gui.ui import discard_rules
 from nndyn_gui.ui import settings as app_settings
 from nndyn_gui.ui.state import AppState
 
 log = logging.getLogger(__name__)
 
+RUN_FILTER = "nndyn runs (*.nndyn);;All files (*)"
 STOP_POLL_MS = 20  # how often an open waiting for training to end looks again
 STOP_GRACE_S = 2.0  # then the training's worker is ended without waiting for it
 
@@ -43,8 +46,9 @@ class RunDocument(QObject):
     status = Signal(str)  # what the file thread is doing, for the status bar
     idle = Signal()  # no file work left (a closing window may go)
 
-    def __init__(self, state: AppState, controller: Any, parent: QObject | None = None) -> None:
-        super().__init__(parent)
+    def __init__(self, state: AppState, controller: Any, window: Any) -> None:
+        super().__init__(window)
+        self.window = window  # the dialogs' parent; its `no_prompt` skips "Unsaved run"
         self.state = state
         self.controller = controller
         self.path = ""
@@ -62,6 +66,65 @@ class RunDocument(QObject):
     def busy(self) -> bool:
         """True while a file is being read or written, or an open waits for training."""
         return self._pending > 0 or self._opening is not None
+
+    # ------------------------------------------------------------------ the File menu
+    def maybe_save(self) -> bool:
+        """True when it is fine to drop the current run (saved, discarded, or no prompt)."""
+        if not self.state.dirty or self.window.no_prompt:
+            return True
+        if not discard_rules.has_trained(self.state.snapshots):
+            return True
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
+            "Unsaved run",
+            "The current run has not been saved. Save it first?",
+            QMessageBox.StandardButton.Save
+            | QMessageBox.StandardButton.Discard
+            | QMessageBox.StandardButton.Cancel,
+            self.window,
+        )
+        answer = box.exec()
+        if answer == QMessageBox.StandardButton.Save:
+            return self.save_current()
+        return answer == QMessageBox.StandardButton.Discard
+
+    @Slot()
+    def open_dialog(self) -> None:
+        """File → Open run…"""
+        if not self.maybe_save():
+            return
+        path, _ = QFileDialog.getOpenFileName(
+            self.window, "Open run", app_settings.last_dir(), RUN_FILTER
+        )
+        if path:
+            self.open(path)
+
+    def open_recent(self, path: str) -> bool:
+        """File → Open recent: like Open run…, without the file dialog."""
+        if self.controller.is_running() or not self.maybe_save():
+            return False
+        return self.open(path)
+
+    @Slot()
+    def save_current(self) -> bool:
+        """File → Save: to the run's file, or Save As for a run not saved yet."""
+        return self.save(self.path) if self.path else self.save_as()
+
+    @Slot()
+    def save_as(self) -> bool:
+        """File → Save run as…, proposing the run's title as the file name."""
+        start = self.path or str(Path(app_settings.last_dir()) / self.suggested_file_name())
+        path, _ = QFileDialog.getSaveFileName(self.window, "Save run", start, RUN_FILTER)
+        if not path:
+            return False
+        return self.save(path if path.endswith(".nndyn") else f"{path}.nndyn")
+
+    def suggested_file_name(self) -> str:
+        """Save As's proposal for a run not saved yet: its title as a file name."""
+        from nndyn_gui.core.narrator import run_title
+        from nndyn_gui.render.export_spec import slug
+
+        return f"{slug(run_title(self.state.config), fallback='run')}.nndyn"
 
     # ------------------------------------------------------------------ save
     def save(self, path: str, wait: bool = False) -> bool:

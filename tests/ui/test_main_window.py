@@ -308,7 +308,7 @@ def test_title_bar_and_save_as_name_follow_an_edited_preset(
     )
     assert window.load_preset("resnet-w3-ring")
     assert window.windowTitle().startswith(preset_title("resnet-w3-ring"))
-    window.save_as()
+    window.document.save_as()
     assert Path(proposed[-1]).name == "resnet-width-3-ring-the-disk-lifted-out.nndyn"
 
     window.param_panel.controls["model.width"].spin.setValue(2)
@@ -316,7 +316,7 @@ def test_title_bar_and_save_as_name_follow_an_edited_preset(
     title = window.windowTitle()
     assert "width 3" not in title and preset_title("resnet-w3-ring") not in title
     assert title.startswith("ResNet, width 2, depth ") and "edited from resnet-w3-ring" in title
-    window.save_as()
+    window.document.save_as()
     name = Path(proposed[-1]).name
     assert name.startswith("resnet-width-2-depth-") and "width-3" not in name
 
