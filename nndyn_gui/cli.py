@@ -732,7 +732,10 @@ def _verify(args: argparse.Namespace) -> int:
     else:
         print(format_text(results))
         failed = sum(not r.all_hold for r in results)
-        print(f"\n{len(results) - failed} of {len(results)} claims hold on every seed.")
+        print(
+            f"\n{len(results) - failed} of {len(results)} claims hold (on every seed, or on "
+            "the share of the seeds the claim names)."
+        )
     return EXIT_OK if ok else EXIT_DIVERGED
 
 

@@ -1,4 +1,4 @@
-"""Train every preset and every twin its claims compare with, over named seed offsets,
+r"""Train every preset and every twin its claims compare with, over named seed offsets,
 and store every metric of `nndyn verify` for every run (JSON).
 
     .venv/bin/python scripts/measure_presets.py --seeds 0-7 --jobs 2 \
@@ -14,6 +14,7 @@ resnet-w3-ring at offset s + 1) is trained once.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import logging
 import math
@@ -49,11 +50,14 @@ def main(argv: list[str] | None = None) -> int:
     def clean(v: float) -> float | None:
         return v if math.isfinite(v) else None
 
+    def short(key: str) -> str:  # runs are named by a hash of their config
+        return hashlib.sha1(key.encode("utf-8")).hexdigest()[:12]
+
     doc = {
         "seeds": seeds,
         "seconds": round(time.monotonic() - t0, 1),
         "runs": {
-            key: {
+            short(key): {
                 "title": p.configs[key].title,
                 "train_seed": p.configs[key].train.seed,
                 "config": p.configs[key].to_dict(),
@@ -63,7 +67,11 @@ def main(argv: list[str] | None = None) -> int:
             for key, s in done.items()
         },
         "uses": {
-            preset: {str(seed): p.uses[(preset, seed)] for seed in seeds} for preset in p.specs
+            preset: {
+                str(seed): {run: short(key) for run, key in p.uses[(preset, seed)].items()}
+                for seed in seeds
+            }
+            for preset in p.specs
         },
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)

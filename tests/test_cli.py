@@ -235,7 +235,7 @@ def test_verify_trains_a_preset_and_reports_its_claims_as_json() -> None:
     dense = rows["At least 99% of fresh points are classified right"]
     assert dense["preset"] == "mlp-w3-spiral" and dense["values"][0] >= 0.99
     assert dense["holds"] == [True] and dense["rule"] == "dense_accuracy >= 0.99"
-    assert "verified mlp-w3-spiral seed 0 (1/1)" in p.stderr
+    assert "trained mlp-w3-spiral train.seed 0 (1/1)" in p.stderr  # each distinct run
 
 
 def test_verify_exits_1_when_a_claim_fails(monkeypatch: pytest.MonkeyPatch, capsys) -> None:

@@ -44,7 +44,7 @@ from nndyn_gui.core.config import ConfigError, RunConfig
 from nndyn_gui.core.datasets import dense_sample, make_dataset
 from nndyn_gui.core.diagnostics import Diagnostics, diagnose
 from nndyn_gui.core.field import FixedPoints, fixed_points
-from nndyn_gui.core.flow import predict, propagate
+from nndyn_gui.core.flow import head_classes, predict, propagate
 from nndyn_gui.core.presets import PresetError, load_preset, preset_claims, preset_names
 from nndyn_gui.core.topology import DENSE_SEED_OFFSET, TopologyReport, topology_report
 from nndyn_gui.core.types import Dataset, NetWeights
@@ -178,6 +178,20 @@ def _wrong_side(m: Measured) -> float:
     return math.nan if topo is None else float(topo.wrong_side_share)
 
 
+def _centre_right(m: Measured) -> float:
+    """1 when the head puts the centre's image in the inner class (nan: no loop test).
+
+    The topology of width 2 forces only this: with one-to-one layers, part of the loop
+    lies on the wrong side OR the centre does. So "wrong side > 0" is forced exactly on
+    the runs where this is 1.
+    """
+    topo = m.topology
+    if topo is None or not np.isfinite(topo.inner_traj[-1]).all():
+        return math.nan
+    pred = head_classes(m.weights, topo.inner_traj[-1][None])[0]
+    return float(pred == topo.inner_class)
+
+
 def _untied(m: Measured) -> float:
     """1 when the ring is untied: winding 0 AND no point of the loop on the wrong side.
 
@@ -227,6 +241,9 @@ METRICS: dict[str, Metric] = {
     "abs_winding": Metric("|winding number|", lambda m: abs(_winding(m)), "{:.0f}"),
     "wrong_side_share": Metric(
         "share of the outer loop the head puts in the inner class", _wrong_side, "{:.2%}"
+    ),
+    "centre_right": Metric(
+        "1 when the head puts the centre's image in the inner class", _centre_right, "{:.0f}"
     ),
     "untied": Metric(
         "1 when the ring is untied: winding 0 and none of the loop on the wrong side",
@@ -294,7 +311,7 @@ METRICS: dict[str, Metric] = {
 
 
 #: metrics of the two-class loop test: nan ("not applicable") for K > 2 classes
-BINARY_METRICS = ("winding", "abs_winding", "wrong_side_share", "untied")
+BINARY_METRICS = ("winding", "abs_winding", "wrong_side_share", "untied", "centre_right")
 
 
 def _last_layer_difference(xa: np.ndarray | None, xb: np.ndarray | None) -> float:
@@ -340,9 +357,13 @@ class Check:
     twin: str = ""
     factor: float = 1.0
     offset: float = 0.0
+    share: float = 1.0  # the claim: the predicate holds on at least this share of the seeds
 
     def rule(self) -> str:
         """The predicate in words, e.g. `transport <= 0.5 x twin 'unregularised'`."""
+        return self._predicate() + (f" on >= {self.share:.0%} of seeds" if self.share < 1 else "")
+
+    def _predicate(self) -> str:
         who = "" if self.run == MAIN else f"[{self.run}] "
         if self.metric in PAIR_METRICS:
             return f"{who}{self.metric} vs '{self.twin}' {self.op} {self.value:g}"
@@ -354,6 +375,10 @@ class Check:
                 rhs += f" {'+' if self.offset > 0 else '-'} {abs(self.offset):g}"
             return f"{who}{self.metric} {self.op} {rhs}"
         return f"{who}{self.metric} {self.op} {self.value:g}"
+
+    def needed(self, n_seeds: int) -> int:
+        """On how many of `n_seeds` seeds the predicate must hold for the claim to hold."""
+        return max(1, math.ceil(self.share * n_seeds - 1e-9)) if n_seeds else 1
 
 
 @dataclass(frozen=True)
@@ -384,7 +409,7 @@ def parse_claims(preset: str, obj: Any) -> PresetClaims:
         where = f"{preset}: check {i + 1}"
         if not isinstance(c, dict):
             raise ClaimError(f"{where}: must be an object")
-        allowed = {"claim", "metric", "op", "value", "run", "twin", "factor", "offset"}
+        allowed = {"claim", "metric", "op", "value", "run", "twin", "factor", "offset", "share"}
         if not set(c) <= allowed:
             raise ClaimError(f"{where}: unknown keys {sorted(set(c) - allowed)}")
         metric, op = c.get("metric"), c.get("op")
@@ -405,6 +430,9 @@ def parse_claims(preset: str, obj: Any) -> PresetClaims:
             raise ClaimError(f"{where}: {metric} needs a 'value'")
         if not isinstance(c.get("claim"), str) or not c["claim"]:
             raise ClaimError(f"{where}: needs a 'claim' sentence")
+        share = c.get("share", 1.0)
+        if not isinstance(share, int | float) or not 0.0 < float(share) <= 1.0:
+            raise ClaimError(f"{where}: 'share' (of the seeds) must be in (0, 1]")
         checks.append(
             Check(
                 claim=c["claim"],
@@ -415,6 +443,7 @@ def parse_claims(preset: str, obj: Any) -> PresetClaims:
                 twin=twin,
                 factor=float(c.get("factor", 1.0)),
                 offset=float(c.get("offset", 0.0)),
+                share=float(share),
             )
         )
     return PresetClaims(preset, twins, tuple(checks))
@@ -456,10 +485,25 @@ class CheckResult:
     holds: list[bool]
     fmt: str = "{:.3g}"
     against_twin: bool = False  # the target is computed from a twin: show it next to the value
+    needed: int = 0  # seeds the predicate must hold on (0: all of them)
+
+    @property
+    def held(self) -> int:
+        """On how many seeds the predicate holds."""
+        return sum(bool(h) for h in self.holds)
 
     @property
     def all_hold(self) -> bool:
-        return bool(self.holds) and all(self.holds)
+        """The claim holds: on every seed, or on `needed` of them for a share claim."""
+        need = self.needed if self.needed > 0 else len(self.holds)
+        return bool(self.holds) and self.held >= need
+
+    def verdict(self) -> str:
+        """'yes', 'NO', or with a share claim 'yes (7 of 8)'."""
+        word = "yes" if self.all_hold else "NO"
+        if self.needed > 0 or not self.all_hold:
+            return f"{word} ({self.held} of {len(self.holds)})"
+        return word
 
     def shown(self, i: int) -> str:
         v = self.values[i]
@@ -479,8 +523,38 @@ class CheckResult:
             "values": [v if math.isfinite(v) else None for v in self.values],
             "targets": [v if math.isfinite(v) else None for v in self.targets],
             "holds": list(self.holds),
+            "needed": self.needed if self.needed > 0 else len(self.holds),
             "all_hold": self.all_hold,
+            "fmt": self.fmt,
+            "against_twin": self.against_twin,
         }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> CheckResult:
+        """The inverse of `to_dict` (`nndyn verify --json` read back, e.g. for the docs).
+
+        Files written before "fmt" was stored get the metric's format from the rule."""
+        rule = str(d["rule"])
+        metric = rule.split("] ", 1)[-1].split(" ", 1)[0]
+        known = METRICS.get(metric) or PAIR_METRICS.get(metric)
+        fmt = d.get("fmt") or (known.fmt if known else "{:.3g}")
+        twin = d.get("against_twin")
+        if twin is None:
+            twin = "'" in rule and metric not in PAIR_METRICS
+        n = len(d["holds"])
+        needed = int(d.get("needed", n))
+        return cls(
+            preset=str(d["preset"]),
+            claim=str(d["claim"]),
+            rule=rule,
+            seeds=[int(s) for s in d["seeds"]],
+            values=[math.nan if v is None else float(v) for v in d["values"]],
+            targets=[math.nan if v is None else float(v) for v in d["targets"]],
+            holds=[bool(h) for h in d["holds"]],
+            fmt=str(fmt),
+            against_twin=bool(twin),
+            needed=0 if needed >= n else needed,
+        )
 
 
 def _format(fmt: str, v: float) -> str:
@@ -656,6 +730,7 @@ def _collect(
                 holds=[r[i][2] for r in per_seed],
                 fmt=fmt,
                 against_twin=bool(c.twin) and c.metric not in PAIR_METRICS,
+                needed=c.needed(len(seeds)) if c.share < 1.0 else 0,
             )
         )
     return results
@@ -804,7 +879,7 @@ def table(results: Sequence[CheckResult]) -> Table:
     t = Table(["preset", "claim", "rule"] + [f"seed {s}" for s in seeds] + ["holds"])
     for r in results:
         cells = [r.shown(i) + ("" if r.holds[i] else " ✗") for i in range(len(r.seeds))]
-        t.rows.append([r.preset, r.claim, r.rule, *cells, "yes" if r.all_hold else "NO"])
+        t.rows.append([r.preset, r.claim, r.rule, *cells, r.verdict()])
     return t
 
 
