@@ -1,18 +1,30 @@
 r"""Put measured tables into docs/science.md (between its markers); never edit them by hand.
 
-    .venv/bin/nndyn verify --jobs 2 --json > docs/measured/verify-0-7.json
-    .venv/bin/python scripts/measure_presets.py --seeds 0-7 --jobs 2 \
-        --out docs/measured/presets-0-7.json
-    .venv/bin/nndyn verify --jobs 2 --seeds 40-47 --json > docs/measured/verify-40-47.json
-    .venv/bin/python scripts/update_claims_table.py docs/measured/verify-0-7.json \
-        --measured docs/measured/presets-0-7.json --holdout docs/measured/verify-40-47.json
+What docs/science.md §11 shows was made by (2 jobs: the 2 cores of the machine):
+
+    M=docs/measured
+    .venv/bin/python scripts/measure_presets.py --seeds 0-7 --jobs 2 --out $M/presets-0-7.json
+    .venv/bin/nndyn verify --jobs 2 --seeds 0-7 --json > $M/verify-0-7.json
+    .venv/bin/nndyn verify --jobs 2 --seeds 40-47 --json > $M/verify-40-47.json
+    # a preset whose claims changed after a holdout is re-verified alone, e.g.
+    .venv/bin/nndyn verify --preset mlp-w3-spiral --seeds 0-7 --json \
+        > $M/verify-0-7-mlp-w3-spiral.json
+    .venv/bin/nndyn verify --preset mlp-w3-spiral --seeds 40-47 --json \
+        > $M/verify-40-47-mlp-w3-spiral.json
+    .venv/bin/nndyn verify --jobs 2 --seeds 1000-1007 --json > $M/verify-1000-1007.json
+    .venv/bin/python scripts/update_claims_table.py $M/verify-0-7.json \
+        $M/verify-0-7-mlp-w3-spiral.json --measured $M/presets-0-7.json \
+        --holdout $M/verify-40-47.json --holdout $M/verify-40-47-mlp-w3-spiral.json \
+        --holdout $M/verify-1000-1007.json
 
 The claims table is what `nndyn verify --markdown` prints for the same results (one column
-per seed; from --json, the file is kept in docs/measured/). The
-statistics table is computed here from the JSON of scripts/measure_presets.py: for every
-preset, its run and each twin, the metrics its claims and docs/science.md speak of, as
-"median, range" or "value in n of N seeds", with the seeds named. The tests
-(tests/core/test_claims.py) check that every claim has a row and that the seeds are >= 8.
+per seed; several --json files of the same seeds are merged, a later file's presets
+replacing the earlier's). The statistics table is computed from the JSON of
+scripts/measure_presets.py: for every preset, its run and each twin, the metrics its claims
+and docs/science.md speak of, as "median, range" or "value in n of N seeds", with the
+seeds named. The holdout list says, per file, how many claims hold and which do not.
+tests/core/test_claims.py checks that every claim has a row, that the seeds are >= 8 and
+that the statistics are what this script makes of the file.
 """
 
 from __future__ import annotations
@@ -145,25 +157,60 @@ def stats_table(doc: dict[str, Any]) -> str:
 
 
 def holdout_text(docs: list[dict[str, Any]]) -> str:
-    """One item per `nndyn verify --json` output: its seeds, how many claims hold, and
-    every claim that does not (with its values)."""
+    """One item per `nndyn verify --json` output: its seeds (and presets, when not all),
+    how many claims hold, and every claim that does not, with the seeds it fails on."""
+    from nndyn_gui.core.claims import CheckResult
+    from nndyn_gui.core.presets import preset_names
+
     lines = []
     for doc in docs:
         seeds = [int(s) for s in doc["seeds"]]
-        rows = doc["claims"]
-        ok = sum(bool(r["all_hold"]) for r in rows)
+        rows = [CheckResult.from_dict(r) for r in doc["claims"]]
+        presets = sorted({r.preset for r in rows})
+        only = (
+            ""
+            if len(presets) == len(preset_names())
+            else (", " + ", ".join(f"`{p}`" for p in presets) + " only")
+        )
+        ok = sum(r.all_hold for r in rows)
         lines.append(
-            f"- seed offsets {seed_text(seeds)} ({len(seeds)} seeds): {ok} of {len(rows)} "
+            f"- seed offsets {seed_text(seeds)} ({len(seeds)} seeds{only}): {ok} of {len(rows)} "
             "claims hold" + ("." if ok == len(rows) else "; these do not:")
         )
         for r in rows:
-            if not r["all_hold"]:
-                held = sum(bool(h) for h in r["holds"])
-                lines.append(
-                    f"  - `{r['preset']}` {r['claim']} (`{r['rule']}`): the predicate holds "
-                    f"on {held} of {len(r['holds'])} seeds, {r['needed']} needed"
+            if not r.all_hold:
+                fails = ", ".join(
+                    f"seed {s}: {r.shown(i)}" for i, s in enumerate(r.seeds) if not r.holds[i]
                 )
+                lines.append(f"  - `{r.preset}`: {r.claim} (`{r.rule}`) fails on {fails}")
     return "\n".join(lines)
+
+
+def merged(paths: list[Path]) -> dict[str, Any]:
+    """`nndyn verify --json` outputs of the same seeds as one: a later file's rows replace
+    the rows of its presets (a preset re-verified after its claims changed)."""
+    docs = [json.loads(p.read_text(encoding="utf-8")) for p in paths]
+    seeds = docs[0]["seeds"]
+    rows: dict[str, list[dict[str, Any]]] = {}
+    for p, doc in zip(paths, docs, strict=True):
+        if doc["seeds"] != seeds:
+            raise SystemExit(f"{p}: seeds {doc['seeds']}, not {seeds} like {paths[0]}")
+        by_preset: dict[str, list[dict[str, Any]]] = {}
+        for r in doc["claims"]:
+            by_preset.setdefault(r["preset"], []).append(r)
+        rows.update(by_preset)
+    claims = [r for preset in sorted(rows) for r in rows[preset]]
+    return {"seeds": seeds, "all_hold": all(r["all_hold"] for r in claims), "claims": claims}
+
+
+def verify_table(paths: list[str]) -> str:
+    """The Markdown table of `nndyn verify --markdown` output, or of --json files (merged)."""
+    if len(paths) == 1 and not paths[0].endswith(".json"):
+        return Path(paths[0]).read_text(encoding="utf-8").strip()
+    from nndyn_gui.core.claims import CheckResult, format_markdown
+
+    doc = merged([Path(p) for p in paths])
+    return format_markdown([CheckResult.from_dict(r) for r in doc["claims"]])
 
 
 def replace(text: str, start: str, end: str, body: str) -> str:
@@ -175,7 +222,12 @@ def replace(text: str, start: str, end: str, body: str) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("table", nargs="?", help="the output of 'nndyn verify --markdown' (or --json)")
+    ap.add_argument(
+        "table",
+        nargs="*",
+        help="the output of 'nndyn verify --markdown', or --json files of the same seeds "
+        "(a later file's presets replace the earlier's)",
+    )
     ap.add_argument("--measured", type=Path, help="a JSON file of scripts/measure_presets.py")
     ap.add_argument(
         "--holdout",
@@ -188,14 +240,9 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     text = DOC.read_text(encoding="utf-8")
     if args.table:
-        table = Path(args.table).read_text(encoding="utf-8").strip()
-        if table.startswith("{"):  # nndyn verify --json
-            from nndyn_gui.core.claims import CheckResult, format_markdown
-
-            rows = json.loads(table)["claims"]
-            table = format_markdown([CheckResult.from_dict(r) for r in rows])
+        table = verify_table(args.table)
         if not table.startswith("| preset | claim |"):
-            print(f"{args.table}: not the output of 'nndyn verify --markdown'", file=sys.stderr)
+            print(f"{args.table}: not the output of 'nndyn verify'", file=sys.stderr)
             return 2
         text = replace(text, START, END, table)
     if args.measured:
