@@ -18,9 +18,12 @@ What docs/science.md §11 shows was made by (2 jobs: the 2 cores of the machine)
     .venv/bin/nndyn verify --jobs 2 --preset resnet-w3-noisy-ring-reg --json \
         > $M/verify-0-7-w3-noisy-ring-reg.json
     .venv/bin/nndyn verify --jobs 2 --seeds 3000-3007 --json > $M/verify-3000-3007.json
+    .venv/bin/nndyn verify --jobs 2 --preset resnet-w2-spiral --preset resnet-w2-ring-invertible \
+        --preset resnet-w2-ring --json > $M/verify-0-7-widened.json
     .venv/bin/python scripts/update_claims_table.py $M/verify-0-7.json \
         $M/verify-0-7-mlp-w3-spiral.json $M/verify-0-7-w2-ring-invertible-tied.json \
-        $M/verify-0-7-w3-noisy-ring-reg.json --measured $M/presets-0-7.json \
+        $M/verify-0-7-w3-noisy-ring-reg.json $M/verify-0-7-widened.json \
+        --measured $M/presets-0-7.json \
         --holdout $M/verify-40-47.json --holdout $M/verify-40-47-mlp-w3-spiral.json \
         --holdout $M/verify-1000-1007.json --holdout $M/verify-2000-2007.json \
         --holdout $M/verify-3000-3007.json
