@@ -1,12 +1,13 @@
 r"""Put measured tables into docs/science.md (between its markers); never edit them by hand.
 
-What docs/science.md §11 shows was made by (2 jobs: the 2 cores of the machine):
+What docs/science.md §11 shows was made by (2 jobs: the 2 cores of the machine; each
+verify of a preset whose claims changed after a holdout re-checks it on 0-7, and a holdout
+file lists its own presets when not all):
 
     M=docs/measured
     .venv/bin/python scripts/measure_presets.py --seeds 0-7 --jobs 2 --out $M/presets-0-7.json
     .venv/bin/nndyn verify --jobs 2 --seeds 0-7 --json > $M/verify-0-7.json
     .venv/bin/nndyn verify --jobs 2 --seeds 40-47 --json > $M/verify-40-47.json
-    # a preset whose claims changed after a holdout is re-verified alone, e.g.
     .venv/bin/nndyn verify --preset mlp-w3-spiral --seeds 0-7 --json \
         > $M/verify-0-7-mlp-w3-spiral.json
     .venv/bin/nndyn verify --preset mlp-w3-spiral --seeds 40-47 --json \
@@ -18,15 +19,23 @@ What docs/science.md §11 shows was made by (2 jobs: the 2 cores of the machine)
     .venv/bin/nndyn verify --jobs 2 --preset resnet-w3-noisy-ring-reg --json \
         > $M/verify-0-7-w3-noisy-ring-reg.json
     .venv/bin/nndyn verify --jobs 2 --seeds 3000-3007 --json > $M/verify-3000-3007.json
-    .venv/bin/nndyn verify --jobs 2 --preset resnet-w2-spiral --preset resnet-w2-ring-invertible \
-        --preset resnet-w2-ring --json > $M/verify-0-7-widened.json
+    .venv/bin/nndyn verify --jobs 2 --preset resnet-w2-spiral \
+        --preset resnet-w2-ring-invertible --preset resnet-w2-ring --json \
+        > $M/verify-0-7-widened.json
+    .venv/bin/nndyn verify --jobs 2 --seeds 4000-4007 --json > $M/verify-4000-4007.json
+    for S in 0-7 4000-4007 5000-5007; do
+        .venv/bin/nndyn verify --jobs 2 --preset mlp-w2-ring --seeds $S --json \
+            > $M/verify-$S-mlp-w2-ring.json
+    done
     .venv/bin/python scripts/update_claims_table.py $M/verify-0-7.json \
         $M/verify-0-7-mlp-w3-spiral.json $M/verify-0-7-w2-ring-invertible-tied.json \
         $M/verify-0-7-w3-noisy-ring-reg.json $M/verify-0-7-widened.json \
-        --measured $M/presets-0-7.json \
+        $M/verify-0-7-mlp-w2-ring.json --measured $M/presets-0-7.json \
         --holdout $M/verify-40-47.json --holdout $M/verify-40-47-mlp-w3-spiral.json \
         --holdout $M/verify-1000-1007.json --holdout $M/verify-2000-2007.json \
-        --holdout $M/verify-3000-3007.json
+        --holdout $M/verify-3000-3007.json --holdout $M/verify-4000-4007.json \
+        --holdout $M/verify-4000-4007-mlp-w2-ring.json \
+        --holdout $M/verify-5000-5007-mlp-w2-ring.json
 
 The claims table is what `nndyn verify --markdown` prints for the same results (one column
 per seed; several --json files of the same seeds are merged, a later file's presets

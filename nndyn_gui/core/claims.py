@@ -192,6 +192,15 @@ def _centre_right(m: Measured) -> float:
     return float(pred == topo.inner_class)
 
 
+def _something_wrong(m: Measured) -> float:
+    """1 when part of the loop or the centre lies on the wrong side: what topology forces in
+    width 2 with one-to-one layers (so 0 there means a layer was not one-to-one)."""
+    share, centre = _wrong_side(m), _centre_right(m)
+    if not (math.isfinite(share) and math.isfinite(centre)):
+        return math.nan
+    return float(share > 0.0 or centre == 0.0)
+
+
 def _untied(m: Measured) -> float:
     """1 when the ring is untied: winding 0 AND no point of the loop on the wrong side.
 
@@ -244,6 +253,12 @@ METRICS: dict[str, Metric] = {
     ),
     "centre_right": Metric(
         "1 when the head puts the centre's image in the inner class", _centre_right, "{:.0f}"
+    ),
+    "loop_or_centre_wrong": Metric(
+        "1 when part of the loop or the centre lies on the wrong side (forced in width 2 "
+        "with one-to-one layers)",
+        _something_wrong,
+        "{:.0f}",
     ),
     "untied": Metric(
         "1 when the ring is untied: winding 0 and none of the loop on the wrong side",
@@ -311,7 +326,14 @@ METRICS: dict[str, Metric] = {
 
 
 #: metrics of the two-class loop test: nan ("not applicable") for K > 2 classes
-BINARY_METRICS = ("winding", "abs_winding", "wrong_side_share", "untied", "centre_right")
+BINARY_METRICS = (
+    "winding",
+    "abs_winding",
+    "wrong_side_share",
+    "untied",
+    "centre_right",
+    "loop_or_centre_wrong",
+)
 
 
 def _last_layer_difference(xa: np.ndarray | None, xb: np.ndarray | None) -> float:

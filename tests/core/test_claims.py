@@ -365,3 +365,39 @@ def test_verify_seeds_take_lists_and_ranges() -> None:
     for bad in ("", "a", "3-x", "-1"):
         with pytest.raises(cli.CliError):
             cli._verify_seeds(bad)
+
+
+def test_topology_forces_the_loop_or_the_centre_onto_the_wrong_side_not_the_loop() -> None:
+    """With the centre on the wrong side the whole loop may be right (mlp-w2-ring, seed
+    4001): the forced claim is 'loop or centre', and `centre_right` says which."""
+    from nndyn_gui.core.topology import TopologyReport
+
+    cfg = RunConfig().validate()
+    ds = make_dataset(cfg.data)
+    w = NetWeights(np.zeros((1, 2, 2)), np.zeros((1, 2)), np.ones(2), 0.0)  # class 1: x+y >= 0
+
+    def measured(centre: tuple[float, float], share: float) -> Measured:
+        m = Measured(cfg, ds, w, 1.0, 1.0, "finished")
+        m._topo = TopologyReport(
+            winding=1,
+            wrong_side_share=share,
+            dense_accuracy=0.9,
+            loop_traj=np.zeros((2, 4, 2)),
+            crossing_mask=np.zeros(4, bool),
+            inner_traj=np.array([[0.0, 0.0], centre]),
+            projected=False,
+            plane=np.eye(2),
+            inner_class=0,
+        )
+        m._topo_done = True
+        return m
+
+    def value(name: str, m: Measured) -> float:
+        return METRICS[name].fn(m)
+
+    right, wrong = (-1.0, -1.0), (1.0, 1.0)
+    assert value("centre_right", measured(right, 0.1)) == 1.0
+    assert value("centre_right", measured(wrong, 0.0)) == 0.0
+    assert value("loop_or_centre_wrong", measured(right, 0.1)) == 1.0
+    assert value("loop_or_centre_wrong", measured(wrong, 0.0)) == 1.0  # the centre is wrong
+    assert value("loop_or_centre_wrong", measured(right, 0.0)) == 0.0  # would break topology
