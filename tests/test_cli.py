@@ -275,7 +275,7 @@ def test_verify_exits_1_when_a_claim_fails(monkeypatch: pytest.MonkeyPatch, caps
 def test_info_titles_an_edited_preset_from_its_config_and_counts_the_real_points(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """resnet-w3-ring trained at width 2 is not "the disk lifted out"; 30 points are 30."""
+    """resnet-w3-ring trained at width 2 is not "room to lift the disk out"; 30 points are 30."""
     cfg = load_preset("resnet-w3-ring").with_set("model.width=2")
     rng = np.random.default_rng(0)
     x = rng.uniform(-1, 1, (30, 2))
