@@ -309,7 +309,7 @@ def test_title_bar_and_save_as_name_follow_an_edited_preset(
     assert window.load_preset("resnet-w3-ring")
     assert window.windowTitle().startswith(preset_title("resnet-w3-ring"))
     window.document.save_as()
-    assert Path(proposed[-1]).name == "resnet-width-3-ring-the-disk-lifted-out.nndyn"
+    assert Path(proposed[-1]).name == "resnet-width-3-ring-room-to-lift-the-disk-out.nndyn"
 
     window.param_panel.controls["model.width"].spin.setValue(2)
     assert window.state.config.model.width == 2
