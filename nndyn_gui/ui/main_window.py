@@ -14,6 +14,7 @@ Why it looks like this:
 from __future__ import annotations
 
 import contextlib
+import html
 import logging
 import os
 from collections.abc import Callable
@@ -34,7 +35,9 @@ from PySide6.QtWidgets import (
 )
 
 from nndyn_gui import __version__
-from nndyn_gui.core.config import RunConfig
+from nndyn_gui.core import logs
+from nndyn_gui.core.config import ConfigError, RunConfig
+from nndyn_gui.core.presets import PresetError
 from nndyn_gui.ui import settings as app_settings
 from nndyn_gui.ui import view_settings
 from nndyn_gui.ui.curves import TrainingCurves
@@ -358,8 +361,10 @@ class MainWindow(QMainWindow):
 
             self.autosaver = Autosaver(self.state, parent=self)
             self.autosaver.failed.connect(lambda msg: self._flash(f"Autosave failed: {msg}"))
-        except Exception:
+        except Exception:  # the window works without it; say so rather than run unprotected
+            log.exception("autosave could not start")
             self.autosaver = None
+            self._flash("Autosave is off: it could not start (see the log file in Help → About)")
 
     # ------------------------------------------------------------------ showing
     def showEvent(self, ev: Any) -> None:
@@ -537,7 +542,7 @@ class MainWindow(QMainWindow):
             self.controller.stop(wait=True)
         try:
             self.state.set_config(cfg)
-        except Exception as e:
+        except ValueError as e:  # ConfigError, DataError, LimitError: the message names why
             self.show_error("Cannot use these parameters", str(e))
             return False
         self.state.reset()
@@ -554,7 +559,7 @@ class MainWindow(QMainWindow):
             from nndyn_gui.core.presets import load_preset
 
             cfg = load_preset(name)
-        except Exception as e:
+        except (PresetError, ConfigError, OSError) as e:
             self.show_error("Cannot load preset", str(e))
             return False
         ok = self.load_config(cfg)
@@ -613,7 +618,8 @@ class MainWindow(QMainWindow):
                 camera=lp.camera(),
                 camera_keys=lp.camera_keys(),
             )
-        except Exception as e:
+        except Exception as e:  # a boundary: the window stays usable; the log keeps the trace
+            log.exception("the Export dialog could not open")
             self.show_error("Export unavailable", str(e))
             return
         dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
@@ -626,7 +632,8 @@ class MainWindow(QMainWindow):
             from nndyn_gui.ui.compare import CompareWindow
 
             win = CompareWindow(self.state, self)
-        except Exception as e:
+        except Exception as e:  # a boundary: the window stays usable; the log keeps the trace
+            log.exception("the Compare window could not open")
             self.show_error("Compare unavailable", str(e))
             return
         win.setWindowFlag(Qt.WindowType.Window, True)
@@ -673,6 +680,8 @@ class MainWindow(QMainWindow):
         lines = "".join(
             f"<tr><td>{k}</td><td>&nbsp;{v}</td></tr>" for k, v in self.versions().items()
         )
+        log_file = html.escape(str(logs.log_path() or "none: logging to stderr only"))
+        lines += f"<tr><td>Log file</td><td>&nbsp;{log_file}</td></tr>"
         box = QMessageBox(self)
         box.setWindowTitle("About nndyn")
         box.setIconPixmap(self.windowIcon().pixmap(64, 64))

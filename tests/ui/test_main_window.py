@@ -66,7 +66,31 @@ def test_menus_shortcuts_and_about(qtbot: Any, window: Any) -> None:
     box = window.about()
     assert box.isVisible() and not box.isModal()  # never blocks tests or the window
     assert np.__version__ in box.text() and "Qt" in box.text() and "TensorFlow" in box.text()
+    from nndyn_gui.core import logs
+
+    assert "Log file" in box.text() and str(logs.log_path() or "stderr only") in box.text()
     box.close()
+
+
+def test_an_autosave_that_cannot_start_is_said_and_logged(
+    qtbot: Any, small_config: Any, monkeypatch: Any, caplog: Any
+) -> None:
+    """Autosave used to be switched off silently: the user worked on, unprotected."""
+    from nndyn_gui.ui import autosave
+    from nndyn_gui.ui.main_window import MainWindow
+    from nndyn_gui.ui.state import AppState
+
+    def broken(*_a: Any, **_k: Any) -> None:
+        raise PermissionError("autosave folder is read-only")
+
+    monkeypatch.setattr(autosave, "Autosaver", broken)
+    win = MainWindow(AppState(small_config), preload_tf=False, autosave=True)
+    qtbot.addWidget(win)
+    assert win.autosaver is None
+    assert "Autosave is off" in win.statusBar().currentMessage()
+    assert any("autosave could not start" in r.getMessage() for r in caplog.records)
+    win.no_prompt = True
+    win.close()
 
 
 def test_space_plays_the_animation_smoothly(qtbot: Any, window: Any) -> None:
