@@ -23,15 +23,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from nndyn_gui.core.flow import LEAKY_SLOPE, activation, activation_lipschitz
+from nndyn_gui.core.net import maths
 
 BETA1, BETA2, EPS = 0.9, 0.999, 1e-7  # Keras' Adam defaults (core.training uses these)
 # A loss above this counts as diverged: float64 rarely overflows, but a user would call
 # a cross-entropy of 1e12 diverged (float32 training would have hit Inf by then).
 DIVERGED_LOSS = 1e12
-ACTIVATIONS = ("tanh", "relu", "sigmoid", "leaky_relu")
-# tf.nn.leaky_relu takes its slope as a float32 attribute: 0.2 becomes 0.2000000030
-TF_LEAKY_SLOPE = float(np.float32(LEAKY_SLOPE))
 
 
 @dataclass(frozen=True)
@@ -54,7 +51,7 @@ def supports(st: Structure) -> bool:
     """True when these steps are implemented here for `st` (else: wait for the compile)."""
     return (
         st.kind in ("resnet", "mlp")
-        and st.activation in ACTIVATIONS
+        and st.activation in maths.ACTIVATIONS
         and st.optimizer in ("adam", "sgd")
     )
 
@@ -75,15 +72,9 @@ class State:
         )
 
 
-def _act_grad(name: str, z: np.ndarray, s: np.ndarray) -> np.ndarray:
-    """s'(z), as TensorFlow's gradients define it (relu: 0 at z = 0, leaky: slope)."""
-    if name == "tanh":
-        return 1.0 - s * s
-    if name == "relu":
-        return (z > 0.0).astype(np.float64)
-    if name == "sigmoid":
-        return s * (1.0 - s)
-    return np.where(z > 0.0, 1.0, TF_LEAKY_SLOPE)
+def _grad(act: str, z: np.ndarray, s: np.ndarray) -> np.ndarray:
+    """s'(z) as TensorFlow's gradients define it (float32 leaky slope, left at the kink)."""
+    return maths.activation_derivative(act, z, s, maths.TF_LEAKY_SLOPE, kink_left=True)
 
 
 class Stepper:
@@ -118,14 +109,14 @@ class Stepper:
         kind, act = self.st.kind, self.st.activation
         acc = np.zeros(len(x))
         for ak, bk in self._blocks(a, b):
-            z = x @ ak.T + bk
-            s = activation(act, z, TF_LEAKY_SLOPE)
-            dx = h * s if kind == "resnet" else s - x
+            z = maths.pre_activation(ak, bk, x)
+            s = maths.activation(act, z, maths.TF_LEAKY_SLOPE)
+            dx = maths.block_move(kind, h, x, s)
             if self.st.use_transport:
                 acc += np.einsum("ij,ij->i", dx, dx)
             if tape is not None:
                 tape.append((x, z, s, dx))
-            x = x + dx if kind == "resnet" else s
+            x = maths.block_output(kind, x, s, dx)
         return x, acc
 
     def objective(
@@ -134,39 +125,8 @@ class Stepper:
         """(loss, logits): the cross-entropy of the head plus weight decay and transport."""
         a, b, w, c = params
         x, acc = self._forward(a, b, hyper["h"], x, None)
-        logits = self._logits(x, w, c)
+        logits = maths.logits(w, c, x)
         return self._loss(params, hyper, logits, y, acc), logits
-
-    def _logits(self, x: np.ndarray, w: np.ndarray, c: np.ndarray) -> np.ndarray:
-        """(N,) x.w + c for two classes, (N, K) x W^T + c for K > 2 (as training._objective)."""
-        if self.st.classes == 2:
-            return x @ w + float(c)
-        return x @ w.T + c
-
-    def _cross_entropy(self, logits: np.ndarray, y: np.ndarray) -> float:
-        if self.st.classes == 2:
-            return float(
-                np.mean(np.maximum(logits, 0.0) - logits * y + np.log1p(np.exp(-np.abs(logits))))
-            )
-        top = logits.max(axis=1, keepdims=True)
-        lse = top[:, 0] + np.log(np.exp(logits - top).sum(axis=1))
-        return float(np.mean(lse - logits[np.arange(len(y)), y.astype(np.int64)]))
-
-    def _dlogits(self, logits: np.ndarray, y: np.ndarray) -> np.ndarray:
-        """d (mean cross-entropy) / d logits."""
-        n = len(y)
-        if self.st.classes == 2:
-            return (0.5 * (1.0 + np.tanh(0.5 * logits)) - y) / n
-        p = np.exp(logits - logits.max(axis=1, keepdims=True))
-        p /= p.sum(axis=1, keepdims=True)
-        p[np.arange(n), y.astype(np.int64)] -= 1.0
-        return p / n
-
-    def _predict(self, logits: np.ndarray) -> np.ndarray:
-        """Class of each row: logit >= 0 for two classes, else the first largest logit."""
-        if self.st.classes == 2:
-            return (logits >= 0.0).astype(np.float64)
-        return np.argmax(logits, axis=1).astype(np.float64)
 
     def _loss(
         self,
@@ -177,7 +137,7 @@ class Stepper:
         acc: np.ndarray,
     ) -> float:
         with np.errstate(all="ignore"):
-            bce = self._cross_entropy(logits, y)
+            bce = maths.cross_entropy(logits, y)
             reps = self.st.depth if self.st.tied else 1
             reg = reps * (float(np.sum(params[0] ** 2)) + float(np.sum(params[1] ** 2)))
             loss = float(bce) + hyper["weight_decay"] * reg
@@ -198,9 +158,9 @@ class Stepper:
         with np.errstate(all="ignore"):
             x, acc = self._forward(a, b, h, x, tape)
             xs, zs, ss, dxs = (list(col) for col in zip(*tape, strict=True))
-            logits = self._logits(x, w, c)
+            logits = maths.logits(w, c, x)
             loss = self._loss(params, hyper, logits, y, acc)
-            dl = self._dlogits(logits, y)  # d loss / d logits
+            dl = maths.cross_entropy_grad(logits, y)  # d loss / d logits
             if st.classes == 2:
                 gw = x.T @ dl
                 gc = np.asarray(dl.sum())
@@ -218,11 +178,11 @@ class Stepper:
                     gs = h * g
                     if coef:
                         gs = gs + (coef * h) * dxs[k]
-                    gz = gs * _act_grad(act, zs[k], ss[k])
+                    gz = gs * _grad(act, zs[k], ss[k])
                     g = g + gz @ ak
                 else:
                     gs = g + coef * dxs[k] if coef else g
-                    gz = gs * _act_grad(act, zs[k], ss[k])
+                    gz = gs * _grad(act, zs[k], ss[k])
                     g = gz @ ak
                     if coef:
                         g = g - coef * dxs[k]
@@ -288,19 +248,11 @@ class Stepper:
             if not all(np.isfinite(p).all() for p in new):
                 return i, loss, 2
             if st.keep_invertible and st.kind == "resnet":
-                new[0] = self._project_invertible(new[0], hyper)
+                new[0] = maths.project_invertible(new[0], hyper["h"], hyper["bound"], st.activation)
             state.params = new
             state.slots = new_slots
             state.t_opt = t_new
         return n_steps, loss, 0
-
-    def _project_invertible(self, a: np.ndarray, hyper: dict[str, float]) -> np.ndarray:
-        """Scale each A_k down so that h |A_k|_2 Lip(s) <= bound (a is finite here)."""
-        lip = activation_lipschitz(self.st.activation)
-        sigma = np.linalg.svd(a, compute_uv=False)[..., 0]
-        limit = hyper["bound"] / (hyper["h"] * lip)
-        scale = np.minimum(1.0, limit / np.maximum(sigma, 1e-300))
-        return a * np.asarray(scale)[..., None, None]
 
     def evaluate(
         self, params: list[np.ndarray], hyper: dict[str, float]
@@ -309,10 +261,10 @@ class Stepper:
         K > 2: the argmax of the logits, as the compiled evaluate)."""
         with np.errstate(all="ignore"):
             loss, logits_tr = self.objective(params, hyper, self.x_tr, self.y_tr)
-            acc_tr = float(np.mean(self._predict(logits_tr) == self.y_tr))
+            acc_tr = float(np.mean(maths.classes_of(logits_tr) == self.y_tr))
             if len(self.y_te):
                 _, logits_te = self.objective(params, hyper, self.x_te, self.y_te)
-                acc_te = float(np.mean(self._predict(logits_te) == self.y_te))
+                acc_te = float(np.mean(maths.classes_of(logits_te) == self.y_te))
             else:
                 acc_te = math.nan
         return loss, acc_tr, acc_te

@@ -44,7 +44,8 @@ import tensorflow as tf
 
 from nndyn_gui.core import limits, live, quickstep
 from nndyn_gui.core.config import RunConfig
-from nndyn_gui.core.flow import LEAKY_SLOPE, activation_lipschitz, embed
+from nndyn_gui.core.flow import embed
+from nndyn_gui.core.net import maths
 from nndyn_gui.core.network import initial_weights
 from nndyn_gui.core.stopping import StopRule
 from nndyn_gui.core.types import Dataset, NetWeights, Snapshot, TrainResult
@@ -99,7 +100,14 @@ class _Compiled:
     traced: set[tuple[int, ...]] = field(default_factory=set)  # batch-index shapes compiled
 
 
-def _act(name: str, z: tf.Tensor) -> tf.Tensor:
+# ---------------------------------------------------------------------- TF twin
+# The TF twin of core/net/maths.py: the same block, head and bound, in TensorFlow ops (a
+# compiled step cannot call numpy). Change both together: tests/core/test_net_maths.py
+# checks they agree to rounding for every activation, kind, tied and K.
+
+
+def _activation(name: str, z: tf.Tensor) -> tf.Tensor:
+    """maths.activation (leaky ReLU's slope becomes float32 in TF: maths.TF_LEAKY_SLOPE)."""
     if name == "tanh":
         return tf.tanh(z)
     if name == "relu":
@@ -107,8 +115,36 @@ def _act(name: str, z: tf.Tensor) -> tf.Tensor:
     if name == "sigmoid":
         return tf.sigmoid(z)
     if name == "leaky_relu":
-        return tf.nn.leaky_relu(z, alpha=LEAKY_SLOPE)
+        return tf.nn.leaky_relu(z, alpha=maths.LEAKY_SLOPE)
     raise ValueError(f"unknown activation {name!r}")
+
+
+def _block(st: _Structure, ak: tf.Tensor, bk: tf.Tensor, h: tf.Tensor, x: tf.Tensor):
+    """maths.block and maths.block_move: (the next layer, what the block added to x)."""
+    s = _activation(st.activation, tf.matmul(x, ak, transpose_b=True) + bk)
+    if st.kind == "resnet":
+        dx = h * s
+        return x + dx, dx
+    return s, s - x
+
+
+def _logits(st: _Structure, w: tf.Tensor, c: tf.Tensor, x: tf.Tensor) -> tf.Tensor:
+    """maths.logits: (N,) x.w + c for two classes, (N, K) x W^T + c for K > 2."""
+    if st.classes == 2:
+        return tf.linalg.matvec(x, w) + c
+    return tf.matmul(x, w, transpose_b=True) + c
+
+
+def _project_invertible(st: _Structure, a: tf.Tensor, hyper: dict[str, tf.Tensor]) -> tf.Tensor:
+    """maths.project_invertible: scale each A_k so that h |A_k|_2 Lip(s) <= bound."""
+    lip = maths.activation_lipschitz(st.activation)
+    sigma = tf.linalg.svd(a, compute_uv=False)[..., 0]
+    limit = hyper["bound"] / (hyper["h"] * lip)
+    scale = tf.minimum(tf.ones_like(sigma), limit / tf.maximum(sigma, 1e-300))
+    return a * scale[..., None, None]
+
+
+# ---------------------------------------------------------------------- objective
 
 
 def _full_params(st: _Structure, a: tf.Tensor, b: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
@@ -125,13 +161,7 @@ def _forward(
     """Return x_T and the per-point transport sum_t |x_{t+1} - x_t|^2 (zeros if unused)."""
 
     def block(x: tf.Tensor, acc: tf.Tensor, ak: tf.Tensor, bk: tf.Tensor):
-        s = _act(st.activation, tf.matmul(x, ak, transpose_b=True) + bk)
-        if st.kind == "resnet":
-            dx = h * s
-            x_new = x + dx
-        else:
-            x_new = s
-            dx = x_new - x
+        x_new, dx = _block(st, ak, bk, h, x)
         if st.use_transport:
             acc = acc + tf.reduce_sum(tf.square(dx), axis=1)
         return x_new, acc
@@ -168,11 +198,10 @@ def _objective(
     a, b, w, c = params
     a_full, b_full = _full_params(st, a, b)
     x_t, acc = _forward(st, a_full, b_full, hyper["h"], x)
+    logits = _logits(st, w, c, x_t)
     if st.classes == 2:
-        logits = tf.linalg.matvec(x_t, w) + c
         bce = tf.reduce_mean(tf.nn.sigmoid_cross_entropy_with_logits(labels=y, logits=logits))
     else:
-        logits = tf.matmul(x_t, w, transpose_b=True) + c
         bce = tf.reduce_mean(
             tf.nn.sparse_softmax_cross_entropy_with_logits(
                 labels=tf.cast(y, tf.int32), logits=logits
@@ -184,15 +213,6 @@ def _objective(
     if st.use_transport:
         loss = loss + hyper["transport"] * tf.reduce_mean(acc)
     return loss, logits
-
-
-def _project_invertible(st: _Structure, a: tf.Tensor, hyper: dict[str, tf.Tensor]) -> tf.Tensor:
-    """Scale each A_k down so that h * |A_k|_2 * Lip(s) <= bound (exact SVD, small d)."""
-    lip = activation_lipschitz(st.activation)
-    sigma = tf.linalg.svd(a, compute_uv=False)[..., 0]
-    limit = hyper["bound"] / (hyper["h"] * lip)
-    scale = tf.minimum(tf.ones_like(sigma), limit / tf.maximum(sigma, 1e-300))
-    return a * scale[..., None, None]
 
 
 def _all_finite(tensors: list[tf.Tensor]) -> tf.Tensor:

@@ -19,7 +19,8 @@ from nndyn_gui.core import narrator
 from nndyn_gui.core.config import RunConfig
 from nndyn_gui.core.datasets import make_dataset
 from nndyn_gui.core.diagnostics import diagnose
-from nndyn_gui.core.flow import activation_lipschitz, embed
+from nndyn_gui.core.flow import embed
+from nndyn_gui.core.net.maths import activation_lipschitz
 from nndyn_gui.core.network import initial_weights
 from nndyn_gui.core.presets import load_preset, preset_title
 from nndyn_gui.core.quickstep import State, Stepper, Structure

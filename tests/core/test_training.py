@@ -12,6 +12,7 @@ import tensorflow as tf
 
 from nndyn_gui.core import datasets, flow, training
 from nndyn_gui.core.config import RunConfig
+from nndyn_gui.core.net import maths
 from nndyn_gui.core.network import initial_weights
 from nndyn_gui.core.types import Dataset, NetWeights, Snapshot
 
@@ -191,7 +192,7 @@ def test_divergence_is_reported_and_last_snapshot_is_finite(cfg: RunConfig) -> N
 
 @pytest.mark.parametrize("activation", ["tanh", "sigmoid"])
 def test_keep_invertible_bounds_every_block(cfg: RunConfig, activation: str) -> None:
-    lip = flow.activation_lipschitz(activation)
+    lip = maths.activation_lipschitz(activation)
     cfg.model.h = 2.0 / lip
     cfg.model.activation = activation
     cfg.model.keep_invertible = True
