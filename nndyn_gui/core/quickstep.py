@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from nndyn_gui.core.net import maths
+from nndyn_gui.core.stepper import Hyper, State
 
 BETA1, BETA2, EPS = 0.9, 0.999, 1e-7  # Keras' Adam defaults (core.training uses these)
 # A loss above this counts as diverged: float64 rarely overflows, but a user would call
@@ -56,29 +57,14 @@ def supports(st: Structure) -> bool:
     )
 
 
-@dataclass
-class State:
-    """Parameters (a, b, w, c; tied nets hold one block), Adam's m and v, step count t."""
-
-    params: list[np.ndarray]
-    slots: list[list[np.ndarray]]  # [m, v] for Adam, [] for SGD
-    t_opt: float = 0.0
-
-    def copy(self) -> State:
-        return State(
-            [p.copy() for p in self.params],
-            [[s.copy() for s in g] for g in self.slots],
-            self.t_opt,
-        )
-
-
 def _grad(act: str, z: np.ndarray, s: np.ndarray) -> np.ndarray:
     """s'(z) as TensorFlow's gradients define it (float32 leaky slope, left at the kink)."""
     return maths.activation_derivative(act, z, s, maths.TF_LEAKY_SLOPE, kink_left=True)
 
 
 class Stepper:
-    """Loss, gradient and optimiser steps of one structure on one data set, in numpy."""
+    """Loss, gradient and optimiser steps of one structure on one data set, in numpy
+    (the `core.stepper.Stepper` protocol; `self.current` is trained in place)."""
 
     def __init__(
         self,
@@ -87,8 +73,10 @@ class Stepper:
         y_tr: np.ndarray,
         x_te: np.ndarray,
         y_te: np.ndarray,
+        state: State,
     ) -> None:
         self.st = st
+        self.current = state
         self.x_tr = np.ascontiguousarray(x_tr, dtype=np.float64)
         self.y_tr = np.asarray(y_tr, dtype=np.float64)
         self.x_te = np.ascontiguousarray(x_te, dtype=np.float64)
@@ -120,18 +108,18 @@ class Stepper:
         return x, acc
 
     def objective(
-        self, params: list[np.ndarray], hyper: dict[str, float], x: np.ndarray, y: np.ndarray
+        self, params: list[np.ndarray], hyper: Hyper, x: np.ndarray, y: np.ndarray
     ) -> tuple[float, np.ndarray]:
         """(loss, logits): the cross-entropy of the head plus weight decay and transport."""
         a, b, w, c = params
-        x, acc = self._forward(a, b, hyper["h"], x, None)
+        x, acc = self._forward(a, b, hyper.h, x, None)
         logits = maths.logits(w, c, x)
         return self._loss(params, hyper, logits, y, acc), logits
 
     def _loss(
         self,
         params: list[np.ndarray],
-        hyper: dict[str, float],
+        hyper: Hyper,
         logits: np.ndarray,
         y: np.ndarray,
         acc: np.ndarray,
@@ -140,18 +128,18 @@ class Stepper:
             bce = maths.cross_entropy(logits, y)
             reps = self.st.depth if self.st.tied else 1
             reg = reps * (float(np.sum(params[0] ** 2)) + float(np.sum(params[1] ** 2)))
-            loss = float(bce) + hyper["weight_decay"] * reg
+            loss = float(bce) + hyper.weight_decay * reg
             if self.st.use_transport:
-                loss += hyper["transport"] * float(np.mean(acc))
+                loss += hyper.transport * float(np.mean(acc))
         return loss
 
     def loss_and_grads(
-        self, params: list[np.ndarray], hyper: dict[str, float], x: np.ndarray, y: np.ndarray
+        self, params: list[np.ndarray], hyper: Hyper, x: np.ndarray, y: np.ndarray
     ) -> tuple[float, list[np.ndarray]]:
         """The objective on (x, y) and its gradient with respect to (a, b, w, c)."""
         st = self.st
         a, b, w, c = params
-        h, kind, act = hyper["h"], st.kind, st.activation
+        h, kind, act = hyper.h, st.kind, st.activation
         n = len(x)
         blocks = self._blocks(a, b)
         tape: list[tuple] = []
@@ -169,7 +157,7 @@ class Stepper:
                 gw = dl.T @ x
                 gc = dl.sum(axis=0)
                 g = dl @ w
-            coef = 2.0 * hyper["transport"] / n if st.use_transport else 0.0
+            coef = 2.0 * hyper.transport / n if st.use_transport else 0.0
             ga = np.zeros((st.depth, st.width, st.width))
             gb = np.zeros((st.depth, st.width))
             for k in range(st.depth - 1, -1, -1):
@@ -188,7 +176,7 @@ class Stepper:
                         g = g - coef * dxs[k]
                 ga[k] = gz.T @ xs[k]
                 gb[k] = gz.sum(axis=0)
-            wd2 = 2.0 * hyper["weight_decay"]
+            wd2 = 2.0 * hyper.weight_decay
             if st.tied:
                 ga_p = ga.sum(axis=0) + (wd2 * st.depth) * a
                 gb_p = gb.sum(axis=0) + (wd2 * st.depth) * b
@@ -198,15 +186,17 @@ class Stepper:
         return loss, [ga_p, gb_p, gw, gc]
 
     # ------------------------------------------------------------------ optimiser
+    def state(self) -> State:
+        return self.current.copy()
+
     def fused(
         self,
-        state: State,
         rows: np.ndarray | None,
         n_steps: int,
-        hyper: dict[str, float],
+        hyper: Hyper,
         deadline: float | None = None,
     ) -> tuple[int, float, int]:
-        """Up to n_steps optimiser steps on `state` (in place); stop before a non-finite one.
+        """Up to n_steps optimiser steps on `self.current`; stop before a non-finite one.
 
         `rows` (n_steps, B): the mini-batch rows of each step (None: full batch).
         `deadline` (time.perf_counter): return early once it has passed, so the caller
@@ -214,8 +204,8 @@ class Stepper:
         Returns (steps done, last loss, reason) with reason 0 = ok, 1 = loss not finite,
         2 = gradient or new weights not finite, as the compiled function does.
         """
-        st = self.st
-        lr = hyper["learning_rate"]
+        st, state = self.st, self.current
+        lr = hyper.learning_rate
         loss = math.nan
         for i in range(n_steps):
             if deadline is not None and i and time.perf_counter() > deadline:
@@ -248,17 +238,16 @@ class Stepper:
             if not all(np.isfinite(p).all() for p in new):
                 return i, loss, 2
             if st.keep_invertible and st.kind == "resnet":
-                new[0] = maths.project_invertible(new[0], hyper["h"], hyper["bound"], st.activation)
+                new[0] = maths.project_invertible(new[0], hyper.h, hyper.bound, st.activation)
             state.params = new
             state.slots = new_slots
             state.t_opt = t_new
         return n_steps, loss, 0
 
-    def evaluate(
-        self, params: list[np.ndarray], hyper: dict[str, float]
-    ) -> tuple[float, float, float]:
+    def evaluate(self, hyper: Hyper) -> tuple[float, float, float]:
         """Full training-set objective and train / test accuracy (class 1 iff logit >= 0;
         K > 2: the argmax of the logits, as the compiled evaluate)."""
+        params = self.current.params
         with np.errstate(all="ignore"):
             loss, logits_tr = self.objective(params, hyper, self.x_tr, self.y_tr)
             acc_tr = float(np.mean(maths.classes_of(logits_tr) == self.y_tr))
