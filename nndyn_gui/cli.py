@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 from nndyn_gui import __version__
 from nndyn_gui.core import logs
-from nndyn_gui.core.config import ConfigError, RunConfig
+from nndyn_gui.core.config import FIELDS, ConfigError, RunConfig, field_info
 from nndyn_gui.core.presets import PresetError, list_presets, load_preset
 from nndyn_gui.core.terminal import printable
 
@@ -87,6 +87,25 @@ saved).
 """
 
 
+def fields_help() -> str:
+    """The fields --set can change, from the config's registry (range, meaning, live)."""
+    lines = ["Fields for --set (live: a change reaches a run training in the window at once):"]
+    for path, info in FIELDS.items():
+        if info.choices is not None:
+            values = "|".join(info.choices)
+        elif info.range is not None:
+            values = "..".join(_number(v) for v in info.range)
+        else:
+            values = "on|off" if info.type is bool else "text"
+        live = ", live" if info.live else ""
+        lines.append(f"  {path:<22} {values}{live}: {info.doc}")
+    return "\n".join(lines) + "\n"
+
+
+def _number(v: float) -> str:
+    return f"{int(v):,}" if float(v) == int(v) else f"{v:g}"
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(
         prog="nndyn",
@@ -99,7 +118,7 @@ def build_parser() -> argparse.ArgumentParser:
         "train",
         help="train a configuration or preset",
         description="Train a network and optionally save the run (.nndyn).",
-        epilog=TRAIN_EPILOG,
+        epilog=TRAIN_EPILOG + "\n" + fields_help(),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     t.add_argument("config", nargs="?", metavar="CONFIG", help="config JSON or .nndyn file")
@@ -240,7 +259,7 @@ def describe_config(cfg: RunConfig, n_points: int | None = None) -> dict[str, st
     """
     m, d, t = cfg.model, cfg.data, cfg.train
     model = f"{m.kind}, width {m.width}, depth {m.depth}, {m.activation}"
-    if m.kind == "resnet":
+    if field_info("model.h").applies(cfg):
         model += f", h {m.h:g}"
     if m.tied:
         model += ", tied"

@@ -333,3 +333,16 @@ def test_failed_diagnostics_are_one_warning_and_the_traceback_is_in_the_log(
     assert diag is None and shown == {"error": "FloatingPointError: singular Jacobian"}
     assert capsys.readouterr().err == "nndyn: warning: diagnostics failed: singular Jacobian\n"
     assert log_file is not None and "in broken" in log_file.read_text()
+
+
+def test_train_help_lists_every_field_from_the_registry(capsys: Any) -> None:
+    """`nndyn train --help` names each --set field with its range and says which are live."""
+    from nndyn_gui.core.config import FIELDS
+
+    with pytest.raises(SystemExit):
+        cli.build_parser().parse_args(["train", "--help"])
+    out = capsys.readouterr().out
+    for path, info in FIELDS.items():
+        line = next(ln for ln in out.splitlines() if ln.split()[:1] == [path])
+        assert info.doc in line and ("live" in line.split(":")[0]) == info.live
+    assert "  model.depth            1..200: number of layers / blocks (T)" in out

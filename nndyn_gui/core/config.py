@@ -1,16 +1,20 @@
 """The whole state of an experiment as one validated, serialisable dataclass tree.
 
 Like TensorFlow Playground's `state.ts`, everything the app, the CLI and a run file
-need to reproduce an experiment lives here. Every field carries its allowed range or
-choices in its metadata, so validation, `--set key=value`, the UI's sliders and the
-error messages all read the same source of truth.
+need to reproduce an experiment lives here. Every field carries all its rules in its
+metadata: range or choices, and the label, panel group, slider scale, "off" text, unit,
+whether a running trainer takes it live, and when it applies (`field_info(path)`). So
+validation, `--set key=value`, the panel's controls, `nndyn train --help`, the live
+classification (core/live.py) and the error messages all read one registry.
 """
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import json
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,6 +37,7 @@ MAX_CLASSES = 6
 MODEL_KINDS = ("resnet", "mlp")
 ACTIVATIONS = ("tanh", "relu", "sigmoid", "leaky_relu")
 OPTIMIZERS = ("adam", "sgd")
+RING_DATASETS = ("ring", "noisy_ring")  # the sets drawn with a radial gap (data.gap)
 
 
 class ConfigError(ValueError):
@@ -40,104 +45,303 @@ class ConfigError(ValueError):
 
     `str(e)` names the field as a command line does ("model.depth: 0 is out of range,
     allowed 1..200"); `panel_message` says the same in the words of the parameter panel
-    ("Depth T must be at least 1"), from the field's label in `LABELS`.
+    ("Depth T must be at least 1"), from the field's label (`field_label`).
     """
 
     def __init__(self, field_path: str, message: str, panel_message: str = "") -> None:
         super().__init__(f"{field_path}: {message}")
         self.field_path = field_path
-        label = LABELS.get(field_path, "")
+        label = field_label(field_path) if field_path in FIELDS else ""
         self.panel_message = panel_message or (f"{label}: {message}" if label else str(self))
 
 
-def _num(lo: float, hi: float, doc: str, *, log: bool = False) -> dict[str, Any]:
-    return {"range": (lo, hi), "doc": doc, "log": log}
+def _num(lo: float, hi: float, doc: str, *, log: bool = False, **ui: Any) -> dict[str, Any]:
+    return {"range": (lo, hi), "doc": doc, "log": log, **ui}
 
 
-def _choice(choices: tuple[str, ...], doc: str) -> dict[str, Any]:
-    return {"choices": choices, "doc": doc}
+def _choice(choices: tuple[str, ...], doc: str, **ui: Any) -> dict[str, Any]:
+    return {"choices": choices, "doc": doc, **ui}
+
+
+def _meta(doc: str, **ui: Any) -> dict[str, Any]:
+    return {"doc": doc, **ui}
+
+
+# ---------------------------------------------------------------------- when a field applies
+# Each returns "" when the field has a say in a run of `c`, else why not (the panel's
+# tooltip). A field that applies to neither of two configs is no change between them
+# (`changed_fields`): h of an MLP, the bound while keep-invertible is off.
+def _resnet_only(why: str) -> Any:
+    return lambda c: "" if c.model.kind == "resnet" else why
+
+
+def _bound_applies(c: RunConfig) -> str:
+    on = c.model.kind == "resnet" and c.model.keep_invertible
+    return "" if on else "only when 'Keep invertible' is on"
+
+
+def _gap_applies(c: RunConfig) -> str:
+    return "" if c.data.name in RING_DATASETS else "only for the ring data sets"
+
+
+def _classes_apply(c: RunConfig) -> str:
+    if c.data.name in MULTICLASS_DATASETS:
+        return ""
+    return f"a two-class data set (K classes: {', '.join(MULTICLASS_DATASETS[:3])})"
+
+
+# Each returns "" when the panel may set the field for `c`, else which data fix it.
+_DRAWN = "the drawn points are the data (edit them with Draw in the layer view)"
+
+
+def _set_by_points(c: RunConfig) -> str:
+    if c.data.name == "drawn":
+        return _DRAWN
+    return "the CSV file fixes the points" if c.data.name == "csv" else ""
+
+
+def _set_by_drawing(c: RunConfig) -> str:
+    return _DRAWN if c.data.name == "drawn" else ""
+
+
+def _set_by_labels(c: RunConfig) -> str:
+    labelled = {"csv": "the CSV file's labels fix K", "drawn": "the drawn classes fix K"}
+    return labelled.get(c.data.name, "")
 
 
 @dataclass
 class DataConfig:
     """Which 2-D data set, how many points, how noisy (all points lie in [-1, 1]^2)."""
 
-    name: str = field(default="ring", metadata=_choice(DATASETS, "data set"))
-    n: int = field(default=1000, metadata=_num(20, 100_000, "number of points (train + test)"))
-    noise: float = field(
-        default=0.0, metadata=_num(0.0, 1.0, "noise level (meaning depends on the set)")
-    )
-    gap: float = field(
-        default=0.225,
-        metadata=_num(0.0, 0.6, "ring: radial gap between inner disk (r<0.35) and annulus"),
-    )
-    test_fraction: float = field(default=0.2, metadata=_num(0.0, 0.9, "share of points held out"))
-    seed: int = field(default=0, metadata=_num(0, 2**31 - 1, "seed of the data sampler"))
+    name: str = field(default="ring", metadata=_choice(DATASETS, "data set", label="Data set"))
     classes: int = field(
         default=2,
         metadata=_num(
             2,
             MAX_CLASSES,
             "number of classes K (K > 2: spiral arms, Gaussian blobs, concentric rings, csv)",
+            label="Classes K",
+            unused=_classes_apply,
+            fixed=_set_by_labels,
         ),
     )
-    csv_path: str = field(default="", metadata={"doc": "CSV file (x1,x2,label) when name='csv'"})
+    n: int = field(
+        default=1000,
+        metadata=_num(
+            20,
+            100_000,
+            "number of points (train + test)",
+            label="Points",
+            scale="log",
+            fixed=_set_by_points,
+        ),
+    )
+    noise: float = field(
+        default=0.0,
+        metadata=_num(
+            0.0,
+            1.0,
+            "noise level (meaning depends on the set)",
+            label="Noise",
+            fixed=_set_by_points,
+        ),
+    )
+    gap: float = field(
+        default=0.225,
+        metadata=_num(
+            0.0,
+            0.6,
+            "ring: radial gap between inner disk (r<0.35) and annulus",
+            label="Gap",
+            unused=_gap_applies,
+            fixed=_set_by_drawing,
+        ),
+    )
+    test_fraction: float = field(
+        default=0.2,
+        metadata=_num(
+            0.0, 0.9, "share of points held out", label="Test share", fixed=_set_by_drawing
+        ),
+    )
+    seed: int = field(
+        default=0,
+        metadata=_num(
+            0,
+            2**31 - 1,
+            "seed of the data sampler",
+            label="Data seed",
+            scale="none",
+            fixed=_set_by_points,
+        ),
+    )
+    csv_path: str = field(
+        default="",
+        metadata=_meta("CSV file (x1,x2,label) when name='csv'", label="CSV file", group=""),
+    )
 
 
 @dataclass
 class ModelConfig:
     """MLP x -> s(Ax+b) or ResNet x -> x + h s(Ax+b), width d, depth T, plus a linear head."""
 
-    kind: str = field(default="resnet", metadata=_choice(MODEL_KINDS, "network family"))
-    width: int = field(default=3, metadata=_num(2, 64, "neurons per layer (d)"))
-    depth: int = field(default=10, metadata=_num(1, 200, "number of layers / blocks (T)"))
-    h: float = field(default=0.05, metadata=_num(1e-4, 10.0, "ResNet step size", log=True))
-    activation: str = field(default="tanh", metadata=_choice(ACTIVATIONS, "activation s"))
+    kind: str = field(
+        default="resnet", metadata=_choice(MODEL_KINDS, "network family", label="Network")
+    )
+    width: int = field(default=3, metadata=_num(2, 64, "neurons per layer (d)", label="Width d"))
+    depth: int = field(
+        default=10, metadata=_num(1, 200, "number of layers / blocks (T)", label="Depth T")
+    )
+    h: float = field(
+        default=0.05,
+        metadata=_num(
+            1e-4,
+            10.0,
+            "ResNet step size",
+            log=True,
+            label="Step h",
+            unused=_resnet_only("only for ResNet: an MLP layer has no step size"),
+        ),
+    )
+    activation: str = field(
+        default="tanh", metadata=_choice(ACTIVATIONS, "activation s", label="Activation")
+    )
     tied: bool = field(
-        default=False, metadata={"doc": "share (A, b) across blocks (autonomous ODE)"}
+        default=False,
+        metadata=_meta("share (A, b) across blocks (autonomous ODE)", label="Tied weights"),
     )
     keep_invertible: bool = field(
-        default=False, metadata={"doc": "rescale A_k after each step so h*|A_k|_2*Lip(s) <= bound"}
+        default=False,
+        metadata=_meta(
+            "rescale A_k after each step so h*|A_k|_2*Lip(s) <= bound",
+            label="Keep invertible",
+            unused=_resnet_only("only for ResNet"),
+        ),
     )
     invertible_bound: float = field(
-        default=0.9, metadata=_num(0.01, 0.99, "bound c < 1 used by keep_invertible")
+        default=0.9,
+        metadata=_num(
+            0.01,
+            0.99,
+            "bound c < 1 used by keep_invertible",
+            label="Bound c",
+            unused=_bound_applies,
+        ),
     )
     init_scale: float = field(
-        default=1.0, metadata=_num(0.0, 10.0, "multiplier of the Glorot-uniform initial A_k")
+        default=1.0,
+        metadata=_num(
+            0.0, 10.0, "multiplier of the Glorot-uniform initial A_k", label="Init scale"
+        ),
     )
 
 
 @dataclass
 class TrainConfig:
-    """Optimiser, schedule and regularisation; `seed` fixes initial weights and batches."""
+    """Optimiser, schedule and regularisation; `seed` fixes initial weights and batches.
 
-    optimizer: str = field(default="adam", metadata=_choice(OPTIMIZERS, "optimiser"))
+    Fields marked `change="live"` reach a running trainer at its next compiled call
+    (core/live.py); a change of any other starts the run again from step 0.
+    """
+
+    optimizer: str = field(
+        default="adam", metadata=_choice(OPTIMIZERS, "optimiser", label="Optimiser")
+    )
     learning_rate: float = field(
-        default=0.01, metadata=_num(1e-6, 100.0, "learning rate", log=True)
+        default=0.01,
+        metadata=_num(1e-6, 100.0, "learning rate", log=True, label="Learning rate", change="live"),
     )
     batch_size: int = field(
-        default=0, metadata=_num(0, 100_000, "mini-batch size (0 = full batch)")
+        default=0,
+        metadata=_num(
+            0,
+            100_000,
+            "mini-batch size (0 = full batch)",
+            label="Batch size",
+            scale="log0",
+            log0_min=1.0,
+            off="full",
+            change="live",
+        ),
     )
-    steps: int = field(default=2000, metadata=_num(1, 1_000_000, "optimiser steps"))
-    weight_decay: float = field(default=0.0, metadata=_num(0.0, 10.0, "L2 penalty on A_k, b_k"))
+    steps: int = field(
+        default=2000,
+        metadata=_num(1, 1_000_000, "optimiser steps", label="Steps", scale="log", change="live"),
+    )
+    weight_decay: float = field(
+        default=0.0,
+        metadata=_num(
+            0.0,
+            10.0,
+            "L2 penalty on A_k, b_k",
+            label="Weight decay",
+            scale="log0",
+            log0_min=1e-6,
+            change="live",
+        ),
+    )
     transport: float = field(
-        default=0.0, metadata=_num(0.0, 10.0, "transport cost lambda * sum_t |x_{t+1}-x_t|^2")
+        default=0.0,
+        metadata=_num(
+            0.0,
+            10.0,
+            "transport cost lambda * sum_t |x_{t+1}-x_t|^2",
+            label="Transport λ",
+            scale="log0",
+            log0_min=1e-4,
+            change="live",
+        ),
     )
-    seed: int = field(default=0, metadata=_num(0, 2**31 - 1, "seed of initial weights and batches"))
+    seed: int = field(
+        default=0,
+        metadata=_num(
+            0, 2**31 - 1, "seed of initial weights and batches", label="Weight seed", scale="none"
+        ),
+    )
     snapshot_every: int = field(
-        default=50, metadata=_num(1, 1_000_000, "steps between saved snapshots")
+        default=50,
+        metadata=_num(
+            1, 1_000_000, "steps between saved snapshots", label="Snapshot every", scale="log"
+        ),
     )
     steps_per_call: int = field(
-        default=50, metadata=_num(1, 10_000, "optimiser steps fused in one compiled call")
+        default=50,
+        metadata=_num(
+            1,
+            10_000,
+            "optimiser steps fused in one compiled call",
+            label="Steps per call",
+            engine=True,
+            change="live",
+        ),
     )
     # stop conditions (core/stopping.py), checked at every snapshot; 0 = off
     stop_loss: float = field(
         default=0.0,
-        metadata=_num(0.0, 10.0, "stop when the training loss is at most this (0 = off)"),
+        metadata=_num(
+            0.0,
+            10.0,
+            "stop when the training loss is at most this (0 = off)",
+            label="Loss at most",
+            group="Stop when",
+            scale="log0",
+            log0_min=1e-4,
+            off="off",
+            words="stop loss",
+            change="live",
+        ),
     )
     stop_accuracy: float = field(
         default=0.0,
-        metadata=_num(0.0, 1.0, "stop when the training accuracy reaches this (0 = off)"),
+        metadata=_num(
+            0.0,
+            1.0,
+            "stop when the training accuracy reaches this (0 = off)",
+            label="Accuracy reaches",
+            group="Stop when",
+            off="off",
+            words="stop accuracy",
+            change="live",
+        ),
     )
     stop_plateau: int = field(
         default=0,
@@ -145,53 +349,16 @@ class TrainConfig:
             0,
             1_000_000,
             "stop when the loss has not improved by 0.1% for this many steps (0 = off)",
+            label="No progress for",
+            group="Stop when",
+            scale="log0",
+            log0_min=10.0,
+            off="off",
+            unit="steps",
+            words="stop plateau",
+            change="live",
         ),
     )
-
-
-#: What the parameter panel calls each field: its labels and every message about a field
-#: that the window shows come from here (`field_label`, `ConfigError.panel_message`).
-LABELS: dict[str, str] = {
-    "data.name": "Data set",
-    "data.classes": "Classes K",
-    "data.n": "Points",
-    "data.noise": "Noise",
-    "data.gap": "Gap",
-    "data.test_fraction": "Test share",
-    "data.seed": "Data seed",
-    "data.csv_path": "CSV file",
-    "model.kind": "Network",
-    "model.width": "Width d",
-    "model.depth": "Depth T",
-    "model.h": "Step h",
-    "model.activation": "Activation",
-    "model.tied": "Tied weights",
-    "model.keep_invertible": "Keep invertible",
-    "model.invertible_bound": "Bound c",
-    "model.init_scale": "Init scale",
-    "train.optimizer": "Optimiser",
-    "train.learning_rate": "Learning rate",
-    "train.batch_size": "Batch size",
-    "train.steps": "Steps",
-    "train.weight_decay": "Weight decay",
-    "train.transport": "Transport λ",
-    "train.seed": "Weight seed",
-    "train.snapshot_every": "Snapshot every",
-    "train.steps_per_call": "Steps per call",
-    "train.stop_loss": "Loss at most",
-    "train.stop_accuracy": "Accuracy reaches",
-    "train.stop_plateau": "No progress for",
-    "title": "Title",
-}
-
-#: Engine settings that change speed, never the result (batches depend only on the seed
-#: and the step): not offered in the parameter panel, still settable with --set.
-ENGINE_FIELDS = ("train.steps_per_call",)
-
-
-def field_label(path: str) -> str:
-    """The panel's name of a field ("model.depth" -> "Depth T"); the path if it has none."""
-    return LABELS.get(path, path)
 
 
 @dataclass
@@ -201,7 +368,10 @@ class RunConfig:
     data: DataConfig = field(default_factory=DataConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
-    title: str = field(default="", metadata={"doc": "free text shown in views and exports"})
+    title: str = field(
+        default="",
+        metadata=_meta("free text shown in views and exports", label="Title", change="none"),
+    )
 
     # ------------------------------------------------------------------ validation
     def validate(self) -> RunConfig:
@@ -290,15 +460,128 @@ class RunConfig:
         if len(parts) != 2 or parts[0] not in ("data", "model", "train"):
             raise ConfigError(key, "expected section.field with section data, model or train")
         section, name = parts
-        klass = {"data": DataConfig, "model": ModelConfig, "train": TrainConfig}[section]
-        names = {f.name: f for f in dataclasses.fields(klass)}
+        names = {f.name: f for f in dataclasses.fields(SECTIONS[section])}
         if name not in names:
             raise ConfigError(key, f"unknown field (allowed: {', '.join(names)})")
         d[section][name] = _parse_text(key, names[name], raw.strip())
         return RunConfig.from_dict(d)
 
     def copy(self) -> RunConfig:
-        return RunConfig.from_dict(self.to_dict())
+        """An independent copy (not validated again: configs are validated when made)."""
+        return copy.deepcopy(self)
+
+
+SECTIONS: dict[str, type] = {"data": DataConfig, "model": ModelConfig, "train": TrainConfig}
+#: the panel group of each section's fields, unless a field names its own
+_GROUPS = {"data": "Data", "model": "Architecture", "train": "Training"}
+
+
+@dataclass(frozen=True)
+class FieldInfo:
+    """Everything the app knows about one config field, read from the field's metadata.
+
+    The one registry of per-field rules: the parameter panel builds its controls from
+    it, the CLI lists it in `nndyn train --help`, core/live.py classifies changes with
+    it and error messages and the narrator name fields with `label`.
+    """
+
+    path: str  # "model.depth"
+    label: str  # what the panel calls it: "Depth T"
+    doc: str  # the tooltip / help line
+    type: type
+    default: Any
+    range: tuple[float, float] | None = None
+    choices: tuple[str, ...] | None = None
+    group: str = ""  # the panel's group box; "" = not a panel control
+    scale: str = "linear"  # slider: "linear" | "log" | "log0" (0, then log) | "none" (spin only)
+    log0_min: float = 0.0  # the smallest positive value of a log0 slider
+    off: str = ""  # shown instead of the value 0 ("off", "full")
+    unit: str = ""  # after the number ("steps")
+    change: str = "restart"  # while a run trains: "live" (next call), "restart", "none"
+    engine: bool = False  # changes speed, never the result: not offered in the panel
+    words: str = ""  # how a sentence names it ("learning rate"); default: the label
+    unused: Callable[[RunConfig], str] | None = None  # why it has no say ("" = it has)
+    fixed: Callable[[RunConfig], str] | None = None  # which data set it, not the panel
+
+    @property
+    def live(self) -> bool:
+        return self.change == "live"
+
+    def why_unused(self, config: RunConfig) -> str:
+        """ "" when this field has a say in a run of `config`, else why not."""
+        return self.unused(config) if self.unused is not None else ""
+
+    def applies(self, config: RunConfig) -> bool:
+        return not self.why_unused(config)
+
+    def why_not_editable(self, config: RunConfig) -> str:
+        """Why the panel cannot set it for `config` (the data fix it, or it has no say)."""
+        fixed = self.fixed(config) if self.fixed is not None else ""
+        return fixed or self.why_unused(config)
+
+
+def _info(path: str, f: dataclasses.Field[Any], section: str) -> FieldInfo:
+    m = f.metadata
+    log = bool(m.get("log"))
+    engine = bool(m.get("engine"))
+    label = m["label"]
+    return FieldInfo(
+        path=path,
+        label=label,
+        doc=m["doc"],
+        type=_field_type(f),
+        default=f.default,
+        range=m.get("range"),
+        choices=m.get("choices"),
+        group="" if engine else m.get("group", _GROUPS.get(section, "")),
+        scale=m.get("scale", "log" if log else "linear"),
+        log0_min=m.get("log0_min", 0.0),
+        off=m.get("off", ""),
+        unit=m.get("unit", ""),
+        change=m.get("change", "restart"),
+        engine=engine,
+        words=m.get("words", label.lower()),
+        unused=m.get("unused"),
+        fixed=m.get("fixed"),
+    )
+
+
+def _registry() -> dict[str, FieldInfo]:
+    out = {}
+    for section, klass in SECTIONS.items():
+        for f in dataclasses.fields(klass):
+            out[f"{section}.{f.name}"] = _info(f"{section}.{f.name}", f, section)
+    title = next(f for f in dataclasses.fields(RunConfig) if f.name == "title")
+    out["title"] = _info("title", title, "")
+    return out
+
+
+def field_info(path: str) -> FieldInfo:
+    """The registry entry of `section.name` (or "title"); KeyError for an unknown path."""
+    return FIELDS[path]
+
+
+def field_label(path: str) -> str:
+    """The panel's name of a field ("model.depth" -> "Depth T"); the path if it has none."""
+    info = FIELDS.get(path)
+    return info.label if info is not None else path
+
+
+def changed_fields(old: RunConfig, new: RunConfig) -> list[str]:
+    """The paths whose values differ and that have a say in `old` or `new` (a change of
+    h between two MLPs is no change), in the panel's order."""
+    out = []
+    for path, info in FIELDS.items():
+        if _value(old, path) != _value(new, path) and (info.applies(old) or info.applies(new)):
+            out.append(path)
+    return out
+
+
+def _value(config: RunConfig, path: str) -> Any:
+    if "." not in path:
+        return getattr(config, path)
+    section, name = path.split(".")
+    return getattr(getattr(config, section), name)
 
 
 def json_error_reason(e: BaseException) -> str:
@@ -314,8 +597,7 @@ def json_error_reason(e: BaseException) -> str:
 def field_spec(path: str) -> dict[str, Any]:
     """Metadata of `section.name` (range/choices/doc/log) plus its type, for UI widgets."""
     section, name = path.split(".")
-    klass = {"data": DataConfig, "model": ModelConfig, "train": TrainConfig}[section]
-    for f in dataclasses.fields(klass):
+    for f in dataclasses.fields(SECTIONS[section]):
         if f.name == name:
             spec = dict(f.metadata)
             spec["type"] = _field_type(f)
@@ -412,3 +694,10 @@ def _g(v: float) -> str:
     if float(v) == int(v) and abs(v) < 1e15:
         return f"{int(v):,}"
     return f"{v:g}"
+
+
+#: the registry: every field's entry, in the panel's order (data, model, train, title)
+FIELDS: dict[str, FieldInfo] = _registry()
+#: one column of the registry each, for readers that want only that
+LABELS: dict[str, str] = {path: info.label for path, info in FIELDS.items()}
+ENGINE_FIELDS: tuple[str, ...] = tuple(path for path, info in FIELDS.items() if info.engine)

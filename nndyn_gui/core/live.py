@@ -3,28 +3,21 @@
 Like TensorFlow Playground: the learning rate, the regularisation, the batch size, the
 number of steps (in all, and per compiled call) and the stop conditions take effect at
 the trainer's next compiled call (`core/protocol.Tune`); any other change of the data,
-the network or the training starts the run again from step 0. A title is neither.
-The trainer (core/training.py), the engine worker and the window all decide with this
-one list.
+the network or the training starts the run again from step 0. A title is neither, and
+neither is a field that has no say in either config (h of an MLP). Each field says which
+it is in its metadata (`config.field_info(path).change`, `.applies`); the trainer
+(core/training.py), the engine worker and the window all decide with this module.
 """
 
 from __future__ import annotations
 
 from typing import Any, Literal
 
-from nndyn_gui.core.config import RunConfig, TrainConfig
+from nndyn_gui.core.config import FIELDS, RunConfig, TrainConfig, changed_fields
 
 #: TrainConfig fields a running trainer takes at its next call
-LIVE_TRAIN_FIELDS = (
-    "learning_rate",
-    "weight_decay",
-    "transport",
-    "batch_size",
-    "steps",
-    "steps_per_call",
-    "stop_loss",
-    "stop_accuracy",
-    "stop_plateau",
+LIVE_TRAIN_FIELDS = tuple(
+    path.split(".")[1] for path, info in FIELDS.items() if info.live and path.startswith("train.")
 )
 
 Change = Literal["same", "live", "restart"]
@@ -41,13 +34,10 @@ def live_changes(old: TrainConfig, new: TrainConfig) -> dict[str, tuple[Any, Any
 
 def classify(old: RunConfig, new: RunConfig) -> Change:
     """ "same" (nothing a trainer uses changed), "live" (only live fields) or "restart"."""
-    if old.data != new.data or old.model != new.model:
+    kinds = {FIELDS[path].change for path in changed_fields(old, new)}
+    if "restart" in kinds:
         return "restart"
-    fixed_old = {k: v for k, v in vars(old.train).items() if k not in LIVE_TRAIN_FIELDS}
-    fixed_new = {k: v for k, v in vars(new.train).items() if k not in LIVE_TRAIN_FIELDS}
-    if fixed_old != fixed_new:
-        return "restart"
-    return "live" if live_changes(old.train, new.train) else "same"
+    return "live" if "live" in kinds else "same"
 
 
 def with_live(train: TrainConfig, new: TrainConfig) -> TrainConfig:
@@ -62,28 +52,14 @@ def describe(changes: dict[str, tuple[Any, Any]]) -> str:
     """'learning rate 0.01 → 0.05, batch size full → 50' (for curves and messages)."""
     parts = []
     for f, (a, b) in changes.items():
-        parts.append(f"{_NAMES.get(f, f)} {_fmt(f, a)} → {_fmt(f, b)}")
+        info = FIELDS[f"train.{f}"]
+        parts.append(f"{info.words} {_fmt(info.off, a)} → {_fmt(info.off, b)}")
     return ", ".join(parts)
 
 
-_NAMES = {
-    "learning_rate": "learning rate",
-    "weight_decay": "weight decay",
-    "transport": "transport λ",
-    "batch_size": "batch size",
-    "steps": "steps",
-    "steps_per_call": "steps per call",
-    "stop_loss": "stop loss",
-    "stop_accuracy": "stop accuracy",
-    "stop_plateau": "stop plateau",
-}
-
-
-def _fmt(f: str, v: Any) -> str:
-    if f == "batch_size" and v == 0:
-        return "full"
-    if f.startswith("stop_") and not v:
-        return "off"
+def _fmt(off: str, v: Any) -> str:
+    if off and not v:
+        return off
     if isinstance(v, float):
         return f"{v:g}"
     return f"{v:,}" if isinstance(v, int) else str(v)

@@ -134,7 +134,7 @@ class DiagnosticsPanel(QWidget):
         self._metrics_values = ""  # the metrics line after its step (rich text)
         self._summary: tuple[str, VerdictLevel] = ("", "ok")
         self._topo_color = ""  # the topology text's own colour ("" = normal)
-        self._topo_for: tuple[RunConfig, Any] = (state.config, None)  # the last request's
+        self._topo_for: tuple[RunConfig, Any] = (state.run_config, None)  # the last request's
         self._dimmed: tuple[bool, bool] | None = None  # (diagnostics, topology) drawn dimmed
         self._topo_gen = 0
         self._topo_key: tuple[int, int] | None = None
@@ -236,7 +236,7 @@ class DiagnosticsPanel(QWidget):
         (automation: a screenshot must not show one panel still computing)."""
         self.refresh_now()
         if self.snapshot is not None and self.snapshot is self._target():
-            self._request_topology(self.state.config, self.snapshot, now=True)
+            self._request_topology(self.state.run_config, self.snapshot, now=True)
 
     def pending_snapshot(self) -> Snapshot | None:
         """The snapshot on screen whose numbers are still being computed (None: shown)."""
@@ -267,7 +267,7 @@ class DiagnosticsPanel(QWidget):
         snap = self._target()
         if snap is None:
             return None
-        config, weights, data = st.config, snap.weights, st.dataset
+        config, weights, data = st.run_config, snap.weights, st.dataset
         if weights.width != config.model.width or weights.depth != config.model.depth:
             return None  # a config change is on its way; its own signal refreshes us
 

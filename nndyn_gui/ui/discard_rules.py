@@ -19,9 +19,9 @@ tested, and read, without a window:
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 
-from nndyn_gui.core.config import RunConfig, field_label
+from nndyn_gui.core.config import RunConfig, changed_fields, field_label
 from nndyn_gui.core.types import Run, Snapshot
 
 
@@ -45,19 +45,16 @@ def has_trained(snapshots: Iterable[Snapshot]) -> bool:
 
 def makes_stale(old: RunConfig, new: RunConfig) -> bool:
     """True when `old`'s snapshots cannot show `new`: other data, model or weight seed."""
-    return old.data != new.data or old.model != new.model or old.train.seed != new.train.seed
+    return bool(stale_fields(old, new))
 
 
 def stale_fields(old: RunConfig, new: RunConfig) -> list[str]:
-    """The fields (section.name) whose change makes the snapshots stale, in panel order."""
-    out = []
-    for section in ("data", "model"):
-        a, b = getattr(old, section), getattr(new, section)
-        changed = [f.name for f in fields(a) if getattr(a, f.name) != getattr(b, f.name)]
-        out += [f"{section}.{name}" for name in changed]
-    if old.train.seed != new.train.seed:
-        out.append("train.seed")
-    return out
+    """The fields (section.name) whose change makes the snapshots stale, in panel order
+    (a field with no say in either config, like h of an MLP, is no change)."""
+    return [p for p in changed_fields(old, new) if p.startswith(_STALE_PREFIXES)]
+
+
+_STALE_PREFIXES = ("data.", "model.", "train.seed")
 
 
 def change_reason(old: RunConfig, new: RunConfig) -> str:

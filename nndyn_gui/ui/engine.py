@@ -1,4 +1,4 @@
-"""The training engine for Qt: a `core.engine.TrainingSession` whose events are signals.
+"""The training engine for Qt: a `core.engine.TrainingSession` whose events reach the GUI thread.
 
 Why it looks like this:
 - A reader thread per worker process blocks on the worker's event pipe (unpickling
@@ -27,7 +27,7 @@ from collections.abc import Callable
 from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
 
 from nndyn_gui.core import protocol as p
-from nndyn_gui.core.config import RunConfig, TrainConfig
+from nndyn_gui.core.config import RunConfig
 from nndyn_gui.core.engine import TrainingSession, WorkerProcess
 from nndyn_gui.core.types import Dataset, Snapshot
 
@@ -35,26 +35,15 @@ BUSY_SHARE = 1.0 / 3.0  # the share of GUI time training updates may take
 MAX_HOLD_S = 0.5  # never hold events back longer than this
 
 
-class EngineBridge(QObject):
-    """Start / pause / step / resume / cancel runs in a worker; events as Qt signals.
+class EngineEvents(QObject):
+    """A `TrainingSession` whose worker's events reach the GUI thread, merged and paced.
 
-    Signals (all on the GUI thread, in the order the worker sent them):
-    ready(Ready), compiled(Compiled), quickStarted(QuickStarted), tuned(Tuned),
-    snapshots(list[Snapshot]), progress(step, loss, steps/s), runState("training" |
-    "paused"), finished(TrainResult),
-    failed(message, details) and workerLost(message, run_id) (run_id 0: it was idle).
+    Subclasses say what the events do (`_on_snapshots`, `_on_progress`, `_on_event`):
+    the window's TrainController handles them itself, Compare's EngineBridge re-emits
+    them as signals. Commands go straight to `self.session`; `watch_worker` after one
+    that may start a worker gives that worker a reader.
     """
 
-    ready = Signal(object)
-    compiled = Signal(object)
-    quickStarted = Signal(object)  # QuickStarted: numpy trains while the step compiles
-    tuned = Signal(object)  # Tuned: live changes took effect at a step
-    snapshots = Signal(object)
-    progress = Signal(int, float, float)
-    runState = Signal(str)
-    finished = Signal(object)
-    failed = Signal(str, str)
-    workerLost = Signal(str, int)
     _wake = Signal()
 
     def __init__(
@@ -79,6 +68,16 @@ class EngineBridge(QObject):
         session = self.session
         self.destroyed.connect(lambda *_: session.shutdown(keep_warm=False))
 
+    # ------------------------------------------------------------------ what events do
+    def _on_snapshots(self, snaps: list[Snapshot]) -> None:
+        """A merged batch of the run's snapshots (GUI thread)."""
+
+    def _on_progress(self, step: int, loss: float, rate: float) -> None:
+        """The newest progress of a drain (GUI thread)."""
+
+    def _on_event(self, event: p.Event) -> None:
+        """Any other event, as the session has handled it (GUI thread)."""
+
     # ------------------------------------------------------------------ queries
     def is_running(self) -> bool:
         """True from `start` until the run's end has been delivered."""
@@ -93,9 +92,15 @@ class EngineBridge(QObject):
     # ------------------------------------------------------------------ commands
     def start_worker(self) -> None:
         """Start the worker now (it loads TensorFlow), so the first Train is quick."""
-        if self._closed:
+        if not self._closed:
+            self.session.start_worker()
+            self.watch_worker()
+
+    def watch_worker(self) -> None:
+        """Give the session's worker a reader thread (once; a new worker gets a new one)."""
+        worker = self.session.worker
+        if self._closed or worker is None:
             return
-        worker = self.session.start_worker()
         if not any(t.name == f"nndyn-engine-events-{worker.pid}" for t in self._readers):
             self._prune_readers()
             if worker.ready is not None:  # a warm spare: its Ready came before this reader
@@ -108,36 +113,6 @@ class EngineBridge(QObject):
             )
             self._readers.append(t)
             t.start()
-
-    def start(
-        self,
-        config: RunConfig,
-        dataset: Dataset,
-        step_only: bool = False,
-        quick_start: bool = False,
-        paused: bool = False,
-    ) -> int:
-        self.start_worker()
-        return self.session.start(config, dataset, step_only, quick_start, paused)
-
-    def tune(self, train: TrainConfig) -> None:
-        self.session.tune(train)
-
-    def pause(self) -> None:
-        self.session.pause()
-
-    def resume(self) -> None:
-        self.session.resume()
-
-    def step(self) -> None:
-        self.session.step()
-
-    def cancel(self) -> None:
-        self.session.cancel()
-
-    def kill_worker(self) -> None:
-        """End the worker at once; a run in progress ends with workerLost."""
-        self.session.kill_worker()
 
     def wait_for_end(self, timeout_s: float) -> bool:
         """Deliver events here until the run has ended; False after `timeout_s`."""
@@ -228,36 +203,56 @@ class EngineBridge(QObject):
             if isinstance(event, p.Progress):
                 progress = event
                 continue
-            batch, progress = self._emit_batch(batch, progress)
-            self._emit(event)
-        self._emit_batch(batch, progress)
+            batch, progress = self._deliver_batch(batch, progress)
+            self._on_event(event)
+        self._deliver_batch(batch, progress)
         cost = time.monotonic() - t0
         self.last_drain_s = cost
         hold = min(MAX_HOLD_S, cost * (1.0 - BUSY_SHARE) / BUSY_SHARE)
         self._resume_at = time.monotonic() + hold
 
-    def _emit_batch(
+    def _deliver_batch(
         self, batch: list[Snapshot], progress: p.Progress | None
     ) -> tuple[list[Snapshot], None]:
-        """Emit the merged snapshots, then the newest progress; return empty ones."""
+        """Deliver the merged snapshots, then the newest progress; return empty ones."""
         if batch:
-            self.snapshots.emit(batch)
+            self._on_snapshots(batch)
         if progress is not None:
-            self.progress.emit(progress.step, progress.loss, progress.steps_per_s)
+            self._on_progress(progress.step, progress.loss, progress.steps_per_s)
         return [], None
 
-    def _emit(self, event: p.Event) -> None:
-        if isinstance(event, p.Ready):
-            self.ready.emit(event)
-        elif isinstance(event, p.Compiled):
-            self.compiled.emit(event)
-        elif isinstance(event, p.QuickStarted):
-            self.quickStarted.emit(event)
-        elif isinstance(event, p.Tuned):
-            self.tuned.emit(event)
-        elif isinstance(event, p.RunState):
-            self.runState.emit(event.state)
-        elif isinstance(event, p.Finished):
+
+class EngineBridge(EngineEvents):
+    """Compare's engine: runs in a worker, their events as Qt signals.
+
+    Signals (all on the GUI thread, in the order the worker sent them):
+    snapshots(list[Snapshot]), progress(step, loss, steps/s), finished(TrainResult),
+    failed(message, details) and workerLost(message, run_id) (run_id 0: it was idle).
+    """
+
+    snapshots = Signal(object)
+    progress = Signal(int, float, float)
+    finished = Signal(object)
+    failed = Signal(str, str)
+    workerLost = Signal(str, int)
+
+    def start(self, config: RunConfig, dataset: Dataset) -> int:
+        """Begin a run (cancelling one still going); returns its id."""
+        run_id = self.session.start(config, dataset)
+        self.watch_worker()
+        return run_id
+
+    def cancel(self) -> None:
+        self.session.cancel()
+
+    def _on_snapshots(self, snaps: list[Snapshot]) -> None:
+        self.snapshots.emit(snaps)
+
+    def _on_progress(self, step: int, loss: float, rate: float) -> None:
+        self.progress.emit(step, loss, rate)
+
+    def _on_event(self, event: p.Event) -> None:
+        if isinstance(event, p.Finished):
             self.finished.emit(self.session.result)
         elif isinstance(event, p.Failed):
             self.failed.emit(event.message, event.details)

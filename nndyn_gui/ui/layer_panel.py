@@ -400,7 +400,7 @@ class LayerPanel(QWidget):
         snap = self.state.current
         assert snap is not None
         config, weights, dataset, options = (
-            self.state.config,
+            self.state.run_config,
             snap.weights,
             self.state.dataset,
             self._options,
@@ -449,7 +449,7 @@ class LayerPanel(QWidget):
         if sc.step is not None and current is not None and sc.step != current.step:
             return False  # while training: no comparison of arrays per snapshot
         return (
-            config is self.state.config
+            config is self.state.run_config
             and dataset is self.state.dataset
             and sc.options == self._options
             and (

@@ -41,7 +41,7 @@ from nndyn_gui.ui.layer_panel import LayerPanel
 from nndyn_gui.ui.param_panel import ParamPanel
 from nndyn_gui.ui.state import AppState
 from nndyn_gui.ui.status_readout import StatusReadout
-from nndyn_gui.ui.worker import TrainController
+from nndyn_gui.ui.train_controller import TrainController
 
 ENV_NO_PROMPT = "NNDYN_NO_PROMPT"
 ENV_NO_AUTOSAVE = "NNDYN_NO_AUTOSAVE"
@@ -422,16 +422,10 @@ class MainWindow(QMainWindow):
         its next call (marked on the curves); any other change (data, drawn points,
         network, seed, ...) restarts it from step 0 at once, without a dialog: a trained
         run it drops is put aside, and Run → Bring back restores it (ui/undo_discard.py)."""
-        self.state.configChanged.connect(self._follow_change)
-        self.state.datasetChanged.connect(self._follow_change)
         self.controller.tuned.connect(self._on_tuned)
         self.controller.restarted.connect(lambda: self._flash("Restarted from step 0"))
         self.controller.compilingChanged.connect(self._on_compiling)
         self.param_panel.drawRequested.connect(lambda: self.layer_panel.set_drawing(True))
-
-    @Slot()
-    def _follow_change(self, *_: object) -> None:
-        self.controller.follow_state()
 
     @Slot(int, object)
     def _on_tuned(self, step: int, changes: Any) -> None:
@@ -658,7 +652,7 @@ class MainWindow(QMainWindow):
             from nndyn_gui.core.runfile import current_versions, save_run
 
             run = self.state.run()
-            run.versions = {**current_versions(), **self.controller.engine.versions()}
+            run.versions = {**current_versions(), **self.controller.versions()}
             save_run(run, path)
         except Exception as e:
             self.show_error("Cannot save run", str(e))
@@ -729,7 +723,7 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------ misc
     def versions(self) -> dict[str, str]:
-        tf_version = self.controller.engine.versions().get("tensorflow", "")
+        tf_version = self.controller.versions().get("tensorflow", "")
         return {
             "nndyn": __version__,
             "Qt": qVersion(),

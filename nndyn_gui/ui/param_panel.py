@@ -1,9 +1,9 @@
 """Every engine parameter as a slider + spin box (or combo / check box), grouped.
 
-Why generated: `core.config.field_spec` already knows each field's range, choices, doc,
-log scale, type and default; building the controls from it keeps the panel, the CLI's
-`--set` and the validation messages in agreement. This module only adds presentation
-choices (labels, which wide integer ranges get a log slider, which fields have no slider).
+Why generated: the registry (`core.config.field_info`) knows each field's range, choices,
+doc, label, group, slider scale, "off" text, unit and when it applies; building the
+controls from it keeps the panel, the CLI's `--set` and help, the live classification
+and the validation messages in agreement. This module only adds the combo boxes' words.
 
 Each change builds a new RunConfig and hands it to AppState; a rejected value or an
 unreadable CSV file is shown in red under its control and the state stays unchanged.
@@ -12,8 +12,9 @@ A change of the data (100,000 points, say) makes the new data set in the backgro
 A big CSV file (over INLINE_CSV_BYTES) is read on a background thread with its
 progress under the button, so the window keeps turning; it is parsed once
 (core.datasets caches it), so later data-parameter changes do not read it again.
-Fields that have no meaning for the current choice (h for an MLP, the bound without
-keep-invertible, the ring gap for other data) are disabled with a tooltip saying why.
+Fields that have no say for the current choice (h for an MLP, the bound without
+keep-invertible, the ring gap for other data) or that the data fix (a CSV file's points)
+are disabled with a tooltip saying why (the registry's `why_not_editable`).
 """
 
 from __future__ import annotations
@@ -48,13 +49,13 @@ from PySide6.QtWidgets import (
 )
 
 from nndyn_gui.core.config import (
+    FIELDS,
     MAX_CLASSES,
     MULTICLASS_DATASETS,
     ConfigError,
     DataConfig,
     RunConfig,
-    field_label,
-    field_spec,
+    field_info,
 )
 from nndyn_gui.core.limits import human_bytes
 from nndyn_gui.core.types import Dataset
@@ -66,49 +67,6 @@ INLINE_CSV_BYTES = 2 * 2**20  # smaller CSV files are read at once (a few millis
 ERROR_STYLE = "color: #C0392B;"
 HINT_STYLE = "color: #6B6F76;"
 
-GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    (
-        "Data",
-        (
-            "data.name",
-            "data.classes",
-            "data.n",
-            "data.noise",
-            "data.gap",
-            "data.test_fraction",
-            "data.seed",
-        ),
-    ),
-    (
-        "Architecture",
-        (
-            "model.kind",
-            "model.width",
-            "model.depth",
-            "model.h",
-            "model.activation",
-            "model.tied",
-            "model.keep_invertible",
-            "model.invertible_bound",
-            "model.init_scale",
-        ),
-    ),
-    (
-        "Training",
-        (
-            "train.optimizer",
-            "train.learning_rate",
-            "train.batch_size",
-            "train.steps",
-            "train.weight_decay",
-            "train.transport",
-            "train.seed",
-            "train.snapshot_every",
-        ),
-    ),
-    ("Stop when", ("train.stop_loss", "train.stop_accuracy", "train.stop_plateau")),
-)
-
 CHOICE_LABELS = {
     "resnet": "ResNet  x + h·s(Ax+b)",
     "mlp": "MLP  s(Ax+b)",
@@ -118,34 +76,23 @@ CHOICE_LABELS = {
     "drawn": "drawn (edit the points)",
 }
 
-#: slider scale per field when the spec's own (linear / log) is a poor fit
-SCALES: dict[str, str] = {
-    "data.n": "log",
-    "train.steps": "log",
-    "train.snapshot_every": "log",
-    "train.batch_size": "log0",
-    "train.weight_decay": "log0",
-    "train.transport": "log0",
-    "train.stop_loss": "log0",
-    "train.stop_plateau": "log0",
-    "data.seed": "none",
-    "train.seed": "none",
-}
-LOG0_MIN = {
-    "train.batch_size": 1.0,
-    "train.weight_decay": 1e-6,
-    "train.transport": 1e-4,
-    "train.stop_loss": 1e-4,
-    "train.stop_plateau": 10.0,
-}
-#: shown instead of the value 0 (the field's "off")
-ZERO_TEXT = {"train.stop_loss": "off", "train.stop_accuracy": "off", "train.stop_plateau": "off"}
-SUFFIX = {"train.stop_plateau": " steps"}
-LIVE_HINT = (
-    "While training: learning rate, batch size, steps, weight decay, transport, steps per "
-    "call and the stop conditions change the run at its next call (marked on the curves); "
-    "any other change restarts it from step 0."
-)
+
+def groups() -> list[tuple[str, list[str]]]:
+    """The panel's group boxes and their fields, in the registry's order."""
+    out: dict[str, list[str]] = {}
+    for path, info in FIELDS.items():
+        if info.group:
+            out.setdefault(info.group, []).append(path)
+    return list(out.items())
+
+
+def live_hint() -> str:
+    """What a change does while a run trains, naming the fields marked live."""
+    live = [i.words for i in FIELDS.values() if i.live and i.group != "Stop when"]
+    return (
+        f"While training: {', '.join(live)} and the stop conditions change the run at its "
+        "next call (marked on the curves); any other change restarts it from step 0."
+    )
 
 
 class SliderMap:
@@ -227,24 +174,24 @@ class ParamControl(QWidget):
     def __init__(self, path: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.path = path
-        spec = field_spec(path)
-        self.spec = spec
-        self.kind: type = spec["type"]
+        info = field_info(path)
+        self.info = info
+        self.kind: type = info.type
         self.slider: QSlider | None = None
         self.spin: QSpinBox | QDoubleSpinBox | None = None
         self.combo: QComboBox | None = None
         self.check: QCheckBox | None = None
         self.map: SliderMap | None = None
-        tip = str(spec.get("doc", ""))
+        tip = info.doc
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
         outer.setSpacing(1)
         row = QHBoxLayout()
         row.setSpacing(6)
         outer.addLayout(row)
-        if "choices" in spec:
+        if info.choices is not None:
             self.combo = QComboBox()
-            for c in spec["choices"]:
+            for c in info.choices:
                 self.combo.addItem(CHOICE_LABELS.get(c, c), c)
             self.combo.currentIndexChanged.connect(self._on_combo)
             row.addWidget(self.combo, 1)
@@ -253,8 +200,9 @@ class ParamControl(QWidget):
             self.check.toggled.connect(self._on_check)
             row.addWidget(self.check, 1)
         else:
-            lo, hi = spec["range"]
-            scale = SCALES.get(path, "log" if spec.get("log") else "linear")
+            assert info.range is not None
+            lo, hi = info.range
+            scale = info.scale
             if self.kind is int:
                 spin: QSpinBox | QDoubleSpinBox = QSpinBox()
                 spin.setRange(int(lo), int(hi))
@@ -267,14 +215,13 @@ class ParamControl(QWidget):
                 spin.setStepType(QSpinBox.StepType.AdaptiveDecimalStepType)
             spin.setKeyboardTracking(False)
             spin.setMinimumWidth(82)
-            if path in ZERO_TEXT:
-                spin.setSpecialValueText(ZERO_TEXT[path])
-            if path in SUFFIX:
-                spin.setSuffix(SUFFIX[path])
+            spin.setSpecialValueText(info.off)
+            if info.unit:
+                spin.setSuffix(f" {info.unit}")
             spin.valueChanged.connect(self._on_spin)
             self.spin = spin
             if scale != "none":
-                self.map = SliderMap(lo, hi, scale, self.kind is int, LOG0_MIN.get(path, lo))
+                self.map = SliderMap(lo, hi, scale, self.kind is int, info.log0_min or lo)
                 self.slider = QSlider(Qt.Orientation.Horizontal)
                 self.slider.setRange(0, self.map.steps)
                 self.slider.valueChanged.connect(self._on_slider)
@@ -397,11 +344,11 @@ class ParamPanel(QScrollArea):
 
         self.title_edit = QLineEdit()
         self.title_edit.setPlaceholderText("title (optional, shown in exports)")
-        self.title_edit.setToolTip(str(field_spec_title()))
+        self.title_edit.setToolTip(field_info("title").doc.capitalize())
         self.title_edit.editingFinished.connect(self._on_title)
         lay.addWidget(self.title_edit)
 
-        for name, paths in GROUPS:
+        for name, paths in groups():
             box = QGroupBox(name)
             form = QFormLayout(box)
             form.setContentsMargins(6, 8, 6, 6)
@@ -412,7 +359,7 @@ class ParamPanel(QScrollArea):
                 ctl = ParamControl(path)
                 ctl.changed.connect(self._on_changed)
                 self.controls[path] = ctl
-                label = QLabel(field_label(path))
+                label = QLabel(ctl.info.label)
                 label.setToolTip(ctl.toolTip())
                 form.addRow(label, ctl)
                 if path == "data.name":
@@ -714,40 +661,17 @@ class ParamPanel(QScrollArea):
         self.csv_label.setToolTip("✎ Draw data (under the layer view) edits them")
 
     def _update_available(self, cfg: RunConfig) -> None:
-        m = cfg.model
-        resnet = m.kind == "resnet"
-        c = self.controls
-        c["model.h"].set_available(resnet, "only for ResNet: an MLP layer has no step size")
-        c["model.keep_invertible"].set_available(resnet, "only for ResNet")
-        c["model.invertible_bound"].set_available(
-            resnet and m.keep_invertible, "only when 'Keep invertible' is on"
-        )
-        ring = cfg.data.name in ("ring", "noisy_ring")
-        c["data.gap"].set_available(ring, "only for the ring data sets")
-        labelled = {"csv": "the CSV file's labels fix K", "drawn": "the drawn classes fix K"}
-        c["data.classes"].set_available(
-            cfg.data.name in MULTICLASS_DATASETS and cfg.data.name not in labelled,
-            labelled.get(
-                cfg.data.name,
-                f"a two-class data set (K classes: {', '.join(MULTICLASS_DATASETS[:3])})",
-            ),
-        )
-        csv = cfg.data.name == "csv"
-        drawn = cfg.data.name == "drawn"
-        for p in ("data.n", "data.noise", "data.seed"):
-            c[p].set_available(not csv and not drawn, "the CSV file fixes the points")
-        c["data.test_fraction"].set_available(not drawn)
-        if drawn:
-            why = "the drawn points are the data (edit them with Draw in the layer view)"
-            for p in ("data.n", "data.noise", "data.seed", "data.test_fraction", "data.gap"):
-                c[p].set_available(False, why)
-        c["train.batch_size"].set_available(True)
+        """Disable what the config gives no say, or the data fix, saying why (registry)."""
+        for ctl in self.controls.values():
+            why = ctl.info.why_not_editable(cfg)
+            ctl.set_available(not why, why)
         notes = []
         if self.state.training_state != "idle":
-            notes.append(LIVE_HINT)
-        if not resnet:
-            notes.append("MLP: h and keep-invertible apply to ResNets only.")
-        elif m.width == 2:
+            notes.append(live_hint())
+        if cfg.model.kind == "mlp":
+            names = [i.label for p, i in FIELDS.items() if p[:6] == "model." and not i.applies(cfg)]
+            notes.append(f"MLP: {', '.join(names[:-1])} and {names[-1]} apply to ResNets only.")
+        elif cfg.model.width == 2:
             notes.append(
                 "Width 2 ResNet: while every block is invertible (h·‖A_k‖₂·Lip < 1, see "
                 "'Keep invertible') the net is a homeomorphism of the plane and cannot "
@@ -758,7 +682,7 @@ class ParamPanel(QScrollArea):
 
     @Slot(str)
     def _on_training_state(self, st: str) -> None:
-        """Nothing is locked while training (see LIVE_HINT); the hint says what happens."""
+        """Nothing is locked while training (see `live_hint`); the hint says what happens."""
         self._update_available(self._shown_config())
 
 
@@ -785,10 +709,6 @@ def _read_csv_in_background(path: str, progress: Callable[[float], None]) -> str
     except DataError as e:
         return str(e)
     return ""
-
-
-def field_spec_title() -> str:
-    return "Free text shown in views and exports"
 
 
 def _short(path: str, n: int = 36) -> str:

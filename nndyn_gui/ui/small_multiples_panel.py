@@ -160,9 +160,9 @@ class SmallMultiplesPanel(QWidget):
         if snap is None:
             return None
         weights = snap.weights
-        if weights.width != st.config.model.width or weights.depth != st.config.model.depth:
+        if weights.width != st.run_config.model.width or weights.depth != st.run_config.model.depth:
             return None  # config changed and the new initial snapshot is on its way
-        config, dataset, options = st.config, st.dataset, self._options
+        config, dataset, options = st.run_config, st.dataset, self._options
 
         def job() -> tuple[FlowScene, Snapshot]:
             # 3-D for width 3 (3-D tiles), and its 2-D projection, made here, not on the GUI

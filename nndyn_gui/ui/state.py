@@ -32,6 +32,9 @@ class AppState(QObject):
     """Holds the current experiment; emits a signal whenever a part of it changes."""
 
     configChanged = Signal(object)  # RunConfig
+    #: after every change of config or data: what it means for a run in progress,
+    #: "same" | "live" | "restart" (core/live.classify, decided once, here)
+    runChange = Signal(str)
     datasetChanged = Signal(object)  # Dataset
     snapshotsChanged = Signal()  # the list was replaced or grew
     currentChanged = Signal(object)  # Snapshot the views should show (newest while training)
@@ -49,6 +52,10 @@ class AppState(QObject):
         self.config: RunConfig = (config or RunConfig()).validate()
         if self.config.data.name == "drawn":  # drawn points live in a run file, not a config
             self.config.data = DataConfig()
+        #: the config of the run whose snapshots are held: views draw them with it. It
+        #: changes together with the snapshots (`config` may briefly be ahead of them).
+        #: Configs here are replaced, never changed in place (the controller keeps one).
+        self.run_config: RunConfig = self.config
         self.dataset: Dataset = make_dataset(self.config.data)
         #: live changes of the shown run, in order (saved in its run file)
         self.tuning: list[Tuning] = []
@@ -85,7 +92,8 @@ class AppState(QObject):
         config = config.validate()
         data_changed = config.data != self.config.data
         stale = discard_rules.makes_stale(self.config, config)
-        self._check_discard(stale or live.classify(self.config, config) == "restart")
+        change = "restart" if data_changed else live.classify(self.config, config)
+        self._check_discard(stale or change == "restart")
         lost = self.discardable(discard_rules.change_reason(self.config, config)) if stale else None
         if not data_changed:
             dataset = self.dataset
@@ -95,11 +103,14 @@ class AppState(QObject):
         if data_changed:
             self.dataset = dataset
             self.datasetChanged.emit(self.dataset)
+        if not stale:  # the snapshots held are of this config too
+            self.run_config = config
         self.configChanged.emit(config)
         if stale:
             self._reset_to_initial()
         if lost is not None:
             self.runDiscarded.emit(lost)
+        self.runChange.emit(change)
 
     def replace_data(self, dataset: Dataset, data: DataConfig) -> None:
         """Use these points (a drawn data set: every edit is a new one) with `data` as
@@ -117,6 +128,7 @@ class AppState(QObject):
         self._reset_to_initial()
         if lost is not None:
             self.runDiscarded.emit(lost)
+        self.runChange.emit("restart")
 
     def _check_discard(self, restarts: bool) -> None:
         """Raise ChangeDeclined when a change would discard a trained, unsaved run (one
@@ -137,6 +149,7 @@ class AppState(QObject):
     def _reset_to_initial(self) -> None:
         """Show the untrained network (step 0) so views are never empty."""
         w = initial_weights(self.config.model, self.config.train.seed, self.config.data.classes)
+        self.run_config = self.config
         self.snapshots = [
             Snapshot(step=0, loss=float("nan"), train_acc=0.0, test_acc=0.0, weights=w)
         ]
@@ -268,7 +281,7 @@ class AppState(QObject):
 
     def load_run(self, run: Run) -> None:
         """Show a run loaded from disk: its config, its data, its snapshots."""
-        self.config = run.config
+        self.config = self.run_config = run.config
         self.dataset = run.dataset
         self.configChanged.emit(self.config)
         self.datasetChanged.emit(self.dataset)
@@ -280,3 +293,4 @@ class AppState(QObject):
         self.tuning = [(step, dict(ch)) for step, ch in run.tuning]
         self.tuningChanged.emit()
         self.set_dirty(False)
+        self.runChange.emit("restart")

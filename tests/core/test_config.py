@@ -121,3 +121,59 @@ def test_errors_have_a_panel_message_in_the_panels_words(assignment: str, panel:
         RunConfig().with_set(assignment)
     assert err.value.panel_message == panel
     assert err.value.field_path in str(err.value)  # the command line still names the key
+
+
+def _other_value(path: str, now: object) -> object:
+    """A valid value of `path` other than `now`."""
+    from nndyn_gui.core.config import field_info
+
+    info = field_info(path)
+    if info.type is bool:
+        return not now
+    lo, hi = info.range or (0, 1)
+    return info.type(lo if now != info.type(lo) else hi)
+
+
+def test_a_field_marked_live_is_taken_live_and_any_other_restarts() -> None:
+    """The registry's live flag is what a slider moved while training does: the
+    learning rate reaches the trainer at its next call, the depth starts over."""
+    from nndyn_gui.core import live
+    from nndyn_gui.core.config import FIELDS
+
+    base = RunConfig().with_set("model.keep_invertible=true")  # every model field applies
+    base.data.name = "ring"
+    for path, info in FIELDS.items():
+        if info.choices is not None or info.type is str or path == "data.classes":
+            continue  # valid partners differ per choice (csv file, K-class set); see below
+        section, name = path.split(".")
+        new = base.with_set(f"{path}={_other_value(path, getattr(getattr(base, section), name))}")
+        assert live.classify(base, new) == ("live" if info.live else "restart"), path
+    assert live.classify(base, base.with_set("title=renamed")) == "same"
+    assert live.classify(base, base.with_set("train.optimizer=sgd")) == "restart"
+    assert live.classify(base, base.with_set("model.activation=relu")) == "restart"
+    assert set(live.LIVE_TRAIN_FIELDS) == {
+        p.split(".")[1] for p, i in FIELDS.items() if i.live and p.startswith("train.")
+    }
+
+
+def test_h_of_an_mlp_changes_nothing_a_trainer_uses() -> None:
+    """An MLP has no step size: a new h (a preset, --set) neither restarts a run nor
+    throws its snapshots away; on a ResNet it does both."""
+    from nndyn_gui.core import live
+    from nndyn_gui.ui.discard_rules import makes_stale
+
+    mlp = RunConfig().with_set("model.kind=mlp")
+    assert live.classify(mlp, mlp.with_set("model.h=0.5")) == "same"
+    assert not makes_stale(mlp, mlp.with_set("model.h=0.5"))
+    resnet = RunConfig()
+    assert live.classify(resnet, resnet.with_set("model.h=0.5")) == "restart"
+    assert makes_stale(resnet, resnet.with_set("model.h=0.5"))
+    assert live.classify(mlp, resnet) == "restart"  # the family itself always counts
+
+
+def test_labels_and_engine_fields_are_views_of_the_registry() -> None:
+    from nndyn_gui.core.config import ENGINE_FIELDS, FIELDS, LABELS, field_info
+
+    assert {p: i.label for p, i in FIELDS.items()} == LABELS
+    assert ENGINE_FIELDS == ("train.steps_per_call",) and field_info(ENGINE_FIELDS[0]).live
+    assert not field_info("train.steps_per_call").group  # not offered in the panel

@@ -215,7 +215,7 @@ CHILD = textwrap.dedent(
     from nndyn_gui.core.config import RunConfig
     from nndyn_gui.ui.autosave import Autosaver
     from nndyn_gui.ui.state import AppState
-    from nndyn_gui.ui.worker import TrainController
+    from nndyn_gui.ui.train_controller import TrainController
 
     def say(*parts):
         sys.stdout.write(" ".join(str(p) for p in parts) + "\\n")

@@ -316,7 +316,7 @@ def test_no_opengl_on_a_real_display_falls_back_to_2d(
 @pytest.fixture
 def controller(qtbot: QtBot) -> Iterator[Any]:
     from nndyn_gui.ui.state import AppState
-    from nndyn_gui.ui.worker import TrainController
+    from nndyn_gui.ui.train_controller import TrainController
 
     state = AppState(tiny_config(train__steps=100_000))
     ctrl = TrainController(state)
@@ -359,7 +359,7 @@ def test_worker_exception_is_shown_with_details_and_training_works_again(
 ) -> None:
     from engine_faults import trainer_raises_once
 
-    controller.engine.session.initializer = trainer_raises_once  # runs in the worker
+    controller.session.initializer = trainer_raises_once  # runs in the worker
     with qtbot.waitSignal(controller.failed, timeout=60_000) as blocker:
         controller.start()
     message, details = blocker.args
@@ -378,7 +378,7 @@ def test_worker_exception_is_shown_with_details_and_training_works_again(
 def test_tensorflow_missing_is_a_clear_message(qtbot: QtBot, controller: Any) -> None:
     from engine_faults import tensorflow_missing
 
-    controller.engine.session.initializer = tensorflow_missing
+    controller.session.initializer = tensorflow_missing
     versions: list[dict[str, str]] = []
     controller.workerReady.connect(versions.append)
     with qtbot.waitSignal(controller.failed, timeout=60_000) as blocker:
@@ -391,12 +391,12 @@ def test_tensorflow_missing_is_a_clear_message(qtbot: QtBot, controller: Any) ->
 def test_a_tensorflow_abort_in_the_worker_is_reported(qtbot: QtBot, controller: Any) -> None:
     from engine_faults import trainer_aborts
 
-    controller.engine.session.initializer = trainer_aborts
+    controller.session.initializer = trainer_aborts
     with qtbot.waitSignal(controller.failed, timeout=60_000) as blocker:
         controller.start()
     assert "stopped unexpectedly" in blocker.args[0] and "SIGABRT" in blocker.args[0]
     assert controller.state.training_state == "idle" and not controller.is_running()
-    controller.engine.session.initializer = None
+    controller.session.initializer = None
     with qtbot.waitSignal(controller.finished, timeout=60_000):
         assert controller.start()  # a new worker
         qtbot.waitUntil(lambda: len(controller.state.snapshots) > 1, timeout=60_000)

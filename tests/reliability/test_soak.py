@@ -73,7 +73,7 @@ def _cycle(qtbot: QtBot, controller: Any, state: AppState, stop_early: bool) -> 
 
 @pytest.mark.slow
 def test_100_train_stop_cycles_leak_nothing(qtbot: QtBot, qt_messages: list[str]) -> None:
-    from nndyn_gui.ui.worker import TrainController
+    from nndyn_gui.ui.train_controller import TrainController
 
     state = AppState(tiny_config(train__steps=100_000))
     controller = TrainController(state)

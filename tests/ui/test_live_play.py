@@ -132,3 +132,24 @@ def test_the_run_a_restart_throws_away_can_be_brought_back(window: Any, qtbot: A
     window.undo.action.trigger()
     assert window.state.config.model.depth == old_depth
     assert window.state.snapshots[-1].step == kept.step
+
+
+def test_a_new_h_on_an_mlp_goes_on_training_the_same_run(window: Any, qtbot: Any) -> None:
+    """An MLP has no step size: a preset or file that changes only h while an MLP trains
+    neither restarts it nor drops its snapshots (it did, from step 0)."""
+    cfg = window.state.config.copy()
+    cfg.model.kind = "mlp"
+    assert window.load_config(cfg.validate())
+    _long(window)
+    _start(window, qtbot)
+    first, run_id = window.state.snapshots[0], window.controller.session.run_id
+    restarts: list[bool] = []
+    window.controller.restarted.connect(lambda: restarts.append(True))
+    new = window.state.config.copy()
+    new.model.h = window.state.config.model.h * 4
+    window.state.set_config(new)
+    step = window.state.snapshots[-1].step
+    qtbot.waitUntil(lambda: window.state.snapshots[-1].step > step + 100, timeout=TIMEOUT_MS)
+    assert window.state.snapshots[0] is first and window.controller.session.run_id == run_id
+    assert not restarts and window.controller.is_running()
+    assert window.state.run_config.model.h == new.model.h  # the views draw with the new h

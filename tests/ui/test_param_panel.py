@@ -222,3 +222,63 @@ def test_a_run_opened_while_data_are_made_keeps_its_data(
     assert state.dataset is opened.dataset and state.config.data.seed == 7
     assert state.config.data.noise == small_config.data.noise
     assert params.controls["data.noise"].value() == small_config.data.noise
+
+
+def test_every_control_is_built_from_the_field_registry(panel: ParamPanel) -> None:
+    """Label, group, slider scale, "off" text and unit of every control come from the
+    config field's own metadata: one table, so a new field needs no panel edit."""
+    from PySide6.QtWidgets import QFormLayout, QGroupBox
+
+    from nndyn_gui.core.config import FIELDS
+
+    offered = [p for p, i in FIELDS.items() if i.group]
+    assert list(panel.controls) == offered
+    for path, ctl in panel.controls.items():
+        info = FIELDS[path]
+        box = ctl.parentWidget()
+        assert isinstance(box, QGroupBox) and box.title() == info.group
+        form = box.layout()
+        assert isinstance(form, QFormLayout)
+        assert form.labelForField(ctl).text() == info.label  # type: ignore[attr-defined]
+        if ctl.spin is not None:
+            assert ctl.spin.specialValueText() == info.off
+            assert ctl.spin.suffix() == (f" {info.unit}" if info.unit else "")
+            assert (ctl.map.scale if ctl.map else "none") == info.scale
+    assert panel.controls["train.stop_plateau"].spin.suffix() == " steps"  # type: ignore[union-attr]
+    assert panel.controls["train.stop_loss"].spin.specialValueText() == "off"  # type: ignore[union-attr]
+
+
+def test_a_slider_change_is_classified_once_for_the_trainer(panel: ParamPanel) -> None:
+    """One road: a moved control changes the config once and AppState says once what it
+    means for a run in progress (the controller acts on that, nothing classifies again)."""
+    seen: list[str] = []
+    panel.state.runChange.connect(seen.append)
+    lr = panel.controls["train.learning_rate"]
+    assert lr.slider is not None and lr.map is not None
+    lr.slider.setValue(lr.map.to_pos(0.2))
+    assert seen == ["live"] and panel.state.config.train.learning_rate == lr.map.from_pos(
+        lr.slider.value()
+    )
+    panel.controls["model.depth"].spin.setValue(9)  # type: ignore[union-attr]
+    assert seen == ["live", "restart"]
+    panel.title_edit.setText("renamed")
+    panel.title_edit.editingFinished.emit()
+    assert seen == ["live", "restart", "same"]
+
+
+def test_views_draw_each_snapshot_with_the_config_of_its_run(panel: ParamPanel) -> None:
+    """A new depth or h reaches the views together with the untrained net it belongs to:
+    at no signal do they see old weights with new settings (a picture no run made)."""
+    st = panel.state
+    pairs: list[tuple[int, int]] = []  # (depth the views draw with, depth of the weights)
+
+    def record(*_: object) -> None:
+        assert st.current is not None
+        pairs.append((st.run_config.model.depth, st.current.weights.depth))
+
+    st.configChanged.connect(record)
+    st.currentChanged.connect(record)
+    assert panel.apply("model.depth", 7)
+    assert panel.apply("model.h", 0.2)
+    assert pairs and all(run_depth == weights_depth for run_depth, weights_depth in pairs)
+    assert pairs[-1] == (7, 7) and st.run_config is st.config and st.run_config.model.h == 0.2

@@ -196,7 +196,7 @@ def test_open_run_screenshot_waits_for_every_panel(
     from nndyn_gui.core.runfile import save_run
     from nndyn_gui.ui import app, diagnostics_panel
     from nndyn_gui.ui.main_window import MainWindow
-    from nndyn_gui.ui.worker import TrainController
+    from nndyn_gui.ui.train_controller import TrainController
 
     run = tmp_path / "ring.nndyn"
     save_run(_fake_run(window, 2, [10_000, 20_000], 3), run)

@@ -191,7 +191,7 @@ def test_divergence_is_reported_and_the_app_stays_usable(
 def test_worker_exceptions_become_a_message(qtbot: Any, window: Any) -> None:
     from engine_faults import trainer_cannot_start
 
-    window.controller.engine.session.initializer = trainer_cannot_start  # in the worker
+    window.controller.session.initializer = trainer_cannot_start  # in the worker
     with qtbot.waitSignal(window.controller.failed, timeout=60_000):
         window.train()
     title, msg, details = window.hooked[-1]

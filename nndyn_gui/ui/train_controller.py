@@ -1,23 +1,28 @@
-"""Training from the window: Train / Pause / Step / Stop, fed into AppState.
+"""Training from the window: Train / Pause / Step / Stop and every change of the
+settings, sent to the engine; the engine's events fed into AppState.
 
 Why it looks like this: the training itself runs in the engine's worker process
-(core/engine.py, through the Qt adapter ui/engine.py), so the window's process never
-imports TensorFlow and a worker that dies takes nothing with it. This controller only
-turns the buttons into engine commands and the engine's events into AppState changes;
-it lives on the GUI thread and is the only thing that touches AppState for training.
+(core/engine.py), so the window's process never imports TensorFlow and a worker that
+dies takes nothing with it. This controller is the one road between the window and the
+engine: it drives `core.engine.TrainingSession` itself (the event pump is
+ui/engine.EngineEvents), follows AppState's `runChange` (a change classified once, in
+AppState.set_config) and keeps the one config the run trains. It lives on the GUI thread
+and is the only thing that touches AppState for training.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal, Slot
 
 from nndyn_gui.core import live
+from nndyn_gui.core import protocol as p
 from nndyn_gui.core.config import RunConfig
-from nndyn_gui.core.types import Dataset, TrainResult
-from nndyn_gui.ui.engine import EngineBridge
+from nndyn_gui.core.types import Dataset, Snapshot, TrainResult
+from nndyn_gui.ui.engine import EngineEvents
 from nndyn_gui.ui.state import AppState
 
 # Stop-and-wait (a new preset or run file while training): a run ends within one compiled
@@ -27,7 +32,7 @@ STOP_WAIT_S = 2.0
 CLOSE_WAIT_S = 0.3  # closing the window: no longer (then the worker is killed)
 
 
-class TrainController(QObject):
+class TrainController(EngineEvents):
     """Starts, pauses, steps and stops training and feeds the results into AppState.
 
     `finished(TrainResult)` / `failed(message, details)` are re-emitted after AppState
@@ -49,9 +54,8 @@ class TrainController(QObject):
         parent: QObject | None = None,
         initializer: Callable[[], None] | None = None,
     ) -> None:
-        super().__init__(parent)
+        super().__init__(parent, initializer)
         self.state = state
-        self.engine = EngineBridge(self, initializer)
         self.result: TrainResult | None = None
         self.error: tuple[str, str] | None = None
         #: train the first steps with numpy while the compiled step is built (instant
@@ -61,33 +65,16 @@ class TrainController(QObject):
         self._stopping = False
         self._paused = False
         self._running: tuple[RunConfig, Dataset] | None = None  # what the run trains
-        e = self.engine
-        e.ready.connect(self._on_ready)
-        e.compiled.connect(self._on_compiled)
-        e.quickStarted.connect(self._on_quick_started)
-        e.tuned.connect(self._on_tuned)
-        e.snapshots.connect(self._on_snapshots)
-        e.progress.connect(self._on_progress)
-        e.runState.connect(self._on_run_state)
-        e.finished.connect(self._on_finished)
-        e.failed.connect(self._on_failed)
-        e.workerLost.connect(self._on_lost)
+        state.runChange.connect(self.follow_state)
 
     # ------------------------------------------------------------------ queries
-    def is_running(self) -> bool:
-        return self.engine.is_running()
-
     def is_paused(self) -> bool:
         return self.is_running() and self._paused
-
-    def worker_pid(self) -> int:
-        """The training process (0 before it is started)."""
-        return self.engine.worker_pid()
 
     # ------------------------------------------------------------------ commands
     def warm_up(self) -> None:
         """Start the worker process now (it loads TensorFlow in the background)."""
-        self.engine.start_worker()
+        self.start_worker()
 
     def start(self, step_only: bool = False) -> bool:
         """Train the current config from scratch; False if a run is already going."""
@@ -101,25 +88,27 @@ class TrainController(QObject):
         return True
 
     def _start_engine(self, step_only: bool, paused: bool) -> None:
-        cfg, ds = self.state.config, self.state.dataset
-        self._running = (cfg.copy(), ds)
-        self.engine.start(cfg, ds, step_only, quick_start=self.quick_start, paused=paused)
+        cfg, ds = self.state.config, self.state.dataset  # AppState replaces, never edits
+        self._running = (cfg, ds)
+        self.session.start(cfg, ds, step_only, quick_start=self.quick_start, paused=paused)
+        self.watch_worker()
         self._set_compiling(False)
         self.state.set_training_state("loading")
 
-    def follow_state(self) -> str:
-        """The window's settings or data changed while a run goes: a live change is sent
-        to the trainer (it takes it at its next call), any other change starts the run
-        again from step 0 at once (paused if it was paused). Returns what was done:
-        "live", "restart", "stop" (no data left) or "same" (nothing a trainer uses)."""
+    @Slot(str)
+    def follow_state(self, kind: str) -> str:
+        """AppState's settings or data changed (`kind`: core/live.classify's answer) while
+        a run goes: a live change is sent to the trainer (it takes it at its next call),
+        a restart starts the run again from step 0 at once (paused if it was paused).
+        Returns what was done: "live", "restart", "stop" (no data left) or "same"."""
         if self._running is None or not self.is_running() or self._stopping:
             return "same"
-        old_cfg, old_ds = self._running
-        cfg = self.state.config
-        kind = "restart" if self.state.dataset is not old_ds else live.classify(old_cfg, cfg)
         if kind == "live":
-            self.engine.tune(cfg.train)
-            old_cfg.train = live.with_live(old_cfg.train, cfg.train)
+            cfg = self.state.config
+            self.session.tune(cfg.train)
+            run_cfg = self._running[0]
+            train = live.with_live(run_cfg.train, cfg.train)
+            self._running = (dataclasses.replace(run_cfg, train=train), self._running[1])
         elif kind == "restart" and not len(self.state.dataset.y_train):
             self.stop()  # every point was removed: nothing to train on
             return "stop"
@@ -132,13 +121,13 @@ class TrainController(QObject):
 
     def pause(self) -> None:
         if self.is_running() and not self._stopping:
-            self.engine.pause()
+            self.session.pause()
             self._paused = True
             self.state.set_training_state("paused")
 
     def resume(self) -> None:
         if self.is_running() and not self._stopping:
-            self.engine.resume()
+            self.session.resume()
             self._paused = False
             self.state.set_training_state("training")
 
@@ -155,7 +144,7 @@ class TrainController(QObject):
             return
         if self._stopping:
             return
-        self.engine.step()
+        self.session.step()
         self._paused = False
         self.state.set_training_state("training")
 
@@ -165,37 +154,51 @@ class TrainController(QObject):
         if not self.is_running():
             return
         self._stopping = True
-        self.engine.cancel()
+        self.session.cancel()
         self.state.set_training_state("stopping")
-        if wait and not self.engine.wait_for_end(timeout_s):
-            self.engine.kill_worker()
-            self.engine.wait_for_end(5.0)
+        if wait and not self.wait_for_end(timeout_s):
+            self.session.kill_worker()
+            self.wait_for_end(5.0)
             if timeout_s > CLOSE_WAIT_S:
                 self.warm_up()  # the next Train should not wait for TensorFlow again
 
     def shutdown(self) -> None:
         """Window close: stop the run (briefly waiting for its last snapshots), end the worker."""
         self.stop(wait=True, timeout_s=CLOSE_WAIT_S)
-        self.engine.shutdown()
+        super().shutdown()
 
     # ------------------------------------------------------------------ engine events
-    @Slot(object)
+    def _on_event(self, event: p.Event) -> None:
+        if isinstance(event, p.Ready):
+            self._on_ready(event)
+        elif isinstance(event, p.Compiled):
+            self._on_compiled(event)
+        elif isinstance(event, p.QuickStarted):
+            self._on_quick_started(event)
+        elif isinstance(event, p.Tuned):
+            self._on_tuned(event)
+        elif isinstance(event, p.RunState):
+            self._on_run_state(event.state)
+        elif isinstance(event, p.Finished):
+            self._on_finished(self.session.result)
+        elif isinstance(event, p.Failed):
+            self._on_failed(event.message, event.details)
+        elif isinstance(event, p.WorkerLost):
+            self._on_lost(event.message, event.run_id)
+
     def _on_ready(self, event: Any) -> None:
         self.workerReady.emit({} if event.error else dict(event.versions))
 
-    @Slot(object)
     def _on_compiled(self, event: Any) -> None:
         self._set_compiling(False)
         if self.is_running() and not self._stopping:
             self.state.set_training_state("paused" if self._paused else "training")
 
-    @Slot(object)
     def _on_quick_started(self, _event: Any) -> None:
         self._set_compiling(True)
         if self.is_running() and not self._stopping:
             self.state.set_training_state("paused" if self._paused else "training")
 
-    @Slot(object)
     def _on_tuned(self, event: Any) -> None:
         self.state.add_tuning(event.step, event.changes)
         self.tuned.emit(event.step, event.changes)
@@ -205,22 +208,18 @@ class TrainController(QObject):
             self.compiling = on
             self.compilingChanged.emit(on)
 
-    @Slot(object)
-    def _on_snapshots(self, snaps: Any) -> None:
-        self.state.extend_snapshots(list(snaps))
+    def _on_snapshots(self, snaps: list[Snapshot]) -> None:
+        self.state.extend_snapshots(snaps)
 
-    @Slot(int, float, float)
     def _on_progress(self, step: int, loss: float, rate: float) -> None:
         self.state.set_progress(step, loss, rate)
 
-    @Slot(str)
     def _on_run_state(self, st: str) -> None:
         if not self.is_running() or self._stopping:
             return
         self._paused = st == "paused"
         self.state.set_training_state(st)
 
-    @Slot(object)
     def _on_finished(self, result: Any) -> None:
         self._set_compiling(False)
         self.result = result
@@ -228,7 +227,6 @@ class TrainController(QObject):
         self.state.set_training_state("idle")
         self.finished.emit(result)
 
-    @Slot(str, str)
     def _on_failed(self, message: str, details: str) -> None:
         self._set_compiling(False)
         self.error = (message, details)
@@ -236,9 +234,8 @@ class TrainController(QObject):
         self.state.set_training_state("idle")
         self.failed.emit(message, details)
 
-    @Slot(str, int)
     def _on_lost(self, message: str, run_id: int) -> None:
-        result = self.engine.session.result
+        result = self.session.result
         if run_id and self._stopping and result is not None:  # we ended it: a plain stop
             step = result.final.step if result.snapshots else 0
             self._on_finished(
