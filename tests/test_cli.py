@@ -240,10 +240,11 @@ def test_verify_trains_a_preset_and_reports_its_claims_as_json() -> None:
     doc = json.loads(p.stdout)
     assert doc["all_hold"] and doc["seeds"] == [0]
     rows = {c["claim"]: c for c in doc["claims"]}
-    dense = rows["At least 99% of fresh points are classified right"]
+    dense = rows["At least 99% of fresh points are classified right on at least half of the seeds"]
     assert dense["preset"] == "mlp-w3-spiral" and dense["values"][0] >= 0.99
-    assert dense["holds"] == [True] and dense["rule"] == "dense_accuracy >= 0.99"
-    assert "verified mlp-w3-spiral seed 0 (1/1)" in p.stderr
+    assert dense["holds"] == [True] and dense["needed"] == 1
+    assert dense["rule"] == "dense_accuracy >= 0.99 on >= 50% of seeds"
+    assert "trained mlp-w3-spiral train.seed 0 (1/1)" in p.stderr  # each distinct run
 
 
 def test_verify_exits_1_when_a_claim_fails(monkeypatch: pytest.MonkeyPatch, capsys) -> None:
@@ -274,7 +275,7 @@ def test_verify_exits_1_when_a_claim_fails(monkeypatch: pytest.MonkeyPatch, caps
 def test_info_titles_an_edited_preset_from_its_config_and_counts_the_real_points(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """resnet-w3-ring trained at width 2 is not "the disk lifted out"; 30 points are 30."""
+    """resnet-w3-ring trained at width 2 is not "room to lift the disk out"; 30 points are 30."""
     cfg = load_preset("resnet-w3-ring").with_set("model.width=2")
     rng = np.random.default_rng(0)
     x = rng.uniform(-1, 1, (30, 2))

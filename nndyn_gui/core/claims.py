@@ -31,6 +31,7 @@ Pure core: TensorFlow is imported (lazily) only to train.
 
 from __future__ import annotations
 
+import json
 import math
 import operator
 from collections.abc import Callable, Sequence
@@ -43,7 +44,7 @@ from nndyn_gui.core.config import ConfigError, RunConfig
 from nndyn_gui.core.datasets import dense_sample, make_dataset
 from nndyn_gui.core.diagnostics import Diagnostics, diagnose
 from nndyn_gui.core.field import FixedPoints, fixed_points
-from nndyn_gui.core.flow import predict, propagate
+from nndyn_gui.core.flow import head_classes, predict, propagate
 from nndyn_gui.core.presets import PresetError, load_preset, preset_claims, preset_names
 from nndyn_gui.core.topology import DENSE_SEED_OFFSET, TopologyReport, topology_report
 from nndyn_gui.core.types import Dataset, NetWeights
@@ -177,6 +178,42 @@ def _wrong_side(m: Measured) -> float:
     return math.nan if topo is None else float(topo.wrong_side_share)
 
 
+def _centre_right(m: Measured) -> float:
+    """1 when the head puts the centre's image in the inner class (nan: no loop test).
+
+    The topology of width 2 forces only this: with one-to-one layers, part of the loop
+    lies on the wrong side OR the centre does. So "wrong side > 0" is forced exactly on
+    the runs where this is 1.
+    """
+    topo = m.topology
+    if topo is None or not np.isfinite(topo.inner_traj[-1]).all():
+        return math.nan
+    pred = head_classes(m.weights, topo.inner_traj[-1][None])[0]
+    return float(pred == topo.inner_class)
+
+
+def _something_wrong(m: Measured) -> float:
+    """1 when part of the loop or the centre lies on the wrong side: what topology forces in
+    width 2 with one-to-one layers (so 0 there means a layer was not one-to-one)."""
+    share, centre = _wrong_side(m), _centre_right(m)
+    if not (math.isfinite(share) and math.isfinite(centre)):
+        return math.nan
+    return float(share > 0.0 or centre == 0.0)
+
+
+def _untied(m: Measured) -> float:
+    """1 when the ring is untied: winding 0 AND no point of the loop on the wrong side.
+
+    Winding 0 alone is not enough: in width 3 it is measured in a projection, and a net
+    can reach it with part of the loop still on the wrong side (then fresh points of
+    the annulus are lost). nan when the winding is undetermined or does not apply.
+    """
+    w, share = _winding(m), _wrong_side(m)
+    if not (math.isfinite(w) and math.isfinite(share)):
+        return math.nan
+    return float(w == 0 and share == 0.0)
+
+
 def _fixed_count(kind: str | None) -> Callable[[Measured], float]:
     """Isolated fixed points (of one kind) of a tied net's field; nan for untied nets."""
 
@@ -213,6 +250,20 @@ METRICS: dict[str, Metric] = {
     "abs_winding": Metric("|winding number|", lambda m: abs(_winding(m)), "{:.0f}"),
     "wrong_side_share": Metric(
         "share of the outer loop the head puts in the inner class", _wrong_side, "{:.2%}"
+    ),
+    "centre_right": Metric(
+        "1 when the head puts the centre's image in the inner class", _centre_right, "{:.0f}"
+    ),
+    "loop_or_centre_wrong": Metric(
+        "1 when part of the loop or the centre lies on the wrong side (forced in width 2 "
+        "with one-to-one layers)",
+        _something_wrong,
+        "{:.0f}",
+    ),
+    "untied": Metric(
+        "1 when the ring is untied: winding 0 and none of the loop on the wrong side",
+        _untied,
+        "{:.0f}",
     ),
     "max_lip_product": Metric(
         "max over blocks of h |A_k|_2 Lip(s) (ResNet) or |A_k|_2 Lip(s) (MLP)",
@@ -275,14 +326,20 @@ METRICS: dict[str, Metric] = {
 
 
 #: metrics of the two-class loop test: nan ("not applicable") for K > 2 classes
-BINARY_METRICS = ("winding", "abs_winding", "wrong_side_share")
+BINARY_METRICS = (
+    "winding",
+    "abs_winding",
+    "wrong_side_share",
+    "untied",
+    "centre_right",
+    "loop_or_centre_wrong",
+)
 
 
-def _last_layer_difference(a: Measured, b: Measured) -> float:
-    """Mean distance between the two runs' last-layer positions of the same test points,
+def _last_layer_difference(xa: np.ndarray | None, xb: np.ndarray | None) -> float:
+    """Mean distance between two runs' last-layer positions of the same test points,
     relative to the mean spread of those points (0: the same representation)."""
-    xa, xb = a.trajectory[-1], b.trajectory[-1]
-    if xa.shape != xb.shape or xa.shape[0] == 0:
+    if xa is None or xb is None or xa.shape != xb.shape or xa.shape[0] == 0:
         return math.nan
     spread = 0.5 * (
         np.linalg.norm(xa - xa.mean(axis=0), axis=1).mean()
@@ -322,9 +379,13 @@ class Check:
     twin: str = ""
     factor: float = 1.0
     offset: float = 0.0
+    share: float = 1.0  # the claim: the predicate holds on at least this share of the seeds
 
     def rule(self) -> str:
         """The predicate in words, e.g. `transport <= 0.5 x twin 'unregularised'`."""
+        return self._predicate() + (f" on >= {self.share:.0%} of seeds" if self.share < 1 else "")
+
+    def _predicate(self) -> str:
         who = "" if self.run == MAIN else f"[{self.run}] "
         if self.metric in PAIR_METRICS:
             return f"{who}{self.metric} vs '{self.twin}' {self.op} {self.value:g}"
@@ -336,6 +397,10 @@ class Check:
                 rhs += f" {'+' if self.offset > 0 else '-'} {abs(self.offset):g}"
             return f"{who}{self.metric} {self.op} {rhs}"
         return f"{who}{self.metric} {self.op} {self.value:g}"
+
+    def needed(self, n_seeds: int) -> int:
+        """On how many of `n_seeds` seeds the predicate must hold for the claim to hold."""
+        return max(1, math.ceil(self.share * n_seeds - 1e-9)) if n_seeds else 1
 
 
 @dataclass(frozen=True)
@@ -366,7 +431,7 @@ def parse_claims(preset: str, obj: Any) -> PresetClaims:
         where = f"{preset}: check {i + 1}"
         if not isinstance(c, dict):
             raise ClaimError(f"{where}: must be an object")
-        allowed = {"claim", "metric", "op", "value", "run", "twin", "factor", "offset"}
+        allowed = {"claim", "metric", "op", "value", "run", "twin", "factor", "offset", "share"}
         if not set(c) <= allowed:
             raise ClaimError(f"{where}: unknown keys {sorted(set(c) - allowed)}")
         metric, op = c.get("metric"), c.get("op")
@@ -387,6 +452,9 @@ def parse_claims(preset: str, obj: Any) -> PresetClaims:
             raise ClaimError(f"{where}: {metric} needs a 'value'")
         if not isinstance(c.get("claim"), str) or not c["claim"]:
             raise ClaimError(f"{where}: needs a 'claim' sentence")
+        share = c.get("share", 1.0)
+        if not isinstance(share, int | float) or not 0.0 < float(share) <= 1.0:
+            raise ClaimError(f"{where}: 'share' (of the seeds) must be in (0, 1]")
         checks.append(
             Check(
                 claim=c["claim"],
@@ -397,6 +465,7 @@ def parse_claims(preset: str, obj: Any) -> PresetClaims:
                 twin=twin,
                 factor=float(c.get("factor", 1.0)),
                 offset=float(c.get("offset", 0.0)),
+                share=float(share),
             )
         )
     return PresetClaims(preset, twins, tuple(checks))
@@ -438,10 +507,25 @@ class CheckResult:
     holds: list[bool]
     fmt: str = "{:.3g}"
     against_twin: bool = False  # the target is computed from a twin: show it next to the value
+    needed: int = 0  # seeds the predicate must hold on (0: all of them)
+
+    @property
+    def held(self) -> int:
+        """On how many seeds the predicate holds."""
+        return sum(bool(h) for h in self.holds)
 
     @property
     def all_hold(self) -> bool:
-        return bool(self.holds) and all(self.holds)
+        """The claim holds: on every seed, or on `needed` of them for a share claim."""
+        need = self.needed if self.needed > 0 else len(self.holds)
+        return bool(self.holds) and self.held >= need
+
+    def verdict(self) -> str:
+        """'yes', 'NO', or with a share claim 'yes (7 of 8)'."""
+        word = "yes" if self.all_hold else "NO"
+        if self.needed > 0 or not self.all_hold:
+            return f"{word} ({self.held} of {len(self.holds)})"
+        return word
 
     def shown(self, i: int) -> str:
         v = self.values[i]
@@ -461,8 +545,38 @@ class CheckResult:
             "values": [v if math.isfinite(v) else None for v in self.values],
             "targets": [v if math.isfinite(v) else None for v in self.targets],
             "holds": list(self.holds),
+            "needed": self.needed if self.needed > 0 else len(self.holds),
             "all_hold": self.all_hold,
+            "fmt": self.fmt,
+            "against_twin": self.against_twin,
         }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> CheckResult:
+        """The inverse of `to_dict` (`nndyn verify --json` read back, e.g. for the docs).
+
+        Files written before "fmt" was stored get the metric's format from the rule."""
+        rule = str(d["rule"])
+        metric = rule.split("] ", 1)[-1].split(" ", 1)[0]
+        known = METRICS.get(metric) or PAIR_METRICS.get(metric)
+        fmt = d.get("fmt") or (known.fmt if known else "{:.3g}")
+        twin = d.get("against_twin")
+        if twin is None:
+            twin = "'" in rule and metric not in PAIR_METRICS
+        n = len(d["holds"])
+        needed = int(d.get("needed", n))
+        return cls(
+            preset=str(d["preset"]),
+            claim=str(d["claim"]),
+            rule=rule,
+            seeds=[int(s) for s in d["seeds"]],
+            values=[math.nan if v is None else float(v) for v in d["values"]],
+            targets=[math.nan if v is None else float(v) for v in d["targets"]],
+            holds=[bool(h) for h in d["holds"]],
+            fmt=str(fmt),
+            against_twin=bool(twin),
+            needed=0 if needed >= n else needed,
+        )
 
 
 def _format(fmt: str, v: float) -> str:
@@ -512,6 +626,46 @@ def train_with_tensorflow(cfg: RunConfig, dataset: Dataset) -> tuple[NetWeights,
     return final.weights, float(final.train_acc), float(final.test_acc), result.status
 
 
+def run_key(cfg: RunConfig) -> str:
+    """What makes two runs the same run: the config without its title (JSON, sorted)."""
+    d = cfg.to_dict()
+    d.pop("title", None)
+    return json.dumps(d, sort_keys=True)
+
+
+@dataclass
+class RunSummary:
+    """The numbers measured on one trained run: what `evaluate` compares.
+
+    Made where the run was trained (a worker process), so only numbers travel back:
+    `values` by metric name, `last_layer` the test points' last-layer positions (for
+    PAIR_METRICS), `status` the trainer's ("finished", "diverged").
+    """
+
+    status: str
+    values: dict[str, float]
+    last_layer: np.ndarray | None = None
+
+
+def summarize(m: Measured, metrics: Sequence[str], last: bool = False) -> RunSummary:
+    """Measure `metrics` on one run (and keep its last layer when `last`)."""
+    values = {name: float(METRICS[name].fn(m)) for name in metrics}
+    return RunSummary(m.status, values, m.trajectory[-1].copy() if last else None)
+
+
+def _train_and_summarize(
+    cfg: RunConfig, metrics: tuple[str, ...], last: bool, train: Trainer
+) -> RunSummary:
+    ds = make_dataset(cfg.data)
+    weights, tr, te, status = train(cfg, ds)
+    return summarize(Measured(cfg, ds, weights, tr, te, status), metrics, last)
+
+
+def _summarize_task(cfg: RunConfig, metrics: tuple[str, ...], last: bool) -> RunSummary:
+    """Worker for the process pool: train one distinct run and measure it."""
+    return _train_and_summarize(cfg, metrics, last, train_with_tensorflow)
+
+
 def measure_runs(
     pc: PresetClaims,
     offset: int,
@@ -519,31 +673,53 @@ def measure_runs(
     config: RunConfig | None = None,
 ) -> dict[str, Measured]:
     """Train the preset (`config`, default: as shipped) and every twin a check needs."""
-    base = seeded(load_preset(pc.preset) if config is None else config, offset)
-    needed = {c.run for c in pc.checks} | {c.twin for c in pc.checks if c.twin}
-    configs = {MAIN: base}
-    for name in sorted(needed - {MAIN, ""}):
-        configs[name] = twin_config(base, pc.twins[name], offset)
     runs: dict[str, Measured] = {}
-    for name, cfg in configs.items():
+    for name, cfg in run_configs(pc, offset, config).items():
         ds = make_dataset(cfg.data)
         weights, tr, te, status = train(cfg, ds)
         runs[name] = Measured(cfg, ds, weights, tr, te, status)
     return runs
 
 
-def evaluate(pc: PresetClaims, runs: dict[str, Measured]) -> list[tuple[float, float, bool]]:
+def run_configs(
+    pc: PresetClaims, offset: int, config: RunConfig | None = None
+) -> dict[str, RunConfig]:
+    """The preset's run (MAIN) and every twin a check needs, for seed offset `offset`."""
+    base = seeded(load_preset(pc.preset) if config is None else config, offset)
+    needed = {c.run for c in pc.checks} | {c.twin for c in pc.checks if c.twin}
+    configs = {MAIN: base}
+    for name in sorted(needed - {MAIN, ""}):
+        configs[name] = twin_config(base, pc.twins[name], offset)
+    return configs
+
+
+Run = Measured | RunSummary
+
+
+def _metric_value(run: Run, metric: str) -> float:
+    if isinstance(run, RunSummary):
+        return float(run.values.get(metric, math.nan))
+    return float(METRICS[metric].fn(run))
+
+
+def _last_layer(run: Run) -> np.ndarray | None:
+    if isinstance(run, RunSummary):
+        return run.last_layer
+    return run.trajectory[-1]
+
+
+def evaluate(pc: PresetClaims, runs: dict[str, Run]) -> list[tuple[float, float, bool]]:
     """(value, target, holds) of every check on one seed's runs."""
     out = []
     for c in pc.checks:
         left = runs[c.run]
         if c.metric in PAIR_METRICS:
-            value = _last_layer_difference(left, runs[c.twin])
+            value = _last_layer_difference(_last_layer(left), _last_layer(runs[c.twin]))
             target = float(c.value if c.value is not None else math.nan)
         else:
-            value = float(METRICS[c.metric].fn(left))
+            value = _metric_value(left, c.metric)
             if c.twin:
-                target = c.factor * float(METRICS[c.metric].fn(runs[c.twin])) + c.offset
+                target = c.factor * _metric_value(runs[c.twin], c.metric) + c.offset
             else:
                 target = float(c.value if c.value is not None else math.nan)
         finished = left.status == "finished"
@@ -556,9 +732,7 @@ def verify_preset(
     preset: str, seeds: Sequence[int], train: Trainer = train_with_tensorflow
 ) -> list[CheckResult]:
     """Train `preset` (and its twins) for every seed offset and check every claim."""
-    pc = load_claims(preset)
-    per_seed = [evaluate(pc, measure_runs(pc, s, train)) for s in seeds]
-    return _collect(pc, list(seeds), per_seed)
+    return verify([preset], seeds, jobs=1, train=train)
 
 
 def _collect(
@@ -578,54 +752,138 @@ def _collect(
                 holds=[r[i][2] for r in per_seed],
                 fmt=fmt,
                 against_twin=bool(c.twin) and c.metric not in PAIR_METRICS,
+                needed=c.needed(len(seeds)) if c.share < 1.0 else 0,
             )
         )
     return results
 
 
-def _verify_one(
-    pc: PresetClaims, config: RunConfig, seed: int
-) -> tuple[str, int, list[tuple[float, float, bool]]]:
-    """Worker for the process pool: one preset, one seed offset."""
-    return pc.preset, seed, evaluate(pc, measure_runs(pc, seed, config=config))
+#: the seed offsets `nndyn verify` checks by default: 8 seeds, as every claim was written
+#: over (docs/science.md names the seeds each claim's numbers were measured on)
+DEFAULT_SEEDS: tuple[int, ...] = tuple(range(8))
+
+
+@dataclass
+class Plan:
+    """Which distinct runs verifying `presets` over `seeds` needs, and who reads them.
+
+    `uses[(preset, seed)]` maps each run name (MAIN, twins) to a run key; `configs` and
+    `metrics` are per key: a twin that is another preset's run, or the same run as
+    another seed's of another preset (init-a at offset s is resnet-w3-ring at s + 1),
+    is trained once.
+    """
+
+    specs: dict[str, tuple[PresetClaims, RunConfig]]
+    uses: dict[tuple[str, int], dict[str, str]]
+    configs: dict[str, RunConfig]
+    metrics: dict[str, set[str]]
+    last: set[str]
+    labels: dict[str, str] = field(default_factory=dict)  # "preset [twin] train.seed s"
+
+
+def plan(
+    presets: Sequence[str] | None,
+    seeds: Sequence[int],
+    metrics: Sequence[str] | None = None,
+) -> Plan:
+    """The distinct runs to train (`metrics`: measure these on every run, else only what
+    the checks read)."""
+    names = list(presets) if presets else preset_names()
+    # read every preset once: all seeds check the same claims, even if a file changes
+    specs = {n: (load_claims(n), load_preset(n)) for n in names}
+    p = Plan(specs, {}, {}, {}, set())
+    for n in names:
+        pc, cfg = specs[n]
+        for s in seeds:
+            keys = {}
+            for run, rcfg in run_configs(pc, s, cfg).items():
+                key = run_key(rcfg)
+                keys[run] = key
+                p.configs.setdefault(key, rcfg)
+                who = n if run == MAIN else f"{n} [{run}]"
+                p.labels.setdefault(key, f"{who} train.seed {rcfg.train.seed}")
+                p.metrics.setdefault(key, set()).update(metrics or ())
+            for c in pc.checks:
+                if c.metric in PAIR_METRICS:
+                    p.last.update({keys[c.run], keys[c.twin]})
+                else:
+                    p.metrics[keys[c.run]].add(c.metric)
+                    if c.twin:
+                        p.metrics[keys[c.twin]].add(c.metric)
+            p.uses[(n, s)] = keys
+    return p
+
+
+def run_plan(
+    p: Plan,
+    jobs: int = 1,
+    on_done: Callable[[str, int, int], None] | None = None,
+    train: Trainer = train_with_tensorflow,
+) -> dict[str, RunSummary]:
+    """Train and measure every distinct run of `p` (in `jobs` spawned processes).
+
+    `on_done(label, done, total)` after each run. With jobs > 1 the runs go to a spawned
+    process pool (TensorFlow does not survive fork), one thread each, so jobs = number
+    of free cores; runs of one structure are submitted together (the compiled step
+    function is cached per process), the longest first.
+    """
+    order = sorted(p.configs, key=lambda k: _cost(p.configs[k]), reverse=True)
+
+    def args(key: str) -> tuple[RunConfig, tuple[str, ...], bool]:
+        return p.configs[key], tuple(sorted(p.metrics[key])), key in p.last
+
+    done: dict[str, RunSummary] = {}
+
+    def report(key: str) -> None:
+        if on_done is not None:
+            on_done(p.labels.get(key, key), len(done), len(order))
+
+    if jobs <= 1:
+        for key in order:
+            done[key] = _train_and_summarize(*args(key), train)
+            report(key)
+        return done
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    ctx = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
+        futs = {pool.submit(_summarize_task, *args(key)): key for key in order}
+        for f in as_completed(futs):
+            key = futs[f]
+            done[key] = f.result()
+            report(key)
+    return done
+
+
+def _cost(cfg: RunConfig) -> float:
+    """A rough training cost (steps x depth x width^2 x batch), to start the longest first."""
+    m, t = cfg.model, cfg.train
+    batch = t.batch_size if t.batch_size > 0 else cfg.data.n
+    return float(t.steps) * m.depth * m.width**2 * batch
 
 
 def verify(
     presets: Sequence[str] | None = None,
-    seeds: Sequence[int] = (0, 1, 2),
+    seeds: Sequence[int] = DEFAULT_SEEDS,
     jobs: int = 1,
-    on_done: Callable[[str, int], None] | None = None,
+    on_done: Callable[[str, int, int], None] | None = None,
+    train: Trainer = train_with_tensorflow,
 ) -> list[CheckResult]:
     """Check the claims of `presets` (default: all) over `seeds`, in `jobs` processes.
 
-    With jobs > 1 the (preset, seed) pairs run in a spawned process pool (TensorFlow does
-    not survive fork); each process trains on one thread, so jobs = number of free cores.
+    Every distinct run is trained once (`plan`): twins that are another preset's run, or
+    the same run at another seed offset, are shared. `on_done(label, done, total)`
+    after each run. `train` replaces TensorFlow (tests) when jobs = 1.
     """
-    names = list(presets) if presets else preset_names()
-    # read every preset once: all seeds check the same claims, even if a file changes
-    specs = {n: (load_claims(n), load_preset(n)) for n in names}
-    tasks = [(n, s) for n in names for s in seeds]
-    done: dict[tuple[str, int], list[tuple[float, float, bool]]] = {}
-    if jobs <= 1:
-        for n, s in tasks:
-            done[(n, s)] = _verify_one(*specs[n], s)[2]
-            if on_done is not None:
-                on_done(n, s)
-    else:
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor, as_completed
-
-        ctx = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
-            futs = [pool.submit(_verify_one, *specs[n], s) for n, s in tasks]
-            for f in as_completed(futs):
-                n, s, res = f.result()
-                done[(n, s)] = res
-                if on_done is not None:
-                    on_done(n, s)
+    p = plan(presets, seeds)
+    done = run_plan(p, jobs, on_done, train)
     out: list[CheckResult] = []
-    for n in names:
-        out.extend(_collect(specs[n][0], list(seeds), [done[(n, s)] for s in seeds]))
+    for n, (pc, _cfg) in p.specs.items():
+        per_seed = [
+            evaluate(pc, {run: done[key] for run, key in p.uses[(n, s)].items()}) for s in seeds
+        ]
+        out.extend(_collect(pc, list(seeds), per_seed))
     return out
 
 
@@ -643,7 +901,7 @@ def table(results: Sequence[CheckResult]) -> Table:
     t = Table(["preset", "claim", "rule"] + [f"seed {s}" for s in seeds] + ["holds"])
     for r in results:
         cells = [r.shown(i) + ("" if r.holds[i] else " ✗") for i in range(len(r.seeds))]
-        t.rows.append([r.preset, r.claim, r.rule, *cells, "yes" if r.all_hold else "NO"])
+        t.rows.append([r.preset, r.claim, r.rule, *cells, r.verdict()])
     return t
 
 

@@ -363,7 +363,13 @@ class TrainConfig:
 
 @dataclass
 class RunConfig:
-    """One experiment: data + model + training, plus a free-text title."""
+    """One experiment: data + model + training, plus a free-text title.
+
+    `title` is the user's own title of the run, or, in a config loaded from a preset,
+    that preset's name (core/narrator.preset_name: the run is the preset's while it is
+    unedited, "edited from NAME" after). Titles on screen and in files are made from
+    it by narrator.run_title(config), never shown as it is.
+    """
 
     data: DataConfig = field(default_factory=DataConfig)
     model: ModelConfig = field(default_factory=ModelConfig)

@@ -31,7 +31,6 @@ from nndyn_gui.core.types import Dataset, NetWeights
 
 SQUASH_RELATIVE = 1e-2  # median sigma_min/sigma_max of J on the data below this: squashed
 SATURATED = 1e-2  # s'(z) < 1e-2 Lip(s): the unit is saturated (|z| > 3 for tanh)
-JACOBIAN_POINTS = 256  # data points the per-layer Jacobian statistics are taken over
 GRID_POINTS = 16  # without data: a 16 x 16 grid over the input square
 INVERTIBLE_ACTIVATIONS = ("tanh", "sigmoid", "leaky_relu")  # strictly monotone s
 RECON_POINTS = 256  # points used for the reconstruction check inside diagnose()
@@ -135,8 +134,9 @@ def block_diagnostics(
 ) -> list[BlockDiag]:
     """Norms, singular values, determinants and flags of every block (batched SVD).
 
-    The Jacobian statistics are taken over the 2-D points `x2` (the data); without them
-    over a grid of the input square.
+    The Jacobian statistics (and so `folds`) are taken over every one of the 2-D points
+    `x2` (all the training points: a fold between two sampled points would be missed);
+    without them over a grid of the input square.
     """
     a = weights.A
     t, d = a.shape[0], a.shape[1]
@@ -162,7 +162,7 @@ def block_diagnostics(
     if x2 is None:
         ticks = np.linspace(-1.0, 1.0, GRID_POINTS)
         x2 = np.stack(np.meshgrid(ticks, ticks), axis=-1).reshape(-1, 2)
-    stats = jacobian_stats(model, weights, np.asarray(x2, dtype=np.float64)[:JACOBIAN_POINTS])
+    stats = jacobian_stats(model, weights, np.asarray(x2, dtype=np.float64))
     out = []
     for k in range(t):
         lp = float(maths.lip_product(model.kind, model.activation, model.h, norms[k]))

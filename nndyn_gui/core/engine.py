@@ -29,7 +29,6 @@ Why it looks like this:
 from __future__ import annotations
 
 import contextlib
-import copy
 import dataclasses
 import itertools
 import logging
@@ -312,13 +311,15 @@ class TrainingSession:
             config.train.snapshot_every, limits.snapshot_capacity(config)
         )
         self.result = None
-        worker.send(p.Start(self.run_id, config.copy(), dataset, step_only, quick_start, paused))
+        # no copy: Connection.send pickles the command before it returns, so the worker
+        # trains the config as it is now whatever the caller does with it afterwards
+        worker.send(p.Start(self.run_id, config, dataset, step_only, quick_start, paused))
         return self.run_id
 
     def tune(self, train: TrainConfig) -> None:
         """Change the running run's live fields (core/live.py) from its next call on."""
         if self.active and self.worker is not None:
-            self.worker.send(p.Tune(self.active, copy.deepcopy(train)))
+            self.worker.send(p.Tune(self.active, train))  # pickled by send, as in start
 
     def pause(self) -> None:
         self._send_run(p.Pause)

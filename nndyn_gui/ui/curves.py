@@ -202,6 +202,7 @@ class TrainingCurves(QWidget):
         self.plots.scene().sigMouseClicked.connect(self._on_mouse_clicked)
         self.tune_lines: list[Any] = []
         state.tuningChanged.connect(self._draw_tuning)
+        state.tuningChanged.connect(self._on_tuning)
         state.snapshotsChanged.connect(self._on_snapshots)
         # the marker and the readout are the shown snapshot's: the one the views have drawn
         state.shownChanged.connect(self._on_current)
@@ -312,6 +313,8 @@ class TrainingCurves(QWidget):
             buf.clear()
             buf.append(list(snaps))
         if self._training():
+            if not grew:  # a new run: the step axis spans its own steps (run_config)
+                self._fix_step_axis()
             self._defer()
         else:
             self._push()
@@ -326,6 +329,12 @@ class TrainingCurves(QWidget):
                 self._show_snapshot(snap)
         else:
             self._draw_current(snap)
+
+    @Slot()
+    def _on_tuning(self) -> None:
+        """A live change taken by the trainer (maybe a new number of steps): re-span."""
+        if self._training():
+            self._fix_step_axis()
 
     @Slot(str)
     def _on_training_state(self, _state: str) -> None:
@@ -356,7 +365,7 @@ class TrainingCurves(QWidget):
     def _fix_step_axis(self) -> None:
         self._loss_range = None
         last = float(self._buf.column("step")[-1]) if self._buf.n else 0.0
-        total = max(float(self.state.config.train.steps), last, 1.0)
+        total = max(float(self.state.run_config.train.steps), last, 1.0)
         self.loss_plot.setXRange(0.0, total, padding=0.02)
 
     def _fix_loss_axis(self, loss: np.ndarray) -> None:
@@ -426,7 +435,7 @@ class TrainingCurves(QWidget):
             self.acc_dots.setData([], [])
             for m in self.markers:
                 m.setVisible(False)
-            steps_total = float(self.state.config.train.steps)
+            steps_total = float(self.state.run_config.train.steps)
             self.loss_plot.setXRange(0.0, steps_total, padding=0.02)
             self.loss_plot.setYRange(-2.0, 0.0, padding=0.05)  # log10: 0.01 .. 1
             self.empty_text.setPos(0.03 * steps_total, 0.6)

@@ -342,9 +342,9 @@ class ParamPanel(QScrollArea):
         lay.setContentsMargins(6, 4, 6, 6)
         lay.setSpacing(6)
 
+        # the user's own title; empty, the placeholder shows the title the run has
+        # (narrator.run_title: a preset's only while unedited), never a stale preset name
         self.title_edit = QLineEdit()
-        self.title_edit.setPlaceholderText("title (optional, shown in exports)")
-        self.title_edit.setToolTip(field_info("title").doc.capitalize())
         self.title_edit.editingFinished.connect(self._on_title)
         lay.addWidget(self.title_edit)
 
@@ -625,8 +625,10 @@ class ParamPanel(QScrollArea):
 
     @Slot()
     def _on_title(self) -> None:
+        """A typed title is the user's; an emptied field gives the run back the title
+        made for it (a preset's config keeps its preset name, see RunConfig.title)."""
         text = self.title_edit.text()
-        if text != self.state.config.title:
+        if text != _own_title(self.state.config):
             cfg = self.state.config.copy()
             cfg.title = text
             self.state.set_config(cfg)
@@ -642,11 +644,24 @@ class ParamPanel(QScrollArea):
             ctl.set_value(getattr(getattr(cfg, section), name))
             if not keep_errors:
                 ctl.set_error("")
-        if self.title_edit.text() != cfg.title:
-            self.title_edit.setText(cfg.title)
+        self._show_title(cfg)
         self.csv_label.setText(_short(cfg.data.csv_path) if cfg.data.name == "csv" else "")
         self._show_drawn_count(cfg)
         self._update_available(cfg)
+
+    def _show_title(self, cfg: RunConfig) -> None:
+        """The user's own title as text; else the run's title (made by the narrator, so
+        an edited preset reads "… (edited from NAME)") as the greyed placeholder."""
+        from nndyn_gui.core.narrator import run_title
+
+        own = _own_title(cfg)
+        if self.title_edit.text() != own:
+            self.title_edit.setText(own)
+        shown = run_title(cfg)
+        self.title_edit.setPlaceholderText(shown)
+        self.title_edit.setToolTip(
+            f"{field_info('title').doc.capitalize()}. Empty: the run is called “{shown}”."
+        )
 
     def _show_drawn_count(self, cfg: RunConfig) -> None:
         """A drawn set has as many points as were drawn (data.n is at least 20)."""
@@ -684,6 +699,13 @@ class ParamPanel(QScrollArea):
     def _on_training_state(self, st: str) -> None:
         """Nothing is locked while training (see `live_hint`); the hint says what happens."""
         self._update_available(self._shown_config())
+
+
+def _own_title(cfg: RunConfig) -> str:
+    """The title the user typed ("" when the title field names the preset it came from)."""
+    from nndyn_gui.core.narrator import preset_name
+
+    return "" if preset_name(cfg) else cfg.title
 
 
 def _keep_classes_valid(cfg: RunConfig, path: str) -> None:

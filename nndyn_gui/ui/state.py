@@ -7,6 +7,7 @@ signals received by the main window.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from typing import Any
 
@@ -14,7 +15,7 @@ from PySide6.QtCore import QObject, Signal
 
 from nndyn_gui import __version__
 from nndyn_gui.core import limits, live
-from nndyn_gui.core.config import DataConfig, RunConfig
+from nndyn_gui.core.config import FIELDS, DataConfig, RunConfig, changed_fields
 from nndyn_gui.core.datasets import make_dataset
 from nndyn_gui.core.network import initial_weights
 from nndyn_gui.core.types import Dataset, NetWeights, Run, Snapshot
@@ -52,9 +53,10 @@ class AppState(QObject):
         self.config: RunConfig = (config or RunConfig()).validate()
         if self.config.data.name == "drawn":  # drawn points live in a run file, not a config
             self.config.data = DataConfig()
-        #: the config of the run whose snapshots are held: views draw them with it. It
-        #: changes together with the snapshots (`config` may briefly be ahead of them).
-        #: Configs here are replaced, never changed in place (the controller keeps one).
+        #: the config the held snapshots were trained with: views draw them with it and
+        #: a saved run records it. It changes together with the snapshots (a new run,
+        #: a live change taking effect: `add_tuning`); `config`, the panel's settings,
+        #: may be ahead of it. Configs here are replaced, never changed in place.
         self.run_config: RunConfig = self.config
         self.dataset: Dataset = make_dataset(self.config.data)
         #: live changes of the shown run, in order (saved in its run file)
@@ -86,8 +88,11 @@ class AppState(QObject):
 
         The trained snapshots survive changes that do not alter what they show (learning
         rate, steps, title, ...): only data, model or the weight seed make them stale, so
-        tuning the next run does not wipe the picture of the last one. Invalid configs and
-        unreadable data raise before anything changes.
+        tuning the next run does not wipe the picture of the last one. Such a change is
+        the next run's, not theirs: `run_config` keeps what they were trained with (a
+        live change reaches it when the trainer takes it, `add_tuning`); only the title
+        and fields with no say follow at once. Invalid configs and unreadable data raise
+        before anything changes.
         """
         config = config.validate()
         data_changed = config.data != self.config.data
@@ -103,14 +108,30 @@ class AppState(QObject):
         if data_changed:
             self.dataset = dataset
             self.datasetChanged.emit(self.dataset)
-        if not stale:  # the snapshots held are of this config too
-            self.run_config = config
+        if not stale:
+            if not discard_rules.has_trained(self.snapshots):
+                self.run_config = config  # the untrained net is this config's too
+            else:
+                self.run_config = self._run_config_with(config)
         self.configChanged.emit(config)
         if stale:
             self._reset_to_initial()
         if lost is not None:
             self.runDiscarded.emit(lost)
         self.runChange.emit(change)
+
+    def _run_config_with(self, config: RunConfig) -> RunConfig:
+        """`run_config` taking what `config` changes that its trained snapshots do not
+        depend on (the title, fields with no say such as h of an MLP); every field
+        a trainer uses keeps the value they were trained with."""
+        trained = [p for p in changed_fields(self.run_config, config) if FIELDS[p].change != "none"]
+        if not trained:
+            return config
+        out = config.copy()
+        for path in trained:
+            section, name = path.split(".")
+            setattr(getattr(out, section), name, getattr(getattr(self.run_config, section), name))
+        return self.run_config if out == self.run_config else out
 
     def replace_data(self, dataset: Dataset, data: DataConfig) -> None:
         """Use these points (a drawn data set: every edit is a new one) with `data` as
@@ -141,7 +162,13 @@ class AppState(QObject):
             raise ChangeDeclined("kept the trained run")
 
     def add_tuning(self, step: int, changes: dict[str, tuple[Any, Any]]) -> None:
-        """A live change took effect at `step` of the run in progress (curves mark it)."""
+        """A live change took effect at `step` of the run in progress (curves mark it):
+        the snapshots from `step` on are trained with the new values, so `run_config`
+        takes them (it is the config at the newest snapshot; `tuning` says since when)."""
+        train = dataclasses.replace(
+            self.run_config.train, **{f: new for f, (_old, new) in changes.items()}
+        )
+        self.run_config = dataclasses.replace(self.run_config, train=train)
         self.tuning.append((int(step), dict(changes)))
         self.tuningChanged.emit()
         self.set_dirty(True)
@@ -191,11 +218,14 @@ class AppState(QObject):
             self.tuning = []
             self.tuningChanged.emit()
 
-    def append_snapshot(self, snap: Snapshot) -> None:
-        self.extend_snapshots([snap])
+    def append_snapshot(self, snap: Snapshot, config: RunConfig | None = None) -> None:
+        self.extend_snapshots([snap], config)
 
-    def extend_snapshots(self, snaps: list[Snapshot]) -> None:
-        """Append a batch from the trainer with one signal (batches keep redraws <= ~30/s)."""
+    def extend_snapshots(self, snaps: list[Snapshot], config: RunConfig | None = None) -> None:
+        """Append a batch from the trainer with one signal (batches keep redraws <= ~30/s).
+
+        `config`: what the run that made them trains (the controller's); it becomes
+        `run_config` when they begin a new run (default: the current `config`)."""
         if not snaps:
             return
         first = snaps[0].step
@@ -205,7 +235,8 @@ class AppState(QObject):
             lost = self.discardable("a new training run")
             self.snapshots = [s for s in self.snapshots if s.step < first]
             self._keeper = None
-            if first == 0:  # a new run: its own live changes only
+            if first == 0:  # a new run: its own config and live changes only
+                self.run_config = config if config is not None else self.config
                 self._clear_tuning()
         self._keep(snaps)
         self.snapshotsChanged.emit()
@@ -218,8 +249,8 @@ class AppState(QObject):
         """Append, keeping at most limits.SNAPSHOT_MEMORY_BYTES of snapshots of this run
         (an even grid of steps plus the newest, like the trainer)."""
         if self._keeper is None:
-            every = self.config.train.snapshot_every
-            self._keeper = limits.SnapshotKeeper(every, limits.snapshot_capacity(self.config))
+            every = self.run_config.train.snapshot_every
+            self._keeper = limits.SnapshotKeeper(every, limits.snapshot_capacity(self.run_config))
         for s in snaps:
             self._keeper.add(self.snapshots, s)
 
@@ -268,9 +299,11 @@ class AppState(QObject):
             self.dirtyChanged.emit(dirty)
 
     def run(self) -> Run:
-        """The current experiment as plain data (what gets saved and exported)."""
+        """The run shown as plain data (what gets saved and exported): its snapshots with
+        the config they were trained with (`run_config`, never the panel's settings that
+        may be ahead) and its live changes (`tuning`)."""
         return Run(
-            config=self.config.copy(),
+            config=self.run_config.copy(),
             dataset=self.dataset,
             snapshots=list(self.snapshots),
             status=self.status,

@@ -89,7 +89,9 @@ class StatusReadout(QObject):
         state.shownChanged.connect(self._on_shown)
         state.trainingStateChanged.connect(self._on_training_state)
         state.statusChanged.connect(self._on_status)
-        state.configChanged.connect(self._on_config)
+        # the shown run's config: it changes with a new run or a live change, not the panel
+        state.snapshotsChanged.connect(self._on_config)
+        state.tuningChanged.connect(self._on_config)
         self._on_config()
         self._on_training_state(state.training_state)
         self.flush()
@@ -138,7 +140,7 @@ class StatusReadout(QObject):
 
     @Slot()
     def _on_config(self, *_: object) -> None:
-        name = batch_loss_name(self.state.config.train.batch_size)
+        name = batch_loss_name(self.state.run_config.train.batch_size)
         self.loss_label.setToolTip(
             f"The trainer's {name}: the objective of its last optimiser step"
             + (" on one mini-batch" if name == "batch loss" else "")
@@ -154,8 +156,8 @@ class StatusReadout(QObject):
             return
         step, loss, rate = self._progress
         self._progress = None
-        total = self.state.config.train.steps
-        name = batch_loss_name(self.state.config.train.batch_size)
+        total = self.state.run_config.train.steps
+        name = batch_loss_name(self.state.run_config.train.batch_size)
         self.step_label.setText(f"training step {step:,} / {total:,}")
         self.loss_label.setText(f"{name} {loss:.4g}" if math.isfinite(loss) else f"{name} —")
         self.rate_label.setText(f"{rate:,.0f} steps/s" if rate > 0 else "")

@@ -209,7 +209,8 @@ class TrainController(EngineEvents):
             self.compilingChanged.emit(on)
 
     def _on_snapshots(self, snaps: list[Snapshot]) -> None:
-        self.state.extend_snapshots(snaps)
+        # a new run's first snapshots bring its config to AppState (`run_config`)
+        self.state.extend_snapshots(snaps, self._running[0] if self._running else None)
 
     def _on_progress(self, step: int, loss: float, rate: float) -> None:
         self.state.set_progress(step, loss, rate)

@@ -212,3 +212,27 @@ def test_layers_that_each_flatten_a_little_together_flatten_a_lot() -> None:
     assert b2.cumulative_ratio == pytest.approx(0.05**2, rel=0.5) and b2.cumulative_ratio < 0.01
     out = propagate(m, w, RNG_X)[-1]
     assert np.ptp(out[:, 1]) < 0.01 * np.ptp(out[:, 0])  # the view: almost a line
+
+
+def test_a_fold_at_one_training_point_beyond_the_first_256_is_counted() -> None:
+    """Folds and the det J share are taken over every training point: a block whose det J
+    is negative only in a sliver around training point 700 folds, and diagnose says so
+    (a 256-point sample, as the diagnostics once used, does not see it)."""
+    cfg = RunConfig()
+    cfg.model.kind, cfg.model.width, cfg.model.depth = "resnet", 2, 1
+    ds = make_dataset(cfg.data)
+    x = ds.x_train
+    p = x[700, 0]
+    k = 1e4  # J = I + h diag(sech^2(-k (x1 - p))) A: det = 1 - h k sech^2(k (x1 - p))
+    cfg.model.h = 1.5 / k  # det J < 0 only where |x1 - p| < ~0.66 / k
+    w = NetWeights(
+        A=np.array([[[-k, 0.0], [0.0, 0.0]]]), b=np.array([[k * p, 0.0]]), w=np.ones(2), c=0.0
+    )
+    near = np.abs(x[:, 0] - p) < 0.66 / k
+    assert near[700] and not near[:256].any()  # the fold is off the first 256 points
+    (block,) = block_diagnostics(cfg.model, w, x[:256])
+    assert not block.folds and block.neg_det_share == 0.0  # what a 256-point sample saw
+    diag = diagnose(cfg.validate(), w, ds)
+    assert diag.any_folds and diag.blocks[0].folds
+    assert diag.blocks[0].neg_det_share == pytest.approx(near.mean())
+    assert 0.0 < diag.blocks[0].neg_det_share < 0.01

@@ -94,6 +94,15 @@ def test_a_run_streams_every_snapshot_in_order(session: TrainingSession) -> None
     assert session.result.versions["tensorflow"].startswith("2.")
 
 
+def test_a_run_trains_the_config_as_it_was_at_start(session: TrainingSession) -> None:
+    """The caller may change its config right after Start: the run is not affected."""
+    cfg = _config(steps=60, snapshot_every=20, steps_per_call=20)
+    session.start(cfg, _data())
+    cfg.train.steps = 100_000
+    _until(session, p.Finished)
+    assert [s.step for s in session.result.snapshots] == [0, 20, 40, 60]
+
+
 def test_step_pauses_after_one_interval_and_resume_finishes(session: TrainingSession) -> None:
     session.start(_config(), _data(), step_only=True)
     assert _until(session, p.RunState).state == "paused"

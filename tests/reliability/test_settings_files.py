@@ -86,16 +86,26 @@ def test_a_huge_settings_file_is_moved_aside_not_parsed(
     assert any("too big" in r.getMessage() for r in caplog.records)
 
 
-def test_user_settings_path_is_the_one_qt_reads(
-    qapp: object, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The check looks at the very file QSettings would open."""
-    from PySide6.QtCore import QSettings
+def test_user_settings_path_is_the_one_qt_reads(tmp_path: Path) -> None:
+    """The check looks at the very file QSettings would open. In a fresh process: Qt
+    fixes its settings folders at the first QSettings of a process, so an earlier test's
+    folder would stand in this process."""
+    import subprocess
 
-    monkeypatch.delenv(app_settings.ENV_DIR, raising=False)
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "cfg"))
-    qt = QSettings(QSettings.Format.IniFormat, QSettings.Scope.UserScope, "nndyn", "nndyn-gui")
-    assert Path(qt.fileName()) == app_settings.settings_files()[0]
+    from . import PYTHON
+
+    code = (
+        "from pathlib import Path; from PySide6.QtCore import QSettings;"
+        "from nndyn_gui.ui import settings as s;"
+        "F, U = QSettings.Format.IniFormat, QSettings.Scope.UserScope;"
+        "qt = QSettings(F, U, 'nndyn', 'nndyn-gui');"
+        "print(Path(qt.fileName()) == s.settings_files()[0], qt.fileName())"
+    )
+    env = subprocess_env(XDG_CONFIG_HOME=str(tmp_path / "cfg"), QT_QPA_PLATFORM="offscreen")
+    env.pop(app_settings.ENV_DIR, None)
+    out = subprocess.run([PYTHON, "-c", code], env=env, capture_output=True, text=True, timeout=60)
+    assert out.stdout.startswith("True "), out.stdout + out.stderr
+    assert str(tmp_path / "cfg") in out.stdout
 
 
 def _catches_sigterm(pid: int) -> bool:

@@ -282,3 +282,29 @@ def test_views_draw_each_snapshot_with_the_config_of_its_run(panel: ParamPanel) 
     assert panel.apply("model.h", 0.2)
     assert pairs and all(run_depth == weights_depth for run_depth, weights_depth in pairs)
     assert pairs[-1] == (7, 7) and st.run_config is st.config and st.run_config.model.h == 0.2
+
+
+def test_the_title_field_never_shows_a_preset_name_on_an_edited_run(panel: ParamPanel) -> None:
+    """A preset's name in the Title field read as the run's title after its width was
+    changed: the field shows the title the run has, and a typed title is the user's."""
+    from nndyn_gui.core.narrator import run_title
+    from nndyn_gui.core.presets import load_preset, preset_title
+
+    st, edit = panel.state, panel.title_edit
+    st.set_config(load_preset("resnet-w3-ring"))
+    assert edit.text() == "" and edit.placeholderText() == preset_title("resnet-w3-ring")
+    assert panel.apply("model.width", 2)
+    assert "resnet-w3-ring" not in edit.text()
+    assert edit.placeholderText() == run_title(st.config)
+    assert edit.placeholderText().startswith("ResNet, width 2")
+    assert "(edited from resnet-w3-ring)" in edit.placeholderText()
+    edit.editingFinished.emit()  # leaving the empty field: the run keeps where it came from
+    assert st.config.title == "resnet-w3-ring" and "edited from" in run_title(st.config)
+    edit.setText("my thin ring")
+    edit.editingFinished.emit()
+    assert st.config.title == "my thin ring" and run_title(st.config) == "my thin ring"
+    assert edit.text() == "my thin ring"
+    edit.setText("")
+    edit.editingFinished.emit()  # no own title: the one made from the config
+    assert st.config.title == "" and edit.placeholderText() == run_title(st.config)
+    assert edit.placeholderText().startswith("ResNet, width 2")
