@@ -17,8 +17,9 @@ Training runs in the window's own engine worker (core/engine.py via ui/engine.py
 seed after the other (two runs at once would only fight over the same cores); the
 worker starts when the window opens. Everything that propagates through the nets (the
 two scenes, each side's topology report) is built off the GUI thread in
-`ui/background.NewestWins`; while training, each side asks for a new scene at most every
-LIVE_REFRESH_MS and only the newest request is built.
+`ui/scene_builder.SceneBuilder` (as the main view's); while training, each side asks for a
+new scene at most every LIVE_REFRESH_MS and only the newest request is built. Layer time
+and Play are `ui/playback.Playback`, the main view's too.
 """
 
 from __future__ import annotations
@@ -42,18 +43,18 @@ from nndyn_gui.core import narrator
 from nndyn_gui.core.config import RunConfig
 from nndyn_gui.core.network import initial_weights
 from nndyn_gui.core.types import Dataset, NetWeights, Snapshot, TrainResult
-from nndyn_gui.render.palette import palette_for
 from nndyn_gui.render.scene import FlowScene, ViewOptions
 from nndyn_gui.render.views import make_layer_view, opengl_available
 from nndyn_gui.ui import steps
 from nndyn_gui.ui.background import Job, NewestWins
 from nndyn_gui.ui.diagnostics_panel import compute_topology
 from nndyn_gui.ui.engine import EngineBridge
+from nndyn_gui.ui.playback import SLIDER_RES, Playback
+from nndyn_gui.ui.scene_builder import SceneBuilder, scene_job
 from nndyn_gui.ui.state import AppState
 
-SLIDER_STEPS = 20  # slider positions per frame, so Play glides between layers
+SLIDER_STEPS = SLIDER_RES  # slider positions per frame, so Play glides between layers
 PLAY_SECONDS = 4.0  # one pass through all layers
-PLAY_TICK_MS = 33
 LIVE_REFRESH_MS = 250  # ask for a new scene of a training side at most this often
 MAX_SCENE_POINTS = 1500
 SIDES = ("A", "B")
@@ -63,7 +64,7 @@ SAME_BUT_SEED = "Same data and settings; only the weight seed differs (initial w
 class _Side:
     """The widgets and data of one column."""
 
-    def __init__(self, name: str, builder: NewestWins, topology: NewestWins) -> None:
+    def __init__(self, name: str, builder: SceneBuilder, topology: NewestWins) -> None:
         self.name = name
         self.header = QLabel()
         self.result = QLabel("not trained yet")
@@ -123,7 +124,6 @@ class CompareWindow(QWidget):
         self.engine = EngineBridge(self)
         self._config = state.config.copy()
         self._dataset: Dataset = state.dataset
-        self._t = 0.0
         self._queue: list[tuple[int, RunConfig]] = []  # (side, config) still to train
         self._training: int | None = None  # the side training now
         self._running = False
@@ -153,9 +153,9 @@ class CompareWindow(QWidget):
 
         self.sides: list[_Side] = []
         for name in SIDES:
-            builder = NewestWins(self, name=f"nndyn-compare-{name}", what="draw this snapshot")
+            builder = SceneBuilder(self, name=f"nndyn-compare-{name}")
             topology = NewestWins(self, name=f"nndyn-compare-topo-{name}", what="compute topology")
-            builder.done.connect(self._on_built)
+            builder.built.connect(self._on_built)
             topology.done.connect(self._on_topology)
             self.sides.append(_Side(name, builder, topology))
         cols = QHBoxLayout()
@@ -172,11 +172,12 @@ class CompareWindow(QWidget):
             col.addWidget(side.result)
             cols.addLayout(col, 1)
 
-        self.play_button = QPushButton("▶ Play")
-        self.play_button.setCheckable(True)
-        self.slider = QSlider(Qt.Orientation.Horizontal)
+        self.playback = Playback(lambda: PLAY_SECONDS, self)
+        self.playback.label_text = lambda scene, t: scene.layer_label(t)
+        self.playback.timeChanged.connect(self._on_time)
+        self.play_button, self.slider = self.playback.play_button, self.playback.slider
         self.slider.setToolTip("Layer t of both nets")
-        self.layer_label = QLabel()
+        self.layer_label = self.playback.label
         self.layer_label.setMinimumWidth(150)
         bottom = QHBoxLayout()
         bottom.addWidget(self.play_button)
@@ -206,9 +207,6 @@ class CompareWindow(QWidget):
         self._linking = False  # a camera change being copied to the other side
         self._steps: list[int] = []  # training steps the snapshot slider walks
 
-        self._play_timer = QTimer(self)
-        self._play_timer.setInterval(PLAY_TICK_MS)
-        self._play_timer.timeout.connect(self._advance)
         self._live_timer = QTimer(self)
         self._live_timer.setInterval(LIVE_REFRESH_MS)
         self._live_timer.timeout.connect(self._flush_live)
@@ -219,8 +217,6 @@ class CompareWindow(QWidget):
         self.engine.workerLost.connect(self._on_worker_lost)
         self.train_button.clicked.connect(self.train_both)
         self.stop_button.clicked.connect(self.stop)
-        self.play_button.toggled.connect(self._on_play)
-        self.slider.valueChanged.connect(self._on_slider)
         self.snapshot_slider.valueChanged.connect(self._on_snapshot_slider)
         self.export_button.clicked.connect(self.open_export)
         state.configChanged.connect(self._on_config)
@@ -340,8 +336,7 @@ class CompareWindow(QWidget):
 
     def set_time(self, t: float) -> None:
         """Show frame t (fractional, clamped to the flow) in both columns; the slider follows."""
-        pos = round(t * SLIDER_STEPS) if math.isfinite(t) else 0
-        self.slider.setValue(min(max(pos, self.slider.minimum()), self.slider.maximum()))
+        self.playback.set_time(t)
 
     def showEvent(self, ev: Any) -> None:
         super().showEvent(ev)
@@ -387,7 +382,7 @@ class CompareWindow(QWidget):
         """Stop training and every background job; end the worker (window close)."""
         self._closed = True
         self._queue = []
-        self._play_timer.stop()
+        self.playback.stop()
         self._live_timer.stop()
         self.engine.shutdown()
         for side in self.sides:
@@ -522,19 +517,17 @@ class CompareWindow(QWidget):
 
     # ------------------------------------------------------------------ views
     def _job(self, i: int, snap: Snapshot) -> Job:
-        config, dataset, options = self._config, self._dataset, self.options
         flat = not opengl_available()
-        weights = snap.weights
-
-        def job() -> tuple[int, FlowScene, Snapshot]:
-            scene = FlowScene.build(
-                config, weights, dataset, options, MAX_SCENE_POINTS, step=snap.step
-            )
-            shown = scene.projected_2d() if flat or scene.dims != 3 else scene
-            shown.region_image(palette_for(options.background))  # cached: not on the GUI
-            return i, scene, snap
-
-        return job
+        build = scene_job(
+            self._config,
+            snap.weights,
+            self._dataset,
+            self.options,
+            MAX_SCENE_POINTS,
+            snap.step,
+            flat,
+        )
+        return lambda: (i, build(), snap)
 
     def _update_snapshot_slider(self) -> None:
         """The training steps both runs have a snapshot of: the slider walks those."""
@@ -644,12 +637,12 @@ class CompareWindow(QWidget):
                     side.view.set_camera(az, el, zoom=other.zoom())  # start linked
         else:
             side.view.set_scene(scene)
-        self.slider.blockSignals(True)
-        self.slider.setRange(0, round(scene.t_max * SLIDER_STEPS))
-        self.slider.blockSignals(False)
-        self._t = min(self._t, scene.t_max)
-        side.view.set_time(self._t)
-        self._update_layer_label(scene)
+        self.playback.set_scene(scene)
+        t = self.playback.time()
+        if t > scene.t_max:  # a shallower flow: both views go to its last layer
+            self.playback.set_time(scene.t_max)
+        else:
+            side.view.set_time(t)
 
     def _flush_live(self) -> None:
         for i, side in enumerate(self.sides):
@@ -689,38 +682,12 @@ class CompareWindow(QWidget):
             side.header.setText(f"{SIDES[i]}: {halves[i]}")
             side.header.setToolTip(f"Seed {SIDES[i]} = {self.seed_spins[i].value()}")
 
-    def _update_layer_label(self, scene: FlowScene | None = None) -> None:
-        if scene is None:
-            v = self.sides[0].view
-            scene = v.flow_scene() if v is not None else None
-        if scene is not None:
-            self.layer_label.setText(scene.layer_label(self._t))
-
     # ------------------------------------------------------------------ slots
-    @Slot(int)
-    def _on_slider(self, value: int) -> None:
-        self._t = value / SLIDER_STEPS
+    @Slot(float)
+    def _on_time(self, t: float) -> None:
         for side in self.sides:
             if side.view is not None:
-                side.view.set_time(self._t)
-        self._update_layer_label()
-
-    @Slot(bool)
-    def _on_play(self, on: bool) -> None:
-        self.play_button.setText("⏸ Pause" if on else "▶ Play")
-        if on:
-            if self.slider.value() >= self.slider.maximum():
-                self.slider.setValue(0)
-            self._play_timer.start()
-        else:
-            self._play_timer.stop()
-
-    def _advance(self) -> None:
-        step = max(1, round(self.slider.maximum() * PLAY_TICK_MS / (1000.0 * PLAY_SECONDS)))
-        v = min(self.slider.value() + step, self.slider.maximum())
-        self.slider.setValue(v)
-        if v >= self.slider.maximum():
-            self.play_button.setChecked(False)
+                side.view.set_time(t)
 
     @Slot(int)
     def _on_seed_changed(self, *_: object) -> None:

@@ -8,8 +8,9 @@ Why it looks like this:
   flight, so the window never stalls behind a queue of stale pictures.
 - The render view is re-created only when its kind changes (2-D <-> 3-D); otherwise
   `set_scene` keeps the camera, zoom and selection.
-- The layer slider counts in 1/SLIDER_RES of a frame, so dragging and Play glide
-  between layers (the scene interpolates linearly).
+- Scenes are built by ui/scene_builder.py, layer time and Play are ui/playback.py's
+  (both shared with Compare), the Draw row is ui/draw_controls.py, the snapshot slider
+  ui/snapshot_scrubber.py and the saved camera views ui/camera_path.py.
 """
 
 from __future__ import annotations
@@ -18,46 +19,36 @@ import math
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QElapsedTimer, Qt, QTimer, Signal, Slot
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (
-    QButtonGroup,
     QCheckBox,
-    QComboBox,
-    QFileDialog,
     QHBoxLayout,
     QLabel,
-    QRadioButton,
     QSizePolicy,
-    QSlider,
     QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
-from nndyn_gui.core.config import MAX_CLASSES, RunConfig
-from nndyn_gui.core.narrator import is_trained
+from nndyn_gui.core.config import RunConfig
 from nndyn_gui.core.types import Snapshot
-from nndyn_gui.render import camera as cam
-from nndyn_gui.render import field_layer
 from nndyn_gui.render.camera import CameraKey
-from nndyn_gui.render.palette import palette_for
 from nndyn_gui.render.scene import FlowScene, ViewOptions
 from nndyn_gui.render.views import NO_GL_NOTICE, make_layer_view, opengl_available
-from nndyn_gui.ui import steps
-from nndyn_gui.ui.background import Job, NewestWins
-from nndyn_gui.ui.draw_tool import DrawTool
+from nndyn_gui.ui.background import Job
+from nndyn_gui.ui.camera_path import CameraPath
+from nndyn_gui.ui.draw_controls import DrawControls
+from nndyn_gui.ui.playback import PLAY_SPEEDS, SLIDER_RES, Playback
+from nndyn_gui.ui.scene_builder import SceneBuilder, scene_job
+from nndyn_gui.ui.snapshot_scrubber import SnapshotScrubber
 from nndyn_gui.ui.state import AppState
 
-SLIDER_RES = 20  # slider positions per frame
-PLAY_FPS = 30
+__all__ = ["PLAY_SPEEDS", "SLIDER_RES", "LayerPanel"]
+
 PLAY_SECONDS_PER_LAYER = 0.12  # a 51-block net plays in ~6 s, a 4-layer MLP in ~1.5 s
 PLAY_MIN_SECONDS = 1.5
 PLAY_MAX_SECONDS = 8.0
 MAX_POINTS = 3000
-TRAINING_FRAME_MS = 100  # while training the view follows at most 10 snapshots a second
-PLAY_SPEEDS = (0.25, 0.5, 1.0, 2.0, 4.0)  # the speed menu next to Play
-REPEAT_HOLD_S = 0.6  # Repeat: the last layer (with its plane) stays this long, then again
 
 OPTION_BOXES = (
     ("show_grid", "Grid", "the regular grid carried through the layers"),
@@ -83,7 +74,6 @@ class LayerPanel(QWidget):
     optionsChanged = Signal(object)  # ViewOptions
     timeChanged = Signal(float)  # frames
     message = Signal(str)  # short status text (e.g. a failed scene build)
-    cameraKeysChanged = Signal(int)  # number of saved camera views
     cameraChanged = Signal()  # the 3-D view's camera moved (the user, a reset, a path)
     drawingChanged = Signal(bool)  # Draw mode on / off
 
@@ -101,17 +91,16 @@ class LayerPanel(QWidget):
         self.view: Any = None
         self.scene: FlowScene | None = None
         self._view_kind = ""
-        self._t = 0.0
         self._follow_end = False
         self._background = background_build
         self._closed = False
-        self._builder = NewestWins(self, name="nndyn-scene", what="draw this snapshot")
-        self._builder.done.connect(self._on_built)
+        self.builder = SceneBuilder(self, name="nndyn-scene")
+        self.builder.built.connect(self._on_built)
+        self.builder.throttledStarted.connect(self._on_snapshots)  # the slider follows
         state.view_sets_shown()  # the readouts follow what this view has drawn
-        self._throttle = QTimer(self)
-        self._throttle.setSingleShot(True)
-        self._throttle.timeout.connect(self._request_throttled)
-        self._trailing = False  # a snapshot came during the hold: draw it when it ends
+        self.playback = Playback(self._play_seconds, self)
+        self.playback.timeChanged.connect(self._on_time)
+        self.playback.playTick.connect(self._follow_camera_path)
 
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
@@ -131,33 +120,13 @@ class LayerPanel(QWidget):
         lay.addWidget(controls)
 
         row = QHBoxLayout()
-        self.play_button = QToolButton()
-        self.play_button.setText("▶ Play")
-        self.play_button.setCheckable(True)
-        self.play_button.setToolTip("Animate x(t) through the layers (Space)")
-        self.play_button.toggled.connect(self._on_play_toggled)
-        self.play_button.setMinimumWidth(72)
-        row.addWidget(self.play_button)
-        row.addWidget(QLabel("Layer"))
-        self.layer_slider = QSlider(Qt.Orientation.Horizontal)
-        self.layer_slider.setToolTip("Layer t (between layers the points are interpolated)")
-        self.layer_slider.valueChanged.connect(self._on_layer_slider)
-        row.addWidget(self.layer_slider, 1)
-        self.layer_label = QLabel()
+        pb = self.playback
+        self.play_button, self.layer_slider, self.layer_label = pb.play_button, pb.slider, pb.label
+        self.repeat_button, self.speed_combo = pb.repeat_button, pb.speed_combo
         _fit_width(self.layer_label, "layer 200.0 / 200")
-        row.addWidget(self.layer_label)
-        self.repeat_button = QToolButton()
-        self.repeat_button.setText("⟲ Repeat")
-        self.repeat_button.setCheckable(True)
-        self.repeat_button.setToolTip("Play again from the input after the last layer")
-        row.addWidget(self.repeat_button)
-        self.speed_combo = QComboBox()
-        for v in PLAY_SPEEDS:
-            self.speed_combo.addItem(f"{v:g}×", v)
-        self.speed_combo.setCurrentIndex(PLAY_SPEEDS.index(1.0))
-        self.speed_combo.setToolTip("Play speed")
-        self.speed_combo.currentIndexChanged.connect(self._on_speed)
-        row.addWidget(self.speed_combo)
+        for w in (self.play_button, QLabel("Layer"), self.layer_slider, self.layer_label,
+                  self.repeat_button, self.speed_combo):  # fmt: skip
+            row.addWidget(w, 1 if w is self.layer_slider else 0)
         cl.addLayout(row)
 
         row2 = QHBoxLayout()
@@ -165,11 +134,9 @@ class LayerPanel(QWidget):
         snap_caption.setMinimumWidth(self.play_button.minimumWidth())
         snap_caption.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         row2.addWidget(snap_caption)
-        self.snapshot_slider = QSlider(Qt.Orientation.Horizontal)
-        self.snapshot_slider.setToolTip("Replay training: show the net as it was at this snapshot")
-        self.snapshot_slider.valueChanged.connect(self._on_snapshot_slider)
+        self.scrubber = SnapshotScrubber(state, self)
+        self.snapshot_slider, self.snapshot_label = self.scrubber.slider, self.scrubber.label
         row2.addWidget(self.snapshot_slider, 1)
-        self.snapshot_label = QLabel()
         _fit_width(self.snapshot_label, "9999/9999 · step 9,999,999 · acc 100.0%")
         row2.addWidget(self.snapshot_label)
         cl.addLayout(row2)
@@ -200,26 +167,31 @@ class LayerPanel(QWidget):
         self.draw_button.toggled.connect(self.set_drawing)
         row3.addWidget(self.draw_button)
         cl.addLayout(row3)
-        cl.addWidget(self._make_draw_row())
+        self.draw_controls = DrawControls(state, self)
+        dc = self.draw_controls
+        self.draw_tool, self.draw_class = dc.draw_tool, dc.draw_class
+        self.undo_button, self.redo_button, self.clear_button = (
+            dc.undo_button,
+            dc.redo_button,
+            dc.clear_button,
+        )
+        self.act_undo_draw, self.act_redo_draw = dc.act_undo_draw, dc.act_redo_draw
+        self.draw_row = dc  # shown while drawing
+        self._draw_was_3d = True
+        cl.addWidget(dc)
 
-        self._play_timer = QTimer(self)
-        self._play_timer.setInterval(round(1000 / PLAY_FPS))
-        self._play_timer.timeout.connect(self._on_play_tick)
-        self._clock = QElapsedTimer()
-        self._play_from = 0.0
-        self._speed = 1.0
-        self._camera_keys: list[CameraKey] = []  # saved 3-D views: a path for Play and video
+        self.camera_path = CameraPath(self.camera, self._layer_at, self)  # for Play and video
+        self.camera_path.message.connect(self.message)
         self._aim_after_training = False
         self._selected = np.zeros(0, dtype=np.int64)  # dataset rows (x_all), kept across views
 
         state.currentChanged.connect(self._on_current)
         state.datasetChanged.connect(self._on_dataset)
         self.draw_tool.changed.connect(self._on_draw_changed)
-        self.draw_tool.message.connect(self.message)
+        self.draw_controls.message.connect(self.message)
         state.snapshotsChanged.connect(self._on_snapshots)
         state.trainingStateChanged.connect(self._on_training_state)
         state.configChanged.connect(self._on_config)
-        state.shownChanged.connect(self._show_snapshot_label)  # whoever set it: named at once
         self._on_config(state.config)
         self._on_snapshots()
         self.rebuild_now()
@@ -245,25 +217,21 @@ class LayerPanel(QWidget):
         self.optionsChanged.emit(options)
 
     def time(self) -> float:
-        return self._t
+        return self.playback.time()
 
     def t_max(self) -> float:
-        return self.scene.t_max if self.scene is not None else 0.0
+        return self.playback.t_max()
 
     def set_time(self, t: float) -> None:
         """Show layer time t (frames, fractional allowed); moves the slider too."""
+        self.playback.set_time(0.0 if self.drawing() else t)  # drawing: at the input layer
+
+    @Slot(float)
+    def _on_time(self, t: float) -> None:
         t_max = self.t_max()
-        t = min(max(float(t), 0.0), t_max) if math.isfinite(t) else 0.0
-        if self.drawing():
-            t = 0.0  # drawing happens at the input layer
-        self._t = t
         self._follow_end = t_max > 0 and t >= t_max
-        self.layer_slider.blockSignals(True)
-        self.layer_slider.setValue(round(t * SLIDER_RES))
-        self.layer_slider.blockSignals(False)
         if self.view is not None:
             self.view.set_time(t)
-        self._update_layer_label()
         self.timeChanged.emit(t)
 
     def show_last_layer(self) -> None:
@@ -282,42 +250,30 @@ class LayerPanel(QWidget):
             return
         self.play(False)
         fpl = self.scene.frames_per_layer
-        layer = self._t / fpl
+        layer = self.time() / fpl
         target = math.floor(layer + 1e-6) + 1 if step > 0 else math.ceil(layer - 1e-6) - 1
         self.set_time(min(max(target, 0), self.scene.depth) * fpl)
 
-    def step_snapshot(self, step: int) -> None:
-        """Show the next (+1) or previous (-1) training snapshot."""
-        snaps = self.state.snapshots
-        if len(snaps) < 2:
-            return
-        i = self.snapshot_slider.value() + (1 if step > 0 else -1)
-        i = min(max(i, 0), len(snaps) - 1)
-        if snaps[i] is not self.state.current:
-            self.state.set_current(snaps[i])
-
     def play(self, on: bool = True) -> None:
-        self.play_button.setChecked(on)
+        self.playback.play(on)
 
     def toggle_play(self) -> None:
-        self.play_button.toggle()
+        self.playback.toggle_play()
 
     def is_playing(self) -> bool:
-        return self._play_timer.isActive()
+        return self.playback.is_playing()
 
     def play_speed(self) -> float:
-        return self._speed
+        return self.playback.speed()
 
     def set_play_speed(self, speed: float) -> None:
-        """Play at `speed` times the usual pace (one of PLAY_SPEEDS, else the nearest)."""
-        i = int(np.argmin([abs(math.log(v / max(speed, 1e-3))) for v in PLAY_SPEEDS]))
-        self.speed_combo.setCurrentIndex(i)
+        self.playback.set_speed(speed)
 
     def repeat(self) -> bool:
-        return self.repeat_button.isChecked()
+        return self.playback.repeat()
 
     def set_repeat(self, on: bool) -> None:
-        self.repeat_button.setChecked(bool(on))
+        self.playback.set_repeat(on)
 
     # ------------------------------------------------------------------ camera
     def camera(self) -> tuple[float, float, float] | None:
@@ -328,37 +284,18 @@ class LayerPanel(QWidget):
         return float(az), float(el), float(self.view.zoom())
 
     def camera_keys(self) -> list[CameraKey]:
-        return list(self._camera_keys)
+        return self.camera_path.keys()
 
-    def add_camera_key(self) -> CameraKey | None:
-        """Save the 3-D view as it is now, at the layer shown: a stop on the camera path
-        that Play and a layers-flow video move through (camera.camera_at)."""
-        now = self.camera()
-        if now is None:
-            self.message.emit("Camera views are saved from the 3-D view (width 3 or more)")
-            return None
-        key = CameraKey(self._t, *now)
-        self._camera_keys.append(key)
-        n = len(self._camera_keys)
-        layer = self._t / max(1, self.scene.frames_per_layer) if self.scene else 0.0
-        self.message.emit(
-            f"Camera view {n} saved at layer {layer:.1f}: Play and exported flows move "
-            "through the saved views"
-        )
-        self.cameraKeysChanged.emit(n)
-        return key
+    def _layer_at(self, t: float) -> float:
+        return t / max(1, self.scene.frames_per_layer) if self.scene else 0.0
 
-    def clear_camera_keys(self) -> None:
-        self._camera_keys = []
-        self.message.emit("Camera views cleared: the camera stays where you put it")
-        self.cameraKeysChanged.emit(0)
-
+    @Slot(float)
     def _follow_camera_path(self, t: float) -> None:
         """While playing, move the 3-D camera along the saved views (as a video will)."""
-        if len(self._camera_keys) < 1 or self._view_kind != "3d" or self.view is None:
+        on_path = self.camera_path.at(t, self.t_max())
+        if on_path is None or self._view_kind != "3d" or self.view is None:
             return
-        keys = cam.retimed(self._camera_keys, self.t_max())
-        az, el, zoom = cam.camera_at(keys, t)
+        az, el, zoom = on_path
         self.view.set_camera(az, el, zoom=zoom)
 
     def selection(self) -> np.ndarray:
@@ -374,19 +311,18 @@ class LayerPanel(QWidget):
 
     def rebuild_now(self) -> None:
         """Build and show the scene of the current snapshot synchronously (tests, export)."""
-        self._on_built(*self._builder.run_now(self._job()))
+        self._on_built(*self.builder.run_now(self._job()))
 
     def wait_idle(self, timeout_s: float = 30.0) -> None:
         """Block until no background build is pending, then show the newest scene."""
-        self._builder.wait(timeout_s)
+        self.builder.wait(timeout_s)
         self.rebuild_now()
 
     def shutdown(self) -> None:
         """Stop the builder thread (window close)."""
         self._closed = True
-        self._play_timer.stop()
-        self._throttle.stop()
-        self._builder.shutdown()
+        self.playback.stop()
+        self.builder.shutdown()
 
     def reset_camera(self) -> None:
         if self.view is not None and hasattr(self.view, "reset_camera"):
@@ -406,16 +342,8 @@ class LayerPanel(QWidget):
             self._options,
         )
         flat = not (self.prefer_3d and opengl_available())
-
-        def job() -> tuple[FlowScene, Snapshot]:
-            scene = FlowScene.build(config, weights, dataset, options, MAX_POINTS, step=snap.step)
-            shown = scene.projected_2d() if flat else scene  # projected here, not on the GUI
-            shown.region_image(palette_for(options.background))
-            if options.show_field:  # the field's per-scene numbers, off the GUI thread too
-                field_layer.warm(shown)
-            return scene, snap
-
-        return job
+        build = scene_job(config, weights, dataset, options, MAX_POINTS, snap.step, flat)
+        return lambda: (build(), snap)
 
     @Slot()
     def _schedule(self, *_: object) -> None:
@@ -428,20 +356,18 @@ class LayerPanel(QWidget):
         if self._shows_current():
             assert self.state.current is not None
             self.state.set_shown(self.state.current)  # its numbers are the ones to read
-            self._sync_snapshot_slider()  # e.g. a run's step 0: the very picture shown
+            self.scrubber.sync()  # e.g. a run's step 0: the very picture shown
         elif self.state.training_state != "training":
-            self._builder.request(self._job())
-        elif self._throttle.isActive():
-            self._trailing = True  # drawn when the hold ends
-        else:
-            self._draw_throttled()  # the first snapshot of a run is drawn at once
+            self.builder.request(self._job())
+        else:  # the first snapshot of a run at once, then at most one per hold
+            self.builder.request_throttled(self._job)
 
     def _shows_current(self) -> bool:
         """True when the scene shown is of the state's config, data and weights already
         (a new run's step-0 snapshot is the untrained net on screen: building it again
         would only hold back the first trained picture) and no other build is pending."""
         sc = self.scene
-        if sc is None or sc.source is None or self._builder.busy():
+        if sc is None or sc.source is None or self.builder.busy():
             return False
         config, weights, dataset, _ = sc.source
         cur = self.state.weights
@@ -463,20 +389,6 @@ class LayerPanel(QWidget):
             )
         )
 
-    def _draw_throttled(self) -> None:
-        """Draw the newest snapshot now, then hold the next drawing back: while training,
-        builds of a deep net back to back would take a whole core from the window, so
-        at least twice the build time (and TRAINING_FRAME_MS) lies between two."""
-        self._trailing = False
-        self._builder.request(self._job())
-        self._on_snapshots()
-        self._throttle.start(max(TRAINING_FRAME_MS, round(2000 * self._builder.last_seconds)))
-
-    @Slot()
-    def _request_throttled(self) -> None:
-        if not self._closed and self._trailing:
-            self._draw_throttled()
-
     @Slot(object, str)
     def _on_built(self, result: tuple[FlowScene, Snapshot] | None, error: str) -> None:
         """A scene is ready: draw it, and tell the state which snapshot is now on screen."""
@@ -486,7 +398,7 @@ class LayerPanel(QWidget):
         scene, snap = result
         self._apply(scene, error)
         self.state.set_shown(snap)
-        self._show_snapshot_label()
+        self.scrubber.show_label()
 
     def _apply(self, scene: FlowScene | None, error: str) -> None:
         if scene is None:
@@ -517,18 +429,13 @@ class LayerPanel(QWidget):
                 self._aim_after_training = False
                 if kind == "3d":
                     self.view.aim_unless_moved()
-        positions = max(1, round(scene.t_max * SLIDER_RES))
-        self.layer_slider.blockSignals(True)
-        self.layer_slider.setRange(0, positions)
-        self.layer_slider.setPageStep(SLIDER_RES)
-        self.layer_slider.setSingleStep(max(1, SLIDER_RES // 4))
-        self.layer_slider.blockSignals(False)
+        self.playback.set_scene(scene)
         if old is not None and old.n_frames != scene.n_frames and not was_end:
             # keep the same place in the net when frames are added / removed
-            layer = self._t / max(1, old.frames_per_layer)
+            layer = self.time() / max(1, old.frames_per_layer)
             t = layer * scene.frames_per_layer
         else:
-            t = scene.t_max if was_end else self._t
+            t = scene.t_max if was_end else self.time()
         self.set_time(t)
         self.sceneChanged.emit(scene)
 
@@ -600,15 +507,13 @@ class LayerPanel(QWidget):
     def _on_current(self, snap: Snapshot) -> None:
         self._schedule()
         if self.state.training_state != "training":
-            self._sync_snapshot_slider()  # while training: with the throttled build
+            self.scrubber.sync()  # while training: with the throttled build
 
     @Slot(str)
     def _on_training_state(self, _st: str) -> None:
         if self.state.training_state != "training":
-            if self._trailing and not self._closed:  # the final snapshot: drawn now, not
-                self._trailing = False  # after the hold (every panel waits for it)
-                self._throttle.stop()
-                self._schedule()
+            if self.builder.release() and not self._closed:  # the final snapshot: drawn
+                self._schedule()  # now, not after the hold (every panel waits for it)
             self._on_snapshots()  # the final count and position, at once
 
     @Slot(object)
@@ -627,97 +532,11 @@ class LayerPanel(QWidget):
     def _on_snapshots(self) -> None:
         # every repaint of the window costs a full composition (~20 ms) when it holds a
         # 3-D view on a software OpenGL: while training the slider follows the view
-        if self.state.training_state == "training" and self._throttle.isActive():
+        if self.state.training_state == "training" and self.builder.holding():
             return
         if self.state.training_state == "idle":  # trained, loaded, reset: a new plane
             self._aim_after_training = True  # the next scene faces it (unless moved)
-        n = len(self.state.snapshots)
-        self.snapshot_slider.blockSignals(True)
-        self.snapshot_slider.setRange(0, max(0, n - 1))
-        self.snapshot_slider.blockSignals(False)
-        self.snapshot_slider.setEnabled(n > 1)
-        self._sync_snapshot_slider()
-
-    def _sync_snapshot_slider(self) -> None:
-        snaps = self.state.snapshots
-        cur = self.state.current
-        idx = len(snaps) - 1
-        for i in range(len(snaps) - 1, -1, -1):
-            if snaps[i] is cur:
-                idx = i
-                break
-        self.snapshot_slider.blockSignals(True)
-        self.snapshot_slider.setValue(max(0, idx))
-        self.snapshot_slider.blockSignals(False)
-        self._show_snapshot_label()
-
-    @Slot()
-    def _show_snapshot_label(self, *_: object) -> None:
-        """The label names the snapshot drawn (not the newest one still being drawn)."""
-        snaps, shown = self.state.snapshots, self.state.shown
-        if shown is None:
-            return
-        idx = next((i for i in range(len(snaps) - 1, -1, -1) if snaps[i] is shown), -1)
-        self.snapshot_label.setText(_snapshot_text(shown, idx, len(snaps)))
-
-    # ------------------------------------------------------------------ widgets
-    # ------------------------------------------------------------------ draw mode
-    def _make_draw_row(self) -> QWidget:
-        """Class to draw, Undo / Redo, Clear, Export CSV: shown while drawing."""
-        self.draw_tool = DrawTool(self.state, self)
-        row = QWidget()
-        lay = QHBoxLayout(row)
-        lay.setContentsMargins(0, 0, 0, 0)
-        lay.addWidget(QLabel("Draw class"))
-        self.draw_class = QButtonGroup(row)
-        pal = palette_for("white")
-        for k in range(MAX_CLASSES):  # a third class drawn makes K = 3 (softmax head)
-            btn = QRadioButton(str(k))
-            more = " (K becomes the highest class drawn + 1)" if k > 1 else ""
-            btn.setToolTip(f"new points get class {k}{more}")
-            r, g, b, _a = pal.class_color(k)
-            btn.setStyleSheet(f"QRadioButton {{ color: rgb({r}, {g}, {b}); font-weight: bold; }}")
-            self.draw_class.addButton(btn, k)
-            lay.addWidget(btn)
-        self.draw_class.button(self.draw_tool.label).setChecked(True)
-        self.draw_class.idToggled.connect(self._on_draw_class)
-        self.undo_button = QToolButton()
-        self.undo_button.setText("Undo")
-        self.redo_button = QToolButton()
-        self.redo_button.setText("Redo")
-        clear = self.clear_button = QToolButton()
-        clear.setText("Clear")
-        clear.setToolTip("Remove every point (draw from nothing; Undo brings them back)")
-        export = QToolButton()
-        export.setText("Export CSV…")
-        export.setToolTip("Save the points as CSV (x1, x2, label)")
-        self.undo_button.clicked.connect(self.draw_tool.undo)
-        self.redo_button.clicked.connect(self.draw_tool.redo)
-        clear.clicked.connect(self.draw_tool.clear)
-        export.clicked.connect(self._export_drawn_csv)
-        for w in (self.undo_button, self.redo_button, clear, export):
-            lay.addWidget(w)
-        hint = QLabel("click: add · shift/right-click: remove · drag: paint (shift/right: erase)")
-        hint.setStyleSheet("color: #6B6F76;")
-        lay.addWidget(hint, 1)
-        # Ctrl+Z / Ctrl+Shift+Z: only in draw mode (set_drawing), when Run → Bring back
-        # lends its key (drawingChanged): no two actions ever share one
-        self.act_undo_draw = QAction("Undo drawing", self)
-        self.act_redo_draw = QAction("Redo drawing", self)
-        for act, fn in ((self.act_undo_draw, self.draw_tool.undo),
-                        (self.act_redo_draw, self.draw_tool.redo)):  # fmt: skip
-            act.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-            act.triggered.connect(fn)
-            act.setEnabled(False)
-            self.addAction(act)
-        #: tests: () -> path or "" (cancelled)
-        self.ask_csv_path = lambda: QFileDialog.getSaveFileName(
-            self, "Export drawn points", "drawn.csv", "CSV files (*.csv)"
-        )[0]
-        self.draw_row = row
-        row.hide()
-        self._draw_was_3d = True
-        return row
+        self.scrubber.refresh()
 
     def drawing(self) -> bool:
         return self.draw_button.isChecked()
@@ -728,10 +547,7 @@ class LayerPanel(QWidget):
         if self.draw_button.isChecked() != on:
             self.draw_button.setChecked(on)  # comes back here through `toggled`
             return
-        self.draw_row.setVisible(on)
-        for act, key in ((self.act_undo_draw, QKeySequence.StandardKey.Undo),
-                         (self.act_redo_draw, QKeySequence.StandardKey.Redo)):  # fmt: skip
-            act.setShortcuts(QKeySequence.keyBindings(key) if on else [])
+        self.draw_controls.set_active(on)
         self.drawingChanged.emit(on)
         if on:
             self.play(False)
@@ -747,45 +563,11 @@ class LayerPanel(QWidget):
             self.view.set_drawing(on)
         self._on_draw_changed()
 
-    @Slot(int, bool)
-    def _on_draw_class(self, k: int, checked: bool) -> None:
-        if checked:
-            self.draw_tool.label = k
-
     @Slot()
     def _on_draw_changed(self) -> None:
-        on = self.drawing()
-        self.undo_button.setEnabled(on and self.draw_tool.can_undo())
-        self.redo_button.setEnabled(on and self.draw_tool.can_redo())
-        self.act_undo_draw.setEnabled(on and self.draw_tool.can_undo())
-        self.act_redo_draw.setEnabled(on and self.draw_tool.can_redo())
+        self.draw_controls.refresh(self.drawing())
         if self.view is not None and hasattr(self.view, "set_draw_preview"):
             self.view.set_draw_preview(*self.draw_tool.preview())
-
-    @Slot()
-    def _export_drawn_csv(self) -> bool:
-        path = self.ask_csv_path()
-        if not path:
-            return False
-        try:
-            self.draw_tool.export_csv(path)
-        except OSError as e:
-            self.message.emit(f"Cannot export the points: {e.strerror or e}")
-            return False
-        self.message.emit(f"Exported {len(self.state.dataset.y_all):,} points to {path}")
-        return True
-
-    @Slot(int)
-    def _on_layer_slider(self, pos: int) -> None:
-        if self.is_playing():
-            self.play(False)
-        self.set_time(pos / SLIDER_RES)
-
-    @Slot(int)
-    def _on_snapshot_slider(self, i: int) -> None:
-        snaps = self.state.snapshots
-        if 0 <= i < len(snaps) and snaps[i] is not self.state.current:
-            self.state.set_current(snaps[i])
 
     @Slot(bool)
     def _on_option_toggled(self, _on: bool) -> None:
@@ -798,74 +580,13 @@ class LayerPanel(QWidget):
         if self.scene is not None:
             self._apply(self.scene, "")
 
-    @Slot(bool)
-    def _on_play_toggled(self, on: bool) -> None:
-        self.play_button.setText("❚❚ Pause" if on else "▶ Play")
-        if not on:
-            self._play_timer.stop()
-            return
-        if self._t >= self.t_max():
-            self.set_time(0.0)
-        self._play_from = self._t
-        self._clock.start()
-        self._play_timer.start()
-
     def _play_seconds(self) -> float:
         """One pass through all layers at 1×: longer for deeper nets, within bounds."""
         depth = self.scene.depth if self.scene is not None else 1
         return min(PLAY_MAX_SECONDS, max(PLAY_MIN_SECONDS, depth * PLAY_SECONDS_PER_LAYER))
-
-    @Slot(int)
-    def _on_speed(self, _i: int) -> None:
-        speed = float(self.speed_combo.currentData())
-        if self.is_playing():  # keep the place: restart the clock from here
-            self._play_from = self._t
-            self._clock.start()
-        self._speed = speed
-
-    @Slot()
-    def _on_play_tick(self) -> None:
-        t_max = self.t_max()
-        if t_max <= 0:
-            self.play(False)
-            return
-        rate = self._speed * t_max / self._play_seconds()
-        t = self._play_from + rate * self._clock.elapsed() / 1000.0
-        self._follow_camera_path(min(t, t_max))
-        if t >= t_max:
-            if self.repeat():
-                over = (t - t_max) / rate  # seconds past the last layer
-                if over >= REPEAT_HOLD_S:
-                    self._play_from = 0.0
-                    self._clock.start()
-                    self.set_time(0.0)
-                elif self._t < t_max:
-                    self.set_time(t_max)
-                return
-            self.set_time(t_max)
-            self.play(False)
-            return
-        self.set_time(t)
-
-    def _update_layer_label(self) -> None:
-        sc = self.scene
-        if sc is None:
-            self.layer_label.setText("")
-            return
-        layer = self._t / sc.frames_per_layer
-        self.layer_label.setText(f"layer {layer:.1f} / {sc.depth}")
 
 
 def _fit_width(label: QLabel, widest: str) -> None:
     """Room for the widest text up front: a label that grows while training re-lays out
     the window, and so repaints every view in it, with each new snapshot."""
     label.setMinimumWidth(max(150, label.fontMetrics().horizontalAdvance(widest) + 8))
-
-
-def _snapshot_text(s: Snapshot, idx: int, n: int) -> str:
-    """ "3/41 · step 1,200 · acc 97.0%" (training accuracy), "untrained (step 0)"."""
-    if not is_trained(s):
-        return steps.step_name(s)
-    acc = f"{100 * s.train_acc:.1f}%"
-    where = f"{idx + 1}/{n} · " if idx >= 0 else ""  # thinned away while training
-    return f"{where}{steps.step_name(s)} · acc {acc}"

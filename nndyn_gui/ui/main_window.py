@@ -14,6 +14,7 @@ Why it looks like this:
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -21,11 +22,10 @@ from typing import Any
 
 import numpy as np
 from PySide6 import __version__ as pyside_version
-from PySide6.QtCore import QSize, Qt, Slot, qVersion
+from PySide6.QtCore import QSize, Qt, QTimer, Slot, qVersion
 from PySide6.QtGui import QAction, QCloseEvent, QIcon, QKeySequence
 from PySide6.QtWidgets import (
     QDockWidget,
-    QFileDialog,
     QLabel,
     QMainWindow,
     QMessageBox,
@@ -35,28 +35,27 @@ from PySide6.QtWidgets import (
 
 from nndyn_gui import __version__
 from nndyn_gui.core.config import RunConfig
-from nndyn_gui.ui import discard_rules, view_settings
 from nndyn_gui.ui import settings as app_settings
+from nndyn_gui.ui import view_settings
+from nndyn_gui.ui.curves import TrainingCurves
+from nndyn_gui.ui.diagnostics_panel import DiagnosticsPanel
 from nndyn_gui.ui.layer_panel import LayerPanel
 from nndyn_gui.ui.param_panel import ParamPanel
+from nndyn_gui.ui.run_document import RunDocument
+from nndyn_gui.ui.small_multiples_panel import SmallMultiplesPanel
 from nndyn_gui.ui.state import AppState
 from nndyn_gui.ui.status_readout import StatusReadout
 from nndyn_gui.ui.train_controller import TrainController
 
+log = logging.getLogger(__name__)
+
 ENV_NO_PROMPT = "NNDYN_NO_PROMPT"
 ENV_NO_AUTOSAVE = "NNDYN_NO_AUTOSAVE"
-RUN_FILTER = "nndyn runs (*.nndyn);;All files (*)"
 DEFAULT_SIZE = QSize(1600, 1000)
 NARROW_WIDTH = 1500  # a first window narrower than this tabs the side docks (see below)
 #: Step: F10, the debuggers' "step over" (Ctrl+N is File → New: one key, one action)
 STEP_KEY = "F10"
-
-
-def _placeholder(text: str) -> QWidget:
-    label = QLabel(text)
-    label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-    label.setStyleSheet("color: #888;")
-    return label
+CLOSE_POLL_MS = 30  # a closing window looks this often whether its files are written
 
 
 def _app_icon() -> QIcon:
@@ -91,7 +90,10 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.state = state or AppState()
         self.controller = TrainController(self.state, self)
-        self.run_path = ""
+        self.document = RunDocument(self.state, self.controller, self)
+        self._close_when_idle = QTimer(self)  # closing waits for files here, not in a loop
+        self._close_when_idle.setInterval(CLOSE_POLL_MS)
+        self._close_when_idle.timeout.connect(self._close_if_idle)
         self.no_prompt = os.environ.get(ENV_NO_PROMPT, "") not in ("", "0")
         self.errors: list[tuple[str, str]] = []  # (title, message) of every error shown
         #: tests / automation: called instead of showing a message box
@@ -115,19 +117,15 @@ class MainWindow(QMainWindow):
         self._add_dock(
             "params", "Parameters", self.param_panel, Qt.DockWidgetArea.LeftDockWidgetArea
         )
-        self.curves = self._optional_panel("nndyn_gui.ui.curves", "TrainingCurves", "Curves")
+        self.curves = TrainingCurves(self.state)
         self._add_dock(
             "curves", "Training curves", self.curves, Qt.DockWidgetArea.RightDockWidgetArea
         )
-        self.diagnostics = self._optional_panel(
-            "nndyn_gui.ui.diagnostics_panel", "DiagnosticsPanel", "Diagnostics"
-        )
+        self.diagnostics = DiagnosticsPanel(self.state)
         self._add_dock(
             "diagnostics", "Diagnostics", self.diagnostics, Qt.DockWidgetArea.RightDockWidgetArea
         )
-        self.multiples = self._optional_panel(
-            "nndyn_gui.ui.small_multiples_panel", "SmallMultiplesPanel", "Small multiples"
-        )
+        self.multiples = SmallMultiplesPanel(self.state)
         self._add_dock(
             "multiples", "All layers", self.multiples, Qt.DockWidgetArea.BottomDockWidgetArea
         )
@@ -149,6 +147,10 @@ class MainWindow(QMainWindow):
         self._make_toolbar()
         self._make_status_bar()
 
+        self.document.opened.connect(self._on_opened)
+        self.document.saved.connect(self._on_saved)
+        self.document.failed.connect(self.show_error)
+        self.document.status.connect(self._on_file_status)
         self.state.trainingStateChanged.connect(self._on_training_state)
         self.state.dirtyChanged.connect(self.setWindowModified)
         self.state.configChanged.connect(self._update_title)
@@ -159,15 +161,14 @@ class MainWindow(QMainWindow):
         self.controller.workerLost.connect(self._on_worker_lost)
         self.layer_panel.message.connect(self._flash)
         self.layer_panel.optionsChanged.connect(self._on_view_options)
-        multiples: Any = self.multiples
-        if hasattr(multiples, "layerClicked"):  # All layers: a tile shows its layer
-            multiples.layerClicked.connect(self.layer_panel.show_layer)
-            self.layer_panel.cameraChanged.connect(
-                lambda: multiples.set_camera(self.layer_panel.camera())
-            )
-            # the camera the main view has from the start, not only once it first moves:
-            # "as the main 3-D view's camera sees it" is true from the first picture
-            multiples.set_camera(self.layer_panel.camera())
+        multiples = self.multiples
+        multiples.layerClicked.connect(self.layer_panel.show_layer)  # a tile shows its layer
+        self.layer_panel.cameraChanged.connect(
+            lambda: multiples.set_camera(self.layer_panel.camera())
+        )
+        # the camera the main view has from the start, not only once it first moves:
+        # "as the main 3-D view's camera sees it" is true from the first picture
+        multiples.set_camera(self.layer_panel.camera())
 
         self._on_training_state(self.state.training_state)
         self._update_title()
@@ -177,15 +178,6 @@ class MainWindow(QMainWindow):
         self._start_autosave(autosave)
 
     # ------------------------------------------------------------------ construction
-    def _optional_panel(self, module: str, cls: str, name: str) -> QWidget:
-        """Another helper's panel, or a placeholder if it is missing or fails to start."""
-        try:
-            mod = __import__(module, fromlist=[cls])
-            widget: QWidget = getattr(mod, cls)(self.state)
-            return widget
-        except Exception as e:
-            return _placeholder(f"{name} unavailable\n({type(e).__name__}: {e})")
-
     def _add_dock(self, key: str, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> None:
         dock = QDockWidget(title, self)
         dock.setObjectName(f"dock_{key}")
@@ -220,9 +212,9 @@ class MainWindow(QMainWindow):
 
     def _make_actions(self) -> None:
         self.act_new = self._action("&New", self.new_run, QKeySequence.StandardKey.New)
-        self.act_open = self._action("&Open run…", self.open_run_dialog, "Ctrl+O")
-        self.act_save = self._action("&Save run", self.save, "Ctrl+S")
-        self.act_save_as = self._action("Save run &as…", self.save_as, "Ctrl+Shift+S")
+        self.act_open = self._action("&Open run…", self.document.open_dialog, "Ctrl+O")
+        self.act_save = self._action("&Save run", self.document.save_current, "Ctrl+S")
+        self.act_save_as = self._action("Save run &as…", self.document.save_as, "Ctrl+Shift+S")
         self.act_export = self._action(
             "&Export…", self.export, "Ctrl+E", "Export a picture or video of the flow"
         )
@@ -260,15 +252,16 @@ class MainWindow(QMainWindow):
         self.act_steady.setChecked(self.layer_panel.options().steady_camera)
         self.act_add_key = self._action(
             "Save camera view",
-            self.layer_panel.add_camera_key,
+            lambda: self.layer_panel.camera_path.add(self.layer_panel.time()),
             "Ctrl+K",
             "Keep the 3-D view at this layer: Play and exported flows move between saved views",
         )
         self.act_clear_keys = self._action(
-            "Clear camera views", self.layer_panel.clear_camera_keys, None, "Forget saved views"
+            "Clear camera views", self.layer_panel.camera_path.clear, None, "Forget saved views"
         )
         self.act_clear_keys.setEnabled(False)
-        self.layer_panel.cameraKeysChanged.connect(lambda n: self.act_clear_keys.setEnabled(n > 0))
+        path = self.layer_panel.camera_path
+        path.changed.connect(lambda n: self.act_clear_keys.setEnabled(n > 0))
         self.act_compare = self._action(
             "Compare two seeds…", self.open_compare, None, "Train two initialisations side by side"
         )
@@ -285,7 +278,7 @@ class MainWindow(QMainWindow):
         m.addAction(self.act_open)
         from nndyn_gui.ui.recent_menu import RecentMenu
 
-        self.recent_menu = RecentMenu(self.open_recent, m)
+        self.recent_menu = RecentMenu(self.document.open_recent, m)
         m.addMenu(self.recent_menu)
         for a in (self.act_save, self.act_save_as):
             m.addAction(a)
@@ -555,7 +548,7 @@ class MainWindow(QMainWindow):
         return True
 
     def load_preset(self, name: str) -> bool:
-        if not self.maybe_save():
+        if not self.document.maybe_save():
             return False
         try:
             from nndyn_gui.core.presets import load_preset
@@ -571,98 +564,41 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def new_run(self) -> None:
-        if self.maybe_save():
+        if self.document.maybe_save():
             cfg = self.state.config.copy()
             cfg.title = ""
             self.load_config(cfg)
 
     # ------------------------------------------------------------------ files
-    def maybe_save(self) -> bool:
-        """True when it is fine to drop the current run (saved, discarded, or no prompt)."""
-        if not self.state.dirty or self.no_prompt:
-            return True
-        if not discard_rules.has_trained(self.state.snapshots):
-            return True
-        box = QMessageBox(
-            QMessageBox.Icon.Question,
-            "Unsaved run",
-            "The current run has not been saved. Save it first?",
-            QMessageBox.StandardButton.Save
-            | QMessageBox.StandardButton.Discard
-            | QMessageBox.StandardButton.Cancel,
-            self,
-        )
-        answer = box.exec()
-        if answer == QMessageBox.StandardButton.Save:
-            return self.save()
-        return answer == QMessageBox.StandardButton.Discard
+    def open_run(self, path: str, wait: bool = True) -> bool:
+        """Load a `.nndyn` run (`wait=False`: read in the background, see RunDocument);
+        a damaged file is reported and the current run kept."""
+        return self.document.open(path, wait=wait)
 
-    @Slot()
-    def open_run_dialog(self) -> None:
-        if not self.maybe_save():
-            return
-        path, _ = QFileDialog.getOpenFileName(self, "Open run", app_settings.last_dir(), RUN_FILTER)
-        if path:
-            self.open_run(path)
-
-    def open_recent(self, path: str) -> bool:
-        """File → Open recent: like Open run…, without the file dialog."""
-        if self.controller.is_running() or not self.maybe_save():
-            return False
-        return self.open_run(path)
-
-    def open_run(self, path: str) -> bool:
-        """Load a `.nndyn` run; a damaged file is reported and the current run kept."""
-        if self.controller.is_running():
-            self.controller.stop(wait=True)
-        try:
-            from nndyn_gui.core.runfile import load_run
-
-            run = load_run(path)
-        except Exception as e:
-            self.show_error("Cannot open run", str(e))
-            return False
-        self.state.load_run(run)
-        self.run_path = str(path)
+    @Slot(str)
+    def _on_opened(self, path: str) -> None:
         self.layer_panel.show_last_layer()
-        app_settings.add_recent_file(str(path))
         self._update_title()
         self._flash(f"Opened {path}")
-        return True
 
-    @Slot()
-    def save(self) -> bool:
-        if not self.run_path:
-            return self.save_as()
-        return self.save_to(self.run_path)
+    def save_to(self, path: str, wait: bool = True) -> bool:
+        """Save the run atomically (`wait=False`: written in the background); on failure
+        the message says why and nothing is lost."""
+        return self.document.save(path, wait=wait)
 
-    @Slot()
-    def save_as(self) -> bool:
-        start = self.run_path or str(Path(app_settings.last_dir()) / self.suggested_file_name())
-        path, _ = QFileDialog.getSaveFileName(self, "Save run", start, RUN_FILTER)
-        if not path:
-            return False
-        if not path.endswith(".nndyn"):
-            path += ".nndyn"
-        return self.save_to(path)
-
-    def save_to(self, path: str) -> bool:
-        """Save the run atomically; on failure the message says why and nothing is lost."""
-        try:
-            from nndyn_gui.core.runfile import current_versions, save_run
-
-            run = self.state.run()
-            run.versions = {**current_versions(), **self.controller.versions()}
-            save_run(run, path)
-        except Exception as e:
-            self.show_error("Cannot save run", str(e))
-            return False
-        self.run_path = str(path)
-        self.state.set_dirty(False)
-        app_settings.add_recent_file(str(path))
+    @Slot(str)
+    def _on_saved(self, path: str) -> None:
         self._update_title()
         self._flash(f"Saved {path}")
-        return True
+
+    @property
+    def run_path(self) -> str:
+        """The file the run was opened from or saved to ("" for a new run)."""
+        return self.document.path
+
+    @run_path.setter
+    def run_path(self, path: str) -> None:
+        self.document.path = path
 
     @Slot()
     def export(self) -> None:
@@ -713,9 +649,9 @@ class MainWindow(QMainWindow):
         return win
 
     def _open_sweep_run(self, path: str) -> bool:
-        if not self.maybe_save():
+        if not self.document.maybe_save():
             return False
-        ok = self.open_run(path)
+        ok = self.open_run(path, wait=False)
         if ok:
             self.raise_()
             self.activateWindow()
@@ -764,12 +700,6 @@ class MainWindow(QMainWindow):
 
         return run_title(self.state.config)
 
-    def suggested_file_name(self) -> str:
-        """Save As's proposal for a run not saved yet: its title as a file name."""
-        from nndyn_gui.render.export_spec import slug
-
-        return f"{slug(self.run_title(), fallback='run')}.nndyn"
-
     def _update_title(self, *_: object) -> None:
         """The title bar: the file the run was opened from or saved to, if any, then
         the run's title (made from its config now, so an edit retitles it)."""
@@ -781,10 +711,8 @@ class MainWindow(QMainWindow):
     def settle_panels(self) -> None:
         """Compute, on this thread, what the side panels still owe the snapshot the main
         view shows (automation: a screenshot never has a panel still computing)."""
-        for panel in (self.multiples, self.diagnostics):
-            settle = getattr(panel, "wait_idle", None)
-            if callable(settle):
-                settle()
+        self.multiples.wait_idle()
+        self.diagnostics.wait_idle()
 
     def screenshot(self, path: str) -> bool:
         """Render the whole window to a PNG at its current size (automation)."""
@@ -807,11 +735,18 @@ class MainWindow(QMainWindow):
         self.close()
 
     def closeEvent(self, ev: QCloseEvent) -> None:
-        """Ask about unsaved work, stop training cleanly, remember the layout."""
-        if not self._closing and not self.maybe_save():
+        """Ask about unsaved work, stop training cleanly, remember the layout. A save or
+        autosave still being written is awaited by the event loop, not here: the window
+        stays (saying so) and closes itself when the file is on disk."""
+        if not self._closing and not self.document.maybe_save():
             ev.ignore()
             return
         self._closing = True
+        if self._files_busy():
+            ev.ignore()
+            self._flash("Finishing writing the run before closing…", 0)
+            self._close_when_idle.start()
+            return
         self.presentation.leave()  # the saved layout is the window's, not the full screen
         self.presentation.shutdown()
         self.controller.shutdown()
@@ -820,18 +755,38 @@ class MainWindow(QMainWindow):
             app_settings.save_window(self)
             app_settings.save_config(self.state.config)
             view_settings.save(self.layer_panel)
-        except Exception:
-            pass
+        except OSError:
+            log.exception("cannot save the window's settings")
         self.layer_panel.shutdown()
         self.readout.stop()
-        for panel in (self.multiples, self.diagnostics, self.param_panel):
-            stop_panel = getattr(panel, "shutdown", None)
-            if callable(stop_panel):
-                stop_panel()
+        self.multiples.shutdown()
+        self.diagnostics.shutdown()
+        self.param_panel.shutdown()
         if self.autosaver is not None and not self._keep_autosave:
-            with contextlib.suppress(Exception):
-                self.autosaver.discard()
+            try:
+                self.autosaver.discard()  # no write in flight (_files_busy): no wait
+            except OSError:
+                log.exception("cannot remove the autosave")
         for w in list(self._windows):
             with contextlib.suppress(RuntimeError):  # already deleted
                 w.close()
         super().closeEvent(ev)
+
+    def _files_busy(self) -> bool:
+        """A save, an open or an autosave is still reading or writing."""
+        return self.document.busy() or (self.autosaver is not None and self.autosaver.busy)
+
+    @Slot()
+    def _close_if_idle(self) -> None:
+        if not self._files_busy():
+            self._close_when_idle.stop()
+            self.close()
+
+    @Slot(str)
+    def _on_file_status(self, text: str) -> None:
+        """ "Saving …" until written; then the outcome's message ("Saved …") stays."""
+        bar = self.statusBar()
+        if text:
+            bar.showMessage(text)
+        elif bar.currentMessage().startswith(("Saving ", "Opening ")):
+            bar.clearMessage()

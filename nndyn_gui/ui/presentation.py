@@ -55,8 +55,8 @@ class Presentation(QObject):
         self.nav_actions = [
             self._add("Previous layer", lambda: self.layer.step_layer(-1), "Left"),
             self._add("Next layer", lambda: self.layer.step_layer(+1), "Right"),
-            self._add("Previous snapshot", lambda: self.layer.step_snapshot(-1), "PgUp"),
-            self._add("Next snapshot", lambda: self.layer.step_snapshot(+1), "PgDown"),
+            self._add("Previous snapshot", lambda: self.layer.scrubber.step(-1), "PgUp"),
+            self._add("Next snapshot", lambda: self.layer.scrubber.step(+1), "PgDown"),
             self._add("Leave presentation", self.leave, "Esc"),
         ]
         for act in self.nav_actions:

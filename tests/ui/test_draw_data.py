@@ -134,8 +134,8 @@ def test_a_drawn_set_is_saved_in_the_run_file_and_as_csv(
         np.allclose(run.dataset.x_train, ds.x_train) and (run.dataset.y_train == ds.y_train).all()
     )
     csv = tmp_path / "drawn.csv"
-    window.layer_panel.ask_csv_path = lambda: str(csv)
-    assert window.layer_panel._export_drawn_csv()
+    window.layer_panel.draw_controls.ask_csv_path = lambda: str(csv)
+    assert window.layer_panel.draw_controls.export_csv()
     lines = csv.read_text().splitlines()
     assert lines[0] == "x1,x2,label" and len(lines) == 5
     window.load_preset("resnet-w3-ring")

@@ -181,7 +181,7 @@ def test_presets_menu_shows_titles_under_the_articles_sections(window: Any) -> N
 
 
 def test_open_recent_lists_saved_runs_newest_first_and_opens_one(
-    window: Any, tmp_path: Path
+    qtbot: Any, window: Any, tmp_path: Path
 ) -> None:
     state = window.state
     state.append_snapshot(Snapshot(50, 0.3, 0.9, 0.85, state.weights.copy()))
@@ -193,7 +193,8 @@ def test_open_recent_lists_saved_runs_newest_first_and_opens_one(
     assert window.recent_menu.entries()[:2] == [str(second), str(first)]
     state.reset()
     act = next(a for a in window.recent_menu.actions() if a.data() == str(first))
-    act.trigger()
+    act.trigger()  # read in the background: the window goes on meanwhile
+    qtbot.waitUntil(lambda: not window.document.busy())
     assert window.run_path == str(first) and [s.step for s in state.snapshots] == [0, 50]
     first.unlink()
     window.recent_menu.refresh()
@@ -307,15 +308,15 @@ def test_title_bar_and_save_as_name_follow_an_edited_preset(
     )
     assert window.load_preset("resnet-w3-ring")
     assert window.windowTitle().startswith(preset_title("resnet-w3-ring"))
-    window.save_as()
-    assert Path(proposed[-1]).name == "resnet-width-3-ring-the-disk-lifted-out.nndyn"
+    window.document.save_as()
+    assert Path(proposed[-1]).name == "resnet-width-3-ring-room-to-lift-the-disk-out.nndyn"
 
     window.param_panel.controls["model.width"].spin.setValue(2)
     assert window.state.config.model.width == 2
     title = window.windowTitle()
     assert "width 3" not in title and preset_title("resnet-w3-ring") not in title
     assert title.startswith("ResNet, width 2, depth ") and "edited from resnet-w3-ring" in title
-    window.save_as()
+    window.document.save_as()
     name = Path(proposed[-1]).name
     assert name.startswith("resnet-width-2-depth-") and "width-3" not in name
 

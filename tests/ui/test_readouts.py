@@ -35,8 +35,8 @@ def _settle(qtbot, window) -> None:
     qtbot.waitUntil(
         lambda: (
             state.shown is state.current
-            and not panel._throttle.isActive()
-            and not panel._builder.busy()
+            and not panel.builder.holding()
+            and not panel.builder.busy()
         ),
         timeout=10_000,
     )
@@ -62,8 +62,7 @@ def test_while_training_every_readout_shows_the_drawn_snapshot(training, qtbot) 
     assert state.shown is a
     # the next snapshot arrives; until its picture is drawn, the numbers stay a's
     b = _snapshot(state, 200, 2)
-    window.layer_panel._throttle.stop()
-    window.layer_panel._builder.shutdown()  # b is never drawn in this test
+    window.layer_panel.builder.shutdown()  # b is never drawn in this test
     state.extend_snapshots([b])
     state.set_progress(230, 0.987654, 1000.0)  # the trainer's last batch, at another step
     window.readout.flush()

@@ -82,6 +82,7 @@ def test_tools_menu_opens_sweeps_and_a_cell_opens_in_the_main_window(
     qtbot.waitExposed(win)
     assert win.open_folder(folder)
     assert win.open_cell(0, 1)  # width 2, depth 4
+    qtbot.waitUntil(lambda: not window.document.busy())  # read in the background
     expected = folder / "runs" / "0002_width2_depth4_seed0.nndyn"
     assert window.run_path == str(expected)
     assert window.state.config.model.depth == 4 and window.state.config.model.width == 2
@@ -144,6 +145,8 @@ sw = win.open_sweeps()
 assert sw.open_folder({str(folder)!r})
 sw.grab()
 assert sw.open_cell(1, 0)
+while win.document.busy():  # the run is read in the background
+    app.processEvents()
 print(json.dumps({{"tf": "tensorflow" in sys.modules, "run": win.run_path}}))
 """
     env = {

@@ -1,0 +1,248 @@
+"""The run on disk: open, save, save as, recent files and the hand-off to the autosave.
+
+Why it exists: reading or writing a `.nndyn` file (zip, npz, fsync) and stopping the
+training that a newly opened run replaces take from milliseconds to seconds. None of
+that waits on the GUI thread: files are read and written on one background thread, in
+the order asked (a second save waits for the first, an open after a save reads what it
+wrote), and a run opened while training is applied once the training has ended. The
+synchronous forms (`wait=True`) serve scripts, `--open` and tests.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, QThreadPool, QTimer, Signal, Slot
+from PySide6.QtWidgets import QFileDialog, QMessageBox
+
+from nndyn_gui.core.types import Run
+from nndyn_gui.ui import discard_rules
+from nndyn_gui.ui import settings as app_settings
+from nndyn_gui.ui.state import AppState
+
+log = logging.getLogger(__name__)
+
+RUN_FILTER = "nndyn runs (*.nndyn);;All files (*)"
+STOP_POLL_MS = 20  # how often an open waiting for training to end looks again
+STOP_GRACE_S = 2.0  # then the training's worker is ended without waiting for it
+
+
+class _Relay(QObject):
+    """Carries a file job's result from the file thread to the GUI thread (queued)."""
+
+    done = Signal(object, object, str)  # on_done, result | None, error
+
+
+class RunDocument(QObject):
+    """Where the shown run lives on disk (`path`), and the file work that moves it there."""
+
+    opened = Signal(str)  # a run was read and is now the state's
+    saved = Signal(str)
+    failed = Signal(str, str)  # title, message
+    status = Signal(str)  # what the file thread is doing, for the status bar
+    idle = Signal()  # no file work left (a closing window may go)
+
+    def __init__(self, state: AppState, controller: Any, window: Any) -> None:
+        super().__init__(window)
+        self.window = window  # the dialogs' parent; its `no_prompt` skips "Unsaved run"
+        self.state = state
+        self.controller = controller
+        self.path = ""
+        self._pool = QThreadPool(self)
+        self._pool.setMaxThreadCount(1)  # one file at a time, in the order asked
+        self._relay = _Relay(self)
+        self._relay.done.connect(self._on_done)
+        self._pending = 0  # file jobs asked for and not yet reported here
+        self._opening: tuple[str, Run | None, str] | None = None  # path, run, error
+        self._stop_asked = 0.0
+        self._stop_timer = QTimer(self)
+        self._stop_timer.setInterval(STOP_POLL_MS)
+        self._stop_timer.timeout.connect(self._finish_open)
+
+    def busy(self) -> bool:
+        """True while a file is being read or written, or an open waits for training."""
+        return self._pending > 0 or self._opening is not None
+
+    # ------------------------------------------------------------------ the File menu
+    def maybe_save(self) -> bool:
+        """True when it is fine to drop the current run (saved, discarded, or no prompt)."""
+        if not self.state.dirty or self.window.no_prompt:
+            return True
+        if not discard_rules.has_trained(self.state.snapshots):
+            return True
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
+            "Unsaved run",
+            "The current run has not been saved. Save it first?",
+            QMessageBox.StandardButton.Save
+            | QMessageBox.StandardButton.Discard
+            | QMessageBox.StandardButton.Cancel,
+            self.window,
+        )
+        answer = box.exec()
+        if answer == QMessageBox.StandardButton.Save:
+            return self.save_current()
+        return answer == QMessageBox.StandardButton.Discard
+
+    @Slot()
+    def open_dialog(self) -> None:
+        """File → Open run…"""
+        if not self.maybe_save():
+            return
+        path, _ = QFileDialog.getOpenFileName(
+            self.window, "Open run", app_settings.last_dir(), RUN_FILTER
+        )
+        if path:
+            self.open(path)
+
+    def open_recent(self, path: str) -> bool:
+        """File → Open recent: like Open run…, without the file dialog."""
+        if self.controller.is_running() or not self.maybe_save():
+            return False
+        return self.open(path)
+
+    @Slot()
+    def save_current(self) -> bool:
+        """File → Save: to the run's file, or Save As for a run not saved yet."""
+        return self.save(self.path) if self.path else self.save_as()
+
+    @Slot()
+    def save_as(self) -> bool:
+        """File → Save run as…, proposing the run's title as the file name."""
+        start = self.path or str(Path(app_settings.last_dir()) / self.suggested_file_name())
+        path, _ = QFileDialog.getSaveFileName(self.window, "Save run", start, RUN_FILTER)
+        if not path:
+            return False
+        return self.save(path if path.endswith(".nndyn") else f"{path}.nndyn")
+
+    def suggested_file_name(self) -> str:
+        """Save As's proposal for a run not saved yet: its title as a file name."""
+        from nndyn_gui.core.narrator import run_title
+        from nndyn_gui.render.export_spec import slug
+
+        return f"{slug(run_title(self.state.config), fallback='run')}.nndyn"
+
+    # ------------------------------------------------------------------ save
+    def save(self, path: str, wait: bool = False) -> bool:
+        """Write the run as it is now to `path`; False (and `failed`) when it cannot start."""
+        if not Path(path).parent.is_dir():
+            self.failed.emit("Cannot save run", f"No such folder: {Path(path).parent}")
+            return False
+        from nndyn_gui.core.runfile import current_versions
+
+        run = self.state.run()  # captured now: later snapshots are the next save's
+        run.versions = {**current_versions(), **self.controller.versions()}
+        self.status.emit(f"Saving {path}…")
+        return self._submit(lambda: _save(run, path), self._on_saved, path, wait)
+
+    def _on_saved(self, path: str, _result: Any, error: str) -> None:
+        if error:
+            self.failed.emit("Cannot save run", error)
+            return
+        self.path = str(path)
+        self.state.set_dirty(False)
+        app_settings.add_recent_file(str(path))
+        self.saved.emit(str(path))
+
+    # ------------------------------------------------------------------ open
+    def open(self, path: str, wait: bool = False) -> bool:
+        """Read `path` and make it the shown run; a training run is stopped first. A
+        damaged file is reported (`failed`) and the current run kept."""
+        if self.controller.is_running():
+            if wait:
+                self.controller.stop(wait=True)
+            else:
+                self.controller.stop()  # its end is awaited in `_finish_open`, not here
+                self._stop_asked = time.monotonic()
+        self._opening = (str(path), None, "")
+        self.status.emit(f"Opening {path}…")
+        return self._submit(lambda: _load(path), self._on_loaded, path, wait)
+
+    def _on_loaded(self, path: str, result: Any, error: str) -> None:
+        self._opening = (path, result, error)
+        self._finish_open()
+
+    @Slot()
+    def _finish_open(self) -> None:
+        """Apply the run read once the training it replaces has ended."""
+        if self._opening is None:
+            self._stop_timer.stop()
+            return
+        path, run, error = self._opening
+        if run is None and not error:
+            return  # still reading
+        if run is None:
+            self._opening = None
+            self._stop_timer.stop()
+            self.failed.emit("Cannot open run", error or "unreadable")
+            self._report_idle()
+            return
+        if self.controller.is_running():
+            if time.monotonic() - self._stop_asked > STOP_GRACE_S:
+                log.warning("training did not stop within %.1f s: ending its worker", STOP_GRACE_S)
+                self.controller.stop(wait=True, timeout_s=0.0)
+                self.controller.warm_up()  # the next Train should not wait for TensorFlow
+            else:
+                self._stop_timer.start()
+                return
+        self._stop_timer.stop()
+        self._opening = None
+        self.state.load_run(run)
+        self.path = path
+        app_settings.add_recent_file(path)
+        self.opened.emit(path)
+        self._report_idle()
+
+    # ------------------------------------------------------------------ the file thread
+    def _submit(
+        self, job: Callable[[], Any], on_done: Callable[..., None], path: str, wait: bool
+    ) -> bool:
+        """Run `job` on the file thread (after the jobs before it); `wait`: here, now."""
+        self._pending += 1
+        if wait:
+            self._pool.waitForDone()  # a second save waits for the first
+            result, error = _run(job, path)
+            self._on_done(lambda r, e: on_done(path, r, e), result, error)
+            return not error
+        relay = self._relay
+        self._pool.start(
+            lambda: relay.done.emit(lambda r, e: on_done(path, r, e), *_run(job, path))
+        )
+        return True
+
+    @Slot(object, object, str)
+    def _on_done(self, on_done: Callable[[Any, str], None], result: Any, error: str) -> None:
+        self._pending -= 1
+        on_done(result, error)
+        self._report_idle()
+
+    def _report_idle(self) -> None:
+        if not self.busy():
+            self.status.emit("")
+            self.idle.emit()
+
+
+def _run(job: Callable[[], Any], path: str) -> tuple[Any, str]:
+    """(result, "") or (None, why): a file's error is the user's to read, its traceback
+    the log's."""
+    try:
+        return job(), ""
+    except Exception as e:  # reported to the user, its traceback logged
+        log.exception("file work on %s failed", path)
+        return None, str(e) or repr(e)
+
+
+def _save(run: Run, path: str) -> None:
+    from nndyn_gui.core.runfile import save_run
+
+    save_run(run, path)
+
+
+def _load(path: str) -> Run:
+    from nndyn_gui.core.runfile import load_run
+
+    return load_run(path)
