@@ -14,13 +14,13 @@ from typing import Any
 
 
 def trainer_raises() -> None:
-    """Every run raises inside `Trainer.run` (after the compile)."""
+    """Every run raises inside `Trainer.events` (after the compile)."""
     from nndyn_gui.core import training
 
     def explode(self: Any, *args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("simulated crash inside the trainer")
 
-    training.Trainer.run = explode  # type: ignore[method-assign]
+    training.Trainer.events = explode  # type: ignore[method-assign]
 
 
 def trainer_cannot_start() -> None:
@@ -45,14 +45,14 @@ def trainer_aborts() -> None:
     def abort(self: Any, *args: Any, **kwargs: Any) -> Any:
         os.abort()
 
-    training.Trainer.run = abort  # type: ignore[method-assign]
+    training.Trainer.events = abort  # type: ignore[method-assign]
 
 
 def trainer_raises_once() -> None:
-    """The first run raises inside `Trainer.run`; later runs in the same worker work."""
+    """The first run raises inside `Trainer.events`; later runs in the same worker work."""
     from nndyn_gui.core import training
 
-    real = training.Trainer.run
+    real = training.Trainer.events
     calls = [0]
 
     def explode_once(self: Any, *args: Any, **kwargs: Any) -> Any:
@@ -61,4 +61,4 @@ def trainer_raises_once() -> None:
             raise RuntimeError("simulated crash inside the trainer")
         return real(self, *args, **kwargs)
 
-    training.Trainer.run = explode_once  # type: ignore[method-assign]
+    training.Trainer.events = explode_once  # type: ignore[method-assign]

@@ -22,16 +22,10 @@ from typing import Any
 import numpy as np
 
 from nndyn_gui.core.config import ModelConfig, RunConfig
-from nndyn_gui.core.flow import (
-    LEAKY_SLOPE,
-    activation,
-    activation_derivative,
-    activation_lipschitz,
-    embed,
-    head_classes,
-    propagate,
-)
+from nndyn_gui.core.flow import embed, head_classes, propagate
 from nndyn_gui.core.multiclass import class_margin
+from nndyn_gui.core.net import maths
+from nndyn_gui.core.net.maths import LEAKY_SLOPE, activation_lipschitz
 from nndyn_gui.core.safe_linalg import MAX_CONDITION, finite_mask, finite_svd
 from nndyn_gui.core.types import Dataset, NetWeights
 
@@ -171,8 +165,7 @@ def block_diagnostics(
     stats = jacobian_stats(model, weights, np.asarray(x2, dtype=np.float64))
     out = []
     for k in range(t):
-        with np.errstate(over="ignore"):
-            lp = float((model.h if resnet else 1.0) * norms[k] * lip)
+        lp = float(maths.lip_product(model.kind, model.activation, model.h, norms[k]))
         smax, smin = float(sv[k, 0]), float(sv[k, -1])
         med, lin_med = stats["ratio_median"][k], stats["linear_median"][k]
         squashed = bool(med < SQUASH_RELATIVE)
@@ -273,13 +266,10 @@ def jacobian_stats(
             a, b = weights.A[k], weights.b[k]
             if not (np.isfinite(a).all() and np.isfinite(b).all() and np.isfinite(x).all()):
                 break
-            z = x @ a.T + b
-            sp = activation_derivative(model.activation, z)
-            jac = sp[:, :, None] * a[None]
-            lin = model.h * lip * a if resnet else a
-            if resnet:
-                jac = eye[None] + model.h * jac
-                lin = eye + lin
+            z = maths.pre_activation(a, b, x)
+            sp = maths.activation_derivative(model.activation, z)
+            jac = maths.block_jacobian(model.kind, model.activation, model.h, a, z)
+            lin = eye + model.h * lip * a if resnet else a
             m = jac @ q
             ratio = _sheet_ratio(m)
             out["ratio_median"][k] = float(np.median(ratio))
@@ -292,11 +282,8 @@ def jacobian_stats(
             scale = np.linalg.norm(frame, axis=(1, 2))  # rescale: the ratio does not care
             frame /= np.where(scale > 0, scale, 1.0)[:, None, None]
             out["cumulative_median"][k] = float(np.median(_sheet_ratio(frame)))
-            x = (
-                x + model.h * activation(model.activation, z)
-                if resnet
-                else activation(model.activation, z)
-            )
+            s = maths.activation(model.activation, z)
+            x = maths.block_output(model.kind, x, s, maths.block_move(model.kind, model.h, x, s))
     return out
 
 
@@ -323,17 +310,15 @@ def _invert_block(
     x = y.copy()
     fixed = min(iters, FIXED_POINT_FIRST)
     for _ in range(fixed):
-        nxt = y - h * activation(act, x @ a.T + b)
+        nxt = y - h * maths.activation(act, maths.pre_activation(a, b, x))
         delta = float(np.max(np.abs(nxt - x)))
         x = nxt
         if not delta > tol:  # also stops on nan
             return x
-    d = a.shape[0]
-    eye = np.eye(d)
     best, stall = math.inf, 0
     for _ in range(iters - fixed):
-        z = x @ a.T + b
-        resid = x + h * activation(act, z) - y
+        z = maths.pre_activation(a, b, x)
+        resid = x + h * maths.activation(act, z) - y
         size = float(np.max(np.abs(resid)))
         if not size > tol:
             break
@@ -343,7 +328,7 @@ def _invert_block(
             stall += 1
             if stall >= NEWTON_STALL:
                 break
-        jac = eye + h * activation_derivative(act, z)[:, :, None] * a[None]
+        jac = maths.block_jacobian("resnet", act, h, a, z)
         if not (np.isfinite(jac).all() and np.isfinite(resid).all()):
             return np.full_like(x, np.nan)  # pinv (an SVD) of Inf may never return
         try:

@@ -212,37 +212,18 @@ def _train(training: Any, cmd: p.Start, control: _Control, outbox: _Outbox) -> N
             outbox.send(p.Finished(rid, "cancelled", "Cancelled before training started."))
             return
         trainer = training.Trainer(cmd.config, cmd.dataset, quick_start=cmd.quick_start)
-        if trainer.prepare():  # numpy trains while the compiled step is built
-            outbox.send(p.QuickStarted(rid))
-        else:
-            outbox.send(p.Compiled(rid, float(trainer.compile_seconds), bool(trainer.xla)))
-
-        def on_compiled(seconds: float, xla: bool, step: int) -> None:
-            outbox.send(p.Compiled(rid, float(seconds), bool(xla), int(step)))
-
-        def on_tuned(step: int, changes: dict[str, Any]) -> None:
-            outbox.send(p.Tuned(rid, int(step), dict(changes)))
-
         every = cmd.config.train.snapshot_every
-
-        def on_snapshot(snap: Snapshot) -> None:
-            outbox.snapshot(rid, snap)
-            if snap.step % every == 0:  # Step pauses after an interval, not at a preview
-                control.after_snapshot(rid, snap.step)
-
-        def on_progress(step: int, loss: float, rate: float) -> None:
-            outbox.progress(p.Progress(rid, int(step), float(loss), float(rate)))
-
-        result = trainer.run(
-            on_snapshot=on_snapshot,
-            on_progress=on_progress,
-            cancel=flags.cancel,
-            pause=flags.pause,
-            on_compiled=on_compiled,
-            poll_tune=lambda: control.take_tune(rid),
-            on_tuned=on_tuned,
-        )
-        outbox.send(p.Finished(rid, result.status, result.message))
+        run = training.Control(flags.cancel, flags.pause, lambda: control.take_tune(rid))
+        for event in trainer.events(rid, run):
+            if isinstance(event, p.Snapshots):
+                for snap in event.snapshots:
+                    outbox.snapshot(rid, snap)
+                    if snap.step % every == 0:  # Step pauses after an interval, not a preview
+                        control.after_snapshot(rid, snap.step)
+            elif isinstance(event, p.Progress):
+                outbox.progress(event)
+            else:
+                outbox.send(event)
     except Exception as e:  # a run's top level: logged here, shown by the window (Failed)
         log.exception("run %d failed", rid)
         first = str(e).strip().splitlines()[0] if str(e).strip() else ""

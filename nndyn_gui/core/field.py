@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from nndyn_gui.core.config import ModelConfig
-from nndyn_gui.core.flow import activation, activation_derivative
+from nndyn_gui.core.net import maths
 from nndyn_gui.core.safe_linalg import MAX_CONDITION, finite_svd
 from nndyn_gui.core.types import NetWeights
 
@@ -44,8 +44,8 @@ def block_vectors(model: ModelConfig, weights: NetWeights, k: int, x: np.ndarray
     step the block adds), s(A_k x + b_k) - x for an MLP layer (its whole jump)."""
     x = np.asarray(x, dtype=np.float64)
     with np.errstate(all="ignore"):
-        s = activation(model.activation, x @ weights.A[k].T + weights.b[k])
-        return np.asarray(model.h * s if model.kind == "resnet" else s - x)
+        s = maths.activation(model.activation, maths.pre_activation(weights.A[k], weights.b[k], x))
+        return maths.block_move(model.kind, model.h, x, s)
 
 
 def block_interval(depth: int, s: float) -> tuple[int, float]:
@@ -249,9 +249,9 @@ def _mlp_fixed_points(
     eye = np.eye(d)
     with np.errstate(all="ignore"):
         for _ in range(NEWTON_ITERS):
-            z = x @ a.T + b
-            f = activation(act, z) - x
-            jac = activation_derivative(act, z)[:, :, None] * a[None] - eye[None]
+            z = maths.pre_activation(a, b, x)
+            f = maths.activation(act, z) - x
+            jac = maths.block_jacobian("mlp", act, 1.0, a, z) - eye[None]
             # only finite rows reach the pseudo-inverse (an SVD of inf never returns)
             good = np.isfinite(jac).all(axis=(1, 2)) & np.isfinite(f).all(axis=1)
             if not good.any():
@@ -265,8 +265,8 @@ def _mlp_fixed_points(
             x = x - step
             if float(np.abs(step).max(initial=0.0)) < NEWTON_TOL:  # all converged (or stuck)
                 break
-        z = x @ a.T + b
-        resid = np.abs(activation(act, z) - x).max(axis=1)
+        z = maths.pre_activation(a, b, x)
+        resid = np.abs(maths.activation(act, z) - x).max(axis=1)
     ok = np.isfinite(resid) & (resid < 1e3 * NEWTON_TOL * (1.0 + np.abs(x).max(axis=1)))
     found: list[np.ndarray] = []
     for p in x[ok]:
@@ -274,9 +274,9 @@ def _mlp_fixed_points(
             found.append(p)
     points = []
     for p in sorted(found, key=lambda q: np.round(q, 9).tolist()):
-        z = p @ a.T + b
+        z = maths.pre_activation(a, b, p[None])
         kink = act in ("relu", "leaky_relu") and bool(np.any(np.abs(z) < 1e-12))
-        mu = np.linalg.eigvals(activation_derivative(act, z)[:, None] * a)
+        mu = np.linalg.eigvals(maths.block_jacobian("mlp", act, 1.0, a, z)[0])
         kind = "unclassified" if kink else _map_kind(mu)
         points.append(FixedPoint(p, kind, mu, bool(np.all(np.abs(mu) < 1.0))))
     note = "" if points else "no fixed point of the map x ↦ σ(A x + b) was found"

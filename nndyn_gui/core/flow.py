@@ -12,43 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from nndyn_gui.core.config import ModelConfig
+from nndyn_gui.core.net import maths
 from nndyn_gui.core.types import NetWeights
-
-LEAKY_SLOPE = 0.2
-
-
-def activation(name: str, z: np.ndarray, leaky_slope: float = LEAKY_SLOPE) -> np.ndarray:
-    """The elementwise nonlinearity s used by both MLP and ResNet layers (`leaky_slope`:
-    the numpy steps pass TensorFlow's float32 slope, to train exactly as it does)."""
-    if name == "tanh":
-        return np.tanh(z)
-    if name == "relu":
-        return np.maximum(z, 0.0)
-    if name == "sigmoid":
-        return 0.5 * (1.0 + np.tanh(0.5 * z))  # overflow-free logistic
-    if name == "leaky_relu":
-        return np.where(z >= 0.0, z, leaky_slope * z)
-    raise ValueError(f"unknown activation {name!r}")
-
-
-def activation_derivative(name: str, z: np.ndarray) -> np.ndarray:
-    """s'(z), for Jacobians (diagnostics, fixed points); at the kink z = 0 ReLU takes 0
-    and leaky ReLU 1: a measure-zero choice, made once here."""
-    if name == "tanh":
-        return 1.0 - np.tanh(z) ** 2
-    if name == "sigmoid":
-        sg = activation("sigmoid", z)
-        return sg * (1.0 - sg)
-    if name == "relu":
-        return (z > 0.0).astype(np.float64)
-    if name == "leaky_relu":
-        return np.where(z >= 0.0, 1.0, LEAKY_SLOPE)
-    raise ValueError(f"unknown activation {name!r}")
-
-
-def activation_lipschitz(name: str) -> float:
-    """Lipschitz constant of s, used in the invertibility test h*|A|*Lip(s) < 1."""
-    return {"tanh": 1.0, "relu": 1.0, "sigmoid": 0.25, "leaky_relu": 1.0}[name]
 
 
 def embed(x2: np.ndarray, width: int) -> np.ndarray:
@@ -61,11 +26,7 @@ def embed(x2: np.ndarray, width: int) -> np.ndarray:
 
 def layer(model: ModelConfig, weights: NetWeights, k: int, x: np.ndarray) -> np.ndarray:
     """Apply layer/block k to rows x (N, d)."""
-    z = x @ weights.A[k].T + weights.b[k]
-    s = activation(model.activation, z)
-    if model.kind == "resnet":
-        return x + model.h * s
-    return s
+    return maths.block(model.kind, model.activation, model.h, weights.A[k], weights.b[k], x)
 
 
 def propagate(model: ModelConfig, weights: NetWeights, x2: np.ndarray) -> np.ndarray:
@@ -83,14 +44,12 @@ def head_probability(weights: NetWeights, x_last: np.ndarray) -> np.ndarray:
     """phi(x) = sigmoid(w.x + c) on the last layer's points (the two-class head only)."""
     if weights.classes != 2:
         raise ValueError("head_probability is the two-class head; use class_probabilities")
-    return 0.5 * (1.0 + np.tanh(0.5 * (x_last @ weights.w + weights.c)))
+    return maths.sigmoid(head_logits(weights, x_last))
 
 
 def head_logits(weights: NetWeights, x_last: np.ndarray) -> np.ndarray:
     """The head's logits: (N,) w.x + c for two classes, (N, K) X @ W.T + c for K > 2."""
-    if weights.classes == 2:
-        return np.asarray(x_last @ weights.w + weights.c)
-    return np.asarray(x_last @ np.asarray(weights.w).T + weights.c)
+    return maths.logits(weights.w, weights.c, x_last)
 
 
 def class_probabilities(weights: NetWeights, x_last: np.ndarray) -> np.ndarray:
@@ -98,19 +57,13 @@ def class_probabilities(weights: NetWeights, x_last: np.ndarray) -> np.ndarray:
     if weights.classes == 2:
         p = head_probability(weights, x_last)
         return np.stack([1.0 - p, p], axis=-1)
-    z = head_logits(weights, x_last)
-    with np.errstate(invalid="ignore"):
-        z = z - z.max(axis=-1, keepdims=True)
-        e = np.exp(z)
-        return np.asarray(e / e.sum(axis=-1, keepdims=True))
+    return maths.softmax(head_logits(weights, x_last))
 
 
 def head_classes(weights: NetWeights, x_last: np.ndarray) -> np.ndarray:
-    """Predicted labels on the last layer's points: p >= 0.5 (K = 2), else the argmax
-    of the logits (the first class on a tie), like the trainer's accuracy."""
-    if weights.classes == 2:
-        return (head_probability(weights, x_last) >= 0.5).astype(np.int64)
-    return np.argmax(head_logits(weights, x_last), axis=-1).astype(np.int64)
+    """Predicted labels on the last layer's points: logit >= 0 (K = 2), else the argmax
+    of the logits (the first class on a tie), as the trainer's accuracy counts them."""
+    return maths.classes_of(head_logits(weights, x_last))
 
 
 def predict(model: ModelConfig, weights: NetWeights, x2: np.ndarray) -> np.ndarray:
@@ -158,7 +111,7 @@ def layer_substeps(
     a, b = weights.A[k], weights.b[k]
     ax = x @ a.T
     z = ax + b
-    s = activation(model.activation, z)
+    s = maths.activation(model.activation, z)
     if model.kind == "resnet":
         h = model.h
         return [("x", x), ("x + h (A x + b)", x + h * z), ("x + h s(A x + b)", x + h * s)]

@@ -23,15 +23,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from nndyn_gui.core.flow import LEAKY_SLOPE, activation, activation_lipschitz
+from nndyn_gui.core.net import maths
+from nndyn_gui.core.stepper import Hyper, State
 
 BETA1, BETA2, EPS = 0.9, 0.999, 1e-7  # Keras' Adam defaults (core.training uses these)
 # A loss above this counts as diverged: float64 rarely overflows, but a user would call
 # a cross-entropy of 1e12 diverged (float32 training would have hit Inf by then).
 DIVERGED_LOSS = 1e12
-ACTIVATIONS = ("tanh", "relu", "sigmoid", "leaky_relu")
-# tf.nn.leaky_relu takes its slope as a float32 attribute: 0.2 becomes 0.2000000030
-TF_LEAKY_SLOPE = float(np.float32(LEAKY_SLOPE))
 
 
 @dataclass(frozen=True)
@@ -54,40 +52,19 @@ def supports(st: Structure) -> bool:
     """True when these steps are implemented here for `st` (else: wait for the compile)."""
     return (
         st.kind in ("resnet", "mlp")
-        and st.activation in ACTIVATIONS
+        and st.activation in maths.ACTIVATIONS
         and st.optimizer in ("adam", "sgd")
     )
 
 
-@dataclass
-class State:
-    """Parameters (a, b, w, c; tied nets hold one block), Adam's m and v, step count t."""
-
-    params: list[np.ndarray]
-    slots: list[list[np.ndarray]]  # [m, v] for Adam, [] for SGD
-    t_opt: float = 0.0
-
-    def copy(self) -> State:
-        return State(
-            [p.copy() for p in self.params],
-            [[s.copy() for s in g] for g in self.slots],
-            self.t_opt,
-        )
-
-
-def _act_grad(name: str, z: np.ndarray, s: np.ndarray) -> np.ndarray:
-    """s'(z), as TensorFlow's gradients define it (relu: 0 at z = 0, leaky: slope)."""
-    if name == "tanh":
-        return 1.0 - s * s
-    if name == "relu":
-        return (z > 0.0).astype(np.float64)
-    if name == "sigmoid":
-        return s * (1.0 - s)
-    return np.where(z > 0.0, 1.0, TF_LEAKY_SLOPE)
+def _grad(act: str, z: np.ndarray, s: np.ndarray) -> np.ndarray:
+    """s'(z) as TensorFlow's gradients define it (float32 leaky slope, left at the kink)."""
+    return maths.activation_derivative(act, z, s, maths.TF_LEAKY_SLOPE, kink_left=True)
 
 
 class Stepper:
-    """Loss, gradient and optimiser steps of one structure on one data set, in numpy."""
+    """Loss, gradient and optimiser steps of one structure on one data set, in numpy
+    (the `core.stepper.Stepper` protocol; `self.current` is trained in place)."""
 
     def __init__(
         self,
@@ -96,8 +73,10 @@ class Stepper:
         y_tr: np.ndarray,
         x_te: np.ndarray,
         y_te: np.ndarray,
+        state: State,
     ) -> None:
         self.st = st
+        self.current = state
         self.x_tr = np.ascontiguousarray(x_tr, dtype=np.float64)
         self.y_tr = np.asarray(y_tr, dtype=np.float64)
         self.x_te = np.ascontiguousarray(x_te, dtype=np.float64)
@@ -118,89 +97,58 @@ class Stepper:
         kind, act = self.st.kind, self.st.activation
         acc = np.zeros(len(x))
         for ak, bk in self._blocks(a, b):
-            z = x @ ak.T + bk
-            s = activation(act, z, TF_LEAKY_SLOPE)
-            dx = h * s if kind == "resnet" else s - x
+            z = maths.pre_activation(ak, bk, x)
+            s = maths.activation(act, z, maths.TF_LEAKY_SLOPE)
+            dx = maths.block_move(kind, h, x, s)
             if self.st.use_transport:
                 acc += np.einsum("ij,ij->i", dx, dx)
             if tape is not None:
                 tape.append((x, z, s, dx))
-            x = x + dx if kind == "resnet" else s
+            x = maths.block_output(kind, x, s, dx)
         return x, acc
 
     def objective(
-        self, params: list[np.ndarray], hyper: dict[str, float], x: np.ndarray, y: np.ndarray
+        self, params: list[np.ndarray], hyper: Hyper, x: np.ndarray, y: np.ndarray
     ) -> tuple[float, np.ndarray]:
         """(loss, logits): the cross-entropy of the head plus weight decay and transport."""
         a, b, w, c = params
-        x, acc = self._forward(a, b, hyper["h"], x, None)
-        logits = self._logits(x, w, c)
+        x, acc = self._forward(a, b, hyper.h, x, None)
+        logits = maths.logits(w, c, x)
         return self._loss(params, hyper, logits, y, acc), logits
-
-    def _logits(self, x: np.ndarray, w: np.ndarray, c: np.ndarray) -> np.ndarray:
-        """(N,) x.w + c for two classes, (N, K) x W^T + c for K > 2 (as training._objective)."""
-        if self.st.classes == 2:
-            return x @ w + float(c)
-        return x @ w.T + c
-
-    def _cross_entropy(self, logits: np.ndarray, y: np.ndarray) -> float:
-        if self.st.classes == 2:
-            return float(
-                np.mean(np.maximum(logits, 0.0) - logits * y + np.log1p(np.exp(-np.abs(logits))))
-            )
-        top = logits.max(axis=1, keepdims=True)
-        lse = top[:, 0] + np.log(np.exp(logits - top).sum(axis=1))
-        return float(np.mean(lse - logits[np.arange(len(y)), y.astype(np.int64)]))
-
-    def _dlogits(self, logits: np.ndarray, y: np.ndarray) -> np.ndarray:
-        """d (mean cross-entropy) / d logits."""
-        n = len(y)
-        if self.st.classes == 2:
-            return (0.5 * (1.0 + np.tanh(0.5 * logits)) - y) / n
-        p = np.exp(logits - logits.max(axis=1, keepdims=True))
-        p /= p.sum(axis=1, keepdims=True)
-        p[np.arange(n), y.astype(np.int64)] -= 1.0
-        return p / n
-
-    def _predict(self, logits: np.ndarray) -> np.ndarray:
-        """Class of each row: logit >= 0 for two classes, else the first largest logit."""
-        if self.st.classes == 2:
-            return (logits >= 0.0).astype(np.float64)
-        return np.argmax(logits, axis=1).astype(np.float64)
 
     def _loss(
         self,
         params: list[np.ndarray],
-        hyper: dict[str, float],
+        hyper: Hyper,
         logits: np.ndarray,
         y: np.ndarray,
         acc: np.ndarray,
     ) -> float:
         with np.errstate(all="ignore"):
-            bce = self._cross_entropy(logits, y)
+            bce = maths.cross_entropy(logits, y)
             reps = self.st.depth if self.st.tied else 1
             reg = reps * (float(np.sum(params[0] ** 2)) + float(np.sum(params[1] ** 2)))
-            loss = float(bce) + hyper["weight_decay"] * reg
+            loss = float(bce) + hyper.weight_decay * reg
             if self.st.use_transport:
-                loss += hyper["transport"] * float(np.mean(acc))
+                loss += hyper.transport * float(np.mean(acc))
         return loss
 
     def loss_and_grads(
-        self, params: list[np.ndarray], hyper: dict[str, float], x: np.ndarray, y: np.ndarray
+        self, params: list[np.ndarray], hyper: Hyper, x: np.ndarray, y: np.ndarray
     ) -> tuple[float, list[np.ndarray]]:
         """The objective on (x, y) and its gradient with respect to (a, b, w, c)."""
         st = self.st
         a, b, w, c = params
-        h, kind, act = hyper["h"], st.kind, st.activation
+        h, kind, act = hyper.h, st.kind, st.activation
         n = len(x)
         blocks = self._blocks(a, b)
         tape: list[tuple] = []
         with np.errstate(all="ignore"):
             x, acc = self._forward(a, b, h, x, tape)
             xs, zs, ss, dxs = (list(col) for col in zip(*tape, strict=True))
-            logits = self._logits(x, w, c)
+            logits = maths.logits(w, c, x)
             loss = self._loss(params, hyper, logits, y, acc)
-            dl = self._dlogits(logits, y)  # d loss / d logits
+            dl = maths.cross_entropy_grad(logits, y)  # d loss / d logits
             if st.classes == 2:
                 gw = x.T @ dl
                 gc = np.asarray(dl.sum())
@@ -209,7 +157,7 @@ class Stepper:
                 gw = dl.T @ x
                 gc = dl.sum(axis=0)
                 g = dl @ w
-            coef = 2.0 * hyper["transport"] / n if st.use_transport else 0.0
+            coef = 2.0 * hyper.transport / n if st.use_transport else 0.0
             ga = np.zeros((st.depth, st.width, st.width))
             gb = np.zeros((st.depth, st.width))
             for k in range(st.depth - 1, -1, -1):
@@ -218,17 +166,17 @@ class Stepper:
                     gs = h * g
                     if coef:
                         gs = gs + (coef * h) * dxs[k]
-                    gz = gs * _act_grad(act, zs[k], ss[k])
+                    gz = gs * _grad(act, zs[k], ss[k])
                     g = g + gz @ ak
                 else:
                     gs = g + coef * dxs[k] if coef else g
-                    gz = gs * _act_grad(act, zs[k], ss[k])
+                    gz = gs * _grad(act, zs[k], ss[k])
                     g = gz @ ak
                     if coef:
                         g = g - coef * dxs[k]
                 ga[k] = gz.T @ xs[k]
                 gb[k] = gz.sum(axis=0)
-            wd2 = 2.0 * hyper["weight_decay"]
+            wd2 = 2.0 * hyper.weight_decay
             if st.tied:
                 ga_p = ga.sum(axis=0) + (wd2 * st.depth) * a
                 gb_p = gb.sum(axis=0) + (wd2 * st.depth) * b
@@ -238,15 +186,17 @@ class Stepper:
         return loss, [ga_p, gb_p, gw, gc]
 
     # ------------------------------------------------------------------ optimiser
+    def state(self) -> State:
+        return self.current.copy()
+
     def fused(
         self,
-        state: State,
         rows: np.ndarray | None,
         n_steps: int,
-        hyper: dict[str, float],
+        hyper: Hyper,
         deadline: float | None = None,
     ) -> tuple[int, float, int]:
-        """Up to n_steps optimiser steps on `state` (in place); stop before a non-finite one.
+        """Up to n_steps optimiser steps on `self.current`; stop before a non-finite one.
 
         `rows` (n_steps, B): the mini-batch rows of each step (None: full batch).
         `deadline` (time.perf_counter): return early once it has passed, so the caller
@@ -254,8 +204,8 @@ class Stepper:
         Returns (steps done, last loss, reason) with reason 0 = ok, 1 = loss not finite,
         2 = gradient or new weights not finite, as the compiled function does.
         """
-        st = self.st
-        lr = hyper["learning_rate"]
+        st, state = self.st, self.current
+        lr = hyper.learning_rate
         loss = math.nan
         for i in range(n_steps):
             if deadline is not None and i and time.perf_counter() > deadline:
@@ -288,31 +238,22 @@ class Stepper:
             if not all(np.isfinite(p).all() for p in new):
                 return i, loss, 2
             if st.keep_invertible and st.kind == "resnet":
-                new[0] = self._project_invertible(new[0], hyper)
+                new[0] = maths.project_invertible(new[0], hyper.h, hyper.bound, st.activation)
             state.params = new
             state.slots = new_slots
             state.t_opt = t_new
         return n_steps, loss, 0
 
-    def _project_invertible(self, a: np.ndarray, hyper: dict[str, float]) -> np.ndarray:
-        """Scale each A_k down so that h |A_k|_2 Lip(s) <= bound (a is finite here)."""
-        lip = activation_lipschitz(self.st.activation)
-        sigma = np.linalg.svd(a, compute_uv=False)[..., 0]
-        limit = hyper["bound"] / (hyper["h"] * lip)
-        scale = np.minimum(1.0, limit / np.maximum(sigma, 1e-300))
-        return a * np.asarray(scale)[..., None, None]
-
-    def evaluate(
-        self, params: list[np.ndarray], hyper: dict[str, float]
-    ) -> tuple[float, float, float]:
+    def evaluate(self, hyper: Hyper) -> tuple[float, float, float]:
         """Full training-set objective and train / test accuracy (class 1 iff logit >= 0;
         K > 2: the argmax of the logits, as the compiled evaluate)."""
+        params = self.current.params
         with np.errstate(all="ignore"):
             loss, logits_tr = self.objective(params, hyper, self.x_tr, self.y_tr)
-            acc_tr = float(np.mean(self._predict(logits_tr) == self.y_tr))
+            acc_tr = float(np.mean(maths.classes_of(logits_tr) == self.y_tr))
             if len(self.y_te):
                 _, logits_te = self.objective(params, hyper, self.x_te, self.y_te)
-                acc_te = float(np.mean(self._predict(logits_te) == self.y_te))
+                acc_te = float(np.mean(maths.classes_of(logits_te) == self.y_te))
             else:
                 acc_te = math.nan
         return loss, acc_tr, acc_te

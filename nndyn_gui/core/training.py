@@ -29,23 +29,26 @@ TensorFlow is imported at module top: import this module lazily (the UI does).
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import os
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Generator
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 import numpy as np
 import tensorflow as tf
 
-from nndyn_gui.core import limits, live, quickstep
-from nndyn_gui.core.config import RunConfig
-from nndyn_gui.core.flow import LEAKY_SLOPE, activation_lipschitz, embed
+from nndyn_gui.core import limits, live, protocol, quickstep
+from nndyn_gui.core.config import RunConfig, TrainConfig
+from nndyn_gui.core.flow import embed
+from nndyn_gui.core.net import maths
 from nndyn_gui.core.network import initial_weights
+from nndyn_gui.core.stepper import Hyper, State, Stepper
 from nndyn_gui.core.stopping import StopRule
 from nndyn_gui.core.types import Dataset, NetWeights, Snapshot, TrainResult
 
@@ -77,6 +80,7 @@ QUICK_YIELD = 3.0  # while compiling, numpy sleeps 3x as long as it ran (25 % of
 # A loss above this is treated like Inf (one constant for the numpy steps and this file)
 DIVERGED_LOSS = quickstep.DIVERGED_LOSS
 _CACHE_SIZE = 8
+MAX_COMPILE_TRIES = 2  # a failed compile is retried once, not after every numpy call
 
 # Keras' Adam defaults, so results compare with a keras baseline (shared with quickstep)
 _BETA1, _BETA2, _EPS = quickstep.BETA1, quickstep.BETA2, quickstep.EPS
@@ -99,7 +103,14 @@ class _Compiled:
     traced: set[tuple[int, ...]] = field(default_factory=set)  # batch-index shapes compiled
 
 
-def _act(name: str, z: tf.Tensor) -> tf.Tensor:
+# ---------------------------------------------------------------------- TF twin
+# The TF twin of core/net/maths.py: the same block, head and bound, in TensorFlow ops (a
+# compiled step cannot call numpy). Change both together: tests/core/test_net_maths.py
+# checks they agree to rounding for every activation, kind, tied and K.
+
+
+def _activation(name: str, z: tf.Tensor) -> tf.Tensor:
+    """maths.activation (leaky ReLU's slope becomes float32 in TF: maths.TF_LEAKY_SLOPE)."""
     if name == "tanh":
         return tf.tanh(z)
     if name == "relu":
@@ -107,8 +118,36 @@ def _act(name: str, z: tf.Tensor) -> tf.Tensor:
     if name == "sigmoid":
         return tf.sigmoid(z)
     if name == "leaky_relu":
-        return tf.nn.leaky_relu(z, alpha=LEAKY_SLOPE)
+        return tf.nn.leaky_relu(z, alpha=maths.LEAKY_SLOPE)
     raise ValueError(f"unknown activation {name!r}")
+
+
+def _block(st: _Structure, ak: tf.Tensor, bk: tf.Tensor, h: tf.Tensor, x: tf.Tensor):
+    """maths.block and maths.block_move: (the next layer, what the block added to x)."""
+    s = _activation(st.activation, tf.matmul(x, ak, transpose_b=True) + bk)
+    if st.kind == "resnet":
+        dx = h * s
+        return x + dx, dx
+    return s, s - x
+
+
+def _logits(st: _Structure, w: tf.Tensor, c: tf.Tensor, x: tf.Tensor) -> tf.Tensor:
+    """maths.logits: (N,) x.w + c for two classes, (N, K) x W^T + c for K > 2."""
+    if st.classes == 2:
+        return tf.linalg.matvec(x, w) + c
+    return tf.matmul(x, w, transpose_b=True) + c
+
+
+def _project_invertible(st: _Structure, a: tf.Tensor, hyper: dict[str, tf.Tensor]) -> tf.Tensor:
+    """maths.project_invertible: scale each A_k so that h |A_k|_2 Lip(s) <= bound."""
+    lip = maths.activation_lipschitz(st.activation)
+    sigma = tf.linalg.svd(a, compute_uv=False)[..., 0]
+    limit = hyper["bound"] / (hyper["h"] * lip)
+    scale = tf.minimum(tf.ones_like(sigma), limit / tf.maximum(sigma, 1e-300))
+    return a * scale[..., None, None]
+
+
+# ---------------------------------------------------------------------- objective
 
 
 def _full_params(st: _Structure, a: tf.Tensor, b: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
@@ -125,13 +164,7 @@ def _forward(
     """Return x_T and the per-point transport sum_t |x_{t+1} - x_t|^2 (zeros if unused)."""
 
     def block(x: tf.Tensor, acc: tf.Tensor, ak: tf.Tensor, bk: tf.Tensor):
-        s = _act(st.activation, tf.matmul(x, ak, transpose_b=True) + bk)
-        if st.kind == "resnet":
-            dx = h * s
-            x_new = x + dx
-        else:
-            x_new = s
-            dx = x_new - x
+        x_new, dx = _block(st, ak, bk, h, x)
         if st.use_transport:
             acc = acc + tf.reduce_sum(tf.square(dx), axis=1)
         return x_new, acc
@@ -168,11 +201,10 @@ def _objective(
     a, b, w, c = params
     a_full, b_full = _full_params(st, a, b)
     x_t, acc = _forward(st, a_full, b_full, hyper["h"], x)
+    logits = _logits(st, w, c, x_t)
     if st.classes == 2:
-        logits = tf.linalg.matvec(x_t, w) + c
         bce = tf.reduce_mean(tf.nn.sigmoid_cross_entropy_with_logits(labels=y, logits=logits))
     else:
-        logits = tf.matmul(x_t, w, transpose_b=True) + c
         bce = tf.reduce_mean(
             tf.nn.sparse_softmax_cross_entropy_with_logits(
                 labels=tf.cast(y, tf.int32), logits=logits
@@ -184,15 +216,6 @@ def _objective(
     if st.use_transport:
         loss = loss + hyper["transport"] * tf.reduce_mean(acc)
     return loss, logits
-
-
-def _project_invertible(st: _Structure, a: tf.Tensor, hyper: dict[str, tf.Tensor]) -> tf.Tensor:
-    """Scale each A_k down so that h * |A_k|_2 * Lip(s) <= bound (exact SVD, small d)."""
-    lip = activation_lipschitz(st.activation)
-    sigma = tf.linalg.svd(a, compute_uv=False)[..., 0]
-    limit = hyper["bound"] / (hyper["h"] * lip)
-    scale = tf.minimum(tf.ones_like(sigma), limit / tf.maximum(sigma, 1e-300))
-    return a * scale[..., None, None]
 
 
 def _all_finite(tensors: list[tf.Tensor]) -> tf.Tensor:
@@ -308,40 +331,6 @@ def _compile(st: _Structure, first_call: Callable[[_Compiled], Any]) -> _Compile
     return comp
 
 
-class _CompileJob:
-    """One structure's functions, traced and compiled on the compile thread (`_Compiler`).
-
-    `args` () -> (fused arguments, evaluate arguments): tensors of the right shapes (a
-    call with 0 steps compiles without training). After `done`: `result` (None when it
-    failed: the trainer keeps its numpy steps), `seconds`, and `dropped` when a newer
-    job replaced it before it began.
-    """
-
-    def __init__(self, st: _Structure, args: Callable[[], tuple[tuple[Any, ...], tuple[Any, ...]]]):
-        self.st = st
-        self.args = args
-        self.done = threading.Event()
-        self.result: _Compiled | None = None
-        self.seconds = 0.0
-        self.dropped = False
-
-    def run(self) -> None:
-        t0 = time.perf_counter()
-        try:
-            fused_args, eval_args = self.args()
-            comp = _compile(self.st, lambda c: c.fused(*fused_args))
-            comp.evaluate(*eval_args)
-            comp.traced.add(_shape_key(fused_args))
-            self.result = comp
-        except Exception:  # a compile-thread boundary: result None, numpy trains on
-            level = logging.DEBUG if self.st in _COMPILE_FAILED else logging.WARNING
-            _COMPILE_FAILED.add(self.st)  # retried after every numpy call: logged once
-            log.log(level, "cannot compile the training step; numpy trains on", exc_info=True)
-        finally:
-            self.seconds = time.perf_counter() - t0
-            self.done.set()
-
-
 class _Compiler:
     """One thread that compiles, newest job first (a job not yet begun is dropped when a
     newer one comes: a user dragging the depth slider compiles only what they stop at).
@@ -398,21 +387,126 @@ def wait_for_compiles(timeout: float = 60.0) -> bool:
     return _COMPILER.wait_idle(timeout)
 
 
-def _shape_key(fused_args: tuple[Any, ...]) -> tuple[int, ...]:
-    """What a traced fused function is specialised to besides its structure: the batch
-    index tensor's shape (steps per call x batch)."""
-    return tuple(int(n) for n in fused_args[5].shape)
+@functools.lru_cache(maxsize=16)
+def _tensors(hyper: Hyper) -> dict[str, tf.Tensor]:
+    """The one place hyper-parameters become tensors (the compiled step's dict input)."""
+    return {f.name: tf.constant(getattr(hyper, f.name), DTYPE) for f in fields(hyper)}
+
+
+class _CompiledSteps:
+    """The `core.stepper.Stepper` protocol over one structure's compiled functions.
+
+    Each fused call runs at most `k_alloc` steps (the batch-index tensor it was traced
+    for); longer requests are split into several calls.
+    """
+
+    def __init__(
+        self, comp: _Compiled, data: tuple[tf.Tensor, ...], state: State, k_alloc: int, batch: int
+    ) -> None:
+        self.comp = comp
+        self._data = data  # x_tr, y_tr, x_te, y_te
+        self._params = [tf.constant(p, DTYPE) for p in state.params]
+        self._slots = [[tf.constant(s, DTYPE) for s in g] for g in state.slots]
+        self._t_opt = tf.constant(state.t_opt, DTYPE)
+        self._k_alloc = k_alloc
+        self._shape = (k_alloc, batch) if batch else (0, 0)  # the batch-index tensor
+
+    def trace(self, hyper: Hyper) -> None:
+        """Compile (or look up) the step and the evaluation without training."""
+        self._call(None, 0, hyper)
+        self.evaluate(hyper)
+        self.comp.traced.add(self._shape)
+
+    def fused(
+        self, rows: np.ndarray | None, n_steps: int, hyper: Hyper, deadline: float | None = None
+    ) -> tuple[int, float, int]:
+        done_all, loss, reason = 0, math.nan, 0
+        while done_all < n_steps and not reason:
+            kk = min(n_steps - done_all, self._k_alloc)
+            part = None if rows is None else rows[done_all : done_all + kk]
+            done, loss, reason = self._call(part, kk, hyper)
+            done_all += done
+            if done < kk:
+                break
+        return done_all, loss, reason
+
+    def _call(self, rows: np.ndarray | None, k: int, hyper: Hyper) -> tuple[int, float, int]:
+        idx = np.zeros(self._shape, dtype=np.int32)
+        if rows is not None and self._shape[1]:
+            idx[:k] = rows
+        x_tr, y_tr = self._data[:2]
+        k_in = tf.constant(k, tf.int32)
+        out = self.comp.fused(self._params, self._slots, self._t_opt, x_tr, y_tr,
+                              tf.constant(idx), k_in, _tensors(hyper))  # fmt: skip
+        self._params, self._slots, self._t_opt, done, loss, reason = out
+        return int(done), float(loss), int(reason)
+
+    def evaluate(self, hyper: Hyper) -> tuple[float, float, float]:
+        loss, acc_tr, acc_te = self.comp.evaluate(self._params, *self._data, _tensors(hyper))
+        return float(loss), float(acc_tr), float(acc_te)
+
+    def state(self) -> State:
+        return State(
+            [np.array(p.numpy(), dtype=np.float64) for p in self._params],
+            [[np.array(s.numpy(), dtype=np.float64) for s in g] for g in self._slots],
+            float(self._t_opt.numpy()),
+        )
+
+
+class _CompileJob:
+    """One structure's functions, traced and compiled on the compile thread (`_Compiler`).
+
+    `steps(comp)` makes the stepper that traces them (a call with 0 steps compiles
+    without training). After `done`: `result` (None when it failed: the trainer keeps
+    its numpy steps, `error` says why), `seconds`, and `dropped` when a newer job
+    replaced it before it began.
+    """
+
+    def __init__(self, st: _Structure, steps: Callable[[_Compiled], _CompiledSteps], hyper: Hyper):
+        self.st = st
+        self.steps = steps
+        self.hyper = hyper
+        self.done = threading.Event()
+        self.result: _Compiled | None = None
+        self.error = ""
+        self.seconds = 0.0
+        self.dropped = False
+
+    def run(self) -> None:
+        t0 = time.perf_counter()
+        try:
+            self.result = _compile(self.st, lambda c: self.steps(c).trace(self.hyper))
+        except Exception as e:  # a compile-thread boundary: result None, numpy trains on
+            self.error = f"{type(e).__name__}: {e}".strip().splitlines()[0]
+            level = logging.DEBUG if self.st in _COMPILE_FAILED else logging.WARNING
+            _COMPILE_FAILED.add(self.st)  # a retried structure is logged once
+            log.log(level, "cannot compile the training step; numpy trains on", exc_info=True)
+        finally:
+            self.seconds = time.perf_counter() - t0
+            self.done.set()
+
+
+@dataclass
+class Control:
+    """What the run loop checks between calls: cancel, pause (it waits while set), and
+    `tune()`, a TrainConfig whose live fields (core/live.py) apply from then on."""
+
+    cancel: threading.Event = field(default_factory=threading.Event)
+    pause: threading.Event = field(default_factory=threading.Event)
+    tune: Callable[[], TrainConfig | None] = lambda: None
 
 
 class Trainer:
-    """Owns the TF variables of one run and trains them in fused, compiled chunks.
+    """Trains one run: numpy steps (core/quickstep.py) or the compiled TF step, both a
+    `core.stepper.Stepper`, in fused calls; `events()` is the run loop.
 
-    `quick_start`: train the first steps with numpy (core/quickstep.py) while the
-    compiled function is built on the compile thread, and switch to it at the next call
-    once it is ready (`on_compiled(seconds, xla, step)` says when). A structure already
-    compiled in this process starts compiled at once, exactly as without quick start.
-    The numbers agree with the compiled steps to rounding, not bit for bit, so the
-    command line (reproducible to the last digit) does not use it; the window does.
+    `quick_start`: train the first steps with numpy while the compiled function is built
+    on the compile thread, and switch to it at the next call once it is ready (a
+    `Compiled` event says when). A structure already compiled in this process starts
+    compiled at once, exactly as without quick start. The numbers agree with the
+    compiled steps to rounding, not bit for bit, so the command line (reproducible to
+    the last digit) does not use it; the window does. A compile that fails is retried
+    once; then numpy trains to the end and the run's message says so.
     """
 
     def __init__(self, config: RunConfig, dataset: Dataset, quick_start: bool = False) -> None:
@@ -435,46 +529,27 @@ class Trainer:
         self._structure = self._structure_for(tr)
         w0 = initial_weights(m, tr.seed, cfg.data.classes)
         a0, b0 = (w0.A[0], w0.b[0]) if m.tied else (w0.A, w0.b)
-        self.A = tf.Variable(a0, dtype=DTYPE, name="A")
-        self.b = tf.Variable(b0, dtype=DTYPE, name="b")
-        self.w = tf.Variable(w0.w, dtype=DTYPE, name="w")
-        self.c = tf.Variable(w0.c, dtype=DTYPE, name="c")
-        self._params = [self.A, self.b, self.w, self.c]
-        if tr.optimizer == "adam":
-            self._slots: list[list[tf.Variable]] = [
-                [tf.Variable(tf.zeros_like(p)) for p in self._params] for _ in range(2)
-            ]
-        else:
-            self._slots = []
-        self._t_opt = tf.Variable(0.0, dtype=DTYPE)
-        self._hyper_np = {
-            "learning_rate": float(tr.learning_rate),
-            "h": float(m.h),
-            "weight_decay": float(tr.weight_decay),
-            "transport": float(tr.transport),
-            "bound": float(m.invertible_bound),
-        }
-        self._hyper = {k: tf.constant(v, DTYPE) for k, v in self._hyper_np.items()}
+        params = [np.array(v, dtype=np.float64) for v in (a0, b0, w0.w, w0.c)]
+        slots = [[np.zeros_like(p) for p in params] for _ in range(2)]
+        self._initial = State(params, slots if tr.optimizer == "adam" else [])
+        self.hyper = Hyper.of(m, tr)
         self._xy = (
             embed(dataset.x_train, d),
             np.asarray(dataset.y_train, dtype=np.float64),
             embed(dataset.x_test, d).reshape(-1, d),
             np.asarray(dataset.y_test, dtype=np.float64),
         )
-        self._x_tr = tf.constant(self._xy[0], DTYPE)
-        self._y_tr = tf.constant(self._xy[1], DTYPE)
-        self._x_te = tf.constant(self._xy[2], DTYPE)
-        self._y_te = tf.constant(self._xy[3], DTYPE)
+        self._data = tuple(tf.constant(v, DTYPE) for v in self._xy)
         self._k = max(1, tr.steps_per_call)
         self._k_alloc = self._k  # rows of the batch-index tensor the function is traced for
         self._origin = (0, 0)  # (step, sample position) where the batch stream continues
         self._perm_cache: tuple[int, np.ndarray] | None = None
-        self._compiled: _Compiled | None = None
         self._quick = bool(quick_start) and quickstep.supports(self._structure)
-        self._np: quickstep.State | None = None  # the parameters while numpy trains them
-        self._stepper: quickstep.Stepper | None = None
+        self._steps: Stepper | None = None  # numpy's or the compiled one
         self._job: _CompileJob | None = None
         self._np_calls = 0  # numpy calls since the compile began
+        self._compile_tries = 0  # of this structure (MAX_COMPILE_TRIES)
+        self.compile_error = ""  # why the compiled step failed ("" : it did not)
         self.stop_rule = StopRule.of(tr)
         self.step = 0
         self.compile_seconds = 0.0
@@ -499,15 +574,12 @@ class Trainer:
     @property
     def quick(self) -> bool:
         """True while numpy trains (the compiled function is still being built)."""
-        return self._np is not None
+        return isinstance(self._steps, quickstep.Stepper)
 
     def weights(self) -> NetWeights:
         """A float64 numpy copy of the current parameters (tied blocks repeated T times)."""
         t = self.config.model.depth
-        if self._np is not None:
-            a, b, w, c = (np.array(p, dtype=np.float64) for p in self._np.params)
-        else:
-            a, b, w, c = (np.asarray(v.numpy(), dtype=np.float64) for v in self._params)
+        a, b, w, c = self._state().params
         if self.config.model.tied:
             a = np.repeat(a[None], t, axis=0)
             b = np.repeat(b[None], t, axis=0)
@@ -517,23 +589,31 @@ class Trainer:
     def prepare(self) -> bool:
         """Get ready to train: compile now (or take the compiled function from the cache),
         or with quick start begin with numpy while it compiles. True while numpy trains."""
-        if self._compiled is None and self._np is None:
+        if self._steps is None:
             if self._quick:
-                self._start_numpy()
+                self._start_numpy(self._initial.copy())
             else:
                 self.warmup()
-        return self._np is not None
+        return self.quick
 
     def warmup(self) -> float:
         """Trace and compile (XLA if it works) without training; return the seconds spent."""
-        if self._compiled is not None:
+        if self._steps is not None and not self.quick:
             return 0.0
+        return self._compile_now(self._state())
+
+    def _compile_now(self, state: State) -> float:
+        """Compile here (or take the cached function) and continue from `state` with it."""
         t0 = time.perf_counter()
-        comp = _compile(self._structure, lambda c: self._call(c, 0))
-        comp.traced.add(self._index_shape())
-        self._compiled = comp
+        made: list[_CompiledSteps] = []
+
+        def first_call(comp: _Compiled) -> None:
+            made.append(self._compiled_steps(comp, state))
+            made[-1].trace(self.hyper)
+
+        comp = _compile(self._structure, first_call)
+        self._steps = made[-1]
         self.xla = comp.xla
-        self._evaluate()
         self.compile_seconds = time.perf_counter() - t0
         return self.compile_seconds
 
@@ -547,9 +627,7 @@ class Trainer:
         if not changes:
             return changes
         new = live.with_live(old, train)
-        for key in ("learning_rate", "weight_decay", "transport"):
-            self._hyper_np[key] = float(getattr(new, key))
-            self._hyper[key] = tf.constant(self._hyper_np[key], DTYPE)
+        self.hyper = Hyper.of(self.config.model, new)
         self._k = max(1, new.steps_per_call)
         self.stop_rule.retarget(new)
         st = self._structure_for(new)
@@ -557,43 +635,55 @@ class Trainer:
             self._origin = (self.step, self._position(self.step))
         self.config.train = new
         if st != self._structure:
-            if self._np is None and self._quick:
-                self._np = self._read_state()
+            state = self._state()
             self._structure = st
-            self._compiled = None
+            self._steps = None
             self._k_alloc = self._k
             if self._quick:
-                self._start_numpy(self._np)
+                self._start_numpy(state)
             else:
-                self.warmup()
+                self._compile_now(state)
         return changes
 
     def run(
         self,
-        on_snapshot: Callable[[Snapshot], None] | None = None,
-        on_progress: Callable[[int, float, float], None] | None = None,
-        cancel: threading.Event | None = None,
-        pause: threading.Event | None = None,
-        on_compiled: Callable[[float, bool, int], None] | None = None,
-        poll_tune: Callable[[], Any] | None = None,
-        on_tuned: Callable[[int, dict[str, tuple[Any, Any]]], None] | None = None,
+        control: Control | None = None,
+        on_event: Callable[[protocol.Event], None] | None = None,
     ) -> TrainResult:
-        """Train to config.train.steps, snapshotting at 0, every snapshot_every, and the end.
+        """Run `events()` to the end, handing each event to `on_event`."""
+        events = self.events(0, control)
+        while True:
+            try:
+                event = next(events)
+            except StopIteration as end:
+                return end.value
+            if on_event is not None:
+                on_event(event)
 
-        The snapshots kept stay within limits.SNAPSHOT_MEMORY_BYTES: beyond that they are
-        thinned to an even grid (limits.SnapshotKeeper); on_snapshot still sees each one.
-        on_progress(step, loss, steps_per_s) follows every fused call; its loss is the
-        last step's (mini-)batch objective, while Snapshot.loss is the full training-set
-        objective. Snapshot.test_acc is NaN when the test set is empty.
+    def events(
+        self, run_id: int = 0, control: Control | None = None
+    ) -> Generator[protocol.Event, None, TrainResult]:
+        """The run loop: train to config.train.steps and yield what happens, as the
+        engine protocol's events of run `run_id`; return the TrainResult.
 
-        Live changes: before each call `poll_tune()` may return a TrainConfig whose live
-        fields (core/live.py) apply from then on (`on_tuned(step, changes)`). The stop
+        First `QuickStarted` (numpy trains while the step compiles) or `Compiled`; then
+        `Snapshots` (one each: at 0, every snapshot_every, the end), `Progress` after every
+        fused call (its loss is the last step's (mini-)batch objective; Snapshot.loss is
+        the full training-set objective; Snapshot.test_acc is NaN without a test set),
+        `Compiled` when the compiled step takes over from numpy, `Tuned` when live fields
+        (core/live.py, polled through `control.tune` before each call) apply, and last
+        `Finished`. The snapshots kept stay within limits.SNAPSHOT_MEMORY_BYTES (thinned
+        to an even grid, limits.SnapshotKeeper); every one is yielded. The stop
         conditions (core/stopping.py) are checked at every snapshot; a run they end is
         "finished" with a message that says which one. With quick start, a first
-        snapshot comes after the first numpy call (off the snapshot grid; a kept run
-        drops it at the next snapshot, see limits.SnapshotKeeper).
+        snapshot comes after the first numpy call (off the grid; a kept run drops it at
+        the next snapshot).
         """
-        self.prepare()
+        ctl = control or Control()
+        if self.prepare():
+            yield protocol.QuickStarted(run_id)
+        else:
+            yield protocol.Compiled(run_id, float(self.compile_seconds), bool(self.xla))
         snapshots: list[Snapshot] = []
         keeper = limits.SnapshotKeeper(
             self.config.train.snapshot_every, limits.snapshot_capacity(self.config)
@@ -601,10 +691,10 @@ class Trainer:
         t_start = time.perf_counter()
         last_snap_t, last_snap_step = t_start, self.step
         rate = 0.0
-        preview = self._np is not None  # one early snapshot while numpy trains
+        preview = self.quick  # one early snapshot while numpy trains
 
         def snap() -> Snapshot | None:
-            """Append a snapshot of the current weights; None if its loss is not finite."""
+            """Keep a snapshot of the current weights; None if its loss is not finite."""
             nonlocal last_snap_t, last_snap_step
             now = time.perf_counter()
             loss, acc_tr, acc_te = self._evaluate()
@@ -620,29 +710,31 @@ class Trainer:
             s = Snapshot(self.step, loss, acc_tr, acc_te, weights, now - t_start, sps)
             last_snap_t, last_snap_step = now, self.step
             keeper.add(snapshots, s)
-            if on_snapshot is not None:
-                on_snapshot(s)
             return s
 
         first = snap()
         if first is None:
-            return TrainResult("diverged", snapshots, "The initial loss is not finite.")
+            message = "The initial loss is not finite."
+            yield protocol.Finished(run_id, "diverged", message)
+            return TrainResult("diverged", snapshots, message)
+        yield protocol.Snapshots(run_id, [first])
         self.stop_rule.check(0, first.loss, first.train_acc)
         status = "finished"
         message = ""
         while self.step < self.config.train.steps:
-            if _wait_while_paused(pause, cancel):
+            if _wait_while_paused(ctl.pause, ctl.cancel):
                 status = "cancelled"
                 break
-            if poll_tune is not None:
-                tune = poll_tune()
-                if tune is not None:
-                    changes = self.retune(tune)
-                    if changes and on_tuned is not None:
-                        on_tuned(self.step, changes)
-                    if self.step >= self.config.train.steps:
-                        break
-            self._maybe_switch(on_compiled)
+            tune = ctl.tune()
+            if tune is not None:
+                changes = self.retune(tune)
+                if changes:
+                    yield protocol.Tuned(run_id, self.step, changes)
+                if self.step >= self.config.train.steps:
+                    break
+            switched = self._maybe_switch()
+            if switched:
+                yield protocol.Compiled(run_id, switched.seconds, self.xla, self.step)
             every, total = self.config.train.snapshot_every, self.config.train.steps
             next_snap = min((self.step // every + 1) * every, total)
             k = min(self._k, next_snap - self.step)
@@ -655,8 +747,7 @@ class Trainer:
                 status = "diverged"
                 message = self._diverged_message(self.step, loss, reason, snapshots)
                 break
-            if on_progress is not None:
-                on_progress(self.step, loss, rate)
+            yield protocol.Progress(run_id, self.step, float(loss), rate)
             due = self.step == next_snap or (preview and 0 < self.step < next_snap)
             if not due:
                 continue
@@ -666,18 +757,25 @@ class Trainer:
                 status = "diverged"
                 message = self._diverged_message(self.step, math.nan, 1, snapshots)
                 break
+            yield protocol.Snapshots(run_id, [s])
             why = self.stop_rule.check(s.step, s.loss, s.train_acc)
             if why:
                 message = why
                 break
+        last: Snapshot | None = None
         if status == "cancelled":
             if snapshots[-1].step != self.step:
-                snap()
+                last = snap()
             message = f"Cancelled at step {self.step}."
         elif status == "finished" and not message:
             if snapshots[-1].step != self.step:  # the step count was lowered below it
-                snap()
+                last = snap()
             message = f"Finished {self.step} steps."
+        if last is not None:
+            yield protocol.Snapshots(run_id, [last])
+        if self.compile_error and self.quick:
+            message += f" Trained with numpy: the compiled step failed: {self.compile_error}."
+        yield protocol.Finished(run_id, status, message)  # type: ignore[arg-type]
         return TrainResult(status, snapshots, message)  # type: ignore[arg-type]
 
     # ------------------------------------------------------------------ internals
@@ -696,148 +794,82 @@ class Trainer:
             f"Kept the last finite snapshot (step {snapshots[-1].step})."
         )
 
-    def _start_numpy(self, state: quickstep.State | None = None) -> None:
-        """Train with numpy from `state` (default: the variables) and compile meanwhile;
-        a structure compiled before (for these shapes) is used at once instead."""
+    def _state(self) -> State:
+        return self._initial.copy() if self._steps is None else self._steps.state()
+
+    def _compiled_steps(self, comp: _Compiled, state: State) -> _CompiledSteps:
+        return _CompiledSteps(comp, self._data, state, self._k_alloc, self._structure.batch_size)
+
+    def _start_numpy(self, state: State) -> None:
+        """Train with numpy from `state` and compile meanwhile; a structure compiled
+        before (for these shapes) is used at once instead."""
         comp = _FUNCTION_CACHE.get(
             (self._structure, USE_XLA and self._structure not in _XLA_BROKEN)
         )
         if comp is not None and self._index_shape() in comp.traced:
-            if state is not None:
-                self._load_state(state)
-            self._np = None
-            self.warmup()
+            self._compile_now(state)
             return
-        self._np = state if state is not None else self._read_state()
+        self._steps = quickstep.Stepper(self._structure, *self._xy, state)
         self._np_calls = 0
-        self._stepper = quickstep.Stepper(self._structure, *self._xy)
+        self._compile_tries = 0
+        self.compile_error = ""
         self._job = None  # submitted after the first numpy call (see _advance)
 
     def _submit_compile(self) -> None:
-        assert self._np is not None
-        params = [np.array(p) for p in self._np.params]
-        slots = [[np.array(s) for s in g] for g in self._np.slots]
-        idx = np.zeros(self._index_shape(), dtype=np.int32)
-        hyper = dict(self._hyper)
-        x_tr, y_tr, x_te, y_te = self._x_tr, self._y_tr, self._x_te, self._y_te
-
-        def args() -> tuple[tuple[Any, ...], tuple[Any, ...]]:
-            p = [tf.constant(v, DTYPE) for v in params]
-            s = [[tf.constant(v, DTYPE) for v in g] for g in slots]
-            fused = (p, s, tf.constant(0.0, DTYPE), x_tr, y_tr, tf.constant(idx),
-                     tf.constant(0, tf.int32), hyper)  # fmt: skip
-            return fused, (p, x_tr, y_tr, x_te, y_te, hyper)
-
-        self._job = _CompileJob(self._structure, args)
+        state = self._state()
+        self._compile_tries += 1
+        self._job = _CompileJob(
+            self._structure, lambda c: self._compiled_steps(c, state), self.hyper
+        )
         _COMPILER.submit(self._job)
 
-    def _maybe_switch(self, on_compiled: Callable[[float, bool, int], None] | None) -> None:
-        """Numpy is training and the compile is done: continue compiled from here."""
+    def _maybe_switch(self) -> _CompileJob | None:
+        """Numpy is training and the compile is done: continue compiled from here (the
+        job, when it did)."""
         job = self._job
-        if self._np is None or job is None or not job.done.is_set():
-            return
+        if not self.quick or job is None or not job.done.is_set():
+            return None
         if job.dropped:  # another trainer's job replaced ours before it began
+            self._compile_tries -= 1  # it was never tried
             self._submit_compile()
-            return
+            return None
         self._job = None
-        if job.result is None:
-            return  # it could not be compiled: numpy trains to the end
-        self._load_state(self._np)
-        self._np = None
-        self._compiled = job.result
+        if job.result is None:  # numpy trains on; retried once (see _advance)
+            self.compile_error = job.error
+            return None
+        self._steps = self._compiled_steps(job.result, self._state())
+        self.compile_error = ""
         self.xla = job.result.xla
         self.compile_seconds = job.seconds
-        if on_compiled is not None:
-            on_compiled(job.seconds, self.xla, self.step)
+        return job
 
     def _advance(self, k: int) -> tuple[int, float, int]:
         """k steps (numpy: fewer if QUICK_CALL_S passes); (done, last loss, reason)."""
-        if self._np is not None:
-            assert self._stepper is not None
-            rows = self._batch_rows(self.step, k) if self._structure.batch_size else None
-            t0 = time.perf_counter()
-            budget = QUICK_CALL_S if self._np_calls else QUICK_FIRST_S
-            out = self._stepper.fused(self._np, rows, k, self._hyper_np, t0 + budget)
-            self._np_calls += 1
-            if self._job is None:  # after the first call: tracing would slow it ~10x (GIL)
-                self._submit_compile()
-            job = self._job
-            if self._np_calls > 1 and job is not None and not job.done.is_set():
-                # the compile comes first: numpy takes a quarter of the time, enough for a
-                # picture a second or so, so that the worker (compile + numpy) keeps to
-                # about one core, as a compiled run does: on 2 cores, numpy at full speed
-                # next to the compile made the window's median pause 10 -> 41 ms and the
-                # compile 1.3-1.5x slower. The first call (the first picture) never waits.
-                dt = time.perf_counter() - t0
-                time.sleep(min(QUICK_YIELD * QUICK_CALL_S, QUICK_YIELD * dt))
-            return out
-        comp = self._compiled
-        assert comp is not None
-        done_all, loss, reason = 0, math.nan, 0
-        while done_all < k and not reason:  # a call holds at most _k_alloc steps
-            kk = min(k - done_all, self._k_alloc)
-            done, loss, reason = self._call(comp, kk, self.step + done_all)
-            done_all += done
-            if done < kk:
-                break
-        return done_all, loss, reason
-
-    def _read_state(self) -> quickstep.State:
-        return quickstep.State(
-            [np.array(v.numpy(), dtype=np.float64) for v in self._params],
-            [[np.array(s.numpy(), dtype=np.float64) for s in g] for g in self._slots],
-            float(self._t_opt.numpy()),
-        )
-
-    def _load_state(self, state: quickstep.State) -> None:
-        for var, val in zip(self._params, state.params, strict=True):
-            var.assign(val)
-        for group, vals in zip(self._slots, state.slots, strict=True):
-            for var, val in zip(group, vals, strict=True):
-                var.assign(val)
-        self._t_opt.assign(state.t_opt)
-
-    def _call(self, comp: _Compiled, k: int, start: int | None = None) -> tuple[int, float, int]:
-        """Run k fused steps from `start` (default self.step); (steps applied, loss, reason)."""
-        rows = self._batch_rows(self.step if start is None else start, k)
-        idx = np.zeros(self._index_shape(), dtype=np.int32)
-        if self._structure.batch_size:
-            idx[:k] = rows
-        params = [p.read_value() for p in self._params]
-        slots = [[s.read_value() for s in group] for group in self._slots]
-        out = comp.fused(
-            params,
-            slots,
-            self._t_opt.read_value(),
-            self._x_tr,
-            self._y_tr,
-            tf.constant(idx),
-            tf.constant(k, tf.int32),
-            self._hyper,
-        )
-        new_params, new_slots, t_opt, done, loss, reason = out
-        for var, val in zip(self._params, new_params, strict=True):
-            var.assign(val)
-        for group, vals in zip(self._slots, new_slots, strict=True):
-            for var, val in zip(group, vals, strict=True):
-                var.assign(val)
-        self._t_opt.assign(t_opt)
-        return int(done), float(loss), int(reason)
+        steps = self._steps
+        assert steps is not None
+        rows = self._batch_rows(self.step, k) if self._structure.batch_size else None
+        if not self.quick:
+            return steps.fused(rows, k, self.hyper)
+        t0 = time.perf_counter()
+        budget = QUICK_CALL_S if self._np_calls else QUICK_FIRST_S
+        out = steps.fused(rows, k, self.hyper, t0 + budget)
+        self._np_calls += 1
+        if self._job is None and self._compile_tries < MAX_COMPILE_TRIES:
+            self._submit_compile()  # after the first call: tracing would slow it ~10x (GIL)
+        job = self._job
+        if self._np_calls > 1 and job is not None and not job.done.is_set():
+            # the compile comes first: numpy takes a quarter of the time, enough for a
+            # picture a second or so, so that the worker (compile + numpy) keeps to
+            # about one core, as a compiled run does: on 2 cores, numpy at full speed
+            # next to the compile made the window's median pause 10 -> 41 ms and the
+            # compile 1.3-1.5x slower. The first call (the first picture) never waits.
+            dt = time.perf_counter() - t0
+            time.sleep(min(QUICK_YIELD * QUICK_CALL_S, QUICK_YIELD * dt))
+        return out
 
     def _evaluate(self) -> tuple[float, float, float]:
-        if self._np is not None:
-            assert self._stepper is not None
-            return self._stepper.evaluate(self._np.params, self._hyper_np)
-        assert self._compiled is not None
-        loss, acc_tr, acc_te = self._compiled.evaluate(
-            [p.read_value() for p in self._params],
-            self._x_tr,
-            self._y_tr,
-            self._x_te,
-            self._y_te,
-            self._hyper,
-        )
-        return float(loss), float(acc_tr), float(acc_te)
+        assert self._steps is not None
+        return self._steps.evaluate(self.hyper)
 
     def _index_shape(self) -> tuple[int, int]:
         """(rows, batch) of the batch-index input: (0, 0) for full batch."""
@@ -888,9 +920,9 @@ def _wait_while_paused(pause: threading.Event | None, cancel: threading.Event | 
     return cancel is not None and cancel.is_set()
 
 
-def train(config: RunConfig, dataset: Dataset, **kw: Any) -> TrainResult:
-    """One-call training: `Trainer(config, dataset).run(**kw)`."""
-    return Trainer(config, dataset).run(**kw)
+def train(config: RunConfig, dataset: Dataset) -> TrainResult:
+    """One-call training: `Trainer(config, dataset).run()`."""
+    return Trainer(config, dataset).run()
 
 
 def clear_cache() -> None:

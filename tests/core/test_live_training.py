@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from nndyn_gui.core import training
+from nndyn_gui.core import protocol, training
 from nndyn_gui.core.config import RunConfig
 from nndyn_gui.core.limits import SnapshotKeeper
 from nndyn_gui.core.types import Dataset
@@ -34,19 +34,22 @@ def _no_compile_left() -> Any:
 
 
 class Tunes:
-    """poll_tune for Trainer.run: hands out `train` at the n-th call."""
+    """A run's control whose `tune()` hands out `train` at the n-th call; `on_event`
+    collects the Tuned events."""
 
     def __init__(self, at_call: int, train: Any) -> None:
         self.calls = 0
         self.at, self.train = at_call, train
         self.tuned: list[tuple[int, dict[str, Any]]] = []
+        self.control = training.Control(tune=self)
 
     def __call__(self) -> Any:
         self.calls += 1
         return self.train if self.calls == self.at else None
 
-    def on_tuned(self, step: int, changes: dict[str, Any]) -> None:
-        self.tuned.append((step, changes))
+    def on_event(self, e: protocol.Event) -> None:
+        if isinstance(e, protocol.Tuned):
+            self.tuned.append((e.step, e.changes))
 
 
 # ---------------------------------------------------------------------- quick start
@@ -60,13 +63,13 @@ def test_quick_start_trains_before_the_compile_and_switches(cfg: RunConfig) -> N
     tr = training.Trainer(cfg, blobs(), quick_start=True)
     assert tr.prepare() and tr.quick  # numpy trains at once
 
-    def on_progress(step: int, loss: float, rate: float) -> None:
-        if step >= 500:  # numpy may outrun the compile on a tiny net: let it catch up
-            training.wait_for_compiles(120)
+    def on_event(e: protocol.Event) -> None:
+        if isinstance(e, protocol.Progress) and e.step >= 500:
+            training.wait_for_compiles(120)  # numpy may outrun the compile on a tiny net
+        if isinstance(e, protocol.Compiled):
+            compiled.append((e.seconds, e.xla, e.step))
 
-    res = tr.run(
-        on_progress=on_progress, on_compiled=lambda s, x, step: compiled.append((s, x, step))
-    )
+    res = tr.run(on_event=on_event)
     assert res.status == "finished" and res.final.step == 3000
     assert compiled and 0 < compiled[0][2] <= 600, "the compiled function took over mid-run"
     assert not tr.quick
@@ -83,14 +86,15 @@ def test_quick_start_shows_a_first_snapshot_before_the_first_interval(cfg: RunCo
     training.clear_cache()
     seen: list[int] = []
     tr = training.Trainer(cfg, blobs(), quick_start=True)
-    cancel = __import__("threading").Event()
+    control = training.Control()
 
-    def on_snapshot(s: Any) -> None:
-        seen.append(s.step)
-        if len(seen) == 2:
-            cancel.set()
+    def on_event(e: protocol.Event) -> None:
+        for s in getattr(e, "snapshots", ()):
+            seen.append(s.step)
+            if len(seen) == 2:
+                control.cancel.set()
 
-    res = tr.run(on_snapshot=on_snapshot, cancel=cancel)
+    res = tr.run(control, on_event)
     assert seen[0] == 0 and 0 < seen[1] < 20000, seen
     assert res.status == "cancelled"
     kept: list[Any] = []
@@ -115,7 +119,7 @@ def test_a_live_learning_rate_change_takes_effect_at_the_next_call(cfg: RunConfi
     faster = cfg.train.__class__(**vars(cfg.train))
     faster.learning_rate = 0.2
     tunes = Tunes(at_call=1, train=faster)  # before the first call: like starting with it
-    res = training.Trainer(cfg, blobs()).run(poll_tune=tunes, on_tuned=tunes.on_tuned)
+    res = training.Trainer(cfg, blobs()).run(tunes.control, tunes.on_event)
     assert tunes.tuned == [(0, {"learning_rate": (0.05, 0.2)})]
     ref = cfg.copy()
     ref.train.learning_rate = 0.2
@@ -123,7 +127,7 @@ def test_a_live_learning_rate_change_takes_effect_at_the_next_call(cfg: RunConfi
     assert np.array_equal(res.final.weights.A, want.final.weights.A)
 
     late = Tunes(at_call=5, train=faster)  # after 4 calls of 25 steps
-    res2 = training.Trainer(cfg, blobs()).run(poll_tune=late, on_tuned=late.on_tuned)
+    res2 = training.Trainer(cfg, blobs()).run(late.control, late.on_event)
     assert late.tuned == [(100, {"learning_rate": (0.05, 0.2)})]
     assert not np.array_equal(res2.final.weights.A, want.final.weights.A)
     assert [s.step for s in res2.snapshots] == [0, 50, 100, 150, 200]
@@ -137,7 +141,7 @@ def test_a_live_batch_size_change_keeps_training(cfg: RunConfig, quick: bool) ->
     smaller.batch_size = 32
     tunes = Tunes(at_call=3, train=smaller)
     tr = training.Trainer(cfg, blobs(), quick_start=quick)
-    res = tr.run(poll_tune=tunes, on_tuned=tunes.on_tuned)
+    res = tr.run(tunes.control, tunes.on_event)
     assert tunes.tuned == [(100, {"batch_size": (0, 32)})]
     assert res.status == "finished" and [s.step for s in res.snapshots] == [0, 100, 200, 300, 400]
     assert res.final.train_acc > 0.9
@@ -149,7 +153,7 @@ def test_fewer_steps_while_training_ends_the_run_there(cfg: RunConfig) -> None:
     shorter = cfg.train.__class__(**vars(cfg.train))
     shorter.steps = 50
     tunes = Tunes(at_call=4, train=shorter)  # at step 90
-    res = training.Trainer(cfg, blobs()).run(poll_tune=tunes, on_tuned=tunes.on_tuned)
+    res = training.Trainer(cfg, blobs()).run(tunes.control, tunes.on_event)
     assert res.status == "finished" and res.final.step == 90
     assert res.message == "Finished 90 steps."
 

@@ -19,10 +19,12 @@ from nndyn_gui.core import narrator
 from nndyn_gui.core.config import RunConfig
 from nndyn_gui.core.datasets import make_dataset
 from nndyn_gui.core.diagnostics import diagnose
-from nndyn_gui.core.flow import activation_lipschitz, embed
+from nndyn_gui.core.flow import embed
+from nndyn_gui.core.net.maths import activation_lipschitz
 from nndyn_gui.core.network import initial_weights
 from nndyn_gui.core.presets import load_preset, preset_title
-from nndyn_gui.core.quickstep import State, Stepper, Structure
+from nndyn_gui.core.quickstep import Stepper, Structure
+from nndyn_gui.core.stepper import Hyper, State
 from nndyn_gui.core.topology import topology_report, winding_number
 from nndyn_gui.core.types import NetWeights
 
@@ -44,13 +46,13 @@ def _trained(cfg: RunConfig, w0: NetWeights, steps: int = 150) -> NetWeights:
     st = Structure(m.kind, m.activation, m.width, m.depth, m.tied, m.keep_invertible, "adam", 0,
                    False, cfg.data.classes)  # fmt: skip
     x_tr, x_te = embed(ds.x_train, m.width), embed(ds.x_test, m.width)
-    stepper = Stepper(st, x_tr, ds.y_train, x_te, ds.y_test)
     a, b = (w0.A[0], w0.b[0]) if m.tied else (w0.A, w0.b)
     params = [a.copy(), b.copy(), np.array(w0.w, dtype=float), np.array(w0.c, dtype=float)]
     state = State(params, [[np.zeros_like(p) for p in params] for _ in range(2)])
-    hyper = {"learning_rate": 0.05, "h": m.h, "bound": m.invertible_bound,
-             "weight_decay": 0.0, "transport": 0.0}  # fmt: skip
-    stepper.fused(state, None, steps, hyper)
+    stepper = Stepper(st, x_tr, ds.y_train, x_te, ds.y_test, state)
+    hyper = Hyper(learning_rate=0.05, h=m.h, weight_decay=0.0, transport=0.0,
+                  bound=m.invertible_bound)  # fmt: skip
+    stepper.fused(None, steps, hyper)
     a, b, w, c = state.params
     if m.tied:
         a, b = np.repeat(a[None], m.depth, axis=0), np.repeat(b[None], m.depth, axis=0)

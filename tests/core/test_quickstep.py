@@ -60,8 +60,8 @@ def test_numpy_steps_match_the_compiled_steps(changes: dict[str, object]) -> Non
     compiled = training.Trainer(cfg, ds)
     want = compiled.run()
     quick = training.Trainer(cfg, ds, quick_start=True)
-    quick._np = quick._read_state()  # numpy steps (without a compile next to them)
-    quick._stepper = quickstep.Stepper(quick._structure, *quick._xy)
+    # numpy steps (without a compile next to them)
+    quick._steps = quickstep.Stepper(quick._structure, *quick._xy, quick._state())
     assert quick.quick
     got_loss = quick._evaluate()
     for _ in range(2):
@@ -95,13 +95,13 @@ def test_divergence_stops_at_the_same_step_with_the_last_finite_weights() -> Non
     want = training.Trainer(cfg, _data()).run()
     assert want.status == "diverged"
     tr = training.Trainer(cfg, _data())
-    stepper = quickstep.Stepper(tr._structure, *tr._xy)
-    state = tr._read_state()
-    done, _loss, reason = stepper.fused(state, None, 400, tr._hyper_np)
+    stepper = quickstep.Stepper(tr._structure, *tr._xy, tr._state())
+    state = stepper.current
+    done, _loss, reason = stepper.fused(None, 400, tr.hyper)
     assert reason in (1, 2), "numpy should diverge too"
     assert f"diverged at step {done} " in want.message
     assert all(np.isfinite(p).all() for p in state.params)  # the last finite weights
-    assert np.isfinite(stepper.evaluate(state.params, tr._hyper_np)[0])
+    assert np.isfinite(stepper.evaluate(tr.hyper)[0])
 
 
 def test_every_structure_the_config_allows_is_supported() -> None:
@@ -129,3 +129,26 @@ def test_a_compile_that_fails_is_logged_and_numpy_trains_to_the_end(
     [record] = [r for r in warned if r.name == "nndyn_gui.core.training"]  # once, not per retry
     assert "cannot compile the training step" in record.getMessage()
     assert "XLA ran out of registers" in str(record.exc_info[1] if record.exc_info else "")
+
+
+def test_a_failed_compile_is_retried_once_and_the_run_says_numpy_trained_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """It used to be retried after every numpy call (a compile's CPU, again and again),
+    and the finished run did not say why it had been slow."""
+    tries: list[int] = []
+
+    def broken(*_args: object) -> None:
+        tries.append(1)
+        raise RuntimeError("XLA ran out of registers")
+
+    monkeypatch.setattr(training, "_compile", broken)
+    cfg = _cfg(model__depth=14, train__steps=600, train__steps_per_call=20)
+    result = training.Trainer(cfg, _data(), quick_start=True).run()
+    training.wait_for_compiles()
+    assert result.status == "finished" and result.final.step == 600
+    assert len(tries) == training.MAX_COMPILE_TRIES == 2
+    assert result.message == (
+        "Finished 600 steps. Trained with numpy: the compiled step failed: "
+        "RuntimeError: XLA ran out of registers."
+    )

@@ -10,8 +10,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from nndyn_gui.core import datasets, flow, training
+from nndyn_gui.core import datasets, flow, protocol, training
 from nndyn_gui.core.config import RunConfig
+from nndyn_gui.core.net import maths
 from nndyn_gui.core.network import initial_weights
 from nndyn_gui.core.types import Dataset, NetWeights, Snapshot
 
@@ -115,9 +116,14 @@ def test_snapshots_land_on_multiples_and_step0_is_initial(cfg: RunConfig) -> Non
     cfg.train.steps_per_call = 30
     seen: list[Snapshot] = []
     progress: list[tuple[int, float, float]] = []
-    res = training.train(
-        cfg, ring(), on_snapshot=seen.append, on_progress=lambda *a: progress.append(a)
-    )
+
+    def on_event(e: protocol.Event) -> None:
+        if isinstance(e, protocol.Snapshots):
+            seen.extend(e.snapshots)
+        elif isinstance(e, protocol.Progress):
+            progress.append((e.step, e.loss, e.steps_per_s))
+
+    res = training.Trainer(cfg, ring()).run(on_event=on_event)
     steps = [s.step for s in res.snapshots]
     assert steps == [0, 50, 100, 150, 200, 230]
     assert [s.step for s in seen] == steps
@@ -135,13 +141,14 @@ def test_snapshots_land_on_multiples_and_step0_is_initial(cfg: RunConfig) -> Non
 def test_cancel_stops_within_a_call_and_keeps_current_weights(cfg: RunConfig) -> None:
     cfg.train.steps = 10_000
     cfg.train.steps_per_call = 20
-    cancel = threading.Event()
+    control = training.Control()
     tr = training.Trainer(cfg, ring())
 
-    def on_progress(step: int, loss: float, sps: float) -> None:
-        cancel.set()
+    def on_event(e: protocol.Event) -> None:
+        if isinstance(e, protocol.Progress):
+            control.cancel.set()
 
-    res = tr.run(on_progress=on_progress, cancel=cancel)
+    res = tr.run(control, on_event)
     assert res.status == "cancelled"
     assert res.final.step <= 40
     assert res.final.step == tr.step
@@ -151,27 +158,30 @@ def test_cancel_stops_within_a_call_and_keeps_current_weights(cfg: RunConfig) ->
 def test_pause_holds_training_until_cleared(cfg: RunConfig) -> None:
     cfg.train.steps = 100
     cfg.train.steps_per_call = 25
-    pause = threading.Event()
+    control = training.Control()
+    pause = control.pause
     times: list[tuple[int, float]] = []
 
-    def on_progress(step: int, loss: float, sps: float) -> None:
-        times.append((step, time.perf_counter()))
-        if step == 25:
+    def on_event(e: protocol.Event) -> None:
+        if not isinstance(e, protocol.Progress):
+            return
+        times.append((e.step, time.perf_counter()))
+        if e.step == 25:
             pause.set()
             threading.Timer(0.4, pause.clear).start()
 
-    res = training.train(cfg, ring(), on_progress=on_progress, pause=pause)
+    res = training.Trainer(cfg, ring()).run(control, on_event)
     assert res.status == "finished" and res.final.step == 100
     gap = times[1][1] - times[0][1]
     assert gap >= 0.35, f"training went on while paused ({gap:.3f}s)"
 
 
 def test_cancel_while_paused_returns(cfg: RunConfig) -> None:
-    pause, cancel = threading.Event(), threading.Event()
-    pause.set()
-    threading.Timer(0.2, cancel.set).start()
+    control = training.Control()
+    control.pause.set()
+    threading.Timer(0.2, control.cancel.set).start()
     t0 = time.perf_counter()
-    res = training.train(cfg, ring(), pause=pause, cancel=cancel)
+    res = training.Trainer(cfg, ring()).run(control)
     assert res.status == "cancelled" and res.final.step == 0
     assert time.perf_counter() - t0 < 30
 
@@ -191,7 +201,7 @@ def test_divergence_is_reported_and_last_snapshot_is_finite(cfg: RunConfig) -> N
 
 @pytest.mark.parametrize("activation", ["tanh", "sigmoid"])
 def test_keep_invertible_bounds_every_block(cfg: RunConfig, activation: str) -> None:
-    lip = flow.activation_lipschitz(activation)
+    lip = maths.activation_lipschitz(activation)
     cfg.model.h = 2.0 / lip
     cfg.model.activation = activation
     cfg.model.keep_invertible = True

@@ -248,7 +248,9 @@ def test_training_keeps_snapshots_within_the_limit(monkeypatch: pytest.MonkeyPat
     monkeypatch.setattr(limits, "SNAPSHOT_MEMORY_BYTES", 25 * per)
     ds = make_dataset(cfg.data)
     seen: list[int] = []
-    result = Trainer(cfg, ds).run(on_snapshot=lambda s: seen.append(s.step))
+    result = Trainer(cfg, ds).run(
+        on_event=lambda e: seen.extend(s.step for s in getattr(e, "snapshots", ()))
+    )
     steps = [s.step for s in result.snapshots]
     assert seen == list(range(301))
     assert len(steps) <= 25 and steps[0] == 0 and steps[-1] == 300
