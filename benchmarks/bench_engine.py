@@ -1,6 +1,6 @@
 """What does training in a worker process cost? Speed and snapshot streaming, same run.
 
-Training moved into the engine's worker process (core/engine.py) so the window never
+Training moved into the engine's worker process (core/engine/session.py) so the window never
 loads TensorFlow. This measures, against the in-process `Trainer` in the same run:
 - steps/s of bench_train's net (10 blocks of width 3, full batch, 1,000 points) through
   a `TrainingSession` (the worker streams a snapshot every 50 steps);
@@ -29,7 +29,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 from bench_train import ring_dataset  # the same 1,000 ring points as bench_train
 
 from nndyn_gui.core.config import RunConfig
-from nndyn_gui.core.network import initial_weights
+from nndyn_gui.core.net.initial_weights import initial_weights
 from nndyn_gui.core.types import Dataset, Snapshot
 
 MAX_OVERHEAD_MS = 5.0  # per snapshot, for the nets the presets use
@@ -60,7 +60,7 @@ def dense(cfg: RunConfig, every: int) -> RunConfig:
 
 def in_process(cfg: RunConfig, ds: Dataset) -> tuple[float, int]:
     """(seconds, snapshots) of Trainer.run (compile cached by a warm-up run)."""
-    from nndyn_gui.core.training import Trainer
+    from nndyn_gui.core.train.trainer import Trainer
 
     warm = cfg.copy()
     warm.train.steps = warm.train.snapshot_every
@@ -75,7 +75,7 @@ def in_process(cfg: RunConfig, ds: Dataset) -> tuple[float, int]:
 
 def through_engine(session: Any, cfg: RunConfig, ds: Dataset) -> tuple[float, int]:
     """(seconds from Start to Finished, snapshots received) after a warm-up run."""
-    from nndyn_gui.core import protocol as p
+    from nndyn_gui.core.engine import protocol as p
 
     def run(c: RunConfig) -> tuple[float, int]:
         t0 = time.perf_counter()
@@ -119,7 +119,7 @@ def fastest(
 
 
 def main() -> None:
-    from nndyn_gui.core.engine import TrainingSession
+    from nndyn_gui.core.engine.session import TrainingSession
 
     ds = ring_dataset(1000)
     out: dict[str, Any] = {}

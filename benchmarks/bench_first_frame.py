@@ -65,15 +65,15 @@ def changes(rep: int) -> dict[str, Callable[[Any], None]]:
 
 
 def base_config() -> Any:
-    from nndyn_gui.core.presets import load_preset
+    from nndyn_gui.core.io.presets import load_preset
 
     return load_preset("resnet-w3-ring")
 
 
 def engine_times(repeats: int) -> dict[str, Any]:
-    from nndyn_gui.core import protocol as p
     from nndyn_gui.core.datasets import make_dataset
-    from nndyn_gui.core.engine import TrainingSession
+    from nndyn_gui.core.engine import protocol as p
+    from nndyn_gui.core.engine.session import TrainingSession
 
     base = base_config()
     ds = make_dataset(base.data)
@@ -125,9 +125,9 @@ def live_changes() -> dict[str, Any]:
     """What a live change costs the run going (the default preset, compiled): seconds from
     Tune to Tuned, the longest gap between two progress updates around it, steps/s before
     and after, and for a batch size (a new compiled function) when XLA took over again."""
-    from nndyn_gui.core import protocol as p
     from nndyn_gui.core.datasets import make_dataset
-    from nndyn_gui.core.engine import TrainingSession
+    from nndyn_gui.core.engine import protocol as p
+    from nndyn_gui.core.engine.session import TrainingSession
 
     base = base_config()
     base.train.steps = 1_000_000
@@ -292,7 +292,7 @@ def main() -> None:
     changed = [v["trained_s"] for k, v in result["engine"].items() if k in changes(0)]
     result["engine_worst_trained_s"] = max(changed)
     if not args.no_window:
-        from nndyn_gui.core.engine import shutdown_spares
+        from nndyn_gui.core.engine.session import shutdown_spares
 
         result["window"] = window_times(args.repeats, first_rep=args.repeats)
         frames = [v["frame_s"] for k, v in result["window"].items() if k in changes(0)]

@@ -174,7 +174,7 @@ def _files_cases(folder: Path, env: dict[str, str]) -> dict[str, Case]:
     hm_script = (
         "import sys, numpy as np; from PySide6.QtGui import QGuiApplication;"
         "app = QGuiApplication([]);"
-        "from nndyn_gui.core.sweep_results import Heatmap;"
+        "from nndyn_gui.core.sweep.results import Heatmap;"
         "from nndyn_gui.render.heatmap import write_heatmap;"
         "n = 24; v = np.linspace(0.4, 1, n * 18).reshape(18, n);"
         "hm = Heatmap('model.h', 'train.learning_rate', 'test_acc', 'mean', list(range(n)),"

@@ -1,7 +1,7 @@
 """Does a sweep use the cores, and what does the Dask path cost per run?
 
 The same 8 runs (a 10-block width-3 ResNet on the ring, seeds 0-7) are swept three
-times through `core.sweep_runner.Sweep`, as `nndyn sweep` runs them:
+times through `core.sweep.runner.Sweep`, as `nndyn sweep` runs them:
   - a local process pool with 1 worker, then with 2 workers -> speed-up (target >= 1.6
     on 2 cores);
   - a Dask `LocalCluster` with 2 worker processes of 1 thread, reached through
@@ -35,9 +35,9 @@ from typing import Any
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-from nndyn_gui.core.sweep import run_job
-from nndyn_gui.core.sweep_runner import DaskBackend, PoolBackend, Sweep
-from nndyn_gui.core.sweep_spec import SweepSpec, parse_spec
+from nndyn_gui.core.sweep.job import run_job
+from nndyn_gui.core.sweep.runner import DaskBackend, PoolBackend, Sweep
+from nndyn_gui.core.sweep.spec import SweepSpec, parse_spec
 
 TARGET_SPEEDUP = 1.6
 BASE = [

@@ -29,9 +29,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np
 
-from nndyn_gui.core import flow
 from nndyn_gui.core.config import RunConfig
-from nndyn_gui.core.network import initial_weights
+from nndyn_gui.core.net import flow
+from nndyn_gui.core.net.initial_weights import initial_weights
 from nndyn_gui.core.types import Dataset
 
 TARGET_RATIO = 40.0
@@ -53,7 +53,7 @@ def ring_dataset(n: int = 1000, seed: int = 0) -> Dataset:
 
 def bench_ours(cfg: RunConfig, ds: Dataset) -> tuple[float, float]:
     """(steps/s after warm-up, compile seconds) of the fused trainer, snapshots included."""
-    from nndyn_gui.core.training import Trainer, clear_cache
+    from nndyn_gui.core.train.trainer import Trainer, clear_cache
 
     clear_cache()
     trainer = Trainer(cfg, ds)
@@ -141,7 +141,7 @@ def spiral_dataset(classes: int, n: int = 1000) -> Dataset:
 
 def bench_classes() -> dict[str, Any]:
     """Median steps/s of the fused trainer with K = 2 and K = 3 classes, timed alternately."""
-    from nndyn_gui.core.training import Trainer
+    from nndyn_gui.core.train.trainer import Trainer
 
     cfgs, data = {}, {}
     for k in (2, 3):

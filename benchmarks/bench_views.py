@@ -46,7 +46,7 @@ def _dataset():
 
 def _scene(width: int):
     from nndyn_gui.core.config import RunConfig
-    from nndyn_gui.core.network import initial_weights
+    from nndyn_gui.core.net.initial_weights import initial_weights
     from nndyn_gui.render.scene import FlowScene, ViewOptions
 
     cfg = RunConfig()

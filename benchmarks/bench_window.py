@@ -41,7 +41,7 @@ def main() -> None:
     share_gl_contexts()
     app = QApplication([])
 
-    from nndyn_gui.core.presets import load_preset
+    from nndyn_gui.core.io.presets import load_preset
     from nndyn_gui.ui.main_window import MainWindow
     from nndyn_gui.ui.state import AppState
 

@@ -24,7 +24,7 @@ def main() -> int:
     # TensorFlow's C++ start-up chatter off unless the user asks for it.
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     if len(sys.argv) > 1 and sys.argv[1] in CLI_COMMANDS:
-        from nndyn_gui.cli import main as cli_main
+        from nndyn_gui.cli.commands import main as cli_main
 
         return int(cli_main(sys.argv[1:]) or 0)
     from nndyn_gui.ui.app import main as gui_main

@@ -55,7 +55,7 @@ def save(widget: QWidget, path: Path) -> None:
 
 
 def main(out: Path) -> int:
-    from nndyn_gui.core.presets import load_preset
+    from nndyn_gui.core.io.presets import load_preset
     from nndyn_gui.render.views import share_gl_contexts
 
     share_gl_contexts()

@@ -28,8 +28,8 @@ log = logging.getLogger("measure_presets")
 
 def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    from nndyn_gui.cli import _verify_seeds
-    from nndyn_gui.core.claims import METRICS, plan, run_plan
+    from nndyn_gui.cli.commands import _verify_seeds
+    from nndyn_gui.core.analysis.claims import METRICS, plan, run_plan
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--seeds", default="0-7", help="seed offsets, e.g. 0-7 or 40,41")

@@ -21,7 +21,7 @@ rc=$?; [[ $rc != 0 ]] && status=1
 step "pytest (OpenGL under X)"
 # One process per file, so that one file's OpenGL contexts and windows cannot disturb
 # another's. (Mesa's llvmpipe and TensorFlow both bundle LLVM and crash in one process:
-# the app trains in the engine's worker process, core/engine.py, and no GL test imports
+# the app trains in the engine's worker process, core/engine/session.py, and no GL test imports
 # TensorFlow itself.)
 GL_FILES=$(grep -rl "pytest.mark.gl" tests --include="test_*.py" | sort)
 bash scripts/with-x.sh bash -c '

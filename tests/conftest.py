@@ -23,7 +23,7 @@ import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-# The log file of every entry point (core/logs.py), the test's own and its subprocesses'.
+# The log file of every entry point (core/io/logs.py), the test's own and its subprocesses'.
 os.environ["NNDYN_LOG_DIR"] = os.path.join(
     os.environ.get("TMPDIR", "/tmp"), f"nndyn-test-logs-{os.getpid()}"
 )
@@ -100,10 +100,10 @@ _TIMERS.install()
 
 
 def _spare_pids() -> set[int]:
-    """Idle warm training workers kept on purpose for the next window (core/engine.py)."""
-    if "nndyn_gui.core.engine" not in sys.modules:
+    """Idle warm training workers kept on purpose for the next window (core/engine/session.py)."""
+    if "nndyn_gui.core.engine.session" not in sys.modules:
         return set()
-    from nndyn_gui.core.engine import spare_workers
+    from nndyn_gui.core.engine.session import spare_workers
 
     return {w.pid for w in spare_workers()}
 
@@ -179,7 +179,7 @@ def _logging_as_it_was() -> Iterator[None]:
     undo it after the test so the next one starts as a fresh process would."""
     import logging
 
-    from nndyn_gui.core import logs
+    from nndyn_gui.core.io import logs
 
     root = logging.getLogger()
     handlers, level, state = root.handlers[:], root.level, dict(logs._state)
@@ -208,8 +208,8 @@ def _freeze_what_earlier_modules_left() -> None:
 def _end_spare_workers() -> Iterator[None]:
     """Windows leave their idle worker warm for the next one; end them after the run."""
     yield
-    if "nndyn_gui.core.engine" in sys.modules:
-        from nndyn_gui.core.engine import shutdown_spares
+    if "nndyn_gui.core.engine.session" in sys.modules:
+        from nndyn_gui.core.engine.session import shutdown_spares
 
         shutdown_spares()
 

@@ -15,7 +15,7 @@ from typing import Any
 
 def trainer_raises() -> None:
     """Every run raises inside `Trainer.events` (after the compile)."""
-    from nndyn_gui.core import training
+    from nndyn_gui.core.train import trainer as training
 
     def explode(self: Any, *args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("simulated crash inside the trainer")
@@ -25,7 +25,7 @@ def trainer_raises() -> None:
 
 def trainer_cannot_start() -> None:
     """Every run raises when its Trainer is built."""
-    from nndyn_gui.core import training
+    from nndyn_gui.core.train import trainer as training
 
     def broken(self: Any, *args: Any, **kwargs: Any) -> None:
         raise RuntimeError("boom in the engine")
@@ -40,7 +40,7 @@ def tensorflow_missing() -> None:
 
 def trainer_aborts() -> None:
     """The worker process aborts as soon as training starts (a TensorFlow abort)."""
-    from nndyn_gui.core import training
+    from nndyn_gui.core.train import trainer as training
 
     def abort(self: Any, *args: Any, **kwargs: Any) -> Any:
         os.abort()
@@ -50,7 +50,7 @@ def trainer_aborts() -> None:
 
 def trainer_raises_once() -> None:
     """The first run raises inside `Trainer.events`; later runs in the same worker work."""
-    from nndyn_gui.core import training
+    from nndyn_gui.core.train import trainer as training
 
     real = training.Trainer.events
     calls = [0]

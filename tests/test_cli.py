@@ -13,11 +13,12 @@ import imageio.v3 as iio
 import numpy as np
 import pytest
 
-from nndyn_gui import __version__, cli
+from nndyn_gui import __version__
+from nndyn_gui.cli import commands as cli
 from nndyn_gui.core.config import RunConfig
-from nndyn_gui.core.network import initial_weights
-from nndyn_gui.core.presets import load_preset
-from nndyn_gui.core.runfile import load_run, save_run
+from nndyn_gui.core.io.presets import load_preset
+from nndyn_gui.core.io.runfile import load_run, save_run
+from nndyn_gui.core.net.initial_weights import initial_weights
 from nndyn_gui.core.types import Dataset, Run, Snapshot, TrainResult
 
 ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONUNBUFFERED": "1"}
@@ -76,7 +77,7 @@ def _saved_run(path: Path) -> Run:
 # ---------------------------------------------------------------------- fast commands
 def test_presets_lists_names_quickly_without_tensorflow() -> None:
     code = (
-        "import sys, time; t = time.perf_counter(); from nndyn_gui.cli import main; "
+        "import sys, time; t = time.perf_counter(); from nndyn_gui.cli.commands import main; "
         "rc = main(['presets']); "
         "print('TF' if 'tensorflow' in sys.modules else 'noTF', "
         "time.perf_counter() - t, file=sys.stderr); sys.exit(rc)"
@@ -155,7 +156,7 @@ def test_info_summarises_a_run_and_as_json(tmp_path: Path) -> None:
 def test_render_without_renderer_is_a_clear_error(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setitem(sys.modules, "nndyn_gui.render.cli", None)
+    monkeypatch.setitem(sys.modules, "nndyn_gui.cli.render", None)
     assert cli.main(["render", "run.nndyn"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("nndyn: error: rendering is not available")
@@ -248,7 +249,7 @@ def test_verify_trains_a_preset_and_reports_its_claims_as_json() -> None:
 
 
 def test_verify_exits_1_when_a_claim_fails(monkeypatch: pytest.MonkeyPatch, capsys) -> None:
-    from nndyn_gui.core import claims
+    from nndyn_gui.core.analysis import claims
 
     def fake_verify(presets, seeds, jobs=1, on_done=None):
         r = claims.CheckResult(
@@ -319,8 +320,9 @@ def test_failed_diagnostics_are_one_warning_and_the_traceback_is_in_the_log(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """The report keeps the finished training; stderr says what failed; the log says where."""
-    from nndyn_gui import cli
-    from nndyn_gui.core import diagnostics, logs
+    from nndyn_gui.cli import commands as cli
+    from nndyn_gui.core.analysis import diagnostics
+    from nndyn_gui.core.io import logs
     from tests.reliability import tiny_run
 
     def broken(*_args: object) -> None:

@@ -5,7 +5,7 @@ need to reproduce an experiment lives here. Every field carries all its rules in
 metadata: range or choices, and the label, panel group, slider scale, "off" text, unit,
 whether a running trainer takes it live, and when it applies (`field_info(path)`). So
 validation, `--set key=value`, the panel's controls, `nndyn train --help`, the live
-classification (core/live.py) and the error messages all read one registry.
+classification (core/train/live.py) and the error messages all read one registry.
 """
 
 from __future__ import annotations
@@ -240,7 +240,7 @@ class TrainConfig:
     """Optimiser, schedule and regularisation; `seed` fixes initial weights and batches.
 
     Fields marked `change="live"` reach a running trainer at its next compiled call
-    (core/live.py); a change of any other starts the run again from step 0.
+    (core/train/live.py); a change of any other starts the run again from step 0.
     """
 
     optimizer: str = field(
@@ -314,7 +314,7 @@ class TrainConfig:
             change="live",
         ),
     )
-    # stop conditions (core/stopping.py), checked at every snapshot; 0 = off
+    # stop conditions (core/train/stopping.py), checked at every snapshot; 0 = off
     stop_loss: float = field(
         default=0.0,
         metadata=_num(
@@ -366,7 +366,7 @@ class RunConfig:
     """One experiment: data + model + training, plus a free-text title.
 
     `title` is the user's own title of the run, or, in a config loaded from a preset,
-    that preset's name (core/narrator.preset_name: the run is the preset's while it is
+    that preset's name (core/analysis/narrator.preset_name: the run is the preset's while it is
     unedited, "edited from NAME" after). Titles on screen and in files are made from
     it by narrator.run_title(config), never shown as it is.
     """
@@ -487,7 +487,7 @@ class FieldInfo:
     """Everything the app knows about one config field, read from the field's metadata.
 
     The one registry of per-field rules: the parameter panel builds its controls from
-    it, the CLI lists it in `nndyn train --help`, core/live.py classifies changes with
+    it, the CLI lists it in `nndyn train --help`, core/train/live.py classifies changes with
     it and error messages and the narrator name fields with `label`.
     """
 

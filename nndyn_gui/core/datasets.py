@@ -34,8 +34,8 @@ from pathlib import Path
 
 import numpy as np
 
-from nndyn_gui.core import files, limits
 from nndyn_gui.core.config import MAX_CLASSES, DataConfig
+from nndyn_gui.core.io import files, limits
 from nndyn_gui.core.types import Dataset
 
 NOISE_SCALE = 0.1  # std of the Gaussian jitter at noise = 1
@@ -608,7 +608,7 @@ def drawn_dataset(x: np.ndarray, y: np.ndarray) -> tuple[Dataset, DataConfig]:
 def save_csv(path: str | Path, x: np.ndarray, y: np.ndarray) -> None:
     """Write points as CSV with the header x1,x2,label (what `load_csv` reads; note that
     the reader centres and scales the points to fill [-1, 1]^2). Atomic: a full disk
-    raises OSError and leaves an old file as it was (`core.files.write_bytes`)."""
+    raises OSError and leaves an old file as it was (`core.io.files.write_bytes`)."""
     xs = np.asarray(x, dtype=np.float64).reshape(-1, 2).tolist()
     rows = [f"{a!r},{b!r},{int(c)}" for (a, b), c in zip(xs, np.asarray(y).tolist(), strict=True)]
     text = "x1,x2,label\n" + "".join(r + "\n" for r in rows)

@@ -121,7 +121,7 @@ class Run:
     message: str = ""
     versions: dict[str, str] = field(default_factory=dict)
     #: live changes made while it trained: (step, {train field: (old, new)}), in order;
-    #: `config` holds the values after the last one (core/live.py)
+    #: `config` holds the values after the last one (core/train/live.py)
     tuning: list[tuple[int, dict[str, tuple[Any, Any]]]] = field(default_factory=list)
 
     @property

@@ -34,8 +34,8 @@ from typing import IO, Any
 
 import numpy as np
 
-from nndyn_gui.core.files import AtomicWriter, WriteError
-from nndyn_gui.core.limits import LimitError
+from nndyn_gui.core.io.files import AtomicWriter, WriteError
+from nndyn_gui.core.io.limits import LimitError
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +90,7 @@ def quality_to_crf(quality: int) -> int:
 def describe_os_error(e: BaseException) -> str:
     """A short human reason for an OSError (disk full, file too large, ...)."""
     if isinstance(e, WriteError) and e.strerror:
-        return str(e.strerror)  # core.files already said why (disk full, incomplete file)
+        return str(e.strerror)  # core.io.files already said why (disk full, incomplete file)
     code = getattr(e, "errno", None)
     if code == errno.ENOSPC:
         return "disk full (no space left on device)"
@@ -112,7 +112,7 @@ def describe_os_error(e: BaseException) -> str:
 # ---------------------------------------------------------------------- atomic output
 class AtomicFile:
     """A temp path next to `target`; `commit()` checks the whole file is on disk and moves
-    it into place, `discard()` removes it. `core.files.AtomicWriter` does the work (the
+    it into place, `discard()` removes it. `core.io.files.AtomicWriter` does the work (the
     temp file keeps the real extension, so ffmpeg picks the container)."""
 
     def __init__(self, target: str | os.PathLike[str], overwrite: bool = False) -> None:

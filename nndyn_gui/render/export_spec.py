@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from nndyn_gui.core import narrator
+from nndyn_gui.core.analysis import narrator
 from nndyn_gui.core.config import RunConfig
 
 
@@ -186,7 +186,7 @@ def suggest_path(
 
 def title_for(config: RunConfig) -> str:
     """The title an export proposes for a run, and its file name's stem: the preset's
-    human title only while the config is the preset's (core.narrator.run_title)."""
+    human title only while the config is the preset's (core.analysis.narrator.run_title)."""
     return narrator.run_title(config)
 
 

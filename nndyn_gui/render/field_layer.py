@@ -1,6 +1,6 @@
 """The velocity field as a view layer: arrows at layer time t, and a tied net's fixed points.
 
-What an arrow is (core.field): ResNet block k moves x by h·σ(A_k x + b_k), an MLP layer by
+What an arrow is (core.analysis.field): ResNet block k moves x by h·σ(A_k x + b_k), an MLP layer by
 σ(A_k x + b_k) − x; between blocks the field is interpolated in layer time. Where arrows
 sit depends on what the view shows:
 - the layer space itself (identity: width 2 in 2-D, width 3 in 3-D): a world-fixed
@@ -26,8 +26,8 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtGui import QColor
 
-from nndyn_gui.core import field
-from nndyn_gui.core.flow import propagate
+from nndyn_gui.core.analysis import field
+from nndyn_gui.core.net.flow import propagate
 from nndyn_gui.render.palette import Palette, rgba_f
 from nndyn_gui.render.scene import FlowScene, FrameState, _trajectories
 
@@ -66,7 +66,7 @@ def _source(scene: FlowScene) -> Any:
 
 
 def reference_speed(scene: FlowScene) -> float:
-    """core.field.reference_speed on a fixed subset of the data (cached per scene)."""
+    """core.analysis.field.reference_speed on a fixed subset of the data (cached per scene)."""
     cached = scene.cache.get("field_ref")
     if cached is not None:
         return float(cached)
@@ -221,7 +221,7 @@ def arrow_segments(arrows: Arrows, dims: int) -> np.ndarray:
 
 # ---------------------------------------------------------------------- fixed points
 def fixed_points(scene: FlowScene) -> field.FixedPoints:
-    """core.field.fixed_points of the scene's net (cached; empty unless tied)."""
+    """core.analysis.field.fixed_points of the scene's net (cached; empty unless tied)."""
     cached = scene.cache.get("fixed_points")
     if cached is not None:
         return cached

@@ -19,7 +19,7 @@ import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QImage, QPainter, QPen
 
-from nndyn_gui.core.sweep_results import Heatmap
+from nndyn_gui.core.sweep.results import Heatmap
 from nndyn_gui.render.export_spec import VECTOR_EXTENSIONS
 
 # viridis at 9 stops (matplotlib's table), interpolated linearly in between
@@ -72,7 +72,7 @@ def title_lines(hm: Heatmap) -> tuple[str, str]:
     if hm.label:
         title += f" ({hm.label})"
     try:
-        from nndyn_gui.core.claims import METRICS
+        from nndyn_gui.core.analysis.claims import METRICS
 
         doc = METRICS[hm.metric].doc if hm.metric in METRICS else ""
     except ImportError:  # pragma: no cover
@@ -342,9 +342,9 @@ def write_heatmap(path: str | Path, hm: Heatmap, width: int = 1000, height: int 
     """PNG / JPEG (raster) or SVG / PDF (vector) by extension; needs a QGuiApplication.
 
     Written beside `path` and checked whole (an SVG parses, a PDF has its trailer) before
-    it replaces the old file (`core.files.AtomicWriter`): a full disk raises OSError and
+    it replaces the old file (`core.io.files.AtomicWriter`): a full disk raises OSError and
     leaves the old picture as it was."""
-    from nndyn_gui.core.files import AtomicWriter, WriteError, why_incomplete
+    from nndyn_gui.core.io.files import AtomicWriter, WriteError, why_incomplete
 
     p = Path(path)
     ext = p.suffix.lower()

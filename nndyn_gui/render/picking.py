@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from nndyn_gui.core import flow
+from nndyn_gui.core.net import flow
 from nndyn_gui.core.types import NetWeights
 from nndyn_gui.render.scene import FlowScene
 

@@ -21,8 +21,10 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
-from nndyn_gui.core import datasets, flow, multiclass, narrator
+from nndyn_gui.core import datasets
+from nndyn_gui.core.analysis import narrator
 from nndyn_gui.core.config import RunConfig
+from nndyn_gui.core.net import flow, multiclass
 from nndyn_gui.core.types import Dataset, NetWeights
 
 if TYPE_CHECKING:
@@ -189,7 +191,7 @@ class FlowScene:
     width: int = 2
     classes: int = 2
     #: K > 2: the head in view coordinates (Wv (K, dims), cv (K,)) when its K regions are
-    #: exact in this view (see core.multiclass), else None; K = 2 uses `plane`
+    #: exact in this view (see core.net.multiclass), else None; K = 2 uses `plane`
     class_head: tuple[np.ndarray, np.ndarray] | None = None
     source: tuple[RunConfig, NetWeights, Dataset, int] | None = field(default=None, repr=False)
     #: derived pictures (the 2-D projection, region images per palette) made at most once
@@ -357,7 +359,7 @@ class FlowScene:
         """K > 2: the borders between the K regions of the last layer in a view box.
 
         2-D: (2, 2) segments; 3-D: (P, 3) convex polygons; each is the part of a pairwise
-        boundary where its two classes beat all others (exact: core.multiclass). Empty
+        boundary where its two classes beat all others (exact: core.net.multiclass). Empty
         when the regions are not exact in this view (nothing false is drawn).
         """
         if self.class_head is None:
@@ -445,7 +447,7 @@ class FlowScene:
 
     def view_note(self, t: float) -> str:
         """The projection note for time t: what the axes are, and the boundary named as
-        exact only where it is drawn (core.narrator.projection_note)."""
+        exact only where it is drawn (core.analysis.narrator.projection_note)."""
         pj = self.projection
         note = pj.note if self.boundary_drawn(t) or not pj.inner_note else pj.inner_note
         if not pj.projected or pj.kind == "ortho" or t >= 1.0:

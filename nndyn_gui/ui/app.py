@@ -20,8 +20,8 @@ from PySide6.QtCore import QObject, QRect, QTimer, Slot
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from nndyn_gui import __version__
-from nndyn_gui.core import logs
 from nndyn_gui.core.config import ConfigError, RunConfig
+from nndyn_gui.core.io import logs
 from nndyn_gui.ui import settings as app_settings
 
 DEFAULT_PRESET = "resnet-w3-ring"  # width-3 ResNet on the ring: separates in ~7 s
@@ -68,7 +68,7 @@ def resolve_config(args: argparse.Namespace, automated: bool) -> RunConfig:
 
     With --open the run file brings its own parameters: the last session's are not read
     (its data may be gone, or drawn, and would be reported for nothing)."""
-    from nndyn_gui.core.presets import PresetError, load_preset
+    from nndyn_gui.core.io.presets import PresetError, load_preset
 
     if args.preset:
         try:
@@ -107,7 +107,7 @@ def usable_start_config(
     try:
         load_csv(cfg.data.csv_path)  # parsed once: AppState reads it from the cache
     except DataError as e:
-        from nndyn_gui.core.presets import load_preset
+        from nndyn_gui.core.io.presets import load_preset
 
         return load_preset(DEFAULT_PRESET), (
             f"The last session's data cannot be read ({e}); started on the "
@@ -165,7 +165,7 @@ class _Automation(QObject):
     def start(self) -> None:
         win, args = self.win, self.args
         if args.open and not win.open_run(args.open):
-            from nndyn_gui.core.terminal import printable
+            from nndyn_gui.core.io.terminal import printable
 
             print(f"nndyn-gui: {printable(win.errors[-1][1])}", file=sys.stderr)
             self.exit_code = EXIT_BAD_ARGS
@@ -421,7 +421,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     else:
         QTimer.singleShot(0, lambda: offer_restore_soon(win))
     rc = app.exec()
-    from nndyn_gui.core.engine import shutdown_spares
+    from nndyn_gui.core.engine.session import shutdown_spares
 
     shutdown_spares()  # the idle training processes the windows left warm
     return auto.exit_code if auto.exit_code else int(rc)

@@ -9,7 +9,7 @@ How it works:
   or one started after the lock was written) counts as stale.
 - While training runs, a QTimer saves the current run every `interval_ms` *if it changed*
   since the last autosave; training stopping, finishing or diverging saves once more.
-  Saving uses `core.runfile.save_run`, which is atomic (temp file + rename), so the
+  Saving uses `core.io.runfile.save_run`, which is atomic (temp file + rename), so the
   autosave on disk is always a complete run, the previous one or none.
 - The run is built on the GUI thread (cheap: shared numpy arrays) and written in the
   background (`ui/background.NewestWins`), so a big run (200 blocks of width 64) never
@@ -43,8 +43,8 @@ from typing import Any
 
 from PySide6.QtCore import QLockFile, QObject, QStandardPaths, QSysInfo, QTimer, Signal, Slot
 
-from nndyn_gui.core.limits import MAX_RUN_FILE_BYTES
-from nndyn_gui.core.runfile import NewerFormatError, RunFileError, load_run, save_run
+from nndyn_gui.core.io.limits import MAX_RUN_FILE_BYTES
+from nndyn_gui.core.io.runfile import NewerFormatError, RunFileError, load_run, save_run
 from nndyn_gui.core.types import Run
 from nndyn_gui.ui import discard_rules
 from nndyn_gui.ui.background import NewestWins

@@ -13,7 +13,8 @@ only beyond the test set's sampling error, the start blamed only when the seed i
 that differs). Export… writes both, side by side, as a picture
 or a video (render/export.py, content "compare").
 
-Training runs in the window's own engine worker (core/engine.py via ui/engine.py), one
+Training runs in the window's own engine worker
+(core/engine/session.py via ui/training/engine_bridge.py), one
 seed after the other (two runs at once would only fight over the same cores); the
 worker starts when the window opens. Everything that propagates through the nets (the
 two scenes, each side's topology report) is built off the GUI thread in
@@ -39,19 +40,19 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from nndyn_gui.core import narrator
+from nndyn_gui.core.analysis import narrator
 from nndyn_gui.core.config import RunConfig
-from nndyn_gui.core.network import initial_weights
+from nndyn_gui.core.net.initial_weights import initial_weights
 from nndyn_gui.core.types import Dataset, NetWeights, Snapshot, TrainResult
 from nndyn_gui.render.scene import FlowScene, ViewOptions
 from nndyn_gui.render.views import make_layer_view, opengl_available
 from nndyn_gui.ui import steps
 from nndyn_gui.ui.background import Job, NewestWins
 from nndyn_gui.ui.diagnostics_panel import compute_topology
-from nndyn_gui.ui.engine import EngineBridge
 from nndyn_gui.ui.playback import SLIDER_RES, Playback
 from nndyn_gui.ui.scene_builder import SceneBuilder, scene_job
 from nndyn_gui.ui.state import AppState
+from nndyn_gui.ui.training.engine_bridge import EngineBridge
 
 SLIDER_STEPS = SLIDER_RES  # slider positions per frame, so Play glides between layers
 PLAY_SECONDS = 4.0  # one pass through all layers

@@ -33,7 +33,7 @@ TRAIN_COLOR = (0, 114, 178)
 TEST_COLOR = (230, 159, 0)
 MARKER_COLOR = (90, 90, 90, 200)
 HOVER_COLOR = (120, 120, 120, 160)
-TUNE_COLOR = (142, 68, 173, 220)  # a live change of the settings (core/live.py)
+TUNE_COLOR = (142, 68, 173, 220)  # a live change of the settings (core/train/live.py)
 FIELDS = ("step", "loss", "train_acc", "test_acc")
 REDRAW_MS = 200  # while training: at most five redraws a second
 
@@ -264,7 +264,7 @@ class TrainingCurves(QWidget):
     @Slot()
     def _draw_tuning(self) -> None:
         """One dotted line per live change, at its step, in both plots (labelled above)."""
-        from nndyn_gui.core.live import describe
+        from nndyn_gui.core.train.live import describe
 
         for plot, line in self.tune_lines:
             plot.removeItem(line)

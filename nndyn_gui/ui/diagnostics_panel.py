@@ -47,10 +47,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from nndyn_gui.core import narrator
+from nndyn_gui.core.analysis import narrator
+from nndyn_gui.core.analysis.diagnostics import SQUASH_RELATIVE, Diagnostics, diagnose
+from nndyn_gui.core.analysis.topology import TopologyReport, not_applicable, topology_report
 from nndyn_gui.core.config import RunConfig
-from nndyn_gui.core.diagnostics import SQUASH_RELATIVE, Diagnostics, diagnose
-from nndyn_gui.core.topology import TopologyReport, not_applicable, topology_report
 from nndyn_gui.core.types import Dataset, NetWeights, Snapshot
 from nndyn_gui.ui import steps
 from nndyn_gui.ui.background import NewestWins
@@ -86,12 +86,12 @@ COLUMNS = (
 
 # ---------------------------------------------------------------------- computations
 def compute_diagnostics(config: RunConfig, weights: NetWeights, dataset: Dataset) -> Diagnostics:
-    """core.diagnostics.diagnose (numpy; from ~10 ms to ~0.5 s for the largest nets)."""
+    """core.analysis.diagnostics.diagnose (numpy; from ~10 ms to ~0.5 s for the largest nets)."""
     return diagnose(config, weights, dataset)
 
 
 def compute_topology(config: RunConfig, weights: NetWeights) -> TopologyReport | None:
-    """core.topology.topology_report (None for data without a loop); ~50k points: slow."""
+    """core.analysis.topology.topology_report (None for data without a loop); ~50k points: slow."""
     return topology_report(config, weights)
 
 

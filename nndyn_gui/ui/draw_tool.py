@@ -27,7 +27,7 @@ from PySide6.QtCore import QObject, Signal
 
 from nndyn_gui.core.config import DataConfig
 from nndyn_gui.core.datasets import drawn_dataset, save_csv
-from nndyn_gui.core.limits import MAX_POINTS
+from nndyn_gui.core.io.limits import MAX_POINTS
 from nndyn_gui.core.types import Dataset
 from nndyn_gui.ui.state import AppState, ChangeDeclined
 

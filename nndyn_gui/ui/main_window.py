@@ -4,7 +4,7 @@ Why it looks like this:
 - Panels never talk to each other; they all read and change one AppState. The window
   only wires the toolbar, menus and status bar to AppState and the TrainController.
 - TensorFlow never loads in this process: training runs in the engine's worker
-  process (core/engine.py), started when the window is shown so that it has loaded
+  process (core/engine/session.py), started when the window is shown so that it has loaded
   TensorFlow by the time the user presses Train. The 3-D (OpenGL) view can therefore
   open at once: Mesa's LLVM and TensorFlow's never meet.
 - Errors never block tests or automation: they go through `show_error`, which records
@@ -35,9 +35,9 @@ from PySide6.QtWidgets import (
 )
 
 from nndyn_gui import __version__
-from nndyn_gui.core import logs
 from nndyn_gui.core.config import ConfigError, RunConfig
-from nndyn_gui.core.presets import PresetError
+from nndyn_gui.core.io import logs
+from nndyn_gui.core.io.presets import PresetError
 from nndyn_gui.ui import settings as app_settings
 from nndyn_gui.ui import view_settings
 from nndyn_gui.ui.curves import TrainingCurves
@@ -48,7 +48,7 @@ from nndyn_gui.ui.run_document import RunDocument
 from nndyn_gui.ui.small_multiples_panel import SmallMultiplesPanel
 from nndyn_gui.ui.state import AppState
 from nndyn_gui.ui.status_readout import StatusReadout
-from nndyn_gui.ui.train_controller import TrainController
+from nndyn_gui.ui.training.controller import TrainController
 
 log = logging.getLogger(__name__)
 
@@ -427,7 +427,7 @@ class MainWindow(QMainWindow):
 
     @Slot(int, object)
     def _on_tuned(self, step: int, changes: Any) -> None:
-        from nndyn_gui.core.live import describe
+        from nndyn_gui.core.train.live import describe
 
         self._flash(f"From step {step:,}: {describe(changes)}")
 
@@ -556,7 +556,7 @@ class MainWindow(QMainWindow):
         if not self.document.maybe_save():
             return False
         try:
-            from nndyn_gui.core.presets import load_preset
+            from nndyn_gui.core.io.presets import load_preset
 
             cfg = load_preset(name)
         except (PresetError, ConfigError, OSError) as e:
@@ -705,7 +705,7 @@ class MainWindow(QMainWindow):
     def run_title(self) -> str:
         """The run's title as the narrator makes it from the config now: the preset's
         own title only while the config is the preset's, else one made from the config."""
-        from nndyn_gui.core.narrator import run_title
+        from nndyn_gui.core.analysis.narrator import run_title
 
         return run_title(self.state.config)
 

@@ -57,7 +57,7 @@ from nndyn_gui.core.config import (
     RunConfig,
     field_info,
 )
-from nndyn_gui.core.limits import human_bytes
+from nndyn_gui.core.io.limits import human_bytes
 from nndyn_gui.core.types import Dataset
 from nndyn_gui.ui.background import NewestWins
 from nndyn_gui.ui.state import AppState, ChangeDeclined
@@ -652,7 +652,7 @@ class ParamPanel(QScrollArea):
     def _show_title(self, cfg: RunConfig) -> None:
         """The user's own title as text; else the run's title (made by the narrator, so
         an edited preset reads "… (edited from NAME)") as the greyed placeholder."""
-        from nndyn_gui.core.narrator import run_title
+        from nndyn_gui.core.analysis.narrator import run_title
 
         own = _own_title(cfg)
         if self.title_edit.text() != own:
@@ -703,7 +703,7 @@ class ParamPanel(QScrollArea):
 
 def _own_title(cfg: RunConfig) -> str:
     """The title the user typed ("" when the title field names the preset it came from)."""
-    from nndyn_gui.core.narrator import preset_name
+    from nndyn_gui.core.analysis.narrator import preset_name
 
     return "" if preset_name(cfg) else cfg.title
 

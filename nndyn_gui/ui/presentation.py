@@ -11,7 +11,7 @@ The navigation keys are actions of the window, enabled only while presenting: in
 window the arrow keys stay with the sliders and number boxes.
 
 With the window's bars gone, a caption in the top right corner says what the audience
-sees: the run's title (core.narrator.run_title, made from the config, so an edited
+sees: the run's title (core.analysis.narrator.run_title, made from the config, so an edited
 preset is not called by the preset's name) and the step of the snapshot drawn, with its
 test accuracy (ui/steps; "computing step N…" while a newer one is being drawn).
 """
@@ -24,7 +24,7 @@ from PySide6.QtCore import QByteArray, QObject, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QToolBar
 
-from nndyn_gui.core import narrator
+from nndyn_gui.core.analysis import narrator
 from nndyn_gui.render.export_spec import SCALE_AT_720P, size_scale
 from nndyn_gui.ui import steps
 

@@ -1,7 +1,7 @@
 """The Presets menu: human titles, grouped under the article's sections, in its order.
 
 Why a module: the window only wires menus; what a preset is called and where it sits
-comes from the preset files (core/presets.py: "title", "section"), so the menu, the
+comes from the preset files (core/io/presets.py: "title", "section"), so the menu, the
 command line and the docs cannot drift apart.
 """
 
@@ -13,7 +13,7 @@ from collections.abc import Callable
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QMenu
 
-from nndyn_gui.core.presets import PresetError, grouped_presets
+from nndyn_gui.core.io.presets import PresetError, grouped_presets
 
 log = logging.getLogger(__name__)
 

@@ -121,7 +121,7 @@ class RunDocument(QObject):
 
     def suggested_file_name(self) -> str:
         """Save As's proposal for a run not saved yet: its title as a file name."""
-        from nndyn_gui.core.narrator import run_title
+        from nndyn_gui.core.analysis.narrator import run_title
         from nndyn_gui.render.export_spec import slug
 
         return f"{slug(run_title(self.state.config), fallback='run')}.nndyn"
@@ -132,7 +132,7 @@ class RunDocument(QObject):
         if not Path(path).parent.is_dir():
             self.failed.emit("Cannot save run", f"No such folder: {Path(path).parent}")
             return False
-        from nndyn_gui.core.runfile import current_versions
+        from nndyn_gui.core.io.runfile import current_versions
 
         run = self.state.run()  # captured now: later snapshots are the next save's
         run.versions = {**current_versions(), **self.controller.versions()}
@@ -237,12 +237,12 @@ def _run(job: Callable[[], Any], path: str) -> tuple[Any, str]:
 
 
 def _save(run: Run, path: str) -> None:
-    from nndyn_gui.core.runfile import save_run
+    from nndyn_gui.core.io.runfile import save_run
 
     save_run(run, path)
 
 
 def _load(path: str) -> Run:
-    from nndyn_gui.core.runfile import load_run
+    from nndyn_gui.core.io.runfile import load_run
 
     return load_run(path)

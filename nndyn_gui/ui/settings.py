@@ -29,7 +29,7 @@ from PySide6.QtCore import QByteArray, QSettings, QStandardPaths
 from PySide6.QtWidgets import QMainWindow
 
 from nndyn_gui.core.config import ConfigError, RunConfig
-from nndyn_gui.core.limits import human_bytes, is_pseudo_file
+from nndyn_gui.core.io.limits import human_bytes, is_pseudo_file
 
 ORG = "nndyn"
 APP = "nndyn-gui"

@@ -10,7 +10,7 @@ from __future__ import annotations
 from PySide6.QtCore import QObject, Qt, Slot
 from PySide6.QtWidgets import QLabel, QSlider
 
-from nndyn_gui.core.narrator import is_trained
+from nndyn_gui.core.analysis.narrator import is_trained
 from nndyn_gui.core.types import Snapshot
 from nndyn_gui.ui import steps
 from nndyn_gui.ui.state import AppState

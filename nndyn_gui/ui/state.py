@@ -14,10 +14,11 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 
 from nndyn_gui import __version__
-from nndyn_gui.core import limits, live
 from nndyn_gui.core.config import FIELDS, DataConfig, RunConfig, changed_fields
 from nndyn_gui.core.datasets import make_dataset
-from nndyn_gui.core.network import initial_weights
+from nndyn_gui.core.io import limits
+from nndyn_gui.core.net.initial_weights import initial_weights
+from nndyn_gui.core.train import live
 from nndyn_gui.core.types import Dataset, NetWeights, Run, Snapshot
 from nndyn_gui.ui import discard_rules
 
@@ -34,7 +35,7 @@ class AppState(QObject):
 
     configChanged = Signal(object)  # RunConfig
     #: after every change of config or data: what it means for a run in progress,
-    #: "same" | "live" | "restart" (core/live.classify, decided once, here)
+    #: "same" | "live" | "restart" (core/train/live.classify, decided once, here)
     runChange = Signal(str)
     datasetChanged = Signal(object)  # Dataset
     snapshotsChanged = Signal()  # the list was replaced or grew

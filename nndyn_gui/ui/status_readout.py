@@ -134,7 +134,7 @@ class StatusReadout(QObject):
             return
         text = RUN_STATUS_TEXT.get(status, status)
         if status == "finished" and message.startswith("Stopped at step"):
-            text = "Stopped: target reached"  # a stop condition (core/stopping.py)
+            text = "Stopped: target reached"  # a stop condition (core/train/stopping.py)
         self.state_label.setText("Diverged" if status == "diverged" else text)
         self.state_label.setToolTip(message)
 

@@ -35,8 +35,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from nndyn_gui.core import limits
-from nndyn_gui.core.sweep_results import (
+from nndyn_gui.core.io import limits
+from nndyn_gui.core.sweep.results import (
     AGGREGATES,
     SEED_FIELD,
     Heatmap,

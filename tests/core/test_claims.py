@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from nndyn_gui.core import claims
-from nndyn_gui.core.claims import (
+from nndyn_gui.core.analysis import claims
+from nndyn_gui.core.analysis.claims import (
     METRICS,
     ClaimError,
     Measured,
@@ -28,7 +28,7 @@ from nndyn_gui.core.claims import (
 )
 from nndyn_gui.core.config import RunConfig
 from nndyn_gui.core.datasets import make_dataset
-from nndyn_gui.core.presets import preset_names
+from nndyn_gui.core.io.presets import preset_names
 from nndyn_gui.core.types import NetWeights
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -185,10 +185,10 @@ def test_a_loop_claim_on_a_k_class_preset_is_refused(monkeypatch: pytest.MonkeyP
 
 def test_verify_checks_at_least_8_seeds_by_default() -> None:
     """A claim is a statistic over >= 8 seeds: the default of `nndyn verify` and of
-    core.claims.verify, and the seed columns of the table in docs/science.md."""
+    core.analysis.claims.verify, and the seed columns of the table in docs/science.md."""
     import inspect
 
-    from nndyn_gui import cli
+    from nndyn_gui.cli import commands as cli
 
     assert len(claims.DEFAULT_SEEDS) >= 8 and len(set(claims.DEFAULT_SEEDS)) == len(
         claims.DEFAULT_SEEDS
@@ -216,7 +216,7 @@ def test_a_run_two_presets_share_is_trained_once() -> None:
 
 def test_untied_needs_winding_0_and_nothing_of_the_loop_on_the_wrong_side() -> None:
     """Winding 0 with 4 % of the loop on the wrong side (seen in width 3) is not untied."""
-    from nndyn_gui.core.topology import TopologyReport
+    from nndyn_gui.core.analysis.topology import TopologyReport
 
     cfg = RunConfig().validate()
     ds = make_dataset(cfg.data)
@@ -291,7 +291,7 @@ NUMBER = re.compile(r"(\d+(?:\.\d+)?)\s*(%|points? (?:fewer|more|lower|higher))"
 def test_every_number_a_description_gives_is_a_checked_bound() -> None:
     """A description says only what the checks measure: each "N%" or "N point(s) more /
     fewer" in it is the bound of one of the preset's checks (a value, or a twin offset)."""
-    from nndyn_gui.core.presets import list_presets
+    from nndyn_gui.core.io.presets import list_presets
 
     for info in list_presets():
         bounds = set()
@@ -358,7 +358,7 @@ def test_verify_json_read_back_gives_the_same_table(monkeypatch: pytest.MonkeyPa
 
 
 def test_verify_seeds_take_lists_and_ranges() -> None:
-    from nndyn_gui import cli
+    from nndyn_gui.cli import commands as cli
 
     assert cli._verify_seeds("40-47") == list(range(40, 48))
     assert cli._verify_seeds("0-2,9,1") == [0, 1, 2, 9]
@@ -370,7 +370,7 @@ def test_verify_seeds_take_lists_and_ranges() -> None:
 def test_topology_forces_the_loop_or_the_centre_onto_the_wrong_side_not_the_loop() -> None:
     """With the centre on the wrong side the whole loop may be right (mlp-w2-ring, seed
     4001): the forced claim is 'loop or centre', and `centre_right` says which."""
-    from nndyn_gui.core.topology import TopologyReport
+    from nndyn_gui.core.analysis.topology import TopologyReport
 
     cfg = RunConfig().validate()
     ds = make_dataset(cfg.data)

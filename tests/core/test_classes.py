@@ -10,13 +10,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from nndyn_gui.core import flow, multiclass
+from nndyn_gui.core.analysis.diagnostics import diagnose
+from nndyn_gui.core.analysis.topology import not_applicable, topology_report
 from nndyn_gui.core.config import RunConfig
 from nndyn_gui.core.datasets import make_dataset
-from nndyn_gui.core.diagnostics import diagnose
-from nndyn_gui.core.network import initial_weights
-from nndyn_gui.core.runfile import RunFileError, load_run, save_run
-from nndyn_gui.core.topology import not_applicable, topology_report
+from nndyn_gui.core.io.runfile import RunFileError, load_run, save_run
+from nndyn_gui.core.net import flow, multiclass
+from nndyn_gui.core.net.initial_weights import initial_weights
 from nndyn_gui.core.types import Dataset, NetWeights, Run, Snapshot
 
 FIXTURE_V1 = Path(__file__).resolve().parents[1] / "data" / "run-format1.nndyn"
@@ -34,7 +34,7 @@ def _k_config(k: int = 3, width: int = 2, steps: int = 150) -> RunConfig:
 
 # ---------------------------------------------------------------------- training
 def test_k_class_accuracy_from_the_trainer_equals_numpy_predict() -> None:
-    from nndyn_gui.core.training import Trainer
+    from nndyn_gui.core.train.trainer import Trainer
 
     cfg = _k_config(3)
     ds = make_dataset(cfg.data)
@@ -52,7 +52,7 @@ def test_k_class_accuracy_from_the_trainer_equals_numpy_predict() -> None:
 
 
 def test_k_class_training_starts_from_the_numpy_initial_weights() -> None:
-    from nndyn_gui.core.training import Trainer
+    from nndyn_gui.core.train.trainer import Trainer
 
     cfg = _k_config(4, width=3, steps=1)
     w0 = initial_weights(cfg.model, cfg.train.seed, 4)
@@ -64,7 +64,7 @@ def test_k_class_training_starts_from_the_numpy_initial_weights() -> None:
 
 
 def test_labels_beyond_the_classes_are_refused_by_the_trainer() -> None:
-    from nndyn_gui.core.training import Trainer
+    from nndyn_gui.core.train.trainer import Trainer
 
     cfg = _k_config(3)
     ds = make_dataset(cfg.data)
@@ -77,7 +77,7 @@ def test_labels_beyond_the_classes_are_refused_by_the_trainer() -> None:
 def test_two_classes_train_to_the_weights_they_always_did() -> None:
     """The format-1 fixture was trained before K classes existed: same config, same seed,
     same weights (the binary head, loss and graph are unchanged)."""
-    from nndyn_gui.core.training import Trainer
+    from nndyn_gui.core.train.trainer import Trainer
 
     old = load_run(FIXTURE_V1)
     cfg = old.config
@@ -308,7 +308,7 @@ def test_numpy_snippet_in_the_docs_reads_a_k_class_file(tmp_path: Path) -> None:
 
 
 def test_a_k_class_sweep_row_says_the_loop_metrics_do_not_apply() -> None:
-    from nndyn_gui.core.sweep import run_job
+    from nndyn_gui.core.sweep.job import run_job
 
     cfg = _k_config(3, steps=20)
     run, row = run_job(cfg)

@@ -137,8 +137,8 @@ def _other_value(path: str, now: object) -> object:
 def test_a_field_marked_live_is_taken_live_and_any_other_restarts() -> None:
     """The registry's live flag is what a slider moved while training does: the
     learning rate reaches the trainer at its next call, the depth starts over."""
-    from nndyn_gui.core import live
     from nndyn_gui.core.config import FIELDS
+    from nndyn_gui.core.train import live
 
     base = RunConfig().with_set("model.keep_invertible=true")  # every model field applies
     base.data.name = "ring"
@@ -159,7 +159,7 @@ def test_a_field_marked_live_is_taken_live_and_any_other_restarts() -> None:
 def test_h_of_an_mlp_changes_nothing_a_trainer_uses() -> None:
     """An MLP has no step size: a new h (a preset, --set) neither restarts a run nor
     throws its snapshots away; on a ResNet it does both."""
-    from nndyn_gui.core import live
+    from nndyn_gui.core.train import live
     from nndyn_gui.ui.discard_rules import makes_stale
 
     mlp = RunConfig().with_set("model.kind=mlp")

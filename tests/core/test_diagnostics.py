@@ -9,9 +9,7 @@ import time
 import numpy as np
 import pytest
 
-from nndyn_gui.core.config import ModelConfig, RunConfig
-from nndyn_gui.core.datasets import make_dataset
-from nndyn_gui.core.diagnostics import (
+from nndyn_gui.core.analysis.diagnostics import (
     block_diagnostics,
     diagnose,
     displacement_profile,
@@ -19,8 +17,10 @@ from nndyn_gui.core.diagnostics import (
     reconstruction_error,
     transport_cost,
 )
-from nndyn_gui.core.flow import embed, propagate
-from nndyn_gui.core.network import initial_weights
+from nndyn_gui.core.config import ModelConfig, RunConfig
+from nndyn_gui.core.datasets import make_dataset
+from nndyn_gui.core.net.flow import embed, propagate
+from nndyn_gui.core.net.initial_weights import initial_weights
 from nndyn_gui.core.types import NetWeights
 
 RNG_X = np.random.default_rng(0).uniform(-1, 1, (200, 2))

@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from nndyn_gui.core import engine_worker
-from nndyn_gui.core import protocol as p
-from nndyn_gui.core.engine import (
+from nndyn_gui.core.engine import protocol as p
+from nndyn_gui.core.engine import worker as engine_worker
+from nndyn_gui.core.engine.session import (
     EngineError,
     TrainingSession,
     shutdown_spares,

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from nndyn_gui.core import engine_worker
-from nndyn_gui.core import protocol as p
-from nndyn_gui.core.engine import TrainingSession
+from nndyn_gui.core.engine import protocol as p
+from nndyn_gui.core.engine import worker as engine_worker
+from nndyn_gui.core.engine.session import TrainingSession
 
 from .engine_helpers import disk_data, engine_config
 

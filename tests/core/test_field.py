@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from nndyn_gui.core import field
+from nndyn_gui.core.analysis import field
 from nndyn_gui.core.config import ModelConfig
-from nndyn_gui.core.flow import layer
+from nndyn_gui.core.net.flow import layer
 from nndyn_gui.core.types import NetWeights
 
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 import numpy as np
 
 from nndyn_gui.core.config import ModelConfig
-from nndyn_gui.core.flow import (
+from nndyn_gui.core.net.flow import (
     HEAD_AXIS_LABEL,
     head_projection,
     layer_substeps,
     project,
     propagate,
 )
-from nndyn_gui.core.network import initial_weights
+from nndyn_gui.core.net.initial_weights import initial_weights
 
 
 def _model(kind: str, width: int = 3, depth: int = 4) -> ModelConfig:
@@ -134,7 +134,7 @@ def test_head_axes_survive_huge_and_non_finite_points() -> None:
 
 def test_winding_plane_uses_the_views_head_axes() -> None:
     """The loop's winding is measured in the very plane the 2-D views draw."""
-    from nndyn_gui.core.topology import winding_plane
+    from nndyn_gui.core.analysis.topology import winding_plane
     from nndyn_gui.core.types import NetWeights
 
     pts = _cloud()[:, :4]

@@ -7,9 +7,10 @@ from typing import Any
 import numpy as np
 import pytest
 
-from nndyn_gui.core import protocol, training
 from nndyn_gui.core.config import RunConfig
-from nndyn_gui.core.limits import SnapshotKeeper
+from nndyn_gui.core.engine import protocol
+from nndyn_gui.core.io.limits import SnapshotKeeper
+from nndyn_gui.core.train import trainer as training
 from nndyn_gui.core.types import Dataset
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from nndyn_gui.core import logs
+from nndyn_gui.core.io import logs
 
 
 def test_log_goes_to_the_users_data_folder_by_default(

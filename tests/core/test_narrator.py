@@ -1,7 +1,7 @@
 """Every sentence the narrator makes is checked against a measurement of the same weights.
 
 The walk covers MLP/ResNet x width 2/3 x K 2/3 x tied or not x kept invertible or not x
-untrained/trained ("trained": 150 numpy steps of core.quickstep, no TensorFlow), and
+untrained/trained ("trained": 150 numpy steps of core.train.quickstep, no TensorFlow), and
 measures independently what the words claim: h‖A_k‖₂Lip(s) by an SVD here, the winding
 by a plain angle sum over the loop here, untrained by the snapshot.
 """
@@ -15,17 +15,17 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from nndyn_gui.core import narrator
+from nndyn_gui.core.analysis import narrator
+from nndyn_gui.core.analysis.diagnostics import diagnose
+from nndyn_gui.core.analysis.topology import topology_report, winding_number
 from nndyn_gui.core.config import RunConfig
 from nndyn_gui.core.datasets import make_dataset
-from nndyn_gui.core.diagnostics import diagnose
-from nndyn_gui.core.flow import embed
+from nndyn_gui.core.io.presets import load_preset, preset_title
+from nndyn_gui.core.net.flow import embed
+from nndyn_gui.core.net.initial_weights import initial_weights
 from nndyn_gui.core.net.maths import activation_lipschitz
-from nndyn_gui.core.network import initial_weights
-from nndyn_gui.core.presets import load_preset, preset_title
-from nndyn_gui.core.quickstep import Stepper, Structure
-from nndyn_gui.core.stepper import Hyper, State
-from nndyn_gui.core.topology import topology_report, winding_number
+from nndyn_gui.core.train.quickstep import Stepper, Structure
+from nndyn_gui.core.train.stepper import Hyper, State
 from nndyn_gui.core.types import NetWeights
 
 SPACE = list(itertools.product(("mlp", "resnet"), (2, 3), (2, 3), (False, True), (False, True)))

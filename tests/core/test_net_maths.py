@@ -10,8 +10,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from nndyn_gui.core import quickstep, training
 from nndyn_gui.core.net import maths
+from nndyn_gui.core.train import quickstep
+from nndyn_gui.core.train import trainer as training
 
 TOL = 1e-12
 

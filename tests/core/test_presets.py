@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from nndyn_gui.core.config import RunConfig
-from nndyn_gui.core.presets import PresetError, PresetInfo, list_presets, load_preset
+from nndyn_gui.core.io.presets import PresetError, PresetInfo, list_presets, load_preset
 
 ARTICLE = {
     "mlp-w3-ring",
@@ -67,7 +67,7 @@ def test_preset_files_have_name_title_section_description_config_and_claims_only
 
 
 def test_presets_have_human_titles_grouped_as_the_articles_sections() -> None:
-    from nndyn_gui.core.presets import SECTIONS, grouped_presets, preset_title
+    from nndyn_gui.core.io.presets import SECTIONS, grouped_presets, preset_title
 
     infos = list_presets()
     titles = [p.title for p in infos]
@@ -122,8 +122,8 @@ def test_loaded_presets_are_independent_copies() -> None:
 def test_mlp_w3_spiral_trains_to_separation() -> None:
     """End to end: the preset, its data set and the trainer reproduce the figure."""
     from nndyn_gui.core.datasets import make_dataset
-    from nndyn_gui.core.flow import predict
-    from nndyn_gui.core.training import Trainer
+    from nndyn_gui.core.net.flow import predict
+    from nndyn_gui.core.train.trainer import Trainer
 
     cfg = load_preset("mlp-w3-spiral")
     ds = make_dataset(cfg.data)

@@ -7,8 +7,9 @@ import itertools
 import numpy as np
 import pytest
 
-from nndyn_gui.core import quickstep, training
 from nndyn_gui.core.config import RunConfig
+from nndyn_gui.core.train import quickstep
+from nndyn_gui.core.train import trainer as training
 from nndyn_gui.core.types import Dataset
 
 
@@ -126,7 +127,9 @@ def test_a_compile_that_fails_is_logged_and_numpy_trains_to_the_end(
     training.wait_for_compiles()
     assert result.final.step == 200
     warned = [r for r in caplog.records if r.levelname == "WARNING"]
-    [record] = [r for r in warned if r.name == "nndyn_gui.core.training"]  # once, not per retry
+    [record] = [
+        r for r in warned if r.name == "nndyn_gui.core.train.trainer"
+    ]  # once, not per retry
     assert "cannot compile the training step" in record.getMessage()
     assert "XLA ran out of registers" in str(record.exc_info[1] if record.exc_info else "")
 

@@ -13,11 +13,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from nndyn_gui.core import files, runfile
 from nndyn_gui.core.config import RunConfig
-from nndyn_gui.core.flow import predict, propagate
-from nndyn_gui.core.network import initial_weights
-from nndyn_gui.core.runfile import RunFileError, load_run, save_run
+from nndyn_gui.core.io import files, runfile
+from nndyn_gui.core.io.runfile import RunFileError, load_run, save_run
+from nndyn_gui.core.net.flow import predict, propagate
+from nndyn_gui.core.net.initial_weights import initial_weights
 from nndyn_gui.core.types import Dataset, NetWeights, Run, Snapshot
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "file-format.md"

@@ -9,11 +9,11 @@ import warnings
 
 import numpy as np
 
+from nndyn_gui.core.analysis.diagnostics import block_diagnostics
+from nndyn_gui.core.analysis.safe_linalg import finite_mask, finite_svd
+from nndyn_gui.core.analysis.topology import winding_plane
 from nndyn_gui.core.config import RunConfig
-from nndyn_gui.core.diagnostics import block_diagnostics
-from nndyn_gui.core.network import initial_weights
-from nndyn_gui.core.safe_linalg import finite_mask, finite_svd
-from nndyn_gui.core.topology import winding_plane
+from nndyn_gui.core.net.initial_weights import initial_weights
 from nndyn_gui.core.types import NetWeights
 
 
@@ -47,7 +47,7 @@ def test_finite_svd_refuses_what_would_hang() -> None:
     """In a child with a timeout: a regression hangs there, not in the suite."""
     code = (
         "import numpy as np\n"
-        "from nndyn_gui.core.safe_linalg import finite_svd\n"
+        "from nndyn_gui.core.analysis.safe_linalg import finite_svd\n"
         "a = np.random.default_rng(0).random((200, 3)); a[5, 0] = np.inf\n"
         "print(finite_svd(a, full_matrices=False))\n"
     )

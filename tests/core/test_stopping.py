@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from nndyn_gui.core.config import ConfigError, RunConfig
-from nndyn_gui.core.stopping import StopRule
+from nndyn_gui.core.train.stopping import StopRule
 
 
 def test_the_rule_names_what_stopped_the_run() -> None:
@@ -65,7 +65,7 @@ def test_the_command_line_stops_early_and_says_why(tmp_path: Path) -> None:
     report = json.loads(p.stdout)
     assert report["status"] == "finished" and report["steps"] < 5000
     assert "reached the target 90%" in report["message"]
-    from nndyn_gui.core.runfile import load_run
+    from nndyn_gui.core.io.runfile import load_run
 
     run = load_run(out)
     assert run.config.train.stop_accuracy == 0.9

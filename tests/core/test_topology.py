@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from nndyn_gui.core.analysis.topology import adaptive_winding, topology_report, winding_number
 from nndyn_gui.core.config import RunConfig
-from nndyn_gui.core.network import initial_weights
-from nndyn_gui.core.topology import adaptive_winding, topology_report, winding_number
+from nndyn_gui.core.net.initial_weights import initial_weights
 from nndyn_gui.core.types import NetWeights
 
 
@@ -173,7 +173,7 @@ SATURATED_B = np.array([[-0.2, 3.6], [1.4, -0.4]])
 
 def test_saturated_mlp_gets_the_winding_fixed_sampling_gets_wrong() -> None:
     from nndyn_gui.core.datasets import outer_loop
-    from nndyn_gui.core.flow import propagate
+    from nndyn_gui.core.net.flow import propagate
 
     cfg = _mlp_config(2, 2)
     w = NetWeights(A=SATURATED_A, b=SATURATED_B, w=np.array([1.0, 0.0]), c=0.0)

@@ -10,10 +10,12 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from nndyn_gui.core import datasets, flow, protocol, training
+from nndyn_gui.core import datasets
 from nndyn_gui.core.config import RunConfig
-from nndyn_gui.core.net import maths
-from nndyn_gui.core.network import initial_weights
+from nndyn_gui.core.engine import protocol
+from nndyn_gui.core.net import flow, maths
+from nndyn_gui.core.net.initial_weights import initial_weights
+from nndyn_gui.core.train import trainer as training
 from nndyn_gui.core.types import Dataset, NetWeights, Snapshot
 
 

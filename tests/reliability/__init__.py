@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from nndyn_gui.core.config import RunConfig
-from nndyn_gui.core.network import initial_weights
+from nndyn_gui.core.net.initial_weights import initial_weights
 from nndyn_gui.core.types import Dataset, NetWeights, Run, Snapshot
 
 REPO = Path(__file__).resolve().parents[2]

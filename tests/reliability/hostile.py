@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from nndyn_gui.core.runfile import save_run
+from nndyn_gui.core.io.runfile import save_run
 from nndyn_gui.core.types import Run
 
 CHUNK = 16 * 2**20

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 from pytestqt.qtbot import QtBot
 
-from nndyn_gui.core.runfile import load_run
+from nndyn_gui.core.io.runfile import load_run
 from nndyn_gui.core.types import NetWeights, Snapshot
 from nndyn_gui.ui import autosave
 from nndyn_gui.ui.autosave import Autosaver, discard_pending, pending_restore
@@ -159,7 +159,7 @@ def test_unwritable_folder_is_reported_once_and_nothing_raises(
 
 
 def test_pending_restore_finds_newest_file_of_an_ended_session(tmp_path: Path) -> None:
-    from nndyn_gui.core.runfile import save_run
+    from nndyn_gui.core.io.runfile import save_run
 
     from . import tiny_run
 
@@ -215,7 +215,7 @@ CHILD = textwrap.dedent(
     from nndyn_gui.core.config import RunConfig
     from nndyn_gui.ui.autosave import Autosaver
     from nndyn_gui.ui.state import AppState
-    from nndyn_gui.ui.train_controller import TrainController
+    from nndyn_gui.ui.training.controller import TrainController
 
     def say(*parts):
         sys.stdout.write(" ".join(str(p) for p in parts) + "\\n")

@@ -18,7 +18,7 @@ import pytest
 
 from nndyn_gui.core import datasets
 from nndyn_gui.core.config import ConfigError, RunConfig
-from nndyn_gui.core.flow import propagate
+from nndyn_gui.core.net.flow import propagate
 from nndyn_gui.core.types import Dataset, TrainResult
 
 from . import tiny_config, tiny_dataset
@@ -162,7 +162,7 @@ def _dataset_for(cfg: RunConfig) -> Dataset:
 
 
 def _check_trains_or_diverges_cleanly(cfg: RunConfig, ds: Dataset) -> TrainResult:
-    from nndyn_gui.core.training import Trainer
+    from nndyn_gui.core.train.trainer import Trainer
 
     result = Trainer(cfg, ds).run()
     assert result.status in ("finished", "diverged"), result

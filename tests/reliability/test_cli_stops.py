@@ -19,8 +19,8 @@ from typing import Any
 
 import pytest
 
-from nndyn_gui import cli
-from nndyn_gui.core.runfile import load_run, save_run
+from nndyn_gui.cli import commands as cli
+from nndyn_gui.core.io.runfile import load_run, save_run
 
 from . import REPO, nndyn_cmd, subprocess_env, tiny_run
 
@@ -42,7 +42,7 @@ def no_training(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
 
 
 def _result(cfg: Any) -> Any:
-    from nndyn_gui.core.network import initial_weights
+    from nndyn_gui.core.net.initial_weights import initial_weights
     from nndyn_gui.core.types import Snapshot, TrainResult
 
     w = initial_weights(cfg.model, 0)

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from pytestqt.qtbot import QtBot
 
-from nndyn_gui.core.runfile import RunFileError, save_run
+from nndyn_gui.core.io.runfile import RunFileError, save_run
 from nndyn_gui.render import export as export_mod
 from nndyn_gui.render import views
 from nndyn_gui.render.export import ExportError, ExportOptions, export
@@ -98,7 +98,7 @@ FSIZE_CHILD = textwrap.dedent(
     from PySide6.QtWidgets import QApplication
     app = QApplication([])
     from reliability import tiny_run
-    from nndyn_gui.core.runfile import RunFileError, save_run
+    from nndyn_gui.core.io.runfile import RunFileError, save_run
     from nndyn_gui.render.export import ExportError, ExportOptions, export
 
     folder, limit, jobs = sys.argv[1], int(sys.argv[2]), json.loads(sys.argv[3])
@@ -316,7 +316,7 @@ def test_no_opengl_on_a_real_display_falls_back_to_2d(
 @pytest.fixture
 def controller(qtbot: QtBot) -> Iterator[Any]:
     from nndyn_gui.ui.state import AppState
-    from nndyn_gui.ui.train_controller import TrainController
+    from nndyn_gui.ui.training.controller import TrainController
 
     state = AppState(tiny_config(train__steps=100_000))
     ctrl = TrainController(state)

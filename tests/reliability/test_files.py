@@ -11,10 +11,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from nndyn_gui.core import files
-from nndyn_gui.core.files import AtomicWriter, NotRegularError, WriteError
-from nndyn_gui.core.limits import LimitError, check_regular_file, read_bounded
-from nndyn_gui.core.runfile import RunFileError, save_run
+from nndyn_gui.core.io import files
+from nndyn_gui.core.io.files import AtomicWriter, NotRegularError, WriteError
+from nndyn_gui.core.io.limits import LimitError, check_regular_file, read_bounded
+from nndyn_gui.core.io.runfile import RunFileError, save_run
 
 from . import nndyn_cmd, run_measured, subprocess_env, tiny_run
 from .test_faults import _tmpfs
@@ -61,7 +61,7 @@ def test_render_on_a_full_disk_with_force_keeps_the_good_file(tmp_path: Path, ex
 
 
 def _heatmap() -> object:
-    from nndyn_gui.core.sweep_results import Heatmap
+    from nndyn_gui.core.sweep.results import Heatmap
 
     rng = np.random.default_rng(1)
     nx, ny = 24, 18

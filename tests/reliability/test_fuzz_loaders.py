@@ -26,7 +26,7 @@ from hypothesis.extra import numpy as hnp
 
 from nndyn_gui.core import config as config_mod
 from nndyn_gui.core.config import ConfigError, RunConfig
-from nndyn_gui.core.runfile import (
+from nndyn_gui.core.io.runfile import (
     DATA_KEYS,
     FORMAT_VERSION,
     MEMBERS,
@@ -393,7 +393,7 @@ def _peak_while(fn: Any) -> tuple[Any, int]:
 
 
 MIB = 2**20
-BUDGETS = {  # what each member may decompress to (core.limits / runfile), tiny config
+BUDGETS = {  # what each member may decompress to (core.io.limits / runfile), tiny config
     "manifest.json": 4 * MIB,
     "config.json": 4 * MIB,
     "status.json": 4 * MIB,
@@ -475,7 +475,7 @@ def test_run_file_with_hostile_values(
     or loaded within the documented bounds; numpy never warns on the way."""
     import warnings
 
-    from nndyn_gui.core import limits
+    from nndyn_gui.core.io import limits
 
     members = _members(valid_bytes)
     target = data.draw(st.sampled_from(["x_train", "x_test", "A", "b", "w", "c", "steps"]))

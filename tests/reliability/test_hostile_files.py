@@ -21,10 +21,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from nndyn_gui.core import limits
 from nndyn_gui.core.config import RunConfig
-from nndyn_gui.core.network import initial_weights
-from nndyn_gui.core.runfile import RunFileError, load_run, save_run
+from nndyn_gui.core.io import limits
+from nndyn_gui.core.io.runfile import RunFileError, load_run, save_run
+from nndyn_gui.core.net.initial_weights import initial_weights
 from nndyn_gui.core.types import Dataset, Run
 
 from . import PYTHON, nndyn_cmd, run_measured, subprocess_env, tiny_run
@@ -235,7 +235,7 @@ PANEL_APPLY = """
 import sys
 from PySide6.QtWidgets import QApplication
 app = QApplication([])
-from nndyn_gui.core.runfile import load_run
+from nndyn_gui.core.io.runfile import load_run
 from nndyn_gui.ui.param_panel import ParamPanel
 from nndyn_gui.ui.state import AppState
 state = AppState()

@@ -17,10 +17,10 @@ from typing import Any
 import numpy as np
 import pytest
 
-from nndyn_gui.core import limits
 from nndyn_gui.core.config import RunConfig
 from nndyn_gui.core.datasets import DataError, csv_cache_clear, load_csv, make_dataset
-from nndyn_gui.core.network import initial_weights
+from nndyn_gui.core.io import limits
+from nndyn_gui.core.net.initial_weights import initial_weights
 from nndyn_gui.core.types import Snapshot
 
 from . import PYTHON, Measured, run_measured, tiny_config
@@ -241,7 +241,7 @@ def test_window_state_keeps_snapshots_within_the_limit(
 
 def test_training_keeps_snapshots_within_the_limit(monkeypatch: pytest.MonkeyPatch) -> None:
     """A snapshot every step: the trainer thins as it goes and still reports every one."""
-    from nndyn_gui.core.training import Trainer
+    from nndyn_gui.core.train.trainer import Trainer
 
     cfg = tiny_config(train__steps=300, train__snapshot_every=1, train__steps_per_call=1)
     per = limits.snapshot_bytes(cfg.model.depth, cfg.model.width)
@@ -260,7 +260,7 @@ def test_training_keeps_snapshots_within_the_limit(monkeypatch: pytest.MonkeyPat
 def test_cli_says_up_front_how_it_will_thin(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from nndyn_gui import cli
+    from nndyn_gui.cli import commands as cli
     from nndyn_gui.core.types import TrainResult
 
     calls: list[RunConfig] = []

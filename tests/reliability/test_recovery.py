@@ -23,7 +23,7 @@ from PySide6.QtCore import QLockFile, QTimer
 from PySide6.QtWidgets import QMessageBox
 
 from nndyn_gui.core.datasets import csv_cache_clear
-from nndyn_gui.core.runfile import load_run, save_run
+from nndyn_gui.core.io.runfile import load_run, save_run
 from nndyn_gui.core.types import Snapshot
 from nndyn_gui.ui import autosave
 from nndyn_gui.ui.autosave import Autosaver, pending_restore

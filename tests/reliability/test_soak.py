@@ -73,7 +73,7 @@ def _cycle(qtbot: QtBot, controller: Any, state: AppState, stop_early: bool) -> 
 
 @pytest.mark.slow
 def test_100_train_stop_cycles_leak_nothing(qtbot: QtBot, qt_messages: list[str]) -> None:
-    from nndyn_gui.ui.train_controller import TrainController
+    from nndyn_gui.ui.training.controller import TrainController
 
     state = AppState(tiny_config(train__steps=100_000))
     controller = TrainController(state)
@@ -101,7 +101,7 @@ def test_100_train_stop_cycles_leak_nothing(qtbot: QtBot, qt_messages: list[str]
 
 
 def test_50_preset_switches_leak_nothing(qtbot: QtBot, qt_messages: list[str]) -> None:
-    from nndyn_gui.core.presets import list_presets, load_preset
+    from nndyn_gui.core.io.presets import list_presets, load_preset
 
     names = [p.name for p in list_presets()]
     state = AppState(load_preset(names[0]))

@@ -8,8 +8,8 @@ import time
 
 import pytest
 
-from nndyn_gui.core import engine
-from nndyn_gui.core.engine import TrainingSession, resident_bytes, train
+from nndyn_gui.core.engine import session as engine
+from nndyn_gui.core.engine.session import TrainingSession, resident_bytes, train
 
 from . import tiny_config, tiny_dataset
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from nndyn_gui.core import flow
 from nndyn_gui.core.config import RunConfig
 from nndyn_gui.core.datasets import make_dataset
+from nndyn_gui.core.net import flow
 from nndyn_gui.core.types import NetWeights
 from nndyn_gui.render.palette import WHITE
 from nndyn_gui.render.scene import FlowScene, ViewOptions

@@ -15,9 +15,9 @@ import imageio.v3 as iio
 import numpy as np
 import pytest
 
+from nndyn_gui.cli.render import render_main
 from nndyn_gui.core.types import Run, Snapshot
 from nndyn_gui.render import encode
-from nndyn_gui.render.cli import render_main
 from nndyn_gui.render.encode import ExportError, Mp4Writer
 from nndyn_gui.render.export import (
     NO_GL_WARNING,
@@ -343,7 +343,7 @@ def test_encoder_dying_mid_export_is_an_error_without_partial_file(tmp_path, run
 # ---------------------------------------------------------------------- CLI
 @pytest.fixture
 def run_file(tmp_path, run2):
-    from nndyn_gui.core.runfile import save_run
+    from nndyn_gui.core.io.runfile import save_run
 
     p = tmp_path / "ring.nndyn"
     save_run(run2, p)
@@ -418,8 +418,8 @@ def test_cli_export_failure_exits_1(tmp_path, run_file, monkeypatch, capsys):
 def test_cli_render_preset_takes_k_from_a_csv_files_labels(tmp_path, monkeypatch, capsys):
     """`nndyn render --preset … --set data.name=csv` reads the config as `nndyn train`
     does: the CSV file's labels (0, 1, 2) fix K = 3, no --set data.classes needed."""
-    from nndyn_gui.core import engine
-    from nndyn_gui.core.network import initial_weights
+    from nndyn_gui.core.engine import session as engine
+    from nndyn_gui.core.net.initial_weights import initial_weights
     from nndyn_gui.core.types import TrainResult
 
     rng = np.random.default_rng(1)

@@ -10,9 +10,9 @@ import imageio.v3 as iio
 import numpy as np
 import pytest
 
+from nndyn_gui.cli.render import build_parser, render_main
 from nndyn_gui.core.types import Run, Snapshot
 from nndyn_gui.render import export_spec as spec
-from nndyn_gui.render.cli import build_parser, render_main
 from nndyn_gui.render.export import Exporter, ExportOptions, preview_frame
 from nndyn_gui.render.palette import WHITE
 
@@ -155,7 +155,7 @@ def test_the_cli_the_dialog_and_the_options_share_one_table(qtbot) -> None:
 def test_the_cli_names_its_file_and_takes_legend_and_camera(
     tmp_path: Path, run2: Run, monkeypatch, capsys
 ) -> None:
-    from nndyn_gui.core.runfile import save_run
+    from nndyn_gui.core.io.runfile import save_run
 
     run_file = tmp_path / "ring.nndyn"
     save_run(run2, str(run_file))
@@ -172,7 +172,7 @@ def test_the_cli_names_its_file_and_takes_legend_and_camera(
 
 
 def test_two_runs_side_by_side_each_named(run2: Run, tmp_path: Path, capsys) -> None:
-    from nndyn_gui.core.runfile import save_run
+    from nndyn_gui.core.io.runfile import save_run
 
     cfg = config(width=2, depth=4)
     other = Run(cfg, ring_dataset(300), [Snapshot(50, 0.3, 0.9, 0.9, moving_weights(cfg, 9))])
@@ -232,8 +232,8 @@ def test_an_edited_preset_is_titled_and_named_from_its_config(
 ) -> None:
     """resnet-w3-ring trained at width 2: the sheet's title and file name say width 2, and
     each half of a comparison with the unedited preset carries its own title."""
-    from nndyn_gui.core.presets import load_preset, preset_title
-    from nndyn_gui.core.runfile import save_run
+    from nndyn_gui.core.io.presets import load_preset, preset_title
+    from nndyn_gui.core.io.runfile import save_run
     from nndyn_gui.render import export
 
     preset = load_preset("resnet-w3-ring")

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from nndyn_gui.core import flow
+from nndyn_gui.core.net import flow
 from nndyn_gui.core.types import NetWeights, Run, Snapshot
 from nndyn_gui.render import field_layer
 from nndyn_gui.render.export import ExportOptions, export

@@ -8,7 +8,7 @@ import pytest
 from PySide6.QtCore import QPoint, QPointF
 from PySide6.QtTest import QTest
 
-from nndyn_gui.core import flow
+from nndyn_gui.core.net import flow
 from nndyn_gui.render import picking
 from nndyn_gui.render.scene import FlowScene, ViewOptions
 from nndyn_gui.render.view2d import LayerView2D

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from nndyn_gui.core import flow
+from nndyn_gui.core.net import flow
 from nndyn_gui.core.types import Dataset, Run, Snapshot
 from nndyn_gui.render.export import Exporter, ExportOptions
 from nndyn_gui.render.scene import FlowScene

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from nndyn_gui.core import flow
-from nndyn_gui.core.network import initial_weights
+from nndyn_gui.core.net import flow
+from nndyn_gui.core.net.initial_weights import initial_weights
 from nndyn_gui.render.scene import FlowScene, ViewOptions, _clip_plane
 
 from . import config, moving_weights, ring_dataset

@@ -9,7 +9,7 @@ from PySide6.QtGui import QMouseEvent
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
-from nndyn_gui.core import flow
+from nndyn_gui.core.net import flow
 from nndyn_gui.render.palette import WHITE
 from nndyn_gui.render.scene import FlowScene, ViewOptions
 from nndyn_gui.render.view2d import LayerView2D

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from nndyn_gui.core import flow
+from nndyn_gui.core.net import flow
 from nndyn_gui.render import views
 from nndyn_gui.render.palette import WHITE
 from nndyn_gui.render.scene import FlowScene, ViewOptions

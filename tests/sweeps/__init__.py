@@ -15,8 +15,8 @@ from typing import Any
 
 from nndyn_gui.core.config import RunConfig
 from nndyn_gui.core.datasets import make_dataset
-from nndyn_gui.core.network import initial_weights
-from nndyn_gui.core.runfile import make_run
+from nndyn_gui.core.io.runfile import make_run
+from nndyn_gui.core.net.initial_weights import initial_weights
 from nndyn_gui.core.types import Snapshot, TrainResult
 
 RAISES_DEPTH = 13
@@ -52,8 +52,8 @@ def fake_job(cfg: RunConfig, metrics: tuple[str, ...] = ()) -> tuple[Any, dict[s
 
 def make_folder(folder: Any, spec_obj: dict[str, Any]) -> Any:
     """A results folder of fake runs (no TensorFlow), as `nndyn sweep` leaves it."""
-    from nndyn_gui.core.sweep_runner import InlineBackend, Sweep
-    from nndyn_gui.core.sweep_spec import parse_spec
+    from nndyn_gui.core.sweep.runner import InlineBackend, Sweep
+    from nndyn_gui.core.sweep.spec import parse_spec
 
     with Sweep(parse_spec(spec_obj), folder) as sweep:
         sweep.run(InlineBackend(), job=fake_job)

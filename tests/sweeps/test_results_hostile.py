@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from nndyn_gui.core.sweep_results import (
+from nndyn_gui.core.sweep.results import (
     MAX_AXIS_VALUES,
     SweepResultsError,
     heatmap,
@@ -163,7 +163,7 @@ def test_a_huge_sparse_journal_is_refused_by_its_size(folder: Path) -> None:
 
 
 def test_more_rows_than_a_picture_reads_is_a_clear_error(folder: Path) -> None:
-    from nndyn_gui.core import sweep_results
+    from nndyn_gui.core.sweep import results as sweep_results
 
     line = (folder / "runs.jsonl").read_text().splitlines()[0]
     row = json.loads(line)

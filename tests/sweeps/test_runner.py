@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from nndyn_gui.core.runfile import load_run
-from nndyn_gui.core.sweep_runner import (
+from nndyn_gui.core.io.runfile import load_run
+from nndyn_gui.core.sweep.runner import (
     JOURNAL,
     DaskBackend,
     InlineBackend,
@@ -19,7 +19,7 @@ from nndyn_gui.core.sweep_runner import (
     Sweep,
     SweepError,
 )
-from nndyn_gui.core.sweep_spec import SweepSpec, parse_spec
+from nndyn_gui.core.sweep.spec import SweepSpec, parse_spec
 
 from . import CRASHES_DEPTH, RAISES_DEPTH, fake_job, fake_value
 

@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from nndyn_gui.core.sweep_runner import (
+from nndyn_gui.core.sweep.runner import (
     JOURNAL,
     DaskBackend,
     InlineBackend,
@@ -28,7 +28,7 @@ from nndyn_gui.core.sweep_runner import (
     SweepError,
     probe_scheduler,
 )
-from nndyn_gui.core.sweep_spec import parse_spec
+from nndyn_gui.core.sweep.spec import parse_spec
 
 from . import fake_job
 
@@ -92,7 +92,7 @@ def test_a_truncated_run_file_is_run_again(tmp_path: Path) -> None:
     with Sweep(spec, out) as sweep:
         assert [j.file_name for j in sweep.todo] == [victims[0].name, victims[1].name]
         sweep.run(InlineBackend(), job=fake_job)
-    from nndyn_gui.core.runfile import load_run
+    from nndyn_gui.core.io.runfile import load_run
 
     for v in victims:
         assert load_run(v).config.train.seed in (0, 1, 2)
@@ -304,7 +304,7 @@ def test_a_cluster_that_loses_all_its_workers_stops_the_sweep_in_words(
 ) -> None:
     """It waited for ever with no message."""
     distributed = pytest.importorskip("distributed")
-    from nndyn_gui.core import sweep_runner
+    from nndyn_gui.core.sweep import runner as sweep_runner
 
     monkeypatch.setattr(sweep_runner, "DASK_CHECK_S", 0.5)
     monkeypatch.setenv("NNDYN_FAKE_JOB_SLEEP", "0.3")

@@ -20,8 +20,9 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 CHILD = (
-    "import sys; from nndyn_gui.core import sweep_runner; from tests.sweeps import fake_job; "
-    "sweep_runner.run_job = fake_job; from nndyn_gui.cli import main; sys.exit(main(sys.argv[1:]))"
+    "import sys; from nndyn_gui.core.sweep import runner as sweep_runner; "
+    "from tests.sweeps import fake_job; sweep_runner.run_job = fake_job; "
+    "from nndyn_gui.cli.commands import main; sys.exit(main(sys.argv[1:]))"
 )
 SPEC = 'seeds = 10\n[sweep]\n"model.width" = [2]\n'
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from nndyn_gui.core.sweep_spec import SweepSpecError, load_spec, parse_spec
+from nndyn_gui.core.sweep.spec import SweepSpecError, load_spec, parse_spec
 
 GOOD = """
 preset = "resnet-w3-ring"

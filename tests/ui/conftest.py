@@ -2,7 +2,7 @@
 
 Every test gets its own settings and autosave folders (never the user's real ones),
 and windows do not start their training worker when shown: it starts with the first
-Train (or is an idle warm one a closed window left behind, see core/engine.py spares).
+Train (or is an idle warm one a closed window left behind, see core/engine/session.py spares).
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ import pytest
 from PySide6.QtCore import QTimer
 
 from nndyn_gui.core.config import RunConfig
-from nndyn_gui.core.engine import spare_workers
+from nndyn_gui.core.engine.session import spare_workers
 from nndyn_gui.ui.compare import SLIDER_STEPS, CompareWindow
 from nndyn_gui.ui.state import AppState
 
@@ -110,7 +110,7 @@ def test_stop_button_cancels_and_keeps_the_window(qtbot, window: CompareWindow) 
 def test_a_deep_net_trains_in_both_columns_without_freezing_the_window(qtbot: Any) -> None:
     """The 100-block ODE-limit preset: both columns follow training live, their scenes
     built off the GUI thread (each is ~40 ms of numpy), and the window keeps turning."""
-    from nndyn_gui.core.presets import load_preset
+    from nndyn_gui.core.io.presets import load_preset
 
     cfg = load_preset("resnet-ode-limit")
     cfg.data.n = 400
@@ -187,7 +187,7 @@ def test_each_column_has_its_title_and_step_and_the_verdict_is_measured(
     line names the step of the numbers it gives, and of the picture; the sentence under
     the buttons is the narrator's comparison of those numbers, never "the start matters"
     unless measured (a gap beyond the test set's sampling error, only the seed differing)."""
-    from nndyn_gui.core import narrator
+    from nndyn_gui.core.analysis import narrator
 
     top, half_a, half_b = window.titles()
     assert window.windowTitle() == f"Compare — {top}" and top.endswith("two initialisations")
@@ -238,7 +238,7 @@ def test_each_column_has_its_title_and_step_and_the_verdict_is_measured(
 
 def test_column_titles_follow_an_edited_preset(qtbot) -> None:
     """Compare on an edited preset: no column is titled with the preset's words."""
-    from nndyn_gui.core.presets import load_preset, preset_title
+    from nndyn_gui.core.io.presets import load_preset, preset_title
 
     cfg = load_preset("resnet-w3-ring")
     cfg.model.width, cfg.data.n = 2, 200

@@ -148,7 +148,7 @@ def test_small_multiples_follow_the_shown_snapshot(qtbot, resnet_cfg: RunConfig)
 
 
 def test_stale_topology_results_are_dropped(qtbot, resnet_cfg: RunConfig) -> None:
-    from nndyn_gui.core.topology import topology_report
+    from nndyn_gui.core.analysis.topology import topology_report
 
     cfg = resnet_cfg.copy()
     cfg.data.name = "ring"
@@ -215,8 +215,8 @@ def test_a_failing_diagnostic_is_shown_not_raised(qtbot, resnet_cfg, monkeypatch
 
 # ---------------------------------------------------------------------- verdicts from numbers
 def _verdict(kind: str, a: np.ndarray, b: np.ndarray, *, h: float = 0.5, act: str = "tanh"):
+    from nndyn_gui.core.analysis.diagnostics import diagnose
     from nndyn_gui.core.datasets import make_dataset
-    from nndyn_gui.core.diagnostics import diagnose
     from nndyn_gui.ui.diagnostics_panel import summary_text
 
     cfg = RunConfig()
@@ -347,7 +347,7 @@ def test_k_classes_get_margins_to_the_borders_and_no_loop_test(
 def test_default_screen_topology_says_nothing_false_in_width_3(qtbot) -> None:
     """resnet-w3-ring untrained, as the window opens: an invertible flow CAN untie the ring
     in width 3, so the box must not say it keeps the loop (issue 19, item 1)."""
-    from nndyn_gui.core.presets import load_preset
+    from nndyn_gui.core.io.presets import load_preset
 
     _, panel = _panel(qtbot, load_preset("resnet-w3-ring"))
     qtbot.waitUntil(lambda: panel.topology is not None and not panel.topology_busy(), timeout=60000)

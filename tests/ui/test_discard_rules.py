@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from nndyn_gui.core.config import RunConfig
-from nndyn_gui.core.network import initial_weights
+from nndyn_gui.core.net.initial_weights import initial_weights
 from nndyn_gui.core.types import Dataset, Run, Snapshot
 from nndyn_gui.ui.discard_rules import (
     DiscardedRun,

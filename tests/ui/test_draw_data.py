@@ -11,7 +11,7 @@ from PySide6.QtGui import QMouseEvent
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
-from nndyn_gui.core.runfile import load_run
+from nndyn_gui.core.io.runfile import load_run
 
 TIMEOUT_MS = 60_000
 
@@ -148,7 +148,7 @@ def test_drawing_a_third_class_makes_three_and_trains_a_softmax_head(
 ) -> None:
     """A point of class 2 makes K = 3 (the K classes of the rest of the app); the run
     trains on it, the run file keeps it, and Undo goes back to two classes."""
-    from nndyn_gui.core import flow
+    from nndyn_gui.core.net import flow
 
     view = _drawing(window, qtbot)
     assert window.layer_panel.draw_class.button(5).isVisible()  # up to six classes

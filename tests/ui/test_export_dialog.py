@@ -162,7 +162,7 @@ def test_while_training_the_dialog_follows_only_what_changes_its_choices(
 def test_the_proposed_title_and_file_name_follow_an_edited_preset(qtbot) -> None:
     """Width d set to 2 on resnet-w3-ring: the dialog no longer proposes "width 3 … room
     to lift the disk out", in the title field nor in the file name; a typed title is kept."""
-    from nndyn_gui.core.presets import load_preset, preset_title
+    from nndyn_gui.core.io.presets import load_preset, preset_title
 
     cfg = load_preset("resnet-w3-ring")
     cfg.model.depth = 3  # quick; an edit of its own, made before the dialog opens

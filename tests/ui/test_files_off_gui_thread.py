@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from PySide6.QtCore import QElapsedTimer, QTimer
 
-from nndyn_gui.core.runfile import load_run, save_run
+from nndyn_gui.core.io.runfile import load_run, save_run
 from nndyn_gui.core.types import Run, Snapshot
 from nndyn_gui.ui.run_document import RunDocument
 

@@ -66,7 +66,7 @@ def test_menus_shortcuts_and_about(qtbot: Any, window: Any) -> None:
     box = window.about()
     assert box.isVisible() and not box.isModal()  # never blocks tests or the window
     assert np.__version__ in box.text() and "Qt" in box.text() and "TensorFlow" in box.text()
-    from nndyn_gui.core import logs
+    from nndyn_gui.core.io import logs
 
     assert "Log file" in box.text() and str(logs.log_path() or "stderr only") in box.text()
     box.close()
@@ -185,7 +185,7 @@ def test_view_checkboxes_change_what_is_drawn(qtbot: Any, window: Any, changed: 
 
 
 def test_presets_menu_shows_titles_under_the_articles_sections(window: Any) -> None:
-    from nndyn_gui.core.presets import SECTIONS, list_presets
+    from nndyn_gui.core.io.presets import SECTIONS, list_presets
 
     menu = window.presets_menu
     seen: list[tuple[str, str]] = []  # (section, title) in menu order
@@ -319,10 +319,10 @@ def test_title_bar_and_save_as_name_follow_an_edited_preset(
     window: Any, changed: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """An edited preset's run is no longer the preset: the title bar and Save As's file
-    name say what it is now (from core.narrator.run_title), and follow each edit."""
+    name say what it is now (from core.analysis.narrator.run_title), and follow each edit."""
     from PySide6.QtWidgets import QFileDialog
 
-    from nndyn_gui.core.presets import preset_title
+    from nndyn_gui.core.io.presets import preset_title
 
     proposed: list[str] = []
     monkeypatch.setattr(

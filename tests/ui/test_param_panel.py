@@ -287,8 +287,8 @@ def test_views_draw_each_snapshot_with_the_config_of_its_run(panel: ParamPanel) 
 def test_the_title_field_never_shows_a_preset_name_on_an_edited_run(panel: ParamPanel) -> None:
     """A preset's name in the Title field read as the run's title after its width was
     changed: the field shows the title the run has, and a typed title is the user's."""
-    from nndyn_gui.core.narrator import run_title
-    from nndyn_gui.core.presets import load_preset, preset_title
+    from nndyn_gui.core.analysis.narrator import run_title
+    from nndyn_gui.core.io.presets import load_preset, preset_title
 
     st, edit = panel.state, panel.title_edit
     st.set_config(load_preset("resnet-w3-ring"))

@@ -81,7 +81,7 @@ def test_presentation_names_the_run_and_the_step_it_shows(
     """Without the window's bars the audience still reads what it sees: the run's title
     (the narrator's, from the config) and the step drawn with its test accuracy, which
     follow PgUp / PgDn and an edit; gone when the presentation ends."""
-    from nndyn_gui.core.narrator import run_title
+    from nndyn_gui.core.analysis.narrator import run_title
 
     _trained(window)
     state, pres = window.state, window.presentation

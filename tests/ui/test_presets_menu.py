@@ -6,7 +6,7 @@ import pytest
 from PySide6.QtWidgets import QMenu
 from pytestqt.qtbot import QtBot
 
-from nndyn_gui.core.presets import PresetError
+from nndyn_gui.core.io.presets import PresetError
 from nndyn_gui.ui import presets_menu
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from nndyn_gui.core.flow import predict
+from nndyn_gui.core.net.flow import predict
 from nndyn_gui.core.types import NetWeights, Snapshot
 
 

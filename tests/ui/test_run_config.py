@@ -14,7 +14,7 @@ from typing import Any
 
 from PySide6.QtWidgets import QStatusBar
 
-from nndyn_gui.core.runfile import load_run, save_run
+from nndyn_gui.core.io.runfile import load_run, save_run
 from nndyn_gui.core.types import Snapshot
 from nndyn_gui.ui.curves import TrainingCurves
 from nndyn_gui.ui.state import AppState

@@ -120,7 +120,7 @@ def test_every_visible_step_agrees_while_training_and_after(
     classes the Topology box says "not applicable" and its title, which stayed
     "untrained (step 0)", names the step. With 2, the depth changes mid-run (Diagnostics
     said "step 0 · 64.7 %" when the restarted run had finished)."""
-    from nndyn_gui.core.presets import load_preset
+    from nndyn_gui.core.io.presets import load_preset
 
     cfg = changed(
         load_preset("resnet-w2-ring"),
@@ -145,7 +145,7 @@ def test_every_visible_step_agrees_while_training_and_after(
 
 def _fake_run(window: Any, classes: int, steps: list[int], seed: int) -> Any:
     """A run as if trained (weights moved away from the initial ones), for the file."""
-    from nndyn_gui.core.presets import load_preset
+    from nndyn_gui.core.io.presets import load_preset
     from nndyn_gui.ui.state import AppState
 
     cfg = load_preset("resnet-w2-ring")
@@ -165,7 +165,7 @@ def _fake_run(window: Any, classes: int, steps: list[int], seed: int) -> Any:
 
 def test_opening_another_run_moves_every_step_to_it(qtbot: Any, window: Any, tmp_path: Path):
     """K = 3: the Topology title said "step 20,000" after switching to a 4,000-step run."""
-    from nndyn_gui.core.runfile import save_run
+    from nndyn_gui.core.io.runfile import save_run
 
     a, b = tmp_path / "a.nndyn", tmp_path / "b.nndyn"
     save_run(_fake_run(window, 3, [10_000, 20_000], 1), a)
@@ -193,10 +193,10 @@ def test_open_run_screenshot_waits_for_every_panel(
 ) -> None:
     """`nndyn-gui --open RUN --screenshot F`: the picture showed "untrained (step 0) …
     computing…" in the Topology box beside "step 20,000" in the status bar."""
-    from nndyn_gui.core.runfile import save_run
+    from nndyn_gui.core.io.runfile import save_run
     from nndyn_gui.ui import app, diagnostics_panel
     from nndyn_gui.ui.main_window import MainWindow
-    from nndyn_gui.ui.train_controller import TrainController
+    from nndyn_gui.ui.training.controller import TrainController
 
     run = tmp_path / "ring.nndyn"
     save_run(_fake_run(window, 2, [10_000, 20_000], 3), run)

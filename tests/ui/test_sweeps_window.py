@@ -14,7 +14,7 @@ import pytest
 from PySide6.QtCore import Qt
 from sweeps import fake_job, make_folder
 
-from nndyn_gui.core.runfile import load_run
+from nndyn_gui.core.io.runfile import load_run
 from nndyn_gui.ui.sweeps_window import SweepsWindow, cell_tooltip
 
 FAKE = {"seeds": [0, 1], "sweep": {"model.width": [2, 3], "model.depth": [2, 4, 8]}}
@@ -98,8 +98,8 @@ def test_a_folder_that_is_no_sweep_says_so(qtbot: Any, tmp_path: Path) -> None:
 
 
 def test_failed_cells_and_cells_of_a_running_sweep_fill_in(qtbot: Any, tmp_path: Path) -> None:
-    from nndyn_gui.core.sweep_runner import InlineBackend, Sweep
-    from nndyn_gui.core.sweep_spec import parse_spec
+    from nndyn_gui.core.sweep.runner import InlineBackend, Sweep
+    from nndyn_gui.core.sweep.spec import parse_spec
 
     spec = parse_spec({"seeds": [0], "sweep": {"model.width": [2, 3], "model.depth": [2, 13]}})
     cancel = threading.Event()

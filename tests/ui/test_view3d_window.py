@@ -216,7 +216,7 @@ def test_an_opened_run_is_seen_facing_its_own_plane(
     qtbot: Any, window: Any, changed: Any, tmp_path: Path
 ) -> None:
     """Open a trained width-3 run: the camera turns to its plane (not the untrained one's)."""
-    from nndyn_gui.core.runfile import save_run
+    from nndyn_gui.core.io.runfile import save_run
     from nndyn_gui.core.types import Run, Snapshot
     from nndyn_gui.render.camera import default_angles
     from nndyn_gui.render.views import opengl_available

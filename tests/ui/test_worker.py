@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QTimer
 
-from nndyn_gui.core import flow
-from nndyn_gui.core.engine import spare_workers
+from nndyn_gui.core.engine.session import spare_workers
+from nndyn_gui.core.net import flow
 from nndyn_gui.ui.layer_panel import SLIDER_RES
 
 from . import procs
@@ -118,7 +118,7 @@ def test_the_window_never_freezes_while_training(qtbot: Any, window: Any, change
 def test_a_deep_width3_preset_does_not_freeze_the_window(qtbot: Any, window: Any) -> None:
     """The ODE-limit preset (100 blocks, width 3, 1,000 points): every dock recomputes
     and redraws far more than for the tiny net above, yet the window keeps turning."""
-    from nndyn_gui.core.presets import load_preset
+    from nndyn_gui.core.io.presets import load_preset
 
     cfg = load_preset("resnet-ode-limit")
     cfg.train.steps, cfg.train.snapshot_every = 3000, 30

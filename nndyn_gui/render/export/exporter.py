@@ -23,7 +23,7 @@ import numpy as np
 from PySide6.QtCore import QRectF
 from PySide6.QtGui import QColor, QImage, QPainter
 
-from nndyn_gui.core import narrator
+from nndyn_gui.core.analysis import narrator
 from nndyn_gui.core.types import Run
 from nndyn_gui.render.encode import (
     AtomicFile,

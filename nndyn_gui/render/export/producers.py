@@ -25,8 +25,8 @@ import numpy as np
 from PySide6.QtCore import QLineF, QRectF
 from PySide6.QtGui import QImage, QPainter
 
-from nndyn_gui.core import narrator
-from nndyn_gui.core.network import initial_weights
+from nndyn_gui.core.analysis import narrator
+from nndyn_gui.core.net.initial_weights import initial_weights
 from nndyn_gui.core.types import NetWeights, Run
 from nndyn_gui.render import camera as cam
 from nndyn_gui.render import views
@@ -393,7 +393,7 @@ class CompareProducer(Producer):
         super().__init__(stage)
         other = self.options.compare_with
         assert other is not None  # validate() said so
-        # each half its own title when the caller names none (core.narrator)
+        # each half its own title when the caller names none (core.analysis.narrator)
         titles = narrator.compare_titles(stage.run.config, other.config)[1:]
         self.names = list(self.options.labels or titles)
         weights, trained = trained_or_initial(other)

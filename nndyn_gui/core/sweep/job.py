@@ -5,10 +5,10 @@ worker on another machine, or this process. It returns the Run instead of writin
 a remote worker may not share our disk, so the sweep's driver saves the `.nndyn`.
 Anything that goes wrong becomes the row's status ("failed" plus the reason), never an
 exception: one bad run must not end a sweep of hundreds. The numbers come from
-core.claims (the same metrics `nndyn verify` checks), measured on the last finite
+core.analysis.claims (the same metrics `nndyn verify` checks), measured on the last finite
 snapshot (also for a diverged run, whose status says so).
 
-Training goes through `core.training.Trainer` (imported here, in the worker, so the
+Training goes through `core.train.trainer.Trainer` (imported here, in the worker, so the
 driver never loads TensorFlow); this is the one line to point at another engine.
 """
 
@@ -27,7 +27,7 @@ from nndyn_gui.core.types import Run
 
 log = logging.getLogger(__name__)
 
-# The row's metrics (core.claims.METRICS names); a spec's `metrics` adds to these.
+# The row's metrics (core.analysis.claims.METRICS names); a spec's `metrics` adds to these.
 ROW_METRICS = (
     "dense_accuracy",
     "winding",
@@ -55,10 +55,10 @@ def run_job(config: RunConfig, metrics: Sequence[str] = ()) -> tuple[Run | None,
     row.update(dict.fromkeys(names, math.nan))
     run = None
     try:
-        from nndyn_gui.core.claims import BINARY_METRICS, METRICS, Measured
+        from nndyn_gui.core.analysis.claims import BINARY_METRICS, METRICS, Measured
         from nndyn_gui.core.datasets import make_dataset
-        from nndyn_gui.core.runfile import make_run
-        from nndyn_gui.core.training import Trainer
+        from nndyn_gui.core.io.runfile import make_run
+        from nndyn_gui.core.train.trainer import Trainer
 
         dataset = make_dataset(config.data)
         result = Trainer(config, dataset).run()

@@ -21,12 +21,12 @@ from typing import Any
 
 import numpy as np
 
+from nndyn_gui.core.analysis.safe_linalg import MAX_CONDITION, finite_mask, finite_svd
 from nndyn_gui.core.config import ModelConfig, RunConfig
-from nndyn_gui.core.flow import embed, head_classes, propagate
-from nndyn_gui.core.multiclass import class_margin
 from nndyn_gui.core.net import maths
+from nndyn_gui.core.net.flow import embed, head_classes, propagate
 from nndyn_gui.core.net.maths import LEAKY_SLOPE, activation_lipschitz
-from nndyn_gui.core.safe_linalg import MAX_CONDITION, finite_mask, finite_svd
+from nndyn_gui.core.net.multiclass import class_margin
 from nndyn_gui.core.types import Dataset, NetWeights
 
 SQUASH_RELATIVE = 1e-2  # median sigma_min/sigma_max of J on the data below this: squashed

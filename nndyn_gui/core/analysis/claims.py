@@ -40,13 +40,13 @@ from typing import Any
 
 import numpy as np
 
+from nndyn_gui.core.analysis.diagnostics import Diagnostics, diagnose
+from nndyn_gui.core.analysis.field import FixedPoints, fixed_points
+from nndyn_gui.core.analysis.topology import DENSE_SEED_OFFSET, TopologyReport, topology_report
 from nndyn_gui.core.config import ConfigError, RunConfig
 from nndyn_gui.core.datasets import dense_sample, make_dataset
-from nndyn_gui.core.diagnostics import Diagnostics, diagnose
-from nndyn_gui.core.field import FixedPoints, fixed_points
-from nndyn_gui.core.flow import head_classes, predict, propagate
-from nndyn_gui.core.presets import PresetError, load_preset, preset_claims, preset_names
-from nndyn_gui.core.topology import DENSE_SEED_OFFSET, TopologyReport, topology_report
+from nndyn_gui.core.io.presets import PresetError, load_preset, preset_claims, preset_names
+from nndyn_gui.core.net.flow import head_classes, predict, propagate
 from nndyn_gui.core.types import Dataset, NetWeights
 
 DENSE_POINTS = 50_000
@@ -112,7 +112,7 @@ class Measured:
 
     @property
     def fixed_points(self) -> FixedPoints:
-        """core.field.fixed_points of a tied net (empty for untied ones)."""
+        """core.analysis.field.fixed_points of a tied net (empty for untied ones)."""
         if self._fixed is None:
             self._fixed = fixed_points(self.config.model, self.weights)
         return self._fixed
@@ -619,7 +619,7 @@ Trainer = Callable[[RunConfig, Dataset], tuple[NetWeights, float, float, str]]
 
 def train_with_tensorflow(cfg: RunConfig, dataset: Dataset) -> tuple[NetWeights, float, float, str]:
     """Train to the end (imports TensorFlow); returns final weights, accuracies, status."""
-    from nndyn_gui.core.training import Trainer as TfTrainer
+    from nndyn_gui.core.train.trainer import Trainer as TfTrainer
 
     result = TfTrainer(cfg, dataset).run()
     final = result.final

@@ -25,7 +25,7 @@ import math
 
 import numpy as np
 
-from nndyn_gui.core.flow import Projection, _main_directions, _spread, svd_safe_rows
+from nndyn_gui.core.net.flow import Projection, _main_directions, _spread, svd_safe_rows
 
 RANK_TOL = 1e-9  # singular values below this share of the largest: not a direction
 EXACT_TOL = 1e-9  # relative residual of the differences outside the view's axes

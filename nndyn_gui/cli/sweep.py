@@ -1,6 +1,6 @@
 """`nndyn sweep` and `nndyn sweep-plot`: hundreds of runs, then their phase diagram.
 
-Kept apart from cli.py (which only registers the two subcommands) because a sweep has
+Kept apart from cli/commands.py (which only registers the two subcommands) because a sweep has
 its own life: it counts and checks its runs before anything starts, runs for hours,
 resumes, and must survive a failing run. Exit status of `sweep`: 0 every run has a
 row (finished or diverged: both are results), 1 some runs failed (run the same command
@@ -51,7 +51,7 @@ wrong_side_share, max_lip_product, transport, folds, train_acc, test_acc, second
 
 
 def add_parsers(sub: Any) -> None:
-    """Register `sweep` and `sweep-plot` on cli.py's subparsers."""
+    """Register `sweep` and `sweep-plot` on cli/commands.py's subparsers."""
     s = sub.add_parser(
         "sweep",
         help="train every combination of a spec's settings and seeds (resumable)",
@@ -151,8 +151,8 @@ def sweep_main(args: argparse.Namespace, fail: type[Exception]) -> int:
 
 
 def _sweep_main(args: argparse.Namespace, fail: type[Exception]) -> int:
-    from nndyn_gui.core.sweep_runner import Sweep, SweepError, make_backend
-    from nndyn_gui.core.sweep_spec import MAX_RUNS, SweepSpecError, load_spec
+    from nndyn_gui.core.sweep.runner import Sweep, SweepError, make_backend
+    from nndyn_gui.core.sweep.spec import MAX_RUNS, SweepSpecError, load_spec
 
     if not str(args.out).strip():
         raise fail("--out: the folder name is empty")
@@ -161,7 +161,7 @@ def _sweep_main(args: argparse.Namespace, fail: type[Exception]) -> int:
     if args.scheduler and args.workers is not None:
         raise fail("give either --workers (local) or --scheduler (Dask), not both")
     if args.scheduler:
-        from nndyn_gui.core.sweep_runner import check_scheduler_address
+        from nndyn_gui.core.sweep.runner import check_scheduler_address
 
         try:  # before anything starts: tls://, ucx://, a URL with a path
             check_scheduler_address(args.scheduler)
@@ -289,7 +289,7 @@ def _run_with_bar(sweep: Any, backend: Any, quiet: bool) -> tuple[Any, int]:
             print(
                 "nndyn: abandoned the runs in flight; the finished ones are kept", file=sys.stderr
             )
-        from nndyn_gui.core.sweep_runner import SweepReport
+        from nndyn_gui.core.sweep.runner import SweepReport
 
         report = SweepReport(total=len(sweep.jobs), skipped=0, cancelled=True)
         return report, stopped_by[0] or int(signal.SIGINT)
@@ -303,7 +303,7 @@ def _run_with_bar(sweep: Any, backend: Any, quiet: bool) -> tuple[Any, int]:
 # ---------------------------------------------------------------------- sweep-plot
 def plot_main(args: argparse.Namespace, fail: type[Exception]) -> int:
     """`nndyn sweep-plot`: the heatmap, headless."""
-    from nndyn_gui.core.sweep_results import (
+    from nndyn_gui.core.sweep.results import (
         SweepResultsError,
         heatmap,
         load_results,

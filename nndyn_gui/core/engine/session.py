@@ -1,13 +1,13 @@
-"""The training engine: `TrainingSession` runs `core.training.Trainer` in a worker process.
+"""The training engine: `TrainingSession` runs `core.train.trainer.Trainer` in a worker process.
 
 Why it looks like this:
-- TensorFlow loads only in the worker (core/engine_worker.py), so the window, `nndyn
+- TensorFlow loads only in the worker (core/engine/worker.py), so the window, `nndyn
   render` and its OpenGL views never share a process with it (their two copies of LLVM
   crash together), and a worker that dies (killed, out of memory, a TensorFlow abort)
   takes nothing of the caller's with it.
-- One API for everyone: the window and Compare (through ui/engine.py's Qt adapter),
+- One API for everyone: the window and Compare (through ui/training/engine_bridge.py's Qt adapter),
   `nndyn train` and `nndyn render --preset` (through `train`). Commands and events are
-  the typed dataclasses of core/protocol.py.
+  the typed dataclasses of core/engine/protocol.py.
 - A session is used from one thread (its owner): commands, `handle` and `next_event`.
   Only `WorkerProcess.recv` may run elsewhere (the Qt adapter's reader thread); the
   owner then passes each event through `handle`, which keeps the books (which run is
@@ -44,9 +44,10 @@ from collections.abc import Callable, Iterator
 from multiprocessing.connection import Connection
 from typing import Any
 
-from nndyn_gui.core import engine_worker, limits
-from nndyn_gui.core import protocol as p
 from nndyn_gui.core.config import RunConfig, TrainConfig
+from nndyn_gui.core.engine import protocol as p
+from nndyn_gui.core.engine import worker as engine_worker
+from nndyn_gui.core.io import limits
 from nndyn_gui.core.types import Dataset, Snapshot, TrainResult
 
 SHUTDOWN_WAIT_S = 0.5  # a worker asked to exit gets this long before it is killed
@@ -317,7 +318,7 @@ class TrainingSession:
         return self.run_id
 
     def tune(self, train: TrainConfig) -> None:
-        """Change the running run's live fields (core/live.py) from its next call on."""
+        """Change the running run's live fields (core/train/live.py) from its next call on."""
         if self.active and self.worker is not None:
             self.worker.send(p.Tune(self.active, train))  # pickled by send, as in start
 

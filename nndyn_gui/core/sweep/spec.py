@@ -3,7 +3,7 @@
     preset = "resnet-w3-ring"          # or: config = "base.json" (RunConfig, preset or .nndyn)
     set = ["train.steps=3000"]         # fixed changes, in the --set syntax
     seeds = [0, 1, 2]                  # train.seed values (or a count: 3 = base seed + 0, 1, 2)
-    metrics = ["step_turning"]         # optional: more columns from core.claims.METRICS
+    metrics = ["step_turning"]         # optional: more columns from core.analysis.claims.METRICS
 
     [sweep]                            # field = values; the runs are every combination
     "model.width" = [2, 3]
@@ -32,10 +32,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from nndyn_gui.core import limits
-from nndyn_gui.core.claims import METRICS
+from nndyn_gui.core.analysis.claims import METRICS
 from nndyn_gui.core.config import ConfigError, RunConfig
-from nndyn_gui.core.presets import PresetError, load_preset
+from nndyn_gui.core.io import limits
+from nndyn_gui.core.io.presets import PresetError, load_preset
 
 MAX_RUNS = 10_000  # default limit; `nndyn sweep --max-runs` raises it
 SEED_FIELD = "train.seed"
@@ -246,7 +246,7 @@ def _base(obj: dict[str, Any], base_dir: Path) -> tuple[RunConfig, str]:
 
 
 def _read_config(path: Path) -> RunConfig:
-    from nndyn_gui.core.runfile import RunFileError, load_config_file
+    from nndyn_gui.core.io.runfile import RunFileError, load_config_file
 
     try:
         return load_config_file(path)

@@ -7,7 +7,7 @@ Why it looks like this:
   falls back to the 2-D projection instead of failing.
 - Exit codes a script can act on: 0 ok, 2 bad input (one line "nndyn render: error:
   ..."), 1 the export itself failed, 130 Ctrl+C (the partial file is removed).
-- `--preset` trains first, in the engine's worker process (core/engine.py): TensorFlow
+- `--preset` trains first, in the engine's worker process (core/engine/session.py): TensorFlow
   never loads here, so it cannot meet the OpenGL driver's LLVM (Mesa's llvmpipe) that
   the 3-D views load into this process.
 """
@@ -155,13 +155,13 @@ def parse_layers(text: str | None) -> list[int] | None:
 
 
 def _err(msg: str) -> None:
-    from nndyn_gui.core.terminal import printable
+    from nndyn_gui.core.io.terminal import printable
 
     print(f"{PROG}: error: {printable(msg)}", file=sys.stderr)
 
 
 def _warn(msg: str) -> None:
-    from nndyn_gui.core.terminal import printable
+    from nndyn_gui.core.io.terminal import printable
 
     print(f"{PROG}: warning: {printable(msg)}", file=sys.stderr)
 
@@ -179,7 +179,7 @@ def _load_run(args: argparse.Namespace) -> Any:
     if args.sets and not args.preset:
         raise _UsageError("--set only works with --preset")
     if args.run:
-        from nndyn_gui.core.runfile import RunFileError, load_run
+        from nndyn_gui.core.io.runfile import RunFileError, load_run
 
         try:
             return load_run(args.run)
@@ -189,7 +189,7 @@ def _load_run(args: argparse.Namespace) -> Any:
 
 
 def _read_run(path: str) -> Any:
-    from nndyn_gui.core.runfile import RunFileError, load_run
+    from nndyn_gui.core.io.runfile import RunFileError, load_run
 
     try:
         return load_run(path)
@@ -200,7 +200,7 @@ def _read_run(path: str) -> Any:
 def _train_preset(name: str, sets: list[str], quiet: bool) -> Any:
     """Train preset `name` with the `--set` changes, as `nndyn train --preset` reads it
     (one reader: a CSV file's labels fix K, data.classes follows the file)."""
-    from nndyn_gui.cli import CliError, resolve_config
+    from nndyn_gui.cli.commands import CliError, resolve_config
 
     try:
         cfg, _ = resolve_config(None, name, sets)
@@ -209,8 +209,8 @@ def _train_preset(name: str, sets: list[str], quiet: bool) -> Any:
     from tqdm import tqdm
 
     from nndyn_gui.core.datasets import make_dataset
-    from nndyn_gui.core.engine import EngineError, train
-    from nndyn_gui.core.runfile import make_run
+    from nndyn_gui.core.engine.session import EngineError, train
+    from nndyn_gui.core.io.runfile import make_run
 
     dataset = make_dataset(cfg.data)
     tqdm.monitor_interval = 0  # no monitor thread: the bar is updated by hand anyway
@@ -298,7 +298,7 @@ def render_main(argv: list[str]) -> int:
         run = _load_run(args)
         title = spec.title_for(run.config)
         if args.with_run:  # each half its own title, the top one says what differs
-            from nndyn_gui.core.narrator import compare_titles
+            from nndyn_gui.core.analysis.narrator import compare_titles
 
             opts.compare_with = _read_run(args.with_run)
             title, *halves = compare_titles(run.config, opts.compare_with.config)
@@ -375,7 +375,7 @@ def _run_export(exporter: Any, quiet: bool) -> Path:
         bar.close()
 
 
-def main() -> None:  # pragma: no cover - `python -m nndyn_gui.render.cli`
+def main() -> None:  # pragma: no cover - `python -m nndyn_gui.cli.render`
     sys.exit(render_main(sys.argv[1:]))
 
 

@@ -50,9 +50,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from nndyn_gui.core import files, limits, logs
-from nndyn_gui.core.sweep import DONE_STATUSES, ROW_METRICS, STATUS_FAILED, run_job
-from nndyn_gui.core.sweep_spec import SweepJob, SweepSpec
+from nndyn_gui.core.io import files, limits, logs
+from nndyn_gui.core.sweep.job import DONE_STATUSES, ROW_METRICS, STATUS_FAILED, run_job
+from nndyn_gui.core.sweep.spec import SweepJob, SweepSpec
 
 log = logging.getLogger(__name__)
 
@@ -171,7 +171,7 @@ class PoolBackend:
 
 
 def _quiet_worker() -> None:
-    """Pool processes log to the user's log file (core/logs.py) and leave Ctrl+C and
+    """Pool processes log to the user's log file (core/io/logs.py) and leave Ctrl+C and
     SIGHUP to the driver (a terminal sends them to the whole group): the first one lets
     the runs in flight finish, the second terminates the processes. A worker whose
     driver is gone (kill -9) exits by itself."""
@@ -715,7 +715,7 @@ class Sweep:
         full: dict[str, Any] = {"index": job.index, **dict(job.values), **row, "key": job.key}
         full["file"] = ""
         if run is not None:
-            from nndyn_gui.core.runfile import RunFileError, save_run
+            from nndyn_gui.core.io.runfile import RunFileError, save_run
 
             rel = f"{RUNS_DIR}/{job.file_name}"
             try:

@@ -1,9 +1,9 @@
-"""The training worker: the one process that imports TensorFlow (started by core/engine.py).
+"""The training worker: the one process that imports TensorFlow (started by core/engine/session.py).
 
 Why it looks like this:
 - TensorFlow and Mesa's software OpenGL both carry LLVM and crash in one process, so
   the window, `nndyn render` and the views never load TensorFlow; this process does,
-  once, and keeps its compiled functions (`core.training`'s cache) across runs.
+  once, and keeps its compiled functions (`core.train.trainer`'s cache) across runs.
 - Three threads, each with one job: the main thread trains (a blocking loop that no
   queued call could interrupt); a reader thread applies commands the moment they
   arrive (pause / step / cancel flags the trainer checks between compiled calls); a
@@ -33,9 +33,9 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from typing import Any
 
-from nndyn_gui.core import logs
-from nndyn_gui.core import protocol as p
 from nndyn_gui.core.config import TrainConfig
+from nndyn_gui.core.engine import protocol as p
+from nndyn_gui.core.io import logs
 from nndyn_gui.core.types import Snapshot
 
 log = logging.getLogger(__name__)
@@ -198,7 +198,7 @@ def _read_commands(conn: Connection, control: _Control, starts: queue.Queue[p.St
 
 
 def _versions() -> dict[str, str]:
-    """The versions a run file records (same keys as core.runfile.current_versions)."""
+    """The versions a run file records (same keys as core.io.runfile.current_versions)."""
     tf = importlib.import_module("tensorflow")
     return {"tensorflow": str(getattr(tf, "__version__", "") or "?")}
 
@@ -255,7 +255,7 @@ def main(
     try:
         if initializer is not None:
             initializer()
-        training = importlib.import_module("nndyn_gui.core.training")
+        training = importlib.import_module("nndyn_gui.core.train.trainer")
         versions = _versions()
     except Exception as e:  # any import failure: every run then fails with this line
         log.exception("TensorFlow cannot be loaded")

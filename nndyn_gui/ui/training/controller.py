@@ -2,12 +2,12 @@
 settings, sent to the engine; the engine's events fed into AppState.
 
 Why it looks like this: the training itself runs in the engine's worker process
-(core/engine.py), so the window's process never imports TensorFlow and a worker that
+(core/engine/session.py), so the window's process never imports TensorFlow and a worker that
 dies takes nothing with it. This controller is the one road between the window and the
-engine: it drives `core.engine.TrainingSession` itself (the event pump is
-ui/engine.EngineEvents), follows AppState's `runChange` (a change classified once, in
-AppState.set_config) and keeps the one config the run trains. It lives on the GUI thread
-and is the only thing that touches AppState for training.
+engine: it drives `core.engine.session.TrainingSession` itself (the event pump is
+ui/training/engine_bridge.EngineEvents), follows AppState's `runChange` (a change
+classified once, in AppState.set_config) and keeps the one config the run trains. It
+lives on the GUI thread and is the only thing that touches AppState for training.
 """
 
 from __future__ import annotations
@@ -18,12 +18,12 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal, Slot
 
-from nndyn_gui.core import live
-from nndyn_gui.core import protocol as p
 from nndyn_gui.core.config import RunConfig
+from nndyn_gui.core.engine import protocol as p
+from nndyn_gui.core.train import live
 from nndyn_gui.core.types import Dataset, Snapshot, TrainResult
-from nndyn_gui.ui.engine import EngineEvents
 from nndyn_gui.ui.state import AppState
+from nndyn_gui.ui.training.engine_bridge import EngineEvents
 
 # Stop-and-wait (a new preset or run file while training): a run ends within one compiled
 # call, but a compile in progress cannot be interrupted; after this long the worker is
@@ -59,7 +59,7 @@ class TrainController(EngineEvents):
         self.result: TrainResult | None = None
         self.error: tuple[str, str] | None = None
         #: train the first steps with numpy while the compiled step is built (instant
-        #: start after any change; core/quickstep.py)
+        #: start after any change; core/train/quickstep.py)
         self.quick_start = True
         self.compiling = False
         self._stopping = False
@@ -97,7 +97,7 @@ class TrainController(EngineEvents):
 
     @Slot(str)
     def follow_state(self, kind: str) -> str:
-        """AppState's settings or data changed (`kind`: core/live.classify's answer) while
+        """AppState's settings or data changed (`kind`: core/train/live.classify's answer) while
         a run goes: a live change is sent to the trainer (it takes it at its next call),
         a restart starts the run again from step 0 at once (paused if it was paused).
         Returns what was done: "live", "restart", "stop" (no data left) or "same"."""

@@ -43,13 +43,15 @@ from typing import Any
 import numpy as np
 import tensorflow as tf
 
-from nndyn_gui.core import limits, live, protocol, quickstep
 from nndyn_gui.core.config import RunConfig, TrainConfig
-from nndyn_gui.core.flow import embed
+from nndyn_gui.core.engine import protocol
+from nndyn_gui.core.io import limits
 from nndyn_gui.core.net import maths
-from nndyn_gui.core.network import initial_weights
-from nndyn_gui.core.stepper import Hyper, State, Stepper
-from nndyn_gui.core.stopping import StopRule
+from nndyn_gui.core.net.flow import embed
+from nndyn_gui.core.net.initial_weights import initial_weights
+from nndyn_gui.core.train import live, quickstep
+from nndyn_gui.core.train.stepper import Hyper, State, Stepper
+from nndyn_gui.core.train.stopping import StopRule
 from nndyn_gui.core.types import Dataset, NetWeights, Snapshot, TrainResult
 
 log = logging.getLogger(__name__)
@@ -394,7 +396,7 @@ def _tensors(hyper: Hyper) -> dict[str, tf.Tensor]:
 
 
 class _CompiledSteps:
-    """The `core.stepper.Stepper` protocol over one structure's compiled functions.
+    """The `core.train.stepper.Stepper` protocol over one structure's compiled functions.
 
     Each fused call runs at most `k_alloc` steps (the batch-index tensor it was traced
     for); longer requests are split into several calls.
@@ -489,7 +491,7 @@ class _CompileJob:
 @dataclass
 class Control:
     """What the run loop checks between calls: cancel, pause (it waits while set), and
-    `tune()`, a TrainConfig whose live fields (core/live.py) apply from then on."""
+    `tune()`, a TrainConfig whose live fields (core/train/live.py) apply from then on."""
 
     cancel: threading.Event = field(default_factory=threading.Event)
     pause: threading.Event = field(default_factory=threading.Event)
@@ -497,8 +499,8 @@ class Control:
 
 
 class Trainer:
-    """Trains one run: numpy steps (core/quickstep.py) or the compiled TF step, both a
-    `core.stepper.Stepper`, in fused calls; `events()` is the run loop.
+    """Trains one run: numpy steps (core/train/quickstep.py) or the compiled TF step, both a
+    `core.train.stepper.Stepper`, in fused calls; `events()` is the run loop.
 
     `quick_start`: train the first steps with numpy while the compiled function is built
     on the compile thread, and switch to it at the next call once it is ready (a
@@ -618,7 +620,7 @@ class Trainer:
         return self.compile_seconds
 
     def retune(self, train: Any) -> dict[str, tuple[Any, Any]]:
-        """Take the live fields of `train` (core/live.py) from the next call on; return
+        """Take the live fields of `train` (core/train/live.py) from the next call on; return
         {field: (old, new)} of what changed. Batch size and transport on/off change the
         compiled function: numpy steps bridge its compile (quick start), else it is
         compiled here."""
@@ -671,10 +673,10 @@ class Trainer:
         fused call (its loss is the last step's (mini-)batch objective; Snapshot.loss is
         the full training-set objective; Snapshot.test_acc is NaN without a test set),
         `Compiled` when the compiled step takes over from numpy, `Tuned` when live fields
-        (core/live.py, polled through `control.tune` before each call) apply, and last
+        (core/train/live.py, polled through `control.tune` before each call) apply, and last
         `Finished`. The snapshots kept stay within limits.SNAPSHOT_MEMORY_BYTES (thinned
         to an even grid, limits.SnapshotKeeper); every one is yielded. The stop
-        conditions (core/stopping.py) are checked at every snapshot; a run they end is
+        conditions (core/train/stopping.py) are checked at every snapshot; a run they end is
         "finished" with a message that says which one. With quick start, a first
         snapshot comes after the first numpy call (off the grid; a kept run drops it at
         the next snapshot).

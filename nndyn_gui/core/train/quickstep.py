@@ -1,13 +1,13 @@
 """The trainer's optimiser steps in plain numpy, for the seconds XLA needs to compile.
 
-Why: every new architecture is a new compiled function (core/training.py), and its
+Why: every new architecture is a new compiled function (core/train/trainer.py), and its
 XLA compile takes 1-4 s; a plain TensorFlow graph still needs ~1 s of tracing. These
 nets are tiny (d <= 64), so numpy runs the very same steps at once, ~1 ms each for
 51 blocks of width 3 on a mini-batch of 50, and the window shows training within a
 fraction of a second whatever changed; the trainer switches to the compiled function
 at the next call once it is ready (`Trainer(..., quick_start=True)`).
 
-This is the same objective, gradient and optimiser as `core.training._build`, written
+This is the same objective, gradient and optimiser as `core.train.trainer._build`, written
 out by hand (float64; the backward pass of x + h s(Ax+b) / s(Ax+b), Adam with Keras'
 constants, the invertibility projection, the non-finite guard). The two agree to
 rounding: tests/core/test_quickstep.py compares them step by step; whoever changes the
@@ -24,9 +24,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from nndyn_gui.core.net import maths
-from nndyn_gui.core.stepper import Hyper, State
+from nndyn_gui.core.train.stepper import Hyper, State
 
-BETA1, BETA2, EPS = 0.9, 0.999, 1e-7  # Keras' Adam defaults (core.training uses these)
+BETA1, BETA2, EPS = 0.9, 0.999, 1e-7  # Keras' Adam defaults (core.train.trainer uses these)
 # A loss above this counts as diverged: float64 rarely overflows, but a user would call
 # a cross-entropy of 1e12 diverged (float32 training would have hit Inf by then).
 DIVERGED_LOSS = 1e12
@@ -64,7 +64,7 @@ def _grad(act: str, z: np.ndarray, s: np.ndarray) -> np.ndarray:
 
 class Stepper:
     """Loss, gradient and optimiser steps of one structure on one data set, in numpy
-    (the `core.stepper.Stepper` protocol; `self.current` is trained in place)."""
+    (the `core.train.stepper.Stepper` protocol; `self.current` is trained in place)."""
 
     def __init__(
         self,

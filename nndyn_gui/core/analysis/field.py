@@ -27,9 +27,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from nndyn_gui.core.analysis.safe_linalg import MAX_CONDITION, finite_svd
 from nndyn_gui.core.config import ModelConfig
 from nndyn_gui.core.net import maths
-from nndyn_gui.core.safe_linalg import MAX_CONDITION, finite_svd
 from nndyn_gui.core.types import NetWeights
 
 NEWTON_ITERS = 60

@@ -2,11 +2,11 @@
 
 Like TensorFlow Playground: the learning rate, the regularisation, the batch size, the
 number of steps (in all, and per compiled call) and the stop conditions take effect at
-the trainer's next compiled call (`core/protocol.Tune`); any other change of the data,
+the trainer's next compiled call (`core/engine/protocol.Tune`); any other change of the data,
 the network or the training starts the run again from step 0. A title is neither, and
 neither is a field that has no say in either config (h of an MLP). Each field says which
 it is in its metadata (`config.field_info(path).change`, `.applies`); the trainer
-(core/training.py), the engine worker and the window all decide with this module.
+(core/train/trainer.py), the engine worker and the window all decide with this module.
 """
 
 from __future__ import annotations

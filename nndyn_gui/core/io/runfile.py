@@ -9,7 +9,7 @@ module:
 - loading a damaged, truncated, foreign, future or hostile file (zip bomb, /dev/zero,
   40 M points, coordinates of 1e308) raises `RunFileError` with a one-line message and
   nothing else, quickly and without allocating what the file claims, so the UI and
-  the CLI can show it as is. The limits are in core.limits (docs/reliability.md).
+  the CLI can show it as is. The limits are in core.io.limits (docs/reliability.md).
 """
 
 from __future__ import annotations
@@ -33,10 +33,10 @@ from typing import Any
 
 import numpy as np
 
-from nndyn_gui.core import limits
 from nndyn_gui.core.config import ConfigError, RunConfig, json_error_reason
-from nndyn_gui.core.files import AtomicWriter, NotRegularError, resolve_target
-from nndyn_gui.core.limits import LimitError
+from nndyn_gui.core.io import limits
+from nndyn_gui.core.io.files import AtomicWriter, NotRegularError, resolve_target
+from nndyn_gui.core.io.limits import LimitError
 from nndyn_gui.core.types import Dataset, NetWeights, Run, Snapshot, TrainResult
 
 log = logging.getLogger(__name__)
@@ -50,7 +50,7 @@ STATUSES = ("new", "finished", "cancelled", "diverged")
 MEMBERS = ("manifest.json", "config.json", "data.npz", "snapshots.npz", "status.json")
 
 # What a member may decompress to (zip bombs): whatever sizes the zip declares, reading
-# stops here. Training keeps its snapshots within SNAPSHOT_MEMORY_BYTES (core.limits),
+# stops here. Training keeps its snapshots within SNAPSHOT_MEMORY_BYTES (core.io.limits),
 # so every run nndyn writes stays below these.
 MAX_JSON_BYTES = limits.MAX_JSON_BYTES
 _NPZ_SLACK = 64 * 1024  # .npy headers and zip records around the arrays
@@ -137,7 +137,7 @@ def save_run(run: Run, path: str | os.PathLike[str]) -> None:
     Raises RunFileError (unwritable folder, full disk, inconsistent run, a device or
     FIFO at `path`, ...). A symbolic link is followed: its target is replaced, the link
     stays. The file is checked whole on disk before it replaces the old one
-    (`core.files.AtomicWriter`). Temporary files of earlier saves to the same file that
+    (`core.io.files.AtomicWriter`). Temporary files of earlier saves to the same file that
     were killed midway are removed.
     """
     target = Path(path)
@@ -322,7 +322,7 @@ def load_run(path: str | os.PathLike[str]) -> Run:
     MAX_RUN_FILE_BYTES, members are decompressed with a byte budget (the sizes a zip
     declares are not believed), every array's header is checked against the config
     (point count, depth, width, snapshot memory) before its data are read, and values
-    must be finite and within the documented limits (core.limits).
+    must be finite and within the documented limits (core.io.limits).
     """
     p = Path(path)
     try:

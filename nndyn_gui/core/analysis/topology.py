@@ -23,7 +23,7 @@ import numpy as np
 
 from nndyn_gui.core.config import ModelConfig, RunConfig
 from nndyn_gui.core.datasets import dense_sample, inner_point, loop_radius, outer_loop
-from nndyn_gui.core.flow import (
+from nndyn_gui.core.net.flow import (
     embed,
     head_probability,
     head_projection,

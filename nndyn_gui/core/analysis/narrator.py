@@ -25,8 +25,8 @@ from typing import Any
 
 import numpy as np
 
+from nndyn_gui.core.analysis.diagnostics import MAX_CONDITION, SQUASH_RELATIVE
 from nndyn_gui.core.config import ENGINE_FIELDS, LABELS, RunConfig
-from nndyn_gui.core.diagnostics import MAX_CONDITION, SQUASH_RELATIVE
 
 log = logging.getLogger(__name__)
 
@@ -414,7 +414,7 @@ def config_title(config: RunConfig) -> str:
 
 def preset_name(config: RunConfig) -> str:
     """The preset this config was loaded from (its title field names it), else ""."""
-    from nndyn_gui.core.presets import preset_names
+    from nndyn_gui.core.io.presets import preset_names
 
     name = config.title.strip()
     return name if name and name in preset_names() else ""
@@ -447,7 +447,7 @@ def preset_edits(config: RunConfig) -> list[str] | None:
     Unedited means equal to `load_preset(name)` in every field except those that never
     change what is computed (`IGNORED_FOR_TITLE`: engine speed, snapshot spacing).
     """
-    from nndyn_gui.core.presets import PresetError, load_preset
+    from nndyn_gui.core.io.presets import PresetError, load_preset
 
     name = preset_name(config)
     if not name:
@@ -463,7 +463,7 @@ def run_title(config: RunConfig) -> str:
     """The title of a run: its preset's human title only while the config is the
     preset's; once edited, one made from the config, "edited from NAME"; a user's own
     title as it is; with no title, the config's."""
-    from nndyn_gui.core.presets import preset_title
+    from nndyn_gui.core.io.presets import preset_title
 
     name = preset_name(config)
     if not name:
@@ -475,7 +475,7 @@ def run_title(config: RunConfig) -> str:
 
 def edit_summary(config: RunConfig) -> str:
     """'Width d 3 → 2' for each edited field of a preset's config ("" when unedited)."""
-    from nndyn_gui.core.presets import load_preset
+    from nndyn_gui.core.io.presets import load_preset
 
     changed = preset_edits(config)
     if not changed:

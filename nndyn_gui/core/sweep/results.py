@@ -21,13 +21,13 @@ from typing import Any
 
 import numpy as np
 
-from nndyn_gui.core import limits
+from nndyn_gui.core.io import limits
 
 AGGREGATES = ("mean", "min", "max", "median")
 SEED_FIELD = "train.seed"
 NOT_METRICS = ("index", "status", "message", "worker", "file", "key", "file_bytes")
 
-# How a metric's value reads in a cell (core.claims.METRICS has the same formats; kept
+# How a metric's value reads in a cell (core.analysis.claims.METRICS has the same formats; kept
 # here so the window need not import the claims machinery).
 PERCENT_METRICS = (
     "train_acc",

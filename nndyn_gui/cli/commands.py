@@ -3,12 +3,12 @@
 Designed for scripts and batch jobs: progress goes to stderr, results (with `--json`) to
 stdout, and every mistake in the input is one line `nndyn: error: ...` with exit status
 2, never a traceback. TensorFlow is never imported here: `train` runs it in the
-engine's worker process (core/engine.py), so `nndyn presets` and `nndyn info` answer at
+engine's worker process (core/engine/session.py), so `nndyn presets` and `nndyn info` answer at
 once.
 
 Exit status: 0 success; 1 training diverged or failed (the worker raised or died; the
 last finite snapshot is still saved with --out); 2 bad input (unknown preset, bad config
-/ --set, unreadable file, cannot save, a limit of core.limits exceeded); 130 interrupted
+/ --set, unreadable file, cannot save, a limit of core.io.limits exceeded); 130 interrupted
 with Ctrl+C, 143 with SIGTERM, 129 with SIGHUP (all three stop training cleanly and save
 the steps done so far with --out). Text from files (titles, messages) is printed with
 control characters escaped.
@@ -32,10 +32,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from nndyn_gui import __version__
-from nndyn_gui.core import logs
 from nndyn_gui.core.config import FIELDS, ConfigError, RunConfig, field_info
-from nndyn_gui.core.presets import PresetError, list_presets, load_preset
-from nndyn_gui.core.terminal import printable
+from nndyn_gui.core.io import logs
+from nndyn_gui.core.io.presets import PresetError, list_presets, load_preset
+from nndyn_gui.core.io.terminal import printable
 
 if TYPE_CHECKING:
     from nndyn_gui.core.types import Dataset, Run, TrainResult
@@ -153,7 +153,7 @@ def build_parser() -> argparse.ArgumentParser:
         add_help=False,
     )
     _add_verify_parser(sub)
-    from nndyn_gui import sweep_cli
+    from nndyn_gui.cli import sweep as sweep_cli
 
     sweep_cli.add_parsers(sub)
     return p
@@ -181,7 +181,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "verify":
             return _verify(args)
         if args.command in ("sweep", "sweep-plot"):
-            from nndyn_gui import sweep_cli
+            from nndyn_gui.cli import sweep as sweep_cli
 
             run = sweep_cli.sweep_main if args.command == "sweep" else sweep_cli.plot_main
             return run(args, CliError)
@@ -214,7 +214,7 @@ def _presets() -> int:
 
 
 def _info(args: argparse.Namespace) -> int:
-    from nndyn_gui.core.runfile import RunFileError, load_run
+    from nndyn_gui.core.io.runfile import RunFileError, load_run
 
     try:
         run = load_run(args.run)
@@ -301,7 +301,7 @@ def run_summary(run: Run) -> dict[str, Any]:
             "test_acc": s.test_acc,
             "elapsed": s.elapsed,
         }
-    from nndyn_gui.core import narrator
+    from nndyn_gui.core.analysis import narrator
 
     n_points = int(run.dataset.x_train.shape[0] + run.dataset.x_test.shape[0])
     return {
@@ -327,7 +327,7 @@ def _pct(v: float) -> str:
 # ---------------------------------------------------------------------- render
 def _render(argv: list[str]) -> int:
     try:
-        from nndyn_gui.render.cli import render_main
+        from nndyn_gui.cli.render import render_main
     except ImportError as e:
         return _fail(f"rendering is not available in this installation ({e})")
     return int(render_main(argv))
@@ -377,7 +377,7 @@ def _classes_from_csv(cfg: RunConfig) -> RunConfig:
 
 
 def _read_config_file(path: Path) -> RunConfig:
-    from nndyn_gui.core.runfile import RunFileError, load_config_file
+    from nndyn_gui.core.io.runfile import RunFileError, load_config_file
 
     try:
         return load_config_file(path)
@@ -445,7 +445,7 @@ def _train_and_save(args: argparse.Namespace, stop: _Stop) -> int:
     except TrainingFailed as e:  # keep what was trained, say why, exit 1
         result, interrupted, failure = e.partial, False, str(e)
 
-    from nndyn_gui.core.runfile import RunFileError, make_run, save_run
+    from nndyn_gui.core.io.runfile import RunFileError, make_run, save_run
 
     run = make_run(cfg, dataset, result)
     if out is not None:
@@ -474,7 +474,7 @@ def _train_and_save(args: argparse.Namespace, stop: _Stop) -> int:
 
 
 def thinning_note(cfg: RunConfig) -> str:
-    from nndyn_gui.core.limits import thinning_note as note
+    from nndyn_gui.core.io.limits import thinning_note as note
 
     return note(cfg)
 
@@ -544,7 +544,7 @@ def _train_with_bar(
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     from tqdm import tqdm
 
-    from nndyn_gui.core.engine import EngineError, train
+    from nndyn_gui.core.engine.session import EngineError, train
     from nndyn_gui.core.types import TrainResult
 
     if cancel.is_set():  # a stop signal while the worker started: do not compile for nothing
@@ -587,7 +587,7 @@ def _train_with_bar(
 
 def train_report(run: Run, out: Path | None) -> dict[str, Any]:
     """What `nndyn train --json` prints: metrics, status, diagnostics and topology."""
-    from nndyn_gui.core import narrator
+    from nndyn_gui.core.analysis import narrator
 
     final = run.snapshots[-1] if run.snapshots else None
     report: dict[str, Any] = {
@@ -620,7 +620,7 @@ def train_report(run: Run, out: Path | None) -> dict[str, Any]:
             trained = narrator.is_trained(final)
             report["topology_text"] = narrator.topology(run.config, diag, rep, trained).text
     if report["topology"] is None:
-        from nndyn_gui.core.topology import not_applicable
+        from nndyn_gui.core.analysis.topology import not_applicable
 
         report["topology_note"] = not_applicable(run.config) or None
     return report
@@ -628,7 +628,7 @@ def train_report(run: Run, out: Path | None) -> dict[str, Any]:
 
 def _diagnostics(run: Run) -> tuple[Any, Any]:
     """(Diagnostics or None, what the JSON report shows: its dict or the error)."""
-    from nndyn_gui.core.diagnostics import diagnose
+    from nndyn_gui.core.analysis.diagnostics import diagnose
 
     weights = run.weights
     assert weights is not None
@@ -637,7 +637,7 @@ def _diagnostics(run: Run) -> tuple[Any, Any]:
 
 def _topology(run: Run) -> tuple[Any, Any]:
     """(TopologyReport or None, what the JSON report shows: its scalars or the error)."""
-    from nndyn_gui.core.topology import topology_report
+    from nndyn_gui.core.analysis.topology import topology_report
 
     weights = run.weights
     assert weights is not None
@@ -692,7 +692,7 @@ def _print_summary(run: Run, out: Path | None) -> None:
 # ---------------------------------------------------------------------- verify
 VERIFY_EPILOG = """\
 Each preset carries the claims its description makes as predicates ("claims" in its
-JSON, see nndyn_gui/core/claims.py). verify trains the preset (and the twins a claim
+JSON, see nndyn_gui/core/analysis/claims.py). verify trains the preset (and the twins a claim
 compares with) once per seed offset: train.seed = the preset's seed + offset; a run
 that is the same for two presets or two offsets (a twin that is another preset, init-a
 at offset s = resnet-w3-ring at s + 1) is trained once. It prints one row per claim with
@@ -703,7 +703,7 @@ written over offsets 0-7 (the default); check them on others, e.g. --seeds 1000-
 """
 
 
-#: = core.claims.DEFAULT_SEEDS (not imported here: that module loads numpy and the core)
+#: = core.analysis.claims.DEFAULT_SEEDS (not imported here: that module loads numpy and the core)
 DEFAULT_VERIFY_SEEDS = tuple(range(8))
 
 
@@ -754,7 +754,7 @@ def _verify_seeds(text: str) -> list[int]:
 
 def _verify(args: argparse.Namespace) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    from nndyn_gui.core.claims import ClaimError, format_markdown, format_text, verify
+    from nndyn_gui.core.analysis.claims import ClaimError, format_markdown, format_text, verify
 
     seeds = _verify_seeds(str(args.seeds))
     if args.jobs < 1:

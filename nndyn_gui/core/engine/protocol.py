@@ -1,4 +1,4 @@
-"""The messages between a `TrainingSession` and its worker process (see core/engine.py).
+"""The messages between a `TrainingSession` and its worker process (see core/engine/session.py).
 
 Why it looks like this:
 - Plain frozen dataclasses, pickled over a pipe: nothing but numpy arrays and the
@@ -8,7 +8,7 @@ Why it looks like this:
   run carries its `run_id`, so an event that arrives after the session moved on (a
   cancelled run's last batch, a dead worker's final words) is recognised and dropped.
 - To extend the protocol (live hyper-parameters, stop conditions, ...) add a dataclass
-  here, handle it in `engine_worker._Control.apply` or the worker loop, and add it to
+  here, handle it in `worker._Control.apply` or the worker loop, and add it to
   the `Command` / `Event` unions; old fields never change meaning. docs/architecture.md
   lists every message.
 """
@@ -32,7 +32,7 @@ class Start:
     had been sent at once. A Start while another run is going cancels that run first.
     `quick_start`: train the first steps with numpy while the compiled function is
     built (`QuickStarted`, then `Compiled` with the step it took over at; see
-    core/quickstep.py). `paused`: wait after the step-0 snapshot, as after `Pause`.
+    core/train/quickstep.py). `paused`: wait after the step-0 snapshot, as after `Pause`.
     """
 
     run_id: int
@@ -73,7 +73,7 @@ class Cancel:
 
 @dataclass(frozen=True)
 class Tune:
-    """Take the live fields of `train` (core/live.py: learning rate, regularisation,
+    """Take the live fields of `train` (core/train/live.py: learning rate, regularisation,
     batch size, step counts, stop conditions) from the next compiled call on; answered
     by `Tuned`. Its other fields are ignored: a change of them needs a new run."""
 
@@ -126,7 +126,7 @@ class QuickStarted:
 class Tuned:
     """Live changes took effect before the call that trains from `step`.
 
-    `changes`: {field of TrainConfig: (old, new)} (core/live.py)."""
+    `changes`: {field of TrainConfig: (old, new)} (core/train/live.py)."""
 
     run_id: int
     step: int

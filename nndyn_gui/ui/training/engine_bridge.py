@@ -1,4 +1,4 @@
-"""The training engine for Qt: a `core.engine.TrainingSession` whose events reach the GUI thread.
+"""The training engine for Qt: a `TrainingSession` whose events reach the GUI thread.
 
 Why it looks like this:
 - A reader thread per worker process blocks on the worker's event pipe (unpickling
@@ -12,7 +12,7 @@ Why it looks like this:
   thread only reads its own worker's pipe. A worker's reader ends when the worker does
   (its pipe closes) or when `shutdown` wakes it through a pipe of its own, and
   `shutdown` joins every reader: nothing is left running. An idle worker is then left
-  warm for the next window (see core/engine.py, spares).
+  warm for the next window (see core/engine/session.py, spares).
 """
 
 from __future__ import annotations
@@ -26,9 +26,9 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
 
-from nndyn_gui.core import protocol as p
 from nndyn_gui.core.config import RunConfig
-from nndyn_gui.core.engine import TrainingSession, WorkerProcess
+from nndyn_gui.core.engine import protocol as p
+from nndyn_gui.core.engine.session import TrainingSession, WorkerProcess
 from nndyn_gui.core.types import Dataset, Snapshot
 
 BUSY_SHARE = 1.0 / 3.0  # the share of GUI time training updates may take

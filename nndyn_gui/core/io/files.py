@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import IO
 from xml.etree import ElementTree
 
-from nndyn_gui.core.limits import LimitError
+from nndyn_gui.core.io.limits import LimitError
 
 log = logging.getLogger(__name__)
 

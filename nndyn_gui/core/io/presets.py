@@ -127,7 +127,7 @@ def load_preset(name: str) -> RunConfig:
 
 
 def preset_claims(name: str) -> object:
-    """The raw "claims" object of one preset (None without one); see core/claims.py."""
+    """The raw "claims" object of one preset (None without one); see core/analysis/claims.py."""
     files = _files()
     if name not in files:
         raise PresetError(f"unknown preset {name!r}; available: {', '.join(sorted(files))}")

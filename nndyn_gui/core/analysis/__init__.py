@@ -1,0 +1,1 @@
+"""Numbers and sentences about a run: diagnostics, topology, field, claims, narrator."""

@@ -1,0 +1,1 @@
+"""The engine: a training session, its worker process, the messages between them."""

@@ -1,0 +1,1 @@
+"""Sweeps: the spec, one job, the runner, the results folder."""

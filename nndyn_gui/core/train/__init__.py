@@ -1,0 +1,1 @@
+"""Training: the TensorFlow trainer, the numpy stepper, stop rules, live changes."""

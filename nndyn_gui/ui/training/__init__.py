@@ -1,0 +1,1 @@
+"""The window's side of training: the controller and the engine's Qt adapter."""
