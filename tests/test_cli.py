@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -349,3 +350,25 @@ def test_train_help_lists_every_field_from_the_registry(capsys: Any) -> None:
         line = next(ln for ln in out.splitlines() if ln.split()[:1] == [path])
         assert info.doc in line and ("live" in line.split(":")[0]) == info.live
     assert "  model.depth            1..200: number of layers / blocks (T)" in out
+
+
+def test_a_refused_set_reads_the_same_in_train_the_window_and_a_sweep_spec() -> None:
+    """One reading of --preset/--set: the same reason, whichever front door was used."""
+    from nndyn_gui.core.config import ConfigError
+    from nndyn_gui.core.sweep.spec import SweepSpecError, parse_spec
+    from nndyn_gui.ui.app import build_parser
+    from nndyn_gui.ui.app import resolve_config as window_config
+
+    def exactly(text: str) -> str:
+        return f"^{re.escape(text)}$"
+
+    reason = "model.depth: 0 is out of range, allowed 1..200"
+    with pytest.raises(cli.CliError, match=exactly(f"--set model.depth=0: {reason}")):
+        cli.resolve_config(None, "resnet-w3-ring", ["model.depth=0"])
+    args = build_parser().parse_args(["--preset", "resnet-w3-ring", "--set", "model.depth=0"])
+    with pytest.raises(ConfigError, match=exactly(reason)):
+        window_config(args, automated=True)
+    with pytest.raises(SweepSpecError, match=exactly(f"set: model.depth=0: {reason}")):
+        parse_spec({"preset": "resnet-w3-ring", "set": ["model.depth=0"]})
+    with pytest.raises(SweepSpecError, match=exactly(f"sweep: model.depth=0: {reason}")):
+        parse_spec({"preset": "resnet-w3-ring", "sweep": {"model.depth": [0]}})

@@ -32,9 +32,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from nndyn_gui import __version__
-from nndyn_gui.core.config import FIELDS, ConfigError, RunConfig, field_info
+from nndyn_gui.core.config import FIELDS, RunConfig, field_info
 from nndyn_gui.core.io import logs
-from nndyn_gui.core.io.presets import PresetError, list_presets, load_preset
+from nndyn_gui.core.io.presets import (
+    PresetError,
+    SetError,
+    list_presets,
+    start_config,
+)
 from nndyn_gui.core.io.terminal import printable
 
 if TYPE_CHECKING:
@@ -338,24 +343,17 @@ def resolve_config(
     config_path: str | None, preset: str | None, sets: Sequence[str]
 ) -> tuple[RunConfig, str]:
     """The config the user asked for, and a short name for it (preset or file stem)."""
+    from nndyn_gui.core.io.runfile import RunFileError
+
     if config_path and preset:
         raise CliError("give either CONFIG or --preset, not both")
-    if preset:
-        try:
-            cfg = load_preset(preset)
-        except PresetError as e:
-            raise CliError(str(e)) from None
-        label = preset
-    elif config_path:
-        cfg = _read_config_file(Path(config_path))
-        label = Path(config_path).stem
-    else:
-        cfg, label = RunConfig(), "run"
-    for s in sets:
-        try:
-            cfg = cfg.with_set(s)
-        except ConfigError as e:
-            raise CliError(f"--set {s}: {e}") from None
+    try:
+        cfg = start_config(preset=preset or None, config_file=config_path or None, sets=sets)
+    except (PresetError, RunFileError) as e:
+        raise CliError(str(e)) from None
+    except SetError as e:
+        raise CliError(f"--set {e.assignment}: {e}") from None
+    label = preset or (Path(config_path).stem if config_path else "run")
     return _classes_from_csv(cfg), label
 
 
@@ -374,15 +372,6 @@ def _classes_from_csv(cfg: RunConfig) -> RunConfig:
         cfg = cfg.copy()
         cfg.data.classes = max(2, min(MAX_CLASSES, k))
     return cfg
-
-
-def _read_config_file(path: Path) -> RunConfig:
-    from nndyn_gui.core.io.runfile import RunFileError, load_config_file
-
-    try:
-        return load_config_file(path)
-    except RunFileError as e:
-        raise CliError(str(e)) from None
 
 
 def _make_dataset(cfg: RunConfig) -> Dataset:

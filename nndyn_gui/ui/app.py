@@ -68,18 +68,16 @@ def resolve_config(args: argparse.Namespace, automated: bool) -> RunConfig:
 
     With --open the run file brings its own parameters: the last session's are not read
     (its data may be gone, or drawn, and would be reported for nothing)."""
-    from nndyn_gui.core.io.presets import PresetError, load_preset
+    from nndyn_gui.core.io.presets import PresetError, load_preset, start_config
 
-    if args.preset:
-        try:
-            cfg = load_preset(args.preset)
-        except PresetError as e:
-            raise ConfigError("--preset", str(e)) from None
-    else:
+    base = None
+    if not args.preset:
         last = None if automated or args.open else app_settings.load_config()
-        cfg = last if last is not None else load_preset(DEFAULT_PRESET)
-    for assignment in args.set:
-        cfg = cfg.with_set(assignment)
+        base = last if last is not None else load_preset(DEFAULT_PRESET)
+    try:  # a --set the config refuses is a ConfigError (SetError), said as it is
+        cfg = start_config(preset=args.preset or None, base=base, sets=args.set)
+    except PresetError as e:
+        raise ConfigError("--preset", str(e)) from None
     return cfg.validate()
 
 

@@ -11,6 +11,8 @@ them as data (not code) lets users copy one as a starting point for `nndyn train
 from __future__ import annotations
 
 import json
+import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
 from importlib.resources.abc import Traversable
@@ -132,3 +134,44 @@ def preset_claims(name: str) -> object:
     if name not in files:
         raise PresetError(f"unknown preset {name!r}; available: {', '.join(sorted(files))}")
     return _read(name, files[name]).get("claims")
+
+
+class SetError(ConfigError):
+    """A `field=value` the config refuses; `assignment` is the text as written."""
+
+    def __init__(self, assignment: str, error: ConfigError) -> None:
+        reason = str(error).removeprefix(f"{error.field_path}: ")
+        super().__init__(error.field_path, reason, error.panel_message)
+        self.assignment = assignment
+
+
+def start_config(
+    *,
+    preset: str | None = None,
+    config_file: str | os.PathLike[str] | None = None,
+    base: RunConfig | None = None,
+    sets: Sequence[str] = (),
+) -> RunConfig:
+    """The config a command asks for: a preset, a config file (RunConfig JSON, preset JSON
+    or `.nndyn`) or `base` (else the defaults), then each `field=value` in `sets`, in order.
+
+    The one reading of `--preset`/`--set`: `nndyn train`, `nndyn render`, the window's
+    command line and a sweep spec's `preset`/`set`/`sweep` all come here, so they accept
+    and refuse the same things. Raises PresetError, RunFileError (the file) or SetError.
+    """
+    if sum(x is not None for x in (preset, config_file, base)) > 1:
+        raise ValueError("start from one of a preset, a config file or a base config")
+    if preset is not None:
+        cfg = load_preset(preset)
+    elif config_file is not None:
+        from nndyn_gui.core.io.runfile import load_config_file  # numpy: only when asked
+
+        cfg = load_config_file(config_file)
+    else:
+        cfg = base if base is not None else RunConfig()
+    for assignment in sets:
+        try:
+            cfg = cfg.with_set(assignment)
+        except ConfigError as e:
+            raise SetError(assignment, e) from None
+    return cfg

@@ -35,7 +35,7 @@ from typing import Any
 from nndyn_gui.core.analysis.claims import METRICS
 from nndyn_gui.core.config import ConfigError, RunConfig
 from nndyn_gui.core.io import limits
-from nndyn_gui.core.io.presets import PresetError, load_preset
+from nndyn_gui.core.io.presets import PresetError, SetError, start_config
 
 MAX_RUNS = 10_000  # default limit; `nndyn sweep --max-runs` raises it
 SEED_FIELD = "train.seed"
@@ -225,7 +225,7 @@ def _base(obj: dict[str, Any], base_dir: Path) -> tuple[RunConfig, str]:
         if not isinstance(preset, str):
             raise SweepSpecError("'preset' must be a preset name")
         try:
-            return load_preset(preset), preset
+            return start_config(preset=preset), preset
         except PresetError as e:
             raise SweepSpecError(str(e)) from None
     if config is None:
@@ -263,10 +263,11 @@ def _string_list(v: Any, key: str) -> list[str]:
 
 
 def _with_set(cfg: RunConfig, assignment: str, where: str) -> RunConfig:
+    """`cfg` with `field=value` applied as `--set` applies it; `where` names the spec's key."""
     try:
-        return cfg.with_set(assignment)
-    except ConfigError as e:
-        raise SweepSpecError(f"{where}: {assignment}: {e}") from None
+        return start_config(base=cfg, sets=[assignment])
+    except SetError as e:
+        raise SweepSpecError(f"{where}: {e.assignment}: {e}") from None
 
 
 def _raw_axes(sweep: Any) -> list[tuple[str, Any]]:
