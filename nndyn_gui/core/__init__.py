@@ -1,1 +1,4 @@
-"""The engine: data, networks, training, flow, diagnostics, run files. Never imports Qt."""
+"""The engine, in rooms: net/, train/, engine/, analysis/, sweep/, io/ (docs/architecture.md).
+
+config.py, types.py and datasets.py are shared by all of them. Never imports Qt.
+"""
