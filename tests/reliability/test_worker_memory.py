@@ -36,11 +36,14 @@ def test_worker_memory_stays_bounded_across_new_configs(monkeypatch: pytest.Monk
             deadline = time.monotonic() + 60  # as a person looks at the result
             while succ is not None and not succ.poll_ready() and time.monotonic() < deadline:
                 time.sleep(0.2)
+        # shutdown switches to a successor that is ready (to keep the fresh one as the
+        # spare): that switch ran no run, so count the replacements the runs saw
+        recycled = session.recycled
     finally:
         session.shutdown(keep_warm=False)
     first = seen[0][1]
     worst = max(r for _, r in seen)
     detail = [(pid, r // MB) for pid, r in seen]
-    assert session.recycled >= 1, detail
+    assert recycled >= 1, detail
     assert worst < first + ALLOWANCE + NOISE, detail
-    assert len({pid for pid, _ in seen}) == session.recycled + 1, detail
+    assert len({pid for pid, _ in seen}) == recycled + 1, detail
