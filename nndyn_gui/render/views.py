@@ -376,7 +376,13 @@ class SmallMultiples(QWidget):
         self._outer.setContentsMargins(2, 2, 2, 2)
         self._outer.setSpacing(2)
         self.caption = QLabel("")
-        self.caption.setAlignment(Qt.AlignmentFlag.AlignLeft)
+        self.caption.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+        # two lines, always shown (blank when there is nothing to say): a caption that
+        # changes with the snapshot (the projection's note, or none) must not re-lay out
+        # every tile, ~100 ms for a deep net
+        self.caption.setWordWrap(True)
+        self.caption.setFixedHeight(2 * self.caption.fontMetrics().lineSpacing() + 2)
+        self.caption.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
         self._outer.addWidget(self.caption)
         self._grid = QGridLayout()
         self._grid.setSpacing(2)
@@ -476,7 +482,7 @@ class SmallMultiples(QWidget):
     # ------------------------------------------------------------------ layout
     def _area(self) -> tuple[float, float]:
         m = self._outer.contentsMargins()
-        cap = self.caption.sizeHint().height() + self._outer.spacing() if self.caption.text() else 0
+        cap = self.caption.maximumHeight() + self._outer.spacing()
         w = max(1, self.width() - m.left() - m.right())
         h = max(1, self.height() - m.top() - m.bottom() - cap)
         return float(w), float(h)
@@ -528,8 +534,9 @@ class SmallMultiples(QWidget):
             has_input=0 in layers,
             boundary_in_output=sc.depth in layers and sc.boundary_drawn(sc.t_max),
         )
-        self.caption.setText(caption.text)
-        self.caption.setVisible(bool(self.caption.text()))
+        if self.caption.text() != caption.text:
+            self.caption.setText(caption.text)
+            self.caption.setToolTip(caption.text)  # in full, should two lines not hold it
         while len(self.panels) > len(layers):
             p = self.panels.pop()
             self._cells.pop(id(p), None)

@@ -158,11 +158,15 @@ class NewestWins(QObject):
         self._outstanding -= 1
         if self._closed:
             return
-        if self._pending is not None:
-            self._start(*self._pending)
-        if gen > self._shown:  # a newer synchronous run may already be shown
-            self._shown = gen
-            self.done.emit(result, error)
+        try:
+            if gen > self._shown:  # a newer synchronous run may already be shown
+                self._shown = gen
+                self.done.emit(result, error)
+        finally:
+            # the next job starts once the result is shown: started before, it would
+            # fight the GUI thread for the GIL the whole time the result is drawn
+            if self._pending is not None and not self._closed and not self._outstanding:
+                self._start(*self._pending)
 
 
 def _run(job: Job, what: str) -> tuple[Any, str]:

@@ -94,6 +94,16 @@ def test_a_run_streams_every_snapshot_in_order(session: TrainingSession) -> None
     assert session.result.versions["tensorflow"].startswith("2.")
 
 
+@pytest.mark.skipif(not hasattr(os, "getpriority"), reason="POSIX priorities")
+def test_the_worker_trains_at_a_lower_priority_than_its_caller(session: TrainingSession) -> None:
+    """Training yields the CPU to the window: on 2 cores a deep net's redraws stalled it."""
+    cfg = _config(steps=20, snapshot_every=10, steps_per_call=10)
+    session.start(cfg, _data())
+    _until(session, p.Finished)
+    mine = os.getpriority(os.PRIO_PROCESS, 0)
+    assert os.getpriority(os.PRIO_PROCESS, session.worker_pid) >= min(19, mine + 10)
+
+
 def test_a_run_trains_the_config_as_it_was_at_start(session: TrainingSession) -> None:
     """The caller may change its config right after Start: the run is not affected."""
     cfg = _config(steps=60, snapshot_every=20, steps_per_call=20)

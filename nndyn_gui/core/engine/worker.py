@@ -13,6 +13,9 @@ Why it looks like this:
 - Pause, Resume and Step change one run's flags under one lock, and the state they
   lead to is announced under that same lock: a Resume pressed while a Step is pausing
   is never lost, and the window never sees "paused" after "training" out of order.
+- It runs at a lower CPU priority (WORKER_NICENESS): training is background work, and on
+  a machine with few cores the window must win every time it needs a core, or a deep
+  net's redraws stall it for hundreds of ms. On an idle machine this changes nothing.
 - SIGINT is ignored: Ctrl+C in a terminal goes to the whole process group, and the
   parent (`nndyn train`) decides what it means. When the parent goes away (its end of
   the command pipe closes) this process exits at once.
@@ -41,6 +44,7 @@ from nndyn_gui.core.types import Snapshot
 log = logging.getLogger(__name__)
 
 EMIT_INTERVAL_S = 1.0 / 30.0  # at most ~30 batches of snapshots / progress a second
+WORKER_NICENESS = 10  # lower CPU priority than the window (0 = none); see the docstring
 
 
 @dataclass
@@ -233,12 +237,23 @@ def _train(training: Any, cmd: p.Start, control: _Control, outbox: _Outbox) -> N
         control.end(rid)
 
 
+def _lower_priority() -> None:
+    """Yield the CPU to the window and the person's other programs (POSIX only)."""
+    nice = int(os.environ.get("NNDYN_WORKER_NICENESS", WORKER_NICENESS))
+    if nice > 0 and hasattr(os, "nice"):
+        try:
+            os.nice(nice)
+        except OSError as e:  # e.g. a sandbox that forbids it: train at normal priority
+            log.warning("cannot lower the training worker's priority: %s", e)
+
+
 def main(
     commands: Connection, events: Connection, initializer: Callable[[], None] | None = None
 ) -> None:
     """The worker process (multiprocessing target): load TensorFlow, then serve runs."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     logs.setup("nndyn-engine")
+    _lower_priority()
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     outbox = _Outbox(events)
     control = _Control(outbox)
