@@ -318,8 +318,10 @@ class DaskBackend:
         self.address, _, _ = check_scheduler_address(address)  # before a slow import
         try:
             from distributed import Client
-        except ImportError as e:  # pragma: no cover - a dependency of nndyn
-            raise SweepError(f"Dask distributed is not installed ({e})") from None
+        except ImportError as e:  # pragma: no cover - the optional extra "cluster"
+            raise SweepError(
+                f"Dask distributed is not installed ({e}): pip install 'nndyn[cluster]'"
+            ) from None
         self.timeout = timeout
         self.no_workers_s = no_workers_s
         self._no_workers_since: float | None = None
