@@ -303,8 +303,8 @@ def _layout(
     if snapshot_slider:
         sliders.append(
             dict(
-                name="snapshot", active=j, x=0.08, len=0.92, y=-0.16, yanchor="top",
-                pad=dict(t=40, b=0), currentvalue=dict(prefix="training: step "),
+                name="snapshot", active=j, x=0.08, len=0.92, y=0.0, yanchor="top",
+                pad=dict(t=125, b=0), currentvalue=dict(prefix="training: step "),
                 steps=[dict(label=f"{s.step:,}", method="skip", args=[]) for s in data.snaps],
             )  # fmt: skip
         )
@@ -322,7 +322,7 @@ def _layout(
         title=dict(text=_esc(data.title), subtitle=dict(text=_esc(snap.caption)), x=0.02),
         paper_bgcolor=bg, plot_bgcolor=bg, font=dict(color=fg),
         legend=dict(x=1.0, xanchor="right", y=1.0, bgcolor=rgba(pal.background, 0.8)),
-        margin=dict(l=40, r=20, t=80, b=170 if snapshot_slider else 110),
+        margin=dict(l=40, r=20, t=80, b=200 if snapshot_slider else 110),
         sliders=sliders, updatemenus=[play], annotations=_annotations(data, snap, li),
         uirevision="nndyn",
     )  # fmt: skip

@@ -89,7 +89,8 @@
     return framesFor(j).then(function (frames) {
       if (token !== wanted) return null;  // a newer choice came in meanwhile
       snapshot = j;
-      return Plotly.deleteFrames(gd)
+      var old = gd._transitionData._frames.map(function (_, i) { return i; });
+      return Plotly.deleteFrames(gd, old)
         .then(function () { return Plotly.addFrames(gd, frames); })
         .then(function () { return Plotly.relayout(gd, DATA.snaps[j].layout); })
         .then(function () { return showLayer(layer); });
