@@ -66,7 +66,9 @@ def build_parser() -> argparse.ArgumentParser:
         "TITLE-KIND-N.mp4 here, the first N that is free)",
     )
     kinds = "; ".join(f"{c.key}: {c.help}" for c in spec.CONTENTS)
-    kinds += f"; {HTML_KIND}: one interactive web page that opens offline (layer and snapshot sliders)"
+    kinds += (
+        f"; {HTML_KIND}: one interactive web page that opens offline (layer and snapshot sliders)"
+    )
     p.add_argument(
         "--kind",
         choices=(*spec.CONTENT_KEYS, HTML_KIND),

@@ -40,10 +40,20 @@ def _layout_indices(data: FlowData) -> dict[str, Any]:
     """Trace indices by role (the frames and the page's script address traces by them)."""
     k = len(data.class_names)
     if data.dims == 2:
-        return {"regions": 0, "sides": [1, 2], "grid": 3, "points": list(range(4, 4 + k)),
-                "boundary": 4 + k}  # fmt: skip
-    return {"regions": 0, "sides": [], "grid": 1, "points": list(range(2, 2 + k)),
-            "boundary": 2 + k}  # fmt: skip
+        return {
+            "regions": 0,
+            "sides": [1, 2],
+            "grid": 3,
+            "points": list(range(4, 4 + k)),
+            "boundary": 4 + k,
+        }
+    return {
+        "regions": 0,
+        "sides": [],
+        "grid": 1,
+        "points": list(range(2, 2 + k)),
+        "boundary": 2 + k,
+    }
 
 
 def trace_roles(data: FlowData) -> dict[str, Any]:
@@ -223,26 +233,38 @@ def _traces(data: FlowData, snap: SnapData) -> list[Any]:
     if data.dims == 2:
         traces.append(
             go.Heatmap(
-                x0=-1 + 1 / snap.regions.shape[1], dx=2 / snap.regions.shape[1],
-                y0=-1 + 1 / snap.regions.shape[0], dy=2 / snap.regions.shape[0],
-                zmin=0, zmax=255, colorscale=region_colorscale(data), showscale=False,
-                hoverinfo="skip", name="decision regions",
-            )  # fmt: skip
+                x0=-1 + 1 / snap.regions.shape[1],
+                dx=2 / snap.regions.shape[1],
+                y0=-1 + 1 / snap.regions.shape[0],
+                dy=2 / snap.regions.shape[0],
+                zmin=0,
+                zmax=255,
+                colorscale=region_colorscale(data),
+                showscale=False,
+                hoverinfo="skip",
+                name="decision regions",
+            )
         )
         for k in (0, 1):
             traces.append(
                 go.Scatter(
-                    mode="none", fill="toself", fillcolor=rgba(pal.class_color(k), 0.12),
-                    hoverinfo="skip", showlegend=False, name=f"{data.class_names[k]} side",
-                )  # fmt: skip
+                    mode="none",
+                    fill="toself",
+                    fillcolor=rgba(pal.class_color(k), 0.12),
+                    hoverinfo="skip",
+                    showlegend=False,
+                    name=f"{data.class_names[k]} side",
+                )
             )
         traces.append(go.Scatter(mode="lines", line=grid, hoverinfo="skip", name="grid"))
         for k, name in enumerate(data.class_names):
             traces.append(
                 go.Scatter(
-                    mode="markers", name=name, hoverinfo="name",
+                    mode="markers",
+                    name=name,
+                    hoverinfo="name",
                     marker=dict(size=POINT_SIZE[2], color=rgba(pal.class_color(k)), line_width=0),
-                )  # fmt: skip
+                )
             )
         word = "separating line" if data.classes == 2 else "class borders"
         traces.append(
@@ -253,25 +275,46 @@ def _traces(data: FlowData, snap: SnapData) -> list[Any]:
     ticks = -1 + (np.arange(n) + 0.5) * (2 / n)
     traces.append(
         go.Surface(
-            x=ticks, y=ticks, z=np.zeros((n, n), dtype=np.uint8), cmin=0, cmax=255, showscale=False,
-            colorscale=[[v, c.replace("rgba", "rgb").rsplit(",", 1)[0] + ")"]
-                        for v, c in region_colorscale(data)],
-            opacity=0.55, hoverinfo="skip", name="decision regions", showlegend=False,
-        )  # fmt: skip
+            x=ticks,
+            y=ticks,
+            z=np.zeros((n, n), dtype=np.uint8),
+            cmin=0,
+            cmax=255,
+            showscale=False,
+            colorscale=[
+                [v, c.replace("rgba", "rgb").rsplit(",", 1)[0] + ")"]
+                for v, c in region_colorscale(data)
+            ],
+            opacity=0.55,
+            hoverinfo="skip",
+            name="decision regions",
+            showlegend=False,
+        )
     )
-    traces.append(go.Scatter3d(mode="lines", line=dict(color=rgba(pal.grid), width=2),
-                               hoverinfo="skip", name="grid"))  # fmt: skip
+    traces.append(
+        go.Scatter3d(
+            mode="lines", line=dict(color=rgba(pal.grid), width=2), hoverinfo="skip", name="grid"
+        )
+    )
     for k, name in enumerate(data.class_names):
         traces.append(
             go.Scatter3d(
-                mode="markers", name=name, hoverinfo="name",
+                mode="markers",
+                name=name,
+                hoverinfo="name",
                 marker=dict(size=POINT_SIZE[3], color=rgba(pal.class_color(k)), line_width=0),
-            )  # fmt: skip
+            )
         )
     word = "separating plane" if data.classes == 2 else "class borders"
     traces.append(
-        go.Mesh3d(color=rgba(pal.plane), opacity=0.22, flatshading=True, hoverinfo="skip",
-                  name=word, showlegend=True)  # fmt: skip
+        go.Mesh3d(
+            color=rgba(pal.plane),
+            opacity=0.22,
+            flatshading=True,
+            hoverinfo="skip",
+            name=word,
+            showlegend=True,
+        )
     )
     return traces
 
@@ -282,9 +325,18 @@ def _annotations(data: FlowData, snap: SnapData, li: int) -> list[dict[str, Any]
     if not note:
         return []
     return [
-        dict(text=note, showarrow=False, xref="paper", yref="paper", x=0.0, y=-0.02,
-             xanchor="left", yanchor="top", font=dict(size=12))
-    ]  # fmt: skip
+        dict(
+            text=note,
+            showarrow=False,
+            xref="paper",
+            yref="paper",
+            x=0.0,
+            y=-0.02,
+            xanchor="left",
+            yanchor="top",
+            font=dict(size=12),
+        )
+    ]
 
 
 def _layout(
@@ -295,44 +347,77 @@ def _layout(
     names = data.layer_names
     anim = dict(mode="immediate", frame=dict(duration=0, redraw=True), transition=dict(duration=0))
     layer_slider = dict(
-        name="layer", active=li, x=0.08, len=0.92, y=0.0, yanchor="top", pad=dict(t=40, b=0),
+        name="layer",
+        active=li,
+        x=0.08,
+        len=0.92,
+        y=0.0,
+        yanchor="top",
+        pad=dict(t=40, b=0),
         currentvalue=dict(prefix="", font=dict(size=14)),
         steps=[dict(label=n, method="animate", args=[[n], anim]) for n in names],
-    )  # fmt: skip
+    )
     sliders = [layer_slider]
     if snapshot_slider:
         sliders.append(
             dict(
-                name="snapshot", active=j, x=0.08, len=0.92, y=0.0, yanchor="top",
-                pad=dict(t=125, b=0), currentvalue=dict(prefix="training: step "),
+                name="snapshot",
+                active=j,
+                x=0.08,
+                len=0.92,
+                y=0.0,
+                yanchor="top",
+                pad=dict(t=125, b=0),
+                currentvalue=dict(prefix="training: step "),
                 steps=[dict(label=f"{s.step:,}", method="skip", args=[]) for s in data.snaps],
-            )  # fmt: skip
+            )
         )
     play = dict(
-        type="buttons", direction="left", x=0.0, y=0.0, xanchor="left", yanchor="top",
-        pad=dict(t=58, r=10), showactive=False,
+        type="buttons",
+        direction="left",
+        x=0.0,
+        y=0.0,
+        xanchor="left",
+        yanchor="top",
+        pad=dict(t=58, r=10),
+        showactive=False,
         buttons=[
-            dict(label="▶ Play", method="animate", args=[None, dict(
-                mode="immediate", fromcurrent=True, transition=dict(duration=0),
-                frame=dict(duration=PLAY_FRAME_MS, redraw=True))]),
+            dict(
+                label="▶ Play",
+                method="animate",
+                args=[
+                    None,
+                    dict(
+                        mode="immediate",
+                        fromcurrent=True,
+                        transition=dict(duration=0),
+                        frame=dict(duration=PLAY_FRAME_MS, redraw=True),
+                    ),
+                ],
+            ),
             dict(label="❚❚", method="animate", args=[[None], anim]),
         ],
-    )  # fmt: skip
+    )
     layout: dict[str, Any] = dict(
         title=dict(text=_esc(data.title), subtitle=dict(text=_esc(snap.caption)), x=0.02),
-        paper_bgcolor=bg, plot_bgcolor=bg, font=dict(color=fg),
+        paper_bgcolor=bg,
+        plot_bgcolor=bg,
+        font=dict(color=fg),
         legend=dict(x=1.0, xanchor="right", y=1.0, bgcolor=rgba(pal.background, 0.8)),
         margin=dict(l=40, r=20, t=80, b=200 if snapshot_slider else 110),
-        sliders=sliders, updatemenus=[play], annotations=_annotations(data, snap, li),
+        sliders=sliders,
+        updatemenus=[play],
+        annotations=_annotations(data, snap, li),
         uirevision="nndyn",
-    )  # fmt: skip
+    )
     lo, hi = snap.box
     titles = data.axis_titles[-1]
     axis = dict(color=fg, gridcolor=rgba(pal.box, 0.25), zeroline=False)
     if data.dims == 2:
         layout["xaxis"] = dict(axis, range=[lo[0], hi[0]], title=titles[0])
-        layout["yaxis"] = dict(axis, range=[lo[1], hi[1]], title=titles[1],
-                               scaleanchor="x", scaleratio=1)  # fmt: skip
+        layout["yaxis"] = dict(
+            axis, range=[lo[1], hi[1]], title=titles[1], scaleanchor="x", scaleratio=1
+        )
         return layout
     az, el = camera.default_angles(snap.normal)
     _, _, back = camera.camera_axes(az, el)
@@ -340,10 +425,17 @@ def _layout(
     layout["scene"] = dict(
         aspectmode="data",
         camera=dict(eye=eye, up=dict(x=0, y=0, z=1)),
-        **{f"{a}axis": dict(axis, range=[lo[i], hi[i]], title=titles[i] or f"x{i + 1}",
-                            backgroundcolor=bg, showbackground=False)
-           for i, a in enumerate("xyz")},
-    )  # fmt: skip
+        **{
+            f"{a}axis": dict(
+                axis,
+                range=[lo[i], hi[i]],
+                title=titles[i] or f"x{i + 1}",
+                backgroundcolor=bg,
+                showbackground=False,
+            )
+            for i, a in enumerate("xyz")
+        },
+    )
     return layout
 
 

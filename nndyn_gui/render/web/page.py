@@ -25,6 +25,7 @@ import gzip
 import html
 import json
 import math
+import os
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -61,9 +62,9 @@ def pack_positions(data: FlowData, j: int) -> tuple[str, list[float], float]:
     with np.errstate(all="ignore"):
         q = np.round((x - lo) / span * QUANT_LEVELS)
         bad = ~np.isfinite(q) | (np.abs(q) > FAR * QUANT_LEVELS)
-    q = np.where(bad, NOT_DRAWN, q).astype(np.int64)
+    q = np.where(bad, NOT_DRAWN, np.nan_to_num(q)).astype(np.int64)
     runs = np.ascontiguousarray(q.transpose(2, 1, 0))  # (dims, V, L)
-    diff = np.diff(runs, axis=-1, prepend=0) & 0xFFFF
+    diff = np.asarray(np.diff(runs, axis=-1, prepend=0), dtype=np.int64) & 0xFFFF
     raw = diff.astype("<u2").view(np.uint8).reshape(-1, 2)
     planes = np.concatenate([raw[:, 0], raw[:, 1]])  # low bytes, then high bytes
     blob = base64.b64encode(gzip.compress(planes.tobytes(), 9, mtime=0)).decode("ascii")
@@ -171,7 +172,7 @@ def page_html(data: FlowData, layer: int | None = None, snapshot: int = -1) -> s
 
 def write_html(
     run: Run,
-    path: str | Path,
+    path: str | os.PathLike[str],
     options: WebOptions | None = None,
     overwrite: bool = True,
 ) -> int:
