@@ -62,6 +62,7 @@ def pack_positions(data: FlowData, j: int) -> tuple[str, list[float], float]:
     with np.errstate(all="ignore"):
         q = np.round((x - lo) / span * QUANT_LEVELS)
         bad = ~np.isfinite(q) | (np.abs(q) > FAR * QUANT_LEVELS)
+    bad = np.broadcast_to(bad.any(axis=-1, keepdims=True), q.shape)  # a point, not a coordinate
     q = np.where(bad, NOT_DRAWN, np.nan_to_num(q)).astype(np.int64)
     runs = np.ascontiguousarray(q.transpose(2, 1, 0))  # (dims, V, L)
     diff = np.asarray(np.diff(runs, axis=-1, prepend=0), dtype=np.int64) & 0xFFFF
