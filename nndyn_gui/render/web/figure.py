@@ -349,8 +349,8 @@ def _layout(
     layer_slider = dict(
         name="layer",
         active=li,
-        x=0.08,
-        len=0.92,
+        x=0.15,
+        len=0.85,
         y=0.0,
         yanchor="top",
         pad=dict(t=40, b=0),
@@ -363,8 +363,8 @@ def _layout(
             dict(
                 name="snapshot",
                 active=j,
-                x=0.08,
-                len=0.92,
+                x=0.15,
+                len=0.85,
                 y=0.0,
                 yanchor="top",
                 pad=dict(t=125, b=0),
