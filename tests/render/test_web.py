@@ -81,7 +81,9 @@ def test_the_figure_has_a_frame_per_layer_and_the_line_only_at_the_output() -> N
     names = [t.name for t in fig.data]
     assert names[-1] == "separating line" and "class 0" in names and "class 1" in names
     first, last = fig.frames[0], fig.frames[-1]
-    vis = {f.name: {i: e.visible for i, e in zip(f.traces, f.data, strict=True)} for f in fig.frames}
+    vis = {
+        f.name: {i: e.visible for i, e in zip(f.traces, f.data, strict=True)} for f in fig.frames
+    }
     assert vis["input"][0] is True and vis["output"][0] is False  # regions at the input
     line = len(fig.data) - 1
     assert vis["output"][line] is True and vis["input"][line] is False
@@ -126,7 +128,7 @@ def test_write_html_returns_its_size_and_refuses_what_it_cannot_write(tmp_path: 
         write_html(run, out, overwrite=False)
     with pytest.raises(ExportError, match=r"\.html"):
         write_html(run, tmp_path / "flow.png")
-    with pytest.raises(ExportError, match="folder|directory|cannot write"):
+    with pytest.raises(ExportError, match=r"folder|directory|cannot write"):
         write_html(run, tmp_path / "missing" / "flow.html")
     with pytest.raises(ExportError, match="points"):
         WebOptions(points=0).validate()

@@ -166,7 +166,9 @@ def test_a_width_3_page_rotates_under_the_mouse(
         assert "scatter3d" in types and "mesh3d" in types
         before = page.shot()
         assert colour_share(before, BLUE) > 0.0005 and colour_share(before, ORANGE) > 0.0005
-        eye0 = page.js("document.getElementById('nndyn-flow')._fullLayout.scene._scene.getCamera().eye")
+        eye0 = page.js(
+            "document.getElementById('nndyn-flow')._fullLayout.scene._scene.getCamera().eye"
+        )
         box = page.page.locator(".gl-container canvas").first.bounding_box()
         cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
         page.page.mouse.move(cx, cy)
@@ -175,7 +177,9 @@ def test_a_width_3_page_rotates_under_the_mouse(
             page.page.mouse.move(cx + 18 * i, cy + 4 * i)
         page.page.mouse.up()
         page.page.wait_for_timeout(300)
-        eye1 = page.js("document.getElementById('nndyn-flow')._fullLayout.scene._scene.getCamera().eye")
+        eye1 = page.js(
+            "document.getElementById('nndyn-flow')._fullLayout.scene._scene.getCamera().eye"
+        )
         assert abs(eye1["x"] - eye0["x"]) + abs(eye1["y"] - eye0["y"]) > 0.2, (eye0, eye1)
         assert changed_share(before, page.shot()) > 0.01
     finally:

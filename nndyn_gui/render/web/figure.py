@@ -293,7 +293,10 @@ def _traces(data: FlowData, snap: SnapData) -> list[Any]:
     )
     traces.append(
         go.Scatter3d(
-            mode="lines", line=dict(color=rgba(pal.grid), width=2), hoverinfo="skip", name="grid"
+            mode="lines",
+            line=dict(color=rgba(pal.box, 0.75), width=2),
+            hoverinfo="skip",
+            name="grid",
         )
     )
     for k, name in enumerate(data.class_names):
@@ -346,6 +349,10 @@ def _layout(
     fg, bg = rgba(pal.foreground), rgba(pal.background)
     names = data.layer_names
     anim = dict(mode="immediate", frame=dict(duration=0, redraw=True), transition=dict(duration=0))
+    # the page moves between layers itself (render/web/player.js: only the traces that
+    # change, a few times faster than Plotly's full redraw per frame); a figure alone
+    # has Plotly's own animation
+    method = "skip" if snapshot_slider else "animate"
     layer_slider = dict(
         name="layer",
         active=li,
@@ -355,7 +362,7 @@ def _layout(
         yanchor="top",
         pad=dict(t=40, b=0),
         currentvalue=dict(prefix="", font=dict(size=14)),
-        steps=[dict(label=n, method="animate", args=[[n], anim]) for n in names],
+        steps=[dict(label=n, method=method, args=[[n], anim]) for n in names],
     )
     sliders = [layer_slider]
     if snapshot_slider:
@@ -384,7 +391,7 @@ def _layout(
         buttons=[
             dict(
                 label="▶ Play",
-                method="animate",
+                method=method,
                 args=[
                     None,
                     dict(
@@ -395,7 +402,7 @@ def _layout(
                     ),
                 ],
             ),
-            dict(label="❚❚", method="animate", args=[[None], anim]),
+            dict(label="❚❚", method=method, args=[[None], anim]),
         ],
     )
     layout: dict[str, Any] = dict(
@@ -423,7 +430,8 @@ def _layout(
     _, _, back = camera.camera_axes(az, el)
     eye = dict(zip("xyz", (float(v) * EYE_DISTANCE for v in back), strict=True))
     layout["scene"] = dict(
-        aspectmode="data",
+        aspectmode="manual",
+        aspectratio=aspect_ratio(snap.box),
         camera=dict(eye=eye, up=dict(x=0, y=0, z=1)),
         **{
             f"{a}axis": dict(
@@ -446,7 +454,21 @@ def snapshot_layout(data: FlowData, snap: SnapData) -> dict[str, Any]:
     names = ("xaxis", "yaxis") if data.dims == 2 else ("scene.xaxis", "scene.yaxis", "scene.zaxis")
     for i, name in enumerate(names):
         out[f"{name}.range"] = [float(lo[i]), float(hi[i])]
+    if data.dims == 3:
+        out["scene.aspectratio"] = aspect_ratio(snap.box)
     return out
+
+
+MIN_ASPECT = 0.2  # a side of the 3-D box at least this share of the longest (never a sheet)
+
+
+def aspect_ratio(box: np.ndarray) -> dict[str, float]:
+    """The 3-D box in its true proportions (the window's steady box, fixed for all layers:
+    Plotly's "data" aspect would follow each layer's points and zoom with them)."""
+    span = np.asarray(box[1], dtype=np.float64) - np.asarray(box[0], dtype=np.float64)
+    span = np.where(np.isfinite(span) & (span > 0), span, 1.0)
+    rel = np.maximum(span / span.max(), MIN_ASPECT)
+    return {a: float(v) for a, v in zip("xyz", rel, strict=True)}
 
 
 def _esc(text: str) -> str:

@@ -131,6 +131,7 @@ def page_data(data: FlowData, layer: int | None = None, snapshot: int = -1) -> d
         "meta": {
             "dims": data.dims,
             "levels": QUANT_LEVELS,
+            "frameMs": fig_mod.PLAY_FRAME_MS,
             "notDrawn": NOT_DRAWN,
             "layers": data.layer_names,
             "nPoints": data.n_points,

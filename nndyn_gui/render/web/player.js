@@ -1,6 +1,8 @@
 // nndyn's page player (render/web/page.py writes it into every exported page).
-// It unpacks the run's positions and gives plotly.js the frames of the snapshot being
-// looked at; the layer slider and Play are plotly.js's own. Nothing is fetched.
+// It unpacks the run's positions into the frames (render/web/figure.frames) of the
+// snapshot being looked at, and shows a layer by restyling only the traces its frame
+// names: Plotly.animate redraws the whole figure per frame, a few times slower. The
+// sliders and buttons are plotly.js's; their events come here. Nothing is fetched.
 (function () {
   "use strict";
   var DATA = JSON.parse(document.getElementById("nndyn-data").textContent);
@@ -10,7 +12,7 @@
   var snapshot = meta.snapshot;
   var layer = DATA.figure.layout.sliders[0].active;
   var wanted = 0;
-  var IMMEDIATE = { mode: "immediate", frame: { duration: 0, redraw: true }, transition: { duration: 0 } };
+  var current = [];
 
   function bytesOf(b64) {
     var bin = atob(b64);
@@ -49,10 +51,10 @@
   function coords(P, vertices, l) {
     var V = meta.nPoints + meta.nGrid, L = meta.layers.length, keys = "xyz", out = {};
     for (var d = 0; d < meta.dims; d++) {
-      var a = new Float32Array(vertices.length);
+      var a = new Array(vertices.length);  // plain arrays: WebGL lines take NaN gaps from them
       for (var m = 0; m < vertices.length; m++) {
         var v = vertices[m];
-        a[m] = v < 0 ? NaN : P[(d * V + v) * L + l];
+        a[m] = v < 0 ? null : P[(d * V + v) * L + l];
       }
       out[keys[d]] = a;
     }
@@ -80,19 +82,56 @@
     });
   }
 
+  // Layer l of the shown snapshot: one restyle of the traces its frame names (a value a
+  // frame leaves out stays as it is), the note relaid only when it changes.
+  var shownNote = null, applied = {};
   function showLayer(l) {
-    return Plotly.animate(gd, [meta.layers[l]], IMMEDIATE);
+    var f = current[l], keys = {}, upd = {}, data = [], traces = [];
+    f.data.forEach(function (e, i) {
+      // what is already so (a flag, a trace hidden before and after) is not sent again
+      var t = f.traces[i], was = applied[t] || (applied[t] = {}), entry = {};
+      Object.keys(e).forEach(function (k) {
+        if (k === "type" || (typeof e[k] !== "object" && was[k] === e[k])) return;
+        entry[k] = was[k] = e[k];
+        keys[k] = true;
+      });
+      if (Object.keys(entry).length) { data.push(entry); traces.push(t); }
+    });
+    Object.keys(keys).forEach(function (k) { upd[k] = data.map(function (e) { return e[k]; }); });
+    layer = l;
+    var done = traces.length ? Plotly.restyle(gd, upd, traces) : Promise.resolve();
+    var note = JSON.stringify(f.layout.annotations);
+    if (note !== shownNote) {
+      shownNote = note;
+      done = done.then(function () { return Plotly.relayout(gd, { annotations: f.layout.annotations }); });
+    }
+    return done;
   }
+
+  // Play: one layer every frame time, the slider following; from the start at the end.
+  var timer = null;
+  function play() {
+    if (timer !== null) return;
+    if (layer >= meta.layers.length - 1) layer = -1;
+    var tick = function () {
+      if (layer >= meta.layers.length - 1) { timer = null; return; }
+      var t0 = performance.now(), next = layer + 1;
+      showLayer(next).then(function () { return Plotly.relayout(gd, { "sliders[0].active": next }); })
+        .then(function () {
+          if (timer !== null) timer = setTimeout(tick, Math.max(0, meta.frameMs - (performance.now() - t0)));
+        });
+    };
+    timer = setTimeout(tick, 0);
+  }
+  function pause() { if (timer !== null) clearTimeout(timer); timer = null; }
 
   function setSnapshot(j) {
     var token = ++wanted;
     return framesFor(j).then(function (frames) {
       if (token !== wanted) return null;  // a newer choice came in meanwhile
       snapshot = j;
-      var old = gd._transitionData._frames.map(function (_, i) { return i; });
-      return Plotly.deleteFrames(gd, old)
-        .then(function () { return Plotly.addFrames(gd, frames); })
-        .then(function () { return Plotly.relayout(gd, DATA.snaps[j].layout); })
+      current = frames;
+      return Plotly.relayout(gd, DATA.snaps[j].layout)
         .then(function () { return showLayer(layer); });
     });
   }
@@ -105,15 +144,14 @@
   var fig = DATA.figure;
   var ready = Plotly.newPlot(gd, fig.data, fig.layout, { responsive: true, displaylogo: false })
     .then(function () { return framesFor(snapshot); })
-    .then(function (frames) { return Plotly.addFrames(gd, frames); })
+    .then(function (frames) { current = frames; })
     .then(function () {
       gd.on("plotly_sliderchange", function (ev) {
         if (ev.slider.name === "snapshot") setSnapshot(ev.step._index);
-        else layer = ev.step._index;
+        else if (ev.interaction) { pause(); showLayer(ev.step._index); }
       });
-      gd.on("plotly_animatingframe", function (ev) {
-        var l = meta.layers.indexOf(ev.name);
-        if (l >= 0) layer = l;
+      gd.on("plotly_buttonclicked", function (ev) {
+        if (ev.button.label.indexOf("Play") >= 0) play(); else pause();
       });
       document.body.setAttribute("data-nndyn", "ready");
     })
@@ -122,8 +160,14 @@
   // for scripts and tests: what is shown, and the same moves a reader makes
   window.nndyn = {
     ready: ready,
-    state: function () { return { snapshot: snapshot, layer: layer, frames: gd._transitionData._frames.length }; },
-    setSnapshot: setSnapshot,
-    setLayer: function (l) { layer = l; return showLayer(l); },
+    state: function () { return { snapshot: snapshot, layer: layer, frames: current.length }; },
+    setSnapshot: function (j) {
+      return Plotly.relayout(gd, { "sliders[1].active": j }).then(function () { return setSnapshot(j); });
+    },
+    setLayer: function (l) {
+      return showLayer(l).then(function () { return Plotly.relayout(gd, { "sliders[0].active": l }); });
+    },
+    play: play,
+    pause: pause,
   };
 })();
