@@ -35,7 +35,7 @@ def test_train_figure_save_open_through_the_engine(tmp_path: Path) -> None:
 
 
 def test_train_says_what_is_wrong_with_a_field_or_a_name() -> None:
-    with pytest.raises(ConfigError, match="model.widht"):
+    with pytest.raises(ConfigError, match=r"model\.widht"):
         nndyn.train("resnet-w2-ring", model__widht=2)
     with pytest.raises(ValueError, match="neither a preset"):
         nndyn.train("no-such-preset")
