@@ -1,4 +1,5 @@
-"""`nndyn render`: a run file (or a preset, trained first) to PNG / MP4 / GIF / SVG / PDF.
+"""`nndyn render`: a run file (or a preset, trained first) to PNG / MP4 / GIF / SVG / PDF,
+or (`--kind html`) to one self-contained interactive web page (render/web, no Qt).
 
 Why it looks like this:
 - It must work on a headless server: 2-D content uses Qt's offscreen platform when there
@@ -23,6 +24,7 @@ from typing import Any, NoReturn
 from nndyn_gui.render import export_spec as spec
 
 PROG = "nndyn render"
+HTML_KIND = "html"
 EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_INTERRUPT = 0, 1, 2, 130
 XVFB_HINT = (
     "no X display for the 3-D (OpenGL) view; run under an X server, e.g. "
@@ -60,13 +62,16 @@ def build_parser() -> argparse.ArgumentParser:
         "--out",
         "-o",
         default=None,
-        help="output file: .mp4 .gif .png .svg .pdf (default: TITLE-KIND-N.mp4 here, "
-        "the first N that is free)",
+        help="output file: .mp4 .gif .png .svg .pdf, .html with --kind html (default: "
+        "TITLE-KIND-N.mp4 here, the first N that is free)",
     )
     kinds = "; ".join(f"{c.key}: {c.help}" for c in spec.CONTENTS)
+    kinds += (
+        f"; {HTML_KIND}: one interactive web page that opens offline (layer and snapshot sliders)"
+    )
     p.add_argument(
         "--kind",
-        choices=spec.CONTENT_KEYS,
+        choices=(*spec.CONTENT_KEYS, HTML_KIND),
         default=spec.DEFAULT_CONTENT,
         help=f"what to show ({kinds})",
     )
@@ -115,9 +120,41 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="draw the velocity field of each block (and a tied net's fixed points)",
     )
+    _add_html_arguments(p)
     p.add_argument("--force", action="store_true", help="overwrite an existing file")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
     return p
+
+
+def _add_html_arguments(p: argparse.ArgumentParser) -> None:
+    """--kind html's thinning: fewer layers, snapshots or points make a smaller page."""
+    from nndyn_gui.render.web import flowdata as web
+
+    g = p.add_argument_group("--kind html (a web page)")
+    g.add_argument(
+        "--keep-snapshots",
+        type=int,
+        default=web.DEFAULT_SNAPSHOTS,
+        metavar="N",
+        help=f"at most N snapshots, evenly over training (0: all; default {web.DEFAULT_SNAPSHOTS})",
+    )
+    g.add_argument(
+        "--keep-layers", type=int, default=0, metavar="N", help="at most N layers (0: all, default)"
+    )
+    g.add_argument(
+        "--keep-points",
+        type=int,
+        default=web.DEFAULT_POINTS,
+        metavar="N",
+        help=f"at most N data points (default {web.DEFAULT_POINTS})",
+    )
+    g.add_argument(
+        "--grid",
+        type=int,
+        default=web.DEFAULT_GRID,
+        metavar="N",
+        help=f"N x N grid lines (default {web.DEFAULT_GRID})",
+    )
 
 
 def parse_size(text: str) -> tuple[int, int]:
@@ -266,6 +303,8 @@ def render_main(argv: list[str]) -> int:
     except SystemExit as e:  # --help
         return int(e.code or 0)
 
+    if args.kind == HTML_KIND:
+        return _render_html(args)
     from nndyn_gui.render.encode import ExportError
 
     exporter = None
@@ -344,6 +383,64 @@ def render_main(argv: list[str]) -> int:
         )
         return EXIT_FAIL
     print(str(path))
+    return EXIT_OK
+
+
+def _render_html(args: argparse.Namespace) -> int:
+    """--kind html: the page of render/web (no Qt, no display needed); prints its path,
+    and its size with what it holds on stderr."""
+    from nndyn_gui.render.encode import ExportError
+    from nndyn_gui.render.web import WebOptions, write_html
+    from nndyn_gui.render.web.flowdata import pick
+
+    try:
+        if args.background == "transparent":
+            raise _UsageError("a web page has a white or dark background, not transparent")
+        if args.with_run or args.layers or args.camera or args.field:
+            raise _UsageError("--with, --layers, --camera and --field are not for --kind html")
+        opts = WebOptions(
+            snapshots=args.keep_snapshots,
+            layers=args.keep_layers,
+            points=args.keep_points,
+            grid=args.grid,
+            dims=2 if args.no_3d else 0,
+            background=args.background,
+            title=args.title or "",
+        ).validate()
+        out = args.out
+        if out is not None and Path(out).suffix.lower() not in (".html", ".htm"):
+            raise _UsageError(f"--kind html writes an .html file, got {out!r}")
+        if out is not None and Path(out).exists() and not args.force:
+            raise _UsageError(f"{out}: file exists; use --force to overwrite")
+        run = _load_run(args)
+        if out is None:
+            out = spec.suggest_path(".", opts.title or spec.title_for(run.config), "page", ".html")
+        size = write_html(run, out, opts, overwrite=True)
+    except _UsageError as e:
+        _err(str(e))
+        return EXIT_USAGE
+    except ExportError as e:
+        _err(str(e))
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print(f"\n{PROG}: cancelled; nothing written", file=sys.stderr)
+        return EXIT_INTERRUPT
+    except (RuntimeError, OSError, MemoryError, ValueError, ArithmeticError) as e:
+        _err(f"export failed: {e}")
+        return EXIT_FAIL
+    if not args.quiet:
+        depth = run.config.model.depth
+        kept_layers = len(pick(depth + 1, opts.layers))
+        kept_snaps = len(pick(len(run.snapshots), opts.snapshots))
+        n_points = min(opts.points, len(run.dataset.y_train) + len(run.dataset.y_test))
+        print(
+            f"{PROG}: wrote {size / 1e6:.1f} MB: {kept_layers} of {depth + 1} layers, "
+            f"{kept_snaps} of {len(run.snapshots)} snapshots, {n_points:,} points, "
+            f"{opts.grid} x {opts.grid} grid (--keep-layers, --keep-snapshots and "
+            "--keep-points make it smaller)",
+            file=sys.stderr,
+        )
+    print(str(out))
     return EXIT_OK
 
 
