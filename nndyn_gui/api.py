@@ -1,6 +1,6 @@
-"""nndyn from Python and in a notebook: train, open, look, save, verify (`import nndyn`).
+"""nndyn from Python and in a notebook: train, open, look, save, verify.
 
-    import nndyn
+    import nndyn_gui as nndyn
     run = nndyn.train("resnet-w3-ring", model__width=2)   # or nndyn.train(config)
     run.figure(layer=10)          # the interactive Plotly figure, inline in Jupyter
     run.save("w2.nndyn"); run.write_html("w2.html")

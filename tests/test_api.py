@@ -1,5 +1,5 @@
-"""`import nndyn`: the Python API a notebook uses, and the worked notebook in docs/examples,
-executed here so that it never rots."""
+"""`import nndyn_gui as nndyn`: the Python API a notebook uses, and the worked notebook in
+docs/examples, executed here so that it never rots."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-import nndyn
+import nndyn_gui as nndyn
 from nndyn_gui.core.analysis import narrator
 from nndyn_gui.core.config import ConfigError
 from nndyn_gui.core.datasets import make_dataset

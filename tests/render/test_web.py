@@ -140,7 +140,7 @@ def test_write_html_returns_its_size_and_refuses_what_it_cannot_write(tmp_path: 
 
 def test_no_qt_and_no_tensorflow_in_a_notebook_or_the_page_writer() -> None:
     code = (
-        "import sys, nndyn, nndyn_gui.render.web, nndyn_gui.cli.render\n"
+        "import sys, nndyn_gui, nndyn_gui.api, nndyn_gui.render.web, nndyn_gui.cli.render\n"
         "bad = [m for m in sys.modules if m.split('.')[0] in "
         "('PySide6', 'pyqtgraph', 'OpenGL', 'tensorflow')]\n"
         "assert not bad, bad\n"
