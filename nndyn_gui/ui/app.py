@@ -237,7 +237,9 @@ _SCAN = object()  # _offer_restore: look for the autosave now (on this thread)
 
 def _leaving(win: object) -> bool:
     """The window is closing (Ctrl+C, SIGTERM, the close button): ask nothing more."""
-    return bool(getattr(win, "no_prompt", False) or getattr(win, "_closing", False))
+    return bool(
+        getattr(win, "no_prompt", False) or getattr(getattr(win, "closer", None), "closing", False)
+    )
 
 
 def _offer_restore(win: object, found: object = _SCAN) -> None:

@@ -11,12 +11,11 @@ synchronous forms (`wait=True`) serve scripts, `--open` and tests.
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, QThreadPool, QTimer, Signal, Slot
+from PySide6.QtCore import QObject, QThreadPool, Signal, Slot
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from nndyn_gui.core.types import Run
@@ -27,8 +26,6 @@ from nndyn_gui.ui.state import AppState
 log = logging.getLogger(__name__)
 
 RUN_FILTER = "nndyn runs (*.nndyn);;All files (*)"
-STOP_POLL_MS = 20  # how often an open waiting for training to end looks again
-STOP_GRACE_S = 2.0  # then the training's worker is ended without waiting for it
 
 
 class _Relay(QObject):
@@ -58,10 +55,7 @@ class RunDocument(QObject):
         self._relay.done.connect(self._on_done)
         self._pending = 0  # file jobs asked for and not yet reported here
         self._opening: tuple[str, Run | None, str] | None = None  # path, run, error
-        self._stop_asked = 0.0
-        self._stop_timer = QTimer(self)
-        self._stop_timer.setInterval(STOP_POLL_MS)
-        self._stop_timer.timeout.connect(self._finish_open)
+        self._stopped = True  # the training an open replaces has ended
 
     def busy(self) -> bool:
         """True while a file is being read or written, or an open waits for training."""
@@ -152,44 +146,37 @@ class RunDocument(QObject):
     def open(self, path: str, wait: bool = False) -> bool:
         """Read `path` and make it the shown run; a training run is stopped first. A
         damaged file is reported (`failed`) and the current run kept."""
-        if self.controller.is_running():
-            if wait:
-                self.controller.stop(wait=True)
-            else:
-                self.controller.stop()  # its end is awaited in `_finish_open`, not here
-                self._stop_asked = time.monotonic()
         self._opening = (str(path), None, "")
+        self._stopped = False
+        if wait and self.controller.is_running():
+            self.controller.stop(wait=True)
+        # the run's end is delivered by the event loop, not awaited here
+        self.controller.stop_then(self._on_stopped)
         self.status.emit(f"Opening {path}…")
         return self._submit(lambda: _load(path), self._on_loaded, path, wait)
+
+    def _on_stopped(self) -> None:
+        self._stopped = True
+        self._finish_open()
 
     def _on_loaded(self, path: str, result: Any, error: str) -> None:
         self._opening = (path, result, error)
         self._finish_open()
 
-    @Slot()
     def _finish_open(self) -> None:
         """Apply the run read once the training it replaces has ended."""
         if self._opening is None:
-            self._stop_timer.stop()
             return
         path, run, error = self._opening
         if run is None and not error:
             return  # still reading
         if run is None:
             self._opening = None
-            self._stop_timer.stop()
             self.failed.emit("Cannot open run", error or "unreadable")
             self._report_idle()
             return
-        if self.controller.is_running():
-            if time.monotonic() - self._stop_asked > STOP_GRACE_S:
-                log.warning("training did not stop within %.1f s: ending its worker", STOP_GRACE_S)
-                self.controller.stop(wait=True, timeout_s=0.0)
-                self.controller.warm_up()  # the next Train should not wait for TensorFlow
-            else:
-                self._stop_timer.start()
-                return
-        self._stop_timer.stop()
+        if not self._stopped:
+            return  # `_on_stopped` comes back here
         self._opening = None
         self.state.load_run(run)
         self.path = path

@@ -11,7 +11,8 @@ import pytest
 from nndyn_gui.core.datasets import make_dataset
 from nndyn_gui.core.types import Snapshot
 from nndyn_gui.ui.layer_panel import LayerPanel
-from nndyn_gui.ui.param_panel import ParamPanel, SliderMap
+from nndyn_gui.ui.param_control import SliderMap
+from nndyn_gui.ui.param_panel import ParamPanel
 from nndyn_gui.ui.state import AppState
 
 

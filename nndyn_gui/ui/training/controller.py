@@ -13,10 +13,11 @@ lives on the GUI thread and is the only thing that touches AppState for training
 from __future__ import annotations
 
 import dataclasses
+import logging
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, Signal, Slot
+from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
 from nndyn_gui.core.config import RunConfig
 from nndyn_gui.core.engine import protocol as p
@@ -25,11 +26,13 @@ from nndyn_gui.core.types import Dataset, Snapshot, TrainResult
 from nndyn_gui.ui.state import AppState
 from nndyn_gui.ui.training.engine_bridge import EngineEvents
 
-# Stop-and-wait (a new preset or run file while training): a run ends within one compiled
-# call, but a compile in progress cannot be interrupted; after this long the worker is
-# killed (and a new one started in the background) rather than freezing the window.
+# A stop for something new (a preset, a run file, Reset while training; `stop_then`): a run
+# ends within one compiled call, but a compile in progress cannot be interrupted; after
+# this long the worker is killed (and a new one started in the background).
 STOP_WAIT_S = 2.0
 CLOSE_WAIT_S = 0.3  # closing the window: no longer (then the worker is killed)
+
+log = logging.getLogger(__name__)
 
 
 class TrainController(EngineEvents):
@@ -65,6 +68,12 @@ class TrainController(EngineEvents):
         self._stopping = False
         self._paused = False
         self._running: tuple[RunConfig, Dataset] | None = None  # what the run trains
+        #: `stop_then`: what to do once the run's end has been delivered, in order
+        self._after_stop: list[Callable[[], None]] = []
+        self._warm_after_stop = False  # the worker was killed: start the next one then
+        self._stop_deadline = QTimer(self)  # `stop_then`'s grace: then the worker goes
+        self._stop_deadline.setSingleShot(True)
+        self._stop_deadline.timeout.connect(self._stop_overdue)
         state.runChange.connect(self.follow_state)
 
     # ------------------------------------------------------------------ queries
@@ -162,8 +171,42 @@ class TrainController(EngineEvents):
             if timeout_s > CLOSE_WAIT_S:
                 self.warm_up()  # the next Train should not wait for TensorFlow again
 
+    def stop_then(self, then: Callable[[], None], timeout_s: float = STOP_WAIT_S) -> None:
+        """Stop the run without waiting here: `then()` runs on the GUI thread once its end
+        (and every snapshot before it) has been delivered, at once when nothing runs.
+
+        A run that has not ended after `timeout_s` (a compile cannot be interrupted) has
+        its worker killed; its end is then the worker's loss, delivered like any other,
+        and a new worker starts loading TensorFlow after it."""
+        if not self.is_running():
+            then()
+            return
+        self._after_stop.append(then)
+        self.stop()
+        if not self._stop_deadline.isActive():
+            self._stop_deadline.start(max(0, round(1000 * timeout_s)))
+
+    @Slot()
+    def _stop_overdue(self) -> None:
+        if self.is_running():
+            log.warning("training did not stop within its grace: ending its worker")
+            self._warm_after_stop = True
+            self.session.kill_worker()  # the reader delivers the loss; `_ended` follows
+
+    def _ended(self) -> None:
+        """The run's end was delivered: run what waited for it (`stop_then`)."""
+        self._stop_deadline.stop()
+        waiting, self._after_stop = self._after_stop, []
+        if self._warm_after_stop:
+            self._warm_after_stop = False
+            self.warm_up()  # the next Train should not wait for TensorFlow again
+        for then in waiting:
+            then()
+
     def shutdown(self) -> None:
         """Window close: stop the run (briefly waiting for its last snapshots), end the worker."""
+        self._stop_deadline.stop()
+        self._after_stop = []
         self.stop(wait=True, timeout_s=CLOSE_WAIT_S)
         super().shutdown()
 
@@ -227,6 +270,7 @@ class TrainController(EngineEvents):
         self.state.set_status(result.status, result.message)
         self.state.set_training_state("idle")
         self.finished.emit(result)
+        self._ended()
 
     def _on_failed(self, message: str, details: str) -> None:
         self._set_compiling(False)
@@ -234,6 +278,7 @@ class TrainController(EngineEvents):
         self.state.set_status("cancelled" if len(self.state.snapshots) > 1 else "new", message)
         self.state.set_training_state("idle")
         self.failed.emit(message, details)
+        self._ended()
 
     def _on_lost(self, message: str, run_id: int) -> None:
         result = self.session.result
