@@ -390,8 +390,7 @@ def _render_html(args: argparse.Namespace) -> int:
     """--kind html: the page of render/web (no Qt, no display needed); prints its path,
     and its size with what it holds on stderr."""
     from nndyn_gui.render.encode import ExportError
-    from nndyn_gui.render.web import WebOptions, write_html
-    from nndyn_gui.render.web.flowdata import pick
+    from nndyn_gui.render.web import WebOptions, write_html, written_summary
 
     try:
         if args.background == "transparent":
@@ -414,7 +413,9 @@ def _render_html(args: argparse.Namespace) -> int:
             raise _UsageError(f"{out}: file exists; use --force to overwrite")
         run = _load_run(args)
         if out is None:
-            out = spec.suggest_path(".", opts.title or spec.title_for(run.config), "page", ".html")
+            out = spec.suggest_path(
+                ".", opts.title or spec.title_for(run.config), spec.WEB_KIND, spec.WEB_EXTENSION
+            )
         size = write_html(run, out, opts, overwrite=True)
     except _UsageError as e:
         _err(str(e))
@@ -429,15 +430,9 @@ def _render_html(args: argparse.Namespace) -> int:
         _err(f"export failed: {e}")
         return EXIT_FAIL
     if not args.quiet:
-        depth = run.config.model.depth
-        kept_layers = len(pick(depth + 1, opts.layers))
-        kept_snaps = len(pick(len(run.snapshots), opts.snapshots))
-        n_points = min(opts.points, len(run.dataset.y_train) + len(run.dataset.y_test))
         print(
-            f"{PROG}: wrote {size / 1e6:.1f} MB: {kept_layers} of {depth + 1} layers, "
-            f"{kept_snaps} of {len(run.snapshots)} snapshots, {n_points:,} points, "
-            f"{opts.grid} x {opts.grid} grid (--keep-layers, --keep-snapshots and "
-            "--keep-points make it smaller)",
+            f"{PROG}: {written_summary(run, opts, size)} (--keep-layers, --keep-snapshots "
+            "and --keep-points make it smaller)",
             file=sys.stderr,
         )
     print(str(out))

@@ -74,14 +74,23 @@ FORMATS = (
     Choice(".gif", "GIF animation"),
     Choice(".svg", "SVG (vector)"),
     Choice(".pdf", "PDF (vector)"),
+    Choice(
+        ".html",
+        "Web page (interactive)",
+        "every kept layer and snapshot with sliders; opens offline in a browser (render/web)",
+    ),
 )
+#: the web page: written by render/web (`nndyn render --kind html`), not by the Exporter;
+#: its file names say "page" (TITLE-page-N.html)
+WEB_EXTENSION = ".html"
+WEB_KIND = "page"
 BACKGROUNDS = (
     Choice("white", "White"),
     Choice("dark", "Dark"),
     Choice("transparent", "Transparent", "PNG, GIF, SVG, PDF (MP4 has no transparency)"),
 )
 CONTENT_KEYS = tuple(c.key for c in CONTENTS)
-EXTENSIONS = tuple(f.key for f in FORMATS)
+EXTENSIONS = tuple(f.key for f in FORMATS if f.key != WEB_EXTENSION)  # the Exporter's
 BACKGROUND_KEYS = tuple(b.key for b in BACKGROUNDS)
 VIDEO_EXTENSIONS = (".mp4", ".gif")
 VECTOR_EXTENSIONS = (".svg", ".pdf")

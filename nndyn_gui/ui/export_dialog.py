@@ -1,4 +1,5 @@
-"""Export the current run as a PNG, MP4, GIF, SVG or PDF for a talk or a paper.
+"""Export the current run as a PNG, MP4, GIF, SVG or PDF for a talk or a paper, or as
+one interactive web page.
 
 Why it looks like this:
 - Names, ranges, defaults and file names come from `render/export_spec.py`, the table
@@ -15,6 +16,11 @@ Why it looks like this:
 - The export itself runs in ui/export_run.py (one frame per event-loop turn, the
   encoder in its own thread, Cancel at any frame, no partial file left behind); the
   fields, their constants and checks are in ui/export_fields.py.
+- The web page (.html) is `nndyn render --kind html`'s page of the same run record
+  (`AppState.run()`, every snapshot: the page has a slider over training), written by
+  render/web in a thread; the fields it has no use for are off with the reason, its
+  preview is the app's drawing of the picture it opens on, said so under it, and the end
+  says what was written in the command line's words (render/web's `written_summary`).
 """
 
 from __future__ import annotations
@@ -44,17 +50,21 @@ from nndyn_gui.render import export_spec as spec
 from nndyn_gui.render.camera import CameraKey
 from nndyn_gui.render.export import Exporter, ExportError, ExportOptions, preview_frame
 from nndyn_gui.render.scene import ViewOptions
+from nndyn_gui.render.web import WebOptions
+from nndyn_gui.render.web.flowdata import pick
 from nndyn_gui.ui import steps
 from nndyn_gui.ui.export_fields import (
     ERROR_STYLE,
     NOTE_STYLE,
     OK_STYLE,
     VIDEO,
+    WEB,
     ExportFields,
     camera_text,
     content_problem,
 )
 from nndyn_gui.ui.export_run import ExportRun, last_export_dir
+from nndyn_gui.ui.export_web import check_web, kept_snapshots, preview_request
 from nndyn_gui.ui.state import AppState
 
 log = logging.getLogger(__name__)
@@ -120,6 +130,12 @@ class ExportDialog(QDialog):
         self.preview.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.preview.setStyleSheet("QLabel#exportPreview { background: #e8e8e8; }")
         self.preview.setToolTip("What the export will show (the last layer of a video)")
+        self.preview_note = QLabel()  # a web page: what the miniature is, and what it is not
+        self.preview_note.setObjectName("exportPreviewNote")
+        self.preview_note.setWordWrap(True)
+        self.preview_note.setFixedWidth(PREVIEW_W)
+        self.preview_note.setStyleSheet("color: #6B6F76;")
+        self.preview_note.setVisible(False)
         self._preview_timer = QTimer(self)
         self._preview_timer.setSingleShot(True)
         self._preview_timer.setInterval(PREVIEW_DELAY_MS)
@@ -147,7 +163,11 @@ class ExportDialog(QDialog):
         lay = QVBoxLayout(self)
         top = QHBoxLayout()
         top.addLayout(form, 1)
-        top.addWidget(self.preview, 0, Qt.AlignmentFlag.AlignTop)
+        side = QVBoxLayout()
+        side.addWidget(self.preview)
+        side.addWidget(self.preview_note)
+        side.addStretch(1)
+        top.addLayout(side)
         lay.addLayout(top)
         lay.addWidget(self.error_label)
         lay.addWidget(self.progress)
@@ -157,7 +177,12 @@ class ExportDialog(QDialog):
         self.format_combo.currentIndexChanged.connect(self._on_format)
         self.content_combo.currentIndexChanged.connect(self._on_content)
         self.size_combo.currentIndexChanged.connect(self._on_size)
-        for box in (self.width_spin, self.height_spin, *self.spins.values()):
+        for box in (
+            self.width_spin,
+            self.height_spin,
+            *self.spins.values(),
+            *self.fields.web_spins.values(),
+        ):
             box.valueChanged.connect(self._refresh)
         self.background_combo.currentIndexChanged.connect(self._refresh)
         self.legend_check.toggled.connect(self._refresh)
@@ -176,6 +201,7 @@ class ExportDialog(QDialog):
         )
         self.running.done.connect(self._on_done)
         self.running.error.connect(self._fail)
+        self.running.cancelled.connect(self._on_cancelled)
         state.snapshotsChanged.connect(self._on_snapshots)
         state.trainingStateChanged.connect(self._on_snapshots)
         state.configChanged.connect(self._follow_config)
@@ -195,6 +221,10 @@ class ExportDialog(QDialog):
 
     def ext(self) -> str:
         return str(self.format_combo.currentData())
+
+    def is_web(self) -> bool:
+        """The web page is chosen (render/web writes it, not the Exporter)."""
+        return self.ext() == WEB
 
     def content(self) -> str:
         return str(self.content_combo.currentData())
@@ -226,13 +256,21 @@ class ExportDialog(QDialog):
             labels=(self.compare[2][0], self.compare[2][1]) if self.compare is not None else None,
         )
 
+    def web_options(self) -> WebOptions:
+        """The WebOptions the Page row, background and title describe (not validated)."""
+        bg = str(self.background_combo.currentData())
+        return self.fields.web_options(bg, self.title_edit.text().strip())
+
     def run_for_export(self, content: str) -> Run:
-        """The run as plain data; stills and flows show the snapshot the user is looking at.
+        """The run as plain data; stills and flows show the snapshot the user is looking at,
+        a web page every snapshot (its slider moves over training).
 
         From Compare: its first run (the second travels in the options)."""
         if self.compare is not None:
             return self.compare[0]
         run = self.state.run()
+        if self.is_web():
+            return run
         cur = self.state.current
         if content != "training" and cur is not None and cur in run.snapshots:
             run.snapshots = run.snapshots[: run.snapshots.index(cur) + 1]
@@ -240,6 +278,8 @@ class ExportDialog(QDialog):
 
     # ------------------------------------------------------------------ field logic
     def _problem(self, content: str) -> str:
+        if self.is_web():  # the Content list is off for a page, its reason under it
+            return ""
         if self.compare is not None:
             run = self.compare[0]
             return content_problem(
@@ -254,7 +294,8 @@ class ExportDialog(QDialog):
         text = self.path_edit.text().strip()
         folder = Path(text).expanduser().parent if text else Path(last_export_dir())
         title = self.title_edit.text().strip() or self._title_for_runs()
-        return spec.suggest_path(folder, title, self.content(), self.ext())
+        kind = spec.WEB_KIND if self.is_web() else self.content()
+        return spec.suggest_path(folder, title, kind, self.ext())
 
     def _title_for_runs(self) -> str:
         """The title of the run(s) exported, from their configs (core.analysis.narrator)."""
@@ -318,9 +359,12 @@ class ExportDialog(QDialog):
 
         err = ""
         try:
-            dataclasses.replace(self.options(), overwrite=True).validate(
-                self.run_for_export(self.content())
-            )
+            if self.is_web():
+                self._check_web(overwrite=True)
+            else:
+                dataclasses.replace(self.options(), overwrite=True).validate(
+                    self.run_for_export(self.content())
+                )
         except ExportError as e:
             err = str(e)
         self.error_label.setText(err)
@@ -328,7 +372,9 @@ class ExportDialog(QDialog):
         self.export_button.setEnabled(not err and not self.busy)
         run_cfg = self.compare[0].config if self.compare is not None else self.state.config
         self.camera_label.setText(
-            camera_text(run_cfg.model.width, self.content(), self.camera_keys, self.camera)
+            camera_text(
+                run_cfg.model.width, self.content(), self.camera_keys, self.camera, self.is_web()
+            )
         )
         self._update_snapshot_label()
         if not self.busy:
@@ -346,7 +392,9 @@ class ExportDialog(QDialog):
             self.snapshot_label.setText("no snapshot")
             return
         last = steps.step_name(snaps[-1])
-        if self.compare is not None:
+        if self.is_web():
+            text = kept_snapshots(snaps, self.fields.web_spins["snapshots"].value())
+        elif self.compare is not None:
             text = f"{last} of both runs"
         elif content == "training":
             text = f"{len(snaps):,} snapshots, {steps.step_name(snaps[0])} to {last}"
@@ -354,11 +402,22 @@ class ExportDialog(QDialog):
             text = last
         self.snapshot_label.setText(text)
 
+    def _check_web(self, overwrite: bool) -> None:
+        """Raise ExportError (one line) for a web page that cannot be written as asked."""
+        run = self.run_for_export(self.content())
+        check_web(run, self.path_edit.text().strip(), self.web_options(), overwrite)
+
     @Slot()
     def update_preview(self) -> bool:
         """Draw the miniature of the export now; False (and the reason shown) if it fails."""
         self._preview_timer.stop()
         opts = self.options()
+        self.preview_note.setVisible(self.is_web())
+        if self.is_web():
+            bg, title = str(self.background_combo.currentData()), self.title_edit.text().strip()
+            run = self.run_for_export(self.content())
+            opts, note = preview_request(run, bg, title, self.view_options)
+            self.preview_note.setText(note)
         try:
             rgba, _warnings = preview_frame(
                 self.run_for_export(opts.content), opts, PREVIEW_W, PREVIEW_H
@@ -384,6 +443,7 @@ class ExportDialog(QDialog):
         opts = self.options()
         target = Path(opts.path).expanduser()
         opts.path = str(target)
+        overwrite = False
         if target.is_file():
             answer = QMessageBox.question(
                 self,
@@ -396,8 +456,11 @@ class ExportDialog(QDialog):
                 self.status_label.setText("Not exported: the existing file was kept.")
                 self.status_label.setStyleSheet(NOTE_STYLE)
                 return
-            opts.overwrite = True
-        self.start_export(opts)
+            opts.overwrite = overwrite = True
+        if self.is_web():
+            self.start_web_export(str(target), overwrite)
+        else:
+            self.start_export(opts)
 
     def start_export(self, options: ExportOptions) -> bool:
         """Begin exporting (frames are drawn by a timer); False if the options are invalid."""
@@ -416,29 +479,65 @@ class ExportDialog(QDialog):
             return False
         self.progress.setRange(0, total)
         self.progress.setValue(0)
+        self._show_busy(f"Rendering {Path(options.path).name}…")
+        return True
+
+    def start_web_export(self, path: str, overwrite: bool = False) -> bool:
+        """Begin writing the web page (a thread; the dialog shows it busy); False, and the
+        reason shown, if it cannot be written as asked."""
+        if self.busy:
+            return False
+        self.open_folder_button.setVisible(False)
+        self.status_label.setStyleSheet("")
+        opts = self.web_options()
+        run = self.run_for_export(self.content())
+        try:
+            self._check_web(overwrite)
+            self.running.start_web(run, path, opts, overwrite)
+        except ExportError as e:
+            self._fail(str(e))
+            return False
+        kept = len(pick(len(run.snapshots), opts.snapshots))
+        self.progress.setRange(0, 0)  # busy: the page is made in one call, no steps to count
+        self._show_busy(
+            f"Writing {Path(path).name}: a web page of {kept:,} snapshots (a few seconds)…"
+        )
+        return True
+
+    def _show_busy(self, text: str) -> None:
         self.progress.setVisible(True)
-        self.status_label.setText(f"Rendering {Path(options.path).name}…")
+        self.status_label.setText(text)
         self.cancel_button.setText("Cancel")
         self.fields.set_enabled(False)
         self.export_button.setEnabled(False)
-        return True
 
-    def _on_done(self, path: str, warnings: list[str]) -> None:
+    def _on_done(self, path: str, warnings: list[str], summary: str = "") -> None:
         self._end()
         self.last_path = path
         self._auto_path = True  # the next export gets the next free number
         self._suggested = self.path_edit.text()
         self._follow_fields()
         lines = [f"Saved {path}"] + [f"Note: {w}" for w in warnings]
+        if summary:  # a web page: what it holds, in the command line's words
+            lines.append(summary[:1].upper() + summary[1:] + ".")
         self.status_label.setText("\n".join(lines))
         self.status_label.setStyleSheet(OK_STYLE)
         self.open_folder_button.setVisible(True)
         self.finished.emit(path)
 
     def cancel_export(self) -> None:
-        """Stop now; the exporter deletes its temporary file, so nothing is left behind."""
+        """Stop now; the exporter deletes its temporary file, so nothing is left behind.
+        A web page being made is dropped when it is ready, before it is written: its
+        thread's end says so (`_on_cancelled`)."""
+        if self.running.cancel_web():
+            self.status_label.setText("Cancelling: the page being made will not be written…")
+            self.cancel_button.setEnabled(False)
+            return
         if not self.running.cancel():
             return
+        self._on_cancelled()
+
+    def _on_cancelled(self) -> None:
         self._end()
         self.status_label.setText("Export cancelled: nothing was written.")
         self.status_label.setStyleSheet(NOTE_STYLE)
@@ -458,7 +557,9 @@ class ExportDialog(QDialog):
 
     def _end(self) -> None:
         self.progress.setVisible(False)
+        self.progress.setRange(0, 1)
         self.cancel_button.setText("Close")
+        self.cancel_button.setEnabled(True)
         self.fields.set_enabled(True)
         self._refresh()  # enables Export when the fields are valid
 

@@ -7,9 +7,12 @@ dialog (ui/export_dialog.py) adds the preview, the checks of the whole request a
 running export. Names, ranges, defaults and file names come from
 `render/export_spec.py`, the table the exporter and `nndyn render` read too.
 
-Another export kind (HTML, ...): its format in `export_spec.FORMATS` appears in the
-Format list by itself and `content_problem` says what it cannot hold; a field only it
-uses is one row in `ExportFields.form`, enabled for it in `follow_format`.
+Another export kind: its format in `export_spec.FORMATS` appears in the Format list by
+itself and `content_problem` says what it cannot hold; a field only it uses is one row in
+`ExportFields.form`, enabled for it in `follow_format`. The web page (.html, written by
+render/web) is one: its row is "Page" (snapshots, layers, points and grid kept), and
+`WEB_UNUSED` says why each field it has no use for is off (tooltip and the note under
+Content).
 """
 
 from __future__ import annotations
@@ -34,6 +37,8 @@ from PySide6.QtWidgets import (
 
 from nndyn_gui.render import export_spec as spec
 from nndyn_gui.render.camera import CameraKey
+from nndyn_gui.render.web import WebOptions
+from nndyn_gui.render.web.flowdata import LIMITS as WEB_LIMITS
 
 FORMATS = tuple((f.label, f.key) for f in spec.FORMATS)
 CONTENTS = tuple((c.label, c.key) for c in spec.CONTENTS)
@@ -41,9 +46,35 @@ SIZES = (*spec.SIZES, ("Custom…", 0, 0))
 BACKGROUNDS = tuple((b.label, b.key) for b in spec.BACKGROUNDS)
 VIDEO = spec.VIDEO_EXTENSIONS
 VECTOR = spec.VECTOR_EXTENSIONS
+WEB = spec.WEB_EXTENSION
 ERROR_STYLE = "color: #c62828;"
 NOTE_STYLE = "color: #8a6d00;"
 OK_STYLE = "color: #1a7f37;"
+
+#: the web page's numbers: WebOptions field -> (label, tooltip); ranges from render/web
+WEB_NUMBERS = {
+    "snapshots": ("Snapshots", "At most this many snapshots, evenly over training, the first "
+                  "and the last kept (all: every snapshot); the page's slider moves over them"),
+    "layers": ("Layers", "At most this many layers, the input and the output kept (all: "
+               "every layer); the page's layer slider and Play move over them"),
+    "points": ("Points", "At most this many data points (fewer make a smaller page)"),
+    "grid": ("Grid", "N x N grid lines carried through the layers"),
+}  # fmt: skip
+WEB_ONLY = "Only for a web page (Format: Web page)"
+#: the fields a web page has no use for, and why (tooltips and the note under Content)
+WEB_UNUSED = {
+    "Content": "the page holds the layers flow and the training at once, each with a slider",
+    "Size": "the page fills the browser window",
+    "Timing": "Play in the page steps through the layers at its own pace",
+    "Class legend": "the page always names the classes",
+    "Caption": "a page has its title only",
+}
+WEB_NOTE = (
+    "A web page holds the whole run: every kept layer and snapshot, with sliders and Play; "
+    "it opens offline in a browser. Not used for it:\n"
+    + "\n".join(f"• {name}: {why}" for name, why in WEB_UNUSED.items())
+)
+NO_TRANSPARENT = {".mp4": "MP4 has no transparency", WEB: "a web page is white or dark"}
 
 
 def content_problem(
@@ -84,8 +115,14 @@ def camera_text(
     content: str,
     camera_keys: list[CameraKey],
     camera: tuple[float, float, float] | None,
+    web: bool = False,
 ) -> str:
     """Where the export looks from, in words (the dialog's Camera row)."""
+    if web:  # render/web/figure.py: 3-D for width >= 3, facing the plane (camera.default_angles)
+        if width < 3:
+            return "2-D, as in the window"
+        unused = "; saved views are for videos" if camera_keys else ""
+        return f"3-D, first facing the separating plane; turned with the mouse in the page{unused}"
     three_d = width >= 3 and content in ("layers", "training", "orbit", "compare")
     if not three_d:
         return "2-D: the view frames all layers"
@@ -109,6 +146,13 @@ class ExportFields:
         self.format_combo = QComboBox()
         for name, ext in FORMATS:
             self.format_combo.addItem(name, ext)
+        if compare:  # a page holds one run (render/web)
+            fmt_model = self.format_combo.model()
+            assert isinstance(fmt_model, QStandardItemModel)
+            web_item = fmt_model.item(self.format_combo.findData(WEB))
+            web_item.setEnabled(False)
+            web_item.setToolTip("Not available: a web page holds one run")
+        self._enabled = True  # False while exporting
         self.content_combo = QComboBox()
         for name, key in CONTENTS:
             self.content_combo.addItem(name, key)
@@ -167,6 +211,25 @@ class ExportFields:
         self.snapshot_label = QLabel()  # the step(s) the picture will show (ui/steps)
         self.snapshot_label.setObjectName("exportSnapshot")
         self.snapshot_label.setWordWrap(True)
+        defaults = WebOptions()
+        self.web_spins: dict[str, QSpinBox] = {}
+        web_row = self._web_row = QHBoxLayout()
+        for name, (label, tip) in WEB_NUMBERS.items():
+            box = self.web_spins[name] = QSpinBox()
+            lo, hi = WEB_LIMITS[name]
+            box.setRange(lo, hi)
+            box.setValue(int(getattr(defaults, name)))
+            box.setToolTip(tip)
+            if lo == 0:
+                box.setSpecialValueText("all")
+            if name == "grid":  # "20 × 20"
+                box.setSuffix(f" × {box.value()}")
+                box.valueChanged.connect(lambda v, b=box: b.setSuffix(f" × {v}"))
+            box.setProperty("tip", tip)
+            web_row.addWidget(QLabel(label))
+            web_row.addWidget(box, 1)
+        self.web_spins["layers"].valueChanged.connect(self._skip_one_layer)
+        self._layers_before = self.web_spins["layers"].value()
         self.path_edit = QLineEdit()
         self.browse_button = QPushButton("Choose…")
         path_row = self._path_row = QHBoxLayout()
@@ -182,6 +245,7 @@ class ExportFields:
         form.addRow("Size", self._size_row)
         form.addRow("Timing", self._time_row)
         form.addRow("Look", self._look_row)
+        form.addRow("Page", self._web_row)
         form.addRow("Title", self.title_edit)
         form.addRow("Caption", self.caption_edit)
         form.addRow("Snapshot", self.snapshot_label)
@@ -191,6 +255,23 @@ class ExportFields:
 
     def ext(self) -> str:
         return str(self.format_combo.currentData())
+
+    def is_web(self) -> bool:
+        return self.ext() == WEB
+
+    def web_options(self, background: str, title: str) -> WebOptions:
+        """The WebOptions the Page row, the background and the title describe (not
+        validated); 3-D for nets of width >= 3, as `nndyn render --kind html`."""
+        n = {name: box.value() for name, box in self.web_spins.items()}
+        return WebOptions(**n, dims=0, background=background, title=title)
+
+    def _skip_one_layer(self, value: int) -> None:
+        """Layers: 1 cannot be kept (the input and the output are); the arrows step over it."""
+        box = self.web_spins["layers"]
+        if value == 1:
+            box.setValue(2 if self._layers_before == 0 else 0)
+            return
+        self._layers_before = value
 
     # ------------------------------------------------------------------ rules
     def explain_contents(self, problem: Callable[[str], str]) -> None:
@@ -227,24 +308,57 @@ class ExportFields:
         self.content_note.setText(note)
         self.content_note.setVisible(bool(note))
 
-    def follow_format(self, enabled: bool = True) -> None:
-        """The numbers a format uses (timing for videos, quality for MP4, the GIF frame
-        rate's limit) and its backgrounds (MP4 has no transparency)."""
+    def follow_format(self, enabled: bool | None = None) -> None:
+        """Turn on the fields the format uses (timing for videos, quality for MP4, the
+        Page row for a web page, the GIF frame rate's limit) and its backgrounds; a field
+        it has no use for is off with the reason as its tooltip. `enabled` False: all off
+        (exporting); None: as last set."""
+        if enabled is not None:
+            self._enabled = enabled
+        on = self._enabled
         ext = self.ext()
+        web = ext == WEB
         video = ext in VIDEO
         for w in (self.fps_spin, self.seconds_spin, self.hold_spin):
-            w.setEnabled(video and enabled)
-        self.quality_spin.setEnabled(ext == ".mp4" and enabled)
+            w.setEnabled(video and on)
+        self.quality_spin.setEnabled(ext == ".mp4" and on)
         if ext == ".gif":
             self.fps_spin.setMaximum(spec.GIF_MAX_FPS)  # hundredths of a second per frame
         else:
             self.fps_spin.setMaximum(int(spec.FPS.hi))
+        custom = self.size_combo.currentData()[0] == 0
+        self.size_combo.setEnabled(on and not web)
+        self.width_spin.setEnabled(on and custom and not web)
+        self.height_spin.setEnabled(on and custom and not web)
+        unused: dict[str, tuple[QWidget, ...]] = {
+            "Content": (self.content_combo,),
+            "Size": (self.size_combo, self.width_spin, self.height_spin),
+            "Timing": (self.fps_spin, self.seconds_spin, self.hold_spin),
+            "Class legend": (self.legend_check,),
+            "Caption": (self.caption_edit,),
+        }
+        for name, widgets in unused.items():
+            for widget in widgets:
+                if widget.property("tip") is None:  # its own tooltip, for the other formats
+                    widget.setProperty("tip", widget.toolTip())
+                own = str(widget.property("tip"))
+                widget.setToolTip(f"Not used for a web page: {WEB_UNUSED[name]}" if web else own)
+        self.content_combo.setEnabled(on and not web)
+        self.legend_check.setEnabled(on and not web)
+        self.caption_edit.setEnabled(on and not web)
+        for box in self.web_spins.values():
+            box.setEnabled(on and web)
+            box.setToolTip(str(box.property("tip")) if web else WEB_ONLY)
+        if web:
+            self.content_note.setText(WEB_NOTE)
+            self.content_note.setVisible(True)
         bg_model = self.background_combo.model()
         assert isinstance(bg_model, QStandardItemModel)
         tr = bg_model.item(2)
-        tr.setEnabled(ext != ".mp4")
-        tr.setToolTip("MP4 has no transparency" if ext == ".mp4" else "")
-        if ext == ".mp4" and self.background_combo.currentIndex() == 2:
+        why = NO_TRANSPARENT.get(ext, "")
+        tr.setEnabled(not why)
+        tr.setToolTip(why)
+        if why and self.background_combo.currentIndex() == 2:
             self.background_combo.setCurrentIndex(0)
 
     def follow_size(self) -> None:
@@ -277,20 +391,10 @@ class ExportFields:
         """All fields on (as the format and size allow) or off (while exporting)."""
         for w in (
             self.format_combo,
-            self.content_combo,
-            self.size_combo,
             self.background_combo,
-            self.legend_check,
             self.title_edit,
-            self.caption_edit,
             self.path_edit,
             self.browse_button,
         ):
             w.setEnabled(on)
-        video = self.ext() in VIDEO
-        for sp in (self.fps_spin, self.seconds_spin, self.hold_spin):
-            sp.setEnabled(on and video)
-        self.quality_spin.setEnabled(on and self.ext() == ".mp4")
-        custom = self.size_combo.currentData()[0] == 0
-        self.width_spin.setEnabled(on and custom)
-        self.height_spin.setEnabled(on and custom)
+        self.follow_format(on)

@@ -10,7 +10,7 @@ import imageio.v3 as iio
 import numpy as np
 import pytest
 
-from nndyn_gui.cli.render import build_parser, render_main
+from nndyn_gui.cli.render import HTML_KIND, build_parser, render_main
 from nndyn_gui.core.types import Run, Snapshot
 from nndyn_gui.render import export_spec as spec
 from nndyn_gui.render.export import Exporter, ExportOptions, preview_frame
@@ -147,9 +147,12 @@ def test_the_cli_the_dialog_and_the_options_share_one_table(qtbot) -> None:
     assert cli.legend == opts.legend == dlg.legend_check.isChecked() == spec.DEFAULT_LEGEND
     assert cli.size == f"{opts.width}x{opts.height}"
     kinds = next(a for a in build_parser()._actions if a.dest == "kind")
-    assert isinstance(kinds, argparse.Action) and tuple(kinds.choices) == spec.CONTENT_KEYS
+    assert isinstance(kinds, argparse.Action)
+    assert tuple(kinds.choices) == (*spec.CONTENT_KEYS, HTML_KIND)  # + the web page
     items = [dlg.content_combo.itemData(i) for i in range(dlg.content_combo.count())]
     assert tuple(items) == spec.CONTENT_KEYS
+    formats = [dlg.format_combo.itemData(i) for i in range(dlg.format_combo.count())]
+    assert tuple(formats) == (*spec.EXTENSIONS, spec.WEB_EXTENSION)
 
 
 def test_the_cli_names_its_file_and_takes_legend_and_camera(

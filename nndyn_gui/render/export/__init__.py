@@ -9,7 +9,7 @@ the dialog, `nndyn render`, benchmarks and tests use are re-exported here.
 from nndyn_gui.render.encode import ExportError
 from nndyn_gui.render.export.exporter import ExportCancelled, Exporter, export, preview_frame
 from nndyn_gui.render.export.layout import text_bands
-from nndyn_gui.render.export.options import ExportOptions
+from nndyn_gui.render.export.options import ExportOptions, check_target
 from nndyn_gui.render.export.producers import NO_GL_WARNING, orbit_scene_2d
 
 __all__ = [
@@ -18,6 +18,7 @@ __all__ = [
     "ExportError",
     "ExportOptions",
     "Exporter",
+    "check_target",
     "export",
     "orbit_scene_2d",
     "preview_frame",

@@ -195,18 +195,25 @@ class ExportOptions:
                 raise ExportError(f"layer {k} is out of range 0..{depth}")
 
     def _check_folder(self) -> None:
-        target = Path(self.path)
-        folder = target.parent if str(target.parent) else Path(".")
-        if not folder.exists():
-            raise ExportError(f"folder does not exist: {folder}")
-        if not folder.is_dir():
-            raise ExportError(f"not a folder: {folder}")
-        if not os.access(folder, os.W_OK | os.X_OK):
-            raise ExportError(f"cannot write to folder {folder} (permission denied)")
-        if target.is_dir():
-            raise ExportError(f"{target} is a folder, not a file name")
-        if target.exists() and not self.overwrite:
-            raise ExportError(f"{target}: file exists; use --force to overwrite")
+        check_target(self.path, self.overwrite)
+
+
+def check_target(path: str | os.PathLike[str], overwrite: bool) -> None:
+    """Raise ExportError (one line) if a file cannot be written at `path`: a missing or
+    unwritable folder, a folder named like the file, an existing file (unless `overwrite`).
+    Also the Export dialog's check of a web page's file (render/web writes it)."""
+    target = Path(path)
+    folder = target.parent if str(target.parent) else Path(".")
+    if not folder.exists():
+        raise ExportError(f"folder does not exist: {folder}")
+    if not folder.is_dir():
+        raise ExportError(f"not a folder: {folder}")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise ExportError(f"cannot write to folder {folder} (permission denied)")
+    if target.is_dir():
+        raise ExportError(f"{target} is a folder, not a file name")
+    if target.exists() and not overwrite:
+        raise ExportError(f"{target}: file exists; use --force to overwrite")
 
 
 def _check_int(name: str, v: Any) -> None:  # sizes (the numbers: export_spec.NUMBERS)

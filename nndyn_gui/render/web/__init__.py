@@ -9,6 +9,6 @@ imports Qt, so a notebook or a server without a display can use it.
 
 from nndyn_gui.render.web.figure import build_figure
 from nndyn_gui.render.web.flowdata import WebOptions, collect
-from nndyn_gui.render.web.page import html_text, write_html
+from nndyn_gui.render.web.page import html_text, write_html, written_summary
 
-__all__ = ["WebOptions", "build_figure", "collect", "html_text", "write_html"]
+__all__ = ["WebOptions", "build_figure", "collect", "html_text", "write_html", "written_summary"]

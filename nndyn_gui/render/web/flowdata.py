@@ -27,6 +27,9 @@ DEFAULT_POINTS = 1000
 DEFAULT_GRID = 20
 MAX_POINTS = 100_000
 BACKGROUNDS = ("white", "dark")
+#: the whole numbers of WebOptions and their ranges (the dialog's spin boxes read them)
+LIMITS = {"snapshots": (0, 10_000), "layers": (0, 100_000), "points": (1, MAX_POINTS),
+          "grid": (2, 200)}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -43,12 +46,7 @@ class WebOptions:
 
     def validate(self) -> WebOptions:
         """Raise ExportError (one line, the CLI's and dialog's) for a value that cannot work."""
-        for name, lo, hi in (
-            ("snapshots", 0, 10_000),
-            ("layers", 0, 100_000),
-            ("points", 1, MAX_POINTS),
-            ("grid", 2, 200),
-        ):
+        for name, (lo, hi) in LIMITS.items():
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, int | np.integer) or not lo <= v <= hi:
                 raise ExportError(f"{name} must be a whole number from {lo} to {hi}, got {v!r}")

@@ -26,6 +26,7 @@ import html
 import json
 import math
 import os
+from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -39,7 +40,7 @@ from nndyn_gui.core.io.files import write_bytes
 from nndyn_gui.core.types import Run
 from nndyn_gui.render.encode import ExportError
 from nndyn_gui.render.web import figure as fig_mod
-from nndyn_gui.render.web.flowdata import FlowData, WebOptions, collect
+from nndyn_gui.render.web.flowdata import FlowData, WebOptions, collect, pick
 
 QUANT_LEVELS = 2048  # lattice steps across the largest side of a snapshot's box
 FAR = 14.0  # boxes beyond which a coordinate is "not drawn" (|q| <= 30,000 fits int16)
@@ -177,14 +178,19 @@ def write_html(
     path: str | os.PathLike[str],
     options: WebOptions | None = None,
     overwrite: bool = True,
+    cancelled: Callable[[], bool] | None = None,
 ) -> int:
     """Write the page of `run` to `path` (atomically); returns the bytes written.
 
     The Export dialog's and `nndyn render --kind html`'s one call. Raises ExportError
     with a one-line reason (no snapshots, a bad option, an existing file with
-    overwrite=False, an unwritable folder).
+    overwrite=False, an unwritable folder). `cancelled` (the dialog's Cancel, asked from
+    another thread) is asked once the page is made: True, and nothing is written
+    (ExportError "export cancelled").
     """
     text = html_text(run, options).encode("utf-8")
+    if cancelled is not None and cancelled():
+        raise ExportError("export cancelled")
     target = Path(path)
     if target.suffix.lower() not in (".html", ".htm"):
         raise ExportError(f"a web page is an .html file, got {target.name!r}")
@@ -195,3 +201,18 @@ def write_html(
     except OSError as e:
         raise ExportError(f"cannot write {target}: {e.strerror or e}") from None
     return len(text)
+
+
+def written_summary(run: Run, options: WebOptions | None, n_bytes: int) -> str:
+    """What a written page holds, in the words `nndyn render` and the Export dialog both
+    print: "wrote 7.4 MB: 52 of 52 layers, 11 of 101 snapshots, 1,000 points, 20 x 20 grid"."""
+    opts = options or WebOptions()
+    depth = run.config.model.depth
+    kept_layers = len(pick(depth + 1, opts.layers))
+    kept_snaps = len(pick(len(run.snapshots), opts.snapshots))
+    n_points = min(opts.points, len(run.dataset.y_train) + len(run.dataset.y_test))
+    return (
+        f"wrote {n_bytes / 1e6:.1f} MB: {kept_layers} of {depth + 1} layers, "
+        f"{kept_snaps} of {len(run.snapshots)} snapshots, {n_points:,} points, "
+        f"{opts.grid} x {opts.grid} grid"
+    )
