@@ -379,6 +379,7 @@ class ExportDialog(QDialog):
         self._update_snapshot_label()
         if not self.busy:
             self._preview_timer.start()  # restarted by each change: drawn once it settles
+        self._fit_height()
 
     @Slot()
     def _update_snapshot_label(self, *_: object) -> None:
@@ -505,11 +506,24 @@ class ExportDialog(QDialog):
         return True
 
     def _show_busy(self, text: str) -> None:
+        self._preview_timer.stop()  # a preview drawn now would stall the window (GUI thread)
         self.progress.setVisible(True)
         self.status_label.setText(text)
         self.cancel_button.setText("Cancel")
         self.fields.set_enabled(False)
         self.export_button.setEnabled(False)
+        self._fit_height()
+
+    def _fit_height(self) -> None:
+        """Grow (never shrink) to the height the rows need at this width: a note, the
+        progress bar or a two-line status appearing would otherwise squeeze the
+        word-wrapped labels until their text is cut off (Qt's minimum size ignores
+        height-for-width)."""
+        need = self.heightForWidth(self.width())  # -1: no height-for-width rows
+        if need < 0:
+            need = self.sizeHint().height()
+        if self.isVisible() and self.height() < need:
+            self.resize(self.width(), need)
 
     def _on_done(self, path: str, warnings: list[str], summary: str = "") -> None:
         self._end()

@@ -63,15 +63,15 @@ WEB_NUMBERS = {
 WEB_ONLY = "Only for a web page (Format: Web page)"
 #: the fields a web page has no use for, and why (tooltips and the note under Content)
 WEB_UNUSED = {
-    "Content": "the page holds the layers flow and the training at once, each with a slider",
+    "Content": "it holds the layers flow and the training at once, each with a slider",
     "Size": "the page fills the browser window",
-    "Timing": "Play in the page steps through the layers at its own pace",
+    "Timing": "Play in the page has its own pace",
     "Class legend": "the page always names the classes",
     "Caption": "a page has its title only",
 }
 WEB_NOTE = (
-    "A web page holds the whole run: every kept layer and snapshot, with sliders and Play; "
-    "it opens offline in a browser. Not used for it:\n"
+    "A web page holds the whole run, with sliders and Play, and opens offline in a "
+    "browser. Not used for it:\n"
     + "\n".join(f"• {name}: {why}" for name, why in WEB_UNUSED.items())
 )
 NO_TRANSPARENT = {".mp4": "MP4 has no transparency", WEB: "a web page is white or dark"}
