@@ -35,9 +35,11 @@ DATASETS = (
 MULTICLASS_DATASETS = ("spiral", "gaussians", "rings", "csv", "drawn")
 MAX_CLASSES = 6
 MODEL_KINDS = ("resnet", "mlp")
-ACTIVATIONS = ("tanh", "relu", "sigmoid", "leaky_relu")
+ACTIVATIONS = ("tanh", "relu", "sigmoid", "leaky_relu", "identity")
 OPTIMIZERS = ("adam", "sgd")
 RING_DATASETS = ("ring", "noisy_ring")  # the sets drawn with a radial gap (data.gap)
+#: which of h and the total time depth x h a ResNet holds when its depth changes
+HOLDS = ("h", "time")
 
 
 class ConfigError(ValueError):
@@ -73,6 +75,19 @@ def _meta(doc: str, **ui: Any) -> dict[str, Any]:
 # (`changed_fields`): h of an MLP, the bound while keep-invertible is off.
 def _resnet_only(why: str) -> Any:
     return lambda c: "" if c.model.kind == "resnet" else why
+
+
+def _h_held(c: RunConfig) -> str:
+    """The step h is set by the total time while the total time is held (and vice versa)."""
+    if c.model.kind == "resnet" and c.model.hold == "time":
+        return "the total time is held: h = total time / depth"
+    return ""
+
+
+def _time_held(c: RunConfig) -> str:
+    if c.model.kind == "resnet" and c.model.hold == "h":
+        return "h is held: the total time is depth × h"
+    return ""
 
 
 def _bound_applies(c: RunConfig) -> str:
@@ -196,10 +211,34 @@ class ModelConfig:
         metadata=_num(
             1e-4,
             10.0,
-            "ResNet step size",
+            "ResNet step size; setting it holds it (hold = h)",
             log=True,
             label="Step h",
             unused=_resnet_only("only for ResNet: an MLP layer has no step size"),
+            fixed=_h_held,
+        ),
+    )
+    hold: str = field(
+        default="h",
+        metadata=_choice(
+            HOLDS,
+            "which one a change of depth keeps: the step h (the total time depth × h "
+            "follows) or the total time (h = total time / depth follows)",
+            label="Hold",
+            change="none",
+            unused=_resnet_only("only for ResNet: an MLP has no step size"),
+        ),
+    )
+    total_time: float = field(
+        default=0.5,
+        metadata=_num(
+            0.01,
+            100.0,
+            "the flow's final time depth × h; setting it holds it (hold = time)",
+            log=True,
+            label="Total time",
+            unused=_resnet_only("only for ResNet: an MLP has no flow time"),
+            fixed=_time_held,
         ),
     )
     activation: str = field(
@@ -381,10 +420,16 @@ class RunConfig:
 
     # ------------------------------------------------------------------ validation
     def validate(self) -> RunConfig:
-        """Raise ConfigError naming the first bad field; return self for chaining."""
+        """Raise ConfigError naming the first bad field; return self for chaining.
+
+        Also makes h and the total time agree: the one `model.hold` does not hold follows
+        from the other and the depth (`_sync_time`)."""
+        _sync_time(self.model)
         for section in ("data", "model", "train"):
             sub = getattr(self, section)
             for f in dataclasses.fields(sub):
+                if f"{section}.{f.name}" == "model.total_time" and self.model.hold == "h":
+                    continue  # it follows from h and the depth, which are checked
                 _check_value(f"{section}.{f.name}", f, getattr(sub, f.name))
         if self.data.name == "csv" and not self.data.csv_path:
             raise ConfigError(
@@ -470,11 +515,46 @@ class RunConfig:
         if name not in names:
             raise ConfigError(key, f"unknown field (allowed: {', '.join(names)})")
         d[section][name] = _parse_text(key, names[name], raw.strip())
+        _hold_what_is_set(key, d)
         return RunConfig.from_dict(d)
 
     def copy(self) -> RunConfig:
         """An independent copy (not validated again: configs are validated when made)."""
         return copy.deepcopy(self)
+
+
+def _sync_time(m: ModelConfig) -> None:
+    """h = total time / depth while the total time is held, else total time = depth x h.
+
+    Left alone when they already agree to rounding, so switching what is held changes
+    no number (and so no run)."""
+    if not (isinstance(m.h, float | int) and isinstance(m.total_time, float | int)):
+        return  # not numbers: the field checks say so
+    if not (math.isfinite(m.h) and math.isfinite(m.total_time)) or m.depth < 1:
+        return
+    if math.isclose(m.h * m.depth, m.total_time, rel_tol=1e-12):
+        return
+    if m.hold == "time":
+        h = m.total_time / m.depth
+        lo, hi = FIELDS["model.h"].range or (0.0, math.inf)
+        if m.kind == "resnet" and not lo <= h <= hi:
+            raise ConfigError(
+                "model.total_time",
+                f"total time {m.total_time:g} over depth {m.depth} gives h = {h:g}, "
+                f"outside {lo:g}..{hi:g}",
+                f"Total time {m.total_time:g} / depth {m.depth} gives a step h of {h:g}; "
+                f"h must be from {_g(lo)} to {_g(hi)}",
+            )
+        m.h = h
+    else:
+        m.total_time = m.h * m.depth
+
+
+def _hold_what_is_set(key: str, d: dict[str, Any]) -> None:
+    """`--set model.total_time=…` holds the total time, `--set model.h=…` holds h: the
+    value set is the one kept when the depth changes (a sweep over depth at fixed T)."""
+    if key in ("model.h", "model.total_time"):
+        d["model"]["hold"] = "h" if key == "model.h" else "time"
 
 
 SECTIONS: dict[str, type] = {"data": DataConfig, "model": ModelConfig, "train": TrainConfig}

@@ -32,7 +32,7 @@ from nndyn_gui.core.types import Dataset, NetWeights
 SQUASH_RELATIVE = 1e-2  # median sigma_min/sigma_max of J on the data below this: squashed
 SATURATED = 1e-2  # s'(z) < 1e-2 Lip(s): the unit is saturated (|z| > 3 for tanh)
 GRID_POINTS = 16  # without data: a 16 x 16 grid over the input square
-INVERTIBLE_ACTIVATIONS = ("tanh", "sigmoid", "leaky_relu")  # strictly monotone s
+INVERTIBLE_ACTIVATIONS = ("tanh", "sigmoid", "leaky_relu", "identity")  # strictly monotone s
 RECON_POINTS = 256  # points used for the reconstruction check inside diagnose()
 
 
@@ -295,6 +295,8 @@ def _activation_inverse(name: str, y: np.ndarray) -> np.ndarray:
         return np.log(y) - np.log1p(-y)
     if name == "leaky_relu":
         return np.where(y >= 0.0, y, y / LEAKY_SLOPE)
+    if name == "identity":
+        return np.asarray(y, dtype=np.float64)
     return np.full_like(y, np.nan)
 
 

@@ -121,6 +121,8 @@ def _activation(name: str, z: tf.Tensor) -> tf.Tensor:
         return tf.sigmoid(z)
     if name == "leaky_relu":
         return tf.nn.leaky_relu(z, alpha=maths.LEAKY_SLOPE)
+    if name == "identity":
+        return z
     raise ValueError(f"unknown activation {name!r}")
 
 

@@ -1,0 +1,111 @@
+"""The article's own experiments (issue 22): the linear baseline, a fixed final time,
+collapse, the turnpike, nested rings and two seeds, each as a user sees it."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from nndyn_gui.core.analysis.diagnostics import diagnose, reconstruction_error
+from nndyn_gui.core.analysis.field import fixed_points
+from nndyn_gui.core.config import RunConfig
+from nndyn_gui.core.datasets import make_dataset
+from nndyn_gui.core.net.flow import propagate
+from nndyn_gui.core.types import NetWeights
+
+
+def _net(rng: np.random.Generator, t: int, d: int) -> NetWeights:
+    return NetWeights(
+        A=rng.normal(0.0, 0.8, (t, d, d)), b=rng.normal(0.0, 0.3, (t, d)), w=np.ones(d), c=0.0
+    )
+
+
+# ---------------------------------------------------------------------- 1. identity
+def test_a_linear_mlp_is_one_affine_map_and_is_inverted_exactly() -> None:
+    cfg = RunConfig().with_set("model.kind=mlp").with_set("model.activation=identity")
+    cfg = cfg.with_set("model.width=2").with_set("model.depth=4")
+    rng = np.random.default_rng(3)
+    w = _net(rng, 4, 2)
+    x = rng.uniform(-1, 1, (50, 2))
+    traj = propagate(cfg.model, w, x)
+    a, b = np.eye(2), np.zeros(2)
+    for k in range(4):  # the composition of affine layers is one affine map
+        a, b = w.A[k] @ a, w.A[k] @ b + w.b[k]
+    assert np.allclose(traj[-1], x @ a.T + b)
+    diag = diagnose(cfg, w, make_dataset(cfg.data))
+    assert diag.all_invertible  # a nonsingular A is enough: identity is one-to-one
+    assert reconstruction_error(cfg.model, w, x) < 1e-9
+
+
+def test_a_tied_linear_resnet_has_one_fixed_point_where_ax_plus_b_vanishes() -> None:
+    cfg = RunConfig().with_set("model.activation=identity").with_set("model.tied=true")
+    a = np.array([[-1.0, 0.3, 0.0], [0.0, -0.5, 0.2], [0.1, 0.0, -2.0]])
+    b = np.array([0.2, -0.1, 0.4])
+    w = NetWeights(A=np.repeat(a[None], 10, 0), b=np.repeat(b[None], 10, 0), w=np.ones(3), c=0.0)
+    fp = fixed_points(cfg.model, w)
+    assert len(fp.points) == 1
+    assert np.allclose(a @ fp.points[0].x + b, 0.0)
+    assert fp.points[0].kind == "sink"  # every eigenvalue of A has a negative real part
+
+
+# ---------------------------------------------------------------------- 2. fixed final time
+def test_holding_the_total_time_makes_h_follow_the_depth() -> None:
+    cfg = RunConfig().with_set("model.total_time=2.5")
+    assert cfg.model.hold == "time"
+    for depth in (10, 100, 200):
+        c = cfg.with_set(f"model.depth={depth}")
+        assert c.model.h == 2.5 / depth and c.model.total_time == 2.5
+    held_h = RunConfig().with_set("model.h=0.1").with_set("model.depth=30")
+    assert held_h.model.hold == "h" and held_h.model.h == 0.1
+    assert abs(held_h.model.total_time - 3.0) < 1e-12
+
+
+def test_the_registry_says_which_of_h_and_the_total_time_is_held() -> None:
+    from nndyn_gui.core.config import field_info
+
+    h, t = field_info("model.h"), field_info("model.total_time")
+    time_held = RunConfig().with_set("model.total_time=2.5")
+    assert "total time is held" in h.why_not_editable(time_held)
+    assert t.why_not_editable(time_held) == ""
+    h_held = RunConfig()
+    assert h.why_not_editable(h_held) == "" and "h is held" in t.why_not_editable(h_held)
+    assert field_info("model.hold").group == "Architecture"  # a control of the panel
+
+
+def test_switching_what_is_held_changes_no_number_and_restarts_nothing() -> None:
+    from nndyn_gui.core.train import live
+
+    base = RunConfig().with_set("model.h=0.05").with_set("model.depth=51")
+    switched = base.with_set("model.hold=time")
+    assert (switched.model.h, switched.model.total_time) == (base.model.h, base.model.total_time)
+    assert live.classify(base, switched) == "same"
+
+
+def test_a_total_time_giving_an_h_out_of_range_is_refused_naming_the_total_time() -> None:
+    import pytest
+
+    from nndyn_gui.core.config import ConfigError
+
+    with pytest.raises(ConfigError) as e:
+        RunConfig().with_set("model.depth=1").with_set("model.total_time=50")
+    assert e.value.field_path == "model.total_time" and "step h of 50" in e.value.panel_message
+
+
+def test_old_configs_without_the_new_fields_hold_h() -> None:
+    d = RunConfig().to_dict()
+    del d["model"]["hold"], d["model"]["total_time"]
+    d["model"].update(h=0.2, depth=7)
+    cfg = RunConfig.from_dict(d)
+    assert cfg.model.hold == "h" and cfg.model.h == 0.2
+    assert abs(cfg.model.total_time - 1.4) < 1e-12
+
+
+def test_a_sweep_over_depth_at_fixed_total_time() -> None:
+    from pathlib import Path
+
+    from nndyn_gui.core.sweep.spec import load_spec
+
+    spec = load_spec(Path(__file__).parents[2] / "docs/examples/depth-at-fixed-time.toml")
+    jobs = spec.jobs()
+    assert {j.config.model.depth for j in jobs} == {5, 10, 25, 50, 100, 200}
+    for j in jobs:
+        assert abs(j.config.model.h * j.config.model.depth - 2.5) < 1e-12
