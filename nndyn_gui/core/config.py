@@ -27,6 +27,7 @@ DATASETS = (
     "gaussians",
     "checkerboard",
     "rings",
+    "nested_rings",  # a disk and 2-4 annuli around it, classes alternating
     "csv",
     "drawn",  # points drawn in the window: they live in the run file, not in the config
 )
@@ -37,7 +38,9 @@ MAX_CLASSES = 6
 MODEL_KINDS = ("resnet", "mlp")
 ACTIVATIONS = ("tanh", "relu", "sigmoid", "leaky_relu", "identity")
 OPTIMIZERS = ("adam", "sgd")
-RING_DATASETS = ("ring", "noisy_ring")  # the sets drawn with a radial gap (data.gap)
+RING_DATASETS = ("ring", "noisy_ring")  # the ring and its noisy twin (data.gap, the loop)
+GAP_DATASETS = (*RING_DATASETS, "nested_rings")  # the sets drawn with a radial gap
+MIN_BAND_WIDTH = 0.04  # nested_rings: the narrowest band data.annuli and data.gap may leave
 #: which of h and the total time depth x h a ResNet holds when its depth changes
 HOLDS = ("h", "time")
 
@@ -96,7 +99,11 @@ def _bound_applies(c: RunConfig) -> str:
 
 
 def _gap_applies(c: RunConfig) -> str:
-    return "" if c.data.name in RING_DATASETS else "only for the ring data sets"
+    return "" if c.data.name in GAP_DATASETS else "only for the ring data sets"
+
+
+def _annuli_apply(c: RunConfig) -> str:
+    return "" if c.data.name == "nested_rings" else "only for nested rings"
 
 
 def _classes_apply(c: RunConfig) -> str:
@@ -166,9 +173,21 @@ class DataConfig:
         metadata=_num(
             0.0,
             0.6,
-            "ring: radial gap between inner disk (r<0.35) and annulus",
+            "radial gap: ring, between the inner disk (r<0.35) and the annulus; nested "
+            "rings, between neighbouring bands",
             label="Gap",
             unused=_gap_applies,
+            fixed=_set_by_drawing,
+        ),
+    )
+    annuli: int = field(
+        default=2,
+        metadata=_num(
+            2,
+            4,
+            "nested rings: annuli around the centre disk (classes alternate outwards)",
+            label="Annuli",
+            unused=_annuli_apply,
             fixed=_set_by_drawing,
         ),
     )
@@ -437,6 +456,16 @@ class RunConfig:
                 "required when data.name is 'csv'",
                 "Choose a CSV file (Import CSV…) for the data set 'CSV file'",
             )
+        if self.data.name == "nested_rings":
+            band = (1.0 - self.data.annuli * self.data.gap) / (self.data.annuli + 1)
+            if band < MIN_BAND_WIDTH:
+                most = (1.0 - (self.data.annuli + 1) * MIN_BAND_WIDTH) / self.data.annuli
+                raise ConfigError(
+                    "data.gap",
+                    f"{self.data.annuli} annuli with gap {self.data.gap:g} leave bands "
+                    f"{band:.3g} wide (at least {MIN_BAND_WIDTH:g}): gap at most {most:.3g}",
+                    f"Gap: with {self.data.annuli} annuli it must be at most {most:.3g}",
+                )
         if self.data.classes != 2 and self.data.name not in MULTICLASS_DATASETS:
             raise ConfigError(
                 "data.classes",

@@ -109,3 +109,49 @@ def test_a_sweep_over_depth_at_fixed_total_time() -> None:
     assert {j.config.model.depth for j in jobs} == {5, 10, 25, 50, 100, 200}
     for j in jobs:
         assert abs(j.config.model.h * j.config.model.depth - 2.5) < 1e-12
+
+
+# ---------------------------------------------------------------------- 6. nested rings
+def _nested(annuli: int, gap: float) -> RunConfig:
+    cfg = RunConfig().with_set("data.name=nested_rings").with_set(f"data.gap={gap}")
+    return cfg.with_set(f"data.annuli={annuli}")
+
+
+def test_nested_rings_alternate_classes_outwards_with_the_gap_between_bands() -> None:
+    from nndyn_gui.core.datasets import nested_bands
+
+    for annuli in (2, 3, 4):
+        cfg = _nested(annuli, 0.1)
+        ds = make_dataset(cfg.data)
+        r = np.hypot(*ds.x_all.T)
+        bands = nested_bands(cfg.data)
+        assert len(bands) == annuli + 1 and bands[0][0] == 0.0 and abs(bands[-1][1] - 1) < 1e-12
+        for (lo, hi), (nlo, _) in zip(bands, bands[1:], strict=False):
+            assert abs(nlo - hi - 0.1) < 1e-12  # the gap between neighbours
+        for i, (lo, hi) in enumerate(bands):
+            inside = (r >= lo) & (r <= hi)
+            assert inside.sum() > 50 and set(ds.y_all[inside]) == {i % 2}
+        assert abs(ds.y_all.mean() - 0.5) <= 0.001  # balanced classes
+
+
+def test_the_loop_of_nested_rings_lies_in_the_first_annulus_around_the_centre() -> None:
+    from nndyn_gui.core.datasets import inner_point, nested_bands, outer_loop
+
+    cfg = _nested(3, 0.1)
+    lo, hi = nested_bands(cfg.data)[1]
+    r = np.hypot(*outer_loop(cfg.data, 100).T)
+    assert np.all((r > lo) & (r < hi))
+    assert np.array_equal(inner_point(cfg.data), [0.0, 0.0])
+
+
+def test_too_wide_a_gap_for_the_annuli_is_refused_naming_the_gap() -> None:
+    import pytest
+
+    from nndyn_gui.core.config import ConfigError, field_info
+
+    with pytest.raises(ConfigError) as e:
+        _nested(4, 0.225)
+    assert e.value.field_path == "data.gap" and "at most 0.2" in e.value.panel_message
+    ring = RunConfig()
+    assert "nested rings" in field_info("data.annuli").why_unused(ring)
+    assert field_info("data.gap").applies(_nested(2, 0.1))
