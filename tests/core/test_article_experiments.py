@@ -3,6 +3,8 @@ collapse, the turnpike, nested rings and two seeds, each as a user sees it."""
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 
 from nndyn_gui.core.analysis.diagnostics import diagnose, reconstruction_error
@@ -126,7 +128,7 @@ def test_nested_rings_alternate_classes_outwards_with_the_gap_between_bands() ->
         r = np.hypot(*ds.x_all.T)
         bands = nested_bands(cfg.data)
         assert len(bands) == annuli + 1 and bands[0][0] == 0.0 and abs(bands[-1][1] - 1) < 1e-12
-        for (lo, hi), (nlo, _) in zip(bands, bands[1:], strict=False):
+        for (_, hi), (nlo, _) in itertools.pairwise(bands):
             assert abs(nlo - hi - 0.1) < 1e-12  # the gap between neighbours
         for i, (lo, hi) in enumerate(bands):
             inside = (r >= lo) & (r <= hi)
