@@ -157,3 +157,50 @@ def test_too_wide_a_gap_for_the_annuli_is_refused_naming_the_gap() -> None:
     ring = RunConfig()
     assert "nested rings" in field_info("data.annuli").why_unused(ring)
     assert field_info("data.gap").applies(_nested(2, 0.1))
+
+
+# ---------------------------------------------------------------------- 4. collapse
+def test_image_ratio_and_rank_tell_a_line_from_a_plane() -> None:
+    from nndyn_gui.core.analysis.claims import image_rank, image_ratio
+
+    rng = np.random.default_rng(0)
+    disk = rng.uniform(-1, 1, (500, 2))
+    line = np.outer(rng.uniform(-1, 1, 500), [0.6, 0.8]) + 1e-6 * rng.normal(size=(500, 2))
+    assert image_ratio(disk) > 0.5 and image_rank(disk) == 2
+    assert image_ratio(line) < 1e-9 and image_rank(line) == 1
+    assert image_ratio(np.ones((10, 2))) == 0.0 and image_rank(np.ones((10, 2))) == 0
+    flat3 = np.column_stack([disk, np.zeros(500)])  # width 3: the data's plane is what counts
+    assert image_ratio(flat3) > 0.5 and image_rank(flat3) == 2
+    assert np.isnan(image_ratio(np.full((5, 2), np.inf)))  # never an SVD of inf
+
+
+def test_a_layer_with_a_singular_a_drops_the_image_to_a_line() -> None:
+    """Exactly a line in a linear net; tanh would bend that line into a curve (rank 2)."""
+    from nndyn_gui.core.analysis.claims import image_rank
+
+    cfg = RunConfig().with_set("model.kind=mlp").with_set("model.width=2")
+    cfg = cfg.with_set("model.depth=3").with_set("model.activation=identity")
+    rng = np.random.default_rng(1)
+    w = _net(rng, 3, 2)
+    w.A[1] = np.outer([1.0, 2.0], [0.5, -0.3])  # rank 1
+    traj = propagate(cfg.model, w, rng.uniform(-1, 1, (300, 2)))
+    assert [image_rank(x) for x in traj] == [2, 2, 1, 1]
+
+
+# ---------------------------------------------------------------------- 5. turnpike
+def test_the_middle_half_share_of_the_displacement_profile() -> None:
+    from nndyn_gui.core.analysis.diagnostics import middle_half_share
+
+    assert middle_half_share(np.ones(200)) == 0.5  # every block moves as far
+    assert abs(middle_half_share(np.ones(7)) - 0.5) < 1e-12  # any depth: exact quarters
+    turnpike = np.r_[np.ones(10), np.full(180, 0.01), np.ones(10)]
+    assert middle_half_share(turnpike) < 0.1
+    assert np.isnan(middle_half_share(np.zeros(5)))  # nothing moves: no share
+
+
+def test_diagnostics_report_the_middle_share_of_a_run() -> None:
+    cfg = RunConfig().with_set("model.depth=8")
+    rng = np.random.default_rng(2)
+    diag = diagnose(cfg, _net(rng, 8, 3), make_dataset(cfg.data))
+    assert 0.0 < diag.middle_share < 1.0
+    assert diag.to_dict()["middle_share"] == diag.middle_share
