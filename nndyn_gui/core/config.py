@@ -352,7 +352,25 @@ class TrainConfig:
     seed: int = field(
         default=0,
         metadata=_num(
-            0, 2**31 - 1, "seed of initial weights and batches", label="Weight seed", scale="none"
+            0,
+            2**31 - 1,
+            "init seed: the initial weights (and the batch order, unless an order seed is "
+            "set); --set train.init_seed=… sets it too",
+            label="Init seed",
+            scale="none",
+        ),
+    )
+    order_seed: int = field(
+        default=-1,
+        metadata=_num(
+            -1,
+            2**31 - 1,
+            "seed of the mini-batch order (-1: the init seed's); with it the two sources of "
+            "randomness, initial weights and batches, vary one at a time",
+            label="Order seed",
+            scale="none",
+            off="= init seed",
+            unused=lambda c: "" if c.train.batch_size else "full batch: there is no order",
         ),
     )
     snapshot_every: int = field(
@@ -417,6 +435,11 @@ class TrainConfig:
             change="live",
         ),
     )
+
+    @property
+    def batch_seed(self) -> int:
+        """The seed the mini-batch order is drawn with: order_seed, or the init seed."""
+        return self.order_seed if self.order_seed >= 0 else self.seed
 
 
 @dataclass
@@ -506,6 +529,7 @@ class RunConfig:
             names = {f.name: f for f in dataclasses.fields(klass)}
             kwargs = {}
             for key, value in sub_d.items():
+                key = ALIASES.get(f"{section}.{key}", f".{key}").split(".")[1]
                 if key not in names:
                     raise ConfigError(
                         f"{section}.{key}", f"unknown field (allowed: {', '.join(names)})"
@@ -531,7 +555,7 @@ class RunConfig:
         if "=" not in assignment:
             raise ConfigError(assignment, "expected key=value, e.g. model.width=3")
         key, raw = assignment.split("=", 1)
-        key = key.strip()
+        key = ALIASES.get(key.strip(), key.strip())
         d = self.to_dict()
         if key == "title":
             d["title"] = raw
@@ -585,6 +609,9 @@ def _hold_what_is_set(key: str, d: dict[str, Any]) -> None:
     if key in ("model.h", "model.total_time"):
         d["model"]["hold"] = "h" if key == "model.h" else "time"
 
+
+#: other names a field answers to in --set and JSON (the issue's and the article's words)
+ALIASES = {"train.init_seed": "train.seed"}
 
 SECTIONS: dict[str, type] = {"data": DataConfig, "model": ModelConfig, "train": TrainConfig}
 #: the panel group of each section's fields, unless a field names its own

@@ -4,6 +4,7 @@ collapse, the turnpike, nested rings and two seeds, each as a user sees it."""
 from __future__ import annotations
 
 import itertools
+from pathlib import Path
 
 import numpy as np
 
@@ -204,3 +205,60 @@ def test_diagnostics_report_the_middle_share_of_a_run() -> None:
     diag = diagnose(cfg, _net(rng, 8, 3), make_dataset(cfg.data))
     assert 0.0 < diag.middle_share < 1.0
     assert diag.to_dict()["middle_share"] == diag.middle_share
+
+
+# ---------------------------------------------------------------------- 3. two seeds
+def test_the_order_seed_follows_the_init_seed_unless_set() -> None:
+    cfg = RunConfig().with_set("train.init_seed=5")  # the issue's name of train.seed
+    assert cfg.train.seed == 5 and cfg.train.order_seed == -1 and cfg.train.batch_seed == 5
+    cfg = cfg.with_set("train.order_seed=9")
+    assert (cfg.train.seed, cfg.train.batch_seed) == (5, 9)
+    assert RunConfig.from_dict({"train": {"init_seed": 3}}).train.seed == 3
+
+
+def _train(order_seed: int, seed: int = 4) -> list[NetWeights]:
+    from nndyn_gui.core.train.trainer import Trainer
+
+    cfg = RunConfig()
+    for s in ("data.n=120", "model.depth=3", "train.batch_size=16", "train.steps=30"):
+        cfg = cfg.with_set(s)
+    cfg = cfg.with_set("train.snapshot_every=10").with_set("train.steps_per_call=10")
+    cfg = cfg.with_set(f"train.seed={seed}").with_set(f"train.order_seed={order_seed}")
+    return [s.weights for s in Trainer(cfg, make_dataset(cfg.data)).run().snapshots]
+
+
+def test_the_two_seeds_vary_the_start_and_the_batches_one_at_a_time() -> None:
+    same = _train(-1)  # the order follows the init seed 4 ...
+    assert all(np.array_equal(a.A, b.A) for a, b in zip(same, _train(4), strict=True))
+    other_order = _train(7)  # ... another order: the same start, other batches
+    assert np.array_equal(same[0].A, other_order[0].A)
+    assert not np.allclose(same[-1].A, other_order[-1].A)
+    other_init = _train(4, seed=8)  # another start, the same batches
+    assert not np.allclose(same[0].A, other_init[0].A)
+
+
+def test_a_format_2_run_file_opens_with_both_seeds_equal(tmp_path) -> None:
+    import json
+    import zipfile
+
+    from nndyn_gui.core.io.runfile import load_run, save_run
+    from nndyn_gui.core.types import Run
+
+    cfg = RunConfig().with_set("train.seed=11")
+    ds = make_dataset(cfg.data)
+    plain = tmp_path / "plain.nndyn"
+    save_run(Run(cfg, ds, [], "new", ""), plain)
+    with zipfile.ZipFile(plain) as z:  # what an older nndyn wrote and reads
+        assert json.loads(z.read("manifest.json"))["format_version"] == 1
+        written = json.loads(z.read("config.json"))
+    assert "order_seed" not in written["train"] and "hold" not in written["model"]
+    back = load_run(plain).config
+    assert back.train.order_seed == -1 and back.train.batch_seed == back.train.seed == 11
+    old = load_run(Path(__file__).parents[1] / "data" / "run-format1.nndyn").config
+    assert old.train.batch_seed == old.train.seed and old.model.hold == "h"
+
+    two = tmp_path / "two-seeds.nndyn"
+    save_run(Run(cfg.with_set("train.order_seed=3"), ds, [], "new", ""), two)
+    with zipfile.ZipFile(two) as z:
+        assert json.loads(z.read("manifest.json"))["format_version"] == 3
+    assert load_run(two).config.train.batch_seed == 3
