@@ -262,3 +262,51 @@ def test_a_format_2_run_file_opens_with_both_seeds_equal(tmp_path) -> None:
     with zipfile.ZipFile(two) as z:
         assert json.loads(z.read("manifest.json"))["format_version"] == 3
     assert load_run(two).config.train.batch_seed == 3
+
+
+# ---------------------------------------------------------------------- 7. claims and docs
+ARTICLE_PRESETS = (
+    "mlp-w2-ring-linear",
+    "mlp-w2-ring-deep",
+    "resnet-w2-nested-rings",
+    "resnet-w3-nested-rings",
+    "resnet-w3-ring-turnpike",
+)
+
+
+def _script(name: str):  # type: ignore[no-untyped-def]
+    import importlib.util
+
+    path = Path(__file__).parents[2] / "scripts" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_new_presets_claim_measured_statistics_verified_on_unseen_seeds() -> None:
+    """Written from offsets 100-115; checked, all holding, on 0-7 and 200-207."""
+    import json
+
+    from nndyn_gui.core.analysis.claims import load_claims
+
+    mod = _script("update_article_sections")
+    written = json.loads(mod.WRITTEN.read_text("utf-8"))
+    assert set(ARTICLE_PRESETS) <= set(written["uses"]) and len(written["seeds"]) >= 16
+    for path in (mod.VERIFIED, mod.HOLDOUT):
+        doc = json.loads(path.read_text("utf-8"))
+        assert len(doc["seeds"]) >= 8 and not set(doc["seeds"]) & set(written["seeds"])
+        rows = {(r["preset"], r["claim"]): r for r in doc["claims"]}
+        for name in ARTICLE_PRESETS:
+            for c in load_claims(name).checks:
+                assert rows[(name, c.claim)]["all_hold"], (path.name, name, c.claim)
+
+
+def test_section_14_of_science_md_is_what_the_script_makes_of_the_measured_files() -> None:
+    mod = _script("update_article_sections")
+    text = mod.DOC.read_text(encoding="utf-8")
+    section = text.split(mod.START, 1)[1].split(mod.END, 1)[0].strip("\n")
+    assert section == mod.current()
+    for img in ("mlp-w2-ring-deep-sheet", "resnet-w3-nested-rings-3d"):
+        assert (mod.DOC.parent / "img" / f"{img}.png").stat().st_size > 20_000
