@@ -235,6 +235,7 @@ class ModelConfig:
             label="Step h",
             unused=_resnet_only("only for ResNet: an MLP layer has no step size"),
             fixed=_h_held,
+            follows=_h_held,
         ),
     )
     hold: str = field(
@@ -258,6 +259,7 @@ class ModelConfig:
             label="Total time",
             unused=_resnet_only("only for ResNet: an MLP has no flow time"),
             fixed=_time_held,
+            follows=_time_held,
         ),
     )
     activation: str = field(
@@ -644,6 +646,8 @@ class FieldInfo:
     words: str = ""  # how a sentence names it ("learning rate"); default: the label
     unused: Callable[[RunConfig], str] | None = None  # why it has no say ("" = it has)
     fixed: Callable[[RunConfig], str] | None = None  # which data set it, not the panel
+    # set by other fields (h = total time / depth): its change is theirs, never listed
+    follows: Callable[[RunConfig], str] | None = None
 
     @property
     def live(self) -> bool:
@@ -685,6 +689,7 @@ def _info(path: str, f: dataclasses.Field[Any], section: str) -> FieldInfo:
         words=m.get("words", label.lower()),
         unused=m.get("unused"),
         fixed=m.get("fixed"),
+        follows=m.get("follows"),
     )
 
 
@@ -711,10 +716,13 @@ def field_label(path: str) -> str:
 
 def changed_fields(old: RunConfig, new: RunConfig) -> list[str]:
     """The paths whose values differ and that have a say in `old` or `new` (a change of
-    h between two MLPs is no change), in the panel's order."""
+    h between two MLPs is no change; nor is a change of the one of h and the total time
+    that follows the other in both), in the panel's order."""
     out = []
     for path, info in FIELDS.items():
         if _value(old, path) != _value(new, path) and (info.applies(old) or info.applies(new)):
+            if info.follows is not None and info.follows(old) and info.follows(new):
+                continue  # h following a new depth: the depth is the change
             out.append(path)
     return out
 

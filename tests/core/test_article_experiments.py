@@ -310,3 +310,13 @@ def test_section_14_of_science_md_is_what_the_script_makes_of_the_measured_files
     assert section == mod.current()
     for img in ("mlp-w2-ring-deep-sheet", "resnet-w3-nested-rings-3d"):
         assert (mod.DOC.parent / "img" / f"{img}.png").stat().st_size > 20_000
+
+
+def test_a_new_depth_is_the_change_not_the_h_or_total_time_that_follows_it() -> None:
+    from nndyn_gui.core.config import changed_fields
+
+    held_h = RunConfig()
+    assert changed_fields(held_h, held_h.with_set("model.depth=7")) == ["model.depth"]
+    held_t = RunConfig().with_set("model.total_time=2.5")
+    assert changed_fields(held_t, held_t.with_set("model.depth=7")) == ["model.depth"]
+    assert changed_fields(held_t, held_t.with_set("model.total_time=3")) == ["model.total_time"]
