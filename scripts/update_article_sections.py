@@ -137,14 +137,59 @@ def _sweep_table(rows: list[dict[str, str]]) -> list[str]:
 def _sweep_words(rows: list[dict[str, str]]) -> str:
     """What the sweep shows, with the ranges over every run of it."""
     done = [r for r in rows if r["status"] == "finished"]
-    per_t = [float(r["mean_step"]) * int(r["model.depth"]) for r in done]
     path = [float(r["path_length"]) for r in done]
+    depths = sorted({int(r["model.depth"]) for r in done})
+    turn = {
+        d: _median([float(r["step_turning"]) for r in done if int(r["model.depth"]) == d])
+        for d in (depths[0], depths[-1])
+    }
     return (
-        "Each block moves the points less as the depth grows at fixed T: `mean_step` × depth "
-        f"stays within {min(per_t):.3g}–{max(per_t):.3g} over all {len(done)} runs, and the "
-        f"distance the points travel (`path_length`) within {min(path):.3g}–{max(path):.3g}: "
-        "finer Euler steps of one flow, not a longer one. The nested-rings and turnpike "
-        "presets below hold T."
+        "Each block moves the points less as the depth grows at fixed T (`mean_step` × depth "
+        "is the path length), while the distance the points travel (`path_length`) stays "
+        f"within {min(path):.3g}–{max(path):.3g} over all {len(done)} runs, and the median "
+        f"turning between steps falls from {turn[depths[0]]:.3g} rad at depth {depths[0]} "
+        f"to {turn[depths[-1]]:.3g} at {depths[-1]}: finer Euler steps of one flow, not a "
+        "longer one. The nested-rings and turnpike presets below hold T."
+    )
+
+
+def _which_seed(fam: dict[str, Any]) -> str:
+    """Which seed moved the result more here, by both measures (or say they disagree)."""
+    spread = {k: max(v["dense_accuracy"]) - min(v["dense_accuracy"]) for k, v in fam.items()}
+    moved = {k: _median(v["last_layer_difference"]) for k, v in fam.items()}
+    init, order = "init varies", "order varies"
+    if spread[init] > spread[order] and moved[init] > moved[order]:
+        return "here the init seed moved it more, on both measures"
+    if spread[init] < spread[order] and moved[init] < moved[order]:
+        return "here the order seed moved it more, on both measures"
+    return "which moved it more depends on the measure"
+
+
+def _profile_words(extra: dict[str, Any]) -> str:
+    """Where the work goes, from the binned profiles (first and last tenth, medians)."""
+    runs = extra["profile"]["runs"]
+
+    def tenth(label: str, i: int) -> float:
+        return 100 * _median([r["tenths"][i] for r in runs[label]])
+
+    a, b = "transport", "no transport"
+    rising = tenth(a, -1) > tenth(a, 0) and tenth(b, -1) > tenth(b, 0)
+    steeper = tenth(a, -1) - tenth(a, 0) > tenth(b, -1) - tenth(b, 0)
+    shape = "The first and last tenths: "
+    if rising:
+        shape = "Both profiles rise toward the last blocks" + (
+            ", the one with the cost more steeply: " if steeper else ": "
+        )
+    return (
+        shape + f"the last tenth covers {tenth(a, -1):.1f} % with it and {tenth(b, -1):.1f} % "
+        f"without, the first tenth {tenth(a, 0):.1f} % and {tenth(b, 0):.1f} %. "
+        + (
+            "So the middle half is quieter because the end does more, not because both ends "
+            "do: this is not the turnpike shape (a transient at each end around a long quiet "
+            "middle), and nndyn's cost is not the paper's (§8)."
+            if rising
+            else "nndyn's cost is not the paper's (§8)."
+        )
     )
 
 
@@ -230,8 +275,8 @@ def body(
         "run's by a median "
         f"{_median(fam['init varies']['last_layer_difference']):.2f} and "
         f"{_median(fam['order varies']['last_layer_difference']):.2f} of their spread. "
-        "Both sources of randomness the article names, initialisation and the batches of "
-        "SGD, move the result.",
+        "Both sources of randomness the article names, initialisation and the batches, move "
+        "the result; " + _which_seed(fam) + ".",
         "",
         "### 14.4 Collapse: an MLP loses a dimension",
         "",
@@ -266,9 +311,8 @@ def body(
         "",
         *_profile_table(extra),
         "",
-        "With the cost the work tilts toward the first and last blocks and the middle is "
-        "quieter: a weak tilt toward the turnpike shape, not the exponential closeness the "
-        "theorem describes (nndyn's cost is not the paper's; §8). "
+        _profile_words(extra),
+        "",
         f"Middle share over those seeds: "
         f"{summary('middle_share', [r['middle_share'] for r in prof['transport']])} with the "
         f"cost, {summary('middle_share', [r['middle_share'] for r in prof['no transport']])} "
