@@ -27,6 +27,7 @@ DATASETS = (
     "gaussians",
     "checkerboard",
     "rings",
+    "nested_rings",  # a disk and 2-4 annuli around it, classes alternating
     "csv",
     "drawn",  # points drawn in the window: they live in the run file, not in the config
 )
@@ -35,9 +36,13 @@ DATASETS = (
 MULTICLASS_DATASETS = ("spiral", "gaussians", "rings", "csv", "drawn")
 MAX_CLASSES = 6
 MODEL_KINDS = ("resnet", "mlp")
-ACTIVATIONS = ("tanh", "relu", "sigmoid", "leaky_relu")
+ACTIVATIONS = ("tanh", "relu", "sigmoid", "leaky_relu", "identity")
 OPTIMIZERS = ("adam", "sgd")
-RING_DATASETS = ("ring", "noisy_ring")  # the sets drawn with a radial gap (data.gap)
+RING_DATASETS = ("ring", "noisy_ring")  # the ring and its noisy twin (data.gap, the loop)
+GAP_DATASETS = (*RING_DATASETS, "nested_rings")  # the sets drawn with a radial gap
+MIN_BAND_WIDTH = 0.04  # nested_rings: the narrowest band data.annuli and data.gap may leave
+#: which of h and the total time depth x h a ResNet holds when its depth changes
+HOLDS = ("h", "time")
 
 
 class ConfigError(ValueError):
@@ -75,13 +80,30 @@ def _resnet_only(why: str) -> Any:
     return lambda c: "" if c.model.kind == "resnet" else why
 
 
+def _h_held(c: RunConfig) -> str:
+    """The step h is set by the total time while the total time is held (and vice versa)."""
+    if c.model.kind == "resnet" and c.model.hold == "time":
+        return "the total time is held: h = total time / depth"
+    return ""
+
+
+def _time_held(c: RunConfig) -> str:
+    if c.model.kind == "resnet" and c.model.hold == "h":
+        return "h is held: the total time is depth × h"
+    return ""
+
+
 def _bound_applies(c: RunConfig) -> str:
     on = c.model.kind == "resnet" and c.model.keep_invertible
     return "" if on else "only when 'Keep invertible' is on"
 
 
 def _gap_applies(c: RunConfig) -> str:
-    return "" if c.data.name in RING_DATASETS else "only for the ring data sets"
+    return "" if c.data.name in GAP_DATASETS else "only for the ring data sets"
+
+
+def _annuli_apply(c: RunConfig) -> str:
+    return "" if c.data.name == "nested_rings" else "only for nested rings"
 
 
 def _classes_apply(c: RunConfig) -> str:
@@ -151,9 +173,21 @@ class DataConfig:
         metadata=_num(
             0.0,
             0.6,
-            "ring: radial gap between inner disk (r<0.35) and annulus",
+            "radial gap: ring, between the inner disk (r<0.35) and the annulus; nested "
+            "rings, between neighbouring bands",
             label="Gap",
             unused=_gap_applies,
+            fixed=_set_by_drawing,
+        ),
+    )
+    annuli: int = field(
+        default=2,
+        metadata=_num(
+            2,
+            4,
+            "nested rings: annuli around the centre disk (classes alternate outwards)",
+            label="Annuli",
+            unused=_annuli_apply,
             fixed=_set_by_drawing,
         ),
     )
@@ -196,10 +230,36 @@ class ModelConfig:
         metadata=_num(
             1e-4,
             10.0,
-            "ResNet step size",
+            "ResNet step size; setting it holds it (hold = h)",
             log=True,
             label="Step h",
             unused=_resnet_only("only for ResNet: an MLP layer has no step size"),
+            fixed=_h_held,
+            follows=_h_held,
+        ),
+    )
+    hold: str = field(
+        default="h",
+        metadata=_choice(
+            HOLDS,
+            "which one a change of depth keeps: the step h (the total time depth × h "
+            "follows) or the total time (h = total time / depth follows)",
+            label="Hold",
+            change="none",
+            unused=_resnet_only("only for ResNet: an MLP has no step size"),
+        ),
+    )
+    total_time: float = field(
+        default=0.5,
+        metadata=_num(
+            0.01,
+            100.0,
+            "the flow's final time depth × h; setting it holds it (hold = time)",
+            log=True,
+            label="Total time",
+            unused=_resnet_only("only for ResNet: an MLP has no flow time"),
+            fixed=_time_held,
+            follows=_time_held,
         ),
     )
     activation: str = field(
@@ -294,7 +354,25 @@ class TrainConfig:
     seed: int = field(
         default=0,
         metadata=_num(
-            0, 2**31 - 1, "seed of initial weights and batches", label="Weight seed", scale="none"
+            0,
+            2**31 - 1,
+            "init seed: the initial weights (and the batch order, unless an order seed is "
+            "set); --set train.init_seed=… sets it too",
+            label="Init seed",
+            scale="none",
+        ),
+    )
+    order_seed: int = field(
+        default=-1,
+        metadata=_num(
+            -1,
+            2**31 - 1,
+            "seed of the mini-batch order (-1: the init seed's); with it the two sources of "
+            "randomness, initial weights and batches, vary one at a time",
+            label="Order seed",
+            scale="none",
+            off="= init seed",
+            unused=lambda c: "" if c.train.batch_size else "full batch: there is no order",
         ),
     )
     snapshot_every: int = field(
@@ -360,6 +438,11 @@ class TrainConfig:
         ),
     )
 
+    @property
+    def batch_seed(self) -> int:
+        """The seed the mini-batch order is drawn with: order_seed, or the init seed."""
+        return self.order_seed if self.order_seed >= 0 else self.seed
+
 
 @dataclass
 class RunConfig:
@@ -381,10 +464,16 @@ class RunConfig:
 
     # ------------------------------------------------------------------ validation
     def validate(self) -> RunConfig:
-        """Raise ConfigError naming the first bad field; return self for chaining."""
+        """Raise ConfigError naming the first bad field; return self for chaining.
+
+        Also makes h and the total time agree: the one `model.hold` does not hold follows
+        from the other and the depth (`_sync_time`)."""
+        _sync_time(self.model)
         for section in ("data", "model", "train"):
             sub = getattr(self, section)
             for f in dataclasses.fields(sub):
+                if f"{section}.{f.name}" == "model.total_time" and self.model.hold == "h":
+                    continue  # it follows from h and the depth, which are checked
                 _check_value(f"{section}.{f.name}", f, getattr(sub, f.name))
         if self.data.name == "csv" and not self.data.csv_path:
             raise ConfigError(
@@ -392,6 +481,16 @@ class RunConfig:
                 "required when data.name is 'csv'",
                 "Choose a CSV file (Import CSV…) for the data set 'CSV file'",
             )
+        if self.data.name == "nested_rings":
+            band = (1.0 - self.data.annuli * self.data.gap) / (self.data.annuli + 1)
+            if band < MIN_BAND_WIDTH:
+                most = (1.0 - (self.data.annuli + 1) * MIN_BAND_WIDTH) / self.data.annuli
+                raise ConfigError(
+                    "data.gap",
+                    f"{self.data.annuli} annuli with gap {self.data.gap:g} leave bands "
+                    f"{band:.3g} wide (at least {MIN_BAND_WIDTH:g}): gap at most {most:.3g}",
+                    f"Gap: with {self.data.annuli} annuli it must be at most {most:.3g}",
+                )
         if self.data.classes != 2 and self.data.name not in MULTICLASS_DATASETS:
             raise ConfigError(
                 "data.classes",
@@ -432,6 +531,7 @@ class RunConfig:
             names = {f.name: f for f in dataclasses.fields(klass)}
             kwargs = {}
             for key, value in sub_d.items():
+                key = ALIASES.get(f"{section}.{key}", f".{key}").split(".")[1]
                 if key not in names:
                     raise ConfigError(
                         f"{section}.{key}", f"unknown field (allowed: {', '.join(names)})"
@@ -457,7 +557,7 @@ class RunConfig:
         if "=" not in assignment:
             raise ConfigError(assignment, "expected key=value, e.g. model.width=3")
         key, raw = assignment.split("=", 1)
-        key = key.strip()
+        key = ALIASES.get(key.strip(), key.strip())
         d = self.to_dict()
         if key == "title":
             d["title"] = raw
@@ -470,12 +570,50 @@ class RunConfig:
         if name not in names:
             raise ConfigError(key, f"unknown field (allowed: {', '.join(names)})")
         d[section][name] = _parse_text(key, names[name], raw.strip())
+        _hold_what_is_set(key, d)
         return RunConfig.from_dict(d)
 
     def copy(self) -> RunConfig:
         """An independent copy (not validated again: configs are validated when made)."""
         return copy.deepcopy(self)
 
+
+def _sync_time(m: ModelConfig) -> None:
+    """h = total time / depth while the total time is held, else total time = depth x h.
+
+    Left alone when they already agree to rounding, so switching what is held changes
+    no number (and so no run)."""
+    if not (isinstance(m.h, float | int) and isinstance(m.total_time, float | int)):
+        return  # not numbers: the field checks say so
+    if not (math.isfinite(m.h) and math.isfinite(m.total_time)) or m.depth < 1:
+        return
+    if math.isclose(m.h * m.depth, m.total_time, rel_tol=1e-12):
+        return
+    if m.hold == "time":
+        h = m.total_time / m.depth
+        lo, hi = FIELDS["model.h"].range or (0.0, math.inf)
+        if m.kind == "resnet" and not lo <= h <= hi:
+            raise ConfigError(
+                "model.total_time",
+                f"total time {m.total_time:g} over depth {m.depth} gives h = {h:g}, "
+                f"outside {lo:g}..{hi:g}",
+                f"Total time {m.total_time:g} / depth {m.depth} gives a step h of {h:g}; "
+                f"h must be from {_g(lo)} to {_g(hi)}",
+            )
+        m.h = h
+    else:
+        m.total_time = m.h * m.depth
+
+
+def _hold_what_is_set(key: str, d: dict[str, Any]) -> None:
+    """`--set model.total_time=…` holds the total time, `--set model.h=…` holds h: the
+    value set is the one kept when the depth changes (a sweep over depth at fixed T)."""
+    if key in ("model.h", "model.total_time"):
+        d["model"]["hold"] = "h" if key == "model.h" else "time"
+
+
+#: other names a field answers to in --set and JSON (the issue's and the article's words)
+ALIASES = {"train.init_seed": "train.seed"}
 
 SECTIONS: dict[str, type] = {"data": DataConfig, "model": ModelConfig, "train": TrainConfig}
 #: the panel group of each section's fields, unless a field names its own
@@ -508,6 +646,8 @@ class FieldInfo:
     words: str = ""  # how a sentence names it ("learning rate"); default: the label
     unused: Callable[[RunConfig], str] | None = None  # why it has no say ("" = it has)
     fixed: Callable[[RunConfig], str] | None = None  # which data set it, not the panel
+    # set by other fields (h = total time / depth): its change is theirs, never listed
+    follows: Callable[[RunConfig], str] | None = None
 
     @property
     def live(self) -> bool:
@@ -549,6 +689,7 @@ def _info(path: str, f: dataclasses.Field[Any], section: str) -> FieldInfo:
         words=m.get("words", label.lower()),
         unused=m.get("unused"),
         fixed=m.get("fixed"),
+        follows=m.get("follows"),
     )
 
 
@@ -575,10 +716,13 @@ def field_label(path: str) -> str:
 
 def changed_fields(old: RunConfig, new: RunConfig) -> list[str]:
     """The paths whose values differ and that have a say in `old` or `new` (a change of
-    h between two MLPs is no change), in the panel's order."""
+    h between two MLPs is no change; nor is a change of the one of h and the total time
+    that follows the other in both), in the panel's order."""
     out = []
     for path, info in FIELDS.items():
         if _value(old, path) != _value(new, path) and (info.applies(old) or info.applies(new)):
+            if info.follows is not None and info.follows(old) and info.follows(new):
+                continue  # h following a new depth: the depth is the change
             out.append(path)
     return out
 

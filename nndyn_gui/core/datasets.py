@@ -247,6 +247,40 @@ def _sample_rings(
     return _jitter(rng, _polar(r, theta), cfg.noise), y
 
 
+def nested_bands(cfg: DataConfig) -> list[tuple[float, float]]:
+    """(inner, outer) radius of every band of `nested_rings`, from the centre outwards:
+    the disk, then data.annuli annuli, all as wide, data.gap between neighbours. Band i
+    is class i % 2."""
+    k = cfg.annuli + 1
+    width = (1.0 - cfg.annuli * cfg.gap) / k
+    return [(i * (width + cfg.gap), i * (width + cfg.gap) + width) for i in range(k)]
+
+
+def _sample_nested_rings(
+    rng: np.random.Generator, n: int, cfg: DataConfig
+) -> tuple[np.ndarray, np.ndarray]:
+    """A disk (class 0) and data.annuli annuli around it, classes alternating outwards.
+
+    Two classes, balanced (n // 2 of class 0); a point of a class lies in one of that
+    class's bands, each equally likely; radius uniform within its band (like `ring`);
+    jitter as documented. Any ring in the plane separates the disk from what lies
+    outside it, so in width 2 no one-to-one net can separate these classes.
+    """
+    bands = np.array(nested_bands(cfg))
+    y = _balanced_labels(rng, n)
+    of_class = [np.arange(c, len(bands), 2) for c in (0, 1)]
+    pick = rng.random(n)
+    band = np.where(
+        y == 0,
+        of_class[0][(pick * len(of_class[0])).astype(np.int64)],
+        of_class[1][(pick * len(of_class[1])).astype(np.int64)],
+    )
+    lo, hi = bands[band, 0], bands[band, 1]
+    r = lo + (hi - lo) * rng.random(n)
+    theta = rng.uniform(0.0, 2.0 * np.pi, size=n)
+    return _jitter(rng, _polar(r, theta), cfg.noise), y
+
+
 _SAMPLERS: dict[str, Sampler] = {
     "ring": _sample_ring,
     "spiral": _sample_spiral,
@@ -256,6 +290,7 @@ _SAMPLERS: dict[str, Sampler] = {
     "gaussians": _sample_gaussians,
     "checkerboard": _sample_checkerboard,
     "rings": _sample_rings,
+    "nested_rings": _sample_nested_rings,
 }
 
 
@@ -619,11 +654,15 @@ def save_csv(path: str | Path, x: np.ndarray, y: np.ndarray) -> None:
 
 
 def _is_ring(cfg: DataConfig) -> bool:
-    return cfg.name in ("ring", "noisy_ring")
+    return cfg.name in ("ring", "noisy_ring", "nested_rings")
 
 
 def loop_radius(cfg: DataConfig) -> float | None:
-    """Radius of `outer_loop`: 0.8 for noisy_ring and the article ring, else annulus middle."""
+    """Radius of `outer_loop`: 0.8 for noisy_ring and the article ring, else annulus middle
+    (nested rings: the middle of the first annulus, the class-1 band around the disk)."""
+    if cfg.name == "nested_rings":
+        lo, hi = nested_bands(cfg)[1]
+        return 0.5 * (lo + hi)
     if cfg.name == "noisy_ring":
         return 0.8
     if cfg.name == "ring":

@@ -86,7 +86,12 @@ def test_presets_have_human_titles_grouped_as_the_articles_sections() -> None:
     assert by_section["Complexity and control"] == {
         "resnet-w3-ring-init-a",
         "resnet-w3-ring-init-b",
+        "resnet-w3-ring-turnpike",  # the article names the turnpike in that section
     }
+    assert {"mlp-w2-ring-linear", "mlp-w2-ring-deep"} <= by_section[
+        "Visualizing multilayer perceptrons"
+    ]
+    assert {"resnet-w2-nested-rings", "resnet-w3-nested-rings"} <= by_section["Visualizing ResNets"]
 
 
 def test_article_contrasts_are_encoded() -> None:

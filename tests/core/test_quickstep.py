@@ -41,6 +41,8 @@ CASES = [
     {"model__activation": "leaky_relu", "model__tied": True, "train__weight_decay": 0.01},
     {"model__keep_invertible": True, "model__h": 2.0, "train__transport": 0.1},
     {"model__kind": "mlp", "model__activation": "tanh", "train__transport": 0.3},
+    {"model__kind": "mlp", "model__activation": "identity", "model__width": 2},  # linear
+    {"model__activation": "identity", "model__keep_invertible": True, "model__h": 2.0},
     {"model__width": 4, "model__depth": 30, "train__batch_size": 25},
     {"data__name": "spiral", "data__classes": 3},  # the softmax head (labels 0..2)
     {

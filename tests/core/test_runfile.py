@@ -250,12 +250,12 @@ def test_file_from_newer_nndyn_says_so(saved: tuple[Run, Path], tmp_path: Path) 
     _, path = saved
     with zipfile.ZipFile(path) as z:
         manifest = json.loads(z.read("manifest.json"))
-    manifest["format_version"] = 3
+    manifest["format_version"] = 4
     dst = tmp_path / "future.nndyn"
     _rewrite(path, dst, {"manifest.json": json.dumps(manifest).encode()})
     msg = _one_line_error(dst)
     assert msg.endswith(
-        "this file was written by a newer nndyn (format 3); this version reads format 2"
+        "this file was written by a newer nndyn (format 4); this version reads format 3"
     )
 
 

@@ -166,6 +166,43 @@ def mean_step(traj: np.ndarray) -> float:
     return float(np.linalg.norm(steps, axis=2).mean())
 
 
+IMAGE_RANK_TOL = 1e-3  # a direction counts when its spread is above this share of the largest
+
+
+def image_spreads(points: np.ndarray) -> np.ndarray:
+    """Eigenvalues of the covariance of the points (N, d), largest first (nan: not finite).
+
+    Their square roots are how far the point cloud spreads along its main directions:
+    a layer whose image dropped to a line has one eigenvalue left, the others ~0.
+    """
+    x = np.asarray(points, dtype=np.float64)
+    if x.ndim != 2 or x.shape[0] < 2 or not np.isfinite(x).all():
+        return np.full(x.shape[-1] if x.ndim == 2 else 1, math.nan)
+    x = x - x.mean(axis=0)
+    return np.clip(np.linalg.eigvalsh(x.T @ x / (len(x) - 1))[::-1], 0.0, None)
+
+
+def image_ratio(points: np.ndarray) -> float:
+    """lambda_2 / lambda_1 of the covariance of the points: ~1 for a round cloud, 0 on a
+    line (and, by convention, on a single point: nothing is left of the plane). The two
+    largest: in width d > 2 the data start on a plane, which is what can collapse."""
+    ev = image_spreads(points)
+    if not np.isfinite(ev).all():
+        return math.nan
+    top = ev[: min(2, len(ev))]
+    return float(top[-1] / top[0]) if top[0] > 0 else 0.0
+
+
+def image_rank(points: np.ndarray) -> float:
+    """Numerical rank of the centred points: directions whose spread (standard deviation)
+    is above IMAGE_RANK_TOL x the largest (1: a line, 0: a single point)."""
+    ev = image_spreads(points)
+    if not np.isfinite(ev).all():
+        return math.nan
+    sd = np.sqrt(ev)
+    return float(np.sum(sd > IMAGE_RANK_TOL * sd[0])) if sd[0] > 0 else 0.0
+
+
 def _winding(m: Measured) -> float:
     topo = m.topology
     if topo is None or topo.winding is None:
@@ -321,6 +358,24 @@ METRICS: dict[str, Metric] = {
     ),
     "mean_step": Metric(
         "mean |x_{t+1} - x_t| over points and layers", lambda m: mean_step(m.trajectory)
+    ),
+    "middle_share": Metric(
+        "share of the distance travelled (displacement profile, training points) that the "
+        "middle half of the layers covers (0.5: evenly)",
+        lambda m: m.diagnostics.middle_share,
+        "{:.1%}",
+    ),
+    "image_ratio": Metric(
+        "lambda_min/lambda_max of the covariance of the last layer's image of the test points "
+        "(two largest in width > 2; 0: a line)",
+        lambda m: image_ratio(m.trajectory[-1]),
+        "{:.2g}",
+    ),
+    "image_rank": Metric(
+        f"numerical rank of the last layer's image: directions spread more than "
+        f"{IMAGE_RANK_TOL:g} x the widest",
+        lambda m: image_rank(m.trajectory[-1]),
+        "{:.0f}",
     ),
 }
 

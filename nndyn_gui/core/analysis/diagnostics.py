@@ -32,7 +32,7 @@ from nndyn_gui.core.types import Dataset, NetWeights
 SQUASH_RELATIVE = 1e-2  # median sigma_min/sigma_max of J on the data below this: squashed
 SATURATED = 1e-2  # s'(z) < 1e-2 Lip(s): the unit is saturated (|z| > 3 for tanh)
 GRID_POINTS = 16  # without data: a 16 x 16 grid over the input square
-INVERTIBLE_ACTIVATIONS = ("tanh", "sigmoid", "leaky_relu")  # strictly monotone s
+INVERTIBLE_ACTIVATIONS = ("tanh", "sigmoid", "leaky_relu", "identity")  # strictly monotone s
 RECON_POINTS = 256  # points used for the reconstruction check inside diagnose()
 
 
@@ -103,6 +103,12 @@ class Diagnostics:
     plane_margin: float
     any_folds: bool = False  # some ResNet block's det J takes both signs on the data
 
+    @property
+    def middle_share(self) -> float:
+        """Share of the distance travelled done by the middle half of the layers (0.5:
+        evenly; small: a turnpike), from the displacement profile."""
+        return middle_half_share(self.displacement)
+
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-safe data: floats and lists, nan/inf -> None."""
         return {
@@ -115,6 +121,7 @@ class Diagnostics:
                 f"Jacobian on the data sheet < {SQUASH_RELATIVE:g}"
             ),
             "displacement": [_f(v) for v in self.displacement],
+            "middle_share": _f(self.middle_share),
             "transport": _f(self.transport),
             "reconstruction_error": _f(self.reconstruction_error),
             "train_acc": _f(self.train_acc),
@@ -295,6 +302,8 @@ def _activation_inverse(name: str, y: np.ndarray) -> np.ndarray:
         return np.log(y) - np.log1p(-y)
     if name == "leaky_relu":
         return np.where(y >= 0.0, y, y / LEAKY_SLOPE)
+    if name == "identity":
+        return np.asarray(y, dtype=np.float64)
     return np.full_like(y, np.nan)
 
 
@@ -410,6 +419,24 @@ def displacement_profile(traj: np.ndarray) -> np.ndarray:
     if steps.shape[1] == 0:
         return np.zeros(steps.shape[0])
     return np.asarray(np.linalg.norm(steps, axis=2).mean(axis=1))
+
+
+def middle_half_share(profile: np.ndarray) -> float:
+    """Share of the distance travelled that the middle half of the layers covers.
+
+    The profile (mean step per layer) is read as constant over each layer's time
+    [k, k + 1), so the middle half [T/4, 3T/4] is exact for any depth T. 0.5 when every
+    layer moves the points as far; well below 0.5 for a turnpike (work at the ends, a
+    long quiet middle); nan when nothing moves or the profile is not finite.
+    """
+    p = np.asarray(profile, dtype=np.float64).ravel()
+    total = float(p.sum()) if p.size else 0.0
+    if not math.isfinite(total) or total <= 0.0:
+        return math.nan
+    cum = np.concatenate([[0.0], np.cumsum(p)])
+    t = p.size
+    mid = np.interp(0.75 * t, np.arange(t + 1), cum) - np.interp(0.25 * t, np.arange(t + 1), cum)
+    return float(mid / total)
 
 
 def transport_cost(traj: np.ndarray) -> float:

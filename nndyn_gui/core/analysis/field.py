@@ -219,7 +219,7 @@ def _resnet_fixed_points(model: ModelConfig, a: np.ndarray, b: np.ndarray) -> Fi
             note="A is singular: the fixed points form a line or plane, or there are none"
         )
     x = np.linalg.solve(a, -b)
-    if act == "tanh":
+    if act in ("tanh", "identity"):
         lam = np.linalg.eigvals(a)  # s'(0) = 1: J = A
         kind = _ode_kind(lam)
     else:  # leaky ReLU: the field has a kink at x* (slopes 1 and 0.2 meet there)

@@ -44,8 +44,20 @@ log = logging.getLogger(__name__)
 FORMAT_NAME = "nndyn-run"
 # Format 2 adds K > 2 classes (a softmax head: w (S, K, d), c (S, K)); two-class runs are
 # still written as format 1, byte for byte what older versions wrote, so they open there.
-FORMAT_VERSION = 2  # the newest format this version reads
+# Format 3 adds what a format-2 reader cannot take (issue 22): the fixed final time
+# (model.hold = "time"), the order seed, the identity activation, nested rings. A run using
+# none of them is written as before, without those fields; a format-1/2 file opens with
+# h held and the batch order drawn from its one seed (order_seed -1: both seeds equal).
+FORMAT_VERSION = 3  # the newest format this version reads
 BINARY_FORMAT_VERSION = 1  # what a two-class run is written as
+MULTICLASS_FORMAT_VERSION = 2  # what a K-class run is written as
+#: fields format 3 added, with the value that means "as before" (None: follows from others)
+FORMAT3_FIELDS: dict[str, Any] = {
+    "model.hold": "h",
+    "model.total_time": None,
+    "data.annuli": 2,
+    "train.order_seed": -1,
+}
 STATUSES = ("new", "finished", "cancelled", "diverged")
 MEMBERS = ("manifest.json", "config.json", "data.npz", "snapshots.npz", "status.json")
 
@@ -73,6 +85,31 @@ class RunFileError(Exception):
 
 class NewerFormatError(RunFileError):
     """The file is fine but written by a newer nndyn: keep it, a newer version reads it."""
+
+
+def needs_format3(cfg: RunConfig) -> bool:
+    """True when a format-2 reader could not take this config (see FORMAT3_FIELDS)."""
+    m, d, t = cfg.model, cfg.data, cfg.train
+    return (
+        m.hold != "h"
+        or m.activation == "identity"
+        or d.name == "nested_rings"
+        or d.annuli != 2
+        or t.order_seed != -1
+    )
+
+
+def config_member(cfg: RunConfig) -> tuple[bytes, int]:
+    """config.json and the format version to write it as: the oldest that reads it
+    (format 1 for two classes, 2 for K, 3 for what issue 22 added)."""
+    if needs_format3(cfg):
+        return cfg.to_json().encode("utf-8"), FORMAT_VERSION
+    d = cfg.to_dict()
+    for path in FORMAT3_FIELDS:
+        section, name = path.split(".")
+        d[section].pop(name, None)
+    version = BINARY_FORMAT_VERSION if cfg.data.classes == 2 else MULTICLASS_FORMAT_VERSION
+    return json.dumps(d, indent=2, sort_keys=True).encode("utf-8"), version
 
 
 def load_config_file(path: str | os.PathLike[str]) -> RunConfig:
@@ -279,9 +316,10 @@ def _encode(run: Run) -> list[tuple[str, bytes]]:
         "c": np.array([s.weights.c for s in snaps], dtype=np.float64).reshape(-1, *head_c),
     }
     versions = {**{str(k): str(v) for k, v in run.versions.items()}, **current_versions()}
+    config_json, version = config_member(cfg)
     manifest = {
         "format": FORMAT_NAME,
-        "format_version": BINARY_FORMAT_VERSION if k == 2 else FORMAT_VERSION,
+        "format_version": version,
         "program": "nndyn",
         "versions": versions,
         "dataset_name": ds.name,
@@ -292,7 +330,7 @@ def _encode(run: Run) -> list[tuple[str, bytes]]:
         status["tuning"] = _tuning_json(run.tuning)
     return [
         ("manifest.json", _json_bytes(manifest)),
-        ("config.json", cfg.to_json().encode("utf-8")),
+        ("config.json", config_json),
         ("data.npz", _npz_bytes(data)),
         ("snapshots.npz", _npz_bytes(arrays)),
         ("status.json", _json_bytes(status)),

@@ -16,8 +16,9 @@ LEAKY_SLOPE = 0.2
 # tf.nn.leaky_relu takes its slope as a float32 attribute: 0.2 becomes 0.2000000030; the
 # numpy stepper passes this to train exactly as TensorFlow does
 TF_LEAKY_SLOPE = float(np.float32(LEAKY_SLOPE))
-ACTIVATIONS = ("tanh", "relu", "sigmoid", "leaky_relu")
-LIPSCHITZ = {"tanh": 1.0, "relu": 1.0, "sigmoid": 0.25, "leaky_relu": 1.0}
+#: "identity" (s(z) = z) makes every layer affine: the article's linear baseline
+ACTIVATIONS = ("tanh", "relu", "sigmoid", "leaky_relu", "identity")
+LIPSCHITZ = {"tanh": 1.0, "relu": 1.0, "sigmoid": 0.25, "leaky_relu": 1.0, "identity": 1.0}
 
 
 # ---------------------------------------------------------------------- activation
@@ -31,6 +32,8 @@ def activation(name: str, z: np.ndarray, leaky_slope: float = LEAKY_SLOPE) -> np
         return 0.5 * (1.0 + np.tanh(0.5 * z))  # overflow-free logistic
     if name == "leaky_relu":
         return np.where(z >= 0.0, z, leaky_slope * z)
+    if name == "identity":
+        return np.asarray(z)
     raise ValueError(f"unknown activation {name!r}")
 
 
@@ -54,6 +57,8 @@ def activation_derivative(
         return (z > 0.0).astype(np.float64)
     if name == "leaky_relu":
         return np.where(z > 0.0 if kink_left else z >= 0.0, 1.0, leaky_slope)
+    if name == "identity":
+        return np.ones_like(z, dtype=np.float64)
     raise ValueError(f"unknown activation {name!r}")
 
 

@@ -121,6 +121,8 @@ def _activation(name: str, z: tf.Tensor) -> tf.Tensor:
         return tf.sigmoid(z)
     if name == "leaky_relu":
         return tf.nn.leaky_relu(z, alpha=maths.LEAKY_SLOPE)
+    if name == "identity":
+        return z
     raise ValueError(f"unknown activation {name!r}")
 
 
@@ -887,7 +889,7 @@ class Trainer:
     def _batch_rows(self, start: int, k: int) -> np.ndarray:
         """(k, B) int32 rows of a seeded stream of per-epoch permutations.
 
-        Batches depend only on (seed, step), never on steps_per_call, so the weights do
+        Batches depend only on (order seed, step), never on steps_per_call, so the weights do
         not change when the UI changes how often it wants progress. A live change of the
         batch size continues the stream where it was (`_origin`).
         """
@@ -906,7 +908,7 @@ class Trainer:
 
     def _permutation(self, epoch: int) -> np.ndarray:
         if self._perm_cache is None or self._perm_cache[0] != epoch:
-            rng = np.random.default_rng([self.config.train.seed, epoch])
+            rng = np.random.default_rng([self.config.train.batch_seed, epoch])
             self._perm_cache = (epoch, rng.permutation(self._n_train).astype(np.int32))
         return self._perm_cache[1]
 
