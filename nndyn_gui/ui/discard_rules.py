@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from nndyn_gui.core.config import RunConfig, changed_fields, field_label
+from nndyn_gui.core.config import RunConfig, changed_fields, field_info, field_label
 from nndyn_gui.core.types import Run, Snapshot
 
 
@@ -50,8 +50,13 @@ def makes_stale(old: RunConfig, new: RunConfig) -> bool:
 
 def stale_fields(old: RunConfig, new: RunConfig) -> list[str]:
     """The fields (section.name) whose change makes the snapshots stale, in panel order
-    (a field with no say in either config, like h of an MLP, is no change)."""
-    return [p for p in changed_fields(old, new) if p.startswith(_STALE_PREFIXES)]
+    (a field with no say in either config, like h of an MLP, is no change, nor is one
+    that changes no number, like which of h and the total time is held)."""
+    return [
+        p
+        for p in changed_fields(old, new)
+        if p.startswith(_STALE_PREFIXES) and field_info(p).change != "none"
+    ]
 
 
 _STALE_PREFIXES = ("data.", "model.", "train.seed")

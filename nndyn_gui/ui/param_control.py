@@ -38,6 +38,10 @@ CHOICE_LABELS = {
     "leaky_relu": "leaky ReLU",
     "csv": "CSV file…",
     "drawn": "drawn (edit the points)",
+    "nested_rings": "nested rings",
+    "identity": "identity (linear)",
+    "h": "step h",
+    "time": "total time",
 }
 
 

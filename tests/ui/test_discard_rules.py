@@ -46,6 +46,8 @@ def test_the_rules_load_without_qt() -> None:
         ("train.learning_rate", 0.5, False),
         ("train.steps", 10, False),
         ("train.weight_decay", 0.1, False),
+        ("model.hold", "time", False),  # which of h and T is held: no number changes
+        ("train.order_seed", 3, False),  # batch order: a training setting, like the rate
     ],
 )
 def test_a_config_change_drops_a_trained_run_only_when_its_pictures_go_stale(
