@@ -20,7 +20,9 @@ worker starts when the window opens. Everything that propagates through the nets
 two scenes, each side's topology report) is built off the GUI thread in
 `ui/scene_builder.SceneBuilder` (as the main view's); while training, each side asks for a
 new scene at most every LIVE_REFRESH_MS and only the newest request is built. Layer time
-and Play are `ui/playback.Playback`, the main view's too.
+and Play are `ui/playback.Playback`, the main view's too. Each column is a
+`ui/compare_half.CompareHalf` (one run's scene, view, numbers and winding); this window
+trains the runs and links the halves.
 """
 
 from __future__ import annotations
@@ -29,7 +31,6 @@ import math
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal, Slot
-from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -45,69 +46,21 @@ from nndyn_gui.core.config import RunConfig
 from nndyn_gui.core.net.initial_weights import initial_weights
 from nndyn_gui.core.types import Dataset, NetWeights, Snapshot, TrainResult
 from nndyn_gui.render.scene import FlowScene, ViewOptions
-from nndyn_gui.render.views import make_layer_view, opengl_available
 from nndyn_gui.ui import steps
-from nndyn_gui.ui.background import Job, NewestWins
-from nndyn_gui.ui.diagnostics_panel import compute_topology
+from nndyn_gui.ui.compare_half import MAX_SCENE_POINTS, CompareHalf, result_text
+from nndyn_gui.ui.compare_half import _pct as _pct
 from nndyn_gui.ui.playback import SLIDER_RES, Playback
-from nndyn_gui.ui.scene_builder import SceneBuilder, scene_job
 from nndyn_gui.ui.state import AppState
 from nndyn_gui.ui.training.engine_bridge import EngineBridge
 
+__all__ = ["MAX_SCENE_POINTS", "CompareWindow", "_result_text"]
+
+_result_text = result_text  # the words of a column's line (tests read them)
 SLIDER_STEPS = SLIDER_RES  # slider positions per frame, so Play glides between layers
 PLAY_SECONDS = 4.0  # one pass through all layers
 LIVE_REFRESH_MS = 250  # ask for a new scene of a training side at most this often
-MAX_SCENE_POINTS = 1500
 SIDES = ("A", "B")
 SAME_BUT_SEED = "Same data and settings; only the weight seed differs (initial weights, batches)."
-
-
-class _Side:
-    """The widgets and data of one column."""
-
-    def __init__(self, name: str, builder: SceneBuilder, topology: NewestWins) -> None:
-        self.name = name
-        self.header = QLabel()
-        self.result = QLabel("not trained yet")
-        self.container = QWidget()
-        self.container_layout = QVBoxLayout(self.container)
-        self.container_layout.setContentsMargins(0, 0, 0, 0)
-        self.builder = builder  # this column's scenes, built off the GUI thread
-        self.topology_job = topology  # and its final net's topology report
-        self.view: Any = None
-        self.kind = ""  # "2d" | "3d": the kind of `view`
-        self.target: Snapshot | None = None  # the newest snapshot asked to be shown
-        self.shown: Snapshot | None = None  # the snapshot whose picture is on screen
-        self.pending: Snapshot | None = None  # a live snapshot not yet asked for
-        self.result_data: TrainResult | None = None
-        self.topology: Any = None  # the report of `topology_snap`
-        self.topology_snap: Snapshot | None = None
-        self.topology_wanted: Snapshot | None = None  # being computed
-        self.note = ""  # "waiting…", "training…", "stopped", "failed: …"
-        self.last_snapshot: Snapshot | None = None
-
-    @property
-    def weights(self) -> NetWeights | None:
-        """The newest weights asked to be shown."""
-        return None if self.target is None else self.target.weights
-
-    def text(self) -> str:
-        """The line under the column: the newest snapshot's accuracies, named by its step
-        (and its winding once measured); the picture's step when it still shows another
-        one ("picture: step 200 · computing step 400…")."""
-        snap = self.pending or self.target
-        if snap is None or (self.note and not narrator.is_trained(snap)):
-            return self.note or "not trained yet"
-        parts = [self.note] if self.note else []
-        parts.append(_result_text(self.result_data, self._topology_of(snap), snap))
-        if self.shown is not snap and narrator.is_trained(snap):
-            parts.append(f"picture: {steps.caption(self.shown, snap)}")
-        elif self.topology_wanted is snap and self.topology_snap is not snap:
-            parts.append("computing its winding…")
-        return " · ".join(parts)
-
-    def _topology_of(self, snap: Snapshot) -> Any:
-        return self.topology if self.topology_snap is snap else None
 
 
 class CompareWindow(QWidget):
@@ -152,22 +105,17 @@ class CompareWindow(QWidget):
         top.addWidget(self.stop_button)
         top.addWidget(self.status_label, 1)
 
-        self.sides: list[_Side] = []
+        self.sides: list[CompareHalf] = []
         for name in SIDES:
-            builder = SceneBuilder(self, name=f"nndyn-compare-{name}")
-            topology = NewestWins(self, name=f"nndyn-compare-topo-{name}", what="compute topology")
-            builder.built.connect(self._on_built)
-            topology.done.connect(self._on_topology)
-            self.sides.append(_Side(name, builder, topology))
+            half = CompareHalf(name, self)
+            half.sceneShown.connect(self._on_scene_shown)
+            half.changed.connect(self._update_verdict)
+            half.error.connect(self.status_label.setText)
+            half.host.cameraChanged.connect(self._link_camera)
+            self.sides.append(half)
         cols = QHBoxLayout()
-        bold = QFont()
-        bold.setBold(True)
         for side in self.sides:
             col = QVBoxLayout()
-            side.header.setFont(bold)
-            side.header.setAlignment(Qt.AlignmentFlag.AlignCenter)
-            side.result.setAlignment(Qt.AlignmentFlag.AlignCenter)
-            side.result.setWordWrap(True)
             col.addWidget(side.header)
             col.addWidget(side.container, 1)
             col.addWidget(side.result)
@@ -244,14 +192,12 @@ class CompareWindow(QWidget):
 
     def busy(self) -> bool:
         """True while a scene or topology report is still being computed."""
-        return any(s.builder.busy() or s.topology_job.busy() for s in self.sides)
+        return any(s.busy() for s in self.sides)
 
     def wait_idle(self, timeout_s: float = 30.0) -> None:
         """Block until the newest scenes are built, then show them (tests, screenshots)."""
-        for i, side in enumerate(self.sides):
-            if side.target is not None:
-                side.builder.wait(timeout_s)
-                self._on_built(*side.builder.run_now(self._job(i, side.target)))
+        for side in self.sides:
+            side.build_now(self._config, self._dataset, self.options)
             if side.topology_job.busy():
                 side.topology_job.wait(timeout_s)
 
@@ -297,7 +243,7 @@ class CompareWindow(QWidget):
         a.train.seed, b.train.seed = self.seeds()
         return narrator.compare_titles(a, b)
 
-    def _snapshot_at_slider(self, side: _Side) -> Snapshot | None:
+    def _snapshot_at_slider(self, side: CompareHalf) -> Snapshot | None:
         """The side's snapshot at the snapshot slider's step (its last when it has none)."""
         res = side.result_data
         if res is None or not res.snapshots:
@@ -310,9 +256,9 @@ class CompareWindow(QWidget):
     def camera(self) -> tuple[float, float, float] | None:
         """The linked 3-D camera (azimuth, elevation, zoom), None when the views are 2-D."""
         for side in self.sides:
-            if side.kind == "3d" and side.view is not None:
-                az, el, _ = side.view.camera()
-                return float(az), float(el), float(side.view.zoom())
+            camera = side.host.camera()
+            if camera is not None:
+                return camera
         return None
 
     def open_export(self) -> Any:
@@ -356,8 +302,7 @@ class CompareWindow(QWidget):
             self._queue.append((i, cfg))
         self._reset_views()
         for side in self.sides:
-            side.note = "waiting…"
-            side.result.setText(side.text())
+            side.set_note("waiting…")
         self._running = True
         self._update_snapshot_slider()
         self._cancelled = False
@@ -387,8 +332,7 @@ class CompareWindow(QWidget):
         self._live_timer.stop()
         self.engine.shutdown()
         for side in self.sides:
-            side.builder.shutdown()
-            side.topology_job.shutdown()
+            side.shutdown()
         self._running = False
         self._training = None
         self.train_button.setEnabled(True)
@@ -405,8 +349,7 @@ class CompareWindow(QWidget):
             return
         i, cfg = self._queue.pop(0)
         self._training = i
-        self.sides[i].note = "starting…"
-        self.sides[i].result.setText(self.sides[i].text())
+        self.sides[i].set_note("starting…")
         if i > 0:
             self.status_label.setText(f"Training seed {SIDES[i]}…")
         self.engine.start(cfg, self._dataset)
@@ -420,8 +363,7 @@ class CompareWindow(QWidget):
         snap: Snapshot = snaps[-1]
         side.pending = snap
         side.last_snapshot = snap
-        side.note = "training…"
-        side.result.setText(side.text())
+        side.set_note("training…")
 
     @Slot(object)
     def _on_run_finished(self, result: Any) -> None:
@@ -447,8 +389,7 @@ class CompareWindow(QWidget):
         i = self._training
         self._failure = message
         if i is not None:
-            self.sides[i].note = f"failed: {message}"
-            self.sides[i].result.setText(self.sides[i].text())
+            self.sides[i].set_note(f"failed: {message}")
         self._queue = []
         self._training = None
         self._all_done()
@@ -471,7 +412,7 @@ class CompareWindow(QWidget):
         for side in self.sides:
             if side.result_data is None and not side.note.startswith("failed"):
                 side.note = "stopped" if self._cancelled else "not trained"
-            side.result.setText(side.text())
+            side.refresh()
         if self._failure:
             self.status_label.setText(f"Training failed: {self._failure}")
         elif self._cancelled:
@@ -501,7 +442,7 @@ class CompareWindow(QWidget):
                 return None
             cfg = self._config.copy()
             cfg.train.seed = self.seed_spins[i].value()
-            topo = side._topology_of(snap)
+            topo = side.topology_of(snap)
             measured.append(
                 narrator.Measured(
                     cfg,
@@ -517,19 +458,6 @@ class CompareWindow(QWidget):
         return narrator.compare_verdict(measured[0], measured[1], SIDES)
 
     # ------------------------------------------------------------------ views
-    def _job(self, i: int, snap: Snapshot) -> Job:
-        flat = not opengl_available()
-        build = scene_job(
-            self._config,
-            snap.weights,
-            self._dataset,
-            self.options,
-            MAX_SCENE_POINTS,
-            snap.step,
-            flat,
-        )
-        return lambda: (i, build(), snap)
-
     def _update_snapshot_slider(self) -> None:
         """The training steps both runs have a snapshot of: the slider walks those."""
         done = [s.result_data for s in self.sides if s.result_data and s.result_data.snapshots]
@@ -548,7 +476,7 @@ class CompareWindow(QWidget):
             f"step {steps[-1]:,} (both)" if steps else "snapshot: after training"
         )
         for side in self.sides:
-            side.result.setText(side.text())
+            side.refresh()
 
     @Slot(int)
     def _on_snapshot_slider(self, i: int) -> None:
@@ -562,7 +490,7 @@ class CompareWindow(QWidget):
             self._show(k, snap)
             if side.topology_snap is not snap:
                 self._request_topology(k, snap)
-            side.result.setText(side.text())
+            side.refresh()
         self.snapshot_label.setText(f"step {step:,} (both)")
         self._update_verdict()
 
@@ -572,14 +500,14 @@ class CompareWindow(QWidget):
         if self._linking:
             return
         src: Any = self.sender()
+        camera = src.camera() if isinstance(src, QWidget) and hasattr(src, "camera") else None
+        if camera is None:
+            return
         self._linking = True
         try:
             for side in self.sides:
-                v = side.view
-                if v is src or v is None or side.kind != "3d" or not hasattr(src, "camera"):
-                    continue
-                az, el, _ = src.camera()
-                v.set_camera(az, el, zoom=src.zoom())
+                if side.host is not src:
+                    side.host.set_camera(camera)
         finally:
             self._linking = False
 
@@ -589,61 +517,29 @@ class CompareWindow(QWidget):
             w = initial_weights(
                 self._config.model, self.seed_spins[i].value(), self._config.data.classes
             )
-            side.pending, side.result_data, side.topology = None, None, None
-            side.topology_snap = side.topology_wanted = None
-            side.last_snapshot = None
-            side.note = ""
-            self._show(i, Snapshot(0, math.nan, math.nan, math.nan, w))  # untrained (step 0)
-            side.result.setText(side.text())
+            untrained = Snapshot(0, math.nan, math.nan, math.nan, w)  # step 0
+            side.reset(untrained, (self._config, self._dataset, self.options))
         self._update_headers()
 
     def _show(self, i: int, snap: Snapshot) -> None:
         """Ask for column i's scene of `snap` (built in the background)."""
-        if self._closed:
-            return
-        side = self.sides[i]
-        side.target = snap
-        side.builder.request(self._job(i, snap))
+        if not self._closed:
+            self.sides[i].show(snap, self._config, self._dataset, self.options)
 
-    @Slot(object, str)
-    def _on_built(self, result: tuple[int, FlowScene, Snapshot] | None, error: str) -> None:
-        if result is None:
-            if error:
-                self.status_label.setText(error[:1].upper() + error[1:])
-            return
-        i, scene, snap = result
-        self._show_scene(i, scene)
-        side = self.sides[i]
-        side.shown = snap
-        side.result.setText(side.text())
-        self._update_verdict()
-
-    def _show_scene(self, i: int, scene: FlowScene) -> None:
-        side = self.sides[i]
-        # the kind of view, not the scene's dims: a 2-D view keeps a projected copy
-        kind = "3d" if scene.dims == 3 and opengl_available() else "2d"
-        if side.view is None or kind != side.kind:
-            side.kind = kind
-            if side.view is not None:
-                side.container_layout.removeWidget(side.view)
-                side.view.setParent(None)
-                side.view.deleteLater()
-            side.view = make_layer_view(scene, side.container, prefer_3d=True)
-            side.container_layout.addWidget(side.view)
-            if hasattr(side.view, "cameraChanged"):
-                side.view.cameraChanged.connect(self._link_camera)
-                other = self.sides[1 - i].view
-                if other is not None and hasattr(other, "cameraChanged"):
-                    az, el, _ = other.camera()
-                    side.view.set_camera(az, el, zoom=other.zoom())  # start linked
-        else:
-            side.view.set_scene(scene)
+    @Slot(object, bool)
+    def _on_scene_shown(self, scene: FlowScene, new_view: bool) -> None:
+        """A column drew a new scene: a new 3-D view starts from the other's camera, the
+        layer slider spans it and the view shows the layer time of both."""
+        src: Any = self.sender()
+        others = [side.host.camera() for side in self.sides if side is not src]
+        if new_view and others[0] is not None:
+            src.host.set_camera(others[0])  # start linked
         self.playback.set_scene(scene)
         t = self.playback.time()
         if t > scene.t_max:  # a shallower flow: both views go to its last layer
             self.playback.set_time(scene.t_max)
-        else:
-            side.view.set_time(t)
+        elif src.view is not None:
+            src.view.set_time(t)
 
     def _flush_live(self) -> None:
         for i, side in enumerate(self.sides):
@@ -655,24 +551,7 @@ class CompareWindow(QWidget):
         """Measure the winding of column i's snapshot `snap` (in the background)."""
         config = self._config.copy()
         config.train.seed = self.seed_spins[i].value()
-        side = self.sides[i]
-        side.topology_wanted = snap
-        weights = snap.weights
-        side.topology_job.request(lambda: (i, snap, compute_topology(config, weights)))
-
-    @Slot(object, str)
-    def _on_topology(self, result: Any, error: str) -> None:
-        if result is None:
-            if error:
-                self.status_label.setText(error[:1].upper() + error[1:])
-            return
-        i, snap, topo = result
-        side = self.sides[i]
-        if side.result_data is None or all(s is not snap for s in side.result_data.snapshots):
-            return  # a newer run of this side
-        side.topology, side.topology_snap = topo, snap
-        side.result.setText(side.text())
-        self._update_verdict()
+        self.sides[i].request_topology(config, snap)
 
     def _update_headers(self) -> None:
         """Each column's own title (the narrator's, from its config and seed), and the
@@ -706,27 +585,3 @@ class CompareWindow(QWidget):
                 sp.setValue(v)
                 sp.blockSignals(False)
             self._reset_views()
-
-
-def _pct(v: float) -> str:
-    return "—" if v != v else f"{100.0 * v:.1f}%"
-
-
-def _result_text(result: TrainResult | None, topo: Any, snap: Snapshot | None = None) -> str:
-    """ "step 1,200: train 97.0% · test 96.5% · winding 1 · …" for `snap` (default: the
-    run's last), `topo` being that snapshot's topology report (or None)."""
-    if snap is None:
-        if result is None or not result.snapshots:
-            return "" if result is None else f"{result.status}: {result.message}"
-        snap = result.final
-    if not narrator.is_trained(snap):
-        return steps.step_name(snap)
-    parts = [f"train {_pct(snap.train_acc)}", f"test {_pct(snap.test_acc)}"]
-    if topo is not None:
-        wind = "undetermined" if topo.winding is None else str(int(topo.winding))
-        parts.append(f"winding {wind}")
-        parts.append(f"{100.0 * float(topo.wrong_side_share):.1f}% of loop on wrong side")
-    text = f"{steps.step_name(snap)}: " + " · ".join(parts)
-    if result is not None and result.status != "finished" and snap is result.final:
-        text = f"{result.status} at {text}"
-    return text

@@ -28,8 +28,11 @@ class LayerViewHost(QWidget):
     #: draw mode: forwarded from the view (kind, x, y in input coordinates, units per pixel)
     drawEdit = Signal(str, float, float, float)
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, parent: QWidget | None = None, min_view_size: tuple[int, int] | None = (320, 240)
+    ) -> None:
         super().__init__(parent)
+        self._min_view_size = min_view_size
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self._lay = QVBoxLayout(self)
         self._lay.setContentsMargins(0, 0, 0, 0)
@@ -136,7 +139,8 @@ class LayerViewHost(QWidget):
             old.deleteLater()
         view = make_layer_view(scene, self, prefer_3d=self.prefer_3d)
         view.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-        view.setMinimumSize(320, 240)
+        if self._min_view_size is not None:
+            view.setMinimumSize(*self._min_view_size)
         self._lay.addWidget(view)
         self.view = view
         self.kind = kind
