@@ -30,35 +30,34 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer, Signal, Slot
+from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
-    QSlider,
     QSpinBox,
     QVBoxLayout,
     QWidget,
 )
 
 from nndyn_gui.core.analysis import narrator
-from nndyn_gui.core.config import RunConfig
 from nndyn_gui.core.net.initial_weights import initial_weights
 from nndyn_gui.core.types import Dataset, NetWeights, Snapshot, TrainResult
 from nndyn_gui.render.scene import FlowScene, ViewOptions
 from nndyn_gui.ui import steps
-from nndyn_gui.ui.compare_half import MAX_SCENE_POINTS, CompareHalf, result_text
+from nndyn_gui.ui.compare_half import LIVE_REFRESH_MS, MAX_SCENE_POINTS, CompareHalf, result_text
 from nndyn_gui.ui.compare_half import _pct as _pct
+from nndyn_gui.ui.compare_steps import SharedSteps
+from nndyn_gui.ui.compare_training import RunQueue
 from nndyn_gui.ui.playback import SLIDER_RES, Playback
 from nndyn_gui.ui.state import AppState
-from nndyn_gui.ui.training.engine_bridge import EngineBridge
+from nndyn_gui.ui.view_host import CameraLink
 
-__all__ = ["MAX_SCENE_POINTS", "CompareWindow", "_result_text"]
+__all__ = ["LIVE_REFRESH_MS", "MAX_SCENE_POINTS", "CompareWindow", "_result_text"]
 
 _result_text = result_text  # the words of a column's line (tests read them)
 SLIDER_STEPS = SLIDER_RES  # slider positions per frame, so Play glides between layers
 PLAY_SECONDS = 4.0  # one pass through all layers
-LIVE_REFRESH_MS = 250  # ask for a new scene of a training side at most this often
 SIDES = ("A", "B")
 SAME_BUT_SEED = "Same data and settings; only the weight seed differs (initial weights, batches)."
 
@@ -75,14 +74,10 @@ class CompareWindow(QWidget):
         self.resize(1100, 620)
         self.state = state
         self.options = ViewOptions(grid_n=17)
-        self.engine = EngineBridge(self)
+        self.queue = RunQueue(self)  # the runs, one after the other in one worker
+        self.engine = self.queue.engine
         self._config = state.config.copy()
         self._dataset: Dataset = state.dataset
-        self._queue: list[tuple[int, RunConfig]] = []  # (side, config) still to train
-        self._training: int | None = None  # the side training now
-        self._running = False
-        self._cancelled = False
-        self._failure = ""
         self._closed = False
 
         seed = state.config.train.seed
@@ -111,8 +106,9 @@ class CompareWindow(QWidget):
             half.sceneShown.connect(self._on_scene_shown)
             half.changed.connect(self._update_verdict)
             half.error.connect(self.status_label.setText)
-            half.host.cameraChanged.connect(self._link_camera)
             self.sides.append(half)
+        self.cameras = CameraLink([s.host for s in self.sides], self)  # one camera for both
+        self.camera = self.cameras.camera  # (azimuth, elevation, zoom); None when 2-D
         cols = QHBoxLayout()
         for side in self.sides:
             col = QVBoxLayout()
@@ -123,7 +119,9 @@ class CompareWindow(QWidget):
 
         self.playback = Playback(lambda: PLAY_SECONDS, self)
         self.playback.label_text = lambda scene, t: scene.layer_label(t)
-        self.playback.timeChanged.connect(self._on_time)
+        for side in self.sides:
+            self.playback.timeChanged.connect(side.set_time)
+        self.set_time = self.playback.set_time  # frame t (clamped) in both; the slider follows
         self.play_button, self.slider = self.playback.play_button, self.playback.slider
         self.slider.setToolTip("Layer t of both nets")
         self.layer_label = self.playback.label
@@ -132,11 +130,11 @@ class CompareWindow(QWidget):
         bottom.addWidget(self.play_button)
         bottom.addWidget(self.slider, 1)
         bottom.addWidget(self.layer_label)
-        self.snapshot_slider = QSlider(Qt.Orientation.Horizontal)
-        self.snapshot_slider.setToolTip("Replay training: both nets at the same training step")
-        self.snapshot_slider.setEnabled(False)
-        self.snapshot_label = QLabel("snapshot: after training")
-        self.snapshot_label.setMinimumWidth(150)
+        self.shared_steps = SharedSteps(self)
+        self.snapshot_slider, self.snapshot_label = (
+            self.shared_steps.slider,
+            self.shared_steps.label,
+        )
         snap_row = QHBoxLayout()
         caption = QLabel("Snapshot")
         caption.setMinimumWidth(self.play_button.sizeHint().width())
@@ -153,20 +151,15 @@ class CompareWindow(QWidget):
         lay.addLayout(cols, 1)
         lay.addLayout(bottom)
         lay.addLayout(snap_row)
-        self._linking = False  # a camera change being copied to the other side
-        self._steps: list[int] = []  # training steps the snapshot slider walks
 
-        self._live_timer = QTimer(self)
-        self._live_timer.setInterval(LIVE_REFRESH_MS)
-        self._live_timer.timeout.connect(self._flush_live)
-
-        self.engine.snapshots.connect(self._on_snapshots)
-        self.engine.finished.connect(self._on_run_finished)
-        self.engine.failed.connect(self._on_run_failed)
-        self.engine.workerLost.connect(self._on_worker_lost)
+        self.queue.started.connect(self._on_run_started)
+        self.queue.snapshot.connect(lambda i, snap: self.sides[i].follow(snap))
+        self.queue.finished.connect(self._on_run_finished)
+        self.queue.failed.connect(self._on_run_failed)
+        self.queue.allDone.connect(self._all_done)
         self.train_button.clicked.connect(self.train_both)
         self.stop_button.clicked.connect(self.stop)
-        self.snapshot_slider.valueChanged.connect(self._on_snapshot_slider)
+        self.shared_steps.stepChosen.connect(self._on_step_chosen)
         self.export_button.clicked.connect(self.open_export)
         state.configChanged.connect(self._on_config)
         state.datasetChanged.connect(self._on_config)
@@ -177,7 +170,7 @@ class CompareWindow(QWidget):
         return self.seed_spins[0].value(), self.seed_spins[1].value()
 
     def is_running(self) -> bool:
-        return self._running
+        return self.queue.running
 
     def weights(self, side: int) -> NetWeights | None:
         """The weights a column shows or is about to show (initial, live, or final)."""
@@ -197,13 +190,13 @@ class CompareWindow(QWidget):
     def wait_idle(self, timeout_s: float = 30.0) -> None:
         """Block until the newest scenes are built, then show them (tests, screenshots)."""
         for side in self.sides:
-            side.build_now(self._config, self._dataset, self.options)
+            side.build_now(timeout_s)
             if side.topology_job.busy():
                 side.topology_job.wait(timeout_s)
 
     def set_step_index(self, i: int) -> None:
         """Show snapshot i of the snapshot slider (the same training step on both sides)."""
-        self.snapshot_slider.setValue(min(max(int(i), 0), self.snapshot_slider.maximum()))
+        self.shared_steps.set_index(i)
 
     def runs(self) -> list[Any]:
         """The two runs as plain data (config with the side's seed, data, snapshots up to
@@ -211,7 +204,7 @@ class CompareWindow(QWidget):
         from nndyn_gui.core.types import Run
 
         out: list[Any] = []
-        step = self._steps[self.snapshot_slider.value()] if self._steps else None
+        step = self.shared_steps.step()
         for i, side in enumerate(self.sides):
             res = side.result_data
             if res is None or not res.snapshots:
@@ -231,7 +224,7 @@ class CompareWindow(QWidget):
         out = []
         for i, side in enumerate(self.sides):
             text = f"Seed {SIDES[i]} = {self.seed_spins[i].value()}"
-            snap = self._snapshot_at_slider(side)
+            snap = self.shared_steps.snapshot_of(side.result_data)
             if snap is not None:
                 text += f" · test {_pct(snap.test_acc)} ({steps.step_name(snap)})"
             out.append(text)
@@ -242,24 +235,6 @@ class CompareWindow(QWidget):
         a, b = self._config.copy(), self._config.copy()
         a.train.seed, b.train.seed = self.seeds()
         return narrator.compare_titles(a, b)
-
-    def _snapshot_at_slider(self, side: CompareHalf) -> Snapshot | None:
-        """The side's snapshot at the snapshot slider's step (its last when it has none)."""
-        res = side.result_data
-        if res is None or not res.snapshots:
-            return None
-        if not self._steps:
-            return res.final
-        step = self._steps[min(max(self.snapshot_slider.value(), 0), len(self._steps) - 1)]
-        return min(res.snapshots, key=lambda s: abs(s.step - step))
-
-    def camera(self) -> tuple[float, float, float] | None:
-        """The linked 3-D camera (azimuth, elevation, zoom), None when the views are 2-D."""
-        for side in self.sides:
-            camera = side.host.camera()
-            if camera is not None:
-                return camera
-        return None
 
     def open_export(self) -> Any:
         """Export… : the Export dialog, set to the two runs side by side."""
@@ -281,60 +256,46 @@ class CompareWindow(QWidget):
         dlg.show()
         return dlg
 
-    def set_time(self, t: float) -> None:
-        """Show frame t (fractional, clamped to the flow) in both columns; the slider follows."""
-        self.playback.set_time(t)
-
     def showEvent(self, ev: Any) -> None:
         super().showEvent(ev)
         self.engine.start_worker()  # TensorFlow loads while the user picks the seeds
 
     def train_both(self) -> None:
         """Train the current config once per seed (one after the other)."""
-        if self._running or self._closed:
+        if self.queue.running or self._closed:
             return
         self._config = self.state.config.copy()
         self._dataset = self.state.dataset
-        self._queue = []
+        runs = []
         for i, sp in enumerate(self.seed_spins):
             cfg = self._config.copy()
             cfg.train.seed = sp.value()
-            self._queue.append((i, cfg))
+            runs.append((i, cfg))
         self._reset_views()
         for side in self.sides:
             side.set_note("waiting…")
-        self._running = True
-        self._update_snapshot_slider()
-        self._cancelled = False
-        self._failure = ""
         self.train_button.setEnabled(False)
         self.stop_button.setEnabled(True)
         for sp in self.seed_spins:
             sp.setEnabled(False)
         self.status_label.setText("Training seed A, then seed B…")
-        self._live_timer.start()
-        self._start_next()
+        self.queue.start(runs, self._dataset)
+        self._update_snapshot_slider()
 
     def stop(self) -> None:
         """Ask the run to stop after its current compiled call (returns at once)."""
-        if not self._running:
+        if not self.queue.running:
             return
-        self._cancelled = True
-        self._queue = []
-        self.engine.cancel()
+        self.queue.stop()
         self.status_label.setText("Stopping…")
 
     def shutdown(self) -> None:
         """Stop training and every background job; end the worker (window close)."""
         self._closed = True
-        self._queue = []
         self.playback.stop()
-        self._live_timer.stop()
-        self.engine.shutdown()
+        self.queue.shutdown()
         for side in self.sides:
             side.shutdown()
-        self._running = False
-        self._training = None
         self.train_button.setEnabled(True)
         self.stop_button.setEnabled(False)
 
@@ -343,67 +304,26 @@ class CompareWindow(QWidget):
         super().closeEvent(ev)
 
     # ------------------------------------------------------------------ training
-    def _start_next(self) -> None:
-        if not self._queue or self._cancelled:
-            self._all_done()
-            return
-        i, cfg = self._queue.pop(0)
-        self._training = i
+    @Slot(int)
+    def _on_run_started(self, i: int) -> None:
         self.sides[i].set_note("starting…")
         if i > 0:
             self.status_label.setText(f"Training seed {SIDES[i]}…")
-        self.engine.start(cfg, self._dataset)
 
-    @Slot(object)
-    def _on_snapshots(self, snaps: Any) -> None:
-        i = self._training
-        if i is None or not snaps:
-            return
-        side = self.sides[i]
-        snap: Snapshot = snaps[-1]
-        side.pending = snap
-        side.last_snapshot = snap
-        side.set_note("training…")
+    @Slot(int, object)
+    def _on_run_finished(self, i: int, result: TrainResult) -> None:
+        measure = not self.queue.cancelled and result.status != "cancelled"
+        self.sides[i].finish(result, measure)
 
-    @Slot(object)
-    def _on_run_finished(self, result: Any) -> None:
-        i = self._training
-        if i is None:
-            return
-        side = self.sides[i]
-        side.result_data = result
-        side.pending = None
-        side.note = ""
-        if result.snapshots:
-            self._show(i, result.final)
-            if not self._cancelled and result.status != "cancelled":
-                self._request_topology(i, result.final)
-        else:
-            side.note = f"{result.status}: {result.message}"
-        side.result.setText(side.text())
-        self._training = None
-        self._start_next()
-
-    @Slot(str, str)
-    def _on_run_failed(self, message: str, _details: str = "") -> None:
-        i = self._training
-        self._failure = message
-        if i is not None:
+    @Slot(int, str)
+    def _on_run_failed(self, i: int, message: str) -> None:
+        if i >= 0:
             self.sides[i].set_note(f"failed: {message}")
-        self._queue = []
-        self._training = None
-        self._all_done()
 
-    @Slot(str, int)
-    def _on_worker_lost(self, message: str, run_id: int) -> None:
-        if run_id:
-            self._on_run_failed(message)
-
+    @Slot()
     def _all_done(self) -> None:
-        self._running = False
-        self._training = None
-        self._live_timer.stop()
-        self._flush_live()
+        for side in self.sides:
+            side.end_live()
         self.train_button.setEnabled(True)
         self.stop_button.setEnabled(False)
         self._update_snapshot_slider()
@@ -411,11 +331,11 @@ class CompareWindow(QWidget):
             sp.setEnabled(True)
         for side in self.sides:
             if side.result_data is None and not side.note.startswith("failed"):
-                side.note = "stopped" if self._cancelled else "not trained"
+                side.note = "stopped" if self.queue.cancelled else "not trained"
             side.refresh()
-        if self._failure:
-            self.status_label.setText(f"Training failed: {self._failure}")
-        elif self._cancelled:
+        if self.queue.failure:
+            self.status_label.setText(f"Training failed: {self.queue.failure}")
+        elif self.queue.cancelled:
             self.status_label.setText("Stopped.")
         else:
             self._update_verdict(done=True)
@@ -424,7 +344,8 @@ class CompareWindow(QWidget):
     def _update_verdict(self, done: bool = False) -> None:
         """ "Done. " and the narrator's comparison of the two columns' snapshots (once
         both are trained; `done`: training just ended, say so even without one)."""
-        if self._running or self._failure or self._cancelled:
+        q = self.queue
+        if q.running or q.failure or q.cancelled:
             return
         sentence = self.verdict()
         if sentence is not None:
@@ -435,123 +356,56 @@ class CompareWindow(QWidget):
     def verdict(self) -> narrator.Sentence | None:
         """The narrator's comparison of the snapshots whose numbers the columns give (the
         snapshot slider's step; None: a side has no trained snapshot)."""
-        measured = []
-        for i, side in enumerate(self.sides):
-            snap, res = side.target, side.result_data  # the snapshot its line gives numbers of
-            if snap is None or res is None or not narrator.is_trained(snap):
-                return None
-            cfg = self._config.copy()
-            cfg.train.seed = self.seed_spins[i].value()
-            topo = side.topology_of(snap)
-            measured.append(
-                narrator.Measured(
-                    cfg,
-                    int(snap.step),
-                    float(snap.test_acc),
-                    len(self._dataset.y_test),
-                    res.status if snap is res.final else "finished",
-                    None if topo is None or topo.winding is None else int(topo.winding),
-                    topo is not None,
-                    math.nan if topo is None else float(topo.wrong_side_share),
-                )
-            )
-        return narrator.compare_verdict(measured[0], measured[1], SIDES)
+        a, b = (side.measured(len(self._dataset.y_test)) for side in self.sides)
+        return None if a is None or b is None else narrator.compare_verdict(a, b, SIDES)
 
     # ------------------------------------------------------------------ views
     def _update_snapshot_slider(self) -> None:
         """The training steps both runs have a snapshot of: the slider walks those."""
         done = [s.result_data for s in self.sides if s.result_data and s.result_data.snapshots]
-        steps: list[int] = []
-        if len(done) == 2 and not self._running:
-            a, b = ({snap.step for snap in r.snapshots} for r in done)
-            steps = sorted(a & b)
-        self._steps = steps
-        self.snapshot_slider.blockSignals(True)
-        self.snapshot_slider.setRange(0, max(0, len(steps) - 1))
-        self.snapshot_slider.setValue(max(0, len(steps) - 1))
-        self.snapshot_slider.blockSignals(False)
-        self.snapshot_slider.setEnabled(len(steps) > 1)
-        self.export_button.setEnabled(len(done) == 2 and not self._running)
-        self.snapshot_label.setText(
-            f"step {steps[-1]:,} (both)" if steps else "snapshot: after training"
-        )
+        ready = len(done) == len(self.sides) and not self.queue.running
+        self.shared_steps.set_runs(done if ready else [])
+        self.export_button.setEnabled(ready)
         for side in self.sides:
             side.refresh()
 
     @Slot(int)
-    def _on_snapshot_slider(self, i: int) -> None:
-        if not self._steps or self._running:
+    def _on_step_chosen(self, _step: int) -> None:
+        if self.queue.running:
             return
-        step = self._steps[min(max(i, 0), len(self._steps) - 1)]
-        for k, side in enumerate(self.sides):
-            snap = self._snapshot_at_slider(side)
+        for side in self.sides:
+            snap = self.shared_steps.snapshot_of(side.result_data)
             if snap is None:
                 continue
-            self._show(k, snap)
+            side.show(snap)
             if side.topology_snap is not snap:
-                self._request_topology(k, snap)
+                side.request_topology(snap)
             side.refresh()
-        self.snapshot_label.setText(f"step {step:,} (both)")
         self._update_verdict()
-
-    @Slot()
-    def _link_camera(self) -> None:
-        """One side's 3-D camera moved: the other side looks from the same place."""
-        if self._linking:
-            return
-        src: Any = self.sender()
-        camera = src.camera() if isinstance(src, QWidget) and hasattr(src, "camera") else None
-        if camera is None:
-            return
-        self._linking = True
-        try:
-            for side in self.sides:
-                if side.host is not src:
-                    side.host.set_camera(camera)
-        finally:
-            self._linking = False
 
     def _reset_views(self) -> None:
         """Show the untrained net of each seed: the two starting points being compared."""
         for i, side in enumerate(self.sides):
-            w = initial_weights(
-                self._config.model, self.seed_spins[i].value(), self._config.data.classes
-            )
-            untrained = Snapshot(0, math.nan, math.nan, math.nan, w)  # step 0
-            side.reset(untrained, (self._config, self._dataset, self.options))
+            cfg = self._config.copy()
+            cfg.train.seed = self.seed_spins[i].value()
+            side.set_run(cfg, self._dataset, self.options)
+            w = initial_weights(cfg.model, cfg.train.seed, cfg.data.classes)
+            side.reset(Snapshot(0, math.nan, math.nan, math.nan, w))  # untrained (step 0)
         self._update_headers()
-
-    def _show(self, i: int, snap: Snapshot) -> None:
-        """Ask for column i's scene of `snap` (built in the background)."""
-        if not self._closed:
-            self.sides[i].show(snap, self._config, self._dataset, self.options)
 
     @Slot(object, bool)
     def _on_scene_shown(self, scene: FlowScene, new_view: bool) -> None:
         """A column drew a new scene: a new 3-D view starts from the other's camera, the
         layer slider spans it and the view shows the layer time of both."""
         src: Any = self.sender()
-        others = [side.host.camera() for side in self.sides if side is not src]
-        if new_view and others[0] is not None:
-            src.host.set_camera(others[0])  # start linked
+        if new_view:
+            self.cameras.join(src.host)  # start linked
         self.playback.set_scene(scene)
         t = self.playback.time()
         if t > scene.t_max:  # a shallower flow: both views go to its last layer
             self.playback.set_time(scene.t_max)
-        elif src.view is not None:
-            src.view.set_time(t)
-
-    def _flush_live(self) -> None:
-        for i, side in enumerate(self.sides):
-            if side.pending is not None:
-                snap, side.pending = side.pending, None
-                self._show(i, snap)
-
-    def _request_topology(self, i: int, snap: Snapshot) -> None:
-        """Measure the winding of column i's snapshot `snap` (in the background)."""
-        config = self._config.copy()
-        config.train.seed = self.seed_spins[i].value()
-        self.sides[i].request_topology(config, snap)
+        else:
+            src.set_time(t)
 
     def _update_headers(self) -> None:
         """Each column's own title (the narrator's, from its config and seed), and the
@@ -563,20 +417,14 @@ class CompareWindow(QWidget):
             side.header.setToolTip(f"Seed {SIDES[i]} = {self.seed_spins[i].value()}")
 
     # ------------------------------------------------------------------ slots
-    @Slot(float)
-    def _on_time(self, t: float) -> None:
-        for side in self.sides:
-            if side.view is not None:
-                side.view.set_time(t)
-
     @Slot(int)
     def _on_seed_changed(self, *_: object) -> None:
-        if not self._running:
+        if not self.queue.running:
             self._reset_views()
 
     @Slot(object)
     def _on_config(self, *_: object) -> None:
-        if not self._running and not self._closed:
+        if not self.queue.running and not self._closed:
             self._config = self.state.config.copy()
             self._dataset = self.state.dataset
             seed = self._config.train.seed

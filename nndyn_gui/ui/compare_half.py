@@ -6,15 +6,17 @@ their numbers. A half builds its scenes off the GUI thread (ui/scene_builder.py,
 main view), draws them in a ui/view_host.LayerViewHost (2-D or 3-D, re-created only
 when the kind changes), measures the winding of the snapshot it shows in the
 background, and says in its line which snapshot its numbers and its picture are of.
-A half knows nothing of seeds: its run's config comes with each request, so a half can
-show any run.
+While its run trains it asks for a new scene at most every LIVE_REFRESH_MS (only the
+newest snapshot). A half knows nothing of seeds or of the other half: `set_run` gives it
+its run's config and data, so a half can show any run.
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
-from PySide6.QtCore import QObject, QSignalBlocker, Qt, Signal, Slot
+from PySide6.QtCore import QObject, QSignalBlocker, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QLabel
 
@@ -30,6 +32,7 @@ from nndyn_gui.ui.scene_builder import SceneBuilder, scene_job
 from nndyn_gui.ui.view_host import LayerViewHost
 
 MAX_SCENE_POINTS = 1500
+LIVE_REFRESH_MS = 250  # ask for a new scene of a training run at most this often
 
 
 class CompareHalf(QObject):
@@ -68,7 +71,12 @@ class CompareHalf(QObject):
         self.topology_wanted: Snapshot | None = None  # being computed
         self.note = ""  # "waiting…", "training…", "stopped", "failed: …"
         self.last_snapshot: Snapshot | None = None
+        self.config: RunConfig | None = None  # the run's (with its seed)
+        self._source: tuple[Dataset, ViewOptions] | None = None
         self._closed = False
+        self._live = QTimer(self)
+        self._live.setInterval(LIVE_REFRESH_MS)
+        self._live.timeout.connect(self.flush)
 
     @property
     def view(self) -> Any:
@@ -109,36 +117,95 @@ class CompareHalf(QObject):
     def refresh(self) -> None:
         self.result.setText(self.text())
 
-    def reset(self, untrained: Snapshot, source: tuple[RunConfig, Dataset, ViewOptions]) -> None:
-        """Forget the run: show `untrained` (its initial weights, step 0)."""
+    def set_run(self, config: RunConfig, dataset: Dataset, options: ViewOptions) -> None:
+        """The run this half shows: its config, data and view options (nothing is drawn)."""
+        self.config = config
+        self._source = (dataset, options)
+
+    def reset(self, untrained: Snapshot) -> None:
+        """Forget the run's results: show `untrained` (its initial weights, step 0)."""
         self.pending, self.result_data, self.topology = None, None, None
         self.topology_snap = self.topology_wanted = None
         self.last_snapshot = None
         self.note = ""
-        self.show(untrained, *source)
+        self.show(untrained)
         self.refresh()
 
+    def follow(self, snap: Snapshot) -> None:
+        """A new snapshot of the run training: shown at the next live refresh."""
+        self.pending = snap
+        self.last_snapshot = snap
+        self.set_note("training…")
+        if not self._live.isActive():
+            self._live.start()
+
+    def finish(self, result: TrainResult, measure: bool) -> None:
+        """The run ended: show its last snapshot (and measure its winding if `measure`)."""
+        self._live.stop()
+        self.result_data = result
+        self.pending = None
+        self.note = ""
+        if result.snapshots:
+            self.show(result.final)
+            if measure:
+                self.request_topology(result.final)
+        else:
+            self.note = f"{result.status}: {result.message}"
+        self.refresh()
+
+    def end_live(self) -> None:
+        """Training ended (finished, stopped or failed): the newest snapshot is shown."""
+        self._live.stop()
+        self.flush()
+
+    @Slot()
+    def flush(self) -> None:
+        """Ask for the scene of the newest live snapshot, if one is waiting."""
+        if self.pending is not None:
+            snap, self.pending = self.pending, None
+            self.show(snap)
+
+    def measured(self, n_test: int) -> narrator.Measured | None:
+        """What the narrator compares: the numbers of the snapshot this half's line gives
+        (None: no trained snapshot)."""
+        snap, res = self.target, self.result_data
+        if snap is None or res is None or self.config is None or not narrator.is_trained(snap):
+            return None
+        topo = self.topology_of(snap)
+        return narrator.Measured(
+            self.config,
+            int(snap.step),
+            float(snap.test_acc),
+            n_test,
+            res.status if snap is res.final else "finished",
+            None if topo is None or topo.winding is None else int(topo.winding),
+            topo is not None,
+            math.nan if topo is None else float(topo.wrong_side_share),
+        )
+
     # ------------------------------------------------------------------ scenes
-    def job(self, snap: Snapshot, config: RunConfig, dataset: Dataset, opts: ViewOptions) -> Job:
+    def job(self, snap: Snapshot) -> Job:
+        assert self.config is not None and self._source is not None, "set_run first"
+        dataset, opts = self._source
         flat = not opengl_available()
-        build = scene_job(config, snap.weights, dataset, opts, MAX_SCENE_POINTS, snap.step, flat)
+        build = scene_job(
+            self.config, snap.weights, dataset, opts, MAX_SCENE_POINTS, snap.step, flat
+        )
         return lambda: (build(), snap)
 
-    def show(
-        self, snap: Snapshot, config: RunConfig, dataset: Dataset, options: ViewOptions
-    ) -> None:
+    def show(self, snap: Snapshot) -> None:
         """Ask for the scene of `snap` (built in the background)."""
         if self._closed:
             return
         self.target = snap
-        self.builder.request(self.job(snap, config, dataset, options))
+        self.builder.request(self.job(snap))
 
-    def build_now(self, config: RunConfig, dataset: Dataset, options: ViewOptions) -> None:
+    def build_now(self, timeout_s: float = 30.0) -> None:
         """Build the newest asked-for scene on this thread and show it (tests, screenshots)."""
         if self.target is None:
             return
-        self.builder.wait()
-        self._on_built(*self.builder.run_now(self.job(self.target, config, dataset, options)))
+        self.builder.wait(timeout_s)
+        self._on_built(*self.builder.run_now(self.job(self.target)))
 
     @Slot(object, str)
     def _on_built(self, result: tuple[FlowScene, Snapshot] | None, error: str) -> None:
@@ -155,10 +222,11 @@ class CompareHalf(QObject):
         self.changed.emit()
 
     # ------------------------------------------------------------------ topology
-    def request_topology(self, config: RunConfig, snap: Snapshot) -> None:
-        """Measure the winding of `snap` under `config` (in the background)."""
+    def request_topology(self, snap: Snapshot) -> None:
+        """Measure the winding of `snap` (in the background)."""
+        assert self.config is not None, "set_run first"
         self.topology_wanted = snap
-        weights = snap.weights
+        config, weights = self.config, snap.weights
         self.topology_job.request(lambda: (snap, compute_topology(config, weights)))
 
     @Slot(object, str)
@@ -178,8 +246,13 @@ class CompareHalf(QObject):
         """True while a scene or topology report is still being computed."""
         return self.builder.busy() or self.topology_job.busy()
 
+    def set_time(self, t: float) -> None:
+        if self.view is not None:
+            self.view.set_time(t)
+
     def shutdown(self) -> None:
         self._closed = True
+        self._live.stop()
         self.builder.shutdown()
         self.topology_job.shutdown()
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import Signal, Slot
+from PySide6.QtCore import QObject, Signal, Slot
 from PySide6.QtWidgets import QSizePolicy, QVBoxLayout, QWidget
 
 from nndyn_gui.render.scene import FlowScene
@@ -164,3 +164,41 @@ class LayerViewHost(QWidget):
         text = NO_GL_NOTICE if scene.dims == 3 and self.prefer_3d else ""
         if view.notice() != text:  # restyling the text on every new scene costs a repaint
             view.set_notice(text)
+
+
+class CameraLink(QObject):
+    """Hosts that look from one place: turn any 3-D view and the others turn with it."""
+
+    def __init__(self, hosts: list[LayerViewHost], parent: QObject) -> None:
+        super().__init__(parent)
+        self.hosts = hosts
+        self._linking = False  # a camera being copied: its echoes are not new moves
+        for host in hosts:
+            host.cameraChanged.connect(self._on_moved)
+
+    def camera(self) -> Camera | None:
+        """The shared 3-D camera, None while no host shows a 3-D view."""
+        return next((c for c in (h.camera() for h in self.hosts) if c is not None), None)
+
+    def join(self, host: LayerViewHost) -> None:
+        """`host` has a new view: it looks from where the others look (if any is 3-D)."""
+        camera = next((h.camera() for h in self.hosts if h is not host and h.camera()), None)
+        self._copy(camera, host)
+
+    @Slot()
+    def _on_moved(self) -> None:
+        if self._linking:
+            return
+        src: Any = self.sender()
+        camera = src.camera() if isinstance(src, LayerViewHost) else None
+        if camera is not None:
+            for host in self.hosts:
+                if host is not src:
+                    self._copy(camera, host)
+
+    def _copy(self, camera: Camera | None, host: LayerViewHost) -> None:
+        self._linking = True
+        try:
+            host.set_camera(camera)
+        finally:
+            self._linking = False
