@@ -32,7 +32,7 @@ from nndyn_gui.render import camera, picking
 from nndyn_gui.render.field_layer import FieldArtist3D
 from nndyn_gui.render.palette import Palette, palette_for, rgba_f
 from nndyn_gui.render.scene import FlowScene, FrameState, ViewOptions, box_corners
-from nndyn_gui.render.view2d import (
+from nndyn_gui.render.scene_view import (
     MAX_TRAJECTORIES,
     TAIL_BUCKETS,
     SceneViewMixin,
