@@ -295,8 +295,9 @@ class BlockTable(QTableView):
             if j == STRETCH_COLUMN:
                 continue
             width = hdr.sectionSizeHint(j)
+            grid = 1 if self.showGrid() else 0  # as QTableView.sizeHintForColumn counts it
             for i in model.data_rows.widest[j]:
-                width = max(width, self.sizeHintForIndex(model.index(i, j)).width())
+                width = max(width, self.sizeHintForIndex(model.index(i, j)).width() + grid)
             width = max(hdr.minimumSectionSize(), min(width, hdr.maximumSectionSize()))
             if hdr.sectionSize(j) != width:
                 hdr.resizeSection(j, width)
