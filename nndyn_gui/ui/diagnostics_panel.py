@@ -20,6 +20,12 @@ Every number here names its snapshot: the metrics line starts with its step, the
 topology box's title with the step of its report. While either computes for the
 snapshot now on screen (`AppState.shown`), it says "computing step N…" and its old
 values are drawn dimmed (ui/steps.py: one wording for every panel).
+
+What an update puts on screen (the verdict, the metrics line, the table's rows, the
+bars) is made in the background job with the numbers (`shown_values`); the GUI thread
+only hands strings and arrays to widgets, and the table (ui/block_table.py, model/view)
+draws only the cells Qt paints: a snapshot of the 100-block preset costs the GUI thread
+~2 ms instead of filling 1,100 table items.
 """
 
 from __future__ import annotations
