@@ -30,7 +30,7 @@ from PySide6.QtWidgets import QWidget
 
 from nndyn_gui.render import camera, picking
 from nndyn_gui.render.field_layer import FieldArtist3D
-from nndyn_gui.render.palette import Palette, palette_for, rgba_f
+from nndyn_gui.render.palette import Palette, palette_for
 from nndyn_gui.render.scene import FlowScene, FrameState, ViewOptions
 from nndyn_gui.render.scene_view import (
     SceneViewMixin,
@@ -74,10 +74,8 @@ class LayerView3D(SceneViewMixin, gl.GLViewWidget):
         self.opts["fov"] = FOV
 
         self.field = FieldArtist3D(self)  # velocity arrows and fixed points (show_field)
-        # hover: the whole trajectory of the point / vertex under the mouse, a ring on it
-        # (GL items made with the first hover: a view never hovered, e.g. an export's,
-        # keeps exactly its drawing items; two more per view made Mesa fail to create
-        # the region texture of a later capture)
+        # hover: the trajectory under the mouse and a ring on it (made with the first
+        # hover: SceneItems3D.place_hover says why)
         self.hover_path: Any = None
         self.hover_ring: Any = None
         self._hover: picking.Hover | None = None
@@ -243,9 +241,10 @@ class LayerView3D(SceneViewMixin, gl.GLViewWidget):
         self.reset_camera()
 
     # ------------------------------------------------------------------ hover, click
-    def mvp(self) -> np.ndarray:
-        """The (4, 4) model-view-projection matrix of the widget as shown (row-major)."""
-        vp = (0, 0, max(1, self.width()), max(1, self.height()))
+    def mvp(self, width: int = 0, height: int = 0) -> np.ndarray:
+        """The (4, 4) model-view-projection matrix (row-major) for a width x height image
+        (default: the widget as shown)."""
+        vp = (0, 0, max(1, int(width or self.width())), max(1, int(height or self.height())))
         m = self.projectionMatrix(vp, vp) * self.viewMatrix()
         return np.array(m.copyDataTo(), dtype=np.float64).reshape(4, 4)
 
@@ -309,44 +308,15 @@ class LayerView3D(SceneViewMixin, gl.GLViewWidget):
         if h.row >= n:
             self.clear_hover()
             return
-        self._hover = picking.describe(sc, t, h.kind, h.row)
-        self._place_hover_items()
+        self._show_hover(picking.describe(sc, t, h.kind, h.row), self._hover_px)
 
     def _show_hover(self, hover: picking.Hover | None, px: tuple[float, float] | None) -> None:
         self._hover = hover
         self._hover_px = px
-        self._place_hover_items()
+        if hover is not None or self.hover_path is not None:
+            self.drawn.place_hover(self, hover, self._pal, self._options.point_size)
+            self.hover_path, self.hover_ring = self.drawn.hover_path, self.drawn.hover_ring
         self.update()
-
-    def _hover_items(self) -> tuple[Any, Any]:
-        if self.hover_path is None:
-            self.hover_path = gl.GLLinePlotItem(mode="line_strip", width=3.0, antialias=True)
-            self.hover_ring = gl.GLScatterPlotItem(pxMode=True, glOptions="translucent")
-            for depth, it in enumerate((self.hover_path, self.hover_ring), start=100):
-                it.setDepthValue(depth)
-                it.setVisible(False)
-                self.addItem(it)
-        return self.hover_path, self.hover_ring
-
-    def _place_hover_items(self) -> None:
-        hover = self._hover
-        if hover is None and self.hover_path is None:
-            return
-        self._hover_items()
-        show_path = hover is not None and hover.trajectory is not None
-        self.hover_path.setVisible(show_path)
-        self.hover_ring.setVisible(hover is not None and hover.kind != "region")
-        if hover is None:
-            return
-        r, g, b, _ = rgba_f(self._pal.selection)
-        if show_path and hover.trajectory is not None:
-            self.hover_path.setData(pos=finite(hover.trajectory), color=(r, g, b, 0.95))
-        if hover.kind != "region":
-            self.hover_ring.setData(
-                pos=finite(hover.coords[None, :3]),
-                color=(r, g, b, 0.6),
-                size=self._options.point_size + 10,
-            )
 
     def mousePressEvent(self, ev: Any) -> None:
         p = ev.position()
@@ -422,10 +392,7 @@ class LayerView3D(SceneViewMixin, gl.GLViewWidget):
     # ------------------------------------------------------------------ text overlay
     def project_points(self, pts: np.ndarray, width: int, height: int) -> np.ndarray:
         """Screen pixel positions (N, 2) of 3-D points for a width x height image."""
-        vp = (0, 0, int(width), int(height))
-        m = self.projectionMatrix(vp, vp) * self.viewMatrix()
-        mvp = np.array(m.copyDataTo(), dtype=np.float64).reshape(4, 4)
-        return picking.project(pts, mvp, int(width), int(height))
+        return picking.project(pts, self.mvp(width, height), int(width), int(height))
 
     def overlay_texts(self, width: int, height: int) -> list[tuple[float, float, str, str]]:
         """(x, y, text, kind) drawn over the GL image: layer label, axis names, notice."""

@@ -18,6 +18,7 @@ from OpenGL import GL
 from PySide6.QtGui import QMatrix4x4
 
 from nndyn_gui.core.config import MAX_CLASSES
+from nndyn_gui.render import picking
 from nndyn_gui.render.palette import Palette, rgba_f
 from nndyn_gui.render.scene import FlowScene, FrameState, ViewOptions, box_corners
 from nndyn_gui.render.scene_view import (
@@ -95,6 +96,12 @@ class SceneItems3D:
         )
         self._regions_rgba = np.zeros((2, 2, 4), dtype=np.ubyte)
         self._regions_alpha = -1.0
+        # hover: the whole trajectory of the point / vertex under the mouse, a ring on it;
+        # made with the first hover (`place_hover`): a view never hovered, e.g. an
+        # export's, keeps exactly its drawing items (two more per view made Mesa fail to
+        # create the region texture of a later capture)
+        self.hover_path: Any = None
+        self.hover_ring: Any = None
         order = [
             self.regions,
             self.grid,
@@ -212,6 +219,30 @@ class SceneItems3D:
             0.0, 0.0, 0.0, 1.0,
         )  # fmt: skip
         self.regions.setTransform(m)
+
+    def place_hover(
+        self, view: gl.GLViewWidget, hover: picking.Hover | None, pal: Palette, point_size: float
+    ) -> None:
+        """Show `hover`'s trajectory and a ring on it (None: hide them)."""
+        if self.hover_path is None:
+            self.hover_path = gl.GLLinePlotItem(mode="line_strip", width=3.0, antialias=True)
+            self.hover_ring = gl.GLScatterPlotItem(pxMode=True, glOptions="translucent")
+            for depth, it in enumerate((self.hover_path, self.hover_ring), start=100):
+                it.setDepthValue(depth)
+                it.setVisible(False)
+                view.addItem(it)
+        show_path = hover is not None and hover.trajectory is not None
+        self.hover_path.setVisible(show_path)
+        self.hover_ring.setVisible(hover is not None and hover.kind != "region")
+        if hover is None:
+            return
+        r, g, b, _ = rgba_f(pal.selection)
+        if show_path and hover.trajectory is not None:
+            self.hover_path.setData(pos=finite(hover.trajectory), color=(r, g, b, 0.95))
+        if hover.kind != "region":
+            self.hover_ring.setData(
+                pos=finite(hover.coords[None, :3]), color=(r, g, b, 0.6), size=point_size + 10
+            )
 
     def apply_style(self, pal: Palette, o: ViewOptions, k_px: float) -> None:
         """Colours and sizes from the palette and the options (points, lines grow with k_px)."""
