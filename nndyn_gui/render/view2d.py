@@ -10,6 +10,8 @@ exactly the net's boundary, so a point's side of it is the net's prediction.
 Selection: click picks the nearest point (within 8 px; empty space clears), shift+drag
 selects a rectangle, ctrl+click / ctrl+shift+drag add to the selection. The view follows
 the data (smoothly moving box) until the user pans or zooms; double click follows again.
+What it shares with the 3-D view is render/scene_view.py; its mouse gestures are read by
+render/view2d_mouse.py.
 """
 
 from __future__ import annotations
@@ -18,256 +20,29 @@ from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QPointF, QRectF, Signal
 from PySide6.QtGui import QColor, QFont, QPen, QTransform
-from PySide6.QtWidgets import QGraphicsRectItem, QGraphicsTextItem, QWidget
+from PySide6.QtWidgets import QGraphicsTextItem, QWidget
 
 from nndyn_gui.core.config import MAX_CLASSES
 from nndyn_gui.render import picking
 from nndyn_gui.render.field_layer import LATTICE_COMPACT, FieldArtist2D
 from nndyn_gui.render.palette import Palette, palette_for
 from nndyn_gui.render.scene import FlowScene, FrameState, ViewOptions
+from nndyn_gui.render.scene_view import (
+    MAX_TRAJECTORIES,
+    TAIL_BUCKETS,
+    SceneViewMixin,
+    _spread,
+    finite,
+    tail_segments,
+)
+from nndyn_gui.render.view2d_mouse import _Scatter, _SelectViewBox, _Tip
 
 CLICK_TOLERANCE_PX = 8.0
-TAIL_BUCKETS = 6  # alpha steps of a fading trajectory tail
-MAX_TRAJECTORIES = 400  # tails drawn for "show all trajectories"
 PLANE_REACH = 50.0  # the separating line is clipped to the view box grown by this factor
 LABEL_PX, NOTE_PX, AXIS_PX, COMPACT_PX = 14, 11, 11, 11  # text sizes at ViewOptions.scale 1
 DRAW_FRAME = np.array([[-1.08, -1.08], [1.08, 1.08]])  # what draw mode shows: the input box
-
-
-def finite(a: np.ndarray) -> np.ndarray:
-    """Arrays from diverging nets may hold inf/nan; Qt paints garbage or stalls on them."""
-    if np.isfinite(a).all():
-        return a
-    return np.clip(np.nan_to_num(a, nan=0.0, posinf=1e6, neginf=-1e6), -1e6, 1e6)
-
-
-def tail_segments(
-    scene: FlowScene, t: float, rows: np.ndarray, tail_frames: float, buckets: int
-) -> list[np.ndarray]:
-    """Trajectory pieces of `rows` ending at time t, grouped by age (newest bucket first).
-
-    Each entry is a (2K, dims) array of segment end points (pairs), so one line item
-    per bucket can draw them with a single alpha.
-    """
-    out: list[np.ndarray] = [np.zeros((0, scene.dims)) for _ in range(buckets)]
-    if len(rows) == 0 or tail_frames <= 0 or t <= 0:
-        return out
-    t0 = max(0.0, t - tail_frames)
-    knots = [t0, *range(int(np.floor(t0)) + 1, int(np.ceil(t)))]
-    knots = sorted({float(k) for k in knots if t0 <= k < t} | {t0})
-    knots.append(t)
-    pos = [scene.points_at(k, rows) for k in knots]
-    pieces: list[list[np.ndarray]] = [[] for _ in range(buckets)]
-    for a, b, ta, tb in zip(pos[:-1], pos[1:], knots[:-1], knots[1:], strict=True):
-        age = t - 0.5 * (ta + tb)
-        k = min(buckets - 1, int(age / tail_frames * buckets))
-        seg = np.empty((2 * len(rows), scene.dims))
-        seg[0::2], seg[1::2] = a, b
-        pieces[k].append(seg)
-    return [np.concatenate(p) if p else out[i] for i, p in enumerate(pieces)]
-
-
-class _Tip(QGraphicsTextItem):
-    """The hover readout: text on a light box, so it reads over points and regions."""
-
-    def paint(self, painter: Any, option: Any, widget: Any = None) -> None:
-        painter.setPen(QPen(QColor(120, 120, 120, 200)))
-        painter.setBrush(QColor(255, 255, 255, 235))
-        painter.drawRoundedRect(self.boundingRect(), 4, 4)
-        super().paint(painter, option, widget)
-
-
-class _Scatter(pg.ScatterPlotItem):
-    """A scatter that lets clicks through to the ViewBox, which does the picking."""
-
-    def mouseClickEvent(self, ev: Any) -> None:
-        ev.ignore()
-
-
-class _SelectViewBox(pg.ViewBox):
-    """A ViewBox that turns left clicks and shift-drags into selection requests."""
-
-    sigPick = Signal(object, bool)  # view point, add-to-selection
-    sigPickRect = Signal(object, bool)  # QRectF in view coords, add-to-selection
-    sigReset = Signal()  # double click: follow the data again
-    #: draw mode: "begin" | "add" | "erase" | "erase_one" | "end", view point or None
-    sigDraw = Signal(str, object)
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.selecting_enabled = True
-        self.drawing = False  # clicks and drags edit the data (LayerView2D.set_drawing)
-        self._draw_mode = ""
-        self._rect_drag = False
-        self._rect_add = False
-        self._band = QGraphicsRectItem()
-        self._band.setPen(pg.mkPen((30, 30, 30), width=1, style=Qt.PenStyle.DashLine))
-        self._band.setBrush(pg.mkBrush(60, 120, 220, 40))
-        self._band.setZValue(1e9)
-        self._band.hide()
-        self.addItem(self._band, ignoreBounds=True)
-
-    def _draw_kind(self, ev: Any, drag: bool) -> str:
-        """What a press does in draw mode: left adds, shift+left or right removes."""
-        if not self.drawing or ev.button() not in (
-            Qt.MouseButton.LeftButton,
-            Qt.MouseButton.RightButton,
-        ):
-            return ""
-        shift = bool(ev.modifiers() & Qt.KeyboardModifier.ShiftModifier)
-        if ev.button() == Qt.MouseButton.RightButton or shift:
-            return "erase" if drag else "erase_one"
-        return "add"
-
-    def mouseClickEvent(self, ev: Any) -> None:
-        kind = self._draw_kind(ev, drag=False)
-        if kind:
-            ev.accept()
-            self.sigDraw.emit("begin", None)
-            self.sigDraw.emit(kind, self.mapSceneToView(ev.scenePos()))
-            self.sigDraw.emit("end", None)
-            return
-        if ev.double() and ev.button() == Qt.MouseButton.LeftButton:
-            ev.accept()
-            self.sigReset.emit()
-            return
-        if self.selecting_enabled and ev.button() == Qt.MouseButton.LeftButton:
-            ev.accept()
-            add = bool(ev.modifiers() & Qt.KeyboardModifier.ControlModifier)
-            self.sigPick.emit(self.mapSceneToView(ev.scenePos()), add)
-            return
-        super().mouseClickEvent(ev)
-
-    def mouseDragEvent(self, ev: Any, axis: Any = None) -> None:
-        if ev.isStart() and self.drawing:
-            self._draw_mode = self._draw_kind(ev, drag=True)
-            if self._draw_mode:
-                self.sigDraw.emit("begin", None)
-                self.sigDraw.emit(self._draw_mode, self.mapSceneToView(ev.buttonDownScenePos()))
-        if self._draw_mode:
-            ev.accept()
-            self.sigDraw.emit(self._draw_mode, self.mapSceneToView(ev.scenePos()))
-            if ev.isFinish():
-                self._draw_mode = ""
-                self.sigDraw.emit("end", None)
-            return
-        if ev.isStart():
-            # the mode is fixed when the drag starts: later events may lack the modifier
-            shift = bool(ev.modifiers() & Qt.KeyboardModifier.ShiftModifier)
-            left = ev.button() == Qt.MouseButton.LeftButton
-            self._rect_drag = self.selecting_enabled and left and shift
-            self._rect_add = bool(ev.modifiers() & Qt.KeyboardModifier.ControlModifier)
-        if not self._rect_drag:
-            super().mouseDragEvent(ev, axis)
-            return
-        ev.accept()
-        a = self.mapSceneToView(ev.buttonDownScenePos())
-        b = self.mapSceneToView(ev.scenePos())
-        rect = QRectF(a, b).normalized()
-        if ev.isFinish():
-            self._band.hide()
-            self._rect_drag = False
-            self.sigPickRect.emit(rect, self._rect_add)
-        else:
-            self._band.setRect(rect)
-            self._band.show()
-
-
-class SceneViewMixin:
-    """What the 2-D and 3-D layer views do alike: options and selection over a FlowScene.
-
-    Each view supplies `_DIMS`, `set_scene`, `_show_frame`, `_apply_style` and
-    `_show_hover`.
-    """
-
-    _DIMS: int
-    _notice: str
-    _options: ViewOptions
-    _pal: Palette
-    _scene: FlowScene | None
-    _selection: np.ndarray
-    _t: float
-    _hover: picking.Hover | None
-
-    def _show_hover(self, hover: picking.Hover | None, at: Any) -> None:
-        raise NotImplementedError
-
-    def _scale(self) -> float:
-        """ViewOptions.scale: points, lines and text grow together (exports, presentation)."""
-        s = float(getattr(self._options, "scale", 1.0))
-        return s if np.isfinite(s) and s > 0 else 1.0
-
-    def hover(self) -> picking.Hover | None:
-        """What the mouse is over now (None: nothing, or the mouse is outside)."""
-        return self._hover
-
-    def clear_hover(self) -> None:
-        self._show_hover(None, None)
-
-    def leaveEvent(self, ev: Any) -> None:
-        self.clear_hover()
-        super().leaveEvent(ev)  # type: ignore[misc]
-
-    def set_scene(self, scene: FlowScene) -> None:
-        raise NotImplementedError
-
-    def _show_frame(self, st: FrameState) -> None:
-        raise NotImplementedError
-
-    def _apply_style(self) -> None:
-        raise NotImplementedError
-
-    def set_time(self, t: float) -> None:
-        """Show the scene at time t (frames; fractional t interpolates linearly)."""
-        sc = self._scene
-        if sc is None:
-            self._t = float(t)
-            return
-        st = sc.at(t)
-        self._t = st.t
-        self._show_frame(st)
-
-    def flow_scene(self) -> FlowScene | None:
-        """The FlowScene shown (not `scene()`, which is QGraphicsView's)."""
-        return self._scene
-
-    def options(self) -> ViewOptions:
-        return self._options
-
-    def time(self) -> float:
-        return self._t
-
-    def selection(self) -> np.ndarray:
-        return self._selection.copy()
-
-    def notice(self) -> str:
-        return self._notice
-
-    def set_options(self, options: ViewOptions) -> None:
-        """Change what is drawn; rebuilds the scene only for grid size / substeps."""
-        old = self._options
-        self._options = options
-        self._pal = palette_for(options.background)
-        if self._scene is not None and old.needs_rebuild(options) and self._scene.source:
-            frac = self._t / max(self._scene.t_max, 1.0)
-            scene = self._scene.rebuilt(options, dims=self._DIMS)
-            self._t = frac * scene.t_max
-            self.set_scene(scene)
-            return
-        if self._scene is not None:  # a copy: the scene may be shared with other views
-            self._scene = self._scene.with_options(options)
-        self._apply_style()
-        self.set_time(self._t)
-
-    def set_selection(self, indices: np.ndarray | list[int]) -> None:
-        """Highlight these points (rows of scene.points) and draw their trajectories."""
-        sel = np.unique(np.asarray(indices, dtype=np.int64).ravel())
-        if self._scene is not None:
-            sel = sel[(sel >= 0) & (sel < self._scene.points.shape[1])]
-        self._selection = sel
-        self.set_time(self._t)
 
 
 class LayerView2D(SceneViewMixin, pg.PlotWidget):
@@ -822,13 +597,6 @@ class LayerView2D(SceneViewMixin, pg.PlotWidget):
 def _pairs(segments: list[np.ndarray]) -> np.ndarray | None:
     """Segments (2, 2) as one (2S, 2) array of end-point pairs; None when there are none."""
     return np.concatenate(segments) if segments else None
-
-
-def _spread(n: int, k: int) -> np.ndarray:
-    """k evenly spread row indices out of n (deterministic, so tails do not flicker)."""
-    if n <= k:
-        return np.arange(n)
-    return np.unique(np.linspace(0, n - 1, k).astype(np.int64))
 
 
 def _esc(s: str) -> str:

@@ -14,6 +14,8 @@ are found by casting the mouse ray onto their plane. A click (press and release
 without moving) selects the point under it; a drag still turns the camera.
 
 Needs OpenGL: under Qt's offscreen platform use LayerView2D (see views.make_layer_view).
+The GL items it draws of a frame are render/view3d_items.py's; what it shares with the
+2-D view, render/scene_view.py's.
 """
 
 from __future__ import annotations
@@ -22,68 +24,24 @@ from typing import Any
 
 import numpy as np
 import pyqtgraph.opengl as gl
-from OpenGL import GL
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QMatrix4x4, QPainter, QVector3D
+from PySide6.QtGui import QColor, QFont, QPainter, QVector3D
 from PySide6.QtWidgets import QWidget
 
-from nndyn_gui.core.config import MAX_CLASSES
 from nndyn_gui.render import camera, picking
 from nndyn_gui.render.field_layer import FieldArtist3D
-from nndyn_gui.render.palette import Palette, palette_for, rgba_f
-from nndyn_gui.render.scene import FlowScene, FrameState, ViewOptions, box_corners
-from nndyn_gui.render.view2d import (
-    MAX_TRAJECTORIES,
-    TAIL_BUCKETS,
+from nndyn_gui.render.palette import Palette, palette_for
+from nndyn_gui.render.scene import FlowScene, FrameState, ViewOptions
+from nndyn_gui.render.scene_view import (
     SceneViewMixin,
-    _spread,
     finite,
-    tail_segments,
 )
+from nndyn_gui.render.view3d_items import SceneItems3D
 
-#: GL state of the decision-region image. It lies in the plane of the input points, and
-#: a point sprite is a camera-facing square at its centre's depth: with a depth test,
-#: half of every sprite fell behind the tilted image and was cut off (z-fighting).
-#: Drawn first and without a depth test (which also writes no depth), the image is a
-#: backdrop that never hides a point, a grid line or the box.
-BACKDROP_GL: dict[Any, Any] = {
-    GL.GL_DEPTH_TEST: False,
-    GL.GL_BLEND: True,
-    GL.GL_CULL_FACE: False,
-    "glBlendFuncSeparate": (
-        GL.GL_SRC_ALPHA,
-        GL.GL_ONE_MINUS_SRC_ALPHA,
-        GL.GL_ONE,
-        GL.GL_ONE_MINUS_SRC_ALPHA,
-    ),
-}
 DEFAULT_AZIMUTH = camera.DEFAULT_AZIMUTH
 DEFAULT_ELEVATION = camera.DEFAULT_ELEVATION
 FOV = 40.0
-LOOP_WIDTH = 3.5  # px at scale 1: the loop is the topology argument, it must read from afar
-TAIL_WIDTH = 2.5  # px: selected points' paths
-TRAIL_WIDTH = 2.0  # px: every point's faint tail (Trajectories)
-TRAIL_MIN_ALPHA = 0.6  # the 3-D tails over a busy mesh need more ink than the 2-D ones'
 TITLE_PX, NOTE_PX = 14.0, 11.0  # overlay text at scale 1
-_BOX_EDGES = np.array(
-    [(a, b) for a in range(8) for b in range(a + 1, 8) if bin(a ^ b).count("1") == 1]
-)
-
-
-class _LinesUnderPoints(gl.GLLinePlotItem):
-    """Depth-tested lines that write no depth, so they never hide what is drawn later.
-
-    Mesh, box and tail lines pass through the points (at the input layer the mesh lies
-    in the very plane of the data): writing depth, each line cut a notch out of every
-    point sprite it crossed. As in the 2-D view, lines lie under the points.
-    """
-
-    def paint(self) -> None:
-        GL.glDepthMask(GL.GL_FALSE)
-        try:
-            super().paint()
-        finally:
-            GL.glDepthMask(GL.GL_TRUE)  # glClear honours the mask: always restore it
 
 
 class LayerView3D(SceneViewMixin, gl.GLViewWidget):
@@ -113,56 +71,21 @@ class LayerView3D(SceneViewMixin, gl.GLViewWidget):
         self._bounds = np.array([[-1.0, -1.0, -1.0], [1.0, 1.0, 1.0]])
         self._label = ""
         self._notice = ""
-        self._regions_rgba = np.zeros((2, 2, 4), dtype=np.ubyte)
-        self._regions_alpha = -1.0
         self.opts["fov"] = FOV
 
-        self.regions_item = gl.GLImageItem(
-            np.zeros((2, 2, 4), dtype=np.ubyte), glOptions=BACKDROP_GL
-        )
-        self.grid_item = _LinesUnderPoints(mode="lines", antialias=True, glOptions="translucent")
-        self.box_item = _LinesUnderPoints(mode="lines", antialias=True, glOptions="translucent")
-        self.loop_item = gl.GLLinePlotItem(mode="line_strip", width=LOOP_WIDTH, antialias=True)
-        self.wrong_item = gl.GLScatterPlotItem(pxMode=True, glOptions="translucent")
-        self.tail_item = _LinesUnderPoints(
-            mode="lines", width=TAIL_WIDTH, antialias=True, glOptions="translucent"
-        )
-        self.class_items = [
-            gl.GLScatterPlotItem(pxMode=True, glOptions="translucent") for _ in range(MAX_CLASSES)
-        ]
-        self.selected_item = gl.GLScatterPlotItem(pxMode=True, glOptions="translucent")
-        self.plane_item = gl.GLMeshItem(
-            vertexes=np.zeros((3, 3)),
-            faces=np.array([[0, 1, 2]]),
-            smooth=False,
-            drawEdges=True,
-            glOptions="translucent",
-        )
         self.field = FieldArtist3D(self)  # velocity arrows and fixed points (show_field)
-        # hover: the whole trajectory of the point / vertex under the mouse, a ring on it
-        # (GL items made with the first hover: a view never hovered, e.g. an export's,
-        # keeps exactly its drawing items; two more per view made Mesa fail to create
-        # the region texture of a later capture)
+        # hover: the trajectory under the mouse and a ring on it (made with the first
+        # hover: SceneItems3D.place_hover says why)
         self.hover_path: Any = None
         self.hover_ring: Any = None
         self._hover: picking.Hover | None = None
         self._hover_px: tuple[float, float] | None = None
         self._press_px: tuple[float, float] | None = None
-        order = [
-            self.regions_item,
-            self.grid_item,
-            self.box_item,
-            self.loop_item,
-            self.tail_item,
-            *self.class_items,
-            *self.field.items,
-            self.wrong_item,
-            self.selected_item,
-            self.plane_item,
-        ]
-        for depth, it in enumerate(order):
-            it.setDepthValue(depth)
-            self.addItem(it)
+        # `drawn`, not `items`: GLViewWidget.items is its own list of every item
+        it = self.drawn = SceneItems3D(self, more=self.field.items)
+        self.regions_item, self.grid_item, self.box_item = it.regions, it.grid, it.box
+        self.loop_item, self.wrong_item, self.tail_item = it.loop, it.wrong, it.tail
+        self.class_items, self.selected_item, self.plane_item = it.classes, it.selected, it.plane
         self.reset_camera()
         self._apply_style()
 
@@ -218,7 +141,7 @@ class LayerView3D(SceneViewMixin, gl.GLViewWidget):
         if zoom is not None:
             self._zoom = max(1e-3, float(zoom))
         if distance is not None:
-            self._zoom = float(distance) / self._fit_distance(self._bounds)
+            self._zoom = float(distance) / max(1e-6, self._fitted(self._bounds)[0])
         self._frame(self._bounds)
         self.cameraChanged.emit()
 
@@ -259,12 +182,13 @@ class LayerView3D(SceneViewMixin, gl.GLViewWidget):
         if o.show_grid:
             self.grid_item.setData(pos=finite(st.grid[self._seg_flat]))
         self.grid_item.setVisible(o.show_grid)
-        self._update_loop(st)
-        self._update_selection(st)
+        it = self.drawn
+        it.update_loop(st, sc, o)
+        it.update_selection(st, sc, o, self._selection, self._pal, self._scale())
         self._bounds = finite(st.bounds)
-        self._update_box()
-        self._update_plane(st)
-        self._update_regions(st)
+        it.update_box(self._bounds)
+        it.update_plane(st, sc, o, self._bounds, self._pal)
+        it.update_regions(st, o)
         if o.show_field:
             self.field.update(sc, st, self._bounds)
         else:
@@ -295,9 +219,6 @@ class LayerView3D(SceneViewMixin, gl.GLViewWidget):
             self._fit = (key, dist, centre)
         return self._fit[1], self._fit[2]
 
-    def _fit_distance(self, bounds: np.ndarray) -> float:
-        return max(1e-6, self._fitted(bounds)[0])
-
     def _frame(self, bounds: np.ndarray) -> None:
         dist, mid = self._fitted(bounds)
         self.opts["center"] = QVector3D(float(mid[0]), float(mid[1]), float(mid[2]))
@@ -312,7 +233,7 @@ class LayerView3D(SceneViewMixin, gl.GLViewWidget):
 
     def wheelEvent(self, ev: Any) -> None:
         super().wheelEvent(ev)
-        self._zoom = self.opts["distance"] / self._fit_distance(self._bounds)
+        self._zoom = self.opts["distance"] / max(1e-6, self._fitted(self._bounds)[0])
         self._user_moved = True
         self.cameraChanged.emit()
 
@@ -320,9 +241,10 @@ class LayerView3D(SceneViewMixin, gl.GLViewWidget):
         self.reset_camera()
 
     # ------------------------------------------------------------------ hover, click
-    def mvp(self) -> np.ndarray:
-        """The (4, 4) model-view-projection matrix of the widget as shown (row-major)."""
-        vp = (0, 0, max(1, self.width()), max(1, self.height()))
+    def mvp(self, width: int = 0, height: int = 0) -> np.ndarray:
+        """The (4, 4) model-view-projection matrix (row-major) for a width x height image
+        (default: the widget as shown)."""
+        vp = (0, 0, max(1, int(width or self.width())), max(1, int(height or self.height())))
         m = self.projectionMatrix(vp, vp) * self.viewMatrix()
         return np.array(m.copyDataTo(), dtype=np.float64).reshape(4, 4)
 
@@ -386,44 +308,15 @@ class LayerView3D(SceneViewMixin, gl.GLViewWidget):
         if h.row >= n:
             self.clear_hover()
             return
-        self._hover = picking.describe(sc, t, h.kind, h.row)
-        self._place_hover_items()
+        self._show_hover(picking.describe(sc, t, h.kind, h.row), self._hover_px)
 
     def _show_hover(self, hover: picking.Hover | None, px: tuple[float, float] | None) -> None:
         self._hover = hover
         self._hover_px = px
-        self._place_hover_items()
+        if hover is not None or self.hover_path is not None:
+            self.drawn.place_hover(self, hover, self._pal, self._options.point_size)
+            self.hover_path, self.hover_ring = self.drawn.hover_path, self.drawn.hover_ring
         self.update()
-
-    def _hover_items(self) -> tuple[Any, Any]:
-        if self.hover_path is None:
-            self.hover_path = gl.GLLinePlotItem(mode="line_strip", width=3.0, antialias=True)
-            self.hover_ring = gl.GLScatterPlotItem(pxMode=True, glOptions="translucent")
-            for depth, it in enumerate((self.hover_path, self.hover_ring), start=100):
-                it.setDepthValue(depth)
-                it.setVisible(False)
-                self.addItem(it)
-        return self.hover_path, self.hover_ring
-
-    def _place_hover_items(self) -> None:
-        hover = self._hover
-        if hover is None and self.hover_path is None:
-            return
-        self._hover_items()
-        show_path = hover is not None and hover.trajectory is not None
-        self.hover_path.setVisible(show_path)
-        self.hover_ring.setVisible(hover is not None and hover.kind != "region")
-        if hover is None:
-            return
-        r, g, b, _ = rgba_f(self._pal.selection)
-        if show_path and hover.trajectory is not None:
-            self.hover_path.setData(pos=finite(hover.trajectory), color=(r, g, b, 0.95))
-        if hover.kind != "region":
-            self.hover_ring.setData(
-                pos=finite(hover.coords[None, :3]),
-                color=(r, g, b, 0.6),
-                size=self._options.point_size + 10,
-            )
 
     def mousePressEvent(self, ev: Any) -> None:
         p = ev.position()
@@ -489,131 +382,17 @@ class LayerView3D(SceneViewMixin, gl.GLViewWidget):
                 QPointF(x + 6, y + 4 + metrics.ascent() + i * metrics.lineSpacing()), line
             )
 
-    # ------------------------------------------------------------------ items
-    def _update_loop(self, st: FrameState) -> None:
-        sc = self._scene
-        show = bool(self._options.show_loop and st.loop is not None and sc is not None)
-        self.loop_item.setVisible(show)
-        self.wrong_item.setVisible(show)
-        if not show or st.loop is None or sc is None:
-            return
-        lp = finite(st.loop)
-        self.loop_item.setData(pos=np.concatenate([lp, lp[:1]]))
-        bad = lp[sc.loop_wrong]
-        self.wrong_item.setData(pos=bad if len(bad) else np.zeros((0, 3)))
-
-    def _update_selection(self, st: FrameState) -> None:
-        sc = self._scene
-        assert sc is not None
-        o = self._options
-        sel = self._selection
-        self.selected_item.setVisible(bool(len(sel)))
-        if len(sel):
-            self.selected_item.setData(pos=finite(st.points[sel]))
-        tail = float(o.tail_length) * sc.frames_per_layer
-        others = np.zeros(0, dtype=np.int64)
-        if o.show_trajectories:
-            others = np.setdiff1d(_spread(sc.points.shape[1], MAX_TRAJECTORIES), sel)
-        segs, cols = [], []
-        trails = (others, self._pal.trails, None)
-        for rows, rgba, top in ((sel, self._pal.selection, 0.95), trails):
-            r, g, b, a = rgba_f(rgba)
-            peak = max(a, TRAIL_MIN_ALPHA) if top is None else top
-            for i, seg in enumerate(tail_segments(sc, st.t, rows, tail, TAIL_BUCKETS)):
-                if len(seg):
-                    alpha = peak * (1.0 - i / TAIL_BUCKETS) + 0.08
-                    segs.append(finite(seg))
-                    cols.append(np.tile([r, g, b, alpha], (len(seg), 1)))
-        self.tail_item.setVisible(bool(segs))
-        if segs:
-            width = (TAIL_WIDTH if len(sel) else TRAIL_WIDTH) * self._scale()
-            self.tail_item.setData(
-                pos=np.concatenate(segs), color=np.concatenate(cols), width=width
-            )
-
-    def _update_box(self) -> None:
-        c = box_corners(self._bounds)
-        self.box_item.setData(pos=c[_BOX_EDGES.ravel()])
-
-    def _update_plane(self, st: FrameState) -> None:
-        sc = self._scene
-        a = st.plane_opacity if self._options.show_plane else 0.0
-        polys: list[np.ndarray] = []
-        if a > 0.0 and sc is not None:
-            if sc.classes == 2:
-                poly = sc.plane_polygon(self._bounds)
-                polys = [] if poly is None else [poly]
-            else:
-                polys = sc.class_borders(self._bounds)
-        if not polys:
-            self.plane_item.setVisible(False)
-            return
-        poly, faces = _fan_mesh(polys)
-        r, g, b, _ = rgba_f(self._pal.plane)
-        self.plane_item.setMeshData(
-            vertexes=poly,
-            faces=faces,
-            color=(r, g, b, 0.15 * a),
-            edgeColor=(r, g, b, 0.8 * a),
-            drawEdges=True,
-            smooth=False,
-        )
-        self.plane_item.setVisible(True)
-
-    def _update_regions(self, st: FrameState) -> None:
-        a = st.regions_opacity if self._options.show_regions else 0.0
-        self.regions_item.setVisible(a > 0.0)
-        if a > 0.0 and abs(a - self._regions_alpha) > 1e-3:
-            self._regions_alpha = a
-            img = self._regions_rgba.copy()
-            img[..., 3] = (img[..., 3] * a).astype(np.ubyte)
-            self.regions_item.setData(img)
-
-    def _set_regions_image(self) -> None:
-        sc = self._scene
-        if sc is None:
-            return
-        rgba = sc.region_image(self._pal)  # (H, W, 4), row = y
-        self._regions_rgba = np.ascontiguousarray(rgba.transpose(1, 0, 2))  # GLImageItem: [x, y]
-        self._regions_alpha = -1.0
-        h, w = sc.regions.shape[:2]
-        x0, x1, y0, y1 = sc.region_extent
-        su, sv = (x1 - x0) / w, (y1 - y0) / h
-        a = sc.region_affine  # (3, 3): input (u, v, 1) -> view coords
-        col_u, col_v = a[:, 0] * su, a[:, 1] * sv
-        off = a[:, 2] + a[:, 0] * x0 + a[:, 1] * y0
-        m = QMatrix4x4(
-            col_u[0], col_v[0], 0.0, off[0],
-            col_u[1], col_v[1], 0.0, off[1],
-            col_u[2], col_v[2], 1.0, off[2],
-            0.0, 0.0, 0.0, 1.0,
-        )  # fmt: skip
-        self.regions_item.setTransform(m)
-
     def _apply_style(self) -> None:
-        pal = self._pal
-        o = self._options
-        k_px = self._scale()
-        self.setBackgroundColor(QColor(*pal.background))
-        for k, it in enumerate(self.class_items):
-            it.setData(color=rgba_f(pal.class_color(k, 230)), size=(o.point_size + 1.0) * k_px)
-        self.grid_item.setData(color=rgba_f(pal.grid), width=1.0 * k_px)
-        self.box_item.setData(color=rgba_f(pal.box), width=1.0 * k_px)
-        self.loop_item.setData(color=rgba_f(pal.loop), width=LOOP_WIDTH * k_px)
-        self.wrong_item.setData(color=rgba_f(pal.wrong), size=(o.point_size + 4) * k_px)
-        sr, sg, sb, _ = rgba_f(pal.selection)
-        self.selected_item.setData(color=(sr, sg, sb, 0.9), size=(o.point_size + 7) * k_px)
-        self.field.set_palette(pal, k_px)
+        self.setBackgroundColor(QColor(*self._pal.background))
+        self.drawn.apply_style(self._pal, self._options, self._scale())
+        self.field.set_palette(self._pal, self._scale())
         if self._scene is not None:
-            self._set_regions_image()
+            self.drawn.set_regions_image(self._scene, self._pal)
 
     # ------------------------------------------------------------------ text overlay
     def project_points(self, pts: np.ndarray, width: int, height: int) -> np.ndarray:
         """Screen pixel positions (N, 2) of 3-D points for a width x height image."""
-        vp = (0, 0, int(width), int(height))
-        m = self.projectionMatrix(vp, vp) * self.viewMatrix()
-        mvp = np.array(m.copyDataTo(), dtype=np.float64).reshape(4, 4)
-        return picking.project(pts, mvp, int(width), int(height))
+        return picking.project(pts, self.mvp(width, height), int(width), int(height))
 
     def overlay_texts(self, width: int, height: int) -> list[tuple[float, float, str, str]]:
         """(x, y, text, kind) drawn over the GL image: layer label, axis names, notice."""
@@ -679,13 +458,3 @@ class LayerView3D(SceneViewMixin, gl.GLViewWidget):
             self.reset_camera()
             return
         super().keyPressEvent(ev)
-
-
-def _fan_mesh(polys: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-    """Convex polygons as one mesh: stacked vertices and a triangle fan per polygon."""
-    faces: list[list[int]] = []
-    start = 0
-    for p in polys:
-        faces.extend([start, start + i, start + i + 1] for i in range(1, len(p) - 1))
-        start += len(p)
-    return np.concatenate(polys), np.array(faces, dtype=np.int64)

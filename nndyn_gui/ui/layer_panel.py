@@ -6,11 +6,13 @@ Why it looks like this:
   request wins, and only the finished scene is handed to the view on the GUI thread.
   While training appends snapshots up to ~30 times a second, at most one build is in
   flight, so the window never stalls behind a queue of stale pictures.
-- The render view is re-created only when its kind changes (2-D <-> 3-D); otherwise
-  `set_scene` keeps the camera, zoom and selection.
-- Scenes are built by ui/scene_builder.py, layer time and Play are ui/playback.py's
-  (both shared with Compare), the Draw row is ui/draw_controls.py, the snapshot slider
-  ui/snapshot_scrubber.py and the saved camera views ui/camera_path.py.
+- This panel only decides *what* is shown when; each job is a collaborator's: scenes
+  are built by ui/scene_builder.py, layer time and Play are ui/playback.py's (both
+  shared with Compare), the view widget with its selection and camera lives in
+  ui/view_host.py (re-created only when its kind changes, 2-D <-> 3-D), the toggles row
+  is ui/view_toggles.py, the Draw row (and its CSV export) ui/draw_controls.py, the
+  snapshot slider ui/snapshot_scrubber.py and the saved camera views ui/camera_path.py.
+  The window reads Play's and the camera's state through the aliases set in __init__.
 """
 
 from __future__ import annotations
@@ -18,53 +20,29 @@ from __future__ import annotations
 import math
 from typing import Any
 
-import numpy as np
 from PySide6.QtCore import Qt, Signal, Slot
-from PySide6.QtWidgets import (
-    QCheckBox,
-    QHBoxLayout,
-    QLabel,
-    QSizePolicy,
-    QToolButton,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from nndyn_gui.core.config import RunConfig
 from nndyn_gui.core.types import Snapshot
-from nndyn_gui.render.camera import CameraKey
 from nndyn_gui.render.scene import FlowScene, ViewOptions
-from nndyn_gui.render.views import NO_GL_NOTICE, make_layer_view, opengl_available
+from nndyn_gui.render.views import opengl_available
 from nndyn_gui.ui.background import Job
 from nndyn_gui.ui.camera_path import CameraPath
 from nndyn_gui.ui.draw_controls import DrawControls
 from nndyn_gui.ui.playback import PLAY_SPEEDS, SLIDER_RES, Playback
-from nndyn_gui.ui.scene_builder import SceneBuilder, scene_job
+from nndyn_gui.ui.scene_builder import SceneBuilder, scene_job, scene_matches
 from nndyn_gui.ui.snapshot_scrubber import SnapshotScrubber
 from nndyn_gui.ui.state import AppState
+from nndyn_gui.ui.view_host import LayerViewHost
+from nndyn_gui.ui.view_toggles import OPTION_BOXES, ViewToggles
 
-__all__ = ["PLAY_SPEEDS", "SLIDER_RES", "LayerPanel"]
+__all__ = ["OPTION_BOXES", "PLAY_SPEEDS", "SLIDER_RES", "LayerPanel"]
 
 PLAY_SECONDS_PER_LAYER = 0.12  # a 51-block net plays in ~6 s, a 4-layer MLP in ~1.5 s
 PLAY_MIN_SECONDS = 1.5
 PLAY_MAX_SECONDS = 8.0
 MAX_POINTS = 3000
-
-OPTION_BOXES = (
-    ("show_grid", "Grid", "the regular grid carried through the layers"),
-    ("show_points", "Points", "the data points"),
-    ("show_plane", "Plane", "the head's separating line / plane at the last layer"),
-    ("show_regions", "Regions", "the network's decision regions in the input space"),
-    ("show_loop", "Loop", "a closed loop in the outer class (ring data): topology"),
-    ("show_trajectories", "Trajectories", "tails behind the points: where they came from"),
-    (
-        "show_field",
-        "Field",
-        "the velocity field of the current block, h·σ(A_k x + b_k) (MLP: the displacement "
-        "σ(A_k x + b_k) − x), coloured and scaled by speed; fixed points of tied nets",
-    ),
-    ("substeps", "Sub-steps", "MLP: show A x, A x + b and s(A x + b) as separate frames"),
-)
 
 
 class LayerPanel(QWidget):
@@ -87,29 +65,37 @@ class LayerPanel(QWidget):
         super().__init__(parent)
         self.state = state
         self._options = options or ViewOptions()
-        self.prefer_3d = True
-        self.view: Any = None
         self.scene: FlowScene | None = None
-        self._view_kind = ""
         self._follow_end = False
         self._background = background_build
         self._closed = False
+        self._aim_after_training = False
         self.builder = SceneBuilder(self, name="nndyn-scene")
         self.builder.built.connect(self._on_built)
         self.builder.throttledStarted.connect(self._on_snapshots)  # the slider follows
         state.view_sets_shown()  # the readouts follow what this view has drawn
-        self.playback = Playback(self._play_seconds, self)
-        self.playback.timeChanged.connect(self._on_time)
-        self.playback.playTick.connect(self._follow_camera_path)
+        self.playback = pb = Playback(self._play_seconds, self)
+        pb.timeChanged.connect(self._on_time)
+        # Play's state, read and set by the window and its saved settings
+        self.time, self.t_max = pb.time, pb.t_max
+        self.play, self.toggle_play = pb.play, pb.toggle_play
+        self.is_playing, self.repeat, self.set_repeat = pb.is_playing, pb.repeat, pb.set_repeat
+        self.play_speed, self.set_play_speed = pb.speed, pb.set_speed
 
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.setSpacing(4)
-        self.view_box = QWidget()
-        self.view_box.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-        self._view_lay = QVBoxLayout(self.view_box)
-        self._view_lay.setContentsMargins(0, 0, 0, 0)
-        lay.addWidget(self.view_box, 1)
+        self.host = LayerViewHost()
+        self.host.cameraChanged.connect(self.cameraChanged)
+        # the camera and the selection are the view's, kept across views by the host
+        self.camera, self.reset_camera = self.host.camera, self.host.reset_camera
+        self.selection = self.host.selection
+        self.view_box = self.host
+        lay.addWidget(self.host, 1)
+        self.camera_path = CameraPath(self.camera, self._layer_at, self)  # for Play and video
+        self.camera_path.message.connect(self.message)
+        self.camera_keys = self.camera_path.keys
+        pb.playTick.connect(self._follow_camera_path)
 
         controls = QWidget()
         controls.setObjectName("layerControls")
@@ -120,7 +106,6 @@ class LayerPanel(QWidget):
         lay.addWidget(controls)
 
         row = QHBoxLayout()
-        pb = self.playback
         self.play_button, self.layer_slider, self.layer_label = pb.play_button, pb.slider, pb.label
         self.repeat_button, self.speed_combo = pb.repeat_button, pb.speed_combo
         _fit_width(self.layer_label, "layer 200.0 / 200")
@@ -141,54 +126,27 @@ class LayerPanel(QWidget):
         row2.addWidget(self.snapshot_label)
         cl.addLayout(row2)
 
-        row3 = QHBoxLayout()
-        row3.setSpacing(12)
-        self.checks: dict[str, QCheckBox] = {}
-        for key, text, tip in OPTION_BOXES:
-            box = QCheckBox(text)
-            box.setToolTip(tip)
-            box.setChecked(bool(getattr(self._options, key)))
-            box.toggled.connect(self._on_option_toggled)
-            self.checks[key] = box
-            row3.addWidget(box)
-        self.check_3d = QCheckBox("3-D")
-        self.check_3d.setToolTip("Rotatable 3-D view for width >= 3 (needs OpenGL)")
-        self.check_3d.setChecked(True)
+        self.toggles = ViewToggles(self._options)
+        self.checks, self.check_3d = self.toggles.checks, self.toggles.check_3d
+        self.draw_button = self.toggles.draw_button
+        self.toggles.toggled.connect(self._on_toggled)
         self.check_3d.toggled.connect(self._on_3d_toggled)
-        row3.addWidget(self.check_3d)
-        row3.addStretch(1)
-        self.draw_button = QToolButton()
-        self.draw_button.setText("✎ Draw data")
-        self.draw_button.setCheckable(True)
-        self.draw_button.setToolTip(
-            "Draw your own data at the input layer: click adds a point of the chosen class, "
-            "shift-click or right-click removes one, dragging paints (shift / right: erases)"
-        )
         self.draw_button.toggled.connect(self.set_drawing)
-        row3.addWidget(self.draw_button)
-        cl.addLayout(row3)
-        self.draw_controls = DrawControls(state, self)
-        dc = self.draw_controls
+        cl.addWidget(self.toggles)
+        self.draw_controls = dc = DrawControls(state, self)
         self.draw_tool, self.draw_class = dc.draw_tool, dc.draw_class
-        self.undo_button, self.redo_button, self.clear_button = (
-            dc.undo_button,
-            dc.redo_button,
-            dc.clear_button,
-        )
+        self.undo_button, self.redo_button = dc.undo_button, dc.redo_button
+        self.clear_button = dc.clear_button
         self.act_undo_draw, self.act_redo_draw = dc.act_undo_draw, dc.act_redo_draw
         self.draw_row = dc  # shown while drawing
         self._draw_was_3d = True
         cl.addWidget(dc)
-
-        self.camera_path = CameraPath(self.camera, self._layer_at, self)  # for Play and video
-        self.camera_path.message.connect(self.message)
-        self._aim_after_training = False
-        self._selected = np.zeros(0, dtype=np.int64)  # dataset rows (x_all), kept across views
+        self.host.drawEdit.connect(self.draw_tool.edit)
 
         state.currentChanged.connect(self._on_current)
         state.datasetChanged.connect(self._on_dataset)
         self.draw_tool.changed.connect(self._on_draw_changed)
-        self.draw_controls.message.connect(self.message)
+        dc.message.connect(self.message)
         state.snapshotsChanged.connect(self._on_snapshots)
         state.trainingStateChanged.connect(self._on_training_state)
         state.configChanged.connect(self._on_config)
@@ -197,6 +155,15 @@ class LayerPanel(QWidget):
         self.rebuild_now()
 
     # ------------------------------------------------------------------ public
+    @property
+    def view(self) -> Any:
+        """The layer view now shown (LayerView2D | LayerView3D), None before the first."""
+        return self.host.view
+
+    @property
+    def prefer_3d(self) -> bool:
+        return self.host.prefer_3d
+
     def options(self) -> ViewOptions:
         return self._options
 
@@ -204,10 +171,7 @@ class LayerPanel(QWidget):
         """Show other view options; rebuilds the scene only if the arrays change."""
         old = self._options
         self._options = options
-        for key, box in self.checks.items():
-            box.blockSignals(True)
-            box.setChecked(bool(getattr(options, key)))
-            box.blockSignals(False)
+        self.toggles.show_options(options)
         if old.needs_rebuild(options):
             self._schedule()  # new arrays (grid size, sub-steps): built in the background
         elif self.view is not None:
@@ -216,23 +180,9 @@ class LayerPanel(QWidget):
                 self.scene = self.scene.with_options(options)
         self.optionsChanged.emit(options)
 
-    def time(self) -> float:
-        return self.playback.time()
-
-    def t_max(self) -> float:
-        return self.playback.t_max()
-
     def set_time(self, t: float) -> None:
         """Show layer time t (frames, fractional allowed); moves the slider too."""
         self.playback.set_time(0.0 if self.drawing() else t)  # drawing: at the input layer
-
-    @Slot(float)
-    def _on_time(self, t: float) -> None:
-        t_max = self.t_max()
-        self._follow_end = t_max > 0 and t >= t_max
-        if self.view is not None:
-            self.view.set_time(t)
-        self.timeChanged.emit(t)
 
     def show_last_layer(self) -> None:
         self.set_time(self.t_max())
@@ -254,60 +204,9 @@ class LayerPanel(QWidget):
         target = math.floor(layer + 1e-6) + 1 if step > 0 else math.ceil(layer - 1e-6) - 1
         self.set_time(min(max(target, 0), self.scene.depth) * fpl)
 
-    def play(self, on: bool = True) -> None:
-        self.playback.play(on)
-
-    def toggle_play(self) -> None:
-        self.playback.toggle_play()
-
-    def is_playing(self) -> bool:
-        return self.playback.is_playing()
-
-    def play_speed(self) -> float:
-        return self.playback.speed()
-
-    def set_play_speed(self, speed: float) -> None:
-        self.playback.set_speed(speed)
-
-    def repeat(self) -> bool:
-        return self.playback.repeat()
-
-    def set_repeat(self, on: bool) -> None:
-        self.playback.set_repeat(on)
-
-    # ------------------------------------------------------------------ camera
-    def camera(self) -> tuple[float, float, float] | None:
-        """(azimuth, elevation, zoom) of the 3-D view, None when the view is 2-D."""
-        if self._view_kind != "3d" or self.view is None:
-            return None
-        az, el, _dist = self.view.camera()
-        return float(az), float(el), float(self.view.zoom())
-
-    def camera_keys(self) -> list[CameraKey]:
-        return self.camera_path.keys()
-
-    def _layer_at(self, t: float) -> float:
-        return t / max(1, self.scene.frames_per_layer) if self.scene else 0.0
-
-    @Slot(float)
-    def _follow_camera_path(self, t: float) -> None:
-        """While playing, move the 3-D camera along the saved views (as a video will)."""
-        on_path = self.camera_path.at(t, self.t_max())
-        if on_path is None or self._view_kind != "3d" or self.view is None:
-            return
-        az, el, zoom = on_path
-        self.view.set_camera(az, el, zoom=zoom)
-
-    def selection(self) -> np.ndarray:
-        """The selected points as rows of the data set (x_all), whatever view shows them."""
-        return self._selected.copy()
-
     def set_selection(self, dataset_rows: Any) -> None:
         """Select these data points (rows of dataset.x_all) in the current and later views."""
-        rows = np.unique(np.asarray(dataset_rows, dtype=np.int64).ravel())
-        n = len(self.state.dataset.x_all)
-        self._selected = rows[(rows >= 0) & (rows < n)]
-        self._show_selection()
+        self.host.set_selection(dataset_rows, len(self.state.dataset.x_all))
 
     def rebuild_now(self) -> None:
         """Build and show the scene of the current snapshot synchronously (tests, export)."""
@@ -324,11 +223,51 @@ class LayerPanel(QWidget):
         self.playback.stop()
         self.builder.shutdown()
 
-    def reset_camera(self) -> None:
-        if self.view is not None and hasattr(self.view, "reset_camera"):
-            self.view.reset_camera()
-        elif self.view is not None and hasattr(self.view, "reset_view"):
-            self.view.reset_view()
+    def drawing(self) -> bool:
+        return self.draw_button.isChecked()
+
+    @Slot(bool)
+    def set_drawing(self, on: bool) -> None:
+        """Draw mode: the input layer in 2-D, where clicks and drags edit the data."""
+        if self.draw_button.isChecked() != on:
+            self.draw_button.setChecked(on)  # comes back here through `toggled`
+            return
+        self.draw_controls.set_active(on)
+        self.drawingChanged.emit(on)
+        if on:
+            self.play(False)
+            self._draw_was_3d = self.check_3d.isChecked()
+            self.check_3d.setChecked(False)  # drawing happens in the plane of the data
+            self.set_time(0.0)
+        else:
+            self.check_3d.setChecked(self._draw_was_3d)
+        self.check_3d.setEnabled(not on and self.state.config.model.width >= 3)
+        self.layer_slider.setEnabled(not on)
+        self.play_button.setEnabled(not on)
+        self.host.set_drawing(on)
+        self._on_draw_changed()
+
+    # ------------------------------------------------------------------ time and camera
+    @Slot(float)
+    def _on_time(self, t: float) -> None:
+        t_max = self.t_max()
+        self._follow_end = t_max > 0 and t >= t_max
+        if self.view is not None:
+            self.view.set_time(t)
+        self.timeChanged.emit(t)
+
+    def _layer_at(self, t: float) -> float:
+        return t / max(1, self.scene.frames_per_layer) if self.scene else 0.0
+
+    @Slot(float)
+    def _follow_camera_path(self, t: float) -> None:
+        """While playing, move the 3-D camera along the saved views (as a video will)."""
+        self.host.set_camera(self.camera_path.at(t, self.t_max()))
+
+    def _play_seconds(self) -> float:
+        """One pass through all layers at 1×: longer for deeper nets, within bounds."""
+        depth = self.scene.depth if self.scene is not None else 1
+        return min(PLAY_MAX_SECONDS, max(PLAY_MIN_SECONDS, depth * PLAY_SECONDS_PER_LAYER))
 
     # ------------------------------------------------------------------ building
     def _job(self) -> Job:
@@ -353,82 +292,51 @@ class LayerPanel(QWidget):
         if not self._background:
             self.rebuild_now()
             return
-        if self._shows_current():
-            assert self.state.current is not None
-            self.state.set_shown(self.state.current)  # its numbers are the ones to read
-            self.scrubber.sync()  # e.g. a run's step 0: the very picture shown
-        elif self.state.training_state != "training":
+        st = self.state
+        if not self.builder.busy() and scene_matches(
+            self.scene,
+            st.run_config,
+            st.weights,
+            st.dataset,
+            self._options,
+            st.current.step if st.current is not None else None,
+        ):  # e.g. a new run's step-0 snapshot is the untrained net on screen: building
+            # it again would only hold back the first trained picture
+            assert st.current is not None
+            st.set_shown(st.current)  # its numbers are the ones to read
+            self.scrubber.sync()
+        elif st.training_state != "training":
             self.builder.request(self._job())
         else:  # the first snapshot of a run at once, then at most one per hold
             self.builder.request_throttled(self._job)
-
-    def _shows_current(self) -> bool:
-        """True when the scene shown is of the state's config, data and weights already
-        (a new run's step-0 snapshot is the untrained net on screen: building it again
-        would only hold back the first trained picture) and no other build is pending."""
-        sc = self.scene
-        if sc is None or sc.source is None or self.builder.busy():
-            return False
-        config, weights, dataset, _ = sc.source
-        cur = self.state.weights
-        current = self.state.current
-        if sc.step is not None and current is not None and sc.step != current.step:
-            return False  # while training: no comparison of arrays per snapshot
-        return (
-            config is self.state.run_config
-            and dataset is self.state.dataset
-            and sc.options == self._options
-            and (
-                weights is cur
-                or (
-                    np.array_equal(weights.A, cur.A)
-                    and np.array_equal(weights.b, cur.b)
-                    and np.array_equal(weights.w, cur.w)
-                    and np.array_equal(weights.c, cur.c)  # K classes: an array
-                )
-            )
-        )
 
     @Slot(object, str)
     def _on_built(self, result: tuple[FlowScene, Snapshot] | None, error: str) -> None:
         """A scene is ready: draw it, and tell the state which snapshot is now on screen."""
         if result is None:
-            self._apply(None, error)
-            return
-        scene, snap = result
-        self._apply(scene, error)
-        self.state.set_shown(snap)
-        self.scrubber.show_label()
-
-    def _apply(self, scene: FlowScene | None, error: str) -> None:
-        if scene is None:
             if error:
                 self.message.emit(error)
             return
+        scene, snap = result
+        self._apply(scene)
+        self.state.set_shown(snap)
+        self.scrubber.show_label()
+
+    def _apply(self, scene: FlowScene) -> None:
         old = self.scene
         was_end = self._follow_end
         self.scene = scene
-        kind = "2d"
-        if scene.dims == 3 and self.prefer_3d and opengl_available():
-            kind = "3d"
         current = self.state.current
         shows_current = (
             scene.source is not None and current is not None and scene.source[1] is current.weights
         )  # not a build of the snapshot shown before, still arriving
-        if self.view is None or kind != self._view_kind:
-            self._make_view(scene, kind)  # a new view faces its scene's plane at once
-            self._show_selection()
+        if self.host.show_scene(scene):  # a new view: it faces the scene's plane already
             if shows_current:
                 self._aim_after_training = False
-        else:
-            self.view.set_scene(scene)
-            self._set_view_notice(scene)  # e.g. 3-D unticked: no "3-D view opens…" any more
-            if old is None or not np.array_equal(old.indices, scene.indices):
-                self._show_selection()
-            if self._aim_after_training and self.state.training_state == "idle" and shows_current:
-                self._aim_after_training = False
-                if kind == "3d":
-                    self.view.aim_unless_moved()
+        elif self._aim_after_training and self.state.training_state == "idle" and shows_current:
+            self._aim_after_training = False
+            if self.host.kind == "3d":
+                self.view.aim_unless_moved()
         self.playback.set_scene(scene)
         if old is not None and old.n_frames != scene.n_frames and not was_end:
             # keep the same place in the net when frames are added / removed
@@ -439,70 +347,13 @@ class LayerPanel(QWidget):
         self.set_time(t)
         self.sceneChanged.emit(scene)
 
-    def _make_view(self, scene: FlowScene, kind: str) -> None:
-        old = self.view
-        if old is not None:
-            self._view_lay.removeWidget(old)
-            old.hide()
-            old.setParent(None)
-            old.deleteLater()
-        view = make_layer_view(scene, self.view_box, prefer_3d=self.prefer_3d)
-        view.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-        view.setMinimumSize(320, 240)
-        self._view_lay.addWidget(view)
-        self.view = view
-        self._view_kind = kind
-        self._set_view_notice(scene)
-        if hasattr(view, "pointsSelected"):
-            view.pointsSelected.connect(self._on_points_selected)
-        if hasattr(view, "cameraChanged"):
-            view.cameraChanged.connect(self.cameraChanged)
-        # a new view has a camera of its own (3-D: facing the scene's plane) or none (2-D),
-        # set before it could signal: whoever follows the camera hears of it now
-        self.cameraChanged.emit()
-        if hasattr(view, "drawEdit"):
-            view.drawEdit.connect(self.draw_tool.edit)
-            view.set_drawing(self.drawing())
-
-    def _set_view_notice(self, scene: FlowScene) -> None:
-        """Why a 2-D view shows a 3-D scene, if 3-D is wanted; nothing when it is unticked."""
-        view = self.view
-        if not hasattr(view, "set_notice") or self._view_kind == "3d":
-            return
-        text = ""
-        if scene.dims == 3 and self.prefer_3d:
-            text = NO_GL_NOTICE
-        if view.notice() != text:  # restyling the text on every new scene costs a repaint
-            view.set_notice(text)
-
-    @Slot(object)
-    def _on_points_selected(self, rows: Any) -> None:
-        """A pick in the view (rows of its scene): kept as data-set rows."""
-        if self.view is None or self.scene is None:
-            return
-        rows = np.asarray(rows, dtype=np.int64)
-        rows = rows[(rows >= 0) & (rows < len(self.scene.indices))]
-        self._selected = np.unique(self.scene.indices[rows])
-        self.view.set_selection(rows)
-
-    def _show_selection(self) -> None:
-        """Show the kept selection in the view, in the rows of the scene it draws."""
-        if self.view is None or self.scene is None or not hasattr(self.view, "set_selection"):
-            return
-        idx = self.scene.indices
-        pos = np.searchsorted(idx, self._selected)
-        ok = pos < len(idx)
-        pos = pos[ok]
-        rows = pos[idx[pos] == self._selected[ok]]
-        self.view.set_selection(rows)
-
+    # ------------------------------------------------------------------ state signals
     @Slot(object)
     def _on_dataset(self, *_: object) -> None:
         """Other data: the old selection names other points."""
-        self._selected = np.zeros(0, dtype=np.int64)
+        self.host.set_selection([], 0)
         self._schedule()
 
-    # ------------------------------------------------------------------ state signals
     @Slot(object)
     def _on_current(self, snap: Snapshot) -> None:
         self._schedule()
@@ -518,15 +369,9 @@ class LayerPanel(QWidget):
 
     @Slot(object)
     def _on_config(self, cfg: RunConfig) -> None:
-        mlp = cfg.model.kind == "mlp"
-        box = self.checks["substeps"]
-        box.setEnabled(mlp)
-        box.setToolTip(
-            OPTION_BOXES[-1][2] if mlp else "MLP only: a ResNet block is a single small step"
-        )
-        if not mlp and self._options.substeps:
+        self.toggles.follow_config(cfg)
+        if cfg.model.kind != "mlp" and self._options.substeps:
             self.set_options(self._options.copy(substeps=False))
-        self.check_3d.setEnabled(cfg.model.width >= 3 and not self.drawing())
 
     @Slot()
     def _on_snapshots(self) -> None:
@@ -538,52 +383,20 @@ class LayerPanel(QWidget):
             self._aim_after_training = True  # the next scene faces it (unless moved)
         self.scrubber.refresh()
 
-    def drawing(self) -> bool:
-        return self.draw_button.isChecked()
-
-    @Slot(bool)
-    def set_drawing(self, on: bool) -> None:
-        """Draw mode: the input layer in 2-D, where clicks and drags edit the data."""
-        if self.draw_button.isChecked() != on:
-            self.draw_button.setChecked(on)  # comes back here through `toggled`
-            return
-        self.draw_controls.set_active(on)
-        self.drawingChanged.emit(on)
-        if on:
-            self.play(False)
-            self._draw_was_3d = self.check_3d.isChecked()
-            self.check_3d.setChecked(False)  # drawing happens in the plane of the data
-            self.set_time(0.0)
-        else:
-            self.check_3d.setChecked(self._draw_was_3d)
-        self.check_3d.setEnabled(not on and self.state.config.model.width >= 3)
-        self.layer_slider.setEnabled(not on)
-        self.play_button.setEnabled(not on)
-        if self.view is not None and hasattr(self.view, "set_drawing"):
-            self.view.set_drawing(on)
-        self._on_draw_changed()
-
     @Slot()
     def _on_draw_changed(self) -> None:
         self.draw_controls.refresh(self.drawing())
-        if self.view is not None and hasattr(self.view, "set_draw_preview"):
-            self.view.set_draw_preview(*self.draw_tool.preview())
+        self.host.set_draw_preview(*self.draw_tool.preview())
 
-    @Slot(bool)
-    def _on_option_toggled(self, _on: bool) -> None:
-        changes = {key: box.isChecked() for key, box in self.checks.items()}
+    @Slot(dict)
+    def _on_toggled(self, changes: dict[str, bool]) -> None:
         self.set_options(self._options.copy(**changes))
 
     @Slot(bool)
     def _on_3d_toggled(self, on: bool) -> None:
-        self.prefer_3d = on
+        self.host.prefer_3d = on
         if self.scene is not None:
-            self._apply(self.scene, "")
-
-    def _play_seconds(self) -> float:
-        """One pass through all layers at 1×: longer for deeper nets, within bounds."""
-        depth = self.scene.depth if self.scene is not None else 1
-        return min(PLAY_MAX_SECONDS, max(PLAY_MIN_SECONDS, depth * PLAY_SECONDS_PER_LAYER))
+            self._apply(self.scene)
 
 
 def _fit_width(label: QLabel, widest: str) -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
 from nndyn_gui.core.config import RunConfig
@@ -46,6 +47,38 @@ def scene_job(
         return scene
 
     return build
+
+
+def scene_matches(
+    scene: FlowScene | None,
+    config: RunConfig,
+    weights: NetWeights,
+    dataset: Dataset,
+    options: ViewOptions,
+    step: int | None,
+) -> bool:
+    """True when `scene` was built from this config, data set and options and these
+    weights (the same object, or equal arrays): building it again would draw the same.
+    While training the steps differ first, so no arrays are compared per snapshot."""
+    if scene is None or scene.source is None:
+        return False
+    s_config, s_weights, s_dataset, _ = scene.source
+    if scene.step is not None and step is not None and scene.step != step:
+        return False
+    return (
+        s_config is config
+        and s_dataset is dataset
+        and scene.options == options
+        and (
+            s_weights is weights
+            or (
+                np.array_equal(s_weights.A, weights.A)
+                and np.array_equal(s_weights.b, weights.b)
+                and np.array_equal(s_weights.w, weights.w)
+                and np.array_equal(s_weights.c, weights.c)  # K classes: an array
+            )
+        )
+    )
 
 
 class SceneBuilder(QObject):

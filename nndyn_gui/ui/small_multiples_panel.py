@@ -24,7 +24,7 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 from nndyn_gui.core.types import Snapshot
 from nndyn_gui.render.palette import palette_for
 from nndyn_gui.render.scene import FlowScene, ViewOptions
-from nndyn_gui.render.views import SmallMultiples
+from nndyn_gui.render.small_multiples import SmallMultiples
 from nndyn_gui.ui import steps
 from nndyn_gui.ui.background import Job, NewestWins
 from nndyn_gui.ui.state import AppState

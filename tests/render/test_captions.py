@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from nndyn_gui.render.scene import FlowScene, ViewOptions
+from nndyn_gui.render.small_multiples import SmallMultiples
 from nndyn_gui.render.view2d import LayerView2D
-from nndyn_gui.render.views import SmallMultiples
 
 from . import config, moving_weights, ring_dataset
 

@@ -20,8 +20,9 @@ from nndyn_gui.core.net import flow
 from nndyn_gui.core.types import Dataset, Run, Snapshot
 from nndyn_gui.render.export import Exporter, ExportOptions
 from nndyn_gui.render.scene import FlowScene
+from nndyn_gui.render.small_multiples import SmallMultiples
 from nndyn_gui.render.view2d import LayerView2D
-from nndyn_gui.render.views import NO_GL_NOTICE, SmallMultiples, capture, make_layer_view
+from nndyn_gui.render.views import NO_GL_NOTICE, capture, make_layer_view
 
 from . import config, drawn_line_sides, moving_weights, ring_dataset
 

@@ -12,10 +12,10 @@ from PySide6.QtWidgets import QApplication
 from nndyn_gui.core.net import flow
 from nndyn_gui.render.palette import WHITE
 from nndyn_gui.render.scene import FlowScene, ViewOptions
+from nndyn_gui.render.small_multiples import SmallMultiples
 from nndyn_gui.render.view2d import LayerView2D
 from nndyn_gui.render.views import (
     NO_GL_NOTICE,
-    SmallMultiples,
     capture,
     default_layers,
     make_layer_view,

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from PySide6.QtCore import QPoint, QRect, Qt
 
-from nndyn_gui.render.views import SmallMultiples
+from nndyn_gui.render.small_multiples import SmallMultiples
 
 
 def _shown(window: Any, w: int, h: int) -> Any:

@@ -157,7 +157,7 @@ def test_trained_seeds_replay_together_and_export_side_by_side(
     r0, r1 = window.results()
     window.set_step_index(1)
     window.wait_idle()
-    step = window._steps[1]
+    step = window.shared_steps.steps[1]
     assert step > 0 and f"step {step}" in window.snapshot_label.text()
     for k, res in enumerate((r0, r1)):  # both sides show their own snapshot of that step
         want = next(s for s in res.snapshots if s.step == step)
@@ -227,7 +227,7 @@ def test_each_column_has_its_title_and_step_and_the_verdict_is_measured(
 
     window.set_step_index(1)  # an earlier step on both sides: every number follows it
     window.wait_idle()
-    step = window._steps[1]
+    step = window.shared_steps.steps[1]
     for i, (side, res) in enumerate(zip(window.sides, results, strict=True)):
         snap = next(s for s in res.snapshots if s.step == step)
         assert side.result.text().startswith(f"step {step:,}: train {100 * snap.train_acc:.1f}%")

@@ -42,7 +42,7 @@ def resnet_cfg(small_config: RunConfig) -> RunConfig:
 def test_table_has_one_row_per_block(qtbot, resnet_cfg: RunConfig) -> None:
     _, panel = _panel(qtbot, resnet_cfg)
     assert panel.table.rowCount() == resnet_cfg.model.depth
-    assert [panel.table.item(i, 0).text() for i in range(5)] == ["1", "2", "3", "4", "5"]
+    assert [panel.table.cell_text(i, 0) for i in range(5)] == ["1", "2", "3", "4", "5"]
 
 
 def test_verdict_flips_when_h_norm_crosses_one(qtbot, resnet_cfg: RunConfig) -> None:
@@ -50,8 +50,8 @@ def test_verdict_flips_when_h_norm_crosses_one(qtbot, resnet_cfg: RunConfig) -> 
     _show(qtbot, state, panel, _weights(np.eye(2) * 1.0, 5))  # h*|A|*Lip = 0.5
     text = panel.summary_label.text()
     assert "All 5 blocks satisfy h·Lip(g) < 1" in text and "invertible" in text
-    assert panel.table.item(0, 1).text() == "0.5"
-    assert "✓" in panel.table.item(0, 2).text()
+    assert panel.table.cell_text(0, 1) == "0.5"
+    assert "✓" in panel.table.cell_text(0, 2)
 
     a = np.eye(2) * 1.0
     w = _weights(a, 5)
@@ -59,8 +59,8 @@ def test_verdict_flips_when_h_norm_crosses_one(qtbot, resnet_cfg: RunConfig) -> 
     _show(qtbot, state, panel, w)
     text = panel.summary_label.text()
     assert "Block 3 violates" in text and "= 2" in text
-    assert "✗" in panel.table.item(2, 2).text()
-    assert "✓" in panel.table.item(0, 2).text()
+    assert "✗" in panel.table.cell_text(2, 2)
+    assert "✓" in panel.table.cell_text(0, 2)
 
 
 def test_recompute_is_debounced(qtbot, resnet_cfg: RunConfig) -> None:
@@ -81,12 +81,12 @@ def test_squashed_flag_for_singular_mlp_layer(qtbot, small_config: RunConfig) ->
     w = _weights(np.array([[1.0, 0.2], [-0.3, 0.9]]), 4)
     w.A[1] = np.array([[1.0, 2.0], [0.5, 1.0]])  # rank 1: the plane collapses to a line
     _show(qtbot, state, panel, w)
-    flags = [panel.table.item(i, 5).text() for i in range(4)]
+    flags = [panel.table.cell_text(i, 5) for i in range(4)]
     assert "squashed" in flags[1]
     assert [f for i, f in enumerate(flags) if i != 1] == ["", "", ""]
-    assert panel.table.item(1, 5).background().color().isValid()
+    assert panel.table.cell_background(1, 5).color().isValid()
     assert "Layer 2" in panel.summary_label.text() and "squash" in panel.summary_label.text()
-    assert panel.table.horizontalHeaderItem(1).text() == "‖A‖₂·Lip"  # no h for an MLP
+    assert panel.table.header_text(1) == "‖A‖₂·Lip"  # no h for an MLP
 
 
 def test_displacement_bars_one_per_layer(qtbot, resnet_cfg: RunConfig) -> None:
@@ -287,13 +287,13 @@ def test_table_shows_the_numbers_behind_squashed(qtbot, small_config: RunConfig)
     w = _weights(np.array([[1.0, 0.2], [-0.3, 0.9]]), 2)
     w.A[1], w.b[1] = np.diag([1.0, 8.0]), np.array([0.0, 20.0])
     _show(qtbot, state, panel, w)
-    headers = [panel.table.horizontalHeaderItem(j).text() for j in range(panel.table.columnCount())]
+    headers = [panel.table.header_text(j) for j in range(panel.table.columnCount())]
     assert headers[2] == "one-to-one" and "σmin/σmax of J (median)" in headers
     med = headers.index("σmin/σmax of J (median)")
-    assert panel.table.item(1, 5).text() == "⚠ squashed (saturation)"
-    assert float(panel.table.item(1, med).text()) < 1e-2 <= float(panel.table.item(0, med).text())
-    assert panel.table.item(1, headers.index("saturated")).text() == "100.0%"
-    assert panel.table.item(1, 2).text() == "✓ one-to-one"  # one-to-one and squashed: both true
+    assert panel.table.cell_text(1, 5) == "⚠ squashed (saturation)"
+    assert float(panel.table.cell_text(1, med)) < 1e-2 <= float(panel.table.cell_text(0, med))
+    assert panel.table.cell_text(1, headers.index("saturated")) == "100.0%"
+    assert panel.table.cell_text(1, 2) == "✓ one-to-one"  # one-to-one and squashed: both true
     assert panel.summary_label.text().startswith("⚠ ")
 
 

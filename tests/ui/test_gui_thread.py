@@ -17,7 +17,7 @@ import pytest
 
 from nndyn_gui.core import datasets
 from nndyn_gui.render.scene import FlowScene
-from nndyn_gui.ui import compare, diagnostics_panel, state
+from nndyn_gui.ui import compare_half, diagnostics_panel, state
 
 
 @pytest.fixture
@@ -37,7 +37,7 @@ def calls(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, bool]]:
     for module, name in (
         (diagnostics_panel, "compute_diagnostics"),
         (diagnostics_panel, "compute_topology"),
-        (compare, "compute_topology"),
+        (compare_half, "compute_topology"),
         (datasets, "make_dataset"),
         (state, "make_dataset"),
     ):

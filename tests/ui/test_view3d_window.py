@@ -235,7 +235,7 @@ def test_an_opened_run_is_seen_facing_its_own_plane(
 
     stale = FlowScene.build(cfg, window.state.weights, window.state.dataset, layer.options())
     assert window.open_run(str(path))
-    layer._apply(stale, "")  # a build asked before the run was opened, arriving late
+    layer._apply(stale)  # a build asked before the run was opened, arriving late
     layer.wait_idle()
     want = default_angles(np.asarray(w.w))
     assert want != default_angles(stale.plane[0])

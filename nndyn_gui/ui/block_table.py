@@ -1,0 +1,324 @@
+"""The Diagnostics panel's per-block table as model/view: rows are plain data.
+
+Why: the table used to be a QTableWidget refilled item by item for every snapshot while
+training (1,100 items for the 100-block `resnet-ode-limit`, each with its text, brush,
+font and alignment set from Python on the GUI thread). Here `block_rows` turns a
+`Diagnostics` into plain `BlockRow`s (strings and flags, no Qt) in the background job
+that computed the diagnostics; the GUI thread only resets the model, and Qt asks for
+the cells it paints (the visible ones). Column widths are measured once per fill from
+the few widest texts of each column (`BlockRows.widest`), not from every cell.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtGui import QBrush, QColor, QFont
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QSizePolicy, QTableView, QWidget
+
+from nndyn_gui.core.analysis.diagnostics import SQUASH_RELATIVE
+
+OK_COLOR = "#1a7f37"
+BAD_COLOR = "#c62828"
+SQUASH_BG = QColor(255, 224, 178)
+COLUMNS = (
+    "k",
+    "h·‖A‖₂·Lip",
+    "invertible",
+    "singular values",
+    "det A",
+    "squashed",
+    "σmin/σmax of J (median)",
+    "(5th pct)",
+    "input → k",
+    "det J < 0",
+    "saturated",
+)
+LEFT_COLUMNS = (2, 3, 5)  # words; the numbers are right-aligned
+BOLD_WHEN_SQUASHED = (5, 6)
+STRETCH_COLUMN = 3  # the singular values take the spare width
+WIDEST = 3  # texts measured per column for its width (the longest by characters)
+
+Index = QModelIndex | QPersistentModelIndex
+_DISPLAY = int(Qt.ItemDataRole.DisplayRole)
+
+
+def fmt(v: float, digits: int = 3) -> str:
+    """A number in at most `digits` significant digits; "—" when not finite."""
+    if not math.isfinite(v):
+        return "—"
+    if v != 0 and (abs(v) < 1e-3 or abs(v) >= 1e4):
+        return f"{v:.{digits - 1}e}"
+    return f"{v:.{digits}g}"
+
+
+def pct(v: float) -> str:
+    v = float(v)
+    return "—" if not math.isfinite(v) else f"{100.0 * v:.1f}%"
+
+
+@dataclass(frozen=True)
+class BlockRow:
+    """One block's cells as shown, and what colours and marks them."""
+
+    cells: tuple[str, ...]
+    squashed: bool
+    invertible: bool
+    squash_tip: str  # the "squashed" cell's tooltip ("" when not squashed)
+
+
+@dataclass(frozen=True)
+class BlockRows:
+    """Everything the table shows for one snapshot: plain data, made off the GUI thread."""
+
+    rows: tuple[BlockRow, ...]
+    headers: tuple[tuple[str, str], ...]  # (text, tooltip) per column
+    widest: tuple[tuple[int, ...], ...]  # per column: the rows with its longest texts
+
+
+EMPTY = BlockRows((), tuple((c, "") for c in COLUMNS), tuple(() for _ in COLUMNS))
+
+
+def headers(resnet: bool) -> tuple[tuple[str, str], ...]:
+    """Each column's title and tooltip, in the article's terms for this kind of net."""
+    lin = "I + h·Lip·A" if resnet else "A"
+    return (
+        ("k", ""),
+        (
+            "h·‖A‖₂·Lip" if resnet else "‖A‖₂·Lip",
+            "h·‖A_k‖₂·Lip(s) < 1 makes block k invertible (Banach fixed point)"
+            if resnet
+            else "‖A_k‖₂·Lip(s): how much layer k can stretch distances",
+        ),
+        ("invertible", "proved invertible by h·‖A_k‖₂·Lip(s) < 1; a fold disproves it")
+        if resnet
+        else ("one-to-one", "invertible A and a strictly increasing activation"),
+        (f"σ({lin})", f"singular values of {lin}: a σ near 0 loses a dimension"),
+        (f"det({lin})", f"determinant of {lin}: its sign tells if the block flips"),
+        (
+            "squashed",
+            f"median σmin/σmax of J over the data points < {SQUASH_RELATIVE:g}: the layer "
+            "flattens the data at most points; the cause is a nearly singular "
+            f"{lin} (A) or the activation's flat tails (saturation)",
+        ),
+        (
+            "σmin/σmax of J (median)",
+            "J = "
+            + ("I + h·diag(s'(Ax+b))·A" if resnet else "diag(s'(Ax+b))·A")
+            + ", the layer's Jacobian at each data point, restricted to the data sheet "
+            "(the image of the input plane); median over the points of its smallest "
+            "over its largest singular value. Near 0: a direction of the data is "
+            "flattened (one-to-one maps can still do this)",
+        ),
+        ("(5th pct)", "5th percentile over the data points of the same ratio"),
+        (
+            "input → k",
+            "median over the data points of σmin/σmax of the whole map from the input "
+            "plane to the output of layer k: layers that each flatten a little can "
+            "together flatten the data a lot (what the view shows)",
+        ),
+        (
+            "det J < 0",
+            "share of the data points where det J < 0: for a ResNet block anything "
+            "between 0 and 100% is a fold (not one-to-one); for an MLP layer the sign "
+            "is that of det A everywhere (a mirror, not a fold)",
+        ),
+        (
+            "saturated",
+            "share of the data points where some unit is saturated: "
+            "s'(Ax+b) < 1% of its maximum (|Ax+b| > 3 for tanh)",
+        ),
+    )
+
+
+def block_row(i: int, b: Any, resnet: bool) -> BlockRow:
+    """Block `i` (from 0) of a `Diagnostics` as the table shows it."""
+    sv = np.asarray(b.singular_values, dtype=np.float64).ravel()
+    shown = ", ".join(fmt(float(v)) for v in sv[:4]) + (" …" if sv.size > 4 else "")
+    cause = {"A": " (A)", "saturation": " (saturation)"}.get(b.squash_cause, "")
+    folds = bool(getattr(b, "folds", False))
+    if resnet:
+        verdict = "✓ invertible" if b.invertible else ("✗ folds" if folds else "✗ not proved")
+    else:
+        verdict = "✓ one-to-one" if b.invertible else "✗ not one-to-one"
+    tip = ""
+    if b.squashed:
+        tip = (
+            f"median σmin/σmax of this layer's Jacobian over the data points is "
+            f"{fmt(float(b.jac_ratio_median))} < {SQUASH_RELATIVE:g}: it flattens "
+            "the data in one direction at most points"
+            + (
+                " because its A is nearly singular"
+                if b.squash_cause == "A"
+                else " because the activation saturates there"
+            )
+            + ("; the layer is still one-to-one, so nothing is merged" if b.invertible else "")
+        )
+    cells = (
+        str(i + 1),
+        fmt(float(b.lip_product)),
+        verdict,
+        shown,
+        fmt(float(b.det)),
+        f"⚠ squashed{cause}" if b.squashed else "",
+        fmt(float(b.jac_ratio_median)),
+        fmt(float(b.jac_ratio_p5)),
+        fmt(float(getattr(b, "cumulative_ratio", math.nan))),
+        pct(float(b.neg_det_share)),
+        pct(float(b.saturated_share)),
+    )
+    return BlockRow(cells, bool(b.squashed), bool(b.invertible), tip)
+
+
+def block_rows(diag: Any, resnet: bool) -> BlockRows:
+    """The whole table for `diag` (no Qt: runs in the diagnostics' background job)."""
+    rows = tuple(block_row(i, b, resnet) for i, b in enumerate(diag.blocks))
+    widest = tuple(
+        tuple(sorted(range(len(rows)), key=lambda i: -len(rows[i].cells[j]))[:WIDEST])
+        for j in range(len(COLUMNS))
+    )
+    return BlockRows(rows, headers(resnet), widest)
+
+
+class BlockTableModel(QAbstractTableModel):
+    """`BlockRows` for Qt: one reset per snapshot, cells answered when asked."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.data_rows = EMPTY
+        self._bold = QFont()
+        self._bold.setBold(True)
+        self._squash_brush = QBrush(SQUASH_BG)
+        self._ok, self._bad = QColor(OK_COLOR), QColor(BAD_COLOR)
+        left, right = Qt.AlignmentFlag.AlignLeft, Qt.AlignmentFlag.AlignRight
+        v = Qt.AlignmentFlag.AlignVCenter
+        self._align = [int(v | (left if j in LEFT_COLUMNS else right)) for j in range(len(COLUMNS))]
+        role = Qt.ItemDataRole
+        self._roles: dict[int, Callable[[BlockRow, int], Any]] = {
+            int(role.TextAlignmentRole): self._alignment,
+            int(role.BackgroundRole): self._background,
+            int(role.FontRole): self._font,
+            int(role.ForegroundRole): self._foreground,
+            int(role.ToolTipRole): self._tooltip,
+        }
+
+    def set_rows(self, rows: BlockRows) -> None:
+        self.beginResetModel()
+        self.data_rows = rows
+        self.endResetModel()
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 (Qt's signature)
+        return 0 if parent.isValid() else len(self.data_rows.rows)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def data(self, index: Index, role: int = _DISPLAY) -> Any:
+        # Qt asks ~7 roles per painted cell: int keys (comparing with Qt's enums costs
+        # ~1 µs each) and one dict look-up for every role but the text
+        row = self.data_rows.rows[index.row()]
+        if role == _DISPLAY:
+            return row.cells[index.column()]
+        answer = self._roles.get(role)
+        return None if answer is None else answer(row, index.column())
+
+    def _alignment(self, row: BlockRow, j: int) -> int:
+        return self._align[j]
+
+    def _background(self, row: BlockRow, j: int) -> QBrush | None:
+        return self._squash_brush if row.squashed else None
+
+    def _font(self, row: BlockRow, j: int) -> QFont | None:
+        return self._bold if row.squashed and j in BOLD_WHEN_SQUASHED else None
+
+    def _foreground(self, row: BlockRow, j: int) -> QColor | None:
+        if j != 2:
+            return None
+        return self._ok if row.invertible else self._bad
+
+    def _tooltip(self, row: BlockRow, j: int) -> str | None:
+        return row.squash_tip if j == 5 and row.squash_tip else None
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if orientation != Qt.Orientation.Horizontal:
+            return None
+        text, tip = self.data_rows.headers[section]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return text
+        if role == Qt.ItemDataRole.ToolTipRole and tip:
+            return tip
+        return None
+
+
+class BlockTable(QTableView):
+    """The per-block table; `cell_text`, `cell_background`, `header_text` read it back."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.table_model = BlockTableModel(self)
+        self.setModel(self.table_model)
+        self.verticalHeader().setVisible(False)
+        self.verticalHeader().setDefaultSectionSize(22)
+        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.setAlternatingRowColors(True)
+        self.setWordWrap(False)
+        hdr = self.horizontalHeader()
+        hdr.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)  # widths set once per fill
+        hdr.setSectionResizeMode(STRETCH_COLUMN, QHeaderView.ResizeMode.Stretch)
+        self.setMinimumHeight(160)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self._fit_columns()
+
+    def set_rows(self, rows: BlockRows) -> None:
+        """Show `rows` (one model reset) and fit the columns to them."""
+        self.table_model.set_rows(rows)
+        self._fit_columns()
+
+    def clear_rows(self) -> None:
+        """No rows (the headers stay those of the last net shown)."""
+        self.set_rows(BlockRows((), self.table_model.data_rows.headers, EMPTY.widest))
+
+    def _fit_columns(self) -> None:
+        """Each column as wide as its title and its widest texts (as ResizeToContents
+        would make it, measuring a few cells instead of all)."""
+        hdr = self.horizontalHeader()
+        model = self.table_model
+        for j in range(len(COLUMNS)):
+            if j == STRETCH_COLUMN:
+                continue
+            width = hdr.sectionSizeHint(j)
+            grid = 1 if self.showGrid() else 0  # as QTableView.sizeHintForColumn counts it
+            for i in model.data_rows.widest[j]:
+                width = max(width, self.sizeHintForIndex(model.index(i, j)).width() + grid)
+            width = max(hdr.minimumSectionSize(), min(width, hdr.maximumSectionSize()))
+            if hdr.sectionSize(j) != width:
+                hdr.resizeSection(j, width)
+
+    # ------------------------------------------------------------------ reading back
+    def rowCount(self) -> int:
+        return self.table_model.rowCount()
+
+    def columnCount(self) -> int:
+        return self.table_model.columnCount()
+
+    def cell_text(self, i: int, j: int) -> str:
+        return str(self.table_model.data(self.table_model.index(i, j)))
+
+    def cell_background(self, i: int, j: int) -> QBrush:
+        brush = self.table_model.data(self.table_model.index(i, j), Qt.ItemDataRole.BackgroundRole)
+        return brush if brush is not None else QBrush()
+
+    def header_text(self, j: int) -> str:
+        return str(self.table_model.headerData(j, Qt.Orientation.Horizontal))
+
+    def header_tip(self, j: int) -> str:
+        tip = self.table_model.headerData(j, Qt.Orientation.Horizontal, Qt.ItemDataRole.ToolTipRole)
+        return str(tip or "")
