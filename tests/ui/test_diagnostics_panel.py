@@ -96,6 +96,33 @@ def test_displacement_bars_one_per_layer(qtbot, resnet_cfg: RunConfig) -> None:
     assert "transport cost" in panel.metrics_label.text()
 
 
+def test_the_profile_title_says_how_much_the_middle_half_moves(
+    qtbot, resnet_cfg: RunConfig
+) -> None:
+    """The turnpike question in one number, from the bars drawn under it."""
+    from nndyn_gui.core.analysis.diagnostics import middle_half_share
+
+    state, panel = _panel(qtbot, resnet_cfg)
+    w = _weights(np.eye(2) * 0.5, 5)
+    w.b[:] = np.linspace(0.0, 0.6, 5)[:, None]  # later blocks push further: uneven bars
+    _show(qtbot, state, panel, w)
+    heights = np.asarray(panel.bars.opts["height"])
+    share = middle_half_share(heights)
+    title = panel.displacement_plot.getPlotItem().titleLabel.text
+    assert f"middle half of the layers: {100 * share:.1f}% of the distance" in title
+
+
+def test_topology_for_nested_rings_tests_the_loop_in_the_first_annulus(
+    qtbot, resnet_cfg: RunConfig
+) -> None:
+    cfg = resnet_cfg.copy()
+    cfg.data.name = "nested_rings"
+    _, panel = _panel(qtbot, cfg.validate())
+    qtbot.waitUntil(lambda: panel.topology is not None, timeout=20000)
+    assert panel.topology_box.isVisible()
+    assert panel.topology.winding in (1, -1)  # untrained width 2: still winds
+
+
 def test_topology_line_for_ring(qtbot, resnet_cfg: RunConfig) -> None:
     cfg = resnet_cfg.copy()
     cfg.data.name = "ring"
