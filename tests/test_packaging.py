@@ -28,7 +28,13 @@ def _imported_top_level_modules() -> set[str]:
 
 
 def _declared() -> set[str]:
-    deps = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    """Dependencies and the optional extras for users (e.g. `cluster`: imported only
+    behind a guard that says which extra to install), not the test and dev tools."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    deps = list(project["dependencies"])
+    for name, extra in project.get("optional-dependencies", {}).items():
+        if name not in ("test", "dev"):
+            deps += extra
     return {re.split(r"[<>=!~;\[ ]", d, maxsplit=1)[0].lower().replace("_", "-") for d in deps}
 
 
