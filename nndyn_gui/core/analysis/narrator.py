@@ -505,6 +505,17 @@ def compare_titles(a: RunConfig, b: RunConfig) -> tuple[str, str, str]:
     return top, half_a, half_b
 
 
+def compare_half_label(title: str, snapshot: Any | None) -> str:
+    """What names one half of a two-run picture: its title and, once trained, the test
+    accuracy of the snapshot shown with its step ("… · test 96.5% at step 1,000")."""
+    if snapshot is None or not is_trained(snapshot):
+        return title
+    acc = float(snapshot.test_acc)
+    if not math.isfinite(acc):
+        return f"{title} · step {int(snapshot.step):,}"
+    return f"{title} · test {100.0 * acc:.1f}% at step {int(snapshot.step):,}"
+
+
 # ---------------------------------------------------------------------- numbers
 def fmt(v: float, digits: int = 3) -> str:
     """A number as the panels print it: 3 significant digits, '—' when not finite."""
