@@ -22,8 +22,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QLineF, QRectF
-from PySide6.QtGui import QImage, QPainter
+from PySide6.QtCore import QLineF, QRectF, Qt
+from PySide6.QtGui import QFont, QFontMetricsF, QImage, QPainter
 
 from nndyn_gui.core.analysis import narrator
 from nndyn_gui.core.net.initial_weights import initial_weights
@@ -31,6 +31,7 @@ from nndyn_gui.core.types import NetWeights, Run
 from nndyn_gui.render import camera as cam
 from nndyn_gui.render import views
 from nndyn_gui.render.export.layout import (
+    LABEL_PX,
     divider_lines,
     frame_bands,
     paint_dividers,
@@ -400,7 +401,7 @@ class CompareProducer(Producer):
         assert other is not None  # validate() said so
         # each half its own title when the caller names none (core.analysis.narrator)
         titles = narrator.compare_titles(stage.run.config, other.config)[1:]
-        self.names = list(self.options.labels or titles)
+        names = list(self.options.labels or titles)
         weights, trained = trained_or_initial(other)
         if not trained:
             stage.warnings.append(untrained_warning(self.names[1]))
@@ -418,6 +419,7 @@ class CompareProducer(Producer):
         pw, ph = self.width // 2, max(16, self.height - header)
         self.cells = [QRectF(j * pw, header, pw, ph) for j in range(2)]
         self.dividers = divider_lines(2, pw, 0, self.height)
+        self.names = [fit_name(n, pw, stage.view_options.scale) for n in names]
 
     def _shared_camera(self) -> Camera | None:
         """The one camera of the 3-D panels: the first 3-D view's (the options' camera or
@@ -436,6 +438,26 @@ class CompareProducer(Producer):
                 self.pair, self.scenes, self.cells, self.names, self.cameras, strict=True
             )
         ]
+
+
+def fit_name(name: str, width: float, scale: float) -> str:
+    """A panel's name that fits its band: a long title is shortened ("…"), never what
+    follows its first " · " (the seed, the accuracy and its step)."""
+    font = QFont()
+    font.setPixelSize(max(6, round(LABEL_PX * scale)))  # as layout.paint_panel_name
+    font.setBold(True)
+    fm = QFontMetricsF(font)
+    room = max(10.0, round(width) - 8.0)
+    if fm.horizontalAdvance(name) <= room:
+        return name
+    head, sep, tail = name.partition(" · ")
+    if not sep:
+        return name  # one part: layout elides it
+    rest = sep + tail
+    keep = room - fm.horizontalAdvance(rest)
+    if keep < fm.horizontalAdvance("MMMM"):
+        return name
+    return fm.elidedText(head, Qt.TextElideMode.ElideRight, keep) + rest
 
 
 PRODUCERS: dict[str, type[Producer]] = {
