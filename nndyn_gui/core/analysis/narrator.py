@@ -505,6 +505,18 @@ def compare_titles(a: RunConfig, b: RunConfig) -> tuple[str, str, str]:
     return top, half_a, half_b
 
 
+def compare_setup(a: RunConfig, b: RunConfig) -> str:
+    """What two runs about to be compared have in common and what not (before any
+    number): the seed only, or the fields they differ in."""
+    diff = compare_difference_text(a, b)
+    if not diff:
+        if a.train.seed == b.train.seed:
+            return "Same data, settings and seed: the two runs should match."
+        return "Same data and settings; only the weight seed differs (initial weights, batches)."
+    seed = " and the weight seed" if a.train.seed != b.train.seed else ""
+    return f"A and B differ in {diff}{seed}: one run each."
+
+
 def compare_half_label(title: str, snapshot: Any | None) -> str:
     """What names one half of a two-run picture: its title and, once trained, the test
     accuracy of the snapshot shown with its step ("… · test 96.5% at step 1,000")."""
