@@ -63,6 +63,7 @@ _result_text = result_text  # the words of a column's line (tests read them)
 SLIDER_STEPS = SLIDER_RES  # slider positions per frame, so Play glides between layers
 PLAY_SECONDS = 4.0  # one pass through all layers
 SIDES = ("A", "B")
+SAVED_STATUSES = ("finished", "cancelled", "diverged")  # a run file's, as a TrainResult's
 
 
 class CompareWindow(QWidget):
@@ -468,7 +469,8 @@ class CompareWindow(QWidget):
             saved = self._second.run if i == 1 and self._second is not None else None
             if saved is not None and saved.snapshots:
                 side.reset(saved.snapshots[0])
-                side.finish(TrainResult(saved.status, list(saved.snapshots), saved.message), True)
+                status: Any = saved.status if saved.status in SAVED_STATUSES else "finished"
+                side.finish(TrainResult(status, list(saved.snapshots), saved.message), True)
                 self._to_output.add(i)
                 continue
             w = initial_weights(cfg.model, cfg.train.seed, cfg.data.classes)

@@ -404,7 +404,7 @@ class CompareProducer(Producer):
         names = list(self.options.labels or titles)
         weights, trained = trained_or_initial(other)
         if not trained:
-            stage.warnings.append(untrained_warning(self.names[1]))
+            stage.warnings.append(untrained_warning(names[1]))
         self.scenes = [  # 3 dims asked: a width-2 run's scene stays 2-D (FlowScene.build)
             stage.build_scene(stage.weights),
             stage.build_scene(weights, run=other),
