@@ -337,18 +337,25 @@ def render_main(argv: list[str]) -> int:
         run = _load_run(args)
         title = spec.title_for(run.config)
         if args.with_run:  # each half its own title, the top one says what differs
-            from nndyn_gui.core.analysis.narrator import compare_titles
+            from nndyn_gui.core.analysis.narrator import compare_half_label, compare_titles
 
-            opts.compare_with = _read_run(args.with_run)
-            title, *halves = compare_titles(run.config, opts.compare_with.config)
-            opts.labels = (halves[0], halves[1])
+            other = opts.compare_with = _read_run(args.with_run)
+            title, *halves = compare_titles(run.config, other.config)
+            last = [r.snapshots[-1] if r.snapshots else None for r in (run, other)]
+            opts.labels = (
+                compare_half_label(halves[0], last[0]),
+                compare_half_label(halves[1], last[1]),
+            )
         if args.title is None:
             opts.title = title
         if args.out is None:  # a name that says what it is, never an existing file
             opts.path = spec.suggest_path(".", opts.title, args.kind, _guess_ext(args.kind))
         opts.validate(run)
+        widths = [run.config.model.width]
+        if opts.compare_with is not None:  # a width-3 half is drawn in 3-D beside a 2-D one
+            widths.append(opts.compare_with.config.model.width)
         needs_3d = args.kind == "orbit" or (
-            run.config.model.width >= 3 and not opts.is_vector and args.kind != "sheet"
+            max(widths) >= 3 and not opts.is_vector and args.kind != "sheet"
         )
         _setup_qt(needs_3d, args.no_3d)
         from nndyn_gui.render.export import Exporter

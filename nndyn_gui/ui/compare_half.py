@@ -216,8 +216,8 @@ class CompareHalf(QObject):
         scene, snap = result
         with QSignalBlocker(self.host):  # a new view's own camera is not the pair's
             new_view = self.host.show_scene(scene)
+        self.shown = snap  # before the window hears of it (a trained run opens at the output)
         self.sceneShown.emit(scene, new_view)
-        self.shown = snap
         self.refresh()
         self.changed.emit()
 

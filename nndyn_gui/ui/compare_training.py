@@ -4,7 +4,8 @@ Why it exists: two runs at once would only fight over the same cores, so Compare
 them in turn through its own worker (ui/training/engine_bridge.py; a spare worker is
 reused, TensorFlow loads while the user picks the runs). This queue says which run is
 training and passes each run's events on with its index; it knows nothing of columns,
-views or seeds, so any list of runs (any two configs) trains the same way.
+views or seeds, so any list of runs (any two configs, each on its own data) trains
+the same way.
 """
 
 from __future__ import annotations
@@ -30,8 +31,7 @@ class RunQueue(QObject):
     def __init__(self, parent: QObject) -> None:
         super().__init__(parent)
         self.engine = EngineBridge(self)
-        self._queue: list[tuple[int, RunConfig]] = []  # still to train
-        self._dataset: Dataset | None = None
+        self._queue: list[tuple[int, RunConfig, Dataset]] = []  # still to train
         self.training: int | None = None  # the run training now
         self.running = False
         self.cancelled = False
@@ -41,10 +41,9 @@ class RunQueue(QObject):
         self.engine.failed.connect(self._on_failed)
         self.engine.workerLost.connect(self._on_worker_lost)
 
-    def start(self, runs: list[tuple[int, RunConfig]], dataset: Dataset) -> None:
-        """Train `runs` in order on `dataset`."""
+    def start(self, runs: list[tuple[int, RunConfig, Dataset]]) -> None:
+        """Train `runs` (index, config, its data set) in order."""
         self._queue = list(runs)
-        self._dataset = dataset
         self.running = True
         self.cancelled = False
         self.failure = ""
@@ -67,11 +66,10 @@ class RunQueue(QObject):
         if not self._queue or self.cancelled:
             self._done()
             return
-        i, cfg = self._queue.pop(0)
+        i, cfg, dataset = self._queue.pop(0)
         self.training = i
         self.started.emit(i)
-        assert self._dataset is not None
-        self.engine.start(cfg, self._dataset)
+        self.engine.start(cfg, dataset)
 
     def _done(self) -> None:
         self.running = False

@@ -185,6 +185,23 @@ class CameraLink(QObject):
         camera = next((h.camera() for h in self.hosts if h is not host and h.camera()), None)
         self._copy(camera, host)
 
+    def aim(self) -> None:
+        """A trained net is shown: the first 3-D view faces its separating plane (unless
+        the user turned it) and every other 3-D view looks from there too."""
+        lead = next((h for h in self.hosts if h.camera() is not None), None)
+        if lead is None:
+            return
+        if hasattr(lead.view, "aim_unless_moved"):
+            self._linking = True
+            try:
+                lead.view.aim_unless_moved()
+            finally:
+                self._linking = False
+        camera = lead.camera()
+        for host in self.hosts:
+            if host is not lead:
+                self._copy(camera, host)
+
     @Slot()
     def _on_moved(self) -> None:
         if self._linking:

@@ -321,7 +321,10 @@ def test_the_comparison_of_two_runs_is_worded_from_their_numbers() -> None:
         assert se > 0
         beyond = abs(pa - pb) > 2 * se
         assert (f"±{100 * se:.1f}" in text) == (pa != pb)
-        assert ("both seeds are" in text) == (pa == pb)
+        assert ("both seeds are" in text) == (pa == pb and other is base)
+        assert ("width 2 and width 3 are both" in text) == (pa == pb and other is not base)
+        if other is not base:  # named by what tells them apart, never "seed A"
+            assert "seed a" not in text and "width 2" in text and "width 3" in text
         assert ("more accurate" in text) == beyond
         assert ("no difference measured" in text) == (not beyond)
         start = other is base and status == "finished"
@@ -361,3 +364,28 @@ def test_compare_verdict_examples() -> None:
     # one error in 1,000 points against none is no difference (a zero error bar would say so)
     text = narrator.compare_verdict(_measured(cfg, 1, 1.0, 1000), _measured(cfg, 2, 0.999, 1000))
     assert "no difference measured" in text.text and "changed" not in text.text
+
+
+def test_a_comparison_of_two_configs_names_what_differs() -> None:
+    """Width 2 against width 3 (or an MLP against a ResNet) is named by the field that
+    differs, in the titles' words; a gap is reported, never put down to that field from
+    one run each."""
+    w2 = load_preset("resnet-w2-ring")
+    w3 = w2.with_set("model.width=3")
+    assert narrator.compare_names(w2, w3) == ("width 2", "width 3")
+    assert narrator.compare_names(w2, w2.with_set("train.seed=9")) == ("seed A", "seed B")
+    assert narrator.compare_names(w2, w2.with_set("model.kind=mlp")) == ("ResNet", "MLP")
+    assert narrator.compare_names(w2, w2.copy()) == ("run A", "run B")
+    assert narrator.compare_difference_text(w2, w3) == "width 2 vs width 3"
+    a = narrator.Measured(w2, 1000, 0.70, 200, winding=1, winding_measured=True,
+                          wrong_side_share=0.3)  # fmt: skip
+    b = narrator.Measured(w3, 1000, 0.99, 200, winding=0, winding_measured=True,
+                          wrong_side_share=0.0)  # fmt: skip
+    s = narrator.compare_verdict(a, b)
+    assert narrator.check_compare(s, a, b) == []
+    assert s.text.startswith("At step 1,000, width 3 is 29.0 points more accurate")
+    assert "the runs differ in width 2 vs width 3, one run each" in s.text
+    assert "Width 3 unties the ring" in s.text and "width 2 does not" in s.text
+    assert "seed" not in s.text and "decided" not in s.text and "changed the result" not in s.text
+    late = narrator.Measured(w3, 800, 0.99, 200)
+    assert narrator.compare_verdict(a, late).text.startswith("Width 2 is at step 1,000")

@@ -177,3 +177,48 @@ def test_a_3d_export_at_1080p_is_the_720p_one_enlarged(tmp_path):
     coarse_s = small.reshape(45, 8, 80, 8, 3).mean(axis=(1, 3))
     coarse_b = big.reshape(45, 16, 80, 16, 3).mean(axis=(1, 3))
     assert np.abs(coarse_b - coarse_s).mean() < 3.0
+
+
+def test_compare_keeps_each_halfs_dimension_and_no_legend_covers_a_name(tmp_path):
+    """Width 2 beside width 3 (the talk's key comparison): the width-3 half is drawn in a
+    3-D view, the width-2 half in 2-D; the 3-D half opens at its output; the class legend
+    sits below the panels' names, so it covers neither."""
+    import dataclasses
+
+    from nndyn_gui.render.export.layout import panel_name_band
+    from nndyn_gui.render.view2d import LayerView2D
+    from nndyn_gui.render.view3d import LayerView3D
+
+    cfg2 = config(width=2, depth=4)
+    run2 = Run(cfg2, ring_dataset(300), [Snapshot(50, 0.3, 0.9, 0.9, moving_weights(cfg2))])
+    opts = ExportOptions(
+        str(tmp_path / "w2w3.png"), content="compare", width=960, height=540,
+        compare_with=_run3(), labels=("width 2 · a long name that reaches the right edge",
+                                      "width 3 · a long name that reaches the right edge"),
+    )  # fmt: skip
+    ex = Exporter(run2, opts)
+    try:
+        prod = ex._producer
+        assert ex.use_gl and NO_GL_WARNING not in ex.warnings
+        assert [sc.dims for sc in prod.scenes] == [2, 3]
+        assert isinstance(prod.pair[0], LayerView2D) and isinstance(prod.pair[1], LayerView3D)
+        panels = prod.panels(0)
+        assert panels[1].camera is not None and panels[0].camera is None
+        assert [p.time for p in panels] == [sc.t_max for sc in prod.scenes]  # at the output
+        frame = ex.render_frame(0)[..., :3].astype(int)
+        right = frame[:, 480:]
+        assert right.std() > 10 and frame[:, :480].std() > 10  # both halves drawn
+        # the legend (what differs from the same frame without it) starts below the names
+        plain = dataclasses.replace(opts, legend=False)
+        bare = Exporter(run2, plain, write=False)
+        try:
+            diff = np.abs(bare.render_frame(0)[..., :3].astype(int) - frame).max(axis=-1) > 30
+        finally:
+            bare.abort()
+        rows = np.nonzero(diff.any(axis=1))[0]
+        band = ex._bands[0] + panel_name_band(ex._stage.view_options.scale)
+        assert len(rows) > 5 and rows.min() >= band, (rows.min(), band)
+        path = ex.finish()
+        assert iio.imread(path).shape[:2] == (540, 960)
+    finally:
+        ex.abort()

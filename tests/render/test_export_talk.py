@@ -196,6 +196,11 @@ def test_two_runs_side_by_side_each_named(run2: Run, tmp_path: Path, capsys) -> 
     args = [str(a), "--kind", "compare", "--with", str(b), "--out", str(out), "--size", "320x180"]
     assert render_main([*args, "-q"]) == 0
     assert iio.imread(out).shape[:2] == (180, 320)
+    # each half is named with its accuracy and the step it was measured at
+    from nndyn_gui.core.analysis import narrator
+
+    label = narrator.compare_half_label("w2", run2.snapshots[-1])
+    assert label == "w2 · test 90.0% at step 50"
     assert render_main([str(a), "--kind", "compare", "--out", str(tmp_path / "x.png")]) == 2
     assert "--with B.nndyn" in capsys.readouterr().err
 
@@ -270,3 +275,15 @@ def test_an_edited_preset_is_titled_and_named_from_its_config(
     assert left.startswith("ResNet, width 3, depth 4, ring (edited from resnet-w3-ring)")
     assert right.startswith("ResNet, width 2, depth 4") and "lifted" not in right
     assert preset_title("resnet-w3-ring") not in left + right  # both were edited
+
+
+def test_a_long_half_title_is_shortened_never_its_accuracy() -> None:
+    """At 1920x1080 a preset's long title fills its half: the title is shortened, the
+    accuracy and its step stay readable."""
+    from nndyn_gui.render.export.producers import fit_name
+
+    title = "ResNet, width 2, depth 51, ring (edited from resnet-w2-ring)"
+    name = f"{title} · seed 0 · test 97.5% at step 1,500"
+    short = fit_name(name, 700, 1.5)
+    assert short.endswith(" · seed 0 · test 97.5% at step 1,500") and "…" in short
+    assert fit_name("width 2 · test 97.5%", 400, 1.5) == "width 2 · test 97.5%"

@@ -176,7 +176,8 @@ def test_trained_seeds_replay_together_and_export_side_by_side(
     img = iio.imread(tmp_path / "two.png")[..., :3].astype(int)
     left, right = img[:, :320], img[:, 320:]
     assert left.std() > 10 and right.std() > 10 and np.abs(left - right).mean() > 2
-    assert opts.labels is not None and "Seed A = 7" in opts.labels[0]
+    assert opts.labels is not None and opts.labels[0].startswith("A: ")
+    assert "seed 7" in opts.labels[0] and "seed 8" in opts.labels[1]
     dlg.close()
 
 
@@ -231,7 +232,7 @@ def test_each_column_has_its_title_and_step_and_the_verdict_is_measured(
     for i, (side, res) in enumerate(zip(window.sides, results, strict=True)):
         snap = next(s for s in res.snapshots if s.step == step)
         assert side.result.text().startswith(f"step {step:,}: train {100 * snap.train_acc:.1f}%")
-        assert f"(step {step:,})" in window.labels()[i]
+        assert f"at step {step:,}" in window.labels()[i]
         assert f"{100 * snap.test_acc:.1f}%" in window.labels()[i]
     assert f"At step {step:,}" in window.status_label.text()
 

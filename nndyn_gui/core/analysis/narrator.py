@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from nndyn_gui.core.analysis.diagnostics import MAX_CONDITION, SQUASH_RELATIVE
-from nndyn_gui.core.config import ENGINE_FIELDS, LABELS, RunConfig
+from nndyn_gui.core.config import ENGINE_FIELDS, FIELDS, LABELS, RunConfig, changed_fields
 
 log = logging.getLogger(__name__)
 
@@ -505,6 +505,29 @@ def compare_titles(a: RunConfig, b: RunConfig) -> tuple[str, str, str]:
     return top, half_a, half_b
 
 
+def compare_setup(a: RunConfig, b: RunConfig) -> str:
+    """What two runs about to be compared have in common and what not (before any
+    number): the seed only, or the fields they differ in."""
+    diff = compare_difference_text(a, b)
+    if not diff:
+        if a.train.seed == b.train.seed:
+            return "Same data, settings and seed: the two runs should match."
+        return "Same data and settings; only the weight seed differs (initial weights, batches)."
+    seed = " and the weight seed" if a.train.seed != b.train.seed else ""
+    return f"A and B differ in {diff}{seed}: one run each."
+
+
+def compare_half_label(title: str, snapshot: Any | None) -> str:
+    """What names one half of a two-run picture: its title and, once trained, the test
+    accuracy of the snapshot shown with its step ("… · test 96.5% at step 1,000")."""
+    if snapshot is None or not is_trained(snapshot):
+        return title
+    acc = float(snapshot.test_acc)
+    if not math.isfinite(acc):
+        return f"{title} · step {int(snapshot.step):,}"
+    return f"{title} · test {100.0 * acc:.1f}% at step {int(snapshot.step):,}"
+
+
 # ---------------------------------------------------------------------- numbers
 def fmt(v: float, digits: int = 3) -> str:
     """A number as the panels print it: 3 significant digits, '—' when not finite."""
@@ -597,18 +620,95 @@ def _loop(m: Measured) -> str:
     return f"winding {w}, {100.0 * m.wrong_side_share:.1f}% of the loop on the wrong side"
 
 
-def compare_verdict(a: Measured, b: Measured, names: tuple[str, str] = ("A", "B")) -> Sentence:
+#: how a comparison names a run by a field it differs in ("width 3", not "width d 3")
+_COMPARE_WORDS = {
+    "model.width": "width",
+    "model.depth": "depth",
+    "model.h": "h",
+    "data.classes": "K",
+    "data.n": "points",
+}
+
+
+def _field_words(path: str, value: Any) -> str:
+    """One field's value as a comparison names it: "width 3", "MLP", "spiral",
+    "tied weights on"."""
+    if path == "model.kind":
+        return "ResNet" if value == "resnet" else "MLP"
+    if path == "data.name":
+        return _DATA_WORDS.get(str(value), str(value))
+    words = _COMPARE_WORDS.get(path) or (FIELDS[path].words if path in FIELDS else path)
+    if isinstance(value, bool):
+        return f"{words} {'on' if value else 'off'}"
+    if isinstance(value, float):
+        return f"{words} {fmt(value)}"
+    return f"{words} {value}"
+
+
+def compare_differences(a: RunConfig, b: RunConfig) -> list[str]:
+    """The fields (dotted paths) two runs differ in, besides the weight seed, that have a
+    say in either run (h of two MLPs is no difference), in the panel's order."""
+    diff = set(edits(a, b, ignore=("train.seed",)))
+    if not diff:
+        return []
+    said = [p for p in changed_fields(a, b) if p in diff]
+    return said or sorted(diff)
+
+
+def compare_names(
+    a: RunConfig, b: RunConfig, sides: tuple[str, str] = ("A", "B"), most: int = 2
+) -> tuple[str, str]:
+    """How a sentence names each of two runs: by what tells them apart.
+
+    Only the seed differs: "seed A" / "seed B" (the columns' letters); else the first
+    `most` fields they differ in, with each run's value ("width 2" / "width 3",
+    "MLP" / "ResNet"); "run A" / "run B" when nothing tells them apart in words.
+    """
+    diff = compare_differences(a, b)
+    if not diff:
+        if a.train.seed != b.train.seed:
+            return f"seed {sides[0]}", f"seed {sides[1]}"
+        return f"run {sides[0]}", f"run {sides[1]}"
+    shown = diff[:most]
+    more = f" (+{len(diff) - most} more)" if len(diff) > most else ""
+    na = ", ".join(_field_words(p, _value_of(a, p)) for p in shown) + more
+    nb = ", ".join(_field_words(p, _value_of(b, p)) for p in shown) + more
+    if na == nb:  # e.g. two floats equal to 3 digits
+        return f"run {sides[0]}", f"run {sides[1]}"
+    return na, nb
+
+
+def compare_difference_text(a: RunConfig, b: RunConfig) -> str:
+    """ "width 2 vs width 3, MLP vs ResNet" (every field two runs differ in, besides the
+    seed; "" when none)."""
+    return ", ".join(
+        f"{_field_words(p, _value_of(a, p))} vs {_field_words(p, _value_of(b, p))}"
+        for p in compare_differences(a, b)
+    )
+
+
+def _value_of(config: RunConfig, path: str) -> Any:
+    return _comparable(config).get(path, getattr(config, path, None))
+
+
+def _cap(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def compare_verdict(a: Measured, b: Measured, sides: tuple[str, str] = ("A", "B")) -> Sentence:
     """What two runs' measurements say about each other, at the step they were measured.
 
     A gap in test accuracy is called a difference only beyond GAP_SIGMAS sampling errors
     of the test set, and put down to the start (weight seed: initial weights and batch
     order) only when the seed is all that differs and both ran to the same step; the
-    ring is compared only when both snapshots' windings were measured.
+    ring is compared only when both snapshots' windings were measured. Each run is named
+    by what tells it apart (`compare_names`: "seed A", or "width 2" / "width 3"), `sides`
+    being the columns' letters.
     """
-    sa, sb = f"seed {names[0]}", f"seed {names[1]}"
+    sa, sb = compare_names(a.config, b.config, sides)
     if a.step != b.step:
         return Sentence(
-            f"S{sa[1:]} is at step {a.step:,} (test {fmt_pct(a.test_acc)}), {sb} at step "
+            f"{_cap(sa)} is at step {a.step:,} (test {fmt_pct(a.test_acc)}), {sb} at step "
             f"{b.step:,} (test {fmt_pct(b.test_acc)}): not the same step, so not compared",
             "info",
             ("different_step",),
@@ -639,11 +739,16 @@ def compare_verdict(a: Measured, b: Measured, names: tuple[str, str] = ("A", "B"
             )
             needs += ("only_seed_differs", "both_finished")
         elif not only_seed:
-            text += "; the runs differ in more than the seed"
+            what = compare_difference_text(a.config, b.config)
+            if a.config.train.seed != b.config.train.seed:
+                text += f"; the runs differ in more than the seed ({what}), one run each"
+            else:
+                text += f"; the runs differ in {what}, one run each"
             needs += ("more_than_seed_differs",)
     elif a.test_acc == b.test_acc:
         text = (
-            f"{at}, both seeds are {fmt_pct(a.test_acc)} accurate on the {n} test points: "
+            f"{at}, {'both seeds are' if only_seed else f'{sa} and {sb} are both'} "
+            f"{fmt_pct(a.test_acc)} accurate on the {n} test points: "
             "no difference measured"
         )
         needs += ("gap_within_noise", "equal_accuracy")
@@ -673,5 +778,5 @@ def compare_verdict(a: Measured, b: Measured, names: tuple[str, str] = ("A", "B"
             ring = f"neither unties the ring ({sa}: {_loop(a)}; {sb}: {_loop(b)})"
             needs += ("A_not_untied", "B_not_untied")
     if ring:
-        text += f". {ring[:1].upper()}{ring[1:]}"
+        text += f". {_cap(ring)}"
     return Sentence(text + ".", "info", needs)

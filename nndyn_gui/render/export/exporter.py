@@ -179,7 +179,8 @@ class Exporter:
         paint_text_bands(painter, w, h, self.options.title, caption, self._pal)
         if self._legend:
             top, bottom = self._bands
-            area = QRectF(0, top, w, h - top - bottom)
+            below = self._producer.legend_top  # e.g. under the names of compared panels
+            area = QRectF(0, top + below, w, h - top - bottom - below)
             paint_legend(painter, area, self._legend, self._pal, self.options.view_scale())
 
     def _write_vector(self) -> None:

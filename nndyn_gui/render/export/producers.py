@@ -22,8 +22,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QLineF, QRectF
-from PySide6.QtGui import QImage, QPainter
+from PySide6.QtCore import QLineF, QRectF, Qt
+from PySide6.QtGui import QFont, QFontMetricsF, QImage, QPainter
 
 from nndyn_gui.core.analysis import narrator
 from nndyn_gui.core.net.initial_weights import initial_weights
@@ -31,6 +31,7 @@ from nndyn_gui.core.types import NetWeights, Run
 from nndyn_gui.render import camera as cam
 from nndyn_gui.render import views
 from nndyn_gui.render.export.layout import (
+    LABEL_PX,
     divider_lines,
     frame_bands,
     paint_dividers,
@@ -109,10 +110,11 @@ class Stage:
         widths = [self.run.config.model.width]
         if o.content == "compare" and o.compare_with is not None:
             widths.append(o.compare_with.config.model.width)
+        # compare: 3-D views when either run is 3-D; each half keeps its own dimension
         wants = (
             o.prefer_3d
             and not o.is_vector
-            and min(widths) >= 3
+            and max(widths) >= 3
             and o.content in ("layers", "training", "orbit", "compare")
         ) or o.content == "orbit"
         if not wants:
@@ -179,6 +181,8 @@ class Producer:
         self.stage = stage
         self.options = stage.options
         self.width, self.height = stage.width, stage.height
+        #: where the class legend may start, below the picture's top (panel names above)
+        self.legend_top = 0.0
         self.picture = QRectF(0, 0, self.width, self.height)
         self.dividers: list[QLineF] = []
         self._fixed: dict[int, QImage] = {}
@@ -386,8 +390,10 @@ class SideBySideProducer(Producer):
 
 
 class CompareProducer(Producer):
-    """Two runs side by side: the same layer (share of the flow), the same camera, each
-    panel named (its seed and its numbers) above it."""
+    """Two runs side by side: the same share of the flow, each panel in its own run's
+    dimension (a width-3 run in 3-D beside a width-2 run in 2-D), the 3-D panels from one
+    camera, each panel named (its title and its numbers) in a band above it; the class
+    legend goes below those names (`legend_top`), never over one."""
 
     def __init__(self, stage: Stage) -> None:
         super().__init__(stage)
@@ -395,34 +401,63 @@ class CompareProducer(Producer):
         assert other is not None  # validate() said so
         # each half its own title when the caller names none (core.analysis.narrator)
         titles = narrator.compare_titles(stage.run.config, other.config)[1:]
-        self.names = list(self.options.labels or titles)
+        names = list(self.options.labels or titles)
         weights, trained = trained_or_initial(other)
         if not trained:
-            stage.warnings.append(untrained_warning(self.names[1]))
-        self.scenes = [
+            stage.warnings.append(untrained_warning(names[1]))
+        self.scenes = [  # 3 dims asked: a width-2 run's scene stays 2-D (FlowScene.build)
             stage.build_scene(stage.weights),
             stage.build_scene(weights, run=other),
         ]
         self.pair = [stage.make_view(sc) for sc in self.scenes]
-        first, second = self.pair
-        if hasattr(first, "camera") and hasattr(second, "set_camera"):
-            az, el, _ = first.camera()  # one camera for both: the same side of both nets
-            second.set_camera(az, el, zoom=first.zoom())
-        t_max = self.scenes[0].t_max
-        self.total, self.t_of = self.timeline(t_max, t_max)
+        shared = self._shared_camera()
+        self.cameras = [shared if sc.dims == 3 else None for sc in self.scenes]
+        # both halves open at their output: a still shows the last layer of each
+        self.total, self.t_of = self.timeline(1.0, 1.0)
         header = panel_name_band(stage.view_options.scale)
+        self.legend_top = float(header)
         pw, ph = self.width // 2, max(16, self.height - header)
         self.cells = [QRectF(j * pw, header, pw, ph) for j in range(2)]
         self.dividers = divider_lines(2, pw, 0, self.height)
+        self.names = [fit_name(n, pw, stage.view_options.scale) for n in names]
+
+    def _shared_camera(self) -> Camera | None:
+        """The one camera of the 3-D panels: the first 3-D view's (the options' camera or
+        the default angle on its plane), the others turned to it."""
+        first = next((v for v in self.pair if hasattr(v, "zoom")), None)
+        if first is None:
+            return None
+        az, el, _ = first.camera()
+        return Camera(az, el, zoom=first.zoom())
 
     def panels(self, i: int) -> list[Panel]:
-        share = self.t_of(i) / max(self.scenes[0].t_max, 1e-9)
+        share = self.t_of(i)  # the share of each run's own flow, 0..1
         return [
-            Panel(view, share * sc.t_max, rect, name=name)
-            for view, sc, rect, name in zip(
-                self.pair, self.scenes, self.cells, self.names, strict=True
+            Panel(view, share * sc.t_max, rect, name=name, camera=camera)
+            for view, sc, rect, name, camera in zip(
+                self.pair, self.scenes, self.cells, self.names, self.cameras, strict=True
             )
         ]
+
+
+def fit_name(name: str, width: float, scale: float) -> str:
+    """A panel's name that fits its band: a long title is shortened ("…"), never what
+    follows its first " · " (the seed, the accuracy and its step)."""
+    font = QFont()
+    font.setPixelSize(max(6, round(LABEL_PX * scale)))  # as layout.paint_panel_name
+    font.setBold(True)
+    fm = QFontMetricsF(font)
+    room = max(10.0, round(width) - 8.0)
+    if fm.horizontalAdvance(name) <= room:
+        return name
+    head, sep, tail = name.partition(" · ")
+    if not sep:
+        return name  # one part: layout elides it
+    rest = sep + tail
+    keep = room - fm.horizontalAdvance(rest)
+    if keep < fm.horizontalAdvance("MMMM"):
+        return name
+    return fm.elidedText(head, Qt.TextElideMode.ElideRight, keep) + rest
 
 
 PRODUCERS: dict[str, type[Producer]] = {
