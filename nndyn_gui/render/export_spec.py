@@ -151,7 +151,7 @@ def content_problem(
     yet (the command line before the runs are read).
     """
     if content == "compare" and partner is False:
-        return "two runs: use Export… in Tools → Compare two seeds"
+        return "two runs: use Export… in Tools → Compare two runs"
     if content == "compare" and ext in VECTOR_EXTENSIONS:
         return f"{ext[1:].upper()} is for one 2-D picture: choose PNG, MP4 or GIF"
     if content == "orbit" and width is not None and width < 3:

@@ -84,7 +84,10 @@ class WindowActions:
         lp.camera_path.changed.connect(lambda n: self.clear_keys.setEnabled(n > 0))
         # tool windows (Tools menu, TOOL_WINDOW_ACTIONS): a new window's entry goes here
         self.compare = self._action(
-            "Compare two seeds…", tools.open_compare, None, "Train two initialisations side by side"
+            "Compare two runs…",
+            tools.open_compare,
+            None,
+            "Two runs side by side: two seeds, a preset, a run file or one change",
         )
         self.sweeps = self._action(
             "Sweeps…", tools.open_sweeps, None, "Heatmaps of a sweep's results ('nndyn sweep')"

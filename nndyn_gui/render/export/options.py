@@ -179,7 +179,7 @@ class ExportOptions:
         content = self.content
         if content == "compare" and self.compare_with is None:
             raise ExportError(
-                "compare needs a second run (Tools → Compare two seeds, or "
+                "compare needs a second run (Tools → Compare two runs, or "
                 "'nndyn render A.nndyn --kind compare --with B.nndyn')"
             )
         width = run.config.model.width
