@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from typing import Any
 
 
@@ -62,3 +63,22 @@ def trainer_raises_once() -> None:
         return real(self, *args, **kwargs)
 
     training.Trainer.events = explode_once  # type: ignore[method-assign]
+
+
+TENSORFLOW_DELAY_S = 6.0
+
+
+class _SlowTensorFlow:
+    """A meta path finder that holds the first lookup of `tensorflow` for a while."""
+
+    def find_spec(self, name: str, path: Any = None, target: Any = None) -> None:
+        if name == "tensorflow":
+            sys.meta_path.remove(self)
+            time.sleep(TENSORFLOW_DELAY_S)
+        return None
+
+
+def tensorflow_slow() -> None:
+    """TensorFlow takes TENSORFLOW_DELAY_S longer to load (a slow disk, a busy laptop):
+    whatever the worker does meanwhile happens before `Ready`, on every machine."""
+    sys.meta_path.insert(0, _SlowTensorFlow())  # type: ignore[arg-type]
