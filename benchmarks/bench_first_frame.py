@@ -329,6 +329,11 @@ def cold_child(wait: float) -> None:
     shown = time.time()
     wait_until(lambda: time.time() > shown + wait)
     frame: list[float] = []
+    snapshot: list[float] = []
+
+    def on_snaps() -> None:
+        if not snapshot and any(s.step > 0 for s in win.state.snapshots):
+            snapshot.append(time.time())
 
     def on_scene(scene: Any) -> None:
         w = scene.source[1] if scene.source else None
@@ -337,6 +342,7 @@ def cold_child(wait: float) -> None:
             frame.append(time.time())
 
     win.layer_panel.sceneChanged.connect(on_scene)
+    win.state.snapshotsChanged.connect(on_snaps)
     pressed = time.time()
     win.train()
     wait_until(lambda: bool(frame))
@@ -348,6 +354,7 @@ def cold_child(wait: float) -> None:
         json.dumps(
             {
                 "launch_to_shown_s": shown - launch,
+                "train_to_snapshot_s": snapshot[0] - pressed,
                 "train_to_frame_s": frame[0] - pressed,
                 "launch_to_frame_s": frame[0] - launch,
                 "launch_to_tf_ready_s": ready[0] - launch,

@@ -42,6 +42,12 @@ def _trained(event: Any) -> bool:
     return isinstance(event, p.Snapshots) and any(s.step > 0 for s in event.snapshots)
 
 
+def _paused_or_over(event: Any) -> bool:
+    return isinstance(event, p.Finished) or (
+        isinstance(event, p.RunState) and event.state == "paused"
+    )
+
+
 def _worker_serving(session: TrainingSession) -> None:
     """Wait until the fresh worker's main thread takes runs (a paused run's step 0)."""
     session.start(engine_config(), disk_data(), quick_start=True, paused=True)
@@ -79,26 +85,25 @@ def test_a_run_begun_before_tensorflow_loaded_goes_on_compiled_from_its_numpy_st
     the same mini-batch stream, as in any quick start; so the run agrees with one
     compiled from step 0 to rounding (not bit for bit: numpy and XLA add in other
     orders)."""
-    cfg = engine_config(steps=400, snapshot_every=20, steps_per_call=10, batch_size=32)
+    cfg = engine_config(steps=2000, snapshot_every=10, steps_per_call=10, batch_size=32)
     data = disk_data()
     with _slow_session() as session:
         session.start(cfg, data, quick_start=True, paused=True)
         _events_until(session, lambda e: isinstance(e, p.Snapshots))
-        session.step()  # steps 0 -> 20 with numpy, TensorFlow still loading
+        session.step()  # steps 0 -> 10 with numpy, TensorFlow still loading
         _events_until(session, lambda e: isinstance(e, p.RunState) and e.state == "paused")
-        assert session.ready is None and session.snapshots[-1].step == 20
+        assert session.ready is None and session.snapshots[-1].step == 10
         _events_until(session, lambda e: isinstance(e, p.Ready), timeout=180.0)
         compiled: list[p.Compiled] = []
         deadline = time.monotonic() + 180.0
         while not compiled and time.monotonic() < deadline:  # a step at a time until
             session.step()  # the compiled step (built once TensorFlow loaded) takes over
-            events = _events_until(
-                session, lambda e: isinstance(e, p.RunState) and e.state == "paused"
-            )
+            events = _events_until(session, _paused_or_over)
+            assert not isinstance(events[-1], p.Finished), "numpy trained it all: no hand-over"
             compiled = [e for e in events if isinstance(e, p.Compiled)]
             if not compiled:
                 time.sleep(0.3)
-        assert compiled and 20 <= compiled[0].step < cfg.train.steps
+        assert compiled and 10 <= compiled[0].step < cfg.train.steps
         session.resume()
         _events_until(session, lambda e: isinstance(e, p.Finished))
         cold = session.result

@@ -148,6 +148,8 @@ class _Control:
         self.lock = threading.Lock()
         self._outbox = outbox
         self._runs: dict[int, _RunFlags] = {}
+        #: told of every Start as it arrives (the TensorFlow loader pauses for it)
+        self.on_start: Callable[[p.Start], None] | None = None
 
     def begin(self, start: p.Start) -> None:
         """A new run: any older run is cancelled (one run at a time)."""
@@ -159,6 +161,8 @@ class _Control:
             if start.paused:
                 flags.pause.set()
             self._runs[start.run_id] = flags
+        if self.on_start is not None:
+            self.on_start(start)
 
     def flags(self, run_id: int) -> _RunFlags:
         with self.lock:
@@ -262,10 +266,13 @@ class _TensorFlowLoader:
     """Imports TensorFlow on its own thread, then says `Ready` (with the versions, or the
     error every run then fails with); `error` is "" until the import failed.
 
-    The import holds the GIL for long stretches (C initialisation of extension
-    modules) and its dlopen the dynamic linker's lock, so before each of them it waits
-    (FIRST_FRAME_WAIT_S at most) while a run that just started has not shown its first
-    trained frame (`starting` / `started`).
+    The import holds the GIL in stretches (the C initialisation of an extension module,
+    0.1-0.7 s of CPU each) and its dlopen the dynamic linker's lock, so while a run that
+    just started waits for its first trained frame (`starting` / `started`, at most
+    FIRST_FRAME_WAIT_S) the import does not begin its next step: the libraries, the
+    slowest dependency, the rest. (Not between two of its modules: a meta path finder
+    that waited would hold Python's global import lock, and every import of the
+    training thread with it.)
     """
 
     def __init__(self, training: Any, outbox: _Outbox, error: str = "") -> None:
@@ -273,6 +280,7 @@ class _TensorFlowLoader:
         self.error = error
         self._quiet = threading.Event()  # clear while a run waits for its first frame
         self._quiet.set()
+        self._hold_until = 0.0  # time.monotonic() when the import goes on regardless
         if error:  # the worker could not even get this far: nothing to load
             self.done.set()
             outbox.send(p.Ready(os.getpid(), {}, error))
@@ -281,24 +289,34 @@ class _TensorFlowLoader:
             target=self._load, args=(training, outbox), name="nndyn-tf-loader", daemon=True
         ).start()
 
-    def starting(self) -> None:
-        """A run began: hold the next long stretch until `started`."""
+    def starting(self, start: p.Start | None = None) -> None:
+        """A run began (`start`: as its command arrives): the import pauses until its
+        first trained snapshot is out; a run started paused shows none, so waits for
+        nothing."""
+        if self.done.is_set() or (start is not None and start.paused):
+            return
+        self._hold_until = time.monotonic() + FIRST_FRAME_WAIT_S
         self._quiet.clear()
 
     def started(self) -> None:
         """The run's first trained snapshot is out (or it ended)."""
         self._quiet.set()
 
+    def _pause(self) -> None:
+        left = self._hold_until - time.monotonic()
+        if left > 0 and not self._quiet.is_set():
+            self._quiet.wait(left)
+
     def _before_import(self) -> None:
-        self._quiet.wait(FIRST_FRAME_WAIT_S)
+        self._pause()
         _preload_libraries()
         for name in TF_SLOW_DEPENDENCIES:
-            self._quiet.wait(FIRST_FRAME_WAIT_S)
+            self._pause()
             try:
                 importlib.import_module(name)
             except ImportError as e:  # TensorFlow's own import will say what is missing
                 log.debug("cannot import %s early: %s", name, e)
-        self._quiet.wait(FIRST_FRAME_WAIT_S)
+        self._pause()
 
     def _load(self, training: Any, outbox: _Outbox) -> None:
         versions: dict[str, str] = {}
@@ -334,7 +352,7 @@ def _train(
         if tf.error:
             outbox.send(p.Failed(rid, tf.error))
             return
-        tf.starting()
+        tf.starting(cmd)  # (again: a Start read before the loader began was not seen)
         trainer = training.Trainer(cmd.config, cmd.dataset, quick_start=cmd.quick_start)
         every = cmd.config.train.snapshot_every
         run = training.Control(flags.cancel, flags.pause, lambda: control.take_tune(rid))
@@ -408,6 +426,7 @@ def main(
         log.exception("TensorFlow cannot be loaded")
         error = _cannot_load(e)
     tf = _TensorFlowLoader(training, outbox, error)
+    control.on_start = tf.starting
     while True:
         cmd = starts.get()
         if tf.error and tf.done.is_set():
