@@ -68,17 +68,17 @@ def trainer_raises_once() -> None:
 TENSORFLOW_DELAY_S = 6.0
 
 
-class _SlowTensorFlow:
-    """A meta path finder that holds the first lookup of `tensorflow` for a while."""
-
-    def find_spec(self, name: str, path: Any = None, target: Any = None) -> None:
-        if name == "tensorflow":
-            sys.meta_path.remove(self)
-            time.sleep(TENSORFLOW_DELAY_S)
-        return None
-
-
 def tensorflow_slow() -> None:
     """TensorFlow takes TENSORFLOW_DELAY_S longer to load (a slow disk, a busy laptop):
-    whatever the worker does meanwhile happens before `Ready`, on every machine."""
-    sys.meta_path.insert(0, _SlowTensorFlow())  # type: ignore[arg-type]
+    whatever the worker does meanwhile happens before `Ready`, on every machine. (It
+    waits outside any lock: a meta path finder that slept would hold Python's global
+    import lock and stall every import of the training thread.)"""
+    from nndyn_gui.core.train import trainer as training
+
+    real = training.load_tensorflow
+
+    def slow(before: Any = None) -> Any:
+        time.sleep(TENSORFLOW_DELAY_S)
+        return real(before)
+
+    training.load_tensorflow = slow  # type: ignore[assignment]

@@ -21,7 +21,8 @@ Why it looks like this:
   weights and Adam's state over exactly as any quick start does. A run that must be
   compiled from step 0 (the command line: reproducible to the last digit) waits for the
   loader. If TensorFlow cannot be loaded, every run ends with that message (`Failed`),
-  one training with numpy at that moment too.
+  also one that was training with numpy when the import failed. Measured in
+  benchmarks/README.md (bench_first_frame.py, the cold case).
 - It runs at a lower CPU priority (WORKER_NICENESS): training is background work, and on
   a machine with few cores the window must win every time it needs a core, or a deep
   net's redraws stall it for hundreds of ms. On an idle machine this changes nothing.
@@ -58,7 +59,7 @@ log = logging.getLogger(__name__)
 
 EMIT_INTERVAL_S = 1.0 / 30.0  # at most ~30 batches of snapshots / progress a second
 WORKER_NICENESS = 10  # lower CPU priority than the window (0 = none); see the docstring
-FIRST_FRAME_WAIT_S = 1.0  # the import waits at most this long for a run's first frame
+FIRST_FRAME_WAIT_S = 2.0  # the import waits at most this long for a run's first frame
 # TensorFlow's own libraries, loaded before its import with the GIL released (see
 # _preload_libraries), relative to its package folder, in dependency order
 TF_LIBRARIES = (
@@ -275,12 +276,16 @@ class _TensorFlowLoader:
     training thread with it.)
     """
 
-    def __init__(self, training: Any, outbox: _Outbox, error: str = "") -> None:
+    def __init__(
+        self, training: Any, outbox: _Outbox, error: str = "", waiting: bool = False
+    ) -> None:
         self.done = threading.Event()
         self.error = error
         self._quiet = threading.Event()  # clear while a run waits for its first frame
         self._quiet.set()
         self._hold_until = 0.0  # time.monotonic() when the import goes on regardless
+        if waiting:  # a Start came while the worker started: it goes first
+            self.starting()
         if error:  # the worker could not even get this far: nothing to load
             self.done.set()
             outbox.send(p.Ready(os.getpid(), {}, error))
@@ -425,7 +430,7 @@ def main(
     except Exception as e:  # any import failure: every run then fails with this line
         log.exception("TensorFlow cannot be loaded")
         error = _cannot_load(e)
-    tf = _TensorFlowLoader(training, outbox, error)
+    tf = _TensorFlowLoader(training, outbox, error, waiting=not starts.empty())
     control.on_start = tf.starting
     while True:
         cmd = starts.get()
