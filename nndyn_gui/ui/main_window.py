@@ -79,8 +79,9 @@ def _app_icon() -> QIcon:
 class MainWindow(QMainWindow):
     """The nndyn window; `state` is the single source of truth shared by every panel.
 
-    `preload_tf`: start the training worker (which loads TensorFlow) when the window is
-    shown; otherwise it starts with the first Train.
+    `preload_tf`: start the training worker (which loads TensorFlow) at once, while the
+    window is built (a Train right after it shows then finds it serving); otherwise it
+    starts with the first Train.
     """
 
     def __init__(
@@ -104,6 +105,8 @@ class MainWindow(QMainWindow):
         self._message_boxes: list[QMessageBox] = []
         self._windows: list[QWidget] = []
         self._preload = preload_tf
+        if preload_tf:
+            self.controller.warm_up()
         self._closing = False
         self._keep_autosave = False  # close_from_signal: the next start offers the run
         self.autosaver: Any = None
@@ -370,8 +373,9 @@ class MainWindow(QMainWindow):
     def showEvent(self, ev: Any) -> None:
         super().showEvent(ev)
         if self._preload and not self._closing and not self.controller.worker_pid():
-            self.tf_label.setText("Starting the training process…")
             self.controller.warm_up()
+        if self._preload and not self.tf_label.text():  # still loading
+            self.tf_label.setText("Starting the training process…")
 
     @Slot(object)
     def _on_worker_ready(self, versions: Any) -> None:

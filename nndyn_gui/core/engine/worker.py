@@ -270,8 +270,8 @@ class _TensorFlowLoader:
     The import holds the GIL in stretches (the C initialisation of an extension module,
     0.1-0.7 s of CPU each) and its dlopen the dynamic linker's lock, so while a run that
     just started waits for its first trained frame (`starting` / `started`, at most
-    FIRST_FRAME_WAIT_S) the import does not begin its next step: the libraries, the
-    slowest dependency, the rest. (Not between two of its modules: a meta path finder
+    FIRST_FRAME_WAIT_S) the import does not begin its next step: the slowest
+    dependency, the libraries, the rest. (Not between two of its modules: a meta path finder
     that waited would hold Python's global import lock, and every import of the
     training thread with it.)
     """
@@ -313,14 +313,16 @@ class _TensorFlowLoader:
             self._quiet.wait(left)
 
     def _before_import(self) -> None:
-        self._pause()
-        _preload_libraries()
+        # the longest stretch first: the window starts this process before it is built,
+        # so it is over by the time the window shows and a Train can come
         for name in TF_SLOW_DEPENDENCIES:
             self._pause()
             try:
                 importlib.import_module(name)
             except ImportError as e:  # TensorFlow's own import will say what is missing
                 log.debug("cannot import %s early: %s", name, e)
+        self._pause()
+        _preload_libraries()
         self._pause()
 
     def _load(self, training: Any, outbox: _Outbox) -> None:
