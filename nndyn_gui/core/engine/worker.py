@@ -370,12 +370,13 @@ def _train(
                 outbox.send(p.Failed(rid, tf.error))
                 return
             if isinstance(event, p.Snapshots):
-                if event.snapshots[-1].step > 0:
-                    tf.started()
                 for snap in event.snapshots:
                     outbox.snapshot(rid, snap)
                     if snap.step % every == 0:  # Step pauses after an interval, not a preview
                         control.after_snapshot(rid, snap.step)
+                if not tf.done.is_set() and event.snapshots[-1].step > 0:
+                    outbox.flush()  # the first trained one out now, before the import
+                    tf.started()  # goes on (and may hold the GIL for the sender thread)
             elif isinstance(event, p.Progress):
                 outbox.progress(event)
             else:
