@@ -26,6 +26,8 @@ Why it looks like this:
 - It runs at a lower CPU priority (WORKER_NICENESS): training is background work, and on
   a machine with few cores the window must win every time it needs a core, or a deep
   net's redraws stall it for hundreds of ms. On an idle machine this changes nothing.
+  Except the thread that imports TensorFlow at startup (Linux: per thread), see
+  `_TensorFlowLoader`.
 - SIGINT is ignored: Ctrl+C in a terminal goes to the whole process group, and the
   parent (`nndyn train`) decides what it means. When the parent goes away (its end of
   the command pipe closes) this process exits at once.
@@ -274,25 +276,34 @@ class _TensorFlowLoader:
     dependency, the libraries, the rest. (Not between two of its modules: a meta path finder
     that waited would hold Python's global import lock, and every import of the
     training thread with it.)
+
+    Its thread is made first, before the worker lowers its priority (`main`): on Linux a
+    thread keeps the nice value it was made with, so the longest stretch (ml_dtypes,
+    0.7 s of CPU) runs at the normal priority and is over while the window is still
+    being built, not starved by it into the moment a Train comes; then the thread lowers
+    its own priority for the rest (a run's first frames come first). It begins at
+    `begin`.
     """
 
-    def __init__(
-        self, training: Any, outbox: _Outbox, error: str = "", waiting: bool = False
-    ) -> None:
+    def __init__(self) -> None:
         self.done = threading.Event()
-        self.error = error
+        self.error = ""
         self._quiet = threading.Event()  # clear while a run waits for its first frame
         self._quiet.set()
         self._hold_until = 0.0  # time.monotonic() when the import goes on regardless
-        if waiting:  # a Start came while the worker started: it goes first
+        self._go = threading.Event()
+        self._job: tuple[Any, _Outbox] | None = None
+        threading.Thread(target=self._load, name="nndyn-tf-loader", daemon=True).start()
+
+    def begin(self, training: Any, outbox: _Outbox, error: str = "", waiting: bool = False) -> None:
+        """Load TensorFlow for `training` (the trainer's module) and say Ready on `outbox`;
+        `error`: the worker could not even import that (Ready says it, nothing loads);
+        `waiting`: a Start came while the worker started (it goes first)."""
+        if waiting:
             self.starting()
-        if error:  # the worker could not even get this far: nothing to load
-            self.done.set()
-            outbox.send(p.Ready(os.getpid(), {}, error))
-            return
-        threading.Thread(
-            target=self._load, args=(training, outbox), name="nndyn-tf-loader", daemon=True
-        ).start()
+        self.error = error
+        self._job = (training, outbox)
+        self._go.set()
 
     def starting(self, start: p.Start | None = None) -> None:
         """A run began (`start`: as its command arrives): the import pauses until its
@@ -321,18 +332,23 @@ class _TensorFlowLoader:
                 importlib.import_module(name)
             except ImportError as e:  # TensorFlow's own import will say what is missing
                 log.debug("cannot import %s early: %s", name, e)
+        _lower_priority()  # the rest at the worker's priority (this thread only, on Linux)
         self._pause()
         _preload_libraries()
         self._pause()
 
-    def _load(self, training: Any, outbox: _Outbox) -> None:
+    def _load(self) -> None:
+        self._go.wait()
+        assert self._job is not None
+        training, outbox = self._job
         versions: dict[str, str] = {}
-        try:
-            training.load_tensorflow(self._before_import)
-            versions = _versions()
-        except Exception as e:  # any import failure: every run then fails with this line
-            log.exception("TensorFlow cannot be loaded")
-            self.error = _cannot_load(e)
+        if not self.error:
+            try:
+                training.load_tensorflow(self._before_import)
+                versions = _versions()
+            except Exception as e:  # any import failure: every run then fails with this
+                log.exception("TensorFlow cannot be loaded")
+                self.error = _cannot_load(e)
         self.done.set()
         outbox.send(p.Ready(os.getpid(), versions, self.error))
 
@@ -408,6 +424,7 @@ def main(
     loads on another thread (see the module docstring)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     logs.setup("nndyn-engine")
+    tf = _TensorFlowLoader()  # before: it keeps the normal priority (see its docstring)
     _lower_priority()
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     outbox = _Outbox(events)
@@ -433,7 +450,7 @@ def main(
     except Exception as e:  # any import failure: every run then fails with this line
         log.exception("TensorFlow cannot be loaded")
         error = _cannot_load(e)
-    tf = _TensorFlowLoader(training, outbox, error, waiting=not starts.empty())
+    tf.begin(training, outbox, error, waiting=not starts.empty())
     control.on_start = tf.starting
     while True:
         cmd = starts.get()
