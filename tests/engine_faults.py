@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from typing import Any
 
 
@@ -62,3 +63,22 @@ def trainer_raises_once() -> None:
         return real(self, *args, **kwargs)
 
     training.Trainer.events = explode_once  # type: ignore[method-assign]
+
+
+TENSORFLOW_DELAY_S = 6.0
+
+
+def tensorflow_slow() -> None:
+    """TensorFlow takes TENSORFLOW_DELAY_S longer to load (a slow disk, a busy laptop):
+    whatever the worker does meanwhile happens before `Ready`, on every machine. (It
+    waits outside any lock: a meta path finder that slept would hold Python's global
+    import lock and stall every import of the training thread.)"""
+    from nndyn_gui.core.train import trainer as training
+
+    real = training.load_tensorflow
+
+    def slow(before: Any = None) -> Any:
+        time.sleep(TENSORFLOW_DELAY_S)
+        return real(before)
+
+    training.load_tensorflow = slow  # type: ignore[assignment]

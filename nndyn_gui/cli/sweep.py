@@ -106,6 +106,13 @@ def add_parsers(sub: Any) -> None:
         "--out", metavar="FILE", help="picture (.png .svg .pdf; default DIR/heatmap-METRIC.png)"
     )
     p.add_argument("--size", default="1000x700", help="WIDTHxHEIGHT in pixels")
+    p.add_argument(
+        "--colours",
+        choices=("absolute", "range"),
+        default="absolute",
+        help="absolute: accuracies and other shares on a fixed 0-100%% scale (default); "
+        "range: from the lowest to the highest cell",
+    )
 
 
 # ---------------------------------------------------------------------- sweep
@@ -332,7 +339,7 @@ def plot_main(args: argparse.Namespace, fail: type[Exception]) -> int:
     from nndyn_gui.render.heatmap import write_heatmap
 
     try:
-        write_heatmap(out, hm, width, height)
+        write_heatmap(out, hm, width, height, scale=args.colours)
     except (OSError, ValueError) as e:
         raise fail(str(e)) from None
     if results.n_skipped:

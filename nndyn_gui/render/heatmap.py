@@ -5,8 +5,17 @@ the files `nndyn sweep-plot` writes without a window (PNG through a QImage, SVG 
 through render.vector). Every cell prints its value and how many runs it stands for
 (n=3, or 2/3 when some runs failed, diverged or left the metric undetermined), so the
 colour is never the only carrier of a number; a cell with no counted run is grey and
-says why. Colours: viridis (perceptually uniform, readable in grey and by colour-blind
-readers), scaled to the values shown, with its colour bar.
+says why, and the text on a cell is black or white, whichever contrasts more with it
+(at least 4.5:1 on every colour of the scale). Axes and metric are named as the
+parameter panel names them ("Width d", "dense accuracy"), not by their config paths.
+
+Colours: viridis (perceptually uniform, readable in grey and by colour-blind readers)
+with its colour bar. Shares (accuracies and the other percent metrics) are coloured on
+a fixed 0-100 % scale by default ("absolute"): the same colour means the same
+accuracy in every sweep, and a sweep whose cells all lie between 98.5 % and 100 % looks
+uniformly good instead of spanning the whole scale. Not 50-100 %: chance is 50 % only
+for two classes (1/K for K), and a sweep's rows do not say K. "range" spreads the
+colours from the lowest to the highest cell instead (every other metric always).
 """
 
 from __future__ import annotations
@@ -19,7 +28,8 @@ import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QImage, QPainter, QPen
 
-from nndyn_gui.core.sweep.results import Heatmap
+from nndyn_gui.core.config import field_info
+from nndyn_gui.core.sweep.results import PERCENT_METRICS, Heatmap
 from nndyn_gui.render.export_spec import VECTOR_EXTENSIONS
 
 # viridis at 9 stops (matplotlib's table), interpolated linearly in between
@@ -37,6 +47,20 @@ _VIRIDIS = np.array(
     ],
     dtype=np.float64,
 )
+# the colour scales: name -> what the window's choice and the caption say
+COLOUR_SCALES = {
+    "absolute": "0–100 % for shares",
+    "range": "lowest to highest cell",
+}
+# metrics whose column name is not the words for them ("dense_accuracy" needs no entry)
+METRIC_LABELS = {
+    "train_acc": "training accuracy",
+    "test_acc": "test accuracy",
+    "abs_winding": "|winding number|",
+    "max_lip_product": "largest Lipschitz product",
+    "min_linear_ratio": "smallest linear ratio",
+    "steps": "steps trained",
+}
 EMPTY = QColor(215, 215, 215)
 BACKGROUND = QColor(255, 255, 255)
 FOREGROUND = QColor(40, 40, 40)
@@ -54,8 +78,31 @@ def viridis(t: float) -> QColor:
     return QColor(round(r), round(g), round(b))
 
 
-def colour_range(hm: Heatmap) -> tuple[float, float]:
-    """(lo, hi) of the finite values; a single value gets a range around it."""
+def field_label(path: str) -> str:
+    """A swept field as the parameter panel names it ("model.width" -> "Width d")."""
+    try:
+        return field_info(path).label or path
+    except KeyError:  # not a config field (a sweep of an older version): its path
+        return path
+
+
+def metric_label(name: str) -> str:
+    """A metric in words ("dense_accuracy" -> "dense accuracy")."""
+    return METRIC_LABELS.get(name, name.replace("_", " "))
+
+
+def is_absolute(hm: Heatmap, scale: str = "absolute") -> bool:
+    """True when the colours are on the fixed 0-100 % scale (shares only)."""
+    return scale == "absolute" and hm.metric in PERCENT_METRICS
+
+
+def colour_range(hm: Heatmap, scale: str = "absolute") -> tuple[float, float]:
+    """(lo, hi) of the colour scale: 0-1 for a share on the absolute scale, else the
+    finite values' range; a single value gets a range around it."""
+    if scale not in COLOUR_SCALES:
+        raise ValueError(f"unknown colour scale {scale!r} (one of {', '.join(COLOUR_SCALES)})")
+    if is_absolute(hm, scale):
+        return 0.0, 1.0
     finite = hm.values[np.isfinite(hm.values)]
     if finite.size == 0:
         return 0.0, 1.0
@@ -68,7 +115,7 @@ def colour_range(hm: Heatmap) -> tuple[float, float]:
 
 def title_lines(hm: Heatmap) -> tuple[str, str]:
     """The heading and the line under it (what the metric is, what is aggregated)."""
-    title = f"{hm.metric} — {hm.agg} per cell"
+    title = f"{metric_label(hm.metric)} — {hm.agg} per cell"
     if hm.label:
         title += f" ({hm.label})"
     try:
@@ -85,7 +132,7 @@ def title_lines(hm: Heatmap) -> tuple[str, str]:
     }.get(hm.metric, "")
     sub = doc
     if hm.where:
-        fixed = ", ".join(f"{k}={v}" for k, v in hm.where.items())
+        fixed = ", ".join(f"{field_label(k)} = {_tick_text(v)}" for k, v in hm.where.items())
         sub = f"{sub}; {fixed}" if sub else fixed
     return title, sub
 
@@ -133,8 +180,10 @@ def paint_heatmap(
     hm: Heatmap,
     selected: tuple[int, int] | None = None,
     background: QColor | None = BACKGROUND,
+    scale: str = "absolute",
 ) -> HeatmapLayout:
-    """Draw the heatmap into `rect`; return where its cells went."""
+    """Draw the heatmap into `rect` with colour scale `scale` (COLOUR_SCALES); return
+    where its cells went."""
     painter.save()
     painter.setRenderHint(QPainter.RenderHint.Antialiasing)
     painter.setRenderHint(QPainter.RenderHint.TextAntialiasing)
@@ -181,21 +230,19 @@ def paint_heatmap(
     )
 
     # cells
-    lo, hi = colour_range(hm)
+    lo, hi = colour_range(hm, scale)
     gap = max(1.0, base * 0.12)
     cell0 = layout.cell_rect(0, 0)
     cell_px = min(cell0.width() / 5.5, cell0.height() / 3.2, base * 2.2)
     f_cell = _font(max(base * 0.9, cell_px), True)
     f_small = _font(max(base * 0.75, cell_px * 0.6))
-    m_cell, m_small = QFontMetricsF(f_cell), QFontMetricsF(f_small)
     for iy in range(ny):
         for ix in range(nx):
             r = layout.cell_rect(iy, ix).adjusted(gap, gap, -gap, -gap)
             v = float(hm.values[iy, ix])
             colour = viridis((v - lo) / (hi - lo)) if math.isfinite(v) else EMPTY
             painter.fillRect(r, colour)
-            ink = _ink(colour)
-            painter.setPen(ink)
+            painter.setPen(ink(colour))
             n, total = int(hm.counts[iy, ix]), int(hm.totals[iy, ix])
             if math.isfinite(v):
                 main = hm.value_text(v)
@@ -203,24 +250,7 @@ def paint_heatmap(
             else:
                 main = "–"
                 note = _why_empty(hm.cells[iy][ix], hm.metric)
-            fits_two = r.height() >= m_cell.height() + m_small.height() + 2
-            if r.width() >= m_cell.horizontalAdvance(main) + 2 and r.height() >= m_cell.height():
-                painter.setFont(f_cell)
-                if fits_two:
-                    mid = r.center().y()
-                    painter.drawText(
-                        QRectF(r.left(), mid - m_cell.height(), r.width(), m_cell.height()),
-                        Qt.AlignmentFlag.AlignCenter,
-                        main,
-                    )
-                    painter.setFont(f_small)
-                    painter.drawText(
-                        QRectF(r.left(), mid, r.width(), m_small.height()),
-                        Qt.AlignmentFlag.AlignCenter,
-                        m_small.elidedText(note, Qt.TextElideMode.ElideRight, r.width() - 2),
-                    )
-                else:
-                    painter.drawText(r, Qt.AlignmentFlag.AlignCenter, main)
+            _cell_text(painter, r, main, note, f_cell, f_small)
     if selected is not None and 0 <= selected[0] < ny and 0 <= selected[1] < nx:
         pen = QPen(SELECTED, max(2.0, base * 0.25))
         painter.setPen(pen)
@@ -257,7 +287,7 @@ def paint_heatmap(
             m_tick.height() * 1.2,
         ),
         Qt.AlignmentFlag.AlignCenter,
-        hm.x_field,
+        field_label(hm.x_field),
     )
     painter.save()
     painter.translate(rect.left() + base * 0.6 + m_tick.height() / 2, plot.center().y())
@@ -265,12 +295,12 @@ def paint_heatmap(
     painter.drawText(
         QRectF(-plot.height() / 2, -m_tick.height() / 2, plot.height(), m_tick.height()),
         Qt.AlignmentFlag.AlignCenter,
-        hm.y_field,
+        field_label(hm.y_field),
     )
     painter.restore()
     painter.setFont(f_foot)
     m_foot = QFontMetricsF(f_foot)
-    foot = footnote(hm)
+    foot = footnote(hm, scale)
     painter.drawText(
         QRectF(
             rect.left() + base,
@@ -312,19 +342,66 @@ def paint_heatmap(
     return layout
 
 
-def footnote(hm: Heatmap) -> str:
-    """What n counts: one run per seed, and per value of any other field not plotted."""
-    others = [f for f in hm.pooled if f != "train.seed"]
+def footnote(hm: Heatmap, scale: str = "absolute") -> str:
+    """What n counts (one run per seed, and per value of any other field not plotted)
+    and what the colours span."""
+    others = [field_label(f) for f in hm.pooled if f != "train.seed"]
     what = "one per seed" if "train.seed" in hm.pooled else "one run"
     if others:
         what += ", and per value of " + ", ".join(others)
-    return f"n = finished runs counted in the cell ({what})"
+    colours = "0–100 %" if is_absolute(hm, scale) else "lowest to highest cell"
+    return f"n = finished runs counted in the cell ({what}); colours: {colours}"
 
 
-def _ink(c: QColor) -> QColor:
-    """Black or white, whichever reads better on `c`."""
-    lum = 0.299 * c.red() + 0.587 * c.green() + 0.114 * c.blue()
-    return QColor(20, 20, 20) if lum > 140 else QColor(250, 250, 250)
+def _cell_text(
+    painter: QPainter, r: QRectF, main: str, note: str, f_cell: QFont, f_small: QFont
+) -> None:
+    """The value (shrunk to fit the cell, down to 8 px) and, where there is room, the note."""
+    m_cell = QFontMetricsF(f_cell)
+    while m_cell.horizontalAdvance(main) + 2 > r.width() and f_cell.pixelSize() > 8:
+        f_cell = _font(f_cell.pixelSize() - 1, True)
+        m_cell = QFontMetricsF(f_cell)
+    if m_cell.horizontalAdvance(main) + 2 > r.width() or m_cell.height() > r.height():
+        return  # too small even at 8 px: the tooltip and the table say it
+    m_small = QFontMetricsF(f_small)
+    painter.setFont(f_cell)
+    if r.height() < m_cell.height() + m_small.height() + 2:
+        painter.drawText(r, Qt.AlignmentFlag.AlignCenter, main)
+        return
+    mid = r.center().y()
+    painter.drawText(
+        QRectF(r.left(), mid - m_cell.height(), r.width(), m_cell.height()),
+        Qt.AlignmentFlag.AlignCenter,
+        main,
+    )
+    painter.setFont(f_small)
+    painter.drawText(
+        QRectF(r.left(), mid, r.width(), m_small.height()),
+        Qt.AlignmentFlag.AlignCenter,
+        m_small.elidedText(note, Qt.TextElideMode.ElideRight, r.width() - 2),
+    )
+
+
+def _luminance(c: QColor) -> float:
+    """WCAG relative luminance of an sRGB colour."""
+
+    def lin(v: int) -> float:
+        x = v / 255.0
+        return x / 12.92 if x <= 0.04045 else ((x + 0.055) / 1.055) ** 2.4
+
+    return 0.2126 * lin(c.red()) + 0.7152 * lin(c.green()) + 0.0722 * lin(c.blue())
+
+
+def contrast(a: QColor, b: QColor) -> float:
+    """WCAG contrast ratio of two colours (1 to 21; 4.5 is enough for normal text)."""
+    la, lb = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (la + 0.05) / (lb + 0.05)
+
+
+def ink(c: QColor) -> QColor:
+    """Black or white text, whichever contrasts more with `c` (>= 4.58:1 on any colour)."""
+    black, white = QColor(0, 0, 0), QColor(255, 255, 255)
+    return black if contrast(c, black) >= contrast(c, white) else white
 
 
 def _why_empty(rows: list[dict[str, object]], metric: str) -> str:
@@ -338,7 +415,9 @@ def _why_empty(rows: list[dict[str, object]], metric: str) -> str:
     return ", ".join(parts)
 
 
-def write_heatmap(path: str | Path, hm: Heatmap, width: int = 1000, height: int = 700) -> None:
+def write_heatmap(
+    path: str | Path, hm: Heatmap, width: int = 1000, height: int = 700, scale: str = "absolute"
+) -> None:
     """PNG / JPEG (raster) or SVG / PDF (vector) by extension; needs a QGuiApplication.
 
     Written beside `path` and checked whole (an SVG parses, a PDF has its trailer) before
@@ -360,7 +439,7 @@ def write_heatmap(path: str | Path, hm: Heatmap, width: int = 1000, height: int 
             from nndyn_gui.render.vector import write_vector
 
             def paint(painter: QPainter) -> None:
-                paint_heatmap(painter, rect, hm)
+                paint_heatmap(painter, rect, hm, scale=scale)
 
             out.close()
             write_vector(out.path, width, height, paint, title_lines(hm)[0])
@@ -369,7 +448,7 @@ def write_heatmap(path: str | Path, hm: Heatmap, width: int = 1000, height: int 
             img.fill(BACKGROUND)
             painter = QPainter(img)
             try:
-                paint_heatmap(painter, rect, hm)
+                paint_heatmap(painter, rect, hm, scale=scale)
             finally:
                 painter.end()
             out.close()

@@ -43,6 +43,7 @@ CLICK_TOLERANCE_PX = 8.0
 PLANE_REACH = 50.0  # the separating line is clipped to the view box grown by this factor
 LABEL_PX, NOTE_PX, AXIS_PX, COMPACT_PX = 14, 11, 11, 11  # text sizes at ViewOptions.scale 1
 DRAW_FRAME = np.array([[-1.08, -1.08], [1.08, 1.08]])  # what draw mode shows: the input box
+DRAW_POINT_SIZE = 11.0  # draw mode: points at least this big (px at scale 1; default 5)
 
 
 class LayerView2D(SceneViewMixin, pg.PlotWidget):
@@ -355,11 +356,16 @@ class LayerView2D(SceneViewMixin, pg.PlotWidget):
         self.regions_item.setTransform(tr)
 
     def _wanted_style(self) -> tuple[Any, ...]:
-        return (self._pal.name, self._options.point_size, self._scale())
+        return (self._pal.name, self._point_size(), self._scale())
+
+    def _point_size(self) -> float:
+        """The points' size: at least DRAW_POINT_SIZE while drawing (seen from a projector)."""
+        size = self._options.point_size
+        return max(size, DRAW_POINT_SIZE) if self._vb.drawing else size
 
     def _apply_style(self) -> None:
         pal = self._pal
-        o = self._options
+        ps = self._point_size()
         k_px = self._scale()
         self._style_key = self._wanted_style()
         bg = pal.background
@@ -383,22 +389,22 @@ class LayerView2D(SceneViewMixin, pg.PlotWidget):
         for k, it in enumerate(self.class_items):
             it.setBrush(pg.mkBrush(*pal.class_color(k, 210)))
             it.setPen(None)
-            it.setSize(o.point_size * k_px)
+            it.setSize(ps * k_px)
         self.grid_item.setPen(pg.mkPen(QColor(*pal.grid), width=1 * k_px))
         self.loop_item.setPen(pg.mkPen(QColor(*pal.loop), width=2.5 * k_px))
         self.wrong_item.setPen(pg.mkPen(QColor(*pal.wrong), width=2 * k_px))
         self.wrong_item.setBrush(pg.mkBrush(*pal.wrong))
-        self.wrong_item.setSize(max(7.0, o.point_size + 3) * k_px)
+        self.wrong_item.setSize(max(7.0, ps + 3) * k_px)
         sel_pen = pg.mkPen(QColor(*pal.selection), width=2 * k_px)
         self.selected_item.setPen(sel_pen)
         self.selected_item.setBrush(pg.mkBrush(0, 0, 0, 0))
-        self.selected_item.setSize((o.point_size + 6) * k_px)
+        self.selected_item.setSize((ps + 6) * k_px)
         for k, it in enumerate(self.draw_items):
             it.setBrush(pg.mkBrush(*pal.class_color(k, 255)))
-            it.setSize((o.point_size + 3) * k_px)
+            it.setSize((ps + 3) * k_px)
         self.erase_item.setPen(pg.mkPen(QColor(*pal.wrong), width=2 * k_px))
         self.erase_item.setBrush(pg.mkBrush(*pal.wrong))
-        self.erase_item.setSize((o.point_size + 5) * k_px)
+        self.erase_item.setSize((ps + 5) * k_px)
         r, g, b, _ = pal.selection
         tr, tg, tb, ta = pal.trails
         for i, it in enumerate(self.tail_items):
@@ -476,7 +482,8 @@ class LayerView2D(SceneViewMixin, pg.PlotWidget):
     # ------------------------------------------------------------------ hover
     def hover_at(self, x: float, y: float) -> picking.Hover | None:
         """Show what is at view position (x, y): a point, else a grid vertex (both
-        within a few pixels), else the regions' probability where it is exact."""
+        within a few pixels), else the regions' probability where it is exact (while
+        drawing: a point only)."""
         sc = self._scene
         if sc is None or self._compact:
             return None
@@ -490,6 +497,9 @@ class LayerView2D(SceneViewMixin, pg.PlotWidget):
             )
             if j is not None:
                 hover = picking.describe(sc, st.t, "point", int(rows[j]))
+        if self._vb.drawing:  # a point only: a readout following the pen would hide the canvas
+            self._show_hover(hover, (x, y))
+            return hover
         if hover is None and self._options.show_grid and len(st.grid):
             j = picking.nearest_on_screen(
                 self._pixel_coords(st.grid), (at[0], at[1]), picking.VERTEX_TOLERANCE_PX
@@ -502,7 +512,7 @@ class LayerView2D(SceneViewMixin, pg.PlotWidget):
         return hover
 
     def _on_mouse_moved(self, pos: QPointF) -> None:
-        if self._vb.drawing or not self._vb.sceneBoundingRect().contains(pos):
+        if not self._vb.sceneBoundingRect().contains(pos):  # drawing too: see the points
             self.clear_hover()
             return
         p = self._vb.mapSceneToView(pos)
@@ -541,7 +551,7 @@ class LayerView2D(SceneViewMixin, pg.PlotWidget):
             self.hover_ring.setData(x=c[:, 0], y=c[:, 1])
             self.hover_ring.setPen(pen)
             self.hover_ring.setBrush(pg.mkBrush(0, 0, 0, 0))
-            self.hover_ring.setSize(self._options.point_size + 10)
+            self.hover_ring.setSize(self._point_size() + 10)
             self.hover_ring.show()
         else:
             self.hover_ring.hide()
@@ -565,6 +575,8 @@ class LayerView2D(SceneViewMixin, pg.PlotWidget):
         """Draw mode: clicks and drags edit the data (`drawEdit`) instead of selecting."""
         self._vb.drawing = bool(on) and not self._compact
         self._vb.selecting_enabled = not self._vb.drawing and not self._compact
+        if self._style_key != self._wanted_style():
+            self._apply_style()  # bigger points while drawing
         if not on:
             self.set_draw_preview(np.zeros((0, 2)), np.zeros(0), np.zeros((0, 2)))
         self.set_time(self._t)  # frame the input square (drawing) or the data again

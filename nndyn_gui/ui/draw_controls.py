@@ -3,18 +3,24 @@
 Why it exists: drawing data is its own small tool (ui/draw_tool.py edits the data set);
 this row is how the user drives it, and its Ctrl+Z / Ctrl+Shift+Z live only while
 drawing, so Run → Bring back can lend its key and no two actions ever share one.
+
+The class buttons are big swatches in the class colours (a lecturer picks one in front
+of a hall), and the keys 0-5 pick them while drawing: key k is class k, as the buttons,
+the legend and the rest of the app number the classes (0 and 1 for two; up to
+MAX_CLASSES = 6). Like the undo keys, they exist only in Draw mode, so a digit typed
+into the parameter panel stays a digit.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal, Slot
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtCore import QSize, Qt, Signal, Slot
+from PySide6.QtGui import QAction, QColor, QIcon, QKeySequence, QPainter, QPixmap
 from PySide6.QtWidgets import (
     QButtonGroup,
     QFileDialog,
     QHBoxLayout,
     QLabel,
-    QRadioButton,
+    QSizePolicy,
     QToolButton,
     QWidget,
 )
@@ -23,6 +29,23 @@ from nndyn_gui.core.config import MAX_CLASSES
 from nndyn_gui.render.palette import palette_for
 from nndyn_gui.ui.draw_tool import DrawTool
 from nndyn_gui.ui.state import AppState
+
+SWATCH_PX = 18  # the class buttons' colour discs
+
+
+def _swatch(rgb: tuple[int, int, int]) -> QIcon:
+    """A filled disc in a class colour, with a dark rim (visible on any background)."""
+    pix = QPixmap(SWATCH_PX, SWATCH_PX)
+    pix.fill(Qt.GlobalColor.transparent)
+    p = QPainter(pix)
+    try:
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        p.setPen(QColor(40, 40, 40))
+        p.setBrush(QColor(*rgb))
+        p.drawEllipse(1, 1, SWATCH_PX - 2, SWATCH_PX - 2)
+    finally:
+        p.end()
+    return QIcon(pix)
 
 
 class DrawControls(QWidget):
@@ -39,14 +62,26 @@ class DrawControls(QWidget):
         lay.addWidget(QLabel("Draw class"))
         self.draw_class = QButtonGroup(self)
         pal = palette_for("white")
+        self.act_class: list[QAction] = []
         for k in range(MAX_CLASSES):  # a third class drawn makes K = 3 (softmax head)
-            btn = QRadioButton(str(k))
+            btn = QToolButton()
+            btn.setText(str(k))
+            btn.setCheckable(True)
+            btn.setAutoRaise(True)
+            btn.setIcon(_swatch(pal.class_color(k)[:3]))
+            btn.setIconSize(QSize(SWATCH_PX, SWATCH_PX))
+            btn.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+            btn.setStyleSheet("QToolButton { font-weight: bold; padding: 1px 4px; }")
             more = " (K becomes the highest class drawn + 1)" if k > 1 else ""
-            btn.setToolTip(f"new points get class {k}{more}")
-            r, g, b, _a = pal.class_color(k)
-            btn.setStyleSheet(f"QRadioButton {{ color: rgb({r}, {g}, {b}); font-weight: bold; }}")
+            btn.setToolTip(f"new points get class {k} (key {k}){more}")
             self.draw_class.addButton(btn, k)
             lay.addWidget(btn)
+            act = QAction(f"Draw class {k}", host)
+            act.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            act.triggered.connect(btn.click)
+            act.setEnabled(False)
+            host.addAction(act)
+            self.act_class.append(act)
         self.draw_class.button(self.draw_tool.label).setChecked(True)
         self.draw_class.idToggled.connect(self._on_draw_class)
         self.undo_button = QToolButton()
@@ -65,8 +100,14 @@ class DrawControls(QWidget):
         export.clicked.connect(self.export_csv)
         for w in (self.undo_button, self.redo_button, clear, export):
             lay.addWidget(w)
-        hint = QLabel("click: add · shift/right-click: remove · drag: paint (shift/right: erase)")
+        hint = QLabel(
+            f"keys 0–{MAX_CLASSES - 1}: class · click: add · shift/right-click: remove · "
+            "drag: paint (shift/right: erase)"
+        )
         hint.setStyleSheet("color: #6B6F76;")
+        hint.setToolTip(hint.text())
+        # clipped rather than widening the window (the row is as wide as the view)
+        hint.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         lay.addWidget(hint, 1)
         self.act_undo_draw = QAction("Undo drawing", host)
         self.act_redo_draw = QAction("Redo drawing", host)
@@ -84,11 +125,14 @@ class DrawControls(QWidget):
         self.hide()
 
     def set_active(self, on: bool) -> None:
-        """Shown, and Ctrl+Z / Ctrl+Shift+Z bound, only while drawing."""
+        """Shown, and Ctrl+Z / Ctrl+Shift+Z and the class keys bound, only while drawing."""
         self.setVisible(on)
         for act, key in ((self.act_undo_draw, QKeySequence.StandardKey.Undo),
                          (self.act_redo_draw, QKeySequence.StandardKey.Redo)):  # fmt: skip
             act.setShortcuts(QKeySequence.keyBindings(key) if on else [])
+        for k, act in enumerate(self.act_class):
+            act.setShortcut(QKeySequence(str(k)) if on else QKeySequence())
+            act.setEnabled(on)
         self.refresh(on)
 
     def refresh(self, on: bool) -> None:

@@ -68,8 +68,9 @@ def _app_icon() -> QIcon:
 class MainWindow(QMainWindow):
     """The nndyn window; `state` is the single source of truth shared by every panel.
 
-    `preload_tf`: start the training worker (which loads TensorFlow) when the window is
-    shown; otherwise it starts with the first Train.
+    `preload_tf`: start the training worker (which loads TensorFlow) at once, while the
+    window is built (a Train right after it shows then finds it serving); otherwise it
+    starts with the first Train.
 
     The window builds its panels and docks and wires them; its jobs live with its
     collaborators: `training` (ui/window_training.py: the Run menu, presets, New),
@@ -100,6 +101,8 @@ class MainWindow(QMainWindow):
         self.error_hook: Callable[[str, str, str], None] | None = None
         self._message_boxes: list[QMessageBox] = []
         self._preload = preload_tf
+        if preload_tf:
+            self.controller.warm_up()
         self.autosaver: Any = None
 
         self.setObjectName("nndynMainWindow")
@@ -197,8 +200,9 @@ class MainWindow(QMainWindow):
     def showEvent(self, ev: Any) -> None:
         super().showEvent(ev)
         if self._preload and not self.closer.closing and not self.controller.worker_pid():
-            self.tf_label.setText("Starting the training process…")
             self.controller.warm_up()
+        if self._preload and not self.tf_label.text():  # still loading
+            self.tf_label.setText("Starting the training process…")
 
     def resize_docks_default(self) -> None:
         """Sensible dock sizes for the first start (ui/window_docks.py)."""

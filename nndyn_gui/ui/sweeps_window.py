@@ -46,7 +46,14 @@ from nndyn_gui.core.sweep.results import (
     heatmap,
     load_results,
 )
-from nndyn_gui.render.heatmap import HeatmapLayout, paint_heatmap, write_heatmap
+from nndyn_gui.render.heatmap import (
+    COLOUR_SCALES,
+    HeatmapLayout,
+    field_label,
+    metric_label,
+    paint_heatmap,
+    write_heatmap,
+)
 from nndyn_gui.ui import settings as app_settings
 
 RELOAD_MS = 2000  # how often a folder whose sweep is still running is checked
@@ -61,6 +68,7 @@ class HeatmapWidget(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.heatmap: Heatmap | None = None
+        self.scale = "absolute"  # render.heatmap.COLOUR_SCALES
         self.selected: tuple[int, int] | None = None
         self.placeholder = "Open a sweep's results folder (a 'nndyn sweep --out' folder)."
         self._layout: HeatmapLayout | None = None
@@ -89,7 +97,7 @@ class HeatmapWidget(QWidget):
             img = QImage(max(1, self.width()), max(1, self.height()), QImage.Format.Format_RGB32)
             p = QPainter(img)
             try:
-                self._layout = paint_heatmap(p, QRectF(self.rect()), self.heatmap)
+                self._layout = paint_heatmap(p, QRectF(self.rect()), self.heatmap, scale=self.scale)
             finally:
                 p.end()
             self._layout_size = (self.width(), self.height())
@@ -109,7 +117,9 @@ class HeatmapWidget(QWidget):
                 p.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, self.placeholder)
                 self._layout = None
                 return
-            self._layout = paint_heatmap(p, QRectF(self.rect()), self.heatmap, self.selected)
+            self._layout = paint_heatmap(
+                p, QRectF(self.rect()), self.heatmap, self.selected, scale=self.scale
+            )
             self._layout_size = (self.width(), self.height())
         finally:
             p.end()
@@ -138,9 +148,10 @@ class HeatmapWidget(QWidget):
 
 def cell_tooltip(hm: Heatmap, iy: int, ix: int) -> str:
     """The cell's settings, aggregate and each run's value (hover text)."""
-    head = f"{hm.x_field} = {hm.x_values[ix]}, {hm.y_field} = {hm.y_values[iy]}"
+    x, y = field_label(hm.x_field), field_label(hm.y_field)
+    head = f"{x} = {hm.x_values[ix]}, {y} = {hm.y_values[iy]}"
     v = float(hm.values[iy, ix])
-    lines = [head, f"{hm.agg} {hm.metric}: {format_value(hm.metric, v)}"]
+    lines = [head, f"{hm.agg} {metric_label(hm.metric)}: {format_value(hm.metric, v)}"]
     for r in hm.cells[iy][ix][:12]:
         val = r.get(hm.metric)
         shown = format_value(hm.metric, float(val)) if isinstance(val, int | float) else "n/a"
@@ -149,6 +160,25 @@ def cell_tooltip(hm: Heatmap, iy: int, ix: int) -> str:
         lines.append(f"  … {len(hm.cells[iy][ix]) - 12} more")
     lines.append("Click: open the run that stands for this cell")
     return "\n".join(lines)
+
+
+def _fill(combo: QComboBox, names: list[str], label: Callable[[str], str]) -> None:
+    """Items in words (`label`), each holding its column or field name as its data."""
+    combo.clear()
+    for name in names:
+        combo.addItem(label(name), name)
+
+
+def _choose(combo: QComboBox, name: str) -> None:
+    i = combo.findData(name)
+    if i >= 0:
+        combo.setCurrentIndex(i)
+
+
+def _chosen(combo: QComboBox) -> str:
+    """The name behind the current item (its data; the text for plain items)."""
+    data = combo.currentData()
+    return data if isinstance(data, str) else combo.currentText()
 
 
 def _not_a_run_file_here(name: str, folder: Path) -> str:
@@ -199,12 +229,19 @@ class SweepsWindow(QWidget):
         self.x_combo, self.y_combo = QComboBox(), QComboBox()
         self.metric_combo, self.agg_combo = QComboBox(), QComboBox()
         self.agg_combo.addItems(list(AGGREGATES))
+        self.colour_combo = QComboBox()
+        _fill(self.colour_combo, list(COLOUR_SCALES), COLOUR_SCALES.__getitem__)
+        self.colour_combo.setToolTip(
+            "Accuracies and other shares: a fixed 0–100 % scale (the same colour is the same"
+            " share in every sweep), or from the lowest to the highest cell"
+        )
         self.agg_combo.setToolTip("How the runs of a cell (the seeds) are combined")
         self.x_combo.setToolTip("Swept field across")
         self.y_combo.setToolTip("Swept field up")
         self.metric_combo.setToolTip("Column of results.csv shown in the cells")
         for c in (self.x_combo, self.y_combo, self.metric_combo, self.agg_combo):
             c.currentIndexChanged.connect(self.refresh)
+        self.colour_combo.currentIndexChanged.connect(self._colours_changed)
         self.save_button = QPushButton("Save picture…")
         self.save_button.setToolTip("PNG, SVG or PDF of this heatmap")
         self.save_button.clicked.connect(self.save_picture_dialog)
@@ -219,6 +256,7 @@ class SweepsWindow(QWidget):
             ("Y", self.y_combo),
             ("Metric", self.metric_combo),
             ("Aggregate", self.agg_combo),
+            ("Colours", self.colour_combo),
         ):
             pick.addWidget(QLabel(text))
             pick.addWidget(combo, 1)
@@ -261,6 +299,7 @@ class SweepsWindow(QWidget):
     def _set_enabled(self, on: bool) -> None:
         for w in (self.x_combo, self.y_combo, self.metric_combo, self.agg_combo):
             w.setEnabled(on)
+        self.colour_combo.setEnabled(on)
         self.save_button.setEnabled(on)
 
     @Slot()
@@ -314,13 +353,12 @@ class SweepsWindow(QWidget):
         metrics_changed = results.metrics != self.results.metrics
         self.results = results
         if metrics_changed:  # the first rows of a running sweep bring the metric columns
-            metric = self.metric_combo.currentText()
+            metric = _chosen(self.metric_combo)
             self._filling = True
             try:
-                self.metric_combo.clear()
-                self.metric_combo.addItems(results.metrics)
+                _fill(self.metric_combo, results.metrics, metric_label)
                 if metric in results.metrics:
-                    self.metric_combo.setCurrentText(metric)
+                    _choose(self.metric_combo, metric)
                 else:
                     self._pick_default_metric()
             finally:
@@ -342,30 +380,34 @@ class SweepsWindow(QWidget):
             ]
             y = rest[0] if rest else x
             for combo, value in ((self.x_combo, x), (self.y_combo, y)):
-                combo.clear()
-                combo.addItems(fields)
-                combo.setCurrentText(value)
-            self.metric_combo.clear()
-            self.metric_combo.addItems(r.metrics)
+                _fill(combo, fields, field_label)
+                _choose(combo, value)
+            _fill(self.metric_combo, r.metrics, metric_label)
             self._pick_default_metric()
         finally:
             self._filling = False
 
     def _pick_default_metric(self) -> None:
-        metrics = [self.metric_combo.itemText(i) for i in range(self.metric_combo.count())]
+        metrics = [self.metric_combo.itemData(i) for i in range(self.metric_combo.count())]
         metric = next((m for m in PREFERRED_METRICS if m in metrics), None)
         if metric:
-            self.metric_combo.setCurrentText(metric)
+            _choose(self.metric_combo, metric)
 
     # ------------------------------------------------------------------ drawing
-    def select(self, x: str, y: str, metric: str, agg: str = "mean") -> None:
-        """Choose what the heatmap shows (as the combo boxes do)."""
+    def select(
+        self, x: str, y: str, metric: str, agg: str = "mean", scale: str | None = None
+    ) -> None:
+        """Choose what the heatmap shows (as the combo boxes do), by field, column and
+        colour scale name."""
         self._filling = True
         try:
-            self.x_combo.setCurrentText(x)
-            self.y_combo.setCurrentText(y)
-            self.metric_combo.setCurrentText(metric)
+            _choose(self.x_combo, x)
+            _choose(self.y_combo, y)
+            _choose(self.metric_combo, metric)
             self.agg_combo.setCurrentText(agg)
+            if scale is not None:
+                _choose(self.colour_combo, scale)
+                self.view.scale = scale
         finally:
             self._filling = False
         self.refresh()
@@ -374,8 +416,8 @@ class SweepsWindow(QWidget):
     def refresh(self) -> None:
         if self._filling or self.results is None:
             return
-        x, y = self.x_combo.currentText(), self.y_combo.currentText()
-        metric, agg = self.metric_combo.currentText(), self.agg_combo.currentText()
+        x, y = _chosen(self.x_combo), _chosen(self.y_combo)
+        metric, agg = _chosen(self.metric_combo), self.agg_combo.currentText()
         if x == y:
             self.current = None
             self.view.placeholder = "Choose two different fields for X and Y."
@@ -401,6 +443,11 @@ class SweepsWindow(QWidget):
             f"{done}{extra}. Click a cell to open its run in the main window; "
             f"hover for every seed's value.{skipped}"
         )
+
+    @Slot()
+    def _colours_changed(self) -> None:
+        self.view.scale = _chosen(self.colour_combo)
+        self.view.set_heatmap(self.current)
 
     def _error(self, message: str) -> None:
         self.errors.append(message)
@@ -430,7 +477,8 @@ class SweepsWindow(QWidget):
         self._cell_rows = list(rows)
         self.table.clear()
         self.table.setColumnCount(len(cols))
-        self.table.setHorizontalHeaderLabels(cols)
+        names = [*map(field_label, self.results.fields), "status", metric_label(metric), "file"]
+        self.table.setHorizontalHeaderLabels(names)
         self.table.setRowCount(len(rows))
         for i, r in enumerate(rows):
             for j, c in enumerate(cols):
@@ -486,7 +534,7 @@ class SweepsWindow(QWidget):
         if self.current is None:
             return False
         try:
-            write_heatmap(path, self.current, width, height)
+            write_heatmap(path, self.current, width, height, scale=self.view.scale)
         except (OSError, ValueError) as e:
             self._error(f"Cannot save the picture: {e}")
             return False

@@ -199,9 +199,31 @@ def test_sweep_plot_writes_png_and_svg_without_a_display(tmp_path: Path) -> None
     )  # fmt: skip
     assert p.returncode == 0, p.stderr
     text = svg.read_text()
-    assert "<svg" in text and "dense_accuracy — min per cell" in text
+    assert "<svg" in text and "dense accuracy — min per cell" in text
+    assert "Depth T" in text and "Width d" in text  # the panel's words, not model.depth
     assert "20.0%" in text and "30.0%" in text  # min over seeds 0, 1 of width/10 + seed/100
     assert "n=2" in text
+
+
+def test_sweep_plot_colours_from_the_lowest_to_the_highest_cell_when_asked(
+    tmp_path: Path,
+) -> None:
+    folder = make_folder(tmp_path / "sw", FAKE)
+    svg = {}
+    for scale in ("absolute", "range"):
+        out = tmp_path / f"{scale}.svg"
+        p = nndyn(
+            "sweep-plot", str(folder), "--x", "model.depth", "--y", "model.width",
+            "--colours", scale, "--out", str(out),
+        )  # fmt: skip
+        assert p.returncode == 0, p.stderr
+        svg[scale] = out.read_text()
+    assert "colours: 0–100 %" in svg["absolute"] and ">100%<" in svg["absolute"]
+    assert "colours: lowest to highest cell" in svg["range"] and ">100%<" not in svg["range"]
+    assert "--colours" in one_line_error(
+        nndyn("sweep-plot", str(folder), "--x", "model.depth", "--y", "model.width",
+              "--colours", "rainbow")
+    )  # fmt: skip
 
 
 def test_sweep_plot_default_name_and_where(tmp_path: Path) -> None:

@@ -227,3 +227,37 @@ def test_an_erase_stroke_takes_exactly_the_points_under_it(window: Any) -> None:
     n0 = len(x)
     tool.edit("end", 0.0, 0.0, pixel)
     assert len(window.state.dataset.y_all) == n0 - len(expect) and len(expect) > 0
+
+
+def test_keys_pick_the_class_big_points_and_hover_while_drawing(window: Any, qtbot: Any) -> None:
+    """Issue 21: from the back row. Key 3 picks class 3 (K becomes 4), the points are
+    at least DRAW_POINT_SIZE px while drawing, and hovering a point shows its readout."""
+    from nndyn_gui.render.view2d import DRAW_POINT_SIZE
+
+    lp = window.layer_panel
+    assert lp.view.class_items[0].opts["size"] < DRAW_POINT_SIZE  # the usual 5 px
+    view = _drawing(window, qtbot)
+    view.setFocus()
+    QTest.keyClick(view, Qt.Key.Key_3)
+    assert lp.draw_class.checkedId() == 3 and lp.draw_tool.label == 3
+    spot = (0.93, 0.93)
+    _click(view, spot)
+    dist, label = _nearest(window, spot)
+    assert dist < 0.03 and label == 3 and window.state.config.data.classes == 4
+    lp.wait_idle()
+    view = lp.view
+    for it in view.class_items[:4]:
+        assert it.opts["size"] >= DRAW_POINT_SIZE  # seen from a projector
+    QTest.mouseMove(view.viewport(), _pos(view, spot))
+    qtbot.waitUntil(lambda: view.hover() is not None, timeout=5_000)
+    hover = view.hover()
+    assert hover.kind == "point" and "class 3" in hover.text
+    assert view.hover_tip.isVisible()
+    QTest.keyClick(view, Qt.Key.Key_0)
+    assert lp.draw_tool.label == 0
+    lp.set_drawing(False)
+    lp.wait_idle()
+    assert lp.view.class_items[0].opts["size"] < DRAW_POINT_SIZE  # back to the usual size
+    lp.view.setFocus()
+    QTest.keyClick(lp.view, Qt.Key.Key_2)  # a digit outside Draw mode picks nothing
+    assert lp.draw_tool.label == 0

@@ -53,7 +53,27 @@ def test_opens_a_folder_on_a_heatmap_of_the_swept_fields(qtbot: Any, folder: Pat
     win.select("model.depth", "model.width", "dense_accuracy", "min")
     assert np.allclose(win.current.values, [[0.2] * 3, [0.3] * 3])
     tip = cell_tooltip(win.current, 1, 2)
-    assert "model.depth = 8, model.width = 3" in tip and "seed 1: 31.0% (finished)" in tip
+    assert "Depth T = 8, Width d = 3" in tip and "seed 1: 31.0% (finished)" in tip
+    assert "min dense accuracy: 30.0%" in tip
+
+
+def test_the_choices_read_in_the_panels_words_and_colours_can_span_the_cells(
+    qtbot: Any, folder: Path, tmp_path: Path
+) -> None:
+    win = _window(qtbot, folder=folder)
+    assert (win.x_combo.currentText(), win.y_combo.currentText()) == ("Depth T", "Width d")
+    assert win.metric_combo.currentText() == "dense accuracy"
+    texts = [win.x_combo.itemText(i) for i in range(win.x_combo.count())]
+    assert "Weight seed" in texts and not any("." in t for t in texts)
+    assert win.colour_combo.currentText() == "0–100 % for shares"
+    assert win.view.scale == "absolute"
+    win.colour_combo.setCurrentIndex(win.colour_combo.findData("range"))
+    assert win.view.scale == "range" and win.current is not None
+    assert win.save_picture(str(tmp_path / "h.svg"))
+    assert "colours: lowest to highest cell" in (tmp_path / "h.svg").read_text()
+    win._fill_table(win.current.cells[0][0])
+    heads = [win.table.horizontalHeaderItem(i).text() for i in range(win.table.columnCount())]
+    assert heads[:3] == ["Width d", "Depth T", "Weight seed"] and "dense accuracy" in heads
 
 
 def test_click_on_a_cell_opens_the_run_that_stands_for_it(qtbot: Any, folder: Path) -> None:
@@ -128,7 +148,7 @@ def test_saves_the_picture_it_shows(qtbot: Any, folder: Path, tmp_path: Path) ->
     win = _window(qtbot, folder=folder)
     out = tmp_path / "h.svg"
     assert win.save_picture(str(out))
-    assert "dense_accuracy — mean per cell" in out.read_text()
+    assert "dense accuracy — mean per cell" in out.read_text()
 
 
 def test_the_sweeps_window_never_loads_tensorflow(folder: Path, tmp_path: Path) -> None:

@@ -414,7 +414,8 @@ class TrainingSession:
         if rss is None:
             return
         if worker.baseline_rss is None:
-            worker.baseline_rss = rss
+            if worker.ready is not None:  # not while TensorFlow loads (runs start before)
+                worker.baseline_rss = rss
             return
         if rss > worker.baseline_rss + WORKER_RSS_GROWTH_BYTES:
             log.info(

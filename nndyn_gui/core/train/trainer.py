@@ -24,7 +24,10 @@ h |A|_2 Lip(s) < 1); an MLP layer s(Ax+b) has no such step-size criterion, so th
 flag is ignored there. The projection runs after every optimiser step, so the step-0
 snapshot (the initial weights) may still violate the bound.
 
-TensorFlow is imported at module top: import this module lazily (the UI does).
+TensorFlow is imported at its first use (`load_tensorflow`, or any `tf.` attribute), not
+with this module: the engine's worker imports this module at once and serves its first
+run with numpy steps while TensorFlow loads on another thread (core/engine/worker.py).
+Only the worker (and sweep jobs, tests, benchmarks) may use it all the same.
 """
 
 from __future__ import annotations
@@ -38,10 +41,9 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, field, fields
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import tensorflow as tf
 
 from nndyn_gui.core.config import RunConfig, TrainConfig
 from nndyn_gui.core.engine import protocol
@@ -54,24 +56,62 @@ from nndyn_gui.core.train.stepper import Hyper, State, Stepper
 from nndyn_gui.core.train.stopping import StopRule
 from nndyn_gui.core.types import Dataset, NetWeights, Snapshot, TrainResult
 
+if TYPE_CHECKING:
+    import tensorflow as tf
+
 log = logging.getLogger(__name__)
 _COMPILE_FAILED: set[Any] = set()  # structures whose compile failed (logged once each)
 
 
-def _one_thread() -> None:
+class _TensorFlowOnFirstUse:
+    """Stands for the `tensorflow` module until it is loaded: the first attribute read
+    imports it (`load_tensorflow`), which then puts the module itself in `tf`."""
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(load_tensorflow(), name)
+
+
+if not TYPE_CHECKING:
+    tf = _TensorFlowOnFirstUse()
+_TF_LOCK = threading.Lock()
+_TF_ERROR: list[BaseException] = []  # why the import failed (it is not tried again)
+
+
+def load_tensorflow(before: Callable[[], None] | None = None) -> Any:
+    """Import TensorFlow once (thread-safe; a second caller waits for the first) and
+    return it; raises what the import raised, also to every later caller. `before` runs
+    first, under the same lock (the worker prepares the import there and lets a run
+    show its first frame; a compile asking for TensorFlow meanwhile waits)."""
+    global tf
+    with _TF_LOCK:
+        if not isinstance(tf, _TensorFlowOnFirstUse):
+            return tf
+        if _TF_ERROR:
+            raise _TF_ERROR[0]
+        try:
+            if before is not None:
+                before()
+            import tensorflow as module
+        except BaseException as e:
+            _TF_ERROR.append(e)
+            raise
+        _one_thread(module)
+        tf = module
+        return module
+
+
+def _one_thread(module: Any) -> None:
     """One op thread unless the user chose otherwise (see the module docstring)."""
     try:
         if "TF_NUM_INTRAOP_THREADS" not in os.environ:
-            tf.config.threading.set_intra_op_parallelism_threads(1)
+            module.config.threading.set_intra_op_parallelism_threads(1)
         if "TF_NUM_INTEROP_THREADS" not in os.environ:
-            tf.config.threading.set_inter_op_parallelism_threads(1)
+            module.config.threading.set_inter_op_parallelism_threads(1)
     except RuntimeError:  # the runtime already started (someone ran an op before us)
         pass
 
 
-_one_thread()
-
-DTYPE = tf.float64
+DTYPE = "float64"  # tf.float64 by name: reading tf.float64 here would load TensorFlow
 UNROLL_MAX_DEPTH = 24  # deeper nets use a scan over chunks (compile time, see module doc)
 CHUNK = 10  # blocks unrolled inside one scan iteration
 USE_XLA = True  # try jit_compile=True first; falls back to plain graphs if XLA fails
@@ -543,7 +583,7 @@ class Trainer:
             embed(dataset.x_test, d).reshape(-1, d),
             np.asarray(dataset.y_test, dtype=np.float64),
         )
-        self._data = tuple(tf.constant(v, DTYPE) for v in self._xy)
+        self._data: tuple[Any, ...] = ()  # self._xy as tensors, made by the first compile
         self._k = max(1, tr.steps_per_call)
         self._k_alloc = self._k  # rows of the batch-index tensor the function is traced for
         self._origin = (0, 0)  # (step, sample position) where the batch stream continues
@@ -802,6 +842,8 @@ class Trainer:
         return self._initial.copy() if self._steps is None else self._steps.state()
 
     def _compiled_steps(self, comp: _Compiled, state: State) -> _CompiledSteps:
+        if not self._data:  # not in __init__: numpy may train while TensorFlow loads
+            self._data = tuple(tf.constant(v, DTYPE) for v in self._xy)
         return _CompiledSteps(comp, self._data, state, self._k_alloc, self._structure.batch_size)
 
     def _start_numpy(self, state: State) -> None:
