@@ -17,6 +17,18 @@ from nndyn_gui.render.scene import FlowScene, FrameState, ViewOptions
 
 TAIL_BUCKETS = 6  # alpha steps of a fading trajectory tail
 MAX_TRAJECTORIES = 400  # tails drawn for "show all trajectories"
+#: ViewOptions.scale of a 720p export or a presentation (export_spec.SCALE_AT_720P): from
+#: there on, text is for a lecture hall, HALL_TEXT times larger than points and lines grow
+#: (axis names and ticks: a capital >= 2.5 % of the frame's height at any size)
+HALL_SCALE, HALL_TEXT = 1.5, 1.6
+
+
+def text_scale(scale: float) -> float:
+    """The size factor of a view's text at ViewOptions.scale `scale`: `scale` in the
+    window, HALL_TEXT times it for exports and presentation, continuous in between."""
+    s = float(scale) if np.isfinite(scale) and scale > 0 else 1.0
+    boost = 1.0 + (HALL_TEXT - 1.0) * min(1.0, max(0.0, (s - 1.0) / (HALL_SCALE - 1.0)))
+    return s * boost
 
 
 def finite(a: np.ndarray) -> np.ndarray:
@@ -82,6 +94,10 @@ class SceneViewMixin:
         """ViewOptions.scale: points, lines and text grow together (exports, presentation)."""
         s = float(getattr(self._options, "scale", 1.0))
         return s if np.isfinite(s) and s > 0 else 1.0
+
+    def _text_scale(self) -> float:
+        """text_scale of the view's scale: text grows faster than points for a hall."""
+        return text_scale(self._scale())
 
     def hover(self) -> picking.Hover | None:
         """What the mouse is over now (None: nothing, or the mouse is outside)."""

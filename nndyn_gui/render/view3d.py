@@ -25,13 +25,14 @@ from typing import Any
 import numpy as np
 import pyqtgraph.opengl as gl
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QPainter, QVector3D
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QVector3D
 from PySide6.QtWidgets import QWidget
 
 from nndyn_gui.render import camera, picking
+from nndyn_gui.render.axis_labels import place_axis_labels
 from nndyn_gui.render.field_layer import FieldArtist3D
 from nndyn_gui.render.palette import Palette, palette_for
-from nndyn_gui.render.scene import FlowScene, FrameState, ViewOptions
+from nndyn_gui.render.scene import FlowScene, FrameState, ViewOptions, box_corners
 from nndyn_gui.render.scene_view import (
     SceneViewMixin,
     finite,
@@ -400,7 +401,7 @@ class LayerView3D(SceneViewMixin, gl.GLViewWidget):
         sc = self._scene
         if sc is None:
             return out
-        k = self._scale()
+        k = self._text_scale()
         if self.compact_overlay:
             name = sc.frame_labels[round(min(max(self._t, 0.0), sc.t_max))]
             return [(4.0 * k, (NOTE_PX + 4.0) * k, name, "title")]
@@ -419,27 +420,54 @@ class LayerView3D(SceneViewMixin, gl.GLViewWidget):
             ):
                 if np.isfinite(x) and np.isfinite(y):
                     out.append((float(x) + 9 * k, float(y) - 6 * k, f"fixed point: {kind}", "note"))
-        lo, hi = self._bounds
-        ends = np.array([[hi[0], lo[1], lo[2]], [lo[0], hi[1], lo[2]], [lo[0], lo[1], hi[2]]])
-        for (x, y), name in zip(
-            self.project_points(ends, width, height), sc.axis_labels(self._t), strict=False
-        ):
-            if np.isfinite(x) and np.isfinite(y):
-                out.append((float(x) + 4 * k, float(y), name, "axis"))
+        out.extend(self._axis_texts(sc, width, height))
         if self._notice:
             out.append((8.0 * k, height - 10.0 * k, self._notice, "notice"))
         return out
 
+    def _font(self, kind: str) -> QFont:
+        """The overlay's font for a text of this kind (title, note, axis, notice)."""
+        font = QFont()
+        px = TITLE_PX if kind == "title" and not self.compact_overlay else NOTE_PX
+        font.setPixelSize(max(6, round(px * self._text_scale())))
+        font.setBold(kind in ("title", "notice"))
+        return font
+
+    def axis_label_rects(self, width: int, height: int) -> list[tuple[str, QRectF]]:
+        """(name, rectangle in pixels) of each axis name for a width x height image:
+        beside the box's edges, clear of the box and the data (render/axis_labels.py)."""
+        sc = self._scene
+        if sc is None or self.compact_overlay:
+            return []
+        names = [n for n in sc.axis_labels(self._t)[:3]]
+        if not any(names):
+            return []
+        fm = QFontMetricsF(self._font("axis"))
+        sizes = [(fm.horizontalAdvance(n) + 2.0, fm.height()) for n in names]
+        corners = self.project_points(box_corners(self._bounds), width, height)
+        t = self._t
+
+        def data_px() -> np.ndarray:
+            return self.project_points(finite(sc.at(t).points), width, height)
+
+        k = self._text_scale()
+        rects = place_axis_labels(corners, sizes, width, height, data_px, gap=4.0 * k)
+        return [(n, QRectF(*r)) for n, r in zip(names, rects, strict=True) if n and r is not None]
+
+    def _axis_texts(
+        self, sc: FlowScene, width: int, height: int
+    ) -> list[tuple[float, float, str, str]]:
+        fm = QFontMetricsF(self._font("axis"))
+        return [
+            (r.left() + 1.0, r.top() + fm.ascent(), name, "axis")
+            for name, r in self.axis_label_rects(width, height)
+        ]
+
     def paint_overlay(self, painter: QPainter, width: int, height: int) -> None:
         """Draw the overlay texts; used on screen and by views.capture."""
         painter.setRenderHint(QPainter.RenderHint.TextAntialiasing)
-        k = self._scale()
         for x, y, text, kind in self.overlay_texts(width, height):
-            font = QFont()
-            px = TITLE_PX if kind == "title" and not self.compact_overlay else NOTE_PX
-            font.setPixelSize(max(6, round(px * k)))
-            font.setBold(kind in ("title", "notice"))
-            painter.setFont(font)
+            painter.setFont(self._font(kind))
             color = self._pal.wrong if kind == "notice" else self._pal.foreground
             painter.setPen(QColor(*color))
             painter.drawText(QPointF(x, y), text)
