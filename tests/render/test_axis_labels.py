@@ -46,7 +46,7 @@ def test_names_never_cover_a_data_point_or_each_other(az: float, el: float) -> N
     assert all(r is not None for r in rects), (az, el, rects)
     placed = [r for r in rects if r is not None]
     for x, y, rw, rh in placed:
-        assert 0 <= x and x + rw <= w and 0 <= y and y + rh <= h
+        assert x >= 0 and x + rw <= w and y >= 0 and y + rh <= h
         inside = (px[:, 0] > x) & (px[:, 0] < x + rw) & (px[:, 1] > y) & (px[:, 1] < y + rh)
         assert not inside.any(), (az, el, (x, y, rw, rh))
     for i, a in enumerate(placed):

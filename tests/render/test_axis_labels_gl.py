@@ -3,7 +3,6 @@ beside the box, never over a drawn point. Run under scripts/with-x.sh ... -m gl.
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 from PySide6.QtCore import QRectF
 
