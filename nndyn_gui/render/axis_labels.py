@@ -100,6 +100,7 @@ def place_axis_labels(
     height: float,
     data_px: np.ndarray | Callable[[], np.ndarray] | None = None,
     gap: float = 6.0,
+    taken: Sequence[Rect] = (),
 ) -> list[Rect | None]:
     """Rectangles (x, y, w, h) for the names of axes 0, 1, 2 of size `sizes[i]` (None:
     no spot found, or the box is behind the camera), for a box whose 8 corners project to
@@ -108,9 +109,10 @@ def place_axis_labels(
     A name goes beside an edge parallel to its axis, `gap` px outward. Tried in order:
     clear of the box's outline and of the data (every data point lies in the box), then
     clear of the data's hull only (the box may fill the image). A spot overlapping the
-    image's border or a name placed before is never taken. `data_px` (N, 2) may be a
-    function: it is only called when no spot clear of the box exists (the box holds the
-    data, so its outline is the cheap test; projecting 100,000 points is not).
+    image's border, a rectangle in `taken` or a name placed before is never taken.
+    `data_px` (N, 2) may be a function: it is only called when no spot clear of the box
+    exists (the box holds the data, so its outline is the cheap test; projecting 100,000
+    points is not).
     """
     c = np.asarray(corners_px, dtype=np.float64).reshape(8, 2)
     if not np.isfinite(c).all():
@@ -118,7 +120,7 @@ def place_axis_labels(
     box_hull = convex_hull(c)
     data_hull: np.ndarray | None = None
     centre = box_hull.mean(axis=0) if len(box_hull) else c.mean(axis=0)
-    placed: list[Rect] = []
+    placed: list[Rect] = list(taken)
     out: list[Rect | None] = []
     for axis, (w, h) in enumerate(sizes[:3]):
         bit = _AXIS_BIT[axis]
@@ -170,3 +172,35 @@ def place_axis_labels(
 def _inside(rect: Rect, width: float, height: float, pad: float = 2.0) -> bool:
     x, y, w, h = rect
     return x >= pad and y >= pad and x + w <= width - pad and y + h <= height - pad
+
+
+def place_corner_block(
+    corners_px: np.ndarray,
+    size: tuple[float, float],
+    width: float,
+    height: float,
+    data_px: np.ndarray | Callable[[], np.ndarray] | None = None,
+    pad: float = 8.0,
+) -> Rect:
+    """Where a block of text (the layer's name and notes) of `size` goes: the first
+    image corner (top left, top right, bottom left, bottom right) clear of the box's
+    outline, else the first clear of the data's hull, else the top left."""
+    w, h = size
+    spots = [
+        (pad, pad),
+        (width - pad - w, pad),
+        (pad, height - pad - h),
+        (width - pad - w, height - pad - h),
+    ]
+    rects = [(float(x), float(y), float(w), float(h)) for x, y in spots]
+    c = np.asarray(corners_px, dtype=np.float64).reshape(-1, 2)
+    box_hull = convex_hull(c) if np.isfinite(c).all() else np.zeros((0, 2))
+    for r in rects:
+        if not rect_hits_polygon(r, box_hull):
+            return r
+    pts = data_px() if callable(data_px) else data_px
+    data_hull = _hull_of_many(pts) if pts is not None else np.zeros((0, 2))
+    for r in rects:
+        if not rect_hits_polygon(r, data_hull, margin=pad * 0.5):
+            return r
+    return rects[0]

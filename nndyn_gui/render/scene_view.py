@@ -17,18 +17,17 @@ from nndyn_gui.render.scene import FlowScene, FrameState, ViewOptions
 
 TAIL_BUCKETS = 6  # alpha steps of a fading trajectory tail
 MAX_TRAJECTORIES = 400  # tails drawn for "show all trajectories"
-#: ViewOptions.scale of a 720p export or a presentation (export_spec.SCALE_AT_720P): from
-#: there on, text is for a lecture hall, HALL_TEXT times larger than points and lines grow
-#: (axis names and ticks: a capital >= 2.5 % of the frame's height at any size)
-HALL_SCALE, HALL_TEXT = 1.5, 1.6
+#: text of exports and presentation (ViewOptions.hall_text) is this many times larger
+#: than points and lines grow: a capital of an axis name or tick >= 2.5 % of the frame's
+#: height at any size (sizes at scale 1 x 1.5 at 720p x HALL_TEXT)
+HALL_TEXT = 1.6
 
 
-def text_scale(scale: float) -> float:
-    """The size factor of a view's text at ViewOptions.scale `scale`: `scale` in the
-    window, HALL_TEXT times it for exports and presentation, continuous in between."""
-    s = float(scale) if np.isfinite(scale) and scale > 0 else 1.0
-    boost = 1.0 + (HALL_TEXT - 1.0) * min(1.0, max(0.0, (s - 1.0) / (HALL_SCALE - 1.0)))
-    return s * boost
+def text_scale(options: ViewOptions) -> float:
+    """The size factor of a view's text: ViewOptions.scale, HALL_TEXT times that for a
+    lecture hall (exports, presentation; a big export stays the small one enlarged)."""
+    s = float(options.scale) if np.isfinite(options.scale) and options.scale > 0 else 1.0
+    return s * (HALL_TEXT if options.hall_text else 1.0)
 
 
 def finite(a: np.ndarray) -> np.ndarray:
@@ -97,7 +96,7 @@ class SceneViewMixin:
 
     def _text_scale(self) -> float:
         """text_scale of the view's scale: text grows faster than points for a hall."""
-        return text_scale(self._scale())
+        return text_scale(self._options)
 
     def hover(self) -> picking.Hover | None:
         """What the mouse is over now (None: nothing, or the mouse is outside)."""

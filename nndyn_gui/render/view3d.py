@@ -20,6 +20,7 @@ The GL items it draws of a frame are render/view3d_items.py's; what it shares wi
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -29,7 +30,7 @@ from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QVector3D
 from PySide6.QtWidgets import QWidget
 
 from nndyn_gui.render import camera, picking
-from nndyn_gui.render.axis_labels import place_axis_labels
+from nndyn_gui.render.axis_labels import place_axis_labels, place_corner_block
 from nndyn_gui.render.field_layer import FieldArtist3D
 from nndyn_gui.render.palette import Palette, palette_for
 from nndyn_gui.render.scene import FlowScene, FrameState, ViewOptions, box_corners
@@ -69,6 +70,8 @@ class LayerView3D(SceneViewMixin, gl.GLViewWidget):
         self._user_moved = False  # the user turned or zoomed since the last reset
         #: a tile of "All layers": only the frame's name, no axis names or notes
         self.compact_overlay = False
+        #: False: no layer name or notes in the picture (presentation writes them beside it)
+        self.in_picture_text = True
         self._bounds = np.array([[-1.0, -1.0, -1.0], [1.0, 1.0, 1.0]])
         self._label = ""
         self._notice = ""
@@ -405,14 +408,9 @@ class LayerView3D(SceneViewMixin, gl.GLViewWidget):
         if self.compact_overlay:
             name = sc.frame_labels[round(min(max(self._t, 0.0), sc.t_max))]
             return [(4.0 * k, (NOTE_PX + 4.0) * k, name, "title")]
-        out.append((8.0 * k, (TITLE_PX + 6.0) * k, self._label, "title"))
-        note = sc.view_note(self._t)
-        if note:
-            out.append((8.0 * k, (TITLE_PX + NOTE_PX + 13.0) * k, note, "note"))
-        if self.field.caption:
-            rows = 2 if note else 1
-            y = (TITLE_PX + rows * (NOTE_PX + 7.0) + 6.0) * k
-            out.append((8.0 * k, y, self.field.caption, "note"))
+        block = self._caption_block(sc, width, height)
+        for x, y, text, kind in block[0]:
+            out.append((x, y, text, kind))
         if self.field.labels:
             pts = np.array([y for y, _ in self.field.labels])
             for (x, y), (_, kind) in zip(
@@ -420,7 +418,7 @@ class LayerView3D(SceneViewMixin, gl.GLViewWidget):
             ):
                 if np.isfinite(x) and np.isfinite(y):
                     out.append((float(x) + 9 * k, float(y) - 6 * k, f"fixed point: {kind}", "note"))
-        out.extend(self._axis_texts(sc, width, height))
+        out.extend(self._axis_texts(sc, width, height, block[1]))
         if self._notice:
             out.append((8.0 * k, height - 10.0 * k, self._notice, "notice"))
         return out
@@ -433,7 +431,39 @@ class LayerView3D(SceneViewMixin, gl.GLViewWidget):
         font.setBold(kind in ("title", "notice"))
         return font
 
-    def axis_label_rects(self, width: int, height: int) -> list[tuple[str, QRectF]]:
+    def _caption_block(
+        self, sc: FlowScene, width: int, height: int
+    ) -> tuple[list[tuple[float, float, str, str]], list[tuple[float, float, float, float]]]:
+        """The layer's name, its note and the field's caption as one block in an image
+        corner clear of the box and the data (render/axis_labels.place_corner_block);
+        none when `in_picture_text` is off. Returns the texts and the block's rectangle."""
+        if not self.in_picture_text:
+            return [], []
+        lines = [(self._label, "title")]
+        lines += [(t, "note") for t in (sc.view_note(self._t), self.field.caption) if t]
+        metrics = [QFontMetricsF(self._font(kind)) for _, kind in lines]
+        w = max(fm.horizontalAdvance(t) for (t, _), fm in zip(lines, metrics, strict=True))
+        h = sum(fm.lineSpacing() for fm in metrics)
+        k = self._text_scale()
+        corners = self.project_points(box_corners(self._bounds), width, height)
+        t = self._t
+        rect = place_corner_block(
+            corners,
+            (w + 2.0, h),
+            width,
+            height,
+            lambda: self.project_points(finite(sc.at(t).points), width, height),
+            pad=8.0 * k,
+        )
+        out, y = [], rect[1]
+        for (text, kind), fm in zip(lines, metrics, strict=True):
+            out.append((rect[0], y + fm.ascent(), text, kind))
+            y += fm.lineSpacing()
+        return out, [rect]
+
+    def axis_label_rects(
+        self, width: int, height: int, taken: Sequence[tuple[float, float, float, float]] = ()
+    ) -> list[tuple[str, QRectF]]:
         """(name, rectangle in pixels) of each axis name for a width x height image:
         beside the box's edges, clear of the box and the data (render/axis_labels.py)."""
         sc = self._scene
@@ -451,16 +481,18 @@ class LayerView3D(SceneViewMixin, gl.GLViewWidget):
             return self.project_points(finite(sc.at(t).points), width, height)
 
         k = self._text_scale()
-        rects = place_axis_labels(corners, sizes, width, height, data_px, gap=4.0 * k)
+        if not taken:
+            taken = self._caption_block(sc, width, height)[1]
+        rects = place_axis_labels(corners, sizes, width, height, data_px, 4.0 * k, taken)
         return [(n, QRectF(*r)) for n, r in zip(names, rects, strict=True) if n and r is not None]
 
     def _axis_texts(
-        self, sc: FlowScene, width: int, height: int
+        self, sc: FlowScene, width: int, height: int, taken: Sequence[Any] = ()
     ) -> list[tuple[float, float, str, str]]:
         fm = QFontMetricsF(self._font("axis"))
         return [
             (r.left() + 1.0, r.top() + fm.ascent(), name, "axis")
-            for name, r in self.axis_label_rects(width, height)
+            for name, r in self.axis_label_rects(width, height, taken)
         ]
 
     def paint_overlay(self, painter: QPainter, width: int, height: int) -> None:
