@@ -44,6 +44,7 @@ DEFAULT_AZIMUTH = camera.DEFAULT_AZIMUTH
 DEFAULT_ELEVATION = camera.DEFAULT_ELEVATION
 FOV = 40.0
 TITLE_PX, NOTE_PX = 14.0, 11.0  # overlay text at scale 1
+HALL_FIT_MARGIN = 0.97  # exports and presentation: the box fills >= 80 % of the height
 
 
 class LayerView3D(SceneViewMixin, gl.GLViewWidget):
@@ -72,6 +73,7 @@ class LayerView3D(SceneViewMixin, gl.GLViewWidget):
         self.compact_overlay = False
         #: False: no layer name or notes in the picture (presentation writes them beside it)
         self.in_picture_text = True
+
         self._bounds = np.array([[-1.0, -1.0, -1.0], [1.0, 1.0, 1.0]])
         self._label = ""
         self._notice = ""
@@ -211,7 +213,11 @@ class LayerView3D(SceneViewMixin, gl.GLViewWidget):
         at every frame: turning the camera by hand keeps its distance, as in any 3-D app.
         """
         aspect = max(1, self.height()) / max(1, self.width())
-        key = (np.asarray(bounds, dtype=np.float64).tobytes(), round(aspect, 5))
+        key = (
+            np.asarray(bounds, dtype=np.float64).tobytes(),
+            round(aspect, 5),
+            self._fit_margin(),
+        )
         if self._fit is None or self._fit[0] != key:
             dist, centre = camera.fit(
                 bounds,
@@ -219,9 +225,15 @@ class LayerView3D(SceneViewMixin, gl.GLViewWidget):
                 float(self.opts["elevation"]),
                 float(self.opts["fov"]),
                 aspect,
+                self._fit_margin(),
             )
             self._fit = (key, dist, centre)
         return self._fit[1], self._fit[2]
+
+    def _fit_margin(self) -> float:
+        """Share of the half-frame the box's corners reach (camera.fit): more for a
+        lecture hall (exports, presentation), whose words lie beside the picture."""
+        return HALL_FIT_MARGIN if self._options.hall_text else camera.FIT_MARGIN
 
     def _frame(self, bounds: np.ndarray) -> None:
         dist, mid = self._fitted(bounds)
