@@ -41,7 +41,7 @@ from nndyn_gui.render.view2d_mouse import _Scatter, _SelectViewBox, _Tip
 
 CLICK_TOLERANCE_PX = 8.0
 PLANE_REACH = 50.0  # the separating line is clipped to the view box grown by this factor
-LABEL_PX, NOTE_PX, AXIS_PX, COMPACT_PX = 14, 11, 11, 11  # text sizes at ViewOptions.scale 1
+LABEL_PX, NOTE_PX, AXIS_PX, COMPACT_PX = 14, 12, 12, 12  # px at ViewOptions.scale 1 (>= 12)
 DRAW_FRAME = np.array([[-1.08, -1.08], [1.08, 1.08]])  # what draw mode shows: the input box
 
 

@@ -43,7 +43,7 @@ from nndyn_gui.render.view3d_items import SceneItems3D
 DEFAULT_AZIMUTH = camera.DEFAULT_AZIMUTH
 DEFAULT_ELEVATION = camera.DEFAULT_ELEVATION
 FOV = 40.0
-TITLE_PX, NOTE_PX = 14.0, 11.0  # overlay text at scale 1
+TITLE_PX, NOTE_PX = 14.0, 12.0  # overlay text at scale 1 (>= 12 px: legible)
 HALL_FIT_MARGIN = 0.97  # exports and presentation: the box fills >= 80 % of the height
 
 
