@@ -108,8 +108,9 @@ def place_axis_labels(
 
     A name goes beside an edge parallel to its axis, `gap` px outward. Tried in order:
     clear of the box's outline and of the data (every data point lies in the box), then
-    clear of the data's hull only (the box may fill the image). A spot overlapping the
-    image's border, a rectangle in `taken` or a name placed before is never taken.
+    clear of the data's hull only (the box may fill the image), then such a spot moved
+    inside a small image, then over another name rather than the data. A spot across
+    the image's border or on a rectangle in `taken` is never taken.
     `data_px` (N, 2) may be a function: it is only called when no spot clear of the box
     exists (the box holds the data, so its outline is the cheap test; projecting 100,000
     points is not).
@@ -146,11 +147,16 @@ def place_axis_labels(
                 rect = (cx - 0.5 * w, cy - 0.5 * h, float(w), float(h))
                 spots.append((int(e), rect))
         found: Rect | None = None
-        for avoid_box in (True, False):
-            for _e, rect in spots:
-                if not _inside(rect, width, height) or any(_overlaps(rect, r) for r in placed):
+        # 1. clear of the box (so of the data); 2. clear of the data's hull; 3. a spot
+        # pushed inside a small image, clear of the data; 4. the same over other names
+        for step in (1, 2, 3, 4):
+            for _e, spot in spots:
+                rect = spot if step < 3 else _pushed_inside(spot, width, height)
+                if not _inside(rect, width, height):
                     continue
-                if avoid_box:
+                if step < 4 and any(_overlaps(rect, r) for r in placed):
+                    continue
+                if step == 1:
                     if rect_hits_polygon(rect, box_hull):
                         continue
                 else:
@@ -167,6 +173,14 @@ def place_axis_labels(
         if found is not None:
             placed.append(found)
     return out
+
+
+def _pushed_inside(rect: Rect, width: float, height: float, pad: float = 2.0) -> Rect:
+    """The rectangle moved (not resized) to lie inside the image, as far as it fits."""
+    x, y, w, h = rect
+    x = min(max(x, pad), max(pad, width - pad - w))
+    y = min(max(y, pad), max(pad, height - pad - h))
+    return (x, y, w, h)
 
 
 def _inside(rect: Rect, width: float, height: float, pad: float = 2.0) -> bool:
