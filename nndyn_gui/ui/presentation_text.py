@@ -70,7 +70,7 @@ class PresentationText:
         self, title: str, layer: str, caption: str, note: str, labels: Any, background: str
     ) -> None:
         """The words to show and the legend's classes (the scene's labels)."""
-        pal = palette_for(background)  # type: ignore[arg-type]
+        pal = palette_for(background)
         fg = QColor(*pal.foreground[:3]).name()
         bg = QColor(*pal.background[:3]).name() if pal.background[3] else "#ffffff"
         self.backdrop.setStyleSheet(f"QWidget#presentationBackdrop {{ background: {bg}; }}")

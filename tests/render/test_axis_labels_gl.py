@@ -68,7 +68,9 @@ def test_axis_names_lie_beside_the_box_never_on_the_points(qtbot, scale: float) 
 def test_an_exported_frame_keeps_the_names_off_the_data(tmp_path) -> None:
     cfg = config(width=3, depth=4)
     run = Run(cfg, ring_dataset(600), [Snapshot(0, 0.5, 0.8, 0.8, moving_weights(cfg))])
-    opts = ExportOptions(str(tmp_path / "f.png"), width=1920, height=1080, layers=[4])
+    opts = ExportOptions(
+        str(tmp_path / "f.png"), width=1920, height=1080, layers=[4], title="Ring", legend=True
+    )
     ex = Exporter(run, opts, write=False)
     try:
         img = ex.render_frame(0)
@@ -80,5 +82,10 @@ def test_an_exported_frame_keeps_the_names_off_the_data(tmp_path) -> None:
         assert len(rects) == 3
         for name, r in rects:
             assert _hits(v, r, w, h) == 0, name
+        # the box around the data fills >= 80 % of the frame's height (title band apart)
+        from nndyn_gui.render.scene import box_corners
+
+        c = v.project_points(box_corners(v._bounds), w, h)
+        assert c[:, 1].max() - c[:, 1].min() >= 0.8 * 1080, c[:, 1].max() - c[:, 1].min()
     finally:
         ex.abort()

@@ -18,8 +18,8 @@ from nndyn_gui.render.export.options import ExportOptions
 from nndyn_gui.render.palette import Palette
 
 #: legend text and panel names at scale 1 (times ViewOptions.scale): at 1080p (scale
-#: 2.25) 36 px, whose letters are >= 2.5 % of the height, read from the back of a hall
-LABEL_PX = 16.0
+#: 2.25) 38 px, whose capitals are >= 2.5 % of the height, read from the back of a hall
+LABEL_PX = 17.0
 
 
 def text_bands(height: int, title: str, caption: str) -> tuple[int, int]:
