@@ -44,7 +44,7 @@ SAMPLES = (
     "100",
     "0.000",
     "✗ not one-to-one",
-    "1.00, 1.00, 1.00",
+    "0.999, 0.999, 0.999",
     "-1.00e-05",
     "⚠ (saturation)",
     "1.00e-05",
@@ -66,7 +66,12 @@ def wrap_header(text: str, chars: int = 6) -> str:
     """A column title in lines of about `chars` characters, broken at spaces: the
     titles, not the numbers, made the table wider than a side dock (1080p)."""
     lines: list[str] = []
-    for word in text.split(" "):
+    words = []
+    for word in text.split(" "):  # a long formula breaks before its last "·" factor
+        cut = word.rfind("·")
+        long = len(word) > chars + 2 and cut > 0 and "(" not in word
+        words += [word[:cut], word[cut:]] if long else [word]
+    for word in words:
         if lines and len(lines[-1]) + 1 + len(word) <= chars:
             lines[-1] += " " + word
         else:

@@ -80,7 +80,7 @@ def resize_default(win: MainWindow) -> None:
         win.resizeDocks([docks["params"]], [int(w * 0.31)], Qt.Orientation.Horizontal)
         win.resizeDocks(
             [docks["params"], docks["curves"]],
-            [int(h * 0.5), int(h * 0.36)],
+            [int(h * 0.4), int(h * 0.46)],  # the curves' two plots need ~300 px
             Qt.Orientation.Vertical,
         )
         win.resizeDocks([docks["multiples"]], [int(h * 0.2)], Qt.Orientation.Vertical)
