@@ -70,6 +70,9 @@ class ViewOptions:
     steady_camera: bool = True
     #: sizes of points, lines and text: 1 = the window's; exports and presentation scale up
     scale: float = 1.0
+    #: text for a lecture hall (exports, presentation): render/scene_view.HALL_TEXT times
+    #: `scale`, so axis names and ticks stay >= 2.5 % of the frame's height
+    hall_text: bool = False
 
     def copy(self, **changes: Any) -> ViewOptions:
         return dataclasses.replace(self, **changes)

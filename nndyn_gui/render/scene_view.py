@@ -17,6 +17,17 @@ from nndyn_gui.render.scene import FlowScene, FrameState, ViewOptions
 
 TAIL_BUCKETS = 6  # alpha steps of a fading trajectory tail
 MAX_TRAJECTORIES = 400  # tails drawn for "show all trajectories"
+#: text of exports and presentation (ViewOptions.hall_text) is this many times larger
+#: than points and lines grow: a capital of an axis name or tick >= 2.5 % of the frame's
+#: height at any size (sizes at scale 1 x 1.5 at 720p x HALL_TEXT)
+HALL_TEXT = 1.6
+
+
+def text_scale(options: ViewOptions) -> float:
+    """The size factor of a view's text: ViewOptions.scale, HALL_TEXT times that for a
+    lecture hall (exports, presentation; a big export stays the small one enlarged)."""
+    s = float(options.scale) if np.isfinite(options.scale) and options.scale > 0 else 1.0
+    return s * (HALL_TEXT if options.hall_text else 1.0)
 
 
 def finite(a: np.ndarray) -> np.ndarray:
@@ -82,6 +93,10 @@ class SceneViewMixin:
         """ViewOptions.scale: points, lines and text grow together (exports, presentation)."""
         s = float(getattr(self._options, "scale", 1.0))
         return s if np.isfinite(s) and s > 0 else 1.0
+
+    def _text_scale(self) -> float:
+        """text_scale of the view's scale: text grows faster than points for a hall."""
+        return text_scale(self._options)
 
     def hover(self) -> picking.Hover | None:
         """What the mouse is over now (None: nothing, or the mouse is outside)."""

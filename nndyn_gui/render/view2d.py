@@ -41,7 +41,7 @@ from nndyn_gui.render.view2d_mouse import _Scatter, _SelectViewBox, _Tip
 
 CLICK_TOLERANCE_PX = 8.0
 PLANE_REACH = 50.0  # the separating line is clipped to the view box grown by this factor
-LABEL_PX, NOTE_PX, AXIS_PX, COMPACT_PX = 14, 11, 11, 11  # text sizes at ViewOptions.scale 1
+LABEL_PX, NOTE_PX, AXIS_PX, COMPACT_PX = 14, 12, 12, 12  # px at ViewOptions.scale 1 (>= 12)
 DRAW_FRAME = np.array([[-1.08, -1.08], [1.08, 1.08]])  # what draw mode shows: the input box
 DRAW_POINT_SIZE = 11.0  # draw mode: points at least this big (px at scale 1; default 5)
 
@@ -151,10 +151,15 @@ class LayerView2D(SceneViewMixin, pg.PlotWidget):
         if not compact:
             self.scene().sigMouseMoved.connect(self._on_mouse_moved)
 
+        #: the layer's name, note and field caption: in a band above the plot (never over
+        #: the data or the boundary line); a tile of All layers keeps it in its corner
         self.label_item = QGraphicsTextItem()
-        self.label_item.setParentItem(self._vb)
+        self.label_item.setParentItem(self._vb if compact else pi)
         self.label_item.setPos(4, 2)
         self.label_item.setZValue(1e6)
+        self._band = -1.0  # the label band's height now reserved above the plot
+        #: False: no label in the picture (presentation mode writes it beside the view)
+        self.in_picture_text = True
         self.notice_item = QGraphicsTextItem()
         self.notice_item.setParentItem(self._vb)
         self.notice_item.setZValue(1e6)
@@ -314,16 +319,20 @@ class LayerView2D(SceneViewMixin, pg.PlotWidget):
         note = sc.view_note(st.t)
         caption = "" if self._compact else self.field.caption
         axes = sc.axis_labels(st.t)
-        key = f"{text}|{note}|{axes}|{caption}"
+        key = f"{text}|{note}|{axes}|{caption}|{self.in_picture_text}"
         if key == self._last_label:
             return
         self._last_label = key
         if not self._compact and axes != self._axes_shown:  # a new label re-lays out the plot
             self._axes_shown = axes
             pi = self.getPlotItem()
-            size = {"font-size": f"{round(AXIS_PX * self._scale())}px"}
+            size = {"font-size": f"{round(AXIS_PX * self._text_scale())}px"}
             pi.setLabel("bottom", axes[0], **size)
             pi.setLabel("left", axes[1], **size)
+        if not self._compact and not self.in_picture_text:
+            self.label_item.setHtml("")
+            self._reserve_band(0.0)
+            return
         fg = QColor(*self._pal.foreground)
         html = f"<b>{_esc(st.label)}</b>"
         if not self._compact:
@@ -332,12 +341,24 @@ class LayerView2D(SceneViewMixin, pg.PlotWidget):
                 r, g, b, _a = self._pal.background
                 veil = f"background-color: #d2{r:02x}{g:02x}{b:02x}"  # Qt's #AARRGGBB
             html = f"<b style='{veil}'>{_esc(text)}</b>"
-            px = round(NOTE_PX * self._scale())
+            px = round(NOTE_PX * self._text_scale())
             for line in (note, caption):
                 if line:
                     html += f"<br/><span style='font-size:{px}px; {veil}'>{_esc(line)}</span>"
         self.label_item.setDefaultTextColor(fg)
         self.label_item.setHtml(html)
+        if not self._compact:
+            self._reserve_band(self.label_item.boundingRect().height())
+
+    def _reserve_band(self, height: float) -> None:
+        """Keep `height` px free above the plot for the label (a re-layout of the plot
+        only when the label's height changes: a new note, caption or size, not a step)."""
+        if abs(height - self._band) < 0.5:
+            return
+        self._band = height
+        left, _top, right, bottom = self.getPlotItem().layout.getContentsMargins()
+        top = height if height > 0 else 1.0
+        self.getPlotItem().layout.setContentsMargins(left, top, right, bottom)
 
     def _set_regions_image(self) -> None:
         sc = self._scene
@@ -374,18 +395,28 @@ class LayerView2D(SceneViewMixin, pg.PlotWidget):
         fg = QColor(*pal.foreground)
         pi = self.getPlotItem()
         tick_font = QFont()
-        tick_font.setPixelSize(max(6, round(AXIS_PX * k_px)))
+        tick_px = max(6, round(AXIS_PX * self._text_scale()))
+        tick_font.setPixelSize(tick_px)
         for name in ("left", "bottom"):
             ax = pi.getAxis(name)
             ax.setPen(pg.mkPen(fg, width=k_px))
             ax.setTextPen(pg.mkPen(fg))
             ax.setTickFont(tick_font)
-            ax.setStyle(tickLength=round(-5 * k_px), tickTextOffset=round(3 * k_px))
+            ax.label.document().setDocumentMargin(2.0 * self._text_scale())  # not 4 px fixed
+            # the room for tick text only ever grows (from 30 x 18 px): start it from this
+            # font's, so a small export is the big one shrunk, not a wider margin
+            ax.textWidth, ax.textHeight = round(1.5 * tick_px), round(1.1 * tick_px)
+            ax.setStyle(
+                tickLength=round(-5 * k_px),
+                tickTextOffset=round(3 * k_px),
+            )
         self._axes_shown = ()  # labels again, at the new size
         label_font = QFont()
-        label_font.setPixelSize(max(6, round((COMPACT_PX if self._compact else LABEL_PX) * k_px)))
+        text_k = self._scale() if self._compact else self._text_scale()
+        label_font.setPixelSize(max(6, round((COMPACT_PX if self._compact else LABEL_PX) * text_k)))
         self.label_item.setFont(label_font)
-        self.label_item.setPos(4 * k_px, 2 * k_px)
+        self.label_item.document().setDocumentMargin(2.0 * text_k)  # grows with the text
+        self.label_item.setPos(4 * k_px, 2 * k_px if self._compact else 0.0)
         for k, it in enumerate(self.class_items):
             it.setBrush(pg.mkBrush(*pal.class_color(k, 210)))
             it.setPen(None)
@@ -424,7 +455,7 @@ class LayerView2D(SceneViewMixin, pg.PlotWidget):
 
     def _style_notice(self) -> None:
         font = QFont()
-        font.setPixelSize(max(6, round(NOTE_PX * self._scale())))
+        font.setPixelSize(max(6, round(NOTE_PX * self._text_scale())))
         self.notice_item.setFont(font)
         self.notice_item.setDefaultTextColor(QColor(*self._pal.wrong))
         self.notice_item.setHtml(f"<b>{_esc(self._notice)}</b>" if self._notice else "")

@@ -20,18 +20,20 @@ The GL items it draws of a frame are render/view3d_items.py's; what it shares wi
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import pyqtgraph.opengl as gl
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QPainter, QVector3D
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QVector3D
 from PySide6.QtWidgets import QWidget
 
 from nndyn_gui.render import camera, picking
+from nndyn_gui.render.axis_labels import place_axis_labels, place_corner_block
 from nndyn_gui.render.field_layer import FieldArtist3D
 from nndyn_gui.render.palette import Palette, palette_for
-from nndyn_gui.render.scene import FlowScene, FrameState, ViewOptions
+from nndyn_gui.render.scene import FlowScene, FrameState, ViewOptions, box_corners
 from nndyn_gui.render.scene_view import (
     SceneViewMixin,
     finite,
@@ -41,7 +43,8 @@ from nndyn_gui.render.view3d_items import SceneItems3D
 DEFAULT_AZIMUTH = camera.DEFAULT_AZIMUTH
 DEFAULT_ELEVATION = camera.DEFAULT_ELEVATION
 FOV = 40.0
-TITLE_PX, NOTE_PX = 14.0, 11.0  # overlay text at scale 1
+TITLE_PX, NOTE_PX = 14.0, 12.0  # overlay text at scale 1 (>= 12 px: legible)
+HALL_FIT_MARGIN = 0.97  # exports and presentation: the box fills >= 80 % of the height
 
 
 class LayerView3D(SceneViewMixin, gl.GLViewWidget):
@@ -68,6 +71,9 @@ class LayerView3D(SceneViewMixin, gl.GLViewWidget):
         self._user_moved = False  # the user turned or zoomed since the last reset
         #: a tile of "All layers": only the frame's name, no axis names or notes
         self.compact_overlay = False
+        #: False: no layer name or notes in the picture (presentation writes them beside it)
+        self.in_picture_text = True
+
         self._bounds = np.array([[-1.0, -1.0, -1.0], [1.0, 1.0, 1.0]])
         self._label = ""
         self._notice = ""
@@ -207,7 +213,11 @@ class LayerView3D(SceneViewMixin, gl.GLViewWidget):
         at every frame: turning the camera by hand keeps its distance, as in any 3-D app.
         """
         aspect = max(1, self.height()) / max(1, self.width())
-        key = (np.asarray(bounds, dtype=np.float64).tobytes(), round(aspect, 5))
+        key = (
+            np.asarray(bounds, dtype=np.float64).tobytes(),
+            round(aspect, 5),
+            self._fit_margin(),
+        )
         if self._fit is None or self._fit[0] != key:
             dist, centre = camera.fit(
                 bounds,
@@ -215,9 +225,15 @@ class LayerView3D(SceneViewMixin, gl.GLViewWidget):
                 float(self.opts["elevation"]),
                 float(self.opts["fov"]),
                 aspect,
+                self._fit_margin(),
             )
             self._fit = (key, dist, centre)
         return self._fit[1], self._fit[2]
+
+    def _fit_margin(self) -> float:
+        """Share of the half-frame the box's corners reach (camera.fit): more for a
+        lecture hall (exports, presentation), whose words lie beside the picture."""
+        return HALL_FIT_MARGIN if self._options.hall_text else camera.FIT_MARGIN
 
     def _frame(self, bounds: np.ndarray) -> None:
         dist, mid = self._fitted(bounds)
@@ -400,18 +416,13 @@ class LayerView3D(SceneViewMixin, gl.GLViewWidget):
         sc = self._scene
         if sc is None:
             return out
-        k = self._scale()
+        k = self._text_scale()
         if self.compact_overlay:
             name = sc.frame_labels[round(min(max(self._t, 0.0), sc.t_max))]
             return [(4.0 * k, (NOTE_PX + 4.0) * k, name, "title")]
-        out.append((8.0 * k, (TITLE_PX + 6.0) * k, self._label, "title"))
-        note = sc.view_note(self._t)
-        if note:
-            out.append((8.0 * k, (TITLE_PX + NOTE_PX + 13.0) * k, note, "note"))
-        if self.field.caption:
-            rows = 2 if note else 1
-            y = (TITLE_PX + rows * (NOTE_PX + 7.0) + 6.0) * k
-            out.append((8.0 * k, y, self.field.caption, "note"))
+        block = self._caption_block(sc, width, height)
+        for x, y, text, kind in block[0]:
+            out.append((x, y, text, kind))
         if self.field.labels:
             pts = np.array([y for y, _ in self.field.labels])
             for (x, y), (_, kind) in zip(
@@ -419,27 +430,88 @@ class LayerView3D(SceneViewMixin, gl.GLViewWidget):
             ):
                 if np.isfinite(x) and np.isfinite(y):
                     out.append((float(x) + 9 * k, float(y) - 6 * k, f"fixed point: {kind}", "note"))
-        lo, hi = self._bounds
-        ends = np.array([[hi[0], lo[1], lo[2]], [lo[0], hi[1], lo[2]], [lo[0], lo[1], hi[2]]])
-        for (x, y), name in zip(
-            self.project_points(ends, width, height), sc.axis_labels(self._t), strict=False
-        ):
-            if np.isfinite(x) and np.isfinite(y):
-                out.append((float(x) + 4 * k, float(y), name, "axis"))
+        out.extend(self._axis_texts(sc, width, height, block[1]))
         if self._notice:
             out.append((8.0 * k, height - 10.0 * k, self._notice, "notice"))
         return out
 
+    def _font(self, kind: str) -> QFont:
+        """The overlay's font for a text of this kind (title, note, axis, notice)."""
+        font = QFont()
+        px = TITLE_PX if kind == "title" and not self.compact_overlay else NOTE_PX
+        font.setPixelSize(max(6, round(px * self._text_scale())))
+        font.setBold(kind in ("title", "notice"))
+        return font
+
+    def _caption_block(
+        self, sc: FlowScene, width: int, height: int
+    ) -> tuple[list[tuple[float, float, str, str]], list[tuple[float, float, float, float]]]:
+        """The layer's name, its note and the field's caption as one block in an image
+        corner clear of the box and the data (render/axis_labels.place_corner_block);
+        none when `in_picture_text` is off. Returns the texts and the block's rectangle."""
+        if not self.in_picture_text:
+            return [], []
+        lines = [(self._label, "title")]
+        lines += [(t, "note") for t in (sc.view_note(self._t), self.field.caption) if t]
+        metrics = [QFontMetricsF(self._font(kind)) for _, kind in lines]
+        w = max(fm.horizontalAdvance(t) for (t, _), fm in zip(lines, metrics, strict=True))
+        h = sum(fm.lineSpacing() for fm in metrics)
+        k = self._text_scale()
+        corners = self.project_points(box_corners(self._bounds), width, height)
+        t = self._t
+        rect = place_corner_block(
+            corners,
+            (w + 2.0, h),
+            width,
+            height,
+            lambda: self.project_points(finite(sc.at(t).points), width, height),
+            pad=8.0 * k,
+        )
+        out, y = [], rect[1]
+        for (text, kind), fm in zip(lines, metrics, strict=True):
+            out.append((rect[0], y + fm.ascent(), text, kind))
+            y += fm.lineSpacing()
+        return out, [rect]
+
+    def axis_label_rects(
+        self, width: int, height: int, taken: Sequence[tuple[float, float, float, float]] = ()
+    ) -> list[tuple[str, QRectF]]:
+        """(name, rectangle in pixels) of each axis name for a width x height image:
+        beside the box's edges, clear of the box and the data (render/axis_labels.py)."""
+        sc = self._scene
+        if sc is None or self.compact_overlay:
+            return []
+        names = [n for n in sc.axis_labels(self._t)[:3]]
+        if not any(names):
+            return []
+        fm = QFontMetricsF(self._font("axis"))
+        sizes = [(fm.horizontalAdvance(n) + 2.0, fm.height()) for n in names]
+        corners = self.project_points(box_corners(self._bounds), width, height)
+        t = self._t
+
+        def data_px() -> np.ndarray:
+            return self.project_points(finite(sc.at(t).points), width, height)
+
+        k = self._text_scale()
+        if not taken:
+            taken = self._caption_block(sc, width, height)[1]
+        rects = place_axis_labels(corners, sizes, width, height, data_px, 4.0 * k, taken)
+        return [(n, QRectF(*r)) for n, r in zip(names, rects, strict=True) if n and r is not None]
+
+    def _axis_texts(
+        self, sc: FlowScene, width: int, height: int, taken: Sequence[Any] = ()
+    ) -> list[tuple[float, float, str, str]]:
+        fm = QFontMetricsF(self._font("axis"))
+        return [
+            (r.left() + 1.0, r.top() + fm.ascent(), name, "axis")
+            for name, r in self.axis_label_rects(width, height, taken)
+        ]
+
     def paint_overlay(self, painter: QPainter, width: int, height: int) -> None:
         """Draw the overlay texts; used on screen and by views.capture."""
         painter.setRenderHint(QPainter.RenderHint.TextAntialiasing)
-        k = self._scale()
         for x, y, text, kind in self.overlay_texts(width, height):
-            font = QFont()
-            px = TITLE_PX if kind == "title" and not self.compact_overlay else NOTE_PX
-            font.setPixelSize(max(6, round(px * k)))
-            font.setBold(kind in ("title", "notice"))
-            painter.setFont(font)
+            painter.setFont(self._font(kind))
             color = self._pal.wrong if kind == "notice" else self._pal.foreground
             painter.setPen(QColor(*color))
             painter.drawText(QPointF(x, y), text)

@@ -39,6 +39,20 @@ COLUMNS = (
     "det J < 0",
     "saturated",
 )
+#: the widest text each column can hold (for its width before any row is there)
+SAMPLES = (
+    "100",
+    "0.000",
+    "✗ not one-to-one",
+    "0.999, 0.999, 0.999",
+    "-1.00e-05",
+    "⚠ (saturation)",
+    "1.00e-05",
+    "1.00e-05",
+    "1.00e-05",
+    "100.0%",
+    "100.0%",
+)
 LEFT_COLUMNS = (2, 3, 5)  # words; the numbers are right-aligned
 BOLD_WHEN_SQUASHED = (5, 6)
 STRETCH_COLUMN = 3  # the singular values take the spare width
@@ -46,6 +60,23 @@ WIDEST = 3  # texts measured per column for its width (the longest by characters
 
 Index = QModelIndex | QPersistentModelIndex
 _DISPLAY = int(Qt.ItemDataRole.DisplayRole)
+
+
+def wrap_header(text: str, chars: int = 6) -> str:
+    """A column title in lines of about `chars` characters, broken at spaces: the
+    titles, not the numbers, made the table wider than a side dock (1080p)."""
+    lines: list[str] = []
+    words = []
+    for word in text.split(" "):  # a long formula breaks before its last "·" factor
+        cut = word.rfind("·")
+        long = len(word) > chars + 2 and cut > 0 and "(" not in word
+        words += [word[:cut], word[cut:]] if long else [word]
+    for word in words:
+        if lines and len(lines[-1]) + 1 + len(word) <= chars:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    return "\n".join(lines)
 
 
 def fmt(v: float, digits: int = 3) -> str:
@@ -165,7 +196,8 @@ def block_row(i: int, b: Any, resnet: bool) -> BlockRow:
         verdict,
         shown,
         fmt(float(b.det)),
-        f"⚠ squashed{cause}" if b.squashed else "",
+        # the column is "squashed": the cell names only the cause (a side dock's width)
+        (f"⚠{cause}" if cause else "⚠ squashed") if b.squashed else "",
         fmt(float(b.jac_ratio_median)),
         fmt(float(b.jac_ratio_p5)),
         fmt(float(getattr(b, "cumulative_ratio", math.nan))),
@@ -251,7 +283,7 @@ class BlockTableModel(QAbstractTableModel):
             return None
         text, tip = self.data_rows.headers[section]
         if role == Qt.ItemDataRole.DisplayRole:
-            return text
+            return wrap_header(text)
         if role == Qt.ItemDataRole.ToolTipRole and tip:
             return tip
         return None
@@ -290,14 +322,10 @@ class BlockTable(QTableView):
         """Each column as wide as its title and its widest texts (as ResizeToContents
         would make it, measuring a few cells instead of all)."""
         hdr = self.horizontalHeader()
-        model = self.table_model
         for j in range(len(COLUMNS)):
             if j == STRETCH_COLUMN:
                 continue
-            width = hdr.sectionSizeHint(j)
-            grid = 1 if self.showGrid() else 0  # as QTableView.sizeHintForColumn counts it
-            for i in model.data_rows.widest[j]:
-                width = max(width, self.sizeHintForIndex(model.index(i, j)).width() + grid)
+            width = self._natural_width(j)  # grid as QTableView.sizeHintForColumn counts it
             width = max(hdr.minimumSectionSize(), min(width, hdr.maximumSectionSize()))
             if hdr.sectionSize(j) != width:
                 hdr.resizeSection(j, width)
@@ -317,7 +345,36 @@ class BlockTable(QTableView):
         return brush if brush is not None else QBrush()
 
     def header_text(self, j: int) -> str:
-        return str(self.table_model.headerData(j, Qt.Orientation.Horizontal))
+        """Column j's title on one line (shown on two when long: `wrap_header`)."""
+        return str(self.table_model.headerData(j, Qt.Orientation.Horizontal)).replace("\n", " ")
+
+    def columns_width(self) -> int:
+        """Pixels the table needs to show every column whole, the widest texts of the
+        stretching one included, with its frame and vertical scroll bar."""
+        hdr = self.horizontalHeader()
+        total = sum(hdr.sectionSize(j) for j in range(len(COLUMNS)) if j != STRETCH_COLUMN)
+        total += self._natural_width(STRETCH_COLUMN)
+        return total + 2 * self.frameWidth() + self.verticalScrollBar().sizeHint().width()
+
+    def columns_width_at_most(self) -> int:
+        """`columns_width` for the widest texts any row can have (SAMPLES): what a dock
+        must give before the first diagnostics arrive."""
+        fm = self.fontMetrics()
+        pad = self.style().pixelMetric(self.style().PixelMetric.PM_FocusFrameHMargin) * 2 + 8
+        hdr = self.horizontalHeader()
+        total = sum(
+            max(hdr.sectionSizeHint(j), fm.horizontalAdvance(SAMPLES[j]) + pad)
+            for j in range(len(COLUMNS))
+        )
+        return total + 2 * self.frameWidth() + self.verticalScrollBar().sizeHint().width()
+
+    def _natural_width(self, j: int) -> int:
+        hdr, model = self.horizontalHeader(), self.table_model
+        width = hdr.sectionSizeHint(j)
+        grid = 1 if self.showGrid() else 0
+        for i in model.data_rows.widest[j]:
+            width = max(width, self.sizeHintForIndex(model.index(i, j)).width() + grid)
+        return width
 
     def header_tip(self, j: int) -> str:
         tip = self.table_model.headerData(j, Qt.Orientation.Horizontal, Qt.ItemDataRole.ToolTipRole)

@@ -109,7 +109,7 @@ class ParamPanel(QScrollArea):
         body.setObjectName("paramBody")
         lay = QVBoxLayout(body)
         lay.setContentsMargins(6, 4, 6, 6)
-        lay.setSpacing(6)
+        lay.setSpacing(4)
 
         # the user's own title; empty, the placeholder shows the title the run has
         # (narrator.run_title: a preset's only while unedited), never a stale preset name
@@ -120,9 +120,10 @@ class ParamPanel(QScrollArea):
         for name, paths in groups():
             box = QGroupBox(name)
             form = QFormLayout(box)
-            form.setContentsMargins(6, 8, 6, 6)
+            # compact rows: every group, Stop when included, fits a 1080p screen unscrolled
+            form.setContentsMargins(6, 4, 6, 4)
             form.setHorizontalSpacing(8)
-            form.setVerticalSpacing(4)
+            form.setVerticalSpacing(2)
             form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
             for path in paths:
                 ctl = ParamControl(path)

@@ -51,27 +51,60 @@ def _dock(
 def resize_default(win: MainWindow) -> None:
     """Sensible dock sizes for the first start (the saved layout wins afterwards).
 
-    Below NARROW_WIDTH (a 1280x720 projector, a small laptop) three columns leave the
-    curves and diagnostics ~80 px wide, unreadable: they become tabs beside the
-    parameters, and the layer view keeps its width."""
+    - Wide (>= NARROW_WIDTH, e.g. 1920x1080): the side docks run the window's full
+      height (the layer tiles sit under the view only), so the parameters show every
+      group without scrolling; parameters left; curves above the
+      diagnostics right, wide enough for the per-block table's every column
+      (`table_width`) and tall enough for a dozen of its rows.
+    - Narrow (a 1280x720 projector, a small laptop): three columns would leave the
+      curves ~80 px wide. The curves go under the parameters, beside the view, where
+      they can be watched while turning a knob; the diagnostics are a tab beside the
+      parameters; the layer tiles keep the window's full width.
+    """
     docks = win.docks
+    area = Qt.DockWidgetArea
+    narrow = win.width() < NARROW_WIDTH
+    # wide: the side docks run the full height; narrow: the tiles keep the full width
+    for corner, side in (
+        (Qt.Corner.BottomLeftCorner, area.LeftDockWidgetArea),
+        (Qt.Corner.BottomRightCorner, area.RightDockWidgetArea),
+    ):
+        win.setCorner(corner, area.BottomDockWidgetArea if narrow else side)
     w = max(win.width(), 1000)
-    h = max(win.height(), 700)
-    if win.width() < NARROW_WIDTH:
-        for name in ("curves", "diagnostics"):
-            win.tabifyDockWidget(docks["params"], docks[name])
+    h = max(win.height(), 600)
+    if narrow:
+        win.addDockWidget(area.LeftDockWidgetArea, docks["params"])
+        win.splitDockWidget(docks["params"], docks["curves"], Qt.Orientation.Vertical)
+        win.tabifyDockWidget(docks["params"], docks["diagnostics"])
         docks["params"].raise_()
-        win.resizeDocks([docks["params"]], [int(w * 0.3)], Qt.Orientation.Horizontal)
+        win.resizeDocks([docks["params"]], [int(w * 0.31)], Qt.Orientation.Horizontal)
+        win.resizeDocks(
+            [docks["params"], docks["curves"]],
+            [int(h * 0.4), int(h * 0.46)],  # the curves' two plots need ~300 px
+            Qt.Orientation.Vertical,
+        )
         win.resizeDocks([docks["multiples"]], [int(h * 0.2)], Qt.Orientation.Vertical)
         return
+    win.addDockWidget(area.LeftDockWidgetArea, docks["params"])
+    win.addDockWidget(area.RightDockWidgetArea, docks["curves"])
+    win.splitDockWidget(docks["curves"], docks["diagnostics"], Qt.Orientation.Vertical)
+    right = min(int(w * 0.42), table_width(win) + 40)
     win.resizeDocks(
         [docks["params"], docks["curves"]],
-        [int(w * 0.21), int(w * 0.24)],
+        [int(w * 0.21), right],
         Qt.Orientation.Horizontal,
     )
     win.resizeDocks(
         [docks["curves"], docks["diagnostics"]],
-        [int(h * 0.34), int(h * 0.46)],
+        [int(h * 0.3), int(h * 0.7)],
         Qt.Orientation.Vertical,
     )
     win.resizeDocks([docks["multiples"]], [int(h * 0.2)], Qt.Orientation.Vertical)
+
+
+def table_width(win: MainWindow) -> int:
+    """Width the diagnostics' per-block table wants for all its columns."""
+    table = getattr(win.diagnostics, "table", None)
+    if table is None or not hasattr(table, "columns_width_at_most"):
+        return int(win.width() * 0.3)
+    return int(max(table.columns_width(), table.columns_width_at_most()))

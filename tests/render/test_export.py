@@ -89,8 +89,9 @@ def test_layers_mp4_frames_count_size_motion_and_first_frame(tmp_path, run2):
     # the last frames are the hold: all the same picture
     assert np.abs(frames[-1].astype(int) - frames[-3]).mean() < 0.5
 
-    # the window's view at the export's size scale (export_spec.size_scale)
-    opts = ViewOptions(scale=size_scale(320, 240))
+    # the window's view at the export's size scale (export_spec.size_scale), its text
+    # for a lecture hall (ViewOptions.hall_text)
+    opts = ViewOptions(scale=size_scale(320, 240), hall_text=True)
     scene = FlowScene.build(run2.config, run2.weights, run2.dataset, opts)
     view = LayerView2D(options=scene.options)
     view.set_scene(scene)

@@ -82,7 +82,7 @@ def test_squashed_flag_for_singular_mlp_layer(qtbot, small_config: RunConfig) ->
     w.A[1] = np.array([[1.0, 2.0], [0.5, 1.0]])  # rank 1: the plane collapses to a line
     _show(qtbot, state, panel, w)
     flags = [panel.table.cell_text(i, 5) for i in range(4)]
-    assert "squashed" in flags[1]
+    assert flags[1].startswith("⚠")  # under the column "squashed"
     assert [f for i, f in enumerate(flags) if i != 1] == ["", "", ""]
     assert panel.table.cell_background(1, 5).color().isValid()
     assert "Layer 2" in panel.summary_label.text() and "squash" in panel.summary_label.text()
@@ -317,7 +317,7 @@ def test_table_shows_the_numbers_behind_squashed(qtbot, small_config: RunConfig)
     headers = [panel.table.header_text(j) for j in range(panel.table.columnCount())]
     assert headers[2] == "one-to-one" and "σmin/σmax of J (median)" in headers
     med = headers.index("σmin/σmax of J (median)")
-    assert panel.table.cell_text(1, 5) == "⚠ squashed (saturation)"
+    assert headers[5] == "squashed" and panel.table.cell_text(1, 5) == "⚠ (saturation)"
     assert float(panel.table.cell_text(1, med)) < 1e-2 <= float(panel.table.cell_text(0, med))
     assert panel.table.cell_text(1, headers.index("saturated")) == "100.0%"
     assert panel.table.cell_text(1, 2) == "✓ one-to-one"  # one-to-one and squashed: both true

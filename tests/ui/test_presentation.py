@@ -85,19 +85,21 @@ def test_presentation_names_the_run_and_the_step_it_shows(
 
     _trained(window)
     state, pres = window.state, window.presentation
-    assert not pres.caption.isVisible()
+    assert not pres.caption.isVisible() and not pres.title.isVisible()
     pres.enter()
     window.activateWindow()
-    caption = pres.caption
-    assert caption.isVisible()
-    assert caption.text().splitlines() == [run_title(state.config), "step 100 · test 85.0%"]
+    caption, title = pres.caption, pres.title
+    assert caption.isVisible() and title.isVisible() and pres.legend.isVisible()
+    assert title.text() == run_title(state.config)
+    assert caption.text() == "step 100 · test 85.0%"
+    assert "class 0" in pres.legend.text() and "class 1" in pres.legend.text()
     qtbot.keyClick(window, Qt.Key.Key_PageUp)
     qtbot.waitUntil(lambda: state.shown is state.snapshots[-2], timeout=5000)
-    assert caption.text().splitlines()[1] == "step 50 · test 85.0%"
+    assert caption.text() == "step 50 · test 85.0%"
     state.set_config(changed(state.config, model__depth=3))  # a new run: untrained
     window.layer_panel.wait_idle()
     qtbot.waitUntil(lambda: "untrained (step 0)" in caption.text(), timeout=5000)
-    assert caption.text().splitlines()[0] == run_title(state.config)
-    assert "depth 3" in caption.text()
+    assert title.text() == run_title(state.config)
+    assert "depth 3" in title.text()
     pres.leave()
-    assert not caption.isVisible()
+    assert not caption.isVisible() and not title.isVisible()

@@ -86,7 +86,7 @@ class ExportOptions:
     def view_options(self) -> ViewOptions:
         """The views' options: `view` (the window's) on this export's page and scale."""
         base = self.view or ViewOptions()
-        return base.copy(background=self.background, scale=self.view_scale())
+        return base.copy(background=self.background, scale=self.view_scale(), hall_text=True)
 
     def validate(self, run: Run | None = None, check_path: bool = True) -> ExportOptions:
         """Raise ExportError (one line) for anything that would fail later; return self.
