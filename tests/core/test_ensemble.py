@@ -130,3 +130,38 @@ def test_cancel_ends_every_member_with_a_last_snapshot() -> None:
     assert [r.status for r in got] == ["cancelled", "cancelled"]
     assert all(r.message.startswith("Cancelled at step") for r in got)
     assert all(r.final.step < 100_000 for r in got)
+
+
+def test_verify_trains_a_presets_seeds_as_one_ensemble_with_unchanged_numbers(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`nndyn verify`'s runs of one shape go into one ensemble; every measured number is
+    the one the run measures when it trains alone."""
+    from nndyn_gui.core.analysis import claims
+
+    real = claims.load_preset
+
+    def short(name: str) -> RunConfig:
+        cfg = real(name)
+        cfg.train.steps, cfg.train.snapshot_every = 300, 100
+        return cfg
+
+    monkeypatch.setattr(claims, "load_preset", short)
+    p = claims.plan(["mlp-w2-ring", "resnet-w2-ring-invertible"], range(3))
+    groups: list[int] = []
+    real_many = ensemble.train_many
+
+    def counting(configs, datasets, max_members=ensemble.MAX_MEMBERS):  # type: ignore[no-untyped-def]
+        groups.append(len(configs))
+        return real_many(configs, datasets, max_members)
+
+    monkeypatch.setattr(ensemble, "train_many", counting)
+    together = claims.run_plan(p)
+    assert sorted(groups) == [3, 3, 3]  # mlp's seeds; the ResNet's seeds; its twin's seeds
+    alone = claims.run_plan(p, members=1)
+    assert together.keys() == alone.keys()
+    for key, a in alone.items():
+        t = together[key]
+        assert t.status == a.status
+        for name, v in a.values.items():
+            assert t.values[name] == pytest.approx(v, rel=1e-9, abs=1e-12, nan_ok=True), name
