@@ -814,10 +814,11 @@ class Sweep:
         cancel: threading.Event | None,
         report: SweepReport,
     ) -> None:
-        """Keep `backend.window()` jobs submitted (a group of runs of one shape is one
-        ensemble job). A run that was in a crashed pool runs alone, so the one that
-        crashes it is found and the others are not blamed."""
-        while queue and len(inflight) < backend.window():
+        """Keep `backend.window()` jobs submitted, or one ensemble job per worker (so
+        Ctrl+C waits for no more than the groups being trained). A run that was in a
+        crashed pool runs alone, so the one that crashes it is found and the others are
+        not blamed."""
+        while queue and len(inflight) < _limit(backend, queue[0][0]):
             if cancel is not None and cancel.is_set():
                 report.cancelled = True
                 queue.clear()
@@ -872,6 +873,12 @@ class Sweep:
             if name == "KilledWorker":
                 return [(j, None, _failed_row(f"the Dask worker died running it ({e})")) for j in g]
             return [(j, None, _failed_row(f"{name}: {e}")) for j in g]
+
+
+def _limit(backend: Backend, group: list[SweepJob]) -> int:
+    """Jobs to keep submitted before `group`: the backend's window for single runs, one
+    per worker for an ensemble job (each holds many runs)."""
+    return backend.window() if len(group) == 1 else max(1, backend.workers)
 
 
 def _pairs(g: list[SweepJob], result: Any) -> list[tuple[SweepJob, Any, dict[str, Any]]]:
