@@ -74,7 +74,7 @@ MAX_HANDSHAKE_BYTES = 1 * limits.MIB  # a scheduler's greeting is ~200 bytes
 MAX_JOURNAL_LINE = 1 * limits.MIB
 ENSEMBLE_MEMBERS = 8  # runs of one shape in one ensemble job (core/train/ensemble.py)
 
-Job = Callable[..., tuple[Any, dict[str, Any]]]
+Job = Callable[..., Any]  # (run, row), or a list of them for an ensemble job
 
 
 class SweepError(Exception):
@@ -903,7 +903,7 @@ def _groups(jobs: list[SweepJob], members: int, workers: int) -> list[list[Sweep
     by_shape: dict[str, list[SweepJob]] = {}
     for j in jobs:
         by_shape.setdefault(ensemble_key(j.config), []).append(j)
-    groups = []
+    groups: list[list[SweepJob]] = []
     for same in by_shape.values():
         size = max(1, min(members, -(-len(same) // max(1, workers))))
         groups.extend(same[i : i + size] for i in range(0, len(same), size))

@@ -20,8 +20,9 @@ steps_per_s) are the ensemble's.
 Members may differ in anything that is a tensor input: seed (initial weights and
 batches), learning rate, h, weight decay, transport weight, the bound, the step count,
 snapshot_every, the stop rules, and the data set (same sizes; stacked when they differ).
-`train_many` groups any list of runs into such ensembles. TensorFlow comes through
-core/train/trainer.py: import this module only where training runs.
+`train_many` groups any list of runs into such ensembles. No TensorFlow here: the
+program and its tensors are core/train/trainer.py's (which this imports, so import
+this module only where training runs).
 """
 
 from __future__ import annotations
@@ -34,7 +35,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-import tensorflow as tf
 
 from nndyn_gui.core.config import RunConfig
 from nndyn_gui.core.io import limits
@@ -75,7 +75,7 @@ class _Member:
         return min((self.step // every + 1) * every, total)
 
 
-def group_key(config: RunConfig, dataset: Dataset) -> tuple[object, ...]:
+def group_key(config: RunConfig, dataset: Dataset) -> tuple[tr.quickstep.Structure, int, int]:
     """Runs with equal keys can train in one ensemble (same compiled structure, sizes)."""
     n_train = tr.check_data(config, dataset)
     st = tr.structure_of(config, config.train, n_train)
@@ -280,17 +280,15 @@ class Ensemble:
                 m.message = f"Cancelled at step {m.step}."
 
 
-def _member_data(configs: list[RunConfig], data: list[Dataset]) -> tuple[tf.Tensor, ...]:
-    """The data as the member program reads it: shared (N, d) when every member trains on
-    the same points, else stacked (S, N, d)."""
+def _member_data(configs: list[RunConfig], data: list[Dataset]) -> tuple[object, ...]:
+    """The data as the member program reads it (trainer.member_data): shared when every
+    member trains on the same points, else stacked."""
     cols = [tr.data_columns(c, d) for c, d in zip(configs, data, strict=True)]
     first = cols[0]
     shared = all(
         all(np.array_equal(a, b) for a, b in zip(first, other, strict=True)) for other in cols[1:]
     )
-    if shared:
-        return tuple(tf.constant(v, tr.DTYPE) for v in first)
-    return tuple(tf.constant(np.stack([c[j] for c in cols]), tr.DTYPE) for j in range(4))
+    return tr.member_data([first] if shared else cols)
 
 
 def train_many(
@@ -300,7 +298,7 @@ def train_many(
 ) -> list[TrainResult]:
     """Train every run, those of one shape (`group_key`) together in ensembles of at most
     `max_members`; results in the order of `configs`."""
-    groups: dict[tuple[object, ...], list[int]] = {}
+    groups: dict[tuple[tr.quickstep.Structure, int, int], list[int]] = {}
     for i, (c, d) in enumerate(zip(configs, datasets, strict=True)):
         groups.setdefault(group_key(c, d), []).append(i)
     out: list[TrainResult | None] = [None] * len(configs)

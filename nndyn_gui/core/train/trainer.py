@@ -36,7 +36,7 @@ import os
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any
 
@@ -680,7 +680,9 @@ def check_data(config: RunConfig, dataset: Dataset) -> int:
     return n_train
 
 
-def data_columns(config: RunConfig, dataset: Dataset) -> tuple[np.ndarray, ...]:
+def data_columns(
+    config: RunConfig, dataset: Dataset
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(x_tr, y_tr, x_te, y_te) as the compiled step reads them: float64, width d."""
     d = config.model.width
     return (
@@ -689,6 +691,14 @@ def data_columns(config: RunConfig, dataset: Dataset) -> tuple[np.ndarray, ...]:
         embed(dataset.x_test, d).reshape(-1, d),
         np.asarray(dataset.y_test, dtype=np.float64),
     )
+
+
+def member_data(cols: Sequence[Sequence[np.ndarray]]) -> tuple[tf.Tensor, ...]:
+    """`data_columns` of the members as tensors: one set shared by all (x (N, d)) when
+    given one, else stacked (x (S, N, d); the sizes must agree)."""
+    if len(cols) == 1:
+        return tuple(tf.constant(v, DTYPE) for v in cols[0])
+    return tuple(tf.constant(np.stack([c[j] for c in cols]), DTYPE) for j in range(4))
 
 
 def structure_of(config: RunConfig, train: Any, n_train: int) -> _Structure:
