@@ -155,7 +155,7 @@ def bench_training(steps: int) -> dict[str, Any]:
 def bench_verify(tree: Path) -> float:
     """Seconds of `nndyn verify --jobs 2` (all presets, seeds 0-7) with `tree`'s code."""
     env = dict(os.environ, PYTHONPATH=str(tree))
-    cmd = [sys.executable, "-m", "nndyn_gui", "verify", "--jobs", "2", "--json"]
+    cmd = [sys.executable, "-m", "nndyn_gui.cli", "verify", "--jobs", "2", "--json"]
     t0 = time.perf_counter()
     subprocess.run(cmd, env=env, cwd=tree, check=True, stdout=subprocess.DEVNULL)
     return time.perf_counter() - t0

@@ -9,7 +9,8 @@ core.analysis.claims (the same metrics `nndyn verify` checks), measured on the l
 snapshot (also for a diverged run, whose status says so).
 
 Training goes through `core.train.trainer.Trainer` (imported here, in the worker, so the
-driver never loads TensorFlow); this is the one line to point at another engine.
+driver never loads TensorFlow); `run_jobs` trains runs of one shape together
+(`core.train.ensemble.train_many`, each member as it trains alone) and makes the same rows.
 """
 
 from __future__ import annotations
