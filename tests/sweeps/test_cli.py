@@ -91,11 +91,11 @@ def test_flags_that_make_no_sense_are_one_line_errors(tmp_path: Path) -> None:
 KILL_SPEC = """
 set = ["data.n=200", "model.h=0.5", "train.steps=2500", "train.snapshot_every=500",
        "train.steps_per_call=500", "train.optimizer=adam", "train.learning_rate=0.02"]
-seeds = 3
+seeds = 1
 [sweep]
 "model.width" = [2]
-"model.depth" = [2, 3]
-"""
+"model.depth" = [2, 3, 4, 5, 6, 7]
+"""  # six shapes: six jobs of one run each (runs of one shape would go as one ensemble job)
 
 
 @pytest.mark.slow
@@ -125,7 +125,7 @@ def test_a_killed_sweep_resumes_and_loses_at_most_the_runs_in_flight(tmp_path: P
     finally:
         os.killpg(proc.pid, signal.SIGKILL)
         first_err = proc.communicate()[1]
-    assert first_err.splitlines()[0] == "sweep: 1 model.width x 2 model.depth x 3 seeds = 6 runs"
+    assert first_err.splitlines()[0] == "sweep: 1 model.width x 6 model.depth x 1 seeds = 6 runs"
     kept = [line for line in journal.read_text().splitlines() if line.strip()]
     k = len(kept)
     assert 1 <= k < 6

@@ -35,7 +35,7 @@ import json
 import math
 import operator
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
@@ -721,6 +721,49 @@ def _summarize_task(cfg: RunConfig, metrics: tuple[str, ...], last: bool) -> Run
     return _train_and_summarize(cfg, metrics, last, train_with_tensorflow)
 
 
+#: runs of one shape trained together in one compiled program (core/train/ensemble.py)
+ENSEMBLE_MEMBERS = 8
+
+
+def ensemble_key(cfg: RunConfig) -> str:
+    """Runs with equal keys share one compiled structure and data sizes, so they can
+    train as one ensemble: the config without what is a tensor input of the step (seeds,
+    rates, h, weights of the penalties, step counts, snapshots, stop rules)."""
+    d = cfg.to_dict()
+    d.pop("title", None)
+    d["data"].pop("seed", None)
+    for name in ("h", "invertible_bound"):
+        d["model"].pop(name, None)
+    train = d["train"]
+    train["transport"] = float(train.get("transport", 0.0)) > 0.0
+    for name in ("seed", "learning_rate", "weight_decay", "steps", "snapshot_every",
+                 "steps_per_call", "stop_loss", "stop_accuracy", "stop_plateau"):  # fmt: skip
+        train.pop(name, None)
+    return json.dumps(d, sort_keys=True, default=str)
+
+
+def _summarize_group(items: list[tuple[RunConfig, tuple[str, ...], bool]]) -> list[RunSummary]:
+    """Train runs of one shape as ensembles (core/train/ensemble.train_many; each member
+    as it trains alone) and measure each; worker for the process pool too."""
+    from nndyn_gui.core.train.ensemble import train_many
+
+    made: dict[str, Dataset] = {}  # one data set object per data config: shared by members
+    datasets = []
+    for cfg, _, _ in items:
+        key = json.dumps(asdict(cfg.data), sort_keys=True, default=str)
+        if key not in made:
+            made[key] = make_dataset(cfg.data)
+        datasets.append(made[key])
+    results = train_many([cfg for cfg, _, _ in items], datasets)
+    out = []
+    for (cfg, metrics, last), ds, res in zip(items, datasets, results, strict=True):
+        final = res.final
+        m = Measured(cfg, ds, final.weights, float(final.train_acc), float(final.test_acc),
+                     res.status)  # fmt: skip
+        out.append(summarize(m, metrics, last))
+    return out
+
+
 def measure_runs(
     pc: PresetClaims,
     offset: int,
@@ -874,13 +917,16 @@ def run_plan(
     jobs: int = 1,
     on_done: Callable[[str, int, int], None] | None = None,
     train: Trainer = train_with_tensorflow,
+    members: int = ENSEMBLE_MEMBERS,
 ) -> dict[str, RunSummary]:
     """Train and measure every distinct run of `p` (in `jobs` spawned processes).
 
-    `on_done(label, done, total)` after each run. With jobs > 1 the runs go to a spawned
-    process pool (TensorFlow does not survive fork), one thread each, so jobs = number
-    of free cores; runs of one structure are submitted together (the compiled step
-    function is cached per process), the longest first.
+    `on_done(label, done, total)` after each run. With TensorFlow (`train` left as it
+    is) runs of one shape (`ensemble_key`: the seeds of a preset, its twins that change
+    only a rate or h) train together, up to `members` in one compiled program
+    (core/train/ensemble.py; each member as it trains alone). With jobs > 1 the
+    groups go to a spawned process pool (TensorFlow does not survive fork), one thread
+    each, so jobs = number of free cores; the longest first.
     """
     order = sorted(p.configs, key=lambda k: _cost(p.configs[k]), reverse=True)
 
@@ -893,21 +939,35 @@ def run_plan(
         if on_done is not None:
             on_done(p.labels.get(key, key), len(done), len(order))
 
-    if jobs <= 1:
+    if train is not train_with_tensorflow or members <= 1:
+        groups = [[key] for key in order]
+    else:
+        by_shape: dict[str, list[str]] = {}
         for key in order:
-            done[key] = _train_and_summarize(*args(key), train)
+            by_shape.setdefault(ensemble_key(p.configs[key]), []).append(key)
+        groups = [g[i : i + members] for g in by_shape.values() for i in range(0, len(g), members)]
+        groups.sort(key=lambda g: sum(_cost(p.configs[k]) for k in g), reverse=True)
+
+    def finish(group: list[str], summaries: list[RunSummary]) -> None:
+        for key, summary in zip(group, summaries, strict=True):
+            done[key] = summary
             report(key)
+
+    if jobs <= 1:
+        for group in groups:
+            if len(group) == 1 and train is not train_with_tensorflow:
+                finish(group, [_train_and_summarize(*args(group[0]), train)])
+            else:
+                finish(group, _summarize_group([args(k) for k in group]))
         return done
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
     ctx = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
-        futs = {pool.submit(_summarize_task, *args(key)): key for key in order}
+        futs = {pool.submit(_summarize_group, [args(k) for k in g]): g for g in groups}
         for f in as_completed(futs):
-            key = futs[f]
-            done[key] = f.result()
-            report(key)
+            finish(futs[f], f.result())
     return done
 
 

@@ -51,7 +51,8 @@ from pathlib import Path
 from typing import Any
 
 from nndyn_gui.core.io import files, limits, logs
-from nndyn_gui.core.sweep.job import DONE_STATUSES, ROW_METRICS, STATUS_FAILED, run_job
+from nndyn_gui.core.sweep import job as _job
+from nndyn_gui.core.sweep.job import DONE_STATUSES, ROW_METRICS, STATUS_FAILED, run_job, run_jobs
 from nndyn_gui.core.sweep.spec import SweepJob, SweepSpec
 
 log = logging.getLogger(__name__)
@@ -71,8 +72,9 @@ DASK_NO_WORKERS_S = 60.0  # a cluster without workers this long stops the sweep
 DASK_CHECK_S = 5.0  # how often the number of workers is asked for
 MAX_HANDSHAKE_BYTES = 1 * limits.MIB  # a scheduler's greeting is ~200 bytes
 MAX_JOURNAL_LINE = 1 * limits.MIB
+ENSEMBLE_MEMBERS = 8  # runs of one shape in one ensemble job (core/train/ensemble.py)
 
-Job = Callable[..., tuple[Any, dict[str, Any]]]
+Job = Callable[..., Any]  # (run, row), or a list of them for an ensemble job
 
 
 class SweepError(Exception):
@@ -746,29 +748,37 @@ class Sweep:
         job: Job | None = None,
         on_progress: Callable[[Progress], None] | None = None,
         cancel: threading.Event | None = None,
+        members: int = ENSEMBLE_MEMBERS,
     ) -> SweepReport:
         """Run every job not yet done on `backend`; rows are saved as each one ends.
 
+        Runs of one shape go to a worker together, as one ensemble job of at most
+        `members` (`job.run_jobs`; each spread over the workers, so no worker idles
+        while another trains a big group); their rows are those of runs alone. A `job`
+        given here (or a stand-in for `run_job`) runs each run on its own.
         `cancel` set: no new job starts, the ones in flight finish and are kept.
         KeyboardInterrupt (a second Ctrl+C): the runs in flight are abandoned.
         """
-        job = job or run_job  # looked up now: a test's stand-in reaches the CLI's sweeps
+        single = job or run_job  # looked up now: a test's stand-in reaches the CLI's sweeps
+        grouped = job is None and run_job is _job.run_job and members > 1
         report = SweepReport(total=len(self.jobs), skipped=len(self.jobs) - len(self.todo))
         t0 = time.perf_counter()
-        queue: deque[tuple[SweepJob, int]] = deque((j, 0) for j in self.todo)
-        inflight: dict[Any, tuple[SweepJob, int]] = {}
+        queue: deque[tuple[list[SweepJob], int]] = deque(
+            (g, 0) for g in _groups(self.todo, members if grouped else 1, backend.workers)
+        )
+        inflight: dict[Any, tuple[list[SweepJob], int]] = {}
         metrics = tuple(self.spec.metrics)
         abandon = False
         try:
             while queue or inflight:
-                self._submit_more(backend, job, metrics, queue, inflight, cancel, report)
+                self._submit_more(backend, single, metrics, queue, inflight, cancel, report)
                 if not inflight:
                     break
                 for fut in backend.wait_first(list(inflight), POLL_S):
                     if fut not in inflight:
                         continue  # lost with a broken pool and already resubmitted
-                    j, crashes = inflight.pop(fut)
-                    for jj, run, row in self._outcome(backend, fut, j, crashes, queue, inflight):
+                    g, crashes = inflight.pop(fut)
+                    for jj, run, row in self._outcome(backend, fut, g, crashes, queue, inflight):
                         full = self._record(jj, run, row)
                         report.ran += 1
                         status = str(full["status"])
@@ -801,14 +811,16 @@ class Sweep:
         backend: Backend,
         job: Job,
         metrics: tuple[str, ...],
-        queue: deque[tuple[SweepJob, int]],
-        inflight: dict[Any, tuple[SweepJob, int]],
+        queue: deque[tuple[list[SweepJob], int]],
+        inflight: dict[Any, tuple[list[SweepJob], int]],
         cancel: threading.Event | None,
         report: SweepReport,
     ) -> None:
-        """Keep `backend.window()` jobs submitted. A job that was in a crashed pool runs
-        alone, so the one that crashes it is found and the others are not blamed."""
-        while queue and len(inflight) < backend.window():
+        """Keep `backend.window()` jobs submitted, or one ensemble job per worker (so
+        Ctrl+C waits for no more than the groups being trained). A run that was in a
+        crashed pool runs alone, so the one that crashes it is found and the others are
+        not blamed."""
+        while queue and len(inflight) < _limit(backend, queue[0][0]):
             if cancel is not None and cancel.is_set():
                 report.cancelled = True
                 queue.clear()
@@ -816,36 +828,38 @@ class Sweep:
             suspect_running = any(c > 0 for _, c in inflight.values())
             if suspect_running or (queue[0][1] > 0 and inflight):
                 return
-            j, crashes = queue.popleft()
-            inflight[backend.submit(job, j.config, metrics)] = (j, crashes)
+            g, crashes = queue.popleft()
+            if len(g) > 1:
+                fut = backend.submit(run_jobs, [j.config for j in g], metrics)
+            else:
+                fut = backend.submit(job, g[0].config, metrics)
+            inflight[fut] = (g, crashes)
 
     @staticmethod
     def _outcome(
         backend: Backend,
         fut: Any,
-        j: SweepJob,
+        g: list[SweepJob],
         crashes: int,
-        queue: deque[tuple[SweepJob, int]],
-        inflight: dict[Any, tuple[SweepJob, int]],
+        queue: deque[tuple[list[SweepJob], int]],
+        inflight: dict[Any, tuple[list[SweepJob], int]],
     ) -> list[tuple[SweepJob, Any, dict[str, Any]]]:
         """The (job, run, row) to record for a finished future (none if resubmitted)."""
         try:
-            run, row = backend.result(fut)
-            return [(j, run, dict(row))]
+            return _pairs(g, backend.result(fut))
         except BrokenProcessPool:
             if not isinstance(backend, PoolBackend):
-                return [(j, None, _failed_row("the worker process died"))]
+                return [(j, None, _failed_row("the worker process died")) for j in g]
             # the pool is gone and every job in it with it: start a new pool and run
-            # those jobs again, one at a time; one that breaks the pool alone is failed
-            alone = not inflight
+            # those runs again, one at a time; one that breaks the pool alone is failed
+            alone = not inflight and len(g) == 1
             out: list[tuple[SweepJob, Any, dict[str, Any]]] = []
-            lost = [(j, crashes + 1)]
-            for f, (jj, c) in inflight.items():
+            lost = [(j, crashes + 1) for j in g]
+            for f, (gg, c) in inflight.items():
                 if f.done() and not f.cancelled() and f.exception() is None:
-                    run, row = f.result()  # it ended before the crash: keep it
-                    out.append((jj, run, dict(row)))
+                    out.extend(_pairs(gg, f.result()))  # it ended before the crash: keep it
                 else:
-                    lost.append((jj, c + 1))
+                    lost.extend((jj, c + 1) for jj in gg)
             inflight.clear()
             backend.restart()
             for jj, c in reversed(lost):
@@ -853,14 +867,49 @@ class Sweep:
                     msg = "the worker process died running it (a crash or out of memory)"
                     out.append((jj, None, _failed_row(msg)))
                 else:
-                    queue.appendleft((jj, c))
+                    queue.appendleft(([jj], c))
             return out
-        except Exception as e:  # one run's boundary (any backend's error): its row says so
-            log.info("sweep run %d failed", j, exc_info=True)
+        except Exception as e:  # one job's boundary (any backend's error): its rows say so
+            log.info("sweep runs %s failed", [j.index for j in g], exc_info=True)
             name = type(e).__name__
             if name == "KilledWorker":
-                return [(j, None, _failed_row(f"the Dask worker died running it ({e})"))]
-            return [(j, None, _failed_row(f"{name}: {e}"))]
+                return [(j, None, _failed_row(f"the Dask worker died running it ({e})")) for j in g]
+            return [(j, None, _failed_row(f"{name}: {e}")) for j in g]
+
+
+def _limit(backend: Backend, group: list[SweepJob]) -> int:
+    """Jobs to keep submitted before `group`: the backend's window for single runs, one
+    per worker for an ensemble job (each holds many runs)."""
+    return backend.window() if len(group) == 1 else max(1, backend.workers)
+
+
+def _pairs(g: list[SweepJob], result: Any) -> list[tuple[SweepJob, Any, dict[str, Any]]]:
+    """A job's result as (job, run, row): an ensemble job returns one (run, row) per run."""
+    results = result if len(g) > 1 else [result]
+    return [(j, run, dict(row)) for j, (run, row) in zip(g, results, strict=True)]
+
+
+def ensemble_key(config: Any) -> str:
+    """Sweep runs with equal keys can share one ensemble job (see claims.ensemble_key)."""
+    from nndyn_gui.core.analysis.claims import ensemble_key as key
+
+    return key(config)
+
+
+def _groups(jobs: list[SweepJob], members: int, workers: int) -> list[list[SweepJob]]:
+    """The runs to do, in groups of one shape: as many groups per shape as there are
+    workers (at most `members` each), so one worker does not train them all; the order
+    of the runs is kept within a group, and groups come in order of their first run."""
+    if members <= 1:
+        return [[j] for j in jobs]
+    by_shape: dict[str, list[SweepJob]] = {}
+    for j in jobs:
+        by_shape.setdefault(ensemble_key(j.config), []).append(j)
+    groups: list[list[SweepJob]] = []
+    for same in by_shape.values():
+        size = max(1, min(members, -(-len(same) // max(1, workers))))
+        groups.extend(same[i : i + size] for i in range(0, len(same), size))
+    return sorted(groups, key=lambda g: g[0].index)
 
 
 _NUMBER_TEXT = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")

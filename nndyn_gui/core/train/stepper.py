@@ -73,3 +73,35 @@ class Stepper(Protocol):
     def state(self) -> State:
         """A copy of the current state (to continue with another stepper)."""
         ...
+
+
+class BatchStream:
+    """The mini-batch rows of a run: a seeded stream of per-epoch permutations of the
+    training points (epoch e is `default_rng([seed, e]).permutation(n)`), read B at a time.
+
+    Batches depend only on (seed, position), never on how many steps a call runs, so the
+    weights do not change when the UI changes how often it wants progress, and a run
+    trained inside an ensemble sees the very batches it sees alone.
+    """
+
+    def __init__(self, seed: int, n_train: int) -> None:
+        self.seed = int(seed)
+        self.n = int(n_train)
+        self._cache: tuple[int, np.ndarray] | None = None
+
+    def rows(self, first: int, k: int, batch: int) -> np.ndarray:
+        """(k, batch) int32 rows from sample position `first` on."""
+        n = self.n
+        pos = np.arange(first, first + k * batch, dtype=np.int64)
+        flat = np.empty(pos.shape, dtype=np.int32)
+        epochs = pos // n
+        for e in np.unique(epochs):
+            sel = epochs == e
+            flat[sel] = self._permutation(int(e))[pos[sel] % n]
+        return flat.reshape(k, batch)
+
+    def _permutation(self, epoch: int) -> np.ndarray:
+        if self._cache is None or self._cache[0] != epoch:
+            rng = np.random.default_rng([self.seed, epoch])
+            self._cache = (epoch, rng.permutation(self.n).astype(np.int32))
+        return self._cache[1]

@@ -10,6 +10,12 @@ Why it looks like this:
 - Deep nets (T > UNROLL_MAX_DEPTH) run a `tf.scan` over chunks of CHUNK unrolled
   blocks: a fully unrolled 200-block net takes ~20 s to compile, one scan step per
   block is ~10x slower to run; chunks give both a ~2 s compile and near-unrolled speed.
+- One program trains S nets at once (a leading member axis; core/train/ensemble.py);
+  a run alone is S = 1 of it, so a run and the same run in an ensemble execute the same
+  code. Points are columns (S, d, B) and, for narrow nets, A x is a multiply-and-sum
+  that XLA fuses with the bias and the activation: on the article's 51-block width-3
+  net this doubled the steps per second of the row-major matmul version (~6,000 ->
+  ~11,000 per CPU second, benchmarks/bench_ensemble.py).
 - Everything runs in float64 so step 0 is bit-identical to `network.initial_weights` and
   the accuracies agree with the numpy `flow.predict` the views use.
 - A step whose loss or new weights are not finite is *not applied* and ends the call,
@@ -39,7 +45,7 @@ import os
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Any
 
@@ -52,7 +58,7 @@ from nndyn_gui.core.net import maths
 from nndyn_gui.core.net.flow import embed
 from nndyn_gui.core.net.initial_weights import initial_weights
 from nndyn_gui.core.train import live, quickstep
-from nndyn_gui.core.train.stepper import Hyper, State, Stepper
+from nndyn_gui.core.train.stepper import BatchStream, Hyper, State, Stepper
 from nndyn_gui.core.train.stopping import StopRule
 from nndyn_gui.core.types import Dataset, NetWeights, Snapshot, TrainResult
 
@@ -114,6 +120,7 @@ def _one_thread(module: Any) -> None:
 DTYPE = "float64"  # tf.float64 by name: reading tf.float64 here would load TensorFlow
 UNROLL_MAX_DEPTH = 24  # deeper nets use a scan over chunks (compile time, see module doc)
 CHUNK = 10  # blocks unrolled inside one scan iteration
+SMALL_WIDTH = 8  # up to this width A x is a fused multiply-and-sum, wider a batched matmul
 USE_XLA = True  # try jit_compile=True first; falls back to plain graphs if XLA fails
 PAUSE_POLL_S = 0.02
 QUICK_CALL_S = 0.08  # quick start: a numpy call returns after this long (switch, pause)
@@ -166,24 +173,43 @@ def _activation(name: str, z: tf.Tensor) -> tf.Tensor:
     raise ValueError(f"unknown activation {name!r}")
 
 
+def _apply(a: tf.Tensor, x: tf.Tensor) -> tf.Tensor:
+    """A x for every member: a (S, p, d), x (S, d, B) -> (S, p, B). Narrow nets multiply
+    and sum (XLA fuses it with the bias and the activation: a tiny matmul is a kernel
+    call of its own, and the call, not the arithmetic, is what a step of these nets
+    costs); wide ones use a batched matmul."""
+    if a.shape[-1] is not None and a.shape[-1] <= SMALL_WIDTH:
+        return tf.reduce_sum(a[..., None] * x[:, None], axis=2)
+    return tf.matmul(a, x)
+
+
 def _block(st: _Structure, ak: tf.Tensor, bk: tf.Tensor, h: tf.Tensor, x: tf.Tensor):
-    """maths.block and maths.block_move: (the next layer, what the block added to x)."""
-    s = _activation(st.activation, tf.matmul(x, ak, transpose_b=True) + bk)
+    """maths.block and maths.block_move for every member, points as columns: ak (S, d, d),
+    bk (S, d), h (S,), x (S, d, B) -> (the next layer, what the block added to x)."""
+    s = _activation(st.activation, _apply(ak, x) + bk[..., None])
     if st.kind == "resnet":
-        dx = h * s
+        dx = h[:, None, None] * s
         return x + dx, dx
     return s, s - x
 
 
-def _logits(st: _Structure, w: tf.Tensor, c: tf.Tensor, x: tf.Tensor) -> tf.Tensor:
-    """maths.logits: (N,) x.w + c for two classes, (N, K) x W^T + c for K > 2."""
+def _member_logits(st: _Structure, w: tf.Tensor, c: tf.Tensor, x: tf.Tensor) -> tf.Tensor:
+    """maths.logits for every member: (S, B) x.w + c for two classes, (S, K, B) for K > 2."""
     if st.classes == 2:
-        return tf.linalg.matvec(x, w) + c
-    return tf.matmul(x, w, transpose_b=True) + c
+        return tf.reduce_sum(w[..., None] * x, axis=1) + c[:, None]
+    return _apply(w, x) + c[..., None]
+
+
+def _logits(st: _Structure, w: tf.Tensor, c: tf.Tensor, x: tf.Tensor) -> tf.Tensor:
+    """maths.logits of one net, points as rows: (N,) or (N, K) (the member code, S = 1)."""
+    z = _member_logits(st, w[None], tf.reshape(c, (1, -1))[:, 0] if st.classes == 2 else c[None],
+                       tf.transpose(tf.convert_to_tensor(x, DTYPE))[None])  # fmt: skip
+    return z[0] if st.classes == 2 else tf.transpose(z[0])
 
 
 def _project_invertible(st: _Structure, a: tf.Tensor, hyper: dict[str, tf.Tensor]) -> tf.Tensor:
-    """maths.project_invertible: scale each A_k so that h |A_k|_2 Lip(s) <= bound."""
+    """maths.project_invertible: scale each A_k so that h |A_k|_2 Lip(s) <= bound
+    (`hyper`'s h and bound broadcast against the leading axes of a)."""
     lip = maths.activation_lipschitz(st.activation)
     sigma = tf.linalg.svd(a, compute_uv=False)[..., 0]
     limit = hyper["bound"] / (hyper["h"] * lip)
@@ -192,20 +218,29 @@ def _project_invertible(st: _Structure, a: tf.Tensor, hyper: dict[str, tf.Tensor
 
 
 # ---------------------------------------------------------------------- objective
+# Every function below works on S members at once (a leading member axis: the ensemble
+# trainer's S nets, or one run's S = 1). Members never mix: member s's numbers depend
+# on member s's parameters, data and hyper-parameters only, so an ensemble's member
+# trains exactly as the same run alone (tests/core/test_ensemble.py).
 
 
 def _full_params(st: _Structure, a: tf.Tensor, b: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
-    """(T, d, d), (T, d) views of the parameters; tied nets broadcast their one block."""
+    """(..., T, d, d), (..., T, d) views of the parameters; tied nets broadcast their block."""
     if st.tied:
         d, t = st.width, st.depth
-        return tf.broadcast_to(a[None], (t, d, d)), tf.broadcast_to(b[None], (t, d))
+        lead = tf.shape(a)[:-2]
+        return (
+            tf.broadcast_to(tf.expand_dims(a, -3), tf.concat([lead, [t, d, d]], 0)),
+            tf.broadcast_to(tf.expand_dims(b, -2), tf.concat([lead, [t, d]], 0)),
+        )
     return a, b
 
 
-def _forward(
+def _member_forward(
     st: _Structure, a_full: tf.Tensor, b_full: tf.Tensor, h: tf.Tensor, x: tf.Tensor
 ) -> tuple[tf.Tensor, tf.Tensor]:
-    """Return x_T and the per-point transport sum_t |x_{t+1} - x_t|^2 (zeros if unused)."""
+    """x (S, d, B) -> x_T (S, d, B) and the per-point transport sum_t |x_{t+1} - x_t|^2
+    (S, B) (zeros if unused); a_full (S, T, d, d), b_full (S, T, d), h (S,)."""
 
     def block(x: tf.Tensor, acc: tf.Tensor, ak: tf.Tensor, bk: tf.Tensor):
         x_new, dx = _block(st, ak, bk, h, x)
@@ -213,13 +248,16 @@ def _forward(
             acc = acc + tf.reduce_sum(tf.square(dx), axis=1)
         return x_new, acc
 
-    acc = tf.zeros(tf.shape(x)[:1], dtype=DTYPE)
+    acc = tf.zeros_like(x[:, 0])
     t = st.depth
     n_chunks = 0 if t <= UNROLL_MAX_DEPTH else t // CHUNK
     if n_chunks:
         d = st.width
-        a_ch = tf.reshape(a_full[: n_chunks * CHUNK], (n_chunks, CHUNK, d, d))
-        b_ch = tf.reshape(b_full[: n_chunks * CHUNK], (n_chunks, CHUNK, d))
+        # scan over the chunks: (n_chunks, CHUNK, S, ...) with the member axis inside
+        a_ch = tf.reshape(a_full[:, : n_chunks * CHUNK], (-1, n_chunks, CHUNK, d, d))
+        b_ch = tf.reshape(b_full[:, : n_chunks * CHUNK], (-1, n_chunks, CHUNK, d))
+        a_ch = tf.transpose(a_ch, (1, 2, 0, 3, 4))
+        b_ch = tf.transpose(b_ch, (1, 2, 0, 3))
 
         def chunk(carry: tuple[tf.Tensor, tf.Tensor], ab: tuple[tf.Tensor, tf.Tensor]):
             xc, accc = carry
@@ -230,67 +268,115 @@ def _forward(
         xs, accs = tf.scan(chunk, (a_ch, b_ch), initializer=(x, acc))
         x, acc = xs[-1], accs[-1]
     for k in range(n_chunks * CHUNK, t):
-        x, acc = block(x, acc, a_full[k], b_full[k])
+        x, acc = block(x, acc, a_full[:, k], b_full[:, k])
     return x, acc
+
+
+def _forward(
+    st: _Structure, a_full: tf.Tensor, b_full: tf.Tensor, h: tf.Tensor, x: Any
+) -> tuple[tf.Tensor, tf.Tensor]:
+    """One net, points as rows: x (N, d) -> x_T (N, d) and the transport (N,) (the member
+    code with S = 1)."""
+    xm = tf.transpose(tf.convert_to_tensor(x, DTYPE))[None]
+    h1 = tf.reshape(tf.convert_to_tensor(h, DTYPE), (1,))
+    x_t, acc = _member_forward(st, a_full[None], b_full[None], h1, xm)
+    return tf.transpose(x_t[0]), acc[0]
 
 
 def _objective(
     st: _Structure, params: list[tf.Tensor], hyper: dict[str, tf.Tensor], x: tf.Tensor, y: tf.Tensor
 ) -> tuple[tf.Tensor, tf.Tensor]:
-    """Loss (cross-entropy from logits + weight decay + transport) and the logits.
+    """Per-member loss (S,) (cross-entropy from logits + weight decay + transport) and
+    the logits, for points x (S, d, B) with labels y (S, B).
 
-    Two classes: logits (N,) = x_T.w + c and the binary cross-entropy; K > 2: logits
-    (N, K) = x_T W^T + c and the softmax cross-entropy of the labels 0..K-1 in y.
+    Two classes: logits (S, B) = x_T.w + c and the binary cross-entropy; K > 2: logits
+    (S, K, B) = W x_T + c and the softmax cross-entropy of the labels 0..K-1 in y.
     """
     a, b, w, c = params
     a_full, b_full = _full_params(st, a, b)
-    x_t, acc = _forward(st, a_full, b_full, hyper["h"], x)
-    logits = _logits(st, w, c, x_t)
+    x_t, acc = _member_forward(st, a_full, b_full, hyper["h"], x)
+    logits = _member_logits(st, w, c, x_t)
     if st.classes == 2:
-        bce = tf.reduce_mean(tf.nn.sigmoid_cross_entropy_with_logits(labels=y, logits=logits))
+        ce = tf.nn.sigmoid_cross_entropy_with_logits(labels=y, logits=logits)
     else:
-        bce = tf.reduce_mean(
-            tf.nn.sparse_softmax_cross_entropy_with_logits(
-                labels=tf.cast(y, tf.int32), logits=logits
-            )
+        ce = tf.nn.sparse_softmax_cross_entropy_with_logits(
+            labels=tf.cast(y, tf.int32), logits=tf.transpose(logits, (0, 2, 1))
         )
     # The penalty is on all T blocks (as stored in NetWeights), also when they are tied.
-    reg = tf.reduce_sum(tf.square(a_full)) + tf.reduce_sum(tf.square(b_full))
-    loss = bce + hyper["weight_decay"] * reg
+    reg = tf.reduce_sum(tf.square(a_full), axis=(1, 2, 3)) + tf.reduce_sum(
+        tf.square(b_full), axis=(1, 2)
+    )
+    loss = tf.reduce_mean(ce, axis=-1) + hyper["weight_decay"] * reg
     if st.use_transport:
-        loss = loss + hyper["transport"] * tf.reduce_mean(acc)
+        loss = loss + hyper["transport"] * tf.reduce_mean(acc, axis=-1)
     return loss, logits
 
 
-def _all_finite(tensors: list[tf.Tensor]) -> tf.Tensor:
-    return tf.reduce_all([tf.reduce_all(tf.math.is_finite(t)) for t in tensors])
+def _per_member(v: tf.Tensor, like: tf.Tensor) -> tf.Tensor:
+    """v (S,) shaped to broadcast against `like` (S, ...)."""
+    return tf.reshape(v, [-1] + [1] * (like.shape.rank - 1))
+
+
+def _finite(t: tf.Tensor) -> tf.Tensor:
+    """(S,) True where every entry of member s is finite."""
+    ok = tf.math.is_finite(t)
+    return tf.reduce_all(ok, axis=list(range(1, t.shape.rank))) if t.shape.rank > 1 else ok
+
+
+def _points(x: tf.Tensor, y: tf.Tensor, rows: tf.Tensor | None, s: tf.Tensor):
+    """The members' points as columns (S, d, B) and labels (S, B): the mini-batch `rows`
+    (S, B) or every point; data shared by all members (x (N, d)) or one set each
+    (x (S, N, d))."""
+    if x.shape.rank == 2:
+        if rows is None:
+            n, d = tf.shape(x)[0], tf.shape(x)[1]
+            return tf.broadcast_to(tf.transpose(x)[None], [s, d, n]), tf.broadcast_to(
+                y[None], [s, n]
+            )
+        return tf.transpose(tf.gather(x, rows), (0, 2, 1)), tf.gather(y, rows)
+    if rows is None:
+        return tf.transpose(x, (0, 2, 1)), y
+    xb = tf.gather(x, rows, batch_dims=1)
+    return tf.transpose(xb, (0, 2, 1)), tf.gather(y, rows, batch_dims=1)
+
+
+def _members(v: tf.Tensor) -> Any:
+    """S: static when the trace knows it (the loop's shapes stay fixed), else a tensor."""
+    return v.shape[0] if v.shape[0] is not None else tf.shape(v)[0]
 
 
 def _build(st: _Structure, xla: bool) -> _Compiled:
-    """Trace the fused K-step function and the evaluation function for one structure."""
+    """Trace the fused K-step function and the evaluation function for one structure,
+    for S members at once (S = 1 for one run)."""
     invertible = st.keep_invertible and st.kind == "resnet"
 
     def fused(params, slots, t_opt, x, y, idx, n_steps, hyper):
-        """Run up to n_steps optimiser steps; stop before applying a non-finite step.
+        """Member s runs up to n_steps[s] optimiser steps on its rows idx[s] (S, K, B);
+        it stops before applying a non-finite step, the others go on.
 
-        Returns (params, slots, t_opt, steps_done, last_loss, reason) with reason 0 = ok,
-        1 = loss not finite, 2 = gradient or new weights not finite.
+        Returns (params, slots, t_opt, steps_done, last_loss, reason), the last three
+        (S,), reason 0 = ok, 1 = loss not finite, 2 = gradient or new weights not finite.
         """
         lr = hyper["learning_rate"]
+        s_count = _members(n_steps)
+        if invertible:  # h and the bound per block of each member
+            lead = (lambda v: v[:, None]) if not st.tied else (lambda v: v)
+            bound_hyper = {"h": lead(hyper["h"]), "bound": lead(hyper["bound"])}
 
-        def cond(i, params, slots, t_opt, loss, reason):
+        def running(i, reason):
             return tf.logical_and(i < n_steps, tf.equal(reason, 0))
 
-        def body(i, params, slots, t_opt, loss, reason):
-            if st.batch_size:
-                xb = tf.gather(x, idx[i])
-                yb = tf.gather(y, idx[i])
-            else:
-                xb, yb = x, y
+        def cond(j, i, params, slots, t_opt, loss, reason):
+            return tf.reduce_any(running(i, reason))
+
+        def body(j, i, params, slots, t_opt, loss, reason):
+            active = running(i, reason)
+            xb, yb = _points(x, y, idx[:, j] if st.batch_size else None, s_count)
             with tf.GradientTape() as tape:
                 tape.watch(params)
-                loss, _ = _objective(st, params, hyper, xb, yb)
-            grads = tape.gradient(loss, params)
+                new_loss, _ = _objective(st, params, hyper, xb, yb)
+                total = tf.reduce_sum(new_loss)  # member s's gradient is its own loss's
+            grads = tape.gradient(total, params)
             t_new = t_opt + 1.0
             if st.optimizer == "adam":
                 m, v = slots
@@ -301,47 +387,62 @@ def _build(st: _Structure, xla: bool) -> _Compiled:
                 ]
                 lr_t = lr * tf.sqrt(1.0 - _BETA2**t_new) / (1.0 - _BETA1**t_new)
                 new_params = [
-                    p - lr_t * mi / (tf.sqrt(vi) + _EPS)
+                    p - _per_member(lr_t, p) * mi / (tf.sqrt(vi) + _EPS)
                     for p, mi, vi in zip(params, m_new, v_new, strict=True)
                 ]
                 new_slots = [m_new, v_new]
             else:
-                new_params = [p - lr * g for p, g in zip(params, grads, strict=True)]
+                new_params = [
+                    p - _per_member(lr, p) * g for p, g in zip(params, grads, strict=True)
+                ]
                 new_slots = slots
             if invertible:
-                new_params[0] = _project_invertible(st, new_params[0], hyper)
-            loss_ok = tf.logical_and(tf.math.is_finite(loss), loss <= DIVERGED_LOSS)
-            step_ok = tf.logical_and(loss_ok, _all_finite(new_params))
-            new_reason = tf.where(loss_ok, tf.where(step_ok, 0, 2), 1)
-            keep = lambda new, old: tf.where(step_ok, new, old)  # noqa: E731
+                new_params[0] = _project_invertible(st, new_params[0], bound_hyper)
+            loss_ok = tf.logical_and(tf.math.is_finite(new_loss), new_loss <= DIVERGED_LOSS)
+            weights_ok = tf.reduce_all(tf.stack([_finite(p) for p in new_params]), axis=0)
+            step_ok = tf.logical_and(active, tf.logical_and(loss_ok, weights_ok))
+            fail = tf.where(loss_ok, 2, 1)
+            reason = tf.where(tf.logical_and(active, tf.logical_not(step_ok)), fail, reason)
+
+            def keep(new: tf.Tensor, old: tf.Tensor) -> tf.Tensor:
+                return tf.where(_per_member(step_ok, new), new, old)
+
             params = tf.nest.map_structure(keep, new_params, params)
             slots = tf.nest.map_structure(keep, new_slots, slots)
             t_opt = tf.where(step_ok, t_new, t_opt)
+            loss = tf.where(active, new_loss, loss)
             i = i + tf.cast(step_ok, tf.int32)
-            return i, params, slots, t_opt, loss, new_reason
+            return j + 1, i, params, slots, t_opt, loss, reason
 
-        init = (tf.constant(0), params, slots, t_opt, tf.constant(math.nan, DTYPE), tf.constant(0))
-        i, params, slots, t_opt, loss, reason = tf.while_loop(cond, body, init)
+        zeros = tf.zeros_like(n_steps)
+        nan = tf.fill([s_count], tf.constant(math.nan, DTYPE))
+        init = (tf.constant(0), zeros, params, slots, t_opt, nan, zeros)
+        _, i, params, slots, t_opt, loss, reason = tf.while_loop(cond, body, init)
         return params, slots, t_opt, i, loss, reason
 
     def evaluate(params, x_tr, y_tr, x_te, y_te, hyper):
-        """Full-training-set objective and train / test accuracy (class 1 iff logit >= 0;
-        K > 2: the argmax of the logits, like flow.predict)."""
-        loss, logits_tr = _objective(st, params, hyper, x_tr, y_tr)
-        _, logits_te = _objective(st, params, hyper, x_te, y_te)
+        """Per member: full-training-set objective and the points classified right in the
+        training and the test set (class 1 iff logit >= 0; K > 2: the argmax of the
+        logits, like flow.predict). Counts, not shares: XLA divides by a constant N as
+        a product with 1/N (0.7000000000000001 for 7/10), numpy's mean does not."""
+        s_count = _members(hyper["h"])
+        xs, ys = _points(x_tr, y_tr, None, s_count)
+        loss, logits_tr = _objective(st, params, hyper, xs, ys)
+        xt, yt = _points(x_te, y_te, None, s_count)
+        _, logits_te = _objective(st, params, hyper, xt, yt)
 
         def acc(logits: tf.Tensor, y: tf.Tensor) -> tf.Tensor:
             if st.classes == 2:
                 pred = tf.cast(logits >= 0.0, DTYPE)
             else:
-                pred = tf.cast(tf.argmax(logits, axis=-1), DTYPE)
-            return tf.reduce_mean(tf.cast(tf.equal(pred, y), DTYPE))
+                pred = tf.cast(tf.argmax(logits, axis=1), DTYPE)
+            return tf.reduce_sum(tf.cast(tf.equal(pred, y), DTYPE), axis=-1)
 
-        return loss, acc(logits_tr, y_tr), acc(logits_te, y_te)
+        return loss, acc(logits_tr, ys), acc(logits_te, yt)
 
     return _Compiled(
         fused=tf.function(fused, jit_compile=xla, reduce_retracing=True),
-        evaluate=tf.function(evaluate, reduce_retracing=True),
+        evaluate=tf.function(evaluate, jit_compile=xla, reduce_retracing=True),
         xla=xla,
     )
 
@@ -432,69 +533,140 @@ def wait_for_compiles(timeout: float = 60.0) -> bool:
 
 
 @functools.lru_cache(maxsize=16)
-def _tensors(hyper: Hyper) -> dict[str, tf.Tensor]:
-    """The one place hyper-parameters become tensors (the compiled step's dict input)."""
-    return {f.name: tf.constant(getattr(hyper, f.name), DTYPE) for f in fields(hyper)}
+def _tensors(hypers: tuple[Hyper, ...]) -> dict[str, tf.Tensor]:
+    """The one place hyper-parameters become tensors: (S,) per field, member s's value at s
+    (the compiled step's dict input)."""
+    return {f.name: tf.constant([getattr(h, f.name) for h in hypers], DTYPE) for f in fields(Hyper)}
+
+
+def _stack(arrays: list[np.ndarray]) -> tf.Tensor:
+    return tf.constant(np.stack([np.asarray(v, dtype=np.float64) for v in arrays]), DTYPE)
+
+
+class MemberSteps:
+    """S members' optimiser states over one structure's compiled functions, trained in
+    one call (a leading member axis); one run is S = 1 (`_CompiledSteps`).
+
+    `data`: (x_tr, y_tr, x_te, y_te), shared by all members (x (N, d)) or one set each
+    (x (S, N, d), the same N). Each fused call runs at most `k_alloc` steps (the
+    batch-index tensor it was traced for); longer requests are split into several calls.
+    """
+
+    def __init__(
+        self,
+        comp: _Compiled,
+        data: tuple[tf.Tensor, ...],
+        states: list[State],
+        k_alloc: int,
+        batch: int,
+    ) -> None:
+        self.comp = comp
+        self._data = data
+        self.size = len(states)
+        n_params = len(states[0].params)
+        self._params = [_stack([s.params[i] for s in states]) for i in range(n_params)]
+        self._slots = [
+            [_stack([s.slots[g][i] for s in states]) for i in range(n_params)]
+            for g in range(len(states[0].slots))
+        ]
+        self._t_opt = tf.constant([s.t_opt for s in states], DTYPE)
+        self._k_alloc = k_alloc
+        # the batch-index tensor (S, K, B); full batch: (S, 0, 0)
+        self.shape = (self.size, k_alloc, batch) if batch else (self.size, 0, 0)
+
+    def trace(self, hypers: tuple[Hyper, ...]) -> None:
+        """Compile (or look up) the step and the evaluation without training."""
+        self._call(None, np.zeros(self.size, np.int64), hypers)
+        self.evaluate(hypers)
+        self.comp.traced.add(self.shape)
+
+    def fused(
+        self, rows: np.ndarray | None, n_steps: np.ndarray, hypers: tuple[Hyper, ...]
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Member s: up to n_steps[s] steps on rows[s] ((S, n, B), None: full batch).
+        (steps done, last loss, reason) per member, as `Stepper.fused` says for one."""
+        todo = np.asarray(n_steps, dtype=np.int64).copy()
+        done = np.zeros(self.size, np.int64)
+        loss = np.full(self.size, math.nan)
+        reason = np.zeros(self.size, np.int64)
+        offset = 0  # every member still going has done exactly this many
+        while np.any((todo > 0) & (reason == 0)):
+            kk = int(min(self._k_alloc, todo[reason == 0].max()))
+            part = None if rows is None else rows[:, offset : offset + kk]
+            want = np.where(reason == 0, np.minimum(todo, kk), 0)
+            n_done, last, why = self._call(part, want, hypers)
+            ran = want > 0
+            loss[ran], reason[ran] = last[ran], why[ran]
+            done += n_done
+            todo -= n_done
+            offset += kk
+        return done, loss, reason
+
+    def _call(
+        self, rows: np.ndarray | None, n_steps: np.ndarray, hypers: tuple[Hyper, ...]
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        idx = np.zeros(self.shape, dtype=np.int32)
+        if rows is not None and self.shape[2]:
+            idx[:, : rows.shape[1]] = rows
+        x_tr, y_tr = self._data[:2]
+        k_in = tf.constant(np.asarray(n_steps, dtype=np.int32))
+        out = self.comp.fused(self._params, self._slots, self._t_opt, x_tr, y_tr,
+                              tf.constant(idx), k_in, _tensors(hypers))  # fmt: skip
+        self._params, self._slots, self._t_opt, done, loss, reason = out
+        return done.numpy().astype(np.int64), loss.numpy(), reason.numpy().astype(np.int64)
+
+    def evaluate(self, hypers: tuple[Hyper, ...]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per member: full training-set objective, train and test accuracy (NaN: no test
+        set)."""
+        loss, right_tr, right_te = self.comp.evaluate(self._params, *self._data, _tensors(hypers))
+        n_tr, n_te = int(self._data[1].shape[-1]), int(self._data[3].shape[-1])
+        with np.errstate(invalid="ignore"):  # no test set: NaN
+            return loss.numpy(), right_tr.numpy() / n_tr, right_te.numpy() / n_te
+
+    def member_params(self, s: int) -> list[np.ndarray]:
+        """Member s's parameters (float64 copies)."""
+        return [np.array(p[s].numpy(), dtype=np.float64) for p in self._params]
+
+    def states(self) -> list[State]:
+        params = [p.numpy() for p in self._params]
+        slots = [[v.numpy() for v in g] for g in self._slots]
+        t_opt = self._t_opt.numpy()
+        return [
+            State(
+                [np.array(p[s], dtype=np.float64) for p in params],
+                [[np.array(v[s], dtype=np.float64) for v in g] for g in slots],
+                float(t_opt[s]),
+            )
+            for s in range(self.size)
+        ]
 
 
 class _CompiledSteps:
-    """The `core.train.stepper.Stepper` protocol over one structure's compiled functions.
-
-    Each fused call runs at most `k_alloc` steps (the batch-index tensor it was traced
-    for); longer requests are split into several calls.
-    """
+    """The `core.train.stepper.Stepper` protocol of one run: `MemberSteps` with S = 1
+    (so a run alone and the same run in an ensemble execute the same program)."""
 
     def __init__(
         self, comp: _Compiled, data: tuple[tf.Tensor, ...], state: State, k_alloc: int, batch: int
     ) -> None:
         self.comp = comp
-        self._data = data  # x_tr, y_tr, x_te, y_te
-        self._params = [tf.constant(p, DTYPE) for p in state.params]
-        self._slots = [[tf.constant(s, DTYPE) for s in g] for g in state.slots]
-        self._t_opt = tf.constant(state.t_opt, DTYPE)
-        self._k_alloc = k_alloc
-        self._shape = (k_alloc, batch) if batch else (0, 0)  # the batch-index tensor
+        self._members = MemberSteps(comp, data, [state], k_alloc, batch)
 
     def trace(self, hyper: Hyper) -> None:
-        """Compile (or look up) the step and the evaluation without training."""
-        self._call(None, 0, hyper)
-        self.evaluate(hyper)
-        self.comp.traced.add(self._shape)
+        self._members.trace((hyper,))
 
     def fused(
         self, rows: np.ndarray | None, n_steps: int, hyper: Hyper, deadline: float | None = None
     ) -> tuple[int, float, int]:
-        done_all, loss, reason = 0, math.nan, 0
-        while done_all < n_steps and not reason:
-            kk = min(n_steps - done_all, self._k_alloc)
-            part = None if rows is None else rows[done_all : done_all + kk]
-            done, loss, reason = self._call(part, kk, hyper)
-            done_all += done
-            if done < kk:
-                break
-        return done_all, loss, reason
-
-    def _call(self, rows: np.ndarray | None, k: int, hyper: Hyper) -> tuple[int, float, int]:
-        idx = np.zeros(self._shape, dtype=np.int32)
-        if rows is not None and self._shape[1]:
-            idx[:k] = rows
-        x_tr, y_tr = self._data[:2]
-        k_in = tf.constant(k, tf.int32)
-        out = self.comp.fused(self._params, self._slots, self._t_opt, x_tr, y_tr,
-                              tf.constant(idx), k_in, _tensors(hyper))  # fmt: skip
-        self._params, self._slots, self._t_opt, done, loss, reason = out
-        return int(done), float(loss), int(reason)
+        part = None if rows is None else rows[None]
+        done, loss, reason = self._members.fused(part, np.array([n_steps]), (hyper,))
+        return int(done[0]), float(loss[0]), int(reason[0])
 
     def evaluate(self, hyper: Hyper) -> tuple[float, float, float]:
-        loss, acc_tr, acc_te = self.comp.evaluate(self._params, *self._data, _tensors(hyper))
-        return float(loss), float(acc_tr), float(acc_te)
+        loss, acc_tr, acc_te = self._members.evaluate((hyper,))
+        return float(loss[0]), float(acc_tr[0]), float(acc_te[0])
 
     def state(self) -> State:
-        return State(
-            [np.array(p.numpy(), dtype=np.float64) for p in self._params],
-            [[np.array(s.numpy(), dtype=np.float64) for s in g] for g in self._slots],
-            float(self._t_opt.numpy()),
-        )
+        return self._members.states()[0]
 
 
 class _CompileJob:
@@ -540,6 +712,82 @@ class Control:
     tune: Callable[[], TrainConfig | None] = lambda: None
 
 
+def check_data(config: RunConfig, dataset: Dataset) -> int:
+    """The number of training points; ValueError for an empty set or labels outside
+    0..K-1."""
+    n_train = int(dataset.x_train.shape[0])
+    if n_train == 0:
+        raise ValueError("the training set is empty")
+    k = config.data.classes
+    for y in (dataset.y_train, dataset.y_test):
+        if len(y) and not (int(np.min(y)) >= 0 and int(np.max(y)) < k):
+            raise ValueError(
+                f"the data have labels {int(np.min(y))}..{int(np.max(y))} but "
+                f"data.classes is {k} (labels 0..{k - 1})"
+            )
+    return n_train
+
+
+def data_columns(
+    config: RunConfig, dataset: Dataset
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(x_tr, y_tr, x_te, y_te) as the compiled step reads them: float64, width d."""
+    d = config.model.width
+    return (
+        embed(dataset.x_train, d),
+        np.asarray(dataset.y_train, dtype=np.float64),
+        embed(dataset.x_test, d).reshape(-1, d),
+        np.asarray(dataset.y_test, dtype=np.float64),
+    )
+
+
+def member_data(cols: Sequence[Sequence[np.ndarray]]) -> tuple[tf.Tensor, ...]:
+    """`data_columns` of the members as tensors: one set shared by all (x (N, d)) when
+    given one, else stacked (x (S, N, d); the sizes must agree)."""
+    if len(cols) == 1:
+        return tuple(tf.constant(v, DTYPE) for v in cols[0])
+    return tuple(tf.constant(np.stack([c[j] for c in cols]), DTYPE) for j in range(4))
+
+
+def structure_of(config: RunConfig, train: Any, n_train: int) -> _Structure:
+    """The compiled structure of `config` trained with `train` on n_train points."""
+    m = config.model
+    return _Structure(
+        kind=m.kind,
+        activation=m.activation,
+        width=m.width,
+        depth=m.depth,
+        tied=m.tied,
+        keep_invertible=m.keep_invertible,
+        optimizer=train.optimizer,
+        batch_size=train.batch_size if 0 < train.batch_size < n_train else 0,
+        use_transport=train.transport > 0.0,
+        classes=config.data.classes,
+    )
+
+
+def initial_state(config: RunConfig) -> State:
+    """Step 0: `initial_weights` of the config's seed (tied nets keep one block) and zero
+    optimiser slots."""
+    m, tr = config.model, config.train
+    w0 = initial_weights(m, tr.seed, config.data.classes)
+    a0, b0 = (w0.A[0], w0.b[0]) if m.tied else (w0.A, w0.b)
+    params = [np.array(v, dtype=np.float64) for v in (a0, b0, w0.w, w0.c)]
+    slots = [[np.zeros_like(p) for p in params] for _ in range(2)]
+    return State(params, slots if tr.optimizer == "adam" else [])
+
+
+def net_weights(config: RunConfig, params: list[np.ndarray]) -> NetWeights:
+    """A run's parameters as NetWeights (tied blocks repeated T times)."""
+    t = config.model.depth
+    a, b, w, c = params
+    if config.model.tied:
+        a = np.repeat(a[None], t, axis=0)
+        b = np.repeat(b[None], t, axis=0)
+    c_out: float | np.ndarray = float(c) if config.data.classes == 2 else c
+    return NetWeights(A=a, b=b, w=w, c=c_out)
+
+
 class Trainer:
     """Trains one run: numpy steps (core/train/quickstep.py) or the compiled TF step, both a
     `core.train.stepper.Stepper`, in fused calls; `events()` is the run loop.
@@ -558,36 +806,17 @@ class Trainer:
         cfg = self.config
         m, tr = cfg.model, cfg.train
         self.dataset = dataset
-        d = m.width
-        n_train = int(dataset.x_train.shape[0])
-        if n_train == 0:
-            raise ValueError("the training set is empty")
-        k = cfg.data.classes
-        for y in (dataset.y_train, dataset.y_test):
-            if len(y) and not (int(np.min(y)) >= 0 and int(np.max(y)) < k):
-                raise ValueError(
-                    f"the data have labels {int(np.min(y))}..{int(np.max(y))} but "
-                    f"data.classes is {k} (labels 0..{k - 1})"
-                )
+        n_train = check_data(cfg, dataset)
         self._n_train = n_train
         self._structure = self._structure_for(tr)
-        w0 = initial_weights(m, tr.seed, cfg.data.classes)
-        a0, b0 = (w0.A[0], w0.b[0]) if m.tied else (w0.A, w0.b)
-        params = [np.array(v, dtype=np.float64) for v in (a0, b0, w0.w, w0.c)]
-        slots = [[np.zeros_like(p) for p in params] for _ in range(2)]
-        self._initial = State(params, slots if tr.optimizer == "adam" else [])
+        self._initial = initial_state(cfg)
         self.hyper = Hyper.of(m, tr)
-        self._xy = (
-            embed(dataset.x_train, d),
-            np.asarray(dataset.y_train, dtype=np.float64),
-            embed(dataset.x_test, d).reshape(-1, d),
-            np.asarray(dataset.y_test, dtype=np.float64),
-        )
+        self._xy = data_columns(cfg, dataset)
         self._data: tuple[Any, ...] = ()  # self._xy as tensors, made by the first compile
         self._k = max(1, tr.steps_per_call)
         self._k_alloc = self._k  # rows of the batch-index tensor the function is traced for
         self._origin = (0, 0)  # (step, sample position) where the batch stream continues
-        self._perm_cache: tuple[int, np.ndarray] | None = None
+        self._stream = BatchStream(tr.batch_seed, n_train)
         self._quick = bool(quick_start) and quickstep.supports(self._structure)
         self._steps: Stepper | None = None  # numpy's or the compiled one
         self._job: _CompileJob | None = None
@@ -600,19 +829,7 @@ class Trainer:
         self.xla = False
 
     def _structure_for(self, tr: Any) -> _Structure:
-        m = self.config.model
-        return _Structure(
-            kind=m.kind,
-            activation=m.activation,
-            width=m.width,
-            depth=m.depth,
-            tied=m.tied,
-            keep_invertible=m.keep_invertible,
-            optimizer=tr.optimizer,
-            batch_size=tr.batch_size if 0 < tr.batch_size < self._n_train else 0,
-            use_transport=tr.transport > 0.0,
-            classes=self.config.data.classes,
-        )
+        return structure_of(self.config, tr, self._n_train)
 
     # ------------------------------------------------------------------ public
     @property
@@ -622,13 +839,7 @@ class Trainer:
 
     def weights(self) -> NetWeights:
         """A float64 numpy copy of the current parameters (tied blocks repeated T times)."""
-        t = self.config.model.depth
-        a, b, w, c = self._state().params
-        if self.config.model.tied:
-            a = np.repeat(a[None], t, axis=0)
-            b = np.repeat(b[None], t, axis=0)
-        c_out: float | np.ndarray = float(c) if self._structure.classes == 2 else c
-        return NetWeights(A=a, b=b, w=w, c=c_out)
+        return net_weights(self.config, self._state().params)
 
     def prepare(self) -> bool:
         """Get ready to train: compile now (or take the compiled function from the cache),
@@ -917,10 +1128,10 @@ class Trainer:
         assert self._steps is not None
         return self._steps.evaluate(self.hyper)
 
-    def _index_shape(self) -> tuple[int, int]:
-        """(rows, batch) of the batch-index input: (0, 0) for full batch."""
+    def _index_shape(self) -> tuple[int, int, int]:
+        """(members, rows, batch) of the batch-index input: (1, 0, 0) for full batch."""
         b = self._structure.batch_size
-        return (self._k_alloc, b) if b else (0, 0)
+        return (1, self._k_alloc, b) if b else (1, 0, 0)
 
     def _position(self, step: int) -> int:
         """Index of the first sample of `step` in the stream of epochs (see _batch_rows)."""
@@ -929,30 +1140,13 @@ class Trainer:
         return pos0 + (step - step0) * b
 
     def _batch_rows(self, start: int, k: int) -> np.ndarray:
-        """(k, B) int32 rows of a seeded stream of per-epoch permutations.
-
-        Batches depend only on (order seed, step), never on steps_per_call, so the weights do
-        not change when the UI changes how often it wants progress. A live change of the
-        batch size continues the stream where it was (`_origin`).
-        """
+        """(k, B) int32 rows of the run's BatchStream (core/train/stepper.py) for steps
+        start..start+k. A live change of the batch size continues the stream where it
+        was (`_origin`)."""
         b = self._structure.batch_size
         if not b:
             return np.zeros((k, 0), dtype=np.int32)
-        n = self._n_train
-        first = self._position(start)
-        pos = np.arange(first, first + k * b, dtype=np.int64)
-        flat = np.empty(pos.shape, dtype=np.int32)
-        epochs = pos // n
-        for e in np.unique(epochs):
-            sel = epochs == e
-            flat[sel] = self._permutation(int(e))[pos[sel] % n]
-        return flat.reshape(k, b)
-
-    def _permutation(self, epoch: int) -> np.ndarray:
-        if self._perm_cache is None or self._perm_cache[0] != epoch:
-            rng = np.random.default_rng([self.config.train.batch_seed, epoch])
-            self._perm_cache = (epoch, rng.permutation(self._n_train).astype(np.int32))
-        return self._perm_cache[1]
+        return self._stream.rows(self._position(start), k, b)
 
 
 def _wait_while_paused(pause: threading.Event | None, cancel: threading.Event | None) -> bool:
