@@ -110,7 +110,7 @@ def test_cell_text_contrasts_with_every_colour_of_the_scale() -> None:
 
 def test_labels_fall_back_to_the_name_for_what_the_registry_does_not_know() -> None:
     assert hmap.field_label("model.width") == "Width d"
-    assert hmap.field_label("train.seed") == "Weight seed"
+    assert hmap.field_label("train.seed") == "Init seed"
     assert hmap.field_label("old.field") == "old.field"
     assert hmap.metric_label("test_acc") == "test accuracy"
     assert hmap.metric_label("wrong_side_share") == "wrong side share"

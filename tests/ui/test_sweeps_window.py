@@ -64,7 +64,7 @@ def test_the_choices_read_in_the_panels_words_and_colours_can_span_the_cells(
     assert (win.x_combo.currentText(), win.y_combo.currentText()) == ("Depth T", "Width d")
     assert win.metric_combo.currentText() == "dense accuracy"
     texts = [win.x_combo.itemText(i) for i in range(win.x_combo.count())]
-    assert "Weight seed" in texts and not any("." in t for t in texts)
+    assert "Init seed" in texts and not any("." in t for t in texts)
     assert win.colour_combo.currentText() == "0–100 % for shares"
     assert win.view.scale == "absolute"
     win.colour_combo.setCurrentIndex(win.colour_combo.findData("range"))
@@ -73,7 +73,7 @@ def test_the_choices_read_in_the_panels_words_and_colours_can_span_the_cells(
     assert "colours: lowest to highest cell" in (tmp_path / "h.svg").read_text()
     win._fill_table(win.current.cells[0][0])
     heads = [win.table.horizontalHeaderItem(i).text() for i in range(win.table.columnCount())]
-    assert heads[:3] == ["Width d", "Depth T", "Weight seed"] and "dense accuracy" in heads
+    assert heads[:3] == ["Width d", "Depth T", "Init seed"] and "dense accuracy" in heads
 
 
 def test_click_on_a_cell_opens_the_run_that_stands_for_it(qtbot: Any, folder: Path) -> None:
