@@ -22,6 +22,7 @@ from PySide6.QtGui import QBrush, QColor, QFont
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QSizePolicy, QTableView, QWidget
 
 from nndyn_gui.core.analysis.diagnostics import SQUASH_RELATIVE
+from nndyn_gui.core.analysis.narrator import fmt  # the panels print numbers one way
 
 OK_COLOR = "#1a7f37"
 BAD_COLOR = "#c62828"
@@ -77,15 +78,6 @@ def wrap_header(text: str, chars: int = 6) -> str:
         else:
             lines.append(word)
     return "\n".join(lines)
-
-
-def fmt(v: float, digits: int = 3) -> str:
-    """A number in at most `digits` significant digits; "—" when not finite."""
-    if not math.isfinite(v):
-        return "—"
-    if v != 0 and (abs(v) < 1e-3 or abs(v) >= 1e4):
-        return f"{v:.{digits - 1}e}"
-    return f"{v:.{digits}g}"
 
 
 def pct(v: float) -> str:
