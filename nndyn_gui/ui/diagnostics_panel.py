@@ -140,12 +140,14 @@ PROFILE_TITLE = "Displacement per layer"
 
 
 def profile_title(diag: Any) -> str:
-    """'Displacement per layer · middle half of the layers: 47% of the distance' (0.5 is
+    """'Displacement per layer / middle half of the layers: 47%': the share of the distance
+    travelled that the middle half of the layers covers (0.5 is
     an even profile; a turnpike would put far less there), or the bare title."""
     share = float(getattr(diag, "middle_share", math.nan))
     if not math.isfinite(share) or len(diag.displacement) < 4:
         return PROFILE_TITLE
-    return f"{PROFILE_TITLE} · middle half of the layers: {_pct(share)} of the distance"
+    # a second line: in a side dock one line cut the number off
+    return f"{PROFILE_TITLE}<br>middle half of the layers: {_pct(share)}"
 
 
 # ---------------------------------------------------------------------- widget
@@ -197,7 +199,11 @@ class DiagnosticsPanel(QWidget):
 
         self.displacement_plot = pg.PlotWidget(background="w")
         self.displacement_plot.setMinimumHeight(130)
-        self.displacement_plot.setMaximumHeight(170)
+        self.displacement_plot.setToolTip(
+            "mean distance each layer moves the points; 'middle half of the layers': the share "
+            "of the whole distance they cover (50%: evenly; a turnpike puts far less there)"
+        )
+        self.displacement_plot.setMaximumHeight(190)  # two title lines
         pi = self.displacement_plot.getPlotItem()
         pi.setMenuEnabled(False)
         pi.hideButtons()
