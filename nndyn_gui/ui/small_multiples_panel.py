@@ -20,6 +20,7 @@ from typing import Any
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QColor, QPainter
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from superqt.utils import qdebounced
 
 from nndyn_gui.core.types import Snapshot
 from nndyn_gui.render.palette import palette_for
@@ -77,10 +78,6 @@ class SmallMultiplesPanel(QWidget):
         self.multiples.installEventFilter(self)  # the veil follows its size
         self.multiples.layerClicked.connect(self.layerClicked)
         self._camera: tuple[float, float, float] | None = None
-        self._camera_timer = QTimer(self)  # a camera drag redraws the 3-D tiles once at rest
-        self._camera_timer.setSingleShot(True)
-        self._camera_timer.setInterval(CAMERA_SETTLE_MS)
-        self._camera_timer.timeout.connect(self._apply_camera)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.setSpacing(0)
@@ -114,8 +111,9 @@ class SmallMultiplesPanel(QWidget):
     def set_camera(self, cam: tuple[float, float, float] | None) -> None:
         """The main view's camera: the 3-D tiles follow it (once it has come to rest)."""
         self._camera = cam
-        self._camera_timer.start()
+        self._apply_camera()
 
+    @qdebounced(timeout=CAMERA_SETTLE_MS)  # a camera drag redraws the 3-D tiles once at rest
     def _apply_camera(self) -> None:
         """Redraw the 3-D tiles for the camera; a hidden panel does it when shown."""
         if self.isVisible():
@@ -145,7 +143,7 @@ class SmallMultiplesPanel(QWidget):
     def shutdown(self) -> None:
         """Stop the builder thread (window close)."""
         self._timer.stop()
-        self._camera_timer.stop()
+        self._apply_camera.cancel()
         self._builder.shutdown()
         self.multiples.shutdown()
 
