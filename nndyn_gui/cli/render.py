@@ -337,7 +337,7 @@ def render_main(argv: list[str]) -> int:
         run = _load_run(args)
         title = spec.title_for(run.config)
         if args.with_run:  # each half its own title, the top one says what differs
-            from nndyn_gui.core.analysis.narrator import compare_half_label, compare_titles
+            from nndyn_gui.core.analysis.comparison import compare_half_label, compare_titles
 
             other = opts.compare_with = _read_run(args.with_run)
             title, *halves = compare_titles(run.config, other.config)

@@ -158,8 +158,8 @@ def sweep_main(args: argparse.Namespace, fail: type[Exception]) -> int:
 
 
 def _sweep_main(args: argparse.Namespace, fail: type[Exception]) -> int:
-    from nndyn_gui.core.sweep.runner import Sweep
     from nndyn_gui.core.sweep.backends import SweepError, make_backend
+    from nndyn_gui.core.sweep.runner import Sweep
     from nndyn_gui.core.sweep.spec import MAX_RUNS, SweepSpecError, load_spec
 
     if not str(args.out).strip():

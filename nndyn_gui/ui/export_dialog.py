@@ -45,7 +45,7 @@ from PySide6.QtWidgets import (
 )
 from superqt.utils import qdebounced
 
-from nndyn_gui.core.analysis import narrator
+from nndyn_gui.core.analysis import comparison
 from nndyn_gui.core.types import Run
 from nndyn_gui.render import export_spec as spec
 from nndyn_gui.render.camera import CameraKey
@@ -297,7 +297,7 @@ class ExportDialog(QDialog):
     def _title_for_runs(self) -> str:
         """The title of the run(s) exported, from their configs (core.analysis.narrator)."""
         if self.compare is not None:
-            return narrator.compare_titles(self.compare[0].config, self.compare[1].config)[0]
+            return comparison.compare_titles(self.compare[0].config, self.compare[1].config)[0]
         return spec.title_for(self.state.config)
 
     def _follow_config(self, *_: object) -> None:

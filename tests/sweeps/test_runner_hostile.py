@@ -20,8 +20,8 @@ from typing import Any
 
 import pytest
 
-from nndyn_gui.core.sweep.runner import JOURNAL, Sweep
 from nndyn_gui.core.sweep.backends import DaskBackend, InlineBackend, SweepError, probe_scheduler
+from nndyn_gui.core.sweep.runner import JOURNAL, Sweep
 from nndyn_gui.core.sweep.spec import parse_spec
 
 from . import fake_job
