@@ -237,7 +237,8 @@ def _read_run(path: str) -> Any:
 def _train_preset(name: str, sets: list[str], quiet: bool) -> Any:
     """Train preset `name` with the `--set` changes, as `nndyn train --preset` reads it
     (one reader: a CSV file's labels fix K, data.classes follows the file)."""
-    from nndyn_gui.cli.commands import CliError, resolve_config
+    from nndyn_gui.cli.common import CliError
+    from nndyn_gui.cli.train import resolve_config
 
     try:
         cfg, _ = resolve_config(None, name, sets)
