@@ -344,7 +344,7 @@ class _TensorFlowLoader:
         versions: dict[str, str] = {}
         if not self.error:
             try:
-                training.load_tensorflow(self._before_import)
+                training.program.load_tensorflow(self._before_import)
                 versions = _versions()
             except Exception as e:  # any import failure: every run then fails with this
                 log.exception("TensorFlow cannot be loaded")
