@@ -156,7 +156,6 @@ class _Control:
 
     def begin(self, start: p.Start | p.StartEnsemble) -> None:
         """A new run (or ensemble): any older run is cancelled (one run at a time)."""
-        single = isinstance(start, p.Start)
         with self.lock:
             for flags in self._runs.values():
                 flags.cancel.set()
@@ -165,7 +164,7 @@ class _Control:
             if isinstance(start, p.Start) and start.paused:
                 flags.pause.set()
             self._runs[start.run_id] = flags
-        if self.on_start is not None and single:
+        if self.on_start is not None and isinstance(start, p.Start):
             self.on_start(start)  # an ensemble waits for TensorFlow: no first frame to hurry
 
     def flags(self, run_id: int) -> _RunFlags:
