@@ -6,7 +6,7 @@ other results) is drawn at the input, where every member's regions are exact wha
 its width: each net is evaluated on one lattice of pixel centres. Agreement per pixel is
 the share of members voting class 1 (two classes) or the share voting for the majority
 class (K > 2). A member's boundary is the 0.5 level of its P(class 1) by marching
-squares (K > 2: the pixel edges where its predicted class changes), so the lines are
+squares (K > 2: the 0 level of each class's lead over the others), so the lines are
 drawn from the same lattice as the map under them. numpy only: computed off the GUI
 thread (ui/ensemble_window.py), painted by render/ensemble_picture.py.
 """
@@ -104,7 +104,7 @@ def ensemble_map(
             bounds.append(iso_segments(p[..., 1], xs, ys, 0.5))
         else:
             label = np.argmax(p, axis=-1)
-            bounds.append(label_edges(label, xs, ys))
+            bounds.append(region_borders(p, xs, ys))
         np.add.at(votes, (*np.indices(label.shape), label), 1)
     n = len(weights)
     majority = np.argmax(votes, axis=-1)
@@ -166,21 +166,15 @@ def iso_segments(f: np.ndarray, xs: np.ndarray, ys: np.ndarray, level: float) ->
     return np.concatenate(out) if out else np.zeros((0, 2, 2))
 
 
-def label_edges(label: np.ndarray, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
-    """Segments (M, 2, 2) along the pixel edges where the predicted class changes."""
-    dx = (xs[1] - xs[0]) if len(xs) > 1 else 1.0
-    dy = (ys[1] - ys[0]) if len(ys) > 1 else 1.0
+def region_borders(p: np.ndarray, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
+    """Segments (M, 2, 2) of the borders of the K regions of probabilities p (H, W, K):
+    the 0 level of p_c - max of the others, for each class c (a border between two
+    regions is traced from both sides onto the same line)."""
+    k = p.shape[-1]
     out = []
-    iy, ix = np.nonzero(label[:, 1:] != label[:, :-1])  # between x ix and ix + 1
-    if len(iy):
-        xm = (xs[ix] + xs[ix + 1]) / 2.0
-        out.append(
-            np.stack([np.stack([xm, ys[iy] - dy / 2], -1), np.stack([xm, ys[iy] + dy / 2], -1)], 1)
-        )
-    iy, ix = np.nonzero(label[1:, :] != label[:-1, :])  # between y iy and iy + 1
-    if len(iy):
-        ym = (ys[iy] + ys[iy + 1]) / 2.0
-        out.append(
-            np.stack([np.stack([xs[ix] - dx / 2, ym], -1), np.stack([xs[ix] + dx / 2, ym], -1)], 1)
-        )
+    for c in range(k):
+        others = np.delete(p, c, axis=-1).max(axis=-1)
+        seg = iso_segments(p[..., c] - others, xs, ys, 0.0)
+        if len(seg):
+            out.append(seg)
     return np.concatenate(out) if out else np.zeros((0, 2, 2))

@@ -245,22 +245,29 @@ def _paint_legend(painter: QPainter, r: QRectF, pic: EnsemblePicture, px: float)
     line = fm.lineSpacing()
     y = r.top()
     painter.drawText(
-        QRectF(r.left(), y, r.width(), line),
-        int(Qt.AlignmentFlag.AlignLeft),
-        f"Agreement of the {len(pic.labels)} members",
+        QRectF(r.left(), y, r.width(), line), int(Qt.AlignmentFlag.AlignLeft), "Agreement"
     )
-    y += 1.2 * line
+    y += 1.05 * line
+    painter.setFont(_font(0.8 * px))
+    small = QFontMetricsF(painter.font()).lineSpacing()
+    painter.drawText(
+        QRectF(r.left(), y, r.width(), small),
+        int(Qt.AlignmentFlag.AlignLeft),
+        f"of the {len(pic.labels)} members",
+    )
+    y += small + 0.3 * px
     # the colour bar: the wash for each share of votes
-    bar = QRectF(r.left(), y, r.width() - px, 0.9 * px)
-    n = 64
-    if emap.classes == 2:
+    n, k = 64, emap.classes
+    if k == 2:
+        bar = QRectF(r.left(), y, r.width() - px, 0.9 * px)
         shares = np.linspace(0.0, 1.0, n)[None, :]
         fake = EnsembleMap(emap.extent, 2, shares, np.zeros_like(shares, dtype=np.int64), ())
         left, right = "all vote class 0", "all class 1"
-    else:
-        k = emap.classes
-        shares = np.linspace(1.0 / k, 1.0, n)[None, :]
-        fake = EnsembleMap(emap.extent, k, shares, np.zeros_like(shares, dtype=np.int64), ())
+    else:  # one stripe per class: its colour from a split vote to all agreeing
+        bar = QRectF(r.left(), y, r.width() - px, 0.45 * px * k)
+        shares = np.repeat(np.linspace(1.0 / k, 1.0, n)[None, :], k, axis=0)
+        major = np.repeat(np.arange(k)[::-1, None], n, axis=1)  # class 0 on top
+        fake = EnsembleMap(emap.extent, k, shares, major, ())
         left, right = "split", "all agree"
     painter.drawImage(bar, _qimage(agreement_rgba(fake, pal)))
     painter.setPen(QPen(fg, 0.8))
@@ -268,7 +275,6 @@ def _paint_legend(painter: QPainter, r: QRectF, pic: EnsemblePicture, px: float)
     painter.drawRect(bar)
     y = bar.bottom() + 0.2 * px
     painter.setFont(_font(0.8 * px))
-    small = QFontMetricsF(painter.font()).lineSpacing()
     painter.drawText(
         QRectF(bar.left(), y, bar.width(), small), int(Qt.AlignmentFlag.AlignLeft), left
     )

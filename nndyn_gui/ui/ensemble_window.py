@@ -214,10 +214,9 @@ class EnsembleWindow(QWidget):
         self.engine.failed.connect(self._on_failed)
         self.engine.workerLost.connect(self._on_worker_lost)
         self.analysis.done.connect(self._on_measured)
+        state.configChanged.connect(self._on_config)
         self._update_train_text()
-        self._set_status(
-            f"Trains the current config ({config_title(state.config)}) from several init seeds."
-        )
+        self._on_config()
 
     # ------------------------------------------------------------------ public
     def is_running(self) -> bool:
@@ -411,6 +410,17 @@ class EnsembleWindow(QWidget):
 
     def _update_train_text(self, *_: object) -> None:
         self.train_button.setText(f"Train {self.count.value()} members")
+
+    @Slot()
+    def _on_config(self, *_: object) -> None:
+        """Before the first ensemble: say what Train will train (the main window's config)."""
+        if self.is_running() or self.results:
+            return
+        cfg = self.state.config
+        self._set_status(
+            f"Trains the main window's config ({config_title(cfg)}) from init seeds "
+            f"{cfg.train.seed}, {cfg.train.seed + 1}, … together."
+        )
 
     @Slot()
     def _on_selection(self) -> None:

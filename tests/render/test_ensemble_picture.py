@@ -64,6 +64,12 @@ def test_k_classes_agree_on_a_majority() -> None:
     emap = ensemble_map([cfg, cfg], w, ds, res=40)
     assert emap.classes == 3 and emap.agreement.min() >= 0.5 and emap.agreement.max() == 1.0
     assert set(np.unique(emap.majority)) <= {0, 1, 2}
+    x0, x1, _y0, _y1 = emap.extent
+    cell = (x1 - x0) / 40
+    for seg in emap.boundaries:  # the borders of the regions: lines, not pixel stairs
+        d = np.abs(seg[:, 1] - seg[:, 0])
+        assert len(seg) > 20 and np.hypot(d[:, 0], d[:, 1]).max() <= 1.5 * cell
+        assert ((d[:, 0] > 1e-9) & (d[:, 1] > 1e-9)).mean() > 0.5
 
 
 def _near(img: QImage, rect: QRectF, rgb: tuple[int, int, int], tol: int = 30) -> int:

@@ -3,14 +3,17 @@ boundaries on one map, their numbers in one table, any of them in the main windo
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pytest
 from PySide6.QtGui import QImage
 
 from nndyn_gui.core.types import Snapshot, TrainResult
 from nndyn_gui.render.ensemble_picture import MEMBER_COLOURS
+from nndyn_gui.ui import ensemble_window
 from nndyn_gui.ui.ensemble_window import EnsembleWindow
 from nndyn_gui.ui.state import AppState
 
@@ -88,9 +91,20 @@ def _fake(cfg: Any, seed: int, acc: float, status: str = "finished") -> TrainRes
     return TrainResult(status, snaps if status != "diverged" else snaps[:1], status)
 
 
-def test_a_cancelled_or_diverged_member_is_shown_as_it_ended(qtbot: Any, small_config: Any) -> None:
+def test_a_cancelled_or_diverged_member_is_shown_as_it_ended(
+    qtbot: Any, small_config: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Results as a cancelled ensemble hands them over: each member at its own last
-    snapshot, the caption says which ended how; no engine needed."""
+    snapshot, the caption says which ended how; measured off the GUI thread; no engine
+    needed."""
+    threads: list[bool] = []
+    real = ensemble_window.analyse
+
+    def spy(*args: Any) -> Any:
+        threads.append(threading.current_thread() is threading.main_thread())
+        return real(*args)
+
+    monkeypatch.setattr(ensemble_window, "analyse", spy)
     w = EnsembleWindow(AppState(small_config))
     qtbot.addWidget(w)
     w.count.setValue(2)
@@ -100,6 +114,7 @@ def test_a_cancelled_or_diverged_member_is_shown_as_it_ended(qtbot: Any, small_c
     w.results = [_fake(small_config, 0, 0.9), _fake(small_config, 1, 0.0, "diverged")]
     with qtbot.waitSignal(w.measured, timeout=30_000):
         w._on_finished(TrainResult("finished", [], "2 members: 1 finished, 1 diverged."))
+    assert threads == [False]  # measured and mapped in the background
     assert w.table.item(0, 1).text() == "200" and w.table.item(1, 1).text() == "0"
     assert w.table.item(1, 6).text() == "diverged"
     assert "(steps 0–200)" in w.caption.text() and w.caption.text().endswith("(1 diverged).")
