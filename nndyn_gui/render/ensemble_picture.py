@@ -311,7 +311,7 @@ def _paint_legend(painter: QPainter, r: QRectF, pic: EnsemblePicture, px: float)
         painter.drawText(
             QRectF(r.left() + 2.8 * px, y, r.width() - 2.8 * px, row_h),
             int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter),
-            label + ("  (shown)" if chosen else ""),
+            label + ("  (selected)" if chosen else ""),
         )
         y += row_h
 

@@ -145,6 +145,7 @@ class EnsembleWindow(QWidget):
         self.emap: EnsembleMap | None = None
         self.caption_text = ""
         self._closed = False
+        self._ensemble = 0  # counts Train presses: a measurement of an older one is dropped
 
         self.count = QSpinBox()
         self.count.setRange(*MEMBERS_RANGE)
@@ -247,6 +248,7 @@ class EnsembleWindow(QWidget):
         """Train `count` members of the current config (one compiled program)."""
         if self.is_running() or self._closed:
             return
+        self._ensemble += 1
         self.configs = member_configs(self.state.config, self.count.value())
         self.dataset = self.state.dataset
         self.results, self.facts, self.emap, self.caption_text = [], [], None, ""
@@ -363,7 +365,8 @@ class EnsembleWindow(QWidget):
             return
         self._set_status(f"{result.message} Measuring each member at its final snapshot…")
         configs, results, dataset = list(self.configs), list(self.results), self.dataset
-        self.analysis.request(lambda: analyse(configs, results, dataset))
+        token = self._ensemble
+        self.analysis.request(lambda: (token, analyse(configs, results, dataset)))
 
     @Slot(str, str)
     def _on_failed(self, message: str, details: str = "") -> None:
@@ -385,7 +388,10 @@ class EnsembleWindow(QWidget):
             log.error("the ensemble could not be measured: %s", error)
             self._set_status(f"The members could not be measured: {error}")
             return
-        self.facts, self.emap = result
+        token, (facts, emap) = result
+        if token != self._ensemble:
+            return  # a newer ensemble was started meanwhile
+        self.facts, self.emap = facts, emap
         ring = ensemble_facts.is_ring(self.configs[0])
         self.table.fill(self.facts, ring)
         self.caption_text = ensemble_facts.caption(self.configs[0], self.facts)
