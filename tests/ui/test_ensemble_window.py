@@ -134,3 +134,23 @@ def test_nothing_to_export_before_training_says_so(
     assert "Train the ensemble first" in w.status_label.text()
     assert not (tmp_path / "x.png").exists()
     w.shutdown()
+
+
+def test_a_member_replaces_the_shown_run_which_can_be_brought_back(window: Any) -> None:
+    """Show in main window puts the trained run there aside (Run → Bring back), never
+    loses it; the member arrives as a new, unsaved run."""
+    from nndyn_gui.core.types import Run
+
+    state = window.state
+    seed = state.config.train.seed
+    state.replace_snapshots(_fake(state.config, seed, 0.8).snapshots)
+    member = state.config.copy()
+    member.train.seed = seed + 3
+    result = _fake(member, seed + 3, 0.95)
+    window.tools.show_ensemble_member(Run(member, state.dataset, result.snapshots, "finished"))
+    assert state.run_config.train.seed == seed + 3 and state.dirty
+    assert state.snapshots[-1].train_acc == 0.95
+    kept = window.undo.available()
+    assert kept is not None and "seed " + str(seed + 3) in kept.reason
+    assert window.undo.undo()
+    assert state.run_config.train.seed == seed and state.snapshots[-1].train_acc == 0.8
