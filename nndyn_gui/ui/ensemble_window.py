@@ -255,7 +255,7 @@ class EnsembleWindow(QWidget):
         self.table.fill([], False)
         self.map_view.set_picture(None)
         self.caption.setText("")
-        self.progress.setValue(0)
+        self.progress.setRange(0, 0)  # busy: TensorFlow loads, the program compiles
         seeds = [c.train.seed for c in self.configs]
         self._set_status(
             f"Starting {len(seeds)} members (init seeds {seeds[0]}–{seeds[-1]}): loading the "
@@ -343,6 +343,7 @@ class EnsembleWindow(QWidget):
 
     @Slot(object)
     def _on_progress(self, ev: p.EnsembleProgress) -> None:
+        self.progress.setRange(0, PROGRESS_RES)
         self.progress.setValue(round(PROGRESS_RES * ev.share))
         lo, hi = min(ev.steps), max(ev.steps)
         steps = f"step {lo:,}" if lo == hi else f"steps {lo:,}–{hi:,}"
@@ -407,6 +408,9 @@ class EnsembleWindow(QWidget):
 
     # ------------------------------------------------------------------ internals
     def _set_running(self, running: bool) -> None:
+        if not running and self.progress.maximum() == 0:
+            self.progress.setRange(0, PROGRESS_RES)  # no longer busy
+            self.progress.setValue(0)
         self.train_button.setEnabled(not running)
         self.count.setEnabled(not running)
         self.cancel_button.setEnabled(running)
