@@ -34,6 +34,7 @@ def _open(qtbot: Any, window: Any) -> EnsembleWindow:
     return ens
 
 
+@pytest.mark.slow  # starts a training process (TensorFlow) and compiles: ~20 s
 def test_three_members_train_then_one_opens_in_the_main_window(
     qtbot: Any, window: Any, tmp_path: Path
 ) -> None:
