@@ -155,3 +155,20 @@ def test_a_member_replaces_the_shown_run_which_can_be_brought_back(window: Any) 
     assert kept is not None and "seed " + str(seed + 3) in kept.reason
     assert window.undo.undo()
     assert state.run_config.train.seed == seed and state.snapshots[-1].train_acc == 0.8
+
+
+def test_a_failure_is_said_in_plain_words_and_logged(
+    qtbot: Any, small_config: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    w = EnsembleWindow(AppState(small_config))
+    qtbot.addWidget(w)
+    w._set_running(True)
+    w.engine.failed.emit("TensorFlow cannot be loaded (ImportError: no module)", "Traceback …")
+    assert w.status_label.text() == (
+        "Training failed: TensorFlow cannot be loaded (ImportError: no module)"
+    )
+    assert w.train_button.isEnabled() and not w.cancel_button.isEnabled()
+    assert any("ensemble training failed" in r.getMessage() for r in caplog.records)
+    w.engine.workerLost.emit("The training process stopped unexpectedly: it was killed.", 7)
+    assert "stopped unexpectedly" in w.status_label.text()
+    w.shutdown()
