@@ -36,8 +36,8 @@ def test_the_caption_counts_what_was_measured() -> None:
     text = caption(cfg, facts)
     assert text == (
         "3 initialisations (init seeds 4–6) of ResNet, width 2, depth 4, ring, each at its "
-        "final snapshot (step 200): test accuracy 60.0%–90.0%; the loop's image winds "
-        "around the centre's in 2 of 3."
+        "final snapshot (step 200): test accuracy 60.0%–90.0%; the outer loop's image winds "
+        "around the centre's image in 2 of 3."
     )
     other = caption(cfg, [_facts(4, 0.6, 0), _facts(5, 0.6, 0)])
     assert "in 0 of 2" in other and "test accuracy 60.0%;" in other
@@ -47,7 +47,7 @@ def test_undetermined_windings_diverged_members_and_other_steps_are_said() -> No
     facts = [_facts(0, 0.6, 1), _facts(1, 0.5, None, step=80, status="diverged")]
     text = caption(_ring(), facts)
     assert "(steps 80–200)" in text
-    assert "winds around the centre's in 1 of 1 (1 undetermined)" in text
+    assert "winds around the centre's image in 1 of 1 (1 undetermined)" in text
     assert text.endswith("(1 diverged).")
 
 

@@ -120,7 +120,7 @@ def _seeds_words(facts: Sequence[MemberFacts]) -> str:
 def caption(config: RunConfig, facts: Sequence[MemberFacts]) -> str:
     """One line from the measured rows, e.g. "8 initialisations (init seeds 0–7) of
     ResNet, width 2, depth 51, ring, each at its final snapshot (step 20,000): test
-    accuracy 62.0%–99.0%; the loop's image winds around the centre's in 5 of 8."""
+    accuracy 62.0%–99.0%; the outer loop's image winds around the centre's image in 5 of 8."""
     n = len(facts)
     if not n:
         return "No member trained yet."
@@ -139,7 +139,9 @@ def caption(config: RunConfig, facts: Sequence[MemberFacts]) -> str:
     if is_ring(config):
         known = [f for f in facts if f.winding is not None]
         winds = sum(1 for f in known if f.winding != 0)
-        text += f"; the loop's image winds around the centre's in {winds} of {len(known)}"
+        text += (
+            f"; the outer loop's image winds around the centre's image in {winds} of {len(known)}"
+        )
         if len(known) < n:
             text += f" ({n - len(known)} undetermined)"
     ended = {s: sum(1 for f in facts if f.status == s) for s in ("diverged", "cancelled")}
