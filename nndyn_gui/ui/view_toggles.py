@@ -26,6 +26,13 @@ OPTION_BOXES = (
         "the velocity field of the current block, h·σ(A_k x + b_k) (MLP: the displacement "
         "σ(A_k x + b_k) − x), coloured and scaled by speed; fixed points of tied nets",
     ),
+    (
+        "show_density",
+        "Density",
+        "the distribution, not just the training sample: each class's density of ~50,000 "
+        "fresh points of the data set carried through the layers (2-D: shaded by density; "
+        "3-D: a cloud, opacity by density)",
+    ),
     ("substeps", "Sub-steps", "MLP: show A x, A x + b and s(A x + b) as separate frames"),
 )
 SUBSTEPS_RESNET_TIP = "MLP only: a ResNet block is a single small step"
