@@ -89,3 +89,25 @@ def test_population_numbers_match_the_topology_reports_dense_accuracy() -> None:
     expect = float((np.diff(traj, axis=0) ** 2).sum(axis=(0, 2)).mean())
     assert row.sample_transport == pytest.approx(expect)
     assert row.step == 7 and row.accuracy_gap == row.sample_accuracy - row.dense_accuracy
+
+
+@pytest.mark.slow
+def test_a_trained_net_is_about_as_accurate_on_the_distribution_as_on_its_sample() -> None:
+    """An easy set (two blobs, a wide margin): what the net learned from 300 points holds
+    on 50,000 fresh ones, within a few percent."""
+    from nndyn_gui.core.train.trainer import Trainer
+
+    cfg = RunConfig()
+    cfg.data.name, cfg.data.n, cfg.data.noise = "gaussians", 300, 0.2
+    cfg.model.width, cfg.model.depth, cfg.model.h = 2, 4, 0.5
+    cfg.train.steps, cfg.train.snapshot_every, cfg.train.learning_rate = 600, 200, 0.05
+    cfg = cfg.validate()
+    ds = make_dataset(cfg.data)
+    result = Trainer(cfg, ds).run()
+    snap = result.snapshots[-1]
+    pop = density.fresh_points(cfg, density.POPULATION_N // 2, 2)
+    row = density.sample_vs_population(cfg, snap.weights, ds, snap.step, pop)
+    assert row.sample_accuracy == pytest.approx(snap.train_acc, abs=0.01)  # the trainer's count
+    assert row.sample_accuracy > 0.9
+    assert abs(row.accuracy_gap) < 0.04
+    assert row.population_transport == pytest.approx(row.sample_transport, rel=0.25)

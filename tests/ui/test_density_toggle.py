@@ -1,0 +1,77 @@
+"""The Density box beside Grid/Points/Field, and the sample-vs-population curves."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from nndyn_gui.core.analysis import density
+from nndyn_gui.core.datasets import make_dataset
+from nndyn_gui.core.types import NetWeights, Snapshot
+from nndyn_gui.ui.curves import TrainingCurves
+from nndyn_gui.ui.layer_panel import LayerPanel
+from nndyn_gui.ui.state import AppState
+
+
+def test_density_checkbox_shows_and_hides_the_distribution(qtbot: Any, small_config: Any) -> None:
+    layer = LayerPanel(AppState(small_config), background_build=False)
+    qtbot.addWidget(layer)
+    layer.resize(700, 600)
+    layer.show()
+    layer.rebuild_now()
+    box = layer.checks["show_density"]
+    assert box.text() == "Density" and not box.isChecked() and "fresh points" in box.toolTip()
+    names = [b.text() for b in layer.checks.values()]
+    assert names.index("Density") == names.index("Field") + 1
+    view = layer.view
+    assert not view.density.image_item.isVisible()
+    box.click()
+    assert layer.options().show_density
+    layer.set_time(2.0)
+    assert view.density.image_item.isVisible()
+    assert "fresh points of the distribution" in view.label_item.toPlainText()
+    box.click()
+    assert not view.density.image_item.isVisible()
+    assert "fresh points" not in view.label_item.toPlainText()
+
+
+def _moving(cfg: Any, scale: float) -> NetWeights:
+    rng = np.random.default_rng(3)
+    d, t = cfg.model.width, cfg.model.depth
+    return NetWeights(
+        scale * rng.normal(size=(t, d, d)), 0.1 * rng.normal(size=(t, d)), rng.normal(size=d), 0.0
+    )
+
+
+def test_population_curves_follow_each_snapshot(qtbot: Any, small_config: Any) -> None:
+    state = AppState(small_config)
+    curves = TrainingCurves(state)
+    qtbot.addWidget(curves)
+    curves.resize(500, 700)
+    curves.show()
+    snaps = [
+        Snapshot(s, 0.5, 0.8, 0.8, _moving(small_config, 0.2 + s / 100)) for s in (50, 100, 150)
+    ]
+    state.replace_snapshots(snaps)
+    assert not any(p.isVisible() for p in curves.population.plots)
+    curves.population_box.click()
+    assert all(p.isVisible() for p in curves.population.plots)
+    qtbot.waitUntil(lambda: len(curves.population.rows) == 3, timeout=20_000)
+    v = curves.population.values()
+    assert list(v["step"]) == [50, 100, 150]
+    # each point is its snapshot's numbers, on the sample and on fresh points
+    ds, cfg = state.dataset, state.run_config
+    pop = density.fresh_points(cfg, density.POPULATION_N // 2, 2)
+    for i, s in enumerate(snaps):
+        r = density.sample_vs_population(cfg, s.weights, ds, s.step, pop)
+        assert v["dense_accuracy"][i] == r.dense_accuracy
+        assert v["population_transport"][i] == r.population_transport
+    x, y = curves.population.dense_acc.getData()
+    assert list(x) == [50, 100, 150] and np.allclose(y, v["dense_accuracy"])
+    assert curves.hover_step(100.0) == 100
+    text = curves.population.readout.text()
+    assert "step&nbsp;100" in text and "population" in text and "gap" in text
+    assert make_dataset(cfg.data).x_train.shape == ds.x_train.shape
+    curves.population_box.click()
+    assert not any(p.isVisible() for p in curves.population.plots)
