@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtGui import QTransform
+from PySide6.QtGui import QPainter, QTransform
 
 from nndyn_gui.core.analysis import density
 from nndyn_gui.core.datasets import DataError
@@ -33,10 +33,11 @@ from nndyn_gui.render.scene_geometry import _input_coords, steady_box
 log = logging.getLogger(__name__)
 
 BOX_MARGIN = 0.08  # the histogram box: every layer's box, grown by this share per side
-GAMMA = 0.6  # opacity = (relative density) ** GAMMA: the thin tails of a class stay visible
+GAMMA = 0.5  # opacity = (relative density) ** GAMMA: the thin tails of a class stay visible
+REF_QUANTILE = 0.9  # a class is fully opaque from this quantile of its occupied bins on
 MAX_ALPHA = 0.92  # the densest bins of a class, as opaque as this
 CLOUD_ALPHA = (0.08, 0.85)  # 3-D: opacity of the sparsest / densest points
-CLOUD_SIZE = 3.0  # px at ViewOptions.scale 1
+CLOUD_SIZE = 4.0  # px at ViewOptions.scale 1
 Z_2D = -15  # above the decision regions (-20), under the grid (-10) and the points
 
 
@@ -129,7 +130,7 @@ def class_colours(pal: Palette, k: int) -> np.ndarray:
 def density_rgba(counts: np.ndarray, colours: np.ndarray) -> np.ndarray:
     """(K, H, W) counts -> (H, W, 4) uint8: each class its colour, opacity growing with
     its density (relative to its densest bins), overlapping classes mixed by opacity."""
-    a = MAX_ALPHA * density.relative_density(counts) ** GAMMA  # (K, H, W)
+    a = MAX_ALPHA * density.relative_density(counts, REF_QUANTILE) ** GAMMA  # (K, H, W)
     total = a.sum(axis=0)
     alpha = 1.0 - np.prod(1.0 - a, axis=0)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -143,7 +144,7 @@ def density_rgba(counts: np.ndarray, colours: np.ndarray) -> np.ndarray:
 
 def caption(scene: FlowScene, per_class: np.ndarray, inside: float | None = None) -> str:
     """Words for the density layer: what was drawn, how many, and what is off the picture."""
-    text = f"density of {int(per_class.sum()):,} fresh points of the distribution (not the sample)"
+    text = f"density: {int(per_class.sum()):,} fresh points of the distribution"
     if inside is not None and inside < 0.995:
         text += f", {100.0 * (1.0 - inside):.0f}% outside the picture"
     return text
@@ -155,11 +156,22 @@ def unavailable(scene: FlowScene) -> str:
 
 
 # ---------------------------------------------------------------------- artists
+class _SmoothImage(pg.ImageItem):
+    """An ImageItem scaled with bilinear filtering: a bin is a few screen pixels wide at
+    1080p, and blocks read as noise from the back of a hall; the bins stay the data."""
+
+    smooth = True
+
+    def paint(self, p: QPainter, *args: Any) -> None:
+        p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, self.smooth)
+        super().paint(p, *args)
+
+
 class DensityArtist2D:
     """One ImageItem with the blended class densities, placed on the density box."""
 
     def __init__(self, plot_item: Any) -> None:
-        self.image_item = pg.ImageItem(axisOrder="row-major")
+        self.image_item = _SmoothImage(axisOrder="row-major")
         self.image_item.setZValue(Z_2D)
         plot_item.addItem(self.image_item, ignoreBounds=True)
         self.image_item.setVisible(False)
@@ -253,4 +265,9 @@ class DensityArtist3D:
         pos, rgba = got
         self.cloud_item.setData(pos=pos, color=rgba, size=CLOUD_SIZE * self._k)
         self.cloud_item.setVisible(True)
-        self.caption = caption(scene, cloud.per_class) + ", opacity ∝ density"
+        shown = len(cloud.labels)
+        total = int(cloud.per_class.sum())
+        self.caption = (
+            f"density: {total:,} fresh points of the distribution "
+            f"({shown:,} drawn, opaque where dense)"
+        )
