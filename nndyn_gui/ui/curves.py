@@ -130,7 +130,7 @@ class TrainingCurves(QWidget):
         lay.setSpacing(2)
         lay.addWidget(self.readout)
         lay.addWidget(self.plots, 1)
-        #: accuracy and transport on the training sample vs on fresh points (ui/population_curves.py)
+        #: accuracy and transport on the sample vs on fresh points (ui/population_curves.py)
         self.population_box = QCheckBox("Sample vs population")
         self.population_box.setToolTip(
             "Accuracy and transport cost on the training sample vs on ~50,000 fresh points "

@@ -75,3 +75,35 @@ def test_population_curves_follow_each_snapshot(qtbot: Any, small_config: Any) -
     assert make_dataset(cfg.data).x_train.shape == ds.x_train.shape
     curves.population_box.click()
     assert not any(p.isVisible() for p in curves.population.plots)
+
+
+def test_the_density_and_the_population_are_never_counted_on_the_gui_thread(
+    qtbot: Any, window: Any, monkeypatch: Any
+) -> None:
+    """Density on, Sample vs population on, then a training run: the window never counts
+    fresh points on its own thread (100,000 points through every layer, per snapshot)."""
+    import threading
+
+    seen: list[tuple[str, bool]] = []
+    for name in ("push_histograms", "push_cloud", "sample_vs_population"):
+        fn = getattr(density, name)
+
+        def spy(*args: Any, _fn: Any = fn, _name: str = name, **kw: Any) -> Any:
+            seen.append((_name, threading.current_thread() is threading.main_thread()))
+            return _fn(*args, **kw)
+
+        monkeypatch.setattr(density, name, spy)
+    layer = window.layer_panel
+    layer.wait_idle()
+    layer.checks["show_density"].click()
+    qtbot.waitUntil(
+        lambda: layer.scene is not None and layer.scene.options.show_density, timeout=20_000
+    )
+    qtbot.waitUntil(lambda: layer.view.density.image_item.isVisible(), timeout=20_000)
+    window.curves.population_box.setChecked(True)
+    with qtbot.waitSignal(window.controller.finished, timeout=120_000):
+        window.train()
+    n = len(window.state.snapshots)
+    qtbot.waitUntil(lambda: len(window.curves.population.rows) >= min(n, 3), timeout=30_000)
+    assert {"push_histograms", "sample_vs_population"} <= {name for name, _ in seen}
+    assert [name for name, gui in seen if gui] == []

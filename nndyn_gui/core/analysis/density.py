@@ -23,8 +23,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from nndyn_gui.core import datasets
-from nndyn_gui.core.config import ModelConfig, RunConfig
 from nndyn_gui.core.analysis.topology import DENSE_SEED_OFFSET
+from nndyn_gui.core.config import ModelConfig, RunConfig
 from nndyn_gui.core.net import flow
 from nndyn_gui.core.types import Dataset, NetWeights
 
