@@ -80,21 +80,21 @@ class PopulationCurves(QObject):
 
         self.acc_plot = plots.addPlot(row=2, col=0)
         self.cost_plot = plots.addPlot(row=3, col=0)
-        self.acc_plot.setLabel("left", "acc.: sample vs population")
-        self.cost_plot.setLabel("left", "transport")
-        self.cost_plot.setLabel("bottom", "step")
-        self.acc_plot.getAxis("bottom").setStyle(showValues=False)
         for p in (self.acc_plot, self.cost_plot):
-            p.setXLink(link)
+            for ax in ("left", "bottom"):  # no SI prefix first: one taken stays ("x 1000")
+                p.getAxis(ax).enableAutoSIPrefix(False)
+                p.getAxis(ax).setTextPen(pg.mkPen((60, 60, 60)))
+                p.getAxis(ax).setPen(pg.mkPen((150, 150, 150)))
             p.showGrid(x=True, y=True, alpha=0.15)
             p.setMenuEnabled(False)
             p.hideButtons()
             p.getViewBox().setMouseEnabled(x=True, y=False)
             p.getAxis("left").setWidth(48)
-            for ax in ("left", "bottom"):
-                p.getAxis(ax).setTextPen(pg.mkPen((60, 60, 60)))
-                p.getAxis(ax).setPen(pg.mkPen((150, 150, 150)))
-                p.getAxis(ax).enableAutoSIPrefix(False)
+            p.setXLink(link)
+        self.acc_plot.setLabel("left", "accuracy: sample, population")
+        self.cost_plot.setLabel("left", "transport")
+        self.cost_plot.setLabel("bottom", "step")
+        self.acc_plot.getAxis("bottom").setStyle(showValues=False)
         self.acc_plot.getAxis("left").setTicks(
             [[(v, f"{int(100 * v)}%") for v in (0.0, 0.25, 0.5, 0.75, 1.0)]]
         )

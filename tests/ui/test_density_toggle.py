@@ -69,6 +69,9 @@ def test_population_curves_follow_each_snapshot(qtbot: Any, small_config: Any) -
         assert v["population_transport"][i] == r.population_transport
     x, y = curves.population.dense_acc.getData()
     assert list(x) == [50, 100, 150] and np.allclose(y, v["dense_accuracy"])
+    # the step axis reads in steps (not "x 1000" of an SI prefix taken before linking)
+    ax = curves.population.cost_plot.getAxis("bottom")
+    assert ax.autoSIPrefixScale == 1.0 and ax.labelText == "step"
     assert curves.hover_step(100.0) == 100
     text = curves.population.readout.text()
     assert "step&nbsp;100" in text and "population" in text and "gap" in text
