@@ -137,6 +137,8 @@ class TrainingCurves(QWidget):
             "of the data set's distribution (the dense accuracy), measured on each snapshot; "
             "the gap between them is shaded"
         )
+        # no say in the dock's minimum width (the window must fit a 1280x720 projector)
+        self.population_box.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
         lay.addWidget(self.population_box)
 
         self.loss_plot = self.plots.addPlot(

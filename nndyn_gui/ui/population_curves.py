@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QObject, Qt, QTimer, Slot
-from PySide6.QtWidgets import QLabel
+from PySide6.QtWidgets import QLabel, QSizePolicy
 
 from nndyn_gui.core.analysis import density
 from nndyn_gui.core.analysis.density import SampleVsPopulation
@@ -74,6 +74,9 @@ class PopulationCurves(QObject):
 
         self.readout = QLabel(" ")
         self.readout.setTextFormat(Qt.TextFormat.RichText)
+        # any width (wrapped on a fixed height): its text changes per snapshot, and a width
+        # that followed it would re-lay out the docks (see ui/curves.py's readout)
+        self.readout.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
         self.readout.setWordWrap(True)
         self.readout.setFixedHeight(2 * self.readout.fontMetrics().lineSpacing() + 4)
         self.readout.setVisible(False)

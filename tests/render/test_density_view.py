@@ -92,3 +92,28 @@ def test_export_includes_the_density(tmp_path: Path) -> None:
         assert tinted(pics[1], WHITE.class_color(k)) > 20 * max(
             1, tinted(pics[0], WHITE.class_color(k))
         )
+
+
+def test_nndyn_render_density_draws_it_and_html_refuses_it(tmp_path: Path, capsys) -> None:
+    from nndyn_gui.cli import commands as cli
+    from nndyn_gui.core.io.runfile import save_run
+
+    cfg = config(width=2, depth=3)
+    run = Run(cfg, ring_dataset(), [Snapshot(10, 0.5, 0.9, 0.9, moving_weights(cfg))], "finished")
+    path = tmp_path / "r.nndyn"
+    save_run(run, path)
+    from PIL import Image
+
+    pics = []
+    for flag in ([], ["--density"]):
+        png = tmp_path / f"r{len(flag)}.png"
+        args = ["render", str(path), "--out", str(png), "--size", "480x360", "-q", *flag]
+        assert cli.main(args) == 0
+        pics.append(np.asarray(Image.open(png).convert("RGB")).astype(int))
+    # pale tints of the classes' colours (the density's low end) appear only with --density
+    changed = np.abs(pics[1] - pics[0]).sum(-1) > 30
+    assert changed.sum() > 2000
+    capsys.readouterr()
+    html = ["render", str(path), "--kind", "html", "--out", str(tmp_path / "p.html"), "--density"]
+    assert cli.main(html) == 2
+    assert "--density are not for --kind html" in capsys.readouterr().err
