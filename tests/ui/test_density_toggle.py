@@ -110,3 +110,30 @@ def test_the_density_and_the_population_are_never_counted_on_the_gui_thread(
     qtbot.waitUntil(lambda: len(window.curves.population.rows) >= min(n, 3), timeout=30_000)
     assert {"push_histograms", "sample_vs_population"} <= {name for name, _ in seen}
     assert [name for name, gui in seen if gui] == []
+
+
+def test_the_toggle_row_keeps_its_boxes_in_one_line_and_moves_draw_data_under_them(
+    qtbot: Any,
+) -> None:
+    """A box more (Density) made the window wider than a 1280x720 projector: short of
+    room, the row puts Draw data on a second line; every box stays whole and visible."""
+    from nndyn_gui.render.scene import ViewOptions
+    from nndyn_gui.ui.view_toggles import ViewToggles
+
+    row = ViewToggles(ViewOptions())
+    qtbot.addWidget(row)
+    boxes = [*row.checks.values(), row.check_3d]
+    wide = row.sizeHint().width()
+    for width, lines in ((wide + 40, 1), (row.minimumSizeHint().width(), 2)):
+        row.resize(width, row.heightForWidth(width))
+        row.show()
+        qtbot.waitExposed(row)
+        tops = {b.geometry().top() for b in boxes}
+        assert len(tops) == 1  # the check boxes: one line
+        for w in [*boxes, row.draw_button]:
+            g = w.geometry()
+            assert g.left() >= 0 and g.right() < width and g.width() >= w.sizeHint().width()
+        below = row.draw_button.geometry().top() > max(tops)
+        assert below == (lines == 2)
+        assert row.draw_button.geometry().right() == width - 1  # at the right end
+    assert row.minimumSizeHint().width() < wide - row.draw_button.sizeHint().width()
