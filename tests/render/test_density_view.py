@@ -117,3 +117,27 @@ def test_nndyn_render_density_draws_it_and_html_refuses_it(tmp_path: Path, capsy
     html = ["render", str(path), "--kind", "html", "--out", str(tmp_path / "p.html"), "--density"]
     assert cli.main(html) == 2
     assert "--density are not for --kind html" in capsys.readouterr().err
+
+
+def test_k_classes_each_get_their_own_colour(qtbot) -> None:
+    from nndyn_gui.core.config import RunConfig
+    from nndyn_gui.core.datasets import make_dataset
+    from nndyn_gui.core.types import NetWeights
+
+    cfg = RunConfig()
+    cfg.data.name, cfg.data.classes = "gaussians", 3
+    cfg.model.width, cfg.model.depth, cfg.model.h = 2, 2, 0.5
+    cfg = cfg.validate()
+    rng = np.random.default_rng(0)
+    w = NetWeights(
+        0.3 * rng.normal(size=(2, 2, 2)), np.zeros((2, 2)), rng.normal(size=(3, 2)), np.zeros(3)
+    )
+    v = LayerView2D()
+    qtbot.addWidget(v)
+    v.set_scene(FlowScene.build(cfg, w, make_dataset(cfg.data), ViewOptions(show_density=True)))
+    stack = density_layer.density_stack(v.flow_scene())
+    assert stack is not None and stack.counts.shape[1] == 3 and stack.per_class.min() > 40_000
+    img = v.density.image_item.image
+    for k in range(3):
+        only = (stack.counts[0, k] > 20) & (np.delete(stack.counts[0], k, axis=0).sum(0) == 0)
+        assert (img[only][:, :3] == np.array(WHITE.class_color(k)[:3])).all() and only.any()
