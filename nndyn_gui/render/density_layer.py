@@ -267,7 +267,5 @@ class DensityArtist3D:
         self.cloud_item.setVisible(True)
         shown = len(cloud.labels)
         total = int(cloud.per_class.sum())
-        self.caption = (
-            f"density: {total:,} fresh points of the distribution "
-            f"({shown:,} drawn, opaque where dense)"
-        )
+        # short: a long line ran under the legend of a 1280x720 export
+        self.caption = f"density: {total:,} fresh points, {shown:,} drawn"

@@ -50,6 +50,6 @@ def test_3d_density_cloud_is_the_pushed_points_weighted_by_their_density(qtbot) 
         d = np.abs(img[..., :3].astype(int) - np.array(WHITE.class_color(k)[:3])).sum(-1)
         assert (d < 90).sum() > 50  # both classes' clouds are in the picture
     texts = [t for _, _, t, _ in v.overlay_texts(480, 360)]
-    assert any("fresh points of the distribution" in t for t in texts)
+    assert any(t == f"density: {2 * density.PER_CLASS:,} fresh points, 5,000 drawn" for t in texts)
     v.set_options(ViewOptions(show_density=False))
     assert not v.density.cloud_item.visible()
