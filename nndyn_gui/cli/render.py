@@ -120,6 +120,12 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="draw the velocity field of each block (and a tied net's fixed points)",
     )
+    p.add_argument(
+        "--density",
+        action="store_true",
+        help="draw each class's density of ~50,000 fresh points of the data's distribution "
+        "carried through the layers (not just the training sample)",
+    )
     _add_html_arguments(p)
     p.add_argument("--force", action="store_true", help="overwrite an existing file")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
@@ -326,7 +332,11 @@ def render_main(argv: list[str]) -> int:
             layers=layers,
             overwrite=args.force,
             prefer_3d=not args.no_3d,
-            view=ViewOptions(show_field=True) if args.field else None,
+            view=(
+                ViewOptions(show_field=args.field, show_density=args.density)
+                if args.field or args.density
+                else None
+            ),
             legend=args.legend,
             camera=camera,
         )
@@ -403,8 +413,10 @@ def _render_html(args: argparse.Namespace) -> int:
     try:
         if args.background == "transparent":
             raise _UsageError("a web page has a white or dark background, not transparent")
-        if args.with_run or args.layers or args.camera or args.field:
-            raise _UsageError("--with, --layers, --camera and --field are not for --kind html")
+        if args.with_run or args.layers or args.camera or args.field or args.density:
+            raise _UsageError(
+                "--with, --layers, --camera, --field and --density are not for --kind html"
+            )
         opts = WebOptions(
             snapshots=args.keep_snapshots,
             layers=args.keep_layers,
