@@ -325,7 +325,7 @@ class TrainConfig:
         default=MSA_RHO,
         metadata=_num(
             0.0,
-            100.0,
+            10_000.0,
             "MSA: weight ρ of the augmentation that keeps each layer's update where the "
             "forward and backward equations still hold (0: plain gradient ascent)",
             label="MSA ρ",
