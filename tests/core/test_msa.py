@@ -58,7 +58,9 @@ def _tf_costates(cfg: RunConfig, weights: NetWeights, x: np.ndarray, y: np.ndarr
             tape.watch(nxt)
         if cfg.data.classes == 2:
             z = tf.linalg.matvec(xs[-1], tf.constant(weights.w)) + weights.c
-            ce = tf.nn.sigmoid_cross_entropy_with_logits(labels=tf.constant(y, tf.float64), logits=z)
+            ce = tf.nn.sigmoid_cross_entropy_with_logits(
+                labels=tf.constant(y, tf.float64), logits=z
+            )
         else:
             z = tf.matmul(xs[-1], tf.constant(weights.w), transpose_b=True) + weights.c
             ce = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y.astype(np.int32), logits=z)
@@ -116,8 +118,10 @@ def _steppers(cfg: RunConfig) -> tuple[msa.Stepper, quickstep.Stepper, Hyper]:
     xy = data_columns(cfg, ds)
     st = structure_of(cfg, cfg.train, len(ds.y_train))
     sgd = quickstep.Stepper(dataclasses.replace(st, optimizer="sgd"), *xy, initial_state(cfg))
-    return msa.Stepper(st, *xy, initial_state(cfg), msa.Settings.of(cfg.train)), sgd, Hyper.of(
-        cfg.model, cfg.train
+    return (
+        msa.Stepper(st, *xy, initial_state(cfg), msa.Settings.of(cfg.train)),
+        sgd,
+        Hyper.of(cfg.model, cfg.train),
     )
 
 
@@ -141,7 +145,9 @@ def test_the_augmented_hamiltonians_gradient_is_its_derivative(kind: str, act: s
     w, x, y = rng.normal(size=d), rng.normal(size=(n, d)), (rng.random(n) > 0.5) * 1.0
     hyper = Hyper(0.1, 0.4, 0.02, 0.3, 0.9)
     tape = msa.forward(kind, act, hyper.h, a, b, w, 0.3, x)
-    ps = msa.costates(kind, act, hyper.h, hyper.transport, a, tape, msa.head_gradients(tape, w, y)[2])
+    ps = msa.costates(
+        kind, act, hyper.h, hyper.transport, a, tape, msa.head_gradients(tape, w, y)[2]
+    )
     a2, b2 = a + 0.1 * rng.normal(size=a.shape), b + 0.1 * rng.normal(size=b.shape)
 
     def value(aa: np.ndarray, bb: np.ndarray) -> np.ndarray:
@@ -153,7 +159,9 @@ def test_the_augmented_hamiltonians_gradient_is_its_derivative(kind: str, act: s
         up, down = a2.copy(), a2.copy()
         up[idx] += eps
         down[idx] -= eps
-        assert ga[idx] == pytest.approx((value(up, b2) - value(down, b2))[idx[0]] / (2 * eps), abs=1e-7)
+        assert ga[idx] == pytest.approx(
+            (value(up, b2) - value(down, b2))[idx[0]] / (2 * eps), abs=1e-7
+        )
     up, down = b2.copy(), b2.copy()
     up[1, 2] += eps
     down[1, 2] -= eps
@@ -206,7 +214,10 @@ def test_a_sweep_accepts_optimizer_msa() -> None:
     from nndyn_gui.core.sweep.spec import parse_spec
 
     spec = parse_spec(
-        {"preset": "resnet-w3-ring", "set": ["train.steps=10"],
-         "sweep": {"train.optimizer": ["sgd", "msa"]}}  # fmt: skip
+        {
+            "preset": "resnet-w3-ring",
+            "set": ["train.steps=10"],
+            "sweep": {"train.optimizer": ["sgd", "msa"]},
+        }
     )
     assert [j.config.train.optimizer for j in spec.jobs()] == ["sgd", "msa"]

@@ -87,7 +87,9 @@ def hamiltonian_per_layer(
     return analyse(config, weights, x, y).hamiltonian
 
 
-def _objective(config: RunConfig, tape: msa.Tape, y: np.ndarray, a: np.ndarray, b: np.ndarray) -> float:
+def _objective(
+    config: RunConfig, tape: msa.Tape, y: np.ndarray, a: np.ndarray, b: np.ndarray
+) -> float:
     """The run's objective on these points (as core/train/quickstep.py defines it)."""
     tr = config.train
     loss = maths.cross_entropy(tape.logits, y)

@@ -217,7 +217,9 @@ def augmented_gradient(
     grad_a = (np.einsum("tni,tnj->tij", dz, x) + grad_a_extra) / n
     grad_b = dz.sum(axis=1) / n
     value = np.einsum("tnd,tnd->t", big_p, f) - lam * np.einsum("tnd,tnd->t", dx, dx)
-    value = value - 0.5 * rho * (np.einsum("tnd,tnd->t", miss, miss) + np.einsum("tnd,tnd->t", r, r))
+    value = value - 0.5 * rho * (
+        np.einsum("tnd,tnd->t", miss, miss) + np.einsum("tnd,tnd->t", r, r)
+    )
     value = value / n
     if hyper.weight_decay:
         grad_a = grad_a - 2.0 * hyper.weight_decay * a
