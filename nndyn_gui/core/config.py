@@ -37,10 +37,14 @@ MULTICLASS_DATASETS = ("spiral", "gaussians", "rings", "csv", "drawn")
 MAX_CLASSES = 6
 MODEL_KINDS = ("resnet", "mlp")
 ACTIVATIONS = ("tanh", "relu", "sigmoid", "leaky_relu", "identity")
-OPTIMIZERS = ("adam", "sgd")
+#: "msa": the extended method of successive approximations (core/train/msa.py)
+OPTIMIZERS = ("adam", "sgd", "msa")
 RING_DATASETS = ("ring", "noisy_ring")  # the ring and its noisy twin (data.gap, the loop)
 GAP_DATASETS = (*RING_DATASETS, "nested_rings")  # the sets drawn with a radial gap
 MIN_BAND_WIDTH = 0.04  # nested_rings: the narrowest band data.annuli and data.gap may leave
+#: E-MSA defaults (measured on the ring and the spiral: docs/science.md, "Optimal control")
+MSA_RHO = 1.0
+MSA_INNER_STEPS = 3
 #: which of h and the total time depth x h a ResNet holds when its depth changes
 HOLDS = ("h", "time")
 
@@ -96,6 +100,10 @@ def _time_held(c: RunConfig) -> str:
 def _bound_applies(c: RunConfig) -> str:
     on = c.model.kind == "resnet" and c.model.keep_invertible
     return "" if on else "only when 'Keep invertible' is on"
+
+
+def _msa_only(c: RunConfig) -> str:
+    return "" if c.train.optimizer == "msa" else "only for the MSA optimiser"
 
 
 def _gap_applies(c: RunConfig) -> str:
@@ -304,7 +312,38 @@ class TrainConfig:
     """
 
     optimizer: str = field(
-        default="adam", metadata=_choice(OPTIMIZERS, "optimiser", label="Optimiser")
+        default="adam",
+        metadata=_choice(
+            OPTIMIZERS,
+            "optimiser: Adam, SGD, or msa (the extended method of successive "
+            "approximations: states forward, costates backward, each layer ascends its "
+            "augmented Hamiltonian)",
+            label="Optimiser",
+        ),
+    )
+    msa_rho: float = field(
+        default=MSA_RHO,
+        metadata=_num(
+            0.0,
+            10_000.0,
+            "MSA: weight ρ of the augmentation that keeps each layer's update where the "
+            "forward and backward equations still hold (0: plain gradient ascent)",
+            label="MSA ρ",
+            scale="log0",
+            log0_min=1e-3,
+            unused=_msa_only,
+        ),
+    )
+    msa_inner_steps: int = field(
+        default=MSA_INNER_STEPS,
+        metadata=_num(
+            1,
+            100,
+            "MSA: gradient-ascent steps on each layer's augmented Hamiltonian per iteration "
+            "(step size: the learning rate)",
+            label="MSA inner steps",
+            unused=_msa_only,
+        ),
     )
     learning_rate: float = field(
         default=0.01,

@@ -144,6 +144,7 @@ def test_a_field_marked_live_is_taken_live_and_any_other_restarts() -> None:
     # nested rings: the gap and the annuli apply; mini-batches: the order seed applies
     base = base.with_set("data.name=nested_rings").with_set("data.gap=0.1")
     base = base.with_set("train.batch_size=50")
+    base = base.with_set("train.optimizer=msa")  # the MSA fields apply
     for path, info in FIELDS.items():
         if info.choices is not None or info.type is str or path == "data.classes":
             continue  # valid partners differ per choice (csv file, K-class set); see below

@@ -728,7 +728,10 @@ ENSEMBLE_MEMBERS = 8
 def ensemble_key(cfg: RunConfig) -> str:
     """Runs with equal keys share one compiled structure and data sizes, so they can
     train as one ensemble: the config without what is a tensor input of the step (seeds,
-    rates, h, weights of the penalties, step counts, snapshots, stop rules)."""
+    rates, h, weights of the penalties, step counts, snapshots, stop rules). An MSA run
+    (core/train/msa.py, numpy) has no compiled program to share: its key is its own."""
+    if cfg.train.optimizer == "msa":
+        return json.dumps({"alone": run_key(cfg)})
     d = cfg.to_dict()
     d.pop("title", None)
     d["data"].pop("seed", None)

@@ -96,6 +96,8 @@ class Ensemble:
         data = [datasets] * len(configs) if isinstance(datasets, Dataset) else list(datasets)
         if len(data) != len(self.configs):
             raise ValueError("one data set, or one per run")
+        if any(c.train.optimizer == "msa" for c in self.configs):
+            raise ValueError("an MSA run trains alone (core/train/msa.py), not in an ensemble")
         keys = {group_key(c, d) for c, d in zip(self.configs, data, strict=True)}
         if len(keys) != 1:
             raise ValueError("the runs of an ensemble must share one structure and data sizes")
@@ -300,9 +302,12 @@ def train_many(
     """Train every run, those of one shape (`group_key`) together in ensembles of at most
     `max_members`; results in the order of `configs`."""
     groups: dict[tuple[tr.quickstep.Structure, int, int], list[int]] = {}
-    for i, (c, d) in enumerate(zip(configs, datasets, strict=True)):
-        groups.setdefault(group_key(c, d), []).append(i)
     out: list[TrainResult | None] = [None] * len(configs)
+    for i, (c, d) in enumerate(zip(configs, datasets, strict=True)):
+        if c.train.optimizer == "msa":  # numpy E-MSA: no compiled program, trains alone
+            out[i] = tr.Trainer(c, d).run()
+        else:
+            groups.setdefault(group_key(c, d), []).append(i)
     for idx in groups.values():
         for lo in range(0, len(idx), max(1, max_members)):
             part = idx[lo : lo + max(1, max_members)]

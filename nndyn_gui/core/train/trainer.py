@@ -25,7 +25,7 @@ from nndyn_gui.core.engine import protocol
 from nndyn_gui.core.io import limits
 from nndyn_gui.core.net.flow import embed
 from nndyn_gui.core.net.initial_weights import initial_weights
-from nndyn_gui.core.train import live, program, quickstep
+from nndyn_gui.core.train import live, msa, program, quickstep
 from nndyn_gui.core.train.stepper import BatchStream, Hyper, State, Stepper
 from nndyn_gui.core.train.stopping import StopRule
 from nndyn_gui.core.types import Dataset, NetWeights, Snapshot, TrainResult
@@ -201,7 +201,13 @@ class Trainer:
         return self._compile_now(self._state())
 
     def _compile_now(self, state: State) -> float:
-        """Compile here (or take the cached function) and continue from `state` with it."""
+        """Compile here (or take the cached function) and continue from `state` with it.
+        An MSA run has nothing to compile: its numpy stepper (core/train/msa.py) trains."""
+        if self._structure.optimizer == "msa":
+            settings = msa.Settings.of(self.config.train)
+            self._steps = msa.Stepper(self._structure, *self._xy, state, settings)
+            self.compile_seconds = 0.0
+            return 0.0
         t0 = time.perf_counter()
         made: list[program.CompiledSteps] = []
 
