@@ -27,10 +27,20 @@ def add_docks(win: MainWindow) -> dict[str, QDockWidget]:
         ("curves", "Training curves", win.curves, area.RightDockWidgetArea),
         ("diagnostics", "Diagnostics", win.diagnostics, area.RightDockWidgetArea),
         ("multiples", "All layers", win.multiples, area.BottomDockWidgetArea),
+        ("inputmap", "Input map", win.input_map, area.RightDockWidgetArea),
     ):
         docks[key] = _dock(win, key, title, widget, where)
     win.splitDockWidget(docks["curves"], docks["diagnostics"], Qt.Orientation.Vertical)
+    _tab_input_map(win, docks)
     return docks
+
+
+def _tab_input_map(win: MainWindow, docks: dict[str, QDockWidget]) -> None:
+    """The input map: a tab beside the diagnostics (which stay in front), one click
+    away; pulled out (or View → Input map) it floats as a large window of its own,
+    e.g. on a second screen or projector while training."""
+    win.tabifyDockWidget(docks["diagnostics"], docks["inputmap"])
+    docks["diagnostics"].raise_()
 
 
 def _dock(
@@ -76,6 +86,7 @@ def resize_default(win: MainWindow) -> None:
         win.addDockWidget(area.LeftDockWidgetArea, docks["params"])
         win.splitDockWidget(docks["params"], docks["curves"], Qt.Orientation.Vertical)
         win.tabifyDockWidget(docks["params"], docks["diagnostics"])
+        win.tabifyDockWidget(docks["diagnostics"], docks["inputmap"])
         docks["params"].raise_()
         win.resizeDocks([docks["params"]], [int(w * 0.31)], Qt.Orientation.Horizontal)
         win.resizeDocks(
@@ -88,6 +99,7 @@ def resize_default(win: MainWindow) -> None:
     win.addDockWidget(area.LeftDockWidgetArea, docks["params"])
     win.addDockWidget(area.RightDockWidgetArea, docks["curves"])
     win.splitDockWidget(docks["curves"], docks["diagnostics"], Qt.Orientation.Vertical)
+    _tab_input_map(win, docks)
     right = min(int(w * 0.42), table_width(win) + 40)
     win.resizeDocks(
         [docks["params"], docks["curves"]],

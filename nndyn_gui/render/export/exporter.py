@@ -36,6 +36,7 @@ from nndyn_gui.render.encode import (
 )
 from nndyn_gui.render.export.layout import (
     frame_bands,
+    legend_corner,
     legend_entries,
     paint_legend,
     paint_text_bands,
@@ -81,7 +82,9 @@ class Exporter:
             self.warnings.append("MP4 has no transparency: background drawn white")
         self._pal = self._stage.pal
         self._bands = frame_bands(options)
-        self._legend = legend_entries(run.dataset.y_all) if options.legend else []
+        names = run.config.data.names
+        self._legend = legend_entries(run.dataset.y_all, names) if options.legend else []
+        self._corner: str | None = None  # where the legend goes (`_legend_corner`)
         # MP4 on an opaque page: frames go to ffmpeg as the BGRA they are composed in
         self._bgra = (
             options.ext == ".mp4" and self._pal.background[3] == 255 and sys.byteorder == "little"
@@ -181,7 +184,33 @@ class Exporter:
             top, bottom = self._bands
             below = self._producer.legend_top  # e.g. under the names of compared panels
             area = QRectF(0, top + below, w, h - top - bottom - below)
-            paint_legend(painter, area, self._legend, self._pal, self.options.view_scale())
+            scale = self.options.view_scale()
+            corner = self._legend_corner(area.translated(0, -top), scale)
+            paint_legend(painter, area, self._legend, self._pal, scale, corner)
+
+    def _legend_corner(self, area: QRectF, scale: float) -> str:
+        """Where the legend goes: the corner of the picture (`area`, in its coordinates)
+        that hides the fewest points, judged once on the first and the last frame
+        (layout.legend_corner), so it never jumps during a video."""
+        if self._corner is None:
+            w, height = self.options.width, self._stage.height
+            pictures = []
+            for i in sorted({0, max(0, self.total_frames - 1)}):
+                pic = np.zeros((height, w, 4), dtype=np.uint8)
+                img = QImage(pic.data, w, height, 4 * w, _FORMAT)
+                img.fill(QColor(*self._pal.background))
+                p = QPainter(img)
+                try:
+                    self._producer.paint(i, p)
+                finally:
+                    p.end()
+                del img
+                pictures.append(pic)
+            k = max((k for k, _ in self._legend), default=1) + 1
+            pal = self._pal
+            ink = [pal.class_color(c)[:3] for c in range(k)] + [pal.foreground[:3], pal.plane[:3]]
+            self._corner = legend_corner(pictures, area, self._legend, scale, ink)
+        return self._corner
 
     def _write_vector(self) -> None:
         assert self._atomic is not None
