@@ -52,6 +52,10 @@ MIN_TEXT_PX, MAX_TEXT_PX = 14, 40
 MAX_TRAIN_POINTS = 6000  # drawn; more are thinned evenly and the legend says so
 MAX_TEST_POINTS = 3000
 TRAIN_SYMBOL, TEST_SYMBOL = "o", "x"
+MIN_POINT_PX, MAX_POINT_PX = 5, 11
+UNITS_SHARE = 0.3  # the unit maps' first share of the dock's height
+UNITS_MIN_HEIGHT = 430  # a shorter dock (a tab at 1280x720) shows the map alone
+MAP_MIN_PX = 160  # the map never shrinks below this (the dock asks for the room)
 TRAIN_MARK, TEST_MARK = "●", "✕"  # the legend's pictures of the two symbols
 
 
@@ -66,6 +70,7 @@ class InputMapPanel(QWidget):
         self.snapshot: Snapshot | None = None  # its snapshot
         self._palette = palette_for("white")
         self._stale = True
+        self._sized = False  # the splitter got its first sizes
         self._thinned = ""  # "6,000 of 80,000 training points shown" when thinned
 
         self.caption = QLabel()
@@ -76,6 +81,7 @@ class InputMapPanel(QWidget):
         self.plot.setMenuEnabled(False)
         self.plot.setAspectLocked(True)
         self.plot.hideButtons()
+        self.plot.setMinimumSize(MAP_MIN_PX, MAP_MIN_PX)
         pi = self.plot.getPlotItem()
         pi.setLabel("bottom", "x1")
         pi.setLabel("left", "x2")
@@ -107,7 +113,7 @@ class InputMapPanel(QWidget):
         tl.addWidget(self.caption)
         tl.addWidget(self.plot, 1)
         tl.addWidget(self.legend)
-        bottom = QWidget()
+        bottom = self.units_box = QWidget()
         bl = QVBoxLayout(bottom)
         bl.setContentsMargins(4, 2, 4, 2)
         bl.setSpacing(2)
@@ -196,7 +202,8 @@ class InputMapPanel(QWidget):
         w, model = snap.weights, st.run_config.model
         if w.width != model.width or w.depth != model.depth:
             return None  # the config changed; its untrained snapshot is on its way
-        config, dataset, pal, layer = st.run_config, st.dataset, self._palette, self.layer()
+        config, dataset, pal = st.run_config, st.dataset, self._palette
+        layer = self.layer() if self._units_wanted() else 0  # hidden units: not computed
 
         def job() -> tuple[InputMap, Snapshot, Any]:
             return make_input_map(config, snap, dataset, pal, layer), snap, dataset
@@ -238,8 +245,8 @@ class InputMapPanel(QWidget):
         if m.units:
             s = m.unit_scale
             self.units_note.setText(
-                f"each unit's activation s(A·x + b) over the input plane: "
-                f"−{s:.3g} purple · 0 white · +{s:.3g} green"
+                f"activation s(A·x + b) over the input plane: "
+                f"purple −{s:.3g} · white 0 · green +{s:.3g}"
             )
         else:
             self.units_note.setText("")
@@ -269,12 +276,14 @@ class InputMapPanel(QWidget):
         for item in self.point_items:
             pi.removeItem(item)
         self.point_items = []
-        size = max(6.0, self._text_px() * 0.42)
+        # about 1/90 of the plot's side: a thousand points stay apart in a 700 px map
+        side = min(self.plot.width(), self.plot.height())
+        size = float(min(MAX_POINT_PX, max(MIN_POINT_PX, side / 90)))
         outline = pg.mkPen(QColor(*pal.foreground[:3], 170), width=0.8)
         notes = []
         for x, y, symbol, most, grow, what in (
             (dataset.x_train, dataset.y_train, TRAIN_SYMBOL, MAX_TRAIN_POINTS, 1.0, "training"),
-            (dataset.x_test, dataset.y_test, TEST_SYMBOL, MAX_TEST_POINTS, 1.5, "test"),
+            (dataset.x_test, dataset.y_test, TEST_SYMBOL, MAX_TEST_POINTS, 1.35, "test"),
         ):
             keep = _even(len(x), most)
             if len(keep) < len(x):
@@ -308,8 +317,8 @@ class InputMapPanel(QWidget):
             colour = QColor(*pal.class_color(k)[:3]).name()
             name = names[k] if k < len(names) else f"class {k}"
             parts.append(f"<span style='color:{colour}'>&#9679;</span>&nbsp;{_html(name)}")
-        parts.append(f"{TRAIN_MARK}&nbsp;training points (filled circles)")
-        parts.append(f"{TEST_MARK}&nbsp;test points (crosses)")
+        parts.append(f"{TRAIN_MARK}&nbsp;training points")
+        parts.append(f"{TEST_MARK}&nbsp;test points")
         parts.append("━&nbsp;decision boundary")
         text = "&nbsp;&nbsp;&nbsp; ".join(parts)
         if self._thinned:
@@ -392,9 +401,20 @@ class InputMapPanel(QWidget):
     def resizeEvent(self, ev: Any) -> None:
         super().resizeEvent(ev)
         self._apply_fonts()
+        # too short for both: the map alone (the units come back with the room)
+        self.units_box.setVisible(self._units_wanted())
+        if self._units_wanted() and self.map is not None and self.map.layer == 0:
+            self._schedule()
+
+    def _units_wanted(self) -> bool:
+        return self.height() >= UNITS_MIN_HEIGHT
 
     def showEvent(self, ev: Any) -> None:
         super().showEvent(ev)
+        if not self._sized and self.height() > 200:  # the first split; the user's after
+            self._sized = True
+            h = self.splitter.height()
+            self.splitter.setSizes([round(h * (1 - UNITS_SHARE)), round(h * UNITS_SHARE)])
         if self._stale:
             self._timer.start(COALESCE_MS)
 

@@ -91,17 +91,23 @@ class UnitGrid(QWidget):
             p.setFont(font)
             p.drawText(self.rect(), int(Qt.AlignmentFlag.AlignCenter), "(enlarge to see the units)")
             return
-        # titles shrink (not below MIN_TITLE_PX) when tiles are narrower than their text
-        while fm.horizontalAdvance(self.titles()[-1]) > side and font.pixelSize() > MIN_TITLE_PX:
+        # titles shrink (not below MIN_TITLE_PX) when tiles are narrower than their
+        # text, then drop the layer (the chooser above names it), then the word
+        titles = self.titles()
+        while fm.horizontalAdvance(titles[-1]) > side and font.pixelSize() > MIN_TITLE_PX:
             font.setPixelSize(font.pixelSize() - 1)
             fm = QFontMetricsF(font)
+        if fm.horizontalAdvance(titles[-1]) > side + GAP:
+            titles = [f"unit {j + 1}" for j in range(n)]
+        if fm.horizontalAdvance(titles[-1]) > side + GAP:
+            titles = [str(j + 1) for j in range(n)]
         p.setFont(font)
         p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, False)
         p.setRenderHint(QPainter.RenderHint.TextAntialiasing)
         rows = math.ceil(n / cols)
         used_w = cols * side + (cols - 1) * GAP
         x0 = (w - used_w) / 2
-        for j, (img, title) in enumerate(zip(self._images, self.titles(), strict=True)):
+        for j, (img, title) in enumerate(zip(self._images, titles, strict=True)):
             r, c = divmod(j, cols)
             x = x0 + c * (side + GAP)
             y = r * (title_h + side + GAP)

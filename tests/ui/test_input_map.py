@@ -98,7 +98,7 @@ def test_training_and_test_points_have_different_markers(
     test_symbols = {i.opts["symbol"] for i in test}
     assert train_symbols == {"o"} and test_symbols == {"x"}
     legend = panel.legend_text()
-    assert "training points (filled circles)" in legend and "test points (crosses)" in legend
+    assert "● training points" in legend and "✕ test points" in legend
 
 
 def test_typed_class_names_name_the_legends(
