@@ -26,12 +26,13 @@ from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF, Qt, QTimer, Slot
+from PySide6.QtCore import QRectF, QSize, Qt, QTimer, Slot
 from PySide6.QtGui import QColor, QFont, QTextDocument
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
     QLabel,
+    QLayout,
     QSplitter,
     QVBoxLayout,
     QWidget,
@@ -55,7 +56,9 @@ TRAIN_SYMBOL, TEST_SYMBOL = "o", "x"
 MIN_POINT_PX, MAX_POINT_PX = 5, 11
 UNITS_SHARE = 0.3  # the unit maps' first share of the dock's height
 UNITS_MIN_HEIGHT = 430  # a shorter dock (a tab at 1280x720) shows the map alone
-MAP_MIN_PX = 160  # the map never shrinks below this (the dock asks for the room)
+#: what the dock asks of the window at least: no more than the curves beside it, so the
+#: window still fits a 1280x720 screen (a tab too small for the map shows less)
+MIN_SIZE = QSize(60, 120)
 TRAIN_MARK, TEST_MARK = "●", "✕"  # the legend's pictures of the two symbols
 
 
@@ -81,7 +84,6 @@ class InputMapPanel(QWidget):
         self.plot.setMenuEnabled(False)
         self.plot.setAspectLocked(True)
         self.plot.hideButtons()
-        self.plot.setMinimumSize(MAP_MIN_PX, MAP_MIN_PX)
         pi = self.plot.getPlotItem()
         pi.setLabel("bottom", "x1")
         pi.setLabel("left", "x2")
@@ -131,6 +133,7 @@ class InputMapPanel(QWidget):
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setChildrenCollapsible(False)
         lay = QVBoxLayout(self)
+        lay.setSizeConstraint(QLayout.SizeConstraint.SetNoConstraint)  # see MIN_SIZE
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addWidget(self.splitter)
 
@@ -146,6 +149,9 @@ class InputMapPanel(QWidget):
         self._apply_fonts()
         self._show_legend()
         self._show_caption()
+
+    def minimumSizeHint(self) -> QSize:
+        return MIN_SIZE
 
     # ------------------------------------------------------------------ public
     def set_background(self, name: str) -> None:

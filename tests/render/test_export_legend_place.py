@@ -49,9 +49,7 @@ def _frame(run: Run, tmp_path: Path, legend: bool) -> tuple[np.ndarray, Exporter
 
 def _class_pixels(img: np.ndarray) -> np.ndarray:
     rgb = img[..., :3].astype(int)
-    return np.any(
-        [np.abs(rgb - np.array(c[:3])).max(axis=-1) < 60 for c in WHITE.classes], axis=0
-    )
+    return np.any([np.abs(rgb - np.array(c[:3])).max(axis=-1) < 60 for c in WHITE.classes], axis=0)
 
 
 def test_the_legend_leaves_points_in_the_top_right_visible(tmp_path: Path) -> None:
@@ -81,3 +79,27 @@ def test_corners_tie_to_the_top_right() -> None:
         inked[int(r.top()) : int(r.bottom()), int(r.left()) : int(r.right()), :3] = (178, 114, 0)
     ink = [WHITE.classes[0][:3]]
     assert legend_corner([inked], area, entries, 1.0, ink) == "bottom-left"
+
+
+def test_a_videos_legend_stays_in_one_corner(tmp_path: Path) -> None:
+    from . import moving_weights
+
+    run = _corner_run()
+    run.snapshots[0].weights = moving_weights(run.config, seed=3)  # points that move
+    boxes = []
+    for legend in (False, True):
+        opts = ExportOptions(
+            str(tmp_path / "v.mp4"), width=480, height=480, fps=10, seconds=1.0,
+            hold_seconds=0.0, legend=legend, prefer_3d=False,
+        )  # fmt: skip
+        ex = Exporter(run, opts, write=False)
+        try:
+            last = ex.total_frames - 1
+            boxes.append([ex.render_frame(i) for i in (0, last // 2, last)])
+        finally:
+            ex.abort()
+    where = []
+    for plain, shown in zip(*boxes, strict=True):
+        ys, xs = np.nonzero(np.abs(plain.astype(int) - shown.astype(int)).max(axis=-1) > 30)
+        where.append((ys.min() < 240, xs.min() < 240))  # which corner the legend is in
+    assert len(set(where)) == 1, where
