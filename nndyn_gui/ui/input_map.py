@@ -73,7 +73,6 @@ class InputMapPanel(QWidget):
         self.snapshot: Snapshot | None = None  # its snapshot
         self._palette = palette_for("white")
         self._stale = True
-        self._sized = False  # the splitter got its first sizes
         self._thinned = ""  # "6,000 of 80,000 training points shown" when thinned
 
         self.caption = QLabel()
@@ -181,7 +180,7 @@ class InputMapPanel(QWidget):
         """The legend as plain text (what it says: the class names, the markers)."""
         d = QTextDocument()
         d.setHtml(self.legend.text())
-        return d.toPlainText()
+        return d.toPlainText().replace("\u00a0", " ")
 
     def layer(self) -> int:
         """The layer whose units are drawn (1..T)."""
@@ -322,11 +321,12 @@ class InputMapPanel(QWidget):
         for k in labels:
             colour = QColor(*pal.class_color(k)[:3]).name()
             name = names[k] if k < len(names) else f"class {k}"
-            parts.append(f"<span style='color:{colour}'>&#9679;</span>&nbsp;{_html(name)}")
-        parts.append(f"{TRAIN_MARK}&nbsp;training points")
-        parts.append(f"{TEST_MARK}&nbsp;test points")
-        parts.append("━&nbsp;decision boundary")
-        text = "&nbsp;&nbsp;&nbsp; ".join(parts)
+            shown = _html(name).replace(" ", "&nbsp;")
+            parts.append(f"<span style='color:{colour}'>&#9679;</span>&nbsp;{shown}")
+        parts.append(f"{TRAIN_MARK}&nbsp;training&nbsp;points")
+        parts.append(f"{TEST_MARK}&nbsp;test&nbsp;points")
+        parts.append("━&nbsp;decision&nbsp;boundary")
+        text = "&nbsp;&nbsp;&nbsp; ".join(parts)  # each entry wraps as a whole (&nbsp;)
         if self._thinned:
             text += f"<br><span style='color:#777'>{self._thinned}</span>"
         self.legend.setText(text)
@@ -407,8 +407,15 @@ class InputMapPanel(QWidget):
     def resizeEvent(self, ev: Any) -> None:
         super().resizeEvent(ev)
         self._apply_fonts()
-        # too short for both: the map alone (the units come back with the room)
-        self.units_box.setVisible(self._units_wanted())
+        # too short for both: the map alone (the units come back with the room, with
+        # their first share of it; a split the user drags stays theirs)
+        wanted = self._units_wanted()
+        if wanted and self.units_box.isHidden():
+            self.units_box.show()
+            h = self.splitter.height()
+            self.splitter.setSizes([round(h * (1 - UNITS_SHARE)), round(h * UNITS_SHARE)])
+        elif not wanted:
+            self.units_box.hide()
         if self._units_wanted() and self.map is not None and self.map.layer == 0:
             self._schedule()
 
@@ -417,10 +424,6 @@ class InputMapPanel(QWidget):
 
     def showEvent(self, ev: Any) -> None:
         super().showEvent(ev)
-        if not self._sized and self.height() > 200:  # the first split; the user's after
-            self._sized = True
-            h = self.splitter.height()
-            self.splitter.setSizes([round(h * (1 - UNITS_SHARE)), round(h * UNITS_SHARE)])
         if self._stale:
             self._timer.start(COALESCE_MS)
 
