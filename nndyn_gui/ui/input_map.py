@@ -53,7 +53,7 @@ MIN_TEXT_PX, MAX_TEXT_PX = 14, 40
 MAX_TRAIN_POINTS = 6000  # drawn; more are thinned evenly and the legend says so
 MAX_TEST_POINTS = 3000
 TRAIN_SYMBOL, TEST_SYMBOL = "o", "x"
-MIN_POINT_PX, MAX_POINT_PX = 5, 11
+MIN_POINT_PX, MAX_POINT_PX = 5, 11  # about 1/90 of the map's side: 1,000 points stay apart
 UNITS_SHARE = 0.3  # the unit maps' first share of the dock's height
 UNITS_MIN_HEIGHT = 430  # a shorter dock (a tab at 1280x720) shows the map alone
 #: what the dock asks of the window at least: no more than the curves beside it, so the
@@ -74,6 +74,8 @@ class InputMapPanel(QWidget):
         self._palette = palette_for("white")
         self._stale = True
         self._thinned = ""  # "6,000 of 80,000 training points shown" when thinned
+        self._points_key: tuple[int, str, float] | None = None  # what the points show
+        self._points_of: Any = None  # the data set they were made from (kept: id stays valid)
 
         self.caption = QLabel()
         self.caption.setObjectName("inputMapCaption")
@@ -217,6 +219,7 @@ class InputMapPanel(QWidget):
 
     @Slot()
     def _refresh(self) -> None:
+        self._show_caption()  # "computing step N…": at the pictures' pace, not 30 a second
         job = self._job()
         if job is not None:
             self._jobs.request(job)
@@ -224,7 +227,6 @@ class InputMapPanel(QWidget):
     @Slot(object)
     def _schedule(self, *_: object) -> None:
         self._stale = True
-        self._show_caption()
         if not self.isVisible():
             return  # a tab behind another: caught up when shown
         if self.state.training_state == "training":
@@ -277,13 +279,18 @@ class InputMapPanel(QWidget):
             ax.setTextPen(fg)
 
     def _draw_points(self, dataset: Any, pal: Palette) -> None:
+        """The data points over the map; made again only when the data, the colours or
+        their size change (not for every snapshot while training)."""
+        side = min(self.plot.width(), self.plot.height())
+        size = float(min(MAX_POINT_PX, max(MIN_POINT_PX, side / 90)))
+        key = (id(dataset), pal.name, size)
+        if key == self._points_key and self._points_of is dataset:
+            return
+        self._points_key, self._points_of = key, dataset
         pi = self.plot.getPlotItem()
         for item in self.point_items:
             pi.removeItem(item)
         self.point_items = []
-        # about 1/90 of the plot's side: a thousand points stay apart in a 700 px map
-        side = min(self.plot.width(), self.plot.height())
-        size = float(min(MAX_POINT_PX, max(MIN_POINT_PX, side / 90)))
         outline = pg.mkPen(QColor(*pal.foreground[:3], 170), width=0.8)
         notes = []
         for x, y, symbol, most, grow, what in (

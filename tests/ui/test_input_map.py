@@ -180,3 +180,20 @@ def test_pictures_are_made_off_the_gui_thread(
     window.state.set_training_state("idle")
     assert threads and all(t is not threading.main_thread() for t in threads)
     assert len(threads) < len(snaps)  # throttled: not one picture per snapshot
+
+
+def test_the_window_never_freezes_while_the_map_follows_training(
+    qtbot: Any, window: Any, panel: Any, changed: Any
+) -> None:
+    """The worker's stall probe (tests/ui/test_worker.py) with the input map shown large:
+    its pictures are made off the GUI thread and drawn a few times a second, so the
+    window keeps its budget (max < 150 ms, 95th percentile < 50 ms)."""
+    from tests.ui.test_worker import _stall_gaps
+
+    gaps, n_snaps = _stall_gaps(qtbot, window, changed)
+    assert n_snaps == 101
+    qtbot.waitUntil(lambda: panel.snapshot is window.state.shown, timeout=10_000)
+    assert panel.caption.text().startswith(f"step {window.state.shown.step:,}")
+    assert len(gaps) > 20
+    assert float(np.max(gaps)) < 150.0, np.sort(gaps)[-5:]
+    assert float(np.percentile(gaps, 95)) < 50.0, np.percentile(gaps, 95)
