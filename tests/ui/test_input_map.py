@@ -197,3 +197,17 @@ def test_the_window_never_freezes_while_the_map_follows_training(
     assert len(gaps) > 20
     assert float(np.max(gaps)) < 150.0, np.sort(gaps)[-5:]
     assert float(np.percentile(gaps, 95)) < 50.0, np.percentile(gaps, 95)
+
+
+def test_presentation_names_the_classes_as_typed(qtbot: Any, window: Any) -> None:
+    cfg = window.state.config.copy()
+    cfg.data.class_names = "inside, outside"
+    window.state.set_config(cfg)
+    window.layer_panel.wait_idle()
+    pres = window.presentation
+    pres.enter()
+    try:
+        qtbot.waitUntil(lambda: "inside" in pres.legend.text(), timeout=5000)
+        assert "outside" in pres.legend.text() and "class 0" not in pres.legend.text()
+    finally:
+        pres.leave()
