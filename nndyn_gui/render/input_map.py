@@ -42,6 +42,7 @@ REGION_STRENGTH = 0.55  # the wash: soft, but the class reads at a glance
 _NEGATIVE = np.array((118, 42, 131), dtype=np.float64)
 _POSITIVE = np.array((27, 120, 55), dtype=np.float64)
 _ZERO = np.array((247, 247, 247), dtype=np.float64)
+NOT_FINITE = 150  # grey: pixels (or unit values) where the net gives NaN or inf
 
 
 @dataclass
@@ -115,6 +116,9 @@ def make_input_map(
         prob = np.nan_to_num(maths.sigmoid(z), nan=0.5).reshape(res, res)
         boundary = contour_segments(np.nan_to_num(z, nan=0.0).reshape(res, res), extent)
     regions = _on_page(palette.region_rgba(prob, REGION_STRENGTH), palette)
+    if not finite:  # where the net gives NaN or inf: grey, no class claimed
+        bad = ~np.isfinite(z.reshape(res, res, -1)).all(axis=-1)
+        regions[bad, :3] = NOT_FINITE
     layer = int(min(max(layer, 0), w.depth))
     units, scale = unit_maps(config, snap, extent, layer, unit_res)
     return InputMap(
@@ -168,7 +172,7 @@ def diverging_rgba(values: np.ndarray, scale: float) -> np.ndarray:
     v = np.asarray(values, dtype=np.float64)
     t = np.clip(np.nan_to_num(v / scale if scale > 0 else v * 0.0, nan=0.0), -1.0, 1.0)[..., None]
     rgb = np.where(t < 0, _ZERO + (-t) * (_NEGATIVE - _ZERO), _ZERO + t * (_POSITIVE - _ZERO))
-    rgb = np.where(np.isfinite(v)[..., None], rgb, 150.0)
+    rgb = np.where(np.isfinite(v)[..., None], rgb, float(NOT_FINITE))
     alpha = np.full((*v.shape, 1), 255.0)
     return np.clip(np.round(np.concatenate([rgb, alpha], axis=-1)), 0, 255).astype(np.uint8)
 
