@@ -53,9 +53,10 @@ MIN_TEXT_PX, MAX_TEXT_PX = 14, 40
 MAX_TRAIN_POINTS = 6000  # drawn; more are thinned evenly and the legend says so
 MAX_TEST_POINTS = 3000
 TRAIN_SYMBOL, TEST_SYMBOL = "o", "x"
-MIN_POINT_PX, MAX_POINT_PX = 5, 11  # about 1/90 of the map's side: 1,000 points stay apart
+MIN_POINT_PX, MAX_POINT_PX = 3, 11  # about 1/90 of the map's side: 1,000 points stay apart
 UNITS_SHARE = 0.3  # the unit maps' first share of the dock's height
 UNITS_MIN_HEIGHT = 430  # a shorter dock (a tab at 1280x720) shows the map alone
+COMPACT_HEIGHT = 340  # ... and below this, shorter words and no axis names
 #: what the dock asks of the window at least: no more than the curves beside it, so the
 #: window still fits a 1280x720 screen (a tab too small for the map shows less)
 MIN_SIZE = QSize(60, 120)
@@ -74,6 +75,7 @@ class InputMapPanel(QWidget):
         self._palette = palette_for("white")
         self._stale = True
         self._thinned = ""  # "6,000 of 80,000 training points shown" when thinned
+        self._was_compact = False
         self._points_key: tuple[int, str, float] | None = None  # what the points show
         self._points_of: Any = None  # the data set they were made from (kept: id stays valid)
 
@@ -253,7 +255,7 @@ class InputMapPanel(QWidget):
             s = m.unit_scale
             self.units_note.setText(
                 f"activation s(A·x + b) over the input plane: "
-                f"purple −{s:.3g} · white 0 · green +{s:.3g}"
+                f"purple\u00a0−{s:.3g} · white\u00a00 · green\u00a0+{s:.3g}"
             )
         else:
             self.units_note.setText("")
@@ -350,8 +352,9 @@ class InputMapPanel(QWidget):
             if steps.step_name(snap).startswith("untrained"):
                 text += " · accuracy not measured yet"
             else:
-                text += f" · train accuracy {_pct(snap.train_acc)}"
-                text += f" · test accuracy {_pct(snap.test_acc)}"
+                acc = "" if self._compact() else " accuracy"
+                text += f" · train{acc} {_pct(snap.train_acc)}"
+                text += f" · test{acc} {_pct(snap.test_acc)}"
             todo = steps.pending(snap, target)
             if todo is not None:
                 text += f" · {steps.pending_name(todo)}"
@@ -410,10 +413,18 @@ class InputMapPanel(QWidget):
             ax = pi.getAxis(name)
             ax.setStyle(tickFont=tick)
             ax.setLabel(ax.labelText, **{"font-size": f"{max(12, round(px * 0.75))}px"})
+            ax.showLabel(not self._compact())  # a short tab: the map's room, not "x1"
+
+    def _compact(self) -> bool:
+        """A short dock (a tab at 1280x720): shorter words, no axis names."""
+        return self.height() < COMPACT_HEIGHT
 
     def resizeEvent(self, ev: Any) -> None:
         super().resizeEvent(ev)
         self._apply_fonts()
+        if self._compact() != self._was_compact:
+            self._was_compact = self._compact()
+            self._show_caption()
         # too short for both: the map alone (the units come back with the room, with
         # their first share of it; a split the user drags stays theirs)
         wanted = self._units_wanted()
