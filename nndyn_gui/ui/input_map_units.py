@@ -12,7 +12,16 @@ import math
 
 import numpy as np
 from PySide6.QtCore import QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QFont, QFontMetricsF, QImage, QPainter, QPaintEvent, QPen
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QFontMetricsF,
+    QImage,
+    QPainter,
+    QPaintEvent,
+    QPen,
+    QPixmap,
+)
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 GAP = 6.0  # pixels between tiles
@@ -43,6 +52,8 @@ class UnitGrid(QWidget):
         self._arrays: list[np.ndarray] = []  # the QImages point into these
         self.title_px = 14
         self.dimmed = False  # an older snapshot's tiles while a newer one is computed
+        self._cache: QPixmap | None = None  # the tiles as last painted
+        self._tiles: list[QRectF] = []  # where they are
 
     def sizeHint(self) -> QSize:
         return QSize(400, 160)
@@ -64,20 +75,40 @@ class UnitGrid(QWidget):
             QImage(a.data, a.shape[1], a.shape[0], 4 * a.shape[1], QImage.Format.Format_RGBA8888)
             for a in self._arrays
         ]
+        self._cache = None
         self.update()
 
     def set_title_px(self, px: int) -> None:
-        self.title_px = max(MIN_TITLE_PX, int(px))
-        self.update()
+        px = max(MIN_TITLE_PX, int(px))
+        if px != self.title_px:
+            self.title_px = px
+            self._cache = None
+            self.update()
 
     def paintEvent(self, _ev: QPaintEvent) -> None:
+        """The tiles from a cached picture (made again only when the units or the size
+        change); the veil of an older snapshot over them."""
+        ratio = self.devicePixelRatioF()
+        if self._cache is None or self._cache.size() != self.size() * ratio:
+            self._cache = QPixmap(self.size() * ratio)
+            self._cache.setDevicePixelRatio(ratio)
+            self._cache.fill(Qt.GlobalColor.transparent)
+            cp = QPainter(self._cache)
+            try:
+                self._paint(cp)
+            finally:
+                cp.end()
         p = QPainter(self)
         try:
-            self._paint(p)
+            p.drawPixmap(0, 0, self._cache)
+            if self.dimmed:
+                for r in self._tiles:
+                    p.fillRect(r, QColor(255, 255, 255, 150))
         finally:
             p.end()
 
     def _paint(self, p: QPainter) -> None:
+        self._tiles = []
         n = self.count()
         if not n:
             return
@@ -125,5 +156,4 @@ class UnitGrid(QWidget):
             p.setPen(QPen(QColor(120, 120, 120), 1))
             p.setBrush(Qt.BrushStyle.NoBrush)
             p.drawRect(target)
-            if self.dimmed:
-                p.fillRect(target, QColor(255, 255, 255, 150))
+            self._tiles.append(target)

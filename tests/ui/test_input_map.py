@@ -185,11 +185,14 @@ def test_pictures_are_made_off_the_gui_thread(
 def test_the_window_never_freezes_while_the_map_follows_training(
     qtbot: Any, window: Any, panel: Any, changed: Any
 ) -> None:
-    """The worker's stall probe (tests/ui/test_worker.py) with the input map shown large:
+    """The worker's stall probe (tests/ui/test_worker.py) with the input map up, large:
     its pictures are made off the GUI thread and drawn a few times a second, so the
     window keeps its budget (max < 150 ms, 95th percentile < 50 ms)."""
     from tests.ui.test_worker import _stall_gaps
 
+    panel.wait_idle()  # the map is up, its first picture drawn, when Train is pressed
+    qtbot.waitUntil(lambda: panel.snapshot is not None, timeout=10_000)
+    qtbot.wait(300)
     gaps, n_snaps = _stall_gaps(qtbot, window, changed)
     assert n_snaps == 101
     qtbot.waitUntil(lambda: panel.snapshot is window.state.shown, timeout=10_000)
