@@ -76,6 +76,7 @@ class InputMapPanel(QWidget):
         self._stale = True
         self._thinned = ""  # "6,000 of 80,000 training points shown" when thinned
         self._was_compact = False
+        self._units_sized = False  # the unit maps got their first share of the height
         self._points_key: tuple[int, str, float] | None = None  # what the points show
         self._points_of: Any = None  # the data set they were made from (kept: id stays valid)
 
@@ -428,7 +429,8 @@ class InputMapPanel(QWidget):
         # too short for both: the map alone (the units come back with the room, with
         # their first share of it; a split the user drags stays theirs)
         wanted = self._units_wanted()
-        if wanted and self.units_box.isHidden():
+        if wanted and (self.units_box.isHidden() or not self._units_sized):
+            self._units_sized = True
             self.units_box.show()
             h = self.splitter.height()
             self.splitter.setSizes([round(h * (1 - UNITS_SHARE)), round(h * UNITS_SHARE)])
