@@ -87,3 +87,12 @@ def test_a_run_without_names_is_written_as_before_and_old_files_open(tmp_path: P
     assert "class_names" not in cfg["data"] and version == 1  # what older readers take
     back = load_run(path)  # a file without the field (any older file) opens
     assert back.config.data.class_names == "" and back.config.data.names[0] == "class 0"
+
+
+def test_naming_the_classes_keeps_a_presets_title() -> None:
+    from nndyn_gui.core.analysis.narrator import run_title
+    from nndyn_gui.core.io.presets import load_preset, preset_title
+
+    cfg = load_preset("resnet-w2-ring")
+    cfg.data.class_names = "inside, outside"
+    assert run_title(cfg.validate()) == preset_title("resnet-w2-ring")
