@@ -291,7 +291,12 @@ class ParamPanel(QScrollArea):
         setattr(getattr(cfg, section), name, value)
         _keep_classes_valid(cfg, path)
         ctl = self.controls.get(path)
-        if section == "data" and cfg.data != self.state.config.data and cfg.data.name != "csv":
+        if (
+            section == "data"
+            and FIELDS[path].change != "none"  # the class names name the same points
+            and cfg.data != self.state.config.data
+            and cfg.data.name != "csv"
+        ):
             return self._make_data(cfg, ctl)
         if section == "data":
             self._forget_pending_data()
