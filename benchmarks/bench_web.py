@@ -8,15 +8,24 @@ DIR` also writes them with DIR's code, the baseline, measured alternately in the
 and opened in Debian's chromium through Playwright (headless, software WebGL through
 SwiftShader, offline). Two ways of moving the slider, `--moves` positions each:
 
-- `click`: a mouse click on the layer slider's rail, as a reader does. Measured in the
-  page from the mousedown (capture phase, before Plotly sees it) to the animation frame
-  after Plotly's restyle of the new layer resolved: what the reader waits for.
-- `api`: `window.nndyn.setLayer(l)` then one animation frame (last session's measure).
+- `click`: a mouse click on the layer slider's rail, as a reader does, timed in the page
+  from the mousedown (capture phase, before Plotly sees it) until the new layer is drawn;
+- `api`: `window.nndyn.setLayer(l)` (the layer, then the slider set to it) until drawn.
 
-Every page is opened `--repeats` times (a fresh tab each); the JSON gives each repeat's
-median and max and the median of the medians, against the target of 100 ms, and the
-3-D/2-D ratio (the 2-D page is the baseline measured in the same run). `--shot DIR` saves
-a screenshot of each page after the last move.
+"Drawn" (`drawn`) is the animation frame after the page has shown the layer, plus a
+1-pixel `readPixels` of the 3-D scene's WebGL canvas: WebGL only queues the drawing, and
+in software WebGL (SwiftShader, on the CPU) the queue is most of the cost; reading a pixel
+waits until the picture is really there. `next_frame` is one animation frame later.
+`browser_cpu_ms_per_click` is the CPU time Chromium's processes used per click (with
+the 50 ms pause after each): less swayed by other jobs on a shared machine than the
+wall clock.
+
+Every page is opened `--repeats` times (a fresh tab each, the pages in turn); the JSON
+gives each repeat's median and the largest move, the median of the medians against the
+target of 100 ms, the page sizes against 8 MB, and the 3-D/2-D ratio (the 2-D page,
+measured in the same run, is the baseline). `pass`: the 3-D page (issue 24's budget);
+`pass_2d` says the same of the 2-D page. `--shot DIR` saves a screenshot of each page
+after its last move.
 
     .venv/bin/python benchmarks/bench_web.py [--before /work/main] [--shot /tmp/web3d]
 """
@@ -201,9 +210,9 @@ def main() -> None:
     sizes: dict[str, int] = {}
     for tree_name, tree in trees.items():
         for kind, run in runs.items():
-            out = tmp / f"{tree_name}-{kind}.html"
-            sizes[f"{tree_name}_{kind}"] = write_page(tree, run, out)
-            pages[(tree_name, kind)] = out
+            html = tmp / f"{tree_name}-{kind}.html"
+            sizes[f"{tree_name}_{kind}"] = write_page(tree, run, html)
+            pages[(tree_name, kind)] = html
     results: dict[tuple[str, str], list[dict[str, Any]]] = {key: [] for key in pages}
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
@@ -236,13 +245,10 @@ def main() -> None:
         )
     out["target_ms"] = TARGET_MS
     out["load_avg_1m"] = round(os.getloadavg()[0], 2)
-    out["pass"] = bool(
-        now3 < TARGET_MS
-        and all(out[k]["bytes"] <= BUDGET_BYTES for k in out if k.startswith("now_"))
-        and all(
-            out[k]["click"]["drawn"]["median_ms"] < TARGET_MS for k in out if k.startswith("now_")
-        )
-    )
+    # issue 24's budget is the default resnet-w3-ring page's; the 2-D page is reported
+    out["pass"] = bool(now3 < TARGET_MS and out["now_3d"]["bytes"] <= BUDGET_BYTES)
+    if "now_2d" in out:
+        out["pass_2d"] = out["now_2d"]["click"]["drawn"]["median_ms"] < TARGET_MS
     print(json.dumps(out))
     shutil.rmtree(tmp, ignore_errors=True)
 
