@@ -28,10 +28,10 @@ from nndyn_gui.render.web.flowdata import FlowData, SnapData
 
 EYE_DISTANCE = 1.9  # the 3-D camera's distance, in Plotly's units of the scene's box
 PLAY_FRAME_MS = 80  # one layer per 80 ms: the 51-layer flow in about 4 s
-#: plotly.js draws a 3-D marker as its symbol's glyph in triangles: a circle is dozens per
-#: point, a square two. This small they look alike (2.5 px squares cover as many pixels
-#: as the 3 px circles did); in software WebGL the circles were half of the drawing of a
-#: layer slider move (1,000 points, drawn twice: the picture and hover's picking pass)
+#: plotly.js draws a 3-D marker as its symbol's glyph in triangles: 57 vertices a circle,
+#: 18 a square. This small they look alike (2.5 px squares cover as many pixels as the
+#: 3 px circles did); in software WebGL squares cut the drawing of a layer slider move by
+#: about a third (1,000 points, drawn twice: the picture and hover's picking pass)
 POINT_SYMBOL_3D = "square"
 POINT_SIZE = {2: 5.0, 3: 2.5}
 
@@ -44,9 +44,8 @@ def rgba(c: RGBA, alpha: float | None = None) -> str:
 def over(c: RGBA, alpha: float, background: RGBA) -> str:
     """`c` at `alpha` over an opaque `background`, as the opaque colour it looks like.
 
-    The 3-D scene's lines are drawn opaque: one see-through item makes WebGL draw the
-    whole scene in two more passes (plotly.js's transparency), which in software WebGL
-    more than doubled a layer slider move.
+    The 3-D scene's lines are drawn opaque: one see-through item makes plotly.js draw the
+    whole scene in two more passes (its transparency), at every layer slider move.
     """
     mix = [round(alpha * c[i] + (1 - alpha) * background[i]) for i in range(3)]
     return f"rgb({mix[0]},{mix[1]},{mix[2]})"
