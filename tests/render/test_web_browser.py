@@ -227,6 +227,19 @@ def test_a_width_3_page_moves_points_and_grid_without_a_replot(
         assert page.js(f"{gd}._fullData[{n_traces - 1}].visible") is True
         page.js("window.nndyn.setLayer(4)")
         assert page.js(f"{gd}._fullData[{n_traces - 1}].visible") is False
+        # another snapshot at the same layer: new axes, then the positions by the fast path
+        page.js("window.nndyn.setSnapshot(0)")
+        state = {"snapshot": 0, "layer": 4, "frames": 7, "fast": True}
+        assert page.js("window.nndyn.state()") == state
+        untrained = page.shot()
+        assert changed_share(moved, untrained) > 0.005
+        page.js(f"Plotly.redraw({gd})")
+        assert changed_share(untrained, page.shot()) < 0.002
+        # Play runs to the output through both paths, the slider following
+        page.page.get_by_text("▶ Play").click()
+        page.page.wait_for_function("window.nndyn.state().layer === 6", timeout=10_000)
+        assert page.js(f"{gd}.layout.sliders[0].active") == 6
+        assert page.js(f"{gd}._fullData[{n_traces - 1}].visible") is True
         assert page.errors == []
     finally:
         page.close()
