@@ -342,7 +342,7 @@ def test_failed_diagnostics_are_one_warning_and_the_traceback_is_in_the_log(
 
 def test_train_help_lists_every_field_from_the_registry(capsys: Any) -> None:
     """`nndyn train --help` names each --set field with its range and says which are live."""
-    from nndyn_gui.core.config import FIELDS
+    from nndyn_gui.core.fields import FIELDS
 
     with pytest.raises(SystemExit):
         cli.build_parser().parse_args(["train", "--help"])

@@ -37,7 +37,8 @@ from nndyn_gui.cli.common import (
 )
 from nndyn_gui.cli.train import add_train_parser, train_main
 from nndyn_gui.cli.verify import add_verify_parser, verify_main
-from nndyn_gui.core.config import RunConfig, field_info
+from nndyn_gui.core.config import RunConfig
+from nndyn_gui.core.fields import field_info
 from nndyn_gui.core.io import blas, logs
 from nndyn_gui.core.io.presets import (
     list_presets,

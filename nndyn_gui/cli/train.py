@@ -31,7 +31,8 @@ from nndyn_gui.cli.common import (
     jsonable,
     pct,
 )
-from nndyn_gui.core.config import FIELDS, RunConfig
+from nndyn_gui.core.config import RunConfig
+from nndyn_gui.core.fields import FIELDS
 from nndyn_gui.core.io.presets import PresetError, SetError, start_config
 from nndyn_gui.core.io.terminal import printable
 

@@ -14,7 +14,6 @@ import copy
 import dataclasses
 import json
 import math
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -54,13 +53,13 @@ class ConfigError(ValueError):
 
     `str(e)` names the field as a command line does ("model.depth: 0 is out of range,
     allowed 1..200"); `panel_message` says the same in the words of the parameter panel
-    ("Depth T must be at least 1"), from the field's label (`field_label`).
+    ("Depth T must be at least 1"), from the field's label (its metadata).
     """
 
     def __init__(self, field_path: str, message: str, panel_message: str = "") -> None:
         super().__init__(f"{field_path}: {message}")
         self.field_path = field_path
-        label = field_label(field_path) if field_path in FIELDS else ""
+        label = _label(field_path)
         self.panel_message = panel_message or (f"{label}: {message}" if label else str(self))
 
 
@@ -689,7 +688,7 @@ def _sync_time(m: ModelConfig) -> None:
         return
     if m.hold == "time":
         h = m.total_time / m.depth
-        lo, hi = FIELDS["model.h"].range or (0.0, math.inf)
+        lo, hi = _h_range()
         if m.kind == "resnet" and not lo <= h <= hi:
             raise ConfigError(
                 "model.total_time",
@@ -714,122 +713,6 @@ def _hold_what_is_set(key: str, d: dict[str, Any]) -> None:
 ALIASES = {"train.init_seed": "train.seed"}
 
 SECTIONS: dict[str, type] = {"data": DataConfig, "model": ModelConfig, "train": TrainConfig}
-#: the panel group of each section's fields, unless a field names its own
-_GROUPS = {"data": "Data", "model": "Architecture", "train": "Training"}
-
-
-@dataclass(frozen=True)
-class FieldInfo:
-    """Everything the app knows about one config field, read from the field's metadata.
-
-    The one registry of per-field rules: the parameter panel builds its controls from
-    it, the CLI lists it in `nndyn train --help`, core/train/live.py classifies changes with
-    it and error messages and the narrator name fields with `label`.
-    """
-
-    path: str  # "model.depth"
-    label: str  # what the panel calls it: "Depth T"
-    doc: str  # the tooltip / help line
-    type: type
-    default: Any
-    range: tuple[float, float] | None = None
-    choices: tuple[str, ...] | None = None
-    group: str = ""  # the panel's group box; "" = not a panel control
-    scale: str = "linear"  # slider: "linear" | "log" | "log0" (0, then log) | "none" (spin only)
-    log0_min: float = 0.0  # the smallest positive value of a log0 slider
-    off: str = ""  # shown instead of the value 0 ("off", "full")
-    unit: str = ""  # after the number ("steps")
-    change: str = "restart"  # while a run trains: "live" (next call), "restart", "none"
-    engine: bool = False  # changes speed, never the result: not offered in the panel
-    words: str = ""  # how a sentence names it ("learning rate"); default: the label
-    unused: Callable[[RunConfig], str] | None = None  # why it has no say ("" = it has)
-    fixed: Callable[[RunConfig], str] | None = None  # which data set it, not the panel
-    # set by other fields (h = total time / depth): its change is theirs, never listed
-    follows: Callable[[RunConfig], str] | None = None
-
-    @property
-    def live(self) -> bool:
-        return self.change == "live"
-
-    def why_unused(self, config: RunConfig) -> str:
-        """ "" when this field has a say in a run of `config`, else why not."""
-        return self.unused(config) if self.unused is not None else ""
-
-    def applies(self, config: RunConfig) -> bool:
-        return not self.why_unused(config)
-
-    def why_not_editable(self, config: RunConfig) -> str:
-        """Why the panel cannot set it for `config` (the data fix it, or it has no say)."""
-        fixed = self.fixed(config) if self.fixed is not None else ""
-        return fixed or self.why_unused(config)
-
-
-def _info(path: str, f: dataclasses.Field[Any], section: str) -> FieldInfo:
-    m = f.metadata
-    log = bool(m.get("log"))
-    engine = bool(m.get("engine"))
-    label = m["label"]
-    return FieldInfo(
-        path=path,
-        label=label,
-        doc=m["doc"],
-        type=_field_type(f),
-        default=f.default,
-        range=m.get("range"),
-        choices=m.get("choices"),
-        group="" if engine else m.get("group", _GROUPS.get(section, "")),
-        scale=m.get("scale", "log" if log else "linear"),
-        log0_min=m.get("log0_min", 0.0),
-        off=m.get("off", ""),
-        unit=m.get("unit", ""),
-        change=m.get("change", "restart"),
-        engine=engine,
-        words=m.get("words", label.lower()),
-        unused=m.get("unused"),
-        fixed=m.get("fixed"),
-        follows=m.get("follows"),
-    )
-
-
-def _registry() -> dict[str, FieldInfo]:
-    out = {}
-    for section, klass in SECTIONS.items():
-        for f in dataclasses.fields(klass):
-            out[f"{section}.{f.name}"] = _info(f"{section}.{f.name}", f, section)
-    title = next(f for f in dataclasses.fields(RunConfig) if f.name == "title")
-    out["title"] = _info("title", title, "")
-    return out
-
-
-def field_info(path: str) -> FieldInfo:
-    """The registry entry of `section.name` (or "title"); KeyError for an unknown path."""
-    return FIELDS[path]
-
-
-def field_label(path: str) -> str:
-    """The panel's name of a field ("model.depth" -> "Depth T"); the path if it has none."""
-    info = FIELDS.get(path)
-    return info.label if info is not None else path
-
-
-def changed_fields(old: RunConfig, new: RunConfig) -> list[str]:
-    """The paths whose values differ and that have a say in `old` or `new` (a change of
-    h between two MLPs is no change; nor is a change of the one of h and the total time
-    that follows the other in both), in the panel's order."""
-    out = []
-    for path, info in FIELDS.items():
-        if _value(old, path) != _value(new, path) and (info.applies(old) or info.applies(new)):
-            if info.follows is not None and info.follows(old) and info.follows(new):
-                continue  # h following a new depth: the depth is the change
-            out.append(path)
-    return out
-
-
-def _value(config: RunConfig, path: str) -> Any:
-    if "." not in path:
-        return getattr(config, path)
-    section, name = path.split(".")
-    return getattr(getattr(config, section), name)
 
 
 def json_error_reason(e: BaseException) -> str:
@@ -842,27 +725,14 @@ def json_error_reason(e: BaseException) -> str:
     return text
 
 
-def field_spec(path: str) -> dict[str, Any]:
-    """Metadata of `section.name` (range/choices/doc/log) plus its type, for UI widgets."""
-    section, name = path.split(".")
-    for f in dataclasses.fields(SECTIONS[section]):
-        if f.name == name:
-            spec = dict(f.metadata)
-            spec["type"] = _field_type(f)
-            spec["default"] = f.default
-            spec["label"] = field_label(path)
-            return spec
-    raise KeyError(path)
-
-
-def _field_type(f: dataclasses.Field[Any]) -> type:
+def field_type(f: dataclasses.Field[Any]) -> type:
     t = f.type if isinstance(f.type, str) else getattr(f.type, "__name__", str(f.type))
     return {"int": int, "float": float, "bool": bool, "str": str}[str(t)]
 
 
 def _coerce(path: str, f: dataclasses.Field[Any], value: Any) -> Any:
-    t = _field_type(f)
-    label = field_label(path)
+    t = field_type(f)
+    label = _label(path) or path
     if t is bool:
         if not isinstance(value, bool):
             raise ConfigError(
@@ -889,7 +759,7 @@ def _coerce(path: str, f: dataclasses.Field[Any], value: Any) -> Any:
 
 
 def _parse_text(path: str, f: dataclasses.Field[Any], raw: str) -> Any:
-    t = _field_type(f)
+    t = field_type(f)
     try:
         if t is bool:
             low = raw.lower()
@@ -908,14 +778,14 @@ def _parse_text(path: str, f: dataclasses.Field[Any], raw: str) -> Any:
     except (ValueError, OverflowError):
         kind = {"bool": "on or off", "int": "a whole number", "float": "a number"}[t.__name__]
         raise ConfigError(
-            path, f"cannot read {raw!r} as {t.__name__}", f"{field_label(path)} must be {kind}"
+            path, f"cannot read {raw!r} as {t.__name__}", f"{(_label(path) or path)} must be {kind}"
         ) from None
     return raw
 
 
 def _check_value(path: str, f: dataclasses.Field[Any], value: Any) -> None:
     meta = f.metadata
-    label = field_label(path)
+    label = _label(path) or path
     if "choices" in meta and value not in meta["choices"]:
         raise ConfigError(
             path,
@@ -944,8 +814,18 @@ def _g(v: float) -> str:
     return f"{v:g}"
 
 
-#: the registry: every field's entry, in the panel's order (data, model, train, title)
-FIELDS: dict[str, FieldInfo] = _registry()
-#: one column of the registry each, for readers that want only that
-LABELS: dict[str, str] = {path: info.label for path, info in FIELDS.items()}
-ENGINE_FIELDS: tuple[str, ...] = tuple(path for path, info in FIELDS.items() if info.engine)
+def _h_range() -> tuple[float, float]:
+    """model.h's range, from its metadata (core/fields.py reads the same)."""
+    f = next(f for f in dataclasses.fields(ModelConfig) if f.name == "h")
+    return f.metadata.get("range") or (0.0, math.inf)
+
+
+def _label(path: str) -> str:
+    """The panel's name of a field, from its metadata ("" for an unknown path); the
+    registry (core/fields.py) reads the same."""
+    section, _, name = path.rpartition(".")
+    klass = SECTIONS.get(section) if section else RunConfig
+    for f in dataclasses.fields(klass) if klass is not None else ():
+        if f.name == name:
+            return str(f.metadata.get("label", ""))
+    return ""

@@ -28,7 +28,7 @@ import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QImage, QPainter, QPen
 
-from nndyn_gui.core.config import field_info
+from nndyn_gui.core.fields import field_info
 from nndyn_gui.core.sweep.results import PERCENT_METRICS, Heatmap
 from nndyn_gui.render.export_spec import VECTOR_EXTENSIONS
 

@@ -21,7 +21,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from nndyn_gui.core.config import RunConfig, changed_fields, field_info, field_label
+from nndyn_gui.core.config import RunConfig
+from nndyn_gui.core.fields import changed_fields, field_info, field_label
 from nndyn_gui.core.types import Run, Snapshot
 
 

@@ -1,6 +1,6 @@
 """One parameter's control: a slider and a spin box kept in sync, or a combo / check box.
 
-Why it exists: every field of the registry (`core.config.field_info`) gets the same
+Why it exists: every field of the registry (`core.fields.field_info`) gets the same
 control, built from its range, scale, "off" text, unit and doc; the panel
 (ui/param_panel.py) only lays them out and turns their `changed` into a new config. A
 slider on a log scale maps positions with `SliderMap`; `FloatSpin` shows 0.01 rather
@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from nndyn_gui.core.config import field_info
+from nndyn_gui.core.fields import field_info
 
 SLIDER_STEPS = 1000
 ERROR_STYLE = "color: #C0392B;"

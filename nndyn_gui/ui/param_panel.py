@@ -1,6 +1,6 @@
 """Every engine parameter as a slider + spin box (or combo / check box), grouped.
 
-Why generated: the registry (`core.config.field_info`) knows each field's range, choices,
+Why generated: the registry (`core.fields.field_info`) knows each field's range, choices,
 doc, label, group, slider scale, "off" text, unit and when it applies; building the
 controls from it keeps the panel, the CLI's `--set` and help, the live classification
 and the validation messages in agreement. Each control is a ui/param_control.py
@@ -44,14 +44,13 @@ from PySide6.QtWidgets import (
 )
 
 from nndyn_gui.core.config import (
-    FIELDS,
     MAX_CLASSES,
     MULTICLASS_DATASETS,
     ConfigError,
     DataConfig,
     RunConfig,
-    field_info,
 )
+from nndyn_gui.core.fields import FIELDS, field_info
 from nndyn_gui.core.io.limits import human_bytes
 from nndyn_gui.core.types import Dataset
 from nndyn_gui.ui.background import NewestWins

@@ -14,8 +14,9 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 
 from nndyn_gui import __version__
-from nndyn_gui.core.config import FIELDS, DataConfig, RunConfig, changed_fields
+from nndyn_gui.core.config import DataConfig, RunConfig
 from nndyn_gui.core.datasets import make_dataset
+from nndyn_gui.core.fields import FIELDS, changed_fields
 from nndyn_gui.core.io import limits
 from nndyn_gui.core.net.initial_weights import initial_weights
 from nndyn_gui.core.train import live

@@ -63,7 +63,7 @@ def test_holding_the_total_time_makes_h_follow_the_depth() -> None:
 
 
 def test_the_registry_says_which_of_h_and_the_total_time_is_held() -> None:
-    from nndyn_gui.core.config import field_info
+    from nndyn_gui.core.fields import field_info
 
     h, t = field_info("model.h"), field_info("model.total_time")
     time_held = RunConfig().with_set("model.total_time=2.5")
@@ -150,7 +150,8 @@ def test_the_loop_of_nested_rings_lies_in_the_first_annulus_around_the_centre() 
 def test_too_wide_a_gap_for_the_annuli_is_refused_naming_the_gap() -> None:
     import pytest
 
-    from nndyn_gui.core.config import ConfigError, field_info
+    from nndyn_gui.core.config import ConfigError
+    from nndyn_gui.core.fields import field_info
 
     with pytest.raises(ConfigError) as e:
         _nested(4, 0.225)
@@ -322,7 +323,7 @@ def test_section_14_of_science_md_is_what_the_script_makes_of_the_measured_files
 
 
 def test_a_new_depth_is_the_change_not_the_h_or_total_time_that_follows_it() -> None:
-    from nndyn_gui.core.config import changed_fields
+    from nndyn_gui.core.fields import changed_fields
 
     held_h = RunConfig()
     assert changed_fields(held_h, held_h.with_set("model.depth=7")) == ["model.depth"]

@@ -10,7 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from nndyn_gui.core.config import ConfigError, RunConfig, field_info
+from nndyn_gui.core.config import ConfigError, RunConfig
+from nndyn_gui.core.fields import field_info
 from nndyn_gui.core.io.runfile import load_run, save_run
 from nndyn_gui.core.net.initial_weights import initial_weights
 from nndyn_gui.core.types import Dataset, Run, Snapshot

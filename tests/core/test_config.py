@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from nndyn_gui.core.config import ConfigError, RunConfig, field_spec
+from nndyn_gui.core.config import ConfigError, RunConfig
+from nndyn_gui.core.fields import field_spec
 
 
 def test_defaults_are_valid_and_round_trip_through_json():
@@ -95,7 +96,8 @@ def test_k_classes_only_for_the_sets_that_have_them() -> None:
 def test_every_field_has_the_label_the_panel_shows() -> None:
     import dataclasses
 
-    from nndyn_gui.core.config import LABELS, DataConfig, ModelConfig, TrainConfig, field_label
+    from nndyn_gui.core.config import DataConfig, ModelConfig, TrainConfig
+    from nndyn_gui.core.fields import LABELS, field_label
 
     for section, klass in (("data", DataConfig), ("model", ModelConfig), ("train", TrainConfig)):
         for f in dataclasses.fields(klass):
@@ -125,7 +127,7 @@ def test_errors_have_a_panel_message_in_the_panels_words(assignment: str, panel:
 
 def _other_value(path: str, now: object) -> object:
     """A valid value of `path` other than `now`."""
-    from nndyn_gui.core.config import field_info
+    from nndyn_gui.core.fields import field_info
 
     info = field_info(path)
     if info.type is bool:
@@ -137,7 +139,7 @@ def _other_value(path: str, now: object) -> object:
 def test_a_field_marked_live_is_taken_live_and_any_other_restarts() -> None:
     """The registry's live flag is what a slider moved while training does: the
     learning rate reaches the trainer at its next call, the depth starts over."""
-    from nndyn_gui.core.config import FIELDS
+    from nndyn_gui.core.fields import FIELDS
     from nndyn_gui.core.train import live
 
     base = RunConfig().with_set("model.keep_invertible=true")  # every model field applies
@@ -175,7 +177,7 @@ def test_h_of_an_mlp_changes_nothing_a_trainer_uses() -> None:
 
 
 def test_labels_and_engine_fields_are_views_of_the_registry() -> None:
-    from nndyn_gui.core.config import ENGINE_FIELDS, FIELDS, LABELS, field_info
+    from nndyn_gui.core.fields import ENGINE_FIELDS, FIELDS, LABELS, field_info
 
     assert {p: i.label for p, i in FIELDS.items()} == LABELS
     assert ENGINE_FIELDS == ("train.steps_per_call",) and field_info(ENGINE_FIELDS[0]).live

@@ -11,9 +11,10 @@ import tensorflow as tf
 
 from nndyn_gui.core.analysis import costate
 from nndyn_gui.core.analysis.claims import ensemble_key
-from nndyn_gui.core.config import ConfigError, RunConfig, field_info
+from nndyn_gui.core.config import ConfigError, RunConfig
 from nndyn_gui.core.engine import protocol as p
 from nndyn_gui.core.engine.session import TrainingSession
+from nndyn_gui.core.fields import field_info
 from nndyn_gui.core.net.initial_weights import initial_weights
 from nndyn_gui.core.train import msa, quickstep
 from nndyn_gui.core.train.stepper import Hyper

@@ -27,7 +27,8 @@ def panel(qtbot: Any, small_config: Any) -> ParamPanel:
 def test_every_engine_parameter_has_a_control(panel: ParamPanel) -> None:
     import dataclasses
 
-    from nndyn_gui.core.config import ENGINE_FIELDS, DataConfig, ModelConfig, TrainConfig
+    from nndyn_gui.core.config import DataConfig, ModelConfig, TrainConfig
+    from nndyn_gui.core.fields import ENGINE_FIELDS
 
     for section, klass in (("data", DataConfig), ("model", ModelConfig), ("train", TrainConfig)):
         for f in dataclasses.fields(klass):
@@ -230,7 +231,7 @@ def test_every_control_is_built_from_the_field_registry(panel: ParamPanel) -> No
     config field's own metadata: one table, so a new field needs no panel edit."""
     from PySide6.QtWidgets import QFormLayout, QGroupBox
 
-    from nndyn_gui.core.config import FIELDS
+    from nndyn_gui.core.fields import FIELDS
 
     offered = [p for p, i in FIELDS.items() if i.group]
     assert list(panel.controls) == offered

@@ -25,7 +25,8 @@ from nndyn_gui.core.analysis.narrator import (
     is_trained,
     run_title,
 )
-from nndyn_gui.core.config import FIELDS, LABELS, RunConfig, changed_fields
+from nndyn_gui.core.config import RunConfig
+from nndyn_gui.core.fields import FIELDS, LABELS, changed_fields
 
 
 def compare_titles(a: RunConfig, b: RunConfig) -> tuple[str, str, str]:

@@ -26,7 +26,8 @@ from typing import Any
 import numpy as np
 
 from nndyn_gui.core.analysis.diagnostics import MAX_CONDITION, SQUASH_RELATIVE
-from nndyn_gui.core.config import ENGINE_FIELDS, LABELS, RunConfig
+from nndyn_gui.core.config import RunConfig
+from nndyn_gui.core.fields import ENGINE_FIELDS, LABELS
 
 log = logging.getLogger(__name__)
 

@@ -5,7 +5,7 @@ number of steps (in all, and per compiled call) and the stop conditions take eff
 the trainer's next compiled call (`core/engine/protocol.Tune`); any other change of the data,
 the network or the training starts the run again from step 0. A title is neither, and
 neither is a field that has no say in either config (h of an MLP). Each field says which
-it is in its metadata (`config.field_info(path).change`, `.applies`); the trainer
+it is in its metadata (`fields.field_info(path).change`, `.applies`); the trainer
 (core/train/trainer.py), the engine worker and the window all decide with this module.
 """
 
@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from nndyn_gui.core.config import FIELDS, RunConfig, TrainConfig, changed_fields
+from nndyn_gui.core.config import RunConfig, TrainConfig
+from nndyn_gui.core.fields import FIELDS, changed_fields
 
 #: TrainConfig fields a running trainer takes at its next call
 LIVE_TRAIN_FIELDS = tuple(
