@@ -4,7 +4,7 @@ Why: our matrices are tiny (a 3x3 weight times 100,000 points at most), so a BLA
 thread pool has nothing to share out, and OpenBLAS's threads spin while they wait: on a
 2-core machine that is also training and painting, pushing the 51-block width-3
 preset's density sample through the net took 2.2-4.5 s with OpenBLAS's default two
-threads and 0.16-0.42 s with one (`benchmarks/README.md`, "numpy on one BLAS thread"),
+threads and 0.16-0.64 s with one (benchmarks/bench_blas.py: 4.7x at load 6.5),
 and the spinning thread competes with the window's GUI thread for a core. A user who
 sets OPENBLAS_NUM_THREADS / OMP_NUM_THREADS keeps their choice.
 """
