@@ -1,5 +1,5 @@
 """Every nndyn process runs numpy's BLAS on one thread (core/io/blas.py): OpenBLAS's
-spinning threads made the density push 10-20x slower on a loaded 2-core machine."""
+spinning threads made the density push 4.7-20x slower on a loaded 2-core machine."""
 
 from __future__ import annotations
 
