@@ -35,8 +35,9 @@ from typing import Any
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
+from nndyn_gui.core.sweep.backends import DaskBackend, PoolBackend
 from nndyn_gui.core.sweep.job import run_job
-from nndyn_gui.core.sweep.runner import DaskBackend, PoolBackend, Sweep
+from nndyn_gui.core.sweep.runner import Sweep
 from nndyn_gui.core.sweep.spec import SweepSpec, parse_spec
 
 TARGET_SPEEDUP = 1.6

@@ -53,7 +53,8 @@ def ring_dataset(n: int = 1000, seed: int = 0) -> Dataset:
 
 def bench_ours(cfg: RunConfig, ds: Dataset) -> tuple[float, float]:
     """(steps/s after warm-up, compile seconds) of the fused trainer, snapshots included."""
-    from nndyn_gui.core.train.trainer import Trainer, clear_cache
+    from nndyn_gui.core.train.program import clear_cache
+    from nndyn_gui.core.train.trainer import Trainer
 
     clear_cache()
     trainer = Trainer(cfg, ds)

@@ -93,14 +93,14 @@ def two_seeds(seeds: list[int]) -> dict[str, object]:
 
 def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    from nndyn_gui.cli.commands import _verify_seeds
+    from nndyn_gui.cli.verify import verify_seeds
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--seeds", default="0-7", help="seed offsets, e.g. 0-7")
     ap.add_argument("--out", required=True, type=Path)
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
-    seeds = _verify_seeds(args.seeds)
+    seeds = verify_seeds(args.seeds)
     t0 = time.monotonic()
     doc = {"seeds": seeds, "profile": profile(seeds), "two_seeds": two_seeds(seeds)}
     doc["seconds"] = round(time.monotonic() - t0, 1)

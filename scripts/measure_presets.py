@@ -28,7 +28,7 @@ log = logging.getLogger("measure_presets")
 
 def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    from nndyn_gui.cli.commands import _verify_seeds
+    from nndyn_gui.cli.verify import verify_seeds
     from nndyn_gui.core.analysis.claims import METRICS, plan, run_plan
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -38,7 +38,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", required=True, type=Path)
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
-    seeds = _verify_seeds(args.seeds)
+    seeds = verify_seeds(args.seeds)
     p = plan(args.preset or None, seeds, metrics=list(METRICS))
     t0 = time.monotonic()
 

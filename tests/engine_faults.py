@@ -73,12 +73,12 @@ def tensorflow_slow() -> None:
     whatever the worker does meanwhile happens before `Ready`, on every machine. (It
     waits outside any lock: a meta path finder that slept would hold Python's global
     import lock and stall every import of the training thread.)"""
-    from nndyn_gui.core.train import trainer as training
+    from nndyn_gui.core.train import program
 
-    real = training.load_tensorflow
+    real = program.load_tensorflow
 
     def slow(before: Any = None) -> Any:
         time.sleep(TENSORFLOW_DELAY_S)
         return real(before)
 
-    training.load_tensorflow = slow  # type: ignore[assignment]
+    program.load_tensorflow = slow  # type: ignore[assignment]

@@ -16,6 +16,7 @@ import pytest
 
 from nndyn_gui import __version__
 from nndyn_gui.cli import commands as cli
+from nndyn_gui.cli import train as cli_train
 from nndyn_gui.core.config import RunConfig
 from nndyn_gui.core.io.presets import load_preset
 from nndyn_gui.core.io.runfile import load_run, save_run
@@ -188,9 +189,9 @@ def test_diverged_training_exits_1_and_still_saves(
     x = np.zeros((10, 2))
     ds = Dataset(x, np.zeros(10, np.int64), x[:0], np.zeros(0, np.int64), "ring")
     snap = Snapshot(0, 0.7, 0.5, float("nan"), initial_weights(cfg.model, 0))
-    monkeypatch.setattr(cli, "_make_dataset", lambda c: ds)
+    monkeypatch.setattr(cli_train, "_make_dataset", lambda c: ds)
     result = TrainResult("diverged", [snap], "Training diverged at step 7.")
-    monkeypatch.setattr(cli, "_run_training", lambda c, d, quiet: (result, False))
+    monkeypatch.setattr(cli_train, "_run_training", lambda c, d, quiet: (result, False))
     out = tmp_path / "d.nndyn"
     assert cli.main(["train", "--quiet", "--out", str(out)]) == 1
     assert "diverged at step 7" in capsys.readouterr().err
@@ -321,7 +322,7 @@ def test_failed_diagnostics_are_one_warning_and_the_traceback_is_in_the_log(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """The report keeps the finished training; stderr says what failed; the log says where."""
-    from nndyn_gui.cli import commands as cli
+    from nndyn_gui.cli import train as cli_train
     from nndyn_gui.core.analysis import diagnostics
     from nndyn_gui.core.io import logs
     from tests.reliability import tiny_run
@@ -333,7 +334,7 @@ def test_failed_diagnostics_are_one_warning_and_the_traceback_is_in_the_log(
     monkeypatch.setenv(logs.ENV_DIR, str(tmp_path))
     logs._state.clear()
     log_file = logs.setup("nndyn")
-    diag, shown = cli._diagnostics(tiny_run())
+    diag, shown = cli_train._diagnostics(tiny_run())
     assert diag is None and shown == {"error": "FloatingPointError: singular Jacobian"}
     assert capsys.readouterr().err == "nndyn: warning: diagnostics failed: singular Jacobian\n"
     assert log_file is not None and "in broken" in log_file.read_text()
@@ -364,7 +365,7 @@ def test_a_refused_set_reads_the_same_in_train_the_window_and_a_sweep_spec() -> 
 
     reason = "model.depth: 0 is out of range, allowed 1..200"
     with pytest.raises(cli.CliError, match=exactly(f"--set model.depth=0: {reason}")):
-        cli.resolve_config(None, "resnet-w3-ring", ["model.depth=0"])
+        cli_train.resolve_config(None, "resnet-w3-ring", ["model.depth=0"])
     args = build_parser().parse_args(["--preset", "resnet-w3-ring", "--set", "model.depth=0"])
     with pytest.raises(ConfigError, match=exactly(reason)):
         window_config(args, automated=True)

@@ -1,5 +1,6 @@
-"""Every command: `nndyn` (commands.py: train, info, verify, presets), `nndyn sweep` and
-`sweep-plot` (sweep.py), `nndyn render` (render.py). `python -m nndyn_gui.cli` runs `nndyn`.
+"""Every command: `nndyn` (commands.py: the parser, info, presets; train.py; verify.py),
+`nndyn sweep` and `sweep-plot` (sweep.py), `nndyn render` (render.py).
+`python -m nndyn_gui.cli` runs `nndyn`.
 """
 
 from __future__ import annotations

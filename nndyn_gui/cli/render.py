@@ -96,7 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--legend",
         action=argparse.BooleanOptionalAction,
         default=spec.DEFAULT_LEGEND,
-        help="the class colours, named, in the top-right corner",
+        help="the class colours, named, in the corner that hides the fewest points",
     )
     p.add_argument(
         "--camera",
@@ -119,6 +119,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--field",
         action="store_true",
         help="draw the velocity field of each block (and a tied net's fixed points)",
+    )
+    p.add_argument(
+        "--density",
+        action="store_true",
+        help="draw each class's density of ~50,000 fresh points of the data's distribution "
+        "carried through the layers (not just the training sample)",
     )
     _add_html_arguments(p)
     p.add_argument("--force", action="store_true", help="overwrite an existing file")
@@ -237,7 +243,8 @@ def _read_run(path: str) -> Any:
 def _train_preset(name: str, sets: list[str], quiet: bool) -> Any:
     """Train preset `name` with the `--set` changes, as `nndyn train --preset` reads it
     (one reader: a CSV file's labels fix K, data.classes follows the file)."""
-    from nndyn_gui.cli.commands import CliError, resolve_config
+    from nndyn_gui.cli.common import CliError
+    from nndyn_gui.cli.train import resolve_config
 
     try:
         cfg, _ = resolve_config(None, name, sets)
@@ -325,7 +332,11 @@ def render_main(argv: list[str]) -> int:
             layers=layers,
             overwrite=args.force,
             prefer_3d=not args.no_3d,
-            view=ViewOptions(show_field=True) if args.field else None,
+            view=(
+                ViewOptions(show_field=args.field, show_density=args.density)
+                if args.field or args.density
+                else None
+            ),
             legend=args.legend,
             camera=camera,
         )
@@ -337,7 +348,7 @@ def render_main(argv: list[str]) -> int:
         run = _load_run(args)
         title = spec.title_for(run.config)
         if args.with_run:  # each half its own title, the top one says what differs
-            from nndyn_gui.core.analysis.narrator import compare_half_label, compare_titles
+            from nndyn_gui.core.analysis.comparison import compare_half_label, compare_titles
 
             other = opts.compare_with = _read_run(args.with_run)
             title, *halves = compare_titles(run.config, other.config)
@@ -402,8 +413,10 @@ def _render_html(args: argparse.Namespace) -> int:
     try:
         if args.background == "transparent":
             raise _UsageError("a web page has a white or dark background, not transparent")
-        if args.with_run or args.layers or args.camera or args.field:
-            raise _UsageError("--with, --layers, --camera and --field are not for --kind html")
+        if args.with_run or args.layers or args.camera or args.field or args.density:
+            raise _UsageError(
+                "--with, --layers, --camera, --field and --density are not for --kind html"
+            )
         opts = WebOptions(
             snapshots=args.keep_snapshots,
             layers=args.keep_layers,

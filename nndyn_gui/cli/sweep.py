@@ -158,7 +158,8 @@ def sweep_main(args: argparse.Namespace, fail: type[Exception]) -> int:
 
 
 def _sweep_main(args: argparse.Namespace, fail: type[Exception]) -> int:
-    from nndyn_gui.core.sweep.runner import Sweep, SweepError, make_backend
+    from nndyn_gui.core.sweep.backends import SweepError, make_backend
+    from nndyn_gui.core.sweep.runner import Sweep
     from nndyn_gui.core.sweep.spec import MAX_RUNS, SweepSpecError, load_spec
 
     if not str(args.out).strip():
@@ -168,7 +169,7 @@ def _sweep_main(args: argparse.Namespace, fail: type[Exception]) -> int:
     if args.scheduler and args.workers is not None:
         raise fail("give either --workers (local) or --scheduler (Dask), not both")
     if args.scheduler:
-        from nndyn_gui.core.sweep.runner import check_scheduler_address
+        from nndyn_gui.core.sweep.backends import check_scheduler_address
 
         try:  # before anything starts: tls://, ucx://, a URL with a path
             check_scheduler_address(args.scheduler)

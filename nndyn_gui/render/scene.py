@@ -61,6 +61,8 @@ class ViewOptions:
     show_loop: bool = False
     show_trajectories: bool = False
     show_field: bool = False  # velocity arrows of the current block (render.field_layer)
+    #: each class's density of fresh points of the distribution (render.density_layer)
+    show_density: bool = False
     tail_length: int = 8  # layers of trajectory drawn behind each point
     point_size: float = 5.0
     grid_n: int = 21
@@ -79,6 +81,8 @@ class ViewOptions:
 
     def needs_rebuild(self, other: ViewOptions) -> bool:
         """True when switching to `other` changes the scene's arrays, not just the look."""
+        if other.show_density and not self.show_density:
+            return True  # the density is computed with the scene, off the GUI thread
         return any(getattr(self, f) != getattr(other, f) for f in REBUILD_FIELDS)
 
 

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import QGraphicsTextItem, QWidget
 
 from nndyn_gui.core.config import MAX_CLASSES
 from nndyn_gui.render import picking
+from nndyn_gui.render.density_layer import DensityArtist2D
 from nndyn_gui.render.field_layer import LATTICE_COMPACT, FieldArtist2D
 from nndyn_gui.render.palette import Palette, palette_for
 from nndyn_gui.render.scene import FlowScene, FrameState, ViewOptions
@@ -126,6 +127,10 @@ class LayerView2D(SceneViewMixin, pg.PlotWidget):
             pi.addItem(it)
         pi.addItem(self.plane_item, ignoreBounds=True)
         self.field = FieldArtist2D(pi)  # velocity arrows and fixed points (show_field)
+        self.density = DensityArtist2D(pi)  # each class's density of fresh points
+        #: per-layer overlays drawn from the scene at time t: (ViewOptions flag, artist);
+        #: each has set_palette / hide / update(scene, st, bounds) / caption
+        self.overlays: list[tuple[str, Any]] = [("show_density", self.density)]
         # draw mode: the stroke being drawn (added points per class, points to remove)
         self.draw_items = [_Scatter(pen=None) for _ in range(MAX_CLASSES)]
         self.erase_item = _Scatter(symbol="x")
@@ -219,6 +224,7 @@ class LayerView2D(SceneViewMixin, pg.PlotWidget):
             self._frame(st.bounds)
         self._update_plane(st)
         self._update_field(st)
+        self._update_overlays(st)
         self._update_label(st)
         self._follow_hover(st.t)
 
@@ -312,12 +318,25 @@ class LayerView2D(SceneViewMixin, pg.PlotWidget):
         else:
             self.field.update(sc, st, self.field_bounds())
 
+    def _update_overlays(self, st: FrameState) -> None:
+        sc = self._scene
+        for flag, artist in self.overlays:
+            if getattr(self._options, flag) and sc is not None:
+                artist.update(sc, st, finite(st.bounds))
+            else:
+                artist.hide()
+
+    def captions(self) -> str:
+        """The captions of the layers drawn over the data (field, density, ...), one line."""
+        parts = [self.field.caption] + [a.caption for _, a in self.overlays]
+        return " · ".join(p for p in parts if p)
+
     def _update_label(self, st: FrameState) -> None:
         sc = self._scene
         assert sc is not None
         text = sc.layer_label(st.t)
         note = sc.view_note(st.t)
-        caption = "" if self._compact else self.field.caption
+        caption = "" if self._compact else self.captions()
         axes = sc.axis_labels(st.t)
         key = f"{text}|{note}|{axes}|{caption}|{self.in_picture_text}"
         if key == self._last_label:
@@ -448,6 +467,8 @@ class LayerView2D(SceneViewMixin, pg.PlotWidget):
         pen.setCosmetic(True)
         self.plane_item.setPen(pen)
         self.field.set_palette(pal, k_px)
+        for _flag, artist in self.overlays:
+            artist.set_palette(pal, k_px)
         self._last_label = ""
         self._style_notice()
         if self._scene is not None and self._regions_palette != pal.name:

@@ -31,6 +31,7 @@ from PySide6.QtWidgets import QWidget
 
 from nndyn_gui.render import camera, picking
 from nndyn_gui.render.axis_labels import place_axis_labels, place_corner_block
+from nndyn_gui.render.density_layer import DensityArtist3D
 from nndyn_gui.render.field_layer import FieldArtist3D
 from nndyn_gui.render.palette import Palette, palette_for
 from nndyn_gui.render.scene import FlowScene, FrameState, ViewOptions, box_corners
@@ -80,6 +81,10 @@ class LayerView3D(SceneViewMixin, gl.GLViewWidget):
         self.opts["fov"] = FOV
 
         self.field = FieldArtist3D(self)  # velocity arrows and fixed points (show_field)
+        self.density = DensityArtist3D(self)  # each class's density of fresh points
+        #: per-layer overlays drawn from the scene at time t: (ViewOptions flag, artist);
+        #: each has items / set_palette / hide / update(scene, st, bounds) / caption
+        self.overlays: list[tuple[str, Any]] = [("show_density", self.density)]
         # hover: the trajectory under the mouse and a ring on it (made with the first
         # hover: SceneItems3D.place_hover says why)
         self.hover_path: Any = None
@@ -88,7 +93,9 @@ class LayerView3D(SceneViewMixin, gl.GLViewWidget):
         self._hover_px: tuple[float, float] | None = None
         self._press_px: tuple[float, float] | None = None
         # `drawn`, not `items`: GLViewWidget.items is its own list of every item
-        it = self.drawn = SceneItems3D(self, more=self.field.items)
+        it = self.drawn = SceneItems3D(
+            self, more=[*self.field.items, *(i for _, a in self.overlays for i in a.items)]
+        )
         self.regions_item, self.grid_item, self.box_item = it.regions, it.grid, it.box
         self.loop_item, self.wrong_item, self.tail_item = it.loop, it.wrong, it.tail
         self.class_items, self.selected_item, self.plane_item = it.classes, it.selected, it.plane
@@ -199,6 +206,11 @@ class LayerView3D(SceneViewMixin, gl.GLViewWidget):
             self.field.update(sc, st, self._bounds)
         else:
             self.field.hide()
+        for flag, artist in self.overlays:
+            if getattr(o, flag):
+                artist.update(sc, st, self._bounds)
+            else:
+                artist.hide()
         self._label = sc.layer_label(st.t)
         if self._follow:
             self._frame(self._bounds)
@@ -402,6 +414,8 @@ class LayerView3D(SceneViewMixin, gl.GLViewWidget):
         self.setBackgroundColor(QColor(*self._pal.background))
         self.drawn.apply_style(self._pal, self._options, self._scale())
         self.field.set_palette(self._pal, self._scale())
+        for _flag, artist in self.overlays:
+            artist.set_palette(self._pal, self._scale())
         if self._scene is not None:
             self.drawn.set_regions_image(self._scene, self._pal)
 
@@ -452,7 +466,8 @@ class LayerView3D(SceneViewMixin, gl.GLViewWidget):
         if not self.in_picture_text:
             return [], []
         lines = [(self._label, "title")]
-        lines += [(t, "note") for t in (sc.view_note(self._t), self.field.caption) if t]
+        captions = [self.field.caption] + [a.caption for _, a in self.overlays]
+        lines += [(t, "note") for t in (sc.view_note(self._t), *captions) if t]
         metrics = [QFontMetricsF(self._font(kind)) for _, kind in lines]
         w = max(fm.horizontalAdvance(t) for (t, _), fm in zip(lines, metrics, strict=True))
         h = sum(fm.lineSpacing() for fm in metrics)

@@ -41,6 +41,7 @@ import stat
 from pathlib import Path
 from typing import Any
 
+import psutil
 from PySide6.QtCore import QLockFile, QObject, QStandardPaths, QSysInfo, QTimer, Signal, Slot
 
 from nndyn_gui.core.io.limits import MAX_RUN_FILE_BYTES
@@ -81,17 +82,11 @@ def _lock_path(autosave: Path) -> Path:
 
 
 def _process_start_time(pid: int) -> float | None:
-    """When process `pid` started (seconds since the epoch), from /proc; None elsewhere."""
+    """When process `pid` started (seconds since the epoch, any OS, via psutil); None if
+    there is no such process or it cannot be asked."""
     try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-        ticks = int(stat.rsplit(")", 1)[1].split()[19])  # field 22: starttime
-        btime = next(
-            int(line.split()[1])
-            for line in Path("/proc/stat").read_text().splitlines()
-            if line.startswith("btime ")
-        )
-        return btime + ticks / os.sysconf("SC_CLK_TCK")
-    except (OSError, ValueError, IndexError, StopIteration):
+        return float(psutil.Process(pid).create_time())
+    except (psutil.Error, OSError, ValueError):
         return None
 
 

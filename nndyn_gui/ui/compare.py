@@ -42,7 +42,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from nndyn_gui.core.analysis import narrator
+from nndyn_gui.core.analysis import comparison, narrator
 from nndyn_gui.core.config import RunConfig
 from nndyn_gui.core.net.initial_weights import initial_weights
 from nndyn_gui.core.types import Dataset, NetWeights, Snapshot, TrainResult
@@ -257,7 +257,7 @@ class CompareWindow(QWidget):
         accuracy of the snapshot exported (the one the snapshot slider shows) with its step."""
         _top, *halves = self.titles()
         return [
-            narrator.compare_half_label(
+            comparison.compare_half_label(
                 f"{SIDES[i]}: {halves[i]}", self.shared_steps.snapshot_of(side.result_data)
             )
             for i, side in enumerate(self.sides)
@@ -265,7 +265,7 @@ class CompareWindow(QWidget):
 
     def titles(self) -> tuple[str, str, str]:
         """(over both, column A, column B): the narrator's, from each side's config."""
-        return narrator.compare_titles(self.config_of(0), self.config_of(1))
+        return comparison.compare_titles(self.config_of(0), self.config_of(1))
 
     def open_export(self) -> Any:
         """Export… : the Export dialog, set to the two runs side by side."""
@@ -433,7 +433,7 @@ class CompareWindow(QWidget):
         """The narrator's comparison of the snapshots whose numbers the columns give (the
         snapshot slider's step; None: a side has no trained snapshot)."""
         a, b = (side.measured(len(self.dataset_of(i).y_test)) for i, side in enumerate(self.sides))
-        return None if a is None or b is None else narrator.compare_verdict(a, b, SIDES)
+        return None if a is None or b is None else comparison.compare_verdict(a, b, SIDES)
 
     # ------------------------------------------------------------------ views
     def _update_snapshot_slider(self) -> None:
@@ -511,7 +511,9 @@ class CompareWindow(QWidget):
             side.header.setText(f"{SIDES[i]}: {halves[i]}")
             side.header.setToolTip(narrator.config_title(self.config_of(i)))
         if not self.queue.running:
-            self.status_label.setText(narrator.compare_setup(self.config_of(0), self.config_of(1)))
+            self.status_label.setText(
+                comparison.compare_setup(self.config_of(0), self.config_of(1))
+            )
 
     # ------------------------------------------------------------------ slots
     @Slot(int)

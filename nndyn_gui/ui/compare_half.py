@@ -20,7 +20,7 @@ from PySide6.QtCore import QObject, QSignalBlocker, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QLabel
 
-from nndyn_gui.core.analysis import narrator
+from nndyn_gui.core.analysis import comparison, narrator
 from nndyn_gui.core.config import RunConfig
 from nndyn_gui.core.types import Dataset, NetWeights, Snapshot, TrainResult
 from nndyn_gui.render.scene import FlowScene, ViewOptions
@@ -165,14 +165,14 @@ class CompareHalf(QObject):
             snap, self.pending = self.pending, None
             self.show(snap)
 
-    def measured(self, n_test: int) -> narrator.Measured | None:
+    def measured(self, n_test: int) -> comparison.Measured | None:
         """What the narrator compares: the numbers of the snapshot this half's line gives
         (None: no trained snapshot)."""
         snap, res = self.target, self.result_data
         if snap is None or res is None or self.config is None or not narrator.is_trained(snap):
             return None
         topo = self.topology_of(snap)
-        return narrator.Measured(
+        return comparison.Measured(
             self.config,
             int(snap.step),
             float(snap.test_acc),

@@ -23,9 +23,10 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, Qt, QTimer, Slot
 from PySide6.QtGui import QColor, QFont
-from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QCheckBox, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from nndyn_gui.core.types import Snapshot
+from nndyn_gui.ui.population_curves import PopulationCurves
 from nndyn_gui.ui.state import AppState
 
 LOSS_COLOR = (200, 60, 60)
@@ -129,6 +130,16 @@ class TrainingCurves(QWidget):
         lay.setSpacing(2)
         lay.addWidget(self.readout)
         lay.addWidget(self.plots, 1)
+        #: accuracy and transport on the sample vs on fresh points (ui/population_curves.py)
+        self.population_box = QCheckBox("Sample vs population")
+        self.population_box.setToolTip(
+            "Accuracy and transport cost on the training sample vs on ~50,000 fresh points "
+            "of the data set's distribution (the dense accuracy), measured on each snapshot; "
+            "the gap between them is shaded"
+        )
+        # no say in the dock's minimum width (the window must fit a 1280x720 projector)
+        self.population_box.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+        lay.addWidget(self.population_box)
 
         self.loss_plot = self.plots.addPlot(
             row=0, col=0, axisItems={"left": _LogAxis(orientation="left")}
@@ -191,6 +202,10 @@ class TrainingCurves(QWidget):
         self.acc_plot.addItem(self.empty_text, ignoreBounds=True)
         self.empty_text.setPos(0.0, 0.55)
 
+        self.population = PopulationCurves(state, self.plots, self.loss_plot)
+        lay.addWidget(self.population.readout)
+        self.population_box.toggled.connect(self.population.set_enabled)
+
         self._redraw = QTimer(self)
         self._redraw.setSingleShot(True)
         self._redraw.setInterval(REDRAW_MS)
@@ -235,6 +250,7 @@ class TrainingCurves(QWidget):
             line.setPos(step)
             line.setVisible(True)
         self._show_values(i, hovering=True)
+        self.population.show_step(step)
         return int(step)
 
     def clear_hover(self) -> None:
@@ -255,7 +271,7 @@ class TrainingCurves(QWidget):
     def _on_mouse_clicked(self, ev: Any) -> None:
         if ev.button() != Qt.MouseButton.LeftButton:
             return
-        for plot in (self.loss_plot, self.acc_plot):
+        for plot in (self.loss_plot, self.acc_plot, *self.population.plots):
             vb = plot.getViewBox()
             if vb.sceneBoundingRect().contains(ev.scenePos()):
                 self.show_step(float(vb.mapSceneToView(ev.scenePos()).x()))
@@ -402,9 +418,10 @@ class TrainingCurves(QWidget):
                 m.setVisible(False)
         if self._hover_index is None:
             self._show_snapshot(snap)
+            self.population.show_step(float(snap.step))
 
     def _on_mouse_moved(self, pos: QPointF) -> None:
-        for plot in (self.loss_plot, self.acc_plot):
+        for plot in (self.loss_plot, self.acc_plot, *self.population.plots):
             vb = plot.getViewBox()
             if vb.sceneBoundingRect().contains(pos):
                 self.hover_step(float(vb.mapSceneToView(pos).x()))

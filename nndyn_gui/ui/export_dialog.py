@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import Qt, QTimer, QUrl, Signal, Slot
+from PySide6.QtCore import Qt, QUrl, Signal, Slot
 from PySide6.QtGui import QDesktopServices, QImage, QPixmap
 from PySide6.QtWidgets import (
     QDialog,
@@ -43,8 +43,9 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+from superqt.utils import qdebounced
 
-from nndyn_gui.core.analysis import narrator
+from nndyn_gui.core.analysis import comparison
 from nndyn_gui.core.types import Run
 from nndyn_gui.render import export_spec as spec
 from nndyn_gui.render.camera import CameraKey
@@ -136,10 +137,6 @@ class ExportDialog(QDialog):
         self.preview_note.setFixedWidth(PREVIEW_W)
         self.preview_note.setStyleSheet("color: #6B6F76;")
         self.preview_note.setVisible(False)
-        self._preview_timer = QTimer(self)
-        self._preview_timer.setSingleShot(True)
-        self._preview_timer.setInterval(PREVIEW_DELAY_MS)
-        self._preview_timer.timeout.connect(self.update_preview)
 
         self.error_label = QLabel()
         self.error_label.setWordWrap(True)
@@ -300,7 +297,7 @@ class ExportDialog(QDialog):
     def _title_for_runs(self) -> str:
         """The title of the run(s) exported, from their configs (core.analysis.narrator)."""
         if self.compare is not None:
-            return narrator.compare_titles(self.compare[0].config, self.compare[1].config)[0]
+            return comparison.compare_titles(self.compare[0].config, self.compare[1].config)[0]
         return spec.title_for(self.state.config)
 
     def _follow_config(self, *_: object) -> None:
@@ -378,7 +375,7 @@ class ExportDialog(QDialog):
         )
         self._update_snapshot_label()
         if not self.busy:
-            self._preview_timer.start()  # restarted by each change: drawn once it settles
+            self._preview_when_settled()
         self._fit_height()
 
     @Slot()
@@ -408,10 +405,15 @@ class ExportDialog(QDialog):
         run = self.run_for_export(self.content())
         check_web(run, self.path_edit.text().strip(), self.web_options(), overwrite)
 
+    @qdebounced(timeout=PREVIEW_DELAY_MS)
+    def _preview_when_settled(self) -> None:
+        """Each change restarts the wait: the miniature is drawn once the fields settle."""
+        self.update_preview()
+
     @Slot()
     def update_preview(self) -> bool:
         """Draw the miniature of the export now; False (and the reason shown) if it fails."""
-        self._preview_timer.stop()
+        self._preview_when_settled.cancel()
         opts = self.options()
         self.preview_note.setVisible(self.is_web())
         if self.is_web():
@@ -506,7 +508,7 @@ class ExportDialog(QDialog):
         return True
 
     def _show_busy(self, text: str) -> None:
-        self._preview_timer.stop()  # a preview drawn now would stall the window (GUI thread)
+        self._preview_when_settled.cancel()  # drawn now it would stall the window
         self.progress.setVisible(True)
         self.status_label.setText(text)
         self.cancel_button.setText("Cancel")

@@ -20,8 +20,10 @@ from typing import Any
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QColor, QPainter
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from superqt.utils import qdebounced
 
 from nndyn_gui.core.types import Snapshot
+from nndyn_gui.render import density_layer
 from nndyn_gui.render.palette import palette_for
 from nndyn_gui.render.scene import FlowScene, ViewOptions
 from nndyn_gui.render.small_multiples import SmallMultiples
@@ -77,10 +79,6 @@ class SmallMultiplesPanel(QWidget):
         self.multiples.installEventFilter(self)  # the veil follows its size
         self.multiples.layerClicked.connect(self.layerClicked)
         self._camera: tuple[float, float, float] | None = None
-        self._camera_timer = QTimer(self)  # a camera drag redraws the 3-D tiles once at rest
-        self._camera_timer.setSingleShot(True)
-        self._camera_timer.setInterval(CAMERA_SETTLE_MS)
-        self._camera_timer.timeout.connect(self._apply_camera)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.setSpacing(0)
@@ -114,8 +112,9 @@ class SmallMultiplesPanel(QWidget):
     def set_camera(self, cam: tuple[float, float, float] | None) -> None:
         """The main view's camera: the 3-D tiles follow it (once it has come to rest)."""
         self._camera = cam
-        self._camera_timer.start()
+        self._apply_camera()
 
+    @qdebounced(timeout=CAMERA_SETTLE_MS)  # a camera drag redraws the 3-D tiles once at rest
     def _apply_camera(self) -> None:
         """Redraw the 3-D tiles for the camera; a hidden panel does it when shown."""
         if self.isVisible():
@@ -145,7 +144,7 @@ class SmallMultiplesPanel(QWidget):
     def shutdown(self) -> None:
         """Stop the builder thread (window close)."""
         self._timer.stop()
-        self._camera_timer.stop()
+        self._apply_camera.cancel()
         self._builder.shutdown()
         self.multiples.shutdown()
 
@@ -169,6 +168,8 @@ class SmallMultiplesPanel(QWidget):
             scene = FlowScene.build(config, weights, dataset, options, MAX_POINTS, step=snap.step)
             for shown in (scene, scene.projected_2d()):
                 shown.region_image(palette_for(options.background))
+                if options.show_density:  # counted here, not by a tile on the GUI thread
+                    density_layer.warm(shown)
             return scene, snap
 
         return job

@@ -1,4 +1,4 @@
-"""The windows the main window opens: Export, Compare, Sweeps and About.
+"""The windows the main window opens: Export, Compare, Ensemble, Sweeps and About.
 
 Why it exists: each opener is a boundary — a window that cannot open is reported and
 the main window stays usable — and every window opened is kept in `windows`, so closing
@@ -19,6 +19,7 @@ from PySide6.QtWidgets import QMessageBox, QWidget
 
 from nndyn_gui import __version__
 from nndyn_gui.core.io import logs
+from nndyn_gui.core.types import Run
 
 if TYPE_CHECKING:
     from nndyn_gui.ui.main_window import MainWindow
@@ -76,6 +77,43 @@ class ToolWindows(QObject):
             win.show_error("Compare unavailable", str(e))
             return
         self._show(cw, (1200, 650))
+
+    @Slot()
+    def open_ensemble(self) -> QWidget | None:
+        """Tools -> Ensemble: the current config from several init seeds, trained together
+        in the window's own worker; a member can come back here as a full run."""
+        win = self.win
+        try:
+            from nndyn_gui.ui.ensemble_window import EnsembleWindow
+
+            ew = EnsembleWindow(win.state, show_run=self.show_ensemble_member, parent=win)
+        except Exception as e:  # a boundary: the window stays usable; the log keeps the trace
+            log.exception("the Ensemble window could not open")
+            win.show_error("Ensemble unavailable", str(e))
+            return None
+        self._show(ew, (1200, 720))
+        return ew
+
+    def show_ensemble_member(self, run: Run) -> None:
+        """Show an ensemble member in the main window as the run it is (a run training
+        there is stopped first; the run it replaces is put aside: Run → Bring back)."""
+        win = self.win
+        seed = run.config.train.seed
+
+        def apply() -> None:
+            state = win.state
+            lost = state.discardable(f"showed the ensemble's member of seed {seed}")
+            state.load_run(run)
+            state.set_dirty(True)  # a new run, never saved: Save asks for a file
+            win.run_path = ""
+            if lost is not None:
+                state.runDiscarded.emit(lost)
+            win.layer_panel.show_last_layer()
+            win.update_title()
+            win.raise_()
+            win.activateWindow()
+
+        win.controller.stop_then(apply)
 
     @Slot()
     def open_sweeps(self) -> QWidget:

@@ -7,8 +7,8 @@ reports a toggle as the options it changes, so the panel has one road to new opt
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal, Slot
-from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QToolButton, QWidget
+from PySide6.QtCore import QPoint, QRect, QSize, Qt, Signal, Slot
+from PySide6.QtWidgets import QCheckBox, QLayout, QLayoutItem, QToolButton, QWidget
 
 from nndyn_gui.core.config import RunConfig
 from nndyn_gui.render.scene import ViewOptions
@@ -26,9 +26,86 @@ OPTION_BOXES = (
         "the velocity field of the current block, h·σ(A_k x + b_k) (MLP: the displacement "
         "σ(A_k x + b_k) − x), coloured and scaled by speed; fixed points of tied nets",
     ),
+    (
+        "show_density",
+        "Density",
+        "the distribution, not just the training sample: each class's density of ~50,000 "
+        "fresh points of the data set carried through the layers (2-D: shaded by density; "
+        "3-D: a cloud, opacity by density)",
+    ),
     ("substeps", "Sub-steps", "MLP: show A x, A x + b and s(A x + b) as separate frames"),
 )
 SUBSTEPS_RESNET_TIP = "MLP only: a ResNet block is a single small step"
+
+
+SPACING = 12  # px between boxes (and between lines when the row wraps)
+
+
+class _FlowRow(QLayout):
+    """The boxes in one line; when the row is short of room (a 1280x720 projector: the
+    window must not grow wider than the screen for them) the last item, Draw data, goes
+    to a second line, at its right end as in the first."""
+
+    def __init__(self, parent: QWidget) -> None:
+        super().__init__(parent)
+        self._items: list[QLayoutItem] = []
+        self.setContentsMargins(0, 0, 0, 0)
+
+    def addItem(self, item: QLayoutItem) -> None:
+        self._items.append(item)
+
+    def count(self) -> int:
+        return len(self._items)
+
+    def itemAt(self, index: int) -> QLayoutItem | None:
+        return self._items[index] if 0 <= index < len(self._items) else None
+
+    def takeAt(self, index: int) -> QLayoutItem | None:
+        return self._items.pop(index) if 0 <= index < len(self._items) else None
+
+    def expandingDirections(self) -> Qt.Orientation:
+        return Qt.Orientation(0)
+
+    def hasHeightForWidth(self) -> bool:
+        return True
+
+    def heightForWidth(self, width: int) -> int:
+        return self._place(QRect(0, 0, width, 0), move=False)
+
+    def setGeometry(self, rect: QRect) -> None:
+        super().setGeometry(rect)
+        self._place(rect, move=True)
+
+    def sizeHint(self) -> QSize:
+        return self._line([it.sizeHint() for it in self._items if not it.isEmpty()])
+
+    def minimumSize(self) -> QSize:
+        """The check boxes in one line (the view keeps the width it had before there were
+        this many); only the last item, Draw data, moves under them when short of room."""
+        shown = [it.sizeHint() for it in self._items if not it.isEmpty()]
+        return self._line(shown[:-1] if len(shown) > 1 else shown)
+
+    @staticmethod
+    def _line(sizes: list[QSize]) -> QSize:
+        w = sum(sz.width() for sz in sizes) + SPACING * max(0, len(sizes) - 1)
+        return QSize(w, max((sz.height() for sz in sizes), default=0))
+
+    def _place(self, rect: QRect, move: bool) -> int:
+        """Lay the items out in `rect` (or only measure); returns the height used."""
+        shown = [it for it in self._items if not it.isEmpty()]
+        x, y, line = rect.x(), rect.y(), 0
+        for i, it in enumerate(shown):
+            size = it.sizeHint()
+            if x > rect.x() and x + size.width() > rect.right() + 1:
+                x, y, line = rect.x(), y + line + SPACING // 2, 0
+            at = x
+            if i == len(shown) - 1:  # the last (Draw data): at the right end of its line
+                at = max(x, rect.right() + 1 - size.width())
+            if move:
+                it.setGeometry(QRect(QPoint(at, y), size))
+            x += size.width() + SPACING
+            line = max(line, size.height())
+        return y + line - rect.y()
 
 
 class ViewToggles(QWidget):
@@ -38,9 +115,7 @@ class ViewToggles(QWidget):
 
     def __init__(self, options: ViewOptions, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        row = QHBoxLayout(self)
-        row.setContentsMargins(0, 0, 0, 0)
-        row.setSpacing(12)
+        row = _FlowRow(self)
         self.checks: dict[str, QCheckBox] = {}
         for key, text, tip in OPTION_BOXES:
             box = QCheckBox(text)
@@ -53,7 +128,6 @@ class ViewToggles(QWidget):
         self.check_3d.setToolTip("Rotatable 3-D view for width >= 3 (needs OpenGL)")
         self.check_3d.setChecked(True)
         row.addWidget(self.check_3d)
-        row.addStretch(1)
         self.draw_button = QToolButton()
         self.draw_button.setText("✎ Draw data")
         self.draw_button.setCheckable(True)

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 #: Step: F10, the debuggers' "step over" (Ctrl+N is File → New: one key, one action)
 STEP_KEY = "F10"
 RUN_ACTIONS = ("train", "pause", "step", "stop", "reset")  # Run menu and toolbar, in order
-TOOL_WINDOW_ACTIONS = ("compare", "sweeps")  # the Tools menu: one entry per tool window
+TOOL_WINDOW_ACTIONS = ("compare", "ensemble", "sweeps")  # the Tools menu: one entry per tool window
 
 
 class WindowActions:
@@ -88,6 +88,13 @@ class WindowActions:
             tools.open_compare,
             None,
             "Two runs side by side: two seeds, a preset, a run file or one change",
+        )
+        self.ensemble = self._action(
+            "Ensemble…",
+            tools.open_ensemble,
+            None,
+            "The current config from several init seeds, trained together: their boundaries, "
+            "accuracy and winding side by side",
         )
         self.sweeps = self._action(
             "Sweeps…", tools.open_sweeps, None, "Heatmaps of a sweep's results ('nndyn sweep')"

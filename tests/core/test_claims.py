@@ -188,7 +188,7 @@ def test_verify_checks_at_least_8_seeds_by_default() -> None:
     core.analysis.claims.verify, and the seed columns of the table in docs/science.md."""
     import inspect
 
-    from nndyn_gui.cli import commands as cli
+    from nndyn_gui.cli import verify as cli
 
     assert len(claims.DEFAULT_SEEDS) >= 8 and len(set(claims.DEFAULT_SEEDS)) == len(
         claims.DEFAULT_SEEDS
@@ -358,13 +358,13 @@ def test_verify_json_read_back_gives_the_same_table(monkeypatch: pytest.MonkeyPa
 
 
 def test_verify_seeds_take_lists_and_ranges() -> None:
-    from nndyn_gui.cli import commands as cli
+    from nndyn_gui.cli import verify as cli
 
-    assert cli._verify_seeds("40-47") == list(range(40, 48))
-    assert cli._verify_seeds("0-2,9,1") == [0, 1, 2, 9]
+    assert cli.verify_seeds("40-47") == list(range(40, 48))
+    assert cli.verify_seeds("0-2,9,1") == [0, 1, 2, 9]
     for bad in ("", "a", "3-x", "-1"):
         with pytest.raises(cli.CliError):
-            cli._verify_seeds(bad)
+            cli.verify_seeds(bad)
 
 
 def test_topology_forces_the_loop_or_the_centre_onto_the_wrong_side_not_the_loop() -> None:

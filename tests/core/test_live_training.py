@@ -10,6 +10,7 @@ import pytest
 from nndyn_gui.core.config import RunConfig
 from nndyn_gui.core.engine import protocol
 from nndyn_gui.core.io.limits import SnapshotKeeper
+from nndyn_gui.core.train import program
 from nndyn_gui.core.train import trainer as training
 from nndyn_gui.core.types import Dataset
 
@@ -31,7 +32,7 @@ def cfg(small_config: RunConfig) -> RunConfig:
 @pytest.fixture(autouse=True)
 def _no_compile_left() -> Any:
     yield
-    assert training.wait_for_compiles(120)
+    assert program.wait_for_compiles(120)
 
 
 class Tunes:
@@ -59,14 +60,14 @@ def test_quick_start_trains_before_the_compile_and_switches(cfg: RunConfig) -> N
     over at a later step, and the run learns like one compiled from the start."""
     cfg.model.depth = 7  # a structure no other test compiled
     cfg.train.steps, cfg.train.snapshot_every, cfg.train.steps_per_call = 3000, 500, 100
-    training.clear_cache()
+    program.clear_cache()
     compiled: list[tuple[float, bool, int]] = []
     tr = training.Trainer(cfg, blobs(), quick_start=True)
     assert tr.prepare() and tr.quick  # numpy trains at once
 
     def on_event(e: protocol.Event) -> None:
         if isinstance(e, protocol.Progress) and e.step >= 500:
-            training.wait_for_compiles(120)  # numpy may outrun the compile on a tiny net
+            program.wait_for_compiles(120)  # numpy may outrun the compile on a tiny net
         if isinstance(e, protocol.Compiled):
             compiled.append((e.seconds, e.xla, e.step))
 
@@ -84,7 +85,7 @@ def test_quick_start_shows_a_first_snapshot_before_the_first_interval(cfg: RunCo
     the snapshot grid (the early one is dropped like any newest off-grid snapshot)."""
     cfg.model.depth = 9
     cfg.train.steps, cfg.train.snapshot_every, cfg.train.steps_per_call = 20000, 20000, 10000
-    training.clear_cache()
+    program.clear_cache()
     seen: list[int] = []
     tr = training.Trainer(cfg, blobs(), quick_start=True)
     control = training.Control()

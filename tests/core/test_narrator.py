@@ -15,7 +15,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from nndyn_gui.core.analysis import narrator
+from nndyn_gui.core.analysis import comparison, narrator
 from nndyn_gui.core.analysis.diagnostics import diagnose
 from nndyn_gui.core.analysis.topology import topology_report, winding_number
 from nndyn_gui.core.config import RunConfig
@@ -222,11 +222,11 @@ def test_own_titles_and_untitled_runs() -> None:
 def test_each_half_of_a_comparison_has_its_own_title() -> None:
     a = load_preset("resnet-w3-ring")
     b = a.with_set("model.width=2")
-    top, half_a, half_b = narrator.compare_titles(a, b)
+    top, half_a, half_b = comparison.compare_titles(a, b)
     assert half_a.startswith(preset_title("resnet-w3-ring"))
     assert "width 2" in half_b and "lifted" not in half_b
     assert top == "Two runs: Width d 3 vs 2"
-    top, half_a, half_b = narrator.compare_titles(a, a.with_set("train.seed=1"))
+    top, half_a, half_b = comparison.compare_titles(a, a.with_set("train.seed=1"))
     assert top == "ResNet, width 3, depth 51, ring: two initialisations"
     assert half_b.endswith("seed 1") and "lifted" not in half_b
 
@@ -274,7 +274,7 @@ def test_diverged_weights_are_called_diverged_not_a_violated_bound() -> None:
 def _measured(cfg: RunConfig, seed: int, acc: float, n: int, step: int = 1000, **kw):
     c = cfg.copy()
     c.train.seed = seed
-    return narrator.Measured(c.validate(), step, acc, n, **kw)
+    return comparison.Measured(c.validate(), step, acc, n, **kw)
 
 
 LOOPS = {  # (winding, wrong-side share, measured)
@@ -307,8 +307,8 @@ def test_the_comparison_of_two_runs_is_worded_from_their_numbers() -> None:
         a = _measured(base, 1, pa, n, sa, winding=wa, wrong_side_share=ca, winding_measured=ma)
         b = _measured(other, 2, pb, n, sb, status=status, winding=wb, wrong_side_share=cb,
                       winding_measured=mb)  # fmt: skip
-        s = narrator.compare_verdict(a, b)
-        assert narrator.check_compare(s, a, b) == [], (s.text, pa, pb, n)
+        s = comparison.compare_verdict(a, b)
+        assert comparison.check_compare(s, a, b) == [], (s.text, pa, pb, n)
         text = s.text.lower()
         assert "the start matters" not in text
         if sa != sb:
@@ -348,21 +348,23 @@ def test_the_comparison_of_two_runs_is_worded_from_their_numbers() -> None:
 def test_compare_verdict_examples() -> None:
     cfg = load_preset("resnet-w2-ring")
     a, b = _measured(cfg, 1, 0.90, 200), _measured(cfg, 2, 0.80, 200)
-    assert narrator.compare_verdict(a, b).text == (
+    assert comparison.compare_verdict(a, b).text == (
         "At step 1,000, seed A is 10.0 points more accurate on the 200 test points (90.0% vs "
         "80.0%), more than 2× the sampling error (±3.6 points): only the weight seed differs, "
         "so the start (initial weights and batch order) changed the result."
     )
-    text = narrator.compare_verdict(_measured(cfg, 1, 0.97, 200), _measured(cfg, 2, 0.96, 200)).text
+    text = comparison.compare_verdict(
+        _measured(cfg, 1, 0.97, 200), _measured(cfg, 2, 0.96, 200)
+    ).text
     assert "1.0 points, within 2× the sampling error of 200 test points" in text
     assert "changed" not in text and "better" not in text
-    text = narrator.compare_verdict(_measured(cfg, 1, 1.0, 200), _measured(cfg, 2, 1.0, 200)).text
+    text = comparison.compare_verdict(_measured(cfg, 1, 1.0, 200), _measured(cfg, 2, 1.0, 200)).text
     assert text == (
         "At step 1,000, both seeds are 100.0% accurate on the 200 test points: no difference "
         "measured."
     )
     # one error in 1,000 points against none is no difference (a zero error bar would say so)
-    text = narrator.compare_verdict(_measured(cfg, 1, 1.0, 1000), _measured(cfg, 2, 0.999, 1000))
+    text = comparison.compare_verdict(_measured(cfg, 1, 1.0, 1000), _measured(cfg, 2, 0.999, 1000))
     assert "no difference measured" in text.text and "changed" not in text.text
 
 
@@ -372,20 +374,20 @@ def test_a_comparison_of_two_configs_names_what_differs() -> None:
     one run each."""
     w2 = load_preset("resnet-w2-ring")
     w3 = w2.with_set("model.width=3")
-    assert narrator.compare_names(w2, w3) == ("width 2", "width 3")
-    assert narrator.compare_names(w2, w2.with_set("train.seed=9")) == ("seed A", "seed B")
-    assert narrator.compare_names(w2, w2.with_set("model.kind=mlp")) == ("ResNet", "MLP")
-    assert narrator.compare_names(w2, w2.copy()) == ("run A", "run B")
-    assert narrator.compare_difference_text(w2, w3) == "width 2 vs width 3"
-    a = narrator.Measured(w2, 1000, 0.70, 200, winding=1, winding_measured=True,
+    assert comparison.compare_names(w2, w3) == ("width 2", "width 3")
+    assert comparison.compare_names(w2, w2.with_set("train.seed=9")) == ("seed A", "seed B")
+    assert comparison.compare_names(w2, w2.with_set("model.kind=mlp")) == ("ResNet", "MLP")
+    assert comparison.compare_names(w2, w2.copy()) == ("run A", "run B")
+    assert comparison.compare_difference_text(w2, w3) == "width 2 vs width 3"
+    a = comparison.Measured(w2, 1000, 0.70, 200, winding=1, winding_measured=True,
                           wrong_side_share=0.3)  # fmt: skip
-    b = narrator.Measured(w3, 1000, 0.99, 200, winding=0, winding_measured=True,
+    b = comparison.Measured(w3, 1000, 0.99, 200, winding=0, winding_measured=True,
                           wrong_side_share=0.0)  # fmt: skip
-    s = narrator.compare_verdict(a, b)
-    assert narrator.check_compare(s, a, b) == []
+    s = comparison.compare_verdict(a, b)
+    assert comparison.check_compare(s, a, b) == []
     assert s.text.startswith("At step 1,000, width 3 is 29.0 points more accurate")
     assert "the runs differ in width 2 vs width 3, one run each" in s.text
     assert "Width 3 unties the ring" in s.text and "width 2 does not" in s.text
     assert "seed" not in s.text and "decided" not in s.text and "changed the result" not in s.text
-    late = narrator.Measured(w3, 800, 0.99, 200)
-    assert narrator.compare_verdict(a, late).text.startswith("Width 2 is at step 1,000")
+    late = comparison.Measured(w3, 800, 0.99, 200)
+    assert comparison.compare_verdict(a, late).text.startswith("Width 2 is at step 1,000")

@@ -11,8 +11,7 @@ import pytest
 import tensorflow as tf
 
 from nndyn_gui.core.net import maths
-from nndyn_gui.core.train import quickstep
-from nndyn_gui.core.train import trainer as training
+from nndyn_gui.core.train import program, quickstep
 
 TOL = 1e-12
 
@@ -49,9 +48,9 @@ def test_the_trainer_computes_the_net_the_views_draw(kind, act, tied, classes) -
     h = 0.4
 
     want_x, want_acc, want_logits = _numpy_net(st, a, b, w, c, h, x)
-    a_full, b_full = training._full_params(st, tf.constant(a), tf.constant(b))
-    got_x, got_acc = training._forward(st, a_full, b_full, tf.constant(h, tf.float64), x)
-    got_logits = training._logits(st, tf.constant(w), tf.constant(c), got_x)
+    a_full, b_full = program._full_params(st, tf.constant(a), tf.constant(b))
+    got_x, got_acc = program._forward(st, a_full, b_full, tf.constant(h, tf.float64), x)
+    got_logits = program._logits(st, tf.constant(w), tf.constant(c), got_x)
     assert np.allclose(got_x.numpy(), want_x, rtol=TOL, atol=TOL)
     assert np.allclose(got_acc.numpy(), want_acc, rtol=TOL, atol=TOL)
     assert np.allclose(got_logits.numpy(), want_logits, rtol=TOL, atol=TOL)
@@ -59,7 +58,7 @@ def test_the_trainer_computes_the_net_the_views_draw(kind, act, tied, classes) -
 
     hyper = {"h": tf.constant(h, tf.float64), "bound": tf.constant(0.9, tf.float64)}
     big = 3.0 * a  # most blocks violate the bound: the projection must act
-    got_a = training._project_invertible(st, tf.constant(big), hyper).numpy()
+    got_a = program._project_invertible(st, tf.constant(big), hyper).numpy()
     want_a = maths.project_invertible(big, h, 0.9, act)
     assert np.allclose(got_a, want_a, rtol=TOL, atol=TOL)
     norms = np.linalg.svd(want_a, compute_uv=False)[..., 0]

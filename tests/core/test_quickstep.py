@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from nndyn_gui.core.config import RunConfig
-from nndyn_gui.core.train import quickstep
+from nndyn_gui.core.train import program, quickstep
 from nndyn_gui.core.train import trainer as training
 from nndyn_gui.core.types import Dataset
 
@@ -130,14 +130,14 @@ def test_a_compile_that_fails_is_logged_and_numpy_trains_to_the_end(
     def broken(*_args: object) -> None:
         raise RuntimeError("XLA ran out of registers")
 
-    monkeypatch.setattr(training, "_compile", broken)
+    monkeypatch.setattr(program, "compile_structure", broken)
     cfg = _cfg(model__depth=13, model__activation="sigmoid", train__steps=200)
     result = training.Trainer(cfg, _data(), quick_start=True).run()
-    training.wait_for_compiles()
+    program.wait_for_compiles()
     assert result.final.step == 200
     warned = [r for r in caplog.records if r.levelname == "WARNING"]
     [record] = [
-        r for r in warned if r.name == "nndyn_gui.core.train.trainer"
+        r for r in warned if r.name == "nndyn_gui.core.train.program"
     ]  # once, not per retry
     assert "cannot compile the training step" in record.getMessage()
     assert "XLA ran out of registers" in str(record.exc_info[1] if record.exc_info else "")
@@ -154,10 +154,10 @@ def test_a_failed_compile_is_retried_once_and_the_run_says_numpy_trained_it(
         tries.append(1)
         raise RuntimeError("XLA ran out of registers")
 
-    monkeypatch.setattr(training, "_compile", broken)
+    monkeypatch.setattr(program, "compile_structure", broken)
     cfg = _cfg(model__depth=14, train__steps=600, train__steps_per_call=20)
     result = training.Trainer(cfg, _data(), quick_start=True).run()
-    training.wait_for_compiles()
+    program.wait_for_compiles()
     assert result.status == "finished" and result.final.step == 600
     assert len(tries) == training.MAX_COMPILE_TRIES == 2
     assert result.message == (

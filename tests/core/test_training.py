@@ -15,6 +15,7 @@ from nndyn_gui.core.config import RunConfig
 from nndyn_gui.core.engine import protocol
 from nndyn_gui.core.net import flow, maths
 from nndyn_gui.core.net.initial_weights import initial_weights
+from nndyn_gui.core.train import program
 from nndyn_gui.core.train import trainer as training
 from nndyn_gui.core.types import Dataset, NetWeights, Snapshot
 
@@ -250,13 +251,13 @@ def test_chunked_deep_forward_matches_unrolled(
     cfg.train.steps = 40
     ds = ring()
     unrolled = training.train(cfg, ds).final.weights
-    monkeypatch.setattr(training, "UNROLL_MAX_DEPTH", 4)
-    monkeypatch.setattr(training, "CHUNK", 5)  # 2 chunks + 2 unrolled remainder blocks
-    training.clear_cache()
+    monkeypatch.setattr(program, "UNROLL_MAX_DEPTH", 4)
+    monkeypatch.setattr(program, "CHUNK", 5)  # 2 chunks + 2 unrolled remainder blocks
+    program.clear_cache()
     try:
         chunked = training.train(cfg, ds).final.weights
     finally:
-        training.clear_cache()
+        program.clear_cache()
     np.testing.assert_allclose(chunked.A, unrolled.A, rtol=0, atol=1e-9)
     np.testing.assert_allclose(chunked.w, unrolled.w, rtol=0, atol=1e-9)
 
@@ -264,7 +265,7 @@ def test_chunked_deep_forward_matches_unrolled(
 def test_falls_back_to_plain_graph_when_xla_fails(
     cfg: RunConfig, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real = training._compiled
+    real = program.compiled
     attempts: list[int] = []
 
     def fake(st: Any, xla: bool) -> Any:
@@ -276,10 +277,10 @@ def test_falls_back_to_plain_graph_when_xla_fails(
             attempts.append(1)
             raise tf.errors.UnimplementedError(None, None, "no XLA kernel")
 
-        return training._Compiled(fused=broken, evaluate=comp.evaluate, xla=True)
+        return program.Compiled(fused=broken, evaluate=comp.evaluate, xla=True)
 
-    monkeypatch.setattr(training, "_compiled", fake)
-    monkeypatch.setattr(training, "_XLA_BROKEN", set())
+    monkeypatch.setattr(program, "compiled", fake)
+    monkeypatch.setattr(program, "_XLA_BROKEN", set())
     tr = training.Trainer(cfg, blobs())
     res = tr.run()
     assert res.status == "finished" and not tr.xla

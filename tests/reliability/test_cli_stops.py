@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 
 from nndyn_gui.cli import commands as cli
+from nndyn_gui.cli import train as cli_train
 from nndyn_gui.core.io.runfile import load_run, save_run
 
 from . import REPO, nndyn_cmd, subprocess_env, tiny_run
@@ -37,7 +38,7 @@ def no_training(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
         started.append(cfg)
         return _result(cfg), False
 
-    monkeypatch.setattr(cli, "_run_training", fake)
+    monkeypatch.setattr(cli_train, "_run_training", fake)
     return started
 
 

@@ -261,6 +261,7 @@ def test_cli_says_up_front_how_it_will_thin(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from nndyn_gui.cli import commands as cli
+    from nndyn_gui.cli import train as cli_train
     from nndyn_gui.core.types import TrainResult
 
     calls: list[RunConfig] = []
@@ -270,7 +271,7 @@ def test_cli_says_up_front_how_it_will_thin(
         w = initial_weights(cfg.model, 0)
         return TrainResult("finished", [_snap(0, w)], "Finished."), False
 
-    monkeypatch.setattr(cli, "_run_training", fake)
+    monkeypatch.setattr(cli_train, "_run_training", fake)
     args = ["train", "--set", "model.depth=200", "--set", "model.width=64"]
     args += ["--set", "train.snapshot_every=1", "--set", "train.steps=1000000"]
     assert cli.main(args) == 0

@@ -197,9 +197,9 @@ def test_two_runs_side_by_side_each_named(run2: Run, tmp_path: Path, capsys) -> 
     assert render_main([*args, "-q"]) == 0
     assert iio.imread(out).shape[:2] == (180, 320)
     # each half is named with its accuracy and the step it was measured at
-    from nndyn_gui.core.analysis import narrator
+    from nndyn_gui.core.analysis import comparison
 
-    label = narrator.compare_half_label("w2", run2.snapshots[-1])
+    label = comparison.compare_half_label("w2", run2.snapshots[-1])
     assert label == "w2 · test 90.0% at step 50"
     assert render_main([str(a), "--kind", "compare", "--out", str(tmp_path / "x.png")]) == 2
     assert "--with B.nndyn" in capsys.readouterr().err

@@ -52,7 +52,8 @@ def fake_job(cfg: RunConfig, metrics: tuple[str, ...] = ()) -> tuple[Any, dict[s
 
 def make_folder(folder: Any, spec_obj: dict[str, Any]) -> Any:
     """A results folder of fake runs (no TensorFlow), as `nndyn sweep` leaves it."""
-    from nndyn_gui.core.sweep.runner import InlineBackend, Sweep
+    from nndyn_gui.core.sweep.backends import InlineBackend
+    from nndyn_gui.core.sweep.runner import Sweep
     from nndyn_gui.core.sweep.spec import parse_spec
 
     with Sweep(parse_spec(spec_obj), folder) as sweep:

@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 
 from nndyn_gui.core.sweep import runner
-from nndyn_gui.core.sweep.runner import InlineBackend, Sweep
+from nndyn_gui.core.sweep.backends import InlineBackend
+from nndyn_gui.core.sweep.runner import Sweep
 from nndyn_gui.core.sweep.spec import parse_spec
 
 

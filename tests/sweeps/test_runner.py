@@ -11,14 +11,8 @@ from typing import Any
 import pytest
 
 from nndyn_gui.core.io.runfile import load_run
-from nndyn_gui.core.sweep.runner import (
-    JOURNAL,
-    DaskBackend,
-    InlineBackend,
-    PoolBackend,
-    Sweep,
-    SweepError,
-)
+from nndyn_gui.core.sweep.backends import DaskBackend, InlineBackend, PoolBackend, SweepError
+from nndyn_gui.core.sweep.runner import JOURNAL, Sweep
 from nndyn_gui.core.sweep.spec import SweepSpec, parse_spec
 
 from . import CRASHES_DEPTH, RAISES_DEPTH, fake_job, fake_value

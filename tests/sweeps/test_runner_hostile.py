@@ -20,14 +20,8 @@ from typing import Any
 
 import pytest
 
-from nndyn_gui.core.sweep.runner import (
-    JOURNAL,
-    DaskBackend,
-    InlineBackend,
-    Sweep,
-    SweepError,
-    probe_scheduler,
-)
+from nndyn_gui.core.sweep.backends import DaskBackend, InlineBackend, SweepError, probe_scheduler
+from nndyn_gui.core.sweep.runner import JOURNAL, Sweep
 from nndyn_gui.core.sweep.spec import parse_spec
 
 from . import fake_job
@@ -304,9 +298,9 @@ def test_a_cluster_that_loses_all_its_workers_stops_the_sweep_in_words(
 ) -> None:
     """It waited for ever with no message."""
     distributed = pytest.importorskip("distributed")
-    from nndyn_gui.core.sweep import runner as sweep_runner
+    from nndyn_gui.core.sweep import backends as sweep_backends
 
-    monkeypatch.setattr(sweep_runner, "DASK_CHECK_S", 0.5)
+    monkeypatch.setattr(sweep_backends, "DASK_CHECK_S", 0.5)
     monkeypatch.setenv("NNDYN_FAKE_JOB_SLEEP", "0.3")
     spec = parse_spec({"seeds": 40})
     with distributed.LocalCluster(

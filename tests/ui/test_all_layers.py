@@ -58,3 +58,22 @@ def test_a_click_on_a_tile_shows_that_layer(qtbot: Any, window: Any, changed: An
     qtbot.mouseClick(target, Qt.MouseButton.LeftButton, pos=target.rect().center())
     scene = window.layer_panel.scene
     assert window.layer_panel.time() == scene.frame_of_layer(k)
+
+
+def test_a_camera_drag_redraws_the_tiles_once_when_it_comes_to_rest(
+    qtbot: Any, window: Any
+) -> None:
+    """Each 3-D tile redraw costs a GL frame: forty drag events must not be forty redraws,
+    and the tiles must end on the camera where the drag stopped."""
+    panel = window.multiples
+    window.docks["multiples"].setFloating(True)
+    window.docks["multiples"].show()
+    qtbot.waitUntil(panel.isVisible)
+    seen: list[Any] = []
+    panel.multiples.set_camera = seen.append  # type: ignore[method-assign]
+    for az in range(40):
+        panel.set_camera((float(az), 20.0, 1.0))
+    assert seen == []  # still dragging: nothing redrawn yet
+    qtbot.waitUntil(lambda: len(seen) == 1, timeout=2000)
+    qtbot.wait(300)
+    assert seen == [(39.0, 20.0, 1.0)]

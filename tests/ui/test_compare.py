@@ -184,11 +184,11 @@ def test_trained_seeds_replay_together_and_export_side_by_side(
 def test_each_column_has_its_title_and_step_and_the_verdict_is_measured(
     qtbot, window: CompareWindow
 ) -> None:
-    """Each column is titled from its own config and seed (narrator.compare_titles); its
+    """Each column is titled from its own config and seed (comparison.compare_titles); its
     line names the step of the numbers it gives, and of the picture; the sentence under
     the buttons is the narrator's comparison of those numbers, never "the start matters"
     unless measured (a gap beyond the test set's sampling error, only the seed differing)."""
-    from nndyn_gui.core.analysis import narrator
+    from nndyn_gui.core.analysis import comparison
 
     top, half_a, half_b = window.titles()
     assert window.windowTitle() == f"Compare — {top}" and top.endswith("two initialisations")
@@ -210,7 +210,7 @@ def test_each_column_has_its_title_and_step_and_the_verdict_is_measured(
     for run, s in zip(window.runs(), window.sides, strict=True):
         topo, final = s.topology, run.snapshots[-1]
         measured.append(
-            narrator.Measured(
+            comparison.Measured(
                 run.config,
                 final.step,
                 final.test_acc,
@@ -220,8 +220,8 @@ def test_each_column_has_its_title_and_step_and_the_verdict_is_measured(
                 wrong_side_share=math.nan if topo is None else topo.wrong_side_share,
             )
         )
-    sentence = narrator.compare_verdict(*measured)
-    assert narrator.check_compare(sentence, *measured) == []
+    sentence = comparison.compare_verdict(*measured)
+    assert comparison.check_compare(sentence, *measured) == []
     assert window.status_label.text() == f"Done. {sentence.text}"
     assert "winding" in window.status_label.text()  # both loops measured: compared too
     assert "the start matters" not in window.status_label.text()

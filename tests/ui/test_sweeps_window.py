@@ -118,7 +118,8 @@ def test_a_folder_that_is_no_sweep_says_so(qtbot: Any, tmp_path: Path) -> None:
 
 
 def test_failed_cells_and_cells_of_a_running_sweep_fill_in(qtbot: Any, tmp_path: Path) -> None:
-    from nndyn_gui.core.sweep.runner import InlineBackend, Sweep
+    from nndyn_gui.core.sweep.backends import InlineBackend
+    from nndyn_gui.core.sweep.runner import Sweep
     from nndyn_gui.core.sweep.spec import parse_spec
 
     spec = parse_spec({"seeds": [0], "sweep": {"model.width": [2, 3], "model.depth": [2, 13]}})

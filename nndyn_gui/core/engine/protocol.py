@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from nndyn_gui.core.config import RunConfig, TrainConfig
-from nndyn_gui.core.types import Dataset, Snapshot, TrainStatus
+from nndyn_gui.core.types import Dataset, Snapshot, TrainResult, TrainStatus
 
 # ---------------------------------------------------------------------- commands
 
@@ -82,11 +82,27 @@ class Tune:
 
 
 @dataclass(frozen=True)
+class StartEnsemble:
+    """Train every config of `configs` (one compiled structure, e.g. one config with the
+    init seeds seed, seed + 1, ...) on `dataset` together (core/train/ensemble.py).
+
+    Answered by `Compiled`, `EnsembleProgress` while it trains, `EnsembleResults` (every
+    member's TrainResult, also after a Cancel: what each had so far) and `Finished`.
+    Like `Start` it cancels a run still going; Cancel ends it, Pause / Step / Tune are
+    ignored (the members train as one program).
+    """
+
+    run_id: int
+    configs: tuple[RunConfig, ...]
+    dataset: Dataset
+
+
+@dataclass(frozen=True)
 class Shutdown:
     """Exit the worker process now (whatever it is doing; nothing more is sent)."""
 
 
-Command = Start | Pause | Resume | Step | Cancel | Tune | Shutdown
+Command = Start | StartEnsemble | Pause | Resume | Step | Cancel | Tune | Shutdown
 
 # ---------------------------------------------------------------------- events
 
@@ -151,6 +167,31 @@ class Progress:
     steps_per_s: float
 
 
+@dataclass(frozen=True)
+class EnsembleProgress:
+    """The newest step of every member of an ensemble and each one's last step (older
+    progress is not resent)."""
+
+    run_id: int
+    steps: tuple[int, ...]
+    totals: tuple[int, ...]
+
+    @property
+    def share(self) -> float:
+        """The share of all members' steps done, 0..1."""
+        total = sum(self.totals)
+        return min(1.0, sum(self.steps) / total) if total else 1.0
+
+
+@dataclass(frozen=True)
+class EnsembleResults:
+    """Every member's TrainResult, in the order of `StartEnsemble.configs` (sent before
+    the ensemble's `Finished`; each as its solo run would end, timing aside)."""
+
+    run_id: int
+    results: tuple[TrainResult, ...]
+
+
 RunStateName = Literal["training", "paused"]
 
 
@@ -201,6 +242,8 @@ Event = (
     | Tuned
     | Snapshots
     | Progress
+    | EnsembleProgress
+    | EnsembleResults
     | RunState
     | Finished
     | Failed

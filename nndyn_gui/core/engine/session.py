@@ -262,6 +262,8 @@ class TrainingSession:
         #: thins `snapshots` as the trainer thins its own (limits.SNAPSHOT_MEMORY_BYTES)
         self._keeper = limits.SnapshotKeeper(1, 3)
         self.result: TrainResult | None = None  # how the newest run ended
+        #: every member's result of the newest ensemble (start_ensemble), once it ended
+        self.ensemble: list[TrainResult] | None = None
         self._successor: WorkerProcess | None = None  # loading to replace a grown worker
         self.recycled = 0  # workers replaced because they grew (tests, benchmarks)
         self._closed = False
@@ -317,6 +319,20 @@ class TrainingSession:
         worker.send(p.Start(self.run_id, config, dataset, step_only, quick_start, paused))
         return self.run_id
 
+    def start_ensemble(self, configs: list[RunConfig], dataset: Dataset) -> int:
+        """Train `configs` (one compiled structure) together, cancelling a run still
+        going; returns its id. See `protocol.StartEnsemble`: the members' results arrive
+        in `EnsembleResults` (kept in `ensemble`), then `Finished` ends it."""
+        if not configs:
+            raise ValueError("an ensemble needs at least one member")
+        worker = self.start_worker()
+        self.run_id = self.active = next(_RUN_IDS)
+        self.snapshots = []
+        self.result = None
+        self.ensemble = None
+        worker.send(p.StartEnsemble(self.run_id, tuple(configs), dataset))
+        return self.run_id
+
     def tune(self, train: TrainConfig) -> None:
         """Change the running run's live fields (core/train/live.py) from its next call on."""
         if self.active and self.worker is not None:
@@ -370,6 +386,10 @@ class TrainingSession:
         if isinstance(event, p.Snapshots):
             for s in event.snapshots:  # the same list as the trainer keeps
                 self._keeper.add(self.snapshots, s)
+        elif isinstance(event, p.EnsembleResults):
+            self.ensemble = list(event.results)
+            for r in self.ensemble:
+                r.versions.update(self.versions())
         elif isinstance(event, p.Finished):
             self._end(TrainResult(event.status, list(self.snapshots), event.message))
         elif isinstance(event, p.Failed):

@@ -54,8 +54,8 @@ from typing import Any
 
 from nndyn_gui.core.config import TrainConfig
 from nndyn_gui.core.engine import protocol as p
-from nndyn_gui.core.io import logs
-from nndyn_gui.core.types import Snapshot
+from nndyn_gui.core.io import blas, logs
+from nndyn_gui.core.types import Snapshot, TrainResult, TrainStatus
 
 log = logging.getLogger(__name__)
 
@@ -94,7 +94,7 @@ class _Outbox:
         self._lock = threading.Lock()  # guards the buffers and the connection
         self._snaps: list[Snapshot] = []
         self._snaps_run = 0
-        self._progress: p.Progress | None = None
+        self._progress: p.Progress | p.EnsembleProgress | None = None
         self._last = 0.0
         self._wake = threading.Event()
         threading.Thread(target=self._loop, name="nndyn-engine-sender", daemon=True).start()
@@ -113,7 +113,7 @@ class _Outbox:
             self._snaps.append(snap)
         self._wake.set()
 
-    def progress(self, event: p.Progress) -> None:
+    def progress(self, event: p.Progress | p.EnsembleProgress) -> None:
         with self._lock:
             self._progress = event
         self._wake.set()
@@ -154,18 +154,18 @@ class _Control:
         #: told of every Start as it arrives (the TensorFlow loader pauses for it)
         self.on_start: Callable[[p.Start], None] | None = None
 
-    def begin(self, start: p.Start) -> None:
-        """A new run: any older run is cancelled (one run at a time)."""
+    def begin(self, start: p.Start | p.StartEnsemble) -> None:
+        """A new run (or ensemble): any older run is cancelled (one run at a time)."""
         with self.lock:
             for flags in self._runs.values():
                 flags.cancel.set()
                 flags.pause.clear()
-            flags = _RunFlags(step_once=start.step_only)
-            if start.paused:
+            flags = _RunFlags(step_once=isinstance(start, p.Start) and start.step_only)
+            if isinstance(start, p.Start) and start.paused:
                 flags.pause.set()
             self._runs[start.run_id] = flags
-        if self.on_start is not None:
-            self.on_start(start)
+        if self.on_start is not None and isinstance(start, p.Start):
+            self.on_start(start)  # an ensemble waits for TensorFlow: no first frame to hurry
 
     def flags(self, run_id: int) -> _RunFlags:
         with self.lock:
@@ -217,7 +217,9 @@ class _Control:
             self._outbox.send(p.RunState(run_id, "paused", step))
 
 
-def _read_commands(conn: Connection, control: _Control, starts: queue.Queue[p.Start]) -> None:
+def _read_commands(
+    conn: Connection, control: _Control, starts: queue.Queue[p.Start | p.StartEnsemble]
+) -> None:
     """Reader thread: apply commands as they arrive; exit with the parent."""
     while True:
         try:
@@ -226,7 +228,7 @@ def _read_commands(conn: Connection, control: _Control, starts: queue.Queue[p.St
             os._exit(0)  # the session is gone (closed, crashed or killed): so are we
         if isinstance(cmd, p.Shutdown):
             os._exit(0)
-        if isinstance(cmd, p.Start):
+        if isinstance(cmd, p.Start | p.StartEnsemble):
             control.begin(cmd)
             starts.put(cmd)
         elif isinstance(cmd, p.Pause | p.Resume | p.Step | p.Cancel | p.Tune):
@@ -344,7 +346,7 @@ class _TensorFlowLoader:
         versions: dict[str, str] = {}
         if not self.error:
             try:
-                training.load_tensorflow(self._before_import)
+                training.program.load_tensorflow(self._before_import)
                 versions = _versions()
             except Exception as e:  # any import failure: every run then fails with this
                 log.exception("TensorFlow cannot be loaded")
@@ -407,6 +409,60 @@ def _train(
         control.end(rid)
 
 
+def _train_ensemble(
+    cmd: p.StartEnsemble, control: _Control, outbox: _Outbox, tf: _TensorFlowLoader
+) -> None:
+    """An ensemble (core/train/ensemble.py), from its command to Finished / Failed (never
+    raises): Compiled, EnsembleProgress at each member's snapshot, EnsembleResults."""
+    rid = cmd.run_id
+    flags = control.flags(rid)
+    try:
+        if not tf.wait(flags.cancel) or flags.cancel.is_set():
+            outbox.send(p.Finished(rid, "cancelled", "Cancelled before training started."))
+            return
+        if tf.error:
+            outbox.send(p.Failed(rid, tf.error))
+            return
+        ensemble = importlib.import_module("nndyn_gui.core.train.ensemble")
+        ens = ensemble.Ensemble(list(cmd.configs), cmd.dataset)
+        seconds = ens.prepare()
+        outbox.send(p.Compiled(rid, seconds, ens.xla))
+        totals = tuple(int(c.train.steps) for c in cmd.configs)
+
+        def on_snapshot(_i: int, _snap: Snapshot) -> None:
+            # a member that has ended (diverged, its stop rule) counts as done
+            steps = tuple(
+                m.step if m.running else t for m, t in zip(ens.members, totals, strict=True)
+            )
+            outbox.progress(p.EnsembleProgress(rid, steps, totals))
+
+        results = ens.run(flags.cancel, on_snapshot)
+        outbox.send(p.EnsembleResults(rid, tuple(results)))
+        status, message = ensemble_end(results)
+        outbox.send(p.Finished(rid, status, message))
+    except Exception as e:  # the ensemble's top level: logged here, shown by the window
+        log.exception("ensemble %d failed", rid)
+        first = str(e).strip().splitlines()[0] if str(e).strip() else ""
+        message = f"{type(e).__name__}: {first}" if first else type(e).__name__
+        outbox.send(p.Failed(rid, tf.error or message, traceback.format_exc()))
+    finally:
+        control.end(rid)
+
+
+def ensemble_end(results: list[TrainResult]) -> tuple[TrainStatus, str]:
+    """How an ensemble ended as a whole: cancelled if any member was, diverged if all did;
+    the message counts the members' ends ("8 members: 7 finished, 1 diverged.")."""
+    statuses = [r.status for r in results]
+    counts = {s: statuses.count(s) for s in ("finished", "diverged", "cancelled")}
+    parts = ", ".join(f"{n} {s}" for s, n in counts.items() if n)
+    message = f"{len(results)} members: {parts}."
+    if counts["cancelled"]:
+        return "cancelled", message
+    if results and counts["diverged"] == len(results):
+        return "diverged", message
+    return "finished", message
+
+
 def _lower_priority() -> None:
     """Yield the CPU to the window and the person's other programs (POSIX only)."""
     nice = int(os.environ.get("NNDYN_WORKER_NICENESS", WORKER_NICENESS))
@@ -424,12 +480,13 @@ def main(
     loads on another thread (see the module docstring)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     logs.setup("nndyn-engine")
+    blas.one_thread()
     tf = _TensorFlowLoader()  # before: it keeps the normal priority (see its docstring)
     _lower_priority()
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     outbox = _Outbox(events)
     control = _Control(outbox)
-    starts: queue.Queue[p.Start] = queue.Queue()
+    starts: queue.Queue[p.Start | p.StartEnsemble] = queue.Queue()
     threading.Thread(
         target=_read_commands,
         args=(commands, control, starts),
@@ -458,4 +515,7 @@ def main(
             outbox.send(p.Failed(cmd.run_id, tf.error))
             control.end(cmd.run_id)
             continue
-        _train(training, cmd, control, outbox, tf)
+        if isinstance(cmd, p.StartEnsemble):
+            _train_ensemble(cmd, control, outbox, tf)
+        else:
+            _train(training, cmd, control, outbox, tf)

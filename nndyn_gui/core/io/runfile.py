@@ -22,21 +22,19 @@ import logging
 import math
 import os
 import platform
-import re
-import struct
 import sys
 import time
 import zipfile
-import zlib
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from nndyn_gui.core.config import ConfigError, RunConfig, json_error_reason
-from nndyn_gui.core.io import limits
+from nndyn_gui.core.io import limits, run_members
 from nndyn_gui.core.io.files import AtomicWriter, NotRegularError, resolve_target
 from nndyn_gui.core.io.limits import LimitError
+from nndyn_gui.core.io.run_members import MAX_MEMBERS, NewerFormatError, RunFileError
 from nndyn_gui.core.types import Dataset, NetWeights, Run, Snapshot, TrainResult
 
 log = logging.getLogger(__name__)
@@ -57,6 +55,7 @@ FORMAT3_FIELDS: dict[str, Any] = {
     "model.total_time": None,
     "data.annuli": 2,
     "train.order_seed": -1,
+    "data.class_names": "",  # typed class names (issue 21)
 }
 STATUSES = ("new", "finished", "cancelled", "diverged")
 MEMBERS = ("manifest.json", "config.json", "data.npz", "snapshots.npz", "status.json")
@@ -66,25 +65,12 @@ MEMBERS = ("manifest.json", "config.json", "data.npz", "snapshots.npz", "status.
 # so every run nndyn writes stays below these.
 MAX_JSON_BYTES = limits.MAX_JSON_BYTES
 _NPZ_SLACK = 64 * 1024  # .npy headers and zip records around the arrays
-MAX_MEMBERS = 64
-_MAX_DIRECTORY_BYTES = 2**20  # a central directory of MAX_MEMBERS members is a few KB
-_EOCD_SEARCH = 22 + 65535  # the end record, after a zip comment of at most 64 KB
-_COMPRESSIONS = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)
-_SURROGATE = re.compile("[\ud800-\udfff]")
 # A temporary file next to a run that nobody has written to for this long was left by a
 # killed save (kill -9, power cut); the next save to the same file removes it.
 STALE_TEMP_S = 600.0
 
 SNAPSHOT_KEYS = ("steps", "loss", "train_acc", "test_acc", "elapsed", "A", "b", "w", "c")
 DATA_KEYS = ("x_train", "y_train", "x_test", "y_test")
-
-
-class RunFileError(Exception):
-    """A run file cannot be written or read; the message is one line, fit for the user."""
-
-
-class NewerFormatError(RunFileError):
-    """The file is fine but written by a newer nndyn: keep it, a newer version reads it."""
 
 
 def needs_format3(cfg: RunConfig) -> bool:
@@ -96,6 +82,7 @@ def needs_format3(cfg: RunConfig) -> bool:
         or d.name == "nested_rings"
         or d.annuli != 2
         or t.order_seed != -1
+        or d.class_names != ""
     )
 
 
@@ -371,16 +358,11 @@ def load_run(path: str | os.PathLike[str]) -> Run:
         raise RunFileError(f"{p}: too large to load into memory") from None
     except Exception as e:  # damaged content can surface as almost any error type
         log.info("cannot load %s", p, exc_info=True)  # the user reads the line below
-        detail = _first_line(e)
+        detail = run_members.first_line(e)
         raise RunFileError(
             f"{p}: damaged or not an nndyn run file ({type(e).__name__}{': ' if detail else ''}"
             f"{detail})"
         ) from None
-
-
-def _first_line(e: BaseException) -> str:
-    text = str(e).strip()
-    return text.splitlines()[0] if text else ""
 
 
 def _load(p: Path) -> Run:
@@ -392,7 +374,7 @@ def _load(p: Path) -> Run:
     with fh:
         if size == 0:
             raise RunFileError(f"{p}: the file is empty")
-        _check_zip_directory(p, "", _tail(fh, size))
+        run_members.check_zip_directory(p, "", run_members.tail(fh, size))
         try:
             zf = zipfile.ZipFile(fh)
         except zipfile.BadZipFile:
@@ -410,27 +392,31 @@ def _read_members(p: Path, zf: zipfile.ZipFile) -> Run:
     names = {i.filename: i for i in infos}
     if "manifest.json" not in names:
         raise RunFileError(f"{p}: not an nndyn run file (no manifest.json)")
-    manifest = _read_json(p, zf, names, "manifest.json")
+    manifest = run_members.read_json(p, zf, names, "manifest.json")
     version = _check_manifest(p, manifest)
     for m in MEMBERS:
         if m not in names:
             raise RunFileError(f"{p}: damaged run file (member {m} is missing)")
-    config_text = _read_member(p, zf, names["config.json"], MAX_JSON_BYTES)
+    config_text = run_members.read_member(p, zf, names["config.json"], MAX_JSON_BYTES)
     try:
         config = RunConfig.from_json(config_text.decode("utf-8"))
     except UnicodeDecodeError:
         raise RunFileError(f"{p}: damaged run file (config.json is not UTF-8)") from None
     except ConfigError as e:
         raise RunFileError(f"{p}: bad config in run file ({e})") from None
-    config.title = _clean_text(config.title)
+    config.title = run_members.clean_text(config.title)
     if version < 2 and config.data.classes != 2:
         raise RunFileError(
             f"{p}: damaged run file (format {version} holds two-class runs only, its config "
             f"says {config.data.classes} classes)"
         )
-    data = _read_npz(p, zf, names["data.npz"], DATA_KEYS, _data_budget(config), config)
-    snaps = _read_npz(p, zf, names["snapshots.npz"], SNAPSHOT_KEYS, _snapshot_budget(), config)
-    status = _read_json(p, zf, names, "status.json")
+    data = run_members.read_npz(
+        p, zf, names["data.npz"], DATA_KEYS, _data_budget(config), _data_rows(config)
+    )
+    snaps = run_members.read_npz(
+        p, zf, names["snapshots.npz"], SNAPSHOT_KEYS, _snapshot_budget(), {}
+    )
+    status = run_members.read_json(p, zf, names, "status.json")
     dataset = _make_dataset(p, data, manifest, config)
     snapshots = _make_snapshots(p, snaps, config)
     st = status.get("status")
@@ -439,7 +425,10 @@ def _read_members(p: Path, zf: zipfile.ZipFile) -> Run:
         raise RunFileError(f"{p}: damaged run file (bad status.json)")
     versions_raw = manifest.get("versions", {})
     versions = (
-        {_clean_text(str(k)): _clean_text(str(v)) for k, v in versions_raw.items()}
+        {
+            run_members.clean_text(str(k)): run_members.clean_text(str(v))
+            for k, v in versions_raw.items()
+        }
         if isinstance(versions_raw, dict)
         else {}
     )
@@ -448,7 +437,7 @@ def _read_members(p: Path, zf: zipfile.ZipFile) -> Run:
         dataset=dataset,
         snapshots=snapshots,
         status=st,
-        message=_clean_text(msg),
+        message=run_members.clean_text(msg),
         versions=versions,
         tuning=_read_tuning(p, status.get("tuning", [])),
     )
@@ -483,111 +472,28 @@ def _read_tuning(p: Path, raw: Any) -> list[tuple[int, dict[str, tuple[Any, Any]
                 isinstance(v, int | float) and not isinstance(v, bool) for v in pair
             ):
                 raise bad
-            changes[_clean_text(str(f))] = (pair[0], pair[1])
+            changes[run_members.clean_text(str(f))] = (pair[0], pair[1])
         out.append((step, changes))
     return out
-
-
-def _clean_text(text: str) -> str:
-    """A string from a file with lone surrogates (JSON allows "\\ud800"; no terminal, Qt
-    label or file can encode them) replaced by U+FFFD, the replacement character."""
-    return _SURROGATE.sub("\ufffd", text)
-
-
-def _tail(fh: Any, size: int) -> bytes:
-    """The last bytes of a file, where a zip's end-of-central-directory record lives."""
-    n = min(size, _EOCD_SEARCH)
-    fh.seek(size - n)
-    data = fh.read(n)
-    fh.seek(0)
-    return bytes(data)
-
-
-def _check_zip_directory(p: Path, name: str, tail: bytes) -> None:
-    """Refuse a zip whose central directory lists more members than a run ever has.
-
-    zipfile builds one object per listed member before anything can be checked, so a
-    small file listing millions of members would cost gigabytes: read the count from the
-    end record first. A missing record is left to zipfile ("not a zip archive").
-    """
-    sig = b"PK\x05\x06"
-    at = len(tail) - 22 if tail[-22:-18] == sig else tail.rfind(sig)  # no comment: last 22
-    if at < 0 or len(tail) - at < 22:
-        return
-    entries, cd_size = struct.unpack("<HI", tail[at + 10 : at + 16])
-    if entries > MAX_MEMBERS or cd_size > _MAX_DIRECTORY_BYTES:
-        if name:
-            raise RunFileError(f"{p}: damaged run file ({name} lists {entries} members)")
-        raise RunFileError(f"{p}: not an nndyn run file ({entries} members)")
 
 
 def _check_manifest(p: Path, manifest: dict[str, Any]) -> int:
     """The file's format version, after checking it is an nndyn run this version reads."""
     if manifest.get("format") != FORMAT_NAME:
         raise RunFileError(
-            f"{p}: not an nndyn run file (format {_short_repr(manifest.get('format'))})"
+            f"{p}: not an nndyn run file (format {run_members.short_repr(manifest.get('format'))})"
         )
     version = manifest.get("format_version")
     if isinstance(version, bool) or not isinstance(version, int) or version < 1:
-        raise RunFileError(f"{p}: damaged run file (bad format_version {_short_repr(version)})")
+        raise RunFileError(
+            f"{p}: damaged run file (bad format_version {run_members.short_repr(version)})"
+        )
     if version > FORMAT_VERSION:
         raise NewerFormatError(
             f"{p}: this file was written by a newer nndyn (format {version}); "
             f"this version reads format {FORMAT_VERSION}"
         )
     return int(version)
-
-
-def _short_repr(v: Any, n: int = 40) -> str:
-    text = repr(v) if not isinstance(v, int) or abs(v) < 10**30 else f"{float(v):.3g}"
-    return text if len(text) <= n else text[: n - 1] + "…"
-
-
-def _check_zip_entry(p: Path, info: zipfile.ZipInfo, outer: str = "") -> None:
-    """Only what nndyn writes: unencrypted members, stored or deflated.
-
-    bzip2 and LZMA members are decompressed by zipfile without any size limit (a 27 KB
-    member can expand to gigabytes), and nndyn never writes them.
-    """
-    name = f"{outer}:{info.filename}" if outer else info.filename
-    if info.flag_bits & 0x1:
-        raise RunFileError(f"{p}: damaged run file ({name} is encrypted)")
-    if info.compress_type not in _COMPRESSIONS:
-        raise RunFileError(
-            f"{p}: not an nndyn run file ({name} uses compression method "
-            f"{info.compress_type}; nndyn writes only stored or deflated members)"
-        )
-
-
-def _read_member(p: Path, zf: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int) -> bytes:
-    """The member's bytes, decompressing at most `limit` (+1) bytes whatever it declares."""
-    _check_zip_entry(p, info)
-    if info.file_size > limit:
-        raise RunFileError(
-            f"{p}: damaged run file ({info.filename} claims {info.file_size} bytes, "
-            f"more than the {limit} allowed)"
-        )
-    try:
-        with zf.open(info) as f:
-            data = f.read(limit + 1)
-    except (zipfile.BadZipFile, EOFError, OSError, ValueError, zlib.error) as e:
-        raise RunFileError(f"{p}: damaged run file ({info.filename}: {_first_line(e)})") from None
-    if len(data) > limit:
-        raise RunFileError(f"{p}: damaged run file ({info.filename} is too large)")
-    return data
-
-
-def _read_json(
-    p: Path, zf: zipfile.ZipFile, names: dict[str, zipfile.ZipInfo], name: str
-) -> dict[str, Any]:
-    raw = _read_member(p, zf, names[name], MAX_JSON_BYTES)
-    try:
-        obj = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError, RecursionError):
-        raise RunFileError(f"{p}: damaged run file ({name} is not valid JSON)") from None
-    if not isinstance(obj, dict):
-        raise RunFileError(f"{p}: damaged run file ({name} is not a JSON object)")
-    return obj
 
 
 def _snapshot_budget() -> int:
@@ -600,100 +506,9 @@ def _data_budget(config: RunConfig) -> int:
     return config.data.n * (2 * 8 + 8) + _NPZ_SLACK
 
 
-def _max_rows(key: str, config: RunConfig) -> int | None:
-    """Most rows an array may declare: points for data, snapshots for the weights."""
-    if key in DATA_KEYS:
-        return config.data.n
-    return None
-
-
-def _read_npz(
-    p: Path,
-    zf: zipfile.ZipFile,
-    info: zipfile.ZipInfo,
-    required: tuple[str, ...],
-    budget: int,
-    config: RunConfig,
-) -> dict[str, np.ndarray]:
-    """Read the arrays of an inner .npz: no pickles, headers checked before any data."""
-    raw = _read_member(p, zf, info, budget)
-    name = info.filename
-    _check_zip_directory(p, name, raw[-_EOCD_SEARCH:])
-    try:
-        inner = zipfile.ZipFile(io.BytesIO(raw))
-    except zipfile.BadZipFile:
-        raise RunFileError(f"{p}: damaged run file ({name} is not a valid .npz)") from None
-    out: dict[str, np.ndarray] = {}
-    left = budget
-    with inner:
-        infos = inner.infolist()
-        if len(infos) > MAX_MEMBERS:
-            raise RunFileError(f"{p}: damaged run file ({name} has {len(infos)} members)")
-        # sizes declared by the zip are not trusted: each .npy header is checked against
-        # the config and the budget left before a byte of its data is read
-        for entry in infos:
-            _check_zip_entry(p, entry, name)
-            key = entry.filename[:-4] if entry.filename.endswith(".npy") else entry.filename
-            arr = _read_npy(p, name, key, inner, entry, left, _max_rows(key, config))
-            left -= arr.nbytes
-            out[key] = arr
-    for key in required:
-        if key not in out:
-            raise RunFileError(f"{p}: damaged run file ({name} has no array {key!r})")
-    return out
-
-
-def _read_npy(
-    p: Path,
-    name: str,
-    key: str,
-    inner: zipfile.ZipFile,
-    entry: zipfile.ZipInfo,
-    left: int,
-    max_rows: int | None,
-) -> np.ndarray:
-    """One .npy: its header (dtype, shape) is checked before its data are read."""
-    where = f"{name}:{key}"
-    try:
-        with inner.open(entry) as f:
-            version = np.lib.format.read_magic(f)
-            if version == (1, 0):
-                shape, fortran, dtype = np.lib.format.read_array_header_1_0(f)
-            elif version == (2, 0):
-                shape, fortran, dtype = np.lib.format.read_array_header_2_0(f)
-            else:
-                raise ValueError(f"unsupported .npy version {version}")
-            if dtype.hasobject or dtype.kind not in "biuf":
-                raise RunFileError(f"{p}: damaged run file ({where} has non-numeric dtype {dtype})")
-            if any(not isinstance(n, int) or n < 0 for n in shape):
-                raise ValueError(f"bad shape {shape}")
-            if max_rows is not None and shape and shape[0] > max_rows:
-                raise RunFileError(
-                    f"{p}: damaged run file ({where} has {shape[0]:,} points; its config "
-                    f"allows at most {max_rows:,} (data.n))"
-                )
-            count = math.prod(shape)
-            nbytes = count * dtype.itemsize
-            if nbytes > left:
-                raise RunFileError(
-                    f"{p}: damaged run file ({where} declares {limits.human_bytes(nbytes)} "
-                    f"of data, more than the {limits.human_bytes(left)} a run may hold)"
-                )
-            data = f.read(nbytes + 1)
-    except RunFileError:
-        raise
-    except (zipfile.BadZipFile, EOFError, OSError, ValueError, zlib.error, SyntaxError) as e:
-        raise RunFileError(f"{p}: damaged run file ({where}: {_first_line(e)})") from None
-    if len(data) != nbytes:
-        raise RunFileError(
-            f"{p}: damaged run file ({where} holds {len(data)} bytes, its header says {nbytes})"
-        )
-    arr = np.frombuffer(data, dtype=dtype, count=count) if count else np.empty(0, dtype)
-    return arr.reshape(shape, order="F" if fortran else "C")
-
-
-def _shape_error(p: Path, what: str, got: tuple[int, ...], want: str) -> RunFileError:
-    return RunFileError(f"{p}: damaged run file ({what} has shape {got}, expected {want})")
+def _data_rows(config: RunConfig) -> dict[str, int]:
+    """Most rows each data array may declare: config.data.n points."""
+    return dict.fromkeys(DATA_KEYS, config.data.n)
 
 
 def _make_dataset(
@@ -703,9 +518,9 @@ def _make_dataset(
     for split in ("train", "test"):
         x, y = data[f"x_{split}"], data[f"y_{split}"]
         if x.ndim != 2 or x.shape[1] != 2:
-            raise _shape_error(p, f"x_{split}", x.shape, "(N, 2)")
+            raise run_members.shape_error(p, f"x_{split}", x.shape, "(N, 2)")
         if y.shape != (x.shape[0],):
-            raise _shape_error(p, f"y_{split}", y.shape, f"({x.shape[0]},)")
+            raise run_members.shape_error(p, f"y_{split}", y.shape, f"({x.shape[0]},)")
         x = x.astype(np.float64)
         if not np.isfinite(x).all():
             raise RunFileError(f"{p}: damaged run file (x_{split} has NaN or Inf)")
@@ -736,7 +551,7 @@ def _make_dataset(
         y_train=arrays["y_train"],
         x_test=arrays["x_test"],
         y_test=arrays["y_test"],
-        name=_clean_text(name) if isinstance(name, str) else "",
+        name=run_members.clean_text(name) if isinstance(name, str) else "",
     )
 
 
@@ -745,7 +560,7 @@ def _make_snapshots(p: Path, arr: dict[str, np.ndarray], config: RunConfig) -> l
     head_w, head_c = _head_shapes(d, config.data.classes)
     steps = arr["steps"]
     if steps.ndim != 1:
-        raise _shape_error(p, "steps", steps.shape, "(S,)")
+        raise run_members.shape_error(p, "steps", steps.shape, "(S,)")
     n = steps.shape[0]
     want = {
         "loss": (n,),
@@ -761,7 +576,7 @@ def _make_snapshots(p: Path, arr: dict[str, np.ndarray], config: RunConfig) -> l
         want["steps_per_s"] = (n,)
     for key, shape in want.items():
         if arr[key].shape != shape:
-            raise _shape_error(p, key, arr[key].shape, str(shape))
+            raise run_members.shape_error(p, key, arr[key].shape, str(shape))
     with np.errstate(all="ignore"):
         steps_f = steps.astype(np.float64)
     ok = np.isfinite(steps_f).all() and (steps_f % 1 == 0).all()

@@ -4,7 +4,7 @@ Why one module: the views (`flow`), the arrows (`field`), the diagnostics and th
 stepper (`quickstep`) all apply the same block x -> x + h s(A x + b) (ResNet) or
 x -> s(A x + b) (MLP) and the same head; written once here, they cannot drift apart.
 The TensorFlow trainer cannot call numpy inside a compiled step, so it has ONE twin of
-this module (`core/train/trainer.py`, "TF twin of core/net/maths.py"); tests/core/
+this module (`core/train/program.py`, "TF twin of core/net/maths.py"); tests/core/
 test_net_maths.py checks the two agree to rounding on random nets.
 """
 

@@ -5,7 +5,7 @@ Why: a step of these tiny nets costs per-operation overhead far more than arithm
 nets in one call pay that overhead once. `nndyn verify` trains each preset's seeds
 together, and a sweep groups its runs of one shape into ensemble jobs.
 
-Exactness: a run alone is the same program with S = 1 (core/train/trainer.py's
+Exactness: a run alone is the same program with S = 1 (core/train/program.py's
 `_CompiledSteps` is `MemberSteps` of one), every member reads only its own parameters,
 data, batch rows (its own seed's `BatchStream`) and hyper-parameters, and a member that
 stops (diverged, its stop rule, its last step) is frozen by a select while the others
@@ -21,7 +21,7 @@ Members may differ in anything that is a tensor input: seed (initial weights and
 batches), learning rate, h, weight decay, transport weight, the bound, the step count,
 snapshot_every, the stop rules, and the data set (same sizes; stacked when they differ).
 `train_many` groups any list of runs into such ensembles. No TensorFlow here: the
-program and its tensors are core/train/trainer.py's (which this imports, so import
+program and its tensors are core/train/program.py's (which this imports, so import
 this module only where training runs).
 """
 
@@ -38,6 +38,7 @@ import numpy as np
 
 from nndyn_gui.core.config import RunConfig
 from nndyn_gui.core.io import limits
+from nndyn_gui.core.train import program
 from nndyn_gui.core.train import trainer as tr
 from nndyn_gui.core.train.stepper import BatchStream, Hyper
 from nndyn_gui.core.train.stopping import StopRule
@@ -115,7 +116,7 @@ class Ensemble:
         self._data = _member_data(self.configs, data)
         self.compile_seconds = 0.0
         self.xla = False
-        self._steps: tr.MemberSteps | None = None
+        self._steps: program.MemberSteps | None = None
 
     @property
     def size(self) -> int:
@@ -127,14 +128,14 @@ class Ensemble:
             return 0.0
         t0 = time.perf_counter()
         states = [tr.initial_state(c) for c in self.configs]
-        made: list[tr.MemberSteps] = []
+        made: list[program.MemberSteps] = []
         batch = self.structure.batch_size
 
-        def first_call(comp: tr._Compiled) -> None:
-            made.append(tr.MemberSteps(comp, self._data, states, CALL_STEPS, batch))
+        def first_call(comp: program.Compiled) -> None:
+            made.append(program.MemberSteps(comp, self._data, states, CALL_STEPS, batch))
             made[-1].trace(self._hypers)
 
-        comp = tr._compile(self.structure, first_call)
+        comp = program.compile_structure(self.structure, first_call)
         self._steps = made[-1]
         self.xla = comp.xla
         self.compile_seconds = time.perf_counter() - t0
@@ -247,7 +248,7 @@ class Ensemble:
         assert self._steps is not None
         m = self.members[i]
         weights = tr.net_weights(m.config, self._steps.member_params(i))
-        if not (math.isfinite(loss) and loss <= tr.DIVERGED_LOSS and weights.is_finite()):
+        if not (math.isfinite(loss) and loss <= program.DIVERGED_LOSS and weights.is_finite()):
             return None
         if not limits.weights_in_range(weights):
             return None

@@ -1,13 +1,13 @@
 """The trainer's optimiser steps in plain numpy, for the seconds XLA needs to compile.
 
-Why: every new architecture is a new compiled function (core/train/trainer.py), and its
+Why: every new architecture is a new compiled function (core/train/program.py), and its
 XLA compile takes 1-4 s; a plain TensorFlow graph still needs ~1 s of tracing. These
 nets are tiny (d <= 64), so numpy runs the very same steps at once, ~1 ms each for
 51 blocks of width 3 on a mini-batch of 50, and the window shows training within a
 fraction of a second whatever changed; the trainer switches to the compiled function
 at the next call once it is ready (`Trainer(..., quick_start=True)`).
 
-This is the same objective, gradient and optimiser as `core.train.trainer._build`, written
+This is the same objective, gradient and optimiser as `core.train.program._build`, written
 out by hand (float64; the backward pass of x + h s(Ax+b) / s(Ax+b), Adam with Keras'
 constants, the invertibility projection, the non-finite guard). The two agree to
 rounding: tests/core/test_quickstep.py compares them step by step; whoever changes the

@@ -1,7 +1,7 @@
 """What both steppers share: typed hyper-parameters, the optimiser state, the protocol.
 
 Why: a run trains with two steppers, numpy (core/train/quickstep.py) while XLA compiles and
-then the compiled TensorFlow step (core/train/trainer.py); the trainer's run loop calls
+then the compiled TensorFlow step (core/train/program.py); the trainer's run loop calls
 either through `Stepper` and hands the state from one to the other. Pure numpy, so the
 window's process can import it.
 """

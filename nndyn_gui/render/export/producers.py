@@ -25,7 +25,7 @@ import numpy as np
 from PySide6.QtCore import QLineF, QRectF, Qt
 from PySide6.QtGui import QFont, QFontMetricsF, QImage, QPainter
 
-from nndyn_gui.core.analysis import narrator
+from nndyn_gui.core.analysis import comparison
 from nndyn_gui.core.net.initial_weights import initial_weights
 from nndyn_gui.core.types import NetWeights, Run
 from nndyn_gui.render import camera as cam
@@ -400,7 +400,7 @@ class CompareProducer(Producer):
         other = self.options.compare_with
         assert other is not None  # validate() said so
         # each half its own title when the caller names none (core.analysis.narrator)
-        titles = narrator.compare_titles(stage.run.config, other.config)[1:]
+        titles = comparison.compare_titles(stage.run.config, other.config)[1:]
         names = list(self.options.labels or titles)
         weights, trained = trained_or_initial(other)
         if not trained:

@@ -223,11 +223,13 @@ class EngineEvents(QObject):
 
 
 class EngineBridge(EngineEvents):
-    """Compare's engine: runs in a worker, their events as Qt signals.
+    """Compare's and Ensemble's engine: runs in a worker, their events as Qt signals.
 
     Signals (all on the GUI thread, in the order the worker sent them):
     snapshots(list[Snapshot]), progress(step, loss, steps/s), finished(TrainResult),
-    failed(message, details) and workerLost(message, run_id) (run_id 0: it was idle).
+    failed(message, details) and workerLost(message, run_id) (run_id 0: it was idle);
+    for an ensemble also compiled(seconds), ensembleProgress(EnsembleProgress) and,
+    before its finished, ensembleResults(list[TrainResult]).
     """
 
     snapshots = Signal(object)
@@ -235,10 +237,19 @@ class EngineBridge(EngineEvents):
     finished = Signal(object)
     failed = Signal(str, str)
     workerLost = Signal(str, int)
+    compiled = Signal(float)
+    ensembleProgress = Signal(object)
+    ensembleResults = Signal(object)
 
     def start(self, config: RunConfig, dataset: Dataset) -> int:
         """Begin a run (cancelling one still going); returns its id."""
         run_id = self.session.start(config, dataset)
+        self.watch_worker()
+        return run_id
+
+    def start_ensemble(self, configs: list[RunConfig], dataset: Dataset) -> int:
+        """Train `configs` together (core/train/ensemble.py); returns its id."""
+        run_id = self.session.start_ensemble(configs, dataset)
         self.watch_worker()
         return run_id
 
@@ -258,3 +269,9 @@ class EngineBridge(EngineEvents):
             self.failed.emit(event.message, event.details)
         elif isinstance(event, p.WorkerLost):
             self.workerLost.emit(event.message, event.run_id)
+        elif isinstance(event, p.Compiled):
+            self.compiled.emit(event.seconds)
+        elif isinstance(event, p.EnsembleProgress):
+            self.ensembleProgress.emit(event)
+        elif isinstance(event, p.EnsembleResults):
+            self.ensembleResults.emit(list(event.results))
