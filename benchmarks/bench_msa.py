@@ -52,9 +52,44 @@ OPTIMISERS: dict[str, dict[str, Any]] = {
 LOSS_TARGET, DENSE_TARGET, DENSE_N = 0.1, 0.99, 20_000
 
 
-def one_run(data: str, opt: str, seed: int, steps: int, every: int) -> dict[str, Any]:
+#: `--ablation`: the augmentation ρ on the ring, with a few inner steps (the defaults) and
+#: with many larger ones (closer to maximising each Hamiltonian outright)
+ABLATION: dict[str, dict[str, Any]] = {
+    f"k{k}_lr{lr:g}_rho{rho:g}": {
+        "optimizer": "msa",
+        "learning_rate": lr,
+        "msa_inner_steps": k,
+        "msa_rho": rho,
+    }
+    for k, lr, rhos in ((3, 0.5, (0.0, 1.0, 100.0)), (20, 1.0, (0.0, 100.0)))
+    for rho in rhos
+}
+
+
+def numpy_sgd_s_per_iter(data: str, seed: int, steps: int = 300) -> float:
+    """Seconds per step of the numpy SGD stepper (core/train/quickstep.py) on the same
+    net and batches: MSA's per-iteration cost against the same plain gradient step
+    written in numpy, apart from numpy's against XLA's."""
+    from nndyn_gui.core.train import quickstep
+    from nndyn_gui.core.train.stepper import BatchStream, Hyper
+    from nndyn_gui.core.train.trainer import data_columns, initial_state, structure_of
+
     cfg = load_preset(PRESETS[data])
-    for key, value in OPTIMISERS[opt].items():
+    cfg.train.optimizer, cfg.train.learning_rate, cfg.train.seed = "sgd", 0.5, seed
+    ds = make_dataset(cfg.data)
+    st = structure_of(cfg, cfg.train, len(ds.y_train))
+    stepper = quickstep.Stepper(st, *data_columns(cfg, ds), initial_state(cfg))
+    rows = BatchStream(seed, len(ds.y_train)).rows(0, steps, st.batch_size)
+    t0 = time.perf_counter()
+    stepper.fused(rows, steps, Hyper.of(cfg.model, cfg.train))
+    return (time.perf_counter() - t0) / steps
+
+
+def one_run(
+    data: str, opt: str, seed: int, steps: int, every: int, table: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    cfg = load_preset(PRESETS[data])
+    for key, value in (table or OPTIMISERS)[opt].items():
         setattr(cfg.train, key, value)
     cfg.train.seed, cfg.train.steps = seed, steps
     cfg.train.snapshot_every = cfg.train.steps_per_call = every
@@ -116,8 +151,16 @@ def main() -> None:
     ap.add_argument("--seeds", default=",".join(map(str, SEEDS)))
     ap.add_argument("--data", default="ring,spiral")
     ap.add_argument("--curves", default="", help="write every run's curve to this JSON file")
+    ap.add_argument("--ablation", action="store_true", help="only the ρ ablation on the ring")
     args = ap.parse_args()
     seeds = [int(s) for s in args.seeds.split(",")]
+    if args.ablation:
+        out: dict[str, Any] = {"steps": args.steps, "seeds": seeds, "data": "ring"}
+        for name, settings in ABLATION.items():
+            runs = [one_run("ring", name, s, args.steps, args.every, ABLATION) for s in seeds]
+            out[name] = {"settings": settings, **summary(runs)}
+        print(json.dumps(out, default=str))
+        return
     results: dict[str, Any] = {"steps": args.steps, "seeds": seeds, "settings": OPTIMISERS}
     curves: dict[str, Any] = {}
     for data in args.data.split(","):
@@ -126,7 +169,9 @@ def main() -> None:
             runs = [one_run(data, opt, s, args.steps, args.every) for s in seeds]
             curves[f"{data}/{opt}"] = [r["curve"] for r in runs]
             per[opt] = summary(runs)
-        ratios = {}
+        numpy_sgd = median([numpy_sgd_s_per_iter(data, s) for s in seeds[:3]])
+        per["numpy_sgd_s_per_iter"] = round(numpy_sgd, 6)
+        ratios = {"msa_over_numpy_sgd_s_per_iter": round(per["msa"]["s_per_iter"] / numpy_sgd, 3)}
         for base in ("sgd", "sgd_x3", "adam"):
             for key in ("loss_iters", "loss_s", "dense_iters", "dense_s", "s_per_iter"):
                 a, b = per["msa"][key], per[base][key]

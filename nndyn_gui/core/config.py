@@ -374,7 +374,8 @@ class TrainConfig:
             OPTIMIZERS,
             "optimiser: Adam, SGD, or msa (the extended method of successive "
             "approximations: states forward, costates backward, each layer ascends its "
-            "augmented Hamiltonian)",
+            "augmented Hamiltonian; its step is the learning rate, ~0.5 on the ring and "
+            "the spiral)",
             label="Optimiser",
         ),
     )

@@ -222,3 +222,19 @@ def test_a_sweep_accepts_optimizer_msa() -> None:
         }
     )
     assert [j.config.train.optimizer for j in spec.jobs()] == ["sgd", "msa"]
+
+
+def test_train_many_trains_an_msa_run_alone_as_the_trainer_does() -> None:
+    """verify's and the sweeps' ensembles hand an MSA run to the trainer on its own."""
+    from nndyn_gui.core.train import ensemble
+    from nndyn_gui.core.train.trainer import Trainer
+
+    cfg = engine_config(optimizer="msa", learning_rate=0.5, steps=40)
+    sgd = engine_config(optimizer="sgd", learning_rate=0.5, steps=40)
+    data = disk_data()
+    got, other = ensemble.train_many([cfg, sgd], [data, data])
+    alone = Trainer(cfg, data).run()
+    assert got.status == other.status == "finished"
+    assert [s.loss for s in got.snapshots] == [s.loss for s in alone.snapshots]
+    with pytest.raises(ValueError, match="alone"):
+        ensemble.Ensemble([cfg], data)

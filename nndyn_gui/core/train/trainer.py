@@ -141,7 +141,9 @@ class Trainer:
     compiled at once, exactly as without quick start. The numbers agree with the
     compiled steps to rounding, not bit for bit, so the command line (reproducible to
     the last digit) does not use it; the window does. A compile that fails is retried
-    once; then numpy trains to the end and the run's message says so.
+    once; then numpy trains to the end and the run's message says so. An MSA run
+    (`train.optimizer=msa`) trains with core/train/msa.py's numpy stepper from its first
+    step: nothing is compiled, and `Compiled` comes at once with 0 seconds.
     """
 
     def __init__(self, config: RunConfig, dataset: Dataset, quick_start: bool = False) -> None:
