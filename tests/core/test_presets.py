@@ -87,6 +87,7 @@ def test_presets_have_human_titles_grouped_as_the_articles_sections() -> None:
         "resnet-w3-ring-init-a",
         "resnet-w3-ring-init-b",
         "resnet-w3-ring-turnpike",  # the article names the turnpike in that section
+        "resnet-w3-ring-msa",  # training as optimal control (the article's last section)
     }
     assert {"mlp-w2-ring-linear", "mlp-w2-ring-deep"} <= by_section[
         "Visualizing multilayer perceptrons"
