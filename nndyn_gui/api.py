@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from nndyn_gui.core.analysis import claims, narrator
+from nndyn_gui.core.analysis import claims, metrics, narrator
 from nndyn_gui.core.config import ConfigError, RunConfig
 from nndyn_gui.core.io import runfile
 from nndyn_gui.core.io.presets import preset_names, start_config
@@ -181,14 +181,14 @@ class FlowRun:
         offsets = [int(s) for s in seeds]
         per_seed = []
         for offset in offsets:
-            runs: dict[str, claims.Measured | claims.RunSummary] = {}
+            runs: dict[str, metrics.Measured | claims.RunSummary] = {}
             for role, cfg in claims.run_configs(pc, offset, self.config).items():
                 if role == claims.MAIN and offset == 0 and self.snapshots:
                     runs[role] = self._measured()
                 else:
                     ds = _make_dataset(cfg)
                     weights, tr, te, status = _train_final(cfg, ds)
-                    runs[role] = claims.Measured(cfg, ds, weights, tr, te, status)
+                    runs[role] = metrics.Measured(cfg, ds, weights, tr, te, status)
             per_seed.append(claims.evaluate(pc, runs))
         edits = narrator.edit_summary(self.config)
         note = (
@@ -200,9 +200,9 @@ class FlowRun:
         results = claims._collect(pc, offsets, per_seed)
         return Verification(name, offsets, results, note)
 
-    def _measured(self) -> claims.Measured:
+    def _measured(self) -> metrics.Measured:
         last = self.snapshots[-1]
-        return claims.Measured(
+        return metrics.Measured(
             self.config,
             self.dataset,
             last.weights,

@@ -34,7 +34,8 @@ BINS = 10
 
 
 def _measure(cfg, metrics: tuple[str, ...]):  # type: ignore[no-untyped-def]
-    from nndyn_gui.core.analysis.claims import METRICS, Measured, train_with_tensorflow
+    from nndyn_gui.core.analysis.claims import train_with_tensorflow
+    from nndyn_gui.core.analysis.metrics import METRICS, Measured
     from nndyn_gui.core.datasets import make_dataset
 
     ds = make_dataset(cfg.data)

@@ -155,7 +155,8 @@ def summary(metric: str, values: list[float | None]) -> str:
 
 def stats_table(doc: dict[str, Any]) -> str:
     """The Markdown statistics table of one measure_presets.py file."""
-    from nndyn_gui.core.analysis.claims import MAIN, PAIR_METRICS, load_claims
+    from nndyn_gui.core.analysis.claims import MAIN, load_claims
+    from nndyn_gui.core.analysis.metrics import PAIR_METRICS
     from nndyn_gui.core.io.presets import load_preset
 
     seeds = [int(s) for s in doc["seeds"]]

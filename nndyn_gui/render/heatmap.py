@@ -119,7 +119,7 @@ def title_lines(hm: Heatmap) -> tuple[str, str]:
     if hm.label:
         title += f" ({hm.label})"
     try:
-        from nndyn_gui.core.analysis.claims import METRICS
+        from nndyn_gui.core.analysis.metrics import METRICS
 
         doc = METRICS[hm.metric].doc if hm.metric in METRICS else ""
     except ImportError:  # pragma: no cover

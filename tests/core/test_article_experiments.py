@@ -163,7 +163,7 @@ def test_too_wide_a_gap_for_the_annuli_is_refused_naming_the_gap() -> None:
 
 # ---------------------------------------------------------------------- 4. collapse
 def test_image_ratio_and_rank_tell_a_line_from_a_plane() -> None:
-    from nndyn_gui.core.analysis.claims import image_rank, image_ratio
+    from nndyn_gui.core.analysis.metrics import image_rank, image_ratio
 
     rng = np.random.default_rng(0)
     disk = rng.uniform(-1, 1, (500, 2))
@@ -178,7 +178,7 @@ def test_image_ratio_and_rank_tell_a_line_from_a_plane() -> None:
 
 def test_a_layer_with_a_singular_a_drops_the_image_to_a_line() -> None:
     """Exactly a line in a linear net; tanh would bend that line into a curve (rank 2)."""
-    from nndyn_gui.core.analysis.claims import image_rank
+    from nndyn_gui.core.analysis.metrics import image_rank
 
     cfg = RunConfig().with_set("model.kind=mlp").with_set("model.width=2")
     cfg = cfg.with_set("model.depth=3").with_set("model.activation=identity")

@@ -12,20 +12,16 @@ import pytest
 
 from nndyn_gui.core.analysis import claims
 from nndyn_gui.core.analysis.claims import (
-    METRICS,
     ClaimError,
-    Measured,
     evaluate,
     format_markdown,
     format_text,
     load_claims,
-    mean_step,
     parse_claims,
-    path_length,
-    step_turning,
     verify,
     verify_preset,
 )
+from nndyn_gui.core.analysis.metrics import METRICS, Measured, mean_step, path_length, step_turning
 from nndyn_gui.core.config import RunConfig
 from nndyn_gui.core.datasets import make_dataset
 from nndyn_gui.core.io.presets import preset_names

@@ -28,7 +28,7 @@ from nndyn_gui.core.types import Run
 
 log = logging.getLogger(__name__)
 
-# The row's metrics (core.analysis.claims.METRICS names); a spec's `metrics` adds to these.
+# The row's metrics (core.analysis.metrics.METRICS names); a spec's `metrics` adds to these.
 ROW_METRICS = (
     "dense_accuracy",
     "winding",
@@ -118,7 +118,7 @@ def _measured(
     config: RunConfig, dataset: Any, result: Any, names: list[str], t0: float
 ) -> tuple[Run | None, dict[str, Any]]:
     """The Run and the row of one trained run (its metrics on the last snapshot)."""
-    from nndyn_gui.core.analysis.claims import BINARY_METRICS, METRICS, Measured
+    from nndyn_gui.core.analysis.metrics import BINARY_METRICS, METRICS, Measured
     from nndyn_gui.core.io.runfile import make_run
 
     row = _empty_row(names)

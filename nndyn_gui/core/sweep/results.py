@@ -27,7 +27,7 @@ AGGREGATES = ("mean", "min", "max", "median")
 SEED_FIELD = "train.seed"
 NOT_METRICS = ("index", "status", "message", "worker", "file", "key", "file_bytes")
 
-# How a metric's value reads in a cell (core.analysis.claims.METRICS has the same formats; kept
+# How a metric's value reads in a cell (core.analysis.metrics.METRICS has the same formats; kept
 # here so the window need not import the claims machinery).
 PERCENT_METRICS = (
     "train_acc",

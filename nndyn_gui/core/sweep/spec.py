@@ -3,7 +3,7 @@
     preset = "resnet-w3-ring"          # or: config = "base.json" (RunConfig, preset or .nndyn)
     set = ["train.steps=3000"]         # fixed changes, in the --set syntax
     seeds = [0, 1, 2]                  # train.seed values (or a count: 3 = base seed + 0, 1, 2)
-    metrics = ["step_turning"]         # optional: more columns from core.analysis.claims.METRICS
+    metrics = ["step_turning"]         # optional: more columns from core.analysis.metrics.METRICS
 
     [sweep]                            # field = values; the runs are every combination
     "model.width" = [2, 3]
@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from nndyn_gui.core.analysis.claims import METRICS
+from nndyn_gui.core.analysis.metrics import METRICS
 from nndyn_gui.core.config import ConfigError, RunConfig
 from nndyn_gui.core.io import limits
 from nndyn_gui.core.io.presets import PresetError, SetError, start_config
