@@ -11,6 +11,7 @@ from PySide6.QtCore import QPoint, QRect, QSize, Qt, Signal, Slot
 from PySide6.QtWidgets import QCheckBox, QLayout, QLayoutItem, QToolButton, QWidget
 
 from nndyn_gui.core.config import RunConfig
+from nndyn_gui.render.costate_layer import ARROW_POINTS
 from nndyn_gui.render.scene import ViewOptions
 
 OPTION_BOXES = (
@@ -32,6 +33,14 @@ OPTION_BOXES = (
         "the distribution, not just the training sample: each class's density of ~50,000 "
         "fresh points of the data set carried through the layers (2-D: shaded by density; "
         "3-D: a cloud, opacity by density)",
+    ),
+    (
+        "show_costate",
+        "Costate",
+        f"the adjoint: at each layer t, an arrow at up to {ARROW_POINTS} training points along "
+        "p_t = −∂loss/∂x_t, where moving the point would lower the loss fastest (coloured "
+        "by class; scaled per layer, the factor in the caption); the Hamiltonian per layer "
+        "is plotted in Diagnostics",
     ),
     ("substeps", "Sub-steps", "MLP: show A x, A x + b and s(A x + b) as separate frames"),
 )
