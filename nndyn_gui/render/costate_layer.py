@@ -8,7 +8,8 @@ backwards to the input (the adjoint's backward flow, which the maximum principle
 MSA optimiser train with).
 
 Which points: the training points among those the scene draws (the loss is theirs),
-thinned to at most ARROW_POINTS spread evenly over the rows so arrows stay readable.
+one per occupied cell of an ARROW_GRID-square lattice over the input (at most
+ARROW_POINTS; 113 on the ring), so a dense class is not a thicket of arrows.
 Length: the costate shrinks or grows by orders of magnitude from layer to layer, so each
 layer has its own factor (`scale`), fitted so the REF_QUANTILE-longest arrow at that
 layer spans ARROW_FILL of the view's longer side; the caption names the factor of the
@@ -40,13 +41,13 @@ from nndyn_gui.render.scene import FlowScene, FrameState
 
 log = logging.getLogger(__name__)
 
-ARROW_POINTS = 200  # training points carrying arrows (a spread subset of the drawn ones)
+ARROW_POINTS = 200  # at most this many training points carry arrows ...
+ARROW_GRID = 12  # ... one per occupied cell of this lattice over the input square
 ARROW_FILL = 0.07  # the REF_QUANTILE-longest arrow spans this share of the view's side
 REF_QUANTILE = 0.9  # (the few longest, near the boundary, may be longer)
 HEAD = 0.3  # 2-D arrow head, share of the arrow
 DARKEN = 0.35  # arrow colour: the class colour mixed this much with the foreground
-TIP_ALPHA = 1.0  # 3-D: an arrow is one segment, faint at its base and solid at its tip
-BASE_ALPHA = 0.12
+BASE_ALPHA = 0.35  # 3-D: a shaft fades in from its base to its solid head
 Z_2D = 12  # above the points (and the field's arrows, 9)
 
 
@@ -75,16 +76,27 @@ def _source(scene: FlowScene) -> Any:
 
 
 def arrow_rows(scene: FlowScene) -> np.ndarray:
-    """Rows of the scene's points that are training points, at most ARROW_POINTS of them
-    spread evenly (the same rows for every snapshot of one data set)."""
+    """Rows of the scene's points that are training points, spread evenly over the input
+    square: the first in each occupied cell of an ARROW_GRID x ARROW_GRID lattice (a
+    dense class gets no more arrows than a sparse one of the same area), at most
+    ARROW_POINTS; the same rows for every snapshot of one data set."""
     src = _source(scene)
     if src is None:
         return np.zeros(0, dtype=np.int64)
-    n_train = len(src[2].x_train)
-    train = np.flatnonzero(scene.indices < n_train)
-    if len(train) <= ARROW_POINTS:
+    dataset = src[2]
+    train = np.flatnonzero(scene.indices < len(dataset.x_train))
+    if len(train) == 0:
         return train
-    return train[np.unique(np.linspace(0, len(train) - 1, ARROW_POINTS).astype(np.int64))]
+    x = np.nan_to_num(np.asarray(dataset.x_train, dtype=np.float64)[scene.indices[train]])
+    lo, hi = x.min(axis=0), x.max(axis=0)
+    cell = np.clip(
+        ((x - lo) / np.maximum(hi - lo, 1e-12) * ARROW_GRID).astype(np.int64), 0, ARROW_GRID - 1
+    )
+    _, first = np.unique(cell[:, 0] * ARROW_GRID + cell[:, 1], return_index=True)
+    rows = train[np.sort(first)]
+    if len(rows) <= ARROW_POINTS:
+        return rows
+    return rows[np.unique(np.linspace(0, len(rows) - 1, ARROW_POINTS).astype(np.int64))]
 
 
 def costate_field(scene: FlowScene) -> CostateField | None:
@@ -180,34 +192,36 @@ def arrows_at(scene: FlowScene, t: float, bounds: np.ndarray) -> CostateArrows |
     ok = np.isfinite(base).all(axis=1) & np.isfinite(vec).all(axis=1)
     k0, k1 = int(field.layer[i0]), int(field.layer[i1])
     at = f" at step {field.step:,}" if field.step is not None else ""
-    where = "projected, " if field.projected and tt >= 1.0 else ""
+    where = ", projected" if field.projected and tt >= 1.0 else ""
     n = int(ok.sum())
+    # short: a longer line ran off a 1280x720 export's 3-D picture
     if i1 == i0:
-        caption = (
-            f"arrows: p_{k0} = −∂loss/∂x_{k0}{at} ({where}{n} training points), "
-            f"drawn ×{_fmt(s0)} at this layer"
-        )
+        caption = f"arrows: −∂loss/∂x_{k0}{at} ({n} points{where}), ×{_fmt(s0)} at this layer"
         scales: tuple[float, ...] = (s0,)
     else:
         caption = (
-            f"arrows: −∂loss/∂x{at}, between layers {k0} and {k1} ({where}{n} training "
-            f"points), drawn ×{_fmt(s0)} → ×{_fmt(s1)}"
+            f"arrows: −∂loss/∂x, layers {k0}→{k1}{at} ({n} points{where}), "
+            f"×{_fmt(s0)}→×{_fmt(s1)}"
         )
         scales = (s0, s1)
     return CostateArrows(base[ok], vec[ok], field.labels[ok], caption, scales)
 
 
-def arrow_segments(base: np.ndarray, vec: np.ndarray, head: bool) -> np.ndarray:
-    """(M, dims) arrows as end points of segments: (6M, 2) with two head barbs in 2-D
-    (`head`), else (2M, dims) shafts."""
+def arrow_segments(base: np.ndarray, vec: np.ndarray) -> np.ndarray:
+    """(M, dims) arrows as (6M, dims) end points of 3 segments each: the shaft (base to
+    tip) and two head barbs. 3-D: the barbs lie in the plane of the arrow and the axis
+    it is most nearly perpendicular to (one line item draws it all)."""
     tip = base + vec
-    if not head:
-        out = np.empty((2 * len(tip), base.shape[1]))
-        out[0::2], out[1::2] = base, tip
-        return out
     back = -HEAD * vec
-    side = np.column_stack([-back[:, 1], back[:, 0]]) * 0.5
-    out = np.empty((6 * len(tip), 2))
+    if base.shape[1] == 2:
+        side = np.column_stack([-back[:, 1], back[:, 0]]) * 0.5
+    else:
+        axis = np.eye(3)[np.argmin(np.abs(vec), axis=1)]
+        cross = np.cross(vec, axis)
+        norm = np.linalg.norm(cross, axis=1, keepdims=True)
+        with np.errstate(all="ignore"):
+            side = np.nan_to_num(cross / norm) * (0.5 * HEAD * np.linalg.norm(vec, axis=1))[:, None]
+    out = np.empty((6 * len(tip), base.shape[1]))
     out[0::6], out[1::6] = base, tip
     out[2::6], out[3::6] = tip, tip + back + side
     out[4::6], out[5::6] = tip, tip + back - side
@@ -267,7 +281,7 @@ class CostateArtist2D:
                 self.caption = "costate arrows: at whole layers only (sub-steps shown)"
             return
         self._ensure(scene.classes)
-        seg = arrow_segments(arrows.base, arrows.vec, head=True)
+        seg = arrow_segments(arrows.base, arrows.vec)
         for i, it in enumerate(self.arrow_items):
             sel = np.flatnonzero(arrows.labels == i)
             if len(sel):
@@ -278,7 +292,7 @@ class CostateArtist2D:
 
 
 class CostateArtist3D:
-    """All arrows as one GL line item: per-vertex colours, faint base and solid tip."""
+    """All arrows as one GL line item (shafts and heads), coloured per vertex."""
 
     def __init__(self, view: Any) -> None:
         import pyqtgraph.opengl as gl
@@ -301,13 +315,13 @@ class CostateArtist3D:
         self.caption = ""
 
     def colours(self, labels: np.ndarray) -> np.ndarray:
-        """(2M, 4) 0..1 vertex colours: base (faint) then tip (solid) of each arrow."""
+        """(6M, 4) 0..1 vertex colours of `arrow_segments`: the class's arrow colour, the
+        shaft's base faint."""
         assert self._pal is not None
         k = int(labels.max()) + 1 if len(labels) else 1
         table = np.array([rgba_f(arrow_colour(self._pal, i)) for i in range(k)])
-        cols = np.repeat(table[labels], 2, axis=0)
-        cols[0::2, 3] = BASE_ALPHA
-        cols[1::2, 3] = TIP_ALPHA
+        cols = np.repeat(table[labels], 6, axis=0)
+        cols[0::6, 3] = BASE_ALPHA
         return cols
 
     def update(self, scene: FlowScene, st: FrameState, bounds: np.ndarray | None = None) -> None:
@@ -318,7 +332,7 @@ class CostateArtist3D:
             if scene.options.substeps and costate_field(scene) is not None:
                 self.caption = "costate arrows: at whole layers only (sub-steps shown)"
             return
-        seg = arrow_segments(arrows.base, arrows.vec, head=False)
+        seg = arrow_segments(arrows.base, arrows.vec)
         self.line_item.setData(pos=seg, color=self.colours(arrows.labels))
         self.line_item.setVisible(True)
         self.caption = arrows.caption

@@ -37,7 +37,8 @@ OPTION_BOXES = (
     (
         "show_costate",
         "Costate",
-        f"the adjoint: at each layer t, an arrow at up to {ARROW_POINTS} training points along "
+        "the adjoint: at each layer t, an arrow at training points spread over the input "
+        f"(at most {ARROW_POINTS}) along "
         "p_t = −∂loss/∂x_t, where moving the point would lower the loss fastest (coloured "
         "by class; scaled per layer, the factor in the caption); the Hamiltonian per layer "
         "is plotted in Diagnostics",
