@@ -48,7 +48,8 @@ OPTION_BOXES = (
 SUBSTEPS_RESNET_TIP = "MLP only: a ResNet block is a single small step"
 
 
-SPACING = 12  # px between boxes (and between lines when the row wraps)
+SPACING = 8  # px between boxes (and between lines when the row wraps): 12 made the
+# window wider than a 1280x720 screen once Costate joined the row
 
 
 class _FlowRow(QLayout):
