@@ -29,6 +29,13 @@ os.environ["NNDYN_LOG_DIR"] = os.path.join(
 )
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Tests build windows without the app's `main`: give them its one BLAS thread."""
+    from nndyn_gui.core.io import blas
+
+    blas.one_thread()
+
+
 def _share_gl_contexts_as_the_app_does() -> None:
     """The app shares GL contexts (render/views.share_gl_contexts) before it makes its
     QApplication; pytest-qt makes one before a test imports the views, so do it here.

@@ -38,7 +38,7 @@ from nndyn_gui.cli.common import (
 from nndyn_gui.cli.train import add_train_parser, train_main
 from nndyn_gui.cli.verify import add_verify_parser, verify_main
 from nndyn_gui.core.config import RunConfig, field_info
-from nndyn_gui.core.io import logs
+from nndyn_gui.core.io import blas, logs
 from nndyn_gui.core.io.presets import (
     list_presets,
 )
@@ -84,6 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command; return the exit status (never raises for bad input)."""
     logs.setup("nndyn")
+    blas.one_thread()
     args_list = list(sys.argv[1:] if argv is None else argv)
     if argv is None:  # a real command line: numpy's RuntimeWarnings are internals
         import warnings

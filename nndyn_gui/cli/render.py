@@ -96,7 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--legend",
         action=argparse.BooleanOptionalAction,
         default=spec.DEFAULT_LEGEND,
-        help="the class colours, named, in the top-right corner",
+        help="the class colours, named, in the corner that hides the fewest points",
     )
     p.add_argument(
         "--camera",

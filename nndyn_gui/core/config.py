@@ -220,6 +220,64 @@ class DataConfig:
         default="",
         metadata=_meta("CSV file (x1,x2,label) when name='csv'", label="CSV file", group=""),
     )
+    class_names: str = field(
+        default="",
+        metadata=_meta(
+            "names of the classes, separated by commas, one per class (empty: class 0, "
+            "class 1, …); legends and exports use them",
+            label="Class names",
+            change="none",
+            words="class names",
+        ),
+    )
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The name of each class: the typed ones, else "class 0", "class 1", …
+        (`class_names` is checked by RunConfig.validate: one name per class)."""
+        typed = split_class_names(self.class_names)
+        if len(typed) == self.classes:
+            return tuple(typed)
+        return tuple(f"class {k}" for k in range(self.classes))
+
+
+MAX_CLASS_NAME = 40  # characters: a legend row stays one line
+
+
+def split_class_names(text: str) -> list[str]:
+    """'inside, outside' -> ['inside', 'outside']; blank text -> [] (the default names)."""
+    if not text.strip():
+        return []
+    return [part.strip() for part in text.split(",")]
+
+
+def _check_class_names(data: DataConfig) -> None:
+    """One non-empty name per class, short and printable (they go into legends and files)."""
+    names = split_class_names(data.class_names)
+    if not names:
+        return
+    k = data.classes
+    if len(names) != k:
+        raise ConfigError(
+            "data.class_names",
+            f"{len(names)} names for {k} classes: give {k} names separated by commas, or none",
+            f"Class names: {len(names)} names for {k} classes; type {k} names separated "
+            "by commas, or leave it empty",
+        )
+    for i, name in enumerate(names):
+        if not name:
+            raise ConfigError(
+                "data.class_names",
+                f"the name of class {i} is empty",
+                f"Class names: the name of class {i} is empty",
+            )
+        if len(name) > MAX_CLASS_NAME or not name.isprintable():
+            raise ConfigError(
+                "data.class_names",
+                f"the name of class {i} must be printable and at most {MAX_CLASS_NAME} characters",
+                f"Class names: the name of class {i} must be printable text of at most "
+                f"{MAX_CLASS_NAME} characters",
+            )
 
 
 @dataclass
@@ -530,6 +588,7 @@ class RunConfig:
                     f"{band:.3g} wide (at least {MIN_BAND_WIDTH:g}): gap at most {most:.3g}",
                     f"Gap: with {self.data.annuli} annuli it must be at most {most:.3g}",
                 )
+        _check_class_names(self.data)
         if self.data.classes != 2 and self.data.name not in MULTICLASS_DATASETS:
             raise ConfigError(
                 "data.classes",

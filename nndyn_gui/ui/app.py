@@ -21,7 +21,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from nndyn_gui import __version__
 from nndyn_gui.core.config import ConfigError, RunConfig
-from nndyn_gui.core.io import logs
+from nndyn_gui.core.io import blas, logs
 from nndyn_gui.ui import settings as app_settings
 
 DEFAULT_PRESET = "resnet-w3-ring"  # width-3 ResNet on the ring: separates in ~7 s
@@ -364,6 +364,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as e:  # --help / --version exit 0, bad usage 2
         return int(e.code or 0)
     logs.setup("nndyn-gui")
+    blas.one_thread()
     automated = bool(args.screenshot or args.quit)
     try:
         cfg = resolve_config(args, automated)

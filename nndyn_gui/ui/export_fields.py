@@ -195,7 +195,9 @@ class ExportFields:
             self.background_combo.addItem(name, key)
         self.legend_check = QCheckBox("Class legend")
         self.legend_check.setChecked(spec.DEFAULT_LEGEND)
-        self.legend_check.setToolTip("The class colours, named, in the top-right corner")
+        self.legend_check.setToolTip(
+            "The class colours, named, in the corner that hides the fewest points"
+        )
         look_row = self._look_row = QHBoxLayout()
         look_row.addWidget(self.background_combo, 1)
         look_row.addWidget(self.legend_check)

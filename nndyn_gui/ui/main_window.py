@@ -30,6 +30,7 @@ from nndyn_gui.ui import settings as app_settings
 from nndyn_gui.ui import view_settings, window_docks
 from nndyn_gui.ui.curves import TrainingCurves
 from nndyn_gui.ui.diagnostics_panel import DiagnosticsPanel
+from nndyn_gui.ui.input_map import InputMapPanel
 from nndyn_gui.ui.layer_panel import LayerPanel
 from nndyn_gui.ui.param_panel import ParamPanel
 from nndyn_gui.ui.recent_menu import RecentMenu
@@ -116,6 +117,7 @@ class MainWindow(QMainWindow):
         self.curves = TrainingCurves(self.state)
         self.diagnostics = DiagnosticsPanel(self.state)
         self.multiples = SmallMultiplesPanel(self.state)
+        self.input_map = InputMapPanel(self.state)
         self.docks: dict[str, QDockWidget] = window_docks.add_docks(self)
 
         from nndyn_gui.ui.presentation import Presentation
@@ -219,6 +221,7 @@ class MainWindow(QMainWindow):
     @Slot(object)
     def _on_view_options(self, options: Any) -> None:
         self.menus.follow_view_options(options)
+        self.input_map.set_background(options.background)
         if hasattr(self.multiples, "set_options"):
             self.multiples.set_options(options.copy(grid_n=13, point_size=3.0))
 
@@ -339,6 +342,8 @@ class MainWindow(QMainWindow):
         view shows (automation: a screenshot never has a panel still computing)."""
         self.multiples.wait_idle()
         self.diagnostics.wait_idle()
+        if self.input_map.isVisible():
+            self.input_map.wait_idle()
 
     def screenshot(self, path: str) -> bool:
         """Render the whole window to a PNG at its current size (automation)."""

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QDoubleSpinBox,
     QHBoxLayout,
     QLabel,
+    QLineEdit,
     QSlider,
     QSpinBox,
     QVBoxLayout,
@@ -43,6 +44,10 @@ CHOICE_LABELS = {
     "h": "step h",
     "time": "total time",
 }
+
+
+#: what an empty text field means
+PLACEHOLDERS = {"data.class_names": "class 0, class 1, …  (names, comma-separated)"}
 
 
 class SliderMap:
@@ -131,6 +136,8 @@ class ParamControl(QWidget):
         self.spin: QSpinBox | QDoubleSpinBox | None = None
         self.combo: QComboBox | None = None
         self.check: QCheckBox | None = None
+        self.line: QLineEdit | None = None  # a text field (class names)
+        self._text = ""  # the text field's value the state has
         self.map: SliderMap | None = None
         tip = info.doc
         outer = QVBoxLayout(self)
@@ -149,6 +156,11 @@ class ParamControl(QWidget):
             self.check = QCheckBox()
             self.check.toggled.connect(self._on_check)
             row.addWidget(self.check, 1)
+        elif self.kind is str:
+            self.line = QLineEdit()
+            self.line.setPlaceholderText(PLACEHOLDERS.get(path, ""))
+            self.line.editingFinished.connect(self._on_line)
+            row.addWidget(self.line, 1)
         else:
             assert info.range is not None
             lo, hi = info.range
@@ -187,7 +199,7 @@ class ParamControl(QWidget):
         outer.addWidget(self.error)
         self._tip = tip
         self.setToolTip(tip)
-        for w in (self.slider, self.spin, self.combo, self.check):
+        for w in (self.slider, self.spin, self.combo, self.check, self.line):
             if w is not None:
                 w.setToolTip(tip)
 
@@ -197,12 +209,16 @@ class ParamControl(QWidget):
             return self.combo.currentData()
         if self.check is not None:
             return self.check.isChecked()
+        if self.line is not None:
+            return self.line.text().strip()
         assert self.spin is not None
         return int(self.spin.value()) if self.kind is int else float(self.spin.value())
 
     def set_value(self, v: Any) -> None:
         """Show `v` without emitting `changed` (the state already has it)."""
-        widgets = [w for w in (self.slider, self.spin, self.combo, self.check) if w is not None]
+        widgets = [
+            w for w in (self.slider, self.spin, self.combo, self.check, self.line) if w is not None
+        ]
         for w in widgets:
             w.blockSignals(True)
         try:
@@ -210,6 +226,12 @@ class ParamControl(QWidget):
                 self.combo.setCurrentIndex(max(0, self.combo.findData(v)))
             elif self.check is not None:
                 self.check.setChecked(bool(v))
+            elif self.line is not None:
+                # a refused text stays to be corrected, its error under it (set_error)
+                refused = bool(self.error.text()) and str(v) == self._text
+                if self.line.text().strip() != str(v) and not refused:
+                    self.line.setText(str(v))
+                self._text = str(v)
             else:
                 assert self.spin is not None
                 self.spin.setValue(v)
@@ -220,6 +242,8 @@ class ParamControl(QWidget):
                 w.blockSignals(False)
 
     def set_error(self, text: str) -> None:
+        if not text and self.error.text() and self.line is not None:
+            self.line.setText(self._text)  # the refused text goes with its error
         self.error.setText(text)
         self.error.setVisible(bool(text))
 
@@ -227,7 +251,7 @@ class ParamControl(QWidget):
         """Enable the control, or disable it and say in the tooltip why it does not apply."""
         self.setEnabled(ok)
         tip = self._tip if ok or not why else f"{self._tip}\n({why})"
-        for w in (self, self.slider, self.spin, self.combo, self.check):
+        for w in (self, self.slider, self.spin, self.combo, self.check, self.line):
             if w is not None:
                 w.setToolTip(tip)
 
@@ -259,3 +283,9 @@ class ParamControl(QWidget):
     @Slot(bool)
     def _on_check(self, _on: bool) -> None:
         self.changed.emit(self.path, self.value())
+
+    @Slot()
+    def _on_line(self) -> None:
+        """Enter or leaving the field: the text is the value (unchanged text: no change)."""
+        if self.value() != self._text:
+            self.changed.emit(self.path, self.value())

@@ -108,8 +108,8 @@ class ParamPanel(QScrollArea):
         body = QWidget()
         body.setObjectName("paramBody")
         lay = QVBoxLayout(body)
-        lay.setContentsMargins(6, 4, 6, 6)
-        lay.setSpacing(4)
+        lay.setContentsMargins(6, 4, 6, 4)
+        lay.setSpacing(3)  # with the compact rows below: every group fits 1080p unscrolled
 
         # the user's own title; empty, the placeholder shows the title the run has
         # (narrator.run_title: a preset's only while unedited), never a stale preset name
@@ -131,9 +131,11 @@ class ParamPanel(QScrollArea):
                 self.controls[path] = ctl
                 label = QLabel(ctl.info.label)
                 label.setToolTip(ctl.toolTip())
-                form.addRow(label, ctl)
-                if path == "data.name":
-                    form.addRow("", self._csv_row())
+                if path == "data.name":  # Import CSV… beside the data set: one row less
+                    form.addRow(label, self._beside(ctl, self._csv_button()))
+                    form.addRow(self._csv_notes())  # no label: no height while empty
+                else:
+                    form.addRow(label, ctl)
             lay.addWidget(box)
         self.hint = QLabel()
         self.hint.setStyleSheet(HINT_STYLE)
@@ -149,22 +151,36 @@ class ParamPanel(QScrollArea):
         self._on_config(state.config)
 
     # ------------------------------------------------------------------ csv
-    def _csv_row(self) -> QWidget:
+    @staticmethod
+    def _beside(control: QWidget, button: QWidget) -> QWidget:
+        w = QWidget()
+        row = QHBoxLayout(w)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.setSpacing(6)
+        row.addWidget(control, 1)
+        row.addWidget(button)
+        button.setMaximumHeight(control.sizeHint().height())  # the row no taller than others
+        return w
+
+    def _csv_button(self) -> QPushButton:
+        self.csv_button = QPushButton("Import CSV…")
+        self.csv_button.setToolTip("Load points from a CSV file with columns x1, x2, label (0/1)")
+        self.csv_button.clicked.connect(self.choose_csv)
+        return self.csv_button
+
+    def _csv_notes(self) -> QWidget:
+        """The CSV's name or progress and its error: no height while both are empty, so
+        every group still fits a 1080p screen unscrolled."""
         w = QWidget()
         lay = QVBoxLayout(w)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.setSpacing(1)
-        row = QHBoxLayout()
-        self.csv_button = QPushButton("Import CSV…")
-        self.csv_button.setToolTip("Load points from a CSV file with columns x1, x2, label (0/1)")
-        self.csv_button.clicked.connect(self.choose_csv)
-        self.csv_label = QLabel()
+        self.csv_label = _NoteLabel()
+        self.csv_label.setText("")  # hidden until it has something to say
         self.csv_label.setStyleSheet(HINT_STYLE)
         # never wider than the panel: a long path or note must not push the controls out
         self.csv_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        row.addWidget(self.csv_button)
-        row.addWidget(self.csv_label, 1)
-        lay.addLayout(row)
+        lay.addWidget(self.csv_label)
         self.csv_error = QLabel()
         self.csv_error.setStyleSheet(ERROR_STYLE)
         self.csv_error.setWordWrap(True)
@@ -291,7 +307,12 @@ class ParamPanel(QScrollArea):
         setattr(getattr(cfg, section), name, value)
         _keep_classes_valid(cfg, path)
         ctl = self.controls.get(path)
-        if section == "data" and cfg.data != self.state.config.data and cfg.data.name != "csv":
+        if (
+            section == "data"
+            and FIELDS[path].change != "none"  # the class names name the same points
+            and cfg.data != self.state.config.data
+            and cfg.data.name != "csv"
+        ):
             return self._make_data(cfg, ctl)
         if section == "data":
             self._forget_pending_data()
@@ -505,3 +526,11 @@ def _read_csv_in_background(path: str, progress: Callable[[float], None]) -> str
 
 def _short(path: str, n: int = 36) -> str:
     return path if len(path) <= n else "…" + path[-(n - 1) :]
+
+
+class _NoteLabel(QLabel):
+    """A one-line note that takes no room while it says nothing."""
+
+    def setText(self, text: str) -> None:
+        super().setText(text)
+        self.setVisible(bool(text))

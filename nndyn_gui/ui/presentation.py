@@ -288,7 +288,8 @@ class Presentation(QObject):
         caption = getattr(getattr(view, "field", None), "caption", "")
         note = " · ".join(x for x in (note, caption) if x)
         bg = self.layer.options().background
-        self.text.set_texts(title, layer, self.caption_text(), note, labels, bg)
+        names = st.run_config.data.names if st is not None else ()
+        self.text.set_texts(title, layer, self.caption_text(), note, labels, bg, names)
         self._lay_out()
 
     def _lay_out(self) -> None:

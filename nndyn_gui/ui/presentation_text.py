@@ -67,9 +67,17 @@ class PresentationText:
             w.hide()
 
     def set_texts(
-        self, title: str, layer: str, caption: str, note: str, labels: Any, background: str
+        self,
+        title: str,
+        layer: str,
+        caption: str,
+        note: str,
+        labels: Any,
+        background: str,
+        names: tuple[str, ...] = (),
     ) -> None:
-        """The words to show and the legend's classes (the scene's labels)."""
+        """The words to show and the legend's classes (the scene's labels, named by
+        `names`: DataConfig.names)."""
         pal = palette_for(background)
         fg = QColor(*pal.foreground[:3]).name()
         bg = QColor(*pal.background[:3]).name() if pal.background[3] else "#ffffff"
@@ -81,7 +89,7 @@ class PresentationText:
         self.caption.setText(caption)
         self.note.setText(note)
         parts = []
-        for k, name in legend_entries(labels) if labels is not None else []:
+        for k, name in legend_entries(labels, names) if labels is not None else []:
             colour = QColor(*pal.class_color(k)[:3]).name()
             parts.append(f"<span style='color:{colour}'>&#9679;</span>&nbsp;{name}")
         self.legend.setText("&nbsp;&nbsp;&nbsp;".join(parts))

@@ -96,7 +96,11 @@ class AppState(QObject):
         before anything changes.
         """
         config = config.validate()
-        data_changed = config.data != self.config.data
+        # new points only when a field of the data with a say in them changed (not the
+        # class names: those name the same points)
+        data_changed = dataclasses.replace(config.data, class_names="") != dataclasses.replace(
+            self.config.data, class_names=""
+        )
         stale = discard_rules.makes_stale(self.config, config)
         change = "restart" if data_changed else live.classify(self.config, config)
         self._check_discard(stale or change == "restart")

@@ -114,6 +114,7 @@ class WindowCloser(QObject):
         win.layer_panel.shutdown()
         win.readout.stop()
         win.multiples.shutdown()
+        win.input_map.shutdown()
         win.diagnostics.shutdown()
         win.param_panel.shutdown()
         if win.autosaver is not None and not self.keep_autosave:

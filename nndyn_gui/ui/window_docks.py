@@ -27,10 +27,23 @@ def add_docks(win: MainWindow) -> dict[str, QDockWidget]:
         ("curves", "Training curves", win.curves, area.RightDockWidgetArea),
         ("diagnostics", "Diagnostics", win.diagnostics, area.RightDockWidgetArea),
         ("multiples", "All layers", win.multiples, area.BottomDockWidgetArea),
+        ("inputmap", "Input map", win.input_map, area.RightDockWidgetArea),
     ):
         docks[key] = _dock(win, key, title, widget, where)
     win.splitDockWidget(docks["curves"], docks["diagnostics"], Qt.Orientation.Vertical)
+    # a tab behind the parameters until `resize_default` knows the window's size: in the
+    # narrow right column its tab bar would widen the window past a 1280 px screen
+    win.tabifyDockWidget(docks["params"], docks["inputmap"])
+    docks["params"].raise_()
     return docks
+
+
+def _tab_input_map(win: MainWindow, docks: dict[str, QDockWidget]) -> None:
+    """The input map (wide windows): a tab beside the diagnostics (which stay in
+    front), one click away; pulled out it floats as a large window of its own, e.g. on
+    a second screen or projector while training."""
+    win.tabifyDockWidget(docks["diagnostics"], docks["inputmap"])
+    docks["diagnostics"].raise_()
 
 
 def _dock(
@@ -55,11 +68,12 @@ def resize_default(win: MainWindow) -> None:
       height (the layer tiles sit under the view only), so the parameters show every
       group without scrolling; parameters left; curves above the
       diagnostics right, wide enough for the per-block table's every column
-      (`table_width`) and tall enough for a dozen of its rows.
+      (`table_width`) and tall enough for a dozen of its rows; the input map a tab
+      beside the diagnostics.
     - Narrow (a 1280x720 projector, a small laptop): three columns would leave the
       curves ~80 px wide. The curves go under the parameters, beside the view, where
       they can be watched while turning a knob; the diagnostics are a tab beside the
-      parameters; the layer tiles keep the window's full width.
+      parameters, and so is the input map; the layer tiles keep the window's full width.
     """
     docks = win.docks
     area = Qt.DockWidgetArea
@@ -76,6 +90,7 @@ def resize_default(win: MainWindow) -> None:
         win.addDockWidget(area.LeftDockWidgetArea, docks["params"])
         win.splitDockWidget(docks["params"], docks["curves"], Qt.Orientation.Vertical)
         win.tabifyDockWidget(docks["params"], docks["diagnostics"])
+        win.tabifyDockWidget(docks["diagnostics"], docks["inputmap"])
         docks["params"].raise_()
         win.resizeDocks([docks["params"]], [int(w * 0.31)], Qt.Orientation.Horizontal)
         win.resizeDocks(
@@ -88,6 +103,7 @@ def resize_default(win: MainWindow) -> None:
     win.addDockWidget(area.LeftDockWidgetArea, docks["params"])
     win.addDockWidget(area.RightDockWidgetArea, docks["curves"])
     win.splitDockWidget(docks["curves"], docks["diagnostics"], Qt.Orientation.Vertical)
+    _tab_input_map(win, docks)
     right = min(int(w * 0.42), table_width(win) + 40)
     win.resizeDocks(
         [docks["params"], docks["curves"]],

@@ -48,6 +48,8 @@ def test_collect_holds_every_layer_and_names_things_as_the_app() -> None:
     assert data.snaps[0].caption == "untrained (step 0)"
     assert data.snaps[-1].caption == "step 200 · train 90.0% · test 88.0%"
     assert data.class_names == ["class 0", "class 1"]
+    run.config.data.class_names = "inside, outside"  # typed in the panel: the page's legend
+    assert collect(run, WebOptions(points=200, grid=6)).class_names == ["inside", "outside"]
     assert data.snaps[-1].points.shape == (9, 200, 2)
     assert data.snaps[-1].grid.shape == (9, 36, 2)
     # the output has a separating line and the two half-planes, inside the box

@@ -112,7 +112,8 @@ def test_the_page_draws_offline_with_every_trace_and_frame(page_2d: Page) -> Non
     fig = build_figure(data)
     assert page_2d.requests == [] and page_2d.errors == []
     assert page_2d.js("document.getElementById('nndyn-flow').data.length") == len(fig.data)
-    assert page_2d.js("window.nndyn.state()") == {"snapshot": 2, "layer": 8, "frames": 9}
+    state = {"snapshot": 2, "layer": 8, "frames": 9, "fast": False}  # fast: 3-D only
+    assert page_2d.js("window.nndyn.state()") == state
     # the SVG has a group per drawn trace: grid, two classes, line, two half-planes
     assert page_2d.page.locator("g.trace.scatter").count() == 6
     img = page_2d.shot()
@@ -182,5 +183,63 @@ def test_a_width_3_page_rotates_under_the_mouse(
         )
         assert abs(eye1["x"] - eye0["x"]) + abs(eye1["y"] - eye0["y"]) > 0.2, (eye0, eye1)
         assert changed_share(before, page.shot()) > 0.01
+    finally:
+        page.close()
+
+
+def test_a_width_3_page_moves_points_and_grid_without_a_replot(
+    browser: Any, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """Issue 24's 3-D speed: between the input and the output a slider move puts the new
+    positions straight into plotly.js's WebGL objects (player.js `moveIn3d`). The picture
+    must change as with a full restyle, the traces stay the same, and a full replot
+    afterwards (what Plotly does on a legend click) draws the same picture."""
+    run = small_run(width=3, depth=6, snapshots=2)
+    path = tmp_path_factory.mktemp("web") / "ring-3d-moves.html"
+    write_html(run, path, OPTIONS)
+    data = collect(run, OPTIONS)
+    n_traces = len(build_figure(data).data)
+    page = Page(browser, path)
+    gd = "document.getElementById('nndyn-flow')"
+    try:
+        page.js("window.nndyn.setLayer(2)")  # from the output: the plane goes, a restyle
+        assert page.js("window.nndyn.state().fast") is False
+        before = page.shot()
+        click_rail(page, 0, 4.5 / 7)  # layer 4, as a reader clicks
+        assert page.js("window.nndyn.state()") == {
+            "snapshot": 1, "layer": 4, "frames": 7, "fast": True
+        }  # fmt: skip
+        assert page.js(f"{gd}.layout.sliders[0].active") == 4
+        assert page.js(f"{gd}.data.length") == n_traces
+        moved = page.shot()
+        assert changed_share(before, moved) > 0.005
+        assert colour_share(moved, BLUE) > 0.0005 and colour_share(moved, ORANGE) > 0.0005
+        # the figure's data is layer 4's (Plotly's own replot reads it), to packing precision
+        first = page.js(f"Array.from({gd}.data[2].x).slice(0, 5)")
+        want = data.snaps[1].points[4][data.labels == 0][:5, 0]
+        step = float(np.max(data.snaps[1].box[1] - data.snaps[1].box[0])) / 2048
+        assert np.allclose(first, want, atol=step)
+        page.js(f"Plotly.redraw({gd})")
+        assert changed_share(moved, page.shot()) < 0.002
+        # to the output and back: the plane comes and goes as before
+        page.js("window.nndyn.setLayer(6)")
+        assert page.js("window.nndyn.state().fast") is False
+        assert page.js(f"{gd}._fullData[{n_traces - 1}].visible") is True
+        page.js("window.nndyn.setLayer(4)")
+        assert page.js(f"{gd}._fullData[{n_traces - 1}].visible") is False
+        # another snapshot at the same layer: new axes, then the positions by the fast path
+        page.js("window.nndyn.setSnapshot(0)")
+        state = {"snapshot": 0, "layer": 4, "frames": 7, "fast": True}
+        assert page.js("window.nndyn.state()") == state
+        untrained = page.shot()
+        assert changed_share(moved, untrained) > 0.005
+        page.js(f"Plotly.redraw({gd})")
+        assert changed_share(untrained, page.shot()) < 0.002
+        # Play runs to the output through both paths, the slider following
+        page.page.get_by_text("▶ Play").click()
+        page.page.wait_for_function("window.nndyn.state().layer === 6", timeout=10_000)
+        assert page.js(f"{gd}.layout.sliders[0].active") == 6
+        assert page.js(f"{gd}._fullData[{n_traces - 1}].visible") is True
+        assert page.errors == []
     finally:
         page.close()

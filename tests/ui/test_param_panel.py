@@ -236,11 +236,14 @@ def test_every_control_is_built_from_the_field_registry(panel: ParamPanel) -> No
     assert list(panel.controls) == offered
     for path, ctl in panel.controls.items():
         info = FIELDS[path]
-        box = ctl.parentWidget()
+        field = ctl  # the row's field: the control, or a row holding it (Import CSV… beside)
+        while not isinstance(field.parentWidget(), QGroupBox):
+            field = field.parentWidget()
+        box = field.parentWidget()
         assert isinstance(box, QGroupBox) and box.title() == info.group
         form = box.layout()
         assert isinstance(form, QFormLayout)
-        assert form.labelForField(ctl).text() == info.label  # type: ignore[attr-defined]
+        assert form.labelForField(field).text() == info.label  # type: ignore[attr-defined]
         if ctl.spin is not None:
             assert ctl.spin.specialValueText() == info.off
             assert ctl.spin.suffix() == (f" {info.unit}" if info.unit else "")

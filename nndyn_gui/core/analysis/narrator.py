@@ -32,10 +32,11 @@ log = logging.getLogger(__name__)
 
 #: "untied": winding 0 and at most this share of the outer loop on the inner side
 UNTIED_WRONG_SHARE = 0.01
-#: config fields that never change what a run computes, only how fast it runs: a preset
-#: with other values here is still that preset (and keeps its title). Snapshot spacing
-#: joins them while no stop rule is on (the rules are checked at snapshots).
-IGNORED_FOR_TITLE = (*ENGINE_FIELDS, "title")
+#: config fields that never change what a run computes, only how fast it runs or what
+#: its classes are called: a preset with other values here is still that preset (and
+#: keeps its title). Snapshot spacing joins them while no stop rule is on (the rules are
+#: checked at snapshots).
+IGNORED_FOR_TITLE = (*ENGINE_FIELDS, "title", "data.class_names")
 
 
 @dataclass(frozen=True)

@@ -54,7 +54,7 @@ from typing import Any
 
 from nndyn_gui.core.config import TrainConfig
 from nndyn_gui.core.engine import protocol as p
-from nndyn_gui.core.io import logs
+from nndyn_gui.core.io import blas, logs
 from nndyn_gui.core.types import Snapshot, TrainResult, TrainStatus
 
 log = logging.getLogger(__name__)
@@ -480,6 +480,7 @@ def main(
     loads on another thread (see the module docstring)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     logs.setup("nndyn-engine")
+    blas.one_thread()
     tf = _TensorFlowLoader()  # before: it keeps the normal priority (see its docstring)
     _lower_priority()
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")

@@ -55,6 +55,7 @@ FORMAT3_FIELDS: dict[str, Any] = {
     "model.total_time": None,
     "data.annuli": 2,
     "train.order_seed": -1,
+    "data.class_names": "",  # typed class names (issue 21)
 }
 STATUSES = ("new", "finished", "cancelled", "diverged")
 MEMBERS = ("manifest.json", "config.json", "data.npz", "snapshots.npz", "status.json")
@@ -81,6 +82,7 @@ def needs_format3(cfg: RunConfig) -> bool:
         or d.name == "nested_rings"
         or d.annuli != 2
         or t.order_seed != -1
+        or d.class_names != ""
     )
 
 

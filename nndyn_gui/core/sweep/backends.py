@@ -29,7 +29,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor
 from concurrent.futures import wait as futures_wait
 from typing import Any
 
-from nndyn_gui.core.io import limits, logs
+from nndyn_gui.core.io import blas, limits, logs
 
 log = logging.getLogger(__name__)
 
@@ -144,6 +144,7 @@ def _quiet_worker() -> None:
     import signal
 
     logs.setup("nndyn-sweep")
+    blas.one_thread()
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     with contextlib.suppress(ValueError, AttributeError):
         signal.signal(signal.SIGINT, signal.SIG_IGN)

@@ -35,7 +35,9 @@ from nndyn_gui.render.encode import (
     pad_to,
 )
 from nndyn_gui.render.export.layout import (
+    CORNERS,
     frame_bands,
+    legend_corner,
     legend_entries,
     paint_legend,
     paint_text_bands,
@@ -81,7 +83,9 @@ class Exporter:
             self.warnings.append("MP4 has no transparency: background drawn white")
         self._pal = self._stage.pal
         self._bands = frame_bands(options)
-        self._legend = legend_entries(run.dataset.y_all) if options.legend else []
+        names = run.config.data.names
+        self._legend = legend_entries(run.dataset.y_all, names) if options.legend else []
+        self._corner: str | None = None  # where the legend goes (`_choose_legend_corner`)
         # MP4 on an opaque page: frames go to ffmpeg as the BGRA they are composed in
         self._bgra = (
             options.ext == ".mp4" and self._pal.background[3] == 255 and sys.byteorder == "little"
@@ -143,6 +147,7 @@ class Exporter:
     def _compose(self, i: int) -> np.ndarray:
         """Frame i, drawn straight into one (H, W, 4) array: Qt's ARGB32 premultiplied, i.e.
         BGRA bytes on little-endian machines, which is what the MP4 encoder is fed."""
+        self._choose_legend_corner()
         w, h = self.options.width, self.options.height
         out = np.empty((h, w, 4), dtype=np.uint8)
         img = QImage(out.data, w, h, 4 * w, _FORMAT)
@@ -174,17 +179,50 @@ class Exporter:
         return self.render_frame(i)
 
     def _paint_extras(self, painter: QPainter, caption: str) -> None:
-        """Title and caption bands, and the legend in the picture's top-right corner."""
+        """Title and caption bands, and the legend in its corner (`_choose_legend_corner`)."""
         w, h = self.options.width, self.options.height
         paint_text_bands(painter, w, h, self.options.title, caption, self._pal)
         if self._legend:
-            top, bottom = self._bands
-            below = self._producer.legend_top  # e.g. under the names of compared panels
-            area = QRectF(0, top + below, w, h - top - bottom - below)
-            paint_legend(painter, area, self._legend, self._pal, self.options.view_scale())
+            area = self._legend_area().translated(0, self._bands[0])
+            scale = self.options.view_scale()
+            paint_legend(painter, area, self._legend, self._pal, scale, self._corner or CORNERS[0])
+
+    def _legend_area(self) -> QRectF:
+        """Where the legend may go, in the picture's coordinates: under the names of
+        compared panels (`legend_top`), above the caption band."""
+        top, bottom = self._bands
+        below = self._producer.legend_top
+        w, h = self.options.width, self.options.height
+        return QRectF(0, below, w, h - top - bottom - below)
+
+    def _choose_legend_corner(self) -> None:
+        """Once, before the first frame is drawn (the views are left as that frame needs
+        them): the corner of the picture that hides the fewest points, judged on the
+        first and the last frame (layout.legend_corner), so it never jumps in a video."""
+        if self._corner is not None or not self._legend:
+            return
+        w, height = self.options.width, self._stage.height
+        pictures = []
+        for i in sorted({0, max(0, self.total_frames - 1)}):
+            pic = np.zeros((height, w, 4), dtype=np.uint8)
+            img = QImage(pic.data, w, height, 4 * w, _FORMAT)
+            img.fill(QColor(*self._pal.background))
+            p = QPainter(img)
+            try:
+                self._producer.paint(i, p)
+            finally:
+                p.end()
+            del img
+            pictures.append(pic)
+        k = max(k for k, _ in self._legend) + 1
+        pal = self._pal
+        ink = [pal.class_color(c)[:3] for c in range(k)] + [pal.foreground[:3], pal.plane[:3]]
+        scale = self.options.view_scale()
+        self._corner = legend_corner(pictures, self._legend_area(), self._legend, scale, ink)
 
     def _write_vector(self) -> None:
         assert self._atomic is not None
+        self._choose_legend_corner()
         w, h, pal, top = self.options.width, self.options.height, self._pal, self._bands[0]
 
         def paint(painter: QPainter) -> None:

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 import numpy as np
 from PySide6.QtCore import QLineF, QRectF, Qt
-from PySide6.QtGui import QColor, QFont, QPainter, QPen
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPen
 
 from nndyn_gui.render.export.options import ExportOptions
 from nndyn_gui.render.palette import Palette
@@ -67,10 +67,73 @@ def paint_text_bands(
         painter.restore()
 
 
-def legend_entries(labels: np.ndarray) -> list[tuple[int, str]]:
-    """(class, name) for each class present in the data."""
+def legend_entries(labels: np.ndarray, names: Sequence[str] = ()) -> list[tuple[int, str]]:
+    """(class, name) for each class present in the data: its typed name
+    (`DataConfig.names`) where there is one, else "class k"."""
     present = sorted({int(v) for v in np.unique(np.asarray(labels).astype(np.int64))})
-    return [(k, f"class {k}") for k in present]
+    return [(k, names[k] if 0 <= k < len(names) else f"class {k}") for k in present]
+
+
+#: where the legend may go, in the order preferred when two cover as little
+CORNERS = ("top-right", "top-left", "bottom-right", "bottom-left")
+
+
+def _legend_font(scale: float) -> QFont:
+    font = QFont()
+    font.setPixelSize(max(6, round(LABEL_PX * scale)))
+    return font
+
+
+def legend_box(
+    area: QRectF, entries: list[tuple[int, str]], scale: float, corner: str = "top-right"
+) -> QRectF:
+    """The rectangle the legend takes in `corner` of `area` (empty without entries)."""
+    if not entries:
+        return QRectF()
+    fm = QFontMetricsF(_legend_font(scale))
+    pad, dot = 6.0 * scale, 0.7 * fm.height()
+    row_h = fm.height() * 1.15
+    text_w = max(fm.horizontalAdvance(name) for _, name in entries)
+    w = pad * 2 + dot + pad * 0.8 + text_w + 2
+    h = pad * 2 + row_h * len(entries)
+    x = area.left() + pad if corner.endswith("left") else area.right() - w - pad
+    y = area.bottom() - h - pad if corner.startswith("bottom") else area.top() + pad
+    return QRectF(x, y, w, h)
+
+
+def legend_corner(
+    pictures: Sequence[np.ndarray],
+    area: QRectF,
+    entries: list[tuple[int, str]],
+    scale: float,
+    ink: Sequence[tuple[int, int, int]],
+) -> str:
+    """The corner of `area` where the legend hides the fewest drawn marks.
+
+    `pictures`: frames of the picture as (H, W, 4) BGRA arrays in `area`'s coordinates
+    (a video's first and last: one place for the whole video, so the legend never jumps);
+    `ink`: the RGB colours of what must stay visible (the classes' points, the boundary,
+    text). A pixel within 60 of one of them counts; the pale region wash and the page do
+    not. Ties keep the order of CORNERS (top-right first)."""
+    if not entries or not pictures:
+        return CORNERS[0]
+    colours = np.asarray(ink, dtype=np.int32).reshape(-1, 1, 1, 3)
+    best, least = CORNERS[0], None
+    for corner in CORNERS:
+        box = legend_box(area, entries, scale, corner)
+        covered = 0
+        for pic in pictures:
+            h, w = pic.shape[:2]
+            x0, x1 = max(0, int(box.left())), min(w, int(box.right()) + 1)
+            y0, y1 = max(0, int(box.top())), min(h, int(box.bottom()) + 1)
+            if x1 <= x0 or y1 <= y0:
+                continue
+            rgb = pic[y0:y1, x0:x1, 2::-1].astype(np.int32)[None]  # BGRA -> RGB
+            near = (np.abs(rgb - colours).max(axis=-1) < 60).any(axis=0)
+            covered += int(near.sum())
+        if least is None or covered < least:
+            best, least = corner, covered
+    return best
 
 
 def paint_legend(
@@ -79,31 +142,30 @@ def paint_legend(
     entries: list[tuple[int, str]],
     pal: Palette,
     scale: float,
+    corner: str = "top-right",
 ) -> QRectF:
-    """The class colours and names in a small box in the top-right corner of `area`.
+    """The class colours and names in a small box in `corner` of `area` (the exporter
+    picks the corner that hides the fewest points: `legend_corner`).
 
     Drawn on a translucent backing in the page colour, so it reads over the picture and
     hides little of it. Returns the box drawn.
     """
     if not entries:
         return QRectF()
-    font = QFont()
-    font.setPixelSize(max(6, round(LABEL_PX * scale)))
+    font = _legend_font(scale)
+    box = legend_box(area, entries, scale, corner)
     painter.save()
     painter.setFont(font)
     painter.setRenderHint(QPainter.RenderHint.Antialiasing)
     painter.setRenderHint(QPainter.RenderHint.TextAntialiasing)
-    fm = painter.fontMetrics()
+    fm = QFontMetricsF(font)
     pad, dot = 6.0 * scale, 0.7 * fm.height()
     row_h = fm.height() * 1.15
-    text_w = max(fm.horizontalAdvance(name) for _, name in entries)
-    w = pad * 2 + dot + pad * 0.8 + text_w
-    h = pad * 2 + row_h * len(entries)
-    box = QRectF(area.right() - w - pad, area.top() + pad, w, h)
     bg = QColor(*pal.background[:3], 215 if pal.background[3] else 0)
     painter.setPen(QPen(QColor(*pal.grid[:3], 200), max(1.0, 0.8 * scale)))
     painter.setBrush(bg)
     painter.drawRoundedRect(box, 4 * scale, 4 * scale)
+    text_w = box.width() - (pad * 2 + dot + pad * 0.8)
     for i, (k, name) in enumerate(entries):
         y = box.top() + pad + row_h * i
         painter.setPen(Qt.PenStyle.NoPen)

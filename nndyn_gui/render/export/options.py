@@ -50,7 +50,9 @@ class ExportOptions:
     overwrite: bool = False
     view: ViewOptions | None = None
     prefer_3d: bool = True
-    legend: bool = spec.DEFAULT_LEGEND  # the class colours, named, in the top-right corner
+    legend: bool = (
+        spec.DEFAULT_LEGEND
+    )  # the class colours, named, in the corner hiding fewest points
     #: the 3-D camera: (azimuth, elevation, zoom), e.g. the window's; None = the default view
     camera: tuple[float, float, float] | None = None
     #: a camera path (3-D layers flow): the video moves smoothly between these saved views

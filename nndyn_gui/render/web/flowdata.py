@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from nndyn_gui.core.analysis import narrator
+from nndyn_gui.core.config import RunConfig
 from nndyn_gui.core.types import Run, Snapshot
 from nndyn_gui.render.encode import ExportError
 from nndyn_gui.render.scene import FlowScene, ViewOptions
@@ -140,7 +141,7 @@ def collect(run: Run, options: WebOptions | None = None) -> FlowData:
         depth=last.depth,
         classes=last.classes,
         labels=np.asarray(last.labels, dtype=np.int64),
-        class_names=[f"class {k}" for k in range(max(last.classes, max(present) + 1))],
+        class_names=_class_names(run.config, max(last.classes, max(present) + 1)),
         layers=layers,
         layer_names=[last.frame_labels[k] for k in layers],
         axis_titles=[tuple(last.axis_labels(float(k))) for k in layers],
@@ -222,3 +223,10 @@ def _clip(poly: np.ndarray, w: np.ndarray, c: float) -> np.ndarray:
             u = s[i] / (s[i] - s[j])
             out.append(poly[i] + u * (poly[j] - poly[i]))
     return np.array(out).reshape(-1, 2)
+
+
+def _class_names(config: RunConfig, count: int) -> list[str]:
+    """The names the user typed (data.class_names), the legend's as in the app; "class k"
+    for a label beyond them."""
+    typed = list(config.data.names)
+    return [typed[k] if k < len(typed) else f"class {k}" for k in range(count)]

@@ -15,7 +15,7 @@ browser builds the frames of the snapshot being looked at (`player.js`):
   points, written by the same `figure.frames` as the notebook figure's.
 
 The default resnet-w3-ring run (52 frames of 1,000 points and a 20 x 20 grid, 11
-snapshots) comes to ~7.3 MB, 4.8 MB of which is plotly.js.
+snapshots) comes to ~7.4 MB, 4.8 MB of which is plotly.js.
 """
 
 from __future__ import annotations

@@ -83,7 +83,9 @@
   }
 
   // Layer l of the shown snapshot: one restyle of the traces its frame names (a value a
-  // frame leaves out stays as it is), the note relaid only when it changes.
+  // frame leaves out stays as it is), the note relaid only when it changes. In 3-D a move
+  // that only moves the points and the grid (every layer but the input and the output)
+  // takes the fast path (`moveIn3d`).
   var shownNote = null, applied = {};
   function showLayer(l) {
     var f = current[l], keys = {}, upd = {}, data = [], traces = [];
@@ -99,13 +101,47 @@
     });
     Object.keys(keys).forEach(function (k) { upd[k] = data.map(function (e) { return e[k]; }); });
     layer = l;
-    var done = traces.length ? Plotly.restyle(gd, upd, traces) : Promise.resolve();
+    var done;
+    if (!traces.length) done = Promise.resolve();
+    else if (moveIn3d(data, traces)) done = Promise.resolve();
+    else done = Plotly.restyle(gd, upd, traces);
     var note = JSON.stringify(f.layout.annotations);
     if (note !== shownNote) {
       shownNote = note;
       done = done.then(function () { return Plotly.relayout(gd, { annotations: f.layout.annotations }); });
     }
-    return done;
+    return done.then(function () { gd.emit("nndyn_layer", { layer: l, fast: lastFast }); });
+  }
+
+  // The 3-D fast path: new positions straight into plotly.js's WebGL objects of the
+  // traces (its scene's `traces[uid].update`, what Plotly.restyle ends in), and gd.data
+  // kept the same. Plotly.restyle of x, y, z replots the whole figure first (defaults,
+  // sliders, legend, title): ~70 ms of script a move in headless Chromium. Only when
+  // every change is a point or grid trace's coordinates and plotly.js has the objects
+  // where this plotly.js version keeps them; otherwise (the input, the output, another
+  // plotly.js) false, and the caller restyles.
+  var lastFast = false;
+  function moveIn3d(data, traces) {
+    lastFast = false;
+    var scene = meta.dims === 3 && gd._fullLayout.scene && gd._fullLayout.scene._scene;
+    if (!scene || !scene.traces || !scene.glplot) return false;
+    var objs = [];
+    for (var i = 0; i < traces.length; i++) {
+      var t = traces[i], full = gd._fullData[t], only = Object.keys(data[i]);
+      var coordsOnly = only.every(function (k) { return k === "x" || k === "y" || k === "z"; });
+      var mover = t === meta.gridTrace || meta.pointTraces.indexOf(t) >= 0;
+      var obj = full && full.visible === true && scene.traces[full.uid];
+      if (!coordsOnly || !mover || !obj || typeof obj.update !== "function") return false;
+      objs.push(obj);
+    }
+    traces.forEach(function (t, i) {
+      var full = gd._fullData[t];
+      ["x", "y", "z"].forEach(function (k) { gd.data[t][k] = full[k] = data[i][k]; });
+      objs[i].update(full);
+    });
+    scene.glplot.redraw();
+    lastFast = true;
+    return true;
   }
 
   // Play: one layer every frame time, the slider following; from the start at the end.
@@ -142,7 +178,11 @@
   }
 
   var fig = DATA.figure;
-  var ready = Plotly.newPlot(gd, fig.data, fig.layout, { responsive: true, displaylogo: false })
+  // WebGL at the screen's own pixel density: plotly.js's default of 2 draws a 3-D scene
+  // with four times the pixels on an ordinary screen (software WebGL draws on the CPU)
+  var glRatio = Math.min(2, Math.max(1, window.devicePixelRatio || 1));
+  var config = { responsive: true, displaylogo: false, plotGlPixelRatio: glRatio };
+  var ready = Plotly.newPlot(gd, fig.data, fig.layout, config)
     .then(function () { return framesFor(snapshot); })
     .then(function (frames) { current = frames; })
     .then(function () {
@@ -160,7 +200,9 @@
   // for scripts and tests: what is shown, and the same moves a reader makes
   window.nndyn = {
     ready: ready,
-    state: function () { return { snapshot: snapshot, layer: layer, frames: current.length }; },
+    state: function () {
+      return { snapshot: snapshot, layer: layer, frames: current.length, fast: lastFast };
+    },
     setSnapshot: function (j) {
       return Plotly.relayout(gd, { "sliders[1].active": j }).then(function () { return setSnapshot(j); });
     },
