@@ -200,8 +200,7 @@ def arrows_at(scene: FlowScene, t: float, bounds: np.ndarray) -> CostateArrows |
         scales: tuple[float, ...] = (s0,)
     else:
         caption = (
-            f"arrows: −∂loss/∂x, layers {k0}→{k1}{at} ({n} points{where}), "
-            f"×{_fmt(s0)}→×{_fmt(s1)}"
+            f"arrows: −∂loss/∂x, layers {k0}→{k1}{at} ({n} points{where}), ×{_fmt(s0)}→×{_fmt(s1)}"
         )
         scales = (s0, s1)
     return CostateArrows(base[ok], vec[ok], field.labels[ok], caption, scales)
