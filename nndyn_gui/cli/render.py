@@ -126,6 +126,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="draw each class's density of ~50,000 fresh points of the data's distribution "
         "carried through the layers (not just the training sample)",
     )
+    p.add_argument(
+        "--costate",
+        action="store_true",
+        help="draw the costate p_t = -dloss/dx_t (the adjoint) as arrows at a spread subset "
+        "of the training points, scaled per layer (the factor in the caption)",
+    )
     _add_html_arguments(p)
     p.add_argument("--force", action="store_true", help="overwrite an existing file")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
@@ -333,8 +339,10 @@ def render_main(argv: list[str]) -> int:
             overwrite=args.force,
             prefer_3d=not args.no_3d,
             view=(
-                ViewOptions(show_field=args.field, show_density=args.density)
-                if args.field or args.density
+                ViewOptions(
+                    show_field=args.field, show_density=args.density, show_costate=args.costate
+                )
+                if args.field or args.density or args.costate
                 else None
             ),
             legend=args.legend,
@@ -413,9 +421,11 @@ def _render_html(args: argparse.Namespace) -> int:
     try:
         if args.background == "transparent":
             raise _UsageError("a web page has a white or dark background, not transparent")
-        if args.with_run or args.layers or args.camera or args.field or args.density:
+        overlays = args.field or args.density or args.costate
+        if args.with_run or args.layers or args.camera or overlays:
             raise _UsageError(
-                "--with, --layers, --camera, --field and --density are not for --kind html"
+                "--with, --layers, --camera, --costate, --field and --density are not for "
+                "--kind html"
             )
         opts = WebOptions(
             snapshots=args.keep_snapshots,

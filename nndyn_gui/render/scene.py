@@ -63,6 +63,8 @@ class ViewOptions:
     show_field: bool = False  # velocity arrows of the current block (render.field_layer)
     #: each class's density of fresh points of the distribution (render.density_layer)
     show_density: bool = False
+    #: the costate p_t = -∂loss/∂x_t as arrows at training points (render.costate_layer)
+    show_costate: bool = False
     tail_length: int = 8  # layers of trajectory drawn behind each point
     point_size: float = 5.0
     grid_n: int = 21
@@ -83,6 +85,8 @@ class ViewOptions:
         """True when switching to `other` changes the scene's arrays, not just the look."""
         if other.show_density and not self.show_density:
             return True  # the density is computed with the scene, off the GUI thread
+        if other.show_costate and not self.show_costate:
+            return True  # so are the costates
         return any(getattr(self, f) != getattr(other, f) for f in REBUILD_FIELDS)
 
 

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import QGraphicsTextItem, QWidget
 
 from nndyn_gui.core.config import MAX_CLASSES
 from nndyn_gui.render import picking
+from nndyn_gui.render.costate_layer import CostateArtist2D
 from nndyn_gui.render.density_layer import DensityArtist2D
 from nndyn_gui.render.field_layer import LATTICE_COMPACT, FieldArtist2D
 from nndyn_gui.render.palette import Palette, palette_for
@@ -130,7 +131,11 @@ class LayerView2D(SceneViewMixin, pg.PlotWidget):
         self.density = DensityArtist2D(pi)  # each class's density of fresh points
         #: per-layer overlays drawn from the scene at time t: (ViewOptions flag, artist);
         #: each has set_palette / hide / update(scene, st, bounds) / caption
-        self.overlays: list[tuple[str, Any]] = [("show_density", self.density)]
+        self.costate = CostateArtist2D(pi)  # -∂loss/∂x_t at training points
+        self.overlays: list[tuple[str, Any]] = [
+            ("show_density", self.density),
+            ("show_costate", self.costate),
+        ]
         # draw mode: the stroke being drawn (added points per class, points to remove)
         self.draw_items = [_Scatter(pen=None) for _ in range(MAX_CLASSES)]
         self.erase_item = _Scatter(symbol="x")

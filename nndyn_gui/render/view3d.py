@@ -31,6 +31,7 @@ from PySide6.QtWidgets import QWidget
 
 from nndyn_gui.render import camera, picking
 from nndyn_gui.render.axis_labels import place_axis_labels, place_corner_block
+from nndyn_gui.render.costate_layer import CostateArtist3D
 from nndyn_gui.render.density_layer import DensityArtist3D
 from nndyn_gui.render.field_layer import FieldArtist3D
 from nndyn_gui.render.palette import Palette, palette_for
@@ -84,7 +85,11 @@ class LayerView3D(SceneViewMixin, gl.GLViewWidget):
         self.density = DensityArtist3D(self)  # each class's density of fresh points
         #: per-layer overlays drawn from the scene at time t: (ViewOptions flag, artist);
         #: each has items / set_palette / hide / update(scene, st, bounds) / caption
-        self.overlays: list[tuple[str, Any]] = [("show_density", self.density)]
+        self.costate = CostateArtist3D(self)  # -∂loss/∂x_t at training points
+        self.overlays: list[tuple[str, Any]] = [
+            ("show_density", self.density),
+            ("show_costate", self.costate),
+        ]
         # hover: the trajectory under the mouse and a ring on it (made with the first
         # hover: SceneItems3D.place_hover says why)
         self.hover_path: Any = None

@@ -34,7 +34,7 @@ import logging
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -49,7 +49,7 @@ from nndyn_gui.core.analysis.topology import TopologyReport, not_applicable, top
 from nndyn_gui.core.config import RunConfig
 from nndyn_gui.core.datasets import outer_loop
 from nndyn_gui.core.types import Dataset, NetWeights, Snapshot
-from nndyn_gui.ui import steps
+from nndyn_gui.ui import hamiltonian_plot, steps
 from nndyn_gui.ui.background import NewestWins
 from nndyn_gui.ui.block_table import BAD_COLOR, OK_COLOR, BlockRows, BlockTable, block_rows
 from nndyn_gui.ui.block_table import fmt as _fmt
@@ -104,6 +104,7 @@ class _Shown:
     rows: BlockRows
     displacement: np.ndarray  # mean ‖Δx‖ per layer, 0 where not finite
     profile_title: str  # the displacement plot's title, with the middle half's share
+    hamiltonian: np.ndarray | None = None  # H_t per block (ui/hamiltonian_plot.py)
 
 
 #: a diagnostics job's result: config, snapshot, numbers and their view (None, None and
@@ -218,6 +219,9 @@ class DiagnosticsPanel(QWidget):
         self.bars = pg.BarGraphItem(x=[], height=[], width=0.8, brush=pg.mkBrush(*BAR_COLOR))
         pi.addItem(self.bars)
 
+        #: H_t per layer of the same snapshot, with a line at the layer the view shows
+        self.hamiltonian = hamiltonian_plot.HamiltonianPlot()
+
         self.table = BlockTable()
 
         body = QWidget()
@@ -233,7 +237,7 @@ class DiagnosticsPanel(QWidget):
         tl.addWidget(self.topology_title)
         tl.addWidget(self.topology_label)
         lay.addWidget(self.topology_box)
-        lay.addWidget(self.displacement_plot)
+        lay.addWidget(hamiltonian_plot.PlotRow(self.displacement_plot, self.hamiltonian))
         lay.addWidget(self.table, 1)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
@@ -301,7 +305,8 @@ class DiagnosticsPanel(QWidget):
         def job() -> _Result:
             try:
                 diag = compute_diagnostics(config, weights, data)
-                return config, snap, diag, shown_values(config, diag), ""
+                ham = hamiltonian_plot.values(config, weights, data)
+                return config, snap, diag, replace(shown_values(config, diag), hamiltonian=ham), ""
             except Exception as e:  # never let a diagnostic crash the window
                 log.exception("diagnostics of step %d failed", snap.step)
                 error = f"cannot compute diagnostics: {type(e).__name__}: {e}"
@@ -324,6 +329,7 @@ class DiagnosticsPanel(QWidget):
             self._set_summary(error[:1].upper() + error[1:], "bad")
             self.table.clear_rows()
             self.bars.setOpts(x=[], height=[], width=0.8)
+            self.hamiltonian.set_values(None)
         else:
             self._show(view)
             self._request_topology(config, snap)
@@ -364,6 +370,7 @@ class DiagnosticsPanel(QWidget):
         if values and dim:
             values = f"<span style='color:{steps.PENDING_COLOR}'>{values}</span>"
         self.metrics_label.setText(" · ".join(p for p in (head, values) if p))
+        self.hamiltonian.set_caption(steps.caption(snap, target), dim)
         topo_todo = steps.pending(self.topology_snapshot, target)
         title = TOPOLOGY_TITLE
         topo_caption = steps.caption(self.topology_snapshot, target)
@@ -394,6 +401,7 @@ class DiagnosticsPanel(QWidget):
         if pi.titleLabel.text != view.profile_title:
             pi.setTitle(view.profile_title, color="#333", size="9pt")
         self.bars.setOpts(x=np.arange(1, len(disp) + 1), height=disp, width=0.8)
+        self.hamiltonian.set_values(view.hamiltonian)
         self.displacement_plot.getPlotItem().setXRange(0.4, max(1, len(disp)) + 0.6, padding=0)
         top = float(disp.max()) if disp.size else 1.0
         self.displacement_plot.getPlotItem().setYRange(0.0, top * 1.08 or 1.0, padding=0)

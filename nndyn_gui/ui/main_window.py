@@ -157,6 +157,7 @@ class MainWindow(QMainWindow):
         self.training.wire()
         self.layer_panel.message.connect(self.flash)
         self.layer_panel.optionsChanged.connect(self._on_view_options)
+        self.diagnostics.hamiltonian.follow(self.layer_panel)  # its line: the view's layer
         multiples = self.multiples
         multiples.layerClicked.connect(self.layer_panel.show_layer)  # a tile shows its layer
         self.layer_panel.cameraChanged.connect(

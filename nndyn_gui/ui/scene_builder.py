@@ -18,7 +18,7 @@ from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
 from nndyn_gui.core.config import RunConfig
 from nndyn_gui.core.types import Dataset, NetWeights
-from nndyn_gui.render import density_layer, field_layer
+from nndyn_gui.render import costate_layer, density_layer, field_layer
 from nndyn_gui.render.palette import palette_for
 from nndyn_gui.render.scene import FlowScene, ViewOptions
 from nndyn_gui.ui.background import Job, NewestWins
@@ -46,6 +46,8 @@ def scene_job(
             field_layer.warm(shown)
         if options.show_density:
             density_layer.warm(shown)
+        if options.show_costate:
+            costate_layer.warm(shown)
         return scene
 
     return build

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 from superqt.utils import qdebounced
 
 from nndyn_gui.core.types import Snapshot
-from nndyn_gui.render import density_layer
+from nndyn_gui.render import costate_layer, density_layer
 from nndyn_gui.render.palette import palette_for
 from nndyn_gui.render.scene import FlowScene, ViewOptions
 from nndyn_gui.render.small_multiples import SmallMultiples
@@ -170,6 +170,8 @@ class SmallMultiplesPanel(QWidget):
                 shown.region_image(palette_for(options.background))
                 if options.show_density:  # counted here, not by a tile on the GUI thread
                     density_layer.warm(shown)
+                if options.show_costate:
+                    costate_layer.warm(shown)
             return scene, snap
 
         return job

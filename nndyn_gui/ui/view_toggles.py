@@ -11,6 +11,7 @@ from PySide6.QtCore import QPoint, QRect, QSize, Qt, Signal, Slot
 from PySide6.QtWidgets import QCheckBox, QLayout, QLayoutItem, QToolButton, QWidget
 
 from nndyn_gui.core.config import RunConfig
+from nndyn_gui.render.costate_layer import ARROW_POINTS
 from nndyn_gui.render.scene import ViewOptions
 
 OPTION_BOXES = (
@@ -33,12 +34,22 @@ OPTION_BOXES = (
         "fresh points of the data set carried through the layers (2-D: shaded by density; "
         "3-D: a cloud, opacity by density)",
     ),
+    (
+        "show_costate",
+        "Costate",
+        "the adjoint: at each layer t, an arrow at training points spread over the input "
+        f"(at most {ARROW_POINTS}) along "
+        "p_t = −∂loss/∂x_t, where moving the point would lower the loss fastest (coloured "
+        "by class; scaled per layer, the factor in the caption); the Hamiltonian per layer "
+        "is plotted in Diagnostics",
+    ),
     ("substeps", "Sub-steps", "MLP: show A x, A x + b and s(A x + b) as separate frames"),
 )
 SUBSTEPS_RESNET_TIP = "MLP only: a ResNet block is a single small step"
 
 
-SPACING = 12  # px between boxes (and between lines when the row wraps)
+SPACING = 6  # px between boxes (and between lines when the row wraps), Qt's own: 12 made the
+# window wider than a 1280x720 screen once Costate joined the row
 
 
 class _FlowRow(QLayout):
@@ -145,10 +156,15 @@ class ViewToggles(QWidget):
             box.blockSignals(False)
 
     def follow_config(self, cfg: RunConfig) -> None:
-        """Which boxes apply to this net (Sub-steps: MLP; 3-D: width >= 3, not drawing)."""
+        """Which boxes apply to this net (Sub-steps: MLP; 3-D: width >= 3, not drawing).
+
+        Sub-steps is hidden, not only greyed, for a ResNet: with Costate the row of boxes
+        made the window wider than a 1280x720 screen (and narrowed the per-block table
+        at 1080p); an MLP's row still fits (SPACING)."""
         mlp = cfg.model.kind == "mlp"
         box = self.checks["substeps"]
         box.setEnabled(mlp)
+        box.setVisible(mlp)
         box.setToolTip(OPTION_BOXES[-1][2] if mlp else SUBSTEPS_RESNET_TIP)
         self.check_3d.setEnabled(cfg.model.width >= 3 and not self.draw_button.isChecked())
 

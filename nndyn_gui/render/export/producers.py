@@ -131,7 +131,10 @@ class Stage:
         3-D view will draw it."""
         r = run or self.run
         d = dims if dims is not None else (3 if self.use_gl else 2)
-        return FlowScene.build(r.config, weights, r.dataset, self.view_options, dims=d)
+        # the step of these weights, when they are one of the run's snapshots: the
+        # captions that quote numbers of this snapshot (the costate's) name it
+        step = next((sn.step for sn in r.snapshots if sn.weights is weights), None)
+        return FlowScene.build(r.config, weights, r.dataset, self.view_options, dims=d, step=step)
 
     def make_view(self, scene: FlowScene) -> Any:
         """LayerView3D for 3-D scenes (OpenGL checked already), else LayerView2D.
