@@ -559,6 +559,7 @@ class MemberSteps:
             for g in range(len(states[0].slots))
         ]
         self._t_opt = tf.constant([s.t_opt for s in states], DTYPE)
+        self._host: list[np.ndarray] | None = None  # self._params as numpy, once per call
         self._k_alloc = k_alloc
         # the batch-index tensor (S, K, B); full batch: (S, 0, 0)
         self.shape = (self.size, k_alloc, batch) if batch else (self.size, 0, 0)
@@ -602,6 +603,7 @@ class MemberSteps:
         out = self.comp.fused(self._params, self._slots, self._t_opt, x_tr, y_tr,
                               tf.constant(idx), k_in, _tensors(hypers))  # fmt: skip
         self._params, self._slots, self._t_opt, done, loss, reason = out
+        self._host = None
         return done.numpy().astype(np.int64), loss.numpy(), reason.numpy().astype(np.int64)
 
     def evaluate(self, hypers: tuple[Hyper, ...]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -613,8 +615,13 @@ class MemberSteps:
             return loss.numpy(), right_tr.numpy() / n_tr, right_te.numpy() / n_te
 
     def member_params(self, s: int) -> list[np.ndarray]:
-        """Member s's parameters (float64 copies)."""
-        return [np.array(p[s].numpy(), dtype=np.float64) for p in self._params]
+        """Member s's parameters (float64 copies). All members' parameters come to numpy
+        once per call: a slice `p[s]` of a tensor is an eager op of its own, and four per
+        member and snapshot were ~20 % of the CPU of a profiled 8-member run of the
+        article's net (benchmarks/README.md, "Many runs at once")."""
+        if self._host is None:
+            self._host = [p.numpy() for p in self._params]
+        return [np.array(p[s], dtype=np.float64) for p in self._host]
 
     def states(self) -> list[State]:
         params = [p.numpy() for p in self._params]
