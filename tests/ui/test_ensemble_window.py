@@ -62,7 +62,7 @@ def test_three_members_train_then_one_opens_in_the_main_window(
     assert list(pic.labels) == [f"seed {seed + i}" for i in range(3)]
     caption = ens.caption.text()
     assert caption.startswith(f"3 initialisations (init seeds {seed}–{seed + 2}) of ResNet")
-    assert "(step 200)" in caption and "winds around the centre's in" in caption
+    assert "(step 200)" in caption and "winds around the centre's image in" in caption
     shown = ens.map_view.grab().toImage()
     for i in range(3):
         assert _colour_pixels(shown, MEMBER_COLOURS[i]) > 60, f"no line for member {i}"
