@@ -158,6 +158,7 @@ class MainWindow(QMainWindow):
         self.layer_panel.message.connect(self.flash)
         self.layer_panel.optionsChanged.connect(self._on_view_options)
         self.diagnostics.hamiltonian.follow(self.layer_panel)  # its line: the view's layer
+        self.diagnostics.hamiltonian.setVisible(self.layer_panel.options().show_costate)
         multiples = self.multiples
         multiples.layerClicked.connect(self.layer_panel.show_layer)  # a tile shows its layer
         self.layer_panel.cameraChanged.connect(
@@ -221,6 +222,9 @@ class MainWindow(QMainWindow):
     @Slot(object)
     def _on_view_options(self, options: Any) -> None:
         self.menus.follow_view_options(options)
+        # H per layer belongs with the costate arrows: shown with them, so that without
+        # them the per-block table keeps its rows on a 1600x1000 screen
+        self.diagnostics.hamiltonian.setVisible(bool(options.show_costate))
         self.input_map.set_background(options.background)
         if hasattr(self.multiples, "set_options"):
             self.multiples.set_options(options.copy(grid_n=13, point_size=3.0))

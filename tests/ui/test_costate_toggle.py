@@ -97,3 +97,16 @@ def test_costates_are_never_computed_on_the_gui_thread(
         lambda: layer.scene is not None and layer.scene.step == last.step, timeout=30_000
     )
     assert len(seen) >= 3 and not any(seen)
+
+
+def test_the_hamiltonian_curve_shows_with_the_costate_arrows(qtbot: Any, window: Any) -> None:
+    """Without Costate ticked the curve stays out of the Diagnostics panel (its per-block
+    table keeps its rows on a 1600x1000 screen); ticking Costate shows it."""
+    window.show()
+    qtbot.waitExposed(window)
+    plot, box = window.diagnostics.hamiltonian, window.layer_panel.checks["show_costate"]
+    assert not box.isChecked() and not plot.isVisible()
+    box.click()
+    qtbot.waitUntil(plot.isVisible, timeout=5_000)
+    box.click()
+    qtbot.waitUntil(lambda: not plot.isVisible(), timeout=5_000)
