@@ -76,33 +76,23 @@ def _population(scene: FlowScene) -> density.Population | None:
 
 def density_stack(scene: FlowScene) -> density.DensityStack | None:
     """The 2-D scene's per-frame class histograms (cached; None when unavailable)."""
-    if "density2d" in scene.cache:
-        return scene.cache["density2d"]
-    out = None
-    pop = _population(scene) if scene.dims == 2 else None
-    if pop is not None and scene.source is not None:
-        config, weights, _, _ = scene.source
-        out = density.push_histograms(
-            config.model,
-            weights,
-            pop,
-            _to_view(scene),
-            density_box(scene),
-            substeps=scene.options.substeps,
-        )
-    scene.cache["density2d"] = out
-    return out
+    return _pushed(scene, "density2d", 2, density.push_histograms)
 
 
 def density_cloud(scene: FlowScene) -> density.DensityCloud | None:
     """The 3-D scene's weighted point cloud (cached; None when unavailable)."""
-    if "density3d" in scene.cache:
-        return scene.cache["density3d"]
+    return _pushed(scene, "density3d", 3, density.push_cloud)
+
+
+def _pushed(scene: FlowScene, key: str, dims: int, push: Any) -> Any:
+    """`push` the scene's fresh population through its frames, once per scene."""
+    if key in scene.cache:
+        return scene.cache[key]
     out = None
-    pop = _population(scene) if scene.dims == 3 else None
+    pop = _population(scene) if scene.dims == dims else None
     if pop is not None and scene.source is not None:
         config, weights, _, _ = scene.source
-        out = density.push_cloud(
+        out = push(
             config.model,
             weights,
             pop,
@@ -110,7 +100,7 @@ def density_cloud(scene: FlowScene) -> density.DensityCloud | None:
             density_box(scene),
             substeps=scene.options.substeps,
         )
-    scene.cache["density3d"] = out
+    scene.cache[key] = out
     return out
 
 

@@ -206,16 +206,7 @@ class DiagnosticsPanel(QWidget):
         )
         self.displacement_plot.setMaximumHeight(190)  # two title lines
         pi = self.displacement_plot.getPlotItem()
-        pi.setMenuEnabled(False)
-        pi.hideButtons()
-        pi.setMouseEnabled(x=False, y=False)
-        pi.setTitle(PROFILE_TITLE, color="#333", size="9pt")
-        pi.setLabel("bottom", "layer")
-        pi.setLabel("left", "mean ‖Δx‖")
-        for ax in ("left", "bottom"):
-            pi.getAxis(ax).setTextPen(pg.mkPen((60, 60, 60)))
-            pi.getAxis(ax).setPen(pg.mkPen((150, 150, 150)))
-            pi.getAxis(ax).enableAutoSIPrefix(False)
+        hamiltonian_plot.style_layer_plot(pi, PROFILE_TITLE, "mean ‖Δx‖")
         self.bars = pg.BarGraphItem(x=[], height=[], width=0.8, brush=pg.mkBrush(*BAR_COLOR))
         pi.addItem(self.bars)
 

@@ -53,16 +53,7 @@ class HamiltonianPlot(pg.PlotWidget):
             "the view shows"
         )
         pi = self.getPlotItem()
-        pi.setMenuEnabled(False)
-        pi.hideButtons()
-        pi.setMouseEnabled(x=False, y=False)
-        pi.setTitle(TITLE, color="#333", size="9pt")
-        pi.setLabel("bottom", "layer")
-        pi.setLabel("left", "H")
-        for ax in ("left", "bottom"):
-            pi.getAxis(ax).setTextPen(pg.mkPen((60, 60, 60)))
-            pi.getAxis(ax).setPen(pg.mkPen((150, 150, 150)))
-            pi.getAxis(ax).enableAutoSIPrefix(False)
+        style_layer_plot(pi, TITLE, "H")
         self.curve = pg.PlotDataItem(
             [], [], pen=pg.mkPen(LINE_COLOR, width=2), symbol="o", symbolSize=4
         )
@@ -147,6 +138,21 @@ class HamiltonianPlot(pg.PlotWidget):
             return
         self.marker.setValue(float(layer))
         self.marker.setVisible(True)
+
+
+def style_layer_plot(pi: Any, title: str, ylabel: str) -> None:
+    """The Diagnostics panel's small per-layer plots, one look: fixed (no mouse, menu or
+    buttons), a 9 pt title, "layer" below, grey axes without SI prefixes."""
+    pi.setMenuEnabled(False)
+    pi.hideButtons()
+    pi.setMouseEnabled(x=False, y=False)
+    pi.setTitle(title, color="#333", size="9pt")
+    pi.setLabel("bottom", "layer")
+    pi.setLabel("left", ylabel)
+    for ax in ("left", "bottom"):
+        pi.getAxis(ax).setTextPen(pg.mkPen((60, 60, 60)))
+        pi.getAxis(ax).setPen(pg.mkPen((150, 150, 150)))
+        pi.getAxis(ax).enableAutoSIPrefix(False)
 
 
 class PlotRow(QWidget):

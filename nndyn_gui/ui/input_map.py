@@ -206,12 +206,9 @@ class InputMapPanel(QWidget):
 
     def _job(self) -> Job | None:
         st = self.state
-        snap = self._target()
+        snap = steps.view_target(st)
         if snap is None:
             return None
-        w, model = snap.weights, st.run_config.model
-        if w.width != model.width or w.depth != model.depth:
-            return None  # the config changed; its untrained snapshot is on its way
         config, dataset, pal = st.run_config, st.dataset, self._palette
         layer = self.layer() if self._units_wanted() else 0  # hidden units: not computed
 

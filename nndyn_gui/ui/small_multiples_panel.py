@@ -155,12 +155,10 @@ class SmallMultiplesPanel(QWidget):
 
     def _job(self) -> Job | None:
         st = self.state
-        snap = self._target()
+        snap = steps.view_target(st)
         if snap is None:
             return None
         weights = snap.weights
-        if weights.width != st.run_config.model.width or weights.depth != st.run_config.model.depth:
-            return None  # config changed and the new initial snapshot is on its way
         config, dataset, options = st.run_config, st.dataset, self._options
 
         def job() -> tuple[FlowScene, Snapshot]:

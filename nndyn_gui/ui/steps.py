@@ -13,6 +13,7 @@ beside values drawn dimmed, never an old step passed off as the current one.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 from nndyn_gui.core.types import Snapshot
 
@@ -29,6 +30,19 @@ def step_name(snap: Snapshot) -> str:
 def pending_name(snap: Snapshot) -> str:
     """ "computing step 1,200…": the panel is working on this snapshot."""
     return f"computing step {snap.step:,}…"
+
+
+def view_target(state: Any) -> Snapshot | None:
+    """The snapshot a background panel should draw: the one the main view shows (or the
+    current one), None while its net is not the config's shape (a new config's untrained
+    snapshot is on its way)."""
+    snap = state.shown if state.shown is not None else state.current
+    if snap is None:
+        return None
+    model = state.run_config.model
+    if snap.weights.width != model.width or snap.weights.depth != model.depth:
+        return None
+    return snap
 
 
 def pending(shown: Snapshot | None, target: Snapshot | None) -> Snapshot | None:
