@@ -23,6 +23,7 @@ from PySide6.QtGui import QColor, QFont, QFontMetricsF, QImage, QPainter, QPen
 from nndyn_gui.core.types import Dataset
 from nndyn_gui.render.ensemble_map import EnsembleMap
 from nndyn_gui.render.palette import WHITE, Palette
+from nndyn_gui.render.picture_file import write_picture
 
 # one colour per member (16 at most): dark and saturated, apart from the pale class wash
 MEMBER_COLOURS = (
@@ -334,23 +335,9 @@ def write_png(
 ) -> Path:
     """Write the picture as a PNG beside `path`, checked, then moved into place
     (core.io.files.AtomicWriter): a failure raises OSError and keeps the old file."""
-    from nndyn_gui.core.io.files import AtomicWriter, WriteError, why_incomplete
-
     p = Path(path)
     if p.suffix.lower() != ".png":
         p = p.with_suffix(".png")
     img = render_image(pic, width, height)
-    try:
-        out = AtomicWriter(p, suffix=".png")
-    except ValueError as e:  # a device or FIFO at `path`
-        raise OSError(f"cannot write {p}: {e}") from None
-    with out:
-        out.close()
-        if not img.save(str(out.path)):
-            why = why_incomplete(out.folder, "the image could not be saved")
-            raise OSError(f"cannot write {p}: {why}; the old file is kept")
-        try:
-            out.commit()
-        except WriteError as e:
-            raise OSError(f"cannot write {p}: {e}; the old file is kept") from None
+    write_picture(p, ".png", lambda temp: img.save(str(temp)))
     return p

@@ -31,6 +31,7 @@ from PySide6.QtGui import QColor, QFont, QFontMetricsF, QImage, QPainter, QPen
 from nndyn_gui.core.fields import field_info
 from nndyn_gui.core.sweep.results import PERCENT_METRICS, Heatmap
 from nndyn_gui.render.export_spec import VECTOR_EXTENSIONS
+from nndyn_gui.render.picture_file import write_picture
 
 # viridis at 9 stops (matplotlib's table), interpolated linearly in between
 _VIRIDIS = np.array(
@@ -423,39 +424,28 @@ def write_heatmap(
     Written beside `path` and checked whole (an SVG parses, a PDF has its trailer) before
     it replaces the old file (`core.io.files.AtomicWriter`): a full disk raises OSError and
     leaves the old picture as it was."""
-    from nndyn_gui.core.io.files import AtomicWriter, WriteError, why_incomplete
-
     p = Path(path)
     ext = p.suffix.lower()
     if ext not in VECTOR_EXTENSIONS and ext not in IMAGE_EXTENSIONS:
         raise ValueError(f"unknown picture type {ext or '(none)'}: use .png, .svg or .pdf")
     rect = QRectF(0, 0, width, height)
-    try:
-        out = AtomicWriter(p, suffix=ext)
-    except ValueError as e:  # a device or FIFO at `path`: LimitError
-        raise OSError(f"cannot write {p}: {e}") from None
-    with out:
+
+    def paint(painter: QPainter) -> None:
+        paint_heatmap(painter, rect, hm, scale=scale)
+
+    def write(temp: Path) -> bool:
         if ext in VECTOR_EXTENSIONS:
             from nndyn_gui.render.vector import write_vector
 
-            def paint(painter: QPainter) -> None:
-                paint_heatmap(painter, rect, hm, scale=scale)
-
-            out.close()
-            write_vector(out.path, width, height, paint, title_lines(hm)[0])
-        else:
-            img = QImage(width, height, QImage.Format.Format_ARGB32)
-            img.fill(BACKGROUND)
-            painter = QPainter(img)
-            try:
-                paint_heatmap(painter, rect, hm, scale=scale)
-            finally:
-                painter.end()
-            out.close()
-            if not img.save(str(out.path)):  # the temp file keeps the extension
-                why = why_incomplete(out.folder, "the image could not be saved")
-                raise OSError(f"cannot write {p}: {why}; the old file is kept")
+            write_vector(temp, width, height, paint, title_lines(hm)[0])
+            return True
+        img = QImage(width, height, QImage.Format.Format_ARGB32)
+        img.fill(BACKGROUND)
+        painter = QPainter(img)
         try:
-            out.commit()
-        except WriteError as e:
-            raise OSError(f"cannot write {p}: {e}; the old file is kept") from None
+            paint(painter)
+        finally:
+            painter.end()
+        return img.save(str(temp))
+
+    write_picture(p, ext, write)

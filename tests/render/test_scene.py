@@ -173,7 +173,7 @@ def test_resnet_substeps_end_every_layer_on_the_true_output():
 
 def test_head_plane_is_exact_for_any_offset():
     """The boundary carried into view coordinates: w.x + c and w'.y + c' agree everywhere."""
-    from nndyn_gui.render.scene import ViewProjection
+    from nndyn_gui.render.view_projection import ViewProjection
 
     rng = np.random.default_rng(0)
     w, c = rng.normal(size=4), 0.3
