@@ -7,7 +7,7 @@ common contract, and `tail_segments` cuts the fading trajectory tails both draw.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -70,11 +70,19 @@ def _spread(n: int, k: int) -> np.ndarray:
     return np.unique(np.linspace(0, n - 1, k).astype(np.int64))
 
 
+class HoverShown(Protocol):
+    """A view's hover readout (render/view2d_hover.py, render/view3d_hover.py)."""
+
+    hover: picking.Hover | None  # what it names now (None: nothing)
+
+    def show(self, hover: picking.Hover | None, at: Any) -> None: ...
+
+
 class SceneViewMixin:
     """What the 2-D and 3-D layer views do alike: options and selection over a FlowScene.
 
     Each view supplies `_DIMS`, `set_scene`, `_show_frame`, `_apply_style` and
-    `_show_hover`.
+    `hovering`.
     """
 
     _DIMS: int
@@ -84,10 +92,7 @@ class SceneViewMixin:
     _scene: FlowScene | None
     _selection: np.ndarray
     _t: float
-    _hover: picking.Hover | None
-
-    def _show_hover(self, hover: picking.Hover | None, at: Any) -> None:
-        raise NotImplementedError
+    hovering: HoverShown
 
     def _scale(self) -> float:
         """ViewOptions.scale: points, lines and text grow together (exports, presentation)."""
@@ -100,10 +105,10 @@ class SceneViewMixin:
 
     def hover(self) -> picking.Hover | None:
         """What the mouse is over now (None: nothing, or the mouse is outside)."""
-        return self._hover
+        return self.hovering.hover
 
     def clear_hover(self) -> None:
-        self._show_hover(None, None)
+        self.hovering.show(None, None)
 
     def leaveEvent(self, ev: Any) -> None:
         self.clear_hover()
