@@ -91,9 +91,11 @@ class LayerView2D(SceneViewMixin, pg.PlotWidget):
         self.tail_items, self.trail_items, self.class_items = it.tails, it.trails, it.classes
         self.wrong_item, self.selected_item, self.plane_item = it.wrong, it.selected, it.plane
         self.draw_items, self.erase_item = it.draws, it.erase
-        self.layers = OverlayLayers(FieldArtist2D(pi), DensityArtist2D(pi), CostateArtist2D(pi))
-        self.field, self.overlays = self.layers.field, self.layers.overlays
-        self.density, self.costate = (a for _, a in self.overlays)
+        self.field = FieldArtist2D(pi)  # velocity arrows and fixed points (show_field)
+        self.density = DensityArtist2D(pi)  # each class's density of fresh points
+        self.costate = CostateArtist2D(pi)  # -∂loss/∂x_t at training points
+        self.layers = OverlayLayers(self.field, self.density, self.costate)
+        self.overlays = self.layers.overlays  # (ViewOptions flag, artist) per layer
         # hover: the readout, a ring on the item under the mouse and its whole trajectory
         self.hovering = Hover2D(self, compact)
         self.hover_path, self.hover_ring = self.hovering.path, self.hovering.ring

@@ -9,19 +9,30 @@ the 3-D view's hover is render/hover_readout.py.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF
-from PySide6.QtGui import QColor
+from PySide6.QtGui import QColor, QPen
+from PySide6.QtWidgets import QGraphicsTextItem
 
 from nndyn_gui.render import hover_readout, picking
 from nndyn_gui.render.scene_view import finite
-from nndyn_gui.render.view2d_mouse import _Scatter, _Tip
+from nndyn_gui.render.view2d_mouse import _Scatter
 
 if TYPE_CHECKING:
     from nndyn_gui.render.view2d import LayerView2D
+
+
+class _Tip(QGraphicsTextItem):
+    """The hover readout: text on a light box, so it reads over points and regions."""
+
+    def paint(self, painter: Any, option: Any, widget: Any = None) -> None:
+        painter.setPen(QPen(hover_readout.TIP_BORDER))
+        painter.setBrush(hover_readout.TIP_FILL)
+        painter.drawRoundedRect(self.boundingRect(), 4, 4)
+        super().paint(painter, option, widget)
 
 
 class Hover2D:

@@ -2,8 +2,7 @@
 
 Why its own module: pyqtgraph hands mouse events to the ViewBox; `_SelectViewBox` turns
 them into plain signals (a point or a rectangle in view coordinates, a draw stroke), so
-render/view2d.py only answers them. Also the hover readout's box (`_Tip`) and a scatter
-that lets clicks through (`_Scatter`).
+render/view2d.py only answers them. Also a scatter that lets clicks through (`_Scatter`).
 """
 
 from __future__ import annotations
@@ -12,18 +11,7 @@ from typing import Any
 
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QPen
-from PySide6.QtWidgets import QGraphicsRectItem, QGraphicsTextItem
-
-
-class _Tip(QGraphicsTextItem):
-    """The hover readout: text on a light box, so it reads over points and regions."""
-
-    def paint(self, painter: Any, option: Any, widget: Any = None) -> None:
-        painter.setPen(QPen(QColor(120, 120, 120, 200)))
-        painter.setBrush(QColor(255, 255, 255, 235))
-        painter.drawRoundedRect(self.boundingRect(), 4, 4)
-        super().paint(painter, option, widget)
+from PySide6.QtWidgets import QGraphicsRectItem
 
 
 class _Scatter(pg.ScatterPlotItem):

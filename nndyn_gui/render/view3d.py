@@ -75,11 +75,11 @@ class LayerView3D(SceneViewMixin, gl.GLViewWidget):
         self._notice = ""
         self.opts["fov"] = FOV
 
-        self.layers = OverlayLayers(
-            FieldArtist3D(self), DensityArtist3D(self), CostateArtist3D(self)
-        )
-        self.field, self.overlays = self.layers.field, self.layers.overlays
-        self.density, self.costate = (a for _, a in self.overlays)
+        self.field = FieldArtist3D(self)  # velocity arrows and fixed points (show_field)
+        self.density = DensityArtist3D(self)  # each class's density of fresh points
+        self.costate = CostateArtist3D(self)  # -∂loss/∂x_t at training points
+        self.layers = OverlayLayers(self.field, self.density, self.costate)
+        self.overlays = self.layers.overlays  # (ViewOptions flag, artist) per layer
         # hover: the trajectory under the mouse and a ring on it (made with the first
         # hover: SceneItems3D.place_hover says why)
         self.hover_path: Any = None
