@@ -177,9 +177,14 @@ class DiagnosticsPanel(QWidget):
         self._debounce.setSingleShot(True)
         self._debounce.setInterval(DEBOUNCE_MS)
         self._debounce.timeout.connect(self._refresh_in_background)
-        self._jobs = NewestWins(self, name="nndyn-diagnostics", what="compute diagnostics")
+        run = lambda: self.state.snapshots  # noqa: E731 - what a result belongs to
+        self._jobs = NewestWins(
+            self, name="nndyn-diagnostics", what="compute diagnostics", epoch=run
+        )
         self._jobs.done.connect(self._on_computed)
-        self._topo_jobs = NewestWins(self, name="nndyn-topology", what="compute topology")
+        self._topo_jobs = NewestWins(
+            self, name="nndyn-topology", what="compute topology", epoch=run
+        )
         self._topo_jobs.done.connect(self._on_topology)
 
         self.summary_label = QLabel()

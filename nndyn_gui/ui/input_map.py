@@ -144,7 +144,12 @@ class InputMapPanel(QWidget):
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.timeout.connect(self._refresh)
-        self._jobs = NewestWins(self, name="nndyn-input-map", what="draw the input map")
+        self._jobs = NewestWins(
+            self,
+            name="nndyn-input-map",
+            what="draw the input map",
+            epoch=lambda: self.state.snapshots,
+        )
         self._jobs.done.connect(self._show)
         state.shownChanged.connect(self._schedule)
         state.configChanged.connect(self._on_config)

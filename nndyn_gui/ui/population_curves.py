@@ -65,7 +65,12 @@ class PopulationCurves(QObject):
         self._key: tuple[Any, ...] = ()
         self._enabled = False
         self._error = ""
-        self._jobs = NewestWins(self, name="nndyn-population", what="measure the population")
+        self._jobs = NewestWins(
+            self,
+            name="nndyn-population",
+            what="measure the population",
+            epoch=lambda: self.state.snapshots,
+        )
         self._jobs.done.connect(self._on_done)
         self._follow = QTimer(self)
         self._follow.setSingleShot(True)

@@ -88,7 +88,12 @@ class SmallMultiplesPanel(QWidget):
         self._timer.setSingleShot(True)
         self._timer.setInterval(COALESCE_MS)
         self._timer.timeout.connect(self._refresh)
-        self._builder = NewestWins(self, name="nndyn-multiples", what="draw this snapshot")
+        self._builder = NewestWins(
+            self,
+            name="nndyn-multiples",
+            what="draw this snapshot",
+            epoch=lambda: self.state.snapshots,
+        )
         self._builder.done.connect(self._show)
         state.shownChanged.connect(self._schedule)
         state.shownChanged.connect(self._show_step)
