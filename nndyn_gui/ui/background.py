@@ -19,7 +19,7 @@ cost a scene and a repaint of every panel, measured: 30-40 ms of a 100 ms budget
 Background threads share the GIL with the GUI thread, which gives it up around most Qt
 calls it makes (hundreds in one paint) and then waits up to `sys.getswitchinterval()`
 to get it back from a computing thread. At Python's default 5 ms a training-curves
-paint took 1.6x as long at 1 ms with two jobs running (benchmarks/bench_gil.py); the
+paint took 1.6x as long as at 1 ms with two jobs running (benchmarks/bench_gil.py); the
 first background thread sets the window's process to switch every GIL_SWITCH_S.
 
 Each NewestWins has one thread, started with its first job and ended after IDLE_S
