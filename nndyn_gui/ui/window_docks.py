@@ -76,6 +76,7 @@ def resize_default(win: MainWindow) -> None:
       parameters, and so is the input map; the layer tiles keep the window's full width.
     """
     layout = win.layout()
+    assert layout is not None  # a QMainWindow always has its own
     # the docks pass through states on their way (four stacked in one column for a
     # moment) whose minimum height is taller than a 720 px screen; Qt grows the window
     # to each and never shrinks it back. Only the final layout's minimum counts.
@@ -107,7 +108,10 @@ def _arrange(win: MainWindow) -> None:
         win.resizeDocks([docks["params"]], [int(w * 0.31)], Qt.Orientation.Horizontal)
         win.resizeDocks(
             [docks["params"], docks["curves"]],
-            [int(h * 0.4), int(h * 0.46)],  # the curves' two plots need ~300 px
+            # the curves' two plots need ~300 px (in a dock under ~260 px, as at
+            # 1280x680, the accuracy legend runs over the plot's top); the parameters
+            # scroll
+            [int(h * 0.36), int(h * 0.5)],
             Qt.Orientation.Vertical,
         )
         win.resizeDocks([docks["multiples"]], [int(h * 0.2)], Qt.Orientation.Vertical)

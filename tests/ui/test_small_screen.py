@@ -40,9 +40,7 @@ def _in_sight(window: QWidget, widget: QWidget | None) -> None:
     assert not widget.visibleRegion().isEmpty(), name  # not clipped away by a parent
 
 
-def test_at_1280x680_the_window_fits_and_its_controls_are_in_sight(
-    qtbot: Any, window: Any
-) -> None:
+def test_at_1280x680_the_window_fits_and_its_controls_are_in_sight(qtbot: Any, window: Any) -> None:
     window.resize(WIDTH, HEIGHT)
     qtbot.waitUntil(lambda: window.height() == HEIGHT, timeout=3000)
     heights = _Heights()
