@@ -29,7 +29,6 @@ file left behind).
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 from typing import Any
 
@@ -52,10 +51,8 @@ from nndyn_gui.ui.export_fields import ERROR_STYLE, NOTE_STYLE, ExportFields
 from nndyn_gui.ui.export_names import ProposedNames
 from nndyn_gui.ui.export_preview import ExportPreview
 from nndyn_gui.ui.export_progress import ExportProgress
-from nndyn_gui.ui.export_request import ExportRequest, Pair, runs_title
+from nndyn_gui.ui.export_request import ComparePair, ExportRequest, runs_title
 from nndyn_gui.ui.state import AppState
-
-log = logging.getLogger(__name__)
 
 
 class ExportDialog(QDialog):
@@ -71,7 +68,7 @@ class ExportDialog(QDialog):
         view_options: ViewOptions | None = None,
         camera: tuple[float, float, float] | None = None,
         camera_keys: list[CameraKey] | None = None,
-        compare: Pair | None = None,
+        compare: ComparePair | None = None,
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Export" if compare is None else "Export two runs side by side")

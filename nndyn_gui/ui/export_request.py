@@ -27,10 +27,10 @@ from nndyn_gui.ui.export_web import check_web, kept_snapshots
 from nndyn_gui.ui.state import AppState
 
 #: Compare's export: (run A, run B, their names)
-Pair = tuple[Run, Run, list[str]]
+ComparePair = tuple[Run, Run, list[str]]
 
 
-def runs_title(state: AppState, compare: Pair | None) -> str:
+def runs_title(state: AppState, compare: ComparePair | None) -> str:
     """The title of the run(s) exported, from their configs (core.analysis.narrator)."""
     if compare is not None:
         return comparison.compare_titles(compare[0].config, compare[1].config)[0]
@@ -50,7 +50,7 @@ class ExportRequest:
         view_options: ViewOptions | None = None,
         camera: tuple[float, float, float] | None = None,
         camera_keys: list[CameraKey] | None = None,
-        compare: Pair | None = None,
+        compare: ComparePair | None = None,
     ) -> None:
         self.fields = fields
         self.state = state
