@@ -195,6 +195,12 @@ class NewestWins(QObject):
                 self._start(*self._pending)
 
 
+def for_the_shown_run(owner: QObject, state: Any, name: str, what: str) -> NewestWins:
+    """Jobs that draw or measure the run the window shows (`state`: the AppState): their
+    results belong to its snapshot list, which an open, a reset or a new run replaces."""
+    return NewestWins(owner, name=name, what=what, epoch=lambda: state.snapshots)
+
+
 def _share_the_gil() -> None:
     """The GUI thread waits at most GIL_SWITCH_S for the GIL (see the module's docstring);
     a process already switching faster is left alone."""
