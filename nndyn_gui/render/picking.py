@@ -5,6 +5,8 @@ Both layer views use this, so hovering reads the same in 2-D and 3-D:
   axes (x1, x2 at the input; the head axes "w-axis (head normal)", "⊥1" when the net is
   wider than the view), its class, the probability the net gives it, and lights its
   whole trajectory;
+- a class is called by the name the run gives it (data.class_names, as in the input
+  map's and the web page's legends), "class k" when it has none;
 - empty space shows the class probability of a point placed there, wherever that is
   exact: at the input (the net run on that input), at a layer drawn in its own
   coordinates (the rest of the net run from there), and at the output on the head axes
@@ -88,6 +90,12 @@ def _inputs(scene: FlowScene, kind: str, row: int) -> np.ndarray | None:
     return grid.points[row]
 
 
+def _class_name(scene: FlowScene, k: int) -> str:
+    """The run's name of class k (data.class_names), else "class k"."""
+    names = scene.source[0].data.names if scene.source is not None else ()
+    return names[k] if 0 <= k < len(names) else f"class {k}"
+
+
 def _head_probability(weights: NetWeights, x_last: np.ndarray) -> float | None:
     """P(class 1) (two classes) or the likeliest class's probability (K > 2), of one row."""
     with np.errstate(all="ignore"):
@@ -96,10 +104,11 @@ def _head_probability(weights: NetWeights, x_last: np.ndarray) -> float | None:
     return p if np.isfinite(probs).all() else None
 
 
-def _probability_text(weights: NetWeights | None, p: float) -> tuple[str, int]:
+def _probability_text(scene: FlowScene, p: float) -> tuple[str, int]:
     """("P(class 1) = 0.873", predicted class) in the words of the head's kind."""
+    weights = scene.source[1] if scene.source is not None else None
     if weights is None or weights.classes == 2:
-        return f"P(class 1) = {p:.3f}", int(p >= 0.5)
+        return f"P({_class_name(scene, 1)}) = {p:.3f}", int(p >= 0.5)
     return f"P = {p:.3f} for the likeliest class", -1
 
 
@@ -135,14 +144,13 @@ def describe(scene: FlowScene, t: float, kind: str, row: int) -> Hover:
     x2 = _inputs(scene, kind, row)
     p = _probability_of_input(scene, x2) if x2 is not None else None
     if kind == "point":
-        head = f"point #{int(scene.indices[row])} · class {int(scene.labels[row])}"
+        head = f"point #{int(scene.indices[row])} · {_class_name(scene, int(scene.labels[row]))}"
     else:
         head = "grid vertex" + (
             f" from ({_fmt(float(x2[0]))}, {_fmt(float(x2[1]))})" if x2 is not None else ""
         )
     if p is not None:
-        weights = scene.source[1] if scene.source is not None else None
-        head += " · " + _probability_text(weights, p)[0]
+        head += " · " + _probability_text(scene, p)[0]
     body = f"{_where(scene, st.t)}: {_coords_text(axes, coords)}"
     if scene.projection.projected and st.t >= 1.0 and scene.projection.kind != "ortho":
         body += f" (projection of R^{scene.width})"
@@ -184,11 +192,11 @@ def describe_region(scene: FlowScene, t: float, y: np.ndarray) -> Hover | None:
     if p is None:
         return None
     axes = scene.axis_labels(t)
-    weights = scene.source[1] if scene.source is not None else None
-    words, cls = _probability_text(weights, p)
+    words, cls = _probability_text(scene, p)
     if cls < 0:  # K classes: which one is the likeliest there
         cls = _region_class(scene, t, y)
-    text = f"{words} here (class {cls})\n{_where(scene, t)}: {_coords_text(axes, np.asarray(y))}"
+    where = f"{_where(scene, t)}: {_coords_text(axes, np.asarray(y))}"
+    text = f"{words} here ({_class_name(scene, cls)})\n{where}"
     return Hover("region", -1, np.asarray(y, dtype=np.float64), axes, p, text)
 
 

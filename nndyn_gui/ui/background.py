@@ -10,6 +10,18 @@ autosave writer) hands its work to a NewestWins: at most one job is in flight;
 requests arriving meanwhile collapse into the newest, and only the finished result
 reaches the GUI thread (`done`), and only if no newer result was shown first.
 
+After a run is opened or reset, a result computed for the run it replaced is worth
+nothing: with `epoch` (e.g. the state's snapshot list, replaced by every open, reset
+or new run) such a result is dropped when a request of the new epoch waits behind it,
+so the window draws the new run once instead of the old one first (each stale picture
+cost a scene and a repaint of every panel, measured: 30-40 ms of a 100 ms budget).
+
+Background threads share the GIL with the GUI thread, which gives it up around most Qt
+calls it makes (hundreds in one paint) and then waits up to `sys.getswitchinterval()`
+to get it back from a computing thread. At Python's default 5 ms a training-curves
+paint took 1.6x as long as at 1 ms with two jobs running (benchmarks/bench_gil.py); the
+first background thread sets the window's process to switch every GIL_SWITCH_S.
+
 Each NewestWins has one thread, started with its first job and ended after IDLE_S
 without work: while training asks for a job every few hundred milliseconds, handing
 one over is a cheap notify (starting a thread makes the caller wait until it runs,
@@ -21,6 +33,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -32,6 +45,7 @@ log = logging.getLogger(__name__)
 
 Job = Callable[[], Any]
 IDLE_S = 1.0  # a thread with no job for this long ends (the next job starts a new one)
+GIL_SWITCH_S = 0.001  # the longest the GUI thread waits for the GIL (Python's default: 5 ms)
 
 
 class _Bridge(QObject):
@@ -43,22 +57,30 @@ class _Bridge(QObject):
 class NewestWins(QObject):
     """Background jobs, newest request wins; `done(result, error)` arrives on the GUI thread.
 
-    `what` completes the error text: "cannot {what}: ValueError: ...".
+    `what` completes the error text: "cannot {what}: ValueError: ...". `epoch`, if
+    given, names what results belong to (compared with `is`): a result whose epoch is
+    not that of the request waiting behind it is dropped, never shown.
     """
 
     done = Signal(object, str)  # result | None, error text ("" when fine)
 
     def __init__(
-        self, parent: QObject | None = None, name: str = "nndyn-background", what: str = "do this"
+        self,
+        parent: QObject | None = None,
+        name: str = "nndyn-background",
+        what: str = "do this",
+        epoch: Callable[[], object] | None = None,
     ) -> None:
         super().__init__(parent)
         self._what = what
+        self._epoch = epoch
+        self._started_epoch: object = None  # the epoch of the job in flight
         self._name = name
         self._thread: threading.Thread | None = None
         self._cond = threading.Condition()  # guards _job and _thread
         self._job: tuple[int, Job] | None = None  # handed to the thread, not yet taken
         self._running = False  # the thread is computing a job
-        self._pending: tuple[int, Job] | None = None
+        self._pending: tuple[int, Job, object] | None = None  # (generation, job, epoch)
         self._generation = 0
         self._shown = 0  # newest generation handed out (done or run_now)
         self._closed = False
@@ -74,10 +96,11 @@ class NewestWins(QObject):
         if self._closed:
             return
         self._generation += 1
+        epoch = self._epoch() if self._epoch is not None else None
         if self._outstanding:
-            self._pending = (self._generation, job)
+            self._pending = (self._generation, job, epoch)
             return
-        self._start(self._generation, job)
+        self._start(self._generation, job, epoch)
 
     def run_now(self, job: Job) -> tuple[Any, str]:
         """Run synchronously (tests, export); older background results are dropped."""
@@ -111,12 +134,14 @@ class NewestWins(QObject):
             return self._thread
 
     # ------------------------------------------------------------------ internals
-    def _start(self, gen: int, job: Job) -> None:
+    def _start(self, gen: int, job: Job, epoch: object) -> None:
         self._pending = None
         self._outstanding += 1
+        self._started_epoch = epoch
         with self._cond:
             self._job = (gen, job)
             if self._thread is None:
+                _share_the_gil()
                 self._thread = threading.Thread(target=self._loop, name=self._name, daemon=True)
                 self._thread.start()
             else:
@@ -158,8 +183,9 @@ class NewestWins(QObject):
         self._outstanding -= 1
         if self._closed:
             return
+        outdated = self._pending is not None and self._pending[2] is not self._started_epoch
         try:
-            if gen > self._shown:  # a newer synchronous run may already be shown
+            if gen > self._shown and not outdated:  # a newer synchronous run may be shown
                 self._shown = gen
                 self.done.emit(result, error)
         finally:
@@ -167,6 +193,19 @@ class NewestWins(QObject):
             # fight the GUI thread for the GIL the whole time the result is drawn
             if self._pending is not None and not self._closed and not self._outstanding:
                 self._start(*self._pending)
+
+
+def for_the_shown_run(owner: QObject, state: Any, name: str, what: str) -> NewestWins:
+    """Jobs that draw or measure the run the window shows (`state`: the AppState): their
+    results belong to its snapshot list, which an open, a reset or a new run replaces."""
+    return NewestWins(owner, name=name, what=what, epoch=lambda: state.snapshots)
+
+
+def _share_the_gil() -> None:
+    """The GUI thread waits at most GIL_SWITCH_S for the GIL (see the module's docstring);
+    a process already switching faster is left alone."""
+    if sys.getswitchinterval() > GIL_SWITCH_S:
+        sys.setswitchinterval(GIL_SWITCH_S)
 
 
 def _run(job: Job, what: str) -> tuple[Any, str]:

@@ -171,7 +171,11 @@ class TrainingCurves(QWidget):
         legend.setBrush(pg.mkBrush(255, 255, 255, 200))
 
         def curve(plot: Any, color: tuple[int, int, int], name: str | None) -> Any:
-            return plot.plot([], [], pen=pg.mkPen(color, width=2), name=name, connect="finite")
+            item = plot.plot([], [], pen=pg.mkPen(color, width=2), name=name, connect="finite")
+            # thousands of snapshots on a dock a few hundred pixels wide: draw each pixel
+            # column's min and max only ("peak": the same picture, a fraction of the paint)
+            item.setDownsampling(auto=True, method="peak")
+            return item
 
         self.loss_curve = curve(self.loss_plot, LOSS_COLOR, None)
         self.train_curve = curve(self.acc_plot, TRAIN_COLOR, "train")

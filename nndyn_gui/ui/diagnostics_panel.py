@@ -50,7 +50,7 @@ from nndyn_gui.core.config import RunConfig
 from nndyn_gui.core.datasets import outer_loop
 from nndyn_gui.core.types import Dataset, NetWeights, Snapshot
 from nndyn_gui.ui import hamiltonian_plot, steps
-from nndyn_gui.ui.background import NewestWins
+from nndyn_gui.ui.background import for_the_shown_run
 from nndyn_gui.ui.block_table import BAD_COLOR, OK_COLOR, BlockRows, BlockTable, block_rows
 from nndyn_gui.ui.block_table import fmt as _fmt
 from nndyn_gui.ui.block_table import pct as _pct
@@ -177,9 +177,9 @@ class DiagnosticsPanel(QWidget):
         self._debounce.setSingleShot(True)
         self._debounce.setInterval(DEBOUNCE_MS)
         self._debounce.timeout.connect(self._refresh_in_background)
-        self._jobs = NewestWins(self, name="nndyn-diagnostics", what="compute diagnostics")
+        self._jobs = for_the_shown_run(self, state, "nndyn-diagnostics", "compute diagnostics")
         self._jobs.done.connect(self._on_computed)
-        self._topo_jobs = NewestWins(self, name="nndyn-topology", what="compute topology")
+        self._topo_jobs = for_the_shown_run(self, state, "nndyn-topology", "compute topology")
         self._topo_jobs.done.connect(self._on_topology)
 
         self.summary_label = QLabel()

@@ -3,9 +3,10 @@
 Why it exists: the fields (format, content, size, timing, look, title, caption, file)
 and the rules between them — which contents a format and this net allow, with the
 reason as a tooltip and under the list; which numbers a format uses — are one job; the
-dialog (ui/export_dialog.py) adds the preview, the checks of the whole request and the
-running export. Names, ranges, defaults and file names come from
-`render/export_spec.py`, the table the exporter and `nndyn render` read too.
+dialog (ui/export_dialog.py) wires them to the preview (ui/export_preview.py), the
+checks of the whole request (ui/export_request.py) and the running export. Names,
+ranges, defaults and file names come from `render/export_spec.py`, the table the
+exporter and `nndyn render` read too.
 
 Another export kind: its format in `export_spec.FORMATS` appears in the Format list by
 itself and `content_problem` says what it cannot hold; a field only it uses is one row in

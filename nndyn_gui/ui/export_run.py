@@ -3,7 +3,7 @@
 Why it exists: Qt can only draw on the GUI thread, so a QTimer calls `Exporter.step()`
 once per tick (one frame) while the encoder works in its own thread: the window stays
 responsive and Cancel works at any frame; `abort()` leaves no partial file behind. The
-dialog (ui/export_dialog.py) only shows what this reports. Every export kind runs
+dialog shows what this reports through ui/export_progress.py. Every export kind runs
 through here: a new kind is a new format or content of render/export_spec.py that
 `Exporter` writes, nothing to add in this module.
 

@@ -42,7 +42,7 @@ from nndyn_gui.core.types import Snapshot
 from nndyn_gui.render.input_map import InputMap, make_input_map
 from nndyn_gui.render.palette import Palette, palette_for
 from nndyn_gui.ui import steps
-from nndyn_gui.ui.background import Job, NewestWins
+from nndyn_gui.ui.background import Job, for_the_shown_run
 from nndyn_gui.ui.input_map_units import UnitGrid
 from nndyn_gui.ui.state import AppState
 
@@ -144,7 +144,7 @@ class InputMapPanel(QWidget):
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.timeout.connect(self._refresh)
-        self._jobs = NewestWins(self, name="nndyn-input-map", what="draw the input map")
+        self._jobs = for_the_shown_run(self, state, "nndyn-input-map", "draw the input map")
         self._jobs.done.connect(self._show)
         state.shownChanged.connect(self._schedule)
         state.configChanged.connect(self._on_config)

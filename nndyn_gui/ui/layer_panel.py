@@ -70,7 +70,7 @@ class LayerPanel(QWidget):
         self._background = background_build
         self._closed = False
         self._aim_after_training = False
-        self.builder = SceneBuilder(self, name="nndyn-scene")
+        self.builder = SceneBuilder(self, name="nndyn-scene", epoch=lambda: state.snapshots)
         self.builder.built.connect(self._on_built)
         self.builder.throttledStarted.connect(self._on_snapshots)  # the slider follows
         state.view_sets_shown()  # the readouts follow what this view has drawn

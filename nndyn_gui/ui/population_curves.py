@@ -29,7 +29,7 @@ from nndyn_gui.core.analysis import density
 from nndyn_gui.core.analysis.density import SampleVsPopulation
 from nndyn_gui.core.config import RunConfig
 from nndyn_gui.core.types import Dataset, Snapshot
-from nndyn_gui.ui.background import NewestWins
+from nndyn_gui.ui.background import for_the_shown_run
 from nndyn_gui.ui.state import AppState
 
 SAMPLE_COLOR = (0, 114, 178)  # the training curves' "train"
@@ -65,7 +65,7 @@ class PopulationCurves(QObject):
         self._key: tuple[Any, ...] = ()
         self._enabled = False
         self._error = ""
-        self._jobs = NewestWins(self, name="nndyn-population", what="measure the population")
+        self._jobs = for_the_shown_run(self, state, "nndyn-population", "measure the population")
         self._jobs.done.connect(self._on_done)
         self._follow = QTimer(self)
         self._follow.setSingleShot(True)

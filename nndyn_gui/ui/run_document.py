@@ -139,7 +139,6 @@ class RunDocument(QObject):
             return
         self.path = str(path)
         self.state.set_dirty(False)
-        app_settings.add_recent_file(str(path))
         self.saved.emit(str(path))
 
     # ------------------------------------------------------------------ open
@@ -180,7 +179,6 @@ class RunDocument(QObject):
         self._opening = None
         self.state.load_run(run)
         self.path = path
-        app_settings.add_recent_file(path)
         self.opened.emit(path)
         self._report_idle()
 
@@ -227,9 +225,23 @@ def _save(run: Run, path: str) -> None:
     from nndyn_gui.core.io.runfile import save_run
 
     save_run(run, path)
+    _remember(path)
 
 
 def _load(path: str) -> Run:
     from nndyn_gui.core.io.runfile import load_run
 
-    return load_run(path)
+    run = load_run(path)
+    _remember(path)
+    return run
+
+
+def _remember(path: str) -> None:
+    """File → Open recent gets `path`, written here on the file thread: the settings
+    file is read and rewritten each time (tens of milliseconds on a busy disk). The run
+    was read or written all the same, so a settings file that cannot take it is the
+    log's, not a failed open or save."""
+    try:
+        app_settings.add_recent_file(path)
+    except Exception:  # the run's file is fine; only the menu misses it
+        log.exception("cannot add %s to the recent files", path)

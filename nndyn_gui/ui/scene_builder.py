@@ -91,9 +91,11 @@ class SceneBuilder(QObject):
     built = Signal(object, str)  # a job's result | None, error text ("" when fine)
     throttledStarted = Signal()  # a throttled build was asked for (now or as a hold ended)
 
-    def __init__(self, parent: QObject, name: str) -> None:
+    def __init__(
+        self, parent: QObject, name: str, epoch: Callable[[], object] | None = None
+    ) -> None:
         super().__init__(parent)
-        self._jobs = NewestWins(self, name=name, what="draw this snapshot")
+        self._jobs = NewestWins(self, name=name, what="draw this snapshot", epoch=epoch)
         self._jobs.done.connect(self.built)
         self._hold = QTimer(self)
         self._hold.setSingleShot(True)

@@ -28,7 +28,7 @@ from nndyn_gui.render.palette import palette_for
 from nndyn_gui.render.scene import FlowScene, ViewOptions
 from nndyn_gui.render.small_multiples import SmallMultiples
 from nndyn_gui.ui import steps
-from nndyn_gui.ui.background import Job, NewestWins
+from nndyn_gui.ui.background import Job, for_the_shown_run
 from nndyn_gui.ui.state import AppState
 
 MAX_POINTS = 1500
@@ -88,7 +88,7 @@ class SmallMultiplesPanel(QWidget):
         self._timer.setSingleShot(True)
         self._timer.setInterval(COALESCE_MS)
         self._timer.timeout.connect(self._refresh)
-        self._builder = NewestWins(self, name="nndyn-multiples", what="draw this snapshot")
+        self._builder = for_the_shown_run(self, state, "nndyn-multiples", "draw this snapshot")
         self._builder.done.connect(self._show)
         state.shownChanged.connect(self._schedule)
         state.shownChanged.connect(self._show_step)

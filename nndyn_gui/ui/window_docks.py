@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QDockWidget, QWidget
+from PySide6.QtWidgets import QDockWidget, QLayout, QWidget
 
 if TYPE_CHECKING:
     from nndyn_gui.ui.main_window import MainWindow
@@ -75,6 +75,19 @@ def resize_default(win: MainWindow) -> None:
       they can be watched while turning a knob; the diagnostics are a tab beside the
       parameters, and so is the input map; the layer tiles keep the window's full width.
     """
+    layout = win.layout()
+    assert layout is not None  # a QMainWindow always has its own
+    # the docks pass through states on their way (four stacked in one column for a
+    # moment) whose minimum height is taller than a 720 px screen; Qt grows the window
+    # to each and never shrinks it back. Only the final layout's minimum counts.
+    layout.setSizeConstraint(QLayout.SizeConstraint.SetNoConstraint)
+    try:
+        _arrange(win)
+    finally:
+        layout.setSizeConstraint(QLayout.SizeConstraint.SetDefaultConstraint)
+
+
+def _arrange(win: MainWindow) -> None:
     docks = win.docks
     area = Qt.DockWidgetArea
     narrow = win.width() < NARROW_WIDTH
@@ -95,7 +108,10 @@ def resize_default(win: MainWindow) -> None:
         win.resizeDocks([docks["params"]], [int(w * 0.31)], Qt.Orientation.Horizontal)
         win.resizeDocks(
             [docks["params"], docks["curves"]],
-            [int(h * 0.4), int(h * 0.46)],  # the curves' two plots need ~300 px
+            # the curves' two plots need ~300 px (in a dock under ~260 px, as at
+            # 1280x680, the accuracy legend runs over the plot's top); the parameters
+            # scroll
+            [int(h * 0.36), int(h * 0.5)],
             Qt.Orientation.Vertical,
         )
         win.resizeDocks([docks["multiples"]], [int(h * 0.2)], Qt.Orientation.Vertical)

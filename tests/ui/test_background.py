@@ -1,12 +1,17 @@
-"""A background job that raises (issue 20, item 6): the window says so and the log keeps it."""
+"""Background jobs (ui/background.py): a failure is shown and logged (issue 20, item 6); a
+result for a run the window no longer shows is dropped; the GUI thread gets the GIL back fast."""
 
 from __future__ import annotations
+
+import sys
+import threading
+from collections.abc import Callable
 
 import pytest
 from PySide6.QtCore import QObject
 from pytestqt.qtbot import QtBot
 
-from nndyn_gui.ui.background import NewestWins
+from nndyn_gui.ui.background import GIL_SWITCH_S, NewestWins
 
 
 def test_a_failing_job_is_shown_in_one_line_and_logged_with_its_traceback(
@@ -24,3 +29,54 @@ def test_a_failing_job_is_shown_in_one_line_and_logged_with_its_traceback(
     [record] = [r for r in caplog.records if r.name == "nndyn_gui.ui.background"]
     assert record.getMessage() == "cannot draw the layers" and record.exc_info is not None
     jobs.shutdown(5.0)
+
+
+def test_a_result_for_a_replaced_run_is_never_shown_but_progress_within_a_run_is(
+    qtbot: QtBot,
+) -> None:
+    """Open a run while the old one's picture is computing: the window draws only the new
+    run (not the old one first); while one run trains, every finished result is shown."""
+    owner = QObject()
+    run: list[object] = [["old run"]]
+    jobs = NewestWins(owner, name="nndyn-test", what="draw", epoch=lambda: run[0])
+    shown: list[object] = []
+    jobs.done.connect(lambda result, _error: shown.append(result))
+    gate = threading.Event()
+
+    def slow(tag: str) -> Callable[[], str]:
+        def job() -> str:
+            gate.wait(5.0)
+            return tag
+
+        return job
+
+    jobs.request(slow("old 1"))  # in flight
+    jobs.request(slow("old 2"))  # same run: waits, and the first result is still shown
+    gate.set()
+    qtbot.waitUntil(lambda: not jobs.busy(), timeout=5000)
+    assert shown == ["old 1", "old 2"]
+
+    gate.clear()
+    jobs.request(slow("old 3"))  # in flight when the run is replaced
+    run[0] = ["new run"]
+    jobs.request(slow("new 1"))
+    gate.set()
+    qtbot.waitUntil(lambda: not jobs.busy(), timeout=5000)
+    assert shown == ["old 1", "old 2", "new 1"]
+    jobs.shutdown(5.0)
+
+
+def test_background_threads_make_the_gui_thread_wait_at_most_a_millisecond_for_the_gil(
+    qtbot: QtBot,
+) -> None:
+    before = sys.getswitchinterval()
+    sys.setswitchinterval(0.005)  # Python's default
+    try:
+        owner = QObject()
+        jobs = NewestWins(owner, name="nndyn-test", what="draw")
+        with qtbot.waitSignal(jobs.done, timeout=5000):
+            jobs.request(lambda: 1)
+        assert sys.getswitchinterval() == pytest.approx(GIL_SWITCH_S) and GIL_SWITCH_S <= 0.001
+        jobs.shutdown(5.0)
+    finally:
+        sys.setswitchinterval(before)

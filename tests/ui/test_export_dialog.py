@@ -200,3 +200,34 @@ def test_the_dialog_names_the_step_it_exports(qtbot, small_config: RunConfig) ->
     dlg.content_combo.setCurrentIndex(dlg.content_combo.findData("training"))
     assert dlg.snapshot_label.text() == "3 snapshots, untrained (step 0) to step 100"
     dlg.close()
+
+
+def test_a_preview_that_cannot_be_drawn_says_so_in_its_place(
+    qtbot, small_config: RunConfig, monkeypatch: pytest.MonkeyPatch, caplog
+) -> None:
+    """A bug while drawing the miniature leaves the dialog working: "no preview" where the
+    picture was, and the log keeps the traceback; a fixable problem is named there."""
+    import logging
+
+    from nndyn_gui.render.export import ExportError
+    from nndyn_gui.ui import export_preview
+
+    dlg = _dialog(qtbot, small_config)
+    assert dlg.update_preview() and not dlg.preview.pixmap().isNull()
+
+    def bug(*args, **kwargs):
+        raise ValueError("a drawing bug")
+
+    monkeypatch.setattr(export_preview, "preview_frame", bug)
+    with caplog.at_level(logging.ERROR):
+        assert dlg.update_preview() is False
+    assert dlg.preview.text() == "no preview" and dlg.preview.pixmap().isNull()
+    assert "a drawing bug" in caplog.text
+
+    def unfit(*args, **kwargs):
+        raise ExportError("size too small")
+
+    monkeypatch.setattr(export_preview, "preview_frame", unfit)
+    assert dlg.update_preview() is False
+    assert dlg.preview.text() == "no preview:\nsize too small"
+    assert dlg.export_button.isEnabled()  # the export itself is still possible

@@ -3,17 +3,24 @@
 A `.nndyn` file of thousands of snapshots takes a good part of a second to read or write
 (zip, npz, fsync), and stopping a run that a newly opened one replaces can take seconds:
 all of it runs off the GUI thread (ui/run_document.py), so the window keeps repainting.
+
+The window's pause is measured as a user meets it: the longest time between two ticks
+of a 5 ms timer on the GUI thread, everything in between included (the opened run's
+first pictures, every panel's repaint, waits for the GIL or a file), except the time
+the operating system ran other programs on the GUI thread's core (Linux counts it per
+thread: /proc/thread-self/schedstat) - on a busy machine no window can promise that.
 """
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import QElapsedTimer, QTimer
+from PySide6.QtCore import QTimer
 
 from nndyn_gui.core.io.runfile import load_run, save_run
 from nndyn_gui.core.types import Run, Snapshot
@@ -43,6 +50,44 @@ def gui_calls(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, float]]:
     return seen
 
 
+def _waited_for_a_core_s() -> float:
+    """Seconds this thread was ready to run while the OS ran others (0 where unknown)."""
+    try:
+        with open("/proc/thread-self/schedstat") as f:
+            return int(f.read().split()[1]) / 1e9
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
+class Pauses:
+    """The GUI thread's event-loop pauses, from the ticks of a 5 ms timer."""
+
+    def __init__(self) -> None:
+        self.ticks: list[tuple[float, float, float]] = []  # wall, thread CPU, core wait
+        self.timer = QTimer()
+        self.timer.setInterval(5)
+        self.timer.timeout.connect(self._tick)
+
+    def _tick(self) -> None:
+        self.ticks.append((time.perf_counter(), time.thread_time(), _waited_for_a_core_s()))
+
+    def start(self) -> None:
+        self._tick()
+        self.timer.start()
+
+    def stop(self) -> None:
+        self.timer.stop()
+        self._tick()
+
+    def worst(self) -> tuple[float, float, float]:
+        """(ms the window did not respond, counting its own work and waits; of which CPU;
+        wall ms including the time the OS ran other programs) of the longest pause."""
+        gaps = []
+        for (w0, c0, q0), (w1, c1, q1) in zip(self.ticks, self.ticks[1:], strict=False):
+            gaps.append((1000 * (w1 - w0 - (q1 - q0)), 1000 * (c1 - c0), 1000 * (w1 - w0)))
+        return max(gaps)
+
+
 def _large_run(window: Any, path: Path) -> None:
     state = window.state
     w = state.weights
@@ -60,19 +105,16 @@ def test_open_and_save_a_large_run_while_training_keep_the_window_responsive(
     window.train()
     qtbot.waitUntil(lambda: len(state.snapshots) > 2, timeout=120_000)  # training for real
 
-    gaps: list[float] = []
-    clock = QElapsedTimer()
-    ticker = QTimer()
-    ticker.setInterval(5)
-    ticker.timeout.connect(lambda: gaps.append(clock.restart()))
-    clock.start()
-    ticker.start()
+    pauses = Pauses()
+    pauses.start()
     gui_calls.clear()
 
     assert window.save_to(str(saved), wait=False)  # while training
     assert window.open_run(str(big), wait=False)  # stops the training, then opens
     qtbot.waitUntil(lambda: not window.document.busy(), timeout=60_000)
-    ticker.stop()
+    qtbot.waitUntil(lambda: not window.layer_panel.builder.busy(), timeout=60_000)
+    qtbot.wait(300)  # the opened run's first pictures and the panels' repaints
+    pauses.stop()
 
     assert len(state.snapshots) == N_SNAPSHOTS and state.status == "finished"
     assert window.run_path == str(big) and window.windowTitle().startswith("big.nndyn")
@@ -81,7 +123,9 @@ def test_open_and_save_a_large_run_while_training_keep_the_window_responsive(
     worst = max(ms for _, ms in gui_calls)
     assert {name for name, _ in gui_calls} >= {"open", "save", "_on_done", "_finish_open"}
     assert worst < MAX_GUI_MS, gui_calls
-    print(f"worst event-loop pause {max(gaps):.0f} ms, worst file slot {worst:.0f} ms")
+    pause, cpu, wall = pauses.worst()
+    print(f"worst pause {pause:.0f} ms (GUI thread CPU {cpu:.0f} ms; wall {wall:.0f} ms)")
+    assert pause < MAX_GUI_MS, (pause, cpu, wall, os.getloadavg())
 
 
 def test_closing_waits_for_a_save_in_flight_without_blocking(
