@@ -18,12 +18,12 @@ from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import QLineF, QPointF, QRectF, Qt
-from PySide6.QtGui import QColor, QFont, QFontMetricsF, QImage, QPainter, QPen
+from PySide6.QtGui import QColor, QFontMetricsF, QImage, QPainter, QPen
 
 from nndyn_gui.core.types import Dataset
 from nndyn_gui.render.ensemble_map import EnsembleMap
 from nndyn_gui.render.palette import WHITE, Palette
-from nndyn_gui.render.picture_file import write_picture
+from nndyn_gui.render.picture_file import pixel_font, write_picture
 
 # one colour per member (16 at most): dark and saturated, apart from the pale class wash
 MEMBER_COLOURS = (
@@ -95,13 +95,6 @@ def _qimage(rgba: np.ndarray) -> QImage:
     return img.copy()  # owns its pixels (the array may go)
 
 
-def _font(px: float, bold: bool = False) -> QFont:
-    f = QFont()
-    f.setPixelSize(max(8, round(px)))
-    f.setBold(bold)
-    return f
-
-
 def _qcolor(rgba: tuple[int, int, int, int]) -> QColor:
     return QColor(*rgba)
 
@@ -123,7 +116,7 @@ def layout(rect: QRectF, pic: EnsemblePicture, text: bool) -> Layout:
     title_h = 1.8 * px if text and pic.title else 0.0
     cap_h = 0.0
     if text and pic.caption:
-        fm = QFontMetricsF(_font(px))
+        fm = QFontMetricsF(pixel_font(px))
         width = rect.width() - 2 * pad
         lines = max(1, int(np.ceil(fm.horizontalAdvance(pic.caption) / max(width, 1.0) * 1.15)))
         cap_h = (lines + 0.6) * fm.lineSpacing()
@@ -149,7 +142,7 @@ def paint_ensemble(
     painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, True)
     if text and pic.title:
         painter.setPen(fg)
-        painter.setFont(_font(1.15 * px, bold=True))
+        painter.setFont(pixel_font(1.15 * px, bold=True))
         painter.drawText(
             lay.title, int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter), pic.title
         )
@@ -157,7 +150,7 @@ def paint_ensemble(
     _paint_legend(painter, lay.legend, pic, px)
     if text and pic.caption:
         painter.setPen(fg)
-        painter.setFont(_font(px))
+        painter.setFont(pixel_font(px))
         painter.drawText(
             lay.caption,
             int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop | Qt.TextFlag.TextWordWrap),
@@ -196,7 +189,7 @@ def _paint_map(painter: QPainter, r: QRectF, pic: EnsemblePicture, px: float) ->
     painter.setBrush(Qt.BrushStyle.NoBrush)
     painter.setPen(QPen(_qcolor(pal.foreground), max(1.0, px / 14.0)))
     painter.drawRect(r)
-    painter.setFont(_font(0.8 * px))
+    painter.setFont(pixel_font(0.8 * px))
     fm = QFontMetricsF(painter.font())
     for v, (x, y), align in (
         (x0, (r.left(), r.bottom() + 0.2 * px), Qt.AlignmentFlag.AlignLeft),
@@ -241,15 +234,15 @@ def _paint_legend(painter: QPainter, r: QRectF, pic: EnsemblePicture, px: float)
     pal, emap = pic.palette, pic.emap
     fg = _qcolor(pal.foreground)
     painter.setPen(fg)
-    painter.setFont(_font(px, bold=True))
-    fm = QFontMetricsF(_font(px))
+    painter.setFont(pixel_font(px, bold=True))
+    fm = QFontMetricsF(pixel_font(px))
     line = fm.lineSpacing()
     y = r.top()
     painter.drawText(
         QRectF(r.left(), y, r.width(), line), int(Qt.AlignmentFlag.AlignLeft), "Agreement"
     )
     y += 1.05 * line
-    painter.setFont(_font(0.8 * px))
+    painter.setFont(pixel_font(0.8 * px))
     small = QFontMetricsF(painter.font()).lineSpacing()
     painter.drawText(
         QRectF(r.left(), y, r.width(), small),
@@ -275,7 +268,7 @@ def _paint_legend(painter: QPainter, r: QRectF, pic: EnsemblePicture, px: float)
     painter.setBrush(Qt.BrushStyle.NoBrush)
     painter.drawRect(bar)
     y = bar.bottom() + 0.2 * px
-    painter.setFont(_font(0.8 * px))
+    painter.setFont(pixel_font(0.8 * px))
     painter.drawText(
         QRectF(bar.left(), y, bar.width(), small), int(Qt.AlignmentFlag.AlignLeft), left
     )
@@ -291,7 +284,7 @@ def _paint_legend(painter: QPainter, r: QRectF, pic: EnsemblePicture, px: float)
         )
         y += small
     y += 0.8 * line
-    painter.setFont(_font(px, bold=True))
+    painter.setFont(pixel_font(px, bold=True))
     painter.drawText(
         QRectF(r.left(), y, r.width(), line), int(Qt.AlignmentFlag.AlignLeft), "Decision boundaries"
     )
@@ -308,7 +301,7 @@ def _paint_legend(painter: QPainter, r: QRectF, pic: EnsemblePicture, px: float)
         mid = y + row_h / 2
         painter.drawLine(QLineF(r.left(), mid, r.left() + 2.2 * px, mid))
         painter.setPen(fg)
-        painter.setFont(_font(font_px, bold=chosen))
+        painter.setFont(pixel_font(font_px, bold=chosen))
         painter.drawText(
             QRectF(r.left() + 2.8 * px, y, r.width() - 2.8 * px, row_h),
             int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter),

@@ -31,7 +31,7 @@ from PySide6.QtGui import QColor, QFont, QFontMetricsF, QImage, QPainter, QPen
 from nndyn_gui.core.fields import field_info
 from nndyn_gui.core.sweep.results import PERCENT_METRICS, Heatmap
 from nndyn_gui.render.export_spec import VECTOR_EXTENSIONS
-from nndyn_gui.render.picture_file import write_picture
+from nndyn_gui.render.picture_file import pixel_font, write_picture
 
 # viridis at 9 stops (matplotlib's table), interpolated linearly in between
 _VIRIDIS = np.array(
@@ -162,13 +162,6 @@ class HeatmapLayout:
         return None
 
 
-def _font(px: float, bold: bool = False) -> QFont:
-    f = QFont()
-    f.setPixelSize(max(8, round(px)))
-    f.setBold(bold)
-    return f
-
-
 def _tick_text(v: object) -> str:
     if isinstance(v, float):
         return f"{v:g}"
@@ -191,8 +184,8 @@ def paint_heatmap(
     if background is not None:
         painter.fillRect(rect, background)
     base = max(10.0, min(rect.width(), rect.height()) / 48.0)
-    f_title, f_sub, f_tick = _font(base * 1.35, True), _font(base), _font(base)
-    f_foot = _font(base * 0.85)
+    f_title, f_sub, f_tick = pixel_font(base * 1.35, True), pixel_font(base), pixel_font(base)
+    f_foot = pixel_font(base * 0.85)
     m_tick = QFontMetricsF(f_tick)
     ny, nx = hm.values.shape
     y_ticks = [_tick_text(v) for v in hm.y_values]
@@ -235,8 +228,8 @@ def paint_heatmap(
     gap = max(1.0, base * 0.12)
     cell0 = layout.cell_rect(0, 0)
     cell_px = min(cell0.width() / 5.5, cell0.height() / 3.2, base * 2.2)
-    f_cell = _font(max(base * 0.9, cell_px), True)
-    f_small = _font(max(base * 0.75, cell_px * 0.6))
+    f_cell = pixel_font(max(base * 0.9, cell_px), True)
+    f_small = pixel_font(max(base * 0.75, cell_px * 0.6))
     for iy in range(ny):
         for ix in range(nx):
             r = layout.cell_rect(iy, ix).adjusted(gap, gap, -gap, -gap)
@@ -360,7 +353,7 @@ def _cell_text(
     """The value (shrunk to fit the cell, down to 8 px) and, where there is room, the note."""
     m_cell = QFontMetricsF(f_cell)
     while m_cell.horizontalAdvance(main) + 2 > r.width() and f_cell.pixelSize() > 8:
-        f_cell = _font(f_cell.pixelSize() - 1, True)
+        f_cell = pixel_font(f_cell.pixelSize() - 1, True)
         m_cell = QFontMetricsF(f_cell)
     if m_cell.horizontalAdvance(main) + 2 > r.width() or m_cell.height() > r.height():
         return  # too small even at 8 px: the tooltip and the table say it

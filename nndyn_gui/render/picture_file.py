@@ -1,16 +1,27 @@
-"""Putting a painted picture into a file whole, or not at all.
+"""Painted pictures (the Ensemble picture, the sweep's heatmap): their text's font, and
+putting them into a file whole, or not at all.
 
 Why its own module: the Ensemble picture (render/ensemble_picture.py) and the sweep's
 heatmap (render/heatmap.py) both paint with a QPainter and save through
 core.io.files.AtomicWriter; how a failure is told (a device at the path, Qt refusing
 to save, a full disk at the commit: one OSError that names the file and keeps the old
-one) is one rule, written once.
+one) is one rule, written once; so is their text's size in pixels, never below 8.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+
+from PySide6.QtGui import QFont
+
+
+def pixel_font(px: float, bold: bool = False) -> QFont:
+    """The default font at `px` pixels (at least 8: still readable on a small picture)."""
+    f = QFont()
+    f.setPixelSize(max(8, round(px)))
+    f.setBold(bold)
+    return f
 
 
 def write_picture(path: Path, suffix: str, write: Callable[[Path], bool]) -> None:
