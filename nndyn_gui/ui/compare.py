@@ -24,7 +24,9 @@ GUI thread (ui/background.NewestWins, ui/scene_builder.SceneBuilder); while trai
 each side asks for a new scene at most every LIVE_REFRESH_MS and only the newest request
 is built. Layer time and Play are `ui/playback.Playback`, the main view's too. Each
 column is a `ui/compare_half.CompareHalf` (one run's scene, view, numbers and winding);
-this window picks and trains the runs and links the halves.
+which two runs they are is `ui/compare_pair.RunPair` (A's seed, B's chooser, B read off
+the GUI thread) and every word the window says is `ui/compare_captions.CompareCaptions`;
+this window trains the runs and links the halves.
 """
 
 from __future__ import annotations
@@ -37,20 +39,17 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
-    QSpinBox,
     QVBoxLayout,
     QWidget,
 )
 
-from nndyn_gui.core.analysis import comparison, narrator
-from nndyn_gui.core.config import RunConfig
 from nndyn_gui.core.net.initial_weights import initial_weights
-from nndyn_gui.core.types import Dataset, NetWeights, Snapshot, TrainResult
+from nndyn_gui.core.types import NetWeights, Snapshot, TrainResult
 from nndyn_gui.render.scene import FlowScene, ViewOptions
-from nndyn_gui.ui.background import NewestWins
-from nndyn_gui.ui.compare_chooser import Choice, SecondRun, SecondRunChooser, resolve
+from nndyn_gui.ui.compare_captions import CompareCaptions
 from nndyn_gui.ui.compare_half import LIVE_REFRESH_MS, MAX_SCENE_POINTS, CompareHalf, result_text
 from nndyn_gui.ui.compare_half import _pct as _pct
+from nndyn_gui.ui.compare_pair import RunPair
 from nndyn_gui.ui.compare_steps import SharedSteps
 from nndyn_gui.ui.compare_training import RunQueue
 from nndyn_gui.ui.playback import SLIDER_RES, Playback
@@ -75,28 +74,19 @@ class CompareWindow(QWidget):
     def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowFlag(Qt.WindowType.Window, True)
-        self.setWindowTitle("Compare two runs")  # _update_headers: the configs'
+        self.setWindowTitle("Compare two runs")  # captions.show_headers: the configs'
         self.resize(1100, 620)
         self.state = state
         self.options = ViewOptions(grid_n=17)
         self.queue = RunQueue(self)  # the runs, one after the other in one worker
         self.engine = self.queue.engine
-        self._config = state.config.copy()  # A's base (its seed: seed_a)
-        self._dataset: Dataset = state.dataset
         self._closed = False
-        self._second: SecondRun | None = None  # B resolved (None: being read, or failed)
         self._to_output: set[int] = set()  # sides whose trained scene opens at the output
 
-        seed = state.config.train.seed
-        self.seed_a = QSpinBox()
-        self.seed_a.setRange(0, 2**31 - 1)
-        self.seed_a.setValue(seed)
-        self.seed_a.setToolTip("A: the current config from this weight seed")
-        self.seed_a.valueChanged.connect(self._on_seed_changed)
-        self.chooser = SecondRunChooser(seed + 1, self)
-        self.chooser.changed.connect(self._on_choice)
-        self.second_job = NewestWins(self, name="nndyn-compare-second", what="read run B")
-        self.second_job.done.connect(self._on_second)
+        self.pair = RunPair(state, lambda: self.queue.running, self)  # A and B
+        self.seed_a, self.chooser = self.pair.seed_a, self.pair.chooser
+        self.seeds, self.choose_second = self.pair.seeds, self.pair.choose
+        self.config_of, self.dataset_of = self.pair.config_of, self.pair.dataset_of
         self.train_button = QPushButton("Train both")
         self.train_button.setToolTip("Train A, then B (a run file is shown as it was saved)")
         self.stop_button = QPushButton("Stop")
@@ -116,7 +106,6 @@ class CompareWindow(QWidget):
         for name in SIDES:
             half = CompareHalf(name, self)
             half.sceneShown.connect(self._on_scene_shown)
-            half.changed.connect(self._update_verdict)
             half.error.connect(self.status_label.setText)
             self.sides.append(half)
         self.cameras = CameraLink([s.host for s in self.sides], self)  # one camera for both
@@ -164,6 +153,18 @@ class CompareWindow(QWidget):
         lay.addLayout(cols, 1)
         lay.addLayout(bottom)
         lay.addLayout(snap_row)
+        self.captions = CompareCaptions(  # the title, headers, status line, export labels
+            self.pair,
+            SIDES,
+            self.sides,
+            self.shared_steps,
+            self.queue,
+            self.status_label,
+            self.setWindowTitle,
+        )
+        self.titles, self.labels = self.captions.titles, self.captions.labels
+        for side in self.sides:
+            side.changed.connect(self.captions.show_verdict)  # its numbers: the verdict follows
 
         self.queue.started.connect(self._on_run_started)
         self.queue.snapshot.connect(lambda i, snap: self.sides[i].follow(snap))
@@ -174,33 +175,11 @@ class CompareWindow(QWidget):
         self.stop_button.clicked.connect(self.stop)
         self.shared_steps.stepChosen.connect(self._on_step_chosen)
         self.export_button.clicked.connect(self.open_export)
-        state.configChanged.connect(self._on_config)
-        state.datasetChanged.connect(self._on_config)
-        self._resolve_second(wait=True)  # another seed: at once, no file, no new data
+        self.pair.reading.connect(self._on_reading_second)
+        self.pair.resolved.connect(self._on_second)
+        self.pair.resolve(wait=True)  # another seed: at once, no file, no new data
 
     # ------------------------------------------------------------------ public
-    def seeds(self) -> tuple[int, int]:
-        """The weight seeds of A and B (B's own config's, whatever B is)."""
-        b = self._second.config.train.seed if self._second is not None else -1
-        return self.seed_a.value(), b
-
-    def config_of(self, side: int) -> RunConfig:
-        """The config column `side` shows (A: the current one with seed A)."""
-        if side == 1 and self._second is not None:
-            return self._second.config
-        cfg = self._config.copy()
-        cfg.train.seed = self.seed_a.value()
-        return cfg
-
-    def dataset_of(self, side: int) -> Dataset:
-        if side == 1 and self._second is not None:
-            return self._second.dataset
-        return self._dataset
-
-    def choose_second(self, mode: str, value: str = "", seed: int | None = None) -> None:
-        """Pick B (as the chooser does): "seed", "preset", "file" or "change"."""
-        self.chooser.set_choice(mode, value, seed)
-
     def is_running(self) -> bool:
         return self.queue.running
 
@@ -217,14 +196,12 @@ class CompareWindow(QWidget):
 
     def busy(self) -> bool:
         """True while a scene or topology report is still being computed."""
-        return any(s.busy() for s in self.sides) or self.second_job.busy()
+        return any(s.busy() for s in self.sides) or self.pair.busy()
 
     def wait_idle(self, timeout_s: float = 30.0) -> None:
         """Block until B is read and the newest scenes are built, then show them (tests,
         screenshots)."""
-        if self.second_job.busy():
-            self.second_job.wait(timeout_s)
-            self._on_second(*self.second_job.run_now(self._second_job()))
+        self.pair.wait(timeout_s)
         for side in self.sides:
             side.build_now(timeout_s)
             if side.topology_job.busy():
@@ -252,21 +229,6 @@ class CompareWindow(QWidget):
             out.append(Run(side.config, self.dataset_of(i), snaps, res.status, res.message))
         return out
 
-    def labels(self) -> list[str]:
-        """What each side is called in an export: its title (with its seed), and the test
-        accuracy of the snapshot exported (the one the snapshot slider shows) with its step."""
-        _top, *halves = self.titles()
-        return [
-            comparison.compare_half_label(
-                f"{SIDES[i]}: {halves[i]}", self.shared_steps.snapshot_of(side.result_data)
-            )
-            for i, side in enumerate(self.sides)
-        ]
-
-    def titles(self) -> tuple[str, str, str]:
-        """(over both, column A, column B): the narrator's, from each side's config."""
-        return comparison.compare_titles(self.config_of(0), self.config_of(1))
-
     def open_export(self) -> Any:
         """Export… : the Export dialog, set to the two runs side by side."""
         from nndyn_gui.ui.export_dialog import ExportDialog
@@ -293,12 +255,11 @@ class CompareWindow(QWidget):
 
     def train_both(self) -> None:
         """Train A, then B (unless B is a run file: it is shown as saved)."""
-        if self.queue.running or self._closed or self._second is None:
+        if self.queue.running or self._closed or self.pair.second is None:
             return
-        self._config = self.state.config.copy()
-        self._dataset = self.state.dataset
+        self.pair.take_current()
         keep_b = not self.chooser.choice().trains
-        runs = [(0, self.config_of(0), self._dataset)]
+        runs = [(0, self.config_of(0), self.dataset_of(0))]
         if not keep_b:
             runs.append((1, self.config_of(1), self.dataset_of(1)))
         self._reset_views(only_a=keep_b)
@@ -306,8 +267,7 @@ class CompareWindow(QWidget):
             self.sides[i].set_note("waiting…")
         self.train_button.setEnabled(False)
         self.stop_button.setEnabled(True)
-        self.seed_a.setEnabled(False)
-        self.chooser.setEnabled(False)
+        self.pair.set_editable(False)
         self.status_label.setText("Training A, then B…" if len(runs) > 1 else "Training A…")
         self.queue.start(runs)
         self._update_snapshot_slider()
@@ -324,7 +284,7 @@ class CompareWindow(QWidget):
         self._closed = True
         self.playback.stop()
         self.queue.shutdown()
-        self.second_job.shutdown()
+        self.pair.shutdown()
         for side in self.sides:
             side.shutdown()
         self.train_button.setEnabled(True)
@@ -335,48 +295,25 @@ class CompareWindow(QWidget):
         super().closeEvent(ev)
 
     # ------------------------------------------------------------------ run B
-    def _second_job(self) -> Any:
-        choice: Choice = self.chooser.choice()
-        base, data = self.config_of(0), self._dataset
-        return lambda: (choice, resolve(choice, base, data))
-
-    def _resolve_second(self, wait: bool = False) -> None:
-        """Read B (a preset's data, a run file) off the GUI thread; `wait`: here, now
-        (another seed: nothing to read)."""
-        if self._closed:
-            return
-        if self.chooser.choice().mode == "file" and not self.chooser.path:
-            return  # no file picked yet
-        self._second = None
+    @Slot()
+    def _on_reading_second(self) -> None:
         self.train_button.setEnabled(False)
         self.sides[1].set_note("reading B…")
-        if wait:
-            self._on_second(*self.second_job.run_now(self._second_job()))
-        else:
-            self.second_job.request(self._second_job())
 
-    @Slot(object, str)
-    def _on_second(self, result: Any, error: str) -> None:
+    @Slot(str)
+    def _on_second(self, error: str) -> None:
+        """B is known (the pair's `second`), or could not be read (`error`: why, or "")."""
         if self._closed:
             return
-        if result is None:
+        if self.pair.second is None:
             self.sides[1].set_note("B could not be read")
             self.status_label.setText(f"B: {error}" if error else "B could not be read.")
             self.secondRunReady.emit()
             return
-        choice, second = result
-        if choice != self.chooser.choice():
-            return  # the user chose again meanwhile: its own job follows
-        self._second = second
-        self.train_button.setText("Train both" if choice.trains else "Train A")
+        self.train_button.setText("Train both" if self.chooser.choice().trains else "Train A")
         self.train_button.setEnabled(not self.queue.running)
         self._reset_views()
         self.secondRunReady.emit()
-
-    @Slot()
-    def _on_choice(self) -> None:
-        if not self.queue.running:
-            self._resolve_second()
 
     # ------------------------------------------------------------------ training
     @Slot(int)
@@ -400,11 +337,10 @@ class CompareWindow(QWidget):
     def _all_done(self) -> None:
         for side in self.sides:
             side.end_live()
-        self.train_button.setEnabled(self._second is not None)
+        self.train_button.setEnabled(self.pair.second is not None)
         self.stop_button.setEnabled(False)
         self._update_snapshot_slider()
-        self.seed_a.setEnabled(True)
-        self.chooser.setEnabled(True)
+        self.pair.set_editable(True)
         for side in self.sides:
             if side.result_data is None and not side.note.startswith("failed"):
                 side.note = "stopped" if self.queue.cancelled else "not trained"
@@ -414,26 +350,8 @@ class CompareWindow(QWidget):
         elif self.queue.cancelled:
             self.status_label.setText("Stopped.")
         else:
-            self._update_verdict(done=True)
+            self.captions.show_verdict(done=True)
         self.trainingFinished.emit()
-
-    def _update_verdict(self, done: bool = False) -> None:
-        """ "Done. " and the narrator's comparison of the two columns' snapshots (once
-        both are trained; `done`: training just ended, say so even without one)."""
-        q = self.queue
-        if q.running or q.failure or q.cancelled:
-            return
-        sentence = self.verdict()
-        if sentence is not None:
-            self.status_label.setText(f"Done. {sentence.text}")
-        elif done:
-            self.status_label.setText("Done.")
-
-    def verdict(self) -> narrator.Sentence | None:
-        """The narrator's comparison of the snapshots whose numbers the columns give (the
-        snapshot slider's step; None: a side has no trained snapshot)."""
-        a, b = (side.measured(len(self.dataset_of(i).y_test)) for i, side in enumerate(self.sides))
-        return None if a is None or b is None else comparison.compare_verdict(a, b, SIDES)
 
     # ------------------------------------------------------------------ views
     def _update_snapshot_slider(self) -> None:
@@ -457,16 +375,17 @@ class CompareWindow(QWidget):
             if side.topology_snap is not snap:
                 side.request_topology(snap)
             side.refresh()
-        self._update_verdict()
+        self.captions.show_verdict()
 
     def _reset_views(self, only_a: bool = False) -> None:
         """Show A's untrained net, and B: untrained, or the saved run of a run file."""
         for i, side in enumerate(self.sides):
-            if i == 1 and (only_a or self._second is None):
+            second = self.pair.second
+            if i == 1 and (only_a or second is None):
                 continue
             cfg = self.config_of(i)
             side.set_run(cfg, self.dataset_of(i), self.options)
-            saved = self._second.run if i == 1 and self._second is not None else None
+            saved = second.run if i == 1 and second is not None else None
             if saved is not None and saved.snapshots:
                 side.reset(saved.snapshots[0])
                 status: Any = saved.status if saved.status in SAVED_STATUSES else "finished"
@@ -475,7 +394,7 @@ class CompareWindow(QWidget):
                 continue
             w = initial_weights(cfg.model, cfg.train.seed, cfg.data.classes)
             side.reset(Snapshot(0, math.nan, math.nan, math.nan, w))  # untrained (step 0)
-        self._update_headers()
+        self.captions.show_headers()
         self._update_snapshot_slider()
 
     @Slot(object, bool)
@@ -501,34 +420,3 @@ class CompareWindow(QWidget):
             self.playback.set_time(scene.t_max)
         else:
             src.set_time(t)
-
-    def _update_headers(self) -> None:
-        """Each column's own title (the narrator's, from its config and seed), and the
-        window's: what the two runs have in common."""
-        top, *halves = self.titles()
-        self.setWindowTitle(f"Compare — {top}")
-        for i, side in enumerate(self.sides):
-            side.header.setText(f"{SIDES[i]}: {halves[i]}")
-            side.header.setToolTip(narrator.config_title(self.config_of(i)))
-        if not self.queue.running:
-            self.status_label.setText(
-                comparison.compare_setup(self.config_of(0), self.config_of(1))
-            )
-
-    # ------------------------------------------------------------------ slots
-    @Slot(int)
-    def _on_seed_changed(self, *_: object) -> None:
-        if not self.queue.running:
-            self._resolve_second(wait=self.chooser.choice().mode == "seed")
-
-    @Slot(object)
-    def _on_config(self, *_: object) -> None:
-        if not self.queue.running and not self._closed:
-            self._config = self.state.config.copy()
-            self._dataset = self.state.dataset
-            seed = self._config.train.seed
-            self.seed_a.blockSignals(True)
-            self.seed_a.setValue(seed)
-            self.seed_a.blockSignals(False)
-            self.chooser.set_seed_quietly(seed + 1)
-            self._resolve_second(wait=self.chooser.choice().mode == "seed")

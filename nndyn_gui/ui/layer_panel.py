@@ -7,17 +7,17 @@ Why it looks like this:
   While training appends snapshots up to ~30 times a second, at most one build is in
   flight, so the window never stalls behind a queue of stale pictures.
 - This panel only decides *what* is shown when; each job is a collaborator's: scenes
-  are built by ui/scene_builder.py, layer time and Play are ui/playback.py's (both
-  shared with Compare), the view widget with its selection and camera lives in
-  ui/view_host.py (re-created only when its kind changes, 2-D <-> 3-D), the toggles row
-  is ui/view_toggles.py, the Draw row (and its CSV export) ui/draw_controls.py, the
-  snapshot slider ui/snapshot_scrubber.py and the saved camera views ui/camera_path.py.
-  The window reads Play's and the camera's state through the aliases set in __init__.
+  are built by ui/scene_builder.py, layer time, Play and whole-layer steps are
+  ui/playback.py's (both shared with Compare), the view widget with its selection and
+  camera lives in ui/view_host.py (re-created only when its kind changes, 2-D <-> 3-D),
+  the toggles row is ui/view_toggles.py, Draw mode ui/draw_mode.py with its row (and CSV
+  export) ui/draw_controls.py, the snapshot slider ui/snapshot_scrubber.py and the saved
+  camera views ui/camera_path.py. The window reads and sets time, Play, Draw mode and the
+  camera through the aliases set in __init__.
 """
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal, Slot
@@ -30,6 +30,7 @@ from nndyn_gui.render.views import opengl_available
 from nndyn_gui.ui.background import Job
 from nndyn_gui.ui.camera_path import CameraPath
 from nndyn_gui.ui.draw_controls import DrawControls
+from nndyn_gui.ui.draw_mode import DrawMode
 from nndyn_gui.ui.playback import PLAY_SPEEDS, SLIDER_RES, Playback
 from nndyn_gui.ui.scene_builder import SceneBuilder, scene_job, scene_matches
 from nndyn_gui.ui.snapshot_scrubber import SnapshotScrubber
@@ -81,6 +82,9 @@ class LayerPanel(QWidget):
         self.play, self.toggle_play = pb.play, pb.toggle_play
         self.is_playing, self.repeat, self.set_repeat = pb.is_playing, pb.repeat, pb.set_repeat
         self.play_speed, self.set_play_speed = pb.speed, pb.set_speed
+        # layer time: the slider follows; whole layers stop Play; held at 0 while drawing
+        self.set_time, self.show_last_layer = pb.set_time, pb.show_last_layer
+        self.show_layer, self.step_layer = pb.show_layer, pb.step_layer
 
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
@@ -92,7 +96,7 @@ class LayerPanel(QWidget):
         self.selection = self.host.selection
         self.view_box = self.host
         lay.addWidget(self.host, 1)
-        self.camera_path = CameraPath(self.camera, self._layer_at, self)  # for Play and video
+        self.camera_path = CameraPath(self.camera, pb.layer_at, self)  # for Play and video
         self.camera_path.message.connect(self.message)
         self.camera_keys = self.camera_path.keys
         pb.playTick.connect(self._follow_camera_path)
@@ -131,7 +135,6 @@ class LayerPanel(QWidget):
         self.draw_button = self.toggles.draw_button
         self.toggles.toggled.connect(self._on_toggled)
         self.check_3d.toggled.connect(self._on_3d_toggled)
-        self.draw_button.toggled.connect(self.set_drawing)
         cl.addWidget(self.toggles)
         self.draw_controls = dc = DrawControls(state, self)
         self.draw_tool, self.draw_class = dc.draw_tool, dc.draw_class
@@ -139,13 +142,14 @@ class LayerPanel(QWidget):
         self.clear_button = dc.clear_button
         self.act_undo_draw, self.act_redo_draw = dc.act_undo_draw, dc.act_redo_draw
         self.draw_row = dc  # shown while drawing
-        self._draw_was_3d = True
         cl.addWidget(dc)
         self.host.drawEdit.connect(self.draw_tool.edit)
+        self.draw_mode = DrawMode(state, self.draw_button, self.check_3d, dc, pb, self.host, self)
+        self.draw_mode.changed.connect(self.drawingChanged)
+        self.drawing, self.set_drawing = self.draw_mode.active, self.draw_mode.set_active
 
         state.currentChanged.connect(self._on_current)
         state.datasetChanged.connect(self._on_dataset)
-        self.draw_tool.changed.connect(self._on_draw_changed)
         dc.message.connect(self.message)
         state.snapshotsChanged.connect(self._on_snapshots)
         state.trainingStateChanged.connect(self._on_training_state)
@@ -180,30 +184,6 @@ class LayerPanel(QWidget):
                 self.scene = self.scene.with_options(options)
         self.optionsChanged.emit(options)
 
-    def set_time(self, t: float) -> None:
-        """Show layer time t (frames, fractional allowed); moves the slider too."""
-        self.playback.set_time(0.0 if self.drawing() else t)  # drawing: at the input layer
-
-    def show_last_layer(self) -> None:
-        self.set_time(self.t_max())
-
-    def show_layer(self, k: int) -> None:
-        """Show the output of layer k (0 = the input); stops Play."""
-        if self.scene is None:
-            return
-        self.play(False)
-        self.set_time(float(self.scene.frame_of_layer(int(k))))
-
-    def step_layer(self, step: int) -> None:
-        """Go to the next (+1) or previous (-1) whole layer (stops Play)."""
-        if self.scene is None:
-            return
-        self.play(False)
-        fpl = self.scene.frames_per_layer
-        layer = self.time() / fpl
-        target = math.floor(layer + 1e-6) + 1 if step > 0 else math.ceil(layer - 1e-6) - 1
-        self.set_time(min(max(target, 0), self.scene.depth) * fpl)
-
     def set_selection(self, dataset_rows: Any) -> None:
         """Select these data points (rows of dataset.x_all) in the current and later views."""
         self.host.set_selection(dataset_rows, len(self.state.dataset.x_all))
@@ -223,30 +203,6 @@ class LayerPanel(QWidget):
         self.playback.stop()
         self.builder.shutdown()
 
-    def drawing(self) -> bool:
-        return self.draw_button.isChecked()
-
-    @Slot(bool)
-    def set_drawing(self, on: bool) -> None:
-        """Draw mode: the input layer in 2-D, where clicks and drags edit the data."""
-        if self.draw_button.isChecked() != on:
-            self.draw_button.setChecked(on)  # comes back here through `toggled`
-            return
-        self.draw_controls.set_active(on)
-        self.drawingChanged.emit(on)
-        if on:
-            self.play(False)
-            self._draw_was_3d = self.check_3d.isChecked()
-            self.check_3d.setChecked(False)  # drawing happens in the plane of the data
-            self.set_time(0.0)
-        else:
-            self.check_3d.setChecked(self._draw_was_3d)
-        self.check_3d.setEnabled(not on and self.state.config.model.width >= 3)
-        self.layer_slider.setEnabled(not on)
-        self.play_button.setEnabled(not on)
-        self.host.set_drawing(on)
-        self._on_draw_changed()
-
     # ------------------------------------------------------------------ time and camera
     @Slot(float)
     def _on_time(self, t: float) -> None:
@@ -255,9 +211,6 @@ class LayerPanel(QWidget):
         if self.view is not None:
             self.view.set_time(t)
         self.timeChanged.emit(t)
-
-    def _layer_at(self, t: float) -> float:
-        return t / max(1, self.scene.frames_per_layer) if self.scene else 0.0
 
     @Slot(float)
     def _follow_camera_path(self, t: float) -> None:
@@ -382,11 +335,6 @@ class LayerPanel(QWidget):
         if self.state.training_state == "idle":  # trained, loaded, reset: a new plane
             self._aim_after_training = True  # the next scene faces it (unless moved)
         self.scrubber.refresh()
-
-    @Slot()
-    def _on_draw_changed(self) -> None:
-        self.draw_controls.refresh(self.drawing())
-        self.host.set_draw_preview(*self.draw_tool.preview())
 
     @Slot(dict)
     def _on_toggled(self, changes: dict[str, bool]) -> None:

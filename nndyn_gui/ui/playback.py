@@ -4,7 +4,8 @@ Why it exists: the main view and Compare both walk a flow through its layers; on
 plays them, so "one pass at 1×" means the same in both and neither keeps its own timer.
 The slider counts in 1/SLIDER_RES of a frame, so dragging and Play glide between layers
 (the scene interpolates linearly). Play follows a wall clock, not timer ticks: a busy
-window drops frames but never plays slower.
+window drops frames but never plays slower. Whole layers (a tile clicked, the arrow keys
+of a talk) and holding the flow at its input (Draw mode) are moves of the same clock.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ class Playback(QObject):
         self._seconds_per_pass = seconds_per_pass
         self.scene: FlowScene | None = None
         self._t = 0.0
+        self._held = False  # at the input whatever time is asked for (hold_at_input)
         self._speed = 1.0
         self._play_from = 0.0
         self._clock = QElapsedTimer()
@@ -78,8 +80,10 @@ class Playback(QObject):
         return self.scene.t_max if self.scene is not None else 0.0
 
     def set_time(self, t: float) -> None:
-        """Show layer time t (clamped to the flow; not finite: the input); the slider follows."""
+        """Show layer time t (clamped to the flow; not finite, or held: the input); the
+        slider follows."""
         t = min(max(float(t), 0.0), self.t_max()) if math.isfinite(t) else 0.0
+        t = 0.0 if self._held else t
         self._t = t
         self.slider.blockSignals(True)
         self.slider.setValue(round(t * SLIDER_RES))
@@ -96,6 +100,40 @@ class Playback(QObject):
         self.slider.setSingleStep(max(1, SLIDER_RES // 4))
         self.slider.blockSignals(False)
         self._update_label()
+
+    def layer_at(self, t: float) -> float:
+        """The layer number (fractional) at layer time t of the scene shown."""
+        return t / max(1, self.scene.frames_per_layer) if self.scene else 0.0
+
+    def show_last_layer(self) -> None:
+        self.set_time(self.t_max())
+
+    def show_layer(self, k: int) -> None:
+        """Show the output of layer k (0 = the input); stops Play."""
+        if self.scene is None:
+            return
+        self.play(False)
+        self.set_time(float(self.scene.frame_of_layer(int(k))))
+
+    def step_layer(self, step: int) -> None:
+        """Go to the next (+1) or previous (-1) whole layer (stops Play)."""
+        if self.scene is None:
+            return
+        self.play(False)
+        fpl = self.scene.frames_per_layer
+        layer = self._t / fpl
+        target = math.floor(layer + 1e-6) + 1 if step > 0 else math.ceil(layer - 1e-6) - 1
+        self.set_time(min(max(target, 0), self.scene.depth) * fpl)
+
+    def hold_at_input(self, on: bool) -> None:
+        """Hold the flow at its input (Draw mode): Play stops, the slider and Play rest, and
+        every time asked for shows the input until released."""
+        self._held = on
+        if on:
+            self.play(False)
+            self.set_time(0.0)
+        self.slider.setEnabled(not on)
+        self.play_button.setEnabled(not on)
 
     # ------------------------------------------------------------------ play
     def play(self, on: bool = True) -> None:
