@@ -24,7 +24,7 @@ GUI thread (ui/background.NewestWins, ui/scene_builder.SceneBuilder); while trai
 each side asks for a new scene at most every LIVE_REFRESH_MS and only the newest request
 is built. Layer time and Play are `ui/playback.Playback`, the main view's too. Each
 column is a `ui/compare_half.CompareHalf` (one run's scene, view, numbers and winding);
-which two runs they are is `ui/compare_pair.RunPair` (A's seed, B's chooser, B read off
+which two runs they are is `ui/compare_runs.RunPair` (A's seed, B's chooser, B read off
 the GUI thread) and every word the window says is `ui/compare_captions.CompareCaptions`;
 this window trains the runs and links the halves.
 """
@@ -49,7 +49,7 @@ from nndyn_gui.render.scene import FlowScene, ViewOptions
 from nndyn_gui.ui.compare_captions import CompareCaptions
 from nndyn_gui.ui.compare_half import LIVE_REFRESH_MS, MAX_SCENE_POINTS, CompareHalf, result_text
 from nndyn_gui.ui.compare_half import _pct as _pct
-from nndyn_gui.ui.compare_pair import RunPair
+from nndyn_gui.ui.compare_runs import RunPair
 from nndyn_gui.ui.compare_steps import SharedSteps
 from nndyn_gui.ui.compare_training import RunQueue
 from nndyn_gui.ui.playback import SLIDER_RES, Playback

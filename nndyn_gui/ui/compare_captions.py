@@ -2,7 +2,7 @@
 verdict, and what each side is called in an export.
 
 Why it exists: every sentence in Compare is the narrator's (core/analysis/comparison.py),
-said from the two runs' configs (ui/compare_pair.py) and the snapshots whose numbers the
+said from the two runs' configs (ui/compare_runs.py) and the snapshots whose numbers the
 columns give (the snapshot slider's step, ui/compare_steps.py); one place says them, so
 a header, the status line and an export's labels never disagree.
 """
@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QLabel
 
 from nndyn_gui.core.analysis import comparison, narrator
 from nndyn_gui.ui.compare_half import CompareHalf
-from nndyn_gui.ui.compare_pair import RunPair
+from nndyn_gui.ui.compare_runs import RunPair
 from nndyn_gui.ui.compare_steps import SharedSteps
 from nndyn_gui.ui.compare_training import RunQueue
 
