@@ -325,6 +325,9 @@ class LayerPanel(QWidget):
         self.toggles.follow_config(cfg)
         if cfg.model.kind != "mlp" and self._options.substeps:
             self.set_options(self._options.copy(substeps=False))
+        source = self.scene.source if self.scene is not None else None
+        if source is not None and source[0].data.names != self.state.run_config.data.names:
+            self._schedule()  # typed class names: the hover readout says them at once
 
     @Slot()
     def _on_snapshots(self) -> None:
