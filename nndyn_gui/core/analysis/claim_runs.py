@@ -1,9 +1,9 @@
 """Train and measure the distinct runs a verification needs (`run_plan`).
 
-Why apart from claims.py: this is the part that trains. TensorFlow is imported (lazily)
-only here; runs of one shape (`ensemble_key`) train together as one ensemble
-(core/train/ensemble.py), and groups go to spawned processes; only the numbers measured
-on each run (`RunSummary`) come back. Which runs a set of presets needs (`claims.plan`)
+Why apart from claims.py: this is the part that trains (it imports the trainer, and so
+TensorFlow, at the first run). Runs of one shape (`ensemble_key`) train together as one
+ensemble (core/train/ensemble.py), groups go to spawned processes, and only the numbers
+measured on each run (`RunSummary`) come back. Which runs a set of presets needs (`claims.plan`)
 and what is checked on them stay in core/analysis/claims.py.
 """
 
