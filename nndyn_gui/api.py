@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from nndyn_gui.core.analysis import claims, metrics, narrator
+from nndyn_gui.core.analysis import claim_results, claim_runs, claim_spec, claims, metrics, narrator
 from nndyn_gui.core.config import ConfigError, RunConfig
 from nndyn_gui.core.io import runfile
 from nndyn_gui.core.io.presets import preset_names, start_config
@@ -50,13 +50,13 @@ class TrainingError(RuntimeError):
 class Verification:
     """The claims of a run's preset, checked on the run (and on more seeds if asked).
 
-    `results`: one core.analysis.claims.CheckResult per claim; `note`: what the reader
+    `results`: one core.analysis.claim_results.CheckResult per claim; `note`: what the reader
     must know to read them (an edited preset). Printed, it is `nndyn verify`'s table.
     """
 
     preset: str
     seeds: list[int]
-    results: list[claims.CheckResult]
+    results: list[claim_results.CheckResult]
     note: str = ""
 
     @property
@@ -64,11 +64,11 @@ class Verification:
         return all(r.all_hold for r in self.results)
 
     def __str__(self) -> str:
-        text = claims.format_text(self.results)
+        text = claim_results.format_text(self.results)
         return f"{text}\n{self.note}" if self.note else text
 
     def _repr_markdown_(self) -> str:
-        text = claims.format_markdown(self.results)
+        text = claim_results.format_markdown(self.results)
         return f"{text}\n\n{self.note}" if self.note else text
 
 
@@ -181,9 +181,9 @@ class FlowRun:
         offsets = [int(s) for s in seeds]
         per_seed = []
         for offset in offsets:
-            runs: dict[str, metrics.Measured | claims.RunSummary] = {}
+            runs: dict[str, metrics.Measured | claim_runs.RunSummary] = {}
             for role, cfg in claims.run_configs(pc, offset, self.config).items():
-                if role == claims.MAIN and offset == 0 and self.snapshots:
+                if role == claim_spec.MAIN and offset == 0 and self.snapshots:
                     runs[role] = self._measured()
                 else:
                     ds = _make_dataset(cfg)

@@ -34,7 +34,7 @@ BINS = 10
 
 
 def _measure(cfg, metrics: tuple[str, ...]):  # type: ignore[no-untyped-def]
-    from nndyn_gui.core.analysis.claims import train_with_tensorflow
+    from nndyn_gui.core.analysis.claim_runs import train_with_tensorflow
     from nndyn_gui.core.analysis.metrics import METRICS, Measured
     from nndyn_gui.core.datasets import make_dataset
 

@@ -29,7 +29,8 @@ log = logging.getLogger("measure_presets")
 def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     from nndyn_gui.cli.verify import verify_seeds
-    from nndyn_gui.core.analysis.claims import plan, run_plan
+    from nndyn_gui.core.analysis.claim_runs import run_plan
+    from nndyn_gui.core.analysis.claims import plan
     from nndyn_gui.core.analysis.metrics import METRICS
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])

@@ -155,7 +155,8 @@ def summary(metric: str, values: list[float | None]) -> str:
 
 def stats_table(doc: dict[str, Any]) -> str:
     """The Markdown statistics table of one measure_presets.py file."""
-    from nndyn_gui.core.analysis.claims import MAIN, load_claims
+    from nndyn_gui.core.analysis.claim_spec import MAIN
+    from nndyn_gui.core.analysis.claims import load_claims
     from nndyn_gui.core.analysis.metrics import PAIR_METRICS
     from nndyn_gui.core.io.presets import load_preset
 
@@ -199,7 +200,7 @@ def stats_table(doc: dict[str, Any]) -> str:
 def holdout_text(docs: list[dict[str, Any]]) -> str:
     """One item per `nndyn verify --json` output: its seeds (and presets, when not all),
     how many claims hold, and every claim that does not, with the seeds it fails on."""
-    from nndyn_gui.core.analysis.claims import CheckResult
+    from nndyn_gui.core.analysis.claim_results import CheckResult
     from nndyn_gui.core.io.presets import preset_names
 
     lines = []
@@ -247,7 +248,7 @@ def verify_table(paths: list[str]) -> str:
     """The Markdown table of `nndyn verify --markdown` output, or of --json files (merged)."""
     if len(paths) == 1 and not paths[0].endswith(".json"):
         return Path(paths[0]).read_text(encoding="utf-8").strip()
-    from nndyn_gui.core.analysis.claims import CheckResult, format_markdown
+    from nndyn_gui.core.analysis.claim_results import CheckResult, format_markdown
 
     doc = merged([Path(p) for p in paths])
     return format_markdown([CheckResult.from_dict(r) for r in doc["claims"]])

@@ -76,7 +76,9 @@ def verify_seeds(text: str) -> list[int]:
 
 def verify_main(args: argparse.Namespace) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    from nndyn_gui.core.analysis.claims import ClaimError, format_markdown, format_text, verify
+    from nndyn_gui.core.analysis.claim_results import format_markdown, format_text
+    from nndyn_gui.core.analysis.claim_spec import ClaimError
+    from nndyn_gui.core.analysis.claims import verify
 
     seeds = verify_seeds(str(args.seeds))
     if args.jobs < 1:

@@ -121,7 +121,7 @@ def _nested(annuli: int, gap: float) -> RunConfig:
 
 
 def test_nested_rings_alternate_classes_outwards_with_the_gap_between_bands() -> None:
-    from nndyn_gui.core.datasets import nested_bands
+    from nndyn_gui.core.distributions import nested_bands
 
     for annuli in (2, 3, 4):
         cfg = _nested(annuli, 0.1)
@@ -138,7 +138,8 @@ def test_nested_rings_alternate_classes_outwards_with_the_gap_between_bands() ->
 
 
 def test_the_loop_of_nested_rings_lies_in_the_first_annulus_around_the_centre() -> None:
-    from nndyn_gui.core.datasets import inner_point, nested_bands, outer_loop
+    from nndyn_gui.core.datasets import inner_point, outer_loop
+    from nndyn_gui.core.distributions import nested_bands
 
     cfg = _nested(3, 0.1)
     lo, hi = nested_bands(cfg.data)[1]

@@ -11,16 +11,9 @@ import numpy as np
 import pytest
 
 from nndyn_gui.core.analysis import claims
-from nndyn_gui.core.analysis.claims import (
-    ClaimError,
-    evaluate,
-    format_markdown,
-    format_text,
-    load_claims,
-    parse_claims,
-    verify,
-    verify_preset,
-)
+from nndyn_gui.core.analysis.claim_results import format_markdown, format_text
+from nndyn_gui.core.analysis.claim_spec import ClaimError, parse_claims
+from nndyn_gui.core.analysis.claims import evaluate, load_claims, verify, verify_preset
 from nndyn_gui.core.analysis.metrics import METRICS, Measured, mean_step, path_length, step_turning
 from nndyn_gui.core.config import RunConfig
 from nndyn_gui.core.datasets import make_dataset

@@ -10,7 +10,7 @@ import pytest
 import tensorflow as tf
 
 from nndyn_gui.core.analysis import costate
-from nndyn_gui.core.analysis.claims import ensemble_key
+from nndyn_gui.core.analysis.claim_runs import ensemble_key
 from nndyn_gui.core.config import ConfigError, RunConfig
 from nndyn_gui.core.engine import protocol as p
 from nndyn_gui.core.engine.session import TrainingSession

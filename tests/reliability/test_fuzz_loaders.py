@@ -26,11 +26,10 @@ from hypothesis.extra import numpy as hnp
 
 from nndyn_gui.core import config as config_mod
 from nndyn_gui.core.config import ConfigError, RunConfig
+from nndyn_gui.core.io.run_arrays import DATA_KEYS, SNAPSHOT_KEYS
 from nndyn_gui.core.io.runfile import (
-    DATA_KEYS,
     FORMAT_VERSION,
     MEMBERS,
-    SNAPSHOT_KEYS,
     RunFileError,
     load_run,
     save_run,

@@ -10,6 +10,9 @@ module:
   40 M points, coordinates of 1e308) raises `RunFileError` with a one-line message and
   nothing else, quickly and without allocating what the file claims, so the UI and
   the CLI can show it as is. The limits are in core.io.limits (docs/reliability.md).
+
+The members are read within their budgets by core/io/run_members.py, and their arrays
+checked into a Dataset and Snapshots by core/io/run_arrays.py.
 """
 
 from __future__ import annotations
@@ -19,7 +22,6 @@ import glob
 import io
 import json
 import logging
-import math
 import os
 import platform
 import sys
@@ -31,11 +33,12 @@ from typing import Any
 import numpy as np
 
 from nndyn_gui.core.config import ConfigError, RunConfig, json_error_reason
-from nndyn_gui.core.io import limits, run_members
+from nndyn_gui.core.io import limits, run_arrays, run_members
 from nndyn_gui.core.io.files import AtomicWriter, NotRegularError, resolve_target
 from nndyn_gui.core.io.limits import LimitError
+from nndyn_gui.core.io.run_arrays import DATA_KEYS, SNAPSHOT_KEYS
 from nndyn_gui.core.io.run_members import MAX_MEMBERS, NewerFormatError, RunFileError
-from nndyn_gui.core.types import Dataset, NetWeights, Run, Snapshot, TrainResult
+from nndyn_gui.core.types import Dataset, Run, TrainResult
 
 log = logging.getLogger(__name__)
 
@@ -64,13 +67,9 @@ MEMBERS = ("manifest.json", "config.json", "data.npz", "snapshots.npz", "status.
 # stops here. Training keeps its snapshots within SNAPSHOT_MEMORY_BYTES (core.io.limits),
 # so every run nndyn writes stays below these.
 MAX_JSON_BYTES = limits.MAX_JSON_BYTES
-_NPZ_SLACK = 64 * 1024  # .npy headers and zip records around the arrays
 # A temporary file next to a run that nobody has written to for this long was left by a
 # killed save (kill -9, power cut); the next save to the same file removes it.
 STALE_TEMP_S = 600.0
-
-SNAPSHOT_KEYS = ("steps", "loss", "train_acc", "test_acc", "elapsed", "A", "b", "w", "c")
-DATA_KEYS = ("x_train", "y_train", "x_test", "y_test")
 
 
 def needs_format3(cfg: RunConfig) -> bool:
@@ -262,7 +261,7 @@ def _encode(run: Run) -> list[tuple[str, bytes]]:
                 f"cannot save: labels {int(y.min())}..{int(y.max())} but the config has "
                 f"{k} classes (data.classes: labels 0..{k - 1})"
             )
-    head_w, head_c = _head_shapes(d, k)
+    head_w, head_c = run_arrays.head_shapes(d, k)
     data = {
         "x_train": np.asarray(ds.x_train, dtype=np.float64).reshape(-1, 2),
         "y_train": np.asarray(ds.y_train, dtype=np.int64).reshape(-1),
@@ -322,11 +321,6 @@ def _encode(run: Run) -> list[tuple[str, bytes]]:
         ("snapshots.npz", _npz_bytes(arrays)),
         ("status.json", _json_bytes(status)),
     ]
-
-
-def _head_shapes(d: int, k: int) -> tuple[tuple[int, ...], tuple[int, ...]]:
-    """Shapes of one snapshot's head (w, c): ((d,), ()) for two classes, else ((K, d), (K,))."""
-    return ((d,), ()) if k == 2 else ((k, d), (k,))
 
 
 def _json_bytes(obj: Any) -> bytes:
@@ -411,14 +405,19 @@ def _read_members(p: Path, zf: zipfile.ZipFile) -> Run:
             f"says {config.data.classes} classes)"
         )
     data = run_members.read_npz(
-        p, zf, names["data.npz"], DATA_KEYS, _data_budget(config), _data_rows(config)
+        p,
+        zf,
+        names["data.npz"],
+        DATA_KEYS,
+        run_arrays.data_budget(config),
+        run_arrays.data_rows(config),
     )
     snaps = run_members.read_npz(
-        p, zf, names["snapshots.npz"], SNAPSHOT_KEYS, _snapshot_budget(), {}
+        p, zf, names["snapshots.npz"], SNAPSHOT_KEYS, run_arrays.snapshot_budget(), {}
     )
     status = run_members.read_json(p, zf, names, "status.json")
-    dataset = _make_dataset(p, data, manifest, config)
-    snapshots = _make_snapshots(p, snaps, config)
+    dataset = run_arrays.checked_dataset(p, data, manifest, config)
+    snapshots = run_arrays.checked_snapshots(p, snaps, config)
     st = status.get("status")
     msg = status.get("message", "")
     if st not in STATUSES or not isinstance(msg, str):
@@ -494,123 +493,3 @@ def _check_manifest(p: Path, manifest: dict[str, Any]) -> int:
             f"this version reads format {FORMAT_VERSION}"
         )
     return int(version)
-
-
-def _snapshot_budget() -> int:
-    """Most bytes snapshots.npz may decompress to: what training ever keeps, plus headers."""
-    return limits.SNAPSHOT_MEMORY_BYTES + _NPZ_SLACK
-
-
-def _data_budget(config: RunConfig) -> int:
-    """Most bytes data.npz may decompress to: config.data.n points, plus headers."""
-    return config.data.n * (2 * 8 + 8) + _NPZ_SLACK
-
-
-def _data_rows(config: RunConfig) -> dict[str, int]:
-    """Most rows each data array may declare: config.data.n points."""
-    return dict.fromkeys(DATA_KEYS, config.data.n)
-
-
-def _make_dataset(
-    p: Path, data: dict[str, np.ndarray], manifest: dict[str, Any], config: RunConfig
-) -> Dataset:
-    arrays: dict[str, np.ndarray] = {}
-    for split in ("train", "test"):
-        x, y = data[f"x_{split}"], data[f"y_{split}"]
-        if x.ndim != 2 or x.shape[1] != 2:
-            raise run_members.shape_error(p, f"x_{split}", x.shape, "(N, 2)")
-        if y.shape != (x.shape[0],):
-            raise run_members.shape_error(p, f"y_{split}", y.shape, f"({x.shape[0]},)")
-        x = x.astype(np.float64)
-        if not np.isfinite(x).all():
-            raise RunFileError(f"{p}: damaged run file (x_{split} has NaN or Inf)")
-        if not limits.coords_in_range(x):
-            raise RunFileError(
-                f"{p}: damaged run file (x_{split} has coordinates beyond "
-                f"±{limits.MAX_COORD:g}; nndyn's data lie in [-1, 1]²)"
-            )
-        k = config.data.classes
-        if y.size and not np.isin(y, np.arange(k)).all():
-            raise RunFileError(
-                f"{p}: damaged run file (y_{split} has labels other than 0..{k - 1}; its "
-                f"config has {k} classes)"
-            )
-        arrays[f"x_{split}"] = x
-        arrays[f"y_{split}"] = y.astype(np.int64)
-    if arrays["x_train"].shape[0] == 0:
-        raise RunFileError(f"{p}: damaged run file (no training points)")
-    total = arrays["x_train"].shape[0] + arrays["x_test"].shape[0]
-    if total > config.data.n:
-        raise RunFileError(
-            f"{p}: damaged run file ({total:,} points; its config allows at most "
-            f"{config.data.n:,} (data.n))"
-        )
-    name = manifest.get("dataset_name", "")
-    return Dataset(
-        x_train=arrays["x_train"],
-        y_train=arrays["y_train"],
-        x_test=arrays["x_test"],
-        y_test=arrays["y_test"],
-        name=run_members.clean_text(name) if isinstance(name, str) else "",
-    )
-
-
-def _make_snapshots(p: Path, arr: dict[str, np.ndarray], config: RunConfig) -> list[Snapshot]:
-    t, d = config.model.depth, config.model.width
-    head_w, head_c = _head_shapes(d, config.data.classes)
-    steps = arr["steps"]
-    if steps.ndim != 1:
-        raise run_members.shape_error(p, "steps", steps.shape, "(S,)")
-    n = steps.shape[0]
-    want = {
-        "loss": (n,),
-        "train_acc": (n,),
-        "test_acc": (n,),
-        "elapsed": (n,),
-        "A": (n, t, d, d),
-        "b": (n, t, d),
-        "w": (n, *head_w),
-        "c": (n, *head_c),
-    }
-    if "steps_per_s" in arr:
-        want["steps_per_s"] = (n,)
-    for key, shape in want.items():
-        if arr[key].shape != shape:
-            raise run_members.shape_error(p, key, arr[key].shape, str(shape))
-    with np.errstate(all="ignore"):
-        steps_f = steps.astype(np.float64)
-    ok = np.isfinite(steps_f).all() and (steps_f % 1 == 0).all()
-    if steps.dtype.kind == "f" and not ok:
-        raise RunFileError(f"{p}: damaged run file (steps are not whole numbers)")
-    if n and (steps_f.min() < 0 or steps_f.max() > limits.MAX_STEP or (np.diff(steps_f) < 0).any()):
-        raise RunFileError(f"{p}: damaged run file (steps are negative, huge or out of order)")
-    steps = steps_f.astype(np.int64)
-    f = {k: arr[k].astype(np.float64) for k in want}
-    for key in ("A", "b", "w", "c"):
-        if not np.isfinite(f[key]).all():
-            raise RunFileError(f"{p}: damaged run file ({key} has NaN or Inf)")
-        if not np.all(np.abs(f[key]) <= limits.MAX_WEIGHT):
-            raise RunFileError(
-                f"{p}: damaged run file ({key} has weights beyond ±{limits.MAX_WEIGHT:g})"
-            )
-    sps = f.get("steps_per_s", np.zeros(n))
-    out = []
-    for i in range(n):
-        c = float(f["c"][i]) if not head_c else np.array(f["c"][i])
-        weights = NetWeights(A=f["A"][i], b=f["b"][i], w=f["w"][i], c=c)
-        out.append(
-            Snapshot(
-                step=int(steps[i]),
-                loss=float(f["loss"][i]),
-                train_acc=float(f["train_acc"][i]),
-                test_acc=float(f["test_acc"][i]),
-                weights=weights,
-                elapsed=_finite_or_zero(float(f["elapsed"][i])),
-                steps_per_s=_finite_or_zero(float(sps[i])),
-            )
-        )
-    return out
-
-
-def _finite_or_zero(v: float) -> float:
-    return v if math.isfinite(v) else 0.0

@@ -496,8 +496,8 @@ def _pairs(g: list[SweepJob], result: Any) -> list[tuple[SweepJob, Any, dict[str
 
 
 def ensemble_key(config: Any) -> str:
-    """Sweep runs with equal keys can share one ensemble job (see claims.ensemble_key)."""
-    from nndyn_gui.core.analysis.claims import ensemble_key as key
+    """Sweep runs with equal keys can share one ensemble job (see claim_runs.ensemble_key)."""
+    from nndyn_gui.core.analysis.claim_runs import ensemble_key as key
 
     return key(config)
 

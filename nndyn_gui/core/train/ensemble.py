@@ -5,8 +5,8 @@ Why: a step of these tiny nets costs per-operation overhead far more than arithm
 nets in one call pay that overhead once. `nndyn verify` trains each preset's seeds
 together, and a sweep groups its runs of one shape into ensemble jobs.
 
-Exactness: a run alone is the same program with S = 1 (core/train/program.py's
-`_CompiledSteps` is `MemberSteps` of one), every member reads only its own parameters,
+Exactness: a run alone is the same program with S = 1 (core/train/member_steps.py's
+`CompiledSteps` is `MemberSteps` of one), every member reads only its own parameters,
 data, batch rows (its own seed's `BatchStream`) and hyper-parameters, and a member that
 stops (diverged, its stop rule, its last step) is frozen by a select while the others
 go on. So each member's snapshots equal its solo run's to rounding, not bit for bit:
@@ -38,7 +38,7 @@ import numpy as np
 
 from nndyn_gui.core.config import RunConfig
 from nndyn_gui.core.io import limits
-from nndyn_gui.core.train import program
+from nndyn_gui.core.train import member_steps, program
 from nndyn_gui.core.train import trainer as tr
 from nndyn_gui.core.train.stepper import BatchStream, Hyper
 from nndyn_gui.core.train.stopping import StopRule
@@ -116,7 +116,7 @@ class Ensemble:
         self._data = _member_data(self.configs, data)
         self.compile_seconds = 0.0
         self.xla = False
-        self._steps: program.MemberSteps | None = None
+        self._steps: member_steps.MemberSteps | None = None
 
     @property
     def size(self) -> int:
@@ -128,11 +128,11 @@ class Ensemble:
             return 0.0
         t0 = time.perf_counter()
         states = [tr.initial_state(c) for c in self.configs]
-        made: list[program.MemberSteps] = []
+        made: list[member_steps.MemberSteps] = []
         batch = self.structure.batch_size
 
         def first_call(comp: program.Compiled) -> None:
-            made.append(program.MemberSteps(comp, self._data, states, CALL_STEPS, batch))
+            made.append(member_steps.MemberSteps(comp, self._data, states, CALL_STEPS, batch))
             made[-1].trace(self._hypers)
 
         comp = program.compile_structure(self.structure, first_call)

@@ -35,11 +35,14 @@ TensorFlow is imported at its first use (`load_tensorflow`, or any `tf.` attribu
 with this module: the engine's worker imports this module at once and serves its first
 run with numpy steps while TensorFlow loads on another thread (core/engine/worker.py).
 Only the worker (and sweep jobs, tests, benchmarks) may use it all the same.
+
+Around it: core/train/member_steps.py holds S members' state between calls and feeds
+this program (it reaches TensorFlow only through `program.tf`); core/train/compile_thread.py
+is the thread `COMPILER` runs `CompileJob`s on.
 """
 
 from __future__ import annotations
 
-import functools
 import logging
 import math
 import os
@@ -47,17 +50,18 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
-
-import numpy as np
 
 from nndyn_gui.core.net import maths
 from nndyn_gui.core.train import quickstep
-from nndyn_gui.core.train.stepper import Hyper, State
+from nndyn_gui.core.train.compile_thread import CompileThread
+from nndyn_gui.core.train.stepper import Hyper
 
 if TYPE_CHECKING:
     import tensorflow as tf
+
+    from nndyn_gui.core.train.member_steps import CompiledSteps
 
 log = logging.getLogger(__name__)
 _COMPILE_FAILED: set[Any] = set()  # structures whose compile failed (logged once each)
@@ -465,55 +469,7 @@ def compile_structure(st: Structure, first_call: Callable[[Compiled], Any]) -> C
     return comp
 
 
-class _Compiler:
-    """One thread that compiles, newest job first (a job not yet begun is dropped when a
-    newer one comes: a user dragging the depth slider compiles only what they stop at).
-
-    The thread starts with a job and ends when none is left, so an idle worker (or a
-    test) holds no thread. TensorFlow releases the GIL while XLA compiles, so the
-    trainer's numpy steps go on meanwhile.
-    """
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._queue: list[CompileJob] = []
-        self._thread: threading.Thread | None = None
-
-    def submit(self, job: CompileJob) -> None:
-        with self._lock:
-            for old in self._queue:
-                old.dropped = True
-                old.done.set()
-            self._queue = [job]
-            if self._thread is None:
-                self._thread = threading.Thread(
-                    target=self._loop, name="nndyn-compile", daemon=True
-                )
-                self._thread.start()
-
-    def _loop(self) -> None:
-        while True:
-            with self._lock:
-                if not self._queue:
-                    self._thread = None
-                    return
-                job = self._queue.pop(0)
-            job.run()
-
-    def wait_idle(self, timeout: float = 60.0) -> bool:
-        """Block until no compile is queued or running (tests, benchmarks)."""
-        deadline = time.monotonic() + timeout
-        while True:
-            with self._lock:
-                thread = self._thread
-            if thread is None:
-                return True
-            thread.join(max(0.0, deadline - time.monotonic()))
-            if time.monotonic() >= deadline:
-                return False
-
-
-COMPILER = _Compiler()
+COMPILER = CompileThread()
 
 
 def wait_for_compiles(timeout: float = 60.0) -> bool:
@@ -521,152 +477,8 @@ def wait_for_compiles(timeout: float = 60.0) -> bool:
     return COMPILER.wait_idle(timeout)
 
 
-@functools.lru_cache(maxsize=16)
-def _tensors(hypers: tuple[Hyper, ...]) -> dict[str, tf.Tensor]:
-    """The one place hyper-parameters become tensors: (S,) per field, member s's value at s
-    (the compiled step's dict input)."""
-    return {f.name: tf.constant([getattr(h, f.name) for h in hypers], DTYPE) for f in fields(Hyper)}
-
-
-def _stack(arrays: list[np.ndarray]) -> tf.Tensor:
-    return tf.constant(np.stack([np.asarray(v, dtype=np.float64) for v in arrays]), DTYPE)
-
-
-class MemberSteps:
-    """S members' optimiser states over one structure's compiled functions, trained in
-    one call (a leading member axis); one run is S = 1 (`CompiledSteps`).
-
-    `data`: (x_tr, y_tr, x_te, y_te), shared by all members (x (N, d)) or one set each
-    (x (S, N, d), the same N). Each fused call runs at most `k_alloc` steps (the
-    batch-index tensor it was traced for); longer requests are split into several calls.
-    """
-
-    def __init__(
-        self,
-        comp: Compiled,
-        data: tuple[tf.Tensor, ...],
-        states: list[State],
-        k_alloc: int,
-        batch: int,
-    ) -> None:
-        self.comp = comp
-        self._data = data
-        self.size = len(states)
-        n_params = len(states[0].params)
-        self._params = [_stack([s.params[i] for s in states]) for i in range(n_params)]
-        self._slots = [
-            [_stack([s.slots[g][i] for s in states]) for i in range(n_params)]
-            for g in range(len(states[0].slots))
-        ]
-        self._t_opt = tf.constant([s.t_opt for s in states], DTYPE)
-        self._host: list[np.ndarray] | None = None  # self._params as numpy, once per call
-        self._k_alloc = k_alloc
-        # the batch-index tensor (S, K, B); full batch: (S, 0, 0)
-        self.shape = (self.size, k_alloc, batch) if batch else (self.size, 0, 0)
-
-    def trace(self, hypers: tuple[Hyper, ...]) -> None:
-        """Compile (or look up) the step and the evaluation without training."""
-        self._call(None, np.zeros(self.size, np.int64), hypers)
-        self.evaluate(hypers)
-        self.comp.traced.add(self.shape)
-
-    def fused(
-        self, rows: np.ndarray | None, n_steps: np.ndarray, hypers: tuple[Hyper, ...]
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Member s: up to n_steps[s] steps on rows[s] ((S, n, B), None: full batch).
-        (steps done, last loss, reason) per member, as `Stepper.fused` says for one."""
-        todo = np.asarray(n_steps, dtype=np.int64).copy()
-        done = np.zeros(self.size, np.int64)
-        loss = np.full(self.size, math.nan)
-        reason = np.zeros(self.size, np.int64)
-        offset = 0  # every member still going has done exactly this many
-        while np.any((todo > 0) & (reason == 0)):
-            kk = int(min(self._k_alloc, todo[reason == 0].max()))
-            part = None if rows is None else rows[:, offset : offset + kk]
-            want = np.where(reason == 0, np.minimum(todo, kk), 0)
-            n_done, last, why = self._call(part, want, hypers)
-            ran = want > 0
-            loss[ran], reason[ran] = last[ran], why[ran]
-            done += n_done
-            todo -= n_done
-            offset += kk
-        return done, loss, reason
-
-    def _call(
-        self, rows: np.ndarray | None, n_steps: np.ndarray, hypers: tuple[Hyper, ...]
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        idx = np.zeros(self.shape, dtype=np.int32)
-        if rows is not None and self.shape[2]:
-            idx[:, : rows.shape[1]] = rows
-        x_tr, y_tr = self._data[:2]
-        k_in = tf.constant(np.asarray(n_steps, dtype=np.int32))
-        out = self.comp.fused(self._params, self._slots, self._t_opt, x_tr, y_tr,
-                              tf.constant(idx), k_in, _tensors(hypers))  # fmt: skip
-        self._params, self._slots, self._t_opt, done, loss, reason = out
-        self._host = None
-        return done.numpy().astype(np.int64), loss.numpy(), reason.numpy().astype(np.int64)
-
-    def evaluate(self, hypers: tuple[Hyper, ...]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Per member: full training-set objective, train and test accuracy (NaN: no test
-        set)."""
-        loss, right_tr, right_te = self.comp.evaluate(self._params, *self._data, _tensors(hypers))
-        n_tr, n_te = int(self._data[1].shape[-1]), int(self._data[3].shape[-1])
-        with np.errstate(invalid="ignore"):  # no test set: NaN
-            return loss.numpy(), right_tr.numpy() / n_tr, right_te.numpy() / n_te
-
-    def member_params(self, s: int) -> list[np.ndarray]:
-        """Member s's parameters (float64 copies). All members' parameters come to numpy
-        once per call: a slice `p[s]` of a tensor is an eager op of its own, and four per
-        member and snapshot were ~20 % of the CPU of a profiled 8-member run of the
-        article's net (benchmarks/README.md, "Many runs at once")."""
-        if self._host is None:
-            self._host = [p.numpy() for p in self._params]
-        return [np.array(p[s], dtype=np.float64) for p in self._host]
-
-    def states(self) -> list[State]:
-        params = [p.numpy() for p in self._params]
-        slots = [[v.numpy() for v in g] for g in self._slots]
-        t_opt = self._t_opt.numpy()
-        return [
-            State(
-                [np.array(p[s], dtype=np.float64) for p in params],
-                [[np.array(v[s], dtype=np.float64) for v in g] for g in slots],
-                float(t_opt[s]),
-            )
-            for s in range(self.size)
-        ]
-
-
-class CompiledSteps:
-    """The `core.train.stepper.Stepper` protocol of one run: `MemberSteps` with S = 1
-    (so a run alone and the same run in an ensemble execute the same program)."""
-
-    def __init__(
-        self, comp: Compiled, data: tuple[tf.Tensor, ...], state: State, k_alloc: int, batch: int
-    ) -> None:
-        self.comp = comp
-        self._members = MemberSteps(comp, data, [state], k_alloc, batch)
-
-    def trace(self, hyper: Hyper) -> None:
-        self._members.trace((hyper,))
-
-    def fused(
-        self, rows: np.ndarray | None, n_steps: int, hyper: Hyper, deadline: float | None = None
-    ) -> tuple[int, float, int]:
-        part = None if rows is None else rows[None]
-        done, loss, reason = self._members.fused(part, np.array([n_steps]), (hyper,))
-        return int(done[0]), float(loss[0]), int(reason[0])
-
-    def evaluate(self, hyper: Hyper) -> tuple[float, float, float]:
-        loss, acc_tr, acc_te = self._members.evaluate((hyper,))
-        return float(loss[0]), float(acc_tr[0]), float(acc_te[0])
-
-    def state(self) -> State:
-        return self._members.states()[0]
-
-
 class CompileJob:
-    """One structure's functions, traced and compiled on the compile thread (`_Compiler`).
+    """One structure's functions, traced and compiled on the compile thread (`COMPILER`).
 
     `steps(comp)` makes the stepper that traces them (a call with 0 steps compiles
     without training). After `done`: `result` (None when it failed: the trainer keeps

@@ -25,7 +25,7 @@ from nndyn_gui.core.engine import protocol
 from nndyn_gui.core.io import limits
 from nndyn_gui.core.net.flow import embed
 from nndyn_gui.core.net.initial_weights import initial_weights
-from nndyn_gui.core.train import live, msa, program, quickstep
+from nndyn_gui.core.train import live, member_steps, msa, program, quickstep
 from nndyn_gui.core.train.stepper import BatchStream, Hyper, State, Stepper
 from nndyn_gui.core.train.stopping import StopRule
 from nndyn_gui.core.types import Dataset, NetWeights, Snapshot, TrainResult
@@ -211,7 +211,7 @@ class Trainer:
             self.compile_seconds = 0.0
             return 0.0
         t0 = time.perf_counter()
-        made: list[program.CompiledSteps] = []
+        made: list[member_steps.CompiledSteps] = []
 
         def first_call(comp: program.Compiled) -> None:
             made.append(self._compiled_steps(comp, state))
@@ -403,10 +403,10 @@ class Trainer:
     def _state(self) -> State:
         return self._initial.copy() if self._steps is None else self._steps.state()
 
-    def _compiled_steps(self, comp: program.Compiled, state: State) -> program.CompiledSteps:
+    def _compiled_steps(self, comp: program.Compiled, state: State) -> member_steps.CompiledSteps:
         if not self._data:  # not in __init__: numpy may train while TensorFlow loads
             self._data = tuple(program.tf.constant(v, program.DTYPE) for v in self._xy)
-        return program.CompiledSteps(
+        return member_steps.CompiledSteps(
             comp, self._data, state, self._k_alloc, self._structure.batch_size
         )
 
