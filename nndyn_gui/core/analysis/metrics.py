@@ -11,7 +11,6 @@ seeds, is core/analysis/claims.py. Pure numpy: no TensorFlow, no Qt.
 from __future__ import annotations
 
 import math
-import operator
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -26,16 +25,6 @@ from nndyn_gui.core.net.flow import head_classes, predict, propagate
 from nndyn_gui.core.types import Dataset, NetWeights
 
 DENSE_POINTS = 50_000
-MAIN = "main"  # the name of the preset's own run in `Check.run`
-
-OPS: dict[str, Callable[[float, float], bool]] = {
-    ">=": operator.ge,
-    "<=": operator.le,
-    ">": operator.gt,
-    "<": operator.lt,
-    "==": operator.eq,
-    "!=": operator.ne,
-}
 
 
 @dataclass
