@@ -231,12 +231,12 @@ class StatusReadout(QObject):
         for label in self.trainer_labels:
             label.setVisible(trainer)
         need = self.bar.fontMetrics().horizontalAdvance(message) if message else 0
-        layout = self.bar.layout()
-        for label in (*self.trainer_labels, None):
+        aside = list(self.trainer_labels)
+        while True:
+            layout = self.bar.layout()
             if layout is not None:
                 layout.activate()  # the labels' geometry now, not at the next paint
-            if not message or need <= self.message_room() or label is None:
+            if not message or need <= self.message_room() or not aside:
                 break
-            if label.isVisible():
-                label.setVisible(False)
+            aside.pop(0).setVisible(False)
         self.bar.setToolTip(message if message and need > self.message_room() else "")
