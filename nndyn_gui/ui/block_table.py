@@ -12,8 +12,9 @@ Eleven columns share a side dock about 470 px wide (1600x1000): the titles are s
 (`SHORT`: "inv.", "1/κ(J)", "sat."), each title's tooltip opens with the column's full
 name, the cells say the least that is still true ("✓", "✗ folds", "⚠ sat.", 8.22e-4 for
 8.22e-04: the same three significant digits), and the singular values, the column that
-takes the spare width, drop whole values ("1.04, …", all of them in the cell's tooltip)
-rather than be cut inside a number.
+takes the spare width, drop whole values, largest first ("… 0.922", all of them in
+the cell's tooltip), rather than be cut inside a number; the shares' "%" is in their
+titles, not in every cell.
 """
 
 from __future__ import annotations
@@ -73,21 +74,21 @@ SAMPLES = (
     "1.23e-5",
     "1.23e-5",
     "1.23e-5",
-    "100.0%",
-    "100.0%",
+    "100.0",
+    "100.0",
 )
 #: what a column's title shows for its full name (the tooltip starts with the full name)
 SHORT = {
     "invertible": "inv.",
     "one-to-one": "1-to-1",
     "σ(I + h·Lip·A)": "σ(I+\nh·Lip·A)",
-    "det(I + h·Lip·A)": "det(I+\nh·Lip·A)",
+    "det(I + h·Lip·A)": "det",  # of the matrix named left of it (full name: tooltip)
     "squashed": "flat",
     "σmin/σmax of J (median)": "1/κ(J)\nmed.",
     "(5th pct)": "5th\npct",
     "input → k": "input\n→ k",
-    "det J < 0": "det J\n< 0",
-    "saturated": "sat.",
+    "det J < 0": "det J\n< 0\n%",  # shares: the unit in the title, not in every cell
+    "saturated": "sat.\n%",
 }
 #: a short title's tooltip opens with the full name and, where the title uses other
 #: words, those too
@@ -96,6 +97,8 @@ SHORT_MEANS = {
     "(5th pct)": "(5th pct): the 5th percentile of σmin/σmax of J (1/κ(J))",
     "input → k": "input → k: σmin/σmax (1/κ) of the map from the input plane to layer k",
     "squashed": "squashed (⚠ A: a nearly singular A; ⚠ sat.: the activation saturates)",
+    "det J < 0": "det J < 0 (% of the data points)",
+    "saturated": "saturated (% of the data points)",
 }
 LEFT_COLUMNS = (2, 3, 5)  # words; the numbers are right-aligned
 BOLD_WHEN_SQUASHED = (5, 6)
@@ -148,15 +151,25 @@ def header_tip(full: str, tip: str) -> str:
 
 
 def elide_values(text: str, fm: QFontMetrics, room: int) -> str:
-    """A list "a, b, c" in `room` pixels: whole values and "…", never a cut number."""
+    """A list "a, b, c" in `room` pixels: "… c" (the first values left out), never a
+    cut number.
+    The last ones are kept: singular values come largest first, and the smallest is
+    the one that says whether a dimension is lost."""
     if fm.horizontalAdvance(text) <= room:
         return text
-    values = text.removesuffix(" …").split(", ")
+    values = text.split(", ")
     for k in range(len(values) - 1, 0, -1):
-        shorter = ", ".join(values[:k]) + ", …"
+        tail = ", ".join(values[-k:])
+        shorter = tail if tail.startswith("…") else "… " + tail
         if fm.horizontalAdvance(shorter) <= room:
             return shorter
     return "…"
+
+
+def percent(v: float) -> str:
+    """A share in per cent without its sign (the column's title says %): "88.8"."""
+    v = float(v)
+    return "—" if not math.isfinite(v) else f"{100.0 * v:.1f}"
 
 
 def pct(v: float) -> str:
@@ -241,8 +254,10 @@ def headers(resnet: bool) -> tuple[tuple[str, str], ...]:
 def block_row(i: int, b: Any, resnet: bool) -> BlockRow:
     """Block `i` (from 0) of a `Diagnostics` as the table shows it."""
     sv = np.asarray(b.singular_values, dtype=np.float64).ravel()
-    shown = ", ".join(fmt_short(float(v)) for v in sv[:4]) + (" …" if sv.size > 4 else "")
-    values_tip = f"singular values ({sv.size}): " + ", ".join(fmt(float(v)) for v in sv[:64])
+    # more than four: the three largest, "…", the smallest
+    some = [fmt_short(float(v)) for v in sv]
+    shown = ", ".join([*some[:3], "…", some[-1]] if sv.size > 4 else some)
+    values_tip = f"singular values ({sv.size}): " + ", ".join(some[:64])
     cause = {"A": " A", "saturation": " sat."}.get(b.squash_cause, "")
     folds = bool(getattr(b, "folds", False))
     if resnet:
@@ -287,8 +302,8 @@ def block_row(i: int, b: Any, resnet: bool) -> BlockRow:
         fmt_short(float(b.jac_ratio_median)),
         fmt_short(float(b.jac_ratio_p5)),
         fmt_short(float(getattr(b, "cumulative_ratio", math.nan))),
-        pct(float(b.neg_det_share)),
-        pct(float(b.saturated_share)),
+        percent(float(b.neg_det_share)),
+        percent(float(b.saturated_share)),
     )
     tips = ("", "", verdict_tip, values_tip, "", tip, "", "", "", "", "")
     return BlockRow(cells, bool(b.squashed), bool(b.invertible), tips)
@@ -414,7 +429,8 @@ class BlockTable(QTableView):
         self.verticalHeader().setDefaultSectionSize(22)
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.setAlternatingRowColors(True)
+        self.setAlternatingRowColors(True)  # the rows' stripes, not grid lines: a grid
+        self.setShowGrid(False)  # line per column is 11 px the singular values need
         self.setWordWrap(False)
         hdr = self.horizontalHeader()
         hdr.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)  # widths set once per fill
