@@ -192,7 +192,7 @@ class BlockRows:
     """Everything the table shows for one snapshot: plain data, made off the GUI thread."""
 
     rows: tuple[BlockRow, ...]
-    headers: tuple[tuple[str, str], ...]  # (text, tooltip) per column
+    headers: tuple[tuple[str, str], ...]  # (full name, tooltip) per column: `SHORT` titles
     widest: tuple[tuple[int, ...], ...]  # per column: the rows with its longest texts
 
 
