@@ -26,6 +26,7 @@ from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import QCheckBox, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from nndyn_gui.core.types import Snapshot
+from nndyn_gui.ui.curves_legend import MARGIN, LegendPlacer
 from nndyn_gui.ui.population_curves import PopulationCurves
 from nndyn_gui.ui.state import AppState
 
@@ -167,7 +168,7 @@ class TrainingCurves(QWidget):
         self.acc_plot.getAxis("left").setWidth(48)
         self.loss_plot.getAxis("bottom").setStyle(showValues=False)
         self.acc_plot.getViewBox().setMouseEnabled(x=True, y=False)
-        legend = self.acc_plot.addLegend(offset=(-8, -8), labelTextColor=(60, 60, 60))
+        legend = self.acc_plot.addLegend(offset=(-MARGIN, -MARGIN), labelTextColor=(60, 60, 60))
         legend.setBrush(pg.mkBrush(255, 255, 255, 200))
 
         def curve(plot: Any, color: tuple[int, int, int], name: str | None) -> Any:
@@ -180,6 +181,8 @@ class TrainingCurves(QWidget):
         self.loss_curve = curve(self.loss_plot, LOSS_COLOR, None)
         self.train_curve = curve(self.acc_plot, TRAIN_COLOR, "train")
         self.test_curve = curve(self.acc_plot, TEST_COLOR, "test")
+        # in a corner where it hides no curve, else hidden (ui/curves_legend.py)
+        self.legend = LegendPlacer(self.acc_plot, legend, [self.train_curve, self.test_curve])
 
         marker_pen = pg.mkPen(MARKER_COLOR, width=1.5)
         self.markers = [pg.InfiniteLine(angle=90, pen=marker_pen, movable=False) for _ in range(2)]
@@ -449,6 +452,7 @@ class TrainingCurves(QWidget):
         self.train_curve.setData(show, b.column("train_acc")[: len(show)])
         self.test_curve.setData(show, b.column("test_acc")[: len(show)])
         self.empty_text.setVisible(not trained)
+        self.legend.place()
         if b.n and (self._hover_index is not None and self._hover_index >= b.n):
             self._hide_hover()
         if not trained:
