@@ -386,10 +386,12 @@ class TrainingCurves(QWidget):
             self._draw_current(self.state.shown)
 
     def _fix_step_axis(self) -> None:
+        """Span the run's planned steps while it trains (the curves grow into it), the
+        steps it ran once it has ended (a run stopped early is not squeezed left)."""
         self._loss_range = None
         last = float(self._buf.column("step")[-1]) if self._buf.n else 0.0
-        total = max(float(self.state.run_config.train.steps), last, 1.0)
-        self.loss_plot.setXRange(0.0, total, padding=0.02)
+        planned = float(self.state.run_config.train.steps) if self._training() else 0.0
+        self.loss_plot.setXRange(0.0, max(planned, last, 1.0), padding=0.02)
 
     def _fix_loss_axis(self, loss: np.ndarray) -> None:
         ok = loss[np.isfinite(loss)]
@@ -464,11 +466,12 @@ class TrainingCurves(QWidget):
             self.loss_plot.setXRange(0.0, steps_total, padding=0.02)
             self.loss_plot.setYRange(-2.0, 0.0, padding=0.05)  # log10: 0.01 .. 1
             self.empty_text.setPos(0.03 * steps_total, 0.6)
-        elif self._training():
-            # fixed ranges while training: pyqtgraph's auto-range costs an extra repaint
-            self._fix_loss_axis(loss)
         else:
-            self.loss_plot.enableAutoRange()
+            # fixed ranges, from the data: pyqtgraph's auto-range paints the plots twice
+            # (the second time in the range it found), and the axes jumped as a run ended
+            if not self._training():
+                self._fix_step_axis()
+            self._fix_loss_axis(loss)
 
     def _nearest(self, x: float) -> int | None:
         steps = self._buf.column("step")
