@@ -1,12 +1,22 @@
 #!/usr/bin/env bash
-# The README's test command runs this: lint, types, layering, then the tests in two
-# processes - everything that needs no OpenGL under Qt's offscreen platform, and the
-# OpenGL (3-D) tests under an X server (Xvfb), since Qt picks one platform per process.
+# The README's test command runs this: lint, types, layering, then the tests in three
+# phases:
+#   1. everything that needs no OpenGL and measures no time, under Qt's offscreen
+#      platform, in NNDYN_TEST_PROCESSES (default 2) pytest processes side by side
+#      (pytest-xdist, a whole file per process, so a file's shared fixtures start once);
+#   2. the tests marked `timing` (stall budgets, "returns within", first frame in 0.5 s),
+#      offscreen, alone: a second test process on the machine would eat their budget;
+#   3. the OpenGL (3-D) tests under an X server (Xvfb), one process per file, since Qt
+#      picks one platform per process.
+# Any failure anywhere makes the exit status non-zero; "ALL CHECKS PASSED" only then not.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 BIN=.venv/bin
+PROCESSES=${NNDYN_TEST_PROCESSES:-2}
 status=0
 step() { echo "== $*"; }
+# pytest's exit status 5 is "no test collected" (e.g. `-k` matched none of a phase's)
+check() { [[ $1 == 0 || $1 == 5 ]] || status=1; }
 
 step "ruff check";        $BIN/ruff check . || status=1
 step "ruff format";       $BIN/ruff format --check . || status=1
@@ -14,9 +24,14 @@ step "mypy";              $BIN/mypy || status=1
 step "import-linter";     $BIN/lint-imports || status=1
 [[ "${1:-}" == "--lint-only" ]] && exit $status
 
-step "pytest (offscreen)"
-QT_QPA_PLATFORM=offscreen $BIN/python -m pytest -m "not gl" -p no:cacheprovider "$@"
-rc=$?; [[ $rc != 0 ]] && status=1
+step "pytest (offscreen, $PROCESSES processes)"
+QT_QPA_PLATFORM=offscreen $BIN/python -m pytest -m "not gl and not timing" -p no:cacheprovider \
+    -n "$PROCESSES" --dist loadfile "$@"
+check $?
+
+step "pytest (offscreen, tests that measure time: one process, alone)"
+QT_QPA_PLATFORM=offscreen $BIN/python -m pytest -m "timing and not gl" -p no:cacheprovider "$@"
+check $?
 
 step "pytest (OpenGL under X)"
 # One process per file, so that one file's OpenGL contexts and windows cannot disturb

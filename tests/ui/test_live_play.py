@@ -46,6 +46,7 @@ def test_a_live_learning_rate_change_goes_on_and_is_marked(window: Any, qtbot: A
     assert not window.hooked
 
 
+@pytest.mark.timing
 def test_any_other_change_restarts_from_step_0_at_once(window: Any, qtbot: Any) -> None:
     _long(window)
     _start(window, qtbot)
