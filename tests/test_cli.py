@@ -77,6 +77,7 @@ def _saved_run(path: Path) -> Run:
 
 
 # ---------------------------------------------------------------------- fast commands
+@pytest.mark.timing
 def test_presets_lists_names_quickly_without_tensorflow() -> None:
     code = (
         "import sys, time; t = time.perf_counter(); from nndyn_gui.cli.commands import main; "

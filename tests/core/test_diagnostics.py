@@ -120,6 +120,7 @@ def test_diagnose_reports_a_perfect_separation_and_is_json_safe() -> None:
     assert d["test_acc"] is None and len(d["blocks"]) == 3 and "lip_product" in text
 
 
+@pytest.mark.timing
 def test_diagnose_is_fast_enough_to_refresh_on_every_snapshot() -> None:
     cfg = RunConfig()
     cfg.model.width, cfg.model.depth, cfg.model.h = 3, 51, 1.0

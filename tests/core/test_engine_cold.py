@@ -11,6 +11,7 @@ import time
 from typing import Any
 
 import numpy as np
+import pytest
 
 from nndyn_gui.core.engine import protocol as p
 from nndyn_gui.core.engine.session import TrainingSession
@@ -56,6 +57,7 @@ def _worker_serving(session: TrainingSession) -> None:
     _events_until(session, lambda e: isinstance(e, p.Finished))
 
 
+@pytest.mark.timing
 def test_the_first_trained_frame_comes_at_once_while_tensorflow_still_loads() -> None:
     cfg = engine_config(steps=10**6, snapshot_every=50, steps_per_call=50)
     cfg.model.depth = 6

@@ -56,8 +56,14 @@ CASES = [
 
 
 @pytest.mark.parametrize("changes", CASES, ids=lambda c: ",".join(c) or "default")
-def test_numpy_steps_match_the_compiled_steps(changes: dict[str, object]) -> None:
-    """40 optimiser steps: the weights, the loss and the accuracy agree to rounding."""
+def test_numpy_steps_match_the_compiled_steps(
+    changes: dict[str, object], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """40 optimiser steps: the weights, the loss and the accuracy agree to rounding.
+    (The numpy calls' time budget is lifted: on a busy machine a call returned after
+    17 of its 20 steps, and this test is about the steps, not their speed.)"""
+    monkeypatch.setattr(training, "QUICK_CALL_S", 600.0)
+    monkeypatch.setattr(training, "QUICK_FIRST_S", 600.0)
     cfg = _cfg(**changes)
     ds = _data(classes=cfg.data.classes)
     compiled = training.Trainer(cfg, ds)

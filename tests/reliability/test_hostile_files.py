@@ -111,6 +111,7 @@ def test_weights_beyond_the_limit_are_refused(folder: Path, valid: bytes) -> Non
 
 
 # ---------------------------------------------------------------------- item 2: zip bombs
+@pytest.mark.timing
 def test_bzip2_member_is_refused_without_decompressing(folder: Path, valid: bytes) -> None:
     """A 3 KB file whose status.json declares 200 bytes but holds a bzip2 stream of
     256 MB of zeros (5 GB in the report): refused by its compression method."""
@@ -179,6 +180,7 @@ def test_more_points_than_the_config_allows_are_refused(folder: Path) -> None:
         load_run(path)  # ... and never read
 
 
+@pytest.mark.timing
 @pytest.mark.parametrize("kind", ["dev-zero", "fifo", "sparse-3GB"])
 def test_devices_pipes_and_huge_files_are_refused_before_reading(folder: Path, kind: str) -> None:
     """`nndyn info /dev/zero` and a FIFO hung; a 3 GB non-zip reached 3.1 GB of memory."""

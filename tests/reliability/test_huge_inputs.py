@@ -68,6 +68,7 @@ def test_csv_is_parsed_once_per_file_version(tmp_path: Path) -> None:
     assert not set(map(tuple, load_csv(path)[0])) <= points
 
 
+@pytest.mark.timing
 def test_a_million_row_csv_loads_in_bounded_time_and_memory(tmp_path: Path) -> None:
     """1 M rows (21 MB): ~0.5 s and ~100 MB (was 3.2 s and 470 MB; 10 M rows 37 s and
     4.3 GB), with progress reported along the way."""
@@ -103,6 +104,7 @@ def _load_csv_in_a_child(path: str | Path) -> Measured:
     return run_measured([PYTHON, "-c", LOAD_CSV, str(path)], 30.0, memory_limit_mb=1024)
 
 
+@pytest.mark.timing
 def test_csv_over_the_size_limit_is_refused_before_reading(tmp_path: Path) -> None:
     path = tmp_path / "huge.csv"
     with open(path, "wb") as f:
@@ -112,6 +114,7 @@ def test_csv_over_the_size_limit_is_refused_before_reading(tmp_path: Path) -> No
     assert r.seconds < 10 and r.peak_mb < 200, (r.seconds, r.peak_mb)
 
 
+@pytest.mark.timing
 @pytest.mark.parametrize("target", ["/dev/zero", "fifo"])
 def test_csv_that_is_a_device_or_pipe_is_refused(tmp_path: Path, target: str) -> None:
     if target == "fifo":
@@ -123,6 +126,7 @@ def test_csv_that_is_a_device_or_pipe_is_refused(tmp_path: Path, target: str) ->
     assert r.seconds < 10 and r.peak_mb < 200, (r.seconds, r.peak_mb)
 
 
+@pytest.mark.timing
 def test_a_one_line_200_mb_csv_is_refused_early(tmp_path: Path) -> None:
     """Issue 25: 3.5 GB and 25 s to refuse (the whole line was gathered, then parsed);
     as the last session's CSV the window started at 3.4 GB."""

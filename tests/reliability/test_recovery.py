@@ -233,6 +233,7 @@ def test_window_opens_when_the_last_sessions_csv_has_moved(tmp_path: Path) -> No
 
 
 # ---------------------------------------------------------------------- item 6 (window)
+@pytest.mark.timing
 def test_big_csv_import_keeps_the_window_turning(
     qtbot: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -371,6 +372,7 @@ def test_sigterm_while_asking_to_restore_exits_0_and_keeps_the_autosave(tmp_path
     assert old.exists(), "SIGTERM while asking deleted the autosave"
 
 
+@pytest.mark.timing
 def test_thousands_of_junk_files_in_the_autosave_folder_cost_no_start_up_time(
     window: Any, folder: Path, qtbot: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -67,6 +67,7 @@ def test_a_symlink_to_a_device_is_never_replaced(
     assert any("device" in r.getMessage() for r in caplog.records)
 
 
+@pytest.mark.timing
 def test_a_huge_settings_file_is_moved_aside_not_parsed(
     qapp: object, folder: Path, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -14,8 +14,13 @@ from nndyn_gui.core.engine.session import TrainingSession, resident_bytes, train
 from . import tiny_config, tiny_dataset
 
 MB = 2**20
-ALLOWANCE = 100 * MB  # smaller than the app's, so 12 configs cross it
+ALLOWANCE = 100 * MB  # smaller than the app's, so these configs cross it
 NOISE = 200 * MB  # one run's growth and the allocator's ups and downs
+#: New structures: a worker never replaced would grow ~380 MB over them (> ALLOWANCE +
+#: NOISE; ~12 MB per second of compiling, whatever the depths). The first worker is
+#: replaced after depth 20; its successor's first run (its baseline) is shallow, as the
+#: first worker's was. (Depths 2, 5, ..., 35 took twice as long: 875 MB.)
+DEPTHS = (2, 14, 20, 5, 26, 32)
 
 
 @pytest.mark.slow
@@ -25,8 +30,8 @@ def test_worker_memory_stays_bounded_across_new_configs(monkeypatch: pytest.Monk
     data = tiny_dataset(60)
     seen: list[tuple[int, int]] = []  # (pid, resident bytes) after each run
     try:
-        for i in range(12):
-            cfg = tiny_config(model__depth=2 + 3 * i, train__steps=40)
+        for depth in DEPTHS:
+            cfg = tiny_config(model__depth=depth, train__steps=40)
             result = train(cfg, data, session=session)
             assert result.status == "finished", result.message
             rss = resident_bytes(session.worker_pid)

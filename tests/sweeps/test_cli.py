@@ -260,6 +260,7 @@ def test_sweep_plot_on_a_folder_that_is_no_sweep(tmp_path: Path) -> None:
 
 
 # ---------------------------------------------------------------------- issue 25
+@pytest.mark.timing
 def test_dry_run_of_a_million_runs_is_quick_and_small(tmp_path: Path) -> None:
     """--dry-run of 10**6 seeds built every config first: 168 s and 1.2 GB."""
     from tests.reliability import PYTHON, run_measured, subprocess_env

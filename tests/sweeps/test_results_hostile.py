@@ -133,6 +133,7 @@ def test_a_metric_beyond_any_float_counts_as_undetermined(folder: Path) -> None:
     assert "10 runs counted of 12" in p.stderr  # the two runs of cell (2, 2) are n/a
 
 
+@pytest.mark.timing
 def test_a_journal_that_is_a_fifo_or_a_device_is_refused_at_once(folder: Path) -> None:
     journal = folder / "runs.jsonl"
     journal.unlink()
@@ -147,6 +148,7 @@ def test_a_journal_that_is_a_fifo_or_a_device_is_refused_at_once(folder: Path) -
     assert time.monotonic() - t0 < 20
 
 
+@pytest.mark.timing
 def test_a_huge_sparse_journal_is_refused_by_its_size(folder: Path) -> None:
     from tests.reliability import PYTHON, run_measured, subprocess_env
 
@@ -192,6 +194,7 @@ def test_too_many_distinct_axis_values_is_a_clear_error(folder: Path) -> None:
         heatmap(results, "model.depth", "model.width", "dense_accuracy")
 
 
+@pytest.mark.timing
 def test_the_sweeps_window_says_why_a_folder_does_not_open(qtbot: Any, folder: Path) -> None:
     """It stayed on 'no folder' and said nothing (the traceback went to the terminal)."""
     from nndyn_gui.ui.sweeps_window import SweepsWindow
@@ -222,6 +225,7 @@ def test_the_sweeps_window_names_the_rows_it_skipped(qtbot: Any, folder: Path) -
     assert "1 bad row skipped (runs.jsonl line 3: index 'two'" in win.status.text()
 
 
+@pytest.mark.timing
 def test_the_sweeps_window_opens_only_run_files_inside_the_folder(qtbot: Any, folder: Path) -> None:
     """An edited row's file - a name too long, /proc/kmsg, a path out of the folder - was
     an OSError in the click handler or handed to the main window to open."""

@@ -114,6 +114,7 @@ def test_a_run_that_ends_before_its_first_snapshot_is_a_result_not_retried(
         assert sweep.todo == []  # a deterministic result: not run again
 
 
+@pytest.mark.timing
 def test_a_journal_that_is_a_fifo_or_a_device_is_refused(tmp_path: Path) -> None:
     out = tmp_path / "out"
     spec = parse_spec({"seeds": 1})
@@ -169,6 +170,7 @@ def test_edited_journal_rows_are_run_again_not_a_traceback(tmp_path: Path) -> No
         ("tcp://:8786", "expected tcp://HOST:PORT"),
     ],
 )
+@pytest.mark.timing
 def test_only_plain_tcp_scheduler_addresses_are_accepted(address: str, needle: str) -> None:
     t0 = time.monotonic()
     with pytest.raises(SweepError) as e:
@@ -259,6 +261,7 @@ def _closes(conn: socket.socket, stop: threading.Event) -> None:
         (_closes, "closed the connection before greeting"),
     ],
 )
+@pytest.mark.timing
 def test_a_server_that_is_no_scheduler_is_named_within_the_timeout(
     server: Any, behave: Any, needle: str
 ) -> None:
@@ -270,6 +273,7 @@ def test_a_server_that_is_no_scheduler_is_named_within_the_timeout(
     assert time.monotonic() - t0 < 3
 
 
+@pytest.mark.timing
 def test_a_refused_connection_says_refused_at_once() -> None:
     """It waited 15 s and said "Timed out ... after 15 s"."""
     s = socket.socket()
@@ -293,6 +297,7 @@ def test_the_dask_dashboard_port_is_not_taken_for_the_scheduler() -> None:
             probe_scheduler(f"tcp://127.0.0.1:{port}", timeout=1)
 
 
+@pytest.mark.timing
 def test_a_cluster_that_loses_all_its_workers_stops_the_sweep_in_words(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

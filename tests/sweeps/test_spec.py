@@ -93,6 +93,7 @@ def test_bad_specs_name_what_is_wrong(obj: dict, needle: str) -> None:
     assert "\n" not in str(e.value)
 
 
+@pytest.mark.timing
 def test_millions_of_runs_are_refused_at_once_with_their_count() -> None:
     obj = {
         "seeds": 100,
@@ -129,6 +130,7 @@ def test_config_file_is_read_relative_to_the_spec(tmp_path: Path) -> None:
         load_spec(_write(tmp_path, 'config = "base.json"\n'))
 
 
+@pytest.mark.timing
 def test_endless_or_special_files_are_refused_at_once(tmp_path: Path) -> None:
     """`nndyn train` refused /dev/zero and FIFOs; the sweep read them without end."""
     import os
@@ -170,6 +172,7 @@ def test_a_spec_saved_with_a_utf8_bom_loads(tmp_path: Path) -> None:
         ({"start": -1e308, "stop": 1e308, "num": 3}, "model.h: -1e+308 is out of range"),
     ],
 )
+@pytest.mark.timing
 def test_ranges_that_overflow_a_float_are_one_line_errors(axis: object, needle: str) -> None:
     """They raised OverflowError (a traceback) while counting or spacing the values."""
     t0 = time.perf_counter()
@@ -188,6 +191,7 @@ def test_a_wide_log_range_is_spaced_evenly_without_overflow() -> None:
     assert lrs[3] == pytest.approx(1e-6 * 10 ** (8 * 3 / 8))
 
 
+@pytest.mark.timing
 def test_a_config_under_proc_is_refused_at_once(tmp_path: Path) -> None:
     """/proc/kmsg stat()s as a regular file of 0 bytes and then blocks the read for good."""
     for target in ("/proc/kmsg", "/proc/self/status", "/sys/kernel/notes"):

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pytest
 from PySide6.QtGui import QImage
 
 from nndyn_gui.ui.app import main
@@ -72,6 +73,7 @@ def test_bad_set_in_a_subprocess_exits_2(tmp_path: Path) -> None:
     assert out.returncode == 2 and "model.depth" in out.stderr
 
 
+@pytest.mark.timing
 def test_sigterm_while_training_exits_0_and_keeps_the_run(tmp_path: Path) -> None:
     """Closing during training (here: SIGTERM, as at logout) stops the worker and exits
     cleanly; the unsaved run stays in the autosave, so the next start offers it."""

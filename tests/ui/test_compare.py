@@ -71,6 +71,7 @@ def test_trains_two_seeds_to_different_weights(qtbot, window: CompareWindow) -> 
     assert window.train_button.isEnabled() and not window.stop_button.isEnabled()
 
 
+@pytest.mark.timing
 def test_closing_stops_the_training_process_at_once(qtbot, window: CompareWindow) -> None:
     window.state.config.train.steps = 100_000  # long enough to still be running at close
     window.train_both()
@@ -107,6 +108,7 @@ def test_stop_button_cancels_and_keeps_the_window(qtbot, window: CompareWindow) 
     assert window.train_button.isEnabled() and window.isVisible()
 
 
+@pytest.mark.timing
 def test_a_deep_net_trains_in_both_columns_without_freezing_the_window(qtbot: Any) -> None:
     """The 100-block ODE-limit preset: both columns follow training live, their scenes
     built off the GUI thread (each is ~40 ms of numpy), and the window keeps turning."""

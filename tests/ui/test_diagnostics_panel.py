@@ -193,6 +193,7 @@ def test_stale_topology_results_are_dropped(qtbot, resnet_cfg: RunConfig) -> Non
     np.testing.assert_allclose(panel.topology.loop_traj, expected.loop_traj)
 
 
+@pytest.mark.timing
 def test_diagnostics_are_computed_off_the_gui_thread(qtbot, resnet_cfg, monkeypatch) -> None:
     """A slow diagnose (a 200x64 net takes ~0.5 s) must not stall the window."""
     import threading

@@ -95,6 +95,7 @@ def _large_run(window: Any, path: Path) -> None:
     save_run(Run(state.config.copy(), state.dataset, snaps, "finished", "big"), path)
 
 
+@pytest.mark.timing
 def test_open_and_save_a_large_run_while_training_keep_the_window_responsive(
     qtbot: Any, window: Any, changed: Any, tmp_path: Path, gui_calls: list[tuple[str, float]]
 ) -> None:
@@ -128,6 +129,7 @@ def test_open_and_save_a_large_run_while_training_keep_the_window_responsive(
     assert pause < MAX_GUI_MS, (pause, cpu, wall, os.getloadavg())
 
 
+@pytest.mark.timing
 def test_closing_waits_for_a_save_in_flight_without_blocking(
     qtbot: Any, window: Any, tmp_path: Path
 ) -> None:

@@ -182,6 +182,7 @@ def test_pictures_are_made_off_the_gui_thread(
     assert len(threads) < len(snaps)  # throttled: not one picture per snapshot
 
 
+@pytest.mark.timing
 def test_the_window_never_freezes_while_the_map_follows_training(
     qtbot: Any, window: Any, panel: Any, changed: Any
 ) -> None:

@@ -46,6 +46,7 @@ def test_a_live_learning_rate_change_goes_on_and_is_marked(window: Any, qtbot: A
     assert not window.hooked
 
 
+@pytest.mark.timing
 def test_any_other_change_restarts_from_step_0_at_once(window: Any, qtbot: Any) -> None:
     _long(window)
     _start(window, qtbot)
@@ -81,6 +82,7 @@ def test_declining_the_discard_keeps_the_run_and_its_settings(window: Any, qtbot
     assert not window.param_panel.controls["model.depth"].error.isVisible()
 
 
+@pytest.mark.timing  # the restarted run must say "paused" within 0.6 s of its first snapshot
 def test_a_change_while_paused_restarts_paused(window: Any, qtbot: Any) -> None:
     _long(window)
     _start(window, qtbot)

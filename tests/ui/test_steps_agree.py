@@ -112,6 +112,7 @@ def _train(window: Any, qtbot: Any, cfg: Any, seed: int, restart: Any = None) ->
     return checks, pendings
 
 
+@pytest.mark.timing
 @pytest.mark.parametrize("classes", [2, 3])
 def test_every_visible_step_agrees_while_training_and_after(
     qtbot: Any, window: Any, changed: Any, classes: int

@@ -29,6 +29,7 @@ def _training(qtbot: Any, window: Any, changed: Any) -> None:
     qtbot.waitUntil(lambda: len(state.snapshots) > 2, timeout=120_000)  # training for real
 
 
+@pytest.mark.timing
 def test_a_preset_while_training_is_applied_when_the_run_has_ended(
     qtbot: Any, window: Any, changed: Any
 ) -> None:
@@ -64,6 +65,7 @@ def test_the_newest_of_two_quick_presets_wins(qtbot: Any, window: Any, changed: 
     assert [s.step for s in state.snapshots] == [0]
 
 
+@pytest.mark.timing
 def test_reset_while_training_returns_at_once_and_resets_after_the_end(
     qtbot: Any, window: Any, changed: Any
 ) -> None:
@@ -79,6 +81,7 @@ def test_reset_while_training_returns_at_once_and_resets_after_the_end(
     assert kept is not None and kept.step == window.controller.result.final.step
 
 
+@pytest.mark.timing
 def test_a_run_that_does_not_stop_in_time_loses_its_worker_not_the_window(
     qtbot: Any, window: Any, changed: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -118,6 +121,7 @@ def saving_window(qtbot: Any, small_config: Any, tmp_path: Path, monkeypatch: An
     win.close()
 
 
+@pytest.mark.timing
 def test_a_signal_quit_while_training_stops_autosaves_and_closes_without_waiting(
     qtbot: Any, saving_window: Any, changed: Any
 ) -> None:

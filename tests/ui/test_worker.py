@@ -54,6 +54,7 @@ def test_train_shows_the_engines_flow_and_the_sliders_scrub(
     assert layer.scene.source[1] is state.snapshots[1].weights  # views show that snapshot
 
 
+@pytest.mark.timing
 def test_stop_takes_effect_within_half_a_second(qtbot: Any, window: Any, changed: Any) -> None:
     window.state.set_config(changed(window.state.config, train__steps=1_000_000))
     window.train()
@@ -98,6 +99,7 @@ def _stall_gaps(qtbot: Any, window: Any, changed: Any) -> tuple[np.ndarray, int]
     return _probe_training(qtbot, window, cfg), len(window.state.snapshots)
 
 
+@pytest.mark.timing
 def test_the_window_never_freezes_while_training(qtbot: Any, window: Any, changed: Any) -> None:
     """The worst GUI stall while training, from a 10 ms probe timer, every dock shown.
 
@@ -115,6 +117,7 @@ def test_the_window_never_freezes_while_training(qtbot: Any, window: Any, change
     assert float(np.percentile(gaps, 95)) < 50.0, np.percentile(gaps, 95)
 
 
+@pytest.mark.timing
 def test_a_deep_width3_preset_does_not_freeze_the_window(qtbot: Any, window: Any) -> None:
     """The ODE-limit preset (100 blocks, width 3, 1,000 points): every dock recomputes
     and redraws far more than for the tiny net above, yet the window keeps turning."""
@@ -240,6 +243,7 @@ def test_killing_the_worker_mid_training_leaves_a_usable_window(
     assert window.controller.worker_pid() not in (0, pid)
 
 
+@pytest.mark.timing
 def test_closing_the_window_while_training_stops_it_at_once(
     qtbot: Any, window: Any, changed: Any
 ) -> None:
