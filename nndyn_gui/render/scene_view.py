@@ -7,7 +7,8 @@ common contract, and `tail_segments` cuts the fading trajectory tails both draw.
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+import weakref
+from typing import Any, Protocol, TypeVar, cast
 
 import numpy as np
 
@@ -16,6 +17,18 @@ from nndyn_gui.render.palette import Palette, palette_for
 from nndyn_gui.render.scene import FlowScene, FrameState, ViewOptions
 
 TAIL_BUCKETS = 6  # alpha steps of a fading trajectory tail
+ViewT = TypeVar("ViewT")
+
+
+def held_weakly(view: ViewT) -> ViewT:
+    """`view` as a collaborator the view itself holds keeps it (its hover, words,
+    camera, mouse): a weak proxy, so the two make no reference cycle. With a cycle, a
+    view nobody keeps (an export's, dropped after its frames) was deleted whenever
+    Python's cyclic GC ran, even inside one of the view's own Qt events, which then
+    returned into freed memory: a segfault (tests/render/test_view_lifetime.py)."""
+    return cast(ViewT, weakref.proxy(view))
+
+
 MAX_TRAJECTORIES = 400  # tails drawn for "show all trajectories"
 #: text of exports and presentation (ViewOptions.hall_text) is this many times larger
 #: than points and lines grow: a capital of an axis name or tick >= 2.5 % of the frame's

@@ -104,6 +104,11 @@ class LayerView2D(SceneViewMixin, pg.PlotWidget):
         self.in_picture_text = True
         self.text = ViewText2D(self, compact)
         self.label_item, self.notice_item = self.text.label, self.text.notice
+        # Qt signals go to this view's own methods (Qt ends the connections with the
+        # view), the collaborators hold the view weakly (scene_view.held_weakly)
+        self._vb.sigResized.connect(self._on_vb_resized)
+        if not compact:
+            self.scene().sigMouseMoved.connect(self._on_scene_mouse_moved)
         if compact:
             pi.hideAxis("left")
             pi.hideAxis("bottom")
@@ -217,6 +222,12 @@ class LayerView2D(SceneViewMixin, pg.PlotWidget):
             self.drawn.set_regions_image(self._scene, pal)
 
     # ------------------------------------------------------------------ interaction
+    def _on_vb_resized(self, *_: object) -> None:
+        self.text.place_notice()
+
+    def _on_scene_mouse_moved(self, pos: QPointF) -> None:
+        self.hovering.on_mouse_moved(pos)
+
     def _on_manual_range(self, *_: object) -> None:
         self._auto_range = False
         if self._options.show_field and self._scene is not None:  # arrows cover the new box

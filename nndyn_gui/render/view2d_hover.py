@@ -18,7 +18,7 @@ from PySide6.QtGui import QColor, QPen
 from PySide6.QtWidgets import QGraphicsTextItem
 
 from nndyn_gui.render import hover_readout, picking
-from nndyn_gui.render.scene_view import finite
+from nndyn_gui.render.scene_view import finite, held_weakly
 from nndyn_gui.render.view2d_mouse import _Scatter
 
 if TYPE_CHECKING:
@@ -39,7 +39,7 @@ class Hover2D:
     """The readout, ring and trajectory of one 2-D view; `hover` is what they show."""
 
     def __init__(self, view: LayerView2D, compact: bool) -> None:
-        self._view = view
+        self._view = held_weakly(view)
         self._compact = compact
         self._vb = view.getPlotItem().getViewBox()
         self.hover: picking.Hover | None = None
@@ -56,8 +56,6 @@ class Hover2D:
         self.tip.setZValue(2e6)
         self.tip.setDefaultTextColor(hover_readout.TIP_TEXT)
         self.tip.hide()
-        if not compact:
-            view.scene().sigMouseMoved.connect(self._on_mouse_moved)
 
     def at(self, x: float, y: float) -> picking.Hover | None:
         """Show what is at view position (x, y) (see LayerView2D.hover_at)."""
@@ -89,7 +87,8 @@ class Hover2D:
         self.show(hover, (x, y))
         return hover
 
-    def _on_mouse_moved(self, pos: QPointF) -> None:
+    def on_mouse_moved(self, pos: QPointF) -> None:
+        """The scene's mouse moved (the view connects it: signals go to QObjects only)."""
         if not self._vb.sceneBoundingRect().contains(pos):  # drawing too: see the points
             self.show(None, None)
             return

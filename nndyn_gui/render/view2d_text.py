@@ -17,6 +17,7 @@ from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import QGraphicsTextItem
 
 from nndyn_gui.render.scene import FrameState
+from nndyn_gui.render.scene_view import held_weakly
 
 if TYPE_CHECKING:
     from nndyn_gui.render.view2d import LayerView2D
@@ -28,7 +29,7 @@ class ViewText2D:
     """The text items of one 2-D view and when they are rewritten."""
 
     def __init__(self, view: LayerView2D, compact: bool) -> None:
-        self._view = view
+        self._view = held_weakly(view)
         self._compact = compact
         pi = view.getPlotItem()
         vb = pi.getViewBox()
@@ -42,7 +43,7 @@ class ViewText2D:
         self.notice = QGraphicsTextItem()
         self.notice.setParentItem(vb)
         self.notice.setZValue(1e6)
-        vb.sigResized.connect(self.place_notice)
+        # the view connects vb.sigResized to place_notice (signals go to QObjects)
 
     def forget(self) -> None:
         """Write the label anew at the next frame (a new scene, a new look)."""

@@ -18,6 +18,7 @@ import pyqtgraph.opengl as gl
 from PySide6.QtGui import QVector3D
 
 from nndyn_gui.render import camera
+from nndyn_gui.render.scene_view import held_weakly
 
 HALL_FIT_MARGIN = 0.97  # exports and presentation: the box fills >= 80 % of the height
 
@@ -26,7 +27,7 @@ class FittedCamera:
     """The camera state of one GL view; the view calls `frame` with its box per frame."""
 
     def __init__(self, view: gl.GLViewWidget, hall_text: Callable[[], bool]) -> None:
-        self._view = view
+        self._view = held_weakly(view)
         self._hall_text = hall_text  # the view's ViewOptions.hall_text now
         self.zoom = 1.0  # the user's zoom on top of the fitted distance
         self.follow = True  # frame the data's box at every frame

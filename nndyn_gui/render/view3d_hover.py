@@ -18,6 +18,7 @@ from PySide6.QtCore import QPointF, QRectF
 from PySide6.QtGui import QFont, QPainter
 
 from nndyn_gui.render import hover_readout, picking
+from nndyn_gui.render.scene_view import held_weakly
 
 if TYPE_CHECKING:
     from nndyn_gui.render.view3d import LayerView3D
@@ -27,7 +28,7 @@ class Hover3D:
     """The readout of one 3-D view; `hover` is what it names, `px` the pixel it is at."""
 
     def __init__(self, view: LayerView3D) -> None:
-        self._view = view
+        self._view = held_weakly(view)
         self.hover: picking.Hover | None = None
         self.px: tuple[float, float] | None = None
 

@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QKeyEvent, QMouseEvent, QWheelEvent
 
+from nndyn_gui.render.scene_view import held_weakly
+
 if TYPE_CHECKING:
     from nndyn_gui.render.view3d import LayerView3D
 
@@ -28,7 +30,7 @@ class Mouse3D(QObject):
 
     def __init__(self, view: LayerView3D) -> None:
         super().__init__(view)
-        self._view = view
+        self._view = held_weakly(view)
         self._press_px: tuple[float, float] | None = None
         view.installEventFilter(self)
 

@@ -18,7 +18,7 @@ from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter
 
 from nndyn_gui.render.axis_labels import place_axis_labels, place_corner_block
 from nndyn_gui.render.scene import FlowScene, box_corners
-from nndyn_gui.render.scene_view import finite
+from nndyn_gui.render.scene_view import finite, held_weakly
 
 if TYPE_CHECKING:
     from nndyn_gui.render.view3d import LayerView3D
@@ -34,7 +34,7 @@ class OverlayText3D:
     """The texts of one 3-D view for a width x height image, and their painting."""
 
     def __init__(self, view: LayerView3D) -> None:
-        self._view = view
+        self._view = held_weakly(view)
 
     def font(self, kind: str) -> QFont:
         """The font for a text of this kind (title, note, axis, notice)."""
