@@ -7,14 +7,6 @@ font and alignment set from Python on the GUI thread). Here `block_rows` turns a
 that computed the diagnostics; the GUI thread only resets the model, and Qt asks for
 the cells it paints (the visible ones). Column widths are measured once per fill from
 the few widest texts of each column (`BlockRows.widest`), not from every cell.
-
-Eleven columns share a side dock about 470 px wide (1600x1000): the titles are short
-(`SHORT`: "inv.", "1/κ(J)", "sat."), each title's tooltip opens with the column's full
-name, the cells say the least that is still true ("✓", "✗ folds", "⚠ sat.", 8.22e-4 for
-8.22e-04: the same three significant digits), and the singular values, the column that
-takes the spare width, drop whole values, largest first ("… 0.922", all of them in
-the cell's tooltip), rather than be cut inside a number; the shares' "%" is in their
-titles, not in every cell.
 """
 
 from __future__ import annotations
@@ -25,24 +17,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import (
-    QAbstractTableModel,
-    QModelIndex,
-    QObject,
-    QPersistentModelIndex,
-    Qt,
-)
-from PySide6.QtGui import QBrush, QColor, QFont, QFontMetrics, QPainter
-from PySide6.QtWidgets import (
-    QAbstractItemView,
-    QHeaderView,
-    QSizePolicy,
-    QStyle,
-    QStyledItemDelegate,
-    QStyleOptionViewItem,
-    QTableView,
-    QWidget,
-)
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtGui import QBrush, QColor, QFont
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QSizePolicy, QTableView, QWidget
 
 from nndyn_gui.core.analysis.diagnostics import SQUASH_RELATIVE
 from nndyn_gui.core.analysis.narrator import fmt  # the panels print numbers one way
@@ -66,40 +43,17 @@ COLUMNS = (
 #: the widest text each column can hold (for its width before any row is there)
 SAMPLES = (
     "100",
-    "0.00123",
-    "✗ folds",
+    "0.000",
+    "✗ not one-to-one",
     "0.999, 0.999, 0.999",
-    "-1.23e-5",
-    "⚠ sat.",
-    "1.23e-5",
-    "1.23e-5",
-    "1.23e-5",
-    "100.0",
-    "100.0",
+    "-1.00e-05",
+    "⚠ (saturation)",
+    "1.00e-05",
+    "1.00e-05",
+    "1.00e-05",
+    "100.0%",
+    "100.0%",
 )
-#: what a column's title shows for its full name (the tooltip starts with the full name)
-SHORT = {
-    "invertible": "inv.",
-    "one-to-one": "1-to-1",
-    "σ(I + h·Lip·A)": "σ(I+\nh·Lip·A)",
-    "det(I + h·Lip·A)": "det",  # of the matrix named left of it (full name: tooltip)
-    "squashed": "flat",
-    "σmin/σmax of J (median)": "1/κ(J)\nmed.",
-    "(5th pct)": "5th\npct",
-    "input → k": "input\n→ k",
-    "det J < 0": "det J\n< 0\n%",  # shares: the unit in the title, not in every cell
-    "saturated": "sat.\n%",
-}
-#: a short title's tooltip opens with the full name and, where the title uses other
-#: words, those too
-SHORT_MEANS = {
-    "σmin/σmax of J (median)": "σmin/σmax of J (median), shown as 1/κ(J)",
-    "(5th pct)": "(5th pct): the 5th percentile of σmin/σmax of J (1/κ(J))",
-    "input → k": "input → k: σmin/σmax (1/κ) of the map from the input plane to layer k",
-    "squashed": "squashed (⚠ A: a nearly singular A; ⚠ sat.: the activation saturates)",
-    "det J < 0": "det J < 0 (% of the data points)",
-    "saturated": "saturated (% of the data points)",
-}
 LEFT_COLUMNS = (2, 3, 5)  # words; the numbers are right-aligned
 BOLD_WHEN_SQUASHED = (5, 6)
 STRETCH_COLUMN = 3  # the singular values take the spare width
@@ -126,52 +80,6 @@ def wrap_header(text: str, chars: int = 6) -> str:
     return "\n".join(lines)
 
 
-def fmt_short(v: float) -> str:
-    """`narrator.fmt` (three significant digits) with the exponent's zeros dropped:
-    8.22e-4, not 8.22e-04 (a narrow column; the same digits, the same number)."""
-    text = fmt(v)
-    mant, e, exp = text.partition("e")
-    if not e:
-        return text
-    sign = "-" if exp.startswith("-") else ""
-    return f"{mant}e{sign}{exp.lstrip('+-').lstrip('0') or '0'}"
-
-
-def header_shown(full: str) -> str:
-    """The title a column shows for its full name (on lines of a few characters)."""
-    return SHORT.get(full, wrap_header(full))
-
-
-def header_tip(full: str, tip: str) -> str:
-    """A column's tooltip: its full name (when its title is short), then what it means."""
-    if header_shown(full).replace("\n", " ") == full:
-        return tip
-    name = SHORT_MEANS.get(full, full)
-    return f"{name}: {tip}" if tip else name
-
-
-def elide_values(text: str, fm: QFontMetrics, room: int) -> str:
-    """A list "a, b, c" in `room` pixels: "… c" (the first values left out), never a
-    cut number.
-    The last ones are kept: singular values come largest first, and the smallest is
-    the one that says whether a dimension is lost."""
-    if fm.horizontalAdvance(text) <= room:
-        return text
-    values = text.split(", ")
-    for k in range(len(values) - 1, 0, -1):
-        tail = ", ".join(values[-k:])
-        shorter = tail if tail.startswith("…") else "… " + tail
-        if fm.horizontalAdvance(shorter) <= room:
-            return shorter
-    return "…"
-
-
-def percent(v: float) -> str:
-    """A share in per cent without its sign (the column's title says %): "88.8"."""
-    v = float(v)
-    return "—" if not math.isfinite(v) else f"{100.0 * v:.1f}"
-
-
 def pct(v: float) -> str:
     v = float(v)
     return "—" if not math.isfinite(v) else f"{100.0 * v:.1f}%"
@@ -184,7 +92,7 @@ class BlockRow:
     cells: tuple[str, ...]
     squashed: bool
     invertible: bool
-    tips: tuple[str, ...]  # per cell: its tooltip ("" for none)
+    squash_tip: str  # the "squashed" cell's tooltip ("" when not squashed)
 
 
 @dataclass(frozen=True)
@@ -192,7 +100,7 @@ class BlockRows:
     """Everything the table shows for one snapshot: plain data, made off the GUI thread."""
 
     rows: tuple[BlockRow, ...]
-    headers: tuple[tuple[str, str], ...]  # (full name, tooltip) per column: `SHORT` titles
+    headers: tuple[tuple[str, str], ...]  # (text, tooltip) per column
     widest: tuple[tuple[int, ...], ...]  # per column: the rows with its longest texts
 
 
@@ -254,30 +162,13 @@ def headers(resnet: bool) -> tuple[tuple[str, str], ...]:
 def block_row(i: int, b: Any, resnet: bool) -> BlockRow:
     """Block `i` (from 0) of a `Diagnostics` as the table shows it."""
     sv = np.asarray(b.singular_values, dtype=np.float64).ravel()
-    # more than four: the three largest, "…", the smallest
-    some = [fmt_short(float(v)) for v in sv]
-    shown = ", ".join([*some[:3], "…", some[-1]] if sv.size > 4 else some)
-    values_tip = f"singular values ({sv.size}): " + ", ".join(some[:64])
-    cause = {"A": " A", "saturation": " sat."}.get(b.squash_cause, "")
+    shown = ", ".join(fmt(float(v)) for v in sv[:4]) + (" …" if sv.size > 4 else "")
+    cause = {"A": " (A)", "saturation": " (saturation)"}.get(b.squash_cause, "")
     folds = bool(getattr(b, "folds", False))
     if resnet:
-        verdict, verdict_tip = (
-            ("✓", "invertible: proved by h·‖A_k‖₂·Lip(s) < 1")
-            if b.invertible
-            else ("✗ folds", "not invertible: det J < 0 at some data points, > 0 at others")
-            if folds
-            else (
-                "✗ ?",
-                "not proved invertible: h·‖A_k‖₂·Lip(s) < 1 does not hold, "
-                "and no fold was found at the data points",
-            )
-        )
+        verdict = "✓ invertible" if b.invertible else ("✗ folds" if folds else "✗ not proved")
     else:
-        verdict, verdict_tip = (
-            ("✓", "one-to-one: invertible A and a strictly increasing activation")
-            if b.invertible
-            else ("✗", "not one-to-one: A is singular or the activation not strictly increasing")
-        )
+        verdict = "✓ one-to-one" if b.invertible else "✗ not one-to-one"
     tip = ""
     if b.squashed:
         tip = (
@@ -293,20 +184,19 @@ def block_row(i: int, b: Any, resnet: bool) -> BlockRow:
         )
     cells = (
         str(i + 1),
-        fmt_short(float(b.lip_product)),
+        fmt(float(b.lip_product)),
         verdict,
         shown,
-        fmt_short(float(b.det)),
+        fmt(float(b.det)),
         # the column is "squashed": the cell names only the cause (a side dock's width)
-        f"⚠{cause}" if b.squashed else "",
-        fmt_short(float(b.jac_ratio_median)),
-        fmt_short(float(b.jac_ratio_p5)),
-        fmt_short(float(getattr(b, "cumulative_ratio", math.nan))),
-        percent(float(b.neg_det_share)),
-        percent(float(b.saturated_share)),
+        (f"⚠{cause}" if cause else "⚠ squashed") if b.squashed else "",
+        fmt(float(b.jac_ratio_median)),
+        fmt(float(b.jac_ratio_p5)),
+        fmt(float(getattr(b, "cumulative_ratio", math.nan))),
+        pct(float(b.neg_det_share)),
+        pct(float(b.saturated_share)),
     )
-    tips = ("", "", verdict_tip, values_tip, "", tip, "", "", "", "", "")
-    return BlockRow(cells, bool(b.squashed), bool(b.invertible), tips)
+    return BlockRow(cells, bool(b.squashed), bool(b.invertible), tip)
 
 
 def block_rows(diag: Any, resnet: bool) -> BlockRows:
@@ -376,7 +266,7 @@ class BlockTableModel(QAbstractTableModel):
         return self._ok if row.invertible else self._bad
 
     def _tooltip(self, row: BlockRow, j: int) -> str | None:
-        return row.tips[j] or None
+        return row.squash_tip if j == 5 and row.squash_tip else None
 
     def headerData(
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
@@ -385,37 +275,10 @@ class BlockTableModel(QAbstractTableModel):
             return None
         text, tip = self.data_rows.headers[section]
         if role == Qt.ItemDataRole.DisplayRole:
-            return header_shown(text)
-        if role == Qt.ItemDataRole.ToolTipRole:
-            return header_tip(text, tip) or None
+            return wrap_header(text)
+        if role == Qt.ItemDataRole.ToolTipRole and tip:
+            return tip
         return None
-
-
-class ValuesDelegate(QStyledItemDelegate):
-    """Paints a list of values whole-value-elided (`elide_values`) to its cell's width."""
-
-    def __init__(self, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-
-    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: Index) -> None:
-        opt = QStyleOptionViewItem(option)
-        self.initStyleOption(opt, index)
-        widget = opt.widget
-        style = widget.style() if widget is not None else None
-        if style is None:
-            super().paint(painter, option, index)
-            return
-        margin = style.pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin, None, widget) + 1
-        opt.text = elide_values(opt.text, opt.fontMetrics, opt.rect.width() - 2 * margin)
-        style.drawControl(QStyle.ControlElement.CE_ItemViewItem, opt, painter, widget)
-
-    @staticmethod
-    def shown(table: QTableView, index: Index) -> str:
-        """The text a cell of this column shows at the column's width now (tests)."""
-        style, fm = table.style(), table.fontMetrics()
-        margin = style.pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin, None, table) + 1
-        width = table.horizontalHeader().sectionSize(index.column())
-        return elide_values(str(index.data()), fm, width - 2 * margin)
 
 
 class BlockTable(QTableView):
@@ -429,15 +292,11 @@ class BlockTable(QTableView):
         self.verticalHeader().setDefaultSectionSize(22)
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.setAlternatingRowColors(True)  # the rows' stripes, not grid lines: a grid
-        self.setShowGrid(False)  # line per column is 11 px the singular values need
+        self.setAlternatingRowColors(True)
         self.setWordWrap(False)
         hdr = self.horizontalHeader()
         hdr.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)  # widths set once per fill
         hdr.setSectionResizeMode(STRETCH_COLUMN, QHeaderView.ResizeMode.Stretch)
-        hdr.setMinimumSectionSize(20)  # "k": two digits, not the style's 26 px
-        self.values_delegate = ValuesDelegate(self)
-        self.setItemDelegateForColumn(STRETCH_COLUMN, self.values_delegate)
         self.setMinimumHeight(160)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self._fit_columns()
@@ -478,11 +337,7 @@ class BlockTable(QTableView):
         return brush if brush is not None else QBrush()
 
     def header_text(self, j: int) -> str:
-        """Column j's full name (its title shows `header_shown`, the tooltip the name)."""
-        return self.table_model.data_rows.headers[j][0]
-
-    def header_shown(self, j: int) -> str:
-        """Column j's title as shown (lines joined by spaces)."""
+        """Column j's title on one line (shown on two when long: `wrap_header`)."""
         return str(self.table_model.headerData(j, Qt.Orientation.Horizontal)).replace("\n", " ")
 
     def columns_width(self) -> int:

@@ -318,10 +318,10 @@ def test_table_shows_the_numbers_behind_squashed(qtbot, small_config: RunConfig)
     headers = [panel.table.header_text(j) for j in range(panel.table.columnCount())]
     assert headers[2] == "one-to-one" and "σmin/σmax of J (median)" in headers
     med = headers.index("σmin/σmax of J (median)")
-    assert headers[5] == "squashed" and panel.table.cell_text(1, 5) == "⚠ sat."
+    assert headers[5] == "squashed" and panel.table.cell_text(1, 5) == "⚠ (saturation)"
     assert float(panel.table.cell_text(1, med)) < 1e-2 <= float(panel.table.cell_text(0, med))
-    assert panel.table.cell_text(1, headers.index("saturated")) == "100.0"  # title: %
-    assert panel.table.cell_text(1, 2) == "✓"  # under "one-to-one", and squashed: both true
+    assert panel.table.cell_text(1, headers.index("saturated")) == "100.0%"
+    assert panel.table.cell_text(1, 2) == "✓ one-to-one"  # one-to-one and squashed: both true
     assert panel.summary_label.text().startswith("⚠ ")
 
 
