@@ -196,12 +196,14 @@ def describe_region(scene: FlowScene, t: float, y: np.ndarray) -> Hover | None:
     if cls < 0:  # K classes: which one is the likeliest there
         cls = _region_class(scene, t, y)
     where = f"{_where(scene, t)}: {_coords_text(axes, np.asarray(y))}"
-    text = f"{words} here ({_class_name(scene, cls)})\n{where}"
+    named = f" ({_class_name(scene, cls)})" if cls >= 0 else ""  # -1: not computable
+    text = f"{words} here{named}\n{where}"
     return Hover("region", -1, np.asarray(y, dtype=np.float64), axes, p, text)
 
 
 def _region_class(scene: FlowScene, t: float, y: np.ndarray) -> int:
-    """The likeliest class at view position y (K > 2; where region_probability is exact)."""
+    """The likeliest class at view position y (K > 2; where region_probability is exact);
+    -1 where the net's numbers there are not finite."""
     frame = round(t)
     if frame == 0:
         x = np.asarray(y[:2], dtype=np.float64).reshape(1, 2)

@@ -105,3 +105,17 @@ def test_hovering_k_classes_names_the_likeliest_class_and_claims_no_plane() -> N
     region = picking.describe_region(sc, 0.0, sc.points[0, row])
     assert region is not None and f"(class {int(np.argmax(probs))})" in region.text
     assert picking.region_probability(sc, sc.t_max, sc.points[-1, row]) is None
+
+
+def test_region_readout_never_names_a_class_it_could_not_compute(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Where the likeliest class is unknown the readout says no class, not "(class -1)"."""
+    from nndyn_gui.render import picking
+
+    cfg, w, ds = _k_setup(3, 2)
+    sc = FlowScene.build(cfg, w, ds, dims=2)  # type: ignore[arg-type]
+    monkeypatch.setattr(picking, "_class_of_input", lambda *a: None)
+    region = picking.describe_region(sc, 0.0, sc.points[0, 5])
+    assert region is not None and "likeliest class here\n" in region.text
+    assert "class -1" not in region.text and "(" not in region.text.splitlines()[0]
