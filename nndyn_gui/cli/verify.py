@@ -1,5 +1,6 @@
 """`nndyn verify`: train the presets over several seeds and check the claims their
-descriptions make (core/analysis/claims.py); exit 0 only if every claim holds."""
+descriptions make (core/analysis/claims.py; their format: claim_spec.py); exit 0 only
+if every claim holds."""
 
 from __future__ import annotations
 
@@ -14,14 +15,15 @@ from nndyn_gui.core.io.presets import list_presets
 
 VERIFY_EPILOG = """\
 Each preset carries the claims its description makes as predicates ("claims" in its
-JSON, see nndyn_gui/core/analysis/claims.py). verify trains the preset (and the twins a claim
-compares with) once per seed offset: train.seed = the preset's seed + offset; a run
-that is the same for two presets or two offsets (a twin that is another preset, init-a
-at offset s = resnet-w3-ring at s + 1) is trained once. It prints one row per claim with
-the value measured for each seed, a ✗ where it fails, and exit status 0 only if every
-claim holds (1 otherwise, 2 for bad input): on every seed, or, for a claim that names a
-share of the seeds ("on at least half of the seeds"), on that share. The claims were
-written over offsets 0-7 (the default); check them on others, e.g. --seeds 1000-1007.
+JSON; the format: nndyn_gui/core/analysis/claim_spec.py). verify trains the preset (and
+the twins a claim compares with) once per seed offset: train.seed = the preset's seed +
+offset; a run that is the same for two presets or two offsets (a twin that is another
+preset, init-a at offset s = resnet-w3-ring at s + 1) is trained once. It prints one row
+per claim with the value measured for each seed, a ✗ where it fails, and exit status 0
+only if every claim holds (1 otherwise, 2 for bad input): on every seed, or, for a claim
+that names a share of the seeds ("on at least half of the seeds"), on that share. The
+claims were written over offsets 0-7 (the default); check them on others, e.g. --seeds
+1000-1007.
 """
 
 
