@@ -22,6 +22,12 @@ to get it back from a computing thread. At Python's default 5 ms a training-curv
 paint took 1.6x as long as at 1 ms with two jobs running (benchmarks/bench_gil.py); the
 first background thread sets the window's process to switch every GIL_SWITCH_S.
 
+Finished results reach the GUI thread one per event-loop pass (`_Pacer`): after an
+open, five panels' results (scene, all layers, diagnostics, input map, curves) used to
+land in one batch of queued calls, each drawing 10-30 ms, so the window answered no
+input for 100-135 ms on a quiet machine; handed out one at a time, the loop takes the
+user's input, its timers and the repaints between two of them.
+
 Each NewestWins has one thread, started with its first job and ended after IDLE_S
 without work: while training asks for a job every few hundred milliseconds, handing
 one over is a cheap notify (starting a thread makes the caller wait until it runs,
@@ -36,16 +42,60 @@ import logging
 import sys
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, Qt, Signal, Slot
+from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
 
 log = logging.getLogger(__name__)
 
 Job = Callable[[], Any]
 IDLE_S = 1.0  # a thread with no job for this long ends (the next job starts a new one)
 GIL_SWITCH_S = 0.001  # the longest the GUI thread waits for the GIL (Python's default: 5 ms)
+
+
+class _Pacer(QObject):
+    """Runs queued deliveries on the GUI thread, one per event-loop pass (module doc)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._queue: deque[Callable[[], None]] = deque()
+        self._timer = QTimer(self)  # a 0 ms timer fires once per pass, after the events
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(0)
+        self._timer.timeout.connect(self._next)
+
+    def add(self, deliver: Callable[[], None]) -> None:
+        self._queue.append(deliver)
+        if not self._timer.isActive():
+            self._timer.start()
+
+    def _next(self) -> None:
+        if not self._queue:
+            return
+        deliver = self._queue.popleft()
+        if self._queue:
+            self._timer.start()
+        deliver()
+
+
+_pacer: _Pacer | None = None
+
+
+def _the_pacer() -> _Pacer:
+    """The GUI thread's one pacer (made on the GUI thread, by its first user)."""
+    global _pacer
+    if _pacer is None:
+        _pacer = _Pacer()
+    return _pacer
+
+
+def later(work: Callable[[], None]) -> None:
+    """Run `work` on the GUI thread in a later event-loop pass, in its turn with the
+    background results (one per pass): for a result that repaints many panels (an
+    opened run) arriving amid others. Call on the GUI thread."""
+    _the_pacer().add(work)
 
 
 class _Bridge(QObject):
@@ -86,6 +136,8 @@ class NewestWins(QObject):
         self._closed = False
         self._outstanding = 0  # started jobs whose result has not reached _on_done
         self.last_seconds = 0.0  # how long the last background job took (for throttling)
+        self._pacer = _the_pacer()
+        self._delivering = 0  # results waiting in the pacer's queue
         self._bridge = _Bridge(self)
         self._bridge.done.connect(self._on_done, Qt.ConnectionType.QueuedConnection)
         # deleted with its panel without shutdown(): the thread still ends at once
@@ -111,7 +163,7 @@ class NewestWins(QObject):
 
     def busy(self) -> bool:
         """True until the newest result has reached the GUI thread (not only computed)."""
-        return self._pending is not None or self._outstanding > 0
+        return self._pending is not None or self._outstanding > 0 or self._delivering > 0
 
     def wait(self, timeout_s: float = 30.0) -> None:
         """Block until the job in flight (if any) has finished."""
@@ -180,6 +232,12 @@ class NewestWins(QObject):
 
     @Slot(int, object, str)
     def _on_done(self, gen: int, result: Any, error: str) -> None:
+        """The result is on the GUI thread: shown when the pacer gets to it."""
+        self._delivering += 1
+        self._pacer.add(lambda: self._deliver(gen, result, error))
+
+    def _deliver(self, gen: int, result: Any, error: str) -> None:
+        self._delivering -= 1
         self._outstanding -= 1
         if self._closed:
             return

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox
 from nndyn_gui.core.types import Run
 from nndyn_gui.ui import discard_rules
 from nndyn_gui.ui import settings as app_settings
+from nndyn_gui.ui.background import later
 from nndyn_gui.ui.state import AppState
 
 log = logging.getLogger(__name__)
@@ -52,7 +53,7 @@ class RunDocument(QObject):
         self._pool = QThreadPool(self)
         self._pool.setMaxThreadCount(1)  # one file at a time, in the order asked
         self._relay = _Relay(self)
-        self._relay.done.connect(self._on_done)
+        self._relay.done.connect(self._on_relayed)
         self._pending = 0  # file jobs asked for and not yet reported here
         self._opening: tuple[str, Run | None, str] | None = None  # path, run, error
         self._stopped = True  # the training an open replaces has ended
@@ -156,7 +157,7 @@ class RunDocument(QObject):
 
     def _on_stopped(self) -> None:
         self._stopped = True
-        self._finish_open()
+        later(self._finish_open)  # its own pass: the run's end came with other events
 
     def _on_loaded(self, path: str, result: Any, error: str) -> None:
         self._opening = (path, result, error)
@@ -200,6 +201,10 @@ class RunDocument(QObject):
         return True
 
     @Slot(object, object, str)
+    def _on_relayed(self, on_done: Callable[[Any, str], None], result: Any, error: str) -> None:
+        """A file job's result on the GUI thread: applied in its own event-loop pass."""
+        later(lambda: self._on_done(on_done, result, error))
+
     def _on_done(self, on_done: Callable[[Any, str], None], result: Any, error: str) -> None:
         self._pending -= 1
         on_done(result, error)

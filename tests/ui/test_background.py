@@ -80,3 +80,40 @@ def test_background_threads_make_the_gui_thread_wait_at_most_a_millisecond_for_t
         jobs.shutdown(5.0)
     finally:
         sys.setswitchinterval(before)
+
+
+def test_results_that_finish_together_are_drawn_in_separate_event_loop_passes(
+    qtbot: QtBot,
+) -> None:
+    """Three panels' results land at once (as after an open): the window handles its
+    input and timers between drawing them, instead of pausing for the sum of all three."""
+    import time
+
+    from PySide6.QtCore import QTimer
+
+    owner = QObject()
+    panels = [NewestWins(owner, name=f"nndyn-test-{i}", what="draw") for i in range(3)]
+    ticks = [0]
+    probe = QTimer()  # what a click or a repaint needs: one turn of the event loop
+    probe.setInterval(0)
+    probe.timeout.connect(lambda: ticks.__setitem__(0, ticks[0] + 1))
+    drawn: list[int] = []
+
+    def draw(result: object, error: str) -> None:
+        drawn.append(ticks[0])
+        time.sleep(0.03)  # a panel's drawing
+
+    for jobs in panels:
+        jobs.done.connect(draw)
+    gate = threading.Event()
+    for jobs in panels:
+        jobs.request(lambda: gate.wait(5.0))
+    qtbot.wait(50)
+    probe.start()
+    gate.set()  # all three finish at once
+    qtbot.waitUntil(lambda: len(drawn) == 3, timeout=5000)
+    probe.stop()
+    assert drawn[0] < drawn[1] < drawn[2], drawn  # the loop turned between them
+    assert not any(jobs.busy() for jobs in panels)
+    for jobs in panels:
+        jobs.shutdown(5.0)

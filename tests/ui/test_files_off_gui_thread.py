@@ -4,11 +4,14 @@ A `.nndyn` file of thousands of snapshots takes a good part of a second to read 
 (zip, npz, fsync), and stopping a run that a newly opened one replaces can take seconds:
 all of it runs off the GUI thread (ui/run_document.py), so the window keeps repainting.
 
-The window's pause is measured (and printed) as a user meets it: the longest time between two ticks
-of a 5 ms timer on the GUI thread, everything in between included (the opened run's
-first pictures, every panel's repaint, waits for the GIL or a file), except the time
-the operating system ran other programs on the GUI thread's core (Linux counts it per
-thread: /proc/thread-self/schedstat) - on a busy machine no window can promise that.
+The window's worst pause must stay under 100 ms, measured as a user meets it: the
+longest time between two ticks of a 5 ms timer on the GUI thread, everything in
+between included (the opened run's first pictures, every panel's repaint, waits for
+the GIL or a file), except the time the operating system ran other programs on the
+GUI thread's core (Linux counts it per thread: /proc/thread-self/schedstat) - on a
+busy machine no window can promise that. Results reach the GUI thread one per
+event-loop pass (ui/background.later): landing in one batch they paused it 56-135 ms
+on a quiet machine; one per pass, 22-42 ms.
 """
 
 from __future__ import annotations
@@ -125,12 +128,12 @@ def test_open_and_save_a_large_run_while_training_keep_the_window_responsive(
     assert {name for name, _ in gui_calls} >= {"open", "save", "_on_done", "_finish_open"}
     assert worst < MAX_GUI_MS, gui_calls
     pause, cpu, wall = pauses.worst()
-    # printed, not yet asserted: 28-47 ms on a quiet machine, but one fresh-clone CI run
-    # measured 106 ms (99 ms of it the GUI thread's CPU), cause not yet found (issue 20)
-    print(
+    said = (
         f"worst pause {pause:.0f} ms (GUI thread CPU {cpu:.0f} ms; wall {wall:.0f} ms;"
         f" load {os.getloadavg()[0]:.1f})"
     )
+    print(said)
+    assert pause < MAX_GUI_MS, said
 
 
 @pytest.mark.timing
