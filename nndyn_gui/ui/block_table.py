@@ -17,9 +17,16 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
-from PySide6.QtGui import QBrush, QColor, QFont
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QSizePolicy, QTableView, QWidget
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtGui import QBrush, QColor, QFont, QResizeEvent
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHeaderView,
+    QSizePolicy,
+    QTabBar,
+    QTableView,
+    QWidget,
+)
 
 from nndyn_gui.core.analysis.diagnostics import SQUASH_RELATIVE
 from nndyn_gui.core.analysis.narrator import fmt  # the panels print numbers one way
@@ -58,6 +65,11 @@ LEFT_COLUMNS = (2, 3, 5)  # words; the numbers are right-aligned
 BOLD_WHEN_SQUASHED = (5, 6)
 STRETCH_COLUMN = 3  # the singular values take the spare width
 WIDEST = 3  # texts measured per column for its width (the longest by characters)
+#: the columns in two halves, for a table too narrow for all (`ColumnGroups`); k is in both
+GROUPS = (
+    ("The block's map", (1, 2, 3, 4), "the block's matrix: its bound, invertibility, σ and det"),
+    ("On the data", (5, 6, 7, 8, 9, 10), "the block at the data points: Jacobians, saturation"),
+)
 
 Index = QModelIndex | QPersistentModelIndex
 _DISPLAY = int(Qt.ItemDataRole.DisplayRole)
@@ -284,9 +296,12 @@ class BlockTableModel(QAbstractTableModel):
 class BlockTable(QTableView):
     """The per-block table; `cell_text`, `cell_background`, `header_text` read it back."""
 
+    refitted = Signal()  # resized, or new rows: the columns that fit may have changed
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.table_model = BlockTableModel(self)
+        self._title_widths: dict[int, int] = {}  # per column, when last shown
         self.setModel(self.table_model)
         self.verticalHeader().setVisible(False)
         self.verticalHeader().setDefaultSectionSize(22)
@@ -299,18 +314,23 @@ class BlockTable(QTableView):
         hdr.setSectionResizeMode(STRETCH_COLUMN, QHeaderView.ResizeMode.Stretch)
         self.setMinimumHeight(160)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-        self._fit_columns()
+        self.fit_columns()
 
     def set_rows(self, rows: BlockRows) -> None:
         """Show `rows` (one model reset) and fit the columns to them."""
         self.table_model.set_rows(rows)
-        self._fit_columns()
+        self.fit_columns()
+        self.refitted.emit()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self.refitted.emit()
 
     def clear_rows(self) -> None:
         """No rows (the headers stay those of the last net shown)."""
         self.set_rows(BlockRows((), self.table_model.data_rows.headers, EMPTY.widest))
 
-    def _fit_columns(self) -> None:
+    def fit_columns(self) -> None:
         """Each column as wide as its title and its widest texts (as ResizeToContents
         would make it, measuring a few cells instead of all)."""
         hdr = self.horizontalHeader()
@@ -340,12 +360,16 @@ class BlockTable(QTableView):
         """Column j's title on one line (shown on two when long: `wrap_header`)."""
         return str(self.table_model.headerData(j, Qt.Orientation.Horizontal)).replace("\n", " ")
 
-    def columns_width(self) -> int:
-        """Pixels the table needs to show every column whole, the widest texts of the
-        stretching one included, with its frame and vertical scroll bar."""
+    def columns_width(self, columns: tuple[int, ...] | None = None) -> int:
+        """Pixels the table needs to show `columns` (all by default) whole, the widest
+        texts of the stretching one included, with its frame and vertical scroll bar."""
         hdr = self.horizontalHeader()
-        total = sum(hdr.sectionSize(j) for j in range(len(COLUMNS)) if j != STRETCH_COLUMN)
-        total += self._natural_width(STRETCH_COLUMN)
+        total = 0
+        for j in range(len(COLUMNS)) if columns is None else columns:
+            width = self._natural_width(j)
+            if j != STRETCH_COLUMN:  # as `_fit_columns` sets it
+                width = max(hdr.minimumSectionSize(), min(width, hdr.maximumSectionSize()))
+            total += width
         return total + 2 * self.frameWidth() + self.verticalScrollBar().sizeHint().width()
 
     def columns_width_at_most(self) -> int:
@@ -362,7 +386,9 @@ class BlockTable(QTableView):
 
     def _natural_width(self, j: int) -> int:
         hdr, model = self.horizontalHeader(), self.table_model
-        width = hdr.sectionSizeHint(j)
+        if not hdr.isSectionHidden(j):  # Qt gives a hidden section's title no width
+            self._title_widths[j] = hdr.sectionSizeHint(j)
+        width = self._title_widths.get(j, 0)
         grid = 1 if self.showGrid() else 0
         for i in model.data_rows.widest[j]:
             width = max(width, self.sizeHintForIndex(model.index(i, j)).width() + grid)
@@ -371,3 +397,38 @@ class BlockTable(QTableView):
     def header_tip(self, j: int) -> str:
         tip = self.table_model.headerData(j, Qt.Orientation.Horizontal, Qt.ItemDataRole.ToolTipRole)
         return str(tip or "")
+
+
+class ColumnGroups(QTabBar):
+    """Tabs over a table too narrow for every column (a side dock at 1600x1000, a tab at
+    1280x720): each tab shows k and one half of the columns (`GROUPS`), every one whole,
+    instead of the last ones cut off behind a scroll bar. Hidden while all columns fit."""
+
+    def __init__(self, table: BlockTable, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.table = table
+        for title, _columns, tip in GROUPS:
+            self.setTabToolTip(self.addTab(title), tip)
+        self.setExpanding(False)
+        self.setVisible(False)
+        self.currentChanged.connect(self.refit)
+        table.refitted.connect(self.refit)
+
+    def split(self) -> bool:
+        """True when the table shows one group (too narrow for all its columns)."""
+        return self.table.columns_width() > self.table.width()
+
+    def refit(self) -> None:
+        """Show every column, or k and the chosen group's, as the table's width allows."""
+        split = self.split()
+        if self.isHidden() == split:
+            self.setVisible(split)
+        shown = (0, *GROUPS[max(0, self.currentIndex())][1])
+        changed = False
+        for j in range(len(COLUMNS)):
+            hide = split and j not in shown
+            if self.table.isColumnHidden(j) != hide:
+                self.table.setColumnHidden(j, hide)
+                changed = True
+        if changed:
+            self.table.fit_columns()  # the columns shown again: to their titles and texts

@@ -51,7 +51,14 @@ from nndyn_gui.core.datasets import outer_loop
 from nndyn_gui.core.types import Dataset, NetWeights, Snapshot
 from nndyn_gui.ui import hamiltonian_plot, steps
 from nndyn_gui.ui.background import for_the_shown_run
-from nndyn_gui.ui.block_table import BAD_COLOR, OK_COLOR, BlockRows, BlockTable, block_rows
+from nndyn_gui.ui.block_table import (
+    BAD_COLOR,
+    OK_COLOR,
+    BlockRows,
+    BlockTable,
+    ColumnGroups,
+    block_rows,
+)
 from nndyn_gui.ui.block_table import fmt as _fmt
 from nndyn_gui.ui.block_table import pct as _pct
 from nndyn_gui.ui.state import AppState
@@ -214,6 +221,7 @@ class DiagnosticsPanel(QWidget):
         self.hamiltonian = hamiltonian_plot.HamiltonianPlot()
 
         self.table = BlockTable()
+        self.table_groups = ColumnGroups(self.table)  # when the dock is too narrow for all
 
         body = QWidget()
         lay = QVBoxLayout(body)
@@ -229,6 +237,8 @@ class DiagnosticsPanel(QWidget):
         tl.addWidget(self.topology_label)
         lay.addWidget(self.topology_box)
         lay.addWidget(hamiltonian_plot.PlotRow(self.displacement_plot, self.hamiltonian))
+        lay.addWidget(self.table_groups)
+        lay.addSpacing(-6)  # the tabs sit on the table
         lay.addWidget(self.table, 1)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)

@@ -384,3 +384,27 @@ def test_default_screen_topology_says_nothing_false_in_width_3(qtbot) -> None:
     assert "keeps the loop" not in text and "cannot untie" not in text
     assert "initial weights" in text and "in width 3 training can untie the ring" in text
     assert "in the head's plane" in text
+
+
+def test_a_narrow_panel_shows_the_table_in_two_tabs_and_a_wide_one_whole(
+    qtbot, resnet_cfg: RunConfig
+) -> None:
+    """Too narrow for every column: tabs, each column whole in one of them, none cut off
+    behind a scroll bar; wide enough: no tabs, all columns."""
+    state, panel = _panel(qtbot, resnet_cfg)
+    _show(qtbot, state, panel, _weights(np.eye(2) * 1.0, 5))
+    table, tabs = panel.table, panel.table_groups
+    panel.resize(420, 640)
+    qtbot.waitUntil(lambda: tabs.isVisible())
+    seen: set[int] = set()
+    for tab in range(tabs.count()):
+        tabs.setCurrentIndex(tab)
+        shown = {j for j in range(table.columnCount()) if not table.isColumnHidden(j)}
+        assert 0 in shown and shown != set(range(table.columnCount()))
+        assert table.columns_width(tuple(sorted(shown))) <= table.width()
+        seen |= shown
+    assert seen == set(range(table.columnCount()))
+    panel.resize(table.columns_width() + 80, 640)
+    qtbot.waitUntil(lambda: not tabs.isVisible())
+    assert not any(table.isColumnHidden(j) for j in range(table.columnCount()))
+    assert table.horizontalScrollBar().maximum() == 0

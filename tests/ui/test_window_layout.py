@@ -123,3 +123,32 @@ def test_every_caption_is_at_least_12_px(
     view = window.layer_panel.view
     html = view.label_item.toHtml()
     assert "font-size:11px" not in html and view.label_item.font().pixelSize() >= 12
+
+
+def test_at_1600x1000_the_table_shows_every_column_whole_in_two_tabs(
+    qtbot: Any, window: Any, changed: Any
+) -> None:
+    """The right dock is too narrow for all eleven columns: two tabs, each with k and half
+    of them, every one whole, none behind a scroll bar; the view keeps its size."""
+    window.state.set_config(changed(window.state.config, model__depth=16, model__width=3))
+    _first_start(qtbot, window, 1600, 1000)
+    table, tabs = window.diagnostics.table, window.diagnostics.table_groups
+    qtbot.waitUntil(lambda: table.rowCount() == 16, timeout=20_000)
+    qtbot.wait(100)
+    assert tabs.isVisible() and tabs.count() == 2
+    hdr = table.horizontalHeader()
+    seen: set[int] = set()
+    for tab in range(tabs.count()):
+        tabs.setCurrentIndex(tab)
+        qtbot.wait(50)
+        assert table.horizontalScrollBar().maximum() == 0, tabs.tabText(tab)
+        shown = [j for j in range(table.columnCount()) if not table.isColumnHidden(j)]
+        assert 0 in shown and len(shown) >= 5
+        for j in shown:
+            assert hdr.sectionSizeHint(j) <= hdr.sectionSize(j) + 1, table.header_text(j)
+            for i in range(table.rowCount()):
+                need = table.sizeHintForIndex(table.model().index(i, j)).width()
+                assert need <= hdr.sectionSize(j) + 1, (table.header_text(j), table.cell_text(i, j))
+        seen |= set(shown)
+    assert seen == set(range(table.columnCount()))  # no column only behind a scroll bar
+    assert window.layer_panel.view.width() >= 600
