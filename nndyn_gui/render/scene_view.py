@@ -105,6 +105,9 @@ class SceneViewMixin:
     _scene: FlowScene | None
     _selection: np.ndarray
     _t: float
+    _masks: list[np.ndarray]
+    _seg_flat: np.ndarray
+    class_items: list[Any]
     hovering: HoverShown
 
     def _scale(self) -> float:
@@ -129,6 +132,16 @@ class SceneViewMixin:
 
     def set_scene(self, scene: FlowScene) -> None:
         raise NotImplementedError
+
+    def _take_scene(self, scene: FlowScene) -> None:
+        """What both views keep of a new scene: its options and palette, each class's
+        points, the grid's segments, and the selection that still names points."""
+        self._scene = scene
+        self._options = scene.options
+        self._pal = palette_for(self._options.background)
+        self._masks = [np.flatnonzero(scene.labels == k) for k in range(len(self.class_items))]
+        self._seg_flat = np.ascontiguousarray(scene.segments.ravel())
+        self._selection = self._selection[self._selection < scene.points.shape[1]]
 
     def _show_frame(self, st: FrameState) -> None:
         raise NotImplementedError

@@ -121,12 +121,7 @@ class LayerView2D(SceneViewMixin, pg.PlotWidget):
         """Show a new scene (new weights or data); keeps time and selection when they fit."""
         if scene.dims != 2:
             scene = scene.projected_2d()
-        self._scene = scene
-        self._options = scene.options
-        self._pal = palette_for(self._options.background)
-        self._masks = [np.flatnonzero(scene.labels == k) for k in range(len(self.class_items))]
-        self._seg_flat = np.ascontiguousarray(scene.segments.ravel())
-        self._selection = self._selection[self._selection < scene.points.shape[1]]
+        self._take_scene(scene)
         self.drawn.set_regions_image(scene, self._pal)
         if self._style_key != self._wanted_style():
             self._apply_style()  # restyling every item costs ~7 ms: only when it changed

@@ -105,12 +105,7 @@ class LayerView3D(SceneViewMixin, gl.GLViewWidget):
         """Show a new 3-D scene (2-D scenes belong in LayerView2D); keeps time and selection."""
         if scene.dims != 3:
             raise ValueError("LayerView3D needs a 3-D scene (width >= 3)")
-        self._scene = scene
-        self._options = scene.options
-        self._pal = palette_for(self._options.background)
-        self._masks = [np.flatnonzero(scene.labels == k) for k in range(len(self.class_items))]
-        self._seg_flat = np.ascontiguousarray(scene.segments.ravel())
-        self._selection = self._selection[self._selection < scene.points.shape[1]]
+        self._take_scene(scene)
         self._t = min(self._t, scene.t_max)
         self._apply_style()  # with the scene's region image
         first = not self.cam.aimed

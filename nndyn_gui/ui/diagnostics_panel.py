@@ -291,8 +291,7 @@ class DiagnosticsPanel(QWidget):
 
     def _target(self) -> Snapshot | None:
         """The snapshot whose numbers belong on screen: the one the main view shows."""
-        st = self.state
-        return st.shown if st.shown is not None else st.current
+        return steps.on_screen(self.state)
 
     def _job(self) -> Callable[[], _Result] | None:
         st = self.state

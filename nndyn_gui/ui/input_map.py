@@ -201,8 +201,7 @@ class InputMapPanel(QWidget):
 
     # ------------------------------------------------------------------ jobs
     def _target(self) -> Snapshot | None:
-        st = self.state
-        return st.shown if st.shown is not None else st.current
+        return steps.on_screen(self.state)
 
     def _job(self) -> Job | None:
         st = self.state

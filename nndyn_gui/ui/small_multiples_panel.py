@@ -150,8 +150,7 @@ class SmallMultiplesPanel(QWidget):
 
     def _target(self) -> Snapshot | None:
         """The snapshot the tiles should show: the one the main view shows."""
-        st = self.state
-        return st.shown if st.shown is not None else st.current
+        return steps.on_screen(self.state)
 
     def _job(self) -> Job | None:
         st = self.state

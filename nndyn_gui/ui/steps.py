@@ -32,11 +32,16 @@ def pending_name(snap: Snapshot) -> str:
     return f"computing step {snap.step:,}…"
 
 
+def on_screen(state: Any) -> Snapshot | None:
+    """The snapshot the main view shows, or the current one before it has drawn any."""
+    return state.shown if state.shown is not None else state.current
+
+
 def view_target(state: Any) -> Snapshot | None:
     """The snapshot a background panel should draw: the one the main view shows (or the
     current one), None while its net is not the config's shape (a new config's untrained
     snapshot is on its way)."""
-    snap = state.shown if state.shown is not None else state.current
+    snap = on_screen(state)
     if snap is None:
         return None
     model = state.run_config.model
