@@ -44,6 +44,9 @@ MIN_BAND_WIDTH = 0.04  # nested_rings: the narrowest band data.annuli and data.g
 #: E-MSA defaults (measured on the ring and the spiral: docs/science.md, "Optimal control")
 MSA_RHO = 1.0
 MSA_INNER_STEPS = 3
+#: the usual learning rate of the gradient optimisers and of E-MSA, whose "learning rate"
+#: is another step (on each layer's Hamiltonian; 0.5: docs/science.md, "Optimal control")
+USUAL_LEARNING_RATE = {"gradient": 0.01, "msa": 0.5}
 #: which of h and the total time depth x h a ResNet holds when its depth changes
 HOLDS = ("h", "time")
 
@@ -375,7 +378,8 @@ class TrainConfig:
             "optimiser: Adam, SGD, or msa (the extended method of successive "
             "approximations: states forward, costates backward, each layer ascends its "
             "augmented Hamiltonian; its step is the learning rate, ~0.5 on the ring and "
-            "the spiral)",
+            "the spiral). In the window, switching between msa and Adam or SGD swaps the "
+            "learning rate for the one last used with the other (else 0.5 for msa, 0.01)",
             label="Optimiser",
         ),
     )
@@ -830,3 +834,24 @@ def _label(path: str) -> str:
         if f.name == name:
             return str(f.metadata.get("label", ""))
     return ""
+
+
+def optimiser_family(optimizer: str) -> str:
+    """ "msa" or "gradient" (Adam, SGD): what a learning rate means for it."""
+    return "msa" if optimizer == "msa" else "gradient"
+
+
+def follow_the_optimiser(train: TrainConfig, previous: str, kept: dict[str, float]) -> bool:
+    """After the optimiser changed from `previous`: between a gradient optimiser and
+    E-MSA the learning rate is another step, so the rate goes into `kept` and the new
+    family's comes back (the one last used with it, else its usual step). True if the
+    rate changed. Only the window does this, where the user sees the field change; a
+    command line, a sweep or a claim's twin sets exactly what it names."""
+    old, new = optimiser_family(previous), optimiser_family(train.optimizer)
+    if old == new:
+        return False
+    kept[old] = train.learning_rate
+    rate = kept.get(new, USUAL_LEARNING_RATE[new])
+    changed = rate != train.learning_rate
+    train.learning_rate = rate
+    return changed

@@ -49,6 +49,7 @@ from nndyn_gui.core.config import (
     ConfigError,
     DataConfig,
     RunConfig,
+    follow_the_optimiser,
 )
 from nndyn_gui.core.fields import FIELDS, field_info
 from nndyn_gui.core.io.limits import human_bytes
@@ -88,6 +89,7 @@ class ParamPanel(QScrollArea):
 
     def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self._rates: dict[str, float] = {}  # learning rate last used per optimiser family
         self.state = state
         self._csv_job = NewestWins(self, name="nndyn-csv", what="read the CSV file")
         self._csv_job.done.connect(self._on_csv_read)
@@ -305,6 +307,8 @@ class ParamPanel(QScrollArea):
         cfg = self._shown_config()
         setattr(getattr(cfg, section), name, value)
         _keep_classes_valid(cfg, path)
+        if path == "train.optimizer":
+            follow_the_optimiser(cfg.train, self.state.config.train.optimizer, self._rates)
         ctl = self.controls.get(path)
         if (
             section == "data"

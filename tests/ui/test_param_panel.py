@@ -313,3 +313,24 @@ def test_the_title_field_never_shows_a_preset_name_on_an_edited_run(panel: Param
     edit.editingFinished.emit()  # no own title: the one made from the config
     assert st.config.title == "" and edit.placeholderText() == run_title(st.config)
     assert edit.placeholderText().startswith("ResNet, width 2")
+
+
+def test_switching_to_msa_and_back_swaps_the_learning_rate_in_view(panel: ParamPanel) -> None:
+    """E-MSA's "learning rate" is another step than Adam's (0.05 makes it crawl): switching
+    shows and uses 0.5, back to Adam the rate used before, and a rate chosen for msa
+    comes back with it."""
+    opt, lr = panel.controls["train.optimizer"], panel.controls["train.learning_rate"]
+    assert opt.combo is not None and lr.spin is not None
+    cfg = panel.state.config
+    assert cfg.train.optimizer == "adam" and cfg.train.learning_rate == pytest.approx(0.05)
+    opt.combo.setCurrentIndex(opt.combo.findData("msa"))
+    assert panel.state.config.train.optimizer == "msa"
+    assert panel.state.config.train.learning_rate == pytest.approx(0.5)
+    assert lr.spin.value() == pytest.approx(0.5)  # the user sees it change
+    lr.spin.setValue(0.8)  # chosen for msa
+    opt.combo.setCurrentIndex(opt.combo.findData("sgd"))
+    assert panel.state.config.train.learning_rate == pytest.approx(0.05)
+    opt.combo.setCurrentIndex(opt.combo.findData("adam"))  # same family: kept
+    assert panel.state.config.train.learning_rate == pytest.approx(0.05)
+    opt.combo.setCurrentIndex(opt.combo.findData("msa"))
+    assert panel.state.config.train.learning_rate == pytest.approx(0.8)
