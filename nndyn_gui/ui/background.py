@@ -46,7 +46,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
+from PySide6.QtCore import QCoreApplication, QObject, Qt, QTimer, Signal, Slot
 
 log = logging.getLogger(__name__)
 
@@ -80,15 +80,18 @@ class _Pacer(QObject):
         deliver()
 
 
-_pacer: _Pacer | None = None
+_pacer: tuple[_Pacer, QCoreApplication | None] | None = None
 
 
 def _the_pacer() -> _Pacer:
-    """The GUI thread's one pacer (made on the GUI thread, by its first user)."""
+    """The GUI thread's one pacer (made on the GUI thread by its first user; anew for a
+    new QApplication, whose event loop the old one's timer would never see)."""
     global _pacer
-    if _pacer is None:
-        _pacer = _Pacer()
-    return _pacer
+    app = QCoreApplication.instance()
+    if _pacer is None or _pacer[1] is not app:
+        _pacer = (_Pacer(), app)
+    pacer, _app = _pacer
+    return pacer
 
 
 def later(work: Callable[[], None]) -> None:
