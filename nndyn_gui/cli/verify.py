@@ -22,8 +22,8 @@ preset, init-a at offset s = resnet-w3-ring at s + 1) is trained once. It prints
 per claim with the value measured for each seed, a ✗ where it fails, and exit status 0
 only if every claim holds (1 otherwise, 2 for bad input): on every seed, or, for a claim
 that names a share of the seeds ("on at least half of the seeds"), on that share. The
-claims were written over offsets 0-7 (the default); check them on others, e.g. --seeds
-1000-1007.
+claims were written over offsets 0-7 (the default); check them on others, e.g.
+--seeds 1000-1007.
 """
 
 
