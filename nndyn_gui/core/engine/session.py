@@ -34,7 +34,6 @@ import itertools
 import logging
 import multiprocessing
 import multiprocessing.connection
-import os
 import signal
 import sys
 import threading
@@ -43,6 +42,8 @@ import types
 from collections.abc import Callable, Iterator
 from multiprocessing.connection import Connection
 from typing import Any
+
+import psutil
 
 from nndyn_gui.core.config import RunConfig, TrainConfig
 from nndyn_gui.core.engine import protocol as p
@@ -62,11 +63,11 @@ _SPARES: list[WorkerProcess] = []
 
 
 def resident_bytes(pid: int) -> int | None:
-    """Resident memory of process `pid` (Linux /proc), None where that cannot be read."""
+    """Resident memory of process `pid` (psutil: on Linux, macOS and Windows alike, so a
+    worker that grows is replaced everywhere), None where that cannot be read."""
     try:
-        with open(f"/proc/{pid}/statm", "rb") as fh:
-            return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-    except (OSError, ValueError, IndexError):
+        return int(psutil.Process(pid).memory_info().rss)
+    except (psutil.Error, OSError):
         return None
 
 
