@@ -65,11 +65,18 @@ LEFT_COLUMNS = (2, 3, 5)  # words; the numbers are right-aligned
 BOLD_WHEN_SQUASHED = (5, 6)
 STRETCH_COLUMN = 3  # the singular values take the spare width
 WIDEST = 3  # texts measured per column for its width (the longest by characters)
-#: the columns in two halves, for a table too narrow for all (`ColumnGroups`); k is in both
-GROUPS = (
-    ("The block's map", (1, 2, 3, 4), "the block's matrix: its bound, invertibility, σ and det"),
-    ("On the data", (5, 6, 7, 8, 9, 10), "the block at the data points: Jacobians, saturation"),
+#: ways to show the columns in tabs, for a table too narrow for all (`ColumnGroups`): the
+#: fewest tabs that fit are used; k is in every tab. (title, columns, tooltip) per tab.
+_MAP = ("The block's map", (1, 2, 3, 4), "the block's matrix: its bound, invertibility, σ, det")
+TAB_LAYOUTS = (
+    (_MAP, ("On the data", (5, 6, 7, 8, 9, 10), "the block at the data points: Jacobians")),
+    (
+        _MAP,
+        ("Flattening", (5, 6, 7, 8), "how flat the block (and the net up to it) makes the data"),
+        ("Folds, saturation", (9, 10), "the data points where det J < 0, where a unit saturates"),
+    ),
 )
+TabSpec = tuple[str, tuple[int, ...], str]
 
 Index = QModelIndex | QPersistentModelIndex
 _DISPLAY = int(Qt.ItemDataRole.DisplayRole)
@@ -400,35 +407,59 @@ class BlockTable(QTableView):
 
 
 class ColumnGroups(QTabBar):
-    """Tabs over a table too narrow for every column (a side dock at 1600x1000, a tab at
-    1280x720): each tab shows k and one half of the columns (`GROUPS`), every one whole,
-    instead of the last ones cut off behind a scroll bar. Hidden while all columns fit."""
+    """Tabs over a table too narrow for every column (the right dock at 1600x1000: two;
+    the left column's tab at 1280x720: three): each tab shows k and a group of the
+    columns (`TAB_LAYOUTS`), every one whole, instead of the last ones cut off behind a
+    scroll bar. Hidden while all columns fit."""
 
     def __init__(self, table: BlockTable, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.table = table
-        for title, _columns, tip in GROUPS:
-            self.setTabToolTip(self.addTab(title), tip)
+        self.groups: tuple[TabSpec, ...] = ()  # the tabs shown; () while all columns fit
         self.setExpanding(False)
         self.setVisible(False)
         self.currentChanged.connect(self.refit)
         table.refitted.connect(self.refit)
 
-    def split(self) -> bool:
-        """True when the table shows one group (too narrow for all its columns)."""
-        return self.table.columns_width() > self.table.width()
+    def _fitting_groups(self) -> tuple[TabSpec, ...]:
+        """(): every column fits; else the fewest tabs whose columns each fit (the most
+        tabs when none do: the narrowest groups)."""
+        table = self.table
+        if table.columns_width() <= table.width():
+            return ()
+        for groups in TAB_LAYOUTS:
+            if all(table.columns_width((0, *cols)) <= table.width() for _, cols, _ in groups):
+                return groups
+        return TAB_LAYOUTS[-1]
 
     def refit(self) -> None:
-        """Show every column, or k and the chosen group's, as the table's width allows."""
-        split = self.split()
-        if self.isHidden() == split:
-            self.setVisible(split)
-        shown = (0, *GROUPS[max(0, self.currentIndex())][1])
+        """Show every column, or k and the chosen tab's, as the table's width allows."""
+        groups = self._fitting_groups()
+        if groups != self.groups:
+            self._make_tabs(groups)
+        shown = (0, *self.groups[max(0, self.currentIndex())][1]) if self.groups else None
         changed = False
         for j in range(len(COLUMNS)):
-            hide = split and j not in shown
+            hide = shown is not None and j not in shown
             if self.table.isColumnHidden(j) != hide:
                 self.table.setColumnHidden(j, hide)
                 changed = True
         if changed:
             self.table.fit_columns()  # the columns shown again: to their titles and texts
+
+    def _make_tabs(self, groups: tuple[TabSpec, ...]) -> None:
+        """The tabs of `groups`; the one shown keeps its first group (the block's map)
+        or the nearest by position."""
+        keep = max(0, self.currentIndex())
+        self.groups = groups
+        self.blockSignals(True)  # refit runs once, by the caller
+        try:
+            while self.count():
+                self.removeTab(0)
+            for title, _cols, tip in groups:
+                self.setTabToolTip(self.addTab(title), tip)
+            self.setCurrentIndex(min(keep, max(0, self.count() - 1)))
+        finally:
+            self.blockSignals(False)
+        if self.isHidden() == bool(groups):
+            self.setVisible(bool(groups))

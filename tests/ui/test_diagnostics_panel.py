@@ -386,25 +386,38 @@ def test_default_screen_topology_says_nothing_false_in_width_3(qtbot) -> None:
     assert "in the head's plane" in text
 
 
-def test_a_narrow_panel_shows_the_table_in_two_tabs_and_a_wide_one_whole(
-    qtbot, resnet_cfg: RunConfig
-) -> None:
-    """Too narrow for every column: tabs, each column whole in one of them, none cut off
-    behind a scroll bar; wide enough: no tabs, all columns."""
-    state, panel = _panel(qtbot, resnet_cfg)
-    _show(qtbot, state, panel, _weights(np.eye(2) * 1.0, 5))
-    table, tabs = panel.table, panel.table_groups
-    panel.resize(420, 640)
-    qtbot.waitUntil(lambda: tabs.isVisible())
+def _tabs_cover_every_column_each_whole(qtbot, table, tabs) -> None:
     seen: set[int] = set()
     for tab in range(tabs.count()):
         tabs.setCurrentIndex(tab)
+        qtbot.wait(20)  # the header lays its sections out in the event loop
         shown = {j for j in range(table.columnCount()) if not table.isColumnHidden(j)}
         assert 0 in shown and shown != set(range(table.columnCount()))
-        assert table.columns_width(tuple(sorted(shown))) <= table.width()
+        assert table.columns_width(tuple(sorted(shown))) <= table.width(), tabs.tabText(tab)
+        assert table.horizontalScrollBar().maximum() == 0, tabs.tabText(tab)
         seen |= shown
     assert seen == set(range(table.columnCount()))
-    panel.resize(table.columns_width() + 80, 640)
+
+
+def test_a_narrow_panel_shows_the_table_in_tabs_and_a_wide_one_whole(
+    qtbot, resnet_cfg: RunConfig
+) -> None:
+    """Too narrow for every column: tabs (two; three when two do not fit), each column
+    whole in one of them, none cut off behind a scroll bar; wide enough: no tabs."""
+    from nndyn_gui.ui.block_table import TAB_LAYOUTS
+
+    state, panel = _panel(qtbot, resnet_cfg)
+    _show(qtbot, state, panel, _weights(np.eye(2) * 1.0, 5))
+    table, tabs = panel.table, panel.table_groups
+    margin = panel.width() - table.width()  # the panel around the table
+    halves = max(table.columns_width((0, *cols)) for _, cols, _ in TAB_LAYOUTS[0])
+    panel.resize(halves + margin + 10, 640)
+    qtbot.waitUntil(lambda: tabs.isVisible() and tabs.count() == 2)
+    _tabs_cover_every_column_each_whole(qtbot, table, tabs)
+    panel.resize(halves + margin - 30, 640)  # the half "on the data" no longer fits
+    qtbot.waitUntil(lambda: tabs.count() == 3)
+    _tabs_cover_every_column_each_whole(qtbot, table, tabs)
+    panel.resize(table.columns_width() + margin + 10, 640)
     qtbot.waitUntil(lambda: not tabs.isVisible())
     assert not any(table.isColumnHidden(j) for j in range(table.columnCount()))
     assert table.horizontalScrollBar().maximum() == 0
