@@ -22,7 +22,7 @@ to get it back from a computing thread. At Python's default 5 ms a training-curv
 paint took 1.6x as long as at 1 ms with two jobs running (benchmarks/bench_gil.py); the
 first background thread sets the window's process to switch every GIL_SWITCH_S.
 
-Finished results reach the GUI thread one per event-loop pass (`_Pacer`): after an
+Finished results reach the GUI thread one per event-loop pass (`_Pacer`, `later`): after an
 open, five panels' results (scene, all layers, diagnostics, input map, curves) used to
 land in one batch of queued calls, each drawing 10-30 ms, so the window answered no
 input for 100-135 ms on a quiet machine; handed out one at a time, the loop takes the
@@ -46,7 +46,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QCoreApplication, QObject, Qt, QTimer, Signal, Slot
+from PySide6.QtCore import QCoreApplication, QMetaObject, QObject, Qt, Signal, Slot
 
 log = logging.getLogger(__name__)
 
@@ -56,27 +56,36 @@ GIL_SWITCH_S = 0.001  # the longest the GUI thread waits for the GIL (Python's d
 
 
 class _Pacer(QObject):
-    """Runs queued deliveries on the GUI thread, one per event-loop pass (module doc)."""
+    """Runs queued deliveries on the GUI thread, one per event-loop pass (module doc).
+
+    Each delivery is a queued call that posts the next before it runs: Qt hands a call
+    posted during its round of queued calls to the next round, after the input, the
+    timers and the repaints. (Not a 0 ms timer: inside a nested loop, glib's dispatcher
+    runs timers only when nothing else is ready, and while training that was never.)
+    """
 
     def __init__(self) -> None:
         super().__init__()
         self._queue: deque[Callable[[], None]] = deque()
-        self._timer = QTimer(self)  # a 0 ms timer fires once per pass, after the events
-        self._timer.setSingleShot(True)
-        self._timer.setInterval(0)
-        self._timer.timeout.connect(self._next)
+        self._posted = False  # a `_next` is on its way
 
     def add(self, deliver: Callable[[], None]) -> None:
         self._queue.append(deliver)
-        if not self._timer.isActive():
-            self._timer.start()
+        self._post()
 
+    def _post(self) -> None:
+        if not self._posted:
+            self._posted = True
+            QMetaObject.invokeMethod(self, "_next", Qt.ConnectionType.QueuedConnection)
+
+    @Slot()
     def _next(self) -> None:
+        self._posted = False
         if not self._queue:
             return
         deliver = self._queue.popleft()
         if self._queue:
-            self._timer.start()
+            self._post()  # the next one in the next round
         deliver()
 
 

@@ -11,7 +11,7 @@ the GIL or a file), except the time the operating system ran other programs on t
 GUI thread's core (Linux counts it per thread: /proc/thread-self/schedstat) - on a
 busy machine no window can promise that. Results reach the GUI thread one per
 event-loop pass (ui/background.later): landing in one batch they paused it 56-135 ms
-on a quiet machine; one per pass, 22-42 ms.
+on a quiet machine; one per pass, 34-56 ms.
 """
 
 from __future__ import annotations
