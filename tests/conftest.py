@@ -106,6 +106,43 @@ _TIMERS = _TimerLog()
 _TIMERS.install()
 
 
+# ---------------------------------------------------------------------- widgets Qt deletes
+_KEPT: list[Any] = []  # every widget given to qtbot.addWidget in this test
+
+
+def _keep_added_widgets() -> None:
+    """pytest-qt holds an added widget weakly, so a test's last reference, dropped when
+    the test function returns, deleted the C++ widget from Python's deallocation of its
+    wrapper. There PySide 6.11 looks up Python overrides (childEvent, eventFilter, ...)
+    on the half-freed wrapper while the children go, and crashes at random
+    (test_small_multiples_follow_the_shown_snapshot: 4 runs of 5 alone). Kept here, the
+    widget is closed and `deleteLater`ed by pytest-qt's teardown and deleted by Qt
+    (`_release_kept_widgets`), the way the app's parented widgets go."""
+    from pytestqt.qtbot import QtBot
+
+    add = QtBot.addWidget
+
+    def add_and_keep(bot: Any, widget: Any, **kwargs: Any) -> None:
+        _KEPT.append(widget)
+        add(bot, widget, **kwargs)
+
+    QtBot.addWidget = add_and_keep  # type: ignore[method-assign]
+    QtBot.add_widget = add_and_keep  # type: ignore[method-assign]
+
+
+def _release_kept_widgets() -> None:
+    """After pytest-qt closed and `deleteLater`ed them: Qt deletes them, then Python
+    drops the wrappers (no C++ object left for their deallocation to delete)."""
+    if _KEPT:
+        from PySide6.QtCore import QCoreApplication, QEvent
+
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+        _KEPT.clear()
+
+
+_keep_added_widgets()
+
+
 def _spare_pids() -> set[int]:
     """Idle warm training workers kept on purpose for the next window (core/engine/session.py)."""
     if "nndyn_gui.core.engine.session" not in sys.modules:
@@ -168,6 +205,7 @@ def _nothing_left_running() -> Iterator[None]:
     procs_before = {p.pid for p in multiprocessing.active_children() if p.pid is not None}
     shots_before = set(_TIMERS.shots)
     yield
+    _release_kept_widgets()
     for key in shots_before:  # left by an earlier, already reported test
         _TIMERS.shots.pop(key, None)
     _settle(lambda: not _leftovers(threads_before, procs_before), GRACE_S)

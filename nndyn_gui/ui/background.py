@@ -94,7 +94,7 @@ _pacer: tuple[_Pacer, QCoreApplication | None] | None = None
 
 def _the_pacer() -> _Pacer:
     """The GUI thread's one pacer (made on the GUI thread by its first user; anew for a
-    new QApplication, whose event loop the old one's timer would never see)."""
+    new QApplication: calls posted to the old one's pacer would never run)."""
     global _pacer
     app = QCoreApplication.instance()
     if _pacer is None or _pacer[1] is not app:
@@ -146,10 +146,9 @@ class NewestWins(QObject):
         self._generation = 0
         self._shown = 0  # newest generation handed out (done or run_now)
         self._closed = False
-        self._outstanding = 0  # started jobs whose result has not reached _on_done
+        self._outstanding = 0  # started jobs whose result has not been delivered (shown)
         self.last_seconds = 0.0  # how long the last background job took (for throttling)
         self._pacer = _the_pacer()
-        self._delivering = 0  # results waiting in the pacer's queue
         self._bridge = _Bridge(self)
         self._bridge.done.connect(self._on_done, Qt.ConnectionType.QueuedConnection)
         # deleted with its panel without shutdown(): the thread still ends at once
@@ -175,7 +174,7 @@ class NewestWins(QObject):
 
     def busy(self) -> bool:
         """True until the newest result has reached the GUI thread (not only computed)."""
-        return self._pending is not None or self._outstanding > 0 or self._delivering > 0
+        return self._pending is not None or self._outstanding > 0
 
     def wait(self, timeout_s: float = 30.0) -> None:
         """Block until the job in flight (if any) has finished."""
@@ -245,11 +244,9 @@ class NewestWins(QObject):
     @Slot(int, object, str)
     def _on_done(self, gen: int, result: Any, error: str) -> None:
         """The result is on the GUI thread: shown when the pacer gets to it."""
-        self._delivering += 1
         self._pacer.add(lambda: self._deliver(gen, result, error))
 
     def _deliver(self, gen: int, result: Any, error: str) -> None:
-        self._delivering -= 1
         self._outstanding -= 1
         if self._closed:
             return
