@@ -54,11 +54,16 @@ MEASURED = ROOT / "docs" / "measured"
 WRITTEN = MEASURED / "article-presets-100-115.json"
 #: `nndyn verify` of the seeds the table of §11 shows: a later file's presets replace the
 #: earlier's (a preset re-verified after its claims changed)
-VERIFIED = (MEASURED / "verify-0-7-article.json", MEASURED / "verify-0-7-article-deep.json")
+VERIFIED = (
+    MEASURED / "verify-0-7-article.json",
+    MEASURED / "verify-0-7-article-deep.json",
+    MEASURED / "verify-0-7-article-linear.json",
+)
 #: holdouts, in the order they were run (a claim changed after one is checked on the next)
 HOLDOUTS = (
     MEASURED / "verify-200-207-article.json",
     MEASURED / "verify-300-307-article-deep.json",
+    MEASURED / "verify-unseen-article-linear.json",
 )
 EXTRA = MEASURED / "article-extra-0-7.json"
 SWEEP = ROOT / "docs" / "examples" / "depth-at-fixed-time-results.csv"
