@@ -42,6 +42,9 @@ def _snap(window: Any, step: int) -> Snapshot:
 
 
 def _settle(qtbot: Any, window: Any) -> None:
+    """The newest snapshot's picture is drawn (the status bar names the snapshot shown,
+    which the background build sets), then the bar is laid out."""
+    qtbot.waitUntil(lambda: not window.layer_panel.builder.busy(), timeout=10_000)
     window.statusBar().layout().activate()
     qtbot.wait(50)
 
