@@ -148,7 +148,6 @@ class NewestWins(QObject):
         self._closed = False
         self._outstanding = 0  # started jobs whose result has not been delivered (shown)
         self.last_seconds = 0.0  # how long the last background job took (for throttling)
-        self._pacer = _the_pacer()
         self._bridge = _Bridge(self)
         self._bridge.done.connect(self._on_done, Qt.ConnectionType.QueuedConnection)
         # deleted with its panel without shutdown(): the thread still ends at once
@@ -244,7 +243,7 @@ class NewestWins(QObject):
     @Slot(int, object, str)
     def _on_done(self, gen: int, result: Any, error: str) -> None:
         """The result is on the GUI thread: shown when the pacer gets to it."""
-        self._pacer.add(lambda: self._deliver(gen, result, error))
+        later(lambda: self._deliver(gen, result, error))
 
     def _deliver(self, gen: int, result: Any, error: str) -> None:
         self._outstanding -= 1

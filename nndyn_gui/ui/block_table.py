@@ -309,6 +309,7 @@ class BlockTable(QTableView):
         super().__init__(parent)
         self.table_model = BlockTableModel(self)
         self._title_widths: dict[int, int] = {}  # per column, when last shown
+        self._widths: dict[int, int] = {}  # per column, as the last fit measured it
         self.setModel(self.table_model)
         self.verticalHeader().setVisible(False)
         self.verticalHeader().setDefaultSectionSize(22)
@@ -342,12 +343,12 @@ class BlockTable(QTableView):
         would make it, measuring a few cells instead of all)."""
         hdr = self.horizontalHeader()
         for j in range(len(COLUMNS)):
-            if j == STRETCH_COLUMN:
-                continue
             width = self._natural_width(j)  # grid as QTableView.sizeHintForColumn counts it
-            width = max(hdr.minimumSectionSize(), min(width, hdr.maximumSectionSize()))
-            if hdr.sectionSize(j) != width:
-                hdr.resizeSection(j, width)
+            if j != STRETCH_COLUMN:
+                width = max(hdr.minimumSectionSize(), min(width, hdr.maximumSectionSize()))
+                if hdr.sectionSize(j) != width:
+                    hdr.resizeSection(j, width)
+            self._widths[j] = width  # measured once per fill: `columns_width` reads it
 
     # ------------------------------------------------------------------ reading back
     def rowCount(self) -> int:
@@ -370,13 +371,7 @@ class BlockTable(QTableView):
     def columns_width(self, columns: tuple[int, ...] | None = None) -> int:
         """Pixels the table needs to show `columns` (all by default) whole, the widest
         texts of the stretching one included, with its frame and vertical scroll bar."""
-        hdr = self.horizontalHeader()
-        total = 0
-        for j in range(len(COLUMNS)) if columns is None else columns:
-            width = self._natural_width(j)
-            if j != STRETCH_COLUMN:  # as `_fit_columns` sets it
-                width = max(hdr.minimumSectionSize(), min(width, hdr.maximumSectionSize()))
-            total += width
+        total = sum(self._widths[j] for j in (range(len(COLUMNS)) if columns is None else columns))
         return total + 2 * self.frameWidth() + self.verticalScrollBar().sizeHint().width()
 
     def columns_width_at_most(self) -> int:
