@@ -22,11 +22,13 @@ to get it back from a computing thread. At Python's default 5 ms a training-curv
 paint took 1.6x as long as at 1 ms with two jobs running (benchmarks/bench_gil.py); the
 first background thread sets the window's process to switch every GIL_SWITCH_S.
 
-Finished results reach the GUI thread one per event-loop pass (`_Pacer`, `later`): after an
-open, five panels' results (scene, all layers, diagnostics, input map, curves) used to
-land in one batch of queued calls, each drawing 10-30 ms, so the window answered no
-input for 100-135 ms on a quiet machine; handed out one at a time, the loop takes the
-user's input, its timers and the repaints between two of them.
+Finished results reach the GUI thread one every other event-loop pass (`_Pacer`,
+`later`): after an open, five panels' results (scene, all layers, diagnostics, input
+map, curves) used to land in one batch of queued calls, each drawing 10-30 ms, so the
+window answered no input for 100-135 ms on a quiet machine; handed out one at a time,
+the loop takes the user's input, its timers and the repaints between two of them. (A
+pass with nothing of the pacer's comes between two deliveries: glib's dispatcher runs
+Qt's timers in at most every other pass while queued calls keep coming.)
 
 Each NewestWins has one thread, started with its first job and ended after IDLE_S
 without work: while training asks for a job every few hundred milliseconds, handing
@@ -56,36 +58,46 @@ GIL_SWITCH_S = 0.001  # the longest the GUI thread waits for the GIL (Python's d
 
 
 class _Pacer(QObject):
-    """Runs queued deliveries on the GUI thread, one per event-loop pass (module doc).
+    """Runs queued deliveries on the GUI thread, one every other event-loop pass (module doc).
 
-    Each delivery is a queued call that posts the next before it runs: Qt hands a call
-    posted during its round of queued calls to the next round, after the input, the
-    timers and the repaints. (Not a 0 ms timer: inside a nested loop, glib's dispatcher
-    runs timers only when nothing else is ready, and while training that was never.)
+    Each delivery is a queued call: Qt hands a call posted during its round of queued
+    calls to the next round. Between two deliveries the pacer lets one pass go by with
+    nothing of its own: glib's dispatcher runs the timers (animations, playback) in at
+    most every other pass while queued calls keep coming, so with a delivery in every
+    pass a timer waited out two deliveries and their repaints; now it waits out one.
+    (Not a 0 ms timer: inside a nested loop, glib's dispatcher runs timers only when
+    nothing else is ready, and while training that was never.)
     """
 
     def __init__(self) -> None:
         super().__init__()
         self._queue: deque[Callable[[], None]] = deque()
-        self._posted = False  # a `_next` is on its way
+        self._posted = False  # a `_next` (or the `_pass` before it) is on its way
 
     def add(self, deliver: Callable[[], None]) -> None:
         self._queue.append(deliver)
-        self._post()
-
-    def _post(self) -> None:
         if not self._posted:
             self._posted = True
-            QMetaObject.invokeMethod(self, "_next", Qt.ConnectionType.QueuedConnection)
+            self._post("_next")
+
+    def _post(self, slot: str) -> None:
+        QMetaObject.invokeMethod(self, slot, Qt.ConnectionType.QueuedConnection)
+
+    @Slot()
+    def _pass(self) -> None:
+        """The pass between two deliveries: the repaints and timers have it."""
+        self._post("_next")
 
     @Slot()
     def _next(self) -> None:
-        self._posted = False
         if not self._queue:
+            self._posted = False
             return
         deliver = self._queue.popleft()
         if self._queue:
-            self._post()  # the next one in the next round
+            self._post("_pass")  # posted before `deliver` runs: a delivery that fails
+        else:  # or opens a dialog cannot hold the ones after it
+            self._posted = False
         deliver()
 
 

@@ -71,11 +71,13 @@ class _Buffers:
             grown = np.full((len(FIELDS), max(need, 2 * self.data.shape[1])), np.nan)
             grown[:, : self.n] = self.data[:, : self.n]
             self.data = grown
-        for i, s in enumerate(snaps, start=self.n):
-            if _placeholder(s):  # the untrained step-0 entry: nothing measured yet
-                self.data[:, i] = (s.step, np.nan, np.nan, np.nan)
-            else:
-                self.data[:, i] = (s.step, s.loss, s.train_acc, s.test_acc)
+        if snaps:  # one array op, not a Python loop: an opened run brings thousands
+            rows = np.array(
+                [(s.step, s.loss, s.train_acc, s.test_acc) for s in snaps], dtype=float
+            ).T
+            # the untrained step-0 entry (see _placeholder): nothing measured yet
+            rows[1:, ~np.isfinite(rows[1]) & (rows[2] == 0.0) & (rows[3] == 0.0)] = np.nan
+            self.data[:, self.n : need] = rows
         self.n = need
         if snaps:
             self.last = snaps[-1]
@@ -360,10 +362,10 @@ class TrainingCurves(QWidget):
             self._fix_step_axis()
 
     @Slot(str)
-    def _on_training_state(self, _state: str) -> None:
+    def _on_training_state(self, state: str) -> None:
         if self._training():
             self._fix_step_axis()
-        else:
+        elif state != "stopping":  # stopping: its redraw timer runs on, its end flushes
             self._flush()
 
     def _training(self) -> bool:

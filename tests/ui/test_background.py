@@ -3,6 +3,7 @@ result for a run the window no longer shows is dropped; the GUI thread gets the 
 
 from __future__ import annotations
 
+import itertools
 import sys
 import threading
 from collections.abc import Callable
@@ -117,3 +118,33 @@ def test_results_that_finish_together_are_drawn_in_separate_event_loop_passes(
     assert not any(jobs.busy() for jobs in panels)
     for jobs in panels:
         jobs.shutdown(5.0)
+
+
+def test_an_animation_timer_ticks_between_any_two_paced_deliveries(qtbot: QtBot) -> None:
+    """Results drawn one after the other (an opened run's panels) each hold the window
+    for a while: a 5 ms timer (a playback frame, a spinner) must get its turn after
+    every one of them, not after every second one (glib runs Qt's timers in at most
+    every other pass while queued calls keep coming)."""
+    import time
+
+    from PySide6.QtCore import QTimer
+
+    from nndyn_gui.ui.background import later
+
+    ticks = [0]
+    frame = QTimer()
+    frame.setInterval(5)
+    frame.timeout.connect(lambda: ticks.__setitem__(0, ticks[0] + 1))
+    seen: list[int] = []
+
+    def draw() -> None:
+        seen.append(ticks[0])
+        time.sleep(0.02)  # a panel's drawing
+
+    frame.start()
+    qtbot.wait(30)
+    for _ in range(6):
+        later(draw)
+    qtbot.waitUntil(lambda: len(seen) == 6, timeout=5000)
+    frame.stop()
+    assert all(a < b for a, b in itertools.pairwise(seen)), seen

@@ -9,9 +9,12 @@ longest time between two ticks of a 5 ms timer on the GUI thread, everything in
 between included (the opened run's first pictures, every panel's repaint, waits for
 the GIL or a file), except the time the operating system ran other programs on the
 GUI thread's core (Linux counts it per thread: /proc/thread-self/schedstat) - on a
-busy machine no window can promise that. Results reach the GUI thread one per
-event-loop pass (ui/background.later): landing in one batch they paused it 56-135 ms
-on a quiet machine; one per pass, 34-56 ms.
+busy machine no window can promise that. Results reach the GUI thread paced
+(ui/background.later): landing in one batch they paused it 56-135 ms on a quiet
+machine; one per pass, 37-117 ms (14 runs: glib's dispatcher gives Qt's timers at most
+every other pass, so a tick waited out two results and their repaints; a CI run failed
+at 108 ms); one every other pass, with the training curves' columns filled in one array
+operation, 27-47 ms (12 runs), 32-65 ms with two busy processes on the 2 cores.
 """
 
 from __future__ import annotations
