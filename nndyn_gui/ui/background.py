@@ -72,7 +72,7 @@ class _Pacer(QObject):
     def __init__(self) -> None:
         super().__init__()
         self._queue: deque[Callable[[], None]] = deque()
-        self._posted = False  # a `_next` (or the `_pass` before it) is on its way
+        self._posted = False  # a `_next`, or the `_pass` after one, is on its way
 
     def add(self, deliver: Callable[[], None]) -> None:
         self._queue.append(deliver)
@@ -85,19 +85,19 @@ class _Pacer(QObject):
 
     @Slot()
     def _pass(self) -> None:
-        """The pass between two deliveries: the repaints and timers have it."""
-        self._post("_next")
+        """The pass after a delivery: the repaints and timers have it."""
+        if self._queue:
+            self._post("_next")
+        else:
+            self._posted = False
 
     @Slot()
     def _next(self) -> None:
-        if not self._queue:
-            self._posted = False
-            return
         deliver = self._queue.popleft()
-        if self._queue:
-            self._post("_pass")  # posted before `deliver` runs: a delivery that fails
-        else:  # or opens a dialog cannot hold the ones after it
-            self._posted = False
+        # posted before `deliver` runs (one that fails or opens a dialog cannot hold the
+        # ones after it), and after every delivery: one that comes while it is drawn
+        # waits for the pass too
+        self._post("_pass")
         deliver()
 
 

@@ -120,11 +120,15 @@ def test_results_that_finish_together_are_drawn_in_separate_event_loop_passes(
         jobs.shutdown(5.0)
 
 
-def test_an_animation_timer_ticks_between_any_two_paced_deliveries(qtbot: QtBot) -> None:
+@pytest.mark.parametrize("arriving", ["together", "each while the one before is drawn"])
+def test_an_animation_timer_ticks_between_any_two_paced_deliveries(
+    qtbot: QtBot, arriving: str
+) -> None:
     """Results drawn one after the other (an opened run's panels) each hold the window
     for a while: a 5 ms timer (a playback frame, a spinner) must get its turn after
     every one of them, not after every second one (glib runs Qt's timers in at most
-    every other pass while queued calls keep coming)."""
+    every other pass while queued calls keep coming), also when each result comes just
+    as the one before it is being drawn (the file thread's open after its save)."""
     import time
 
     from PySide6.QtCore import QTimer
@@ -139,11 +143,13 @@ def test_an_animation_timer_ticks_between_any_two_paced_deliveries(qtbot: QtBot)
 
     def draw() -> None:
         seen.append(ticks[0])
+        if arriving != "together" and len(seen) < 6:
+            later(draw)
         time.sleep(0.02)  # a panel's drawing
 
     frame.start()
     qtbot.wait(30)
-    for _ in range(6):
+    for _ in range(6 if arriving == "together" else 1):
         later(draw)
     qtbot.waitUntil(lambda: len(seen) == 6, timeout=5000)
     frame.stop()
