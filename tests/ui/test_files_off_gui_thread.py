@@ -14,7 +14,10 @@ busy machine no window can promise that. Results reach the GUI thread paced
 machine; one per pass, 37-117 ms (14 runs: glib's dispatcher gives Qt's timers at most
 every other pass, so a tick waited out two results and their repaints; a CI run failed
 at 108 ms); one every other pass, with the training curves' columns filled in one array
-operation, 27-47 ms (12 runs), 32-65 ms with two busy processes on the 2 cores.
+operation, 27-47 ms (12 runs), 32-65 ms with two busy processes on the 2 cores, and
+39-87 ms (14 runs) later the same day on the same machine, grown noisier: a pause now
+holds one result and the repaints it causes, each 2-5x slower than alone while the
+panels' threads compute the opened run.
 """
 
 from __future__ import annotations
