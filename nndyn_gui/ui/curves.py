@@ -78,9 +78,8 @@ class _Buffers:
             # the untrained step-0 entry (see _placeholder): nothing measured yet
             rows[1:, ~np.isfinite(rows[1]) & (rows[2] == 0.0) & (rows[3] == 0.0)] = np.nan
             self.data[:, self.n : need] = rows
-        self.n = need
-        if snaps:
             self.last = snaps[-1]
+        self.n = need
 
     def column(self, name: str) -> np.ndarray:
         return self.data[FIELDS.index(name), : self.n]
