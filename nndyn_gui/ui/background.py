@@ -58,16 +58,10 @@ GIL_SWITCH_S = 0.001  # the longest the GUI thread waits for the GIL (Python's d
 
 
 class _Pacer(QObject):
-    """Runs queued deliveries on the GUI thread, one every other event-loop pass (module doc).
-
-    Each delivery is a queued call: Qt hands a call posted during its round of queued
-    calls to the next round. Between two deliveries the pacer lets one pass go by with
-    nothing of its own: glib's dispatcher runs the timers (animations, playback) in at
-    most every other pass while queued calls keep coming, so with a delivery in every
-    pass a timer waited out two deliveries and their repaints; now it waits out one.
-    (Not a 0 ms timer: inside a nested loop, glib's dispatcher runs timers only when
-    nothing else is ready, and while training that was never.)
-    """
+    """Runs queued deliveries on the GUI thread, one every other event-loop pass (why: the
+    module doc). Queued calls, as Qt hands a call posted during its round of queued calls
+    to the next round; not a 0 ms timer: inside a nested loop, glib's dispatcher runs
+    timers only when nothing else is ready, and while training that was never."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -117,7 +111,7 @@ def _the_pacer() -> _Pacer:
 
 def later(work: Callable[[], None]) -> None:
     """Run `work` on the GUI thread in a later event-loop pass, in its turn with the
-    background results (one per pass): for a result that repaints many panels (an
+    background results (one every other pass): for a result that repaints many panels (an
     opened run) arriving amid others. Call on the GUI thread."""
     _the_pacer().add(work)
 
